@@ -1,0 +1,103 @@
+"""Django admin for site administrators (staff accounts).
+
+Writes that change access (memberships, care-team links) go through the services, so that
+grants stay exact. Staff who are not superusers see only the patients of their own sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from carecoord.access import patients_visible_to
+from carecoord.access.grants import sync_patient_access, sync_user_access
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin[Site]):
+    list_display = ["name", "kind", "time_zone", "phone_24_7"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+class MembershipInline(admin.TabularInline[SiteMembership, User]):
+    model = SiteMembership
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+    list_filter = ["is_active", "is_staff"]
+    inlines = [MembershipInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "phone")}),
+        ("Account", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    filter_horizontal = ("groups", "user_permissions")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        sync_user_access(form.instance)
+
+
+@admin.register(SiteMembership)
+class SiteMembershipAdmin(admin.ModelAdmin[SiteMembership]):
+    list_display = ["user", "site", "role", "starts_on", "ends_on"]
+    list_filter = ["site", "role"]
+    search_fields = ["user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: SiteMembership, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        sync_user_access(obj.user)
+
+    def delete_model(self, request: HttpRequest, obj: SiteMembership) -> None:
+        user = obj.user
+        super().delete_model(request, obj)
+        sync_user_access(user)
+
+
+class IdentifierInline(admin.TabularInline[PatientIdentifier, Patient]):
+    model = PatientIdentifier
+    extra = 0
+
+
+class CareTeamInline(admin.TabularInline[CareTeamLink, Patient]):
+    model = CareTeamLink
+    extra = 0
+    fields = ["site", "capacity", "ended_at"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin[Patient]):
+    list_display = ["family_name", "given_name", "disease_area", "phase"]
+    list_filter = ["phase", "disease_area"]
+    inlines = [IdentifierInline, CareTeamInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=patients_visible_to(request.user).values("pk"))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is CareTeamLink:
+            sync_patient_access(form.instance)
+
+
+@admin.register(PointPerson)
+class PointPersonAdmin(admin.ModelAdmin[PointPerson]):
+    list_display = ["link", "rank", "user"]
+    autocomplete_fields = ["user"]

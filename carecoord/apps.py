@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CarecoordConfig(AppConfig):
+    """The core domain every app shares: sites, people, patients, care teams and access."""
+
+    name = "carecoord"
+    verbose_name = "carecoord core"
+    default_auto_field = "django.db.models.BigAutoField"

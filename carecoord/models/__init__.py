@@ -1,0 +1,20 @@
+"""The core domain shared by every app, one module per concept."""
+
+from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
+from carecoord.models.care_teams import CareTeamLink, PointPerson
+from carecoord.models.memberships import SiteMembership
+from carecoord.models.patients import Patient, PatientIdentifier
+from carecoord.models.sites import Site
+from carecoord.models.users import User
+
+__all__ = [
+    "CareTeamLink",
+    "Patient",
+    "PatientGroupObjectPermission",
+    "PatientIdentifier",
+    "PointPerson",
+    "Site",
+    "SiteMembership",
+    "SiteRoleGroup",
+    "User",
+]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CareTeamLink(models.Model):
+    """A site sharing one patient's care, in a capacity, from `joined_at` until `ended_at`.
+
+    Links are never deleted: ending one keeps the history while withdrawing the site's access.
+    At most one open link per patient and site.
+    """
+
+    class Capacity(models.TextChoices):
+        COMMUNITY_PRACTICE = "community_practice", "Community practice"
+        TREATING_CENTER = "treating_center", "Treating center"
+
+    patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="care_team")
+    site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="care_team_links")
+    capacity = models.CharField(max_length=32, choices=Capacity.choices)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["capacity", "site__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "site"], condition=Q(ended_at__isnull=True), name="one_open_link_per_site"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} ({self.get_capacity_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class PointPerson(models.Model):
+    """The named person at a care-team site to call about this patient: primary or backup."""
+
+    class Rank(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        BACKUP = "backup", "Backup"
+
+    link = models.ForeignKey(CareTeamLink, on_delete=models.CASCADE, related_name="point_persons")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="point_person_for")
+    rank = models.CharField(max_length=16, choices=Rank.choices)
+
+    class Meta:
+        ordering = ["link", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "rank"], name="one_person_per_rank"),
+            models.UniqueConstraint(fields=["link", "user"], name="one_rank_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rank_display()}: {self.user}"

@@ -1,0 +1,1 @@
+"""Reads of the core domain, already scoped to the user who asks."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from carecoord.access.grants import local_today
+from carecoord.access.scope import AnyUser
+from carecoord.models import Site, SiteMembership
+
+
+def sites_directory() -> QuerySet[Site]:
+    """Every site: names, kinds and 24/7 numbers are not patient data, so all users see them."""
+    return Site.objects.all()
+
+
+def memberships_of(user: AnyUser) -> QuerySet[SiteMembership]:
+    """The user's own memberships, past, present and future."""
+    if not user.is_authenticated:
+        return SiteMembership.objects.none()
+    return SiteMembership.objects.filter(user=user).select_related("site").order_by("-starts_on")
+
+
+def active_memberships_of(user: AnyUser) -> list[SiteMembership]:
+    return [m for m in memberships_of(user) if m.is_active_on(local_today(m.site))]

@@ -1,0 +1,1 @@
+"""Writes to the core domain. Each service: keyword-only arguments, one transaction."""
