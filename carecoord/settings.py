@@ -136,14 +136,22 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(config.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 
-# Email: every outgoing message goes through Django's mail machinery.
-EMAIL_BACKEND = config.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = config.str("EMAIL_HOST", default="127.0.0.1")
-EMAIL_PORT = config.int("EMAIL_PORT", default=1025, minimum=1)
-EMAIL_HOST_USER = config.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = config.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = config.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = config.int("EMAIL_TIMEOUT", default=10, minimum=1)
+# Email: every outgoing message goes through Django's mail machinery (Django 6.1 MAILERS).
+_email_backend = config.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+_smtp_options = {
+    "host": config.str("EMAIL_HOST", default="127.0.0.1"),
+    "port": config.int("EMAIL_PORT", default=1025, minimum=1),
+    "username": config.str("EMAIL_HOST_USER", default=""),
+    "password": config.str("EMAIL_HOST_PASSWORD", default=""),
+    "use_tls": config.bool("EMAIL_USE_TLS", default=False),
+    "timeout": config.int("EMAIL_TIMEOUT", default=10, minimum=1),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = config.str("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

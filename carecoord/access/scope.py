@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -41,7 +41,7 @@ def get_patient_for_user(user: AnyUser, patient_id: uuid.UUID | str, capability:
     """The patient, if visible; 404 when not visible, 403 when visible but not `capability`."""
     try:
         patient = patients_visible_to(user).get(pk=patient_id)
-    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+    except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404("No such patient.") from exc
     if capability != Capability.VIEW:
         require_capability(user, patient, capability)

@@ -1,0 +1,76 @@
+"""Personas shared by every test (STYLE.md): a coordinator at the academic center, a
+community oncologist at a linked practice, and an outsider at an unrelated practice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from carecoord.models import Patient, Site, User
+from carecoord.roles import Role
+from tests.factories import PASSWORD, SiteFactory, member, patient_at
+
+
+@dataclass
+class World:
+    center: Site
+    practice: Site
+    unrelated_practice: Site
+    center_coordinator: User
+    community_oncologist: User
+    community_coordinator: User
+    outsider: User
+    shared_patient: Patient
+    foreign_patient: Patient
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    center = SiteFactory(name="Lakeside CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 100 2400")
+    practice = SiteFactory(name="Riverbend Oncology")
+    unrelated = SiteFactory(name="Prairie Hematology")
+    center_coordinator = member(center, Role.COORDINATOR, email="coordinator@lakeside.test", full_name="Cora Center")
+    community_oncologist = member(
+        practice, Role.PHYSICIAN, email="oncologist@riverbend.test", full_name="Olive Oncologist"
+    )
+    community_coordinator = member(
+        practice, Role.COORDINATOR, email="coordinator@riverbend.test", full_name="Rita Riverbend"
+    )
+    outsider = member(unrelated, Role.COORDINATOR, email="coordinator@prairie.test", full_name="Otto Outsider")
+    shared = patient_at(
+        practice, community_coordinator, shared_with=center, given_name="Sharon", family_name="Sharedcare"
+    )
+    foreign = patient_at(unrelated, outsider, given_name="Frank", family_name="Foreignsite")
+    return World(
+        center=center,
+        practice=practice,
+        unrelated_practice=unrelated,
+        center_coordinator=center_coordinator,
+        community_oncologist=community_oncologist,
+        community_coordinator=community_coordinator,
+        outsider=outsider,
+        shared_patient=shared,
+        foreign_patient=foreign,
+    )
+
+
+def login(client: Client, user: User) -> Client:
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def center_coordinator_client(client: Client, world: World) -> Client:
+    return login(client, world.center_coordinator)
+
+
+@pytest.fixture
+def community_oncologist_client(client: Client, world: World) -> Client:
+    return login(client, world.community_oncologist)
+
+
+@pytest.fixture
+def outsider_client(client: Client, world: World) -> Client:
+    return login(client, world.outsider)
