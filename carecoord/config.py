@@ -45,12 +45,12 @@ class Config:
     def is_set(self, name: str) -> bool:
         return name in self._env.ENVIRON or f"{name}_FILE" in self._env.ENVIRON
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def text(self, name: str, default: str | None = None) -> str:
         if default is None:
             return self._read(name, lambda: self._env.str(name))
         return self._read(name, lambda: self._env.str(name, default=default))
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         raw = self._env.ENVIRON.get(name)
         if raw is None:
             return default
@@ -61,7 +61,7 @@ class Config:
             return False
         raise ConfigurationError(f"{name}: expected true or false, got {raw!r}")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def number(self, name: str, default: int, *, minimum: int | None = None) -> int:
         raw = self._env.ENVIRON.get(name)
         if raw is None:
             return default
@@ -73,7 +73,7 @@ class Config:
             raise ConfigurationError(f"{name}: must be at least {minimum}, got {value}")
         return value
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def items(self, name: str, default: list[str]) -> list[str]:
         raw = self._env.ENVIRON.get(name)
         if raw is None:
             return default

@@ -20,16 +20,16 @@ config = Config()
 
 DEVELOPMENT_SECRET_KEY = "carecoord-development-only-not-secret"  # noqa: S105 - refused below when DEBUG is off
 
-DEBUG = config.bool("DEBUG", default=False)
-SECRET_KEY = config.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
+DEBUG = config.flag("DEBUG", default=False)
+SECRET_KEY = config.text("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
     raise ConfigurationError("SECRET_KEY must be set to a long random value when DEBUG is off")
 if not DEBUG and len(SECRET_KEY) < 50:
     raise ConfigurationError("SECRET_KEY must be at least 50 characters when DEBUG is off")
 
-ALLOWED_HOSTS = config.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = config.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = config.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = config.items("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = config.items("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = config.text("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,7 +85,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         **config.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/carecoord"),
-        "CONN_MAX_AGE": config.int("DATABASE_CONN_MAX_AGE", default=60, minimum=0),
+        "CONN_MAX_AGE": config.number("DATABASE_CONN_MAX_AGE", default=60, minimum=0),
         "CONN_HEALTH_CHECKS": True,
     }
 }
@@ -134,17 +134,17 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = Path(config.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+MEDIA_ROOT = Path(config.text("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 
 # Email: every outgoing message goes through Django's mail machinery (Django 6.1 MAILERS).
-_email_backend = config.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+_email_backend = config.text("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 _smtp_options = {
-    "host": config.str("EMAIL_HOST", default="127.0.0.1"),
-    "port": config.int("EMAIL_PORT", default=1025, minimum=1),
-    "username": config.str("EMAIL_HOST_USER", default=""),
-    "password": config.str("EMAIL_HOST_PASSWORD", default=""),
-    "use_tls": config.bool("EMAIL_USE_TLS", default=False),
-    "timeout": config.int("EMAIL_TIMEOUT", default=10, minimum=1),
+    "host": config.text("EMAIL_HOST", default="127.0.0.1"),
+    "port": config.number("EMAIL_PORT", default=1025, minimum=1),
+    "username": config.text("EMAIL_HOST_USER", default=""),
+    "password": config.text("EMAIL_HOST_PASSWORD", default=""),
+    "use_tls": config.flag("EMAIL_USE_TLS", default=False),
+    "timeout": config.number("EMAIL_TIMEOUT", default=10, minimum=1),
 }
 MAILERS = {
     "default": {
@@ -152,7 +152,7 @@ MAILERS = {
         "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
     }
 }
-DEFAULT_FROM_EMAIL = config.str("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
+DEFAULT_FROM_EMAIL = config.text("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis broker; tasks take ids and are idempotent (see STYLE.md).
@@ -161,7 +161,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = config.str("CELERY_QUEUE", default="carecoord")
+CELERY_TASK_DEFAULT_QUEUE = config.text("CELERY_QUEUE", default="carecoord")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -207,7 +207,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOG_LEVEL = config.str("LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = config.text("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

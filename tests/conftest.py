@@ -28,9 +28,9 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    center = SiteFactory(name="Lakeside CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 100 2400")
-    practice = SiteFactory(name="Riverbend Oncology")
-    unrelated = SiteFactory(name="Prairie Hematology")
+    center = SiteFactory.create(name="Lakeside CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 100 2400")
+    practice = SiteFactory.create(name="Riverbend Oncology")
+    unrelated = SiteFactory.create(name="Prairie Hematology")
     center_coordinator = member(center, Role.COORDINATOR, email="coordinator@lakeside.test", full_name="Cora Center")
     community_oncologist = member(
         practice, Role.PHYSICIAN, email="oncologist@riverbend.test", full_name="Olive Oncologist"

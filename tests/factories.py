@@ -16,7 +16,7 @@ from carecoord.services.patients import patient_register
 PASSWORD = "correct-horse-battery-staple"
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
         django_get_or_create = ("name",)
@@ -28,7 +28,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     phone_24_7 = "+1 555 010 0000"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -46,7 +46,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def member(site: Site, role: str = Role.COORDINATOR, **user_fields: Any) -> User:
-    user = UserFactory(**user_fields)
+    user = UserFactory.create(**user_fields)
     membership_start(user=user, site=site, role=role, starts_on=dt.date(2020, 1, 1))
     return user
 

@@ -93,7 +93,7 @@ def test_last_care_team_site_cannot_leave(world: World) -> None:
 
 
 def test_only_an_academic_center_can_be_treating_center(world: World) -> None:
-    other_practice = SiteFactory(name="Hillside Oncology")
+    other_practice = SiteFactory.create(name="Hillside Oncology")
     with pytest.raises(ValidationError) as error:
         care_team_add_site(
             actor=world.community_coordinator,
@@ -105,7 +105,7 @@ def test_only_an_academic_center_can_be_treating_center(world: World) -> None:
 
 
 def test_access_ends_the_day_after_a_membership_ends(world: World) -> None:
-    nurse = UserFactory()
+    nurse = UserFactory.create()
     with time_machine.travel(dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC), tick=False):
         membership = membership_start(user=nurse, site=world.center, role=Role.NURSE, starts_on=dt.date(2026, 3, 1))
         membership_end(membership=membership, ends_on=dt.date(2026, 3, 10))
@@ -120,7 +120,7 @@ def test_access_ends_the_day_after_a_membership_ends(world: World) -> None:
 
 
 def test_future_membership_gives_access_from_its_start_date(world: World) -> None:
-    pharmacist = UserFactory()
+    pharmacist = UserFactory.create()
     with time_machine.travel(dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC), tick=False):
         membership_start(user=pharmacist, site=world.center, role=Role.PHARMACIST, starts_on=dt.date(2026, 4, 3))
         assert not patients_visible_to(pharmacist).exists()
@@ -130,7 +130,7 @@ def test_future_membership_gives_access_from_its_start_date(world: World) -> Non
 
 
 def test_a_missed_refresh_is_caught_up_later(world: World) -> None:
-    nurse = UserFactory()
+    nurse = UserFactory.create()
     with time_machine.travel(dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC), tick=False):
         membership = membership_start(user=nurse, site=world.center, role=Role.NURSE, starts_on=dt.date(2026, 4, 1))
         SiteMembership.objects.filter(pk=membership.pk).update(ends_on=dt.date(2026, 5, 2))

@@ -1,0 +1,50 @@
+"""Membership dates are applied by the scheduled task, run here by a real Celery worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from carecoord.access import patients_visible_to
+from carecoord.celery import app as celery_app
+from carecoord.models import SiteMembership
+from carecoord.roles import Role
+from carecoord.tasks import refresh_membership_access
+from tests.conftest import World
+from tests.factories import member
+from tests.worker import running_worker, wait_for
+
+pytestmark = pytest.mark.worker
+
+
+def test_beat_schedules_the_membership_refresh_every_quarter_hour() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["refresh-membership-access"]
+    assert entry["task"] == refresh_membership_access.name
+    assert entry["task"] in celery_app.tasks
+    assert entry["schedule"].minute == set(range(0, 60, 15))
+
+
+def test_worker_withdraws_access_when_a_membership_has_ended(
+    transactional_db: None, world: World, tmp_path: Path
+) -> None:
+    nurse = member(world.center, Role.NURSE)
+    assert world.shared_patient in patients_visible_to(nurse)
+    # The membership ended two days ago; only the scheduled pass has not run yet.
+    SiteMembership.objects.filter(user=nurse).update(ends_on=timezone.localdate() - dt.timedelta(days=2))
+    assert world.shared_patient in patients_visible_to(nurse)
+
+    with running_worker(tmp_path / "worker.log") as worker:
+        refresh_membership_access.delay()
+        wait_for(
+            lambda: not patients_visible_to(nurse).exists(),
+            timeout=30,
+            describe=lambda: (tmp_path / "worker.log").read_text(),
+        )
+        assert worker.poll() is None
+    assert "refresh_membership_access" in (tmp_path / "worker.log").read_text()
+    connections.close_all()
