@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from celery.schedules import crontab
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
@@ -26,7 +27,9 @@ def test_beat_schedules_the_membership_refresh_every_quarter_hour() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["refresh-membership-access"]
     assert entry["task"] == refresh_membership_access.name
     assert entry["task"] in celery_app.tasks
-    assert entry["schedule"].minute == set(range(0, 60, 15))
+    schedule = entry["schedule"]
+    assert isinstance(schedule, crontab)
+    assert schedule.minute == set(range(0, 60, 15))
 
 
 def test_worker_withdraws_access_when_a_membership_has_ended(
