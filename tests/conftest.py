@@ -28,7 +28,9 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    center = SiteFactory.create(name="Lakeside CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 100 2400")
+    center = SiteFactory.create(
+        name="Lakeside CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 100 2400"
+    )
     practice = SiteFactory.create(name="Riverbend Oncology")
     unrelated = SiteFactory.create(name="Prairie Hematology")
     center_coordinator = member(center, Role.COORDINATOR, email="coordinator@lakeside.test", full_name="Cora Center")
