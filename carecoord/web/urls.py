@@ -1,1 +1,16 @@
-urlpatterns: list = []  # type: ignore[type-arg]
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from carecoord.web import views
+from carecoord.web.forms import LoginForm
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("patients/<uuid:patient_id>/", views.patient_detail, name="patient-detail"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,102 @@
+"""Server-rendered pages: parse the request, call a selector, render. No access rules here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from carecoord.access import get_patient_for_user
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
+from carecoord.models.patients import Phase
+from carecoord.selectors.patients import open_care_team_links, patients_with_care_team
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import PhaseFilterForm
+
+PATIENTS_PER_PAGE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that has passed through django-htmx's middleware (for type checking)."""
+
+    htmx: HtmxDetails
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """A dashboard row: the patient, their MRNs at the viewer's own sites, and whom to call."""
+
+    patient: Patient
+    own_identifiers: list[PatientIdentifier]
+    point_persons: list[tuple[CareTeamLink, PointPerson]]
+
+
+def _primary_first(point_persons: Iterable[PointPerson]) -> list[PointPerson]:
+    # The model orders ranks alphabetically, which would put the backup first.
+    return sorted(point_persons, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
+
+
+def _rows(patients: Iterable[Patient], memberships: list[SiteMembership]) -> list[PatientRow]:
+    # Everything used here is prefetched, so building rows costs no query per patient.
+    own_sites = {m.site_id for m in memberships}
+    rows = []
+    for patient in patients:
+        links = patient.open_care_team  # type: ignore[attr-defined]  # Prefetch to_attr
+        point_persons = [(link, person) for link in links for person in _primary_first(link.point_persons.all())]
+        own_identifiers = [i for i in patient.identifiers.all() if i.site_id in own_sites]
+        rows.append(PatientRow(patient, own_identifiers, point_persons))
+    return rows
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@login_required
+@require_safe
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    """My patients, filterable by phase; an htmx request gets only the results partial."""
+    memberships = active_memberships_of(request.user)
+    filter_form = PhaseFilterForm(request.GET)
+    patients = patients_with_care_team(request.user)
+    phase = filter_form.selected_phase()
+    if phase:
+        patients = patients.filter(phase=phase)
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "memberships": memberships,
+        "filter_form": filter_form,
+        "phase": phase,
+        "phase_label": Phase(phase).label if phase else "",
+        "page": page,
+        "rows": _rows(page, memberships),
+    }
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    template = "carecoord/dashboard.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, context)
+
+
+@never_cache
+@login_required
+@require_safe
+def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """One patient's page: 404 unless a site where the user works is on the care team."""
+    patient = get_patient_for_user(request.user, patient_id)
+    context = {
+        "memberships": active_memberships_of(request.user),
+        "patient": patient,
+        "identifiers": patient.identifiers.select_related("site"),
+        "care_team": [
+            (link, _primary_first(link.point_persons.all())) for link in open_care_team_links().filter(patient=patient)
+        ],
+    }
+    return render(request, "carecoord/patient_detail.html", context)

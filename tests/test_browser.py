@@ -1,0 +1,82 @@
+"""Real-browser check of the pages: Chromium driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import World
+from tests.factories import PASSWORD
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    assert CHROMIUM_PATH, "Chromium is needed for browser tests: apt-get install chromium, or set CHROMIUM_PATH"
+    # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
+    # the database calls that fixtures make while it runs.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page: Page, base_url: str, email: str) -> None:
+    page.goto(base_url + reverse("login"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + reverse("dashboard"))
+
+
+def test_care_team_member_finds_center_hotline_and_outsider_sees_nothing(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    base_url = str(live_server)
+    patient_path = reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
+
+    oncologist = browser.new_page()
+    sign_in(oncologist, base_url, world.community_oncologist.email)
+    expect(oncologist.get_by_role("heading", name="My patients")).to_be_visible()
+    shared_link = oncologist.get_by_role("link", name="Sharedcare, Sharon")
+    expect(shared_link).to_be_visible()
+    # The phase filter swaps the results in place (htmx) and keeps the choice in the URL.
+    oncologist.get_by_label("Phase").select_option(label="Infusion (day 0)")
+    expect(oncologist.get_by_text("None of your patients is in this phase.")).to_be_visible()
+    expect(oncologist).to_have_url(base_url + reverse("dashboard") + "?phase=infusion")
+    oncologist.get_by_label("Phase").select_option(label="All phases")
+    expect(shared_link).to_be_visible()
+    shared_link.click()
+    oncologist.wait_for_url(base_url + patient_path)
+    center_card = oncologist.locator(".care-team > li", has_text="Lakeside CAR-T Center")
+    expect(center_card.get_by_role("link", name="+1 555 100 2400")).to_be_visible()
+    oncologist.close()
+
+    outsider = browser.new_page()
+    sign_in(outsider, base_url, world.outsider.email)
+    expect(outsider.get_by_role("link", name="Foreignsite, Frank")).to_be_visible()
+    expect(outsider.get_by_text("Sharedcare")).to_have_count(0)
+    response = outsider.goto(base_url + patient_path)
+    assert response is not None
+    assert response.status == 404
+    expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(outsider.get_by_text("Sharedcare")).to_have_count(0)
+    outsider.close()
