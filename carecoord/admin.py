@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Product, Site, SiteMembership, User
+from carecoord.models.patients import DiseaseArea
 
 
 @admin.register(Site)
@@ -101,3 +104,28 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
 class PointPersonAdmin(admin.ModelAdmin[PointPerson]):
     list_display = ["link", "rank", "user"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin[Product]):
+    list_display = ["brand_name", "short_name", "target", "disease_area_names", "monitoring_days", "is_active"]
+    list_filter = ["target", "is_active"]
+    search_fields = ["brand_name", "generic_name", "short_name"]
+
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        # Disease areas are stored as a JSON list; administrators tick them instead of typing JSON.
+        if db_field.name == "disease_areas":
+            return forms.MultipleChoiceField(
+                choices=DiseaseArea.choices,
+                widget=forms.CheckboxSelectMultiple,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Disease areas")
+    def disease_area_names(self, obj: Product) -> str:
+        labels = dict(DiseaseArea.choices)
+        return ", ".join(labels.get(area, area) for area in obj.disease_areas)

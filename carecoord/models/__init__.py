@@ -4,6 +4,7 @@ from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
 from carecoord.models.care_teams import CareTeamLink, PointPerson
 from carecoord.models.memberships import SiteMembership
 from carecoord.models.patients import Patient, PatientIdentifier
+from carecoord.models.products import Product
 from carecoord.models.sites import Site
 from carecoord.models.users import User
 
@@ -13,6 +14,7 @@ __all__ = [
     "PatientGroupObjectPermission",
     "PatientIdentifier",
     "PointPerson",
+    "Product",
     "Site",
     "SiteMembership",
     "SiteRoleGroup",
