@@ -33,9 +33,9 @@ def test_beat_schedules_the_membership_refresh_every_quarter_hour() -> None:
     assert cast(Any, schedule).minute == set(range(0, 60, 15))  # the stubs do not declare the parsed fields
 
 
-def test_worker_withdraws_access_when_a_membership_has_ended(
-    transactional_db: None, world: World, tmp_path: Path
-) -> None:
+# Committed data for the worker; serialized rollback restores the seeded product catalog after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_withdraws_access_when_a_membership_has_ended(world: World, tmp_path: Path) -> None:
     nurse = member(world.center, Role.NURSE)
     assert world.shared_patient in patients_visible_to(nurse)
     # The membership ended two days ago; only the scheduled pass has not run yet.

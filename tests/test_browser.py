@@ -47,6 +47,7 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.wait_for_url(base_url + reverse("dashboard"))
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_care_team_member_finds_center_hotline_and_outsider_sees_nothing(
     live_server: object, world: World, browser: Browser
 ) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import uuid
 
-from carecoord.access import patients_visible_to
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+
+from carecoord.access import get_patient_for_user, patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
+from carecoord.roles import Capability
 
 
 def open_care_team_links() -> QuerySet[CareTeamLink]:
@@ -15,12 +18,37 @@ def open_care_team_links() -> QuerySet[CareTeamLink]:
     )
 
 
+def _care_team_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"),
+        Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site")),
+    ]
+
+
 def patients_with_care_team(user: AnyUser) -> QuerySet[Patient]:
     """The user's patients with open care-team sites, point persons and identifiers prefetched.
 
     A fixed number of queries whatever the number of patients.
     """
-    return patients_visible_to(user).prefetch_related(
-        Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"),
-        Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site")),
+    return patients_visible_to(user).prefetch_related(*_care_team_prefetches())
+
+
+def patient_with_care_team(user: AnyUser, patient_id: uuid.UUID | str, capability: str = Capability.VIEW) -> Patient:
+    """One patient through `get_patient_for_user` (404 / 403), prefetched like the list."""
+    patient = get_patient_for_user(user, patient_id, capability)
+    prefetch_related_objects([patient], *_care_team_prefetches())
+    return patient
+
+
+def care_team_links_visible_to(user: AnyUser) -> QuerySet[CareTeamLink]:
+    """Every care-team link, open or ended, of the patients the user sees."""
+    return (
+        CareTeamLink.objects.filter(patient__in=patients_visible_to(user))
+        .select_related("site")
+        .prefetch_related(Prefetch("point_persons", queryset=PointPerson.objects.select_related("user")))
     )
+
+
+def point_persons_visible_to(user: AnyUser) -> QuerySet[PointPerson]:
+    """The point persons named on the care teams of the patients the user sees."""
+    return PointPerson.objects.filter(link__patient__in=patients_visible_to(user)).select_related("user", "link__site")

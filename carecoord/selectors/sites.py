@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
-from carecoord.models import Site, SiteMembership
+from carecoord.models import Site, SiteMembership, User
 
 
 def sites_directory() -> QuerySet[Site]:
@@ -21,3 +21,11 @@ def memberships_of(user: AnyUser) -> QuerySet[SiteMembership]:
 
 def active_memberships_of(user: AnyUser) -> list[SiteMembership]:
     return [m for m in memberships_of(user) if m.is_active_on(local_today(m.site))]
+
+
+def colleagues_of(user: AnyUser) -> QuerySet[User]:
+    """Active people with a membership at a site where `user` has one (who they may name)."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    sites = SiteMembership.objects.filter(user=user).values("site_id")
+    return User.objects.filter(is_active=True, memberships__site_id__in=sites).distinct()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carecoord.access import require_capability
@@ -17,9 +17,12 @@ def care_team_add_site(*, actor: User, patient: Patient, site: Site, capacity: s
         raise ValidationError({"capacity": "Only an academic CAR-T center can be the treating center."})
     if CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists():
         raise ValidationError({"site": f"{site} is already on this patient's care team."})
-    with transaction.atomic():
-        link = CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
-        grant_site_on_patient(site=site, patient=patient)
+    try:
+        with transaction.atomic():
+            link = CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
+            grant_site_on_patient(site=site, patient=patient)
+    except IntegrityError:  # a concurrent request added the same site first
+        raise ValidationError({"site": f"{site} is already on this patient's care team."}) from None
     return link
 
 

@@ -1,0 +1,197 @@
+"""API shapes. Output serializers render; input serializers only parse, services write."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from carecoord.access import patients_visible_to
+from carecoord.access.grants import local_today
+from carecoord.access.scope import AnyUser
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
+from carecoord.roles import Capability
+from carecoord.selectors.patients import care_team_links_visible_to
+from carecoord.selectors.sites import colleagues_of, sites_directory
+from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
+
+
+def _request_user(field: serializers.Field[Any, Any, Any, Any]) -> AnyUser:
+    return field.context["request"].user
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class SiteSerializer(serializers.ModelSerializer[Site]):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "kind", "time_zone", "address", "phone_24_7"]
+
+
+class SiteBriefSerializer(serializers.ModelSerializer[Site]):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "kind", "phone_24_7"]
+
+
+class MembershipSerializer(serializers.ModelSerializer[SiteMembership]):
+    site = SiteBriefSerializer()
+    is_active = serializers.SerializerMethodField(help_text="Active today in the site's time zone.")
+
+    class Meta:
+        model = SiteMembership
+        fields = ["id", "site", "role", "title", "starts_on", "ends_on", "is_active"]
+
+    def get_is_active(self, membership: SiteMembership) -> bool:
+        return membership.is_active_on(local_today(membership.site))
+
+
+class PersonSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email", "phone"]
+
+
+class PointPersonBriefSerializer(serializers.ModelSerializer[PointPerson]):
+    user = PersonSerializer()
+
+    class Meta:
+        model = PointPerson
+        fields = ["id", "rank", "user"]
+
+
+class CareTeamLinkSerializer(serializers.ModelSerializer[CareTeamLink]):
+    site = SiteBriefSerializer()
+    point_persons = PointPersonBriefSerializer(many=True)
+
+    class Meta:
+        model = CareTeamLink
+        fields = ["id", "patient", "site", "capacity", "joined_at", "ended_at", "is_open", "point_persons"]
+
+
+class CareTeamMemberSerializer(serializers.ModelSerializer[CareTeamLink]):
+    """A site on a patient's open care team, as shown inside the patient."""
+
+    site = SiteBriefSerializer()
+    point_persons = PointPersonBriefSerializer(many=True)
+
+    class Meta:
+        model = CareTeamLink
+        fields = ["id", "site", "capacity", "joined_at", "point_persons"]
+
+
+class PointPersonSerializer(serializers.ModelSerializer[PointPerson]):
+    user = PersonSerializer()
+    patient = serializers.UUIDField(source="link.patient_id")
+    site = SiteBriefSerializer(source="link.site")
+
+    class Meta:
+        model = PointPerson
+        fields = ["id", "link", "patient", "site", "rank", "user"]
+
+
+class IdentifierSerializer(serializers.ModelSerializer[PatientIdentifier]):
+    site = SiteBriefSerializer()
+
+    class Meta:
+        model = PatientIdentifier
+        fields = ["site", "mrn"]
+
+
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    """A patient with open care team, identifiers and what the requesting user may do.
+
+    Expects patients from `patients_with_care_team` / `patient_with_care_team` and the
+    user's capabilities in `context["capabilities"]` ({patient id: codenames}).
+    """
+
+    care_team = CareTeamMemberSerializer(source="open_care_team", many=True)
+    identifiers = IdentifierSerializer(many=True)
+    capabilities = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "disease_area",
+            "phase",
+            "caregiver_name",
+            "caregiver_relationship",
+            "caregiver_phone",
+            "care_team",
+            "identifiers",
+            "capabilities",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices)))
+    def get_capabilities(self, patient: Patient) -> list[str]:
+        capabilities: dict[uuid.UUID, set[str]] = self.context["capabilities"]
+        return sorted(capabilities.get(patient.pk, ()))
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class PatientUpdateSerializer(serializers.ModelSerializer[Patient]):
+    """The fields `patient_update` accepts; PATCH sends any of them."""
+
+    class Meta:
+        model = Patient
+        fields = sorted(PATIENT_EDITABLE_FIELDS)
+
+
+class PatientCreateSerializer(serializers.ModelSerializer[Patient]):
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(), help_text="Your site, where the patient is registered with its MRN."
+    )
+    mrn = serializers.CharField(max_length=64, help_text="The patient's MRN at `site`.")
+
+    class Meta:
+        model = Patient
+        fields = ["site", "mrn", *sorted(PATIENT_EDITABLE_FIELDS)]
+
+
+class VisiblePatientField(serializers.PrimaryKeyRelatedField[Patient]):
+    """A patient id; one the user cannot see reads as missing, never as forbidden."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(pk_field=serializers.UUIDField(), **kwargs)
+
+    def get_queryset(self) -> Any:
+        return patients_visible_to(_request_user(self))
+
+
+class CareTeamLinkCreateSerializer(serializers.Serializer[CareTeamLink]):
+    patient = VisiblePatientField()
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory())
+    capacity = serializers.ChoiceField(choices=CareTeamLink.Capacity.choices)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleLinkField(serializers.PrimaryKeyRelatedField[CareTeamLink]):
+    def get_queryset(self) -> Any:
+        return care_team_links_visible_to(_request_user(self))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ColleagueField(serializers.PrimaryKeyRelatedField[User]):
+    """A person working at one of the requesting user's sites; anyone else reads as missing."""
+
+    def get_queryset(self) -> Any:
+        return colleagues_of(_request_user(self))
+
+
+class PointPersonCreateSerializer(serializers.Serializer[PointPerson]):
+    link = VisibleLinkField(help_text="The care-team link (site on the patient's care team).")
+    user = ColleagueField(help_text="A person working at the link's site in a role that can act.")
+    rank = serializers.ChoiceField(choices=PointPerson.Rank.choices)

@@ -1,0 +1,281 @@
+"""Thin API views: parse with an input serializer, call a selector or service, render.
+
+Every object behind a URL is found through a scoped selector, so one outside the user's
+scope answers 404; one the user sees but whose role forbids the change answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from carecoord.access import capabilities_by_patient, patient_capabilities
+from carecoord.api import filters, serializers
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
+from carecoord.roles import Capability
+from carecoord.selectors.patients import (
+    care_team_links_visible_to,
+    patient_with_care_team,
+    patients_with_care_team,
+    point_persons_visible_to,
+)
+from carecoord.selectors.sites import memberships_of, sites_directory
+from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_name_point_person
+from carecoord.services.patients import patient_register, patient_update
+
+
+def actor_of(request: Request) -> User:
+    """The signed-in user; `IsAuthenticated` has already turned everyone else away."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated()
+    return request.user
+
+
+class NoStoreMixin(generics.GenericAPIView[Any]):
+    """Patient data must not stay in browser or proxy caches (shared workstations)."""
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+
+class ScopeBeforeMethodMixin(generics.GenericAPIView[Any]):
+    """On an object's URL, a method the route lacks answers 404 too if the object is out of scope.
+
+    The scope check comes first, so every method on someone else's object answers alike.
+    """
+
+    # DRF narrows Django's HttpRequest to its Request here; its own stubs ignore the same override.
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        if self.lookup_url_kwarg in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The site directory"),
+    retrieve=extend_schema(summary="One site", parameters=[OpenApiParameter("site_id", int, OpenApiParameter.PATH)]),
+)
+class SiteViewSet(viewsets.ReadOnlyModelViewSet[Site]):
+    """Every site taking part, with its 24/7 number. Not patient data: everyone signed in sees it."""
+
+    serializer_class = serializers.SiteSerializer
+    filterset_class = filters.SiteFilter
+    ordering_fields = ["name"]
+    lookup_url_kwarg = "site_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Site]:
+        return sites_directory()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The requesting user's site memberships"),
+    retrieve=extend_schema(
+        summary="One of the requesting user's memberships",
+        parameters=[OpenApiParameter("membership_id", int, OpenApiParameter.PATH)],
+    ),
+)
+class MembershipViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[SiteMembership]):
+    """Where and in which role the requesting user works; nobody else's memberships."""
+
+    serializer_class = serializers.MembershipSerializer
+    ordering_fields = ["starts_on"]
+    lookup_url_kwarg = "membership_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[SiteMembership]:
+        return memberships_of(self.request.user)
+
+
+PATIENT_ID = OpenApiParameter("patient_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The requesting user's patients"),
+    retrieve=extend_schema(summary="One patient", parameters=[PATIENT_ID]),
+    create=extend_schema(
+        summary="Register a patient at one of your sites",
+        request=serializers.PatientCreateSerializer,
+        responses={201: serializers.PatientSerializer},
+    ),
+    update=extend_schema(
+        summary="Change a patient's details",
+        parameters=[PATIENT_ID],
+        request=serializers.PatientUpdateSerializer,
+        responses=serializers.PatientSerializer,
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a patient's details",
+        parameters=[PATIENT_ID],
+        request=serializers.PatientUpdateSerializer,
+        responses=serializers.PatientSerializer,
+    ),
+)
+class PatientViewSet(
+    NoStoreMixin,
+    ScopeBeforeMethodMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Patient],
+):
+    """Patients whose care team includes a site where the requesting user works.
+
+    Filter by phase, disease area or care-team site; there is no name search, because
+    names in query strings end up in server and proxy logs.
+    """
+
+    serializer_class = serializers.PatientSerializer
+    filterset_class = filters.PatientFilter
+    ordering_fields = ["family_name", "created_at"]
+    lookup_url_kwarg = "patient_id"
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return patients_with_care_team(self.request.user)
+
+    def get_object(self) -> Patient:
+        capability = Capability.CHANGE if self.action in {"update", "partial_update"} else Capability.VIEW
+        return patient_with_care_team(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
+
+    def _output(self, data: Patient | list[Patient], capabilities: dict[Any, set[str]]) -> Any:
+        context = {**self.get_serializer_context(), "capabilities": capabilities}
+        return serializers.PatientSerializer(data, many=isinstance(data, list), context=context).data
+
+    def _render(self, patient: Patient, status_code: int = status.HTTP_200_OK) -> Response:
+        capabilities = {patient.pk: set(patient_capabilities(self.request.user, patient))}
+        return Response(self._output(patient, capabilities), status=status_code)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        patients = list(page if page is not None else queryset)
+        # One query for the whole page, not one per patient.
+        data = self._output(patients, capabilities_by_patient(request.user, [p.pk for p in patients]))
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._render(self.get_object())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self._parse(serializers.PatientCreateSerializer, request.data)
+        site, mrn = data.pop("site"), data.pop("mrn")
+        patient = patient_register(actor=actor_of(request), site=site, mrn=mrn, **data)
+        return self._render(patient_with_care_team(request.user, patient.pk), status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        partial = kwargs.get("partial", False)
+        data = self._parse(serializers.PatientUpdateSerializer, request.data, partial=partial)
+        patient_update(actor=actor_of(request), patient=patient, **data)
+        return self._render(patient_with_care_team(request.user, patient.pk))
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def _parse(self, serializer_class: type[Any], data: Any, *, partial: bool = False) -> dict[str, Any]:
+        serializer = serializer_class(data=data, partial=partial, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+LINK_ID = OpenApiParameter("link_id", int, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Care-team links (open and ended) of the requesting user's patients"),
+    retrieve=extend_schema(summary="One care-team link", parameters=[LINK_ID]),
+    create=extend_schema(
+        summary="Share a patient's care with a site",
+        request=serializers.CareTeamLinkCreateSerializer,
+        responses={201: serializers.CareTeamLinkSerializer},
+    ),
+)
+class CareTeamLinkViewSet(
+    NoStoreMixin,
+    ScopeBeforeMethodMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[CareTeamLink],
+):
+    """The sites sharing each visible patient's care, in a capacity; ended links stay listed."""
+
+    serializer_class = serializers.CareTeamLinkSerializer
+    filterset_class = filters.CareTeamLinkFilter
+    ordering_fields = ["joined_at", "ended_at"]
+    lookup_url_kwarg = "link_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[CareTeamLink]:
+        links = care_team_links_visible_to(self.request.user)
+        if self.action == "end":
+            # Ending deletes the point persons; a prefetched list would render them still there.
+            return links.prefetch_related(None)
+        return links
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        parsed = serializers.CareTeamLinkCreateSerializer(data=request.data, context=self.get_serializer_context())
+        parsed.is_valid(raise_exception=True)
+        link = care_team_add_site(actor=actor_of(request), **parsed.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=link.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="End a site's part in a patient's care (the link stays for the record)",
+        parameters=[LINK_ID],
+        request=None,
+        responses=serializers.CareTeamLinkSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        link = care_team_end_site(actor=actor_of(request), link=self.get_object())
+        return Response(self.get_serializer(link).data)
+
+
+POINT_PERSON_ID = OpenApiParameter("point_person_id", int, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Point persons on the care teams of the requesting user's patients"),
+    retrieve=extend_schema(summary="One point person", parameters=[POINT_PERSON_ID]),
+    create=extend_schema(
+        summary="Name the primary or backup point person of a care-team site",
+        request=serializers.PointPersonCreateSerializer,
+        responses={201: serializers.PointPersonSerializer},
+    ),
+)
+class PointPersonViewSet(
+    NoStoreMixin,
+    ScopeBeforeMethodMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[PointPerson],
+):
+    """The people to call at each care-team site about a patient: primary and backup."""
+
+    serializer_class = serializers.PointPersonSerializer
+    filterset_class = filters.PointPersonFilter
+    ordering_fields = ["rank"]
+    lookup_url_kwarg = "point_person_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[PointPerson]:
+        return point_persons_visible_to(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        parsed = serializers.PointPersonCreateSerializer(data=request.data, context=self.get_serializer_context())
+        parsed.is_valid(raise_exception=True)
+        point_person = care_team_name_point_person(actor=actor_of(request), **parsed.validated_data)
+        return Response(self.get_serializer(point_person).data, status=status.HTTP_201_CREATED)
