@@ -33,7 +33,7 @@ EXPECTED_PATHS = {
 
 
 def schema(client: APIClient) -> dict[str, Any]:
-    response = client.get(reverse("api-schema"))
+    response = client.get(reverse("api:schema"))
     assert response.status_code == 200
     return yaml.safe_load(response.content)
 
@@ -45,7 +45,7 @@ def test_schema_endpoint_serves_openapi_3_with_every_resource(world: World) -> N
 
 
 def test_schema_endpoint_serves_json_on_request(world: World) -> None:
-    response = api(world.center_coordinator).get(reverse("api-schema"), {"format": "json"})
+    response = api(world.center_coordinator).get(reverse("api:schema"), {"format": "json"})
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
 
@@ -75,7 +75,7 @@ def test_schema_generates_without_warnings_or_errors(tmp_path: Path) -> None:
 
 
 def test_swagger_ui_renders_from_local_static_files_only(world: World) -> None:
-    response = api(world.center_coordinator).get(reverse("api-docs"))
+    response = api(world.center_coordinator).get(reverse("api:docs"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html

@@ -11,8 +11,10 @@ router.register("patients", views.PatientViewSet, basename="patient")
 router.register("care-team-links", views.CareTeamLinkViewSet, basename="care-team-link")
 router.register("point-persons", views.PointPersonViewSet, basename="point-person")
 
+app_name = "api"
+
 urlpatterns = [
     path("", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,0 +1,172 @@
+"""Every route, walked with the outsider: nothing of another site's patient comes back.
+
+The walk reads the URL configuration itself, so a new page or API route joins the matrix
+without anyone adding it here. A route whose URL names an object must answer 404 for an
+object the outsider cannot see, for every method; a list must not show a foreign object.
+A route with a kwarg this module does not know fails the test until a sample is added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership
+from carecoord.services.care_teams import care_team_name_point_person
+from tests.conftest import World, login
+
+pytestmark = pytest.mark.django_db
+
+# Routes that carry no patient data and are meant for everyone signed in (or anonymous).
+PUBLIC_ROUTES = {"login", "logout", "api:schema", "api:docs", "api:api-root"}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    kwargs: frozenset[str]
+
+
+def _walk(patterns: list[Any], namespace: str = "", kwargs: frozenset[str] = frozenset()) -> Iterator[Route]:
+    for pattern in patterns:
+        groups = frozenset(pattern.pattern.regex.groupindex)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, inner, kwargs | groups)
+        elif isinstance(pattern, URLPattern):
+            yield Route(f"{namespace}{pattern.name or ''}", kwargs | groups)
+
+
+def all_routes() -> list[Route]:
+    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+
+
+def app_routes() -> list[Route]:
+    routes = [r for r in all_routes() if not r.name.startswith("admin:")]
+    unnamed = [r for r in routes if not r.name]
+    assert not unnamed, "every route needs a name so the permission matrix can reach it"
+    return routes
+
+
+@pytest.fixture
+def foreign(world: World) -> dict[str, Any]:
+    """For each URL kwarg, an object that the outsider must not reach."""
+    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
+    person = care_team_name_point_person(
+        actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
+    )
+    return {
+        "patient_id": world.shared_patient.pk,
+        "link_id": link.pk,
+        "point_person_id": person.pk,
+        "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
+        "format": "json",
+    }
+
+
+# Kwargs that name objects everybody may see (the site directory holds no patient data).
+SHARED_KWARGS = {"site_id"}
+
+
+def foreign_markers(world: World) -> list[str]:
+    patient = world.shared_patient
+    markers = [patient.family_name, str(patient.pk)]
+    markers += list(patient.identifiers.values_list("mrn", flat=True))
+    return markers
+
+
+def test_the_matrix_walks_pages_and_api_routes() -> None:
+    names = {r.name for r in app_routes()}
+    assert {"dashboard", "patient-detail", "api:patient-list", "api:patient-detail", "api:care-team-link-end"} <= names
+
+
+@pytest.mark.parametrize("route", [r for r in app_routes() if r.kwargs - {"format"} - SHARED_KWARGS], ids=str)
+def test_outsider_gets_404_for_every_method_on_foreign_objects(
+    client: Client, world: World, foreign: dict[str, Any], route: Route
+) -> None:
+    unknown = route.kwargs - foreign.keys() - SHARED_KWARGS
+    assert not unknown, f"{route.name}: add a foreign sample for URL kwarg(s) {sorted(unknown)}"
+    kwargs = {name: foreign.get(name, world.center.pk) for name in route.kwargs}
+    url = reverse(route.name, kwargs=kwargs)
+    login(client, world.outsider)
+    before = _counts()
+    for method in METHODS:
+        response = getattr(client, method)(url, data={} if method == "get" else None, content_type="application/json")
+        allowed = {404} if method == "get" else {404, 405}
+        assert response.status_code in allowed, f"{method.upper()} {url} answered {response.status_code}"
+    assert _counts() == before, f"{route.name}: the outsider changed data"
+
+
+@pytest.mark.parametrize("route", [r for r in app_routes() if not (r.kwargs - {"format"})], ids=str)
+def test_outsider_lists_show_no_foreign_object(
+    client: Client, world: World, foreign: dict[str, Any], route: Route
+) -> None:
+    kwargs = {"format": "json"} if "format" in route.kwargs else {}
+    url = reverse(route.name, kwargs=kwargs)
+    login(client, world.outsider)
+    response = client.get(url, follow=True)
+    assert response.status_code in {200, 403, 405}, f"GET {url} answered {response.status_code}"
+    body = response.content.decode(errors="replace")
+    for marker in foreign_markers(world):
+        assert marker not in body, f"GET {url} shows {marker!r} to the outsider"
+
+
+@pytest.mark.parametrize("route", [r for r in app_routes() if not (r.kwargs - {"format"})], ids=str)
+def test_outsider_cannot_create_into_a_foreign_patient(
+    client: Client, world: World, foreign: dict[str, Any], route: Route
+) -> None:
+    if route.name in PUBLIC_ROUTES:
+        return
+    kwargs = {"format": "json"} if "format" in route.kwargs else {}
+    url = reverse(route.name, kwargs=kwargs)
+    login(client, world.outsider)
+    payload = {
+        "patient": str(world.shared_patient.pk),
+        "link": foreign["link_id"],
+        "site": world.unrelated_practice.pk,
+        "capacity": "community_practice",
+        "user": world.outsider.pk,
+        "rank": "backup",
+    }
+    before = _counts()
+    response = client.post(url, data=payload, content_type="application/json")
+    assert response.status_code in {400, 403, 404, 405}, f"POST {url} answered {response.status_code}"
+    assert _counts() == before, f"POST {url} changed data for the outsider"
+
+
+def test_anonymous_is_refused_everywhere_but_public_routes(
+    client: Client, world: World, foreign: dict[str, Any]
+) -> None:
+    for route in app_routes():
+        if route.name in PUBLIC_ROUTES:
+            continue
+        kwargs = {name: foreign.get(name, world.center.pk) for name in route.kwargs}
+        response = client.get(reverse(route.name, kwargs=kwargs))
+        assert response.status_code in {302, 401, 403}, f"anonymous GET {route.name}: {response.status_code}"
+        if response.status_code == 302:
+            assert "login" in response["Location"]
+
+
+def test_outsider_is_kept_out_of_the_admin(client: Client, world: World) -> None:
+    login(client, world.outsider)
+    for route in all_routes():
+        if route.name.startswith("admin:") and not route.kwargs and route.name not in {"admin:login", "admin:logout"}:
+            response = client.get(reverse(route.name))
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], route.name
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Patient.objects.count(),
+        CareTeamLink.objects.count(),
+        CareTeamLink.objects.filter(ended_at__isnull=False).count(),
+        PointPerson.objects.count(),
+        SiteMembership.objects.count(),
+        hash(tuple(Patient.objects.order_by("pk").values_list("updated_at", flat=True))),
+    )
