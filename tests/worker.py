@@ -47,10 +47,25 @@ def running_worker(log_path: Path, startup_timeout: float = 60.0) -> Iterator[su
     celery_app.conf.task_default_queue = queue
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "carecoord", "worker", "--loglevel=INFO", "--pool=solo",
-             f"--queues={queue}", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             f"--hostname={queue}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "carecoord",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=solo",
+                f"--queues={queue}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={queue}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(lambda: b"ready." in log_path.read_bytes(), startup_timeout, lambda: log_path.read_text())
