@@ -2,20 +2,19 @@
 
 Every value carecoord reads from the environment goes through `Config`, so a bad value stops
 the process at start with one line that names the variable, instead of failing later on a
-request. Secrets may come from a file: `SECRET_KEY_FILE=/run/secrets/key` is read when
-`SECRET_KEY` itself is not set.
+request. Any value may come from a file instead (Docker and Kubernetes secrets):
+`SECRET_KEY_FILE=/run/secrets/key` is read when `SECRET_KEY` itself is not set.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-
-T = TypeVar("T")
 
 
 class ConfigurationError(SystemExit):
@@ -26,32 +25,29 @@ class ConfigurationError(SystemExit):
 
 
 class Config:
-    """Typed accessors over the process environment, with `*_FILE` support for secrets."""
+    """Typed accessors over the process environment, with `*_FILE` support."""
 
-    def __init__(self, environ_map: dict[str, str] | None = None) -> None:
-        self._env = environ.FileAwareEnv()
-        if environ_map is not None:
-            self._env.ENVIRON = environ_map
-        else:
-            self._env.ENVIRON = os.environ
+    def __init__(self, environ_map: Mapping[str, str] | None = None) -> None:
+        self._environ = environ_map if environ_map is not None else os.environ
 
-    def _read(self, name: str, parse: Callable[[], T]) -> T:
+    def raw(self, name: str) -> str | None:
+        """The variable's value, or the content of the file named by NAME_FILE, or None."""
+        if name in self._environ:
+            return self._environ[name]
+        path = self._environ.get(f"{name}_FILE")
+        if path is None:
+            return None
         try:
-            return parse()
-        except (ImproperlyConfigured, ValueError, TypeError, KeyError) as exc:
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConfigurationError(f"{name}: {detail}") from None
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE: cannot read {path!r} ({exc.strerror})") from None
 
-    def is_set(self, name: str) -> bool:
-        return name in self._env.ENVIRON or f"{name}_FILE" in self._env.ENVIRON
-
-    def text(self, name: str, default: str | None = None) -> str:
-        if default is None:
-            return self._read(name, lambda: self._env.str(name))
-        return self._read(name, lambda: self._env.str(name, default=default))
+    def text(self, name: str, default: str) -> str:
+        value = self.raw(name)
+        return default if value is None else value
 
     def flag(self, name: str, default: bool) -> bool:
-        raw = self._env.ENVIRON.get(name)
+        raw = self.raw(name)
         if raw is None:
             return default
         value = raw.strip().lower()
@@ -62,7 +58,7 @@ class Config:
         raise ConfigurationError(f"{name}: expected true or false, got {raw!r}")
 
     def number(self, name: str, default: int, *, minimum: int | None = None) -> int:
-        raw = self._env.ENVIRON.get(name)
+        raw = self.raw(name)
         if raw is None:
             return default
         try:
@@ -74,19 +70,22 @@ class Config:
         return value
 
     def items(self, name: str, default: list[str]) -> list[str]:
-        raw = self._env.ENVIRON.get(name)
+        raw = self.raw(name)
         if raw is None:
             return default
         return [item.strip() for item in raw.split(",") if item.strip()]
 
     def db_url(self, name: str, default: str) -> dict[str, Any]:
-        raw = self._env.ENVIRON.get(name, default)
+        raw = self.text(name, default)
         if not raw.startswith(("postgres://", "postgresql://", "pgsql://")):
             raise ConfigurationError(f"{name}: expected a postgres:// URL")
-        return self._read(name, lambda: dict(environ.Env.db_url_config(raw)))
+        try:
+            return dict(environ.Env.db_url_config(raw))
+        except (ImproperlyConfigured, ValueError) as exc:
+            raise ConfigurationError(f"{name}: {str(exc).splitlines()[0]}") from None
 
     def redis_url(self, name: str, default: str) -> str:
-        raw = self._env.ENVIRON.get(name, default)
+        raw = self.text(name, default)
         if not raw.startswith(("redis://", "rediss://")):
             raise ConfigurationError(f"{name}: expected a redis:// URL, got {raw!r}")
         return raw

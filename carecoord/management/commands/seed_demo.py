@@ -1,0 +1,51 @@
+"""`manage.py seed_demo`: fictional sites, staff and synthetic patients for trying carecoord.
+
+Safe to run again: rows are found by stable keys and a second run creates nothing. The demo
+accounts share one published password, so the command refuses to run with DEBUG off unless
+`--allow-production` is given.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from carecoord import demo
+
+
+class Command(BaseCommand):
+    help = "Create demonstration sites, staff (one known password) and synthetic patients. Idempotent."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even though DEBUG is off. The demo accounts have a published password.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is off: refusing to create demo accounts with a published password. "
+                "Use --allow-production if this really is a demonstration server."
+            )
+        result = demo.seed()
+        if result.created:
+            summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+
+        self.stdout.write("")
+        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in with password: {demo.DEMO_PASSWORD}")
+        self.stdout.write(f"Django admin: {settings.SITE_URL}/admin/")
+        self.stdout.write("")
+        rows = [("EMAIL", "ROLE", "SITE"), *result.logins]
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        for index, row in enumerate(rows):
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            if index == 0:
+                self.stdout.write("  ".join("-" * width for width in widths))

@@ -1,0 +1,155 @@
+"""`manage.py seed_demo`: a complete, idempotent demonstration world that respects access rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Model
+from django.test import override_settings
+
+from carecoord import demo
+from carecoord.access import patients_visible_to
+from carecoord.models import (
+    CareTeamLink,
+    Patient,
+    PatientGroupObjectPermission,
+    PatientIdentifier,
+    PointPerson,
+    Site,
+    SiteMembership,
+    SiteRoleGroup,
+    User,
+)
+from carecoord.models.patients import Phase
+from carecoord.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+COUNTED: list[type[Model]] = [
+    Site,
+    User,
+    SiteMembership,
+    Patient,
+    PatientIdentifier,
+    CareTeamLink,
+    PointPerson,
+    PatientGroupObjectPermission,
+    SiteRoleGroup,
+    Group,
+]
+
+
+def seed_demo() -> str:
+    out = StringIO()
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    counts = {model.__name__: model._default_manager.count() for model in COUNTED}
+    counts["user groups"] = User.groups.through.objects.count()
+    return counts
+
+
+@pytest.fixture(scope="module")
+def seeded_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """Seed once for the module (it takes seconds) inside a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed_demo()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(seeded_world: str, db: None) -> str:
+    return seeded_world
+
+
+def test_second_run_changes_nothing(seeded: str) -> None:
+    first = row_counts()
+    output = seed_demo()
+    assert row_counts() == first
+    assert "nothing changed" in output
+
+
+def test_seeds_at_least_forty_patients_in_every_phase(seeded: str) -> None:
+    assert Patient.objects.count() >= 40
+    assert set(Patient.objects.values_list("phase", flat=True)) == set(Phase.values)
+
+
+def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:
+    assert Site.objects.filter(kind=Site.Kind.ACADEMIC_CENTER).count() == 2
+    assert Site.objects.filter(kind=Site.Kind.COMMUNITY_PRACTICE).count() == 4
+
+
+def test_every_role_works_at_every_site(seeded: str) -> None:
+    for site in Site.objects.all():
+        roles = set(SiteMembership.objects.filter(site=site).values_list("role", flat=True))
+        assert roles == set(Role.values), site
+
+
+def test_one_person_works_at_two_sites(seeded: str) -> None:
+    assert any(user.memberships.values("site").distinct().count() == 2 for user in User.objects.all())
+
+
+def test_every_patient_is_shared_with_a_center_with_point_persons_at_both_sites(seeded: str) -> None:
+    for patient in Patient.objects.all():
+        links = list(CareTeamLink.objects.filter(patient=patient, ended_at__isnull=True).select_related("site"))
+        assert sorted(link.capacity for link in links) == ["community_practice", "treating_center"]
+        for link in links:
+            assert set(link.point_persons.values_list("rank", flat=True)) == {"primary", "backup"}
+
+
+def test_staff_of_another_practice_do_not_see_a_practices_patients(seeded: str) -> None:
+    practices = list(Site.objects.filter(kind=Site.Kind.COMMUNITY_PRACTICE))
+    for practice in practices:
+        own_patients = set(Patient.objects.filter(care_team__site=practice).values_list("pk", flat=True))
+        assert own_patients
+        for other in practices:
+            if other == practice:
+                continue
+            # People who work only at the other practice.
+            outsiders = User.objects.filter(memberships__site=other).exclude(memberships__site__in=[practice])
+            for outsider in outsiders:
+                if outsider.memberships.exclude(site=other).exists():
+                    continue
+                visible = set(patients_visible_to(outsider).values_list("pk", flat=True))
+                assert visible
+                assert not visible & own_patients, (outsider.email, practice.name)
+
+
+def test_center_staff_see_the_patients_referred_to_them(seeded: str) -> None:
+    center = Site.objects.get(name="Great Lakes University CAR-T Center")
+    nurse = User.objects.get(email="nurse@greatlakes-cart.test")
+    referred = Patient.objects.filter(care_team__site=center)
+    assert set(patients_visible_to(nurse)) == set(referred)
+
+
+def test_demo_password_signs_in(seeded: str) -> None:
+    user = User.objects.get(email="coordinator@prairieview-onc.test")
+    assert user.check_password(demo.DEMO_PASSWORD)
+    admin = User.objects.get(email=demo.ADMIN_EMAIL)
+    assert admin.is_staff and admin.is_superuser
+
+
+def test_output_lists_the_url_and_the_logins(seeded: str) -> None:
+    assert "http://" in seeded or "https://" in seeded
+    assert "coordinator@greatlakes-cart.test" in seeded
+    assert demo.DEMO_PASSWORD in seeded
+
+
+@override_settings(DEBUG=False)
+def test_refuses_without_debug_unless_allowed(seeded: str) -> None:
+    before = row_counts()
+    User.objects.filter(email=demo.ADMIN_EMAIL).delete()
+    with pytest.raises(CommandError, match="--allow-production"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.filter(email=demo.ADMIN_EMAIL).exists()
+    call_command("seed_demo", "--allow-production", stdout=StringIO())
+    assert row_counts() == before
