@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
         # applies those boundaries soon after local midnight in every zone.
         "schedule": crontab(minute="*/15"),
     },
+    "sweep-emails": {"task": "carecoord.tasks.sweep_emails", "schedule": 60.0},
+    "remind-unacknowledged-referrals": {
+        "task": "referrals.tasks.remind_unacknowledged_referrals",
+        "schedule": 300.0,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -33,7 +33,9 @@ def _database_url() -> str:
 
 
 @contextmanager
-def running_worker(log_path: Path, startup_timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+def running_worker(
+    log_path: Path, startup_timeout: float = 60.0, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start `celery worker` on a private queue; stop it (and wait) on exit."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {
@@ -42,6 +44,7 @@ def running_worker(log_path: Path, startup_timeout: float = 60.0) -> Iterator[su
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
+        **(extra_env or {}),
     }
     previous_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue

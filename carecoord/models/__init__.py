@@ -3,13 +3,16 @@
 from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
 from carecoord.models.care_teams import CareTeamLink, PointPerson
 from carecoord.models.memberships import SiteMembership
+from carecoord.models.outbox import OutgoingEmail
 from carecoord.models.patients import Patient, PatientIdentifier
 from carecoord.models.products import Product
 from carecoord.models.sites import Site
+from carecoord.models.timeline import TimelineEntry
 from carecoord.models.users import User
 
 __all__ = [
     "CareTeamLink",
+    "OutgoingEmail",
     "Patient",
     "PatientGroupObjectPermission",
     "PatientIdentifier",
@@ -18,5 +21,6 @@ __all__ = [
     "Site",
     "SiteMembership",
     "SiteRoleGroup",
+    "TimelineEntry",
     "User",
 ]

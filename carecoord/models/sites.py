@@ -3,7 +3,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 
@@ -37,6 +37,11 @@ class Site(models.Model):
         max_length=32,
         validators=[phone_validator],
         help_text="The number answered day and night for patients and clinicians.",
+    )
+    referral_acknowledge_business_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A center must acknowledge a submitted referral within this many business days.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

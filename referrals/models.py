@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+
+from carecoord.models.patients import DiseaseArea
+from referrals.workflow import OPEN_STATES, STATE_LABELS, State
+
+
+class Referral(models.Model):
+    """A community practice asking an academic center to evaluate a patient for CAR-T.
+
+    The referral is also the episode of care that follows: its milestones run from the
+    consult through infusion (day 0) to long-term follow-up.
+
+    The practice drafts, submits and may withdraw; the center acknowledges, reviews,
+    schedules the consult and decides. A patient has at most one open referral per center.
+    Transplant eligibility is recorded for the center's review and is never a reason to
+    refuse: transplant-ineligible patients may still be CAR-T candidates (DOMAIN.md 1).
+    """
+
+    class TransplantEligibility(models.TextChoices):
+        ELIGIBLE = "eligible", "Transplant eligible"
+        INELIGIBLE = "ineligible", "Transplant ineligible"
+        UNKNOWN = "unknown", "Not assessed"
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        URGENT = "urgent", "Urgent (within a week)"
+        EMERGENT = "emergent", "Emergent (within 48 hours)"
+
+    patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="referrals")
+    from_site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="referrals_sent")
+    to_center = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="referrals_received")
+    referring_physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    disease_area = models.CharField(max_length=32, choices=DiseaseArea.choices)
+    prior_lines_of_therapy = models.PositiveSmallIntegerField(validators=[MaxValueValidator(20)])
+    prior_therapies = models.TextField(blank=True, help_text="Regimens, dates and responses.")
+    transplant_eligibility = models.CharField(
+        max_length=16, choices=TransplantEligibility.choices, default=TransplantEligibility.UNKNOWN
+    )
+    performance_status = models.PositiveSmallIntegerField("ECOG performance status", validators=[MaxValueValidator(4)])
+    urgency = models.CharField(max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE)
+    reason = models.TextField("reason for referral")
+    state = models.CharField(
+        max_length=32, choices=[(s.value, label) for s, label in STATE_LABELS.items()], default=State.DRAFT
+    )
+    decline_reason = models.TextField(blank=True)
+    product = models.ForeignKey(
+        "carecoord.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The CAR-T product planned, once the center has chosen it.",
+    )
+    hand_back_day = models.PositiveSmallIntegerField(
+        default=21, help_text="Planned day after infusion to hand the patient back (typically 14-30)."
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_by = models.DateTimeField(null=True, blank=True, help_text="Deadline for the center to acknowledge.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "to_center"],
+                condition=Q(state__in=sorted(s.value for s in OPEN_STATES)),
+                name="one_open_referral_per_patient_and_center",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+
+    def __str__(self) -> str:
+        return f"Referral #{self.pk} to {self.to_center}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class ReferralDocument(models.Model):
+    """A file attached to a referral for one item of the documentation checklist."""
+
+    class Kind(models.TextChoices):
+        PATHOLOGY = "pathology", "Pathology"
+        IMAGING = "imaging", "Imaging"
+        LABS = "labs", "Recent labs"
+        HISTORY = "history", "History"
+        PRIOR_THERAPIES = "prior_therapies", "Prior therapies"
+        INSURANCE = "insurance", "Insurance"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    file = models.FileField(upload_to="referrals/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class ReferralMove(models.Model):
+    """One move of a referral: who made it, when, from which site (for the timeline)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="moves")
+    from_state = models.CharField(max_length=32)
+    to_state = models.CharField(max_length=32)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"
+
+
+class Milestone(models.Model):
+    """A step of the treatment with a planned and an actual date.
+
+    Dates that depend on the infusion date are recomputed when it is set or moved, unless
+    someone entered the date by hand (`manual`), which is then kept.
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=40)
+    planned_on = models.DateField(null=True, blank=True)
+    actual_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    manual = models.BooleanField(default=False, help_text="Planned date entered by hand: never recomputed.")
+    given_at = models.ForeignKey(
+        "carecoord.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where it takes place (e.g. bridging therapy at the community practice).",
+    )
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_on", "pk"]
+        constraints = [models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind")]
+
+    def __str__(self) -> str:
+        return self.kind

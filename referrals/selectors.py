@@ -1,0 +1,125 @@
+"""Reads of referrals, documents and milestones: always scoped through the patient's access path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from carecoord.access import patients_visible_to
+from carecoord.access.scope import AnyUser
+from carecoord.models import Patient, TimelineEntry
+from carecoord.timeline import timeline_of
+from referrals.models import Milestone, Referral, ReferralDocument
+from referrals.schedule import MilestoneKind
+from referrals.workflow import State
+
+
+def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
+    return Referral.objects.filter(patient__in=patients_visible_to(user)).select_related(
+        "patient", "from_site", "to_center", "referring_physician", "product"
+    )
+
+
+def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
+    try:
+        return referrals_visible_to(user).get(pk=int(referral_id))
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such referral.") from exc
+
+
+def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
+    return ReferralDocument.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+        "referral", "uploaded_by"
+    )
+
+
+def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocument:
+    try:
+        return documents_visible_to(user).get(pk=int(document_id))
+    except (ReferralDocument.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such document.") from exc
+
+
+def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
+    return Milestone.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+        "referral", "given_at"
+    )
+
+
+def get_milestone_for_user(user: AnyUser, milestone_id: int | str) -> Milestone:
+    try:
+        return milestones_visible_to(user).get(pk=int(milestone_id))
+    except (Milestone.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such milestone.") from exc
+
+
+def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referral]:
+    """Open referrals whose next move belongs to one of `site_ids` (the user's sites)."""
+    visible = referrals_visible_to(user)
+    center_turn = visible.filter(
+        to_center_id__in=site_ids, state__in=[State.SUBMITTED, State.RECEIVED, State.UNDER_REVIEW]
+    )
+    practice_turn = visible.filter(from_site_id__in=site_ids, state=State.DRAFT)
+    return (center_turn | practice_turn).order_by("acknowledge_by", "created_at")
+
+
+def milestones_due(user: AnyUser, start: dt.date, end: dt.date) -> QuerySet[Milestone]:
+    """Planned milestones of the user's patients due between `start` and `end` inclusive."""
+    return (
+        milestones_visible_to(user)
+        .filter(status=Milestone.Status.PLANNED, planned_on__range=(start, end))
+        .select_related("referral__patient")
+        .order_by("planned_on")
+    )
+
+
+@dataclass(frozen=True)
+class PatientTimeline:
+    """What the shared timeline page shows, read in a fixed number of queries."""
+
+    patient: Patient
+    entries: list[TimelineEntry]
+    referrals: list[Referral]
+    milestones: list[Milestone]
+    infusion_on: dt.date | None
+
+    def _planned(self) -> list[tuple[dt.date, Milestone]]:
+        return sorted(
+            ((m.planned_on, m) for m in self.milestones if m.status == Milestone.Status.PLANNED and m.planned_on),
+            key=lambda pair: (pair[0], pair[1].pk),
+        )
+
+    def upcoming(self, today: dt.date, limit: int = 5) -> list[Milestone]:
+        """What comes next: planned milestones from today on."""
+        return [m for on, m in self._planned() if on >= today][:limit]
+
+    def overdue(self, today: dt.date) -> list[Milestone]:
+        """Planned milestones whose date has passed without being marked done or cancelled."""
+        return [m for on, m in self._planned() if on < today]
+
+
+def patient_timeline(patient: Patient) -> PatientTimeline:
+    """The timeline of a patient the caller has already loaded through the access path."""
+    referrals = list(Referral.objects.filter(patient=patient).select_related("from_site", "to_center", "product"))
+    milestones = list(Milestone.objects.filter(referral__patient=patient).select_related("given_at"))
+    infusion = next((m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != "cancelled"), None)
+    infusion_on = (infusion.actual_on or infusion.planned_on) if infusion else None
+    return PatientTimeline(
+        patient=patient,
+        entries=list(timeline_of(patient)),
+        referrals=referrals,
+        milestones=milestones,
+        infusion_on=infusion_on,
+    )
+
+
+def is_acknowledgement_overdue(referral: Referral, now: dt.datetime | None = None) -> bool:
+    return bool(
+        referral.state == State.SUBMITTED
+        and referral.acknowledge_by
+        and referral.acknowledge_by < (now or timezone.now())
+    )

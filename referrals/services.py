@@ -1,0 +1,243 @@
+"""Writes of the referral workflow. Each: keyword-only arguments, one transaction, a timeline entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from carecoord.access import patients_visible_to, require_capability
+from carecoord.access.grants import grant_site_on_patient
+from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
+from carecoord.models.patients import Phase
+from carecoord.roles import Capability
+from carecoord.services.patients import active_membership, patient_register
+from carecoord.timeline import timeline_record
+from referrals.documents import validate_upload
+from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.workflow import (
+    OPEN_STATES,
+    STATE_LABELS,
+    Move,
+    MoveNotAllowed,
+    Side,
+    State,
+    add_business_days,
+    next_state,
+)
+
+# Where a move leaves the patient on the treatment path (DOMAIN.md section 2).
+PHASE_AFTER: dict[State, Phase] = {
+    State.SUBMITTED: Phase.REFERRAL,
+    State.RECEIVED: Phase.INTAKE_REVIEW,
+    State.UNDER_REVIEW: Phase.INTAKE_REVIEW,
+    State.CONSULT_SCHEDULED: Phase.CONSULT,
+    State.ACCEPTED: Phase.INSURANCE,
+}
+
+REFERRAL_FIELDS = frozenset(
+    {
+        "disease_area",
+        "prior_lines_of_therapy",
+        "prior_therapies",
+        "transplant_eligibility",
+        "performance_status",
+        "urgency",
+        "reason",
+    }
+)
+
+
+def _open_referral(patient: Patient, center: Site) -> Referral | None:
+    return Referral.objects.filter(patient=patient, to_center=center, state__in=list(OPEN_STATES)).first()
+
+
+def referral_create(
+    *, actor: User, patient: Patient, from_site: Site, to_center: Site, referring_physician: User, **fields: Any
+) -> Referral:
+    """Draft a referral of `patient` from the actor's practice to an academic center."""
+    require_capability(actor, patient, Capability.RECORD_CARE)
+    if active_membership(actor, from_site) is None:
+        raise ValidationError({"from_site": "You can only refer from a practice where you work."})
+    if from_site.is_academic_center:
+        raise ValidationError({"from_site": "Referrals come from a community practice."})
+    if not to_center.is_academic_center:
+        raise ValidationError({"to_center": "Choose an academic CAR-T center."})
+    if not CareTeamLink.objects.filter(patient=patient, site=from_site, ended_at__isnull=True).exists():
+        raise ValidationError({"from_site": "Your practice is not on this patient's care team."})
+    if active_membership(referring_physician, from_site) is None:
+        raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
+    unknown = set(fields) - REFERRAL_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+    existing = _open_referral(patient, to_center)
+    if existing is not None:
+        raise ValidationError(
+            {"to_center": f"This patient already has an open referral to {to_center} (#{existing.pk})."},
+            code="open_referral_exists",
+            params={"referral_id": existing.pk},
+        )
+    referral = Referral(
+        patient=patient,
+        from_site=from_site,
+        to_center=to_center,
+        referring_physician=referring_physician,
+        created_by=actor,
+        **fields,
+    )
+    referral.full_clean()
+    try:
+        with transaction.atomic():
+            referral.save()
+            timeline_record(
+                patient=patient,
+                kind=TimelineEntry.Kind.REFERRAL,
+                actor=actor,
+                site=from_site,
+                title=f"Referral to {to_center} drafted",
+            )
+    except IntegrityError:
+        raise ValidationError({"to_center": f"This patient already has an open referral to {to_center}."}) from None
+    return referral
+
+
+def referral_create_with_patient(
+    *,
+    actor: User,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    mrn: str,
+    patient_fields: dict[str, Any],
+    **fields: Any,
+) -> Referral:
+    """Register a new patient at the practice and draft the referral, all or nothing."""
+    with transaction.atomic():
+        patient = patient_register(actor=actor, site=from_site, mrn=mrn, **patient_fields)
+        return referral_create(
+            actor=actor,
+            patient=patient,
+            from_site=from_site,
+            to_center=to_center,
+            referring_physician=referring_physician,
+            **fields,
+        )
+
+
+def _side_of(actor: User, referral: Referral) -> tuple[Side, Site]:
+    if active_membership(actor, referral.to_center) is not None:
+        return Side.CENTER, referral.to_center
+    if active_membership(actor, referral.from_site) is not None:
+        return Side.PRACTICE, referral.from_site
+    raise PermissionDenied("Only the referring practice and the receiving center act on a referral.")
+
+
+def referral_move(
+    *,
+    actor: User,
+    referral: Referral,
+    move: Move,
+    note: str = "",
+    decline_reason: str = "",
+    consult_on: dt.date | None = None,
+) -> Referral:
+    """Make one move of the workflow as the actor's side; recorded with who, when and where."""
+    require_capability(actor, referral.patient, Capability.RECORD_CARE)
+    side, site = _side_of(actor, referral)
+    current = State(referral.state)
+    try:
+        target = next_state(move, current, side)
+    except MoveNotAllowed as exc:
+        raise ValidationError({"move": str(exc)}) from None
+    if move == Move.DECLINE and not decline_reason.strip():
+        raise ValidationError({"decline_reason": "Say why the referral is declined."})
+    if move == Move.SCHEDULE_CONSULT and consult_on is None:
+        raise ValidationError({"consult_on": "Enter the consult date."})
+    now = timezone.now()
+    changes: dict[str, Any] = {"state": target.value}
+    if move == Move.SUBMIT:
+        deadline = add_business_days(
+            timezone.localtime(now, referral.to_center.zone), referral.to_center.referral_acknowledge_business_days
+        )
+        changes |= {"submitted_at": now, "acknowledge_by": deadline}
+    elif move == Move.ACKNOWLEDGE:
+        changes["acknowledged_at"] = now
+    elif move == Move.DECLINE:
+        changes["decline_reason"] = decline_reason.strip()
+    with transaction.atomic():
+        # Claim the move: only the request that still sees the state it started from goes on.
+        if not Referral.objects.filter(pk=referral.pk, state=current.value).update(**changes):
+            raise ValidationError({"move": "Someone else has just moved this referral; reload and try again."})
+        for name, value in changes.items():
+            setattr(referral, name, value)
+        ReferralMove.objects.create(
+            referral=referral, from_state=current.value, to_state=target.value, actor=actor, site=site, note=note
+        )
+        if move == Move.SUBMIT:
+            _share_with_center(actor, referral)
+        if move == Move.SCHEDULE_CONSULT and consult_on is not None:
+            Milestone.objects.update_or_create(
+                referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
+            )
+        if target in PHASE_AFTER:
+            Patient.objects.filter(pk=referral.patient_id).update(phase=PHASE_AFTER[target], updated_at=now)
+        title = f"Referral {STATE_LABELS[target].lower()}"
+        if move == Move.SCHEDULE_CONSULT and consult_on is not None:
+            title += f" for {consult_on:%d %b %Y}"
+        body = decline_reason.strip() if move == Move.DECLINE else note
+        timeline_record(
+            patient=referral.patient, kind=TimelineEntry.Kind.REFERRAL, actor=actor, site=site, title=title, body=body
+        )
+        if not patients_visible_to(actor).filter(pk=referral.patient_id).exists():
+            raise PermissionDenied("This move would take the patient outside your access.")
+    return referral
+
+
+def _share_with_center(actor: User, referral: Referral) -> None:
+    """A submitted referral puts the center on the care team: the patient's care now crosses."""
+    _, created = CareTeamLink.objects.get_or_create(
+        patient=referral.patient,
+        site=referral.to_center,
+        ended_at=None,
+        defaults={"capacity": CareTeamLink.Capacity.TREATING_CENTER, "added_by": actor},
+    )
+    if created:
+        grant_site_on_patient(site=referral.to_center, patient=referral.patient)
+        timeline_record(
+            patient=referral.patient,
+            kind=TimelineEntry.Kind.CARE_TEAM,
+            actor=actor,
+            site=referral.from_site,
+            title=f"{referral.to_center} joined the care team as treating center",
+        )
+
+
+def referral_attach_document(*, actor: User, referral: Referral, kind: str, upload: UploadedFile) -> ReferralDocument:
+    """Attach a checklist document; a file too large or of the wrong type is refused whole."""
+    require_capability(actor, referral.patient, Capability.RECORD_CARE)
+    _side_of(actor, referral)
+    if not referral.is_open:
+        raise ValidationError({"file": "Documents can only be added to an open referral."})
+    if kind not in ReferralDocument.Kind.values:
+        raise ValidationError({"kind": "Choose a checklist item."})
+    content_type = validate_upload(upload)
+    document = ReferralDocument(
+        referral=referral,
+        kind=kind,
+        original_name=(upload.name or "document")[:255],
+        content_type=content_type,
+        size=upload.size or 0,
+        uploaded_by=actor,
+    )
+    with transaction.atomic():
+        document.file.save(upload.name or "document", upload, save=False)
+        try:
+            document.save()
+        except Exception:
+            document.file.delete(save=False)  # nothing half-saved: no orphan file without its row
+            raise
+    return document

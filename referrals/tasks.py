@@ -1,0 +1,13 @@
+"""Background work of the referral workflow. Thin: each task calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from referrals.reminders import remind_overdue_referrals
+
+
+@shared_task(name="referrals.tasks.remind_unacknowledged_referrals")
+def remind_unacknowledged_referrals() -> int:
+    """Remind centers of referrals past their acknowledgement deadline (beat, every 5 minutes)."""
+    return remind_overdue_referrals()

@@ -1,0 +1,73 @@
+"""A local SMTP catcher (aiosmtpd) for end-to-end email tests: real SMTP, nothing leaves."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Catcher:
+    """Collects delivered messages; `refuse_next` makes the next N deliveries fail with 451."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[Message] = field(default_factory=list)
+    refuse_next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return "451 Requested action aborted: try again later"
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Settings for a worker process that should send here."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": str(self.port),
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_catcher() -> Iterator[Catcher]:
+    catcher = Catcher(port=_free_port())
+    controller = Controller(catcher, hostname=catcher.host, port=catcher.port)
+    controller.start()
+    try:
+        yield catcher
+    finally:
+        controller.stop()
+
+
+def text_and_html(message: Message) -> tuple[str, str]:
+    parts: dict[str, str] = {}
+    for part in message.walk():
+        if part.get_content_type() in {"text/plain", "text/html"}:
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            parts[part.get_content_type()] = payload.decode(part.get_content_charset() or "utf-8")
+    return parts["text/plain"], parts["text/html"]
