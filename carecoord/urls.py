@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("carecoord.api.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("milestones/", include("referrals.milestone_urls")),
     path("", include("carecoord.web.urls")),
 ]
