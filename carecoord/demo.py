@@ -272,6 +272,7 @@ class SeedResult:
 
     created: dict[str, int] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (email, role, site)
+    holders: dict[tuple[str, str], User] = field(default_factory=dict)  # (site key, role) -> person
 
     def count(self, what: str) -> None:
         self.created[what] = self.created.get(what, 0) + 1
@@ -330,6 +331,7 @@ def seed(*, password: str = DEMO_PASSWORD) -> SeedResult:
 
         for spec in PATIENTS:
             _patient(spec, sites, holders, result)
+    result.holders = holders
     return result
 
 

@@ -24,10 +24,13 @@ from carecoord.models import (
     Site,
     SiteMembership,
     SiteRoleGroup,
+    TimelineEntry,
     User,
 )
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
+from referrals.models import Milestone, Referral
+from referrals.workflow import State
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +45,9 @@ COUNTED: list[type[Model]] = [
     PatientGroupObjectPermission,
     SiteRoleGroup,
     Group,
+    Referral,
+    Milestone,
+    TimelineEntry,
 ]
 
 
@@ -81,6 +87,14 @@ def test_second_run_changes_nothing(seeded: str) -> None:
 def test_seeds_at_least_forty_patients_in_every_phase(seeded: str) -> None:
     assert Patient.objects.count() >= 40
     assert set(Patient.objects.values_list("phase", flat=True)) == set(Phase.values)
+
+
+def test_referrals_show_every_state_and_treated_patients_have_timelines(seeded: str) -> None:
+    assert set(Referral.objects.values_list("state", flat=True)) == {state.value for state in State}
+    infused = Patient.objects.filter(phase__in=[Phase.MONITORING, Phase.FOLLOW_UP, Phase.LONG_TERM])
+    for patient in infused:
+        assert Milestone.objects.filter(referral__patient=patient, status=Milestone.Status.DONE).exists()
+        assert TimelineEntry.objects.filter(patient=patient).count() >= 10
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

@@ -12,8 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from carecoord import demo
+from referrals import demo as referrals_demo
 
 
 class Command(BaseCommand):
@@ -32,7 +34,11 @@ class Command(BaseCommand):
                 "DEBUG is off: refusing to create demo accounts with a published password. "
                 "Use --allow-production if this really is a demonstration server."
             )
-        result = demo.seed()
+        with transaction.atomic():
+            result = demo.seed()
+            referrals = referrals_demo.seed_all(result.holders)
+        if referrals:
+            result.created["referrals"] = referrals
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
