@@ -17,7 +17,17 @@ from django.utils.text import capfirst
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Product, Site, SiteMembership, User
+from carecoord.models import (
+    CareTeamLink,
+    OutgoingEmail,
+    Patient,
+    PatientIdentifier,
+    PointPerson,
+    Product,
+    Site,
+    SiteMembership,
+    User,
+)
 from carecoord.models.patients import DiseaseArea
 
 
@@ -129,3 +139,28 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     def disease_area_names(self, obj: Product) -> str:
         labels = dict(DiseaseArea.choices)
         return ", ".join(labels.get(area, area) for area in obj.disease_areas)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin[OutgoingEmail]):
+    """Operators see what was sent, what is waiting and what failed (with the last error)."""
+
+    list_display = ["created_at", "template", "to_address", "status", "attempts", "sent_at"]
+    list_filter = ["status", "template"]
+    readonly_fields = [
+        "recipient",
+        "to_address",
+        "template",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "dedupe_key",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+    ]
+    exclude = ["body_text", "body_html"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
