@@ -10,26 +10,21 @@ from django.db import transaction
 from carecoord.access import require_capability
 from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
-from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_record
 from referrals.milestone_kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
+from referrals.selectors import referral_side
 from referrals.workflow import State
 
 
-def _acting_site(actor: User, referral: Referral) -> Site | None:
-    for site in (referral.to_center, referral.from_site):
-        if active_membership(actor, site) is not None:
-            return site
-    return None
-
-
 def _check(actor: User, referral: Referral) -> Site | None:
+    """The site the actor records from (None for care-team sites other than the two parties)."""
     require_capability(actor, referral.patient, Capability.RECORD_CARE)
     if referral.state in {State.DECLINED, State.WITHDRAWN}:
         raise ValidationError({"referral": "This referral is closed; its timeline cannot change."})
-    return _acting_site(actor, referral)
+    side = referral_side(actor, referral)
+    return side[1] if side else None
 
 
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:

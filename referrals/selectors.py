@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
-from carecoord.models import Patient, TimelineEntry
+from carecoord.models import Patient, Site, TimelineEntry, User
+from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_of
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.schedule import MilestoneKind
-from referrals.workflow import State
+from referrals.workflow import Side, State
 
 
 def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
@@ -55,6 +56,20 @@ def get_milestone_for_user(user: AnyUser, milestone_id: int | str) -> Milestone:
         return milestones_visible_to(user).get(pk=int(milestone_id))
     except (Milestone.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such milestone.") from exc
+
+
+def referral_side(user: AnyUser, referral: Referral) -> tuple[Side, Site] | None:
+    """The side (and site) `user` acts for on `referral`: the center first, then the practice.
+
+    None when the user works at neither site. The role is checked separately (record care).
+    """
+    if not isinstance(user, User):
+        return None
+    if active_membership(user, referral.to_center) is not None:
+        return Side.CENTER, referral.to_center
+    if active_membership(user, referral.from_site) is not None:
+        return Side.PRACTICE, referral.from_site
+    return None
 
 
 def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referral]:

@@ -19,6 +19,7 @@ from carecoord.services.patients import active_membership, patient_register
 from carecoord.timeline import timeline_record
 from referrals.documents import validate_upload
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.selectors import referral_side
 from referrals.workflow import (
     OPEN_STATES,
     STATE_LABELS,
@@ -129,11 +130,10 @@ def referral_create_with_patient(
 
 
 def _side_of(actor: User, referral: Referral) -> tuple[Side, Site]:
-    if active_membership(actor, referral.to_center) is not None:
-        return Side.CENTER, referral.to_center
-    if active_membership(actor, referral.from_site) is not None:
-        return Side.PRACTICE, referral.from_site
-    raise PermissionDenied("Only the referring practice and the receiving center act on a referral.")
+    side = referral_side(actor, referral)
+    if side is None:
+        raise PermissionDenied("Only the referring practice and the receiving center act on a referral.")
+    return side
 
 
 def referral_move(

@@ -1,5 +1,14 @@
-"""Referral pages (owned by the referral pages work)."""
+"""Referral pages: the list, a new referral, one referral, its moves and its documents."""
 
 from django.urls import path
 
-urlpatterns: list = []  # type: ignore[type-arg]
+from referrals import views
+
+urlpatterns = [
+    path("", views.referral_list, name="referral-list"),
+    path("new/", views.referral_create, name="referral-create"),
+    path("<int:referral_id>/", views.referral_detail, name="referral-detail"),
+    path("<int:referral_id>/move/", views.referral_move_view, name="referral-move"),
+    path("<int:referral_id>/documents/", views.referral_document_add, name="referral-document-add"),
+    path("documents/<int:document_id>/", views.referral_document, name="referral-document"),
+]

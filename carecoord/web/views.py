@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,19 +11,28 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user
+from carecoord.access.grants import local_today
+from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import open_care_team_links, patients_with_care_team
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import PhaseFilterForm
+from referrals.forms import can_refer
+from referrals.milestone_kinds import milestone_label
+from referrals.models import Milestone, Referral
+from referrals.selectors import milestones_due, referrals_visible_to, referrals_waiting_on
+from referrals.workflow import State
 
 PATIENTS_PER_PAGE = 50
+WORK_QUEUE_LIMIT = 10
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -57,6 +67,47 @@ def _rows(patients: Iterable[Patient], memberships: list[SiteMembership]) -> lis
     return rows
 
 
+@dataclass(frozen=True)
+class WorkQueue:
+    """The dashboard's three short lists of what needs doing; each read in one query."""
+
+    waiting: list[Referral]
+    overdue: list[Referral]
+    milestones_due: list[tuple[Milestone, str]]
+    week_start: dt.date
+    week_end: dt.date
+    limit: int = WORK_QUEUE_LIMIT
+
+
+def _safe_label(kind: str) -> str:
+    try:
+        return milestone_label(kind)
+    except ValueError:
+        return kind.replace("_", " ").capitalize()
+
+
+def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
+    # One extra row tells the template that the list goes on.
+    limit = WORK_QUEUE_LIMIT + 1
+    today = local_today(memberships[0].site) if memberships else timezone.localdate()
+    week_end = today + dt.timedelta(days=6)
+    waiting = referrals_waiting_on(user, [m.site_id for m in memberships])[:limit]
+    # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
+    overdue = (
+        referrals_visible_to(user)
+        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        .order_by("acknowledge_by")[:limit]
+    )
+    due = milestones_due(user, today, week_end)[:limit]
+    return WorkQueue(
+        waiting=list(waiting),
+        overdue=list(overdue),
+        milestones_due=[(m, _safe_label(m.kind)) for m in due],
+        week_start=today,
+        week_end=week_end,
+    )
+
+
 @never_cache
 @vary_on_headers("HX-Request")
 @login_required
@@ -82,6 +133,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     template = "carecoord/dashboard.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
+    else:
+        context["work_queue"] = _work_queue(request.user, memberships)
+        context["can_refer"] = can_refer(memberships)
+        context["zone"] = memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
     return render(request, template, context)
 
 

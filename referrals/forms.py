@@ -1,0 +1,336 @@
+"""Forms of the referral pages; `ReferralForm.save` runs the services, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from carecoord.access import patients_visible_to
+from carecoord.access.grants import local_today
+from carecoord.models import Patient, Site, SiteMembership, User
+from carecoord.models.patients import DiseaseArea
+from carecoord.roles import Capability, Role, capabilities_of
+from carecoord.selectors.sites import active_memberships_of, sites_directory
+from referrals.documents import ACCEPTED, validate_upload
+from referrals.models import Referral, ReferralDocument
+from referrals.selectors import referrals_visible_to
+from referrals.services import referral_attach_document, referral_create, referral_create_with_patient, referral_move
+from referrals.workflow import OPEN_STATES, STATE_LABELS, Move
+
+TRANSPLANT_HELP = "Recorded for the center; ineligibility for transplant does not rule out CAR-T"
+
+# ECOG performance status, as the scale itself words it.
+ECOG_CHOICES = [
+    (0, "0 · Fully active"),
+    (1, "1 · Restricted in strenuous activity, ambulatory"),
+    (2, "2 · Ambulatory and capable of self-care, unable to work"),
+    (3, "3 · Capable of only limited self-care"),
+    (4, "4 · Completely disabled"),
+]
+
+NEW_PATIENT_REQUIRED = ("given_name", "family_name", "date_of_birth", "sex", "mrn")
+CAREGIVER_FIELDS = ("caregiver_name", "caregiver_relationship", "caregiver_phone")
+REFERRAL_FIELDS = (
+    "disease_area",
+    "prior_lines_of_therapy",
+    "prior_therapies",
+    "transplant_eligibility",
+    "performance_status",
+    "urgency",
+    "reason",
+)
+# Keys of the services' errors that belong to a differently named form field.
+SERVICE_KEY_TO_FIELD = {"site": "from_site"}
+
+
+def document_field_name(kind: str) -> str:
+    return f"doc_{kind}"
+
+
+def referring_practices(memberships: list[SiteMembership]) -> list[Site]:
+    """Community practices where the user works (active memberships) in a role that records care."""
+    return [
+        m.site
+        for m in memberships
+        if not m.site.is_academic_center and Capability.RECORD_CARE in capabilities_of(m.role)
+    ]
+
+
+def can_refer(memberships: list[SiteMembership]) -> bool:
+    return bool(referring_practices(memberships))
+
+
+def _physicians_at(sites: list[Site]) -> QuerySet[User]:
+    memberships = SiteMembership.objects.none()
+    for site in sites:
+        memberships |= SiteMembership.objects.active_on(local_today(site)).filter(site=site, role=Role.PHYSICIAN)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("full_name")
+
+
+def referable_patients(user: User, sites: list[Site]) -> QuerySet[Patient]:
+    """The user's patients whose care team has an open link to one of `sites`."""
+    return (
+        patients_visible_to(user, Capability.RECORD_CARE)
+        .filter(care_team__site__in=sites, care_team__ended_at__isnull=True)
+        .distinct()
+        .order_by("family_name", "given_name", "id")
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.full_name or obj.email
+
+
+class PatientChoiceField(forms.ModelChoiceField[Patient]):
+    def label_from_instance(self, obj: Patient) -> str:
+        return f"{obj.family_name}, {obj.given_name} (born {obj.date_of_birth:%d %b %Y})"
+
+
+class PageForm(forms.Form):
+    """A form of the referral pages: labels without a trailing colon, like the rest of the site."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ReferralForm(PageForm):
+    """A new referral from a community practice, for an existing or a new patient."""
+
+    EXISTING = "existing"
+    NEW = "new"
+
+    patient_mode = forms.ChoiceField(
+        label="Patient",
+        choices=[(EXISTING, "A patient of my practice"), (NEW, "A new patient")],
+        initial=EXISTING,
+        widget=forms.RadioSelect,
+    )
+    patient = PatientChoiceField(
+        label="Existing patient", queryset=Patient.objects.none(), required=False, empty_label="Choose a patient"
+    )
+    given_name = forms.CharField(label="Given name", max_length=100, required=False)
+    family_name = forms.CharField(label="Family name", max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sex = forms.ChoiceField(label="Sex", choices=[("", "Choose"), *Patient.Sex.choices], required=False)
+    mrn = forms.CharField(label="MRN at your practice", max_length=64, required=False)
+    caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
+    caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
+    caregiver_phone = forms.CharField(
+        label="Caregiver phone", max_length=32, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+    )
+
+    from_site = forms.ModelChoiceField(label="Referring practice", queryset=Site.objects.none(), empty_label=None)
+    to_center = forms.ModelChoiceField(
+        label="CAR-T center", queryset=Site.objects.none(), empty_label="Choose a center"
+    )
+    referring_physician = PersonChoiceField(
+        label="Referring physician", queryset=User.objects.none(), empty_label="Choose a physician"
+    )
+    disease_area = forms.ChoiceField(
+        label="Disease area",
+        choices=[("", "Choose"), *DiseaseArea.choices],
+        help_text="For a new patient this is also recorded as the patient's disease area.",
+    )
+    prior_lines_of_therapy = forms.IntegerField(label="Prior lines of therapy", min_value=0, max_value=20)
+    prior_therapies = forms.CharField(
+        label="Prior therapies",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Regimens, dates and responses.",
+    )
+    transplant_eligibility = forms.ChoiceField(
+        label="Transplant eligibility",
+        choices=Referral.TransplantEligibility.choices,
+        initial=Referral.TransplantEligibility.UNKNOWN,
+        help_text=TRANSPLANT_HELP,
+    )
+    performance_status = forms.TypedChoiceField(
+        label="ECOG performance status", choices=[("", "Choose"), *ECOG_CHOICES], coerce=int
+    )
+    urgency = forms.ChoiceField(label="Urgency", choices=Referral.Urgency.choices, initial=Referral.Urgency.ROUTINE)
+    reason = forms.CharField(label="Reason for referral", widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.practices = referring_practices(active_memberships_of(user))
+        self.open_referral: Referral | None = None
+        self.fields["patient"].queryset = referable_patients(user, self.practices)  # type: ignore[attr-defined]
+        self.fields["from_site"].queryset = Site.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[s.pk for s in self.practices]
+        )
+        self.fields["to_center"].queryset = sites_directory().filter(  # type: ignore[attr-defined]
+            kind=Site.Kind.ACADEMIC_CENTER
+        )
+        self.fields["referring_physician"].queryset = _physicians_at(self.practices)  # type: ignore[attr-defined]
+        for kind, label in ReferralDocument.Kind.choices:
+            self.fields[document_field_name(kind)] = forms.FileField(
+                label=label, required=False, help_text=f"Optional. {ACCEPTED}."
+            )
+
+    def document_fields(self) -> list[forms.BoundField]:
+        return [self[document_field_name(kind)] for kind in ReferralDocument.Kind.values]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient_mode") == self.NEW:
+            for name in NEW_PATIENT_REQUIRED:
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "This field is required for a new patient.")
+        elif data.get("patient_mode") == self.EXISTING and not data.get("patient") and "patient" not in self.errors:
+            self.add_error("patient", "Choose the patient, or enter a new patient.")
+        # Refuse a bad file before anything is written, each by its own checklist item.
+        for kind in ReferralDocument.Kind.values:
+            upload = data.get(document_field_name(kind))
+            if upload:
+                try:
+                    validate_upload(upload)
+                except ValidationError as exc:
+                    self.add_error(document_field_name(kind), _messages(exc))
+        return data
+
+    def save(self, *, submit: bool) -> Referral | None:
+        """Create the referral, attach the files and optionally submit it, in one transaction.
+
+        On any refusal nothing stays behind (no patient, no referral, no file): the error is
+        put on the field it names and None is returned.
+        """
+        data = self.cleaned_data
+        fields = {name: data[name] for name in REFERRAL_FIELDS}
+        attached: list[ReferralDocument] = []
+        step = ""
+        try:
+            with transaction.atomic():
+                if data["patient_mode"] == self.NEW:
+                    patient_fields = {
+                        name: data[name] for name in ("given_name", "family_name", "date_of_birth", "sex")
+                    }
+                    patient_fields |= {name: data[name] for name in CAREGIVER_FIELDS if data[name]}
+                    patient_fields["disease_area"] = data["disease_area"]
+                    referral = referral_create_with_patient(
+                        actor=self.user,
+                        from_site=data["from_site"],
+                        to_center=data["to_center"],
+                        referring_physician=data["referring_physician"],
+                        mrn=data["mrn"],
+                        patient_fields=patient_fields,
+                        **fields,
+                    )
+                else:
+                    referral = referral_create(
+                        actor=self.user,
+                        patient=data["patient"],
+                        from_site=data["from_site"],
+                        to_center=data["to_center"],
+                        referring_physician=data["referring_physician"],
+                        **fields,
+                    )
+                for kind in ReferralDocument.Kind.values:
+                    upload = data.get(document_field_name(kind))
+                    if upload:
+                        step = document_field_name(kind)
+                        attached.append(
+                            referral_attach_document(actor=self.user, referral=referral, kind=kind, upload=upload)
+                        )
+                step = ""
+                if submit:
+                    referral = referral_move(actor=self.user, referral=referral, move=Move.SUBMIT)
+        except ValidationError as exc:
+            _delete_files(attached)
+            self._apply(exc, file_field=step)
+            return None
+        except PermissionDenied as exc:
+            _delete_files(attached)
+            self.add_error(None, str(exc) or "Your role does not allow this.")
+            return None
+        except Exception:
+            _delete_files(attached)
+            raise
+        return referral
+
+    def _apply(self, error: ValidationError, *, file_field: str) -> None:
+        # add_error drops the field from cleaned_data, so look for the open referral first.
+        if hasattr(error, "error_dict") and "to_center" in error.error_dict:
+            self.open_referral = self._find_open_referral()
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for key, messages in error.message_dict.items():
+            if key in ("file", "kind") and file_field:
+                name: str | None = file_field
+            elif key == "move":
+                name = None
+            else:
+                name = SERVICE_KEY_TO_FIELD.get(key, key)
+            if name is not None and name not in self.fields:
+                messages = [f"{key.replace('_', ' ').capitalize()}: {m}" for m in messages]
+                name = None
+            self.add_error(name, messages)
+
+    def _find_open_referral(self) -> Referral | None:
+        patient, center = self.cleaned_data.get("patient"), self.cleaned_data.get("to_center")
+        if self.cleaned_data.get("patient_mode") != self.EXISTING or patient is None or center is None:
+            return None
+        return (
+            referrals_visible_to(self.user)
+            .filter(patient=patient, to_center=center, state__in=[s.value for s in OPEN_STATES])
+            .first()
+        )
+
+
+def _messages(error: ValidationError) -> list[str]:
+    return (
+        [m for messages in error.message_dict.values() for m in messages]
+        if hasattr(error, "error_dict")
+        else error.messages
+    )
+
+
+def _delete_files(documents: list[ReferralDocument]) -> None:
+    # The rows went with the rollback; the files in storage do not, so remove them here.
+    for document in documents:
+        document.file.delete(save=False)
+
+
+class StateFilterForm(forms.Form):
+    """The referral list's filter; an unknown state is an error and the list stays unfiltered."""
+
+    state = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=[("", "All states"), *((s.value, label) for s, label in STATE_LABELS.items())],
+    )
+
+    def selected_state(self) -> str:
+        return self.cleaned_data["state"] if self.is_valid() else ""
+
+
+class MoveForm(PageForm):
+    """One move of the workflow; the service decides whether the viewer's side may make it."""
+
+    move = forms.ChoiceField(choices=[(m.value, m.value.replace("_", " ")) for m in Move])
+    consult_on = forms.DateField(label="Consult date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    decline_reason = forms.CharField(
+        label="Reason for declining", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def consult_date(self) -> dt.date | None:
+        value = self.cleaned_data.get("consult_on")
+        return value if isinstance(value, dt.date) else None
+
+
+class DocumentForm(PageForm):
+    """One more checklist document for an open referral."""
+
+    kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *ReferralDocument.Kind.choices])
+    file = forms.FileField(label="File", help_text=f"{ACCEPTED}.")

@@ -1,0 +1,249 @@
+"""Referral pages: parse the request, call a service or selector, render. No access rules here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from carecoord.access import get_patient_for_user, patient_capabilities
+from carecoord.models import SiteMembership, User
+from carecoord.roles import Capability
+from carecoord.selectors.sites import active_memberships_of
+from referrals.forms import DocumentForm, MoveForm, ReferralForm, StateFilterForm, can_refer
+from referrals.models import Referral, ReferralDocument
+from referrals.selectors import get_document_for_user, get_referral_for_user, referral_side, referrals_visible_to
+from referrals.selectors import is_acknowledgement_overdue as _is_overdue
+from referrals.services import referral_attach_document, referral_move
+from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
+
+REFERRALS_PER_PAGE = 25
+
+MOVE_LABELS: dict[Move, str] = {
+    Move.SUBMIT: "Submit to center",
+    Move.ACKNOWLEDGE: "Acknowledge receipt",
+    Move.START_REVIEW: "Start review",
+    Move.SCHEDULE_CONSULT: "Schedule consult",
+    Move.ACCEPT: "Accept",
+    Move.DECLINE: "Decline",
+    Move.WITHDRAW: "Withdraw",
+}
+
+
+def _actor(request: HttpRequest) -> User:
+    # login_required runs first; this only narrows the type for the services.
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+def viewer_zone(memberships: list[SiteMembership]) -> str:
+    """Times are shown in the time zone of the viewer's (first) site."""
+    return memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
+
+
+def viewer_side(user: User, referral: Referral) -> Side | None:
+    """The side the viewer acts for, as the services decide it; None when they may not act."""
+    if Capability.RECORD_CARE not in patient_capabilities(user, referral.patient):
+        return None
+    side = referral_side(user, referral)
+    return side[0] if side else None
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    referral: Referral
+    overdue: bool
+
+
+@never_cache
+@login_required
+@require_safe
+def referral_list(request: HttpRequest) -> HttpResponse:
+    """The referrals of the user's patients, newest first, filterable by state."""
+    memberships = active_memberships_of(request.user)
+    filter_form = StateFilterForm(request.GET)
+    referrals = referrals_visible_to(request.user).order_by("-created_at", "-pk")
+    state = filter_form.selected_state()
+    if state:
+        referrals = referrals.filter(state=state)
+    page = Paginator(referrals, REFERRALS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {
+        "memberships": memberships,
+        "zone": viewer_zone(memberships),
+        "filter_form": filter_form,
+        "state": state,
+        "state_label": STATE_LABELS[State(state)] if state else "",
+        "page": page,
+        "rows": [ReferralRow(r, _is_overdue(r, now)) for r in page],
+        "can_refer": can_refer(memberships),
+    }
+    return render(request, "referrals/referral_list.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def referral_create(request: HttpRequest) -> HttpResponse:
+    """A new referral for an existing or a new patient; saved as a draft or submitted."""
+    user = _actor(request)
+    memberships = active_memberships_of(user)
+    if request.method == "POST":
+        form = ReferralForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            referral = form.save(submit=request.POST.get("action") == "submit")
+            if referral is not None:
+                done = "submitted to the center" if referral.state == State.SUBMITTED else "saved as a draft"
+                messages.success(request, f"Referral #{referral.pk} {done}.")
+                return redirect("referral-detail", referral_id=referral.pk)
+        status = 403 if not form.practices else 400
+    else:
+        initial: dict[str, Any] = {}
+        if request.GET.get("patient"):
+            patient = get_patient_for_user(user, request.GET["patient"])
+            initial = {
+                "patient_mode": ReferralForm.EXISTING,
+                "patient": patient.pk,
+                "disease_area": patient.disease_area,
+            }
+        form = ReferralForm(initial=initial, user=user)
+        status = 200
+    context = {
+        "memberships": memberships,
+        "form": form,
+        "files_dropped": request.method == "POST" and bool(request.FILES),
+    }
+    return render(request, "referrals/referral_form.html", context, status=status)
+
+
+def _detail(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    move_form: MoveForm | None = None,
+    document_form: DocumentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _actor(request)
+    memberships = active_memberships_of(user)
+    side = viewer_side(user, referral)
+    documents = list(referral.documents.select_related("uploaded_by"))
+    present = {d.kind for d in documents}
+    history = [(m, STATE_LABELS[State(m.to_state)]) for m in referral.moves.select_related("actor", "site")]
+    available = moves_available(State(referral.state), side) if side else []
+    context = {
+        "memberships": memberships,
+        "zone": viewer_zone(memberships),
+        "referral": referral,
+        "state_label": STATE_LABELS[State(referral.state)],
+        "overdue": _is_overdue(referral),
+        "documents": documents,
+        "checklist": [(kind, label, kind in present) for kind, label in ReferralDocument.Kind.choices],
+        "missing": [label for kind, label in ReferralDocument.Kind.choices if kind not in present],
+        "history": history,
+        "side": side,
+        "available_moves": [(m.value, MOVE_LABELS[m]) for m in available],
+        "move_form": move_form or MoveForm(),
+        "document_form": document_form or DocumentForm(),
+        "can_add_documents": side is not None and referral.is_open,
+    }
+    return render(request, "referrals/referral_detail.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_safe
+def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """One referral: its fields, documents, checklist, history and the viewer's next moves."""
+    return _detail(request, get_referral_for_user(request.user, referral_id))
+
+
+@never_cache
+@login_required
+def referral_move_view(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Make one move as the viewer's side; errors are shown on the referral page."""
+    # Load first: a referral the user cannot see is a 404 whatever the method.
+    referral = get_referral_for_user(request.user, referral_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, referral, move_form=form, status=400)
+    try:
+        referral_move(
+            actor=_actor(request),
+            referral=referral,
+            move=Move(form.cleaned_data["move"]),
+            note=form.cleaned_data["note"],
+            decline_reason=form.cleaned_data["decline_reason"],
+            consult_on=form.consult_date(),
+        )
+    except ValidationError as exc:
+        _errors_to(form, exc)
+        return _detail(request, get_referral_for_user(request.user, referral_id), move_form=form, status=400)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or "Your role does not allow this.")
+        return _detail(request, get_referral_for_user(request.user, referral_id), move_form=form, status=403)
+    label = STATE_LABELS[State(referral.state)].lower()
+    messages.success(request, f"Referral #{referral.pk} is now {label}.")
+    return redirect("referral-detail", referral_id=referral.pk)
+
+
+@never_cache
+@login_required
+def referral_document_add(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Attach one more checklist document to an open referral."""
+    referral = get_referral_for_user(request.user, referral_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, referral, document_form=form, status=400)
+    try:
+        document = referral_attach_document(
+            actor=_actor(request), referral=referral, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+        )
+    except ValidationError as exc:
+        _errors_to(form, exc)
+        return _detail(request, referral, document_form=form, status=400)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or "Your role does not allow this.")
+        return _detail(request, referral, document_form=form, status=403)
+    messages.success(request, f"{document.get_kind_display()} added: {document.original_name}.")
+    return redirect("referral-detail", referral_id=referral.pk)
+
+
+@never_cache
+@login_required
+@require_safe
+def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
+    """Download a document through the access path, never from a public media URL."""
+    document = get_document_for_user(request.user, document_id)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _errors_to(form: MoveForm | DocumentForm, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for key, messages_ in error.message_dict.items():
+        form.add_error(key if key in form.fields else None, messages_)
