@@ -207,6 +207,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models call their choices `kind`: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "SiteKindEnum": "carecoord.models.sites.Site.Kind",
+        "DocumentKindEnum": "referrals.models.ReferralDocument.Kind",
+        "TimelineKindEnum": "carecoord.models.timeline.TimelineEntry.Kind",
+        "PreparationKindEnum": "referrals.milestone_kinds.PreparationKind",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

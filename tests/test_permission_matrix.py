@@ -8,17 +8,24 @@ A route with a kwarg this module does not know fails the test until a sample is 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership
+from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.services.care_teams import care_team_name_point_person
+from referrals.milestones import milestone_plan
+from referrals.models import Milestone, Referral, ReferralDocument
+from referrals.services import referral_attach_document
 from tests.conftest import World, login
+from tests.referral_helpers import draft_referral
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +62,31 @@ def app_routes() -> list[Route]:
 
 
 @pytest.fixture
-def foreign(world: World) -> dict[str, Any]:
+def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     """For each URL kwarg, an object that the outsider must not reach."""
+    settings.MEDIA_ROOT = str(tmp_path)
     link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
     person = care_team_name_point_person(
         actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
+    )
+    referral = draft_referral(world)
+    document = referral_attach_document(
+        actor=world.community_coordinator,
+        referral=referral,
+        kind="pathology",
+        upload=SimpleUploadedFile("pathology.pdf", b"%PDF-1.4 foreign", content_type="application/pdf"),
+    )
+    milestone = milestone_plan(
+        actor=world.community_coordinator, referral=referral, kind="consult", planned_on=dt.date(2026, 12, 1)
     )
     return {
         "patient_id": world.shared_patient.pk,
         "link_id": link.pk,
         "point_person_id": person.pk,
         "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
+        "referral_id": referral.pk,
+        "document_id": document.pk,
+        "milestone_id": milestone.pk,
         "format": "json",
     }
 
@@ -169,4 +190,8 @@ def _counts() -> tuple[int, ...]:
         PointPerson.objects.count(),
         SiteMembership.objects.count(),
         hash(tuple(Patient.objects.order_by("pk").values_list("updated_at", flat=True))),
+        hash(tuple(Referral.objects.order_by("pk").values_list("state", flat=True))),
+        ReferralDocument.objects.count(),
+        hash(tuple(Milestone.objects.order_by("pk").values_list("updated_at", flat=True))),
+        TimelineEntry.objects.count(),
     )

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
+from referrals import api as referrals_api
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet, basename="site")
@@ -10,11 +11,16 @@ router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("care-team-links", views.CareTeamLinkViewSet, basename="care-team-link")
 router.register("point-persons", views.PointPersonViewSet, basename="point-person")
+router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
+router.register("documents", referrals_api.DocumentViewSet, basename="document")
+router.register("milestones", referrals_api.MilestoneViewSet, basename="milestone")
 
 app_name = "api"
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("patients/<str:patient_id>/timeline/", referrals_api.PatientTimelineView.as_view(), name="patient-timeline"),
+    path("patients/<str:patient_id>/comments/", referrals_api.PatientCommentsView.as_view(), name="patient-comments"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

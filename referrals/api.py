@@ -1,0 +1,401 @@
+"""The referral API: referrals and their moves, documents, milestones, comments and the timeline.
+
+Thin like `carecoord.api.views`: every object behind a URL comes from a scoped selector, so one
+outside the user's scope answers 404 whatever the method; a role that may not act answers 403
+(the services raise it); bad input answers 400 with a message per field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from carecoord.access import capabilities_by_patient, get_patient_for_user
+from carecoord.api.views import PATIENT_ID, NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.models import Patient
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.services.comments import comment_post
+from referrals import filters
+from referrals import serializers as s
+from referrals.milestones import (
+    milestone_cancel,
+    milestone_complete,
+    milestone_move,
+    milestone_plan,
+    milestone_set_infusion,
+)
+from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.schedule import MilestoneKind
+from referrals.selectors import (
+    documents_visible_to,
+    get_document_for_user,
+    get_milestone_for_user,
+    get_referral_for_user,
+    milestones_visible_to,
+    patient_timeline,
+    referrals_visible_to,
+)
+from referrals.services import referral_attach_document, referral_create, referral_create_with_patient, referral_move
+from referrals.workflow import Move
+
+REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH)
+DOCUMENT_ID = OpenApiParameter("document_id", int, OpenApiParameter.PATH)
+MILESTONE_ID = OpenApiParameter("milestone_id", int, OpenApiParameter.PATH)
+
+
+def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _site_ids(request: Request) -> set[int]:
+    """The sites where the requesting user works today (one query)."""
+    return {membership.site_id for membership in active_memberships_of(request.user)}
+
+
+def _viewer_zone(request: Request) -> dt.tzinfo:
+    """Dates are shown in the time zone of the viewer's site (STYLE.md); UTC for someone at none."""
+    memberships = active_memberships_of(request.user)
+    return memberships[0].site.zone if memberships else dt.UTC
+
+
+# --- Referrals ------------------------------------------------------------------------------
+
+
+def _referral_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch("moves", queryset=ReferralMove.objects.select_related("actor", "site")),
+        Prefetch("documents", queryset=ReferralDocument.objects.select_related("uploaded_by")),
+    ]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Referrals of the requesting user's patients"),
+    retrieve=extend_schema(summary="One referral with its history and documents", parameters=[REFERRAL_ID]),
+    create=extend_schema(
+        summary="Draft a referral to an academic center, for an existing or a new patient",
+        request=s.ReferralCreateSerializer,
+        responses={201: s.ReferralSerializer},
+    ),
+)
+class ReferralViewSet(
+    NoStoreMixin,
+    ScopeBeforeMethodMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Referral],
+):
+    """Referrals from community practices to academic centers, and the episode of care that follows."""
+
+    serializer_class = s.ReferralSerializer
+    filterset_class = filters.ReferralFilter
+    ordering_fields = ["created_at", "submitted_at", "acknowledge_by"]
+    lookup_url_kwarg = "referral_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Referral]:
+        return referrals_visible_to(self.request.user).prefetch_related(*_referral_prefetches())
+
+    def get_object(self) -> Referral:
+        return get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    def _output(self, data: Referral | list[Referral]) -> Any:
+        referrals = data if isinstance(data, list) else [data]
+        prefetch_related_objects(referrals, *_referral_prefetches())
+        context = {
+            **self.get_serializer_context(),
+            # One query each for the whole page, not one per referral.
+            "capabilities": capabilities_by_patient(self.request.user, {r.patient_id for r in referrals}),
+            "site_ids": _site_ids(self.request),
+        }
+        return s.ReferralSerializer(data, many=isinstance(data, list), context=context).data
+
+    def _render(self, referral: Referral, status_code: int = status.HTTP_200_OK) -> Response:
+        # Reloaded through the access path: what was written is shown as the user now sees it.
+        return Response(self._output(get_referral_for_user(self.request.user, referral.pk)), status=status_code)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        data = self._output(list(page if page is not None else queryset))
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self._output(self.get_object()))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _parse(s.ReferralCreateSerializer, request, self.get_serializer_context())
+        new_patient = data.pop("new_patient", None)
+        if new_patient is not None:
+            mrn = new_patient.pop("mrn")
+            referral = referral_create_with_patient(
+                actor=actor_of(request), mrn=mrn, patient_fields=dict(new_patient), **data
+            )
+        else:
+            referral = referral_create(actor=actor_of(request), **data)
+        return self._render(referral, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Make a move of the referral workflow as your side (practice or center)",
+        parameters=[REFERRAL_ID],
+        request=s.ReferralMoveInputSerializer,
+        responses=s.ReferralSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = _parse(s.ReferralMoveInputSerializer, request, self.get_serializer_context())
+        referral = referral_move(actor=actor_of(request), referral=referral, **(data | {"move": Move(data["move"])}))
+        return self._render(referral)
+
+    @extend_schema(
+        summary="Attach a checklist document to an open referral",
+        parameters=[REFERRAL_ID],
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={201: s.DocumentSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = _parse(s.DocumentUploadSerializer, request, self.get_serializer_context())
+        document = referral_attach_document(
+            actor=actor_of(request), referral=referral, kind=data["kind"], upload=data["file"]
+        )
+        document = get_document_for_user(request.user, document.pk)
+        return Response(
+            s.DocumentSerializer(document, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Set or move the infusion (day 0); the dates that depend on it are recomputed",
+        parameters=[REFERRAL_ID],
+        request=s.InfusionInputSerializer,
+        responses=s.MilestoneSerializer(many=True),
+    )
+    @action(detail=True, methods=["post"])
+    def infusion(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = _parse(s.InfusionInputSerializer, request, self.get_serializer_context())
+        milestone_set_infusion(actor=actor_of(request), referral=referral, **data)
+        milestones = with_infusion_date(milestones_visible_to(request.user)).filter(referral=referral)
+        return Response(s.MilestoneSerializer(milestones, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Plan a preparation step (consult, authorization, apheresis, release, bridging)",
+        parameters=[REFERRAL_ID],
+        request=s.MilestonePlanSerializer,
+        responses={201: s.MilestoneSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def milestones(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = _parse(s.MilestonePlanSerializer, request, self.get_serializer_context())
+        milestone = milestone_plan(actor=actor_of(request), referral=referral, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()), status.HTTP_201_CREATED)
+
+
+# --- Documents ------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Documents attached to the referrals of the requesting user's patients"),
+    retrieve=extend_schema(summary="One document's details", parameters=[DOCUMENT_ID]),
+)
+class DocumentViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[ReferralDocument]):
+    """Referral documents: details here, the file itself from `download`."""
+
+    serializer_class = s.DocumentSerializer
+    filterset_class = filters.DocumentFilter
+    ordering_fields = ["uploaded_at", "kind"]
+    lookup_url_kwarg = "document_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[ReferralDocument]:
+        return documents_visible_to(self.request.user)
+
+    def get_object(self) -> ReferralDocument:
+        return get_document_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    @extend_schema(
+        summary="Download the file",
+        parameters=[DOCUMENT_ID],
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
+        document = self.get_object()
+        try:
+            handle = document.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound("The file of this document is missing; ask the site that uploaded it.") from None
+        return FileResponse(
+            handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
+        )
+
+
+# --- Milestones -----------------------------------------------------------------------------
+
+
+def with_infusion_date(milestones: QuerySet[Milestone]) -> QuerySet[Milestone]:
+    """Annotate each milestone with its referral's infusion date, for "day +N" without a query per row."""
+    infusion = (
+        Milestone.objects.filter(referral=OuterRef("referral"), kind=MilestoneKind.INFUSION)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .values(on=Coalesce("actual_on", "planned_on"))[:1]
+    )
+    return milestones.annotate(infusion_on=Subquery(infusion))
+
+
+def _render_milestone(request: Request, milestone: Milestone, context: Mapping[str, Any]) -> Any:
+    annotated = with_infusion_date(milestones_visible_to(request.user)).get(pk=milestone.pk)
+    return s.MilestoneSerializer(annotated, context=context).data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Milestones of the requesting user's patients"),
+    retrieve=extend_schema(summary="One milestone", parameters=[MILESTONE_ID]),
+)
+class MilestoneViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Milestone]):
+    """The steps of each patient's treatment, with planned and actual dates; either care-team site records them."""
+
+    serializer_class = s.MilestoneSerializer
+    filterset_class = filters.MilestoneFilter
+    ordering_fields = ["planned_on", "updated_at"]
+    lookup_url_kwarg = "milestone_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Milestone]:
+        return with_infusion_date(milestones_visible_to(self.request.user))
+
+    def get_object(self) -> Milestone:
+        return get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(_render_milestone(request, self.get_object(), self.get_serializer_context()))
+
+    @extend_schema(
+        summary="Mark a planned milestone done",
+        parameters=[MILESTONE_ID],
+        request=s.MilestoneCompleteSerializer,
+        responses=s.MilestoneSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        milestone = self.get_object()
+        data = _parse(s.MilestoneCompleteSerializer, request, self.get_serializer_context())
+        milestone = milestone_complete(actor=actor_of(request), milestone=milestone, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()))
+
+    @extend_schema(
+        summary="Move a planned date by hand, with a reason (not the infusion: see the referral's infusion)",
+        parameters=[MILESTONE_ID],
+        request=s.MilestoneMoveSerializer,
+        responses=s.MilestoneSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        milestone = self.get_object()
+        data = _parse(s.MilestoneMoveSerializer, request, self.get_serializer_context())
+        milestone = milestone_move(actor=actor_of(request), milestone=milestone, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()))
+
+    @extend_schema(
+        summary="Cancel a milestone, with a reason",
+        parameters=[MILESTONE_ID],
+        request=s.MilestoneCancelSerializer,
+        responses=s.MilestoneSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        milestone = self.get_object()
+        data = _parse(s.MilestoneCancelSerializer, request, self.get_serializer_context())
+        milestone = milestone_cancel(actor=actor_of(request), milestone=milestone, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()))
+
+
+# --- A patient's timeline and comments ------------------------------------------------------
+
+
+class _PatientScopedView(NoStoreMixin, ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
+    """A route under one patient; the patient comes through the access path (404 when not visible)."""
+
+    lookup_url_kwarg = "patient_id"
+    filter_backends: list[Any] = []
+    pagination_class = None
+
+    def get_object(self) -> Patient:
+        return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+
+class PatientTimelineView(_PatientScopedView):
+    """Everything that happened to one patient, as both sites see it, with the planned course."""
+
+    @extend_schema(
+        summary="A patient's shared timeline: entries, milestones and what comes next",
+        parameters=[PATIENT_ID],
+        responses=s.PatientTimelineSerializer,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The whole timeline in a fixed number of queries, whatever its length.
+        timeline = patient_timeline(self.get_object())
+        zone = _viewer_zone(request)
+        today = timezone.localdate(timezone.now(), zone)
+        context = {**self.get_serializer_context(), "zone": zone, "infusion_on": timeline.infusion_on}
+        data = {
+            "patient": timeline.patient,
+            "infusion_on": timeline.infusion_on,
+            "entries": timeline.entries,
+            "referrals": timeline.referrals,
+            "milestones": timeline.milestones,
+            "upcoming": timeline.upcoming(today),
+            "overdue": timeline.overdue(today),
+        }
+        return Response(s.PatientTimelineSerializer(data, context=context).data)
+
+
+class PatientCommentsView(_PatientScopedView):
+    """Messages between the care-team sites, posted on the patient's shared timeline."""
+
+    @extend_schema(
+        summary="Post a comment on a patient's shared timeline",
+        parameters=[PATIENT_ID],
+        request=s.CommentInputSerializer,
+        responses={201: s.TimelineEntrySerializer},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        data = _parse(s.CommentInputSerializer, request, self.get_serializer_context())
+        entry = comment_post(actor=actor_of(request), patient=patient, **data)
+        context = {
+            **self.get_serializer_context(),
+            "zone": _viewer_zone(request),
+            "infusion_on": _infusion_on(request, patient.pk),
+        }
+        return Response(s.TimelineEntrySerializer(entry, context=context).data, status=status.HTTP_201_CREATED)
+
+
+def _infusion_on(request: Request, patient_id: uuid.UUID) -> dt.date | None:
+    """Day 0 of the patient, chosen as `patient_timeline` chooses it."""
+    infusion = (
+        milestones_visible_to(request.user)
+        .filter(referral__patient_id=patient_id, kind=MilestoneKind.INFUSION)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .first()
+    )
+    return (infusion.actual_on or infusion.planned_on) if infusion else None

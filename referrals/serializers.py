@@ -1,0 +1,310 @@
+"""Shapes of the referral API. Output serializers render; input serializers only parse, services write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField
+from carecoord.models import Patient, Product, TimelineEntry, User
+from carecoord.roles import Capability
+from carecoord.selectors.sites import sites_directory
+from carecoord.services.comments import COMMENT_MAX_LENGTH
+from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
+from referrals.milestone_kinds import PreparationKind, milestone_label
+from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.schedule import day_label
+from referrals.selectors import is_acknowledgement_overdue
+from referrals.services import REFERRAL_FIELDS
+from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
+
+MOVE_CHOICES = [(move.value, move.value.replace("_", " ").capitalize()) for move in Move]
+
+
+def _day_label(infusion_on: dt.date | None, on: dt.date | None) -> str | None:
+    if infusion_on is None or on is None:
+        return None
+    return day_label(infusion_on, on)
+
+
+def _preparation_choices() -> list[tuple[str, str]]:
+    return [(kind.value, milestone_label(kind)) for kind in PreparationKind]
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class PersonBriefSerializer(serializers.ModelSerializer[User]):
+    """Who did something: a name, no contact details."""
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name"]
+
+
+class ProductBriefSerializer(serializers.ModelSerializer[Product]):
+    class Meta:
+        model = Product
+        fields = ["id", "short_name", "brand_name"]
+
+
+class ReferralMoveSerializer(serializers.ModelSerializer[ReferralMove]):
+    actor = PersonBriefSerializer()
+    site = SiteBriefSerializer()
+
+    class Meta:
+        model = ReferralMove
+        fields = ["from_state", "to_state", "actor", "site", "at", "note"]
+
+
+class DocumentSerializer(serializers.ModelSerializer[ReferralDocument]):
+    kind = serializers.ChoiceField(choices=ReferralDocument.Kind.choices, read_only=True)
+    name = serializers.CharField(source="original_name")
+    uploaded_by = PersonBriefSerializer()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferralDocument
+        fields = [
+            "id",
+            "referral",
+            "kind",
+            "name",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, document: ReferralDocument) -> str:
+        return reverse("api:document-download", kwargs={"document_id": document.pk}, request=self.context["request"])
+
+
+class ReferralSerializer(serializers.ModelSerializer[Referral]):
+    """A referral with its history, documents and the moves the requesting user may make.
+
+    Expects referrals from `ReferralViewSet.get_queryset` (moves and documents prefetched) and
+    in the context the user's `capabilities` ({patient id: codenames}) and `site_ids` (the
+    sites where the user works today).
+    """
+
+    state_label = serializers.SerializerMethodField()
+    from_site = SiteBriefSerializer()
+    to_center = SiteBriefSerializer()
+    referring_physician = PersonBriefSerializer()
+    product = ProductBriefSerializer(allow_null=True)
+    moves = ReferralMoveSerializer(many=True, help_text="The history of the referral, oldest first.")
+    documents = DocumentSerializer(many=True)
+    overdue = serializers.SerializerMethodField(help_text="Submitted and not acknowledged by the deadline.")
+    available_moves = serializers.SerializerMethodField(help_text="Moves the requesting user may make now.")
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "patient",
+            "from_site",
+            "to_center",
+            "referring_physician",
+            *sorted(REFERRAL_FIELDS),
+            "state",
+            "state_label",
+            "decline_reason",
+            "product",
+            "hand_back_day",
+            "created_at",
+            "submitted_at",
+            "acknowledge_by",
+            "acknowledged_at",
+            "overdue",
+            "moves",
+            "documents",
+            "available_moves",
+        ]
+
+    def get_state_label(self, referral: Referral) -> str:
+        return STATE_LABELS[State(referral.state)]
+
+    def get_overdue(self, referral: Referral) -> bool:
+        return is_acknowledgement_overdue(referral)
+
+    # Inline, so that the `move` input's MoveEnum stays the one name of this choice set.
+    @extend_schema_field({"type": "array", "items": {"type": "string", "enum": [move.value for move in Move]}})
+    def get_available_moves(self, referral: Referral) -> list[str]:
+        capabilities: dict[uuid.UUID, set[str]] = self.context["capabilities"]
+        if Capability.RECORD_CARE not in capabilities.get(referral.patient_id, ()):
+            return []
+        site_ids: set[int] = self.context["site_ids"]
+        # The same precedence as the service: someone working at both sites acts as the center.
+        if referral.to_center_id in site_ids:
+            side = Side.CENTER
+        elif referral.from_site_id in site_ids:
+            side = Side.PRACTICE
+        else:
+            return []
+        return [move.value for move in moves_available(State(referral.state), side)]
+
+
+class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
+    """A milestone; `day_label` needs `infusion_on` annotated (see `with_infusion_date`)."""
+
+    patient = serializers.UUIDField(source="referral.patient_id", read_only=True)
+    kind_label = serializers.SerializerMethodField()
+    given_at = SiteBriefSerializer(allow_null=True)
+    day_label = serializers.SerializerMethodField(help_text='"day +N" from the infusion, once it is planned.')
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "referral",
+            "patient",
+            "kind",
+            "kind_label",
+            "planned_on",
+            "actual_on",
+            "status",
+            "manual",
+            "given_at",
+            "note",
+            "day_label",
+            "updated_at",
+        ]
+
+    def get_kind_label(self, milestone: Milestone) -> str:
+        return milestone_label(milestone.kind)
+
+    def get_day_label(self, milestone: Milestone) -> str | None:
+        infusion_on = self.context.get("infusion_on", getattr(milestone, "infusion_on", None))
+        return _day_label(infusion_on, milestone.actual_on or milestone.planned_on)
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer[TimelineEntry]):
+    """One entry; `day_label` is the day of the entry in the zone of `context["zone"]`."""
+
+    kind = serializers.ChoiceField(choices=TimelineEntry.Kind.choices, read_only=True)
+    site = SiteBriefSerializer(allow_null=True)
+    actor_name = serializers.CharField(source="actor.full_name", allow_null=True, default=None)
+    day_label = serializers.SerializerMethodField(help_text='"day +N" from the infusion, once it is planned.')
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "kind", "occurred_at", "title", "body", "site", "actor_name", "day_label"]
+
+    def get_day_label(self, entry: TimelineEntry) -> str | None:
+        on = timezone.localdate(entry.occurred_at, self.context["zone"])
+        return _day_label(self.context["infusion_on"], on)
+
+
+class ReferralBriefSerializer(serializers.ModelSerializer[Referral]):
+    to_center = SiteBriefSerializer()
+    from_site = SiteBriefSerializer()
+
+    class Meta:
+        model = Referral
+        fields = ["id", "state", "from_site", "to_center", "created_at"]
+
+
+class PatientTimelineSerializer(serializers.Serializer[Any]):
+    """The shared timeline of one patient (`referrals.selectors.PatientTimeline`)."""
+
+    patient = serializers.UUIDField(source="patient.pk")
+    infusion_on = serializers.DateField(allow_null=True)
+    entries = TimelineEntrySerializer(many=True, help_text="Everything that happened, oldest first.")
+    referrals = ReferralBriefSerializer(many=True)
+    milestones = MilestoneSerializer(many=True)
+    upcoming = MilestoneSerializer(many=True, help_text="Planned milestones from today on (at most five).")
+    overdue = MilestoneSerializer(many=True, help_text="Planned milestones whose date has passed.")
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class NewPatientSerializer(serializers.ModelSerializer[Patient]):
+    """A patient registered at the referring practice together with the referral."""
+
+    mrn = serializers.CharField(max_length=64, help_text="The patient's MRN at the referring practice.")
+
+    class Meta:
+        model = Patient
+        fields = ["mrn", *sorted(PATIENT_EDITABLE_FIELDS)]
+
+
+class ReferralCreateSerializer(serializers.ModelSerializer[Referral]):
+    patient = VisiblePatientField(required=False, help_text="An existing patient; or send `new_patient`.")
+    new_patient = NewPatientSerializer(required=False, help_text="Register a new patient at `from_site`.")
+    from_site = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(), help_text="Your community practice, on the patient's care team."
+    )
+    to_center = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="An academic CAR-T center.")
+    referring_physician = ColleagueField(help_text="A physician at `from_site`.")
+
+    class Meta:
+        model = Referral
+        fields = ["patient", "new_patient", "from_site", "to_center", "referring_physician", *sorted(REFERRAL_FIELDS)]
+        # The one-open-referral rule is the service's to check, with its own message.
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("patient" in attrs) == ("new_patient" in attrs):
+            message = "Send either an existing patient or a new patient, not both."
+            if "patient" not in attrs:
+                message = "Choose a patient or register a new one."
+            raise serializers.ValidationError({"patient": message})
+        return attrs
+
+
+class ReferralMoveInputSerializer(serializers.Serializer[Any]):
+    move = serializers.ChoiceField(choices=MOVE_CHOICES)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    decline_reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="For decline.")
+    consult_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="For schedule_consult.")
+
+
+class DocumentUploadSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=ReferralDocument.Kind.choices)
+    file = serializers.FileField(help_text="PDF, PNG, JPEG or TIFF, within the size limit.")
+
+
+class InfusionInputSerializer(serializers.Serializer[Any]):
+    infusion_on = serializers.DateField(help_text="Day 0.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when an infusion date moves."
+    )
+
+
+class MilestonePlanSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=_preparation_choices())
+    planned_on = serializers.DateField()
+    given_at = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(), required=False, allow_null=True, default=None
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MilestoneCompleteSerializer(serializers.Serializer[Any]):
+    actual_on = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MilestoneMoveSerializer(serializers.Serializer[Any]):
+    planned_on = serializers.DateField()
+    reason = serializers.CharField(help_text="Why the date moves.")
+
+
+class MilestoneCancelSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(help_text="Why the milestone is cancelled.")
+
+
+class CommentInputSerializer(serializers.Serializer[Any]):
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(), help_text="Your site on the patient's care team, which the comment comes from."
+    )
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
