@@ -12,6 +12,9 @@ from carecoord.models import Patient, Site, User
 from carecoord.roles import Role
 from tests.factories import PASSWORD, SiteFactory, member, patient_at
 
+# The `browser` fixture (Debian's Chromium through Playwright).
+pytest_plugins = ["tests.browser"]
+
 
 @dataclass
 class World:

@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
+from tests.browser import sign_in
 from tests.conftest import World
-from tests.factories import PASSWORD
-
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    assert CHROMIUM_PATH, "Chromium is needed for browser tests: apt-get install chromium, or set CHROMIUM_PATH"
-    # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
-    # the database calls that fixtures make while it runs.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(base_url + reverse("login"))
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base_url + reverse("dashboard"))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
