@@ -50,7 +50,13 @@ from referrals.selectors import (
     patient_timeline,
     referrals_visible_to,
 )
-from referrals.services import referral_attach_document, referral_create, referral_create_with_patient, referral_move
+from referrals.services import (
+    referral_attach_document,
+    referral_create,
+    referral_create_with_patient,
+    referral_move,
+    referral_set_plan,
+)
 from referrals.workflow import Move
 
 REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH)
@@ -195,6 +201,18 @@ class ReferralViewSet(
         milestone_set_infusion(actor=actor_of(request), referral=referral, **data)
         milestones = with_infusion_date(milestones_visible_to(request.user)).filter(referral=referral)
         return Response(s.MilestoneSerializer(milestones, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="The center chooses the product and the hand-back day; planned dates follow",
+        parameters=[REFERRAL_ID],
+        request=s.TreatmentPlanSerializer,
+        responses=s.ReferralSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def plan(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = _parse(s.TreatmentPlanSerializer, request, self.get_serializer_context())
+        return self._render(referral_set_plan(actor=actor_of(request), referral=referral, **data))
 
     @extend_schema(
         summary="Plan a preparation step (consult, authorization, apheresis, release, bridging)",

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import local_today
-from carecoord.models import Patient, Site, SiteMembership, User
+from carecoord.models import Patient, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.roles import Capability, Role, capabilities_of
 from carecoord.selectors.sites import active_memberships_of, sites_directory
@@ -334,3 +334,21 @@ class DocumentForm(PageForm):
 
     kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *ReferralDocument.Kind.choices])
     file = forms.FileField(label="File", help_text=f"{ACCEPTED}.")
+
+
+class PlanForm(PageForm):
+    """The center's treatment plan: the product (its monitoring rules) and the hand-back day."""
+
+    product = forms.ModelChoiceField(
+        label="CAR-T product",
+        queryset=Product.objects.filter(is_active=True),
+        required=False,
+        empty_label="Not chosen yet",
+    )
+    hand_back_day = forms.IntegerField(
+        label="Planned hand-back (day after infusion)",
+        min_value=1,
+        max_value=90,
+        initial=21,
+        help_text="Typically day +14 to +30.",
+    )

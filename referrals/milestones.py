@@ -103,6 +103,8 @@ def milestone_set_infusion(
         infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
         if previous is None or previous.planned_on is None:
             title = f"Infusion (day 0) planned for {infusion_on:%d %b %Y}"
+        elif previous.planned_on == infusion_on:
+            title = f"Planned dates recomputed (day 0 stays {infusion_on:%d %b %Y})"
         else:
             title = f"Infusion moved from {previous.planned_on:%d %b %Y} to {infusion_on:%d %b %Y}"
         _record(actor, site, infusion, title, reason.strip())

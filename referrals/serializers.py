@@ -280,6 +280,15 @@ class InfusionInputSerializer(serializers.Serializer[Any]):
     )
 
 
+class TreatmentPlanSerializer(serializers.Serializer[Any]):
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(is_active=True), allow_null=True, help_text="The CAR-T product, or null."
+    )
+    hand_back_day = serializers.IntegerField(
+        min_value=1, max_value=90, help_text="Planned hand-back, day after infusion."
+    )
+
+
 class MilestonePlanSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=_preparation_choices())
     planned_on = serializers.DateField()

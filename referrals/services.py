@@ -12,13 +12,15 @@ from django.utils import timezone
 
 from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient
-from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from carecoord.services.patients import active_membership, patient_register
 from carecoord.timeline import timeline_record
 from referrals.documents import validate_upload
+from referrals.milestones import milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.schedule import MilestoneKind
 from referrals.selectors import referral_side
 from referrals.workflow import (
     OPEN_STATES,
@@ -241,3 +243,36 @@ def referral_attach_document(*, actor: User, referral: Referral, kind: str, uplo
             document.file.delete(save=False)  # nothing half-saved: no orphan file without its row
             raise
     return document
+
+
+def referral_set_plan(*, actor: User, referral: Referral, product: Product | None, hand_back_day: int) -> Referral:
+    """The center chooses the product and the planned hand-back day.
+
+    The product's monitoring rules then drive the planned dates; if day 0 is already set,
+    the dates that depend on it are recomputed (keeping those entered by hand).
+    """
+    require_capability(actor, referral.patient, Capability.RECORD_CARE)
+    side, site = _side_of(actor, referral)
+    if side != Side.CENTER:
+        raise ValidationError({"product": "Only the treating center chooses the product and the plan."})
+    if referral.state not in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED}:
+        raise ValidationError({"product": "The plan is made while the referral is reviewed or once it is accepted."})
+    if product is not None and not product.is_active:
+        raise ValidationError({"product": f"{product} is not offered any more."})
+    if not 1 <= hand_back_day <= 90:
+        raise ValidationError({"hand_back_day": "Plan the hand-back between day +1 and day +90 (typically 14 to 30)."})
+    with transaction.atomic():
+        referral.product, referral.hand_back_day = product, hand_back_day
+        referral.save(update_fields=["product", "hand_back_day"])
+        choice = product.brand_name if product else "no product yet"
+        timeline_record(
+            patient=referral.patient,
+            kind=TimelineEntry.Kind.REFERRAL,
+            actor=actor,
+            site=site,
+            title=f"Treatment plan: {choice}, hand-back planned on day +{hand_back_day}",
+        )
+        infusion = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
+        if infusion is not None and infusion.planned_on is not None and referral.state == State.ACCEPTED:
+            milestone_set_infusion(actor=actor, referral=referral, infusion_on=infusion.planned_on)
+    return referral

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.referral_create, name="referral-create"),
     path("<int:referral_id>/", views.referral_detail, name="referral-detail"),
     path("<int:referral_id>/move/", views.referral_move_view, name="referral-move"),
+    path("<int:referral_id>/plan/", views.referral_plan, name="referral-plan"),
     path("<int:referral_id>/documents/", views.referral_document_add, name="referral-document-add"),
     path("documents/<int:document_id>/", views.referral_document, name="referral-document"),
 ]

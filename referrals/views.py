@@ -19,11 +19,11 @@ from carecoord.access import get_patient_for_user, patient_capabilities
 from carecoord.models import SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
-from referrals.forms import DocumentForm, MoveForm, ReferralForm, StateFilterForm, can_refer
+from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import get_document_for_user, get_referral_for_user, referral_side, referrals_visible_to
 from referrals.selectors import is_acknowledgement_overdue as _is_overdue
-from referrals.services import referral_attach_document, referral_move
+from referrals.services import referral_attach_document, referral_move, referral_set_plan
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
 REFERRALS_PER_PAGE = 25
@@ -132,6 +132,7 @@ def _detail(
     *,
     move_form: MoveForm | None = None,
     document_form: DocumentForm | None = None,
+    plan_form: PlanForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = _actor(request)
@@ -156,6 +157,10 @@ def _detail(
         "move_form": move_form or MoveForm(),
         "document_form": document_form or DocumentForm(),
         "can_add_documents": side is not None and referral.is_open,
+        "can_plan": side == Side.CENTER
+        and referral.state in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED},
+        "plan_form": plan_form
+        or PlanForm(initial={"product": referral.product_id, "hand_back_day": referral.hand_back_day}),
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
 
@@ -225,6 +230,33 @@ def referral_document_add(request: HttpRequest, referral_id: int) -> HttpRespons
 
 @never_cache
 @login_required
+def referral_plan(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """The center sets the product and the planned hand-back day."""
+    referral = get_referral_for_user(request.user, referral_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, referral, plan_form=form, status=400)
+    try:
+        referral_set_plan(
+            actor=_actor(request),
+            referral=referral,
+            product=form.cleaned_data["product"],
+            hand_back_day=form.cleaned_data["hand_back_day"],
+        )
+    except ValidationError as exc:
+        _errors_to(form, exc)
+        return _detail(request, get_referral_for_user(request.user, referral_id), plan_form=form, status=400)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or "Your role does not allow this.")
+        return _detail(request, get_referral_for_user(request.user, referral_id), plan_form=form, status=403)
+    messages.success(request, "Treatment plan saved.")
+    return redirect("referral-detail", referral_id=referral.pk)
+
+
+@never_cache
+@login_required
 @require_safe
 def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
     """Download a document through the access path, never from a public media URL."""
@@ -241,7 +273,7 @@ def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
     return response
 
 
-def _errors_to(form: MoveForm | DocumentForm, error: ValidationError) -> None:
+def _errors_to(form: MoveForm | DocumentForm | PlanForm, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return

@@ -620,3 +620,44 @@ def test_anonymous_user_is_sent_to_login(client: Client, db: None, url: str) -> 
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_center_sets_the_product_and_the_plan_recomputes_dates(
+    center_coordinator_client: Client, world: World
+) -> None:
+    from carecoord.models import Product
+    from referrals.milestones import milestone_set_infusion
+    from referrals.models import Milestone
+    from referrals.schedule import MilestoneKind
+    from tests.referral_helpers import accepted_referral
+
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 3, 1))
+    stricter = Product.objects.create(
+        brand_name="Localcel",
+        generic_name="localcel",
+        short_name="loc-cel",
+        target="CD19",
+        disease_areas=["lbcl"],
+        no_driving_days=56,
+    )
+    url = reverse("referral-plan", kwargs={"referral_id": referral.pk})
+    response = center_coordinator_client.post(url, {"product": stricter.pk, "hand_back_day": 28})
+    assert response.status_code == 302
+    planned = dict(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on"))
+    assert planned[MilestoneKind.NO_DRIVING_END] == dt.date(2027, 4, 26)
+    assert planned[MilestoneKind.HAND_BACK] == dt.date(2027, 3, 29)
+
+
+def test_the_practice_cannot_set_the_plan_and_a_bad_day_names_the_field(world: World) -> None:
+    from tests.conftest import login
+    from tests.referral_helpers import accepted_referral
+
+    referral = accepted_referral(world)
+    url = reverse("referral-plan", kwargs={"referral_id": referral.pk})
+    refused = login(Client(), world.community_oncologist).post(url, {"product": "", "hand_back_day": 21})
+    assert refused.status_code == 400
+    assert "Only the treating center" in str(refused.context["plan_form"].errors)
+    bad = login(Client(), world.center_coordinator).post(url, {"product": "", "hand_back_day": 400})
+    assert bad.status_code == 400
+    assert "hand_back_day" in bad.context["plan_form"].errors

@@ -933,3 +933,21 @@ def test_schema_documents_the_referral_routes_upload_and_download(world: World) 
     assert {"state", "to_center", "from_site", "patient", "overdue"} <= filters
     filters = {p["name"] for p in paths["/api/milestones/"]["get"]["parameters"]}
     assert {"patient", "status", "due_before", "due_after"} <= filters
+
+
+def test_center_sets_the_treatment_plan_through_the_api_and_the_practice_cannot(world: World) -> None:
+    from carecoord.models import Product
+
+    referral = accepted_referral(world)
+    product = Product.objects.create(
+        brand_name="Plancel", generic_name="plancel", short_name="plan-cel", target="CD19", disease_areas=["lbcl"]
+    )
+    url = f"/api/referrals/{referral.pk}/plan/"
+    ok = api(world.center_coordinator).post(url, {"product": product.pk, "hand_back_day": 28}, format="json")
+    assert ok.status_code == 200, ok.content
+    referral.refresh_from_db()
+    assert (referral.product_id, referral.hand_back_day) == (product.pk, 28)
+    refused = api(world.community_oncologist).post(url, {"product": None, "hand_back_day": 21}, format="json")
+    assert refused.status_code == 400 and "product" in refused.json()
+    bad = api(world.center_coordinator).post(url, {"product": product.pk, "hand_back_day": 0}, format="json")
+    assert bad.status_code == 400 and "hand_back_day" in bad.json()
