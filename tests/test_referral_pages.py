@@ -535,16 +535,17 @@ def test_query_count_does_not_grow_with_referrals(client: Client, world: World, 
 
 
 def test_referral_page_query_count_does_not_grow_with_documents_and_moves(client: Client, world: World) -> None:
-    referral = submitted(world)
+    # Under review before and after, so the page shows the same sections (the plan form too).
+    referral = advance(
+        submitted(world), [(Move.ACKNOWLEDGE, world.center_coordinator), (Move.START_REVIEW, world.center_coordinator)]
+    )
     login(client, world.center_coordinator)
     client.get(detail_url(referral))
     with CaptureQueriesContext(connection) as before:
         client.get(detail_url(referral))
     for kind in ("imaging", "labs", "history"):
         referral_attach_document(actor=world.community_coordinator, referral=referral, kind=kind, upload=pdf())
-    referral = advance(
-        referral, [(Move.ACKNOWLEDGE, world.center_coordinator), (Move.START_REVIEW, world.center_coordinator)]
-    )
+    referral = advance(referral, [(Move.SCHEDULE_CONSULT, world.center_coordinator)], consult_on=dt.date(2027, 1, 4))
     with CaptureQueriesContext(connection) as after:
         client.get(detail_url(referral))
     assert len(after) == len(before)
