@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,11 +26,16 @@ def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
     )
 
 
-def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
+def _get_or_404[M: Model](queryset: QuerySet[M], pk: int | str, what: str) -> M:
+    """One object of an already-scoped queryset; 404 when missing, out of scope or malformed."""
     try:
-        return referrals_visible_to(user).get(pk=int(referral_id))
-    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such referral.") from exc
+        return queryset.get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No such {what}.") from exc
+
+
+def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
+    return _get_or_404(referrals_visible_to(user), referral_id, "referral")
 
 
 def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
@@ -39,10 +45,7 @@ def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
 
 
 def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocument:
-    try:
-        return documents_visible_to(user).get(pk=int(document_id))
-    except (ReferralDocument.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such document.") from exc
+    return _get_or_404(documents_visible_to(user), document_id, "document")
 
 
 def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
@@ -52,10 +55,7 @@ def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
 
 
 def get_milestone_for_user(user: AnyUser, milestone_id: int | str) -> Milestone:
-    try:
-        return milestones_visible_to(user).get(pk=int(milestone_id))
-    except (Milestone.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such milestone.") from exc
+    return _get_or_404(milestones_visible_to(user), milestone_id, "milestone")
 
 
 def referral_side(user: AnyUser, referral: Referral) -> tuple[Side, Site] | None:
