@@ -1,0 +1,433 @@
+"""ASTCT consensus grading of CRS and ICANS (Lee et al., Biol Blood Marrow Transplant 2019;25:625).
+
+Pure functions, no database and no Django: the caller records what was observed, these functions
+say what grade it is and why. ``assess_crs`` / ``assess_icans`` are the single implementation;
+``grade_crs`` / ``grade_icans`` return just the number.
+
+What the caller decides before calling (clinical judgement the engine cannot make):
+
+- every finding passed in is *not attributable to another cause* (the consensus grades only what
+  is due to CRS / ICANS); fever from a line infection or hypotension from bleeding stays out;
+- depressed consciousness is not from sedating drugs (sedation does not count for ICANS).
+
+Deliberately not inputs, so a caller cannot make them change a grade:
+
+- organ toxicities during CRS are graded by CTCAE and do not change the CRS grade;
+- tremor and myoclonus are recorded but do not change the ICANS grade;
+- intracranial hemorrhage, with or without edema, is excluded from ICANS grading and graded by
+  CTCAE instead.
+
+Inputs outside their domain raise ``ValueError`` naming the argument: a wrong grade shown to a
+clinician is worse than a form error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = [
+    "CONSCIOUSNESS_LEVELS",
+    "EDEMA_FINDINGS",
+    "MOTOR_FINDINGS",
+    "OXYGEN_SUPPORT",
+    "SEIZURE_TYPES",
+    "Grade",
+    "assess_crs",
+    "assess_icans",
+    "grade_crs",
+    "grade_icans",
+    "ice_score",
+]
+
+FEVER_C = 38.0
+TEMPERATURE_RANGE_C = (25.0, 45.0)
+LOW_FLOW_MAX_L_MIN = 6.0
+ICE_MAX = 10
+
+# Oxygen support -> (grade, wording). nasal_cannula is graded by its flow, see _hypoxia.
+OXYGEN_SUPPORT: dict[str, tuple[int, str]] = {
+    "room_air": (0, "room air"),
+    "blow_by": (2, "blow-by oxygen"),
+    "nasal_cannula": (2, "nasal cannula"),
+    "high_flow_nasal_cannula": (3, "high-flow nasal cannula"),
+    "facemask": (3, "facemask"),
+    "nonrebreather": (3, "non-rebreather mask"),
+    "venturi": (3, "Venturi mask"),
+    "cpap": (4, "CPAP"),
+    "bipap": (4, "BiPAP"),
+    "mechanical_ventilation": (4, "intubation and mechanical ventilation"),
+}
+
+CONSCIOUSNESS_LEVELS: dict[str, tuple[int, str]] = {
+    "alert": (0, "alert"),
+    "awakens_spontaneously": (1, "depressed consciousness, awakens spontaneously"),
+    "awakens_to_voice": (2, "depressed consciousness, awakens to voice"),
+    "awakens_to_tactile": (3, "depressed consciousness, awakens only to tactile stimulus"),
+    "unarousable": (4, "unarousable (stupor or coma)"),
+}
+
+SEIZURE_TYPES: dict[str, tuple[int, str]] = {
+    "none": (0, "no seizure"),
+    "rapidly_resolving": (3, "clinical seizure that resolved rapidly"),
+    "nonconvulsive_resolved_with_intervention": (3, "non-convulsive EEG seizure resolving with intervention"),
+    "prolonged": (4, "life-threatening prolonged seizure (> 5 min)"),
+    "repetitive_without_baseline": (4, "repetitive seizures without return to baseline"),
+}
+
+MOTOR_FINDINGS: dict[str, tuple[int, str]] = {
+    "none": (0, "no motor findings"),
+    "deep_focal_weakness": (4, "deep focal motor weakness"),
+}
+
+EDEMA_FINDINGS: dict[str, tuple[int, str]] = {
+    "none": (0, "no raised ICP or cerebral edema"),
+    "focal_edema": (3, "focal/local cerebral edema on imaging"),
+    "diffuse_edema": (4, "diffuse cerebral edema on imaging"),
+    "posturing": (4, "decerebrate or decorticate posturing"),
+    "cranial_nerve_vi_palsy": (4, "cranial nerve VI palsy"),
+    "papilledema": (4, "papilledema"),
+    "cushings_triad": (4, "Cushing's triad"),
+}
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade 0-4 (0: ASTCT criteria not met), the plain-English reason, and the deciding domains."""
+
+    grade: int
+    reason: str
+    domains: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.grade, bool) or not isinstance(self.grade, int) or not 0 <= self.grade <= 4:
+            raise ValueError(f"grade: must be an int 0-4, got {self.grade!r}")
+
+
+@dataclass(frozen=True)
+class _Finding:
+    domain: str
+    grade: int
+    text: str
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _check_bool(name: str, value: object) -> bool:
+    # Strict: a truthy string such as "False" must not silently become True.
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}: must be True or False, got {value!r}")
+    return value
+
+
+def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
+    # bool is an int subclass; True as a count is a bug in the caller, not 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}: must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"{low}-{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {bound}, got {value}")
+    return value
+
+
+def _check_number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name}: must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: must be finite, got {value!r}")
+    return number
+
+
+def _check_word(name: str, value: object, allowed: dict[str, tuple[int, str]]) -> tuple[int, str]:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name}: must be one of {', '.join(allowed)}; got {value!r}")
+    return allowed[value]
+
+
+def _flow_text(flow: float) -> str:
+    return f"{flow:g} L/min"
+
+
+# --- CRS --------------------------------------------------------------------------------------
+
+
+def _hypotension(*, hypotension: bool, vasopressors: int, vasopressin: bool) -> _Finding | None:
+    # Vasopressors are only given for hypotension, so any vasopressor counts as hypotension
+    # even when the hypotension flag was left False: under-grading a patient on pressors is
+    # the dangerous mistake.
+    extra = " plus vasopressin" if vasopressin else ""
+    if vasopressors >= 2:
+        return _Finding("hypotension", 4, f"{vasopressors} vasopressors{extra}")
+    if vasopressors == 1:
+        return _Finding("hypotension", 3, f"one vasopressor{extra}")
+    if vasopressin:
+        return _Finding("hypotension", 3, "vasopressin as the only vasopressor")
+    if hypotension:
+        return _Finding("hypotension", 2, "hypotension not requiring vasopressors")
+    return None
+
+
+def _hypoxia(*, oxygen: str, flow: float | None) -> _Finding | None:
+    grade, text = OXYGEN_SUPPORT[oxygen]
+    if oxygen == "nasal_cannula" and flow is not None:  # the flow is required, see _validate_crs
+        if flow > LOW_FLOW_MAX_L_MIN:
+            return _Finding("hypoxia", 3, f"high-flow nasal cannula {_flow_text(flow)}")
+        return _Finding("hypoxia", 2, f"low-flow nasal cannula {_flow_text(flow)}")
+    if grade == 0:
+        return None
+    if flow is not None:
+        text = f"{text} {_flow_text(flow)}"
+    return _Finding("hypoxia", grade, text)
+
+
+def _validate_crs(
+    *,
+    temperature_c: float | None,
+    fever_masked: bool,
+    hypotension: bool,
+    vasopressors: int,
+    vasopressin: bool,
+    oxygen: str,
+    oxygen_flow_l_min: float | None,
+) -> tuple[float | None, float | None]:
+    temperature = None
+    if temperature_c is not None:
+        temperature = _check_number("temperature_c", temperature_c)
+        low, high = TEMPERATURE_RANGE_C
+        if not low <= temperature <= high:
+            raise ValueError(f"temperature_c: must be {low:g}-{high:g} °C, got {temperature_c!r}")
+    _check_bool("fever_masked", fever_masked)
+    _check_bool("hypotension", hypotension)
+    _check_int("vasopressors", vasopressors, 0)
+    _check_bool("vasopressin", vasopressin)
+    _check_word("oxygen", oxygen, OXYGEN_SUPPORT)
+    flow = None
+    if oxygen_flow_l_min is not None:
+        flow = _check_number("oxygen_flow_l_min", oxygen_flow_l_min)
+        if flow < 0:
+            raise ValueError(f"oxygen_flow_l_min: must be >= 0, got {oxygen_flow_l_min!r}")
+    if oxygen == "nasal_cannula" and not flow:
+        # Low- vs high-flow cannula is grade 2 vs 3: refuse to guess. 0 L/min is no oxygen at all.
+        raise ValueError(f"oxygen_flow_l_min: nasal cannula needs a flow > 0 L/min, got {oxygen_flow_l_min!r}")
+    if oxygen == "room_air" and flow:
+        raise ValueError(f"oxygen_flow_l_min: room air takes no oxygen flow, got {oxygen_flow_l_min!r}")
+    return temperature, flow
+
+
+def assess_crs(
+    *,
+    temperature_c: float | None,
+    fever_masked: bool = False,
+    hypotension: bool = False,
+    vasopressors: int = 0,
+    vasopressin: bool = False,
+    oxygen: str = "room_air",
+    oxygen_flow_l_min: float | None = None,
+) -> Grade:
+    """Grade cytokine release syndrome and say why.
+
+    ``temperature_c`` is the highest temperature in the period graded; None means not recorded,
+    which cannot establish fever. ``fever_masked``: antipyretic or anti-cytokine therapy
+    (tocilizumab, steroids) was given for CRS, so fever is no longer required and the grade is
+    driven by hypotension and hypoxia. ``vasopressors`` counts vasopressors other than
+    vasopressin; any vasopressor (or vasopressin) implies hypotension whatever ``hypotension``
+    says. ``oxygen_flow_l_min`` is required for ``nasal_cannula`` (<= 6 low flow, > 6 high flow)
+    and optional, shown but not graded, for the other devices.
+
+    Without fever (and not masked) the result is grade 0 even with hypotension or hypoxia: the
+    consensus does not call that CRS. Masked, afebrile and with neither is grade 0 too: grade 1
+    is defined by fever.
+    """
+    temperature, flow = _validate_crs(
+        temperature_c=temperature_c,
+        fever_masked=fever_masked,
+        hypotension=hypotension,
+        vasopressors=vasopressors,
+        vasopressin=vasopressin,
+        oxygen=oxygen,
+        oxygen_flow_l_min=oxygen_flow_l_min,
+    )
+    febrile = temperature is not None and temperature >= FEVER_C
+    findings = [
+        f
+        for f in (
+            _hypotension(hypotension=hypotension, vasopressors=vasopressors, vasopressin=vasopressin),
+            _hypoxia(oxygen=oxygen, flow=flow),
+        )
+        if f is not None
+    ]
+    fever_text = f"fever {temperature:g} °C" if febrile and temperature is not None else ""
+
+    if not febrile and not fever_masked:
+        measured = "no temperature recorded" if temperature is None else f"temperature {temperature:g} °C"
+        reason = f"Grade 0: no fever ({measured}, below {FEVER_C:g} °C) and no antipyretic or anti-cytokine therapy"
+        if findings:
+            reason += "; " + " and ".join(f.text for f in findings) + " without fever is not graded as CRS"
+        return Grade(0, reason, ())
+
+    if not findings:
+        if febrile:
+            return Grade(1, f"Grade 1: {fever_text} without hypotension or hypoxia", ("fever",))
+        return Grade(
+            0,
+            "Grade 0: afebrile after antipyretic or anti-cytokine therapy, without hypotension or hypoxia",
+            (),
+        )
+
+    reason = _reason(findings)
+    if not febrile:
+        reason += "; fever not required after antipyretic or anti-cytokine therapy"
+    grade = max(f.grade for f in findings)
+    return Grade(grade, reason, tuple(f.domain for f in findings if f.grade == grade))
+
+
+def grade_crs(
+    *,
+    temperature_c: float | None,
+    fever_masked: bool = False,
+    hypotension: bool = False,
+    vasopressors: int = 0,
+    vasopressin: bool = False,
+    oxygen: str = "room_air",
+    oxygen_flow_l_min: float | None = None,
+) -> int:
+    """ASTCT CRS grade 0-4; see ``assess_crs``."""
+    return assess_crs(
+        temperature_c=temperature_c,
+        fever_masked=fever_masked,
+        hypotension=hypotension,
+        vasopressors=vasopressors,
+        vasopressin=vasopressin,
+        oxygen=oxygen,
+        oxygen_flow_l_min=oxygen_flow_l_min,
+    ).grade
+
+
+# --- ICANS ------------------------------------------------------------------------------------
+
+
+def ice_score(
+    *,
+    orientation: int,
+    naming: int,
+    follows_commands: bool,
+    writes_sentence: bool,
+    counts_backwards: bool,
+) -> int:
+    """Immune effector cell-associated encephalopathy score, 0-10.
+
+    ``orientation``: year, month, city, hospital (0-4); ``naming``: three objects (0-3); one point
+    each for following simple commands, writing a standard sentence, counting back from 100 by 10.
+    """
+    return (
+        _check_int("orientation", orientation, 0, 4)
+        + _check_int("naming", naming, 0, 3)
+        + _check_bool("follows_commands", follows_commands)
+        + _check_bool("writes_sentence", writes_sentence)
+        + _check_bool("counts_backwards", counts_backwards)
+    )
+
+
+def _ice_finding(score: int | None, consciousness: str) -> _Finding | None:
+    if score is None:
+        if consciousness == "unarousable":
+            return _Finding("ice", 4, "unable to do ICE")
+        # Not assessed is not evidence of encephalopathy; other domains still grade.
+        return None
+    if score == ICE_MAX:
+        return None
+    if score == 0 and consciousness == "unarousable":
+        return _Finding("ice", 4, "ICE score 0/10")
+    if score <= 2:
+        return _Finding("ice", 3, f"ICE score {score}/10")
+    if score <= 6:
+        return _Finding("ice", 2, f"ICE score {score}/10")
+    return _Finding("ice", 1, f"ICE score {score}/10")
+
+
+def assess_icans(
+    *,
+    ice_score: int | None,
+    consciousness: str = "alert",
+    seizure: str = "none",
+    motor: str = "none",
+    cerebral_edema: str = "none",
+) -> Grade:
+    """Grade ICANS (adults and children over 12) as the most severe domain, and say why.
+
+    ``ice_score`` None means it could not be done. Unarousable and unable to do ICE is grade 4;
+    ICE None while alert with nothing else is grade 0 (no evidence of ICANS, not "unknown");
+    ICE 0 while awake (global aphasia) is grade 3. ICE 10 with nothing else is grade 0.
+
+    Tremor, myoclonus and intracranial hemorrhage are not parameters: the consensus says the first
+    two do not change the grade and excludes hemorrhage from ICANS (CTCAE grades it). Findings
+    must not be attributable to another cause, and sedation is not depressed consciousness; that
+    judgement is the caller's.
+    """
+    if ice_score is not None:
+        _check_int("ice_score", ice_score, 0, ICE_MAX)
+    consciousness_grade, consciousness_text = _check_word("consciousness", consciousness, CONSCIOUSNESS_LEVELS)
+    seizure_grade, seizure_text = _check_word("seizure", seizure, SEIZURE_TYPES)
+    motor_grade, motor_text = _check_word("motor", motor, MOTOR_FINDINGS)
+    edema_grade, edema_text = _check_word("cerebral_edema", cerebral_edema, EDEMA_FINDINGS)
+
+    candidates = [
+        _ice_finding(ice_score, consciousness),
+        _Finding("consciousness", consciousness_grade, consciousness_text),
+        _Finding("seizure", seizure_grade, seizure_text),
+        _Finding("motor", motor_grade, motor_text),
+        _Finding("cerebral_edema", edema_grade, edema_text),
+    ]
+    findings = [f for f in candidates if f is not None and f.grade > 0]
+    if not findings:
+        ice = "ICE not assessed" if ice_score is None else f"ICE score {ice_score}/10"
+        return Grade(0, f"Grade 0: no ICANS ({ice}, alert, no seizure, motor findings or cerebral edema)", ())
+    grade = max(f.grade for f in findings)
+    return Grade(grade, _reason(findings), tuple(f.domain for f in findings if f.grade == grade))
+
+
+def grade_icans(
+    *,
+    ice_score: int | None,
+    consciousness: str = "alert",
+    seizure: str = "none",
+    motor: str = "none",
+    cerebral_edema: str = "none",
+) -> int:
+    """ASTCT ICANS grade 0-4; see ``assess_icans``."""
+    return assess_icans(
+        ice_score=ice_score,
+        consciousness=consciousness,
+        seizure=seizure,
+        motor=motor,
+        cerebral_edema=cerebral_edema,
+    ).grade
+
+
+# --- reasons ----------------------------------------------------------------------------------
+
+_DOMAIN_LABEL = {
+    "hypotension": "hypotension",
+    "hypoxia": "hypoxia",
+    "ice": "ICE",
+    "consciousness": "consciousness",
+    "seizure": "seizure",
+    "motor": "motor",
+    "cerebral_edema": "cerebral edema",
+}
+
+
+def _reason(findings: list[_Finding]) -> str:
+    """Deciding findings with their domain, then the lesser ones, e.g.
+
+    Grade 3: one vasopressor (hypotension); low-flow nasal cannula 4 L/min would alone be grade 2
+    """
+    grade = max(f.grade for f in findings)
+    deciding = [f for f in findings if f.grade == grade]
+    lesser = sorted((f for f in findings if f.grade < grade), key=lambda f: -f.grade)
+    reason = f"Grade {grade}: " + " and ".join(f"{f.text} ({_DOMAIN_LABEL[f.domain]})" for f in deciding)
+    for f in lesser:
+        reason += f"; {f.text} would alone be grade {f.grade}"
+    return reason
