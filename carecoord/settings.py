@@ -176,6 +176,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     "sweep-emails": {"task": "carecoord.tasks.sweep_emails", "schedule": 60.0},
+    "escalate-toxicity-alerts": {"task": "toxicity.tasks.escalate_alerts", "schedule": 60.0},
     "remind-unacknowledged-referrals": {
         "task": "referrals.tasks.remind_unacknowledged_referrals",
         "schedule": 300.0,

@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/", include("carecoord.api.urls")),
     path("referrals/", include("referrals.urls")),
     path("milestones/", include("referrals.milestone_urls")),
+    path("toxicity/", include("toxicity.urls")),
     path("", include("carecoord.web.urls")),
 ]

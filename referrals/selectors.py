@@ -138,3 +138,14 @@ def is_acknowledgement_overdue(referral: Referral, now: dt.datetime | None = Non
         and referral.acknowledge_by
         and referral.acknowledge_by < (now or timezone.now())
     )
+
+
+def infusion_date_of(patient: Patient) -> dt.date | None:
+    """Day 0 of the patient's latest course (actual, else planned), if there is one."""
+    infusion = (
+        Milestone.objects.filter(referral__patient=patient, kind=MilestoneKind.INFUSION)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .order_by("-referral__created_at")
+        .first()
+    )
+    return (infusion.actual_on or infusion.planned_on) if infusion else None

@@ -18,6 +18,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.services.care_teams import care_team_name_point_person
@@ -26,6 +27,8 @@ from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from tests.conftest import World, login
 from tests.referral_helpers import draft_referral
+from toxicity.models import Alert
+from toxicity.services import toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +82,19 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     milestone = milestone_plan(
         actor=world.community_coordinator, referral=referral, kind="consult", planned_on=dt.date(2026, 12, 1)
     )
+    event = toxicity_record(
+        actor=world.community_oncologist,
+        patient=world.shared_patient,
+        site=world.practice,
+        kind="infection",
+        onset_at=timezone.now(),
+        ctcae_grade=3,
+        infection_site="Lung",
+        organism="Aspergillus",
+    )
     return {
+        "event_id": event.pk,
+        "alert_id": Alert.objects.get(event=event, recipient=world.community_oncologist).pk,
         "patient_id": world.shared_patient.pk,
         "link_id": link.pk,
         "point_person_id": person.pk,
@@ -194,4 +209,5 @@ def _counts() -> tuple[int, ...]:
         ReferralDocument.objects.count(),
         hash(tuple(Milestone.objects.order_by("pk").values_list("updated_at", flat=True))),
         TimelineEntry.objects.count(),
+        Alert.objects.filter(acknowledged_at__isnull=False).count(),
     )

@@ -43,6 +43,16 @@ class Site(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text="A center must acknowledge a submitted referral within this many business days.",
     )
+    escalate_severe_after_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(1440)],
+        help_text="An unacknowledged toxicity alert of grade 3 or more escalates after this many minutes.",
+    )
+    escalate_other_after_minutes = models.PositiveSmallIntegerField(
+        default=240,
+        validators=[MinValueValidator(5), MaxValueValidator(2880)],
+        help_text="An unacknowledged toxicity alert below grade 3 escalates after this many minutes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

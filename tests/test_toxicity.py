@@ -1,0 +1,228 @@
+"""Toxicity events: graded by the consensus rules, alerted the same day, escalated when unseen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from carecoord.emails import email_claim, email_deliver
+from carecoord.models import OutgoingEmail, PointPerson, TimelineEntry, User
+from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_name_point_person
+from referrals.milestones import milestone_set_infusion
+from tests.conftest import World, login
+from tests.factories import member
+from tests.referral_helpers import accepted_referral
+from tests.smtp import smtp_catcher, text_and_html
+from tests.worker import running_worker, wait_for
+from toxicity.alerts import alert_acknowledge, escalate_due_alerts
+from toxicity.models import Alert, ToxicityEvent
+from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
+
+NOW = dt.datetime(2027, 1, 20, 15, 0, tzinfo=dt.UTC)  # day +9 after a 2027-01-11 infusion
+CRS_GRADE_3: dict[str, Any] = {
+    "temperature_c": 39.2,
+    "vasopressors": 1,
+    "oxygen": "nasal_cannula",
+    "oxygen_flow_l_min": 4,
+}
+CRS_GRADE_2: dict[str, Any] = {"temperature_c": 38.6, "hypotension": True}
+
+
+def _name_point_persons(world: World) -> dict[str, User]:
+    """Primary and backup at both sites of the shared patient's care team."""
+    practice_link = world.shared_patient.care_team.get(site=world.practice)
+    center_link = world.shared_patient.care_team.get(site=world.center)
+    center_nurse = member(world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse")
+    care_team_name_point_person(
+        actor=world.community_coordinator, link=practice_link, user=world.community_oncologist, rank="primary"
+    )
+    care_team_name_point_person(
+        actor=world.community_coordinator, link=practice_link, user=world.community_coordinator, rank="backup"
+    )
+    care_team_name_point_person(actor=world.center_coordinator, link=center_link, user=center_nurse, rank="primary")
+    care_team_name_point_person(
+        actor=world.center_coordinator, link=center_link, user=world.center_coordinator, rank="backup"
+    )
+    return {"center_nurse": center_nurse}
+
+
+def _infused(world: World) -> None:
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+
+
+def _record(world: World, inputs: dict[str, Any] = CRS_GRADE_3, at: dt.datetime = NOW) -> ToxicityEvent:
+    with time_machine.travel(at, tick=False):
+        return toxicity_record(
+            actor=world.community_oncologist,
+            patient=world.shared_patient,
+            site=world.practice,
+            kind="crs",
+            onset_at=at - dt.timedelta(hours=1),
+            inputs=inputs,
+        )
+
+
+@pytest.mark.django_db
+def test_crs_is_graded_from_the_assessment_with_its_reason_and_day(world: World) -> None:
+    _infused(world)
+    event = _record(world)
+    assert (event.grade, event.onset_day, event.atypical_reason) == (3, 9, "")
+    assert "one vasopressor" in event.grade_reason
+    entry = TimelineEntry.objects.get(patient=world.shared_patient, kind=TimelineEntry.Kind.TOXICITY)
+    assert entry.title.startswith("Cytokine release syndrome (CRS) grade 3 on day +9")
+
+
+@pytest.mark.django_db
+def test_crs_after_day_fourteen_is_flagged_as_atypical(world: World) -> None:
+    _infused(world)
+    event = _record(world, at=dt.datetime(2027, 1, 30, 15, 0, tzinfo=dt.UTC))
+    assert "day +19" in event.atypical_reason and "infection" in event.atypical_reason
+
+
+@pytest.mark.django_db
+def test_an_assessment_below_the_criteria_or_out_of_domain_is_a_field_error(world: World) -> None:
+    with pytest.raises(ValidationError) as below:
+        _record(world, inputs={"temperature_c": 37.2})
+    assert "kind" in below.value.message_dict
+    with pytest.raises(ValidationError) as bad:
+        _record(world, inputs={"temperature_c": 39.0, "oxygen": "nasal_cannula"})
+    assert "oxygen_flow_l_min" in bad.value.message_dict
+    assert not ToxicityEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_point_person_at_both_sites_is_alerted_by_email_and_in_app(world: World) -> None:
+    people = _name_point_persons(world)
+    event = _record(world)
+    recipients = set(Alert.objects.filter(event=event).values_list("recipient", flat=True))
+    expected = {world.community_oncologist.pk, world.community_coordinator.pk, world.center_coordinator.pk}
+    assert recipients == expected | {people["center_nurse"].pk}
+    assert OutgoingEmail.objects.filter(template="toxicity-alert").count() == 4
+    assert all(alert.email_id for alert in Alert.objects.filter(event=event))
+
+
+@pytest.mark.django_db
+def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]) -> None:
+    _name_point_persons(world)
+    event = _record(world)
+    alert = Alert.objects.get(event=event, recipient=world.community_oncologist)
+    assert alert.email is not None
+    claimed = email_claim(alert.email.pk)
+    assert claimed is not None
+    email_deliver(claimed)
+    (message,) = mailoutbox
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    text = message.subject + message.body + str(message.alternatives[0][0])
+    assert f"MRN {mrn}" in message.subject and "grade 3" in message.subject
+    assert "Sharedcare" not in text and "Sharon" not in text and "<img" not in text
+    assert reverse("toxicity-event", kwargs={"event_id": event.pk}) in message.body
+
+
+@pytest.mark.django_db
+def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) -> None:
+    _name_point_persons(world)
+    event = _record(world, inputs=CRS_GRADE_2)
+    toxicity_assess(actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_3)
+    assert Alert.objects.filter(event=event, reason=Alert.Reason.GRADE_ROSE).count() == 4
+    toxicity_assess(actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_2)
+    event.refresh_from_db()
+    assert (event.grade, event.highest_grade, event.assessments.count()) == (2, 3, 3)
+    assert Alert.objects.filter(event=event).count() == 8
+
+
+@pytest.mark.django_db
+def test_resolution_alerts_and_never_escalates(world: World) -> None:
+    _name_point_persons(world)
+    event = _record(world)
+    toxicity_resolve(
+        actor=world.center_coordinator, event=event, site=world.center, resolved_on=NOW.date(), outcome="recovered"
+    )
+    resolved = Alert.objects.filter(event=event, reason=Alert.Reason.RESOLVED)
+    assert resolved.count() == 4 and not resolved.filter(escalate_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_grade_three_escalates_after_thirty_minutes_to_backup_and_coordinators_once(world: World) -> None:
+    people = _name_point_persons(world)
+    _record(world)
+    alert = Alert.objects.get(recipient=people["center_nurse"])
+    with time_machine.travel(NOW + dt.timedelta(minutes=29), tick=False):
+        assert escalate_due_alerts() == 0
+    with time_machine.travel(NOW + dt.timedelta(minutes=31), tick=False):
+        # Every unacknowledged alert escalates; the center nurse's goes to the center's coordinator.
+        assert escalate_due_alerts() == 4
+        assert escalate_due_alerts() == 0
+    escalated = Alert.objects.filter(escalated_from=alert)
+    assert [a.recipient_id for a in escalated] == [world.center_coordinator.pk]
+    assert TimelineEntry.objects.filter(title__contains="not acknowledged in time").count() == 4
+
+
+@pytest.mark.django_db
+def test_lower_grades_escalate_after_four_hours_and_acknowledged_alerts_never(world: World) -> None:
+    _name_point_persons(world)
+    _record(world, inputs=CRS_GRADE_2)
+    practice_alert = Alert.objects.get(recipient=world.community_oncologist)
+    alert_acknowledge(actor=world.community_oncologist, alert=practice_alert)
+    with time_machine.travel(NOW + dt.timedelta(hours=3, minutes=59), tick=False):
+        assert escalate_due_alerts() == 0
+    with time_machine.travel(NOW + dt.timedelta(hours=4, minutes=1), tick=False):
+        assert escalate_due_alerts() == 2  # the center's two; the practice acknowledged for its site
+    assert TimelineEntry.objects.filter(title__startswith="Alert acknowledged at Riverbend").exists()
+
+
+@pytest.mark.django_db
+def test_only_the_person_alerted_acknowledges_from_the_event_page(world: World) -> None:
+    _name_point_persons(world)
+    event = _record(world)
+    alert = Alert.objects.get(event=event, recipient=world.community_oncologist)
+    page = reverse("toxicity-event", kwargs={"event_id": event.pk})
+    oncologist = login(Client(), world.community_oncologist)
+    assert "Acknowledge" in oncologist.get(page).content.decode()
+    ack = reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})
+    assert login(Client(), world.center_coordinator).post(ack).status_code == 404  # not their alert
+    assert oncologist.post(ack).status_code == 302
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == world.community_oncologist
+
+
+@pytest.mark.django_db
+def test_outsider_gets_404_for_the_event_and_the_alert(world: World) -> None:
+    _name_point_persons(world)
+    event = _record(world)
+    alert = Alert.objects.filter(event=event).first()
+    assert alert is not None
+    outsider = login(Client(), world.outsider)
+    assert outsider.get(reverse("toxicity-event", kwargs={"event_id": event.pk})).status_code == 404
+    assert outsider.post(reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})).status_code == 404
+    assert "Sharedcare" not in outsider.get(reverse("alert-list")).content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_delivers_each_alert_once_over_smtp(world: World, tmp_path: Path) -> None:
+    _name_point_persons(world)
+    with smtp_catcher() as catcher, running_worker(tmp_path / "worker.log", extra_env=catcher.env):
+        toxicity_record(
+            actor=world.community_oncologist,
+            patient=world.shared_patient,
+            site=world.practice,
+            kind="crs",
+            onset_at=timezone.now() - dt.timedelta(hours=1),
+            inputs=CRS_GRADE_3,
+        )
+        wait_for(lambda: len(catcher.messages) == 4, timeout=60, describe=lambda: (tmp_path / "worker.log").read_text())
+        message = catcher.to(world.center_coordinator.email)[0]
+        text, html = text_and_html(message)
+        assert "grade 3" in message["Subject"] and "Acknowledge in carecoord" in html and "Sharedcare" not in text
+    assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).count() == 4
+    assert PointPerson.objects.count() == 4

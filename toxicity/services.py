@@ -1,0 +1,198 @@
+"""Writes of toxicity events. Each: keyword-only arguments, one transaction, a timeline entry,
+and same-day alerts when an event is recorded, its grade rises or it resolves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from carecoord.access import require_capability
+from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
+from carecoord.roles import Capability
+from carecoord.services.patients import active_membership
+from carecoord.timeline import timeline_record
+from referrals.selectors import infusion_date_of
+from toxicity.alerts import alert_point_persons
+from toxicity.assessment import Graded, InputError, atypical_reason, grade_assessment, onset_day
+from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+
+
+def _recording_site(actor: User, patient: Patient, site: Site) -> None:
+    require_capability(actor, patient, Capability.RECORD_CARE)
+    if active_membership(actor, site) is None:
+        raise ValidationError({"site": "You can only record as a site where you work."})
+    if not CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists():
+        raise ValidationError({"site": "This site is not on the patient's care team."})
+
+
+def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None) -> Graded:
+    try:
+        return grade_assessment(kind, inputs, ctcae_grade)
+    except InputError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+
+
+def _label(event: ToxicityEvent) -> str:
+    day = f" on day +{event.onset_day}" if event.onset_day is not None and event.onset_day >= 0 else ""
+    return f"{event.get_kind_display()} grade {event.grade}{day}"
+
+
+def toxicity_record(
+    *,
+    actor: User,
+    patient: Patient,
+    site: Site,
+    kind: str,
+    onset_at: dt.datetime,
+    inputs: dict[str, Any] | None = None,
+    ctcae_grade: int | None = None,
+    note: str = "",
+    infection_site: str = "",
+    organism: str = "",
+) -> ToxicityEvent:
+    """Record a toxicity from either care-team site and alert every point person at once."""
+    _recording_site(actor, patient, site)
+    if kind not in ToxicityKind.values:
+        raise ValidationError({"kind": "Choose the kind of toxicity."})
+    if onset_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"onset_at": "The onset cannot be in the future."})
+    graded = _grade(kind, inputs or {}, ctcae_grade)
+    if graded.grade == 0:
+        raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
+    day = onset_day(infusion_date_of(patient), timezone.localdate(onset_at, site.zone))
+    with transaction.atomic():
+        event = ToxicityEvent.objects.create(
+            patient=patient,
+            kind=kind,
+            onset_at=onset_at,
+            onset_day=day,
+            reporting_site=site,
+            reported_by=actor,
+            grade=graded.grade,
+            highest_grade=graded.grade,
+            grade_reason=graded.reason,
+            atypical_reason=atypical_reason(kind, day),
+            note=note,
+            infection_site=infection_site,
+            organism=organism,
+        )
+        ToxicityAssessment.objects.create(
+            event=event,
+            assessed_at=onset_at,
+            assessed_by=actor,
+            site=site,
+            grade=graded.grade,
+            reason=graded.reason,
+            inputs=graded.inputs,
+            note=note,
+        )
+        timeline_record(
+            patient=patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            actor=actor,
+            site=site,
+            occurred_at=onset_at,
+            title=f"{_label(event)} recorded",
+            body=" ".join(filter(None, [graded.reason, event.atypical_reason])),
+        )
+        alert_point_persons(event, Alert.Reason.RECORDED)
+    return event
+
+
+def toxicity_assess(
+    *,
+    actor: User,
+    event: ToxicityEvent,
+    site: Site,
+    assessed_at: dt.datetime,
+    inputs: dict[str, Any] | None = None,
+    ctcae_grade: int | None = None,
+    note: str = "",
+) -> ToxicityAssessment:
+    """Grade the event again; the course is kept and a rising grade alerts the point persons."""
+    _recording_site(actor, event.patient, site)
+    if event.status == ToxicityEvent.Status.RESOLVED:
+        raise ValidationError({"event": "This event is resolved; record a new event if it recurs."})
+    graded = _grade(event.kind, inputs or {}, ctcae_grade)
+    previous = event.grade
+    with transaction.atomic():
+        assessment = ToxicityAssessment.objects.create(
+            event=event,
+            assessed_at=assessed_at,
+            assessed_by=actor,
+            site=site,
+            grade=graded.grade,
+            reason=graded.reason,
+            inputs=graded.inputs,
+            note=note,
+        )
+        event.grade, event.grade_reason = graded.grade, graded.reason
+        event.highest_grade = max(event.highest_grade, graded.grade)
+        event.save(update_fields=["grade", "grade_reason", "highest_grade", "updated_at"])
+        trend = "rose" if graded.grade > previous else "fell" if graded.grade < previous else "unchanged"
+        timeline_record(
+            patient=event.patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            actor=actor,
+            site=site,
+            occurred_at=assessed_at,
+            title=f"{event.get_kind_display()} reassessed: grade {graded.grade} ({trend} from {previous})",
+            body=graded.reason,
+        )
+        if graded.grade > previous:
+            alert_point_persons(event, Alert.Reason.GRADE_ROSE)
+    return assessment
+
+
+def toxicity_add_treatment(
+    *, actor: User, event: ToxicityEvent, site: Site, kind: str, given_at: dt.datetime, detail: str = ""
+) -> ToxicityTreatment:
+    _recording_site(actor, event.patient, site)
+    if kind not in ToxicityTreatment.Kind.values:
+        raise ValidationError({"kind": "Choose the treatment."})
+    with transaction.atomic():
+        treatment = ToxicityTreatment.objects.create(
+            event=event, kind=kind, given_at=given_at, detail=detail.strip(), recorded_by=actor, site=site
+        )
+        timeline_record(
+            patient=event.patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            actor=actor,
+            site=site,
+            occurred_at=given_at,
+            title=f"{treatment.get_kind_display()} given for {event.get_kind_display()}",
+            body=treatment.detail,
+        )
+    return treatment
+
+
+def toxicity_resolve(
+    *, actor: User, event: ToxicityEvent, site: Site, resolved_on: dt.date, outcome: str, note: str = ""
+) -> ToxicityEvent:
+    """Close the event with its outcome and tell the point persons."""
+    _recording_site(actor, event.patient, site)
+    if event.status == ToxicityEvent.Status.RESOLVED:
+        raise ValidationError({"event": "This event is already resolved."})
+    if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:
+        raise ValidationError({"outcome": "Choose how the event ended."})
+    if resolved_on < timezone.localdate(event.onset_at, site.zone):
+        raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
+    with transaction.atomic():
+        event.status, event.resolved_on, event.outcome = ToxicityEvent.Status.RESOLVED, resolved_on, outcome
+        if note:
+            event.note = f"{event.note}\n{note}".strip()
+        event.save(update_fields=["status", "resolved_on", "outcome", "note", "updated_at"])
+        timeline_record(
+            patient=event.patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            actor=actor,
+            site=site,
+            title=f"{event.get_kind_display()} resolved ({event.get_outcome_display().lower()})",
+            body=note,
+        )
+        alert_point_persons(event, Alert.Reason.RESOLVED)
+    return event

@@ -1,0 +1,65 @@
+"""Toxicity pages: one event with its course, and the user's alerts. Thin: selectors and services."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from carecoord.models import User
+from carecoord.selectors.sites import active_memberships_of
+from toxicity.alerts import alert_acknowledge
+from toxicity.selectors import alerts_visible_to, get_alert_for_user, get_event_for_user
+
+
+@never_cache
+@login_required
+@require_safe
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    """One event: grade and reason, its course, treatments, and who was alerted and acknowledged."""
+    event = get_event_for_user(request.user, event_id)
+    alerts = list(event.alerts.all())
+    context = {
+        "memberships": active_memberships_of(request.user),
+        "event": event,
+        "assessments": list(event.assessments.all()),
+        "treatments": list(event.treatments.all()),
+        "alerts": alerts,
+        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
+    }
+    return render(request, "toxicity/event_detail.html", context)
+
+
+@never_cache
+@login_required
+@require_safe
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """The user's alerts, unacknowledged first (the in-app notifications)."""
+    alerts = list(alerts_visible_to(request.user)[:100])
+    context = {
+        "memberships": active_memberships_of(request.user),
+        "open_alerts": [a for a in alerts if a.acknowledged_at is None],
+        "seen_alerts": [a for a in alerts if a.acknowledged_at is not None],
+    }
+    return render(request, "toxicity/alert_list.html", context)
+
+
+@never_cache
+@login_required
+def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_alert_for_user(request.user, alert_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        alert_acknowledge(actor=cast(User, request.user), alert=alert)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, "Alert acknowledged. The other site sees it on the timeline.")
+    return redirect("toxicity-event", event_id=alert.event_id)
