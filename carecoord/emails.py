@@ -26,10 +26,6 @@ from carecoord.models import OutgoingEmail, User
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A row claimed this long ago whose worker never finished is taken to be abandoned.
-SENDING_TIMEOUT = dt.timedelta(minutes=5)
-# A pending row older than this was not picked up from the broker: queue it again.
-PENDING_GRACE = dt.timedelta(seconds=60)
 RETRYABLE_ERRORS = (smtplib.SMTPException, OSError)
 
 
@@ -114,10 +110,12 @@ def email_deliver(email: OutgoingEmail) -> None:
 def email_sweep(now: dt.datetime | None = None) -> list[int]:
     """Ids of rows to queue again: pending past the grace period, or abandoned while sending."""
     now = now or timezone.now()
-    OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
+    sending_timeout = dt.timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT_SECONDS)
+    grace = dt.timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
+    OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING, claimed_at__lt=now - sending_timeout).update(
         status=OutgoingEmail.Status.PENDING
     )
     stale = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).filter(
-        Q(claimed_at__isnull=True, created_at__lt=now - PENDING_GRACE) | Q(claimed_at__lt=now - PENDING_GRACE)
+        Q(claimed_at__isnull=True, created_at__lt=now - grace) | Q(claimed_at__lt=now - grace)
     )
     return list(stale.values_list("pk", flat=True)[:1000])

@@ -155,6 +155,10 @@ MAILERS = {
         "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
     }
 }
+# A row claimed this long ago whose worker never finished is taken back by the sweeper; a row
+# still pending after the grace period was lost by the broker and is queued again.
+EMAIL_SENDING_TIMEOUT_SECONDS = config.number("EMAIL_SENDING_TIMEOUT_SECONDS", default=300, minimum=1)
+EMAIL_PENDING_GRACE_SECONDS = config.number("EMAIL_PENDING_GRACE_SECONDS", default=60, minimum=1)
 DEFAULT_FROM_EMAIL = config.text("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

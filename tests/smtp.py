@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -22,7 +23,18 @@ class Catcher:
     port: int = 0
     messages: list[Message] = field(default_factory=list)
     refuse_next: int = 0
+    stall_first_greeting_seconds: float = 0.0  # hold the first connection at EHLO, as a hung server would
+    stalled: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        if self.stall_first_greeting_seconds and not self.stalled.is_set():
+            self.stalled.set()
+            await asyncio.sleep(self.stall_first_greeting_seconds)
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:

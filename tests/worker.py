@@ -34,10 +34,10 @@ def _database_url() -> str:
 
 @contextmanager
 def running_worker(
-    log_path: Path, startup_timeout: float = 60.0, extra_env: dict[str, str] | None = None
+    log_path: Path, startup_timeout: float = 60.0, extra_env: dict[str, str] | None = None, queue: str | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` on a private queue; stop it (and wait) on exit."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
+    """Start `celery worker` on a private queue (or `queue`); stop it (and wait) on exit."""
+    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "carecoord.settings_test",
@@ -75,7 +75,8 @@ def running_worker(
             yield process
         finally:
             celery_app.conf.task_default_queue = previous_queue
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
