@@ -6,6 +6,7 @@ import asyncio
 import email
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Catcher:
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[Message] = field(default_factory=list)
+    received_at: dict[str, float] = field(default_factory=dict)  # Message-ID -> first arrival (epoch)
     refuse_next: int = 0
     stall_first_greeting_seconds: float = 0.0  # hold the first connection at EHLO, as a hung server would
     stalled: threading.Event = field(default_factory=threading.Event)
@@ -41,7 +43,9 @@ class Catcher:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
                 return "451 Requested action aborted: try again later"
-            self.messages.append(email.message_from_bytes(envelope.content))
+            message = email.message_from_bytes(envelope.content)
+            self.messages.append(message)
+            self.received_at.setdefault(str(message["Message-ID"]), time.time())
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
