@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "toxicity.context_processors.open_alerts",
             ],
         },
     },
@@ -218,6 +219,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "referrals.models.ReferralDocument.Kind",
         "TimelineKindEnum": "carecoord.models.timeline.TimelineEntry.Kind",
         "PreparationKindEnum": "referrals.milestone_kinds.PreparationKind",
+        "ToxicityKindEnum": "toxicity.models.ToxicityKind",
+        "TreatmentKindEnum": "toxicity.models.ToxicityTreatment.Kind",
     },
 }
 

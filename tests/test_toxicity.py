@@ -226,3 +226,13 @@ def test_a_real_worker_delivers_each_alert_once_over_smtp(world: World, tmp_path
         assert "grade 3" in message["Subject"] and "Acknowledge in carecoord" in html and "Sharedcare" not in text
     assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).count() == 4
     assert PointPerson.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_the_header_counts_unacknowledged_alerts(world: World) -> None:
+    _name_point_persons(world)
+    _record(world)
+    oncologist = login(Client(), world.community_oncologist)
+    assert 'aria-label="1 waiting"' in oncologist.get(reverse("dashboard")).content.decode()
+    alert_acknowledge(actor=world.community_oncologist, alert=Alert.objects.get(recipient=world.community_oncologist))
+    assert "class=\"badge\"" not in oncologist.get(reverse("dashboard")).content.decode()
