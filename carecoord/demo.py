@@ -383,3 +383,9 @@ def _patient(
             if not PointPerson.objects.filter(link=link, rank=rank).exists():
                 care_team_name_point_person(actor=coordinator, link=link, user=person, rank=rank)
                 result.count("point persons")
+
+
+def sites_by_key() -> dict[str, Site]:
+    """The demo sites, by their key, as seeded."""
+    by_name = {site.name: site for site in Site.objects.filter(name__in=[spec.name for spec in SITES])}
+    return {spec.key: by_name[spec.name] for spec in SITES}

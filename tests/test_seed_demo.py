@@ -31,6 +31,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from referrals.models import Milestone, Referral
 from referrals.workflow import State
+from toxicity.models import Alert, ToxicityEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,8 @@ COUNTED: list[type[Model]] = [
     Referral,
     Milestone,
     TimelineEntry,
+    ToxicityEvent,
+    Alert,
 ]
 
 
@@ -95,6 +98,12 @@ def test_referrals_show_every_state_and_treated_patients_have_timelines(seeded: 
     for patient in infused:
         assert Milestone.objects.filter(referral__patient=patient, status=Milestone.Status.DONE).exists()
         assert TimelineEntry.objects.filter(patient=patient).count() >= 10
+
+
+def test_treated_patients_have_toxicities_with_alerts_some_still_open(seeded: str) -> None:
+    assert set(ToxicityEvent.objects.values_list("kind", flat=True)) >= {"crs", "icans", "infection"}
+    assert Alert.objects.filter(acknowledged_at__isnull=True).exists()
+    assert Alert.objects.filter(acknowledged_at__isnull=False).exists()
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

@@ -15,7 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from carecoord import demo
+from carecoord.roles import Role
 from referrals import demo as referrals_demo
+from toxicity import demo as toxicity_demo
 
 
 class Command(BaseCommand):
@@ -37,8 +39,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             result = demo.seed()
             referrals = referrals_demo.seed_all(result.holders)
+            # Whoever records a toxicity at each site: its nurse.
+            nurses = {site.pk: result.holders[(key, Role.NURSE)] for key, site in demo.sites_by_key().items()}
+            toxicities = toxicity_demo.seed_toxicities(nurses)
         if referrals:
             result.created["referrals"] = referrals
+        if toxicities:
+            result.created["toxicity events"] = toxicities
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
