@@ -132,9 +132,14 @@ def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]
 def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) -> None:
     _name_point_persons(world)
     event = _record(world, inputs=CRS_GRADE_2)
-    toxicity_assess(actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_3)
-    assert Alert.objects.filter(event=event, reason=Alert.Reason.GRADE_ROSE).count() == 4
-    toxicity_assess(actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_2)
+    with time_machine.travel(NOW, tick=False):
+        toxicity_assess(
+            actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_3
+        )
+        assert Alert.objects.filter(event=event, reason=Alert.Reason.GRADE_ROSE).count() == 4
+        toxicity_assess(
+            actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=CRS_GRADE_2
+        )
     event.refresh_from_db()
     assert (event.grade, event.highest_grade, event.assessments.count()) == (2, 3, 3)
     assert Alert.objects.filter(event=event).count() == 8
@@ -144,9 +149,10 @@ def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) ->
 def test_resolution_alerts_and_never_escalates(world: World) -> None:
     _name_point_persons(world)
     event = _record(world)
-    toxicity_resolve(
-        actor=world.center_coordinator, event=event, site=world.center, resolved_on=NOW.date(), outcome="recovered"
-    )
+    with time_machine.travel(NOW, tick=False):
+        toxicity_resolve(
+            actor=world.center_coordinator, event=event, site=world.center, resolved_on=NOW.date(), outcome="recovered"
+        )
     resolved = Alert.objects.filter(event=event, reason=Alert.Reason.RESOLVED)
     assert resolved.count() == 4 and not resolved.filter(escalate_at__isnull=False).exists()
 
@@ -235,4 +241,24 @@ def test_the_header_counts_unacknowledged_alerts(world: World) -> None:
     oncologist = login(Client(), world.community_oncologist)
     assert 'aria-label="1 waiting"' in oncologist.get(reverse("dashboard")).content.decode()
     alert_acknowledge(actor=world.community_oncologist, alert=Alert.objects.get(recipient=world.community_oncologist))
-    assert "class=\"badge\"" not in oncologist.get(reverse("dashboard")).content.decode()
+    assert 'class="badge"' not in oncologist.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_assessments_treatments_and_resolutions_cannot_be_dated_in_the_future(world: World) -> None:
+    event = _record(world, at=timezone.now())
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        toxicity_assess(
+            actor=world.center_coordinator, event=event, site=world.center, assessed_at=tomorrow, inputs=CRS_GRADE_2
+        )
+    assert "assessed_at" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        toxicity_resolve(
+            actor=world.center_coordinator,
+            event=event,
+            site=world.center,
+            resolved_on=(tomorrow + dt.timedelta(days=2)).date(),
+            outcome="recovered",
+        )
+    assert "resolved_on" in error.value.message_dict

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 
 from carecoord.access import patients_visible_to
@@ -17,13 +17,18 @@ def toxicity_events_visible_to(user: AnyUser) -> QuerySet[ToxicityEvent]:
     )
 
 
-def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
-    """The event with its course, treatments and alerts prefetched; 404 outside the user's scope."""
-    events = toxicity_events_visible_to(user).prefetch_related(
+def event_prefetches() -> list[Prefetch]:
+    """The course, treatments and alerts of events, in three queries whatever their number."""
+    return [
         Prefetch("assessments", queryset=ToxicityAssessment.objects.select_related("assessed_by", "site")),
         Prefetch("treatments", queryset=ToxicityTreatment.objects.select_related("recorded_by", "site")),
         Prefetch("alerts", queryset=Alert.objects.select_related("recipient", "site", "acknowledged_by")),
-    )
+    ]
+
+
+def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
+    """The event with its course, treatments and alerts prefetched; 404 outside the user's scope."""
+    events = toxicity_events_visible_to(user).prefetch_related(*event_prefetches())
     try:
         return events.get(pk=int(event_id))
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
@@ -37,7 +42,7 @@ def alerts_visible_to(user: AnyUser) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(recipient=user, event__patient__in=patients_visible_to(user))
         .select_related("event__patient", "site")
-        .order_by("acknowledged_at", "-created_at")
+        .order_by(F("acknowledged_at").asc(nulls_first=True), "-created_at")
     )
 
 

@@ -29,6 +29,14 @@ def _recording_site(actor: User, patient: Patient, site: Site) -> None:
         raise ValidationError({"site": "This site is not on the patient's care team."})
 
 
+def _not_in_future(field: str, moment: dt.datetime | dt.date) -> None:
+    now = timezone.now()
+    if isinstance(moment, dt.datetime) and moment > now + dt.timedelta(minutes=5):
+        raise ValidationError({field: "This cannot be in the future."})
+    if not isinstance(moment, dt.datetime) and moment > timezone.localdate(now) + dt.timedelta(days=1):
+        raise ValidationError({field: "This cannot be in the future."})
+
+
 def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None) -> Graded:
     try:
         return grade_assessment(kind, inputs, ctcae_grade)
@@ -58,8 +66,7 @@ def toxicity_record(
     _recording_site(actor, patient, site)
     if kind not in ToxicityKind.values:
         raise ValidationError({"kind": "Choose the kind of toxicity."})
-    if onset_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"onset_at": "The onset cannot be in the future."})
+    _not_in_future("onset_at", onset_at)
     graded = _grade(kind, inputs or {}, ctcae_grade)
     if graded.grade == 0:
         raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
@@ -117,6 +124,7 @@ def toxicity_assess(
     _recording_site(actor, event.patient, site)
     if event.status == ToxicityEvent.Status.RESOLVED:
         raise ValidationError({"event": "This event is resolved; record a new event if it recurs."})
+    _not_in_future("assessed_at", assessed_at)
     graded = _grade(event.kind, inputs or {}, ctcae_grade)
     previous = event.grade
     with transaction.atomic():
@@ -154,6 +162,7 @@ def toxicity_add_treatment(
     _recording_site(actor, event.patient, site)
     if kind not in ToxicityTreatment.Kind.values:
         raise ValidationError({"kind": "Choose the treatment."})
+    _not_in_future("given_at", given_at)
     with transaction.atomic():
         treatment = ToxicityTreatment.objects.create(
             event=event, kind=kind, given_at=given_at, detail=detail.strip(), recorded_by=actor, site=site
@@ -179,6 +188,7 @@ def toxicity_resolve(
         raise ValidationError({"event": "This event is already resolved."})
     if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:
         raise ValidationError({"outcome": "Choose how the event ended."})
+    _not_in_future("resolved_on", resolved_on)
     if resolved_on < timezone.localdate(event.onset_at, site.zone):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
     with transaction.atomic():

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
 from referrals import api as referrals_api
+from toxicity import api as toxicity_api
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet, basename="site")
@@ -14,6 +15,8 @@ router.register("point-persons", views.PointPersonViewSet, basename="point-perso
 router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 router.register("documents", referrals_api.DocumentViewSet, basename="document")
 router.register("milestones", referrals_api.MilestoneViewSet, basename="milestone")
+router.register("toxicity-events", toxicity_api.ToxicityEventViewSet, basename="toxicity-event")
+router.register("alerts", toxicity_api.AlertViewSet, basename="alert")
 
 app_name = "api"
 

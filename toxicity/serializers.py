@@ -1,0 +1,325 @@
+"""Shapes of the toxicity API. Output serializers render; input serializers only parse, services write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
+from carecoord.selectors.sites import sites_directory
+from referrals.serializers import PersonBriefSerializer
+from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, InputError, grade_assessment
+from toxicity.grading import CONSCIOUSNESS_LEVELS, EDEMA_FINDINGS, MOTOR_FINDINGS, OXYGEN_SUPPORT, SEIZURE_TYPES
+from toxicity.models import ASTCT_KINDS, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+
+# The same leeway as `toxicity_record` gives the onset, for clocks a little ahead.
+CLOCK_LEEWAY = dt.timedelta(minutes=5)
+
+
+def _choices(table: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
+    return [(value, text) for value, (_, text) in table.items()]
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class AssessmentSerializer(serializers.ModelSerializer[ToxicityAssessment]):
+    """One grading in the course of an event, with what was entered."""
+
+    assessed_by = PersonBriefSerializer()
+    site = SiteBriefSerializer()
+    inputs = serializers.DictField(help_text="The structured inputs (CRS, ICANS); empty for a CTCAE grade.")
+
+    class Meta:
+        model = ToxicityAssessment
+        fields = ["id", "assessed_at", "assessed_by", "site", "grade", "reason", "inputs", "note"]
+
+
+class TreatmentSerializer(serializers.ModelSerializer[ToxicityTreatment]):
+    recorded_by = PersonBriefSerializer()
+    site = SiteBriefSerializer()
+
+    class Meta:
+        model = ToxicityTreatment
+        fields = ["id", "kind", "given_at", "detail", "recorded_by", "site"]
+
+
+class EventAlertSerializer(serializers.ModelSerializer[Alert]):
+    """Who was alerted about the event, and whether and by whom it was acknowledged."""
+
+    recipient_name = serializers.CharField(source="recipient.full_name")
+    site = SiteBriefSerializer()
+    acknowledged_by = PersonBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "recipient_name",
+            "site",
+            "reason",
+            "grade",
+            "created_at",
+            "escalated_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+
+
+class ToxicityEventSerializer(serializers.ModelSerializer[ToxicityEvent]):
+    """An event with its course, treatments and alerts (prefetched, see `toxicity.api`)."""
+
+    kind_label = serializers.CharField(source="get_kind_display")
+    grading_system = serializers.ChoiceField(choices=[("ASTCT", "ASTCT"), ("CTCAE", "CTCAE")], read_only=True)
+    day_label = serializers.SerializerMethodField(help_text='"day +N" of the onset from the infusion, if infused.')
+    reporting_site = SiteBriefSerializer()
+    reported_by = PersonBriefSerializer()
+    assessments = AssessmentSerializer(many=True, help_text="The course of the grade, oldest first.")
+    treatments = TreatmentSerializer(many=True)
+    alerts = EventAlertSerializer(many=True, help_text="Every alert sent about the event, newest first.")
+
+    class Meta:
+        model = ToxicityEvent
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "kind_label",
+            "grading_system",
+            "grade",
+            "highest_grade",
+            "grade_reason",
+            "onset_at",
+            "onset_day",
+            "day_label",
+            "atypical_reason",
+            "infection_site",
+            "organism",
+            "status",
+            "resolved_on",
+            "outcome",
+            "note",
+            "reporting_site",
+            "reported_by",
+            "assessments",
+            "treatments",
+            "alerts",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_day_label(self, event: ToxicityEvent) -> str | None:
+        if event.onset_day is None:
+            return None
+        return f"day {event.onset_day:+d}" if event.onset_day else "day 0"
+
+
+class AlertSerializer(serializers.ModelSerializer[Alert]):
+    """One of the requesting user's alerts (the in-app notifications)."""
+
+    patient = serializers.UUIDField(source="event.patient_id")
+    kind = serializers.ChoiceField(source="event.kind", choices=ToxicityKind.choices, read_only=True)
+    site = SiteBriefSerializer(help_text="The site the alert was sent for.")
+    acknowledged_by = PersonBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "event",
+            "patient",
+            "kind",
+            "site",
+            "reason",
+            "grade",
+            "created_at",
+            "escalate_at",
+            "escalated_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class _InputsSerializer(serializers.Serializer[Any]):
+    """Structured inputs of one kind; an unknown name or an impossible value is an error on it."""
+
+    kind: str
+    names: tuple[str, ...]
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.names))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"Not an input of the {self.kind.upper()} assessment."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The grading itself says what it cannot grade (nasal cannula without a flow...).
+        try:
+            grade_assessment(self.kind, dict(attrs))
+        except InputError as exc:
+            # Nested under its name already, so the message drops the engine's "name: " prefix.
+            message = str(exc).removeprefix(f"{exc.field}:").strip()
+            raise serializers.ValidationError({exc.field: [message]}) from None
+        return attrs
+
+
+class CRSInputsSerializer(_InputsSerializer):
+    """What the ASTCT consensus grades CRS from; findings attributable to another cause stay out."""
+
+    kind = ToxicityKind.CRS
+    names = CRS_INPUTS
+
+    temperature_c = serializers.FloatField(
+        allow_null=True, help_text="Highest temperature in the period graded; null when not recorded."
+    )
+    fever_masked = serializers.BooleanField(
+        required=False, help_text="Antipyretic or anti-cytokine therapy given, so fever is no longer required."
+    )
+    hypotension = serializers.BooleanField(required=False)
+    # The upper bounds only catch typing slips (40 for 4); the grading engine has none.
+    vasopressors = serializers.IntegerField(
+        required=False, min_value=0, max_value=10, help_text="How many vasopressors other than vasopressin."
+    )
+    vasopressin = serializers.BooleanField(required=False)
+    oxygen = serializers.ChoiceField(choices=_choices(OXYGEN_SUPPORT), required=False)
+    oxygen_flow_l_min = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        help_text="Required for a nasal cannula (> 6 is high flow).",
+    )
+
+
+class ICANSInputsSerializer(_InputsSerializer):
+    """What the ASTCT consensus grades ICANS from; sedation is not depressed consciousness."""
+
+    kind = ToxicityKind.ICANS
+    names = ICANS_INPUTS
+
+    ice_score = serializers.IntegerField(
+        allow_null=True, min_value=0, max_value=10, help_text="ICE score 0-10; null when it could not be done."
+    )
+    consciousness = serializers.ChoiceField(choices=_choices(CONSCIOUSNESS_LEVELS), required=False)
+    seizure = serializers.ChoiceField(choices=_choices(SEIZURE_TYPES), required=False)
+    motor = serializers.ChoiceField(choices=_choices(MOTOR_FINDINGS), required=False)
+    cerebral_edema = serializers.ChoiceField(choices=_choices(EDEMA_FINDINGS), required=False)
+
+
+INPUTS_SERIALIZERS: dict[str, type[_InputsSerializer]] = {
+    ToxicityKind.CRS: CRSInputsSerializer,
+    ToxicityKind.ICANS: ICANSInputsSerializer,
+}
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="AssessmentInputs",
+        serializers=[CRSInputsSerializer, ICANSInputsSerializer],
+        resource_type_field_name=None,
+    )
+)
+class AssessmentInputsField(serializers.DictField):
+    """The structured inputs; which ones depends on the kind, so the form is checked in `validate`."""
+
+
+def _not_in_future(value: dt.datetime) -> None:
+    if value > timezone.now() + CLOCK_LEEWAY:
+        raise serializers.ValidationError("This cannot be in the future.")
+
+
+class _GradedInputSerializer(serializers.Serializer[Any]):
+    """Either structured inputs (CRS, ICANS: ASTCT) or a grade (other kinds: CTCAE)."""
+
+    assessment = AssessmentInputsField(
+        required=False, help_text="For CRS and ICANS: the structured inputs the ASTCT grade is computed from."
+    )
+    grade = serializers.IntegerField(
+        required=False, min_value=1, max_value=5, help_text="For every other kind: the CTCAE grade 1-5."
+    )
+
+    def _kind(self, attrs: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = self._kind(attrs)
+        label = ToxicityKind(kind).label
+        if kind in ASTCT_KINDS:
+            if "grade" in attrs:
+                raise serializers.ValidationError({"grade": f"{label} is graded from `assessment` (ASTCT)."})
+            if "assessment" not in attrs:
+                raise serializers.ValidationError({"assessment": f"{label} needs the assessment it is graded from."})
+            inputs = INPUTS_SERIALIZERS[kind](data=attrs["assessment"])
+            if not inputs.is_valid():
+                raise serializers.ValidationError({"assessment": inputs.errors})
+            attrs["inputs"] = dict(inputs.validated_data)
+        else:
+            if "assessment" in attrs:
+                raise serializers.ValidationError({"assessment": f"{label} is graded by CTCAE: send `grade`."})
+            if "grade" not in attrs:
+                raise serializers.ValidationError({"grade": f"{label} needs a CTCAE grade from 1 to 5."})
+            attrs["ctcae_grade"] = attrs["grade"]
+        attrs.pop("assessment", None)
+        attrs.pop("grade", None)
+        return attrs
+
+
+class ToxicityRecordSerializer(_GradedInputSerializer):
+    """A new event: CRS and ICANS with `assessment`, every other kind with a CTCAE `grade`."""
+
+    patient = VisiblePatientField()
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(), help_text="Your site, on the patient's care team, which records the event."
+    )
+    kind = serializers.ChoiceField(choices=ToxicityKind.choices)
+    onset_at = serializers.DateTimeField(help_text="Not in the future; day +N is counted from it.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    infection_site = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    organism = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+
+    def _kind(self, attrs: dict[str, Any]) -> str:
+        return str(attrs["kind"])
+
+
+class ToxicityAssessInputSerializer(_GradedInputSerializer):
+    """A new grading of the event; its kind (in `context["kind"]`) says which inputs it takes."""
+
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which assesses.")
+    assessed_at = serializers.DateTimeField(validators=[_not_in_future])
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def _kind(self, attrs: dict[str, Any]) -> str:
+        return str(self.context["kind"])
+
+
+class ToxicityTreatmentInputSerializer(serializers.Serializer[Any]):
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which gave it.")
+    kind = serializers.ChoiceField(choices=ToxicityTreatment.Kind.choices)
+    given_at = serializers.DateTimeField(validators=[_not_in_future])
+    detail = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Dose, drug or unit."
+    )
+
+
+class ToxicityResolveInputSerializer(serializers.Serializer[Any]):
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which records it.")
+    resolved_on = serializers.DateField()
+    outcome = serializers.ChoiceField(
+        choices=[(value, label) for value, label in ToxicityEvent.Outcome.choices if value != "ongoing"]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["resolved_on"] > timezone.localdate(timezone.now(), attrs["site"].zone):
+            raise serializers.ValidationError({"resolved_on": "This cannot be in the future."})
+        return attrs
