@@ -16,6 +16,7 @@ from carecoord.models import User
 from carecoord.selectors.sites import active_memberships_of
 from toxicity.alerts import alert_acknowledge
 from toxicity.selectors import alerts_visible_to, get_alert_for_user, get_event_for_user
+from toxicity.web_views import render_event_page
 
 
 @never_cache
@@ -24,16 +25,8 @@ from toxicity.selectors import alerts_visible_to, get_alert_for_user, get_event_
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     """One event: grade and reason, its course, treatments, and who was alerted and acknowledged."""
     event = get_event_for_user(request.user, event_id)
-    alerts = list(event.alerts.all())
-    context = {
-        "memberships": active_memberships_of(request.user),
-        "event": event,
-        "assessments": list(event.assessments.all()),
-        "treatments": list(event.treatments.all()),
-        "alerts": alerts,
-        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
-    }
-    return render(request, "toxicity/event_detail.html", context)
+    # With the forms to reassess, treat and resolve for those who may record care.
+    return render_event_page(request, event)
 
 
 @never_cache

@@ -1,0 +1,405 @@
+"""Forms of the toxicity pages: recording an event, reassessing it, its treatments, its end.
+
+They only parse what was entered. The grade is `toxicity.assessment.grade_assessment`'s and
+the rules (who records from which site, no onset in the future, grade 0 is not an event)
+belong to `toxicity.services`, whose field errors are put back on the field of the same name.
+The structured assessment lives in one form per grading system (`CRSForm`, `ICANSForm`,
+`CTCAEForm`), bound to the same POST data: only the one for the event's kind is validated, so
+a half-filled fieldset of another kind never blocks a submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from carecoord.models import Site
+from toxicity.grading import (
+    CONSCIOUSNESS_LEVELS,
+    EDEMA_FINDINGS,
+    MOTOR_FINDINGS,
+    OXYGEN_SUPPORT,
+    SEIZURE_TYPES,
+    ice_score,
+)
+from toxicity.models import ToxicityEvent, ToxicityKind, ToxicityTreatment
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+CTCAE_GRADES = [
+    (1, "Grade 1 (mild)"),
+    (2, "Grade 2 (moderate)"),
+    (3, "Grade 3 (severe)"),
+    (4, "Grade 4 (life-threatening)"),
+    (5, "Grade 5 (death)"),
+]
+
+
+def _human(words: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
+    """The words of `toxicity.grading` as values, its wording, capitalised, as labels."""
+    return [(word, text[:1].upper() + text[1:]) for word, (_grade, text) in words.items()]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time, left naive: it is read in the time zone of the site chosen on the form,
+    which is only known once the whole form is clean (`SiteForm.aware`)."""
+
+    widget = LocalDateTimeInput
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            # A value with an offset keeps it; a wall-clock one is read in the site's zone.
+            return dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+def local_now(zone: zoneinfo.ZoneInfo) -> str:
+    return timezone.localtime(timezone=zone).strftime(DATETIME_LOCAL)
+
+
+class SiteForm(forms.Form):
+    """A form written as one of the user's sites on the care team; a single site is not asked."""
+
+    site = forms.TypedChoiceField(label="Recording as", coerce=int)
+
+    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices from sites already loaded for the page: rendering costs no query.
+        self.sites = {site.pk: site for site in sites}
+        field = cast(forms.TypedChoiceField, self.fields["site"])
+        field.choices = [(pk, s.name) for pk, s in self.sites.items()]
+        if len(self.sites) == 1:
+            field.initial = next(iter(self.sites))
+            field.widget = forms.HiddenInput()
+
+    def chosen_site(self) -> Site:
+        return self.sites[self.cleaned_data["site"]]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The time zone times are entered in: the chosen site's, else the first one's."""
+        pk = self.cleaned_data.get("site") if hasattr(self, "cleaned_data") else None
+        site = self.sites.get(pk) if pk is not None else next(iter(self.sites.values()), None)
+        return site.zone if site else zoneinfo.ZoneInfo("UTC")
+
+    def aware(self, name: str) -> dt.datetime:
+        value: dt.datetime = self.cleaned_data[name]
+        return value if timezone.is_aware(value) else timezone.make_aware(value, self.zone)
+
+
+# --- the structured assessment ----------------------------------------------------------------
+
+
+class AssessmentForm(forms.Form):
+    """What one grading system needs; `inputs` is what `grade_assessment` takes.
+
+    A finding left out is the field's initial value (no oxygen, alert, no seizure...), as it is
+    for `toxicity.grading`: a browser always sends them, another client need not.
+    """
+
+    DEFAULTED: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.DEFAULTED:
+            if data.get(name) in ("", None):
+                data[name] = self.fields[name].initial
+        return data
+
+    def inputs(self) -> dict[str, Any]:
+        return {}
+
+    def ctcae_grade(self) -> int | None:
+        return None
+
+    def first_error(self) -> tuple[str, str] | None:
+        """The first field error as (field, "field: message"), to name it in the live preview."""
+        for name, errors in self.errors.items():
+            if name in self.fields:
+                return name, f"{name}: {' '.join(str(e) for e in errors)}"
+        return None
+
+
+class CRSForm(AssessmentForm):
+    DEFAULTED = ("oxygen",)
+
+    temperature_c = forms.FloatField(
+        label="Highest temperature (°C)",
+        required=False,
+        help_text="Leave empty if not measured.",
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": "25", "max": "45", "inputmode": "decimal"}),
+    )
+    fever_masked = forms.BooleanField(label="Antipyretic or anti-cytokine therapy given for CRS", required=False)
+    hypotension = forms.BooleanField(label="Hypotension", required=False)
+    vasopressors = forms.IntegerField(
+        label="Number of vasopressors other than vasopressin",
+        required=False,
+        min_value=0,
+        initial=0,
+        widget=forms.NumberInput(attrs={"min": "0", "step": "1", "inputmode": "numeric"}),
+    )
+    vasopressin = forms.BooleanField(label="Vasopressin", required=False)
+    oxygen = forms.ChoiceField(
+        label="Oxygen support", choices=_human(OXYGEN_SUPPORT), initial="room_air", required=False
+    )
+    oxygen_flow_l_min = forms.FloatField(
+        label="Oxygen flow (L/min)",
+        required=False,
+        help_text="Required for nasal cannula: up to 6 L/min is low flow, above 6 high flow.",
+        widget=forms.NumberInput(attrs={"step": "0.5", "min": "0", "inputmode": "decimal"}),
+    )
+
+    def inputs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        oxygen = data["oxygen"]
+        return {
+            "temperature_c": data["temperature_c"],
+            "fever_masked": data["fever_masked"],
+            "hypotension": data["hypotension"],
+            "vasopressors": data["vasopressors"] or 0,
+            "vasopressin": data["vasopressin"],
+            "oxygen": oxygen,
+            # The flow field is not shown for room air: a value left in it is not an input.
+            "oxygen_flow_l_min": None if oxygen == "room_air" else data["oxygen_flow_l_min"],
+        }
+
+
+class ICANSForm(AssessmentForm):
+    DEFAULTED = ("consciousness", "seizure", "motor", "cerebral_edema")
+
+    ICE_METHODS = [
+        ("score", "Enter the ICE score"),
+        ("items", "Score the five ICE items"),
+        ("not_assessed", "ICE could not be assessed"),
+    ]
+
+    ice_method = forms.ChoiceField(
+        label="ICE score", choices=ICE_METHODS, required=False, initial="score", widget=forms.RadioSelect
+    )
+    ice_score = forms.IntegerField(
+        label="ICE score (0-10)",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": "0", "max": "10", "step": "1", "inputmode": "numeric"}),
+    )
+    orientation = forms.TypedChoiceField(
+        label="Orientation: year, month, city, hospital",
+        choices=[("", "Choose"), *((n, f"{n} of 4") for n in range(5))],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    naming = forms.TypedChoiceField(
+        label="Naming three objects",
+        choices=[("", "Choose"), *((n, f"{n} of 3") for n in range(4))],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    follows_commands = forms.BooleanField(label="Follows simple commands", required=False)
+    writes_sentence = forms.BooleanField(label="Writes a standard sentence", required=False)
+    counts_backwards = forms.BooleanField(label="Counts backwards from 100 by 10", required=False)
+    consciousness = forms.ChoiceField(
+        label="Level of consciousness",
+        choices=_human(CONSCIOUSNESS_LEVELS),
+        initial="alert",
+        required=False,
+        help_text="Not from sedating drugs.",
+    )
+    seizure = forms.ChoiceField(label="Seizure", choices=_human(SEIZURE_TYPES), initial="none", required=False)
+    motor = forms.ChoiceField(label="Motor findings", choices=_human(MOTOR_FINDINGS), initial="none", required=False)
+    cerebral_edema = forms.ChoiceField(
+        label="Raised intracranial pressure or cerebral edema",
+        choices=_human(EDEMA_FINDINGS),
+        initial="none",
+        required=False,
+    )
+
+    ITEMS = ("orientation", "naming", "follows_commands", "writes_sentence", "counts_backwards")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        method = data.get("ice_method") or ""
+        if not method:
+            # A client that does not say how the score was found: infer it from what was filled.
+            method = "score" if data.get("ice_score") is not None else "items"
+            if method == "items" and data.get("orientation") is None and data.get("naming") is None:
+                method = "score"
+        data["ice_method"] = method
+        if method == "score" and data.get("ice_score") is None and "ice_score" not in self.errors:
+            self.add_error("ice_score", "ice_score: enter the ICE score (0-10), or say it could not be assessed.")
+        elif method == "items":
+            for name, top in (("orientation", 4), ("naming", 3)):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, f"{name}: choose 0-{top}.")
+            if not self.errors:
+                try:
+                    data["ice_score"] = ice_score(**{name: data[name] for name in self.ITEMS})
+                except ValueError as exc:
+                    field = str(exc).split(":", 1)[0]
+                    self.add_error(field if field in self.fields else None, str(exc))
+        elif method == "not_assessed":
+            data["ice_score"] = None
+        return data
+
+    def inputs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "ice_score": data["ice_score"],
+            "consciousness": data["consciousness"],
+            "seizure": data["seizure"],
+            "motor": data["motor"],
+            "cerebral_edema": data["cerebral_edema"],
+        }
+
+    @classmethod
+    def initial_from(cls, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Initial values from a stored assessment: its score, entered directly."""
+        initial: dict[str, Any] = {
+            name: inputs[name] for name in ("consciousness", "seizure", "motor", "cerebral_edema") if name in inputs
+        }
+        score = inputs.get("ice_score")
+        initial["ice_method"] = "not_assessed" if "ice_score" in inputs and score is None else "score"
+        initial["ice_score"] = score
+        return initial
+
+
+class CTCAEForm(AssessmentForm):
+    grade = forms.TypedChoiceField(
+        label="CTCAE grade",
+        choices=[("", "Choose"), *CTCAE_GRADES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def ctcae_grade(self) -> int | None:
+        grade: int | None = self.cleaned_data["grade"]
+        return grade
+
+
+ASSESSMENT_FORMS: dict[str, type[AssessmentForm]] = {
+    ToxicityKind.CRS: CRSForm,
+    ToxicityKind.ICANS: ICANSForm,
+}
+
+
+def assessment_form_class(kind: str) -> type[AssessmentForm]:
+    return ASSESSMENT_FORMS.get(kind, CTCAEForm)
+
+
+def assessment_forms(data: Any = None, *, active: str = "", auto_id: str = "id_%s") -> dict[str, AssessmentForm]:
+    """One form per grading system (their field names never clash). Only the `active` one is
+    bound to `data`; the others keep what was typed in them as initial values, so that showing
+    the page again neither loses it nor reports errors on an assessment that is not used."""
+    initial = data.dict() if data is not None and hasattr(data, "dict") else dict(data or {})
+    classes: dict[str, type[AssessmentForm]] = {"crs": CRSForm, "icans": ICANSForm, "ctcae": CTCAEForm}
+    return {
+        system: cls(data, auto_id=auto_id) if system == active else cls(auto_id=auto_id, initial=initial or None)
+        for system, cls in classes.items()
+    }
+
+
+def system_of(kind: str) -> str:
+    """Which of `assessment_forms` grades `kind`."""
+    return kind if kind in ASSESSMENT_FORMS else "ctcae"
+
+
+# --- the page forms ---------------------------------------------------------------------------
+
+
+class RecordForm(SiteForm):
+    """A new event: who records it, what it is and when it began (the assessment is separate)."""
+
+    kind = forms.ChoiceField(
+        label="Kind of toxicity",
+        choices=[("", "Choose"), *ToxicityKind.choices],
+        error_messages={"required": "Choose the kind of toxicity."},
+    )
+    onset_at = LocalDateTimeField(
+        label="Onset",
+        help_text="Date and local time at the recording site.",
+        error_messages={"required": "Enter the onset."},
+    )
+    infection_site = forms.CharField(label="Site of infection", required=False, max_length=120)
+    organism = forms.CharField(label="Organism", required=False, max_length=120, help_text="If known.")
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class PreviewForm(forms.Form):
+    """Just the kind, to know which assessment form the live preview reads."""
+
+    kind = forms.ChoiceField(choices=ToxicityKind.choices, error_messages={"required": "Choose the kind of toxicity."})
+
+
+class ReassessForm(SiteForm):
+    assessed_at = LocalDateTimeField(label="Assessed at", help_text="Date and local time at the recording site.")
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TreatmentForm(SiteForm):
+    kind = forms.ChoiceField(
+        label="Treatment",
+        choices=[("", "Choose"), *ToxicityTreatment.Kind.choices],
+        error_messages={"required": "Choose the treatment."},
+    )
+    given_at = LocalDateTimeField(label="Given at", help_text="Date and local time at the recording site.")
+    detail = forms.CharField(
+        label="Detail (optional)",
+        required=False,
+        max_length=200,
+        help_text="Dose, drug or unit, e.g. tocilizumab 8 mg/kg IV.",
+    )
+
+
+class ResolveForm(SiteForm):
+    resolved_on = forms.DateField(label="Resolved on", widget=DateInput())
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("", "Choose"), *((v, label) for v, label in ToxicityEvent.Outcome.choices if v != "ongoing")],
+        error_messages={"required": "Choose how the event ended."},
+    )
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def add_service_errors(forms_: Sequence[forms.Form], error: ValidationError) -> None:
+    """Each of a service's field errors on the form that has a field of that name; the rest on
+    the first form, as a form error."""
+    if not hasattr(error, "error_dict"):
+        forms_[0].add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form = next((f for f in forms_ if name in f.fields), None)
+        if form is None:
+            forms_[0].add_error(None, messages)
+        else:
+            form.add_error(name, messages)
