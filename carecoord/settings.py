@@ -182,6 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-emails": {"task": "carecoord.tasks.sweep_emails", "schedule": 60.0},
     "escalate-toxicity-alerts": {"task": "toxicity.tasks.escalate_alerts", "schedule": 60.0},
+    "remind-unacknowledged-handoffs": {"task": "handoffs.tasks.remind_unacknowledged_handoffs", "schedule": 300.0},
     "remind-unacknowledged-referrals": {
         "task": "referrals.tasks.remind_unacknowledged_referrals",
         "schedule": 300.0,

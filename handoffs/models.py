@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class HandoffTemplate(models.Model):
+    """A named standardized hand-off, shared by all sites or owned by one; its content is versioned."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner_site = models.ForeignKey(
+        "carecoord.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handoff_templates",
+        help_text="Empty: shared by every site.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "owner_site"], name="unique_template_name_per_owner"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(owner_site__isnull=True), name="unique_shared_template_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HandoffTemplateVersion(models.Model):
+    """One version of a template's sections and fields. A published version never changes:
+    editing makes a new draft version, and publishing it makes it the one new hand-offs use."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    template = models.ForeignKey(HandoffTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    schema = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="unique_template_version")]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.number}"
+
+
+class Handoff(models.Model):
+    """A filled template for one patient, from one care-team site to another.
+
+    draft → sent → acknowledged by the receiving point person (who may send questions back)
+    → superseded by a newer hand-off of the same template between the same sites.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SUPERSEDED = "superseded", "Superseded"
+
+    patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="handoffs")
+    version = models.ForeignKey(HandoffTemplateVersion, on_delete=models.PROTECT, related_name="handoffs")
+    from_site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    to_site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    values = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_by = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+
+    def __str__(self) -> str:
+        return f"{self.version} for patient {self.patient_id}"
+
+
+class HandoffQuestion(models.Model):
+    """A question sent back about a hand-off, or its answer: a short thread between the sites."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Question on hand-off {self.handoff_id}"

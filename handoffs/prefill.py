@@ -1,0 +1,137 @@
+"""What carecoord already knows, put into a new hand-off so nobody types it twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+
+from carecoord.models import CareTeamLink, Patient, PointPerson
+from handoffs.schema import fields_of
+from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind
+from referrals.selectors import infusion_date_of
+from referrals.workflow import State
+from toxicity.models import ToxicityEvent, ToxicityKind, ToxicityTreatment
+
+
+def _accepted(patient: Patient) -> Referral | None:
+    return (
+        Referral.objects.filter(patient=patient, state=State.ACCEPTED)
+        .select_related("product", "to_center")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _product(patient: Patient) -> str | None:
+    referral = _accepted(patient)
+    if referral is None or referral.product is None:
+        return None
+    return f"{referral.product.brand_name} ({referral.product.generic_name})"
+
+
+def _infusion(patient: Patient) -> str | None:
+    day0 = infusion_date_of(patient)
+    return day0.isoformat() if day0 else None
+
+
+def _highest(kind: str) -> Callable[[Patient], int]:
+    def read(patient: Patient) -> int:
+        value = ToxicityEvent.objects.filter(patient=patient, kind=kind).aggregate(Max("highest_grade"))
+        return int(value["highest_grade__max"] or 0)
+
+    return read
+
+
+def _toxicity_treatments(patient: Patient) -> str | None:
+    treatments = ToxicityTreatment.objects.filter(
+        event__patient=patient, event__kind__in=[ToxicityKind.CRS, ToxicityKind.ICANS]
+    ).select_related("event")
+    lines = [
+        f"{t.given_at:%d %b %Y}: {t.get_kind_display()}{f' ({t.detail})' if t.detail else ''} "
+        f"for {t.event.kind.upper()}"
+        for t in treatments
+    ]
+    return "\n".join(lines) or None
+
+
+def _milestone(kind: str) -> Callable[[Patient], str | None]:
+    def read(patient: Patient) -> str | None:
+        milestone = (
+            Milestone.objects.filter(referral__patient=patient, kind=kind)
+            .exclude(status=Milestone.Status.CANCELLED)
+            .order_by("-referral__created_at")
+            .first()
+        )
+        return milestone.planned_on.isoformat() if milestone and milestone.planned_on else None
+
+    return read
+
+
+def _next_visit(patient: Patient) -> str | None:
+    visit = (
+        Milestone.objects.filter(
+            referral__patient=patient,
+            kind__startswith="visit_",
+            status=Milestone.Status.PLANNED,
+            planned_on__gte=timezone.localdate(),
+        )
+        .order_by("planned_on")
+        .first()
+    )
+    return visit.planned_on.isoformat() if visit and visit.planned_on else None
+
+
+def _center_phone(patient: Patient) -> str | None:
+    link = (
+        CareTeamLink.objects.filter(
+            patient=patient, capacity=CareTeamLink.Capacity.TREATING_CENTER, ended_at__isnull=True
+        )
+        .select_related("site")
+        .first()
+    )
+    return f"{link.site.name}: {link.site.phone_24_7}" if link else None
+
+
+def _point_persons(patient: Patient) -> str | None:
+    persons = (
+        PointPerson.objects.filter(link__patient=patient, link__ended_at__isnull=True)
+        .select_related("link__site", "user")
+        .order_by("link__site__name", "-rank")
+    )
+    lines = [
+        f"{p.link.site.name}, {p.get_rank_display().lower()}: {p.user.full_name}"
+        f"{f' ({p.user.phone})' if p.user.phone else ''}"
+        for p in persons
+    ]
+    return "\n".join(lines) or None
+
+
+SOURCES: dict[str, Callable[[Patient], Any]] = {
+    "product": _product,
+    "infusion_date": _infusion,
+    "highest_crs_grade": _highest(ToxicityKind.CRS),
+    "highest_icans_grade": _highest(ToxicityKind.ICANS),
+    "toxicity_treatments": _toxicity_treatments,
+    "driving_end": _milestone(MilestoneKind.NO_DRIVING_END),
+    "proximity_end": _milestone(MilestoneKind.STAY_NEAR_CENTER_END),
+    "next_visit": _next_visit,
+    "center_24_7": _center_phone,
+    "point_persons": _point_persons,
+}
+
+
+def prefill_values(patient: Patient, schema: dict[str, Any]) -> dict[str, Any]:
+    """Values for every field of `schema` whose `prefill` names something carecoord knows."""
+    values: dict[str, Any] = {}
+    for field in fields_of(schema):
+        source = SOURCES.get(field.prefill)
+        if source is None:
+            continue
+        value = source(patient)
+        if value is not None:
+            values[field.path] = value
+    return values

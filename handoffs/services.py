@@ -1,0 +1,261 @@
+"""Writes of hand-offs and their templates. Each: keyword-only arguments, one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from carecoord.access import require_capability
+from carecoord.emails import email_queue
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
+from carecoord.roles import Capability, Role
+from carecoord.services.patients import active_membership
+from carecoord.timeline import timeline_record
+from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
+from handoffs.prefill import prefill_values
+from handoffs.schema import SchemaError, validate_schema, validate_values
+from referrals.workflow import add_business_days
+
+QUESTION_MAX_LENGTH = 4000
+
+
+def _on_care_team(patient: Patient, site: Site) -> bool:
+    return CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists()
+
+
+def published_version(template: HandoffTemplate) -> HandoffTemplateVersion | None:
+    return template.versions.filter(status=HandoffTemplateVersion.Status.PUBLISHED).order_by("-number").first()
+
+
+# --- Templates -------------------------------------------------------------------------------
+
+
+def _may_edit_template(actor: User, template: HandoffTemplate) -> None:
+    """Site administrators (staff) edit shared templates; a site's coordinators edit its own."""
+    if template.owner_site is None:
+        if not actor.is_staff:
+            raise PermissionDenied("Only site administrators edit shared templates.")
+        return
+    membership = active_membership(actor, template.owner_site)
+    if not actor.is_staff and (membership is None or membership.role != Role.COORDINATOR):
+        raise PermissionDenied(f"Only coordinators of {template.owner_site} edit this template.")
+
+
+def template_draft(*, actor: User, template: HandoffTemplate, schema: Any) -> HandoffTemplateVersion:
+    """Save the template's next version as a draft (a published version never changes)."""
+    _may_edit_template(actor, template)
+    try:
+        validate_schema(schema)
+    except SchemaError as exc:
+        raise ValidationError({"schema": str(exc)}) from None
+    with transaction.atomic():
+        draft = template.versions.filter(status=HandoffTemplateVersion.Status.DRAFT).first()
+        if draft is not None:
+            draft.schema = schema
+            draft.save(update_fields=["schema"])
+            return draft
+        number = (template.versions.aggregate(Max("number"))["number__max"] or 0) + 1
+        return HandoffTemplateVersion.objects.create(template=template, number=number, schema=schema, created_by=actor)
+
+
+def template_publish(*, actor: User, version: HandoffTemplateVersion) -> HandoffTemplateVersion:
+    _may_edit_template(actor, version.template)
+    if version.status == HandoffTemplateVersion.Status.PUBLISHED:
+        raise ValidationError({"version": "This version is already published."})
+    with transaction.atomic():
+        if not HandoffTemplateVersion.objects.filter(pk=version.pk, status=HandoffTemplateVersion.Status.DRAFT).update(
+            status=HandoffTemplateVersion.Status.PUBLISHED, published_at=timezone.now()
+        ):
+            raise ValidationError({"version": "This version has just been published."})
+    version.refresh_from_db()
+    return version
+
+
+# --- Hand-offs -------------------------------------------------------------------------------
+
+
+def handoff_start(
+    *, actor: User, patient: Patient, template: HandoffTemplate, from_site: Site, to_site: Site
+) -> Handoff:
+    """A draft of the template's published version, prefilled from what carecoord knows."""
+    require_capability(actor, patient, Capability.RECORD_CARE)
+    if active_membership(actor, from_site) is None:
+        raise ValidationError({"from_site": "You can only send from a site where you work."})
+    for name, site in (("from_site", from_site), ("to_site", to_site)):
+        if not _on_care_team(patient, site):
+            raise ValidationError({name: f"{site} is not on this patient's care team."})
+    if from_site == to_site:
+        raise ValidationError({"to_site": "Choose the other site of the care team."})
+    if template.owner_site_id not in (None, from_site.pk):
+        raise ValidationError({"template": "This template belongs to another site."})
+    version = published_version(template)
+    if version is None:
+        raise ValidationError({"template": "This template has no published version yet."})
+    with transaction.atomic():
+        return Handoff.objects.create(
+            patient=patient,
+            version=version,
+            from_site=from_site,
+            to_site=to_site,
+            created_by=actor,
+            values=prefill_values(patient, version.schema),
+        )
+
+
+def _may_write(actor: User, handoff: Handoff) -> None:
+    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
+    if active_membership(actor, handoff.from_site) is None:
+        raise PermissionDenied(f"Only staff of {handoff.from_site} change this hand-off.")
+
+
+def handoff_save(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> dict[str, str]:
+    """Keep the draft exactly as typed; returns the message of each field that is not right yet."""
+    _may_write(actor, handoff)
+    if handoff.state != Handoff.State.DRAFT:
+        raise ValidationError({"state": "Only a draft can be edited; start a new hand-off to change a sent one."})
+    known = {key: value for key, value in values.items() if "." in key}
+    _, errors = validate_values(handoff.version.schema, known, require=False)
+    with transaction.atomic():
+        handoff.values = known
+        handoff.save(update_fields=["values", "updated_at"])
+    return errors
+
+
+def _receivers(handoff: Handoff) -> list[User]:
+    persons = PointPerson.objects.filter(
+        link__patient=handoff.patient, link__site=handoff.to_site, link__ended_at__isnull=True, user__is_active=True
+    ).select_related("user")
+    return [p.user for p in persons]
+
+
+def _notify(handoff: Handoff, recipients: list[User], template: str, key: str) -> None:
+    link = reverse("handoff-detail", kwargs={"handoff_id": handoff.pk})
+    for user in recipients:
+        email_queue(
+            recipient=user,
+            template=template,
+            context={"handoff": handoff, "initials": handoff.patient.initials, "link": link},
+            dedupe_key=f"{key}:{handoff.pk}:{user.pk}",
+        )
+
+
+def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
+    """Validate every field against the template version and send; a draft with errors stays a draft."""
+    _may_write(actor, handoff)
+    if handoff.state != Handoff.State.DRAFT:
+        raise ValidationError({"state": "This hand-off has already been sent."})
+    cleaned, errors = validate_values(handoff.version.schema, handoff.values, require=True)
+    if errors:
+        raise ValidationError({f"values.{path}": message for path, message in errors.items()})
+    now = timezone.now()
+    with transaction.atomic():
+        if not Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.DRAFT).update(
+            state=Handoff.State.SENT,
+            values=cleaned,
+            sent_at=now,
+            sent_by=actor,
+            acknowledge_by=add_business_days(timezone.localtime(now, handoff.to_site.zone), 1),
+        ):
+            raise ValidationError({"state": "This hand-off has just been sent."})
+        handoff.refresh_from_db()
+        older = Handoff.objects.filter(
+            patient=handoff.patient,
+            version__template=handoff.version.template,
+            from_site=handoff.from_site,
+            to_site=handoff.to_site,
+            state__in=[Handoff.State.SENT, Handoff.State.ACKNOWLEDGED],
+        ).exclude(pk=handoff.pk)
+        older.update(state=Handoff.State.SUPERSEDED, superseded_by=handoff)
+        timeline_record(
+            patient=handoff.patient,
+            kind=TimelineEntry.Kind.HANDOFF,
+            actor=actor,
+            site=handoff.from_site,
+            title=f"Hand-off sent to {handoff.to_site}: {handoff.version.template.name} (v{handoff.version.number})",
+        )
+        _notify(handoff, _receivers(handoff), "handoff-sent", "handoff-sent")
+    return handoff
+
+
+def _is_receiving_point_person(actor: User, handoff: Handoff) -> bool:
+    named = [user.pk for user in _receivers(handoff)]
+    if named:
+        return actor.pk in named
+    # No point person named at the receiving site: its coordinators receive.
+    membership = active_membership(actor, handoff.to_site)
+    return membership is not None and membership.role == Role.COORDINATOR
+
+
+def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
+    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
+    if not _is_receiving_point_person(actor, handoff):
+        raise PermissionDenied(f"The point person at {handoff.to_site} acknowledges this hand-off.")
+    if handoff.state != Handoff.State.SENT:
+        raise ValidationError({"state": "Only a sent hand-off can be acknowledged."})
+    with transaction.atomic():
+        Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.SENT).update(
+            state=Handoff.State.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=actor
+        )
+        handoff.refresh_from_db()
+        timeline_record(
+            patient=handoff.patient,
+            kind=TimelineEntry.Kind.HANDOFF,
+            actor=actor,
+            site=handoff.to_site,
+            title=f"Hand-off acknowledged at {handoff.to_site}: {handoff.version.template.name}",
+        )
+    return handoff
+
+
+def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
+    """A question (or an answer) between the two sites about a sent hand-off."""
+    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
+    site = next((s for s in (handoff.to_site, handoff.from_site) if active_membership(actor, s)), None)
+    if site is None:
+        raise PermissionDenied("Only the two sites of the hand-off discuss it.")
+    if handoff.state == Handoff.State.DRAFT:
+        raise ValidationError({"body": "Questions come once the hand-off is sent."})
+    text = body.strip()
+    if not text or len(text) > QUESTION_MAX_LENGTH:
+        raise ValidationError({"body": f"Write a question of up to {QUESTION_MAX_LENGTH} characters."})
+    with transaction.atomic():
+        question = HandoffQuestion.objects.create(handoff=handoff, author=actor, site=site, body=text)
+        timeline_record(
+            patient=handoff.patient,
+            kind=TimelineEntry.Kind.HANDOFF,
+            actor=actor,
+            site=site,
+            title=f"Question about the hand-off from {site}",
+            body=text,
+        )
+        if site == handoff.to_site and handoff.sent_by is not None:
+            _notify(handoff, [handoff.sent_by], "handoff-question", f"handoff-question-{question.pk}")
+    return question
+
+
+def remind_unacknowledged_handoffs() -> int:
+    """Remind the receiving point persons, once, of hand-offs not acknowledged in a business day."""
+    now = timezone.now()
+    reminded = 0
+    overdue = Handoff.objects.filter(state=Handoff.State.SENT, acknowledge_by__lt=now, reminder_sent_at__isnull=True)
+    for handoff_id in overdue.values_list("pk", flat=True):
+        with transaction.atomic():
+            if not Handoff.objects.filter(
+                pk=handoff_id, reminder_sent_at__isnull=True, state=Handoff.State.SENT
+            ).update(reminder_sent_at=now):
+                continue
+            handoff = Handoff.objects.select_related("patient", "to_site", "version__template").get(pk=handoff_id)
+            _notify(handoff, _receivers(handoff), "handoff-reminder", "handoff-reminder")
+            timeline_record(
+                patient=handoff.patient,
+                kind=TimelineEntry.Kind.HANDOFF,
+                site=handoff.to_site,
+                title=f"Hand-off not acknowledged within a business day: {handoff.to_site} reminded",
+            )
+            reminded += 1
+    return reminded
