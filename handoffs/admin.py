@@ -16,7 +16,7 @@ class VersionInline(admin.TabularInline[HandoffTemplateVersion, HandoffTemplate]
     extra = 0
     can_delete = False
     fields = ["number", "status", "published_at", "created_by"]
-    readonly_fields = fields
+    readonly_fields = ["number", "status", "published_at", "created_by"]
 
     def has_add_permission(self, request: HttpRequest, obj: HandoffTemplate | None = None) -> bool:
         return False
