@@ -29,6 +29,7 @@ from carecoord.models import (
 )
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
+from handoffs.models import Handoff
 from referrals.models import Milestone, Referral
 from referrals.workflow import State
 from toxicity.models import Alert, ToxicityEvent
@@ -51,6 +52,7 @@ COUNTED: list[type[Model]] = [
     TimelineEntry,
     ToxicityEvent,
     Alert,
+    Handoff,
 ]
 
 
@@ -104,6 +106,11 @@ def test_treated_patients_have_toxicities_with_alerts_some_still_open(seeded: st
     assert set(ToxicityEvent.objects.values_list("kind", flat=True)) >= {"crs", "icans", "infection"}
     assert Alert.objects.filter(acknowledged_at__isnull=True).exists()
     assert Alert.objects.filter(acknowledged_at__isnull=False).exists()
+
+
+def test_patients_handed_back_have_a_transition_handoff(seeded: str) -> None:
+    states = set(Handoff.objects.values_list("state", flat=True))
+    assert states == {Handoff.State.SENT, Handoff.State.ACKNOWLEDGED}
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from carecoord import demo
 from carecoord.roles import Role
+from handoffs import demo as handoffs_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -42,10 +43,16 @@ class Command(BaseCommand):
             # Whoever records a toxicity at each site: its nurse.
             nurses = {site.pk: result.holders[(key, Role.NURSE)] for key, site in demo.sites_by_key().items()}
             toxicities = toxicity_demo.seed_toxicities(nurses)
+            coordinators = {
+                site.pk: result.holders[(key, Role.COORDINATOR)] for key, site in demo.sites_by_key().items()
+            }
+            handoffs = handoffs_demo.seed_handoffs(coordinators)
         if referrals:
             result.created["referrals"] = referrals
         if toxicities:
             result.created["toxicity events"] = toxicities
+        if handoffs:
+            result.created["hand-offs"] = handoffs
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
