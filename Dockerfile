@@ -8,6 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (hand-off PDFs) needs Pango and a font at run time.
+RUN if ! ldconfig -p | grep -q libpangoft2; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+
 # psycopg[binary] and the other pins ship wheels: no compiler or libpq headers needed.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt

@@ -54,6 +54,18 @@ setup_venv() {
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$requirements"
         echo "$wanted" >"$stamp"
     fi
+    setup_pango
+}
+
+# WeasyPrint (hand-off PDFs) loads Pango at run time; installs Debian's when it is missing.
+setup_pango() {
+    local sudo=""
+    ldconfig -p 2>/dev/null | grep -q libpangoft2 && return 0
+    command -v apt-get >/dev/null 2>&1 || die "Pango is needed for PDFs: install libpango-1.0-0 and libpangoft2-1.0-0"
+    say "Installing Pango from Debian (hand-off PDFs)"
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
 }
 
 # Splits a URL into the variables below with the venv's Python (no extra dependency).

@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
         "PreparationKindEnum": "referrals.milestone_kinds.PreparationKind",
         "ToxicityKindEnum": "toxicity.models.ToxicityKind",
         "TreatmentKindEnum": "toxicity.models.ToxicityTreatment.Kind",
+        # Referrals and hand-offs both have a `state`: the referral's keeps the name it had
+        # (its model choices are STATE_LABELS' (value, label) pairs).
+        "StateEnum": "referrals.workflow.STATE_LABELS.items",
+        "HandoffStateEnum": "handoffs.models.Handoff.State",
+        "HandoffFieldTypeEnum": "handoffs.schema.FIELD_TYPES",
     },
 }
 

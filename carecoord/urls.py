@@ -7,5 +7,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("milestones/", include("referrals.milestone_urls")),
     path("toxicity/", include("toxicity.urls")),
+    path("handoffs/", include("handoffs.urls")),
+    path("handoff-templates/", include("handoffs.template_urls")),
     path("", include("carecoord.web.urls")),
 ]

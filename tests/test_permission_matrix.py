@@ -22,11 +22,15 @@ from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.services.care_teams import care_team_name_point_person
+from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
+from handoffs.services import template_draft
+from handoffs.template_services import template_create
 from referrals.milestones import milestone_plan
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from tests.conftest import World, login
 from tests.referral_helpers import draft_referral
+from tests.test_handoff_pages import sent_handoff
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 
@@ -92,8 +96,20 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
         infection_site="Lung",
         organism="Aspergillus",
     )
+    # Templates hold no patient data, but one owned by the center is not the outsider's to see.
+    center_template = template_create(
+        actor=world.center_coordinator, name="Lakeside discharge", description="", owner_site=world.center
+    )
+    center_version = template_draft(
+        actor=world.center_coordinator, template=center_template, schema={"sections": [_ONE_SECTION]}
+    )
+    # Sent, so acknowledging, asking and the PDF are reachable too.
+    handoff = sent_handoff(world)
     return {
         "event_id": event.pk,
+        "template_id": center_template.pk,
+        "version_id": center_version.pk,
+        "handoff_id": handoff.pk,
         "alert_id": Alert.objects.get(event=event, recipient=world.community_oncologist).pk,
         "patient_id": world.shared_patient.pk,
         "link_id": link.pk,
@@ -104,6 +120,9 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
         "milestone_id": milestone.pk,
         "format": "json",
     }
+
+
+_ONE_SECTION = {"key": "notes", "title": "Notes", "fields": [{"key": "note", "label": "Note", "type": "text"}]}
 
 
 # Kwargs that name objects everybody may see (the site directory holds no patient data).
@@ -197,7 +216,7 @@ def test_outsider_is_kept_out_of_the_admin(client: Client, world: World) -> None
             assert response.status_code == 302 and "/admin/login/" in response["Location"], route.name
 
 
-def _counts() -> tuple[int, ...]:
+def _counts() -> tuple[object, ...]:
     return (
         Patient.objects.count(),
         CareTeamLink.objects.count(),
@@ -210,4 +229,7 @@ def _counts() -> tuple[int, ...]:
         hash(tuple(Milestone.objects.order_by("pk").values_list("updated_at", flat=True))),
         TimelineEntry.objects.count(),
         Alert.objects.filter(acknowledged_at__isnull=False).count(),
+        hash(tuple(Handoff.objects.order_by("pk").values_list("state", "updated_at"))),
+        HandoffQuestion.objects.count(),
+        str(list(HandoffTemplateVersion.objects.order_by("pk").values_list("status", "schema"))),
     )

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
+from handoffs import api as handoffs_api
 from referrals import api as referrals_api
 from toxicity import api as toxicity_api
 
@@ -17,6 +18,8 @@ router.register("documents", referrals_api.DocumentViewSet, basename="document")
 router.register("milestones", referrals_api.MilestoneViewSet, basename="milestone")
 router.register("toxicity-events", toxicity_api.ToxicityEventViewSet, basename="toxicity-event")
 router.register("alerts", toxicity_api.AlertViewSet, basename="alert")
+router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
+router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
 
 app_name = "api"
 

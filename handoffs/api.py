@@ -1,0 +1,192 @@
+"""The hand-off API: templates (read) and hand-offs (start, fill in, send, acknowledge, ask).
+
+Thin like `carecoord.api.views`: every object behind a URL comes from a scoped selector, so one
+outside the user's scope answers 404 whatever the method; a role that may not act answers 403
+(the services raise it); bad input answers 400 with a message per field. Sending a hand-off
+with fields not right yet answers 400 keyed "values.section.field".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from carecoord.api.views import NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from handoffs import serializers as s
+from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
+from handoffs.selectors import get_handoff_for_user, get_template_for_user, handoffs_visible_to, templates_visible_to
+from handoffs.services import handoff_acknowledge, handoff_ask, handoff_save, handoff_send, handoff_start
+
+TEMPLATE_ID = OpenApiParameter("template_id", int, OpenApiParameter.PATH)
+HANDOFF_ID = OpenApiParameter("handoff_id", int, OpenApiParameter.PATH)
+
+
+def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+def _published_versions() -> Prefetch:
+    published = HandoffTemplateVersion.objects.filter(status=HandoffTemplateVersion.Status.PUBLISHED)
+    return Prefetch("versions", queryset=published.order_by("-number"), to_attr="published_versions")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Hand-off templates the requesting user may use, with their published version"),
+    retrieve=extend_schema(summary="One hand-off template", parameters=[TEMPLATE_ID]),
+)
+class HandoffTemplateViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[HandoffTemplate]):
+    """Shared templates and those of the requesting user's sites. New hand-offs use the published version."""
+
+    serializer_class = s.HandoffTemplateSerializer
+    ordering_fields = ["name"]
+    lookup_url_kwarg = "template_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[HandoffTemplate]:
+        return (
+            templates_visible_to(self.request.user).select_related("owner_site").prefetch_related(_published_versions())
+        )
+
+    def get_object(self) -> HandoffTemplate:
+        template = get_template_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        prefetch_related_objects([template], "owner_site", _published_versions())
+        return template
+
+
+# --- Hand-offs ------------------------------------------------------------------------------
+
+
+class HandoffFilter(django_filters.FilterSet):
+    # Plain id filters: an id the user cannot see gives an empty list, not a telling error.
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+    state = django_filters.MultipleChoiceFilter(choices=Handoff.State.choices)
+    from_site = django_filters.NumberFilter(field_name="from_site_id")
+    to_site = django_filters.NumberFilter(field_name="to_site_id")
+
+    class Meta:
+        model = Handoff
+        fields = ["patient", "state", "from_site", "to_site"]
+
+
+def _questions() -> Prefetch:
+    return Prefetch("questions", queryset=HandoffQuestion.objects.select_related("author", "site"))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Hand-offs of the requesting user's patients"),
+    retrieve=extend_schema(
+        summary="One hand-off, with the schema of its template version",
+        parameters=[HANDOFF_ID],
+        responses=s.HandoffDetailSerializer,
+    ),
+    create=extend_schema(
+        summary="Start a hand-off from your site to the other site of the care team, prefilled",
+        request=s.HandoffCreateSerializer,
+        responses={201: s.HandoffDetailSerializer},
+    ),
+)
+class HandoffViewSet(
+    NoStoreMixin,
+    ScopeBeforeMethodMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Handoff],
+):
+    """Filled templates handed from one care-team site to the other: draft → sent → acknowledged."""
+
+    serializer_class = s.HandoffSerializer
+    filterset_class = HandoffFilter
+    ordering_fields = ["created_at", "sent_at", "acknowledge_by"]
+    lookup_url_kwarg = "handoff_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Handoff]:
+        return handoffs_visible_to(self.request.user).prefetch_related(_questions())
+
+    def get_object(self) -> Handoff:
+        return get_handoff_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    def _detail(self, handoff: Handoff) -> Handoff:
+        # Reloaded through the access path: what was written is shown as the user now sees it.
+        handoff = get_handoff_for_user(self.request.user, handoff.pk)
+        prefetch_related_objects([handoff], _questions())
+        return handoff
+
+    def _render(self, handoff: Handoff, status_code: int = status.HTTP_200_OK) -> Response:
+        data = s.HandoffDetailSerializer(self._detail(handoff), context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._render(self.get_object())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _parse(s.HandoffCreateSerializer, request, self.get_serializer_context())
+        handoff = handoff_start(actor=actor_of(request), **data)
+        return self._render(handoff, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Save a draft's values: POST replaces them all, PATCH changes only those sent (null clears)",
+        description="The draft keeps the values as typed; the answer says what is not right yet.",
+        parameters=[HANDOFF_ID],
+        request=s.HandoffValuesSerializer,
+        responses=s.HandoffSavedSerializer,
+    )
+    @action(detail=True, methods=["post", "patch"])
+    def values(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        handoff = self.get_object()
+        context = {**self.get_serializer_context(), "paths": s.schema_paths(handoff.version.schema)}
+        values = _parse(s.HandoffValuesSerializer, request, context)["values"]
+        if request.method == "PATCH":
+            values = {**handoff.values, **values}
+        errors = handoff_save(actor=actor_of(request), handoff=handoff, values=values)
+        saved = {"handoff": self._detail(handoff), "errors": errors}
+        return Response(s.HandoffSavedSerializer(saved, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Send the draft to the receiving site; 400 keyed values.section.field while fields are not right",
+        parameters=[HANDOFF_ID],
+        request=None,
+        responses=s.HandoffDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._render(handoff_send(actor=actor_of(request), handoff=self.get_object()))
+
+    @extend_schema(
+        summary="Acknowledge a sent hand-off, as the receiving site's point person",
+        parameters=[HANDOFF_ID],
+        request=None,
+        responses=s.HandoffDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._render(handoff_acknowledge(actor=actor_of(request), handoff=self.get_object()))
+
+    @extend_schema(
+        summary="Ask a question about a sent hand-off, or answer one (either site)",
+        parameters=[HANDOFF_ID],
+        request=s.HandoffQuestionInputSerializer,
+        responses={201: s.HandoffQuestionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def questions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        handoff = self.get_object()
+        data = _parse(s.HandoffQuestionInputSerializer, request, self.get_serializer_context())
+        question = handoff_ask(actor=actor_of(request), handoff=handoff, body=data["body"])
+        return Response(
+            s.HandoffQuestionSerializer(question, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,328 @@
+"""Hand-off pages: start one for a patient, fill the draft, send it, read it, acknowledge it,
+ask about it, print it or download it as a PDF.
+
+Every route loads its patient or hand-off through the access path first, so an outsider gets
+404 whatever the method; then the method is checked. The services decide who may write:
+their PermissionDenied is Django's 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
+from carecoord.roles import Capability, Role
+from carecoord.selectors.patients import open_care_team_links
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.timeline import viewer_zone
+from handoffs.forms import (
+    BLANK_ROWS,
+    FieldView,
+    QuestionForm,
+    StartForm,
+    add_service_errors,
+    posted_values,
+    row_cells,
+    section_views,
+    value_errors,
+)
+from handoffs.models import Handoff, HandoffTemplateVersion
+from handoffs.pdf import html_to_pdf
+from handoffs.schema import MAX_ROWS, ROW_COLUMNS, fields_of
+from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templates_visible_to
+from handoffs.services import handoff_acknowledge, handoff_ask, handoff_save, handoff_send, handoff_start
+
+SAFE = ("GET", "HEAD")
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _sites(memberships: Sequence[SiteMembership], links: Sequence[CareTeamLink]) -> tuple[list[Site], list[Site]]:
+    """The viewer's sites on the care team (where a hand-off comes from) and the others (where it goes)."""
+    own = {m.site_id for m in memberships}
+    mine = [link.site for link in links if link.site_id in own]
+    others = [link.site for link in links if link.site_id not in own]
+    return mine, others or mine
+
+
+def _start_form(request: HttpRequest, patient: Patient, data: Any = None) -> StartForm:
+    links = list(open_care_team_links().filter(patient=patient))
+    from_sites, to_sites = _sites(active_memberships_of(request.user), links)
+    templates = (
+        templates_visible_to(request.user)
+        .filter(versions__status=HandoffTemplateVersion.Status.PUBLISHED)
+        .distinct()
+        .order_by("name")
+    )
+    initial = {"template": request.GET.get("template")} if request.GET.get("template", "").isdigit() else {}
+    return StartForm(data, templates=templates, from_sites=from_sites, to_sites=to_sites, initial=initial)
+
+
+@never_cache
+@login_required
+def handoff_start_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Choose a template and the two sites; the draft comes prefilled from what carecoord knows."""
+    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
+    if request.method not in (*SAFE, "POST"):
+        return HttpResponseNotAllowed([*SAFE, "POST"])
+    form = _start_form(request, patient, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handoff = handoff_start(
+                actor=cast(User, request.user),
+                patient=patient,
+                template=form.cleaned_data["template"],
+                from_site=form.site("from_site"),
+                to_site=form.site("to_site"),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Draft started: check what was filled in and complete the rest.")
+            return redirect("handoff-edit", handoff_id=handoff.pk)
+    context = {"memberships": active_memberships_of(request.user), "patient": patient, "form": form}
+    return render(request, "handoffs/start.html", context, status=400 if form.errors else 200)
+
+
+# --- filling the draft ------------------------------------------------------------------------
+
+
+def _require_sender(request: HttpRequest, handoff: Handoff) -> None:
+    """Reading the fill-in form is for those who may change the draft (the services check writes)."""
+    require_capability(request.user, handoff.patient, Capability.RECORD_CARE)
+    if not any(m.site_id == handoff.from_site_id for m in active_memberships_of(request.user)):
+        raise PermissionDenied(f"Only staff of {handoff.from_site} change this hand-off.")
+
+
+def _render_edit(
+    request: HttpRequest,
+    handoff: Handoff,
+    errors: dict[str, str] | None = None,
+    *,
+    notice: str = "",
+    problems: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    errors = errors or {}
+    context = {
+        "memberships": active_memberships_of(request.user),
+        "handoff": handoff,
+        "patient": handoff.patient,
+        "sections": section_views(handoff.version.schema, handoff.values, errors, blank_rows=BLANK_ROWS),
+        "errors": errors,
+        "notice": notice,
+        "problems": problems,
+    }
+    return render(request, "handoffs/edit.html", context, status=status)
+
+
+@never_cache
+@login_required
+def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """The draft's fields by section. "Save draft" keeps it as typed; "Send" validates and sends."""
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method not in (*SAFE, "POST"):
+        return HttpResponseNotAllowed([*SAFE, "POST"])
+    _require_sender(request, handoff)
+    if handoff.state != Handoff.State.DRAFT:
+        messages.info(request, "This hand-off has been sent: it can no longer change. Start a new one to update it.")
+        return redirect("handoff-detail", handoff_id=handoff.pk)
+    if request.method != "POST":
+        return _render_edit(request, handoff)
+
+    actor = cast(User, request.user)
+    errors = handoff_save(actor=actor, handoff=handoff, values=posted_values(handoff.version.schema, request.POST))
+    if request.POST.get("action") != "send":
+        count = len(errors)
+        notice = "Draft saved." + (
+            f" {count} field{'s are' if count != 1 else ' is'} not right yet: see below." if count else ""
+        )
+        return _render_edit(request, handoff, errors, notice=notice)
+    try:
+        handoff_send(actor=actor, handoff=handoff)
+    except ValidationError as exc:
+        field_errors, problems = value_errors(exc)
+        notice = "Not sent: the draft is saved, check the fields marked below."
+        return _render_edit(request, handoff, field_errors, notice=notice, problems=problems, status=400)
+    messages.success(request, f"Sent to {handoff.to_site}. Its point persons are told by email.")
+    return redirect("handoff-detail", handoff_id=handoff.pk)
+
+
+@never_cache
+@login_required
+def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """One more empty row of a list field (htmx), e.g. ?field=medications.current&index=4."""
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(list(SAFE))
+    _require_sender(request, handoff)
+    by_path = {f.path: f for f in fields_of(handoff.version.schema) if f.type in ROW_COLUMNS}
+    field_ = by_path.get(request.GET.get("field", ""))
+    index = request.GET.get("index", "")
+    if field_ is None or not index.isdigit() or int(index) >= MAX_ROWS:
+        return HttpResponse("No such row.", status=400, content_type="text/plain")
+    context = {
+        "handoff": handoff,
+        "f": FieldView(field=field_, value=None),
+        "index": int(index),
+        "cells": row_cells(field_, int(index), {}),
+    }
+    return render(request, "handoffs/_row_response.html", context)
+
+
+# --- reading, acknowledging, asking -----------------------------------------------------------
+
+
+def _receives(
+    user: User, handoff: Handoff, receivers: Sequence[PointPerson], memberships: Sequence[SiteMembership]
+) -> bool:
+    # Mirrors handoff_acknowledge, which decides: the receiving site's point persons, or its
+    # coordinators while none is named. Here it only decides whether to offer the button.
+    if receivers:
+        return any(p.user_id == user.pk for p in receivers)
+    return any(m.site_id == handoff.to_site_id and m.role == Role.COORDINATOR for m in memberships)
+
+
+def detail_context(request: HttpRequest, handoff: Handoff, question_form: QuestionForm | None = None) -> dict[str, Any]:
+    """Everything the detail page shows, in a number of queries that does not grow with the thread."""
+    memberships = active_memberships_of(request.user)
+    user = cast(User, request.user)
+    receivers = list(
+        PointPerson.objects.filter(
+            link__patient=handoff.patient, link__site=handoff.to_site, link__ended_at__isnull=True, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("rank")
+    )
+    can_record = Capability.RECORD_CARE in patient_capabilities(user, handoff.patient)
+    own_sites = {m.site_id for m in memberships}
+    sent = handoff.state != Handoff.State.DRAFT
+    may_ask = can_record and sent and bool(own_sites & {handoff.from_site_id, handoff.to_site_id})
+    return {
+        "memberships": memberships,
+        "handoff": handoff,
+        "patient": handoff.patient,
+        "zone": viewer_zone(memberships),
+        "sections": section_views(handoff.version.schema, handoff.values),
+        "questions": list(handoff.questions.select_related("author", "site")),
+        "question_form": (question_form or QuestionForm()) if may_ask else None,
+        "receivers": receivers,
+        "can_acknowledge": can_record
+        and handoff.state == Handoff.State.SENT
+        and _receives(user, handoff, receivers, memberships),
+        "can_edit": can_record and not sent and handoff.from_site_id in own_sites,
+        "is_sent": sent,
+    }
+
+
+def _render_detail(
+    request: HttpRequest, handoff: Handoff, question_form: QuestionForm | None = None, status: int = 200
+) -> HttpResponse:
+    return render(request, "handoffs/detail.html", detail_context(request, handoff, question_form), status=status)
+
+
+@never_cache
+@login_required
+def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(list(SAFE))
+    return _render_detail(request, handoff)
+
+
+@never_cache
+@login_required
+def handoff_acknowledge_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """The receiving point person confirms the hand-off was read; anyone else gets 403."""
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        handoff_acknowledge(actor=cast(User, request.user), handoff=handoff)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Acknowledged. {handoff.from_site} sees it on the timeline.")
+    return redirect("handoff-detail", handoff_id=handoff.pk)
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@login_required
+def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
+    """A question (or an answer) to the other site about a sent hand-off."""
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            handoff_ask(actor=cast(User, request.user), handoff=handoff, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Sent to the other site.")
+            return redirect(reverse("handoff-detail", kwargs={"handoff_id": handoff.pk}) + "#questions")
+    return _render_detail(request, handoff, form, status=400)
+
+
+@never_cache
+@login_required
+def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The patient's hand-offs, newest first."""
+    patient = get_patient_for_user(request.user, patient_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(list(SAFE))
+    memberships = active_memberships_of(request.user)
+    context = {
+        "memberships": memberships,
+        "patient": patient,
+        "handoffs": list(handoffs_visible_to(request.user).filter(patient=patient)),
+        "zone": viewer_zone(memberships),
+        "can_record": Capability.RECORD_CARE in patient_capabilities(request.user, patient),
+    }
+    return render(request, "handoffs/list.html", context)
+
+
+# --- the PDF ----------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    """The sent hand-off as a PDF, stamped with its template version, sender and times."""
+    handoff = get_handoff_for_user(request.user, handoff_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(list(SAFE))
+    if handoff.state == Handoff.State.DRAFT:
+        return HttpResponse(
+            "A draft has no PDF: send the hand-off first.", status=409, content_type="text/plain; charset=utf-8"
+        )
+    memberships = active_memberships_of(request.user)
+    context = {
+        "handoff": handoff,
+        "patient": handoff.patient,
+        "zone": viewer_zone(memberships),
+        "sections": section_views(handoff.version.schema, handoff.values),
+    }
+    pdf = html_to_pdf(render_to_string("handoffs/pdf.html", context, request=request))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="handoff-{handoff.pk}.pdf"'
+    return response
