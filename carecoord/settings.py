@@ -187,6 +187,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.remind_unacknowledged_referrals",
         "schedule": 300.0,
     },
+    # Each person's digest time is local to their site; a quarter-hourly pass reaches every
+    # zone's hour, and one that is missed is caught up later the same week.
+    "send-weekly-digests": {"task": "carecoord.tasks.send_weekly_digests", "schedule": crontab(minute="*/15")},
 }
 
 REST_FRAMEWORK = {

@@ -35,3 +35,11 @@ def sweep_emails() -> int:
     for email_id in ids:
         send_email.delay(email_id)
     return len(ids)
+
+
+@shared_task(name="carecoord.tasks.send_weekly_digests")
+def send_weekly_digests() -> int:
+    """Queue the weekly digests whose local send time has passed (beat, every 15 minutes)."""
+    from carecoord.digests.services import send_due_digests
+
+    return send_due_digests()

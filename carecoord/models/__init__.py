@@ -2,6 +2,7 @@
 
 from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
 from carecoord.models.care_teams import CareTeamLink, PointPerson
+from carecoord.models.digests import DigestDelivery, DigestPreference
 from carecoord.models.memberships import SiteMembership
 from carecoord.models.outbox import OutgoingEmail
 from carecoord.models.patients import Patient, PatientIdentifier
@@ -12,6 +13,8 @@ from carecoord.models.users import User
 
 __all__ = [
     "CareTeamLink",
+    "DigestDelivery",
+    "DigestPreference",
     "OutgoingEmail",
     "Patient",
     "PatientGroupObjectPermission",
