@@ -17,7 +17,9 @@ from django.utils.text import capfirst
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
+from carecoord.accounts.api_tokens import api_token_revoke
 from carecoord.models import (
+    ApiToken,
     CareTeamLink,
     OutgoingEmail,
     Patient,
@@ -164,3 +166,26 @@ class OutgoingEmailAdmin(admin.ModelAdmin[OutgoingEmail]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """People make their own tokens on their Account page; here administrators only look and revoke."""
+
+    list_display = ["name", "user", "key_hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__email"]
+    readonly_fields = ["user", "name", "key_hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # a revoked token stays as a record of what existed
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            api_token_revoke(token=token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

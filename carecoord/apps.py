@@ -7,3 +7,6 @@ class CarecoordConfig(AppConfig):
     name = "carecoord"
     verbose_name = "carecoord core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from carecoord.accounts import signals  # noqa: F401 - connects the receivers

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea, Phase
@@ -25,6 +26,13 @@ from carecoord.services.patients import patient_register, patient_set_identifier
 # Known to everyone who reads the README: the command refuses to run with DEBUG off unless told.
 DEMO_PASSWORD = "shared-care-demo-2026"  # noqa: S105
 ADMIN_EMAIL = "admin@carecoord.test"
+# Every demo account's second factor: one published authenticator key, like the password.
+# Only accounts on the reserved .test domain get it; `manage.py demo_code EMAIL` prints the
+# current code, and an authenticator app given DEMO_TOTP_KEY_BASE32 shows the same codes.
+DEMO_DEVICE_NAME = "Demo authenticator (published key)"
+DEMO_TOTP_KEY_HEX = "63617265636f6f72642d64656d6f2d3230323621"
+DEMO_TOTP_KEY_BASE32 = "MNQXEZLDN5XXEZBNMRSW23ZNGIYDENRB"
+DEMO_EMAIL_SUFFIX = ".test"
 MEMBERSHIPS_START = dt.date(2024, 1, 2)
 
 
@@ -301,7 +309,16 @@ def _user(email: str, full_name: str, phone: str, password_hash: str, result: Se
     if created:
         validate_password(DEMO_PASSWORD, user)
         result.count("users")
+    _demo_authenticator(user)
     return user
+
+
+def _demo_authenticator(user: User) -> None:
+    if not user.email.endswith(DEMO_EMAIL_SUFFIX):
+        raise ValueError("Demo authenticators are only for demo accounts on the .test domain.")
+    TOTPDevice.objects.get_or_create(
+        user=user, name=DEMO_DEVICE_NAME, defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+    )
 
 
 def seed(*, password: str = DEMO_PASSWORD) -> SeedResult:

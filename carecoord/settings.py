@@ -6,10 +6,12 @@ process refuses to start without a real SECRET_KEY.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import django_stubs_ext
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from carecoord.config import Config, ConfigurationError
 
@@ -39,13 +41,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "carecoord.apps.CarecoordConfig",
+    "carecoord.audit.apps.AuditConfig",
     "referrals",
     "handoffs",
     "toxicity",
@@ -59,8 +65,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "carecoord.accounts.sessions.SessionTimeoutMiddleware",
+    "carecoord.accounts.middleware.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "carecoord.web.caching.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "carecoord.audit.middleware.AuditContextMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "carecoord.urls"
@@ -102,6 +116,8 @@ CACHES = {
 
 AUTH_USER_MODEL = "carecoord.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its username and address are cooling off.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -111,6 +127,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one email from
+# one address, that pair waits AXES_COOLOFF_MINUTES; nothing is locked for good.
+AXES_FAILURE_LIMIT = config.number("AXES_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=config.number("AXES_COOLOFF_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "carecoord.accounts.client_ip.client_ip"
+# Behind reverse proxies, how many of them append to X-Forwarded-For (0: use the peer address).
+TRUSTED_PROXY_COUNT = config.number("TRUSTED_PROXY_COUNT", default=0, minimum=0)
+
+# Second factor (django-otp): the issuer name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = config.text("OTP_TOTP_ISSUER", default="carecoord")
+
+# Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request, and in any case
+# SESSION_MAX_AGE_HOURS after signing in (carecoord.accounts.sessions).
+SESSION_IDLE_TIMEOUT_SECONDS = 60 * config.number("SESSION_IDLE_TIMEOUT_MINUTES", default=15, minimum=1)
+SESSION_ABSOLUTE_TIMEOUT_SECONDS = 3600 * config.number("SESSION_MAX_AGE_HOURS", default=12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -195,8 +234,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that an anonymous request gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "carecoord.api.authentication.ApiTokenAuthentication",
+        "carecoord.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -205,7 +244,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "carecoord.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "carecoord.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -233,12 +272,36 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Transport and browser hardening (docs/SECURITY.md). With DEBUG off, `manage.py check --deploy`
+# reports nothing. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = config.flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+_proxy_ssl_header = config.text("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+SECURE_HSTS_SECONDS = config.number("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = config.flag("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy: scripts, styles and images from this origin only; no inline code.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOG_LEVEL = config.text("LOG_LEVEL", default="INFO").upper()
 LOGGING = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -10,7 +11,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.factories import PASSWORD
+from carecoord.models import User
+from tests.factories import PASSWORD, authenticator, current_code
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -37,8 +39,13 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
 
 
 def sign_in(page: Page, base_url: str, email: str) -> None:
+    """Both steps of signing in, for someone whose authenticator app is set up already."""
+    authenticator(User.objects.get(email=email))
     page.goto(base_url + reverse("login"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(base_url + reverse("two-factor-verify")) + r"(\?.*)?$"))
+    page.get_by_label("Code").fill(current_code(User.objects.get(email=email)))
+    page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base_url + reverse("dashboard"))

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
+from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import Patient, Site, User
 from carecoord.roles import Role
-from tests.factories import PASSWORD, SiteFactory, member, patient_at
+from tests.factories import SiteFactory, authenticator, member, patient_at
 
 # The `browser` fixture (Debian's Chromium through Playwright).
 pytest_plugins = ["tests.browser"]
@@ -62,7 +64,14 @@ def world(db: None) -> World:
 
 
 def login(client: Client, user: User) -> Client:
-    assert client.login(email=user.email, password=PASSWORD)
+    """Sign `user` in with both factors passed, as after the password and the app's code.
+
+    The sign-in pages themselves (password, throttling, second factor) are tested through
+    their forms in tests/test_security_auth.py."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
+    session.save()
     return client
 
 
@@ -79,3 +88,9 @@ def community_oncologist_client(client: Client, world: World) -> Client:
 @pytest.fixture
 def outsider_client(client: Client, world: World) -> Client:
     return login(client, world.outsider)
+
+
+def api_token_header(user: User) -> str:
+    """The `Authorization` header value that authenticates `user` to the API with a new token."""
+    _token, key = api_token_create(user=user, name="tests")
+    return f"Token {key}"

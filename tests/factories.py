@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import factory
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.roles import Role
@@ -43,6 +46,26 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
+
+
+def authenticator(user: User) -> TOTPDevice:
+    """The person's confirmed authenticator app (made on first use), as enrollment leaves it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def current_code(user: User) -> str:
+    """A code the person's authenticator app would show now, not yet used.
+
+    A code works once; when this time step's code was used already, the next step's code
+    (which the device accepts within its tolerance) is the one to give."""
+    device = authenticator(user)
+    device.refresh_from_db()
+    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
+    generator.time = time.time()
+    if device.last_t is not None and generator.t() <= device.last_t:
+        generator.time += device.step
+    return f"{generator.token():0{device.digits}d}"
 
 
 def member(site: Site, role: str = Role.COORDINATOR, **user_fields: Any) -> User:

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from carecoord.access import patients_visible_to
+from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import SiteMembership
 from carecoord.roles import Role
 from tests.conftest import World, login
@@ -53,3 +54,27 @@ def test_staff_who_are_not_superusers_see_only_their_sites_patients_in_the_admin
 
 def _patient_admin_permissions() -> list[Permission]:
     return list(Permission.objects.filter(codename__in=["view_patient", "change_patient"]))
+
+
+def test_membership_deleted_in_the_admin_ends_that_persons_sessions(client: Client, world: World) -> None:
+    oncologist = login(Client(), world.community_oncologist)
+    assert oncologist.get(reverse("dashboard")).status_code == 200
+    membership = SiteMembership.objects.get(user=world.community_oncologist)
+    login(client, UserFactory.create(is_staff=True, is_superuser=True))
+    client.post(reverse("admin:carecoord_sitemembership_delete", args=[membership.pk]), {"post": "yes"})
+    assert oncologist.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
+
+
+def test_administrators_revoke_tokens_but_never_see_or_delete_them(client: Client, world: World) -> None:
+    token, key = api_token_create(user=world.community_oncologist, name="EHR bridge")
+    login(client, UserFactory.create(is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:carecoord_apitoken_changelist")).content.decode()
+    assert "EHR bridge" in listing and key not in listing
+    assert client.get(reverse("admin:carecoord_apitoken_add")).status_code == 403
+    assert client.get(reverse("admin:carecoord_apitoken_delete", args=[token.pk])).status_code == 403
+    response = client.post(
+        reverse("admin:carecoord_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None

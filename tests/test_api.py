@@ -10,14 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carecoord.api.errors import exception_handler
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
 from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_name_point_person
-from tests.conftest import World
+from tests.conftest import World, api_token_header, login
 from tests.factories import member, patient_at
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,7 @@ ALL_CAPABILITIES = sorted(Capability.values)
 
 def api(user: User) -> APIClient:
     client = APIClient()
-    client.force_login(user)
+    login(client, user)
     return client
 
 
@@ -62,9 +61,8 @@ def link_of(patient: Patient, site: Any) -> CareTeamLink:
 
 
 def test_token_authenticates_api_requests(world: World) -> None:
-    token = Token.objects.create(user=world.center_coordinator)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=api_token_header(world.center_coordinator))
     assert patient_ids(client.get("/api/patients/")) == {str(world.shared_patient.pk)}
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from carecoord.accounts.sessions import end_sessions
 from carecoord.models import Patient, PatientGroupObjectPermission, Site, SiteMembership, SiteRoleGroup, User
 from carecoord.roles import ROLE_CAPABILITIES
 
@@ -68,6 +69,8 @@ def sync_user_access(user: User, now: dt.datetime | None = None) -> None:
     stale = [group for key, group in current.items() if key not in wanted]
     if stale:
         user.groups.remove(*stale)
+        # A membership ended or the account closed: sessions opened under the old access end too.
+        end_sessions(user)
     sites = {m.site_id: m.site for m in memberships}
     for site_id, role in wanted - current.keys():
         user.groups.add(site_role_group(sites[site_id], role))

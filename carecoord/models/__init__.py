@@ -1,6 +1,7 @@
 """The core domain shared by every app, one module per concept."""
 
 from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
+from carecoord.models.api_tokens import ApiToken
 from carecoord.models.care_teams import CareTeamLink, PointPerson
 from carecoord.models.digests import DigestDelivery, DigestPreference
 from carecoord.models.memberships import SiteMembership
@@ -12,6 +13,7 @@ from carecoord.models.timeline import TimelineEntry
 from carecoord.models.users import User
 
 __all__ = [
+    "ApiToken",
     "CareTeamLink",
     "DigestDelivery",
     "DigestPreference",

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from carecoord.access.grants import local_today, sync_user_access
+from carecoord.accounts.api_tokens import api_tokens_revoke_all
+from carecoord.accounts.sessions import end_sessions
 from carecoord.models import Site, SiteMembership, User
 from carecoord.roles import Role
 
@@ -61,4 +63,6 @@ def user_deactivate(*, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         sync_user_access(user)
+        end_sessions(user)
+        api_tokens_revoke_all(user=user)
     return user

@@ -62,6 +62,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Open {settings.SITE_URL}/ and sign in with password: {demo.DEMO_PASSWORD}")
         self.stdout.write(f"Django admin: {settings.SITE_URL}/admin/")
+        self.stdout.write(
+            "Second factor: every demo account uses one published authenticator key, "
+            f"{demo.DEMO_TOTP_KEY_BASE32} (add it to any authenticator app),"
+        )
+        self.stdout.write("or print the current code with: python manage.py demo_code EMAIL")
         self.stdout.write("")
         rows = [("EMAIL", "ROLE", "SITE"), *result.logins]
         widths = [max(len(row[column]) for row in rows) for column in range(3)]

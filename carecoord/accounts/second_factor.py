@@ -1,0 +1,128 @@
+"""The second factor every person must pass: a TOTP authenticator app, with recovery codes.
+
+Devices are django-otp's (TOTPDevice for the app, one StaticDevice holding the recovery
+codes). Wrong codes slow the device down with django-otp's growing delay; nothing locks an
+account for good.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+
+import segno
+from django.db import transaction
+from django.utils import timezone
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from carecoord.models import User
+
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
+# The longest wrong codes can make someone wait.
+MAX_WAIT = dt.timedelta(minutes=15)
+
+
+def has_passed(user: object) -> bool:
+    """Whether this request's user signed in with both factors (django-otp's OTPMiddleware
+    gives every request user an `is_verified()`)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def is_enrolled(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def enrollment_device(user: User) -> TOTPDevice:
+    """The authenticator being set up: the same unconfirmed device until it is confirmed,
+    so reloading the page does not change the QR code someone is scanning."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def qr_code_svg(device: TOTPDevice) -> str:
+    """An inline SVG of the device's otpauth:// URI, for the authenticator app to scan."""
+    return str(segno.make(device.config_url, error="m").svg_inline(scale=5, omitsize=False, title="Scan this code"))
+
+
+def manual_entry_key(device: TOTPDevice) -> str:
+    """The secret as authenticator apps ask for it when typed in (base32, in groups of four)."""
+    key = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def confirm_enrollment(device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm the device with a first code from the app; returns fresh recovery codes,
+    or None when the code is wrong. Earlier authenticators of the person are removed."""
+    if not device.verify_token(normalize(code)):
+        return None
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=device.user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return recovery_codes_replace(device.user)
+
+
+def recovery_codes_replace(user: User) -> list[str]:
+    """Throw away any recovery codes and make a new set; each works once."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def verify(user: User, code: str) -> Device | None:
+    """The confirmed device that accepts `code` (an app code or an unused recovery code)."""
+    code = normalize(code)
+    for device in devices_for(user, code):
+        if device.verify_token(code):
+            return device
+    return None
+
+
+def devices_for(user: User, code: str) -> list[Device]:
+    """The devices a code is meant for: six digits come from the app, anything else is a
+    recovery code. Trying a recovery code on the app would count as a wrong app code."""
+    kind: type[Device] = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    return list(kind.objects.filter(user=user, confirmed=True))
+
+
+def wait_seconds(candidates: list[Device]) -> int:
+    """How long until the throttled devices among `candidates` accept a code again (0: now).
+
+    django-otp doubles the wait after each wrong code (1 s, 2 s, 4 s, …) without a useful
+    ceiling; here the wait never exceeds MAX_WAIT, after which the device is forgiven, so a
+    person is slowed down but never locked out for good."""
+    now = timezone.now()
+    waits = [0]
+    for device in candidates:
+        allowed, details = device.verify_is_allowed()
+        if allowed or not details or not details.get("locked_until"):
+            continue
+        last_failure: dt.datetime = device.throttling_failure_timestamp
+        if now - last_failure >= MAX_WAIT:
+            device.throttle_reset()
+            continue
+        locked_until = min(details["locked_until"], last_failure + MAX_WAIT)
+        waits.append(math.ceil((locked_until - now).total_seconds()))
+    return max(waits)
+
+
+def normalize(code: str) -> str:
+    # People type codes with spaces ("123 456") or copy recovery codes with dashes.
+    return "".join(code.split()).replace("-", "").lower()

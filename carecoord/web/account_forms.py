@@ -1,0 +1,52 @@
+"""Forms of the sign-in second step and the account security page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+
+class CodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+
+class EnrollForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your app",
+        max_length=16,
+        help_text="After scanning, type the 6-digit code the app shows to confirm it works.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="Token name", max_length=100, help_text="What will use it, e.g. 'EHR bridge'.")
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        help_text="Optional. The token stops working at the start of this day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_expires_on(self) -> dt.date | None:
+        expires_on: dt.date | None = self.cleaned_data["expires_on"]
+        if expires_on is not None and expires_on <= timezone.now().date():
+            raise forms.ValidationError("Choose a date after today.")
+        return expires_on
+
+    def expires_at(self) -> dt.datetime | None:
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on is None:
+            return None
+        return dt.datetime.combine(expires_on, dt.time.min, tzinfo=dt.UTC)
