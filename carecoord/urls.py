@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # One way in, with throttling and the second factor: the admin signs in through it too.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True), name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include("carecoord.api.urls")),
     path("referrals/", include("referrals.urls")),
@@ -9,5 +12,8 @@ urlpatterns = [
     path("toxicity/", include("toxicity.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("handoff-templates/", include("handoffs.template_urls")),
+    path("audit/", include("carecoord.audit.urls")),
     path("", include("carecoord.web.urls")),
 ]
+
+handler404 = "carecoord.api.errors.not_found"

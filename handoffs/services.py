@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.access import require_capability
+from carecoord.audit.services import audited_update
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Capability, Role
@@ -154,7 +155,8 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
         raise ValidationError({f"values.{path}": message for path, message in errors.items()})
     now = timezone.now()
     with transaction.atomic():
-        if not Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.DRAFT).update(
+        if not audited_update(
+            Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.DRAFT),
             state=Handoff.State.SENT,
             values=cleaned,
             sent_at=now,
@@ -170,7 +172,7 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
             to_site=handoff.to_site,
             state__in=[Handoff.State.SENT, Handoff.State.ACKNOWLEDGED],
         ).exclude(pk=handoff.pk)
-        older.update(state=Handoff.State.SUPERSEDED, superseded_by=handoff)
+        audited_update(older, state=Handoff.State.SUPERSEDED, superseded_by=handoff)
         timeline_record(
             patient=handoff.patient,
             kind=TimelineEntry.Kind.HANDOFF,
@@ -198,8 +200,11 @@ def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
     if handoff.state != Handoff.State.SENT:
         raise ValidationError({"state": "Only a sent hand-off can be acknowledged."})
     with transaction.atomic():
-        Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.SENT).update(
-            state=Handoff.State.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=actor
+        audited_update(
+            Handoff.objects.filter(pk=handoff.pk, state=Handoff.State.SENT),
+            state=Handoff.State.ACKNOWLEDGED,
+            acknowledged_at=timezone.now(),
+            acknowledged_by=actor,
         )
         handoff.refresh_from_db()
         timeline_record(

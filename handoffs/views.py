@@ -24,6 +24,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
+from carecoord.audit.models import AuditEntry
+from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability, Role
 from carecoord.selectors.patients import open_care_team_links
@@ -243,6 +245,8 @@ def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = get_handoff_for_user(request.user, handoff_id)
     if request.method not in SAFE:
         return HttpResponseNotAllowed(list(SAFE))
+    # Printing is this page with the print stylesheet: recorded as this read.
+    record_read(request, patient_id=handoff.patient_id, obj=handoff, what="viewed hand-off")
     return _render_detail(request, handoff)
 
 
@@ -271,6 +275,8 @@ def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = get_handoff_for_user(request.user, handoff_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    # Before the form: a role that may not record care is refused (403) whatever it posts.
+    require_capability(request.user, handoff.patient, Capability.RECORD_CARE)
     form = QuestionForm(request.POST)
     if form.is_valid():
         try:
@@ -323,6 +329,13 @@ def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
         "sections": section_views(handoff.version.schema, handoff.values),
     }
     pdf = html_to_pdf(render_to_string("handoffs/pdf.html", context, request=request))
+    record_read(
+        request,
+        patient_id=handoff.patient_id,
+        obj=handoff,
+        what="downloaded hand-off PDF",
+        action=AuditEntry.Action.DOWNLOAD,
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="handoff-{handoff.pk}.pdf"'
     return response

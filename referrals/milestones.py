@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from carecoord.access import require_capability
+from carecoord.audit.services import audited_bulk_create, audited_bulk_update
 from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
@@ -98,8 +99,8 @@ def milestone_set_infusion(
             elif current.planned_on != planned.planned_on:
                 current.planned_on = planned.planned_on
                 to_update.append(current)
-        Milestone.objects.bulk_create(to_create)
-        Milestone.objects.bulk_update(to_update, ["planned_on"])
+        audited_bulk_create(Milestone, to_create)
+        audited_bulk_update(Milestone, to_update, ["planned_on"])
         infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
         if previous is None or previous.planned_on is None:
             title = f"Infusion (day 0) planned for {infusion_on:%d %b %Y}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient
+from carecoord.audit.services import audited_update
 from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
@@ -172,7 +173,7 @@ def referral_move(
         changes["decline_reason"] = decline_reason.strip()
     with transaction.atomic():
         # Claim the move: only the request that still sees the state it started from goes on.
-        if not Referral.objects.filter(pk=referral.pk, state=current.value).update(**changes):
+        if not audited_update(Referral.objects.filter(pk=referral.pk, state=current.value), **changes):
             raise ValidationError({"move": "Someone else has just moved this referral; reload and try again."})
         for name, value in changes.items():
             setattr(referral, name, value)
@@ -186,7 +187,7 @@ def referral_move(
                 referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
             )
         if target in PHASE_AFTER:
-            Patient.objects.filter(pk=referral.patient_id).update(phase=PHASE_AFTER[target], updated_at=now)
+            audited_update(Patient.objects.filter(pk=referral.patient_id), phase=PHASE_AFTER[target], updated_at=now)
         title = f"Referral {STATE_LABELS[target].lower()}"
         if move == Move.SCHEDULE_CONSULT and consult_on is not None:
             title += f" for {consult_on:%d %b %Y}"

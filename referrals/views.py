@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from carecoord.access import get_patient_for_user, patient_capabilities
+from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
 from carecoord.models import SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
+from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import get_document_for_user, get_referral_for_user, referral_side, referrals_visible_to
@@ -181,6 +182,8 @@ def referral_move_view(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, referral_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    # Before the form: a role that may not record care is refused (403) whatever it posts.
+    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
     form = MoveForm(request.POST)
     if not form.is_valid():
         return _detail(request, referral, move_form=form, status=400)
@@ -211,6 +214,7 @@ def referral_document_add(request: HttpRequest, referral_id: int) -> HttpRespons
     referral = get_referral_for_user(request.user, referral_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, referral, document_form=form, status=400)
@@ -235,6 +239,7 @@ def referral_plan(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, referral_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
     form = PlanForm(request.POST)
     if not form.is_valid():
         return _detail(request, referral, plan_form=form, status=400)
@@ -262,12 +267,9 @@ def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
     """Download a document through the access path, never from a public media URL."""
     document = get_document_for_user(request.user, document_id)
     try:
-        handle = document.file.open("rb")
+        response = document_download(request, document)
     except FileNotFoundError as exc:
         raise Http404("The file is missing.") from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
-    )
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

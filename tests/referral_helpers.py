@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from carecoord.models import Patient, Site, User
@@ -39,10 +40,8 @@ def advance(referral: Referral, moves: list[tuple[Move, User]], **kwargs: Any) -
     return referral
 
 
-def accepted_referral(world: World) -> Referral:
-    import datetime as dt
-
-    referral = draft_referral(world)
+def accept(world: World, referral: Referral) -> Referral:
+    """Take a draft referral from the practice to accepted at the center, the consult on 1 Dec 2026."""
     return advance(
         referral,
         [
@@ -54,3 +53,7 @@ def accepted_referral(world: World) -> Referral:
         ],
         consult_on=dt.date(2026, 12, 1),
     )
+
+
+def accepted_referral(world: World, patient: Patient | None = None) -> Referral:
+    return accept(world, draft_referral(world, patient=patient))

@@ -20,7 +20,6 @@ from carecoord.digests.services import digest_for, send_due_digests
 from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Patient, TimelineEntry, User
 from carecoord.services.care_teams import care_team_name_point_person
 from referrals.milestones import milestone_set_infusion
-from referrals.models import Referral
 from referrals.workflow import Move
 from tests.conftest import World, login
 from tests.factories import patient_at
@@ -200,25 +199,11 @@ def _patients_with_events(world: World, count: int) -> User:
         for _ in range(count):
             patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
             _point_person(world, patient, user)
-            referral = accepted_referral_for(world, patient)
+            referral = accepted_referral(world, patient)
             milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
             for n in range(6):
                 TimelineEntry.objects.create(patient=patient, kind=TimelineEntry.Kind.COMMENT, title=f"Event {n}")
     return user
-
-
-def accepted_referral_for(world: World, patient: Patient) -> Referral:
-    return advance(
-        draft_referral(world, patient=patient),
-        [
-            (Move.SUBMIT, world.community_coordinator),
-            (Move.ACKNOWLEDGE, world.center_coordinator),
-            (Move.START_REVIEW, world.center_coordinator),
-            (Move.SCHEDULE_CONSULT, world.center_coordinator),
-            (Move.ACCEPT, world.center_coordinator),
-        ],
-        consult_on=dt.date(2026, 12, 1),
-    )
 
 
 def _count_build_queries(user: User) -> tuple[int, int]:

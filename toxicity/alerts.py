@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.access.grants import local_today
+from carecoord.audit.services import audited_update
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.roles import Role
@@ -81,8 +82,10 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
         raise ValidationError({"alert": "This alert is already acknowledged."})
     now = timezone.now()
     with transaction.atomic():
-        Alert.objects.filter(event=alert.event, site=alert.site, acknowledged_at__isnull=True).update(
-            acknowledged_at=now, acknowledged_by=actor
+        audited_update(
+            Alert.objects.filter(event=alert.event, site=alert.site, acknowledged_at__isnull=True),
+            acknowledged_at=now,
+            acknowledged_by=actor,
         )
         timeline_record(
             patient=alert.event.patient,
@@ -120,9 +123,8 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
     escalated = 0
     for alert_id in due.values_list("pk", flat=True):
         with transaction.atomic():
-            if not Alert.objects.filter(pk=alert_id, escalated_at__isnull=True, acknowledged_at__isnull=True).update(
-                escalated_at=now
-            ):
+            claim = Alert.objects.filter(pk=alert_id, escalated_at__isnull=True, acknowledged_at__isnull=True)
+            if not audited_update(claim, escalated_at=now):
                 continue  # acknowledged meanwhile, or another run took it
             alert = Alert.objects.select_related("event__patient", "site", "recipient").get(pk=alert_id)
             if not CareTeamLink.objects.filter(patient=alert.event.patient, site=alert.site, ended_at__isnull=True):

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from carecoord.audit.services import record_read
 from carecoord.models import User
 from carecoord.selectors.sites import active_memberships_of
 from toxicity.alerts import alert_acknowledge
@@ -25,6 +26,7 @@ from toxicity.web_views import render_event_page
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     """One event: grade and reason, its course, treatments, and who was alerted and acknowledged."""
     event = get_event_for_user(request.user, event_id)
+    record_read(request, patient_id=event.patient_id, obj=event, what="viewed toxicity event")
     # With the forms to reassess, treat and resolve for those who may record care.
     return render_event_page(request, event)
 

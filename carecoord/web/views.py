@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from carecoord.access import get_patient_for_user
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
+from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import open_care_team_links, patients_with_care_team
@@ -146,6 +147,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """One patient's page: 404 unless a site where the user works is on the care team."""
     patient = get_patient_for_user(request.user, patient_id)
+    record_read(request, patient_id=patient.pk, obj=patient, what="viewed patient")
     context = {
         "memberships": active_memberships_of(request.user),
         "patient": patient,

@@ -1,0 +1,118 @@
+"""Who is acting, and from where: the request being served, if any.
+
+`AuditContextMiddleware` puts the request here for the length of the request. The actor is
+read from it only when an entry is written, so a user authenticated later (DRF token
+authentication runs inside the view and sets the user on the underlying Django request) is
+the one recorded. Celery tasks and management commands have no request: the system acts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from carecoord.accounts.client_ip import client_ip
+from carecoord.models import SiteRoleGroup, User
+
+
+@dataclass
+class RequestContext:
+    """The request being served, and the acting sites already looked up for it."""
+
+    request: HttpRequest
+    sites: dict[tuple[int, uuid.UUID], int] = field(default_factory=dict)
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
+
+
+@contextmanager
+def request_context(request: HttpRequest) -> Iterator[RequestContext]:
+    """Make `request` the one audit entries are attributed to, until the block ends."""
+    context = RequestContext(request)
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+
+
+def current() -> RequestContext | None:
+    return _current.get()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who an entry is attributed to: a signed-in user, or nobody (the system)."""
+
+    user: User | None
+    ip_address: str | None
+    in_request: bool
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return ""
+        return " (anonymous request)" if self.in_request else " by the system"
+
+
+def _ip_of(request: HttpRequest | Request) -> str | None:
+    # The peer address, or the one TRUSTED_PROXY_COUNT proxies vouch for (as sign-in throttling).
+    address = client_ip(request._request if isinstance(request, Request) else request) or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def current_actor() -> Actor:
+    """Who acts now: the user of the request being served, or the system outside requests."""
+    context = _current.get()
+    if context is None:
+        return Actor(user=None, ip_address=None, in_request=False)
+    return actor_of_request(context.request)
+
+
+def actor_of_request(request: HttpRequest | Request) -> Actor:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Actor(user=None, ip_address=_ip_of(request), in_request=True)
+    # A SimpleLazyObject from AuthenticationMiddleware, or the User DRF authenticated.
+    real = getattr(user, "_wrapped", user)
+    return Actor(user=real if isinstance(real, User) else None, ip_address=_ip_of(request), in_request=True)
+
+
+def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | None:
+    """The site where `user` actively works that is on the patient's care team, if any.
+
+    A person is in a site's role group exactly while a membership there is active
+    (carecoord.access.grants), so the groups answer "active membership" in one query.
+    Looked up once per request and patient; "none yet" is not kept, because registering a
+    patient puts the site on the care team a moment after the patient row is written.
+    """
+    if user is None or patient_id is None:
+        return None
+    context = _current.get()
+    key = (user.pk, patient_id)
+    if context is not None and key in context.sites:
+        return context.sites[key]
+    site_id = (
+        SiteRoleGroup.objects.filter(
+            group__user=user,
+            site__care_team_links__patient_id=patient_id,
+            site__care_team_links__ended_at__isnull=True,
+        )
+        .order_by("site__name", "site_id")
+        .values_list("site_id", flat=True)
+        .first()
+    )
+    if context is not None and site_id is not None:
+        context.sites[key] = site_id
+    return site_id

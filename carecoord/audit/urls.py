@@ -1,0 +1,10 @@
+"""The audit page, under /audit/: read and export only."""
+
+from django.urls import path
+
+from carecoord.audit import views
+
+urlpatterns = [
+    path("", views.audit_entries, name="audit-entries"),
+    path("export/", views.audit_export, name="audit-export"),
+]

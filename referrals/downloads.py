@@ -1,0 +1,27 @@
+"""Handing a referral document to the person who asked for it, with the download on record."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpRequest
+from rest_framework.request import Request
+
+from carecoord.audit.models import AuditEntry
+from carecoord.audit.services import record_read
+from referrals.models import ReferralDocument
+
+
+def document_download(request: HttpRequest | Request, document: ReferralDocument) -> FileResponse:
+    """The document as an attachment, its download recorded in the audit trail.
+
+    `document` must have come through the access path. Raises FileNotFoundError when the
+    stored file is gone; nothing is recorded then.
+    """
+    handle = document.file.open("rb")
+    record_read(
+        request,
+        patient_id=document.referral.patient_id,
+        obj=document,
+        what="downloaded referral document",
+        action=AuditEntry.Action.DOWNLOAD,
+    )
+    return FileResponse(handle, as_attachment=True, filename=document.original_name, content_type=document.content_type)
