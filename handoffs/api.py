@@ -16,10 +16,14 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.access import require_capability
 from carecoord.api.views import NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.audit.services import record_read
+from carecoord.roles import Capability
 from handoffs import serializers as s
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_handoff_for_user, get_template_for_user, handoffs_visible_to, templates_visible_to
@@ -116,8 +120,15 @@ class HandoffViewSet(
     def get_queryset(self) -> QuerySet[Handoff]:
         return handoffs_visible_to(self.request.user).prefetch_related(_questions())
 
+    # Actions that record care: the role is checked before the body is read, so a role that may
+    # not record care gets 403 whatever it sends, never a 400 about its input.
+    recording_actions = frozenset({"values", "send", "acknowledge", "questions"})
+
     def get_object(self) -> Handoff:
-        return get_handoff_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        handoff = get_handoff_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        if self.action in self.recording_actions:
+            require_capability(self.request.user, handoff.patient, Capability.RECORD_CARE)
+        return handoff
 
     def _detail(self, handoff: Handoff) -> Handoff:
         # Reloaded through the access path: what was written is shown as the user now sees it.
@@ -130,7 +141,9 @@ class HandoffViewSet(
         return Response(data, status=status_code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._render(self.get_object())
+        handoff = self.get_object()
+        record_read(request, patient_id=handoff.patient_id, obj=handoff, what="viewed hand-off")
+        return self._render(handoff)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(s.HandoffCreateSerializer, request, self.get_serializer_context())
@@ -144,7 +157,9 @@ class HandoffViewSet(
         request=s.HandoffValuesSerializer,
         responses=s.HandoffSavedSerializer,
     )
-    @action(detail=True, methods=["post", "patch"])
+    # JSON only: a form body cannot carry the nested sections and rows, and a flat
+    # `values=…` field would otherwise be read as "no values" and saved as a silent no-op.
+    @action(detail=True, methods=["post", "patch"], parser_classes=[JSONParser])
     def values(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         handoff = self.get_object()
         context = {**self.get_serializer_context(), "paths": s.schema_paths(handoff.version.schema)}

@@ -25,13 +25,17 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import capabilities_by_patient, get_patient_for_user
+from carecoord.access import capabilities_by_patient, get_patient_for_user, require_capability
 from carecoord.api.views import PATIENT_ID, NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.audit.services import record_read
 from carecoord.models import Patient
+from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
 from referrals import filters
 from referrals import serializers as s
+from referrals.documents import SIGNATURES
+from referrals.downloads import document_download
 from referrals.milestones import (
     milestone_cancel,
     milestone_complete,
@@ -62,6 +66,7 @@ from referrals.workflow import Move
 REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH)
 DOCUMENT_ID = OpenApiParameter("document_id", int, OpenApiParameter.PATH)
 MILESTONE_ID = OpenApiParameter("milestone_id", int, OpenApiParameter.PATH)
+DOCUMENT_CONTENT_TYPES = sorted({content_type for _, content_type, _ in SIGNATURES})
 
 
 def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,8 +123,15 @@ class ReferralViewSet(
     def get_queryset(self) -> QuerySet[Referral]:
         return referrals_visible_to(self.request.user).prefetch_related(*_referral_prefetches())
 
+    # Actions that record care: the role is checked before the body is read, so a role that may
+    # not record care gets 403 whatever it sends, never a 400 about its input.
+    recording_actions = frozenset({"move", "documents", "infusion", "plan", "milestones"})
+
     def get_object(self) -> Referral:
-        return get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        referral = get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        if self.action in self.recording_actions:
+            require_capability(self.request.user, referral.patient, Capability.RECORD_CARE)
+        return referral
 
     def _output(self, data: Referral | list[Referral]) -> Any:
         referrals = data if isinstance(data, list) else [data]
@@ -194,7 +206,8 @@ class ReferralViewSet(
         request=s.InfusionInputSerializer,
         responses=s.MilestoneSerializer(many=True),
     )
-    @action(detail=True, methods=["post"])
+    # The answer is the referral's milestones, whole: not a page, and the referral filters do not apply.
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def infusion(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         referral = self.get_object()
         data = _parse(s.InfusionInputSerializer, request, self.get_serializer_context())
@@ -253,18 +266,18 @@ class DocumentViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyMod
     @extend_schema(
         summary="Download the file",
         parameters=[DOCUMENT_ID],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        # Served as the type its content was recognised as on upload, never as a generic stream.
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY) for content_type in DOCUMENT_CONTENT_TYPES
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
         document = self.get_object()
         try:
-            handle = document.file.open("rb")
+            return document_download(request, document)
         except FileNotFoundError:
             raise NotFound("The file of this document is missing; ask the site that uploaded it.") from None
-        return FileResponse(
-            handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
-        )
 
 
 # --- Milestones -----------------------------------------------------------------------------
@@ -301,8 +314,15 @@ class MilestoneViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyMo
     def get_queryset(self) -> QuerySet[Milestone]:
         return with_infusion_date(milestones_visible_to(self.request.user))
 
+    # Actions that record care: the role is checked before the body is read, so a role that may
+    # not record care gets 403 whatever it sends, never a 400 about its input.
+    recording_actions = frozenset({"complete", "move", "cancel"})
+
     def get_object(self) -> Milestone:
-        return get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        milestone = get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        if self.action in self.recording_actions:
+            require_capability(self.request.user, milestone.referral.patient, Capability.RECORD_CARE)
+        return milestone
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(_render_milestone(request, self.get_object(), self.get_serializer_context()))
@@ -371,7 +391,9 @@ class PatientTimelineView(_PatientScopedView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The whole timeline in a fixed number of queries, whatever its length.
-        timeline = patient_timeline(self.get_object())
+        patient = self.get_object()
+        record_read(request, patient_id=patient.pk, obj=patient, what="viewed timeline")
+        timeline = patient_timeline(patient)
         zone = _viewer_zone(request)
         today = timezone.localdate(timezone.now(), zone)
         context = {**self.get_serializer_context(), "zone": zone, "infusion_on": timeline.infusion_on}
@@ -389,6 +411,11 @@ class PatientTimelineView(_PatientScopedView):
 
 class PatientCommentsView(_PatientScopedView):
     """Messages between the care-team sites, posted on the patient's shared timeline."""
+
+    def get_object(self) -> Patient:
+        # Checked before the body is read: a role that may not record care gets 403, not a 400.
+        capability = Capability.RECORD_CARE if self.request.method == "POST" else Capability.VIEW
+        return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
     @extend_schema(
         summary="Post a comment on a patient's shared timeline",

@@ -83,3 +83,17 @@ def test_swagger_ui_renders_from_local_static_files_only(world: World) -> None:
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", html)
     for cdn in ("cdn.", "unpkg", "jsdelivr", "cdnjs", "googleapis"):
         assert cdn not in html
+
+
+def test_schema_documents_the_error_answers_of_each_operation(world: World) -> None:
+    # Found by the schema fuzz test: only the 2xx answers were documented.
+    paths = schema(api(world.center_coordinator))["paths"]
+    assert set(paths["/api/sites/"]["get"]["responses"]) == {"200", "400", "401", "404"}
+    assert set(paths["/api/sites/{site_id}/"]["get"]["responses"]) == {"200", "401", "404"}
+    assert set(paths["/api/patients/"]["post"]["responses"]) == {"201", "400", "401", "403", "415"}
+    # Acknowledging twice is a 400 although no body is sent.
+    acknowledge = paths["/api/alerts/{alert_id}/acknowledge/"]["post"]["responses"]
+    assert set(acknowledge) == {"200", "400", "401", "403", "404"}
+    not_found = acknowledge["404"]["content"]["application/json"]["schema"]["$ref"]
+    assert not_found.endswith("/Error")
+    assert acknowledge["400"]["content"]["application/json"]["schema"]["type"] == "object"

@@ -395,3 +395,13 @@ def test_outsider_cannot_start_a_handoff_for_a_patient_they_cannot_see(world: Wo
 
 def test_anonymous_gets_401(world: World) -> None:
     assert APIClient().get("/api/handoffs/").status_code == 401
+
+
+def test_values_take_json_only_so_a_form_body_is_refused_not_ignored(world: World) -> None:
+    handoff = started(world)
+    before = dict(handoff.values)
+    response = api(world.center_coordinator).patch(url(handoff, "values"), {"values": "123"})
+    assert response.status_code == 415
+    assert "detail" in response.json()
+    handoff.refresh_from_db()
+    assert handoff.values == before

@@ -928,7 +928,9 @@ def test_schema_documents_the_referral_routes_upload_and_download(world: World) 
     upload_body = paths["/api/referrals/{referral_id}/documents/"]["post"]["requestBody"]["content"]
     assert set(upload_body) == {"multipart/form-data"}
     download = paths["/api/documents/{document_id}/download/"]["get"]["responses"]["200"]["content"]
-    assert download["application/octet-stream"]["schema"] == {"type": "string", "format": "binary"}
+    # The file is served as the type recognised on upload (found by the schema fuzz test).
+    assert set(download) == {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
+    assert {media["schema"]["format"] for media in download.values()} == {"binary"}
     filters = {p["name"] for p in paths["/api/referrals/"]["get"]["parameters"]}
     assert {"state", "to_center", "from_site", "patient", "overdue"} <= filters
     filters = {p["name"] for p in paths["/api/milestones/"]["get"]["parameters"]}
@@ -951,3 +953,18 @@ def test_center_sets_the_treatment_plan_through_the_api_and_the_practice_cannot(
     assert refused.status_code == 400 and "product" in refused.json()
     bad = api(world.center_coordinator).post(url, {"product": product.pk, "hand_back_day": 0}, format="json")
     assert bad.status_code == 400 and "hand_back_day" in bad.json()
+
+
+def test_schema_documents_the_infusion_answer_as_a_plain_list_without_filters(world: World) -> None:
+    # Found by the schema fuzz test: it was documented as a page of milestones taking the referral filters.
+    document = yaml.safe_load(api(world.center_coordinator).get(reverse("api:schema")).content)
+    infusion = document["paths"]["/api/referrals/{referral_id}/infusion/"]["post"]
+    assert [p["name"] for p in infusion["parameters"]] == ["referral_id"]
+    body = infusion["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array" and body["items"]["$ref"].endswith("/Milestone")
+    referral = accepted_referral(world)
+    response = api(world.center_coordinator).post(
+        f"/api/referrals/{referral.pk}/infusion/?page=2&state=draft", {"infusion_on": "2027-01-11"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert isinstance(response.json(), list) and response.json()

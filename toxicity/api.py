@@ -17,7 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.access import require_capability
 from carecoord.api.views import NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.audit.services import record_read
+from carecoord.roles import Capability
 from toxicity import filters
 from toxicity import serializers as s
 from toxicity.alerts import alert_acknowledge
@@ -71,13 +74,25 @@ class ToxicityEventViewSet(
     def get_queryset(self) -> QuerySet[ToxicityEvent]:
         return toxicity_events_visible_to(self.request.user).prefetch_related(*event_prefetches())
 
+    # Actions that record care: the role is checked before the body is read, so a role that may
+    # not record care gets 403 whatever it sends, never a 400 about its input.
+    recording_actions = frozenset({"assessments", "treatments", "resolve"})
+
     def get_object(self) -> ToxicityEvent:
-        return get_event_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        event = get_event_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        if self.action in self.recording_actions:
+            require_capability(self.request.user, event.patient, Capability.RECORD_CARE)
+        return event
 
     def _render(self, event: ToxicityEvent, status_code: int = status.HTTP_200_OK) -> Response:
         # Reloaded through the access path: what was written is shown as the user now sees it.
         event = get_event_for_user(self.request.user, event.pk)
         return Response(self.get_serializer(event).data, status=status_code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        event = self.get_object()
+        record_read(request, patient_id=event.patient_id, obj=event, what="viewed toxicity event")
+        return Response(self.get_serializer(event).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(s.ToxicityRecordSerializer, request, self.get_serializer_context())

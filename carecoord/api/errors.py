@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -24,3 +26,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
     return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL no route matches (`/api/referrals/abc/`): under /api/ a JSON 404 like every other, not the site's page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from carecoord.access import capabilities_by_patient, patient_capabilities
 from carecoord.api import filters, serializers
+from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import (
@@ -166,7 +167,9 @@ class PatientViewSet(
         return Response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._render(self.get_object())
+        patient = self.get_object()
+        record_read(request, patient_id=patient.pk, obj=patient, what="viewed patient")
+        return self._render(patient)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._parse(serializers.PatientCreateSerializer, request.data)
