@@ -3,11 +3,13 @@ with one line that names the variable (carecoord/config.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -119,3 +121,38 @@ def test_scripts_are_executable_bash_with_valid_syntax(script: str) -> None:
     assert os.access(path, os.X_OK)
     assert path.read_text().startswith("#!/usr/bin/env bash")
     subprocess.run(["bash", "-n", str(path)], check=True)
+
+
+# --- bin/audit-deps: what a pip-audit report means for CI ------------------------------------
+
+
+def _pip_audit_verdict() -> Any:
+    spec = importlib.util.spec_from_file_location("pip_audit_verdict", ROOT / "bin" / "pip_audit_verdict.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.verdict
+
+
+def test_dependency_audit_fails_on_a_known_vulnerability() -> None:
+    verdict = _pip_audit_verdict()
+    report = {
+        "dependencies": [
+            {"name": "django", "version": "6.1.3", "vulns": []},
+            {"name": "jinja2", "version": "2.0", "vulns": [{"id": "PYSEC-1", "fix_versions": ["2.11.3"]}]},
+        ]
+    }
+    code, lines = verdict(report, strict=False)
+    assert code == 1
+    assert lines == ["VULNERABLE jinja2 2.0: PYSEC-1 (fixed in 2.11.3)"]
+
+
+def test_dependency_audit_passes_a_clean_report_and_flags_an_unreachable_database() -> None:
+    verdict = _pip_audit_verdict()
+    clean = {"dependencies": [{"name": "django", "version": "6.1.3", "vulns": []}]}
+    assert verdict(clean, strict=True)[0] == 0
+    unreachable = {"dependencies": [{"name": "django", "version": "6.1.3", "skip_reason": "not found on PyPI"}]}
+    code, lines = verdict(unreachable, strict=False)
+    assert code == 0 and "none of 1 packages was audited" in lines[0]
+    assert verdict(unreachable, strict=True)[0] == 1
+    assert verdict(None, strict=False)[0] == 1
