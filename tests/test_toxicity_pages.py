@@ -244,9 +244,10 @@ def test_reassess_raising_the_grade_alerts_grade_rose(client: Client, world: Wor
     _name_point_persons(world)
     event = recorded_event(world)
     assert event.grade == 2
-    login(client, world.center_coordinator)
     data = {"site": str(world.center.pk), "kind": "crs", "assessed_at": "2027-01-20T10:00", **CRS_GRADE_3}
     with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        # Two hours on, the center's coordinator signs in (an older session would have timed out).
+        login(client, world.center_coordinator)
         response = client.post(event_url("toxicity-assess", event), data, follow=True)
     event.refresh_from_db()
     assert (event.grade, event.highest_grade) == (3, 3)
@@ -289,6 +290,7 @@ def test_treatment_and_resolution_appear_on_the_event_page(client: Client, world
         "detail": "8 mg/kg IV",
     }
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        login(client, world.community_oncologist)  # a session idle for an hour has ended
         response = client.post(event_url("toxicity-treatment", event), treatment, follow=True)
     html = html_of(response)
     assert "Tocilizumab recorded." in html
@@ -297,6 +299,7 @@ def test_treatment_and_resolution_appear_on_the_event_page(client: Client, world
 
     resolve = {"site": str(world.practice.pk), "resolved_on": "2027-01-23", "outcome": "recovered"}
     with time_machine.travel(NOW + dt.timedelta(days=3), tick=False):
+        login(client, world.community_oncologist)
         response = client.post(event_url("toxicity-resolve", event), resolve, follow=True)
     html = html_of(response)
     assert "Resolved. The point persons are told." in html
