@@ -1,9 +1,11 @@
-"""Every route, walked with the outsider: nothing of another site's patient comes back.
+"""Every route, walked with outsiders: nothing of another site's patient comes back.
 
 The walk reads the URL configuration itself, so a new page or API route joins the matrix
 without anyone adding it here. A route whose URL names an object must answer 404 for an
-object the outsider cannot see, for every method; a list must not show a foreign object.
-A route with a kwarg this module does not know fails the test until a sample is added.
+object the outsider cannot see, for every method and whatever the outsider's role; a list
+must not show a foreign object. A route with a kwarg this module does not know fails the
+test until a sample is added. Members of the care team, role by role, are walked in
+`test_role_matrix`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
+from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
 from handoffs.services import template_draft
@@ -29,7 +33,9 @@ from referrals.milestones import milestone_plan
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from tests.conftest import World, login
+from tests.factories import member
 from tests.referral_helpers import draft_referral
+from tests.route_rules import ROUTE_RULES, Need
 from tests.test_handoff_pages import sent_handoff
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
@@ -37,7 +43,9 @@ from toxicity.services import toxicity_record
 pytestmark = pytest.mark.django_db
 
 # Routes that carry no patient data and are meant for everyone signed in (or anonymous).
-PUBLIC_ROUTES = {"login", "logout", "api:schema", "api:docs", "api:api-root"}
+PUBLIC_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read is Need.PUBLIC}
+# Routes whose writes concern only the person signed in (signing in, their account).
+PERSONAL_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.write in {Need.PUBLIC, Need.SIGNED_IN}}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -72,6 +80,11 @@ def app_routes() -> list[Route]:
 def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     """For each URL kwarg, an object that the outsider must not reach."""
     settings.MEDIA_ROOT = str(tmp_path)
+    return build_samples(world)
+
+
+def build_samples(world: World) -> dict[str, Any]:
+    """For each URL kwarg, an object of the shared patient (or of the center, for templates)."""
     link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
     person = care_team_name_point_person(
         actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
@@ -115,6 +128,7 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
         "link_id": link.pk,
         "point_person_id": person.pk,
         "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
+        "token_id": api_token_create(user=world.center_coordinator, name="EHR bridge")[0].pk,
         "referral_id": referral.pk,
         "document_id": document.pk,
         "milestone_id": milestone.pk,
@@ -141,21 +155,33 @@ def test_the_matrix_walks_pages_and_api_routes() -> None:
     assert {"dashboard", "patient-detail", "api:patient-list", "api:patient-detail", "api:care-team-link-end"} <= names
 
 
-@pytest.mark.parametrize("route", [r for r in app_routes() if r.kwargs - {"format"} - SHARED_KWARGS], ids=str)
+@pytest.mark.parametrize("role", list(Role))
 def test_outsider_gets_404_for_every_method_on_foreign_objects(
-    client: Client, world: World, foreign: dict[str, Any], route: Route
+    client: Client, world: World, foreign: dict[str, Any], role: Role
 ) -> None:
-    unknown = route.kwargs - foreign.keys() - SHARED_KWARGS
-    assert not unknown, f"{route.name}: add a foreign sample for URL kwarg(s) {sorted(unknown)}"
-    kwargs = {name: foreign.get(name, world.center.pk) for name in route.kwargs}
-    url = reverse(route.name, kwargs=kwargs)
-    login(client, world.outsider)
+    """Whatever their role at their own site, nothing of the shared patient is theirs to reach."""
+    # world.outsider is the unrelated practice's coordinator.
+    outsider = world.outsider if role == Role.COORDINATOR else member(world.unrelated_practice, role)
+    login(client, outsider)
     before = _counts()
-    for method in METHODS:
-        response = getattr(client, method)(url, data={} if method == "get" else None, content_type="application/json")
-        allowed = {404} if method == "get" else {404, 405}
-        assert response.status_code in allowed, f"{method.upper()} {url} answered {response.status_code}"
-    assert _counts() == before, f"{route.name}: the outsider changed data"
+    failures = []
+    for route in app_routes():
+        unknown = route.kwargs - foreign.keys() - SHARED_KWARGS
+        assert not unknown, f"{route.name}: add a foreign sample for URL kwarg(s) {sorted(unknown)}"
+        if not route.kwargs - {"format"} - SHARED_KWARGS:
+            continue
+        url = reverse(route.name, kwargs={name: foreign.get(name, world.center.pk) for name in route.kwargs})
+        # A route without a GET may refuse it before looking the object up: 405 tells nothing.
+        has_get = route.name not in ROUTE_RULES or ROUTE_RULES[route.name].read is not Need.NONE
+        for method in METHODS:
+            response = getattr(client, method)(
+                url, data={} if method == "get" else None, content_type="application/json"
+            )
+            allowed = {404} if method == "get" and has_get else {404, 405}
+            if response.status_code not in allowed:
+                failures.append(f"{method.upper()} {url} answered {response.status_code}")
+    assert not failures, f"{outsider} ({role}):\n" + "\n".join(failures)
+    assert _counts() == before, f"the outsider ({role}) changed data"
 
 
 @pytest.mark.parametrize("route", [r for r in app_routes() if not (r.kwargs - {"format"})], ids=str)
@@ -176,7 +202,7 @@ def test_outsider_lists_show_no_foreign_object(
 def test_outsider_cannot_create_into_a_foreign_patient(
     client: Client, world: World, foreign: dict[str, Any], route: Route
 ) -> None:
-    if route.name in PUBLIC_ROUTES:
+    if route.name in PUBLIC_ROUTES | PERSONAL_ROUTES:
         return
     kwargs = {"format": "json"} if "format" in route.kwargs else {}
     url = reverse(route.name, kwargs=kwargs)
