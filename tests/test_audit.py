@@ -120,6 +120,30 @@ def test_creating_a_patient_records_its_rows_with_their_values(world: World) -> 
     assert by_type["carecoord.careteamlink"].changes["site"] == [None, world.practice.pk]
 
 
+def test_registering_a_patient_records_the_registering_site_on_every_entry(world: World) -> None:
+    # The patient row is written before its care-team link: the site cannot come from the team.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=api_token_header(world.community_coordinator))
+    payload = {
+        "site": world.practice.pk,
+        "mrn": "RB-AUDIT-1",
+        "given_name": "Nora",
+        "family_name": "Newcase",
+        "date_of_birth": "1960-05-17",
+        "sex": "female",
+        "disease_area": "lbcl",
+    }
+
+    response = client.post("/api/patients/", payload, format="json")
+
+    assert response.status_code == 201, response.content
+    created = AuditEntry.objects.filter(patient_id=response.json()["id"], action=AuditEntry.Action.CREATE)
+    assert {entry.object_type for entry in created} >= {"carecoord.patient", "carecoord.careteamlink"}
+    assert {(entry.actor_id, entry.site_id) for entry in created} == {
+        (world.community_coordinator.pk, world.practice.pk)
+    }
+
+
 def test_deleting_point_persons_when_a_site_leaves_records_what_they_were(world: World) -> None:
     link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.center)
     person = care_team_name_point_person(

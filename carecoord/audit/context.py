@@ -31,6 +31,7 @@ class RequestContext:
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
+_declared_site: ContextVar[int | None] = ContextVar("audit_declared_site", default=None)
 
 
 @contextmanager
@@ -42,6 +43,17 @@ def request_context(request: HttpRequest) -> Iterator[RequestContext]:
         yield context
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def acting_at(site_id: int) -> Iterator[None]:
+    """Attribute what is written in the block to `site_id`, for a service that has checked that
+    the actor works there but whose patient is not yet on that site's care team (registering)."""
+    token = _declared_site.set(site_id)
+    try:
+        yield
+    finally:
+        _declared_site.reset(token)
 
 
 def current() -> RequestContext | None:
@@ -99,6 +111,9 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
     """
     if user is None or patient_id is None:
         return None
+    declared = _declared_site.get()
+    if declared is not None:
+        return declared
     context = _current.get()
     key = (user.pk, patient_id)
     if context is not None and key in context.sites:

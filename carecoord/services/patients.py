@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient, local_today
+from carecoord.audit.context import acting_at
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, Site, SiteMembership, User
 from carecoord.roles import ROLES_THAT_REGISTER_PATIENTS, Capability
 
@@ -58,7 +59,7 @@ def patient_register(*, actor: User, site: Site, mrn: str, **fields: Any) -> Pat
     capacity = (
         CareTeamLink.Capacity.TREATING_CENTER if site.is_academic_center else CareTeamLink.Capacity.COMMUNITY_PRACTICE
     )
-    with transaction.atomic():
+    with transaction.atomic(), acting_at(site.pk):
         patient.save()
         try:
             with transaction.atomic():
