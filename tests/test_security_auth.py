@@ -91,16 +91,17 @@ def test_first_sign_in_enrolls_an_authenticator_and_shows_recovery_codes_once(cl
         assert wrong.status_code == 200
         assert 'id="id_code_error"' in wrong.content.decode()
         assert client.get(DASHBOARD).status_code == 302
+    # Still within the session's lifetime: the clock is held, as the session started at START.
     with time_machine.travel(START + dt.timedelta(seconds=5), tick=False):
         response = client.post(SETUP, {"code": code_for(device)})
-    assert response.status_code == 302
-    shown = client.get(response["Location"]).content.decode()
-    codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", shown)
-    assert len(codes) == 10
-    assert StaticToken.objects.filter(device__user=user).count() == 10
-    assert client.get(DASHBOARD).status_code == 200
-    # Shown once: a second visit does not list them again.
-    assert not re.findall(r"<li><code>", client.get(reverse("recovery-codes")).content.decode())
+        assert response.status_code == 302
+        shown = client.get(response["Location"]).content.decode()
+        codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", shown)
+        assert len(codes) == 10
+        assert StaticToken.objects.filter(device__user=user).count() == 10
+        assert client.get(DASHBOARD).status_code == 200
+        # Shown once: a second visit does not list them again.
+        assert not re.findall(r"<li><code>", client.get(reverse("recovery-codes")).content.decode())
 
 
 # --- The second step for someone enrolled --------------------------------------------------------
