@@ -30,6 +30,14 @@ EVENTS = "/api/toxicity-events/"
 ALERTS = "/api/alerts/"
 ONSET = NOW - dt.timedelta(hours=1)
 ICANS_GRADE_3: dict[str, Any] = {"ice_score": 2, "consciousness": "awakens_to_voice"}
+# Orientation 3 + naming 2 + commands + sentence, not counting backwards: 7 of 10.
+ICE_ITEMS_SEVEN: dict[str, Any] = {
+    "orientation": 3,
+    "naming": 2,
+    "follows_commands": True,
+    "writes_sentence": True,
+    "counts_backwards": False,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -130,6 +138,16 @@ def test_crs_grade_3_recorded_through_the_api_alerts_every_point_person(world: W
     assert recipients == {user.pk for user in [*everyone, people["center_nurse"]]}
 
 
+def test_icans_from_ice_items_keeps_the_items_with_the_score_they_add_up_to(world: World) -> None:
+    payload = crs_payload(world, kind="icans", assessment={"ice_items": ICE_ITEMS_SEVEN})
+    body = post(world.community_oncologist, EVENTS, payload).json()
+    assert body["grade"] == 1
+    assert "ICE score 7/10" in body["grade_reason"]
+    stored = ToxicityAssessment.objects.get(event_id=body["id"]).inputs
+    assert stored["ice_score"] == 7
+    assert stored["ice_items"] == ICE_ITEMS_SEVEN
+
+
 def test_icans_is_graded_from_its_own_inputs(world: World) -> None:
     payload = crs_payload(world, kind="icans", assessment=ICANS_GRADE_3)
     body = post(world.community_oncologist, EVENTS, payload).json()
@@ -180,6 +198,14 @@ def test_crs_first_reported_after_day_14_is_flagged_as_atypical(world: World) ->
         ({"kind": "icans", "assessment": CRS_GRADE_3}, "assessment", "oxygen"),
         ({"kind": "icans", "assessment": {"ice_score": 11}}, "assessment", "ice_score"),
         ({"kind": "icans", "assessment": {"ice_score": 5, "seizure": "some"}}, "assessment", "seizure"),
+        ({"kind": "icans", "assessment": {}}, "assessment", "ice_score"),
+        (
+            {"kind": "icans", "assessment": {"ice_items": {**ICE_ITEMS_SEVEN, "orientation": 5}}},
+            "assessment",
+            "ice_items",
+        ),
+        ({"kind": "icans", "assessment": {"ice_items": {"orientation": 4}}}, "assessment", "ice_items"),
+        ({"kind": "icans", "assessment": {"ice_score": 9, "ice_items": ICE_ITEMS_SEVEN}}, "assessment", "ice_score"),
         ({"kind": "infection"}, "assessment", None),
         ({"kind": "infection", "assessment": None}, "grade", None),
         ({"kind": "infection", "assessment": None, "grade": 0}, "grade", None),
@@ -636,4 +662,5 @@ def test_schema_documents_the_toxicity_routes_inputs_and_filters(world: World) -
         "seizure",
         "motor",
         "cerebral_edema",
+        "ice_items",
     }

@@ -237,6 +237,27 @@ def test_an_icans_event_is_recorded_from_an_ice_score_entered_directly(client: C
     assert event.assessments.get().inputs["ice_score"] == 5
 
 
+def test_an_icans_event_scored_item_by_item_keeps_and_shows_the_items(client: Client, world: World) -> None:
+    login(client, world.community_oncologist)
+    data = record_data(world, kind="icans", **ICE_TEN) | {"orientation": "2", "counts_backwards": ""}
+    response = client.post(record_url(world), data)
+    assert response.status_code == 302
+    event = ToxicityEvent.objects.get()
+    assert (event.kind, event.grade) == ("icans", 1)  # ICE 2 + 3 + 1 + 1 + 0 = 7
+    assert event.assessments.get().inputs["ice_items"] == {
+        "orientation": 2,
+        "naming": 3,
+        "follows_commands": True,
+        "writes_sentence": True,
+        "counts_backwards": False,
+    }
+    page = html_of(client.get(response["Location"]))
+    assert "ICE items: orientation 2/4, naming 3/3, follows commands yes, writes a sentence yes" in page
+    # Reassessing starts from the items, not from a bare score.
+    assert 'name="ice_method" value="items" id="id_assess_ice_method_1" checked' in page
+    assert '<option value="2" selected>2 of 4</option>' in page
+
+
 # --- the event page actions --------------------------------------------------------------------
 
 

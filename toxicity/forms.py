@@ -267,22 +267,31 @@ class ICANSForm(AssessmentForm):
 
     def inputs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
+        inputs = {
             "ice_score": data["ice_score"],
             "consciousness": data["consciousness"],
             "seizure": data["seizure"],
             "motor": data["motor"],
             "cerebral_edema": data["cerebral_edema"],
         }
+        if data["ice_method"] == "items":
+            # Kept with the score: which items were missed matters as much as how many.
+            inputs["ice_items"] = {name: data[name] for name in self.ITEMS}
+        return inputs
 
     @classmethod
     def initial_from(cls, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Initial values from a stored assessment: its score, entered directly."""
+        """Initial values from a stored assessment: its items if it was entered item by item, else its score."""
         initial: dict[str, Any] = {
             name: inputs[name] for name in ("consciousness", "seizure", "motor", "cerebral_edema") if name in inputs
         }
         score = inputs.get("ice_score")
-        initial["ice_method"] = "not_assessed" if "ice_score" in inputs and score is None else "score"
+        items = inputs.get("ice_items")
+        if isinstance(items, dict):
+            initial["ice_method"] = "items"
+            initial.update({name: items[name] for name in cls.ITEMS if name in items})
+        else:
+            initial["ice_method"] = "not_assessed" if "ice_score" in inputs and score is None else "score"
         initial["ice_score"] = score
         return initial
 

@@ -91,6 +91,22 @@ class ToxicityAssessment(models.Model):
     def __str__(self) -> str:
         return f"grade {self.grade} at {self.assessed_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def ice_items_summary(self) -> str:
+        """The ICE items behind the score, for display, when they were entered one by one."""
+        items = self.inputs.get("ice_items") if isinstance(self.inputs, dict) else None
+        if not isinstance(items, dict):
+            return ""
+
+        def done(name: str) -> str:
+            return "yes" if items.get(name) else "no"
+
+        return (
+            f"ICE items: orientation {items.get('orientation')}/4, naming {items.get('naming')}/3, "
+            f"follows commands {done('follows_commands')}, writes a sentence {done('writes_sentence')}, "
+            f"counts backwards {done('counts_backwards')}"
+        )
+
 
 class ToxicityTreatment(models.Model):
     """A treatment given for the event (tocilizumab dose, steroids, anakinra, ICU transfer...)."""

@@ -201,6 +201,16 @@ class CRSInputsSerializer(_InputsSerializer):
     )
 
 
+class ICEItemsSerializer(serializers.Serializer[Any]):
+    """The five items of the ICE test, when it was scored item by item."""
+
+    orientation = serializers.IntegerField(min_value=0, max_value=4, help_text="Year, month, city, hospital: 0-4.")
+    naming = serializers.IntegerField(min_value=0, max_value=3, help_text="Three objects named: 0-3.")
+    follows_commands = serializers.BooleanField()
+    writes_sentence = serializers.BooleanField()
+    counts_backwards = serializers.BooleanField(help_text="From 100 by 10.")
+
+
 class ICANSInputsSerializer(_InputsSerializer):
     """What the ASTCT consensus grades ICANS from; sedation is not depressed consciousness."""
 
@@ -208,7 +218,14 @@ class ICANSInputsSerializer(_InputsSerializer):
     names = ICANS_INPUTS
 
     ice_score = serializers.IntegerField(
-        allow_null=True, min_value=0, max_value=10, help_text="ICE score 0-10; null when it could not be done."
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=10,
+        help_text="ICE score 0-10; null when it could not be done. May be left out when `ice_items` are given.",
+    )
+    ice_items = ICEItemsSerializer(
+        required=False, help_text="The ICE items one by one; the score is what they add up to, and they are kept."
     )
     consciousness = serializers.ChoiceField(choices=_choices(CONSCIOUSNESS_LEVELS), required=False)
     seizure = serializers.ChoiceField(choices=_choices(SEIZURE_TYPES), required=False)
