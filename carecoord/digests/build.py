@@ -114,10 +114,15 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     since = dt.datetime.combine(today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=zone)
     until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     recent: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for entry in TimelineEntry.objects.filter(
+    # The biggest read of a digest (a week of every patient's events): tuples, not model
+    # instances, and each day's label formatted once.
+    day_labels: dict[dt.date, str] = {}
+    for patient_id, occurred_at, title in TimelineEntry.objects.filter(
         patient__in=patient_ids, occurred_at__gte=since, occurred_at__lt=until
-    ).only("patient_id", "occurred_at", "title"):
-        recent[entry.patient_id].append(f"{_local(entry.occurred_at.astimezone(zone).date())}: {entry.title}")
+    ).values_list("patient_id", "occurred_at", "title"):
+        day = occurred_at.astimezone(zone).date()
+        label = day_labels.get(day) or day_labels.setdefault(day, _local(day))
+        recent[patient_id].append(f"{label}: {title}")
 
     infusion_on: dict[uuid.UUID, dt.date] = {}
     due: dict[uuid.UUID, list[str]] = defaultdict(list)
