@@ -31,6 +31,7 @@ from carecoord.models import (
     User,
 )
 from carecoord.models.patients import DiseaseArea
+from carecoord.services.memberships import user_deactivate
 
 
 @admin.register(Site)
@@ -63,7 +64,11 @@ class UserAdmin(BaseUserAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        sync_user_access(form.instance)
+        if change and "is_active" in form.changed_data and not form.instance.is_active:
+            # Closing an account here does what closing it anywhere does: sessions and tokens end.
+            user_deactivate(user=form.instance)
+        else:
+            sync_user_access(form.instance)
 
 
 @admin.register(SiteMembership)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -76,5 +80,41 @@ def test_administrators_revoke_tokens_but_never_see_or_delete_them(client: Clien
         reverse("admin:carecoord_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
     )
     assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def _change_form_data(page: str) -> dict[str, Any]:
+    """What the browser would post back from an admin change form, unchanged."""
+    data: dict[str, Any] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if not name or (kind and kind.group(1) in {"submit", "button", "file"}):
+            continue
+        if kind and kind.group(1) == "checkbox" and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        unset = "on" if kind and kind.group(1) == "checkbox" else ""
+        data[name.group(1)] = html.unescape(value.group(1)) if value else unset
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.DOTALL):
+        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', options)
+        if chosen:
+            data[name] = chosen if len(chosen) > 1 else chosen[0]
+    return data
+
+
+def test_an_account_closed_in_the_admin_loses_its_sessions_and_tokens(client: Client, world: World) -> None:
+    oncologist = login(Client(), world.community_oncologist)
+    token, _ = api_token_create(user=world.community_oncologist, name="EHR bridge")
+    login(client, UserFactory.create(is_staff=True, is_superuser=True))
+    url = reverse("admin:carecoord_user_change", args=[world.community_oncologist.pk])
+    data = _change_form_data(client.get(url).content.decode())
+    assert data.pop("is_active") == "on"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert oncologist.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
     token.refresh_from_db()
     assert token.revoked_at is not None
