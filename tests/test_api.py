@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from carecoord.api.errors import exception_handler
@@ -416,7 +416,8 @@ def test_patch_ignores_fields_that_cannot_be_changed(world: World) -> None:
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"date_of_birth": (timezone.localdate() + dt.timedelta(days=1)).isoformat()}, "date_of_birth"),
+        # Far enough ahead that the test never straddles midnight between collection and run.
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
         ({"phase": "cured"}, "phase"),
         ({"given_name": ""}, "given_name"),
     ],
@@ -427,6 +428,17 @@ def test_patch_rejects_bad_input_with_400_on_the_field(world: World, payload: di
     )
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_a_date_of_birth_may_be_today_but_not_tomorrow(world: World) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=api_token_header(world.community_oncologist))
+    url = f"/api/patients/{world.shared_patient.pk}/"
+    with time_machine.travel(dt.datetime(2026, 12, 1, 23, 59, tzinfo=dt.UTC), tick=False):
+        tomorrow = client.patch(url, {"date_of_birth": "2026-12-02"}, format="json")
+        today = client.patch(url, {"date_of_birth": "2026-12-01"}, format="json")
+    assert tomorrow.status_code == 400 and "date_of_birth" in tomorrow.json()
+    assert today.status_code == 200, today.content
 
 
 def test_put_needs_every_required_field(world: World) -> None:
