@@ -113,6 +113,7 @@ PAGES: dict[str, Rule] = {
     # The audit trail: site administrators only.
     "audit-entries": Rule(Need.STAFF),
     "audit-export": Rule(Need.STAFF),
+    "audit-find-patient": Rule(N, Need.STAFF),
 }
 
 API: dict[str, Rule] = {

@@ -24,7 +24,7 @@ from carecoord.audit.admin import AuditEntryAdmin
 from carecoord.audit.context import request_context
 from carecoord.audit.models import AppendOnlyError, AuditEntry
 from carecoord.audit.services import record_read
-from carecoord.models import CareTeamLink, Patient, PointPerson, User
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
 from carecoord.services.patients import patient_update
@@ -43,6 +43,7 @@ pytestmark = pytest.mark.django_db
 
 AUDIT = "/audit/"
 EXPORT = "/audit/export/"
+FIND = "/audit/find-patient/"
 READS = [AuditEntry.Action.VIEW, AuditEntry.Action.DOWNLOAD]
 
 
@@ -342,6 +343,68 @@ def test_the_page_lists_entries_newest_first_with_the_patient_filter_by_id(clien
     assert [e.pk for e in only if e.action == "view"] == [made["foreign"].pk]
 
 
+def _mrn_of(patient: Patient) -> str:
+    return PatientIdentifier.objects.filter(patient=patient).values_list("mrn", flat=True).first() or ""
+
+
+def test_a_patient_found_by_mrn_is_filtered_by_id_and_the_mrn_stays_out_of_the_url(
+    client: Client, world: World
+) -> None:
+    _entries(world)
+    login(client, superuser())
+    mrn = _mrn_of(world.foreign_patient)
+
+    response = client.post(FIND, {"mrn": f" {mrn.lower()} "})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{AUDIT}?patient={world.foreign_patient.pk}"
+    assert mrn not in response["Location"]
+    page = client.get(response["Location"])
+    assert {e.patient_id for e in shown(page)} == {world.foreign_patient.pk}
+    assert "Patient: <strong>Foreignsite, Frank</strong>" in page.content.decode()
+
+
+def test_the_page_never_lists_every_patient(client: Client, world: World) -> None:
+    login(client, superuser())
+    # No entry matches, so any patient name on the page could only come from a patient picker.
+    response = client.get(AUDIT, {"user": "nobody@example.test"})
+    assert response.status_code == 200 and not shown(response)
+    page = response.content.decode()
+    assert world.shared_patient.family_name not in page
+    assert world.foreign_patient.family_name not in page
+
+
+def test_an_mrn_outside_the_administrators_scope_is_not_found(client: Client, world: World) -> None:
+    login(client, staff_at(world, "prairie"))
+    response = client.post(FIND, {"mrn": _mrn_of(world.shared_patient)})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Patient MRN: No patient whose entries you may search has this MRN." in body
+    assert world.shared_patient.family_name not in body
+    assert client.post(FIND, {"mrn": ""}).status_code == 400
+
+
+def test_an_mrn_used_at_two_sites_offers_both_patients(client: Client, world: World) -> None:
+    mrn = _mrn_of(world.shared_patient)
+    twin = patient_at(world.unrelated_practice, world.outsider, family_name="Twinmrn")
+    PatientIdentifier.objects.filter(patient=twin).update(mrn=mrn)
+    login(client, superuser())
+    response = client.post(FIND, {"mrn": mrn})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'href="{AUDIT}?patient={twin.pk}"' in body
+    assert f'href="{AUDIT}?patient={world.shared_patient.pk}"' in body
+
+
+def test_the_patient_page_links_its_audit_trail_for_administrators_only(client: Client, world: World) -> None:
+    url = f"/patients/{world.shared_patient.pk}/"
+    link = f'href="{AUDIT}?patient={world.shared_patient.pk}"'
+    login(client, world.center_coordinator)
+    assert link not in client.get(url).content.decode()
+    login(client, staff_at(world))
+    assert link in client.get(url).content.decode()
+
+
 def test_the_page_filters_by_user_email(client: Client, world: World) -> None:
     made = _entries(world)
     login(client, superuser())
@@ -363,7 +426,7 @@ def test_bad_filters_answer_400_naming_the_field(client: Client, world: World) -
     assert "To: The end date is before the start date." in response.content.decode()
     response = client.get(AUDIT, {"patient": str(uuid.uuid4())})
     assert response.status_code == 400
-    assert "Patient: Select a valid choice." in response.content.decode()
+    assert "Patient: This patient is not one whose entries you may search." in response.content.decode()
 
 
 def test_people_who_are_not_site_administrators_are_refused(client: Client, world: World) -> None:

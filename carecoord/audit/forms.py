@@ -20,11 +20,18 @@ class PatientChoiceField(forms.ModelChoiceField[Patient]):
 class AuditFilterForm(forms.Form):
     """Filters of the audit page and its CSV export.
 
-    The patient is chosen by id among those the administrator may search, so no name or MRN
+    The patient is named by id among those the administrator may search, so no name or MRN
     ever appears in a URL. Dates are days in the administrator's time zone, both included.
     """
 
-    patient = PatientChoiceField(queryset=Patient.objects.none(), required=False, empty_label="All patients")
+    # A hidden id, not a list of every patient: found by MRN with `PatientLookupForm`, or
+    # reached from the patient's page.
+    patient = PatientChoiceField(
+        queryset=Patient.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "This patient is not one whose entries you may search."},
+    )
     user = forms.EmailField(label="User (email)", required=False)
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -70,3 +77,17 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             parts.append(f"to {data['date_to']:%Y-%m-%d}")
         return ", ".join(parts) or "no filter"
+
+
+class PatientLookupForm(forms.Form):
+    """Finding a patient for the audit filter by a site's MRN, posted so it stays out of URLs."""
+
+    mrn = forms.CharField(label="Patient MRN", max_length=64)
+
+    def matches(self, patients: QuerySet[Patient]) -> list[Patient]:
+        """The patients among `patients` with this MRN at any site (one per site at most)."""
+        mrn = self.cleaned_data["mrn"].strip()
+        found = list(patients.filter(identifiers__mrn__iexact=mrn).distinct().order_by("family_name", "pk")[:20])
+        if not found:
+            self.add_error("mrn", "No patient whose entries you may search has this MRN.")
+        return found

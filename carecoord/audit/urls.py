@@ -7,4 +7,5 @@ from carecoord.audit import views
 urlpatterns = [
     path("", views.audit_entries, name="audit-entries"),
     path("export/", views.audit_export, name="audit-export"),
+    path("find-patient/", views.audit_find_patient, name="audit-find-patient"),
 ]

@@ -7,21 +7,24 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from carecoord.audit.forms import AuditFilterForm
+from carecoord.audit.forms import AuditFilterForm, PatientLookupForm
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.selectors import audit_entries_filtered, audit_entries_for, audit_patients_for, with_display
 from carecoord.audit.services import record_export
+from carecoord.models import Patient
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.timeline import viewer_zone
 
@@ -52,12 +55,9 @@ def _filter_form(request: HttpRequest, zone: Any) -> AuditFilterForm:
     return AuditFilterForm(request.GET, patients=audit_patients_for(request.user), zone=zone)
 
 
-@never_cache
-@login_required
-@require_safe
-def audit_entries(request: HttpRequest) -> HttpResponse:
-    """Entries in the administrator's scope, newest first, 100 a page, whatever the total in fixed queries."""
-    _administrator_only(request)
+def _entries_page(
+    request: HttpRequest, lookup: PatientLookupForm | None = None, matches: list[Patient] | None = None
+) -> HttpResponse:
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
     form = _filter_form(request, zone)
@@ -67,9 +67,41 @@ def audit_entries(request: HttpRequest) -> HttpResponse:
         entries = audit_entries_filtered(entries, **form.filters())
     else:
         entries, status = entries.none(), 400
+    if lookup is not None and lookup.errors:
+        status = 400
     page = Paginator(with_display(entries, request.user), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"memberships": memberships, "form": form, "page": page, "zone": zone}
+    context = {
+        "memberships": memberships,
+        "form": form,
+        "chosen_patient": form.cleaned_data.get("patient") if form.is_valid() else None,
+        "lookup": lookup or PatientLookupForm(),
+        "matches": matches or [],
+        "page": page,
+        "zone": zone,
+    }
     return render(request, "audit/entries.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_safe
+def audit_entries(request: HttpRequest) -> HttpResponse:
+    """Entries in the administrator's scope, newest first, 100 a page, whatever the total in fixed queries."""
+    _administrator_only(request)
+    return _entries_page(request)
+
+
+@never_cache
+@login_required
+@require_POST
+def audit_find_patient(request: HttpRequest) -> HttpResponse:
+    """Find the patient to filter by from an MRN; one match goes straight to its entries."""
+    _administrator_only(request)
+    lookup = PatientLookupForm(request.POST)
+    matches = lookup.matches(audit_patients_for(request.user)) if lookup.is_valid() else []
+    if len(matches) == 1:
+        return redirect(f"{reverse('audit-entries')}?{urlencode({'patient': matches[0].pk})}")
+    return _entries_page(request, lookup=lookup, matches=matches)
 
 
 def _cell(value: str) -> str:
