@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 
 from carecoord.accounts.second_factor import has_passed, is_enrolled
+from carecoord.accounts.sessions import page_redirect
 from carecoord.models import User
 
 # Pages a person signed in with a password alone may open: the second factor itself,
@@ -38,11 +38,7 @@ class RequireSecondFactorMiddleware:
         url = reverse(target)
         if request.method == "GET" and request.path != "/":
             url += "?" + urlencode({"next": request.get_full_path()})
-        if request.headers.get("HX-Request") == "true":
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = url
-            return response
-        return redirect(url)
+        return page_redirect(request, url)
 
     def is_open(self, path: str) -> bool:
         if self.open_paths is None:

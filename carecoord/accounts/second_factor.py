@@ -86,10 +86,10 @@ def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def verify(user: User, code: str) -> Device | None:
-    """The confirmed device that accepts `code` (an app code or an unused recovery code)."""
+def verify(devices: list[Device], code: str) -> Device | None:
+    """The device among `devices` (see `devices_for`) that accepts `code`."""
     code = normalize(code)
-    for device in devices_for(user, code):
+    for device in devices:
         if device.verify_token(code):
             return device
     return None

@@ -74,9 +74,14 @@ def signed_out_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse('{"detail": "Your session has ended. Sign in again."}', status=401)
         response["Content-Type"] = "application/json"
         return response
+    return page_redirect(request, login_url)
+
+
+def page_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the browser to `url`. htmx would swap the target page into a fragment, so an htmx
+    request is asked (HX-Redirect) to load it as a whole page instead."""
     if request.headers.get("HX-Request") == "true":
-        # htmx would swap the sign-in page into a fragment; ask it to load the page instead.
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = login_url
+        response["HX-Redirect"] = url
         return response
-    return redirect(login_url)
+    return redirect(url)

@@ -56,8 +56,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = second_factor.normalize(form.cleaned_data["code"])
-        wait = second_factor.wait_seconds(second_factor.devices_for(user, code))
-        device = None if wait else second_factor.verify(user, code)
+        devices = second_factor.devices_for(user, code)
+        wait = second_factor.wait_seconds(devices)
+        device = None if wait else second_factor.verify(devices, code)
         if wait:
             form.add_error("code", _wait_message(wait))
         elif device is not None:
