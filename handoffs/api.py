@@ -20,10 +20,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import require_capability
-from carecoord.api.views import NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
-from carecoord.roles import Capability
 from handoffs import serializers as s
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_handoff_for_user, get_template_for_user, handoffs_visible_to, templates_visible_to
@@ -51,7 +49,7 @@ def _published_versions() -> Prefetch:
     list=extend_schema(summary="Hand-off templates the requesting user may use, with their published version"),
     retrieve=extend_schema(summary="One hand-off template", parameters=[TEMPLATE_ID]),
 )
-class HandoffTemplateViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[HandoffTemplate]):
+class HandoffTemplateViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[HandoffTemplate]):
     """Shared templates and those of the requesting user's sites. New hand-offs use the published version."""
 
     serializer_class = s.HandoffTemplateSerializer
@@ -103,7 +101,7 @@ def _questions() -> Prefetch:
     ),
 )
 class HandoffViewSet(
-    NoStoreMixin,
+    RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -120,15 +118,11 @@ class HandoffViewSet(
     def get_queryset(self) -> QuerySet[Handoff]:
         return handoffs_visible_to(self.request.user).prefetch_related(_questions())
 
-    # Actions that record care: the role is checked before the body is read, so a role that may
-    # not record care gets 403 whatever it sends, never a 400 about its input.
     recording_actions = frozenset({"values", "send", "acknowledge", "questions"})
 
     def get_object(self) -> Handoff:
         handoff = get_handoff_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
-        if self.action in self.recording_actions:
-            require_capability(self.request.user, handoff.patient, Capability.RECORD_CARE)
-        return handoff
+        return self.gated(handoff, handoff.patient)
 
     def _detail(self, handoff: Handoff) -> Handoff:
         # Reloaded through the access path: what was written is shown as the user now sees it.

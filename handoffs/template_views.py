@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -81,7 +80,6 @@ def _actor(request: HttpRequest) -> User:
 # --- The list ---------------------------------------------------------------------------------
 
 
-@never_cache
 @login_required
 def template_list(request: HttpRequest) -> HttpResponse:
     """Every template the user may use, with its versions; editing links for those they may edit."""
@@ -116,7 +114,6 @@ def _owner_choices(request: HttpRequest) -> QuerySet[Site]:
     return sites_directory().filter(pk__in=coordinated_site_ids(request.user))
 
 
-@never_cache
 @login_required
 def template_create_view(request: HttpRequest) -> HttpResponse:
     """A new template, shared (site administrators) or owned by a site (its coordinators)."""
@@ -181,7 +178,6 @@ def _latest_schema(template: HandoffTemplate) -> Any:
     return latest.schema if latest is not None else STARTER_SCHEMA
 
 
-@never_cache
 @login_required
 def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     """The next version's schema, with a live preview; saving keeps it as a draft version."""
@@ -208,7 +204,6 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     return render(request, "handoffs/templates_edit.html", _edit_context(request, template, form, preview), status=400)
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @login_required
 def template_preview(request: HtmxHttpRequest, template_id: int) -> HttpResponse:
@@ -226,7 +221,6 @@ def template_preview(request: HtmxHttpRequest, template_id: int) -> HttpResponse
     return render(request, "handoffs/templates_edit.html", _edit_context(request, template, form, preview))
 
 
-@never_cache
 @login_required
 def template_publish_view(request: HttpRequest, version_id: int) -> HttpResponse:
     """Publish a draft version: new hand-offs use it, those already started keep theirs."""
@@ -243,7 +237,6 @@ def template_publish_view(request: HttpRequest, version_id: int) -> HttpResponse
     return redirect("handoff-template-edit", template_id=version.template_id)
 
 
-@never_cache
 @login_required
 def template_version(request: HttpRequest, version_id: int) -> HttpResponse:
     """One version, read-only: the form it describes and its schema."""

@@ -19,7 +19,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -76,7 +75,6 @@ def _start_form(request: HttpRequest, patient: Patient, data: Any = None) -> Sta
     return StartForm(data, templates=templates, from_sites=from_sites, to_sites=to_sites, initial=initial)
 
 
-@never_cache
 @login_required
 def handoff_start_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Choose a template and the two sites; the draft comes prefilled from what carecoord knows."""
@@ -134,7 +132,6 @@ def _render_edit(
     return render(request, "handoffs/edit.html", context, status=status)
 
 
-@never_cache
 @login_required
 def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
     """The draft's fields by section. "Save draft" keeps it as typed; "Send" validates and sends."""
@@ -166,7 +163,6 @@ def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
     return redirect("handoff-detail", handoff_id=handoff.pk)
 
 
-@never_cache
 @login_required
 def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
     """One more empty row of a list field (htmx), e.g. ?field=medications.current&index=4."""
@@ -239,7 +235,6 @@ def _render_detail(
     return render(request, "handoffs/detail.html", detail_context(request, handoff, question_form), status=status)
 
 
-@never_cache
 @login_required
 def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     handoff = get_handoff_for_user(request.user, handoff_id)
@@ -250,7 +245,6 @@ def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     return _render_detail(request, handoff)
 
 
-@never_cache
 @login_required
 def handoff_acknowledge_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
     """The receiving point person confirms the hand-off was read; anyone else gets 403."""
@@ -267,7 +261,6 @@ def handoff_acknowledge_view(request: HttpRequest, handoff_id: int) -> HttpRespo
     return redirect("handoff-detail", handoff_id=handoff.pk)
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @login_required
 def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
@@ -289,7 +282,6 @@ def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
     return _render_detail(request, handoff, form, status=400)
 
 
-@never_cache
 @login_required
 def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The patient's hand-offs, newest first."""
@@ -310,7 +302,6 @@ def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 # --- the PDF ----------------------------------------------------------------------------------
 
 
-@never_cache
 @login_required
 def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
     """The sent hand-off as a PDF, stamped with its template version, sender and times."""

@@ -25,8 +25,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import capabilities_by_patient, get_patient_for_user, require_capability
-from carecoord.api.views import PATIENT_ID, NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.access import capabilities_by_patient, get_patient_for_user
+from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
 from carecoord.models import Patient
 from carecoord.roles import Capability
@@ -106,7 +106,7 @@ def _referral_prefetches() -> list[Prefetch]:
     ),
 )
 class ReferralViewSet(
-    NoStoreMixin,
+    RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -123,15 +123,11 @@ class ReferralViewSet(
     def get_queryset(self) -> QuerySet[Referral]:
         return referrals_visible_to(self.request.user).prefetch_related(*_referral_prefetches())
 
-    # Actions that record care: the role is checked before the body is read, so a role that may
-    # not record care gets 403 whatever it sends, never a 400 about its input.
     recording_actions = frozenset({"move", "documents", "infusion", "plan", "milestones"})
 
     def get_object(self) -> Referral:
         referral = get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
-        if self.action in self.recording_actions:
-            require_capability(self.request.user, referral.patient, Capability.RECORD_CARE)
-        return referral
+        return self.gated(referral, referral.patient)
 
     def _output(self, data: Referral | list[Referral]) -> Any:
         referrals = data if isinstance(data, list) else [data]
@@ -248,7 +244,7 @@ class ReferralViewSet(
     list=extend_schema(summary="Documents attached to the referrals of the requesting user's patients"),
     retrieve=extend_schema(summary="One document's details", parameters=[DOCUMENT_ID]),
 )
-class DocumentViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[ReferralDocument]):
+class DocumentViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[ReferralDocument]):
     """Referral documents: details here, the file itself from `download`."""
 
     serializer_class = s.DocumentSerializer
@@ -302,7 +298,7 @@ def _render_milestone(request: Request, milestone: Milestone, context: Mapping[s
     list=extend_schema(summary="Milestones of the requesting user's patients"),
     retrieve=extend_schema(summary="One milestone", parameters=[MILESTONE_ID]),
 )
-class MilestoneViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Milestone]):
+class MilestoneViewSet(RecordCareActionsMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Milestone]):
     """The steps of each patient's treatment, with planned and actual dates; either care-team site records them."""
 
     serializer_class = s.MilestoneSerializer
@@ -314,15 +310,11 @@ class MilestoneViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyMo
     def get_queryset(self) -> QuerySet[Milestone]:
         return with_infusion_date(milestones_visible_to(self.request.user))
 
-    # Actions that record care: the role is checked before the body is read, so a role that may
-    # not record care gets 403 whatever it sends, never a 400 about its input.
     recording_actions = frozenset({"complete", "move", "cancel"})
 
     def get_object(self) -> Milestone:
         milestone = get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
-        if self.action in self.recording_actions:
-            require_capability(self.request.user, milestone.referral.patient, Capability.RECORD_CARE)
-        return milestone
+        return self.gated(milestone, milestone.referral.patient)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(_render_milestone(request, self.get_object(), self.get_serializer_context()))
@@ -370,7 +362,7 @@ class MilestoneViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyMo
 # --- A patient's timeline and comments ------------------------------------------------------
 
 
-class _PatientScopedView(NoStoreMixin, ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
+class _PatientScopedView(ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
     """A route under one patient; the patient comes through the access path (404 when not visible)."""
 
     lookup_url_kwarg = "patient_id"

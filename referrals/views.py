@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
@@ -66,7 +65,6 @@ class ReferralRow:
     overdue: bool
 
 
-@never_cache
 @login_required
 @require_safe
 def referral_list(request: HttpRequest) -> HttpResponse:
@@ -92,7 +90,6 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/referral_list.html", context)
 
 
-@never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def referral_create(request: HttpRequest) -> HttpResponse:
@@ -166,7 +163,6 @@ def _detail(
     return render(request, "referrals/referral_detail.html", context, status=status)
 
 
-@never_cache
 @login_required
 @require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
@@ -174,7 +170,6 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _detail(request, get_referral_for_user(request.user, referral_id))
 
 
-@never_cache
 @login_required
 def referral_move_view(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Make one move as the viewer's side; errors are shown on the referral page."""
@@ -207,7 +202,6 @@ def referral_move_view(request: HttpRequest, referral_id: int) -> HttpResponse:
     return redirect("referral-detail", referral_id=referral.pk)
 
 
-@never_cache
 @login_required
 def referral_document_add(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Attach one more checklist document to an open referral."""
@@ -232,7 +226,6 @@ def referral_document_add(request: HttpRequest, referral_id: int) -> HttpRespons
     return redirect("referral-detail", referral_id=referral.pk)
 
 
-@never_cache
 @login_required
 def referral_plan(request: HttpRequest, referral_id: int) -> HttpResponse:
     """The center sets the product and the planned hand-back day."""
@@ -260,7 +253,6 @@ def referral_plan(request: HttpRequest, referral_id: int) -> HttpResponse:
     return redirect("referral-detail", referral_id=referral.pk)
 
 
-@never_cache
 @login_required
 @require_safe
 def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
@@ -270,7 +262,6 @@ def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
         response = document_download(request, document)
     except FileNotFoundError as exc:
         raise Http404("The file is missing.") from exc
-    response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

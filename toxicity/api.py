@@ -17,10 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import require_capability
-from carecoord.api.views import NoStoreMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
-from carecoord.roles import Capability
 from toxicity import filters
 from toxicity import serializers as s
 from toxicity.alerts import alert_acknowledge
@@ -57,7 +55,7 @@ def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, 
     ),
 )
 class ToxicityEventViewSet(
-    NoStoreMixin,
+    RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -74,15 +72,11 @@ class ToxicityEventViewSet(
     def get_queryset(self) -> QuerySet[ToxicityEvent]:
         return toxicity_events_visible_to(self.request.user).prefetch_related(*event_prefetches())
 
-    # Actions that record care: the role is checked before the body is read, so a role that may
-    # not record care gets 403 whatever it sends, never a 400 about its input.
     recording_actions = frozenset({"assessments", "treatments", "resolve"})
 
     def get_object(self) -> ToxicityEvent:
         event = get_event_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
-        if self.action in self.recording_actions:
-            require_capability(self.request.user, event.patient, Capability.RECORD_CARE)
-        return event
+        return self.gated(event, event.patient)
 
     def _render(self, event: ToxicityEvent, status_code: int = status.HTTP_200_OK) -> Response:
         # Reloaded through the access path: what was written is shown as the user now sees it.
@@ -146,7 +140,7 @@ class ToxicityEventViewSet(
     list=extend_schema(summary="The requesting user's toxicity alerts, unacknowledged first"),
     retrieve=extend_schema(summary="One of the requesting user's alerts", parameters=[ALERT_ID]),
 )
-class AlertViewSet(NoStoreMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Alert]):
+class AlertViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Alert]):
     """Same-day alerts sent to the requesting user as a point person; nobody else's."""
 
     serializer_class = s.AlertSerializer

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from carecoord.audit.services import record_read
@@ -20,7 +19,6 @@ from toxicity.selectors import alerts_visible_to, get_alert_for_user, get_event_
 from toxicity.web_views import render_event_page
 
 
-@never_cache
 @login_required
 @require_safe
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
@@ -31,7 +29,6 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     return render_event_page(request, event)
 
 
-@never_cache
 @login_required
 @require_safe
 def alert_list(request: HttpRequest) -> HttpResponse:
@@ -45,7 +42,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(request, "toxicity/alert_list.html", context)
 
 
-@never_cache
 @login_required
 def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, alert_id)

@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -130,7 +129,6 @@ def _record_context(
     }
 
 
-@never_cache
 @login_required
 def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """A new toxicity for the patient, graded from the assessment and alerted at once."""
@@ -177,7 +175,6 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     return render(request, "toxicity/record.html", context, status=400)
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @login_required
 def grade_preview(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:
@@ -305,7 +302,6 @@ def _done(request: HttpRequest, event: ToxicityEvent, message: str) -> HttpRespo
     return redirect("toxicity-event", event_id=event.pk)
 
 
-@never_cache
 @login_required
 def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
     """Grade the event again from a new assessment; a rising grade alerts the point persons."""
@@ -333,7 +329,6 @@ def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
     return render_event_page(request, event, Failure("assess", form, assessment), status=400)
 
 
-@never_cache
 @login_required
 def event_treatment(request: HttpRequest, event_id: int) -> HttpResponse:
     """A treatment given for the event, e.g. tocilizumab 8 mg/kg."""
@@ -359,7 +354,6 @@ def event_treatment(request: HttpRequest, event_id: int) -> HttpResponse:
     return render_event_page(request, event, Failure("treatment", form), status=400)
 
 
-@never_cache
 @login_required
 def event_resolve(request: HttpRequest, event_id: int) -> HttpResponse:
     """Close the event with its outcome; the point persons are told."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -18,7 +17,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import capabilities_by_patient, patient_capabilities
+from carecoord.access import capabilities_by_patient, patient_capabilities, require_capability
 from carecoord.api import filters, serializers
 from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
@@ -41,13 +40,19 @@ def actor_of(request: Request) -> User:
     return request.user
 
 
-class NoStoreMixin(generics.GenericAPIView[Any]):
-    """Patient data must not stay in browser or proxy caches (shared workstations)."""
+class RecordCareActionsMixin(generics.GenericAPIView[Any]):
+    """The actions named in `recording_actions` need the record-care capability on the patient.
 
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        add_never_cache_headers(response)
-        return response
+    Checked as the object is looked up (`gated`), before the body is read: a role that may not
+    record care gets 403 whatever it sends, never a 400 about its input.
+    """
+
+    recording_actions: frozenset[str] = frozenset()
+
+    def gated[T](self, obj: T, patient: Patient) -> T:
+        if getattr(self, "action", None) in self.recording_actions:
+            require_capability(self.request.user, patient, Capability.RECORD_CARE)
+        return obj
 
 
 class ScopeBeforeMethodMixin(generics.GenericAPIView[Any]):
@@ -124,7 +129,6 @@ PATIENT_ID = OpenApiParameter("patient_id", OpenApiTypes.UUID, OpenApiParameter.
     ),
 )
 class PatientViewSet(
-    NoStoreMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -206,7 +210,6 @@ LINK_ID = OpenApiParameter("link_id", int, OpenApiParameter.PATH)
     ),
 )
 class CareTeamLinkViewSet(
-    NoStoreMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -259,7 +262,6 @@ POINT_PERSON_ID = OpenApiParameter("point_person_id", int, OpenApiParameter.PATH
     ),
 )
 class PointPersonViewSet(
-    NoStoreMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

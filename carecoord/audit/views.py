@@ -17,7 +17,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from carecoord.audit.forms import AuditFilterForm, PatientLookupForm
@@ -82,7 +81,6 @@ def _entries_page(
     return render(request, "audit/entries.html", context, status=status)
 
 
-@never_cache
 @login_required
 @require_safe
 def audit_entries(request: HttpRequest) -> HttpResponse:
@@ -91,7 +89,6 @@ def audit_entries(request: HttpRequest) -> HttpResponse:
     return _entries_page(request)
 
 
-@never_cache
 @login_required
 @require_POST
 def audit_find_patient(request: HttpRequest) -> HttpResponse:
@@ -134,7 +131,6 @@ def _rows(entries: Iterable[AuditEntry]) -> Iterator[str]:
         yield writer.writerow([_cell(str(value)) for value in row])
 
 
-@never_cache
 @login_required
 @require_safe
 def audit_export(request: HttpRequest) -> HttpResponseBase:

@@ -9,7 +9,8 @@ from django.utils.cache import add_never_cache_headers
 
 
 class NoStoreMiddleware:
-    """`Cache-Control: no-store` on every page and API response.
+    """`Cache-Control: no-store` on every page and API response: the one place it is set,
+    so no view has to remember it.
 
     Static files never reach this middleware (WhiteNoise answers them first, with long-lived
     caching), so everything that gets here is application output that may name a patient.

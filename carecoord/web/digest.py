@@ -5,14 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from carecoord.models import DigestDelivery
 
 
 @require_safe
-@never_cache
 @login_required
 def my_digest(request: HttpRequest) -> HttpResponse:
     # Only ever the requester's own rows: nobody else's digest is reachable from here.

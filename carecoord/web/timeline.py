@@ -24,7 +24,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -374,7 +373,6 @@ def render_timeline(
     return render(request, "carecoord/timeline.html", timeline_context(request, patient, failure), status=status)
 
 
-@never_cache
 @login_required
 @require_safe
 def patient_timeline_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
@@ -384,7 +382,6 @@ def patient_timeline_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
     return render_timeline(request, patient)
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @login_required
 def patient_comment(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:

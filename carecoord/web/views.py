@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -109,7 +108,6 @@ def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
     )
 
 
-@never_cache
 @vary_on_headers("HX-Request")
 @login_required
 @require_safe
@@ -141,7 +139,6 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@never_cache
 @login_required
 @require_safe
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
