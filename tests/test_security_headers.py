@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.conftest import World, login
+from tests.test_permission_matrix import build_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +40,20 @@ def test_pages_with_patient_data_are_never_stored(client: Client, world: World) 
         assert response.status_code == 200, url
         cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
         assert {"no-store", "private"} <= cache_control, url
+
+
+def test_downloads_are_never_stored(client: Client, world: World, settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    samples = build_samples(world)
+    login(client, world.center_coordinator)
+    for url in [
+        reverse("referral-document", args=[samples["document_id"]]),
+        f"/api/documents/{samples['document_id']}/download/",
+        reverse("handoff-pdf", args=[samples["handoff_id"]]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
 
 
 def test_api_responses_are_never_stored(world: World) -> None:
