@@ -226,6 +226,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.remind_unacknowledged_referrals",
         "schedule": 300.0,
     },
+    # A phase moves with the calendar when a planned step's day arrives (referrals.phase): the
+    # patients with a step dated around today every quarter hour, everyone nightly.
+    "refresh-phases": {"task": "referrals.tasks.refresh_phases", "schedule": crontab(minute="7,22,37,52")},
+    "refresh-all-phases": {
+        "task": "referrals.tasks.refresh_phases",
+        "schedule": crontab(hour="3", minute="17"),
+        "kwargs": {"everyone": True},
+    },
     # Each person's digest time is local to their site; a quarter-hourly pass reaches every
     # zone's hour, and one that is missed is caught up later the same week.
     "send-weekly-digests": {"task": "carecoord.tasks.send_weekly_digests", "schedule": crontab(minute="*/15")},

@@ -9,10 +9,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson
-from handoffs.schema import fields_of
+from handoffs.schema import NONE_RECORDED, accepts, fields_of
+from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
-from referrals.selectors import infusion_date_of
 from referrals.workflow import State
 from toxicity.models import ToxicityEvent, ToxicityKind, ToxicityTreatment
 
@@ -34,14 +34,17 @@ def _product(patient: Patient) -> str | None:
 
 
 def _infusion(patient: Patient) -> str | None:
-    day0 = infusion_date_of(patient)
+    day0 = day_zero_of(patient)
     return day0.isoformat() if day0 else None
 
 
-def _highest(kind: str) -> Callable[[Patient], int]:
-    def read(patient: Patient) -> int:
+def _highest(kind: str) -> Callable[[Patient], int | str]:
+    """The highest grade of the kind recorded, or "none recorded": never a 0 that nobody graded."""
+
+    def read(patient: Patient) -> int | str:
         value = ToxicityEvent.objects.filter(patient=patient, kind=kind).aggregate(Max("highest_grade"))
-        return int(value["highest_grade__max"] or 0)
+        highest = value["highest_grade__max"]
+        return NONE_RECORDED if highest is None else int(highest)
 
     return read
 
@@ -59,14 +62,17 @@ def _toxicity_treatments(patient: Patient) -> str | None:
 
 
 def _milestone(kind: str) -> Callable[[Patient], str | None]:
+    """The date of a milestone of the course that day 0 belongs to (done: when it was done)."""
+
     def read(patient: Patient) -> str | None:
+        course = Milestone.objects.filter(referral__patient=patient).infusions().values("referral_id")[:1]
         milestone = (
-            Milestone.objects.filter(referral__patient=patient, kind=kind)
+            Milestone.objects.filter(referral_id__in=course, kind=kind)
             .exclude(status=Milestone.Status.CANCELLED)
-            .order_by("-referral__created_at")
             .first()
         )
-        return milestone.planned_on.isoformat() if milestone and milestone.planned_on else None
+        on = (milestone.actual_on or milestone.planned_on) if milestone else None
+        return on.isoformat() if on else None
 
     return read
 
@@ -125,13 +131,17 @@ SOURCES: dict[str, Callable[[Patient], Any]] = {
 
 
 def prefill_values(patient: Patient, schema: dict[str, Any]) -> dict[str, Any]:
-    """Values for every field of `schema` whose `prefill` names something carecoord knows."""
+    """Values for every field of `schema` whose `prefill` names something carecoord knows.
+
+    A value the field would refuse is left out (a "none recorded" grade in an older template's
+    number field stays empty rather than becoming 0).
+    """
     values: dict[str, Any] = {}
     for field in fields_of(schema):
         source = SOURCES.get(field.prefill)
         if source is None:
             continue
         value = source(patient)
-        if value is not None:
+        if value is not None and accepts(field, value):
             values[field.path] = value
     return values

@@ -8,12 +8,10 @@ outside the user's scope answers 404 whatever the method; a role that may not ac
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -34,17 +32,18 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
 from referrals import filters
 from referrals import serializers as s
+from referrals.day_zero import day_zero_of, day_zero_subquery
 from referrals.documents import SIGNATURES
 from referrals.downloads import document_download
 from referrals.milestones import (
     milestone_cancel,
     milestone_complete,
+    milestone_confirm_conflict,
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
 )
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
-from referrals.schedule import MilestoneKind
 from referrals.selectors import (
     documents_visible_to,
     get_document_for_user,
@@ -280,13 +279,8 @@ class DocumentViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Refe
 
 
 def with_infusion_date(milestones: QuerySet[Milestone]) -> QuerySet[Milestone]:
-    """Annotate each milestone with its referral's infusion date, for "day +N" without a query per row."""
-    infusion = (
-        Milestone.objects.filter(referral=OuterRef("referral"), kind=MilestoneKind.INFUSION)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .values(on=Coalesce("actual_on", "planned_on"))[:1]
-    )
-    return milestones.annotate(infusion_on=Subquery(infusion))
+    """Annotate each milestone with its patient's day 0, for "day +N" without a query per row."""
+    return milestones.annotate(infusion_on=day_zero_subquery("referral__patient_id"))
 
 
 def _render_milestone(request: Request, milestone: Milestone, context: Mapping[str, Any]) -> Any:
@@ -310,7 +304,7 @@ class MilestoneViewSet(RecordCareActionsMixin, ScopeBeforeMethodMixin, viewsets.
     def get_queryset(self) -> QuerySet[Milestone]:
         return with_infusion_date(milestones_visible_to(self.request.user))
 
-    recording_actions = frozenset({"complete", "move", "cancel"})
+    recording_actions = frozenset({"complete", "move", "cancel", "confirm"})
 
     def get_object(self) -> Milestone:
         milestone = get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
@@ -343,6 +337,19 @@ class MilestoneViewSet(RecordCareActionsMixin, ScopeBeforeMethodMixin, viewsets.
         milestone = self.get_object()
         data = _parse(s.MilestoneMoveSerializer, request, self.get_serializer_context())
         milestone = milestone_move(actor=actor_of(request), milestone=milestone, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()))
+
+    @extend_schema(
+        summary="Keep a planned date that conflicts with the course, with a reason",
+        parameters=[MILESTONE_ID],
+        request=s.MilestoneConfirmSerializer,
+        responses=s.MilestoneSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        milestone = self.get_object()
+        data = _parse(s.MilestoneConfirmSerializer, request, self.get_serializer_context())
+        milestone = milestone_confirm_conflict(actor=actor_of(request), milestone=milestone, **data)
         return Response(_render_milestone(request, milestone, self.get_serializer_context()))
 
     @extend_schema(
@@ -422,17 +429,6 @@ class PatientCommentsView(_PatientScopedView):
         context = {
             **self.get_serializer_context(),
             "zone": _viewer_zone(request),
-            "infusion_on": _infusion_on(request, patient.pk),
+            "infusion_on": day_zero_of(patient),
         }
         return Response(s.TimelineEntrySerializer(entry, context=context).data, status=status.HTTP_201_CREATED)
-
-
-def _infusion_on(request: Request, patient_id: uuid.UUID) -> dt.date | None:
-    """Day 0 of the patient, chosen as `patient_timeline` chooses it."""
-    infusion = (
-        milestones_visible_to(request.user)
-        .filter(referral__patient_id=patient_id, kind=MilestoneKind.INFUSION)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .first()
-    )
-    return (infusion.actual_on or infusion.planned_on) if infusion else None

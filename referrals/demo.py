@@ -1,8 +1,9 @@
 """Demonstration referrals and timelines: every referral state and every phase of treatment.
 
 Built through the services, as a coordinator at each site would, then dated back so that the
-timelines read like real ones. Runs only for demo patients who have no referral yet, so
-seeding twice changes nothing.
+timelines read like real ones. Each story is told up to the phase the demo patient is meant
+to be in; the phase itself is derived from it (`referrals.phase`), never set. Runs only for
+demo patients who have no referral yet, so seeding twice changes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from carecoord.models import Patient, Product, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
-from referrals.milestones import milestone_complete, milestone_set_infusion
+from referrals.milestone_kinds import PreparationKind
+from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralMove
 from referrals.services import referral_create, referral_move
 from referrals.workflow import Move, State
@@ -33,6 +35,14 @@ INFUSION_OFFSET: dict[str, int] = {
     Phase.HAND_BACK: -21,
     Phase.FOLLOW_UP: -75,
     Phase.LONG_TERM: -500,
+}
+
+# Preparation steps, in days from the infusion: done once their day has passed.
+PREPARATION_DAYS: dict[str, int] = {
+    PreparationKind.INSURANCE_AUTHORIZATION: -50,
+    PreparationKind.APHERESIS: -35,
+    PreparationKind.MANUFACTURING_RELEASE: -12,
+    PreparationKind.BRIDGING_THERAPY: -10,
 }
 
 # The referral moves that bring a patient to each phase before acceptance.
@@ -57,28 +67,33 @@ def _backdate(patient: Patient, since: dt.datetime, when: dt.datetime) -> None:
 
 
 def seed_referrals(
-    patient: Patient, practice: Site, center: Site, holders: dict[tuple[str, str], User], keys: tuple[str, str], n: int
+    patient: Patient,
+    practice: Site,
+    center: Site,
+    holders: dict[tuple[str, str], User],
+    keys: tuple[str, str],
+    n: int,
+    phase: Phase,
 ) -> int:
-    """Tell the patient's story up to their phase; returns the number of referrals created."""
+    """Tell the patient's story up to `phase`; returns the number of referrals created."""
     if Referral.objects.filter(patient=patient).exists():
         return 0
     practice_key, center_key = keys
     practice_coordinator = holders[(practice_key, Role.COORDINATOR)]
     physician = holders[(practice_key, Role.PHYSICIAN)]
     center_coordinator = holders[(center_key, Role.COORDINATOR)]
-    phase = Phase(patient.phase)
     today = timezone.localdate()
     infusion_offset = INFUSION_OFFSET.get(phase)
     # The story starts about ten weeks before the infusion, or a few days ago before acceptance.
     start = today + dt.timedelta(days=(infusion_offset - 70) if infusion_offset is not None else -(3 + n % 5))
     moves = FULL_PATH if infusion_offset is not None else PATH_BEFORE_ACCEPTANCE[phase]
-    # Some referrals are still drafts, and a few end declined or withdrawn, so every state shows.
-    if phase == Phase.REFERRAL and n % 3 == 0:
-        moves = []
+    # A few end declined or withdrawn (and the patient is referred elsewhere, in a draft), so
+    # every state shows.
     if phase == Phase.INTAKE_REVIEW and n > 20:
         moves = moves[:2]  # received, review not yet started
-    # Indexes 15 and 16 are in intake review and consult (42 patients, 14 phases in turn).
-    closed_story = {15: Move.DECLINE, 16: Move.WITHDRAW}.get(n)
+    # Indexes 14 and 28 are submitted referrals (42 patients, 14 phases in turn): one is declined,
+    # one withdrawn, and each patient is referred elsewhere, so both stay in the referral phase.
+    closed_story = {14: Move.DECLINE, 28: Move.WITHDRAW}.get(n)
 
     since = timezone.now()
     referral = referral_create(
@@ -103,10 +118,17 @@ def seed_referrals(
         actor = center_coordinator if move in CENTER_MOVES else practice_coordinator
         since = timezone.now()
         consult_on = day + dt.timedelta(days=5) if move == Move.SCHEDULE_CONSULT else None
+        if consult_on and phase == Phase.ELIGIBILITY:
+            consult_on = min(consult_on, today - dt.timedelta(days=1))  # seen, awaiting the decision
         referral = referral_move(actor=actor, referral=referral, move=move, consult_on=consult_on)
         if move == Move.SUBMIT:
             Referral.objects.filter(pk=referral.pk).update(submitted_at=_at(day, 10))
         _backdate(patient, since, _at(day, 10 + len(moves) % 6))
+    if phase == Phase.ELIGIBILITY:
+        consult = Milestone.objects.get(referral=referral, kind=PreparationKind.CONSULT)
+        since = timezone.now()
+        milestone_complete(actor=center_coordinator, milestone=consult, actual_on=consult.planned_on or today)
+        _backdate(patient, since, _at(consult.planned_on or today, 16))
     if phase == Phase.REFERRAL and moves and n % 2 == 0:
         # Submitted days ago and still not acknowledged: overdue, and the center will be reminded.
         Referral.objects.filter(pk=referral.pk).update(acknowledge_by=_at(today - dt.timedelta(days=1), 9))
@@ -118,6 +140,12 @@ def seed_referrals(
         infusion_on = today + dt.timedelta(days=infusion_offset)
         since = timezone.now()
         milestone_set_infusion(actor=center_coordinator, referral=referral, infusion_on=infusion_on)
+        for kind, offset in PREPARATION_DAYS.items():
+            given_at = practice if kind == PreparationKind.BRIDGING_THERAPY else center
+            planned_on = infusion_on + dt.timedelta(days=offset)
+            milestone_plan(
+                actor=center_coordinator, referral=referral, kind=kind, planned_on=planned_on, given_at=given_at
+            )
         _backdate(patient, since, _at(start + dt.timedelta(days=12), 15))
         for milestone in Milestone.objects.filter(referral=referral, planned_on__lt=today).order_by("planned_on"):
             if milestone.planned_on is None:
@@ -139,7 +167,6 @@ def seed_referrals(
         referral = _close(referral, closed_story, center_coordinator, practice_coordinator)
         # A fresh referral to the other center keeps the patient moving; it stays a draft.
         created += _refer_elsewhere(patient, practice, practice_coordinator, physician, center)
-    Patient.objects.filter(pk=patient.pk).update(phase=phase)
     return created
 
 
@@ -193,5 +220,6 @@ def seed_all(holders: dict[tuple[str, str], User]) -> int:
         center_key = demo.SITES_BY_KEY[spec.practice].treating_center or ""
         center = Site.objects.get(name=demo.SITES_BY_KEY[center_key].name)
         patient = Patient.objects.get(identifiers__site=practice, identifiers__mrn=spec.mrn)
-        created += seed_referrals(patient, practice, center, holders, (spec.practice, center_key), n)
+        keys = (spec.practice, center_key)
+        created += seed_referrals(patient, practice, center, holders, keys, n, Phase(spec.phase))
     return created

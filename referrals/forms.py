@@ -12,10 +12,11 @@ from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import local_today
-from carecoord.models import Patient, Product, Site, SiteMembership, User
+from carecoord.models import Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
+from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
 from carecoord.roles import Capability, Role, capabilities_of
-from carecoord.selectors.sites import active_memberships_of, sites_directory
+from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import referrals_visible_to
@@ -33,7 +34,7 @@ ECOG_CHOICES = [
     (4, "4 · Completely disabled"),
 ]
 
-NEW_PATIENT_REQUIRED = ("given_name", "family_name", "date_of_birth", "sex", "mrn")
+NEW_PATIENT_REQUIRED = ("given_name", "family_name", "date_of_birth", "sex", "mrn", "primary_point_person")
 CAREGIVER_FIELDS = ("caregiver_name", "caregiver_relationship", "caregiver_phone")
 REFERRAL_FIELDS = (
     "disease_area",
@@ -125,7 +126,21 @@ class ReferralForm(PageForm):
     caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
     caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
     caregiver_phone = forms.CharField(
-        label="Caregiver phone", max_length=32, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+        label="Caregiver phone",
+        max_length=32,
+        required=False,
+        help_text=f"A number that can be dialled, e.g. {PHONE_EXAMPLE}.",
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    primary_point_person = PersonChoiceField(
+        label="Primary point person at your practice",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Choose",
+        help_text="Same-day toxicity alerts about the patient go to them.",
+    )
+    backup_point_person = PersonChoiceField(
+        label="Backup point person", queryset=User.objects.none(), required=False, empty_label="No backup"
     )
 
     from_site = forms.ModelChoiceField(label="Referring practice", queryset=Site.objects.none(), empty_label=None)
@@ -172,6 +187,9 @@ class ReferralForm(PageForm):
             kind=Site.Kind.ACADEMIC_CENTER
         )
         self.fields["referring_physician"].queryset = _physicians_at(self.practices)  # type: ignore[attr-defined]
+        people = [person.pk for site in self.practices for person in people_who_can_act_at(site)]
+        for name in ("primary_point_person", "backup_point_person"):
+            self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]
         for kind, label in ReferralDocument.Kind.choices:
             self.fields[document_field_name(kind)] = forms.FileField(
                 label=label, required=False, help_text=f"Optional. {ACCEPTED}."
@@ -223,6 +241,10 @@ class ReferralForm(PageForm):
                         referring_physician=data["referring_physician"],
                         mrn=data["mrn"],
                         patient_fields=patient_fields,
+                        point_persons={
+                            PointPerson.Rank.PRIMARY: data["primary_point_person"],
+                            PointPerson.Rank.BACKUP: data["backup_point_person"],
+                        },
                         **fields,
                     )
                 else:

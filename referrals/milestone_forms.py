@@ -46,6 +46,12 @@ class MilestoneCancelForm(forms.Form):
     reason = _reason("Reason for cancelling", required_in_browser=True)
 
 
+class MilestoneConfirmForm(forms.Form):
+    """Keep a date that conflicts with the course: the reason is what the other site reads."""
+
+    reason = _reason("Why the date stays", required_in_browser=True)
+
+
 class InfusionForm(forms.Form):
     """Set day 0, or move it; the service asks for a reason only when it moves."""
 

@@ -28,6 +28,7 @@ from referrals.milestone_forms import (
     InfusionForm,
     MilestoneCancelForm,
     MilestoneCompleteForm,
+    MilestoneConfirmForm,
     MilestoneMoveForm,
     MilestonePlanForm,
     add_service_errors,
@@ -37,6 +38,7 @@ from referrals.milestone_kinds import milestone_label
 from referrals.milestones import (
     milestone_cancel,
     milestone_complete,
+    milestone_confirm_conflict,
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
@@ -126,6 +128,24 @@ def milestone_cancel_view(request: HttpRequest, milestone_id: int) -> HttpRespon
         return f"{milestone_label(cancelled.kind)}: cancelled.", f"milestone-{cancelled.pk}"
 
     return _act(request, patient, Failure("cancel", milestone.pk, form), action)
+
+
+@login_required
+def milestone_confirm_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
+    """Keep a date that conflicts with the course, with the reason the other site reads."""
+    milestone = get_milestone_for_user(request.user, milestone_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    patient = _recorder(request, milestone.referral)
+    form = MilestoneConfirmForm(request.POST, auto_id=form_auto_id("confirm", milestone.pk))
+
+    def action(form: forms.Form) -> tuple[str, str]:
+        kept = milestone_confirm_conflict(
+            actor=_actor(request), milestone=milestone, reason=form.cleaned_data["reason"]
+        )
+        return f"{milestone_label(kept.kind)}: kept on {_on(kept.planned_on)}.", f"milestone-{kept.pk}"
+
+    return _act(request, patient, Failure("confirm", milestone.pk, form), action)
 
 
 @login_required

@@ -6,14 +6,19 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from carecoord.access import require_capability
+from carecoord.access.grants import local_today
 from carecoord.audit.services import audited_bulk_create, audited_bulk_update
 from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
+from referrals.conflicts import refresh_conflicts
+from referrals.day_zero import day_zero_of
 from referrals.milestone_kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
+from referrals.phase import refresh_phases
 from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
 from referrals.selectors import referral_side
 from referrals.workflow import State
@@ -59,25 +64,17 @@ def milestone_plan(
             },
         )
         where = f" at {given_at}" if given_at else ""
-        _record(actor, site, milestone, f"{milestone_label(kind)} planned for {planned_on:%d %b %Y}{where}", note)
+        conflicts = course_changed(referral)
+        title = f"{milestone_label(kind)} planned for {planned_on:%d %b %Y}{where}"
+        _record(actor, site, milestone, title, _with_conflicts(note, conflicts))
     return milestone
 
 
-def milestone_set_infusion(
-    *, actor: User, referral: Referral, infusion_on: dt.date, reason: str = ""
-) -> list[Milestone]:
-    """Set or move day 0 and recompute the planned dates that depend on it.
-
-    Dates someone entered by hand are kept; done and cancelled milestones are not touched.
-    """
-    site = _check(actor, referral)
-    if referral.state != State.ACCEPTED:
-        raise ValidationError({"infusion_on": "The infusion is planned once the center has accepted the referral."})
+def _replan(referral: Referral, day_zero: dt.date) -> tuple[Milestone, list[Milestone]]:
+    """Recompute every planned date that follows from `day_zero`; returns the infusion and the
+    milestones whose date moved. Dates entered by hand, done and cancelled steps stay."""
     existing = {m.kind: m for m in Milestone.objects.filter(referral=referral)}
-    previous = existing.get(MilestoneKind.INFUSION)
-    if previous is not None and previous.planned_on and previous.planned_on != infusion_on and not reason.strip():
-        raise ValidationError({"reason": "Say why the infusion date moves."})
-    manual = {
+    kept = {
         MilestoneKind(kind): m.planned_on
         for kind, m in existing.items()
         if kind in MilestoneKind.__members__.values()
@@ -86,46 +83,114 @@ def milestone_set_infusion(
         and (m.manual or m.status != Milestone.Status.PLANNED)
     }
     rules = MonitoringRules.from_product(referral.product) if referral.product else MonitoringRules()
-    plan = plan_milestones(infusion_on, rules=rules, hand_back_day=referral.hand_back_day, manual_dates=manual)
+    plan = plan_milestones(day_zero, rules=rules, hand_back_day=referral.hand_back_day, manual_dates=kept)
+    to_update: list[Milestone] = []
+    to_create: list[Milestone] = []
+    for planned in plan:
+        current = existing.get(planned.kind)
+        if planned.manual or (current is not None and current.status != Milestone.Status.PLANNED):
+            continue  # a done infusion keeps the date it was planned for; day 0 is its actual date
+        if current is None:
+            to_create.append(Milestone(referral=referral, kind=planned.kind, planned_on=planned.planned_on))
+        elif current.planned_on != planned.planned_on:
+            current.planned_on = planned.planned_on
+            to_update.append(current)
+    audited_bulk_create(Milestone, to_create)
+    audited_bulk_update(Milestone, to_update, ["planned_on"])
+    infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+    return infusion, [m for m in to_update if m.kind != MilestoneKind.INFUSION]
+
+
+def course_changed(referral: Referral) -> list[Milestone]:
+    """After any change to a course: its date conflicts and the patient's phase follow.
+
+    Returns the milestones whose date now conflicts and nobody has confirmed.
+    """
+    conflicts = refresh_conflicts(referral)
+    refresh_phases([referral.patient_id])
+    return conflicts
+
+
+def _with_conflicts(body: str, conflicts: list[Milestone]) -> str:
+    if not conflicts:
+        return body
+    lines = [f"{milestone_label(m.kind)}: {m.conflict}" for m in conflicts]
+    count = "1 planned date conflicts" if len(lines) == 1 else f"{len(lines)} planned dates conflict"
+    return "\n".join(filter(None, [body, f"{count} with the course:", *lines]))
+
+
+def _on(day: dt.date | None) -> str:
+    return f"{day:%d %b %Y}" if day else ""
+
+
+def milestone_set_infusion(
+    *, actor: User, referral: Referral, infusion_on: dt.date, reason: str = ""
+) -> list[Milestone]:
+    """Set or move day 0 and recompute the planned dates that depend on it.
+
+    Dates someone entered by hand are kept (and shown as conflicts where they no longer fit);
+    done and cancelled milestones are not touched.
+    """
+    site = _check(actor, referral)
+    if referral.state != State.ACCEPTED:
+        raise ValidationError({"infusion_on": "The infusion is planned once the center has accepted the referral."})
+    previous = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
+    if previous is not None and previous.status == Milestone.Status.DONE:
+        raise ValidationError(
+            {"infusion_on": f"The infusion was done on {_on(previous.actual_on)}: that date is day 0 and stays."}
+        )
+    if previous is not None and previous.planned_on and previous.planned_on != infusion_on and not reason.strip():
+        raise ValidationError({"reason": "Say why the infusion date moves."})
     with transaction.atomic():
-        to_update: list[Milestone] = []
-        to_create: list[Milestone] = []
-        for planned in plan:
-            if planned.manual:
-                continue
-            current = existing.get(planned.kind)
-            if current is None:
-                to_create.append(Milestone(referral=referral, kind=planned.kind, planned_on=planned.planned_on))
-            elif current.planned_on != planned.planned_on:
-                current.planned_on = planned.planned_on
-                to_update.append(current)
-        audited_bulk_create(Milestone, to_create)
-        audited_bulk_update(Milestone, to_update, ["planned_on"])
-        infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+        infusion, _moved = _replan(referral, infusion_on)
         if previous is None or previous.planned_on is None:
-            title = f"Infusion (day 0) planned for {infusion_on:%d %b %Y}"
+            title = f"Infusion (day 0) planned for {_on(infusion_on)}"
         elif previous.planned_on == infusion_on:
-            title = f"Planned dates recomputed (day 0 stays {infusion_on:%d %b %Y})"
+            title = f"Planned dates recomputed (day 0 stays {_on(infusion_on)})"
         else:
-            title = f"Infusion moved from {previous.planned_on:%d %b %Y} to {infusion_on:%d %b %Y}"
-        _record(actor, site, infusion, title, reason.strip())
+            title = f"Infusion moved from {_on(previous.planned_on)} to {_on(infusion_on)}"
+        conflicts = course_changed(referral)
+        _record(actor, site, infusion, title, _with_conflicts(reason.strip(), conflicts))
     return list(Milestone.objects.filter(referral=referral))
 
 
+def milestone_replan(*, referral: Referral) -> None:
+    """Recompute the planned dates from the current day 0, after the product or the hand-back
+    day changed (the caller records why on the timeline)."""
+    infusion = Milestone.objects.filter(referral=referral).infusions().first()
+    if infusion is not None and infusion.day_zero is not None and referral.state == State.ACCEPTED:
+        _replan(referral, infusion.day_zero)
+    course_changed(referral)
+
+
 def milestone_complete(*, actor: User, milestone: Milestone, actual_on: dt.date, note: str = "") -> Milestone:
+    """Mark a step done on the day it happened. An infusion done on another day than planned
+    moves day 0 there, and every planned date that follows from it moves with it."""
     site = _check(actor, milestone.referral)
     if milestone.status != Milestone.Status.PLANNED:
         raise ValidationError({"status": "Only a planned milestone can be marked done."})
+    today = local_today(site) if site else timezone.localdate()
+    if actual_on > today + dt.timedelta(days=1):
+        raise ValidationError({"actual_on": "A step cannot be done in the future."})
     with transaction.atomic():
         milestone.status, milestone.actual_on = Milestone.Status.DONE, actual_on
         if note:
             milestone.note = note
         milestone.save(update_fields=["status", "actual_on", "note", "updated_at"])
-        title = f"{milestone_label(milestone.kind)} done on {actual_on:%d %b %Y}"
-        infusion_on = _infusion_date(milestone.referral)
+        title = f"{milestone_label(milestone.kind)} done on {_on(actual_on)}"
+        body = note
+        if milestone.kind == MilestoneKind.INFUSION and milestone.planned_on != actual_on:
+            _, moved = _replan(milestone.referral, actual_on)
+            shift = (actual_on - milestone.planned_on).days if milestone.planned_on else 0
+            title += f", {abs(shift)} day{'s' if abs(shift) != 1 else ''} {'after' if shift > 0 else 'before'} the plan"
+            body = "\n".join(
+                filter(None, [note, f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."])
+            )
+        conflicts = course_changed(milestone.referral)
+        infusion_on = day_zero_of(milestone.referral.patient_id)
         if infusion_on is not None:
             title += f" ({day_label(infusion_on, actual_on)})"
-        _record(actor, site, milestone, title, note)
+        _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
     return milestone
 
 
@@ -143,13 +208,10 @@ def milestone_move(*, actor: User, milestone: Milestone, planned_on: dt.date, re
         milestone.planned_on, milestone.manual = planned_on, True
         milestone.save(update_fields=["planned_on", "manual", "updated_at"])
         was = f" from {before:%d %b %Y}" if before else ""
-        _record(
-            actor,
-            site,
-            milestone,
-            f"{milestone_label(milestone.kind)} moved{was} to {planned_on:%d %b %Y}",
-            reason.strip(),
-        )
+        conflicts = course_changed(milestone.referral)
+        title = f"{milestone_label(milestone.kind)} moved{was} to {planned_on:%d %b %Y}"
+        _record(actor, site, milestone, title, _with_conflicts(reason.strip(), conflicts))
+    milestone.refresh_from_db()
     return milestone
 
 
@@ -162,12 +224,28 @@ def milestone_cancel(*, actor: User, milestone: Milestone, reason: str) -> Miles
     with transaction.atomic():
         milestone.status = Milestone.Status.CANCELLED
         milestone.save(update_fields=["status", "updated_at"])
-        _record(actor, site, milestone, f"{milestone_label(milestone.kind)} cancelled", reason.strip())
+        conflicts = course_changed(milestone.referral)
+        _record(
+            actor,
+            site,
+            milestone,
+            f"{milestone_label(milestone.kind)} cancelled",
+            _with_conflicts(reason.strip(), conflicts),
+        )
     return milestone
 
 
-def _infusion_date(referral: Referral) -> dt.date | None:
-    infusion = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
-    if infusion is None:
-        return None
-    return infusion.actual_on or infusion.planned_on
+def milestone_confirm_conflict(*, actor: User, milestone: Milestone, reason: str) -> Milestone:
+    """Keep a date that conflicts with the course, saying why; it stops being flagged until
+    the dates behind the conflict change again."""
+    site = _check(actor, milestone.referral)
+    if not milestone.has_open_conflict:
+        raise ValidationError({"reason": "This date has no conflict to confirm."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the date stays as it is."})
+    with transaction.atomic():
+        milestone.conflict_confirmed_key, milestone.conflict_confirmation = milestone.conflict_key, reason.strip()
+        milestone.save(update_fields=["conflict_confirmed_key", "conflict_confirmation", "updated_at"])
+        title = f"{milestone_label(milestone.kind)} kept on {_on(milestone.planned_on)} despite a conflict"
+        _record(actor, site, milestone, title, f"{milestone.conflict}\nWhy: {reason.strip()}")
+    return milestone

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from carecoord.models.patients import DiseaseArea
 from referrals.workflow import OPEN_STATES, STATE_LABELS, State
@@ -132,11 +135,38 @@ class ReferralMove(models.Model):
         return f"{self.from_state} → {self.to_state}"
 
 
+class MilestoneQuerySet(models.QuerySet["Milestone"]):
+    def infusions(self) -> MilestoneQuerySet:
+        """Infusion milestones that count as a day 0: not cancelled, with a date; the current
+        course (latest referral) first. See `referrals.day_zero`."""
+        return (
+            self.filter(kind=INFUSION_KIND, planned_on__isnull=False)
+            .exclude(status=Milestone.Status.CANCELLED)
+            .order_by("-referral_id")
+        )
+
+    def with_open_conflict(self) -> MilestoneQuerySet:
+        """Planned milestones whose date conflicts with the course and nobody has confirmed it."""
+        return (
+            self.filter(status=Milestone.Status.PLANNED)
+            .exclude(conflict_key="")
+            .exclude(conflict_key=models.F("conflict_confirmed_key"))
+        )
+
+
+# `referrals.schedule.MilestoneKind.INFUSION`, which imports nothing from here.
+INFUSION_KIND = "infusion"
+# The date an infusion milestone makes day 0: the actual date once done, else the planned one.
+DAY_ZERO = Coalesce("actual_on", "planned_on")
+
+
 class Milestone(models.Model):
     """A step of the treatment with a planned and an actual date.
 
-    Dates that depend on the infusion date are recomputed when it is set or moved, unless
-    someone entered the date by hand (`manual`), which is then kept.
+    Dates that depend on the infusion date are recomputed when it is set, moved or done on
+    another date, unless someone entered the date by hand (`manual`), which is then kept. A
+    date that no longer fits the course (a visit before day 0, a hand-back before the end of
+    monitoring) carries its `conflict` until someone moves it or confirms it with a reason.
     """
 
     class Status(models.TextChoices):
@@ -159,7 +189,14 @@ class Milestone(models.Model):
         help_text="Where it takes place (e.g. bridging therapy at the community practice).",
     )
     note = models.TextField(blank=True)
+    # Kept by `referrals.conflicts.refresh_conflicts` after every change to the course.
+    conflict = models.CharField(max_length=300, blank=True, help_text="Why the date does not fit the course.")
+    conflict_key = models.CharField(max_length=120, blank=True, editable=False)
+    conflict_confirmed_key = models.CharField(max_length=120, blank=True, editable=False)
+    conflict_confirmation = models.TextField(blank=True, help_text="Why the date stays despite its conflict.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["planned_on", "pk"]
@@ -167,3 +204,17 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+    @property
+    def day_zero(self) -> dt.date | None:
+        """For an infusion milestone, the date it makes day 0 (the rule of `DAY_ZERO`)."""
+        return self.actual_on or self.planned_on
+
+    @property
+    def has_open_conflict(self) -> bool:
+        open_key = self.conflict_key and self.conflict_key != self.conflict_confirmed_key
+        return bool(self.status == self.Status.PLANNED and open_key)
+
+    @property
+    def has_confirmed_conflict(self) -> bool:
+        return bool(self.conflict_key and self.conflict_key == self.conflict_confirmed_key)

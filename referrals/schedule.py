@@ -5,13 +5,15 @@ The monitoring rules come from the patient's product (DOMAIN.md 4), follow-up vi
 CIBMTR form due dates from DOMAIN.md 7. A date someone entered by hand is a fact about this
 patient and is never replaced by a computed one: moving the infusion moves everything else.
 
-Years are counted in days: 6 months is day +180, year N is day +365 x N. Every patient's
-"year 3" is then the same "day +1095", whatever leap days fall in between; the calendar
-anniversary is at most four days away by year 15, well inside a visit window.
+Six months and years are calendar months from day 0 (CIBMTR): the 6-month visit of an
+infusion on 31 August is on the last day of February (28th or 29th), and year N of an
+infusion on 29 February falls on 28 February in years without a leap day. Day 100 and the
+visits of day 30, 60 and 90 are days.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +22,8 @@ from typing import Protocol
 
 DEFAULT_HAND_BACK_DAY = 21  # DOMAIN.md 2: the hand-back is typically between day +14 and day +30.
 LONG_TERM_FOLLOW_UP_YEARS = 15  # DOMAIN.md 2 and 7: genetically modified products.
-DAYS_PER_YEAR = 365
-SIX_MONTHS = 180
+SIX_MONTHS = 6
+MONTHS_PER_YEAR = 12
 LYMPHODEPLETION_START_DAY = -5  # DOMAIN.md 2: fludarabine + cyclophosphamide, about day -5 to -3.
 LYMPHODEPLETION_END_DAY = -3
 
@@ -98,7 +100,7 @@ _LABELS: dict[MilestoneKind, str] = {
     MilestoneKind.CIBMTR_MONTH_6: "CIBMTR form due, 6 months",
 }
 
-# The milestones whose day does not depend on the product or the center.
+# The milestones whose day does not depend on the product or the center, in days from day 0.
 _FIXED_DAYS: dict[MilestoneKind, int] = {
     MilestoneKind.LYMPHODEPLETION_START: LYMPHODEPLETION_START_DAY,
     MilestoneKind.LYMPHODEPLETION_END: LYMPHODEPLETION_END_DAY,
@@ -107,14 +109,17 @@ _FIXED_DAYS: dict[MilestoneKind, int] = {
     MilestoneKind.VISIT_DAY_60: 60,
     MilestoneKind.VISIT_DAY_90: 90,
     MilestoneKind.VISIT_DAY_100: 100,
-    MilestoneKind.VISIT_MONTH_6: SIX_MONTHS,
     MilestoneKind.CIBMTR_DAY_100: 100,
+}
+# ... and those counted in calendar months from day 0.
+_MONTHS: dict[MilestoneKind, int] = {
+    MilestoneKind.VISIT_MONTH_6: SIX_MONTHS,
     MilestoneKind.CIBMTR_MONTH_6: SIX_MONTHS,
 }
 
 _YEARS = range(1, LONG_TERM_FOLLOW_UP_YEARS + 1)
 for _prefix, _label in (("visit", "Follow-up visit"), ("cibmtr", "CIBMTR form due")):
-    _FIXED_DAYS |= {MilestoneKind(f"{_prefix}_year_{year}"): DAYS_PER_YEAR * year for year in _YEARS}
+    _MONTHS |= {MilestoneKind(f"{_prefix}_year_{year}"): MONTHS_PER_YEAR * year for year in _YEARS}
     _LABELS |= {MilestoneKind(f"{_prefix}_year_{year}"): f"{_label}, year {year}" for year in _YEARS}
 
 # Where a kind stands in the enum breaks ties between milestones on the same date.
@@ -174,6 +179,14 @@ class PlannedMilestone:
         return _format_day(self.day_offset)
 
 
+def add_months(start: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later, or the month's last day when it has no such day
+    (31 August + 6 months is 28 or 29 February; 29 February + 12 months is 28 February)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def day_label(infusion_date: dt.date, on_date: dt.date) -> str:
     """Where `on_date` falls relative to the infusion: "day -5", "day 0", "day +14"."""
     return _format_day((on_date - infusion_date).days)
@@ -210,12 +223,11 @@ def plan_milestones(
         MilestoneKind.NO_DRIVING_END: rules.no_driving_days,
         MilestoneKind.HAND_BACK: hand_back_day,
     }
+    dates = {kind: infusion_date + dt.timedelta(days=day) for kind, day in days.items()}
+    dates |= {kind: add_months(infusion_date, months) for kind, months in _MONTHS.items()}
     milestones: list[PlannedMilestone] = []
-    for kind, day in days.items():
-        if kind in manual_dates:
-            entered = manual_dates[kind]
-            milestones.append(PlannedMilestone(kind, entered, (entered - infusion_date).days, manual=True))
-        else:
-            milestones.append(PlannedMilestone(kind, infusion_date + dt.timedelta(days=day), day))
+    for kind in MilestoneKind:
+        on, manual = (manual_dates[kind], True) if kind in manual_dates else (dates[kind], False)
+        milestones.append(PlannedMilestone(kind, on, (on - infusion_date).days, manual=manual))
     milestones.sort(key=lambda milestone: (milestone.planned_on, _RANK[milestone.kind]))
     return tuple(milestones)

@@ -13,10 +13,12 @@ from django.utils import timezone
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient, Site, TimelineEntry, User
+from carecoord.models.patients import Phase
 from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_of
+from referrals.day_zero import day_zero_in
 from referrals.models import Milestone, Referral, ReferralDocument
-from referrals.schedule import MilestoneKind
+from referrals.phase import patient_phase
 from referrals.workflow import Side, State
 
 
@@ -116,19 +118,25 @@ class PatientTimeline:
         """Planned milestones whose date has passed without being marked done or cancelled."""
         return [m for on, m in self._planned() if on < today]
 
+    def conflicts(self) -> list[Milestone]:
+        """Planned dates that no longer fit their course, nobody having confirmed them."""
+        return [m for _, m in self._planned() if m.has_open_conflict]
+
+    def phase(self, now: dt.datetime | None = None) -> Phase:
+        """Where the patient stands now (`referrals.phase`), from what is already loaded."""
+        return patient_phase(self.referrals, self.milestones, now or timezone.now())
+
 
 def patient_timeline(patient: Patient) -> PatientTimeline:
     """The timeline of a patient the caller has already loaded through the access path."""
     referrals = list(Referral.objects.filter(patient=patient).select_related("from_site", "to_center", "product"))
     milestones = list(Milestone.objects.filter(referral__patient=patient).select_related("given_at"))
-    infusion = next((m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != "cancelled"), None)
-    infusion_on = (infusion.actual_on or infusion.planned_on) if infusion else None
     return PatientTimeline(
         patient=patient,
         entries=list(timeline_of(patient)),
         referrals=referrals,
         milestones=milestones,
-        infusion_on=infusion_on,
+        infusion_on=day_zero_in(milestones),
     )
 
 
@@ -140,12 +148,11 @@ def is_acknowledgement_overdue(referral: Referral, now: dt.datetime | None = Non
     )
 
 
-def infusion_date_of(patient: Patient) -> dt.date | None:
-    """Day 0 of the patient's latest course (actual, else planned), if there is one."""
-    infusion = (
-        Milestone.objects.filter(referral__patient=patient, kind=MilestoneKind.INFUSION)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .order_by("-referral__created_at")
-        .first()
+def milestones_in_conflict(user: AnyUser) -> QuerySet[Milestone]:
+    """Planned dates of the user's patients that no longer fit their course, not yet confirmed."""
+    return (
+        Milestone.objects.with_open_conflict()
+        .filter(referral__patient__in=patients_visible_to(user))
+        .select_related("referral__patient")
+        .order_by("planned_on")
     )
-    return (infusion.actual_on or infusion.planned_on) if infusion else None

@@ -159,6 +159,13 @@ class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
     kind_label = serializers.SerializerMethodField()
     given_at = SiteBriefSerializer(allow_null=True)
     day_label = serializers.SerializerMethodField(help_text='"day +N" from the infusion, once it is planned.')
+    conflict = serializers.CharField(
+        read_only=True, help_text="Why the planned date no longer fits the course (empty when it fits)."
+    )
+    conflict_open = serializers.BooleanField(
+        source="has_open_conflict", read_only=True, help_text="A conflict nobody has confirmed yet."
+    )
+    conflict_confirmation = serializers.CharField(read_only=True, help_text="Why the date was kept despite it.")
 
     class Meta:
         model = Milestone
@@ -175,6 +182,9 @@ class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
             "given_at",
             "note",
             "day_label",
+            "conflict",
+            "conflict_open",
+            "conflict_confirmation",
             "updated_at",
         ]
 
@@ -306,6 +316,10 @@ class MilestoneCompleteSerializer(serializers.Serializer[Any]):
 class MilestoneMoveSerializer(serializers.Serializer[Any]):
     planned_on = serializers.DateField()
     reason = serializers.CharField(help_text="Why the date moves.")
+
+
+class MilestoneConfirmSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(help_text="Why the date stays although it conflicts with the course.")
 
 
 class MilestoneCancelSerializer(serializers.Serializer[Any]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,14 +15,12 @@ from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient
 from carecoord.audit.services import audited_update
 from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
-from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from carecoord.services.patients import active_membership, patient_register
 from carecoord.timeline import timeline_record
 from referrals.documents import validate_upload
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
-from referrals.schedule import MilestoneKind
 from referrals.selectors import referral_side
 from referrals.workflow import (
     OPEN_STATES,
@@ -33,15 +32,6 @@ from referrals.workflow import (
     add_business_days,
     next_state,
 )
-
-# Where a move leaves the patient on the treatment path (DOMAIN.md section 2).
-PHASE_AFTER: dict[State, Phase] = {
-    State.SUBMITTED: Phase.REFERRAL,
-    State.RECEIVED: Phase.INTAKE_REVIEW,
-    State.UNDER_REVIEW: Phase.INTAKE_REVIEW,
-    State.CONSULT_SCHEDULED: Phase.CONSULT,
-    State.ACCEPTED: Phase.INSURANCE,
-}
 
 REFERRAL_FIELDS = frozenset(
     {
@@ -104,6 +94,7 @@ def referral_create(
                 site=from_site,
                 title=f"Referral to {to_center} drafted",
             )
+            course_changed(referral)
     except IntegrityError:
         raise ValidationError({"to_center": f"This patient already has an open referral to {to_center}."}) from None
     return referral
@@ -117,11 +108,13 @@ def referral_create_with_patient(
     referring_physician: User,
     mrn: str,
     patient_fields: dict[str, Any],
+    point_persons: Mapping[str, User | None] | None = None,
     **fields: Any,
 ) -> Referral:
-    """Register a new patient at the practice and draft the referral, all or nothing."""
+    """Register a new patient at the practice, with its point persons, and draft the referral,
+    all or nothing."""
     with transaction.atomic():
-        patient = patient_register(actor=actor, site=from_site, mrn=mrn, **patient_fields)
+        patient = patient_register(actor=actor, site=from_site, mrn=mrn, point_persons=point_persons, **patient_fields)
         return referral_create(
             actor=actor,
             patient=patient,
@@ -186,8 +179,7 @@ def referral_move(
             Milestone.objects.update_or_create(
                 referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
             )
-        if target in PHASE_AFTER:
-            audited_update(Patient.objects.filter(pk=referral.patient_id), phase=PHASE_AFTER[target], updated_at=now)
+        course_changed(referral)
         title = f"Referral {STATE_LABELS[target].lower()}"
         if move == Move.SCHEDULE_CONSULT and consult_on is not None:
             title += f" for {consult_on:%d %b %Y}"
@@ -273,7 +265,6 @@ def referral_set_plan(*, actor: User, referral: Referral, product: Product | Non
             site=site,
             title=f"Treatment plan: {choice}, hand-back planned on day +{hand_back_day}",
         )
-        infusion = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
-        if infusion is not None and infusion.planned_on is not None and referral.state == State.ACCEPTED:
-            milestone_set_infusion(actor=actor, referral=referral, infusion_on=infusion.planned_on)
+        # The product's rules and the hand-back day drive the planned dates that follow day 0.
+        milestone_replan(referral=referral)
     return referral

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from referrals.phase import refresh_phases_due
 from referrals.reminders import remind_overdue_referrals
 
 
@@ -11,3 +12,9 @@ from referrals.reminders import remind_overdue_referrals
 def remind_unacknowledged_referrals() -> int:
     """Remind centers of referrals past their acknowledgement deadline (beat, every 5 minutes)."""
     return remind_overdue_referrals()
+
+
+@shared_task(name="referrals.tasks.refresh_phases")
+def refresh_phases(everyone: bool = False) -> int:
+    """Move the cached phases on as planned days arrive (beat: quarter-hourly, and all nightly)."""
+    return refresh_phases_due(everyone=everyone)

@@ -593,12 +593,16 @@ def milestone_of(referral: Referral, kind: str) -> Milestone:
     return Milestone.objects.get(referral=referral, kind=kind)
 
 
+AFTER_THE_VISIT = dt.datetime(2027, 2, 12, 18, tzinfo=dt.UTC)
+
+
 def test_community_oncologist_marks_a_visit_done_with_its_day_label(world: World) -> None:
     referral = planned_course(world)
     visit = milestone_of(referral, "visit_day_30")
-    response = post(
-        world.community_oncologist, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-11", note="Well"
-    )
+    with time_machine.travel(AFTER_THE_VISIT, tick=False):
+        response = post(
+            world.community_oncologist, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-11", note="Well"
+        )
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["actual_on"], body["day_label"], body["note"]) == (
@@ -612,8 +616,16 @@ def test_community_oncologist_marks_a_visit_done_with_its_day_label(world: World
 def test_completing_twice_is_400_on_status(world: World) -> None:
     visit = milestone_of(planned_course(world), "visit_day_30")
     url = f"/api/milestones/{visit.pk}/complete/"
-    assert post(world.center_coordinator, url, actual_on="2027-02-10").status_code == 200
-    assert "status" in errors_of(post(world.center_coordinator, url, actual_on="2027-02-10"))
+    with time_machine.travel(AFTER_THE_VISIT, tick=False):
+        assert post(world.center_coordinator, url, actual_on="2027-02-10").status_code == 200
+        assert "status" in errors_of(post(world.center_coordinator, url, actual_on="2027-02-10"))
+
+
+def test_a_step_cannot_be_done_in_the_future(world: World) -> None:
+    visit = milestone_of(planned_course(world), "visit_day_30")
+    with time_machine.travel(dt.datetime(2027, 2, 1, 15, tzinfo=dt.UTC), tick=False):
+        response = post(world.center_coordinator, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-10")
+    assert errors_of(response) == {"actual_on": ["A step cannot be done in the future."]}
 
 
 @pytest.mark.parametrize(

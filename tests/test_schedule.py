@@ -32,7 +32,7 @@ def test_every_kind_is_planned_once_in_date_order() -> None:
 
     assert sorted(m.kind for m in plan) == sorted(MilestoneKind)
     assert [m.planned_on for m in plan] == sorted(m.planned_on for m in plan)
-    assert all(m.planned_on == INFUSION + dt.timedelta(days=m.day_offset) for m in plan)
+    assert all((m.planned_on - INFUSION).days == m.day_offset for m in plan)
     assert not any(m.manual for m in plan)
 
 
@@ -57,19 +57,21 @@ def test_follow_up_visits_and_cibmtr_forms_fall_on_their_days() -> None:
     assert days[MilestoneKind.VISIT_DAY_60] == 60
     assert days[MilestoneKind.VISIT_DAY_90] == 90
     assert days[MilestoneKind.VISIT_DAY_100] == days[MilestoneKind.CIBMTR_DAY_100] == 100
-    assert days[MilestoneKind.VISIT_MONTH_6] == days[MilestoneKind.CIBMTR_MONTH_6] == 180
+    # Six months and years are calendar months: 1 Sep 2025 gives 1 Mar 2026 (day +181) and 1 Sep 2026.
+    assert days[MilestoneKind.VISIT_MONTH_6] == days[MilestoneKind.CIBMTR_MONTH_6] == 181
     assert days[MilestoneKind.VISIT_YEAR_1] == days[MilestoneKind.CIBMTR_YEAR_1] == 365
 
 
 def test_yearly_follow_up_and_forms_run_through_year_15() -> None:
     plan = plan_milestones(INFUSION)
 
-    visit_days = [m.day_offset for m in plan if m.kind.startswith("visit_year_")]
-    form_days = [m.day_offset for m in plan if m.kind.startswith("cibmtr_year_")]
-    assert visit_days == form_days == [365 * year for year in range(1, 16)]
+    visit_dates = [m.planned_on for m in plan if m.kind.startswith("visit_year_")]
+    form_dates = [m.planned_on for m in plan if m.kind.startswith("cibmtr_year_")]
+    # Each anniversary of day 0, whatever leap days fall in between.
+    assert visit_dates == form_dates == [dt.date(2025 + year, 9, 1) for year in range(1, 16)]
     assert plan[-2:] == (
-        PlannedMilestone(MilestoneKind.VISIT_YEAR_15, dt.date(2040, 8, 28), 5475),
-        PlannedMilestone(MilestoneKind.CIBMTR_YEAR_15, dt.date(2040, 8, 28), 5475),
+        PlannedMilestone(MilestoneKind.VISIT_YEAR_15, dt.date(2040, 9, 1), 5479),
+        PlannedMilestone(MilestoneKind.CIBMTR_YEAR_15, dt.date(2040, 9, 1), 5479),
     )
 
 
@@ -207,9 +209,10 @@ def test_days_are_counted_across_a_leap_day() -> None:
     assert plan[MilestoneKind.DAILY_MONITORING_END].planned_on == dt.date(2024, 3, 3)
     assert plan[MilestoneKind.MONITORING_END].planned_on == dt.date(2024, 3, 10)
     assert day_label(infusion, dt.date(2024, 3, 1)) == "day +5"
-    # Year 1 is day +365, the day before the anniversary when a leap day falls in between.
-    assert plan[MilestoneKind.VISIT_YEAR_1].planned_on == dt.date(2025, 2, 24)
-    assert plan[MilestoneKind.VISIT_YEAR_2].planned_on == dt.date(2026, 2, 24)
+    # Years are anniversaries: day +366 when the leap day falls in the first year.
+    assert plan[MilestoneKind.VISIT_YEAR_1].planned_on == dt.date(2025, 2, 25)
+    assert plan[MilestoneKind.VISIT_YEAR_1].day_offset == 366
+    assert plan[MilestoneKind.VISIT_YEAR_2].planned_on == dt.date(2026, 2, 25)
 
 
 def test_an_infusion_on_a_leap_day() -> None:
@@ -219,8 +222,30 @@ def test_an_infusion_on_a_leap_day() -> None:
 
     assert plan[MilestoneKind.LYMPHODEPLETION_START].planned_on == dt.date(2024, 2, 24)
     assert plan[MilestoneKind.MONITORING_END].planned_on == dt.date(2024, 3, 14)
+    # 29 February falls on 28 February in the years without one, and on 29 February in leap years.
     assert plan[MilestoneKind.VISIT_YEAR_1].planned_on == dt.date(2025, 2, 28)
+    assert plan[MilestoneKind.VISIT_YEAR_4].planned_on == dt.date(2028, 2, 29)
+    assert plan[MilestoneKind.VISIT_MONTH_6].planned_on == dt.date(2024, 8, 29)
     assert day_label(infusion, dt.date(2025, 3, 1)) == "day +366"
+
+
+@pytest.mark.parametrize(
+    ("infusion", "six_months"),
+    [
+        (dt.date(2025, 8, 31), dt.date(2026, 2, 28)),
+        (dt.date(2027, 8, 31), dt.date(2028, 2, 29)),
+        (dt.date(2025, 3, 31), dt.date(2025, 9, 30)),
+        (dt.date(2025, 7, 15), dt.date(2026, 1, 15)),
+        (dt.date(2025, 12, 31), dt.date(2026, 6, 30)),
+    ],
+)
+def test_six_months_is_calendar_months_ending_on_the_last_day_of_a_short_month(
+    infusion: dt.date, six_months: dt.date
+) -> None:
+    plan = by_kind(plan_milestones(infusion))
+
+    assert plan[MilestoneKind.VISIT_MONTH_6].planned_on == six_months
+    assert plan[MilestoneKind.CIBMTR_MONTH_6].planned_on == six_months
 
 
 def test_rules_default_to_the_label_since_june_2025() -> None:

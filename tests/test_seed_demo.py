@@ -31,6 +31,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from handoffs.models import Handoff
 from referrals.models import Milestone, Referral
+from referrals.phase import phases_now
 from referrals.workflow import State
 from toxicity.models import Alert, ToxicityEvent
 
@@ -92,6 +93,19 @@ def test_second_run_changes_nothing(seeded: str) -> None:
 def test_seeds_at_least_forty_patients_in_every_phase(seeded: str) -> None:
     assert Patient.objects.count() >= 40
     assert set(Patient.objects.values_list("phase", flat=True)) == set(Phase.values)
+
+
+def test_every_demo_patient_is_in_the_phase_its_story_tells(seeded: str) -> None:
+    """The phase is derived from each story; it must be the one the demo meant to show."""
+    expected = {spec.mrn: spec.phase for spec in demo.PATIENTS}
+    patients = list(Patient.objects.prefetch_related("identifiers"))
+    derived = phases_now([patient.pk for patient in patients])
+    wrong = {}
+    for patient in patients:
+        mrn = next(i.mrn for i in patient.identifiers.all() if i.mrn in expected)
+        if derived[patient.pk] != expected[mrn] or patient.phase != expected[mrn]:
+            wrong[mrn] = (expected[mrn], derived[patient.pk], patient.phase)
+    assert wrong == {}
 
 
 def test_referrals_show_every_state_and_treated_patients_have_timelines(seeded: str) -> None:

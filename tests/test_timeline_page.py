@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, TimelineEntry
 from carecoord.models.patients import Phase
@@ -20,7 +21,7 @@ from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.comments import comment_post
 from carecoord.timeline import timeline_record
 from referrals.milestone_kinds import PreparationKind
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.conftest import World, login
@@ -229,7 +230,11 @@ def test_what_comes_next_shows_the_next_milestone_and_flags_overdue_ones(client:
 
 
 def test_phase_strip_marks_the_current_phase(community_oncologist_client: Client, world: World) -> None:
-    Patient.objects.filter(pk=world.shared_patient.pk).update(phase=Phase.MANUFACTURING)
+    # Apheresis done: the cells are being manufactured.
+    referral = accepted_referral(world)
+    done_on = timezone.localdate() - dt.timedelta(days=3)
+    apheresis = milestone_plan(actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=done_on)
+    milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=done_on)
     html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
     current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', html)
     assert len(current) == 1 and "Manufacturing" in current[0] and "(current phase)" in current[0]
@@ -256,9 +261,13 @@ def test_marking_a_milestone_done_redirects_to_the_timeline_with_a_message(
 ) -> None:
     referral = infused_referral(world)
     infusion = milestone(referral, MilestoneKind.INFUSION)
-    response = center_coordinator_client.post(
-        reverse("milestone-complete", kwargs={"milestone_id": infusion.pk}), {"actual_on": "2027-01-11"}, follow=True
-    )
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        login(center_coordinator_client, world.center_coordinator)
+        response = center_coordinator_client.post(
+            reverse("milestone-complete", kwargs={"milestone_id": infusion.pk}),
+            {"actual_on": "2027-01-11"},
+            follow=True,
+        )
     assert response.redirect_chain[-1][0] == timeline_url(world.shared_patient) + f"#milestone-{infusion.pk}"
     html = html_of(response)
     assert "Infusion: done on 11 Jan 2027." in html

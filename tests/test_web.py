@@ -13,6 +13,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
 from tests.conftest import World, login
+from tests.course_helpers import at_apheresis
 from tests.factories import PASSWORD, SiteFactory, member, patient_at
 
 pytestmark = pytest.mark.django_db
@@ -136,12 +137,12 @@ def test_dashboard_shows_empty_state_without_patients(client: Client, db: None) 
 
 
 def test_phase_filter_narrows_dashboard(community_coordinator_client: Client, world: World) -> None:
-    patient_at(
-        world.practice, world.community_coordinator, given_name="Ada", family_name="Apheresed", phase="apheresis"
-    )
+    ada = patient_at(world.practice, world.community_coordinator, given_name="Ada", family_name="Apheresed")
+    at_apheresis(world, ada)
     html = community_coordinator_client.get(DASHBOARD, {"phase": Phase.APHERESIS}).content.decode()
-    assert "Apheresed, Ada" in html
-    assert "Sharedcare" not in html
+    results = html.split('id="results"', 1)[1]  # the work queue above lists every patient needing action
+    assert "Apheresed, Ada" in results
+    assert "Sharedcare" not in results
     assert '<option value="apheresis" selected>' in html
     assert "<html" in html
 
@@ -152,9 +153,8 @@ def test_phase_filter_narrows_dashboard(community_coordinator_client: Client, wo
 def test_phase_filter_with_htmx_returns_only_the_results_partial(
     community_coordinator_client: Client, world: World
 ) -> None:
-    patient_at(
-        world.practice, world.community_coordinator, given_name="Ada", family_name="Apheresed", phase="apheresis"
-    )
+    ada = patient_at(world.practice, world.community_coordinator, given_name="Ada", family_name="Apheresed")
+    at_apheresis(world, ada)
     response = community_coordinator_client.get(DASHBOARD, {"phase": Phase.APHERESIS}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200

@@ -74,7 +74,8 @@ def register(label: str, *, patient: str, name: str, ignore: Iterable[str] = ())
 def register_patient_data() -> None:
     """The models holding patient data (see docs/SECURITY.md for why each one)."""
     # `updated_at` changes with every save; its news is the save itself.
-    register("carecoord.Patient", patient="pk", name="patient", ignore={"updated_at"})
+    # The phase is derived from referrals and milestones (referrals.phase), whose changes are recorded.
+    register("carecoord.Patient", patient="pk", name="patient", ignore={"updated_at", "phase"})
     register("carecoord.PatientIdentifier", patient="patient", name="patient identifier")
     register("carecoord.CareTeamLink", patient="patient", name="care-team link")
     register("carecoord.PointPerson", patient="link__patient", name="point person")
@@ -83,7 +84,13 @@ def register_patient_data() -> None:
     register("referrals.Referral", patient="patient", name="referral", ignore={"reminder_sent_at"})
     register("referrals.ReferralDocument", patient="referral__patient", name="referral document")
     register("referrals.ReferralMove", patient="referral__patient", name="referral move")
-    register("referrals.Milestone", patient="referral__patient", name="milestone", ignore={"updated_at"})
+    # A conflict is derived from the dates (referrals.conflicts); confirming one is recorded.
+    register(
+        "referrals.Milestone",
+        patient="referral__patient",
+        name="milestone",
+        ignore={"updated_at", "conflict", "conflict_key"},
+    )
     register("toxicity.ToxicityEvent", patient="patient", name="toxicity event", ignore={"updated_at"})
     register("toxicity.ToxicityAssessment", patient="event__patient", name="toxicity assessment")
     register("toxicity.ToxicityTreatment", patient="event__patient", name="toxicity treatment")

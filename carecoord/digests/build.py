@@ -21,9 +21,11 @@ from django.utils import timezone
 from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, TimelineEntry, User
 from handoffs.models import Handoff
+from referrals.day_zero import day_zero_in
 from referrals.milestone_kinds import milestone_label
 from referrals.models import Milestone, Referral
-from referrals.schedule import MilestoneKind, day_label
+from referrals.phase import phases_now
+from referrals.schedule import day_label
 from referrals.workflow import State
 from toxicity.models import Alert
 
@@ -124,7 +126,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         label = day_labels.get(day) or day_labels.setdefault(day, _local(day))
         recent[patient_id].append(f"{label}: {title}")
 
-    infusion_on: dict[uuid.UUID, dt.date] = {}
+    by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
     due: dict[uuid.UUID, list[str]] = defaultdict(list)
     overdue: dict[uuid.UUID, list[str]] = defaultdict(list)
     milestones = (
@@ -136,14 +138,14 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     horizon = today + dt.timedelta(days=DUE_DAYS)
     for milestone in milestones:
         patient_id = milestone.referral.patient_id
-        if milestone.kind == MilestoneKind.INFUSION:
-            # Ordered by referral age: the latest course wins.
-            planned = milestone.actual_on or milestone.planned_on
-            if planned:
-                infusion_on[patient_id] = planned
+        by_patient[patient_id].append(milestone)
         if milestone.status != Milestone.Status.PLANNED or milestone.planned_on is None:
             continue
         label = milestone_label(milestone.kind)
+        if milestone.has_open_conflict:
+            overdue[patient_id].append(
+                f"Date conflict: {label} on {_local(milestone.planned_on)}. {milestone.conflict}"
+            )
         if today <= milestone.planned_on <= horizon:
             due[patient_id].append(f"{_local(milestone.planned_on)}: {label}")
         elif milestone.planned_on < today:
@@ -174,16 +176,17 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             f"Referral waiting on your site, acknowledgement due {_local_time(referral.acknowledge_by, zone)}"
         )
 
+    phases = phases_now(patient_ids)
     sections = []
     for patient_id, link in links.items():
         patient = link.patient
         mrn = mrns.get((patient_id, link.site_id))
-        infused = infusion_on.get(patient_id)
+        infused = day_zero_in(by_patient[patient_id])
         sections.append(
             PatientDigest(
                 reference=f"MRN {mrn}" if mrn else f"patient {patient.initials}",
                 site=link.site.name,
-                phase=patient.get_phase_display(),
+                phase=phases[patient_id].label,
                 day=day_label(infused, today) if infused else None,
                 recent=recent[patient_id],
                 due=due[patient_id],

@@ -40,6 +40,7 @@ from referrals.milestone_forms import (
     InfusionForm,
     MilestoneCancelForm,
     MilestoneCompleteForm,
+    MilestoneConfirmForm,
     MilestoneMoveForm,
     MilestonePlanForm,
     add_service_errors,
@@ -89,7 +90,7 @@ class CommentForm(forms.Form):
 class Failure:
     """A form that did not go through, to show again, with its errors, where it was filled in."""
 
-    action: str  # "complete", "move", "cancel", "infusion", "plan" or "comment"
+    action: str  # "complete", "move", "cancel", "confirm", "infusion", "plan" or "comment"
     target_id: int | None
     form: forms.Form
 
@@ -219,6 +220,10 @@ def _milestone_actions(
             auto_id=form_auto_id("move", pk), initial={"planned_on": milestone.planned_on}
         )
     actions["cancel"] = _failed(failure, "cancel", pk) or MilestoneCancelForm(auto_id=form_auto_id("cancel", pk))
+    if milestone.has_open_conflict:
+        actions["confirm"] = _failed(failure, "confirm", pk) or MilestoneConfirmForm(
+            auto_id=form_auto_id("confirm", pk)
+        )
     open_action = next((a for a in actions if _failed(failure, a, pk)), "")
     return actions, open_action
 
@@ -304,6 +309,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
     zone = viewer_zone(memberships)
     today = timezone.localdate(timezone=zone)
     timeline = patient_timeline(patient)
+    phase = timeline.phase()
     links = list(open_care_team_links().filter(patient=patient))
     can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
     infusion_on = timeline.infusion_on
@@ -322,7 +328,8 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "today_day": _day(infusion_on, today),
         "infusion_on": infusion_on,
         "product": accepted.product if accepted else None,
-        "phases": phase_steps(patient.phase),
+        "phase": phase,
+        "phases": phase_steps(phase),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
         "upcoming": [
@@ -335,6 +342,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
             for m in timeline.overdue(today)
             if m.planned_on
         ],
+        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
         "groups": groups,
         "entry_count": len(timeline.entries),
         "comments": comments,

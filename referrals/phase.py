@@ -1,0 +1,177 @@
+"""Where a patient stands on the treatment path (docs/clinicians/clinical-rules.md), derived, never typed.
+
+`phase_of` is the rule: a pure function of the current referral's state, its milestones and
+the date. `Patient.phase` is only its cache, for lists and filters in SQL; `refresh_phases`
+rewrites it after every change to a referral or a milestone, and the beat task
+`referrals.tasks.refresh_phases` as dates come round (a planned step whose day has arrived).
+`tests/test_phase.py` holds the cache to the function.
+
+The rule, step by step along the path:
+
+- no referral, a draft, a submitted one, or only declined or withdrawn ones: Referral;
+- received or under review: Intake review; consult scheduled: Consult, then Eligibility
+  decision once the consult is done;
+- accepted: Insurance authorization, then Apheresis once the authorization is done (or the
+  apheresis day has come), Manufacturing once apheresis is done, Bridging therapy from its
+  first day, Lymphodepletion from its first day, Infusion (day 0) from the infusion's day
+  until it is recorded done;
+- after a recorded infusion: Intensive monitoring, Hand-back once monitoring ends, Follow-up
+  once the hand-back is done, Long-term follow-up from one year after day 0.
+
+A step "has come" when it is done or its planned day is today or past: the phase follows the
+calendar, and a step that should have happened and is not recorded shows as overdue elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Protocol
+
+from django.db.models import Q
+from django.utils import timezone
+
+from carecoord.models import Patient
+from carecoord.models.patients import Phase
+from referrals.day_zero import Dated, current_infusion
+from referrals.milestone_kinds import PreparationKind
+from referrals.models import Milestone, Referral
+from referrals.schedule import MONTHS_PER_YEAR, MilestoneKind, add_months
+from referrals.workflow import OPEN_STATES, State
+
+INTAKE_STATES = frozenset({State.RECEIVED, State.UNDER_REVIEW})
+BATCH = 500  # patients refreshed per pair of queries
+
+
+class Condition(Protocol):
+    def __call__(self, kind: str) -> bool: ...
+
+
+class Episode(Protocol):
+    pk: int
+    state: str
+
+
+def current_episode[R: Episode](referrals: Iterable[R]) -> R | None:
+    """The referral that decides the phase: the latest open or accepted one, else the latest."""
+    ordered = sorted(referrals, key=lambda r: r.pk, reverse=True)
+    live = [r for r in ordered if r.state in OPEN_STATES or r.state == State.ACCEPTED]
+    candidates = live or ordered
+    return candidates[0] if candidates else None
+
+
+def phase_of(*, state: str | None, milestones: Iterable[Dated], today: dt.date) -> Phase:
+    """The phase of a patient whose current referral is in `state` with these milestones."""
+    if state in INTAKE_STATES:
+        return Phase.INTAKE_REVIEW
+    by_kind = {m.kind: m for m in milestones if m.status != Milestone.Status.CANCELLED}
+
+    def done(kind: str) -> bool:
+        return kind in by_kind and by_kind[kind].status == Milestone.Status.DONE
+
+    def come(kind: str) -> bool:
+        milestone = by_kind.get(kind)
+        on = milestone.planned_on if milestone else None
+        return done(kind) or (on is not None and on <= today)
+
+    if state == State.CONSULT_SCHEDULED:
+        return Phase.ELIGIBILITY if done(PreparationKind.CONSULT) else Phase.CONSULT
+    if state != State.ACCEPTED:
+        return Phase.REFERRAL
+    infusion = current_infusion(by_kind.values())
+    if infusion is not None and infusion.status == Milestone.Status.DONE and infusion.actual_on is not None:
+        return _after_infusion(infusion.actual_on, today, done=done, come=come)
+    steps = [
+        (come(MilestoneKind.INFUSION), Phase.INFUSION),
+        (come(MilestoneKind.LYMPHODEPLETION_START) or come(MilestoneKind.LYMPHODEPLETION_END), Phase.LYMPHODEPLETION),
+        (come(PreparationKind.BRIDGING_THERAPY), Phase.BRIDGING),
+        (done(PreparationKind.APHERESIS), Phase.MANUFACTURING),
+        (done(PreparationKind.INSURANCE_AUTHORIZATION) or come(PreparationKind.APHERESIS), Phase.APHERESIS),
+    ]
+    return next((phase for reached, phase in steps if reached), Phase.INSURANCE)
+
+
+def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come: Condition) -> Phase:
+    if today <= day_zero:
+        return Phase.INFUSION
+    if today >= add_months(day_zero, MONTHS_PER_YEAR):
+        return Phase.LONG_TERM
+    if done(MilestoneKind.HAND_BACK):
+        return Phase.FOLLOW_UP
+    if come(MilestoneKind.MONITORING_END):
+        return Phase.HAND_BACK
+    return Phase.MONITORING
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+
+def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime) -> Phase:
+    """`phase_of` one patient from their referrals and milestones, already loaded.
+
+    "Today" is the treating center's date, where day 0 and the steps around it happen.
+    """
+    episode = current_episode(referrals)
+    if episode is None:
+        return Phase.REFERRAL
+    today = timezone.localdate(now, episode.to_center.zone)
+    course = [m for m in milestones if m.referral_id == episode.pk]
+    return phase_of(state=episode.state, milestones=course, today=today)
+
+
+def phases_now(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, Phase]:
+    """What `phase_of` says of each patient now, in two queries whatever their number."""
+    ids = list(patient_ids)
+    now = now or timezone.now()
+    referrals: dict[uuid.UUID, list[Referral]] = defaultdict(list)
+    for referral in Referral.objects.filter(patient_id__in=ids).select_related("to_center"):
+        referrals[referral.patient_id].append(referral)
+    episodes = {patient_id: current_episode(rows) for patient_id, rows in referrals.items()}
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    episode_ids = [episode.pk for episode in episodes.values() if episode is not None]
+    for milestone in Milestone.objects.filter(referral_id__in=episode_ids):
+        milestones[milestone.referral_id].append(milestone)
+    return {
+        patient_id: patient_phase(
+            referrals.get(patient_id, []), milestones[episode.pk] if (episode := episodes.get(patient_id)) else [], now
+        )
+        for patient_id in ids
+    }
+
+
+def refresh_phases(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> int:
+    """Rewrite the cached phase of these patients where it differs; returns how many changed.
+
+    Not audited: the phase is derived from referrals and milestones, whose changes are.
+    """
+    phases = phases_now(patient_ids, now)
+    stale = [
+        Patient(pk=patient_id, phase=phases[patient_id])
+        for patient_id, cached in Patient.objects.filter(pk__in=list(phases)).values_list("pk", "phase")
+        if cached != phases[patient_id]
+    ]
+    Patient.objects.bulk_update(stale, ["phase"])
+    return len(stale)
+
+
+def refresh_phases_due(now: dt.datetime | None = None, *, everyone: bool = False) -> int:
+    """Refresh the patients whose phase may have changed with the date (beat, hourly).
+
+    A phase moves with the calendar only when a step's day arrives, so the patients with a
+    milestone dated around today (in any time zone) are the ones to look at; `everyone`
+    (nightly) catches up whatever a stopped scheduler missed.
+    """
+    now = now or timezone.now()
+    patients = Patient.objects.all()
+    if not everyone:
+        today = now.date()
+        window = (today - dt.timedelta(days=2), today + dt.timedelta(days=1))
+        dated = Milestone.objects.filter(Q(planned_on__range=window) | Q(actual_on__range=window))
+        patients = patients.filter(pk__in=dated.values("referral__patient_id"))
+    changed = 0
+    ids = list(patients.values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        changed += refresh_phases(ids[start : start + BATCH], now)
+    return changed
