@@ -1,4 +1,4 @@
-"""ASTCT consensus grading (DOMAIN.md section 5): pure functions, no database."""
+"""ASTCT consensus grading (docs/clinicians/clinical-rules.md): pure functions, no database."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from toxicity.grading import (
     OXYGEN_SUPPORT,
     SEIZURE_TYPES,
     Grade,
+    InvalidInput,
     assess_crs,
     assess_icans,
+    assess_icans_capd,
     grade_crs,
     grade_icans,
+    grade_icans_capd,
     ice_score,
 )
 
@@ -497,3 +500,87 @@ def test_grade_is_frozen_and_bounded() -> None:
 def test_arguments_are_keyword_only(function: Any) -> None:
     with pytest.raises(TypeError):
         function(38.5)
+
+
+# --- ICANS at 12 years and under: the CAPD (ASTCT pediatric table) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("capd_score", "expected"),
+    [(0, 0), (1, 1), (8, 1), (9, 3), (20, 3), (32, 3), (None, 4)],
+)
+def test_capd_bands(capd_score: int | None, expected: int) -> None:
+    assert grade_icans_capd(capd_score=capd_score) == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected", "domains"),
+    [
+        # Grade 2 comes from awakening only to voice, not from the CAPD.
+        ({"capd_score": 5, "consciousness": "awakens_to_voice"}, 2, ("consciousness",)),
+        ({"capd_score": 5, "consciousness": "awakens_spontaneously"}, 1, ("capd", "consciousness")),
+        ({"capd_score": 0, "consciousness": "awakens_to_tactile"}, 3, ("consciousness",)),
+        ({"capd_score": 12, "seizure": "prolonged"}, 4, ("seizure",)),
+        ({"capd_score": 3, "motor": "deep_focal_weakness"}, 4, ("motor",)),
+        ({"capd_score": 9, "cerebral_edema": "focal_edema"}, 3, ("capd", "cerebral_edema")),
+        ({"capd_score": None, "consciousness": "unarousable"}, 4, ("capd", "consciousness")),
+    ],
+)
+def test_capd_grade_is_the_most_severe_domain(kwargs: dict[str, Any], expected: int, domains: tuple[str, ...]) -> None:
+    result = assess_icans_capd(**kwargs)
+    assert (result.grade, result.domains) == (expected, domains)
+    assert grade_icans_capd(**kwargs) == expected
+
+
+def test_capd_reasons_name_the_score_and_what_no_icans_means() -> None:
+    assert assess_icans_capd(capd_score=9).reason == "Grade 3: CAPD score 9/32 (CAPD)"
+    assert assess_icans_capd(capd_score=None).reason == "Grade 4: unable to perform the CAPD (CAPD)"
+    assert assess_icans_capd(capd_score=0).reason.startswith("Grade 0: no ICANS (CAPD score 0/32")
+
+
+@pytest.mark.parametrize(
+    ("argument", "kwargs"),
+    [
+        ("capd_score", {"capd_score": -1}),
+        ("capd_score", {"capd_score": 33}),
+        ("capd_score", {"capd_score": 8.5}),
+        ("capd_score", {"capd_score": True}),
+        ("capd_score", {"capd_score": "8"}),
+        ("consciousness", {"consciousness": "drowsy"}),
+        ("seizure", {"seizure": "focal"}),
+        ("motor", {"motor": "tremor"}),
+        ("cerebral_edema", {"cerebral_edema": "intracranial_hemorrhage"}),
+    ],
+)
+def test_capd_rejects_out_of_domain_input_naming_the_argument(argument: str, kwargs: dict[str, Any]) -> None:
+    arguments: dict[str, Any] = {"capd_score": 0, **kwargs}
+    with pytest.raises(ValueError, match=f"^{argument}:") as raised:
+        grade_icans_capd(**arguments)
+    assert isinstance(raised.value, InvalidInput) and raised.value.plain
+
+
+def test_capd_arguments_are_keyword_only() -> None:
+    positional: Any = grade_icans_capd
+    with pytest.raises(TypeError):
+        positional(8)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "plain"),
+    [
+        (lambda: grade_crs(temperature_c=39.0, oxygen="nasal_cannula"), "oxygen_flow_l_min", "Enter the flow"),
+        (lambda: grade_crs(temperature_c=50.0), "temperature_c", "between 25 and 45"),
+        (lambda: grade_icans(ice_score=11), "ice_score", "from 0 to 10"),
+        (
+            lambda: grade_crs(temperature_c=39.0, oxygen="room_air", oxygen_flow_l_min=2),
+            "oxygen_flow_l_min",
+            "Room air",
+        ),
+    ],
+)
+def test_every_refusal_has_a_sentence_for_the_person_at_the_form(call: Any, argument: str, plain: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        call()
+    assert raised.value.argument == argument
+    assert str(raised.value).startswith(f"{argument}: ")
+    assert plain in raised.value.plain

@@ -72,13 +72,20 @@ def post(user: User, url: str, payload: dict[str, Any]) -> Any:
     return api(user).post(url, payload, format="json")
 
 
+def center_physician(world: World) -> User:
+    return User.objects.filter(email="physician@lakeside.test").first() or member(
+        world.center, Role.PHYSICIAN, email="physician@lakeside.test", full_name="Phil Physician"
+    )
+
+
 def recorded(world: World, kind: str = "crs", **fields: Any) -> ToxicityEvent:
-    """An event recorded by the practice's oncologist an hour ago."""
+    """An event recorded an hour ago by a physician at the center, who is no point person: the
+    center's alerts count as seen by them, the practice's wait for the practice."""
     grading: dict[str, Any] = {"inputs": CRS_GRADE_3} if kind == "crs" else {"ctcae_grade": 2}
     return toxicity_record(
-        actor=world.community_oncologist,
+        actor=center_physician(world),
         patient=world.shared_patient,
-        site=world.practice,
+        site=world.center,
         kind=kind,
         onset_at=ONSET,
         **(grading | fields),
@@ -127,9 +134,11 @@ def test_crs_grade_3_recorded_through_the_api_alerts_every_point_person(world: W
     assert (assessment["grade"], assessment["inputs"], assessment["note"]) == (3, CRS_GRADE_3, "Febrile overnight")
     assert assessment["site"]["id"] == world.practice.pk
     assert body["treatments"] == []
+    # The oncologist recorded it for the practice: the practice's alerts count as seen by them.
+    recorded_at = "2027-01-20T15:00:00Z"
     assert {(a["recipient_name"], a["reason"], a["grade"], a["acknowledged_at"]) for a in body["alerts"]} == {
-        ("Olive Oncologist", "recorded", 3, None),
-        ("Rita Riverbend", "recorded", 3, None),
+        ("Olive Oncologist", "recorded", 3, recorded_at),
+        ("Rita Riverbend", "recorded", 3, recorded_at),
         ("Cora Center", "recorded", 3, None),
         ("Nina Nurse", "recorded", 3, None),
     }
@@ -264,7 +273,7 @@ def test_center_grades_again_and_a_rising_grade_alerts_every_point_person(world:
     body = response.json()
     assert (body["grade"], body["highest_grade"]) == (3, 3)
     assert [(a["grade"], a["site"]["id"]) for a in body["assessments"]] == [
-        (2, world.practice.pk),
+        (2, world.center.pk),
         (3, world.center.pk),
     ]
     assert sum(a["reason"] == "grade_rose" for a in body["alerts"]) == 4
@@ -420,12 +429,14 @@ def test_both_sites_list_the_event_and_the_outsider_does_not(world: World) -> No
 def test_event_shows_treatments_and_who_acknowledged_each_alert(world: World) -> None:
     _name_point_persons(world)
     event = recorded(world)
-    alert = Alert.objects.get(event=event, recipient=world.center_coordinator)
-    alert_acknowledge(actor=world.center_coordinator, alert=alert)
+    alert = Alert.objects.get(event=event, recipient=world.community_coordinator)
+    alert_acknowledge(actor=world.community_coordinator, alert=alert)
     body = api(world.community_oncologist).get(event_url(event)).json()
     acknowledged = {a["recipient_name"]: a["acknowledged_by"] for a in body["alerts"] if a["acknowledged_at"]}
-    cora = {"id": world.center_coordinator.pk, "full_name": "Cora Center"}
-    assert acknowledged == {"Cora Center": cora, "Nina Nurse": cora}  # the site's open alerts count as seen
+    rita = {"id": world.community_coordinator.pk, "full_name": "Rita Riverbend"}
+    phil = {"id": center_physician(world).pk, "full_name": "Phil Physician"}
+    # The site's open alerts count as seen; the recording site's were seen by whoever recorded.
+    assert acknowledged == {"Rita Riverbend": rita, "Olive Oncologist": rita, "Cora Center": phil, "Nina Nurse": phil}
     assert {a["site"]["id"] for a in body["alerts"]} == {world.practice.pk, world.center.pk}
 
 
@@ -434,9 +445,9 @@ def test_events_filter_by_patient_kind_status_grade_and_site(world: World) -> No
     cytopenia = recorded(world, kind="cytopenia")
     other_patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
     infection = toxicity_record(
-        actor=world.center_coordinator,
+        actor=world.community_oncologist,
         patient=other_patient,
-        site=world.center,
+        site=world.practice,
         kind="infection",
         onset_at=ONSET,
         ctcae_grade=4,
@@ -458,7 +469,7 @@ def test_events_filter_by_patient_kind_status_grade_and_site(world: World) -> No
     assert ids(status="resolved") == {cytopenia.pk}
     assert ids(min_grade=3) == {crs.pk, infection.pk}
     assert ids(min_grade=4) == {infection.pk}
-    assert ids(site=world.center.pk) == {infection.pk}
+    assert ids(site=world.practice.pk) == {infection.pk}
     assert ids(patient=str(world.foreign_patient.pk)) == set()
 
 
@@ -555,9 +566,12 @@ def test_the_recipient_acknowledges_through_the_api_for_their_site(world: World)
     body = response.json()
     assert body["acknowledged_at"] and body["acknowledged_by"]["id"] == world.community_oncologist.pk
     assert "no-store" in response["Cache-Control"]
-    # The practice's other point person's alert counts as seen too; the center's do not.
-    still_open = Alert.objects.filter(event=event, acknowledged_at__isnull=True).values_list("recipient", flat=True)
-    assert set(still_open) == {world.center_coordinator.pk, people["center_nurse"].pk}
+    # The practice's other point person's alert counts as seen too; the center's were seen by
+    # the physician who recorded the event, not by the oncologist.
+    assert not Alert.objects.filter(event=event, acknowledged_at__isnull=True).exists()
+    center = Alert.objects.filter(event=event, site=world.center)
+    assert {a.recipient_id for a in center} == {world.center_coordinator.pk, people["center_nurse"].pk}
+    assert {a.acknowledged_by_id for a in center} == {center_physician(world).pk}
     again = api(world.community_oncologist).post(alert_url(alert, "acknowledge"))
     assert "alert" in errors_of(again)
 
@@ -579,7 +593,8 @@ def test_outsider_gets_404_for_every_method_on_an_alert(world: World, method: st
     alert = Alert.objects.get(event=recorded(world), recipient=world.community_oncologist)
     response = getattr(api(world.outsider), method)(alert_url(alert, action), {}, format="json")
     assert response.status_code == 404
-    assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
 
 
 def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
@@ -663,4 +678,5 @@ def test_schema_documents_the_toxicity_routes_inputs_and_filters(world: World) -
         "motor",
         "cerebral_edema",
         "ice_items",
+        "capd_score",
     }

@@ -108,7 +108,11 @@ def test_crs_recorded_from_structured_inputs_is_grade_three_and_alerts_every_poi
     assert "one vasopressor" in event.grade_reason
     assert event.assessments.get().inputs["oxygen_flow_l_min"] == 4.0
     assert Alert.objects.filter(event=event, reason=Alert.Reason.RECORDED).count() == 4
-    assert "Recorded. 4 point persons alerted." in html_of(response)
+    # Who was alerted, site by site; the recorder's own site counts as informed.
+    text = html_of(response)
+    assert "Recorded. Alerted:" in text
+    assert "Riverbend Oncology: Olive Oncologist (primary point person), Rita Riverbend (backup point person)." in text
+    assert "Lakeside CAR-T Center: Nina Nurse (primary point person), Cora Center (backup point person)." in text
 
 
 def test_the_record_page_asks_the_site_only_of_a_member_of_two_care_team_sites(client: Client, world: World) -> None:
@@ -149,7 +153,8 @@ def test_a_missing_input_is_named_on_its_field_and_nothing_is_saved(client: Clie
     response = client.post(record_url(world), data)
     assert response.status_code == 400
     html = html_of(response)
-    assert re.search(r'<p class="field__error" id="id_oxygen_flow_l_min_error">oxygen_flow_l_min: nasal cannula', html)
+    flow_error = r'<p class="field__error" id="id_oxygen_flow_l_min_error">Enter the flow for a nasal cannula'
+    assert re.search(flow_error, html)
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="id_oxygen_flow_l_min"', html)
     assert 'value="39.0"' in html and "Rigors overnight" in html  # input kept
     assert not ToxicityEvent.objects.exists()
@@ -193,7 +198,9 @@ def test_grade_preview_for_nasal_cannula_without_flow_names_the_flow_field(clien
     data = {"kind": "crs", "temperature_c": "39.2", "oxygen": "nasal_cannula"}
     html = html_of(client.post(preview_url(world), data, headers={"HX-Request": "true"}))
     assert 'data-field="oxygen_flow_l_min"' in html
-    assert "oxygen_flow_l_min: nasal cannula needs a flow &gt; 0 L/min" in html
+    # A sentence for the person at the form, in the preview and next to the flow field.
+    assert "Enter the flow for a nasal cannula in L/min" in html
+    assert 'id="id_oxygen_flow_l_min_live" hx-swap-oob="true">Enter the flow for a nasal cannula' in html
     assert "Grade" not in html.replace("Not graded yet", "")
 
 
@@ -224,7 +231,8 @@ def test_icans_preview_from_items_asks_for_a_missing_item(client: Client, world:
     login(client, world.community_oncologist)
     data = {"kind": "icans", **ICE_TEN, "orientation": ""}
     html = html_of(client.post(preview_url(world), data, headers={"HX-Request": "true"}))
-    assert 'data-field="orientation"' in html and "orientation: choose 0-4." in html
+    assert 'data-field="orientation"' in html
+    assert "Choose how many of year, month, city and hospital were right: 0 to 4." in html
 
 
 def test_an_icans_event_is_recorded_from_an_ice_score_entered_directly(client: Client, world: World) -> None:
@@ -295,7 +303,7 @@ def test_a_reassessment_with_a_bad_input_is_named_on_its_field(client: Client, w
     response = client.post(event_url("toxicity-assess", event), data)
     assert response.status_code == 400
     html = html_of(response)
-    assert 'id="id_assess_temperature_c_error">temperature_c: must be 25-45 °C' in html
+    assert 'id="id_assess_temperature_c_error">Enter the highest temperature between 25 and 45 °C' in html
     assert re.search(r'<details class="tox-action" id="assess-form" open>', html)
     assert event.assessments.count() == 1
 
@@ -450,7 +458,7 @@ def test_the_grade_appears_as_the_crs_assessment_is_entered(
     page.get_by_label("Number of vasopressors other than vasopressin").fill("1")
     page.get_by_label("Oxygen support").select_option("nasal_cannula")
     preview = page.locator("#grade-preview")
-    expect(preview).to_contain_text("oxygen_flow_l_min: nasal cannula needs a flow")
+    expect(preview).to_contain_text("Enter the flow for a nasal cannula")
     page.get_by_label("Oxygen flow (L/min)").fill("4")
     expect(preview).to_contain_text("Grade 3 (ASTCT)")
     expect(preview).to_contain_text("one vasopressor (hypotension)")

@@ -2,11 +2,19 @@
 
 Alerts and their emails are rows written in the transaction of the change that caused them,
 so a broker outage delays an email but never loses it (see carecoord.emails).
+
+Never nobody: a care-team site that names no primary point person (or whose primary has left)
+is alerted through its active coordinators instead, and the pages flag the site until one is
+named. The site that records a change is informed by definition: its alerts are acknowledged
+at once by the person who recorded it, who is never asked to acknowledge their own entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,6 +30,7 @@ from carecoord.timeline import timeline_record
 from toxicity.models import Alert, ToxicityEvent
 
 SEVERE_GRADE = 3
+ROLE_ORDER: dict[str, int] = {role.value: n for n, role in enumerate(Alert.Role)}  # primary, backup, coordinator
 
 
 def _escalate_at(site: Site, grade: int, now: dt.datetime) -> dt.datetime:
@@ -51,27 +60,83 @@ def _send(alert: Alert) -> None:
         Alert.objects.filter(pk=alert.pk).update(email=email)
 
 
-def alert_point_persons(event: ToxicityEvent, reason: str) -> list[Alert]:
-    """Alert every point person (primary and backup) at every site on the patient's care team."""
+@dataclass(frozen=True)
+class Recipient:
+    user: User
+    site: Site
+    role: str  # an Alert.Role
+
+
+def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
+    """Who is alerted about the patient: at each care-team site its named point persons, and its
+    active coordinators when it names no active primary. A site with neither is left out."""
+    links = list(CareTeamLink.objects.filter(patient_id=patient_id, ended_at__isnull=True).select_related("site"))
+    persons = PointPerson.objects.filter(link__in=links, user__is_active=True).select_related("user")
+    named: dict[int, list[PointPerson]] = {link.pk: [] for link in links}
+    for person in sorted(persons, key=lambda p: p.rank != PointPerson.Rank.PRIMARY):
+        named[person.link_id].append(person)
+    recipients = []
+    for link in links:
+        recipients += [Recipient(p.user, link.site, p.rank) for p in named[link.pk]]
+        if not any(p.rank == PointPerson.Rank.PRIMARY for p in named[link.pk]):
+            already = {p.user_id for p in named[link.pk]}
+            recipients += [
+                Recipient(user, link.site, Alert.Role.COORDINATOR)
+                for user in site_coordinators(link.site)
+                if user.pk not in already
+            ]
+    return recipients
+
+
+def site_coordinators(site: Site) -> list[User]:
+    memberships = SiteMembership.objects.active_on(local_today(site)).filter(
+        site=site, role=Role.COORDINATOR, user__is_active=True
+    )
+    return [m.user for m in memberships.select_related("user").order_by("user__full_name")]
+
+
+def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor_site: Site) -> list[Alert]:
+    """Alert the point persons (primary and backup) at every site on the patient's care team,
+    or a site's coordinators where it names no primary. `actor_site`, where the change was
+    recorded, has its alerts acknowledged by `actor` at once, and `actor` gets no email."""
     now = timezone.now()
-    persons = PointPerson.objects.filter(
-        link__patient=event.patient, link__ended_at__isnull=True, user__is_active=True
-    ).select_related("link__site", "user")
     escalates = reason in (Alert.Reason.RECORDED, Alert.Reason.GRADE_ROSE)
     alerts = []
-    for person in persons:
-        site = person.link.site
+    for recipient in alert_recipients(event.patient_id):
+        own_site = recipient.site.pk == actor_site.pk
         alert = Alert.objects.create(
             event=event,
-            recipient=person.user,
-            site=site,
+            recipient=recipient.user,
+            site=recipient.site,
+            role=recipient.role,
             reason=reason,
             grade=event.grade,
-            escalate_at=_escalate_at(site, event.grade, now) if escalates else None,
+            escalate_at=_escalate_at(recipient.site, event.grade, now) if escalates and not own_site else None,
+            acknowledged_at=now if own_site else None,
+            acknowledged_by=actor if own_site else None,
+            acknowledged_on_recording=own_site,
         )
-        _send(alert)
+        if recipient.user.pk != actor.pk:
+            _send(alert)
         alerts.append(alert)
     return alerts
+
+
+def alert_summary(alerts: Sequence[Alert], care_team: Sequence[CareTeamLink]) -> list[str]:
+    """What the person who recorded a change is told of who was alerted, site by site."""
+    lines = []
+    for link in care_team:
+        at_site = sorted(
+            (a for a in alerts if a.site_id == link.site_id), key=lambda a: (ROLE_ORDER.get(a.role, 9), a.pk)
+        )
+        names = ", ".join(f"{a.recipient.full_name} ({a.get_role_display().lower()})" for a in at_site)
+        if not at_site:
+            lines.append(f"{link.site}: nobody could be alerted (no point person and no active coordinator).")
+        elif all(a.role == Alert.Role.COORDINATOR for a in at_site):
+            lines.append(f"{link.site} names no primary point person: its coordinators were alerted ({names}).")
+        else:
+            lines.append(f"{link.site}: {names}.")
+    return lines
 
 
 def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
@@ -98,22 +163,20 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
     return alert
 
 
-def _escalation_recipients(alert: Alert) -> list[User]:
+def _escalation_recipients(alert: Alert) -> list[Recipient]:
     """The site's backup point person and its coordinators, other than the person alerted."""
     backup = PointPerson.objects.filter(
         link__patient=alert.event.patient,
         link__site=alert.site,
         link__ended_at__isnull=True,
         rank=PointPerson.Rank.BACKUP,
+        user__is_active=True,
     ).select_related("user")
-    coordinators = (
-        SiteMembership.objects.active_on(local_today(alert.site))
-        .filter(site=alert.site, role=Role.COORDINATOR)
-        .select_related("user")
-    )
-    people = {p.user.pk: p.user for p in backup} | {m.user.pk: m.user for m in coordinators}
+    people = {p.user.pk: Recipient(p.user, alert.site, Alert.Role.BACKUP) for p in backup}
+    for user in site_coordinators(alert.site):
+        people.setdefault(user.pk, Recipient(user, alert.site, Alert.Role.COORDINATOR))
     people.pop(alert.recipient_id, None)
-    return [user for user in people.values() if user.is_active]
+    return list(people.values())
 
 
 def escalate_due_alerts(now: dt.datetime | None = None) -> int:
@@ -130,18 +193,19 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
             if not CareTeamLink.objects.filter(patient=alert.event.patient, site=alert.site, ended_at__isnull=True):
                 continue
             recipients = _escalation_recipients(alert)
-            for user in recipients:
+            for recipient in recipients:
                 _send(
                     Alert.objects.create(
                         event=alert.event,
-                        recipient=user,
+                        recipient=recipient.user,
                         site=alert.site,
+                        role=recipient.role,
                         reason=Alert.Reason.ESCALATED,
                         grade=alert.grade,
                         escalated_from=alert,
                     )
                 )
-            names = ", ".join(sorted(user.full_name for user in recipients)) or "nobody else at the site"
+            names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
             timeline_record(
                 patient=alert.event.patient,
                 kind=TimelineEntry.Kind.TOXICITY,

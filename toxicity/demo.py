@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, User
 from carecoord.models.patients import Phase
-from referrals.selectors import infusion_date_of
+from referrals.day_zero import day_zero_of
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record, toxicity_resolve
@@ -33,7 +33,7 @@ def seed_toxicities(recorder: dict[int, User]) -> int:
     for patient in Patient.objects.filter(phase__in=[Phase.MONITORING, Phase.HAND_BACK, Phase.FOLLOW_UP]):
         if ToxicityEvent.objects.filter(patient=patient).exists():
             continue
-        infusion_on = infusion_date_of(patient)
+        infusion_on = day_zero_of(patient)
         if infusion_on is None:
             continue
         center = CareTeamLink.objects.get(patient=patient, capacity="treating_center", ended_at__isnull=True).site

@@ -21,11 +21,14 @@ from django.utils import timezone
 
 from carecoord.models import Site
 from toxicity.grading import (
+    CAPD_MAX,
     CONSCIOUSNESS_LEVELS,
     EDEMA_FINDINGS,
     MOTOR_FINDINGS,
     OXYGEN_SUPPORT,
+    PLAIN,
     SEIZURE_TYPES,
+    InvalidInput,
     ice_score,
 )
 from toxicity.models import ToxicityEvent, ToxicityKind, ToxicityTreatment
@@ -137,10 +140,10 @@ class AssessmentForm(forms.Form):
         return None
 
     def first_error(self) -> tuple[str, str] | None:
-        """The first field error as (field, "field: message"), to name it in the live preview."""
+        """The first field error as (field, message), to show next to the field in the live preview."""
         for name, errors in self.errors.items():
             if name in self.fields:
-                return name, f"{name}: {' '.join(str(e) for e in errors)}"
+                return name, " ".join(str(e) for e in errors)
         return None
 
 
@@ -250,17 +253,16 @@ class ICANSForm(AssessmentForm):
                 method = "score"
         data["ice_method"] = method
         if method == "score" and data.get("ice_score") is None and "ice_score" not in self.errors:
-            self.add_error("ice_score", "ice_score: enter the ICE score (0-10), or say it could not be assessed.")
+            self.add_error("ice_score", PLAIN["ice_score"])
         elif method == "items":
-            for name, top in (("orientation", 4), ("naming", 3)):
+            for name in ("orientation", "naming"):
                 if data.get(name) is None and name not in self.errors:
-                    self.add_error(name, f"{name}: choose 0-{top}.")
+                    self.add_error(name, PLAIN[name])
             if not self.errors:
                 try:
                     data["ice_score"] = ice_score(**{name: data[name] for name in self.ITEMS})
-                except ValueError as exc:
-                    field = str(exc).split(":", 1)[0]
-                    self.add_error(field if field in self.fields else None, str(exc))
+                except InvalidInput as exc:
+                    self.add_error(exc.argument if exc.argument in self.fields else None, exc.plain)
         elif method == "not_assessed":
             data["ice_score"] = None
         return data
@@ -296,6 +298,55 @@ class ICANSForm(AssessmentForm):
         return initial
 
 
+class ICANSChildForm(AssessmentForm):
+    """ICANS at 12 years and under: the CAPD in place of the ICE test (ASTCT pediatric table)."""
+
+    DEFAULTED = ("consciousness", "seizure", "motor", "cerebral_edema")
+
+    CAPD_METHODS = [("score", "Enter the CAPD score"), ("not_possible", "The CAPD could not be done")]
+
+    capd_method = forms.ChoiceField(
+        label="CAPD (Cornell Assessment of Pediatric Delirium)",
+        choices=CAPD_METHODS,
+        required=False,
+        initial="score",
+        widget=forms.RadioSelect,
+    )
+    capd_score = forms.IntegerField(
+        label=f"CAPD score (0-{CAPD_MAX})",
+        required=False,
+        help_text="Eight items scored 0-4; higher is worse. 1-8 is grade 1, 9 or more grade 3.",
+        widget=forms.NumberInput(attrs={"min": "0", "max": str(CAPD_MAX), "step": "1", "inputmode": "numeric"}),
+    )
+    consciousness = ICANSForm.base_fields["consciousness"]
+    seizure = ICANSForm.base_fields["seizure"]
+    motor = ICANSForm.base_fields["motor"]
+    cerebral_edema = ICANSForm.base_fields["cerebral_edema"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        method = data.get("capd_method") or "score"
+        data["capd_method"] = method
+        if method == "not_possible":
+            data["capd_score"] = None
+        elif data.get("capd_score") is None and "capd_score" not in self.errors:
+            self.add_error("capd_score", PLAIN["capd_score"])
+        return data
+
+    def inputs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        names = ("capd_score", "consciousness", "seizure", "motor", "cerebral_edema")
+        return {name: data[name] for name in names}
+
+    @classmethod
+    def initial_from(cls, inputs: dict[str, Any]) -> dict[str, Any]:
+        initial: dict[str, Any] = {name: inputs[name] for name in cls.DEFAULTED if name in inputs}
+        if "capd_score" in inputs:
+            initial["capd_method"] = "not_possible" if inputs["capd_score"] is None else "score"
+            initial["capd_score"] = inputs["capd_score"]
+        return initial
+
+
 class CTCAEForm(AssessmentForm):
     grade = forms.TypedChoiceField(
         label="CTCAE grade",
@@ -316,16 +367,22 @@ ASSESSMENT_FORMS: dict[str, type[AssessmentForm]] = {
 }
 
 
-def assessment_form_class(kind: str) -> type[AssessmentForm]:
+def assessment_form_class(kind: str, *, pediatric: bool = False) -> type[AssessmentForm]:
+    if kind == ToxicityKind.ICANS and pediatric:
+        return ICANSChildForm
     return ASSESSMENT_FORMS.get(kind, CTCAEForm)
 
 
-def assessment_forms(data: Any = None, *, active: str = "", auto_id: str = "id_%s") -> dict[str, AssessmentForm]:
+def assessment_forms(
+    data: Any = None, *, active: str = "", auto_id: str = "id_%s", pediatric: bool = False
+) -> dict[str, AssessmentForm]:
     """One form per grading system (their field names never clash). Only the `active` one is
     bound to `data`; the others keep what was typed in them as initial values, so that showing
-    the page again neither loses it nor reports errors on an assessment that is not used."""
+    the page again neither loses it nor reports errors on an assessment that is not used.
+    `pediatric`: ICANS is entered with the CAPD."""
     initial = data.dict() if data is not None and hasattr(data, "dict") else dict(data or {})
-    classes: dict[str, type[AssessmentForm]] = {"crs": CRSForm, "icans": ICANSForm, "ctcae": CTCAEForm}
+    icans = ICANSChildForm if pediatric else ICANSForm
+    classes: dict[str, type[AssessmentForm]] = {"crs": CRSForm, "icans": icans, "ctcae": CTCAEForm}
     return {
         system: cls(data, auto_id=auto_id) if system == active else cls(auto_id=auto_id, initial=initial or None)
         for system, cls in classes.items()

@@ -1,5 +1,8 @@
 """ASTCT consensus grading of CRS and ICANS (Lee et al., Biol Blood Marrow Transplant 2019;25:625).
 
+ICANS in children 12 years and under is graded with the Cornell Assessment of Pediatric Delirium
+(CAPD) in place of the ICE score (``assess_icans_capd``), the other domains as for adults.
+
 Pure functions, no database and no Django: the caller records what was observed, these functions
 say what grade it is and why. ``assess_crs`` / ``assess_icans`` are the single implementation;
 ``grade_crs`` / ``grade_icans`` return just the number.
@@ -17,8 +20,9 @@ Deliberately not inputs, so a caller cannot make them change a grade:
 - intracranial hemorrhage, with or without edema, is excluded from ICANS grading and graded by
   CTCAE instead.
 
-Inputs outside their domain raise ``ValueError`` naming the argument: a wrong grade shown to a
-clinician is worse than a form error.
+Inputs outside their domain raise ``InvalidInput``, a ``ValueError`` naming the argument, with a
+plain sentence for the person entering it (``exc.plain``): a wrong grade shown to a clinician is
+worse than a form error.
 """
 
 from __future__ import annotations
@@ -27,16 +31,20 @@ import math
 from dataclasses import dataclass
 
 __all__ = [
+    "CAPD_MAX",
     "CONSCIOUSNESS_LEVELS",
     "EDEMA_FINDINGS",
     "MOTOR_FINDINGS",
     "OXYGEN_SUPPORT",
     "SEIZURE_TYPES",
     "Grade",
+    "InvalidInput",
     "assess_crs",
     "assess_icans",
+    "assess_icans_capd",
     "grade_crs",
     "grade_icans",
+    "grade_icans_capd",
     "ice_score",
 ]
 
@@ -44,6 +52,8 @@ FEVER_C = 38.0
 TEMPERATURE_RANGE_C = (25.0, 45.0)
 LOW_FLOW_MAX_L_MIN = 6.0
 ICE_MAX = 10
+CAPD_MAX = 32  # 8 items scored 0-4; higher is worse
+CAPD_MILD_MAX = 8  # 1-8: grade 1 (grade 2 comes from awakening only to voice); 9 or more: grade 3
 
 # Oxygen support -> (grade, wording). nasal_cannula is graded by its flow, see _hypoxia.
 OXYGEN_SUPPORT: dict[str, tuple[int, str]] = {
@@ -113,36 +123,68 @@ class _Finding:
 
 # --- validation -------------------------------------------------------------------------------
 
+# What to tell the person entering a value the engine cannot grade, argument by argument.
+PLAIN: dict[str, str] = {
+    "temperature_c": "Enter the highest temperature between 25 and 45 °C, or leave it empty if not measured.",
+    "fever_masked": "Say whether antipyretic or anti-cytokine therapy was given.",
+    "hypotension": "Say whether there is hypotension.",
+    "vasopressors": "Enter how many vasopressors other than vasopressin: 0 or more.",
+    "vasopressin": "Say whether vasopressin is given.",
+    "oxygen": "Choose the oxygen support from the list.",
+    "oxygen_flow_l_min": "Enter the oxygen flow in L/min: 0 or more.",
+    "ice_score": "Enter the ICE score from 0 to 10, or say it could not be assessed.",
+    "orientation": "Choose how many of year, month, city and hospital were right: 0 to 4.",
+    "naming": "Choose how many of the three objects were named: 0 to 3.",
+    "follows_commands": "Say whether simple commands are followed.",
+    "writes_sentence": "Say whether a standard sentence is written.",
+    "counts_backwards": "Say whether counting back from 100 by 10 is done.",
+    "capd_score": "Enter the CAPD score from 0 to 32, or say the CAPD could not be done.",
+    "consciousness": "Choose the level of consciousness from the list.",
+    "seizure": "Choose the seizure finding from the list.",
+    "motor": "Choose the motor finding from the list.",
+    "cerebral_edema": "Choose the raised intracranial pressure or edema finding from the list.",
+}
+
+
+class InvalidInput(ValueError):
+    """An input the engine cannot grade. ``str()`` names the argument ("oxygen: must be one of
+    ..."); ``plain`` says what to enter, for the person at the form."""
+
+    def __init__(self, argument: str, detail: str, plain: str = "") -> None:
+        super().__init__(f"{argument}: {detail}")
+        self.argument = argument
+        self.plain = plain or PLAIN.get(argument, f"Check {argument.replace('_', ' ')}.")
+
 
 def _check_bool(name: str, value: object) -> bool:
     # Strict: a truthy string such as "False" must not silently become True.
     if not isinstance(value, bool):
-        raise ValueError(f"{name}: must be True or False, got {value!r}")
+        raise InvalidInput(name, f"must be True or False, got {value!r}")
     return value
 
 
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
     # bool is an int subclass; True as a count is a bug in the caller, not 1.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name}: must be an integer, got {value!r}")
+        raise InvalidInput(name, f"must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"{low}-{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name}: must be {bound}, got {value}")
+        raise InvalidInput(name, f"must be {bound}, got {value}")
     return value
 
 
 def _check_number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
+        raise InvalidInput(name, f"must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"{name}: must be finite, got {value!r}")
+        raise InvalidInput(name, f"must be finite, got {value!r}")
     return number
 
 
 def _check_word(name: str, value: object, allowed: dict[str, tuple[int, str]]) -> tuple[int, str]:
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name}: must be one of {', '.join(allowed)}; got {value!r}")
+        raise InvalidInput(name, f"must be one of {', '.join(allowed)}; got {value!r}")
     return allowed[value]
 
 
@@ -197,7 +239,7 @@ def _validate_crs(
         temperature = _check_number("temperature_c", temperature_c)
         low, high = TEMPERATURE_RANGE_C
         if not low <= temperature <= high:
-            raise ValueError(f"temperature_c: must be {low:g}-{high:g} °C, got {temperature_c!r}")
+            raise InvalidInput("temperature_c", f"must be {low:g}-{high:g} °C, got {temperature_c!r}")
     _check_bool("fever_masked", fever_masked)
     _check_bool("hypotension", hypotension)
     _check_int("vasopressors", vasopressors, 0)
@@ -207,12 +249,20 @@ def _validate_crs(
     if oxygen_flow_l_min is not None:
         flow = _check_number("oxygen_flow_l_min", oxygen_flow_l_min)
         if flow < 0:
-            raise ValueError(f"oxygen_flow_l_min: must be >= 0, got {oxygen_flow_l_min!r}")
+            raise InvalidInput("oxygen_flow_l_min", f"must be >= 0, got {oxygen_flow_l_min!r}")
     if oxygen == "nasal_cannula" and not flow:
         # Low- vs high-flow cannula is grade 2 vs 3: refuse to guess. 0 L/min is no oxygen at all.
-        raise ValueError(f"oxygen_flow_l_min: nasal cannula needs a flow > 0 L/min, got {oxygen_flow_l_min!r}")
+        raise InvalidInput(
+            "oxygen_flow_l_min",
+            f"nasal cannula needs a flow > 0 L/min, got {oxygen_flow_l_min!r}",
+            "Enter the flow for a nasal cannula in L/min: up to 6 is low flow, above 6 high flow.",
+        )
     if oxygen == "room_air" and flow:
-        raise ValueError(f"oxygen_flow_l_min: room air takes no oxygen flow, got {oxygen_flow_l_min!r}")
+        raise InvalidInput(
+            "oxygen_flow_l_min",
+            f"room air takes no oxygen flow, got {oxygen_flow_l_min!r}",
+            "Room air takes no oxygen flow: clear the flow, or choose the oxygen device.",
+        )
     return temperature, flow
 
 
@@ -368,22 +418,31 @@ def assess_icans(
     """
     if ice_score is not None:
         _check_int("ice_score", ice_score, 0, ICE_MAX)
-    consciousness_grade, consciousness_text = _check_word("consciousness", consciousness, CONSCIOUSNESS_LEVELS)
-    seizure_grade, seizure_text = _check_word("seizure", seizure, SEIZURE_TYPES)
-    motor_grade, motor_text = _check_word("motor", motor, MOTOR_FINDINGS)
-    edema_grade, edema_text = _check_word("cerebral_edema", cerebral_edema, EDEMA_FINDINGS)
+    others = _icans_domains(consciousness=consciousness, seizure=seizure, motor=motor, cerebral_edema=cerebral_edema)
+    ice = "ICE not assessed" if ice_score is None else f"ICE score {ice_score}/10"
+    return _icans_grade([_ice_finding(ice_score, consciousness), *others], ice)
 
-    candidates = [
-        _ice_finding(ice_score, consciousness),
-        _Finding("consciousness", consciousness_grade, consciousness_text),
-        _Finding("seizure", seizure_grade, seizure_text),
-        _Finding("motor", motor_grade, motor_text),
-        _Finding("cerebral_edema", edema_grade, edema_text),
+
+def _icans_domains(*, consciousness: str, seizure: str, motor: str, cerebral_edema: str) -> list[_Finding]:
+    """The ICANS domains other than encephalopathy, graded alike at every age."""
+    return [
+        _Finding(name, *_check_word(name, value, table))
+        for name, value, table in (
+            ("consciousness", consciousness, CONSCIOUSNESS_LEVELS),
+            ("seizure", seizure, SEIZURE_TYPES),
+            ("motor", motor, MOTOR_FINDINGS),
+            ("cerebral_edema", cerebral_edema, EDEMA_FINDINGS),
+        )
     ]
+
+
+def _icans_grade(candidates: list[_Finding | None], encephalopathy: str) -> Grade:
+    """The most severe domain, or grade 0 saying what was found normal."""
     findings = [f for f in candidates if f is not None and f.grade > 0]
     if not findings:
-        ice = "ICE not assessed" if ice_score is None else f"ICE score {ice_score}/10"
-        return Grade(0, f"Grade 0: no ICANS ({ice}, alert, no seizure, motor findings or cerebral edema)", ())
+        return Grade(
+            0, f"Grade 0: no ICANS ({encephalopathy}, alert, no seizure, motor findings or cerebral edema)", ()
+        )
     grade = max(f.grade for f in findings)
     return Grade(grade, _reason(findings), tuple(f.domain for f in findings if f.grade == grade))
 
@@ -406,12 +465,66 @@ def grade_icans(
     ).grade
 
 
+# --- ICANS in children 12 years and under (CAPD) -----------------------------------------------
+
+
+def _capd_finding(score: int | None) -> _Finding | None:
+    if score is None:
+        return _Finding("capd", 4, "unable to perform the CAPD")
+    if score == 0:
+        return None
+    if score <= CAPD_MILD_MAX:
+        return _Finding("capd", 1, f"CAPD score {score}/{CAPD_MAX}")
+    return _Finding("capd", 3, f"CAPD score {score}/{CAPD_MAX}")
+
+
+def assess_icans_capd(
+    *,
+    capd_score: int | None,
+    consciousness: str = "alert",
+    seizure: str = "none",
+    motor: str = "none",
+    cerebral_edema: str = "none",
+) -> Grade:
+    """Grade ICANS in a child 12 years and under (or who cannot do the ICE test) and say why.
+
+    The Cornell Assessment of Pediatric Delirium replaces the ICE score: ``capd_score`` 0-32
+    (8 items scored 0-4, higher is worse), None when the CAPD could not be done. CAPD 1-8 is
+    grade 1 by itself (grade 2 comes from awakening only to voice), 9 or more grade 3, unable
+    to perform it grade 4; CAPD 0 is no ICANS from this domain. The other domains are graded
+    as for adults (``assess_icans``), with the same judgement left to the caller.
+    """
+    if capd_score is not None:
+        _check_int("capd_score", capd_score, 0, CAPD_MAX)
+    others = _icans_domains(consciousness=consciousness, seizure=seizure, motor=motor, cerebral_edema=cerebral_edema)
+    return _icans_grade([_capd_finding(capd_score), *others], f"CAPD score 0/{CAPD_MAX}")
+
+
+def grade_icans_capd(
+    *,
+    capd_score: int | None,
+    consciousness: str = "alert",
+    seizure: str = "none",
+    motor: str = "none",
+    cerebral_edema: str = "none",
+) -> int:
+    """ASTCT ICANS grade 0-4 of a child 12 years and under, from the CAPD; see ``assess_icans_capd``."""
+    return assess_icans_capd(
+        capd_score=capd_score,
+        consciousness=consciousness,
+        seizure=seizure,
+        motor=motor,
+        cerebral_edema=cerebral_edema,
+    ).grade
+
+
 # --- reasons ----------------------------------------------------------------------------------
 
 _DOMAIN_LABEL = {
     "hypotension": "hypotension",
     "hypoxia": "hypoxia",
     "ice": "ICE",
+    "capd": "CAPD",
     "consciousness": "consciousness",
     "seizure": "seizure",
     "motor": "motor",

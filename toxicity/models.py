@@ -1,26 +1,43 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from referrals.day_zero import day_zero_of, day_zero_subquery
+from toxicity.kinds import ASTCT_KINDS, ToxicityKind
+from toxicity.timing import day_text, onset_day, timing_flag
+
+__all__ = [
+    "ASTCT_KINDS",
+    "FEVER_MASKING",
+    "Alert",
+    "ToxicityAssessment",
+    "ToxicityEvent",
+    "ToxicityKind",
+    "ToxicityTreatment",
+]
 
 
-class ToxicityKind(models.TextChoices):
-    CRS = "crs", "Cytokine release syndrome (CRS)"
-    ICANS = "icans", "Immune effector cell-associated neurotoxicity (ICANS)"
-    INFECTION = "infection", "Infection"
-    CYTOPENIA = "cytopenia", "Cytopenia"
-    HYPOGAMMAGLOBULINEMIA = "hypogammaglobulinemia", "Hypogammaglobulinemia"
-    IEC_HS = "iec_hs", "IEC-associated HLH-like syndrome (IEC-HS)"
-    TUMOR_LYSIS = "tumor_lysis", "Tumor lysis syndrome"
-    CARDIAC = "cardiac", "Cardiac event"
-    OTHER_NEUROTOXICITY = "other_neurotoxicity", "Other neurotoxicity (parkinsonism, GBS, cranial nerve palsy)"
-    SECONDARY_MALIGNANCY = "secondary_malignancy", "Secondary malignancy"
-    OTHER = "other", "Other"
+class ToxicityEventQuerySet(models.QuerySet["ToxicityEvent"]):
+    def with_timing(self) -> ToxicityEventQuerySet:
+        """With what `onset_day` and `atypical_reason` are derived from: the patient's day 0 now,
+        and whether a CRS of the patient began earlier since that day 0 (then this one recurs)."""
+        earlier = earlier_crs(OuterRef("patient"), OuterRef("onset_at"), OuterRef("day_zero"))
+        return self.annotate(day_zero=day_zero_subquery("patient_id")).annotate(follows_crs=Exists(earlier))
 
 
-# CRS and ICANS are graded by the ASTCT consensus from a structured assessment; the rest by CTCAE.
-ASTCT_KINDS = frozenset({ToxicityKind.CRS, ToxicityKind.ICANS})
+def earlier_crs(patient: Any, onset_at: Any, day_zero: Any) -> models.QuerySet[ToxicityEvent]:
+    """CRS events of `patient` that began before `onset_at` and on or after `day_zero`: a CRS
+    after one of these is a recurrence, not a first onset."""
+    return ToxicityEvent.objects.filter(
+        patient=patient, kind=ToxicityKind.CRS, onset_at__lt=onset_at, onset_at__date__gte=day_zero
+    )
 
 
 class ToxicityEvent(models.Model):
@@ -28,7 +45,9 @@ class ToxicityEvent(models.Model):
 
     The grade is the latest assessment's; `highest_grade` keeps the worst so far. Each
     assessment is kept (`ToxicityAssessment`), so the course of the grade can be read back.
-    An event unusual for its timing (CRS first reported after day +14) is flagged with why.
+    Its day +N and any flag on its timing (a first CRS after day +14, a CRS before day 0) are
+    derived from the patient's day 0 as it is now (`toxicity.timing`), so they follow the
+    infusion when it moves; read events through `with_timing()` to have them without a query.
     """
 
     class Status(models.TextChoices):
@@ -45,13 +64,11 @@ class ToxicityEvent(models.Model):
     patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="toxicities")
     kind = models.CharField(max_length=32, choices=ToxicityKind.choices)
     onset_at = models.DateTimeField()
-    onset_day = models.IntegerField(null=True, blank=True, help_text="Day after infusion (day +N), if infused.")
     reporting_site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     grade = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
     highest_grade = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
     grade_reason = models.TextField(blank=True)
-    atypical_reason = models.TextField(blank=True, help_text="Why the timing is unusual; empty when typical.")
     infection_site = models.CharField(max_length=120, blank=True)
     organism = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -60,6 +77,8 @@ class ToxicityEvent(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ToxicityEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-onset_at", "-pk"]
@@ -72,6 +91,36 @@ class ToxicityEvent(models.Model):
     def grading_system(self) -> str:
         return "ASTCT" if self.kind in ASTCT_KINDS else "CTCAE"
 
+    def _timing(self) -> tuple[dt.date | None, bool]:
+        """Day 0 and whether a CRS came before: annotated by `with_timing()`, else read once."""
+        loaded = self.__dict__
+        if "day_zero" not in loaded:
+            loaded["day_zero"] = day_zero_of(self.patient_id)
+            loaded["follows_crs"] = loaded["day_zero"] is not None and (
+                earlier_crs(self.patient_id, self.onset_at, loaded["day_zero"]).exists()
+            )
+        return loaded["day_zero"], bool(loaded["follows_crs"])
+
+    @property
+    def onset_date(self) -> dt.date:
+        """The day of onset where it was recorded."""
+        return timezone.localdate(self.onset_at, self.reporting_site.zone)
+
+    @property
+    def onset_day(self) -> int | None:
+        """Day +N of the onset from the patient's day 0; None before an infusion is planned."""
+        return onset_day(self._timing()[0], self.onset_date)
+
+    @property
+    def day_label(self) -> str:
+        return day_text(self.onset_day)
+
+    @property
+    def atypical_reason(self) -> str:
+        """Why the timing is unusual (CRS before day 0, a first CRS after day +14), or ""."""
+        day_zero, follows_crs = self._timing()
+        return timing_flag(self.kind, onset_day(day_zero, self.onset_date), recurrence=follows_crs)
+
 
 class ToxicityAssessment(models.Model):
     """One grading of an event: the structured inputs (CRS, ICANS) or the CTCAE grade given."""
@@ -83,6 +132,14 @@ class ToxicityAssessment(models.Model):
     grade = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
     reason = models.TextField(blank=True)
     inputs = models.JSONField(default=dict, blank=True)
+    fever_masked_by = models.ForeignKey(
+        "ToxicityTreatment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The treatment after which fever was no longer required for this CRS grade.",
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -113,6 +170,7 @@ class ToxicityTreatment(models.Model):
 
     class Kind(models.TextChoices):
         TOCILIZUMAB = "tocilizumab", "Tocilizumab"
+        SILTUXIMAB = "siltuximab", "Siltuximab"
         CORTICOSTEROID = "corticosteroid", "Corticosteroids"
         ANAKINRA = "anakinra", "Anakinra"
         ICU_TRANSFER = "icu_transfer", "ICU transfer"
@@ -132,12 +190,29 @@ class ToxicityTreatment(models.Model):
     def __str__(self) -> str:
         return self.get_kind_display()
 
+    @property
+    def masks_fever(self) -> bool:
+        """Anti-cytokine or steroid therapy: once given for CRS, fever is no longer required (ASTCT)."""
+        return self.kind in FEVER_MASKING
+
+
+# Treatments after which the ASTCT consensus grades CRS by hypotension and hypoxia alone.
+FEVER_MASKING = frozenset(
+    {
+        ToxicityTreatment.Kind.TOCILIZUMAB,
+        ToxicityTreatment.Kind.SILTUXIMAB,
+        ToxicityTreatment.Kind.ANAKINRA,
+        ToxicityTreatment.Kind.CORTICOSTEROID,
+    }
+)
+
 
 class Alert(models.Model):
-    """A same-day alert about an event to one point person, acknowledged in the app or by email.
+    """A same-day alert about an event to one person at a care-team site, acknowledged in the app.
 
     Written in the transaction of the change that caused it, with its email as an outbox row.
     Unacknowledged past `escalate_at`, it escalates once to the site's backup and coordinators.
+    Alerts to the site that recorded the change are acknowledged at once by whoever recorded it.
     """
 
     class Reason(models.TextChoices):
@@ -146,9 +221,22 @@ class Alert(models.Model):
         RESOLVED = "resolved", "Resolved"
         ESCALATED = "escalated", "Escalated: not acknowledged"
 
+    class Role(models.TextChoices):
+        """Why this person was alerted for the site."""
+
+        PRIMARY = "primary", "Primary point person"
+        BACKUP = "backup", "Backup point person"
+        COORDINATOR = "coordinator", "Coordinator"
+
     event = models.ForeignKey(ToxicityEvent, on_delete=models.CASCADE, related_name="alerts")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
     site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(
+        max_length=16,
+        choices=Role.choices,
+        blank=True,
+        help_text="Coordinator: the site named no primary point person, or the alert escalated to them.",
+    )
     reason = models.CharField(max_length=16, choices=Reason.choices)
     grade = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,6 +246,9 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_on_recording = models.BooleanField(
+        default=False, help_text="The site recorded the change itself: the person who did counts as having seen it."
     )
     email = models.OneToOneField("carecoord.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL)
 

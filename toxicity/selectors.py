@@ -2,25 +2,55 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
-from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
+from carecoord.models import Patient, Site
+from toxicity.assessment import Circumstances, is_pediatric
+from toxicity.models import FEVER_MASKING, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
 
 
 def toxicity_events_visible_to(user: AnyUser) -> QuerySet[ToxicityEvent]:
-    return ToxicityEvent.objects.filter(patient__in=patients_visible_to(user)).select_related(
-        "patient", "reporting_site", "reported_by"
+    """The events of the user's patients, with their timing (day +N, flags) from day 0 as it is now."""
+    return (
+        ToxicityEvent.objects.filter(patient__in=patients_visible_to(user))
+        .with_timing()
+        .select_related("patient", "reporting_site", "reported_by")
     )
+
+
+def assessment_circumstances(
+    *, patient: Patient, kind: str, at: dt.datetime, site: Site, event: ToxicityEvent | None = None
+) -> tuple[Circumstances, ToxicityTreatment | None]:
+    """What the record adds to an assessment of `kind` made at `at` by `site`: whether the
+    patient is graded as a child (ICANS), and the treatment that masks fever (CRS), if any."""
+    pediatric = kind == ToxicityKind.ICANS and is_pediatric(patient.date_of_birth, timezone.localdate(at, site.zone))
+    masked_by = None
+    if kind == ToxicityKind.CRS and event is not None and event.pk is not None:
+        masked_by = (
+            ToxicityTreatment.objects.filter(event=event, kind__in=FEVER_MASKING, given_at__lte=at)
+            .order_by("given_at", "pk")
+            .first()
+        )
+    by = ""
+    if masked_by is not None:
+        given = timezone.localtime(masked_by.given_at, site.zone)
+        by = f"{masked_by.get_kind_display().lower()} given {given:%d %b %Y, %H:%M}"
+    return Circumstances(pediatric=pediatric, fever_masked_by=by), masked_by
 
 
 def event_prefetches() -> list[Prefetch]:
     """The course, treatments and alerts of events, in three queries whatever their number."""
     return [
-        Prefetch("assessments", queryset=ToxicityAssessment.objects.select_related("assessed_by", "site")),
+        Prefetch(
+            "assessments", queryset=ToxicityAssessment.objects.select_related("assessed_by", "site", "fever_masked_by")
+        ),
         Prefetch("treatments", queryset=ToxicityTreatment.objects.select_related("recorded_by", "site")),
         Prefetch("alerts", queryset=Alert.objects.select_related("recipient", "site", "acknowledged_by")),
     ]

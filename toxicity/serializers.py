@@ -12,8 +12,15 @@ from rest_framework import serializers
 from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
-from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, InputError, grade_assessment
-from toxicity.grading import CONSCIOUSNESS_LEVELS, EDEMA_FINDINGS, MOTOR_FINDINGS, OXYGEN_SUPPORT, SEIZURE_TYPES
+from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, Circumstances, InputError, grade_assessment
+from toxicity.grading import (
+    CAPD_MAX,
+    CONSCIOUSNESS_LEVELS,
+    EDEMA_FINDINGS,
+    MOTOR_FINDINGS,
+    OXYGEN_SUPPORT,
+    SEIZURE_TYPES,
+)
 from toxicity.models import ASTCT_KINDS, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
 
 # The same leeway as `toxicity_record` gives the onset, for clocks a little ahead.
@@ -27,16 +34,29 @@ def _choices(table: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
 # --- Output ---------------------------------------------------------------------------------
 
 
+class FeverMaskingSerializer(serializers.ModelSerializer[ToxicityTreatment]):
+    """The treatment after which a CRS no longer needs fever to be graded (ASTCT)."""
+
+    class Meta:
+        model = ToxicityTreatment
+        fields = ["id", "kind", "given_at"]
+
+
 class AssessmentSerializer(serializers.ModelSerializer[ToxicityAssessment]):
     """One grading in the course of an event, with what was entered."""
 
     assessed_by = PersonBriefSerializer()
     site = SiteBriefSerializer()
     inputs = serializers.DictField(help_text="The structured inputs (CRS, ICANS); empty for a CTCAE grade.")
+    fever_masked_by = FeverMaskingSerializer(
+        allow_null=True,
+        help_text="CRS: the tocilizumab, siltuximab, anakinra or steroid given before this assessment, after "
+        "which fever was no longer required (inputs.fever_masked is then true).",
+    )
 
     class Meta:
         model = ToxicityAssessment
-        fields = ["id", "assessed_at", "assessed_by", "site", "grade", "reason", "inputs", "note"]
+        fields = ["id", "assessed_at", "assessed_by", "site", "grade", "reason", "inputs", "fever_masked_by", "note"]
 
 
 class TreatmentSerializer(serializers.ModelSerializer[ToxicityTreatment]):
@@ -75,7 +95,13 @@ class ToxicityEventSerializer(serializers.ModelSerializer[ToxicityEvent]):
 
     kind_label = serializers.CharField(source="get_kind_display")
     grading_system = serializers.ChoiceField(choices=[("ASTCT", "ASTCT"), ("CTCAE", "CTCAE")], read_only=True)
+    onset_day = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Day +N of the onset from the patient's day 0 as it is now."
+    )
     day_label = serializers.SerializerMethodField(help_text='"day +N" of the onset from the infusion, if infused.')
+    atypical_reason = serializers.CharField(
+        read_only=True, help_text="Why the timing is unusual (CRS before day 0, a first CRS after day +14), or empty."
+    )
     reporting_site = SiteBriefSerializer()
     reported_by = PersonBriefSerializer()
     assessments = AssessmentSerializer(many=True, help_text="The course of the grade, oldest first.")
@@ -113,9 +139,7 @@ class ToxicityEventSerializer(serializers.ModelSerializer[ToxicityEvent]):
         ]
 
     def get_day_label(self, event: ToxicityEvent) -> str | None:
-        if event.onset_day is None:
-            return None
-        return f"day {event.onset_day:+d}" if event.onset_day else "day 0"
+        return event.day_label or None
 
 
 class AlertSerializer(serializers.ModelSerializer[Alert]):
@@ -163,13 +187,12 @@ class _InputsSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # The grading itself says what it cannot grade (nasal cannula without a flow...).
+        # The grading itself says what it cannot grade (nasal cannula without a flow...). The
+        # instrument is the one the inputs use; whether it fits the patient's age is the service's.
         try:
-            grade_assessment(self.kind, dict(attrs))
+            grade_assessment(self.kind, dict(attrs), circumstances=Circumstances(pediatric="capd_score" in attrs))
         except InputError as exc:
-            # Nested under its name already, so the message drops the engine's "name: " prefix.
-            message = str(exc).removeprefix(f"{exc.field}:").strip()
-            raise serializers.ValidationError({exc.field: [message]}) from None
+            raise serializers.ValidationError({exc.field: [exc.plain]}) from None
         return attrs
 
 
@@ -215,8 +238,23 @@ class ICANSInputsSerializer(_InputsSerializer):
     """What the ASTCT consensus grades ICANS from; sedation is not depressed consciousness."""
 
     kind = ToxicityKind.ICANS
-    names = ICANS_INPUTS
+    names = (*ICANS_INPUTS, "capd_score")
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "capd_score" in attrs and ({"ice_score", "ice_items"} & set(attrs)):
+            raise serializers.ValidationError(
+                {"capd_score": ["Send the CAPD (12 and under) or the ICE score, not both."]}
+            )
+        return super().validate(attrs)
+
+    capd_score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=CAPD_MAX,
+        help_text="Children 12 and under, instead of the ICE score: the CAPD total 0-32 (higher is worse); "
+        "null when the CAPD could not be done.",
+    )
     ice_score = serializers.IntegerField(
         required=False,
         allow_null=True,

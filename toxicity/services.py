@@ -15,10 +15,10 @@ from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_record
-from referrals.selectors import infusion_date_of
 from toxicity.alerts import alert_point_persons
-from toxicity.assessment import Graded, InputError, atypical_reason, grade_assessment, onset_day
+from toxicity.assessment import Circumstances, Graded, InputError, grade_assessment
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+from toxicity.selectors import assessment_circumstances
 
 
 def _recording_site(actor: User, patient: Patient, site: Site) -> None:
@@ -37,16 +37,16 @@ def _not_in_future(field: str, moment: dt.datetime | dt.date) -> None:
         raise ValidationError({field: "This cannot be in the future."})
 
 
-def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None) -> Graded:
+def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None, circumstances: Circumstances) -> Graded:
     try:
-        return grade_assessment(kind, inputs, ctcae_grade)
+        return grade_assessment(kind, inputs, ctcae_grade, circumstances)
     except InputError as exc:
-        raise ValidationError({exc.field: str(exc)}) from None
+        raise ValidationError({exc.field: exc.plain}) from None
 
 
 def _label(event: ToxicityEvent) -> str:
-    day = f" on day +{event.onset_day}" if event.onset_day is not None and event.onset_day >= 0 else ""
-    return f"{event.get_kind_display()} grade {event.grade}{day}"
+    # No day +N here: the entry's title is kept as written, and day 0 may still move.
+    return f"{event.get_kind_display()} grade {event.grade}"
 
 
 def toxicity_record(
@@ -67,26 +67,25 @@ def toxicity_record(
     if kind not in ToxicityKind.values:
         raise ValidationError({"kind": "Choose the kind of toxicity."})
     _not_in_future("onset_at", onset_at)
-    graded = _grade(kind, inputs or {}, ctcae_grade)
+    circumstances, _ = assessment_circumstances(patient=patient, kind=kind, at=onset_at, site=site)
+    graded = _grade(kind, inputs or {}, ctcae_grade, circumstances)
     if graded.grade == 0:
         raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
-    day = onset_day(infusion_date_of(patient), timezone.localdate(onset_at, site.zone))
     with transaction.atomic():
-        event = ToxicityEvent.objects.create(
+        created = ToxicityEvent.objects.create(
             patient=patient,
             kind=kind,
             onset_at=onset_at,
-            onset_day=day,
             reporting_site=site,
             reported_by=actor,
             grade=graded.grade,
             highest_grade=graded.grade,
             grade_reason=graded.reason,
-            atypical_reason=atypical_reason(kind, day),
             note=note,
             infection_site=infection_site,
             organism=organism,
         )
+        event = ToxicityEvent.objects.with_timing().select_related("patient", "reporting_site").get(pk=created.pk)
         ToxicityAssessment.objects.create(
             event=event,
             assessed_at=onset_at,
@@ -106,7 +105,7 @@ def toxicity_record(
             title=f"{_label(event)} recorded",
             body=" ".join(filter(None, [graded.reason, event.atypical_reason])),
         )
-        alert_point_persons(event, Alert.Reason.RECORDED)
+        alert_point_persons(event, Alert.Reason.RECORDED, actor=actor, actor_site=site)
     return event
 
 
@@ -125,7 +124,10 @@ def toxicity_assess(
     if event.status == ToxicityEvent.Status.RESOLVED:
         raise ValidationError({"event": "This event is resolved; record a new event if it recurs."})
     _not_in_future("assessed_at", assessed_at)
-    graded = _grade(event.kind, inputs or {}, ctcae_grade)
+    circumstances, masked_by = assessment_circumstances(
+        patient=event.patient, kind=event.kind, at=assessed_at, site=site, event=event
+    )
+    graded = _grade(event.kind, inputs or {}, ctcae_grade, circumstances)
     previous = event.grade
     with transaction.atomic():
         assessment = ToxicityAssessment.objects.create(
@@ -136,6 +138,7 @@ def toxicity_assess(
             grade=graded.grade,
             reason=graded.reason,
             inputs=graded.inputs,
+            fever_masked_by=masked_by,
             note=note,
         )
         event.grade, event.grade_reason = graded.grade, graded.reason
@@ -152,7 +155,7 @@ def toxicity_assess(
             body=graded.reason,
         )
         if graded.grade > previous:
-            alert_point_persons(event, Alert.Reason.GRADE_ROSE)
+            alert_point_persons(event, Alert.Reason.GRADE_ROSE, actor=actor, actor_site=site)
     return assessment
 
 
@@ -204,5 +207,5 @@ def toxicity_resolve(
             title=f"{event.get_kind_display()} resolved ({event.get_outcome_display().lower()})",
             body=note,
         )
-        alert_point_persons(event, Alert.Reason.RESOLVED)
+        alert_point_persons(event, Alert.Reason.RESOLVED, actor=actor, actor_site=site)
     return event

@@ -9,6 +9,7 @@ access path first, so an outsider gets 404 whatever the method; then the method 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zoneinfo
 from collections.abc import Sequence
@@ -28,11 +29,14 @@ from django_htmx.middleware import HtmxDetails
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
 from carecoord.models import CareTeamLink, Patient, Site, SiteMembership, User
 from carecoord.roles import Capability
+from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
-from toxicity.assessment import InputError, grade_assessment
+from toxicity.alerts import alert_summary
+from toxicity.assessment import ADULT, Circumstances, InputError, grade_assessment, is_pediatric
 from toxicity.forms import (
     AssessmentForm,
     CRSForm,
+    ICANSChildForm,
     ICANSForm,
     PreviewForm,
     ReassessForm,
@@ -46,8 +50,8 @@ from toxicity.forms import (
     local_now,
     system_of,
 )
-from toxicity.models import ASTCT_KINDS, ToxicityEvent, ToxicityKind
-from toxicity.selectors import get_event_for_user
+from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind
+from toxicity.selectors import assessment_circumstances, get_event_for_user, toxicity_events_visible_to
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record, toxicity_resolve
 
 EVENT_ACTIONS = ("assess", "treatment", "resolve")
@@ -94,17 +98,32 @@ def _focus_first_error(*forms_: forms.Form) -> None:
             return
 
 
-def preview_of(kind: str, form: AssessmentForm) -> Preview:
+def preview_of(kind: str, form: AssessmentForm, circumstances: Circumstances = ADULT) -> Preview:
     """Grade what was entered so far, without saving anything."""
     system = "ASTCT" if kind in ASTCT_KINDS else "CTCAE"
     if not form.is_valid():
         field, error = form.first_error() or ("", " ".join(str(e) for e in form.non_field_errors()))
         return Preview(system=system, field=field, error=error)
     try:
-        graded = grade_assessment(kind, form.inputs(), form.ctcae_grade())
+        graded = grade_assessment(kind, form.inputs(), form.ctcae_grade(), circumstances)
     except InputError as exc:
-        return Preview(system=system, field=exc.field, error=str(exc))
+        return Preview(system=system, field=exc.field, error=exc.plain)
     return Preview(grade=graded.grade, system=system, reason=graded.reason)
+
+
+def is_child_today(patient: Patient, zone: zoneinfo.ZoneInfo) -> bool:
+    """Whether ICANS is entered with the CAPD on a form opened today (the service checks the date)."""
+    return is_pediatric(patient.date_of_birth, timezone.localdate(timezone=zone))
+
+
+def _posted_moment(request: HttpRequest, site: Site) -> dt.datetime:
+    """The onset or assessment time typed so far, read in the site's zone; now when not readable."""
+    value = request.POST.get("assessed_at") or request.POST.get("onset_at") or ""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return timezone.now()
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, site.zone)
 
 
 # --- recording a new event --------------------------------------------------------------------
@@ -126,6 +145,7 @@ def _record_context(
         "ctcae_form": assessments["ctcae"],
         "preview": preview,
         "zone": form.zone,
+        "pediatric": is_child_today(patient, form.zone),
     }
 
 
@@ -137,13 +157,15 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     memberships = active_memberships_of(request.user)
     sites = recording_sites(memberships, patient)
+    pediatric = is_child_today(patient, _zone(sites, memberships))
     if request.method != "POST":
         form = RecordForm(sites=sites, initial={"onset_at": local_now(_zone(sites, memberships))})
-        return render(request, "toxicity/record.html", _record_context(request, patient, form, assessment_forms()))
+        assessments = assessment_forms(pediatric=pediatric)
+        return render(request, "toxicity/record.html", _record_context(request, patient, form, assessments))
 
     form = RecordForm(request.POST, sites=sites)
     kind = request.POST.get("kind", "")
-    assessments = assessment_forms(request.POST, active=system_of(kind))
+    assessments = assessment_forms(request.POST, active=system_of(kind), pediatric=pediatric)
     assessment = assessments[system_of(kind)]
     # Both validated, so every error shows at once.
     valid = form.is_valid() & assessment.is_valid()
@@ -164,11 +186,9 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors([form, assessment], exc)
         else:
-            alerted = event.alerts.count()
-            if alerted:
-                messages.success(request, f"Recorded. {alerted} point person{'s' if alerted != 1 else ''} alerted.")
-            else:
-                messages.success(request, "Recorded. No point person is named on the care team, so nobody was alerted.")
+            alerts = list(event.alerts.select_related("recipient"))
+            lines = alert_summary(alerts, list(open_care_team_links().filter(patient=patient)))
+            messages.success(request, " ".join(["Recorded. Alerted:", *lines]))
             return redirect("toxicity-event", event_id=event.pk)
     _focus_first_error(form, assessment)
     context = _record_context(request, patient, form, assessments)
@@ -182,22 +202,45 @@ def grade_preview(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpRespon
     patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    memberships = active_memberships_of(request.user)
+    sites = recording_sites(memberships, patient)
+    zone = _zone(sites, memberships)
+    pediatric = is_child_today(patient, zone)
+    purpose = request.POST.get("purpose", "")
     kind_form = PreviewForm(request.POST)
+    form: AssessmentForm | None = None
     if kind_form.is_valid():
         kind = kind_form.cleaned_data["kind"]
-        preview = preview_of(kind, assessment_form_class(kind)(request.POST))
+        auto_id = "id_assess_%s" if purpose == "assess" else "id_%s"
+        form = assessment_form_class(kind, pediatric=pediatric)(request.POST, auto_id=auto_id)
+        event = _event_of(request, patient)
+        circumstances = Circumstances(pediatric=pediatric)
+        if sites:
+            at = _posted_moment(request, sites[0])
+            circumstances, _ = assessment_circumstances(patient=patient, kind=kind, at=at, site=sites[0], event=event)
+        preview = preview_of(kind, form, circumstances)
     else:
-        preview = Preview(field="kind", error="kind: choose the kind of toxicity.")
+        preview = Preview(field="kind", error="Choose the kind of toxicity.")
     if request.htmx:
-        context = {"preview": preview, "purpose": request.POST.get("purpose", "")}
+        # Each input's sentence slot is refreshed out of band: the message stands next to its field,
+        # and a slot whose input is fine again is emptied.
+        live = [(bf.auto_id, preview.error if bf.name == preview.field else "") for bf in form] if form else []
+        context = {"preview": preview, "purpose": purpose, "live": live}
         return render(request, "toxicity/_grade_preview.html", context)
     # Without JavaScript the "Show the grade" button lands here: the form again, as entered.
-    sites = recording_sites(active_memberships_of(request.user), patient)
-    assessments = assessment_forms(request.POST, active=system_of(request.POST.get("kind", "")))
+    assessments = assessment_forms(request.POST, active=system_of(request.POST.get("kind", "")), pediatric=pediatric)
     context = _record_context(request, patient, RecordForm(request.POST, sites=sites), assessments)
     context["preview"] = preview
     context["purpose"] = "record"
     return render(request, "toxicity/record.html", context)
+
+
+def _event_of(request: HttpRequest, patient: Patient) -> ToxicityEvent | None:
+    """The event a reassessment preview is for (its treatments mask fever), if it is the patient's."""
+    event_id = request.POST.get("event", "")
+    if not event_id.isdigit():
+        return None
+    return toxicity_events_visible_to(request.user).filter(pk=int(event_id), patient=patient).first()
 
 
 # --- the event page and its actions -----------------------------------------------------------
@@ -212,11 +255,11 @@ class Failure:
     assessment: AssessmentForm | None = None
 
 
-def _assess_initial(event: ToxicityEvent, assessments: Sequence[Any]) -> dict[str, Any]:
+def _assess_initial(event: ToxicityEvent, assessments: Sequence[Any], *, pediatric: bool) -> dict[str, Any]:
     # The latest assessment's inputs: the clinician changes only what changed.
     latest = assessments[-1].inputs if assessments else {}
     if event.kind == ToxicityKind.ICANS:
-        return ICANSForm.initial_from(latest)
+        return ICANSChildForm.initial_from(latest) if pediatric else ICANSForm.initial_from(latest)
     if event.kind == ToxicityKind.CRS:
         return {name: latest[name] for name in CRSForm.base_fields if name in latest}
     return {"grade": event.grade} if event.grade else {}
@@ -227,12 +270,16 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
     memberships = active_memberships_of(request.user)
     alerts = list(event.alerts.all())
     assessments = list(event.assessments.all())
+    links = list(open_care_team_links().filter(patient_id=event.patient_id))
+    first_alerts = [a for a in alerts if a.reason == Alert.Reason.RECORDED]
     context: dict[str, Any] = {
         "memberships": memberships,
         "event": event,
         "assessments": assessments,
         "treatments": list(event.treatments.all()),
         "alerts": alerts,
+        "alert_lines": alert_summary(first_alerts, links) if first_alerts else [],
+        "unreached": [link.site for link in links if not any(a.site_id == link.site_id for a in alerts)],
         "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
         "can_record": False,
         "zone": _zone((), memberships),
@@ -244,6 +291,12 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         return context
     zone = sites[0].zone
     now = local_now(zone)
+    pediatric = event.kind == ToxicityKind.ICANS and is_child_today(event.patient, zone)
+    circumstances, _ = assessment_circumstances(
+        patient=event.patient, kind=event.kind, at=timezone.now(), site=sites[0], event=event
+    )
+    context["pediatric"] = pediatric
+    context["fever_masked_by"] = circumstances.fever_masked_by
 
     def failed(action: str) -> Failure | None:
         return failure if failure and failure.action == action else None
@@ -257,7 +310,9 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         context["assess_inputs"] = (
             assess.assessment
             if assess
-            else assessment_form_class(event.kind)(auto_id="id_assess_%s", initial=_assess_initial(event, assessments))
+            else assessment_form_class(event.kind, pediatric=pediatric)(
+                auto_id="id_assess_%s", initial=_assess_initial(event, assessments, pediatric=pediatric)
+            )
         )
         resolve = failed("resolve")
         context["resolve_form"] = (
@@ -310,7 +365,8 @@ def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
         return loaded
     event, sites = loaded
     form = ReassessForm(request.POST, sites=sites, auto_id="id_assess_%s")
-    assessment = assessment_form_class(event.kind)(request.POST, auto_id="id_assess_%s")
+    pediatric = bool(sites) and is_child_today(event.patient, sites[0].zone)
+    assessment = assessment_form_class(event.kind, pediatric=pediatric)(request.POST, auto_id="id_assess_%s")
     if form.is_valid() & assessment.is_valid():
         try:
             done = toxicity_assess(
