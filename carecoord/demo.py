@@ -235,7 +235,7 @@ class DemoPatient:
     date_of_birth: dt.date
     sex: str
     disease_area: str
-    phase: str
+    phase: str  # the phase its story (referrals.demo) brings it to; derived, never stored by hand
     caregiver_name: str
     caregiver_relationship: str
     caregiver_phone: str
@@ -265,7 +265,7 @@ def _patients() -> tuple[DemoPatient, ...]:
                 phase=phases[n % len(phases)],
                 caregiver_name=f"Casey {family_name}",
                 caregiver_relationship=("Spouse", "Daughter", "Son", "Partner", "Parent")[n % 5],
-                caregiver_phone=f"+1 555 01{n:02d}",
+                caregiver_phone=f"+1 312 555 01{n:02d}",
             )
         )
     return tuple(patients)
@@ -374,7 +374,6 @@ def _patient(
             date_of_birth=spec.date_of_birth,
             sex=spec.sex,
             disease_area=spec.disease_area,
-            phase=spec.phase,
             caregiver_name=spec.caregiver_name,
             caregiver_relationship=spec.caregiver_relationship,
             caregiver_phone=spec.caregiver_phone,
@@ -383,7 +382,11 @@ def _patient(
 
     if not CareTeamLink.objects.filter(patient=patient, site=center, ended_at__isnull=True).exists():
         care_team_add_site(
-            actor=practice_coordinator, patient=patient, site=center, capacity=CareTeamLink.Capacity.TREATING_CENTER
+            actor=practice_coordinator,
+            patient=patient,
+            site=center,
+            capacity=CareTeamLink.Capacity.TREATING_CENTER,
+            from_site=practice,
         )
         result.count("care-team links")
     if not PatientIdentifier.objects.filter(patient=patient, site=center).exists():

@@ -73,6 +73,11 @@ PAGES: dict[str, Rule] = {
     "handoff-template-list": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
+    "patient-edit": Rule(Need.CHANGE, Need.CHANGE),
+    "patient-identifier": Rule(V, Need.CHANGE),
+    "patient-point-persons": Rule(V, Need.MANAGE_CARE_TEAM),
+    "patient-share": Rule(V, Need.MANAGE_CARE_TEAM),
+    "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
     "patient-comment": Rule(V, RC),
     # Referrals and milestones.
@@ -87,6 +92,7 @@ PAGES: dict[str, Rule] = {
     "milestone-complete": Rule(V, RC),
     "milestone-move": Rule(V, RC),
     "milestone-cancel": Rule(V, RC),
+    "milestone-confirm": Rule(V, RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),
@@ -150,6 +156,7 @@ API: dict[str, Rule] = {
     "api:milestone-complete": Rule(N, RC),
     "api:milestone-move": Rule(N, RC),
     "api:milestone-cancel": Rule(N, RC),
+    "api:milestone-confirm": Rule(N, RC),
     "api:toxicity-event-list": Rule(Need.SIGNED_IN, RC),
     "api:toxicity-event-detail": Rule(V),
     "api:toxicity-event-assessments": Rule(N, RC),

@@ -16,8 +16,10 @@ from carecoord.api.errors import exception_handler
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
 from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_name_point_person
+from referrals.workflow import Move
 from tests.conftest import World, api_token_header, login
 from tests.factories import member, patient_at
+from tests.referral_helpers import advance, draft_referral
 
 pytestmark = pytest.mark.django_db
 
@@ -249,7 +251,17 @@ def test_refused_patient_response_is_not_cached_either(world: World) -> None:
 
 
 def test_patient_list_filters_by_phase(world: World) -> None:
-    consult = patient_at(world.center, world.center_coordinator, phase="consult")
+    consult = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    referral = draft_referral(world, patient=consult)
+    advance(
+        referral,
+        [
+            (Move.SUBMIT, world.community_coordinator),
+            (Move.ACKNOWLEDGE, world.center_coordinator),
+            (Move.SCHEDULE_CONSULT, world.center_coordinator),
+        ],
+        consult_on=dt.date(2027, 1, 5),
+    )
     client = api(world.center_coordinator)
     assert patient_ids(client.get("/api/patients/", {"phase": "consult"})) == {str(consult.pk)}
     assert patient_ids(client.get("/api/patients/", {"phase": "referral"})) == {str(world.shared_patient.pk)}
@@ -393,14 +405,15 @@ def test_pharmacist_gets_403_registering_a_patient(world: World) -> None:
     assert response.status_code == 403
 
 
-def test_physician_patches_patient_phase(world: World) -> None:
-    response = api(world.community_oncologist).patch(
-        f"/api/patients/{world.shared_patient.pk}/", {"phase": "consult", "caregiver_name": "Sam"}, format="json"
-    )
+def test_the_phase_is_derived_and_a_patch_cannot_set_it(world: World) -> None:
+    url = f"/api/patients/{world.shared_patient.pk}/"
+    refused = api(world.community_oncologist).patch(url, {"phase": "consult", "caregiver_name": "Sam"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"phase": ["The phase follows from the referral and its milestones; it cannot be set."]}
+    response = api(world.community_oncologist).patch(url, {"caregiver_name": "Sam"}, format="json")
     assert response.status_code == 200, response.content
-    assert response.json()["phase"] == "consult"
     world.shared_patient.refresh_from_db()
-    assert (world.shared_patient.phase, world.shared_patient.caregiver_name) == ("consult", "Sam")
+    assert (world.shared_patient.phase, world.shared_patient.caregiver_name) == ("referral", "Sam")
 
 
 def test_patch_ignores_fields_that_cannot_be_changed(world: World) -> None:
@@ -443,18 +456,18 @@ def test_a_date_of_birth_may_be_today_but_not_tomorrow(world: World) -> None:
 
 def test_put_needs_every_required_field(world: World) -> None:
     response = api(world.community_oncologist).put(
-        f"/api/patients/{world.shared_patient.pk}/", {"phase": "consult"}, format="json"
+        f"/api/patients/{world.shared_patient.pk}/", {"caregiver_name": "Sam"}, format="json"
     )
     assert response.status_code == 400
     assert {"given_name", "family_name", "date_of_birth", "sex", "disease_area"} <= set(response.json())
 
 
 def test_put_replaces_patient_details(world: World) -> None:
-    payload = new_patient_payload(world, site=None, mrn=None, phase="eligibility")
+    payload = new_patient_payload(world, site=None, mrn=None)
     response = api(world.community_oncologist).put(f"/api/patients/{world.shared_patient.pk}/", payload, format="json")
     assert response.status_code == 200, response.content
     world.shared_patient.refresh_from_db()
-    assert (world.shared_patient.family_name, world.shared_patient.phase) == ("Newcase", "eligibility")
+    assert world.shared_patient.family_name == "Newcase"
 
 
 # --- Care-team links ------------------------------------------------------------------------

@@ -96,12 +96,12 @@ def test_a_change_through_the_api_records_who_when_from_which_site_and_what(worl
 
 
 def test_a_change_made_outside_a_request_is_recorded_as_the_systems(world: World) -> None:
-    patient_update(actor=world.community_coordinator, patient=world.shared_patient, phase="consult")
+    patient_update(actor=world.community_coordinator, patient=world.shared_patient, caregiver_name="Sam")
 
     entry = AuditEntry.objects.get(action=AuditEntry.Action.UPDATE, object_type="carecoord.patient")
     assert (entry.actor_id, entry.actor_email, entry.site_id, entry.ip_address) == (None, "", None, None)
     assert entry.what == "updated patient by the system"
-    assert entry.changes == {"phase": ["referral", "consult"]}
+    assert entry.changes == {"caregiver_name": ["", "Sam"]}
 
 
 def test_a_save_that_changes_nothing_but_the_timestamp_records_nothing(world: World) -> None:
@@ -115,7 +115,12 @@ def test_creating_a_patient_records_its_rows_with_their_values(world: World) -> 
 
     created = AuditEntry.objects.filter(patient=patient, action=AuditEntry.Action.CREATE)
     by_type = {entry.object_type: entry for entry in created}
-    assert set(by_type) == {"carecoord.patient", "carecoord.patientidentifier", "carecoord.careteamlink"}
+    assert set(by_type) == {
+        "carecoord.patient",
+        "carecoord.patientidentifier",
+        "carecoord.careteamlink",
+        "carecoord.timelineentry",  # "Registered at Riverbend Oncology"
+    }
     assert by_type["carecoord.patient"].changes["family_name"] == [None, "Newcase"]
     assert by_type["carecoord.patient"].changes["date_of_birth"] == [None, "1960-05-17"]
     assert by_type["carecoord.careteamlink"].changes["site"] == [None, world.practice.pk]

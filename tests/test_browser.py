@@ -22,7 +22,7 @@ def test_care_team_member_finds_center_hotline_and_outsider_sees_nothing(
     oncologist = browser.new_page()
     sign_in(oncologist, base_url, world.community_oncologist.email)
     expect(oncologist.get_by_role("heading", name="My patients")).to_be_visible()
-    shared_link = oncologist.get_by_role("link", name="Sharedcare, Sharon")
+    shared_link = oncologist.locator("#results").get_by_role("link", name="Sharedcare, Sharon")
     expect(shared_link).to_be_visible()
     # The phase filter swaps the results in place (htmx) and keeps the choice in the URL.
     oncologist.get_by_label("Phase").select_option(label="Infusion (day 0)")
@@ -38,7 +38,7 @@ def test_care_team_member_finds_center_hotline_and_outsider_sees_nothing(
 
     outsider = browser.new_page()
     sign_in(outsider, base_url, world.outsider.email)
-    expect(outsider.get_by_role("link", name="Foreignsite, Frank")).to_be_visible()
+    expect(outsider.locator("#results").get_by_role("link", name="Foreignsite, Frank")).to_be_visible()
     expect(outsider.get_by_text("Sharedcare")).to_have_count(0)
     response = outsider.goto(base_url + patient_path)
     assert response is not None

@@ -94,6 +94,7 @@ def new_patient_data(world: World, **overrides: Any) -> dict[str, Any]:
         "sex": "female",
         "mrn": "RB-4711",
         "caregiver_name": "Ned Newcomer",
+        "primary_point_person": world.community_oncologist.pk,
     }
     return form_data(world, **(patient | overrides))
 
@@ -122,6 +123,8 @@ def test_practice_submits_a_new_patient_with_a_pdf_and_the_center_joins_the_care
     assert referral.state == State.SUBMITTED
     assert referral.patient.caregiver_name == "Ned Newcomer"
     assert referral.patient.identifiers.get(site=world.practice).mrn == "RB-4711"
+    primary = referral.patient.care_team.get(site=world.practice).point_persons.get()
+    assert (primary.rank, primary.user) == ("primary", world.community_oncologist)
     document = referral.documents.get()
     assert (document.kind, document.original_name, document.content_type) == (
         "pathology",
@@ -241,11 +244,11 @@ def test_missing_required_fields_are_named_next_to_the_field(client: Client, wor
     assert not Referral.objects.exists()
 
 
-def test_new_patient_without_name_or_mrn_names_those_fields(client: Client, world: World) -> None:
+def test_new_patient_without_name_mrn_or_point_person_names_those_fields(client: Client, world: World) -> None:
     login(client, world.community_coordinator)
-    response = client.post(CREATE, new_patient_data(world, family_name="", mrn=""))
+    response = client.post(CREATE, new_patient_data(world, family_name="", mrn="", primary_point_person=""))
     errors = response.context["form"].errors
-    assert "family_name" in errors and "mrn" in errors
+    assert "family_name" in errors and "mrn" in errors and "primary_point_person" in errors
     assert not Patient.objects.filter(given_name="Nora").exists()
 
 

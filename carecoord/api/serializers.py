@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -142,7 +143,28 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
 # --- Input ----------------------------------------------------------------------------------
 
 
-class PatientUpdateSerializer(serializers.ModelSerializer[Patient]):
+@extend_schema_field(OpenApiTypes.INT)
+class ColleagueField(serializers.PrimaryKeyRelatedField[User]):
+    """A person working at one of the requesting user's sites; anyone else reads as missing."""
+
+    def get_queryset(self) -> Any:
+        return colleagues_of(_request_user(self))
+
+
+# Output fields a client might try to write: refused with why, rather than silently ignored.
+DERIVED_FIELDS = {"phase": "The phase follows from the referral and its milestones; it cannot be set."}
+
+
+class RefusesDerivedFields(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            refused = {name: [message] for name, message in DERIVED_FIELDS.items() if name in data}
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+class PatientUpdateSerializer(RefusesDerivedFields, serializers.ModelSerializer[Patient]):
     """The fields `patient_update` accepts; PATCH sends any of them."""
 
     class Meta:
@@ -150,15 +172,19 @@ class PatientUpdateSerializer(serializers.ModelSerializer[Patient]):
         fields = sorted(PATIENT_EDITABLE_FIELDS)
 
 
-class PatientCreateSerializer(serializers.ModelSerializer[Patient]):
+class PatientCreateSerializer(RefusesDerivedFields, serializers.ModelSerializer[Patient]):
     site = serializers.PrimaryKeyRelatedField(
         queryset=sites_directory(), help_text="Your site, where the patient is registered with its MRN."
     )
     mrn = serializers.CharField(max_length=64, help_text="The patient's MRN at `site`.")
+    primary_point_person = ColleagueField(
+        required=False, allow_null=True, help_text="Whom `site`'s alerts about the patient go to (recommended)."
+    )
+    backup_point_person = ColleagueField(required=False, allow_null=True, help_text="The primary's backup at `site`.")
 
     class Meta:
         model = Patient
-        fields = ["site", "mrn", *sorted(PATIENT_EDITABLE_FIELDS)]
+        fields = ["site", "mrn", "primary_point_person", "backup_point_person", *sorted(PATIENT_EDITABLE_FIELDS)]
 
 
 class VisiblePatientField(serializers.PrimaryKeyRelatedField[Patient]):
@@ -181,14 +207,6 @@ class CareTeamLinkCreateSerializer(serializers.Serializer[CareTeamLink]):
 class VisibleLinkField(serializers.PrimaryKeyRelatedField[CareTeamLink]):
     def get_queryset(self) -> Any:
         return care_team_links_visible_to(_request_user(self))
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ColleagueField(serializers.PrimaryKeyRelatedField[User]):
-    """A person working at one of the requesting user's sites; anyone else reads as missing."""
-
-    def get_queryset(self) -> Any:
-        return colleagues_of(_request_user(self))
 
 
 class PointPersonCreateSerializer(serializers.Serializer[PointPerson]):

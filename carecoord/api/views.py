@@ -178,7 +178,11 @@ class PatientViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._parse(serializers.PatientCreateSerializer, request.data)
         site, mrn = data.pop("site"), data.pop("mrn")
-        patient = patient_register(actor=actor_of(request), site=site, mrn=mrn, **data)
+        point_persons: dict[str, User | None] = {
+            PointPerson.Rank.PRIMARY: data.pop("primary_point_person", None),
+            PointPerson.Rank.BACKUP: data.pop("backup_point_person", None),
+        }
+        patient = patient_register(actor=actor_of(request), site=site, mrn=mrn, point_persons=point_persons, **data)
         return self._render(patient_with_care_team(request.user, patient.pk), status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

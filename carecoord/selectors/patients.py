@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
 from carecoord.access import get_patient_for_user, patients_visible_to
 from carecoord.access.scope import AnyUser
@@ -52,3 +52,15 @@ def care_team_links_visible_to(user: AnyUser) -> QuerySet[CareTeamLink]:
 def point_persons_visible_to(user: AnyUser) -> QuerySet[PointPerson]:
     """The point persons named on the care teams of the patients the user sees."""
     return PointPerson.objects.filter(link__patient__in=patients_visible_to(user)).select_related("user", "link__site")
+
+
+def links_without_primary(user: AnyUser, site_ids: list[int]) -> QuerySet[CareTeamLink]:
+    """Open care-team links of `site_ids` (the user's sites) naming no active primary point person:
+    the patients whose alerts reach nobody named at those sites."""
+    primary = PointPerson.objects.filter(link=OuterRef("pk"), rank=PointPerson.Rank.PRIMARY, user__is_active=True)
+    return (
+        CareTeamLink.objects.filter(patient__in=patients_visible_to(user), site_id__in=site_ids, ended_at__isnull=True)
+        .exclude(Exists(primary))
+        .select_related("patient", "site")
+        .order_by("joined_at")
+    )

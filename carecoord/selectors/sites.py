@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import Site, SiteMembership, User
+from carecoord.roles import Role
 
 
 def sites_directory() -> QuerySet[Site]:
@@ -29,3 +30,15 @@ def colleagues_of(user: AnyUser) -> QuerySet[User]:
         return User.objects.none()
     sites = SiteMembership.objects.filter(user=user).values("site_id")
     return User.objects.filter(is_active=True, memberships__site_id__in=sites).distinct()
+
+
+def people_who_can_act_at(site: Site) -> list[User]:
+    """Active people working at `site` today in a role that can act: who may be a point person."""
+    memberships = SiteMembership.objects.active_on(local_today(site)).filter(site=site, user__is_active=True)
+    ids = memberships.exclude(role=Role.READ_ONLY).values("user_id")
+    return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
+
+
+def coordinated_sites(memberships: list[SiteMembership]) -> set[int]:
+    """The ids of the sites where these (active) memberships are a coordinator's."""
+    return {m.site_id for m in memberships if m.role == Role.COORDINATOR}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +11,21 @@ from django.utils import timezone
 from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient, local_today
 from carecoord.audit.context import acting_at
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, Site, SiteMembership, User
+from carecoord.models import (
+    CareTeamLink,
+    Patient,
+    PatientIdentifier,
+    PointPerson,
+    Site,
+    SiteMembership,
+    TimelineEntry,
+    User,
+)
+from carecoord.phones import normalize_phone
 from carecoord.roles import ROLES_THAT_REGISTER_PATIENTS, Capability
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.services.care_teams import point_person_check
+from carecoord.timeline import timeline_record
 
 PATIENT_EDITABLE_FIELDS = frozenset(
     {
@@ -20,7 +34,6 @@ PATIENT_EDITABLE_FIELDS = frozenset(
         "date_of_birth",
         "sex",
         "disease_area",
-        "phase",
         "caregiver_name",
         "caregiver_relationship",
         "caregiver_phone",
@@ -40,8 +53,41 @@ def _validate_birth_date(date_of_birth: dt.date) -> None:
         raise ValidationError({"date_of_birth": "Enter a date of birth after 1900."})
 
 
-def patient_register(*, actor: User, site: Site, mrn: str, **fields: Any) -> Patient:
-    """Register a patient at `site` (the actor's own), with the site's MRN, on its care team."""
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The details as stored: a birth date that can be, a caregiver phone that can be dialled."""
+    if "date_of_birth" in fields:
+        _validate_birth_date(fields["date_of_birth"])
+    if "caregiver_phone" in fields:
+        fields = fields | {"caregiver_phone": normalize_phone(fields["caregiver_phone"] or "", field="caregiver_phone")}
+    return fields
+
+
+FIELD_LABELS = {
+    "given_name": "given name",
+    "family_name": "family name",
+    "date_of_birth": "date of birth",
+    "sex": "sex",
+    "disease_area": "disease area",
+    "caregiver_name": "caregiver's name",
+    "caregiver_relationship": "caregiver's relationship",
+    "caregiver_phone": "caregiver's phone",
+}
+
+
+def patient_register(
+    *,
+    actor: User,
+    site: Site,
+    mrn: str,
+    point_persons: Mapping[str, User | None] | None = None,
+    **fields: Any,
+) -> Patient:
+    """Register a patient at `site` (the actor's own), with the site's MRN, on its care team.
+
+    `point_persons` ({"primary": user, "backup": user}) names whom the site's alerts about the
+    patient go to from the start; whoever registers may name them (later changes are the
+    site's coordinators' move).
+    """
     membership = active_membership(actor, site)
     if membership is None:
         raise ValidationError({"site": "You can only register patients at a site where you work."})
@@ -52,8 +98,12 @@ def patient_register(*, actor: User, site: Site, mrn: str, **fields: Any) -> Pat
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
     if not mrn.strip():
         raise ValidationError({"mrn": "Enter the patient's MRN at your site."})
-    if "date_of_birth" in fields:
-        _validate_birth_date(fields["date_of_birth"])
+    fields = _clean_fields(fields)
+    named = {rank: user for rank, user in (point_persons or {}).items() if user is not None}
+    for rank, user in named.items():
+        point_person_check(site=site, user=user, rank=rank, field=f"{rank}_point_person")
+    if len({user.pk for user in named.values()}) < len(named):
+        raise ValidationError({"backup_point_person": "Choose someone other than the primary point person."})
     patient = Patient(**fields)
     patient.full_clean()
     capacity = (
@@ -66,8 +116,19 @@ def patient_register(*, actor: User, site: Site, mrn: str, **fields: Any) -> Pat
                 PatientIdentifier.objects.create(patient=patient, site=site, mrn=mrn.strip())
         except IntegrityError:
             raise ValidationError({"mrn": "Another patient at this site already has this MRN."}) from None
-        CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
+        link = CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
         grant_site_on_patient(site=site, patient=patient)
+        for rank, user in named.items():
+            PointPerson.objects.create(link=link, user=user, rank=rank)
+        people = "; ".join(f"{PointPerson.Rank(rank).label.lower()}: {user.full_name}" for rank, user in named.items())
+        timeline_record(
+            patient=patient,
+            kind=TimelineEntry.Kind.CARE_TEAM,
+            actor=actor,
+            site=site,
+            title=f"Registered at {site}",
+            body=f"Point persons at {site}: {people}." if people else f"No point person named at {site} yet.",
+        )
         if not patients_visible_to(actor).filter(pk=patient.pk).exists():
             raise PermissionDenied("The new patient would be outside your access.")
     return patient
@@ -79,13 +140,22 @@ def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
     unknown = set(fields) - PATIENT_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
-    if "date_of_birth" in fields:
-        _validate_birth_date(fields["date_of_birth"])
+    fields = _clean_fields(fields)
+    changed = [name for name, value in fields.items() if getattr(patient, name) != value]
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean()
     with transaction.atomic():
         patient.save(update_fields=[*fields, "updated_at"])
+        if changed:
+            # Which details changed, not their values: the audit trail keeps those.
+            timeline_record(
+                patient=patient,
+                kind=TimelineEntry.Kind.CARE_TEAM,
+                actor=actor,
+                site=acting_site(actor, patient),
+                title="Patient details changed: " + ", ".join(FIELD_LABELS[name] for name in changed),
+            )
     return patient
 
 
@@ -100,9 +170,27 @@ def patient_set_identifier(*, actor: User, patient: Patient, site: Site, mrn: st
         raise ValidationError({"mrn": "Enter the MRN."})
     try:
         with transaction.atomic():
-            identifier, _ = PatientIdentifier.objects.update_or_create(
+            identifier, created = PatientIdentifier.objects.update_or_create(
                 patient=patient, site=site, defaults={"mrn": mrn.strip()}
+            )
+            timeline_record(
+                patient=patient,
+                kind=TimelineEntry.Kind.CARE_TEAM,
+                actor=actor,
+                site=site,
+                title=f"MRN at {site} {'recorded' if created else 'changed'}",
             )
     except IntegrityError:
         raise ValidationError({"mrn": "Another patient at this site already has this MRN."}) from None
     return identifier
+
+
+def acting_site(actor: User, patient: Patient) -> Site | None:
+    """The first of the actor's sites on the patient's care team, to sign a timeline entry."""
+    own = {m.site_id: m.site for m in active_memberships_of(actor)}
+    link = (
+        CareTeamLink.objects.filter(patient=patient, ended_at__isnull=True, site_id__in=own)
+        .order_by("site__name")
+        .first()
+    )
+    return own[link.site_id] if link else None

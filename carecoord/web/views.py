@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,19 +15,17 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access import get_patient_for_user
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
-from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
-from carecoord.selectors.patients import open_care_team_links, patients_with_care_team
+from carecoord.selectors.patients import links_without_primary, patients_with_care_team
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import PhaseFilterForm
 from referrals.forms import can_refer
 from referrals.milestone_kinds import milestone_label
 from referrals.models import Milestone, Referral
-from referrals.selectors import milestones_due, referrals_visible_to, referrals_waiting_on
+from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
 from referrals.workflow import State
 
 PATIENTS_PER_PAGE = 50
@@ -48,11 +45,16 @@ class PatientRow:
     patient: Patient
     own_identifiers: list[PatientIdentifier]
     point_persons: list[tuple[CareTeamLink, PointPerson]]
+    without_primary: list[CareTeamLink]  # sites whose alerts reach nobody named there
 
 
 def _primary_first(point_persons: Iterable[PointPerson]) -> list[PointPerson]:
     # The model orders ranks alphabetically, which would put the backup first.
     return sorted(point_persons, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
+
+
+def _has_primary(link: CareTeamLink) -> bool:
+    return any(p.rank == PointPerson.Rank.PRIMARY and p.user.is_active for p in link.point_persons.all())
 
 
 def _rows(patients: Iterable[Patient], memberships: list[SiteMembership]) -> list[PatientRow]:
@@ -63,7 +65,8 @@ def _rows(patients: Iterable[Patient], memberships: list[SiteMembership]) -> lis
         links = patient.open_care_team  # type: ignore[attr-defined]  # Prefetch to_attr
         point_persons = [(link, person) for link in links for person in _primary_first(link.point_persons.all())]
         own_identifiers = [i for i in patient.identifiers.all() if i.site_id in own_sites]
-        rows.append(PatientRow(patient, own_identifiers, point_persons))
+        without_primary = [link for link in links if not _has_primary(link)]
+        rows.append(PatientRow(patient, own_identifiers, point_persons, without_primary))
     return rows
 
 
@@ -74,6 +77,8 @@ class WorkQueue:
     waiting: list[Referral]
     overdue: list[Referral]
     milestones_due: list[tuple[Milestone, str]]
+    conflicts: list[tuple[Milestone, str]]
+    unnamed: list[CareTeamLink]  # the viewer's sites that name no primary point person for a patient
     week_start: dt.date
     week_end: dt.date
     limit: int = WORK_QUEUE_LIMIT
@@ -99,10 +104,14 @@ def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
         .order_by("acknowledge_by")[:limit]
     )
     due = milestones_due(user, today, week_end)[:limit]
+    conflicts = milestones_in_conflict(user)[:limit]
+    unnamed = links_without_primary(user, [m.site_id for m in memberships])[:limit]
     return WorkQueue(
         waiting=list(waiting),
         overdue=list(overdue),
         milestones_due=[(m, _safe_label(m.kind)) for m in due],
+        conflicts=[(m, _safe_label(m.kind)) for m in conflicts],
+        unnamed=list(unnamed),
         week_start=today,
         week_end=week_end,
     )
@@ -137,20 +146,3 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         context["can_refer"] = can_refer(memberships)
         context["zone"] = memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
     return render(request, template, context)
-
-
-@login_required
-@require_safe
-def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """One patient's page: 404 unless a site where the user works is on the care team."""
-    patient = get_patient_for_user(request.user, patient_id)
-    record_read(request, patient_id=patient.pk, obj=patient, what="viewed patient")
-    context = {
-        "memberships": active_memberships_of(request.user),
-        "patient": patient,
-        "identifiers": patient.identifiers.select_related("site"),
-        "care_team": [
-            (link, _primary_first(link.point_persons.all())) for link in open_care_team_links().filter(patient=patient)
-        ],
-    }
-    return render(request, "carecoord/patient_detail.html", context)

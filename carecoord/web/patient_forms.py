@@ -1,0 +1,165 @@
+"""Forms of the patient page: details, a site's MRN, its point persons, sharing and leaving.
+
+They only parse: the rules (who may change what, which people may be named, the last site
+cannot leave) belong to the services in `carecoord.services`, whose field errors are put back
+on the field of the same name with `add_service_errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from carecoord.models import CareTeamLink, Patient, Site, User
+from carecoord.phones import EXAMPLE
+
+# Ids are prefixed per form: several of them share the patient page.
+FORM_PREFIXES = {"details": "details", "identifier": "mrn", "point_persons": "pp", "share": "share", "leave": "leave"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PageForm(forms.Form):
+    """Labels without a trailing colon; each form's element ids unique on the page."""
+
+    prefix_key = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", f"id_{FORM_PREFIXES[self.prefix_key]}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SiteChoiceForm(PageForm):
+    """A form written for one of the viewer's own sites; a single one is not asked."""
+
+    site = forms.TypedChoiceField(label="Your site", coerce=int)
+
+    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sites = {site.pk: site for site in sites}
+        field = cast(forms.TypedChoiceField, self.fields["site"])
+        field.choices = [(pk, s.name) for pk, s in self.sites.items()]
+        if len(self.sites) == 1:
+            field.initial = next(iter(self.sites))
+            field.widget = forms.HiddenInput()
+
+    def chosen_site(self) -> Site:
+        return self.sites[self.cleaned_data["site"]]
+
+
+class PatientDetailsForm(forms.ModelForm[Patient]):
+    """Demographics and caregiver; the service checks the date of birth and the phone number."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "disease_area",
+            "caregiver_name",
+            "caregiver_relationship",
+            "caregiver_phone",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "caregiver_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        }
+        help_texts = {"caregiver_phone": f"A number that can be dialled, e.g. {EXAMPLE}."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "id_details_%s")
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self) -> None:
+        # The service validates and saves; the form only parses (no model validation on the
+        # instance, which would change the patient loaded for the page).
+        pass
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}
+
+
+class IdentifierForm(SiteChoiceForm):
+    prefix_key = "identifier"
+
+    mrn = forms.CharField(label="MRN at your site", max_length=64)
+
+
+class PersonChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.full_name or obj.email
+
+
+class PointPersonsForm(PageForm):
+    """A site's primary (required) and backup (optional) point persons, among its people who can act."""
+
+    prefix_key = "point_persons"
+
+    site = forms.IntegerField(widget=forms.HiddenInput())
+    primary = PersonChoiceField(label="Primary point person", queryset=User.objects.none(), empty_label="Choose")
+    backup = PersonChoiceField(
+        label="Backup point person", queryset=User.objects.none(), required=False, empty_label="No backup"
+    )
+
+    def __init__(self, *args: Any, link: CareTeamLink, people: Iterable[User], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_pp{link.site_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.link = link
+        ids = [person.pk for person in people]
+        for name in ("primary", "backup"):
+            cast(forms.ModelChoiceField[User], self.fields[name]).queryset = User.objects.filter(pk__in=ids)
+        self.fields["site"].initial = link.site_id
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("primary") and data.get("primary") == data.get("backup"):
+            self.add_error("backup", "Choose someone other than the primary point person, or no backup.")
+        return data
+
+
+class ShareForm(PageForm):
+    """Share the patient's care with another site, in a capacity."""
+
+    prefix_key = "share"
+
+    site = forms.ModelChoiceField(label="Site", queryset=Site.objects.none(), empty_label="Choose a site")
+    capacity = forms.ChoiceField(label="As", choices=CareTeamLink.Capacity.choices)
+
+    def __init__(self, *args: Any, sites: Iterable[Site] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ids = [site.pk for site in sites]
+        cast(forms.ModelChoiceField[Site], self.fields["site"]).queryset = Site.objects.filter(pk__in=ids)
+
+
+class LeaveForm(SiteChoiceForm):
+    """One of the viewer's sites stops taking part in the patient's care."""
+
+    prefix_key = "leave"
+
+    confirm = forms.BooleanField(
+        label="I understand that my site will no longer see this patient or be alerted about them.",
+        error_messages={"required": "Tick the box to confirm that your site leaves the care team."},
+    )
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Each of a service's field errors next to the field of that name (or its alias); the rest
+    as form errors."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        name = (aliases or {}).get(key, key)
+        form.add_error(name if name in form.fields else None, messages)
