@@ -15,6 +15,8 @@ SAMPLE: dict[str, object] = {
     "long_text": "See the center's discharge summary (demo).",
     "yes_no": "yes",
     "number": "0",
+    "grade": "none recorded",
+    "ecog": "1",
     "date": "2027-01-01",
     "medication_list": [{"drug": "Acyclovir", "dose": "800 mg", "frequency": "twice daily", "until": "1 year"}],
     "lab_schedule": [{"test": "CBC with differential", "frequency": "weekly", "until": "counts recover"}],

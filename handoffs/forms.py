@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from carecoord.models import Site
 from handoffs.models import HandoffTemplate
-from handoffs.schema import MAX_ROWS, ROW_COLUMNS, Field, fields_of
+from handoffs.schema import COMMENT, ECOG_CHOICES, GRADE_CHOICES, MAX_ROWS, ROW_COLUMNS, Field, fields_of
 from handoffs.services import QUESTION_MAX_LENGTH
 
 BLANK_ROWS = 3
@@ -92,6 +92,10 @@ def posted_values(schema: dict[str, Any], data: Mapping[str, Any]) -> dict[str, 
         if name in by_path and by_path[name].type not in ROW_COLUMNS:
             values[name] = data[name]
             continue
+        if name.endswith(COMMENT) and by_path.get(name.removesuffix(COMMENT)) is not None:
+            if by_path[name.removesuffix(COMMENT)].type == "yes_no":
+                values[name] = data[name]
+            continue
         match = ROW_NAME.match(name)
         if match is None or match["path"] not in by_path:
             continue
@@ -126,6 +130,7 @@ class FieldView:
     value: Any
     error: str = ""
     rows: list[list[Cell]] = dataclass_field(default_factory=list)
+    comment: str = ""  # with a yes/no answer: why not, what happens instead
 
     @property
     def name(self) -> str:
@@ -171,10 +176,22 @@ class FieldView:
         return ""
 
     @property
+    def comment_name(self) -> str:
+        return self.field.path + COMMENT
+
+    @property
+    def scale(self) -> tuple[tuple[str, str], ...]:
+        """The options of a grade or an ECOG field, as (value, label)."""
+        return {"grade": GRADE_CHOICES, "ecog": ECOG_CHOICES}.get(self.field.type, ())
+
+    @property
     def display(self) -> str:
         """The value as the read-only pages show it."""
         if self.field.type == "yes_no":
-            return {"yes": "Yes", "no": "No"}.get(self.answer, self.text)
+            answer = {"yes": "Yes", "no": "No"}.get(self.answer, self.text)
+            return f"{answer}: {self.comment}" if answer and self.comment else answer
+        if self.scale:
+            return dict(self.scale).get(self.text, self.text)
         if self.field.type == "date" and self.is_iso_date:
             return f"{dt.date.fromisoformat(self.text):%a %d %b %Y}"
         return self.text
@@ -218,7 +235,14 @@ def _view(field_: Field, values: Mapping[str, Any], errors: Mapping[str, str], b
         rows = [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
         total = min(len(rows) + blank_rows, MAX_ROWS)
         cells = [row_cells(field_, i, rows[i] if i < len(rows) else {}) for i in range(total)]
-    return FieldView(field=field_, value=value, error=errors.get(field_.path, ""), rows=cells)
+    comment = values.get(field_.path + COMMENT) if field_.type == "yes_no" else ""
+    return FieldView(
+        field=field_,
+        value=value,
+        error=errors.get(field_.path, ""),
+        rows=cells,
+        comment=comment if isinstance(comment, str) else "",
+    )
 
 
 def section_views(

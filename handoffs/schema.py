@@ -6,8 +6,11 @@ A schema is a list of sections, each a list of typed fields:
         {"key": "product", "label": "Product", "type": "text", "required": true,
          "help": "...", "prefill": "product"}, ...]}]}
 
-Field types: text, long_text, date, number, choice (with "choices"), yes_no, medication_list
-(rows of drug, dose, frequency, until) and lab_schedule (rows of test, frequency, until).
+Field types: text, long_text, date, number, choice (with "choices"), yes_no, grade (a toxicity
+grade 0-4, or "none recorded" when nothing was recorded: not the same as grade 0), ecog (the
+ECOG performance status 0-4), medication_list (rows of drug, dose, frequency, until) and
+lab_schedule (rows of test, frequency, until). A required yes/no answered "no" needs a comment,
+kept under "section.field.comment".
 Values are keyed "section.field". `validate_values` returns the cleaned values and a message
 per bad field, and never raises for bad input: a draft with errors is kept as typed.
 """
@@ -20,7 +23,36 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-FIELD_TYPES = ("text", "long_text", "date", "number", "choice", "yes_no", "medication_list", "lab_schedule")
+FIELD_TYPES = (
+    "text",
+    "long_text",
+    "date",
+    "number",
+    "choice",
+    "yes_no",
+    "grade",
+    "ecog",
+    "medication_list",
+    "lab_schedule",
+)
+NONE_RECORDED = "none recorded"
+GRADE_CHOICES: tuple[tuple[str, str], ...] = (
+    (NONE_RECORDED, "None recorded"),
+    ("0", "Grade 0 (none)"),
+    ("1", "Grade 1"),
+    ("2", "Grade 2"),
+    ("3", "Grade 3"),
+    ("4", "Grade 4"),
+)
+# The ECOG performance status, as the scale words it (Oken et al., Am J Clin Oncol 1982).
+ECOG_CHOICES: tuple[tuple[str, str], ...] = (
+    ("0", "0 · Fully active"),
+    ("1", "1 · Restricted in strenuous activity, ambulatory"),
+    ("2", "2 · Ambulatory and capable of self-care, unable to work"),
+    ("3", "3 · Capable of only limited self-care"),
+    ("4", "4 · Completely disabled"),
+)
+COMMENT = ".comment"  # suffix of the comment kept with a yes/no answer
 ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "medication_list": ("drug", "dose", "frequency", "until"),
     "lab_schedule": ("test", "frequency", "until"),
@@ -144,6 +176,12 @@ def _clean(field: Field, value: Any) -> Any:
         if value in (False, "no", "false", "off", "0"):
             return False
         raise ValueError("Answer yes or no.")
+    if field.type == "grade":
+        if isinstance(value, str) and value.strip().lower() in (NONE_RECORDED, "none"):
+            return NONE_RECORDED
+        return _scale(value, "Choose a grade from 0 to 4, or “none recorded” when nothing was recorded.")
+    if field.type == "ecog":
+        return _scale(value, "Choose the ECOG performance status, 0 to 4.")
     columns = ROW_COLUMNS[field.type]
     if not isinstance(value, list) or len(value) > MAX_ROWS:
         raise ValueError(f"Enter up to {MAX_ROWS} rows.")
@@ -159,6 +197,26 @@ def _clean(field: Field, value: Any) -> Any:
     return rows
 
 
+def accepts(field: Field, value: Any) -> bool:
+    """Whether `value` is a valid value of `field` (what a prefill may put there)."""
+    try:
+        _clean(field, value)
+    except ValueError:
+        return False
+    return True
+
+
+def _scale(value: Any, message: str) -> int:
+    """A whole number 0-4 (a grade, an ECOG status), given as a number or as its digit."""
+    if isinstance(value, bool):
+        raise ValueError(message)
+    if isinstance(value, int) and 0 <= value <= 4:
+        return value
+    if isinstance(value, str) and value.strip() in {"0", "1", "2", "3", "4"}:
+        return int(value.strip())
+    raise ValueError(message)
+
+
 def validate_values(
     schema: dict[str, Any], values: dict[str, Any], *, require: bool
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -171,6 +229,10 @@ def validate_values(
     errors: dict[str, str] = {}
     for field in fields_of(schema):
         value = values.get(field.path)
+        if field.type == "yes_no":
+            comment = values.get(field.path + COMMENT)
+            if isinstance(comment, str) and comment.strip():
+                cleaned[field.path + COMMENT] = comment.strip()[:MAX_TEXT]
         if _empty(value):
             if require and field.required:
                 errors[field.path] = f"{field.label} is required."
@@ -182,4 +244,6 @@ def validate_values(
         else:
             if require and field.required and _empty(cleaned[field.path]):
                 errors[field.path] = f"{field.label} is required."
+            elif require and field.required and cleaned[field.path] is False and field.path + COMMENT not in cleaned:
+                errors[field.path] = "Answered no: say why in the comment, and what happens instead."
     return cleaned, errors

@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from carecoord.models import Site
-from handoffs.schema import ROW_COLUMNS, Field, SchemaError, fields_of, validate_schema
+from handoffs.schema import FIELD_TYPES, ROW_COLUMNS, Field, SchemaError, fields_of, validate_schema
 from handoffs.template_services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 SCHEMA_MAX_LENGTH = 200_000
@@ -39,7 +39,8 @@ class SchemaForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "hot-schema"}),
         help_text=(
             'Sections, each with fields: {"sections": [{"key", "title", "fields": [{"key", "label", "type", '
-            '"required", "help", "choices", "prefill"}]}]}.'
+            '"required", "help", "choices", "prefill"}]}]}. Types: ' + ", ".join(FIELD_TYPES) + ". A grade is 0-4 or "
+            '"none recorded"; an ecog field the ECOG status 0-4; a required yes_no answered no needs a comment.'
         ),
     )
 

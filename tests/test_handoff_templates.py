@@ -15,7 +15,7 @@ from carecoord.models import User
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 from handoffs.schema import FIELD_TYPES, validate_schema
-from handoffs.services import handoff_start, template_draft
+from handoffs.services import handoff_start, published_version, template_draft
 from handoffs.template_services import template_create
 from tests.conftest import World, login
 from tests.factories import UserFactory, member
@@ -36,6 +36,8 @@ EVERY_TYPE: dict[str, Any] = {
                 {"key": "crs", "label": "Highest CRS", "type": "number", "prefill": "highest_crs_grade"},
                 {"key": "eligibility", "label": "Eligibility", "type": "choice", "choices": ["eligible", "not"]},
                 {"key": "irradiated", "label": "Irradiated products", "type": "yes_no"},
+                {"key": "icans", "label": "Highest ICANS", "type": "grade"},
+                {"key": "ecog", "label": "ECOG status", "type": "ecog"},
             ],
         },
         {
@@ -85,13 +87,21 @@ def center_template(world: World) -> HandoffTemplate:
 # --- Shipped templates ------------------------------------------------------------------------
 
 
-def test_the_three_shipped_templates_are_shared_with_a_published_v1_whose_schema_is_valid() -> None:
+def current(template: HandoffTemplate) -> HandoffTemplateVersion:
+    version = published_version(template)
+    assert version is not None
+    return version
+
+
+def test_the_three_shipped_templates_are_shared_with_a_published_v2_and_v1_kept() -> None:
     for name in SHIPPED:
         template = shipped(name)
-        [version] = template.versions.all()
-        assert (version.number, version.status) == (1, HandoffTemplateVersion.Status.PUBLISHED)
-        assert version.published_at is not None
-        validate_schema(version.schema)
+        versions = list(template.versions.all())
+        assert [(v.number, v.status) for v in versions] == [(2, "published"), (1, "published")]
+        for version in versions:
+            assert version.published_at is not None
+            validate_schema(version.schema)
+        assert current(template).number == 2
 
 
 def test_the_list_shows_every_shared_template_with_its_versions_to_a_site_admin(client: Client, world: World) -> None:
@@ -134,9 +144,11 @@ def test_list_queries_do_not_grow_with_templates_and_versions(client: Client, wo
 # --- Versions: a published version never changes ---------------------------------------------
 
 
-def test_editing_a_shipped_template_saves_v2_as_a_draft_and_leaves_v1_unchanged(client: Client, world: World) -> None:
+def test_editing_a_shipped_template_saves_a_new_draft_and_leaves_the_published_one_unchanged(
+    client: Client, world: World
+) -> None:
     template = shipped()
-    v1 = template.versions.get()
+    v1 = current(template)
     v1_schema = json.loads(json.dumps(v1.schema))
     login(client, site_admin())
     page = client.get(edit_url(template))
@@ -145,7 +157,7 @@ def test_editing_a_shipped_template_saves_v2_as_a_draft_and_leaves_v1_unchanged(
     assert page.context["form"].initial["schema"] == json.dumps(v1.schema, indent=2, ensure_ascii=False)
     response = client.post(edit_url(template), {"schema": json.dumps(with_extra_field(v1.schema))})
     assert response.status_code == 302
-    v2 = template.versions.get(number=2)
+    v2 = template.versions.get(number=v1.number + 1)
     assert v2.status == HandoffTemplateVersion.Status.DRAFT
     assert v2.schema["sections"][0]["fields"][-1]["key"] == "new_note"
     v1.refresh_from_db()
@@ -157,13 +169,19 @@ def test_saving_again_changes_the_same_draft_instead_of_adding_versions(client: 
     login(client, site_admin())
     client.post(edit_url(template), {"schema": json.dumps(EVERY_TYPE)})
     client.post(edit_url(template), {"schema": json.dumps(with_extra_field(EVERY_TYPE))})
-    assert list(template.versions.values_list("number", "status")) == [(2, "draft"), (1, "published")]
-    assert template.versions.get(number=2).schema == with_extra_field(EVERY_TYPE)
+    assert list(template.versions.values_list("number", "status")) == [
+        (3, "draft"),
+        (2, "published"),
+        (1, "published"),
+    ]
+    assert template.versions.get(number=3).schema == with_extra_field(EVERY_TYPE)
 
 
-def test_publishing_v2_makes_new_handoffs_use_it_while_started_ones_keep_v1(client: Client, world: World) -> None:
+def test_publishing_a_new_version_makes_new_handoffs_use_it_while_started_ones_keep_theirs(
+    client: Client, world: World
+) -> None:
     template = shipped()
-    v1 = template.versions.get()
+    v1 = current(template)
 
     def start() -> Handoff:
         return handoff_start(
@@ -177,11 +195,11 @@ def test_publishing_v2_makes_new_handoffs_use_it_while_started_ones_keep_v1(clie
     old = start()
     login(client, site_admin())
     client.post(edit_url(template), {"schema": json.dumps(with_extra_field(v1.schema))})
-    v2 = template.versions.get(number=2)
+    v2 = template.versions.get(number=v1.number + 1)
     assert start().version == v1, "a draft is not used until it is published"
     response = client.post(publish_url(v2), follow=True)
     assert response.status_code == 200
-    assert "v2 published" in response.content.decode()
+    assert f"v{v2.number} published" in response.content.decode()
     v2.refresh_from_db()
     assert v2.status == HandoffTemplateVersion.Status.PUBLISHED and v2.published_at is not None
     new = start()
@@ -192,14 +210,14 @@ def test_publishing_v2_makes_new_handoffs_use_it_while_started_ones_keep_v1(clie
 
 
 def test_publishing_a_published_version_again_changes_nothing(client: Client, world: World) -> None:
-    v1 = shipped().versions.get()
+    v1 = current(shipped())
     response = login(client, site_admin()).post(publish_url(v1), follow=True)
     assert "already published" in response.content.decode()
-    assert shipped().versions.count() == 1
+    assert shipped().versions.count() == 2
 
 
 def test_a_published_version_page_is_read_only(client: Client, world: World) -> None:
-    v1 = shipped().versions.get()
+    v1 = current(shipped())
     response = login(client, world.community_oncologist).get(
         reverse("handoff-template-version", kwargs={"version_id": v1.pk})
     )
@@ -236,7 +254,7 @@ def test_a_bad_schema_shows_the_schema_error_on_the_field_and_saves_nothing(
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors["schema"])
     assert message in response.content.decode()
-    assert template.versions.count() == 1
+    assert template.versions.count() == 2
 
 
 def test_text_that_is_not_json_says_where_it_breaks(client: Client, world: World) -> None:
@@ -244,7 +262,7 @@ def test_text_that_is_not_json_says_where_it_breaks(client: Client, world: World
     response = login(client, site_admin()).post(edit_url(template), {"schema": '{"sections": [\n  oops]}'})
     assert response.status_code == 400
     assert "Not valid JSON (line 2, column 3)" in response.context["form"].errors["schema"][0]
-    assert template.versions.count() == 1
+    assert template.versions.count() == 2
 
 
 # --- The live preview ------------------------------------------------------------------------
@@ -290,7 +308,7 @@ def test_preview_shows_the_schema_error_instead_of_a_form(client: Client, world:
 
 def test_preview_saves_nothing(client: Client, world: World) -> None:
     preview(login(client, site_admin()), shipped(), json.dumps(EVERY_TYPE))
-    assert shipped().versions.count() == 1
+    assert shipped().versions.count() == 2
 
 
 def test_preview_without_javascript_shows_the_editor_as_typed(client: Client, world: World) -> None:
@@ -314,13 +332,13 @@ def test_the_editor_posts_keystrokes_to_the_preview_with_htmx(client: Client, wo
 
 def test_a_coordinator_who_is_not_staff_gets_403_on_a_shared_template(client: Client, world: World) -> None:
     template = shipped()
-    v1 = template.versions.get()
+    v1 = current(template)
     login(client, world.center_coordinator)
     assert client.get(edit_url(template)).status_code == 403
     assert client.post(edit_url(template), {"schema": json.dumps(EVERY_TYPE)}).status_code == 403
     assert client.post(preview_url(template), {"schema": "{}"}).status_code == 403
     assert client.post(publish_url(v1)).status_code == 403
-    assert template.versions.count() == 1
+    assert template.versions.count() == 2
 
 
 def test_publishing_a_shared_draft_is_403_for_a_coordinator(client: Client, world: World) -> None:

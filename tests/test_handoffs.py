@@ -18,6 +18,7 @@ from handoffs.services import (
     handoff_save,
     handoff_send,
     handoff_start,
+    published_version,
     remind_unacknowledged_handoffs,
     template_draft,
     template_publish,
@@ -79,7 +80,8 @@ def test_a_new_handoff_is_prefilled_from_what_carecoord_knows(world: World) -> N
     assert values["restrictions.driving_until"] == "2027-01-25"
     assert values["safety.center_24_7"] == "Lakeside CAR-T Center: +1 555 100 2400"
     assert "Olive Oncologist" in values["safety.point_persons"]
-    assert values["treatment.highest_crs"] == 0
+    # No CRS was recorded: the prefill says so, it does not write a grade 0 nobody gave.
+    assert values["treatment.highest_crs"] == "none recorded"
 
 
 def test_a_draft_with_errors_is_kept_and_sending_names_each_missing_field(world: World) -> None:
@@ -139,12 +141,13 @@ def test_unacknowledged_after_a_business_day_the_receivers_are_reminded_once(wor
 def test_editing_a_template_makes_a_new_version_and_the_published_one_never_changes(world: World) -> None:
     admin = UserFactory.create(is_staff=True)
     template = HandoffTemplate.objects.get(name=TRANSITION)
-    v1 = template.versions.get()
+    v1 = published_version(template)
+    assert v1 is not None
     schema = {"sections": [{"key": "a", "title": "A", "fields": [{"key": "b", "label": "B", "type": "text"}]}]}
     with pytest.raises(PermissionDenied):
         template_draft(actor=world.center_coordinator, template=template, schema=schema)
     v2 = template_draft(actor=admin, template=template, schema=schema)
-    assert (v2.number, v2.status) == (2, "draft")
+    assert (v2.number, v2.status) == (v1.number + 1, "draft")
     v1.refresh_from_db()
     assert v1.schema != schema
     assert _start(world).version == v1  # drafts are not used

@@ -14,7 +14,14 @@ from carecoord.models import TimelineEntry
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate
 from handoffs.schema import fields_of
-from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start, template_draft
+from handoffs.services import (
+    handoff_ask,
+    handoff_save,
+    handoff_send,
+    handoff_start,
+    published_version,
+    template_draft,
+)
 from handoffs.template_services import template_create
 from tests.conftest import World
 from tests.factories import member
@@ -29,6 +36,8 @@ SAMPLE: dict[str, Any] = {
     "long_text": "As discussed on the phone.",
     "date": "2027-02-15",
     "number": 2,
+    "grade": 2,
+    "ecog": 1,
     "yes_no": True,
     "medication_list": [{"drug": "Acyclovir", "dose": "400 mg", "frequency": "twice daily", "until": "2027-08-01"}],
     "lab_schedule": [{"test": "CBC with differential", "frequency": "weekly", "until": "2027-04-01"}],
@@ -41,7 +50,9 @@ def shipped(name: str = TRANSITION) -> HandoffTemplate:
 
 def complete_values(template: HandoffTemplate) -> dict[str, Any]:
     """A valid value for every field of the template's published version."""
-    schema = template.versions.get(status="published").schema
+    version = published_version(template)
+    assert version is not None
+    schema = version.schema
     return {f.path: f.choices[0] if f.type == "choice" else SAMPLE[f.type] for f in fields_of(schema)}
 
 
@@ -97,7 +108,8 @@ def test_templates_list_the_shared_ones_with_their_published_schema(world: World
     transfer = rows["Toxicity transfer"]
     assert transfer["owner_site"] is None
     version = transfer["published_version"]
-    assert (version["number"], version["status"]) == (1, "published")
+    # Version 2 of each shipped template asks for typed grades and ECOG (handoffs migration 0003).
+    assert (version["number"], version["status"]) == (2, "published")
     event = version["schema"]["sections"][0]
     assert (event["key"], event["title"]) == ("event", "Toxicity")
     medications = next(f for f in event["fields"] if f["key"] == "medications")
@@ -151,7 +163,7 @@ def test_handoff_from_center_to_practice_is_started_filled_sent_acknowledged_and
     assert created.status_code == 201, created.content
     handoff = created.json()
     assert handoff["state"] == "draft"
-    assert (handoff["template"]["name"], handoff["version"]["number"]) == (TRANSITION, 1)
+    assert (handoff["template"]["name"], handoff["version"]["number"]) == (TRANSITION, 2)
     assert handoff["from_site"]["id"] == world.center.pk and handoff["to_site"]["id"] == world.practice.pk
     assert handoff["values"]["safety.center_24_7"] == "Lakeside CAR-T Center: +1 555 100 2400", "prefilled"
     assert handoff["schema"]["sections"][0]["key"] == "treatment"
