@@ -104,6 +104,8 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     list_display = ["family_name", "given_name", "disease_area", "phase"]
     list_filter = ["phase", "disease_area"]
     inlines = [IdentifierInline, CareTeamInline]
+    # Derived from the referral and its milestones (referrals.phase), never typed.
+    readonly_fields = ["phase"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
         queryset = super().get_queryset(request)

@@ -101,7 +101,8 @@ def _against_steps(kind: str, on: dt.date, by_kind: dict[str, Dated]) -> Conflic
 
 
 def refresh_conflicts(referral: Referral) -> list[Milestone]:
-    """Make each milestone's stored conflict the rule's answer; returns those with an open one."""
+    """Make each milestone's stored conflict the rule's answer; returns the conflicts this
+    refresh found new (a date that did not conflict before, or conflicts differently)."""
     milestones = list(Milestone.objects.filter(referral=referral))
     conflicts = find_conflicts(day_zero_in(milestones), milestones)
     changed = []
@@ -113,4 +114,4 @@ def refresh_conflicts(referral: Referral) -> list[Milestone]:
             changed.append(milestone)
     # Not audited: the conflict is a cache of the dates, which are.
     Milestone.objects.bulk_update(changed, ["conflict", "conflict_key"])
-    return [m for m in milestones if m.has_open_conflict]
+    return [m for m in changed if m.has_open_conflict]

@@ -104,7 +104,7 @@ def _replan(referral: Referral, day_zero: dt.date) -> tuple[Milestone, list[Mile
 def course_changed(referral: Referral) -> list[Milestone]:
     """After any change to a course: its date conflicts and the patient's phase follow.
 
-    Returns the milestones whose date now conflicts and nobody has confirmed.
+    Returns the milestones whose date the change made conflict (for the timeline entry).
     """
     conflicts = refresh_conflicts(referral)
     refresh_phases([referral.patient_id])

@@ -219,3 +219,13 @@ def test_planning_a_preparation_step_after_day_0_is_flagged(world: World) -> Non
         )
     step.refresh_from_db()
     assert step.has_open_conflict and "not before the infusion" in step.conflict
+
+
+@pytest.mark.django_db
+def test_a_later_unrelated_change_does_not_report_the_conflict_again(world: World, moved: Referral) -> None:
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        milestone_plan(actor=world.center_coordinator, referral=moved, kind="consult", planned_on=dt.date(2027, 2, 10))
+    entry = world.shared_patient.timeline.latest("occurred_at", "pk")
+    assert entry.title == "Consult at the center planned for 10 Feb 2027"
+    assert "conflict" not in entry.body
+    assert _visit(moved).has_open_conflict  # still shown on the page, the work queue and the digest
