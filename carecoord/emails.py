@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +26,14 @@ from carecoord.models import OutgoingEmail, User
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 RETRYABLE_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: by default 5, 10, 20... then
+    every 5 minutes (EMAIL_RETRY_FIRST_SECONDS, EMAIL_RETRY_LONGEST_SECONDS)."""
+    first, longest = settings.EMAIL_RETRY_FIRST_SECONDS, settings.EMAIL_RETRY_LONGEST_SECONDS
+    return float(min(first * 2 ** min(max(attempts - 1, 0), 30), longest))
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -37,10 +44,13 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
     return subject, text, html
 
 
-def email_queue(*, recipient: User, template: str, context: dict[str, Any], dedupe_key: str) -> OutgoingEmail | None:
+def email_queue(
+    *, recipient: User, template: str, context: dict[str, Any], dedupe_key: str, urgent: bool = False
+) -> OutgoingEmail | None:
     """Write the email row in the caller's transaction and queue its sending after commit.
 
-    Returns None when an email with the same `dedupe_key` already exists.
+    `urgent` (same-day alerts) goes on the alert queue, which digests and reminders never hold
+    up. Returns None when an email with the same `dedupe_key` already exists.
     """
     subject, text, html = render_email(template, context)
     email, created = OutgoingEmail.objects.get_or_create(
@@ -52,70 +62,131 @@ def email_queue(*, recipient: User, template: str, context: dict[str, Any], dedu
             "subject": subject[:200],
             "body_text": text,
             "body_html": html,
+            "urgent": urgent,
+            "give_up_at": timezone.now() + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS),
         },
     )
     if not created:
         return None
-    transaction.on_commit(lambda: _enqueue(email.pk))
+    transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
     return email
 
 
-def _enqueue(email_id: int) -> None:
+def queue_for(*, urgent: bool) -> str:
+    return settings.CELERY_ALERT_QUEUE if urgent else settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def email_enqueue(email_id: int, *, urgent: bool, countdown: float = 0) -> bool:
+    """Hand the row's id to a worker; False (and the row left to the sweeper) if the broker is
+    unreachable. One try with short timeouts: a request never waits on a broker that is down."""
     from carecoord.tasks import send_email
 
     try:
-        send_email.delay(email_id)
+        send_email.apply_async((email_id,), queue=queue_for(urgent=urgent), countdown=countdown, retry=False)
     except Exception:  # broker down: the row stays pending and the sweeper queues it again
         logger.warning("could not queue email %s; the sweeper will retry", email_id, exc_info=True)
+        return False
+    return True
 
 
-def email_claim(email_id: int) -> OutgoingEmail | None:
-    """Take a pending row for sending; None if another worker has it or it is done."""
-    now = timezone.now()
-    claimed = OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.PENDING).update(
-        status=OutgoingEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+@dataclass(frozen=True)
+class Claim:
+    """A row taken for sending, or how long until it may be (another worker's live lease, a retry
+    not yet due); both None when there is nothing left to do (sent, failed, gone)."""
+
+    email: OutgoingEmail | None = None
+    retry_in: float | None = None
+
+
+def email_claim(email_id: int, *, worker: str = "", now: dt.datetime | None = None) -> Claim:
+    """Take a row for sending: a pending one that is due, or one whose sender's lease ran out
+    (its worker died). Only the caller whose conditional update changed the row goes on."""
+    now = now or timezone.now()
+    lease = dt.timedelta(seconds=settings.EMAIL_LEASE_SECONDS)
+    due = Q(status=OutgoingEmail.Status.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    abandoned = Q(status=OutgoingEmail.Status.SENDING, lease_until__lt=now)
+    claimed = OutgoingEmail.objects.filter(due | abandoned, pk=email_id).update(
+        status=OutgoingEmail.Status.SENDING,
+        claimed_at=now,
+        claimed_by=worker[:200],
+        lease_until=now + lease,
+        attempts=F("attempts") + 1,
     )
-    if claimed != 1:
-        return None
-    return OutgoingEmail.objects.get(pk=email_id)
+    if claimed == 1:
+        return Claim(email=OutgoingEmail.objects.get(pk=email_id))
+    row = OutgoingEmail.objects.filter(pk=email_id).values("status", "next_attempt_at", "lease_until").first()
+    if row is None or row["status"] in (OutgoingEmail.Status.SENT, OutgoingEmail.Status.FAILED):
+        return Claim()
+    wake = row["lease_until"] if row["status"] == OutgoingEmail.Status.SENDING else row["next_attempt_at"]
+    return Claim(retry_in=max((wake - now).total_seconds(), 0) + 1 if wake else 1)
 
 
-def email_deliver(email: OutgoingEmail) -> None:
-    """Send a claimed row; raises a retryable error after putting the row back to pending."""
+def email_deliver(email: OutgoingEmail) -> float | None:
+    """Send a claimed row. On an SMTP error the row goes back to pending with its next attempt,
+    whose delay is returned; after `give_up_at` it is failed instead (None is returned)."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         to=[email.to_address],
-        # The same Message-ID on every attempt lets mail clients fold a rare resend into one.
+        # The same Message-ID on every attempt lets mail clients fold a rare resend into one:
+        # a worker that dies after the relay accepted the message and before the row says so
+        # leaves it to be sent again (the one window SMTP cannot close).
         headers={"Message-ID": f"<carecoord-email-{email.pk}@{urlsplit(settings.SITE_URL).hostname}>"},
     )
     message.attach_alternative(email.body_html, "text/html")
+    mine = OutgoingEmail.objects.filter(pk=email.pk, status=OutgoingEmail.Status.SENDING, claimed_by=email.claimed_by)
     try:
         message.send()
     except RETRYABLE_ERRORS as exc:
-        final = email.attempts >= MAX_ATTEMPTS
-        status = OutgoingEmail.Status.FAILED if final else OutgoingEmail.Status.PENDING
-        OutgoingEmail.objects.filter(pk=email.pk).update(
-            status=status, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        now = timezone.now()
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.give_up_at is not None and now >= email.give_up_at:
+            mine.update(status=OutgoingEmail.Status.FAILED, lease_until=None, last_error=error)
+            logger.error("email %s failed for good after %s attempts: %s", email.pk, email.attempts, error[:200])
+            return None
+        delay = retry_delay(email.attempts)
+        mine.update(
+            status=OutgoingEmail.Status.PENDING,
+            lease_until=None,
+            next_attempt_at=now + dt.timedelta(seconds=delay),
+            last_error=error,
         )
-        logger.warning("email %s attempt %s failed: %s", email.pk, email.attempts, type(exc).__name__)
-        if not final:
-            raise
-        return
-    OutgoingEmail.objects.filter(pk=email.pk).update(
-        status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+        # The relay's own words (a status code and its text), never the message: no patient data.
+        logger.warning("email %s attempt %s failed, retry in %ss: %s", email.pk, email.attempts, delay, error[:200])
+        return delay
+    mine.update(status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
+    return None
 
 
-def email_sweep(now: dt.datetime | None = None) -> list[int]:
-    """Ids of rows to queue again: pending past the grace period, or abandoned while sending."""
+def email_sweep(now: dt.datetime | None = None) -> list[OutgoingEmail]:
+    """Rows to queue again: pending past the grace period (the broker lost them or their retry
+    is overdue), or sending under a lease that ran out (their worker died)."""
     now = now or timezone.now()
-    sending_timeout = dt.timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT_SECONDS)
-    grace = dt.timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
-    OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING, claimed_at__lt=now - sending_timeout).update(
-        status=OutgoingEmail.Status.PENDING
+    grace = now - dt.timedelta(seconds=settings.EMAIL_PENDING_GRACE_SECONDS)
+    pending = Q(status=OutgoingEmail.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True, created_at__lt=grace) | Q(next_attempt_at__lt=grace)
     )
-    stale = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).filter(
-        Q(claimed_at__isnull=True, created_at__lt=now - grace) | Q(claimed_at__lt=now - grace)
+    abandoned = Q(status=OutgoingEmail.Status.SENDING, lease_until__lt=now)
+    return list(OutgoingEmail.objects.filter(pending | abandoned).only("pk", "urgent").order_by("-urgent", "pk")[:1000])
+
+
+def email_requeue(email_ids: list[int] | None = None, *, failed: bool = False) -> int:
+    """Give rows another delivery window and queue them (the operators' `manage.py outbox`)."""
+    rows = OutgoingEmail.objects.exclude(status=OutgoingEmail.Status.SENT)
+    if email_ids is not None:
+        rows = rows.filter(pk__in=email_ids)
+    elif failed:
+        rows = rows.filter(status=OutgoingEmail.Status.FAILED)
+    else:
+        return 0
+    now = timezone.now()
+    picked = list(rows.values_list("pk", "urgent"))
+    OutgoingEmail.objects.filter(pk__in=[pk for pk, _ in picked]).update(
+        status=OutgoingEmail.Status.PENDING,
+        next_attempt_at=None,
+        lease_until=None,
+        give_up_at=now + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS),
     )
-    return list(stale.values_list("pk", flat=True)[:1000])
+    for pk, urgent in picked:
+        email_enqueue(pk, urgent=urgent)
+    return len(picked)

@@ -181,13 +181,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Email: every outgoing message goes through Django's mail machinery (Django 6.1 MAILERS).
 _email_backend = config.text("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+_smtp_timeout = config.number("EMAIL_TIMEOUT", default=10, minimum=1)
 _smtp_options = {
     "host": config.text("EMAIL_HOST", default="127.0.0.1"),
     "port": config.number("EMAIL_PORT", default=1025, minimum=1),
     "username": config.text("EMAIL_HOST_USER", default=""),
     "password": config.text("EMAIL_HOST_PASSWORD", default=""),
     "use_tls": config.flag("EMAIL_USE_TLS", default=False),
-    "timeout": config.number("EMAIL_TIMEOUT", default=10, minimum=1),
+    "timeout": _smtp_timeout,
 }
 MAILERS = {
     "default": {
@@ -195,10 +196,26 @@ MAILERS = {
         "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
     }
 }
-# A row claimed this long ago whose worker never finished is taken back by the sweeper; a row
-# still pending after the grace period was lost by the broker and is queued again.
-EMAIL_SENDING_TIMEOUT_SECONDS = config.number("EMAIL_SENDING_TIMEOUT_SECONDS", default=300, minimum=1)
+# An email is retried, backing off up to every five minutes, for this long before it counts as
+# failed: as long as a same-day alert matters (carecoord.emails).
+EMAIL_RETRY_HOURS = config.number("EMAIL_RETRY_HOURS", default=24, minimum=1)
+# The first retry comes after this many seconds, each next one after twice as long, up to the
+# longest delay: a relay that is back is used within that delay.
+EMAIL_RETRY_FIRST_SECONDS = config.number("EMAIL_RETRY_FIRST_SECONDS", default=5, minimum=1)
+EMAIL_RETRY_LONGEST_SECONDS = config.number("EMAIL_RETRY_LONGEST_SECONDS", default=300, minimum=1)
+# A worker's claim on a row it is sending lapses after this, if it died meanwhile: another
+# worker then takes the row over. Longer than one SMTP conversation can take.
+EMAIL_LEASE_SECONDS = config.number("EMAIL_LEASE_SECONDS", default=3 * _smtp_timeout, minimum=2)
+if _smtp_timeout >= EMAIL_LEASE_SECONDS:
+    raise ConfigurationError(
+        f"EMAIL_LEASE_SECONDS: must be longer than EMAIL_TIMEOUT ({_smtp_timeout} s), got {EMAIL_LEASE_SECONDS}"
+    )
+# A row still pending after the grace period was lost by the broker (or its retry is late) and
+# is queued again by the sweeper.
 EMAIL_PENDING_GRACE_SECONDS = config.number("EMAIL_PENDING_GRACE_SECONDS", default=60, minimum=1)
+# An alert email not delivered this long after it was written is shown in the app (patient
+# page, dashboard) and counts against /health/.
+EMAIL_UNDELIVERED_WARNING_MINUTES = config.number("EMAIL_UNDELIVERED_WARNING_MINUTES", default=5, minimum=1)
 DEFAULT_FROM_EMAIL = config.text("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -209,6 +226,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = config.text("CELERY_QUEUE", default="carecoord")
+# Same-day alert emails have a queue and workers of their own: a digest run never delays them.
+CELERY_ALERT_QUEUE = config.text("CELERY_ALERT_QUEUE", default="carecoord-alerts")
+# Queueing after commit tries the broker once, quickly: a request never waits on a broker that
+# is down (the outbox row stays pending and the sweeper queues it once the broker is back).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -220,6 +242,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     "sweep-emails": {"task": "carecoord.tasks.sweep_emails", "schedule": 60.0},
+    "forget-idempotency-keys": {"task": "carecoord.tasks.forget_idempotency_keys", "schedule": crontab(minute="41")},
+    # A heartbeat through each queue proves a worker takes its tasks (read by /health/).
+    "heartbeat": {
+        "task": "carecoord.tasks.heartbeat",
+        "schedule": 30.0,
+        "args": [CELERY_TASK_DEFAULT_QUEUE],
+        "options": {"queue": CELERY_TASK_DEFAULT_QUEUE, "expires": 30},
+    },
+    "heartbeat-alerts": {
+        "task": "carecoord.tasks.heartbeat",
+        "schedule": 30.0,
+        "args": [CELERY_ALERT_QUEUE],
+        "options": {"queue": CELERY_ALERT_QUEUE, "expires": 30},
+    },
     "escalate-toxicity-alerts": {"task": "toxicity.tasks.escalate_alerts", "schedule": 60.0},
     "remind-unacknowledged-handoffs": {"task": "handoffs.tasks.remind_unacknowledged_handoffs", "schedule": 300.0},
     "remind-unacknowledged-referrals": {
@@ -288,6 +324,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = config.flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer probes /health/ over plain HTTP inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 _proxy_ssl_header = config.text("SECURE_PROXY_SSL_HEADER", default="")
 SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 SECURE_HSTS_SECONDS = config.number("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000, minimum=0)

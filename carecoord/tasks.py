@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from carecoord.access.grants import refresh_membership_access as refresh
-from carecoord.emails import RETRYABLE_ERRORS, email_claim, email_deliver, email_sweep
+from carecoord.api.idempotency import forget_old_keys
+from carecoord.emails import email_claim, email_deliver, email_enqueue, email_sweep
+from carecoord.health import heartbeat_record
+from carecoord.outages import report_recovered_outages
 
 
 @shared_task(name="carecoord.tasks.refresh_membership_access")
@@ -14,27 +17,34 @@ def refresh_membership_access() -> int:
     return refresh()
 
 
-@shared_task(
-    name="carecoord.tasks.send_email",
-    autoretry_for=RETRYABLE_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=None,  # the row counts attempts and gives up; see carecoord.emails.MAX_ATTEMPTS
-)
-def send_email(email_id: int) -> None:
-    """Send one queued email once: only the worker whose claim succeeds goes on."""
-    email = email_claim(email_id)
-    if email is not None:
-        email_deliver(email)
+@shared_task(bind=True, name="carecoord.tasks.send_email", max_retries=None)
+def send_email(self: Task, email_id: int) -> None:
+    """Send one queued email once: only the worker whose claim succeeds goes on.
+
+    A failed attempt, a row another worker is sending or a retry not yet due comes back after
+    the delay the outbox says; were the broker down then, the sweeper queues the row instead.
+    """
+    claim = email_claim(email_id, worker=f"{self.request.hostname}:{self.request.id}")
+    retry_in = email_deliver(claim.email) if claim.email is not None else claim.retry_in
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)  # on the same queue: the request's routing key
 
 
 @shared_task(name="carecoord.tasks.sweep_emails")
 def sweep_emails() -> int:
-    """Queue again the emails the broker lost or a dead worker abandoned (beat, every minute)."""
-    ids = email_sweep()
-    for email_id in ids:
-        send_email.delay(email_id)
-    return len(ids)
+    """Queue again the emails the broker lost, whose retry is late or whose worker died (beat,
+    every minute); then tell the administrators of alerts that were delivered late."""
+    rows = email_sweep()
+    for email in rows:
+        email_enqueue(email.pk, urgent=email.urgent)
+    report_recovered_outages()
+    return len(rows)
+
+
+@shared_task(name="carecoord.tasks.heartbeat")
+def heartbeat(queue: str) -> None:
+    """Proof that a worker takes tasks from `queue` (beat, every 30 seconds); read by /health/."""
+    heartbeat_record(queue)
 
 
 @shared_task(name="carecoord.tasks.send_weekly_digests")
@@ -43,3 +53,9 @@ def send_weekly_digests() -> int:
     from carecoord.digests.services import send_due_digests
 
     return send_due_digests()
+
+
+@shared_task(name="carecoord.tasks.forget_idempotency_keys")
+def forget_idempotency_keys() -> int:
+    """Forget the API's idempotency keys older than a day (beat, hourly)."""
+    return forget_old_keys()

@@ -20,6 +20,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
 from handoffs import serializers as s
@@ -101,6 +102,7 @@ def _questions() -> Prefetch:
     ),
 )
 class HandoffViewSet(
+    IdempotentWritesMixin,
     RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carecoord.access import capabilities_by_patient, get_patient_for_user
+from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
 from carecoord.models import Patient
@@ -105,6 +106,7 @@ def _referral_prefetches() -> list[Prefetch]:
     ),
 )
 class ReferralViewSet(
+    IdempotentWritesMixin,
     RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
@@ -292,7 +294,9 @@ def _render_milestone(request: Request, milestone: Milestone, context: Mapping[s
     list=extend_schema(summary="Milestones of the requesting user's patients"),
     retrieve=extend_schema(summary="One milestone", parameters=[MILESTONE_ID]),
 )
-class MilestoneViewSet(RecordCareActionsMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Milestone]):
+class MilestoneViewSet(
+    IdempotentWritesMixin, RecordCareActionsMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Milestone]
+):
     """The steps of each patient's treatment, with planned and actual dates; either care-team site records them."""
 
     serializer_class = s.MilestoneSerializer
@@ -408,7 +412,7 @@ class PatientTimelineView(_PatientScopedView):
         return Response(s.PatientTimelineSerializer(data, context=context).data)
 
 
-class PatientCommentsView(_PatientScopedView):
+class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
     """Messages between the care-team sites, posted on the patient's shared timeline."""
 
     def get_object(self) -> Patient:

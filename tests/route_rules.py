@@ -65,6 +65,8 @@ PAGES: dict[str, Rule] = {
     "recovery-codes": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "password-change": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "api-token-revoke": Rule(N, Need.OWN),
+    # For a load balancer and monitoring: no patient data.
+    "health": Rule(Need.PUBLIC),
     # Lists scoped to the user.
     "dashboard": Rule(Need.SIGNED_IN),
     "my-digest": Rule(Need.SIGNED_IN),

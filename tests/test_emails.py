@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
-from carecoord.emails import MAX_ATTEMPTS, email_claim, email_deliver, email_queue, email_sweep
+from carecoord.emails import Claim, email_claim, email_deliver, email_queue, email_sweep, retry_delay
 from carecoord.models import OutgoingEmail
 from tests.conftest import World
 from tests.smtp import Catcher, smtp_catcher
@@ -47,29 +51,44 @@ def test_the_same_message_is_queued_only_once(world: World) -> None:
     assert OutgoingEmail.objects.count() == 1
 
 
-def test_only_one_claim_succeeds(world: World) -> None:
+def test_only_one_claim_succeeds_and_the_other_is_told_when_to_look_again(world: World) -> None:
     email = _queue(world)
     assert email is not None
-    assert email_claim(email.pk) is not None
-    assert email_claim(email.pk) is None
+    with time_machine.travel(NOW, tick=False):
+        assert email_claim(email.pk, worker="a").email is not None
+        second = email_claim(email.pk, worker="b")
+    assert second.email is None and second.retry_in == settings.EMAIL_LEASE_SECONDS + 1
 
 
-def test_an_smtp_refusal_puts_the_row_back_with_the_error_then_fails_for_good(world: World) -> None:
-    email = _queue(world)
-    assert email is not None
+@pytest.mark.parametrize(("attempts", "delay"), [(1, 5), (2, 10), (3, 20), (6, 160), (7, 300), (200, 300)])
+def test_retries_back_off_to_every_five_minutes(attempts: int, delay: float) -> None:
+    assert retry_delay(attempts) == delay
+
+
+def test_an_smtp_refusal_is_retried_with_backoff_until_the_window_closes_then_fails(world: World) -> None:
+    with time_machine.travel(NOW, tick=False):
+        email = _queue(world)
+    assert email is not None and email.give_up_at == NOW + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS)
     with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
-        catcher.refuse_next = MAX_ATTEMPTS
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            claimed = email_claim(email.pk)
-            assert claimed is not None and claimed.attempts == attempt
-            if attempt < MAX_ATTEMPTS:
-                with pytest.raises(Exception, match="451"):
-                    email_deliver(claimed)
-            else:
-                email_deliver(claimed)  # the last attempt gives up without raising
+        catcher.refuse_next = 1000
+        with time_machine.travel(NOW, tick=False):
+            claimed = email_claim(email.pk).email
+            assert claimed is not None
+            assert email_deliver(claimed) == 5
+            email.refresh_from_db()
+            assert (email.status, email.next_attempt_at) == (OutgoingEmail.Status.PENDING, NOW + dt.timedelta(0, 5))
+            assert "451" in email.last_error
+            # Not due yet: a second delivery of the task is told to come back in time.
+            assert email_claim(email.pk).retry_in == 6
+        # Hours of outage later, still retried: nothing is failed before the window closes.
+        with time_machine.travel(NOW + dt.timedelta(hours=23), tick=False):
+            claimed = email_claim(email.pk).email
+            assert claimed is not None and email_deliver(claimed) == 10
+        with time_machine.travel(NOW + dt.timedelta(hours=24, seconds=1), tick=False):
+            claimed = email_claim(email.pk).email
+            assert claimed is not None and email_deliver(claimed) is None
         email.refresh_from_db()
-        assert email.status == OutgoingEmail.Status.FAILED
-        assert "451" in email.last_error
+        assert (email.status, email.attempts) == (OutgoingEmail.Status.FAILED, 3)
         assert catcher.messages == []
 
 
@@ -77,28 +96,57 @@ def test_delivery_over_smtp_marks_the_row_sent(world: World) -> None:
     email = _queue(world)
     assert email is not None
     with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
-        claimed = email_claim(email.pk)
+        claimed = email_claim(email.pk).email
         assert claimed is not None
-        email_deliver(claimed)
+        assert email_deliver(claimed) is None
         wait_for(lambda: len(catcher.messages) == 1, timeout=5)
     email.refresh_from_db()
     assert email.status == OutgoingEmail.Status.SENT and email.sent_at is not None
     assert catcher.messages[0]["Message-ID"].startswith(f"<carecoord-email-{email.pk}@")
+    assert email_claim(email.pk) == Claim()  # nothing left to do
 
 
-def test_the_sweeper_requeues_lost_and_abandoned_rows_but_not_fresh_ones(world: World) -> None:
+def test_a_row_whose_worker_died_is_taken_over_once_its_lease_runs_out(world: World) -> None:
+    email = _queue(world)
+    assert email is not None
+    with time_machine.travel(NOW, tick=False):
+        assert email_claim(email.pk, worker="dead").email is not None
+    lease = settings.EMAIL_LEASE_SECONDS
+    with time_machine.travel(NOW + dt.timedelta(seconds=lease - 1), tick=False):
+        assert email_claim(email.pk, worker="redelivered").retry_in == 2
+    with time_machine.travel(NOW + dt.timedelta(seconds=lease + 1), tick=False):
+        taken = email_claim(email.pk, worker="redelivered").email
+    assert taken is not None and (taken.claimed_by, taken.attempts) == ("redelivered", 2)
+
+
+def test_the_sweeper_requeues_lost_late_and_abandoned_rows_but_not_fresh_ones(world: World) -> None:
     with time_machine.travel(NOW, tick=False):
         lost = _queue(world, "lost")
         abandoned = _queue(world, "abandoned")
         assert lost is not None and abandoned is not None
-        assert email_claim(abandoned.pk) is not None  # its worker then died
-    with time_machine.travel(NOW + dt.timedelta(seconds=30), tick=False):
+        assert email_claim(abandoned.pk).email is not None  # its worker then died
+    with time_machine.travel(NOW + dt.timedelta(seconds=20), tick=False):
         fresh = _queue(world, "fresh")
         assert fresh is not None
         assert email_sweep() == []
+    with time_machine.travel(NOW + dt.timedelta(seconds=settings.EMAIL_LEASE_SECONDS + 1), tick=False):
+        assert {e.pk for e in email_sweep()} == {abandoned.pk}
     with time_machine.travel(NOW + dt.timedelta(minutes=2), tick=False):
-        assert set(email_sweep()) == {lost.pk, fresh.pk}  # the abandoned one is still within its timeout
-    with time_machine.travel(NOW + dt.timedelta(minutes=6), tick=False):
-        assert set(email_sweep()) == {lost.pk, fresh.pk, abandoned.pk}
-        abandoned.refresh_from_db()
-        assert abandoned.status == OutgoingEmail.Status.PENDING
+        assert {e.pk for e in email_sweep()} == {lost.pk, fresh.pk, abandoned.pk}
+
+
+def test_requeueing_a_failed_email_gives_it_a_new_window(world: World) -> None:
+    email = _queue(world)
+    assert email is not None
+    OutgoingEmail.objects.filter(pk=email.pk).update(status=OutgoingEmail.Status.FAILED, attempts=9)
+    out = StringIO()
+    call_command("outbox", stdout=out)
+    assert (
+        f"#{email.pk} referral-acknowledgement-overdue to coordinator@lakeside.test: failed, 9 attempts"
+        in out.getvalue()
+    )
+    call_command("outbox", "--requeue-failed", stdout=out)
+    email.refresh_from_db()
+    assert email.status == OutgoingEmail.Status.PENDING and email.give_up_at is not None
+    assert email.give_up_at > timezone.now() + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS - 1)
+    assert "Queued again: 1 email." in out.getvalue()

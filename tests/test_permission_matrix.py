@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from carecoord.accounts.api_tokens import api_token_create
+from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
@@ -118,6 +120,9 @@ def build_samples(world: World) -> dict[str, Any]:
     )
     # Sent, so acknowledging, asking and the PDF are reachable too.
     handoff = sent_handoff(world)
+    # Workers answer on both queues, so /health/ is 200 like any public page.
+    for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE):
+        heartbeat_record(queue)
     return {
         "event_id": event.pk,
         "template_id": center_template.pk,

@@ -64,7 +64,7 @@ def test_recording_a_toxicity_and_alerting_logs_no_patient_data(
         client.get(f"/patients/{patient.pk}/timeline/")
         client.get(f"/api/patients/{patient.pk}/")
         for email_id in OutgoingEmail.objects.values_list("pk", flat=True):
-            email = email_claim(email_id)
+            email = email_claim(email_id).email
             assert email is not None
             email_deliver(email)
     assert len(mail.outbox) == 3  # every point person but the oncologist, who recorded it

@@ -122,7 +122,7 @@ def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]
     event = _record(world)
     alert = Alert.objects.get(event=event, recipient=world.community_coordinator)
     assert alert.email is not None
-    claimed = email_claim(alert.email.pk)
+    claimed = email_claim(alert.email.pk).email
     assert claimed is not None
     email_deliver(claimed)
     (message,) = mailoutbox
@@ -188,7 +188,7 @@ def test_lower_grades_escalate_after_four_hours_and_acknowledged_alerts_never(wo
     with time_machine.travel(NOW + dt.timedelta(hours=4, minutes=1), tick=False):
         assert escalate_due_alerts() == 2  # the center's two; the practice recorded it
     # A second event whose center alert is acknowledged in time never escalates.
-    second = _record(world, inputs=CRS_GRADE_2)
+    second = _record(world, inputs=CRS_GRADE_2, at=NOW + dt.timedelta(minutes=10))
     nurse_alert = Alert.objects.get(event=second, recipient=people["center_nurse"])
     alert_acknowledge(actor=people["center_nurse"], alert=nurse_alert)
     with time_machine.travel(NOW + dt.timedelta(hours=5), tick=False):

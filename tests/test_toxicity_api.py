@@ -78,7 +78,7 @@ def center_physician(world: World) -> User:
     )
 
 
-def recorded(world: World, kind: str = "crs", **fields: Any) -> ToxicityEvent:
+def recorded(world: World, kind: str = "crs", onset_at: dt.datetime = ONSET, **fields: Any) -> ToxicityEvent:
     """An event recorded an hour ago by a physician at the center, who is no point person: the
     center's alerts count as seen by them, the practice's wait for the practice."""
     grading: dict[str, Any] = {"inputs": CRS_GRADE_3} if kind == "crs" else {"ctcae_grade": 2}
@@ -87,7 +87,7 @@ def recorded(world: World, kind: str = "crs", **fields: Any) -> ToxicityEvent:
         patient=world.shared_patient,
         site=world.center,
         kind=kind,
-        onset_at=ONSET,
+        onset_at=onset_at,
         **(grading | fields),
     )
 
@@ -515,7 +515,9 @@ def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_a
 
     def add_events(count: int) -> None:
         for _ in range(count):
-            event = recorded(world, inputs=CRS_GRADE_2)
+            # A distinct onset each: the same entry twice is one event (a double submission).
+            onset = ONSET - dt.timedelta(minutes=ToxicityEvent.objects.count())
+            event = recorded(world, inputs=CRS_GRADE_2, onset_at=onset)
             for inputs in (CRS_GRADE_3, CRS_GRADE_2):
                 toxicity_assess(
                     actor=world.center_coordinator, event=event, site=world.center, assessed_at=NOW, inputs=inputs
@@ -603,7 +605,7 @@ def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
 
     def add_alerts(count: int) -> None:
         for n in range(count):
-            event = recorded(world)
+            event = recorded(world, onset_at=ONSET - dt.timedelta(minutes=ToxicityEvent.objects.count()))
             if n % 2:
                 alert_acknowledge(
                     actor=world.community_coordinator, alert=event.alerts.get(recipient=world.community_coordinator)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from carecoord.celery import app as celery_app
 
@@ -34,20 +35,34 @@ def _database_url() -> str:
 
 @contextmanager
 def running_worker(
-    log_path: Path, startup_timeout: float = 60.0, extra_env: dict[str, str] | None = None, queue: str | None = None
+    log_path: Path,
+    startup_timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+    queue: str | None = None,
+    consumes: str = "both",
+    pool: str = "solo",
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` on a private queue (or `queue`); stop it (and wait) on exit."""
+    """Start `celery worker` on private queues (`queue`, and `queue`-alerts for alert emails);
+    stop it (and wait) on exit. `consumes`: "both", "default" or "alerts", for a worker that
+    takes one of the two queues only (another worker may take the other). `pool`: "solo" runs
+    tasks in the worker process; "prefork" in one child process, as in production, whose
+    death the worker notices (`worker_children`)."""
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    alert_queue = f"{queue}-alerts"
+    listens = {"both": [queue, alert_queue], "default": [queue], "alerts": [alert_queue]}[consumes]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "carecoord.settings_test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
+        "CELERY_ALERT_QUEUE": alert_queue,
         **(extra_env or {}),
     }
     previous_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
+    routing = override_settings(CELERY_TASK_DEFAULT_QUEUE=queue, CELERY_ALERT_QUEUE=alert_queue)
+    routing.enable()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -58,12 +73,13 @@ def running_worker(
                 "carecoord",
                 "worker",
                 "--loglevel=INFO",
-                "--pool=solo",
-                f"--queues={queue}",
+                f"--pool={pool}",
+                "--concurrency=1",
+                f"--queues={','.join(listens)}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-                f"--hostname={queue}@%h",
+                f"--hostname={consumes}-{queue}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -74,6 +90,7 @@ def running_worker(
             wait_for(lambda: b"ready." in log_path.read_bytes(), startup_timeout, lambda: log_path.read_text())
             yield process
         finally:
+            routing.disable()
             celery_app.conf.task_default_queue = previous_queue
             if process.poll() is None:
                 process.terminate()
@@ -82,6 +99,12 @@ def running_worker(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def worker_children(process: subprocess.Popen[bytes]) -> list[int]:
+    """The pids of a prefork worker's pool processes."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, describe: Callable[[], str] = lambda: "") -> None:

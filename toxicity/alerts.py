@@ -54,7 +54,11 @@ def _send(alert: Alert) -> None:
         "link": reverse("toxicity-event", kwargs={"event_id": event.pk}),
     }
     email = email_queue(
-        recipient=alert.recipient, template="toxicity-alert", context=context, dedupe_key=f"toxicity-alert:{alert.pk}"
+        recipient=alert.recipient,
+        template="toxicity-alert",
+        context=context,
+        dedupe_key=f"toxicity-alert:{alert.pk}",
+        urgent=True,
     )
     if email is not None:
         Alert.objects.filter(pk=alert.pk).update(email=email)

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
 from toxicity import filters
@@ -55,6 +56,7 @@ def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, 
     ),
 )
 class ToxicityEventViewSet(
+    IdempotentWritesMixin,
     RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
@@ -140,7 +142,7 @@ class ToxicityEventViewSet(
     list=extend_schema(summary="The requesting user's toxicity alerts, unacknowledged first"),
     retrieve=extend_schema(summary="One of the requesting user's alerts", parameters=[ALERT_ID]),
 )
-class AlertViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Alert]):
+class AlertViewSet(IdempotentWritesMixin, ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Alert]):
     """Same-day alerts sent to the requesting user as a point person; nobody else's."""
 
     serializer_class = s.AlertSerializer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Prefetch, QuerySet
@@ -11,9 +12,12 @@ from django.utils import timezone
 
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
-from carecoord.models import Patient, Site
+from carecoord.models import OutgoingEmail, Patient, Site
+from carecoord.outages import late_threshold
 from toxicity.assessment import Circumstances, is_pediatric
 from toxicity.models import FEVER_MASKING, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+
+UNDELIVERED_SHOWN = 20
 
 
 def toxicity_events_visible_to(user: AnyUser) -> QuerySet[ToxicityEvent]:
@@ -81,3 +85,19 @@ def get_alert_for_user(user: AnyUser, alert_id: int | str) -> Alert:
         return alerts_visible_to(user).get(pk=int(alert_id))
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such alert.") from exc
+
+
+def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_ids: Iterable[int] = ()) -> list[Alert]:
+    """Alerts of the user's patients whose email has not gone out in the warning time: of
+    `patient`, or sent for one of `site_ids` (the user's sites). Shown until delivered."""
+    waiting = (
+        Alert.objects.filter(
+            event__patient__in=patients_visible_to(user),
+            email__created_at__lt=timezone.now() - late_threshold(),
+        )
+        .exclude(email__status=OutgoingEmail.Status.SENT)
+        .select_related("recipient", "site", "email", "event__patient")
+        .order_by("email__created_at")
+    )
+    waiting = waiting.filter(event__patient=patient) if patient is not None else waiting.filter(site_id__in=site_ids)
+    return list(waiting[:UNDELIVERED_SHOWN])

@@ -1,5 +1,11 @@
 """Writes of toxicity events. Each: keyword-only arguments, one transaction, a timeline entry,
-and same-day alerts when an event is recorded, its grade rises or it resolves."""
+and same-day alerts when an event is recorded, its grade rises or it resolves.
+
+One clinical fact, one alert: each write locks the row it changes (the patient for a new event,
+the event otherwise) and looks again at what is there, so two racing requests (a double click,
+two clinicians at once) make one change and one set of alerts; the second gets what the first
+made (the same assessment, event or treatment) or a field error (already resolved).
+"""
 
 from __future__ import annotations
 
@@ -44,6 +50,13 @@ def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None, circumsta
         raise ValidationError({exc.field: exc.plain}) from None
 
 
+def _lock(event: ToxicityEvent) -> None:
+    """Lock the event's row and bring `event` up to what is committed (another request may have
+    just changed it): the caller decides on the fresh grade and status."""
+    fresh = ToxicityEvent.objects.select_for_update().only("grade", "highest_grade", "status").get(pk=event.pk)
+    event.grade, event.highest_grade, event.status = fresh.grade, fresh.highest_grade, fresh.status
+
+
 def _label(event: ToxicityEvent) -> str:
     # No day +N here: the entry's title is kept as written, and day 0 may still move.
     return f"{event.get_kind_display()} grade {event.grade}"
@@ -72,6 +85,12 @@ def toxicity_record(
     if graded.grade == 0:
         raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
     with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        same = ToxicityEvent.objects.filter(
+            patient=patient, kind=kind, onset_at=onset_at, reporting_site=site, reported_by=actor, grade=graded.grade
+        ).first()
+        if same is not None:  # the same entry again (a double submission): it is already recorded
+            return ToxicityEvent.objects.with_timing().select_related("patient", "reporting_site").get(pk=same.pk)
         created = ToxicityEvent.objects.create(
             patient=patient,
             kind=kind,
@@ -128,8 +147,16 @@ def toxicity_assess(
         patient=event.patient, kind=event.kind, at=assessed_at, site=site, event=event
     )
     graded = _grade(event.kind, inputs or {}, ctcae_grade, circumstances)
-    previous = event.grade
     with transaction.atomic():
+        _lock(event)
+        if event.status == ToxicityEvent.Status.RESOLVED:
+            raise ValidationError({"event": "This event has just been resolved; record a new event if it recurs."})
+        repeat = event.assessments.filter(
+            assessed_at=assessed_at, site=site, grade=graded.grade, inputs=graded.inputs
+        ).first()
+        if repeat is not None:  # the same assessment again (a double submission): nothing new to say
+            return repeat
+        previous = event.grade
         assessment = ToxicityAssessment.objects.create(
             event=event,
             assessed_at=assessed_at,
@@ -160,13 +187,23 @@ def toxicity_assess(
 
 
 def toxicity_add_treatment(
-    *, actor: User, event: ToxicityEvent, site: Site, kind: str, given_at: dt.datetime, detail: str = ""
+    *,
+    actor: User,
+    event: ToxicityEvent,
+    site: Site,
+    kind: str,
+    given_at: dt.datetime,
+    detail: str = "",
 ) -> ToxicityTreatment:
     _recording_site(actor, event.patient, site)
     if kind not in ToxicityTreatment.Kind.values:
         raise ValidationError({"kind": "Choose the treatment."})
     _not_in_future("given_at", given_at)
     with transaction.atomic():
+        _lock(event)
+        repeat = event.treatments.filter(kind=kind, given_at=given_at, site=site, detail=detail.strip()).first()
+        if repeat is not None:
+            return repeat
         treatment = ToxicityTreatment.objects.create(
             event=event, kind=kind, given_at=given_at, detail=detail.strip(), recorded_by=actor, site=site
         )
@@ -183,7 +220,13 @@ def toxicity_add_treatment(
 
 
 def toxicity_resolve(
-    *, actor: User, event: ToxicityEvent, site: Site, resolved_on: dt.date, outcome: str, note: str = ""
+    *,
+    actor: User,
+    event: ToxicityEvent,
+    site: Site,
+    resolved_on: dt.date,
+    outcome: str,
+    note: str = "",
 ) -> ToxicityEvent:
     """Close the event with its outcome and tell the point persons."""
     _recording_site(actor, event.patient, site)
@@ -195,6 +238,9 @@ def toxicity_resolve(
     if resolved_on < timezone.localdate(event.onset_at, site.zone):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
     with transaction.atomic():
+        _lock(event)
+        if event.status == ToxicityEvent.Status.RESOLVED:
+            raise ValidationError({"event": "This event has just been resolved."})
         event.status, event.resolved_on, event.outcome = ToxicityEvent.Status.RESOLVED, resolved_on, outcome
         if note:
             event.note = f"{event.note}\n{note}".strip()

@@ -1,8 +1,9 @@
 """Benchmark: same-day toxicity alerts from commit to sent, with a real worker, Redis and SMTP.
 
 500 toxicity events over 100 patients; every event alerts the four point persons of the
-patient's care team (2,000 emails). Reports p50 and p95 from the event's commit to the SMTP
-catcher receiving the email, and the numbers of lost and duplicated alerts (both must be 0).
+patient's care team (2,000 alerts; the recorder's own counts as seen, so 1,500 emails).
+Reports p50 and p95 from the event's commit to the SMTP catcher receiving the email, and the
+numbers of lost and duplicated alerts (both must be 0).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/carecoord_bench .venv/bin/python -m bench.alerts.run
 
@@ -33,6 +34,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from carecoord.celery import app as celery_app  # noqa: E402
@@ -94,12 +96,15 @@ def main() -> None:
     recreate_database()
     physician, practice, patients = build_world()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
+    alert_queue = f"{queue}-alerts"  # alert emails have a queue of their own
     celery_app.conf.task_default_queue = queue
+    override_settings(CELERY_TASK_DEFAULT_QUEUE=queue, CELERY_ALERT_QUEUE=alert_queue).enable()
     with smtp_catcher() as catcher, TemporaryDirectory() as tmp:
         env = {
             **os.environ,
             **catcher.env,
             "CELERY_QUEUE": queue,
+            "CELERY_ALERT_QUEUE": alert_queue,
             "DATABASE_URL": os.environ["DATABASE_URL"],
             "DJANGO_SETTINGS_MODULE": "carecoord.settings_test",
         }
@@ -115,7 +120,7 @@ def main() -> None:
                     "worker",
                     "--loglevel=WARNING",
                     f"--concurrency={CONCURRENCY}",
-                    f"--queues={queue}",
+                    f"--queues={queue},{alert_queue}",
                     "--without-gossip",
                     "--without-mingle",
                 ],
@@ -138,7 +143,7 @@ def main() -> None:
                 )
                 committed[event.pk] = time.time()
             recorded = time.monotonic() - started
-            expected = Alert.objects.count()
+            expected = Alert.objects.filter(email__isnull=False).count()  # the recorder gets none
             deadline = time.monotonic() + 600
             while len(catcher.messages) < expected and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -149,7 +154,7 @@ def main() -> None:
     ids = Counter(str(m["Message-ID"]) for m in catcher.messages)
     received_at = {message_id: catcher.received_at[message_id] for message_id in ids}
     latencies = []
-    for alert in Alert.objects.select_related("email"):
+    for alert in Alert.objects.filter(email__isnull=False):
         message_id = f"<carecoord-email-{alert.email_id}@{_host()}>"
         if message_id in received_at:
             latencies.append(received_at[message_id] - committed[alert.event_id])

@@ -148,7 +148,7 @@ def main() -> None:
         built = send_due_digests()
         build_seconds = time.monotonic() - started
         for email_id in OutgoingEmail.objects.filter(status="pending").values_list("pk", flat=True):
-            email = email_claim(email_id)
+            email = email_claim(email_id).email
             if email is not None:
                 email_deliver(email)
         total = time.monotonic() - started

@@ -15,7 +15,7 @@ from carecoord.models import User
 
 # Pages a person signed in with a password alone may open: the second factor itself,
 # signing out, and the public API description (no patient data).
-OPEN_BEFORE_SECOND_FACTOR = ("login", "logout", "two-factor-verify", "two-factor-setup")
+OPEN_BEFORE_SECOND_FACTOR = ("login", "logout", "two-factor-verify", "two-factor-setup", "health")
 
 
 class RequireSecondFactorMiddleware:

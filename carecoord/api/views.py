@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from carecoord.access import capabilities_by_patient, patient_capabilities, require_capability
 from carecoord.api import filters, serializers
+from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability
@@ -129,6 +130,7 @@ PATIENT_ID = OpenApiParameter("patient_id", OpenApiTypes.UUID, OpenApiParameter.
     ),
 )
 class PatientViewSet(
+    IdempotentWritesMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -214,6 +216,7 @@ LINK_ID = OpenApiParameter("link_id", int, OpenApiParameter.PATH)
     ),
 )
 class CareTeamLinkViewSet(
+    IdempotentWritesMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -266,6 +269,7 @@ POINT_PERSON_ID = OpenApiParameter("point_person_id", int, OpenApiParameter.PATH
     ),
 )
 class PointPersonViewSet(
+    IdempotentWritesMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -4,8 +4,9 @@ from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
 from carecoord.models.api_tokens import ApiToken
 from carecoord.models.care_teams import CareTeamLink, PointPerson
 from carecoord.models.digests import DigestDelivery, DigestPreference
+from carecoord.models.idempotency import IdempotentRequest
 from carecoord.models.memberships import SiteMembership
-from carecoord.models.outbox import OutgoingEmail
+from carecoord.models.outbox import OutageReport, OutgoingEmail, WorkerHeartbeat
 from carecoord.models.patients import Patient, PatientIdentifier
 from carecoord.models.products import Product
 from carecoord.models.sites import Site
@@ -17,6 +18,8 @@ __all__ = [
     "CareTeamLink",
     "DigestDelivery",
     "DigestPreference",
+    "IdempotentRequest",
+    "OutageReport",
     "OutgoingEmail",
     "Patient",
     "PatientGroupObjectPermission",
@@ -28,4 +31,5 @@ __all__ = [
     "SiteRoleGroup",
     "TimelineEntry",
     "User",
+    "WorkerHeartbeat",
 ]

@@ -40,6 +40,7 @@ from carecoord.web.patient_forms import (
     add_service_errors,
 )
 from referrals.phase import phases_now
+from toxicity.selectors import undelivered_alerts
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "identifiers": patient.identifiers.select_related("site"),
         "team": team,
         "without_primary": [site for site in team if not site.has_primary],
+        "undelivered": undelivered_alerts(request.user, patient=patient),
         "can_change": Capability.CHANGE in capabilities,
         "failure": failure,
     }

@@ -51,6 +51,7 @@ from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind, day_label
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import STATE_LABELS, State
+from toxicity.selectors import undelivered_alerts
 
 # A closed referral's timeline cannot change (referrals.milestones._check).
 UNCHANGEABLE_STATES = frozenset({State.DECLINED, State.WITHDRAWN})
@@ -343,6 +344,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
             if m.planned_on
         ],
         "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+        "undelivered": undelivered_alerts(request.user, patient=patient),
         "groups": groups,
         "entry_count": len(timeline.entries),
         "comments": comments,

@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from carecoord.web import account, digest, patient, timeline, views
+from carecoord.web import account, digest, health, patient, timeline, views
 from carecoord.web.forms import LoginForm
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("health/", health.health, name="health"),
     path("digest/", digest.my_digest, name="my-digest"),
     path("patients/<uuid:patient_id>/", patient.patient_detail, name="patient-detail"),
     path("patients/<uuid:patient_id>/edit/", patient.patient_edit, name="patient-edit"),

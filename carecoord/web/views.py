@@ -27,6 +27,8 @@ from referrals.milestone_kinds import milestone_label
 from referrals.models import Milestone, Referral
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
 from referrals.workflow import State
+from toxicity.models import Alert
+from toxicity.selectors import undelivered_alerts
 
 PATIENTS_PER_PAGE = 50
 WORK_QUEUE_LIMIT = 10
@@ -79,6 +81,7 @@ class WorkQueue:
     milestones_due: list[tuple[Milestone, str]]
     conflicts: list[tuple[Milestone, str]]
     unnamed: list[CareTeamLink]  # the viewer's sites that name no primary point person for a patient
+    undelivered: list[Alert]  # alert emails for the viewer's sites that have not gone out
     week_start: dt.date
     week_end: dt.date
     limit: int = WORK_QUEUE_LIMIT
@@ -112,6 +115,7 @@ def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
         milestones_due=[(m, _safe_label(m.kind)) for m in due],
         conflicts=[(m, _safe_label(m.kind)) for m in conflicts],
         unnamed=list(unnamed),
+        undelivered=undelivered_alerts(user, site_ids=[m.site_id for m in memberships]),
         week_start=today,
         week_end=week_end,
     )
