@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carecoord.models.calendar import calendar_checks
+
 
 class HandoffTemplate(models.Model):
     """A named standardized hand-off, shared by all sites or owned by one; its content is versioned."""
@@ -27,6 +29,7 @@ class HandoffTemplate(models.Model):
             models.UniqueConstraint(
                 fields=["name"], condition=Q(owner_site__isnull=True), name="unique_shared_template_name"
             ),
+            *calendar_checks("handoff_template", moments=["created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -53,7 +56,10 @@ class HandoffTemplateVersion(models.Model):
 
     class Meta:
         ordering = ["template", "-number"]
-        constraints = [models.UniqueConstraint(fields=["template", "number"], name="unique_template_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="unique_template_version"),
+            *calendar_checks("handoff_template_version", moments=["created_at", "published_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} v{self.number}"
@@ -97,6 +103,10 @@ class Handoff(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = calendar_checks(
+            "handoff",
+            moments=["created_at", "updated_at", "sent_at", "acknowledge_by", "reminder_sent_at", "acknowledged_at"],
+        )
         indexes = [models.Index(fields=["state", "acknowledge_by"])]
 
     def __str__(self) -> str:
@@ -114,6 +124,7 @@ class HandoffQuestion(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = calendar_checks("handoff_question", moments=["created_at"])
 
     def __str__(self) -> str:
         return f"Question on hand-off {self.handoff_id}"

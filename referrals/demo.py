@@ -63,6 +63,7 @@ def _product_for(disease_area: str) -> Product | None:
 def _backdate(patient: Patient, since: dt.datetime, when: dt.datetime) -> None:
     """Give the rows written since `since` the time `when` (demo timelines span months)."""
     TimelineEntry.objects.filter(patient=patient, occurred_at__gte=since).update(occurred_at=when)
+    Referral.objects.filter(patient=patient, created_at__gte=since).update(created_at=when)
     ReferralMove.objects.filter(referral__patient=patient, at__gte=since).update(at=when)
 
 

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from carecoord.models import Site
+from carecoord.web.date_confirmation import ConfirmsDate
 from referrals.milestone_kinds import PREPARATION_LABELS, PreparationKind
 
 
@@ -32,12 +33,12 @@ def _reason(label: str, *, required_in_browser: bool) -> forms.CharField:
     return forms.CharField(label=label, required=False, max_length=1000, widget=forms.TextInput(attrs=attrs))
 
 
-class MilestoneCompleteForm(forms.Form):
+class MilestoneCompleteForm(ConfirmsDate):
     actual_on = forms.DateField(label="Done on", widget=DateInput())
     note = forms.CharField(label="Note (optional)", required=False, max_length=1000)
 
 
-class MilestoneMoveForm(forms.Form):
+class MilestoneMoveForm(ConfirmsDate):
     planned_on = forms.DateField(label="New date", widget=DateInput())
     reason = _reason("Reason for the move", required_in_browser=True)
 
@@ -52,14 +53,14 @@ class MilestoneConfirmForm(forms.Form):
     reason = _reason("Why the date stays", required_in_browser=True)
 
 
-class InfusionForm(forms.Form):
+class InfusionForm(ConfirmsDate):
     """Set day 0, or move it; the service asks for a reason only when it moves."""
 
     infusion_on = forms.DateField(label="Infusion date (day 0)", widget=DateInput())
     reason = _reason("Reason for the move", required_in_browser=False)
 
 
-class MilestonePlanForm(forms.Form):
+class MilestonePlanForm(ConfirmsDate):
     """Plan a preparation step; `sites` are the care-team sites where it may take place."""
 
     kind = forms.ChoiceField(label="Step", choices=[(kind.value, PREPARATION_LABELS[kind]) for kind in PreparationKind])
@@ -89,5 +90,6 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
-    for field, messages in error.message_dict.items():
+    # The errors themselves, not their messages: a form reads their codes (`ConfirmsDate`).
+    for field, messages in error.error_dict.items():
         form.add_error(field if field in form.fields else None, messages)

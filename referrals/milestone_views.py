@@ -89,6 +89,7 @@ def milestone_complete_view(request: HttpRequest, milestone_id: int) -> HttpResp
             milestone=milestone,
             actual_on=form.cleaned_data["actual_on"],
             note=form.cleaned_data["note"],
+            confirm_date=form.cleaned_data["confirm_date"],
         )
         return f"{milestone_label(done.kind)}: done on {_on(done.actual_on)}.", f"milestone-{done.pk}"
 
@@ -109,6 +110,7 @@ def milestone_move_view(request: HttpRequest, milestone_id: int) -> HttpResponse
             milestone=milestone,
             planned_on=form.cleaned_data["planned_on"],
             reason=form.cleaned_data["reason"],
+            confirm_date=form.cleaned_data["confirm_date"],
         )
         return f"{milestone_label(moved.kind)}: moved to {_on(moved.planned_on)}.", f"milestone-{moved.pk}"
 
@@ -160,7 +162,11 @@ def referral_infusion_view(request: HttpRequest, referral_id: int) -> HttpRespon
     def action(form: forms.Form) -> tuple[str, str]:
         infusion_on = form.cleaned_data["infusion_on"]
         milestone_set_infusion(
-            actor=_actor(request), referral=referral, infusion_on=infusion_on, reason=form.cleaned_data["reason"]
+            actor=_actor(request),
+            referral=referral,
+            infusion_on=infusion_on,
+            reason=form.cleaned_data["reason"],
+            confirm_date=form.cleaned_data["confirm_date"],
         )
         return (
             f"Infusion (day 0) set for {_on(infusion_on)}; the planned dates follow it.",
@@ -188,6 +194,7 @@ def milestone_plan_view(request: HttpRequest, referral_id: int) -> HttpResponse:
             planned_on=form.cleaned_data["planned_on"],
             given_at=form.given_at_site(),
             note=form.cleaned_data["note"],
+            confirm_date=form.cleaned_data["confirm_date"],
         )
         return f"{milestone_label(planned.kind)}: planned for {_on(planned.planned_on)}.", f"milestone-{planned.pk}"
 

@@ -6,11 +6,10 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from carecoord.access import require_capability
-from carecoord.access.grants import local_today
 from carecoord.audit.services import audited_bulk_create, audited_bulk_update
+from carecoord.clinical_dates import RecordDates, check_happened, check_planned
 from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
@@ -22,6 +21,12 @@ from referrals.phase import refresh_phases
 from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
 from referrals.selectors import referral_side
 from referrals.workflow import State
+
+
+def _dates(referral: Referral, site: Site | None) -> RecordDates:
+    """What a date of the referral's patient is checked against, in the recording site's zone
+    (the referred center's for a care-team site outside the referral)."""
+    return RecordDates.of(referral.patient, (site or referral.to_center).zone)
 
 
 def _check(actor: User, referral: Referral) -> Site | None:
@@ -45,12 +50,20 @@ def _record(actor: User, site: Site | None, milestone: Milestone, title: str, bo
 
 
 def milestone_plan(
-    *, actor: User, referral: Referral, kind: str, planned_on: dt.date, given_at: Site | None = None, note: str = ""
+    *,
+    actor: User,
+    referral: Referral,
+    kind: str,
+    planned_on: dt.date,
+    given_at: Site | None = None,
+    note: str = "",
+    confirm_date: bool = False,
 ) -> Milestone:
     """Plan a preparation step (consult, authorization, apheresis, release, bridging)."""
     site = _check(actor, referral)
     if kind not in PreparationKind.__members__.values():
         raise ValidationError({"kind": "Plan the infusion with its own action; choose a preparation step."})
+    check_planned("planned_on", planned_on, _dates(referral, site), confirmed=confirm_date)
     with transaction.atomic():
         milestone, _ = Milestone.objects.update_or_create(
             referral=referral,
@@ -124,7 +137,7 @@ def _on(day: dt.date | None) -> str:
 
 
 def milestone_set_infusion(
-    *, actor: User, referral: Referral, infusion_on: dt.date, reason: str = ""
+    *, actor: User, referral: Referral, infusion_on: dt.date, reason: str = "", confirm_date: bool = False
 ) -> list[Milestone]:
     """Set or move day 0 and recompute the planned dates that depend on it.
 
@@ -139,6 +152,7 @@ def milestone_set_infusion(
         raise ValidationError(
             {"infusion_on": f"The infusion was done on {_on(previous.actual_on)}: that date is day 0 and stays."}
         )
+    check_planned("infusion_on", infusion_on, _dates(referral, site), confirmed=confirm_date)
     if previous is not None and previous.planned_on and previous.planned_on != infusion_on and not reason.strip():
         raise ValidationError({"reason": "Say why the infusion date moves."})
     with transaction.atomic():
@@ -163,15 +177,15 @@ def milestone_replan(*, referral: Referral) -> None:
     course_changed(referral)
 
 
-def milestone_complete(*, actor: User, milestone: Milestone, actual_on: dt.date, note: str = "") -> Milestone:
+def milestone_complete(
+    *, actor: User, milestone: Milestone, actual_on: dt.date, note: str = "", confirm_date: bool = False
+) -> Milestone:
     """Mark a step done on the day it happened. An infusion done on another day than planned
     moves day 0 there, and every planned date that follows from it moves with it."""
     site = _check(actor, milestone.referral)
     if milestone.status != Milestone.Status.PLANNED:
         raise ValidationError({"status": "Only a planned milestone can be marked done."})
-    today = local_today(site) if site else timezone.localdate()
-    if actual_on > today + dt.timedelta(days=1):
-        raise ValidationError({"actual_on": "A step cannot be done in the future."})
+    check_happened("actual_on", actual_on, _dates(milestone.referral, site), confirmed=confirm_date)
     with transaction.atomic():
         milestone.status, milestone.actual_on = Milestone.Status.DONE, actual_on
         if note:
@@ -194,7 +208,9 @@ def milestone_complete(*, actor: User, milestone: Milestone, actual_on: dt.date,
     return milestone
 
 
-def milestone_move(*, actor: User, milestone: Milestone, planned_on: dt.date, reason: str) -> Milestone:
+def milestone_move(
+    *, actor: User, milestone: Milestone, planned_on: dt.date, reason: str, confirm_date: bool = False
+) -> Milestone:
     """Move one planned date by hand, with a reason; the new date is kept on recomputation."""
     site = _check(actor, milestone.referral)
     if milestone.kind == MilestoneKind.INFUSION:
@@ -203,6 +219,7 @@ def milestone_move(*, actor: User, milestone: Milestone, planned_on: dt.date, re
         raise ValidationError({"reason": "Say why the date moves."})
     if milestone.status != Milestone.Status.PLANNED:
         raise ValidationError({"status": "Only a planned milestone can be moved."})
+    check_planned("planned_on", planned_on, _dates(milestone.referral, site), confirmed=confirm_date)
     before = milestone.planned_on
     with transaction.atomic():
         milestone.planned_on, milestone.manual = planned_on, True

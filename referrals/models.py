@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
+from carecoord.models.calendar import calendar_checks
 from carecoord.models.patients import DiseaseArea
 from referrals.workflow import OPEN_STATES, STATE_LABELS, State
 
@@ -79,6 +80,10 @@ class Referral(models.Model):
                 condition=Q(state__in=sorted(s.value for s in OPEN_STATES)),
                 name="one_open_referral_per_patient_and_center",
             ),
+            *calendar_checks(
+                "referral",
+                moments=["created_at", "submitted_at", "acknowledge_by", "acknowledged_at", "reminder_sent_at"],
+            ),
         ]
         indexes = [models.Index(fields=["state", "acknowledge_by"])]
 
@@ -112,6 +117,7 @@ class ReferralDocument(models.Model):
 
     class Meta:
         ordering = ["kind", "uploaded_at"]
+        constraints = calendar_checks("referral_document", moments=["uploaded_at"])
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
@@ -130,6 +136,7 @@ class ReferralMove(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        constraints = calendar_checks("referral_move", moments=["at"])
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"
@@ -200,7 +207,10 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["planned_on", "pk"]
-        constraints = [models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
+            *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.kind

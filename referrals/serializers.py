@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField
+from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
 from carecoord.models import Patient, Product, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_directory
@@ -288,6 +288,7 @@ class InfusionInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Required when an infusion date moves."
     )
+    confirm_date = confirm_date_field()
 
 
 class TreatmentPlanSerializer(serializers.Serializer[Any]):
@@ -306,16 +307,19 @@ class MilestonePlanSerializer(serializers.Serializer[Any]):
         queryset=sites_directory(), required=False, allow_null=True, default=None
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    confirm_date = confirm_date_field()
 
 
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):
-    actual_on = serializers.DateField()
+    actual_on = serializers.DateField(help_text="Not in the future nor before the date of birth.")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    confirm_date = confirm_date_field()
 
 
 class MilestoneMoveSerializer(serializers.Serializer[Any]):
     planned_on = serializers.DateField()
     reason = serializers.CharField(help_text="Why the date moves.")
+    confirm_date = confirm_date_field()
 
 
 class MilestoneConfirmSerializer(serializers.Serializer[Any]):

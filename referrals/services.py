@@ -14,6 +14,7 @@ from django.utils import timezone
 from carecoord.access import patients_visible_to, require_capability
 from carecoord.access.grants import grant_site_on_patient
 from carecoord.audit.services import audited_update
+from carecoord.clinical_dates import RecordDates, check_planned
 from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.services.patients import active_membership, patient_register
@@ -153,6 +154,8 @@ def referral_move(
         raise ValidationError({"decline_reason": "Say why the referral is declined."})
     if move == Move.SCHEDULE_CONSULT and consult_on is None:
         raise ValidationError({"consult_on": "Enter the consult date."})
+    if consult_on is not None:
+        check_planned("consult_on", consult_on, RecordDates.of(referral.patient, site.zone), confirmed=True)
     now = timezone.now()
     changes: dict[str, Any] = {"state": target.value}
     if move == Move.SUBMIT:

@@ -96,8 +96,13 @@ def seeded(world: World, tmp_path: Path, in_test_transaction: None) -> Iterator[
         )
         referral = accept(world, referral)
         milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+        # The referral is made today for a course that began weeks ago: the early date is confirmed.
         milestone_plan(
-            actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=dt.date(2026, 12, 20)
+            actor=world.center_coordinator,
+            referral=referral,
+            kind="apheresis",
+            planned_on=dt.date(2026, 12, 20),
+            confirm_date=True,
         )
         event = toxicity_record(
             actor=world.community_oncologist,

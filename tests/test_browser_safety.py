@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from carecoord.models import Patient, PointPerson
+from carecoord.models import OutgoingEmail, Patient, PointPerson
 from carecoord.roles import Role
 from referrals.milestones import milestone_move
 from referrals.models import Milestone
@@ -217,3 +217,49 @@ def test_an_infusion_done_two_days_late_moves_the_dates_and_shows_the_conflicts(
 
 def _long(day: dt.date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_typo_in_the_onset_is_caught_and_an_undelivered_alert_is_shown(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    """An onset a year too early is asked about before anyone is alerted; the email that the
+    relay has not taken after five minutes is shown to the site, with whom to call."""
+    base_url = str(live_server)
+    name_point_persons(world)
+    infused(world, timezone.localdate() - dt.timedelta(days=3))
+    patient = world.shared_patient
+    typo = (timezone.localtime(timezone=world.practice.zone) - dt.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M")
+
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    page.goto(base_url + reverse("toxicity-record", kwargs={"patient_id": patient.pk}))
+    page.get_by_label("Kind of toxicity").select_option(value="crs")
+    page.get_by_label("Onset", exact=True).fill(typo)
+    page.get_by_label("Highest temperature (°C)").fill("39.2")
+    page.get_by_role("button", name="Record and alert").click()
+    expect(page.get_by_text("before the patient was first referred")).to_be_visible()
+    assert not ToxicityEvent.objects.exists() and not Alert.objects.exists()
+    # The box to keep the date appears next to it; ticking it records the event.
+    page.get_by_label("The date is right: keep it").check()
+    page.get_by_role("button", name="Record and alert").click()
+    page.wait_for_url(re.compile(r".*/toxicity/events/\d+/$"))
+    event = ToxicityEvent.objects.get()
+    assert timezone.localdate(event.onset_at, world.practice.zone) == timezone.localdate() - dt.timedelta(days=365)
+    page.close()
+
+    # The relay never took the center nurse's email: six minutes on, the center sees it.
+    late = Alert.objects.get(event=event, recipient__email="nurse@lakeside.test").email
+    assert late is not None
+    OutgoingEmail.objects.filter(pk=late.pk).update(
+        status="pending", created_at=timezone.now() - dt.timedelta(minutes=6), last_error="ConnectionRefusedError"
+    )
+    OutgoingEmail.objects.exclude(pk=late.pk).update(status="sent", sent_at=timezone.now())
+    center = browser.new_page()
+    sign_in(center, base_url, world.center_coordinator.email)
+    for url in (reverse("patient-detail", kwargs={"patient_id": patient.pk}), reverse("dashboard")):
+        center.goto(base_url + url)
+        banner = center.locator("#undelivered-alerts")
+        expect(banner).to_contain_text("Alert email not delivered")
+        expect(banner).to_contain_text("Email to Nina Nurse")
+    center.close()

@@ -625,7 +625,7 @@ def test_a_step_cannot_be_done_in_the_future(world: World) -> None:
     visit = milestone_of(planned_course(world), "visit_day_30")
     with time_machine.travel(dt.datetime(2027, 2, 1, 15, tzinfo=dt.UTC), tick=False):
         response = post(world.center_coordinator, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-10")
-    assert errors_of(response) == {"actual_on": ["A step cannot be done in the future."]}
+    assert errors_of(response) == {"actual_on": ["This cannot be in the future."]}
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from carecoord.models import Site
+from carecoord.web.date_confirmation import ConfirmsDate
 from toxicity.grading import (
     CAPD_MAX,
     CONSCIOUSNESS_LEVELS,
@@ -84,8 +85,9 @@ def local_now(zone: zoneinfo.ZoneInfo) -> str:
     return timezone.localtime(timezone=zone).strftime(DATETIME_LOCAL)
 
 
-class SiteForm(forms.Form):
-    """A form written as one of the user's sites on the care team; a single site is not asked."""
+class SiteForm(ConfirmsDate):
+    """A form written as one of the user's sites on the care team; a single site is not asked.
+    Its date may need confirming (`ConfirmsDate`)."""
 
     site = forms.TypedChoiceField(label="Recording as", coerce=int)
 
@@ -463,7 +465,8 @@ def add_service_errors(forms_: Sequence[forms.Form], error: ValidationError) -> 
     if not hasattr(error, "error_dict"):
         forms_[0].add_error(None, error)
         return
-    for name, messages in error.message_dict.items():
+    # The errors themselves, not their messages: a form reads their codes (`ConfirmsDate`).
+    for name, messages in error.error_dict.items():
         form = next((f for f in forms_ if name in f.fields), None)
         if form is None:
             forms_[0].add_error(None, messages)

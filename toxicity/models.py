@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
 from toxicity.kinds import ASTCT_KINDS, ToxicityKind
 from toxicity.timing import day_text, onset_day, timing_flag
@@ -82,6 +83,9 @@ class ToxicityEvent(models.Model):
 
     class Meta:
         ordering = ["-onset_at", "-pk"]
+        constraints = calendar_checks(
+            "toxicity_event", dates=["resolved_on"], moments=["onset_at", "created_at", "updated_at"]
+        )
         indexes = [models.Index(fields=["patient", "status"])]
 
     def __str__(self) -> str:
@@ -144,6 +148,7 @@ class ToxicityAssessment(models.Model):
 
     class Meta:
         ordering = ["assessed_at", "pk"]
+        constraints = calendar_checks("toxicity_assessment", moments=["assessed_at"])
 
     def __str__(self) -> str:
         return f"grade {self.grade} at {self.assessed_at:%Y-%m-%d %H:%M}"
@@ -186,6 +191,7 @@ class ToxicityTreatment(models.Model):
 
     class Meta:
         ordering = ["given_at", "pk"]
+        constraints = calendar_checks("toxicity_treatment", moments=["given_at"])
 
     def __str__(self) -> str:
         return self.get_kind_display()
@@ -254,6 +260,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = calendar_checks("alert", moments=["created_at", "escalate_at", "escalated_at", "acknowledged_at"])
         indexes = [
             models.Index(fields=["recipient", "acknowledged_at"]),
             models.Index(fields=["escalate_at", "escalated_at", "acknowledged_at"]),

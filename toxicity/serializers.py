@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
+from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField, confirm_date_field
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
 from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, Circumstances, InputError, grade_assessment
@@ -24,7 +22,6 @@ from toxicity.grading import (
 from toxicity.models import ASTCT_KINDS, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
 
 # The same leeway as `toxicity_record` gives the onset, for clocks a little ahead.
-CLOCK_LEEWAY = dt.timedelta(minutes=5)
 
 
 def _choices(table: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
@@ -288,11 +285,6 @@ class AssessmentInputsField(serializers.DictField):
     """The structured inputs; which ones depends on the kind, so the form is checked in `validate`."""
 
 
-def _not_in_future(value: dt.datetime) -> None:
-    if value > timezone.now() + CLOCK_LEEWAY:
-        raise serializers.ValidationError("This cannot be in the future.")
-
-
 class _GradedInputSerializer(serializers.Serializer[Any]):
     """Either structured inputs (CRS, ICANS: ASTCT) or a grade (other kinds: CTCAE)."""
 
@@ -337,7 +329,10 @@ class ToxicityRecordSerializer(_GradedInputSerializer):
         queryset=sites_directory(), help_text="Your site, on the patient's care team, which records the event."
     )
     kind = serializers.ChoiceField(choices=ToxicityKind.choices)
-    onset_at = serializers.DateTimeField(help_text="Not in the future; day +N is counted from it.")
+    onset_at = serializers.DateTimeField(
+        help_text="Not in the future nor before the date of birth; day +N is counted from it."
+    )
+    confirm_date = confirm_date_field()
     note = serializers.CharField(required=False, allow_blank=True, default="")
     infection_site = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
     organism = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
@@ -350,7 +345,8 @@ class ToxicityAssessInputSerializer(_GradedInputSerializer):
     """A new grading of the event; its kind (in `context["kind"]`) says which inputs it takes."""
 
     site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which assesses.")
-    assessed_at = serializers.DateTimeField(validators=[_not_in_future])
+    assessed_at = serializers.DateTimeField(help_text="Not in the future nor before the date of birth.")
+    confirm_date = confirm_date_field()
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
     def _kind(self, attrs: dict[str, Any]) -> str:
@@ -360,7 +356,8 @@ class ToxicityAssessInputSerializer(_GradedInputSerializer):
 class ToxicityTreatmentInputSerializer(serializers.Serializer[Any]):
     site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which gave it.")
     kind = serializers.ChoiceField(choices=ToxicityTreatment.Kind.choices)
-    given_at = serializers.DateTimeField(validators=[_not_in_future])
+    given_at = serializers.DateTimeField(help_text="Not in the future nor before the date of birth.")
+    confirm_date = confirm_date_field()
     detail = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200, help_text="Dose, drug or unit."
     )
@@ -373,8 +370,4 @@ class ToxicityResolveInputSerializer(serializers.Serializer[Any]):
         choices=[(value, label) for value, label in ToxicityEvent.Outcome.choices if value != "ongoing"]
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["resolved_on"] > timezone.localdate(timezone.now(), attrs["site"].zone):
-            raise serializers.ValidationError({"resolved_on": "This cannot be in the future."})
-        return attrs
+    confirm_date = confirm_date_field()

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carecoord.access import require_capability
+from carecoord.clinical_dates import RecordDates, check_happened
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.services.patients import active_membership
@@ -35,12 +36,8 @@ def _recording_site(actor: User, patient: Patient, site: Site) -> None:
         raise ValidationError({"site": "This site is not on the patient's care team."})
 
 
-def _not_in_future(field: str, moment: dt.datetime | dt.date) -> None:
-    now = timezone.now()
-    if isinstance(moment, dt.datetime) and moment > now + dt.timedelta(minutes=5):
-        raise ValidationError({field: "This cannot be in the future."})
-    if not isinstance(moment, dt.datetime) and moment > timezone.localdate(now) + dt.timedelta(days=1):
-        raise ValidationError({field: "This cannot be in the future."})
+def _check_date(field: str, value: dt.date | dt.datetime, patient: Patient, site: Site, confirmed: bool) -> None:
+    check_happened(field, value, RecordDates.of(patient, site.zone), confirmed=confirmed)
 
 
 def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None, circumstances: Circumstances) -> Graded:
@@ -74,12 +71,13 @@ def toxicity_record(
     note: str = "",
     infection_site: str = "",
     organism: str = "",
+    confirm_date: bool = False,
 ) -> ToxicityEvent:
     """Record a toxicity from either care-team site and alert every point person at once."""
     _recording_site(actor, patient, site)
     if kind not in ToxicityKind.values:
         raise ValidationError({"kind": "Choose the kind of toxicity."})
-    _not_in_future("onset_at", onset_at)
+    _check_date("onset_at", onset_at, patient, site, confirm_date)
     circumstances, _ = assessment_circumstances(patient=patient, kind=kind, at=onset_at, site=site)
     graded = _grade(kind, inputs or {}, ctcae_grade, circumstances)
     if graded.grade == 0:
@@ -137,12 +135,13 @@ def toxicity_assess(
     inputs: dict[str, Any] | None = None,
     ctcae_grade: int | None = None,
     note: str = "",
+    confirm_date: bool = False,
 ) -> ToxicityAssessment:
     """Grade the event again; the course is kept and a rising grade alerts the point persons."""
     _recording_site(actor, event.patient, site)
     if event.status == ToxicityEvent.Status.RESOLVED:
         raise ValidationError({"event": "This event is resolved; record a new event if it recurs."})
-    _not_in_future("assessed_at", assessed_at)
+    _check_date("assessed_at", assessed_at, event.patient, site, confirm_date)
     circumstances, masked_by = assessment_circumstances(
         patient=event.patient, kind=event.kind, at=assessed_at, site=site, event=event
     )
@@ -194,11 +193,12 @@ def toxicity_add_treatment(
     kind: str,
     given_at: dt.datetime,
     detail: str = "",
+    confirm_date: bool = False,
 ) -> ToxicityTreatment:
     _recording_site(actor, event.patient, site)
     if kind not in ToxicityTreatment.Kind.values:
         raise ValidationError({"kind": "Choose the treatment."})
-    _not_in_future("given_at", given_at)
+    _check_date("given_at", given_at, event.patient, site, confirm_date)
     with transaction.atomic():
         _lock(event)
         repeat = event.treatments.filter(kind=kind, given_at=given_at, site=site, detail=detail.strip()).first()
@@ -227,6 +227,7 @@ def toxicity_resolve(
     resolved_on: dt.date,
     outcome: str,
     note: str = "",
+    confirm_date: bool = False,
 ) -> ToxicityEvent:
     """Close the event with its outcome and tell the point persons."""
     _recording_site(actor, event.patient, site)
@@ -234,7 +235,7 @@ def toxicity_resolve(
         raise ValidationError({"event": "This event is already resolved."})
     if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:
         raise ValidationError({"outcome": "Choose how the event ended."})
-    _not_in_future("resolved_on", resolved_on)
+    _check_date("resolved_on", resolved_on, event.patient, site, confirm_date)
     if resolved_on < timezone.localdate(event.onset_at, site.zone):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
     with transaction.atomic():

@@ -177,6 +177,7 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
                 site=form.chosen_site(),
                 kind=form.cleaned_data["kind"],
                 onset_at=form.aware("onset_at"),
+                confirm_date=form.cleaned_data["confirm_date"],
                 inputs=assessment.inputs(),
                 ctcae_grade=assessment.ctcae_grade(),
                 note=form.cleaned_data["note"],
@@ -374,6 +375,7 @@ def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
                 event=event,
                 site=form.chosen_site(),
                 assessed_at=form.aware("assessed_at"),
+                confirm_date=form.cleaned_data["confirm_date"],
                 inputs=assessment.inputs(),
                 ctcae_grade=assessment.ctcae_grade(),
                 note=form.cleaned_data["note"],
@@ -401,6 +403,7 @@ def event_treatment(request: HttpRequest, event_id: int) -> HttpResponse:
                 site=form.chosen_site(),
                 kind=form.cleaned_data["kind"],
                 given_at=form.aware("given_at"),
+                confirm_date=form.cleaned_data["confirm_date"],
                 detail=form.cleaned_data["detail"],
             )
         except ValidationError as exc:
@@ -425,6 +428,7 @@ def event_resolve(request: HttpRequest, event_id: int) -> HttpResponse:
                 event=event,
                 site=form.chosen_site(),
                 resolved_on=form.cleaned_data["resolved_on"],
+                confirm_date=form.cleaned_data["confirm_date"],
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
             )

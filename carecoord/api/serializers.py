@@ -213,3 +213,12 @@ class PointPersonCreateSerializer(serializers.Serializer[PointPerson]):
     link = VisibleLinkField(help_text="The care-team link (site on the patient's care team).")
     user = ColleagueField(help_text="A person working at the link's site in a role that can act.")
     rank = serializers.ChoiceField(choices=PointPerson.Rank.choices)
+
+
+def confirm_date_field() -> serializers.BooleanField:
+    """The flag that keeps a date the service asked to confirm (`carecoord.clinical_dates`)."""
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true keeps a date a 400 answer asked to confirm (one far before the patient's first referral).",
+    )

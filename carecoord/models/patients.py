@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 
+from carecoord.models.calendar import calendar_checks
 from carecoord.roles import Capability
 
 
@@ -65,6 +66,7 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
+        constraints = calendar_checks("patient", dates=["date_of_birth"], moments=["created_at", "updated_at"])
         permissions = [
             (Capability.RECORD_CARE.value, "Can record care events for the patient"),
             (Capability.MANAGE_CARE_TEAM.value, "Can add sites and point persons to the care team"),

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from carecoord.models.calendar import calendar_checks
+
 
 class TimelineEntry(models.Model):
     """One thing that happened in a patient's care, as both sites see it on the shared timeline.
@@ -33,6 +35,7 @@ class TimelineEntry(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "pk"]
+        constraints = calendar_checks("timeline_entry", moments=["occurred_at"])
         indexes = [models.Index(fields=["patient", "occurred_at"])]
         verbose_name_plural = "timeline entries"
 
