@@ -83,8 +83,9 @@ def email_enqueue(email_id: int, *, urgent: bool, countdown: float = 0) -> bool:
 
     try:
         send_email.apply_async((email_id,), queue=queue_for(urgent=urgent), countdown=countdown, retry=False)
-    except Exception:  # broker down: the row stays pending and the sweeper queues it again
-        logger.warning("could not queue email %s; the sweeper will retry", email_id, exc_info=True)
+    except Exception as exc:  # broker down: the row stays pending and the sweeper queues it again
+        # One line, not a traceback: while Redis is down every write would log one.
+        logger.warning("could not queue email %s (%s: %s); the sweep will", email_id, type(exc).__name__, exc)
         return False
     return True
 
@@ -155,7 +156,23 @@ def email_deliver(email: OutgoingEmail) -> float | None:
         logger.warning("email %s attempt %s failed, retry in %ss: %s", email.pk, email.attempts, delay, error[:200])
         return delay
     mine.update(status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
+    if email.attempts > 1:
+        email_release_waiting()
     return None
+
+
+def email_release_waiting(now: dt.datetime | None = None) -> int:
+    """A retried email just went out: the relay takes mail again, so the emails waiting out
+    their backoff (up to five minutes) are queued now, alerts first. Returns how many.
+
+    Their scheduled retries still come; each then finds its row sent and stops."""
+    now = now or timezone.now()
+    waiting = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING, next_attempt_at__gt=now)
+    picked = list(waiting.order_by("-urgent", "pk").values_list("pk", "urgent")[:1000])
+    OutgoingEmail.objects.filter(pk__in=[pk for pk, _ in picked]).update(next_attempt_at=now)
+    for pk, urgent in picked:
+        email_enqueue(pk, urgent=urgent)
+    return len(picked)
 
 
 def email_sweep(now: dt.datetime | None = None) -> list[OutgoingEmail]:

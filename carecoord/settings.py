@@ -230,7 +230,8 @@ CELERY_TASK_DEFAULT_QUEUE = config.text("CELERY_QUEUE", default="carecoord")
 CELERY_ALERT_QUEUE = config.text("CELERY_ALERT_QUEUE", default="carecoord-alerts")
 # Queueing after commit tries the broker once, quickly: a request never waits on a broker that
 # is down (the outbox row stays pending and the sweeper queues it once the broker is back).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5}
+# (max_retries 0: kombu would otherwise retry connecting for broker_connection_timeout, 4 s.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "max_retries": 0}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

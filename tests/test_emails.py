@@ -92,6 +92,31 @@ def test_an_smtp_refusal_is_retried_with_backoff_until_the_window_closes_then_fa
         assert catcher.messages == []
 
 
+def test_a_retry_that_goes_through_releases_the_others_waiting_out_their_backoff(world: World) -> None:
+    """The relay is back: the emails waiting minutes for their next attempt go at once."""
+    with time_machine.travel(NOW, tick=False):
+        first, waiting, fresh = _queue(world, "first"), _queue(world, "waiting"), _queue(world, "fresh")
+        assert first is not None and waiting is not None and fresh is not None
+    OutgoingEmail.objects.filter(pk__in=[first.pk, waiting.pk]).update(
+        attempts=4, next_attempt_at=NOW + dt.timedelta(seconds=40), last_error="ConnectionRefusedError"
+    )
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        with time_machine.travel(NOW + dt.timedelta(seconds=40), tick=False):
+            claimed = email_claim(first.pk).email
+            assert claimed is not None and email_deliver(claimed) is None  # the relay takes it
+        waiting.refresh_from_db()
+        assert waiting.next_attempt_at is not None and waiting.next_attempt_at <= timezone.now()
+        assert email_claim(waiting.pk).email is not None  # due now, not in up to five minutes
+        # A first attempt going through says nothing about an outage: nothing to release.
+        OutgoingEmail.objects.filter(pk=waiting.pk).update(
+            status="pending", next_attempt_at=NOW + dt.timedelta(hours=1)
+        )
+        claimed = email_claim(fresh.pk).email
+        assert claimed is not None and email_deliver(claimed) is None
+        waiting.refresh_from_db()
+        assert waiting.next_attempt_at == NOW + dt.timedelta(hours=1)
+
+
 def test_delivery_over_smtp_marks_the_row_sent(world: World) -> None:
     email = _queue(world)
     assert email is not None
