@@ -27,6 +27,10 @@ class Catcher:
     refuse_next: int = 0
     stall_first_greeting_seconds: float = 0.0  # hold the first connection at EHLO, as a hung server would
     stalled: threading.Event = field(default_factory=threading.Event)
+    data_delay_seconds: float = 0.0  # a slow relay: each message takes this long to be accepted
+    # Keep the first message, then hold the answer: the relay has it, the sender does not know.
+    hold_first_answer_seconds: float = 0.0
+    held: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -39,6 +43,8 @@ class Catcher:
         return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_delay_seconds:
+            await asyncio.sleep(self.data_delay_seconds)
         with self._lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
@@ -46,6 +52,11 @@ class Catcher:
             message = email.message_from_bytes(envelope.content)
             self.messages.append(message)
             self.received_at.setdefault(str(message["Message-ID"]), time.time())
+            hold = self.hold_first_answer_seconds and not self.held.is_set()
+            if hold:
+                self.held.set()
+        if hold:
+            await asyncio.sleep(self.hold_first_answer_seconds)
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
@@ -70,7 +81,18 @@ def _free_port() -> int:
 
 @contextmanager
 def smtp_catcher() -> Iterator[Catcher]:
-    catcher = Catcher(port=_free_port())
+    with listening(relay_down()) as catcher:
+        yield catcher
+
+
+def relay_down() -> Catcher:
+    """A catcher on a free port where nothing listens yet: connections are refused, as by a
+    relay that is down, until `listening(catcher)` brings it up."""
+    return Catcher(port=_free_port())
+
+
+@contextmanager
+def listening(catcher: Catcher) -> Iterator[Catcher]:
     controller = Controller(catcher, hostname=catcher.host, port=catcher.port)
     controller.start()
     try:
