@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from carecoord.models import IdempotentRequest, OutgoingEmail
+from carecoord.models import IdempotentRequest, OutgoingEmail, SiteMembership
+from carecoord.services.memberships import membership_revoke_now
 from tests.conftest import World, api_token_header
 from tests.course_helpers import name_point_persons
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent
@@ -175,3 +176,24 @@ def test_a_refused_write_is_answered_the_same_on_retry(world: World) -> None:
     again = client.post("/api/toxicity-events/", bad, format="json", HTTP_IDEMPOTENCY_KEY="k2")
     assert first.status_code == again.status_code == 400
     assert again.json() == first.json()
+
+
+@pytest.mark.django_db
+def test_a_stored_answer_is_not_replayed_to_someone_who_lost_access(world: World) -> None:
+    """The key's stored answer holds patient data: once the person's access shrinks it goes,
+    and the retry is checked like any request."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=api_token_header(world.community_oncologist))
+    payload = {
+        "patient": str(world.shared_patient.pk),
+        "site": world.practice.pk,
+        "kind": "infection",
+        "onset_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        "grade": 2,
+    }
+    assert client.post("/api/toxicity-events/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k3").status_code == 201
+    membership = SiteMembership.objects.get(user=world.community_oncologist, site=world.practice)
+    membership_revoke_now(membership=membership)
+    retried = client.post("/api/toxicity-events/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k3")
+    assert retried.status_code in {400, 403, 404} and "Idempotent-Replayed" not in retried
+    assert not IdempotentRequest.objects.filter(user=world.community_oncologist, key="k3", status_code=201).exists()

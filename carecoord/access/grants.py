@@ -18,7 +18,15 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from carecoord.accounts.sessions import end_sessions
-from carecoord.models import Patient, PatientGroupObjectPermission, Site, SiteMembership, SiteRoleGroup, User
+from carecoord.models import (
+    IdempotentRequest,
+    Patient,
+    PatientGroupObjectPermission,
+    Site,
+    SiteMembership,
+    SiteRoleGroup,
+    User,
+)
 from carecoord.roles import ROLE_CAPABILITIES
 
 
@@ -69,8 +77,10 @@ def sync_user_access(user: User, now: dt.datetime | None = None) -> None:
     stale = [group for key, group in current.items() if key not in wanted]
     if stale:
         user.groups.remove(*stale)
-        # A membership ended or the account closed: sessions opened under the old access end too.
+        # A membership ended or the account closed: sessions opened under the old access end
+        # too, and no stored API answer is replayed to them (carecoord.api.idempotency).
         end_sessions(user)
+        IdempotentRequest.objects.filter(user=user).delete()
     sites = {m.site_id: m.site for m in memberships}
     for site_id, role in wanted - current.keys():
         user.groups.add(site_role_group(sites[site_id], role))
