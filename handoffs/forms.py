@@ -70,16 +70,6 @@ class QuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def add_service_errors(form: forms.Form, error: Exception) -> None:
-    """A service's field errors next to the field; any other key becomes a form error."""
-    error_dict = getattr(error, "message_dict", None)
-    if error_dict is None:
-        form.add_error(None, getattr(error, "messages", [str(error)]))
-        return
-    for name, messages in error_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
-
-
 # --- the fields of a template version ---------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 
 from carecoord.models import Site, User
 from carecoord.selectors.sites import active_memberships_of, sites_directory
+from carecoord.web.forms import add_service_errors
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_template_for_user, get_version_for_user, templates_visible_to
 from handoffs.services import template_draft, template_publish
@@ -137,20 +138,12 @@ def template_create_view(request: HttpRequest) -> HttpResponse:
                 owner_site=form.cleaned_data["owner_site"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{template.name} created. Write its first version, then publish it.")
             return redirect("handoff-template-edit", template_id=template.pk)
     context["form"] = form
     return render(request, "handoffs/templates_create.html", context, status=400)
-
-
-def _add_errors(form: TemplateCreateForm | SchemaForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, field_messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, field_messages)
 
 
 # --- Editing a template -----------------------------------------------------------------------
@@ -195,7 +188,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
         try:
             version = template_draft(actor=_actor(request), template=template, schema=form.cleaned_data["schema"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Draft v{version.number} saved. New hand-offs use it once it is published.")
             return redirect("handoff-template-edit", template_id=template.pk)

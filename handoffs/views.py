@@ -29,13 +29,13 @@ from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembe
 from carecoord.roles import Capability, Role
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import add_service_errors
 from carecoord.web.timeline import viewer_zone
 from handoffs.forms import (
     BLANK_ROWS,
     FieldView,
     QuestionForm,
     StartForm,
-    add_service_errors,
     posted_values,
     row_cells,
     section_views,

@@ -12,18 +12,11 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from carecoord.models import Site
 from carecoord.web.date_confirmation import ConfirmsDate
+from carecoord.web.forms import DateInput
 from referrals.milestone_kinds import PREPARATION_LABELS, PreparationKind
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def _reason(label: str, *, required_in_browser: bool) -> forms.CharField:
@@ -83,13 +76,3 @@ class MilestonePlanForm(ConfirmsDate):
 def form_auto_id(action: str, target_id: int) -> str:
     """Element ids of one action's form for one milestone or referral, unique on the page."""
     return f"id_{action}{target_id}_%s"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's field errors next to the field; any other key becomes a form error."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    # The errors themselves, not their messages: a form reads their codes (`ConfirmsDate`).
-    for field, messages in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, messages)

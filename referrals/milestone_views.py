@@ -23,6 +23,7 @@ from carecoord.access import get_patient_for_user
 from carecoord.models import Patient, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
+from carecoord.web.forms import add_service_errors
 from carecoord.web.timeline import Failure, render_timeline, timeline_url
 from referrals.milestone_forms import (
     InfusionForm,
@@ -31,7 +32,6 @@ from referrals.milestone_forms import (
     MilestoneConfirmForm,
     MilestoneMoveForm,
     MilestonePlanForm,
-    add_service_errors,
     form_auto_id,
 )
 from referrals.milestone_kinds import milestone_label

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from carecoord.models import Site
 from carecoord.web.date_confirmation import ConfirmsDate
+from carecoord.web.forms import DateInput, OwnSiteForm
 from toxicity.grading import (
     CAPD_MAX,
     CONSCIOUSNESS_LEVELS,
@@ -47,13 +46,6 @@ CTCAE_GRADES = [
 def _human(words: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
     """The words of `toxicity.grading` as values, its wording, capitalised, as labels."""
     return [(word, text[:1].upper() + text[1:]) for word, (_grade, text) in words.items()]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -85,24 +77,11 @@ def local_now(zone: zoneinfo.ZoneInfo) -> str:
     return timezone.localtime(timezone=zone).strftime(DATETIME_LOCAL)
 
 
-class SiteForm(ConfirmsDate):
-    """A form written as one of the user's sites on the care team; a single site is not asked.
-    Its date may need confirming (`ConfirmsDate`)."""
+class SiteForm(OwnSiteForm, ConfirmsDate):
+    """A form written as one of the user's sites on the care team (a single site is not
+    asked); its date may need confirming (`ConfirmsDate`)."""
 
     site = forms.TypedChoiceField(label="Recording as", coerce=int)
-
-    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Choices from sites already loaded for the page: rendering costs no query.
-        self.sites = {site.pk: site for site in sites}
-        field = cast(forms.TypedChoiceField, self.fields["site"])
-        field.choices = [(pk, s.name) for pk, s in self.sites.items()]
-        if len(self.sites) == 1:
-            field.initial = next(iter(self.sites))
-            field.widget = forms.HiddenInput()
-
-    def chosen_site(self) -> Site:
-        return self.sites[self.cleaned_data["site"]]
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -457,18 +436,3 @@ class ResolveForm(SiteForm):
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-def add_service_errors(forms_: Sequence[forms.Form], error: ValidationError) -> None:
-    """Each of a service's field errors on the form that has a field of that name; the rest on
-    the first form, as a form error."""
-    if not hasattr(error, "error_dict"):
-        forms_[0].add_error(None, error)
-        return
-    # The errors themselves, not their messages: a form reads their codes (`ConfirmsDate`).
-    for name, messages in error.error_dict.items():
-        form = next((f for f in forms_ if name in f.fields), None)
-        if form is None:
-            forms_[0].add_error(None, messages)
-        else:
-            form.add_error(name, messages)

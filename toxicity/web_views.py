@@ -31,6 +31,7 @@ from carecoord.models import CareTeamLink, Patient, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import add_service_errors
 from toxicity.alerts import alert_summary
 from toxicity.assessment import ADULT, Circumstances, InputError, grade_assessment, is_pediatric
 from toxicity.forms import (
@@ -44,7 +45,6 @@ from toxicity.forms import (
     ResolveForm,
     SiteForm,
     TreatmentForm,
-    add_service_errors,
     assessment_form_class,
     assessment_forms,
     local_now,

@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
+from carecoord.models import Site
 from carecoord.models.patients import Phase
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, given and read as ISO dates."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class OwnSiteForm(forms.Form):
+    """A form written for one of the person's own `sites`; a single one is not asked."""
+
+    site = forms.TypedChoiceField(label="Your site", coerce=int)
+
+    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices from sites already loaded for the page: rendering costs no query.
+        self.sites = {site.pk: site for site in sites}
+        field = cast(forms.TypedChoiceField, self.fields["site"])
+        field.choices = [(pk, s.name) for pk, s in self.sites.items()]
+        if len(self.sites) == 1:
+            field.initial = next(iter(self.sites))
+            field.widget = forms.HiddenInput()
+
+    def chosen_site(self) -> Site:
+        return self.sites[self.cleaned_data["site"]]
+
+
+def add_service_errors(forms_: forms.BaseForm | Sequence[forms.BaseForm], error: ValidationError) -> None:
+    """A service's field errors next to the field of that name, on the first of `forms_` that
+    has it; the rest as errors of the first form. The errors themselves are kept, not only
+    their messages: a form reads their codes (`ConfirmsDate`)."""
+    targets = [forms_] if isinstance(forms_, forms.BaseForm) else list(forms_)
+    if not hasattr(error, "error_dict"):
+        targets[0].add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        form = next((f for f in targets if key in f.fields), None)
+        if form is None:
+            targets[0].add_error(None, errors)
+        else:
+            form.add_error(key, errors)
 
 
 class LoginForm(AuthenticationForm):

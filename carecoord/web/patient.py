@@ -31,13 +31,13 @@ from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of, coordinated_sites, people_who_can_act_at, sites_directory
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
+from carecoord.web.forms import add_service_errors
 from carecoord.web.patient_forms import (
     IdentifierForm,
     LeaveForm,
     PatientDetailsForm,
     PointPersonsForm,
     ShareForm,
-    add_service_errors,
 )
 from referrals.phase import phases_now
 from toxicity.selectors import undelivered_alerts

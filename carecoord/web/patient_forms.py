@@ -7,24 +7,17 @@ on the field of the same name with `add_service_errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.phones import EXAMPLE
+from carecoord.web.forms import DateInput, OwnSiteForm
 
 # Ids are prefixed per form: several of them share the patient page.
 FORM_PREFIXES = {"details": "details", "identifier": "mrn", "point_persons": "pp", "share": "share", "leave": "leave"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class PageForm(forms.Form):
@@ -38,22 +31,8 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class SiteChoiceForm(PageForm):
-    """A form written for one of the viewer's own sites; a single one is not asked."""
-
-    site = forms.TypedChoiceField(label="Your site", coerce=int)
-
-    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sites = {site.pk: site for site in sites}
-        field = cast(forms.TypedChoiceField, self.fields["site"])
-        field.choices = [(pk, s.name) for pk, s in self.sites.items()]
-        if len(self.sites) == 1:
-            field.initial = next(iter(self.sites))
-            field.widget = forms.HiddenInput()
-
-    def chosen_site(self) -> Site:
-        return self.sites[self.cleaned_data["site"]]
+class SiteChoiceForm(PageForm, OwnSiteForm):
+    """A form of the patient page written for one of the viewer's own sites."""
 
 
 class PatientDetailsForm(forms.ModelForm[Patient]):
@@ -152,14 +131,3 @@ class LeaveForm(SiteChoiceForm):
         label="I understand that my site will no longer see this patient or be alerted about them.",
         error_messages={"required": "Tick the box to confirm that your site leaves the care team."},
     )
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """Each of a service's field errors next to the field of that name (or its alias); the rest
-    as form errors."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        name = (aliases or {}).get(key, key)
-        form.add_error(name if name in form.fields else None, messages)

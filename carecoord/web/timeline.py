@@ -36,6 +36,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
+from carecoord.web.forms import add_service_errors
 from referrals.milestone_forms import (
     InfusionForm,
     MilestoneCancelForm,
@@ -43,7 +44,6 @@ from referrals.milestone_forms import (
     MilestoneConfirmForm,
     MilestoneMoveForm,
     MilestonePlanForm,
-    add_service_errors,
     form_auto_id,
 )
 from referrals.milestone_kinds import milestone_label
