@@ -6,17 +6,18 @@ grants stay exact. Staff who are not superusers see only the patients of their o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
 from carecoord.access import patients_visible_to
-from carecoord.access.grants import sync_patient_access, sync_user_access
+from carecoord.access.grants import sync_user_access
 from carecoord.accounts.api_tokens import api_token_revoke
 from carecoord.models import (
     ApiToken,
@@ -31,6 +32,7 @@ from carecoord.models import (
     User,
 )
 from carecoord.models.patients import DiseaseArea
+from carecoord.services.care_teams import care_team_end_site, care_team_join
 from carecoord.services.memberships import user_deactivate
 
 
@@ -93,10 +95,34 @@ class IdentifierInline(admin.TabularInline[PatientIdentifier, Patient]):
     extra = 0
 
 
+class CareTeamLinkForm(forms.ModelForm[CareTeamLink]):
+    """A new row is a site joining; an existing one can only be ended (the link stays)."""
+
+    end_participation = forms.BooleanField(
+        required=False, help_text="The site stops taking part; its staff lose access to the patient."
+    )
+
+    class Meta:
+        model = CareTeamLink
+        fields = ["site", "capacity"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["site"].disabled = self.fields["capacity"].disabled = True
+            self.fields["end_participation"].disabled = not self.instance.is_open
+
+
 class CareTeamInline(admin.TabularInline[CareTeamLink, Patient]):
+    """Sites join and leave through the care-team services (`PatientAdmin.save_formset`), so the
+    grants, point persons, timeline entry and emails are those of every other way."""
+
     model = CareTeamLink
+    form = CareTeamLinkForm
     extra = 0
-    fields = ["site", "capacity", "ended_at"]
+    fields = ["site", "capacity", "joined_at", "ended_at", "end_participation"]
+    readonly_fields = ["joined_at", "ended_at"]
+    can_delete = False
 
 
 @admin.register(Patient)
@@ -114,9 +140,29 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
         return queryset.filter(pk__in=patients_visible_to(request.user).values("pk"))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        if formset.model is CareTeamLink:
-            sync_patient_access(form.instance)
+        if formset.model is not CareTeamLink:
+            super().save_formset(request, form, formset, change)
+            return
+        actor = cast(User, request.user)
+        # What the admin's change message reads (formset.save() is not called: the services write).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            if not row.has_changed() or not hasattr(row, "cleaned_data"):
+                continue
+            link, data = row.instance, row.cleaned_data
+            try:
+                if link.pk is None:
+                    joined = care_team_join(
+                        actor=actor, patient=form.instance, site=data["site"], capacity=data["capacity"], notify=True
+                    )
+                    formset.new_objects.append(joined)
+                elif data.get("end_participation"):
+                    formset.changed_objects.append(
+                        (care_team_end_site(actor=actor, link=link, in_admin=True), ["ended_at"])
+                    )
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                messages.error(request, f"{data.get('site') or link.site}: {text}")
 
 
 @admin.register(PointPerson)

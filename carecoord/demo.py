@@ -380,7 +380,7 @@ def _patient(
         )
         result.count("patients")
 
-    if not CareTeamLink.objects.filter(patient=patient, site=center, ended_at__isnull=True).exists():
+    if not CareTeamLink.objects.open().filter(patient=patient, site=center).exists():
         care_team_add_site(
             actor=practice_coordinator,
             patient=patient,
@@ -394,7 +394,7 @@ def _patient(
 
     # Each site's own coordinator names its point persons: the nurse first, the coordinator as backup.
     for site_key, site in ((spec.practice, practice), (center_key, center)):
-        link = CareTeamLink.objects.get(patient=patient, site=site, ended_at__isnull=True)
+        link = CareTeamLink.objects.open().get(patient=patient, site=site)
         coordinator = holders[(site_key, Role.COORDINATOR)]
         for rank, person in (
             (PointPerson.Rank.PRIMARY, holders[(site_key, Role.NURSE)]),

@@ -30,8 +30,8 @@ def seed_handoffs(senders: dict[int, User]) -> int:
     for patient in Patient.objects.filter(phase__in=[Phase.HAND_BACK, Phase.FOLLOW_UP]):
         if Handoff.objects.filter(patient=patient).exists():
             continue
-        center = CareTeamLink.objects.get(patient=patient, capacity="treating_center", ended_at__isnull=True).site
-        practice = CareTeamLink.objects.get(patient=patient, capacity="community_practice", ended_at__isnull=True).site
+        center = CareTeamLink.objects.open().get(patient=patient, capacity="treating_center").site
+        practice = CareTeamLink.objects.open().get(patient=patient, capacity="community_practice").site
         sender = senders[center.pk]
         handoff = handoff_start(actor=sender, patient=patient, template=template, from_site=center, to_site=practice)
         values = dict(handoff.values)

@@ -93,9 +93,8 @@ def _next_visit(patient: Patient) -> str | None:
 
 def _center_phone(patient: Patient) -> str | None:
     link = (
-        CareTeamLink.objects.filter(
-            patient=patient, capacity=CareTeamLink.Capacity.TREATING_CENTER, ended_at__isnull=True
-        )
+        CareTeamLink.objects.open()
+        .filter(patient=patient, capacity=CareTeamLink.Capacity.TREATING_CENTER)
         .select_related("site")
         .first()
     )
@@ -104,7 +103,8 @@ def _center_phone(patient: Patient) -> str | None:
 
 def _point_persons(patient: Patient) -> str | None:
     persons = (
-        PointPerson.objects.filter(link__patient=patient, link__ended_at__isnull=True)
+        PointPerson.objects.open()
+        .filter(link__patient=patient)
         .select_related("link__site", "user")
         .order_by("link__site__name", "-rank")
     )

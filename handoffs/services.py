@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,12 +11,11 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.access import require_capability
+from carecoord.access import acting_site_for, acting_sites, membership_at, require_acting_site
 from carecoord.audit.services import audited_update
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Capability, Role
-from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_record
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.prefill import prefill_values
@@ -23,10 +23,6 @@ from handoffs.schema import SchemaError, validate_schema, validate_values
 from referrals.workflow import add_business_days
 
 QUESTION_MAX_LENGTH = 4000
-
-
-def _on_care_team(patient: Patient, site: Site) -> bool:
-    return CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists()
 
 
 def published_version(template: HandoffTemplate) -> HandoffTemplateVersion | None:
@@ -42,7 +38,7 @@ def _may_edit_template(actor: User, template: HandoffTemplate) -> None:
         if not actor.is_staff:
             raise PermissionDenied("Only site administrators edit shared templates.")
         return
-    membership = active_membership(actor, template.owner_site)
+    membership = membership_at(actor, template.owner_site)
     if not actor.is_staff and (membership is None or membership.role != Role.COORDINATOR):
         raise PermissionDenied(f"Only coordinators of {template.owner_site} edit this template.")
 
@@ -84,12 +80,16 @@ def handoff_start(
     *, actor: User, patient: Patient, template: HandoffTemplate, from_site: Site, to_site: Site
 ) -> Handoff:
     """A draft of the template's published version, prefilled from what carecoord knows."""
-    require_capability(actor, patient, Capability.RECORD_CARE)
-    if active_membership(actor, from_site) is None:
-        raise ValidationError({"from_site": "You can only send from a site where you work."})
-    for name, site in (("from_site", from_site), ("to_site", to_site)):
-        if not _on_care_team(patient, site):
-            raise ValidationError({name: f"{site} is not on this patient's care team."})
+    require_acting_site(
+        actor,
+        patient,
+        from_site,
+        Capability.RECORD_CARE,
+        field="from_site",
+        not_yours="You can only send from a site where you work, on this patient's care team.",
+    )
+    if not CareTeamLink.objects.open().filter(patient=patient, site=to_site).exists():
+        raise ValidationError({"to_site": f"{to_site} is not on this patient's care team."})
     if from_site == to_site:
         raise ValidationError({"to_site": "Choose the other site of the care team."})
     if template.owner_site_id not in (None, from_site.pk):
@@ -109,9 +109,8 @@ def handoff_start(
 
 
 def _may_write(actor: User, handoff: Handoff) -> None:
-    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
-    if active_membership(actor, handoff.from_site) is None:
-        raise PermissionDenied(f"Only staff of {handoff.from_site} change this hand-off.")
+    """The sending site's staff fill in and send a hand-off, as their role there allows."""
+    acting_site_for(actor, handoff.patient, Capability.RECORD_CARE, among=[handoff.from_site])
 
 
 def handoff_save(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> dict[str, str]:
@@ -128,9 +127,11 @@ def handoff_save(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> di
 
 
 def _receivers(handoff: Handoff) -> list[User]:
-    persons = PointPerson.objects.filter(
-        link__patient=handoff.patient, link__site=handoff.to_site, link__ended_at__isnull=True, user__is_active=True
-    ).select_related("user")
+    persons = (
+        PointPerson.objects.open()
+        .filter(link__patient=handoff.patient, link__site=handoff.to_site, user__is_active=True)
+        .select_related("user")
+    )
     return [p.user for p in persons]
 
 
@@ -184,19 +185,21 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
     return handoff
 
 
-def _is_receiving_point_person(actor: User, handoff: Handoff) -> bool:
-    named = [user.pk for user in _receivers(handoff)]
-    if named:
-        return actor.pk in named
-    # No point person named at the receiving site: its coordinators receive.
-    membership = active_membership(actor, handoff.to_site)
-    return membership is not None and membership.role == Role.COORDINATOR
+def may_acknowledge(actor: User, handoff: Handoff, receivers: Sequence[User] | None = None) -> bool:
+    """Whether `actor` receives the hand-off for its receiving site: acting for that site in a
+    role that records care, and its named point person or, while it names none, a coordinator
+    there (the role that manages its care team). `receivers` saves a query when known."""
+    acting = next((a for a in acting_sites(actor, handoff.patient) if a.site.pk == handoff.to_site_id), None)
+    if acting is None or not acting.can(Capability.RECORD_CARE):
+        return False
+    named = [user.pk for user in (_receivers(handoff) if receivers is None else receivers)]
+    return actor.pk in named if named else acting.can(Capability.MANAGE_CARE_TEAM)
 
 
 def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
-    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
-    if not _is_receiving_point_person(actor, handoff):
+    if not may_acknowledge(actor, handoff):
         raise PermissionDenied(f"The point person at {handoff.to_site} acknowledges this hand-off.")
+    require_acting_site(actor, handoff.patient, handoff.to_site, Capability.RECORD_CARE)
     if handoff.state != Handoff.State.SENT:
         raise ValidationError({"state": "Only a sent hand-off can be acknowledged."})
     with transaction.atomic():
@@ -219,10 +222,9 @@ def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
 
 def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
     """A question (or an answer) between the two sites about a sent hand-off."""
-    require_capability(actor, handoff.patient, Capability.RECORD_CARE)
-    site = next((s for s in (handoff.to_site, handoff.from_site) if active_membership(actor, s)), None)
-    if site is None:
-        raise PermissionDenied("Only the two sites of the hand-off discuss it.")
+    site = acting_site_for(
+        actor, handoff.patient, Capability.RECORD_CARE, among=[handoff.to_site, handoff.from_site]
+    ).site
     if handoff.state == Handoff.State.DRAFT:
         raise ValidationError({"body": "Questions come once the hand-off is sent."})
     text = body.strip()

@@ -22,11 +22,11 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
+from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.services import record_read
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
-from carecoord.roles import Capability, Role
+from carecoord.models import Patient, PointPerson, Site, User
+from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
@@ -45,7 +45,14 @@ from handoffs.models import Handoff, HandoffTemplateVersion
 from handoffs.pdf import html_to_pdf
 from handoffs.schema import MAX_ROWS, ROW_COLUMNS, fields_of
 from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templates_visible_to
-from handoffs.services import handoff_acknowledge, handoff_ask, handoff_save, handoff_send, handoff_start
+from handoffs.services import (
+    handoff_acknowledge,
+    handoff_ask,
+    handoff_save,
+    handoff_send,
+    handoff_start,
+    may_acknowledge,
+)
 
 SAFE = ("GET", "HEAD")
 
@@ -54,17 +61,17 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _sites(memberships: Sequence[SiteMembership], links: Sequence[CareTeamLink]) -> tuple[list[Site], list[Site]]:
-    """The viewer's sites on the care team (where a hand-off comes from) and the others (where it goes)."""
-    own = {m.site_id for m in memberships}
-    mine = [link.site for link in links if link.site_id in own]
-    others = [link.site for link in links if link.site_id not in own]
+def _sites(request: HttpRequest, patient: Patient) -> tuple[list[Site], list[Site]]:
+    """The sites the viewer may send a hand-off from (their role there records care), and the
+    care team's other sites, where it goes."""
+    mine = sites_that_can(request.user, patient, Capability.RECORD_CARE)
+    links = list(open_care_team_links().filter(patient=patient))
+    others = [link.site for link in links if link.site not in mine]
     return mine, others or mine
 
 
 def _start_form(request: HttpRequest, patient: Patient, data: Any = None) -> StartForm:
-    links = list(open_care_team_links().filter(patient=patient))
-    from_sites, to_sites = _sites(active_memberships_of(request.user), links)
+    from_sites, to_sites = _sites(request, patient)
     templates = (
         templates_visible_to(request.user)
         .filter(versions__status=HandoffTemplateVersion.Status.PUBLISHED)
@@ -106,8 +113,8 @@ def handoff_start_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
 def _require_sender(request: HttpRequest, handoff: Handoff) -> None:
     """Reading the fill-in form is for those who may change the draft (the services check writes)."""
     require_capability(request.user, handoff.patient, Capability.RECORD_CARE)
-    if not any(m.site_id == handoff.from_site_id for m in active_memberships_of(request.user)):
-        raise PermissionDenied(f"Only staff of {handoff.from_site} change this hand-off.")
+    if handoff.from_site not in sites_that_can(request.user, handoff.patient, Capability.RECORD_CARE):
+        raise PermissionDenied(f"Only staff of {handoff.from_site} change this hand-off, as their role there allows.")
 
 
 def _render_edit(
@@ -187,31 +194,19 @@ def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
 # --- reading, acknowledging, asking -----------------------------------------------------------
 
 
-def _receives(
-    user: User, handoff: Handoff, receivers: Sequence[PointPerson], memberships: Sequence[SiteMembership]
-) -> bool:
-    # Mirrors handoff_acknowledge, which decides: the receiving site's point persons, or its
-    # coordinators while none is named. Here it only decides whether to offer the button.
-    if receivers:
-        return any(p.user_id == user.pk for p in receivers)
-    return any(m.site_id == handoff.to_site_id and m.role == Role.COORDINATOR for m in memberships)
-
-
 def detail_context(request: HttpRequest, handoff: Handoff, question_form: QuestionForm | None = None) -> dict[str, Any]:
     """Everything the detail page shows, in a number of queries that does not grow with the thread."""
     memberships = active_memberships_of(request.user)
     user = cast(User, request.user)
     receivers = list(
-        PointPerson.objects.filter(
-            link__patient=handoff.patient, link__site=handoff.to_site, link__ended_at__isnull=True, user__is_active=True
-        )
+        PointPerson.objects.open()
+        .filter(link__patient=handoff.patient, link__site=handoff.to_site, user__is_active=True)
         .select_related("user")
         .order_by("rank")
     )
-    can_record = Capability.RECORD_CARE in patient_capabilities(user, handoff.patient)
-    own_sites = {m.site_id for m in memberships}
+    recording = {site.pk for site in sites_that_can(user, handoff.patient, Capability.RECORD_CARE)}
     sent = handoff.state != Handoff.State.DRAFT
-    may_ask = can_record and sent and bool(own_sites & {handoff.from_site_id, handoff.to_site_id})
+    may_ask = sent and bool(recording & {handoff.from_site_id, handoff.to_site_id})
     return {
         "memberships": memberships,
         "handoff": handoff,
@@ -221,10 +216,9 @@ def detail_context(request: HttpRequest, handoff: Handoff, question_form: Questi
         "questions": list(handoff.questions.select_related("author", "site")),
         "question_form": (question_form or QuestionForm()) if may_ask else None,
         "receivers": receivers,
-        "can_acknowledge": can_record
-        and handoff.state == Handoff.State.SENT
-        and _receives(user, handoff, receivers, memberships),
-        "can_edit": can_record and not sent and handoff.from_site_id in own_sites,
+        "can_acknowledge": handoff.state == Handoff.State.SENT
+        and may_acknowledge(user, handoff, [p.user for p in receivers]),
+        "can_edit": not sent and handoff.from_site_id in recording,
         "is_sent": sent,
     }
 

@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import capabilities_by_patient, get_patient_for_user
+from carecoord.access import acting_capabilities, get_patient_for_user
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
@@ -73,11 +73,6 @@ def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, 
     serializer = serializer_class(data=request.data, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def _site_ids(request: Request) -> set[int]:
-    """The sites where the requesting user works today (one query)."""
-    return {membership.site_id for membership in active_memberships_of(request.user)}
 
 
 def _viewer_zone(request: Request) -> dt.tzinfo:
@@ -136,8 +131,7 @@ class ReferralViewSet(
         context = {
             **self.get_serializer_context(),
             # One query each for the whole page, not one per referral.
-            "capabilities": capabilities_by_patient(self.request.user, {r.patient_id for r in referrals}),
-            "site_ids": _site_ids(self.request),
+            "acting": acting_capabilities(self.request.user, {r.patient_id for r in referrals}),
         }
         return s.ReferralSerializer(data, many=isinstance(data, list), context=context).data
 

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import local_today
-from carecoord.models import Patient, PointPerson, Product, Site, SiteMembership, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
 from carecoord.roles import Capability, Role, capabilities_of
@@ -77,7 +77,7 @@ def referable_patients(user: User, sites: list[Site]) -> QuerySet[Patient]:
     """The user's patients whose care team has an open link to one of `sites`."""
     return (
         patients_visible_to(user, Capability.RECORD_CARE)
-        .filter(care_team__site__in=sites, care_team__ended_at__isnull=True)
+        .filter(pk__in=CareTeamLink.objects.open().filter(site__in=sites).values("patient_id"))
         .distinct()
         .order_by("family_name", "given_name", "id")
     )

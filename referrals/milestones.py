@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from carecoord.access import require_capability
+from carecoord.access import acting_site_for
 from carecoord.audit.services import audited_bulk_create, audited_bulk_update
 from carecoord.clinical_dates import RecordDates, check_happened, check_planned
 from carecoord.models import Site, TimelineEntry, User
@@ -19,7 +19,6 @@ from referrals.milestone_kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import refresh_phases
 from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
-from referrals.selectors import referral_side
 from referrals.workflow import State
 
 
@@ -29,13 +28,15 @@ def _dates(referral: Referral, site: Site | None) -> RecordDates:
     return RecordDates.of(referral.patient, (site or referral.to_center).zone)
 
 
-def _check(actor: User, referral: Referral) -> Site | None:
-    """The site the actor records from (None for care-team sites other than the two parties)."""
-    require_capability(actor, referral.patient, Capability.RECORD_CARE)
+def _check(actor: User, referral: Referral) -> Site:
+    """The site the actor records from: any care-team site whose role there records care, the
+    referral's center, then its practice, first."""
+    site = acting_site_for(
+        actor, referral.patient, Capability.RECORD_CARE, prefer=[referral.to_center, referral.from_site]
+    ).site
     if referral.state in {State.DECLINED, State.WITHDRAWN}:
         raise ValidationError({"referral": "This referral is closed; its timeline cannot change."})
-    side = referral_side(actor, referral)
-    return side[1] if side else None
+    return site
 
 
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:

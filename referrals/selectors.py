@@ -10,11 +10,11 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to
+from carecoord.access import patients_visible_to, sites_that_can
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
-from carecoord.services.patients import active_membership
+from carecoord.roles import Capability
 from carecoord.timeline import timeline_of
 from referrals.day_zero import day_zero_in
 from referrals.models import Milestone, Referral, ReferralDocument
@@ -60,18 +60,14 @@ def get_milestone_for_user(user: AnyUser, milestone_id: int | str) -> Milestone:
     return _get_or_404(milestones_visible_to(user), milestone_id, "milestone")
 
 
-def referral_side(user: AnyUser, referral: Referral) -> tuple[Side, Site] | None:
-    """The side (and site) `user` acts for on `referral`: the center first, then the practice.
-
-    None when the user works at neither site. The role is checked separately (record care).
-    """
+def referral_sides(user: AnyUser, referral: Referral) -> list[tuple[Side, Site]]:
+    """The sides of `referral` (center first) that `user` may act for: those of its two sites
+    where their role allows recording care (`carecoord.access.acting`)."""
     if not isinstance(user, User):
-        return None
-    if active_membership(user, referral.to_center) is not None:
-        return Side.CENTER, referral.to_center
-    if active_membership(user, referral.from_site) is not None:
-        return Side.PRACTICE, referral.from_site
-    return None
+        return []
+    mine = {site.pk for site in sites_that_can(user, referral.patient, Capability.RECORD_CARE)}
+    parties = ((Side.CENTER, referral.to_center), (Side.PRACTICE, referral.from_site))
+    return [(side, site) for side, site in parties if site.pk in mine]
 
 
 def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referral]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from django.utils import timezone
@@ -138,18 +137,15 @@ class ReferralSerializer(serializers.ModelSerializer[Referral]):
     # Inline, so that the `move` input's MoveEnum stays the one name of this choice set.
     @extend_schema_field({"type": "array", "items": {"type": "string", "enum": [move.value for move in Move]}})
     def get_available_moves(self, referral: Referral) -> list[str]:
-        capabilities: dict[uuid.UUID, set[str]] = self.context["capabilities"]
-        if Capability.RECORD_CARE not in capabilities.get(referral.patient_id, ()):
-            return []
-        site_ids: set[int] = self.context["site_ids"]
-        # The same precedence as the service: someone working at both sites acts as the center.
-        if referral.to_center_id in site_ids:
-            side = Side.CENTER
-        elif referral.from_site_id in site_ids:
-            side = Side.PRACTICE
-        else:
-            return []
-        return [move.value for move in moves_available(State(referral.state), side)]
+        # As the service decides: each move is its side's, and the role at that side's site
+        # must record care (`carecoord.access.acting`).
+        acting: dict[int, set[str]] = self.context["acting"].get(referral.patient_id, {})
+        sides = [
+            side
+            for side, site_id in ((Side.CENTER, referral.to_center_id), (Side.PRACTICE, referral.from_site_id))
+            if Capability.RECORD_CARE in acting.get(site_id, ())
+        ]
+        return [move.value for side in sides for move in moves_available(State(referral.state), side)]
 
 
 class MilestoneSerializer(serializers.ModelSerializer[Milestone]):

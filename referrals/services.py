@@ -11,18 +11,17 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to, require_capability
-from carecoord.access.grants import grant_site_on_patient
+from carecoord.access import acting_site_for, membership_at, patients_visible_to, require_acting_site
 from carecoord.audit.services import audited_update
 from carecoord.clinical_dates import RecordDates, check_planned
 from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.roles import Capability
-from carecoord.services.patients import active_membership, patient_register
+from carecoord.services.care_teams import care_team_join
+from carecoord.services.patients import patient_register
 from carecoord.timeline import timeline_record
 from referrals.documents import validate_upload
 from referrals.milestones import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
-from referrals.selectors import referral_side
 from referrals.workflow import (
     OPEN_STATES,
     STATE_LABELS,
@@ -32,6 +31,8 @@ from referrals.workflow import (
     State,
     add_business_days,
     next_state,
+    side_making,
+    who_makes,
 )
 
 REFERRAL_FIELDS = frozenset(
@@ -55,16 +56,19 @@ def referral_create(
     *, actor: User, patient: Patient, from_site: Site, to_center: Site, referring_physician: User, **fields: Any
 ) -> Referral:
     """Draft a referral of `patient` from the actor's practice to an academic center."""
-    require_capability(actor, patient, Capability.RECORD_CARE)
-    if active_membership(actor, from_site) is None:
-        raise ValidationError({"from_site": "You can only refer from a practice where you work."})
     if from_site.is_academic_center:
         raise ValidationError({"from_site": "Referrals come from a community practice."})
+    require_acting_site(
+        actor,
+        patient,
+        from_site,
+        Capability.RECORD_CARE,
+        field="from_site",
+        not_yours="You can only refer from a practice where you work, on this patient's care team.",
+    )
     if not to_center.is_academic_center:
         raise ValidationError({"to_center": "Choose an academic CAR-T center."})
-    if not CareTeamLink.objects.filter(patient=patient, site=from_site, ended_at__isnull=True).exists():
-        raise ValidationError({"from_site": "Your practice is not on this patient's care team."})
-    if active_membership(referring_physician, from_site) is None:
+    if membership_at(referring_physician, from_site) is None:
         raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
     unknown = set(fields) - REFERRAL_FIELDS
     if unknown:
@@ -126,11 +130,8 @@ def referral_create_with_patient(
         )
 
 
-def _side_of(actor: User, referral: Referral) -> tuple[Side, Site]:
-    side = referral_side(actor, referral)
-    if side is None:
-        raise PermissionDenied("Only the referring practice and the receiving center act on a referral.")
-    return side
+def _site_of(referral: Referral, side: Side) -> Site:
+    return referral.to_center if side == Side.CENTER else referral.from_site
 
 
 def referral_move(
@@ -143,8 +144,16 @@ def referral_move(
     consult_on: dt.date | None = None,
 ) -> Referral:
     """Make one move of the workflow as the actor's side; recorded with who, when and where."""
-    require_capability(actor, referral.patient, Capability.RECORD_CARE)
-    side, site = _side_of(actor, referral)
+    # The move decides the side, and the role at that side's site decides whether one may.
+    side = side_making(move)
+    site = require_acting_site(
+        actor,
+        referral.patient,
+        _site_of(referral, side),
+        Capability.RECORD_CARE,
+        field="move",
+        not_yours=who_makes(move),
+    ).site
     current = State(referral.state)
     try:
         target = next_state(move, current, side)
@@ -197,27 +206,19 @@ def referral_move(
 
 def _share_with_center(actor: User, referral: Referral) -> None:
     """A submitted referral puts the center on the care team: the patient's care now crosses."""
-    _, created = CareTeamLink.objects.get_or_create(
-        patient=referral.patient,
-        site=referral.to_center,
-        ended_at=None,
-        defaults={"capacity": CareTeamLink.Capacity.TREATING_CENTER, "added_by": actor},
-    )
-    if created:
-        grant_site_on_patient(site=referral.to_center, patient=referral.patient)
-        timeline_record(
-            patient=referral.patient,
-            kind=TimelineEntry.Kind.CARE_TEAM,
+    if not CareTeamLink.objects.open().filter(patient=referral.patient, site=referral.to_center).exists():
+        care_team_join(
             actor=actor,
-            site=referral.from_site,
-            title=f"{referral.to_center} joined the care team as treating center",
+            patient=referral.patient,
+            site=referral.to_center,
+            capacity=CareTeamLink.Capacity.TREATING_CENTER,
+            shared_by=referral.from_site,
         )
 
 
 def referral_attach_document(*, actor: User, referral: Referral, kind: str, upload: UploadedFile) -> ReferralDocument:
     """Attach a checklist document; a file too large or of the wrong type is refused whole."""
-    require_capability(actor, referral.patient, Capability.RECORD_CARE)
-    _side_of(actor, referral)
+    acting_site_for(actor, referral.patient, Capability.RECORD_CARE, among=[referral.to_center, referral.from_site])
     if not referral.is_open:
         raise ValidationError({"file": "Documents can only be added to an open referral."})
     if kind not in ReferralDocument.Kind.values:
@@ -247,10 +248,14 @@ def referral_set_plan(*, actor: User, referral: Referral, product: Product | Non
     The product's monitoring rules then drive the planned dates; if day 0 is already set,
     the dates that depend on it are recomputed (keeping those entered by hand).
     """
-    require_capability(actor, referral.patient, Capability.RECORD_CARE)
-    side, site = _side_of(actor, referral)
-    if side != Side.CENTER:
-        raise ValidationError({"product": "Only the treating center chooses the product and the plan."})
+    site = require_acting_site(
+        actor,
+        referral.patient,
+        referral.to_center,
+        Capability.RECORD_CARE,
+        field="product",
+        not_yours="Only the treating center chooses the product and the plan.",
+    ).site
     if referral.state not in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED}:
         raise ValidationError({"product": "The plan is made while the referral is reviewed or once it is accepted."})
     if product is not None and not product.is_active:

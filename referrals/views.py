@@ -14,14 +14,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
+from carecoord.access import get_patient_for_user, require_capability
 from carecoord.models import SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
 from referrals.models import Referral, ReferralDocument
-from referrals.selectors import get_document_for_user, get_referral_for_user, referral_side, referrals_visible_to
+from referrals.selectors import get_document_for_user, get_referral_for_user, referral_sides, referrals_visible_to
 from referrals.selectors import is_acknowledgement_overdue as _is_overdue
 from referrals.services import referral_attach_document, referral_move, referral_set_plan
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
@@ -49,14 +49,6 @@ def _actor(request: HttpRequest) -> User:
 def viewer_zone(memberships: list[SiteMembership]) -> str:
     """Times are shown in the time zone of the viewer's (first) site."""
     return memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
-
-
-def viewer_side(user: User, referral: Referral) -> Side | None:
-    """The side the viewer acts for, as the services decide it; None when they may not act."""
-    if Capability.RECORD_CARE not in patient_capabilities(user, referral.patient):
-        return None
-    side = referral_side(user, referral)
-    return side[0] if side else None
 
 
 @dataclass(frozen=True)
@@ -135,11 +127,11 @@ def _detail(
 ) -> HttpResponse:
     user = _actor(request)
     memberships = active_memberships_of(user)
-    side = viewer_side(user, referral)
+    sides = referral_sides(user, referral)
     documents = list(referral.documents.select_related("uploaded_by"))
     present = {d.kind for d in documents}
     history = [(m, STATE_LABELS[State(m.to_state)]) for m in referral.moves.select_related("actor", "site")]
-    available = moves_available(State(referral.state), side) if side else []
+    available = [move for side, _ in sides for move in moves_available(State(referral.state), side)]
     context = {
         "memberships": memberships,
         "zone": viewer_zone(memberships),
@@ -150,12 +142,12 @@ def _detail(
         "checklist": [(kind, label, kind in present) for kind, label in ReferralDocument.Kind.choices],
         "missing": [label for kind, label in ReferralDocument.Kind.choices if kind not in present],
         "history": history,
-        "side": side,
+        "acting_for": " and ".join(site.name for _, site in sides),
         "available_moves": [(m.value, MOVE_LABELS[m]) for m in available],
         "move_form": move_form or MoveForm(),
         "document_form": document_form or DocumentForm(),
-        "can_add_documents": side is not None and referral.is_open,
-        "can_plan": side == Side.CENTER
+        "can_add_documents": bool(sides) and referral.is_open,
+        "can_plan": any(side == Side.CENTER for side, _ in sides)
         and referral.state in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED},
         "plan_form": plan_form
         or PlanForm(initial={"product": referral.product_id, "hand_back_day": referral.hand_back_day}),

@@ -72,6 +72,16 @@ MOVES: dict[Move, tuple[Side, frozenset[State], State]] = {
 }
 
 
+def side_making(move: Move) -> Side:
+    """The side whose move `move` is."""
+    return MOVES[move][0]
+
+
+def who_makes(move: Move) -> str:
+    who = "the receiving center" if side_making(move) == Side.CENTER else "the referring practice"
+    return f"Only {who} can {move.value.replace('_', ' ')} a referral."
+
+
 class MoveNotAllowed(Exception):
     """A move that the referral's state or the actor's side does not allow; says why."""
 
@@ -80,8 +90,7 @@ def next_state(move: Move, current: State, side: Side) -> State:
     """The state `move` leads to from `current` when made by `side`, or MoveNotAllowed."""
     made_by, from_states, to_state = MOVES[move]
     if side != made_by:
-        who = "the receiving center" if made_by == Side.CENTER else "the referring practice"
-        raise MoveNotAllowed(f"Only {who} can {move.value.replace('_', ' ')} a referral.")
+        raise MoveNotAllowed(who_makes(move))
     if current not in from_states:
         raise MoveNotAllowed(
             f"A referral that is {STATE_LABELS[current].lower()} cannot be moved to {STATE_LABELS[to_state].lower()}."

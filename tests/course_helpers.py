@@ -33,8 +33,8 @@ def name_point_persons(world: World) -> dict[str, User]:
     Practice: the community oncologist (primary) and coordinator (backup); center: a nurse
     (primary) and the coordinator (backup).
     """
-    practice_link = world.shared_patient.care_team.get(site=world.practice, ended_at__isnull=True)
-    center_link = world.shared_patient.care_team.get(site=world.center, ended_at__isnull=True)
+    practice_link = world.shared_patient.care_team.open().get(site=world.practice)
+    center_link = world.shared_patient.care_team.open().get(site=world.center)
     center_nurse = member(world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse")
     for actor, link, user, rank in (
         (world.community_coordinator, practice_link, world.community_oncologist, PointPerson.Rank.PRIMARY),

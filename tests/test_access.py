@@ -78,7 +78,7 @@ def test_adding_a_site_to_the_care_team_grants_its_members(world: World) -> None
 
 def test_ending_a_care_team_link_withdraws_access_but_keeps_history(world: World) -> None:
     link = world.shared_patient.care_team.get(site=world.center)
-    care_team_end_site(actor=world.community_coordinator, link=link)
+    care_team_end_site(actor=world.center_coordinator, link=link)
     assert world.shared_patient not in patients_visible_to(world.center_coordinator)
     assert world.shared_patient in patients_visible_to(world.community_oncologist)
     link.refresh_from_db()

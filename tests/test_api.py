@@ -56,7 +56,7 @@ def new_patient_payload(world: World, **changes: Any) -> dict[str, Any]:
 
 
 def link_of(patient: Patient, site: Any) -> CareTeamLink:
-    return CareTeamLink.objects.get(patient=patient, site=site, ended_at__isnull=True)
+    return CareTeamLink.objects.open().get(patient=patient, site=site)
 
 
 # --- Authentication -------------------------------------------------------------------------

@@ -180,7 +180,7 @@ def test_sharing_with_another_site_and_leaving(client: Client, world: World) -> 
         url("patient-share", world), {"site": other.pk, "capacity": CareTeamLink.Capacity.COMMUNITY_PRACTICE}
     )
     assert shared.status_code == 302
-    assert CareTeamLink.objects.filter(patient=world.shared_patient, site=other, ended_at__isnull=True).exists()
+    assert CareTeamLink.objects.open().filter(patient=world.shared_patient, site=other).exists()
     assert latest_entry(world).title == "Summit Hematology joined the care team as community practice"
 
     unconfirmed = client.post(url("patient-leave", world), {"site": world.practice.pk})
@@ -216,7 +216,7 @@ def test_outsider_gets_404_on_every_care_team_action(client: Client, world: Worl
     login(client, world.outsider)
     assert client.post(url(name, world), {"site": world.unrelated_practice.pk, "confirm": "on"}).status_code == 404
     assert client.get(url(name, world)).status_code == 404
-    assert CareTeamLink.objects.filter(patient=world.shared_patient, ended_at__isnull=True).count() == 2
+    assert CareTeamLink.objects.open().filter(patient=world.shared_patient).count() == 2
 
 
 def test_registering_with_point_persons_names_them_and_puts_it_on_the_timeline(world: World) -> None:

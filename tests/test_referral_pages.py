@@ -131,7 +131,7 @@ def test_practice_submits_a_new_patient_with_a_pdf_and_the_center_joins_the_care
         "pathology.pdf",
         "application/pdf",
     )
-    assert CareTeamLink.objects.filter(patient=referral.patient, site=world.center, ended_at__isnull=True).exists()
+    assert CareTeamLink.objects.open().filter(patient=referral.patient, site=world.center).exists()
     assert referral.patient in patients_visible_to(world.center_coordinator)
     assert len(stored_files(media)) == 1
     page = html_of(client.get(response["Location"]))

@@ -144,7 +144,7 @@ def test_one_person_works_at_two_sites(seeded: str) -> None:
 
 def test_every_patient_is_shared_with_a_center_with_point_persons_at_both_sites(seeded: str) -> None:
     for patient in Patient.objects.all():
-        links = list(CareTeamLink.objects.filter(patient=patient, ended_at__isnull=True).select_related("site"))
+        links = list(CareTeamLink.objects.open().filter(patient=patient).select_related("site"))
         assert sorted(link.capacity for link in links) == ["community_practice", "treating_center"]
         for link in links:
             assert set(link.point_persons.values_list("rank", flat=True)) == {"primary", "backup"}

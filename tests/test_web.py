@@ -32,7 +32,7 @@ def patient_url(patient: Patient) -> str:
 
 def name_point_persons(world: World, patient: Patient) -> None:
     """Name the practice's primary and backup for `patient` (registered at the practice)."""
-    link = CareTeamLink.objects.get(patient=patient, site=world.practice, ended_at__isnull=True)
+    link = CareTeamLink.objects.open().get(patient=patient, site=world.practice)
     care_team_name_point_person(
         actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
     )

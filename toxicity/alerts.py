@@ -74,7 +74,7 @@ class Recipient:
 def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
     """Who is alerted about the patient: at each care-team site its named point persons, and its
     active coordinators when it names no active primary. A site with neither is left out."""
-    links = list(CareTeamLink.objects.filter(patient_id=patient_id, ended_at__isnull=True).select_related("site"))
+    links = list(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site"))
     persons = PointPerson.objects.filter(link__in=links, user__is_active=True).select_related("user")
     named: dict[int, list[PointPerson]] = {link.pk: [] for link in links}
     for person in sorted(persons, key=lambda p: p.rank != PointPerson.Rank.PRIMARY):
@@ -169,13 +169,16 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
 
 def _escalation_recipients(alert: Alert) -> list[Recipient]:
     """The site's backup point person and its coordinators, other than the person alerted."""
-    backup = PointPerson.objects.filter(
-        link__patient=alert.event.patient,
-        link__site=alert.site,
-        link__ended_at__isnull=True,
-        rank=PointPerson.Rank.BACKUP,
-        user__is_active=True,
-    ).select_related("user")
+    backup = (
+        PointPerson.objects.open()
+        .filter(
+            link__patient=alert.event.patient,
+            link__site=alert.site,
+            rank=PointPerson.Rank.BACKUP,
+            user__is_active=True,
+        )
+        .select_related("user")
+    )
     people = {p.user.pk: Recipient(p.user, alert.site, Alert.Role.BACKUP) for p in backup}
     for user in site_coordinators(alert.site):
         people.setdefault(user.pk, Recipient(user, alert.site, Alert.Role.COORDINATOR))
@@ -194,7 +197,7 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
             if not audited_update(claim, escalated_at=now):
                 continue  # acknowledged meanwhile, or another run took it
             alert = Alert.objects.select_related("event__patient", "site", "recipient").get(pk=alert_id)
-            if not CareTeamLink.objects.filter(patient=alert.event.patient, site=alert.site, ended_at__isnull=True):
+            if not CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site):
                 continue
             recipients = _escalation_recipients(alert)
             for recipient in recipients:

@@ -36,8 +36,8 @@ def seed_toxicities(recorder: dict[int, User]) -> int:
         infusion_on = day_zero_of(patient)
         if infusion_on is None:
             continue
-        center = CareTeamLink.objects.get(patient=patient, capacity="treating_center", ended_at__isnull=True).site
-        practice = CareTeamLink.objects.get(patient=patient, capacity="community_practice", ended_at__isnull=True).site
+        center = CareTeamLink.objects.open().get(patient=patient, capacity="treating_center").site
+        practice = CareTeamLink.objects.open().get(patient=patient, capacity="community_practice").site
         at_center, at_practice = recorder[center.pk], recorder[practice.pk]
 
         def day(n: int, infusion_on: dt.date = infusion_on) -> dt.datetime:

@@ -16,24 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.access import require_capability
+from carecoord.access import require_acting_site
 from carecoord.clinical_dates import RecordDates, check_happened
-from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
+from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
-from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_record
 from toxicity.alerts import alert_point_persons
 from toxicity.assessment import Circumstances, Graded, InputError, grade_assessment
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
 from toxicity.selectors import assessment_circumstances
-
-
-def _recording_site(actor: User, patient: Patient, site: Site) -> None:
-    require_capability(actor, patient, Capability.RECORD_CARE)
-    if active_membership(actor, site) is None:
-        raise ValidationError({"site": "You can only record as a site where you work."})
-    if not CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists():
-        raise ValidationError({"site": "This site is not on the patient's care team."})
 
 
 def _check_date(field: str, value: dt.date | dt.datetime, patient: Patient, site: Site, confirmed: bool) -> None:
@@ -74,7 +65,7 @@ def toxicity_record(
     confirm_date: bool = False,
 ) -> ToxicityEvent:
     """Record a toxicity from either care-team site and alert every point person at once."""
-    _recording_site(actor, patient, site)
+    require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     if kind not in ToxicityKind.values:
         raise ValidationError({"kind": "Choose the kind of toxicity."})
     _check_date("onset_at", onset_at, patient, site, confirm_date)
@@ -138,7 +129,7 @@ def toxicity_assess(
     confirm_date: bool = False,
 ) -> ToxicityAssessment:
     """Grade the event again; the course is kept and a rising grade alerts the point persons."""
-    _recording_site(actor, event.patient, site)
+    require_acting_site(actor, event.patient, site, Capability.RECORD_CARE)
     if event.status == ToxicityEvent.Status.RESOLVED:
         raise ValidationError({"event": "This event is resolved; record a new event if it recurs."})
     _check_date("assessed_at", assessed_at, event.patient, site, confirm_date)
@@ -195,7 +186,7 @@ def toxicity_add_treatment(
     detail: str = "",
     confirm_date: bool = False,
 ) -> ToxicityTreatment:
-    _recording_site(actor, event.patient, site)
+    require_acting_site(actor, event.patient, site, Capability.RECORD_CARE)
     if kind not in ToxicityTreatment.Kind.values:
         raise ValidationError({"kind": "Choose the treatment."})
     _check_date("given_at", given_at, event.patient, site, confirm_date)
@@ -230,7 +221,7 @@ def toxicity_resolve(
     confirm_date: bool = False,
 ) -> ToxicityEvent:
     """Close the event with its outcome and tell the point persons."""
-    _recording_site(actor, event.patient, site)
+    require_acting_site(actor, event.patient, site, Capability.RECORD_CARE)
     if event.status == ToxicityEvent.Status.RESOLVED:
         raise ValidationError({"event": "This event is already resolved."})
     if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
-from carecoord.models import CareTeamLink, Patient, Site, SiteMembership, User
+from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
+from carecoord.models import Patient, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
@@ -70,17 +70,6 @@ class Preview:
     reason: str = ""
     field: str = ""
     error: str = ""
-
-
-def recording_sites(memberships: Sequence[SiteMembership], patient: Patient) -> list[Site]:
-    """The user's own active sites that are on the patient's care team: where a record may come from."""
-    own = {m.site_id: m.site for m in memberships}
-    on_team = set(
-        CareTeamLink.objects.filter(patient=patient, ended_at__isnull=True, site_id__in=own).values_list(
-            "site_id", flat=True
-        )
-    )
-    return [site for pk, site in own.items() if pk in on_team]
 
 
 def _zone(sites: Sequence[Site], memberships: Sequence[SiteMembership]) -> zoneinfo.ZoneInfo:
@@ -156,7 +145,7 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     memberships = active_memberships_of(request.user)
-    sites = recording_sites(memberships, patient)
+    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     pediatric = is_child_today(patient, _zone(sites, memberships))
     if request.method != "POST":
         form = RecordForm(sites=sites, initial={"onset_at": local_now(_zone(sites, memberships))})
@@ -204,7 +193,7 @@ def grade_preview(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpRespon
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     memberships = active_memberships_of(request.user)
-    sites = recording_sites(memberships, patient)
+    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     zone = _zone(sites, memberships)
     pediatric = is_child_today(patient, zone)
     purpose = request.POST.get("purpose", "")
@@ -287,7 +276,7 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
     }
     if Capability.RECORD_CARE not in patient_capabilities(request.user, event.patient):
         return context
-    sites = recording_sites(memberships, event.patient)
+    sites = sites_that_can(request.user, event.patient, Capability.RECORD_CARE)
     if not sites:
         return context
     zone = sites[0].zone
@@ -350,7 +339,7 @@ def _event_for_action(request: HttpRequest, event_id: int) -> tuple[ToxicityEven
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     require_capability(request.user, event.patient, Capability.RECORD_CARE)
-    return event, recording_sites(active_memberships_of(request.user), event.patient)
+    return event, sites_that_can(request.user, event.patient, Capability.RECORD_CARE)
 
 
 def _done(request: HttpRequest, event: ToxicityEvent, message: str) -> HttpResponse:

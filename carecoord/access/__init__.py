@@ -1,5 +1,14 @@
 """Who may see and change which patient: the one access path for every view, API and task."""
 
+from carecoord.access.acting import (
+    ActingSite,
+    acting_capabilities,
+    acting_site_for,
+    acting_sites,
+    membership_at,
+    require_acting_site,
+    sites_that_can,
+)
 from carecoord.access.scope import (
     capabilities_by_patient,
     get_patient_for_user,
@@ -9,9 +18,16 @@ from carecoord.access.scope import (
 )
 
 __all__ = [
+    "ActingSite",
+    "acting_capabilities",
+    "acting_site_for",
+    "acting_sites",
     "capabilities_by_patient",
     "get_patient_for_user",
+    "membership_at",
     "patient_capabilities",
     "patients_visible_to",
+    "require_acting_site",
     "require_capability",
+    "sites_that_can",
 ]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from carecoord.accounts.sessions import end_sessions
 from carecoord.models import (
+    CareTeamLink,
     IdempotentRequest,
     Patient,
     PatientGroupObjectPermission,
@@ -125,7 +126,7 @@ def refresh_membership_access(now: dt.datetime | None = None) -> int:
 
 def sync_patient_access(patient: Patient) -> None:
     """Make the patient's grants match its open care-team links exactly (used by the admin)."""
-    open_sites = list(Site.objects.filter(care_team_links__patient=patient, care_team_links__ended_at__isnull=True))
+    open_sites = list(Site.objects.filter(pk__in=CareTeamLink.objects.open().filter(patient=patient).values("site_id")))
     PatientGroupObjectPermission.objects.filter(content_object=patient).exclude(
         group__site_role__site__in=open_sites
     ).delete()

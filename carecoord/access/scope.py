@@ -21,7 +21,7 @@ from carecoord.roles import Capability
 AnyUser = User | AnonymousUser
 
 
-def _grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
+def grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
     if not user.is_authenticated or not user.is_active:
         return PatientGroupObjectPermission.objects.none()
     return PatientGroupObjectPermission.objects.filter(
@@ -33,7 +33,7 @@ def _grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
 
 def patients_visible_to(user: AnyUser, capability: str = Capability.VIEW) -> QuerySet[Patient]:
     """Every patient on whom `user` holds `capability` through an active site membership."""
-    granted = _grants_of(user).filter(permission__codename=capability).values("content_object_id")
+    granted = grants_of(user).filter(permission__codename=capability).values("content_object_id")
     return Patient.objects.filter(pk__in=granted)
 
 
@@ -49,13 +49,13 @@ def get_patient_for_user(user: AnyUser, patient_id: uuid.UUID | str, capability:
 
 
 def patient_capabilities(user: AnyUser, patient: Patient) -> frozenset[str]:
-    codenames = _grants_of(user).filter(content_object=patient).values_list("permission__codename", flat=True)
+    codenames = grants_of(user).filter(content_object=patient).values_list("permission__codename", flat=True)
     return frozenset(codenames)
 
 
 def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
     """Capabilities for many patients in one query (for lists)."""
-    rows = _grants_of(user).filter(content_object_id__in=list(patient_ids))
+    rows = grants_of(user).filter(content_object_id__in=list(patient_ids))
     result: dict[uuid.UUID, set[str]] = defaultdict(set)
     for patient_id, codename in rows.values_list("content_object_id", "permission__codename"):
         result[patient_id].add(codename)

@@ -37,7 +37,7 @@ class PatientFilter(django_filters.FilterSet):
 
     def filter_site(self, queryset: QuerySet[Patient], name: str, value: Site) -> QuerySet[Patient]:
         # Exists rather than a join, so a patient is listed once whatever its care team.
-        open_link = CareTeamLink.objects.filter(patient=OuterRef("pk"), site=value, ended_at__isnull=True)
+        open_link = CareTeamLink.objects.open().filter(patient=OuterRef("pk"), site=value)
         return queryset.filter(Exists(open_link))
 
 

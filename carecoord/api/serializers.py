@@ -199,8 +199,15 @@ class VisiblePatientField(serializers.PrimaryKeyRelatedField[Patient]):
 
 class CareTeamLinkCreateSerializer(serializers.Serializer[CareTeamLink]):
     patient = VisiblePatientField()
-    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory())
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="The site that joins.")
     capacity = serializers.ChoiceField(choices=CareTeamLink.Capacity.choices)
+    from_site = serializers.PrimaryKeyRelatedField(
+        queryset=sites_directory(),
+        required=False,
+        default=None,
+        help_text="Your site that shares the patient, where your role manages the care team "
+        "(by default the first such site).",
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from carecoord.accounts.client_ip import client_ip
-from carecoord.models import SiteRoleGroup, User
+from carecoord.models import User
 
 
 @dataclass
@@ -54,6 +54,14 @@ def acting_at(site_id: int) -> Iterator[None]:
         yield
     finally:
         _declared_site.reset(token)
+
+
+def note_acting_site(user_id: int, patient_id: uuid.UUID, site_id: int) -> None:
+    """Record that, in this request, `user_id` acts for `site_id` on the patient (what a service
+    checked with `carecoord.access.acting`), so what it writes is attributed to that site."""
+    context = _current.get()
+    if context is not None:
+        context.sites[(user_id, patient_id)] = site_id
 
 
 def current() -> RequestContext | None:
@@ -102,10 +110,9 @@ def actor_of_request(request: HttpRequest | Request) -> Actor:
 
 
 def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | None:
-    """The site where `user` actively works that is on the patient's care team, if any.
+    """The site `user` acts for on the patient: the one a service chose (`note_acting_site`),
+    else the first of their sites on the patient's care team (`carecoord.access.acting`).
 
-    A person is in a site's role group exactly while a membership there is active
-    (carecoord.access.grants), so the groups answer "active membership" in one query.
     Looked up once per request and patient; "none yet" is not kept, because registering a
     patient puts the site on the care team a moment after the patient row is written.
     """
@@ -118,16 +125,10 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
     key = (user.pk, patient_id)
     if context is not None and key in context.sites:
         return context.sites[key]
-    site_id = (
-        SiteRoleGroup.objects.filter(
-            group__user=user,
-            site__care_team_links__patient_id=patient_id,
-            site__care_team_links__ended_at__isnull=True,
-        )
-        .order_by("site__name", "site_id")
-        .values_list("site_id", flat=True)
-        .first()
-    )
+    from carecoord.access.acting import acting_sites  # the access package writes through this module
+
+    first = next(iter(acting_sites(user, patient_id)), None)
+    site_id = first.site.pk if first is not None else None
     if context is not None and site_id is not None:
         context.sites[key] = site_id
     return site_id

@@ -94,9 +94,9 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     zone = zone or zone_of(user, today)
     now = timezone.now()
     roles = list(
-        PointPerson.objects.filter(
-            user=user, link__ended_at__isnull=True, link__patient__in=patients_visible_to(user)
-        ).select_related("link__patient", "link__site")
+        PointPerson.objects.open()
+        .filter(user=user, link__patient__in=patients_visible_to(user))
+        .select_related("link__patient", "link__site")
     )
     if not roles:
         return Digest(week_start=week_start, today=today, patients=[])

@@ -27,7 +27,7 @@ def point_persons() -> list[User]:
     """Active people named point person on at least one open care-team link."""
     # A subquery, not a join: `isnull=True` across a reverse relation would also match people
     # who are point person for nobody.
-    named = PointPerson.objects.filter(link__ended_at__isnull=True).values("user_id")
+    named = PointPerson.objects.open().values("user_id")
     return list(User.objects.filter(is_active=True, pk__in=named).order_by("pk"))
 
 

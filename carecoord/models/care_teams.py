@@ -5,6 +5,12 @@ from django.db import models
 from django.db.models import Q
 
 
+class CareTeamLinkQuerySet(models.QuerySet["CareTeamLink"]):
+    def open(self) -> CareTeamLinkQuerySet:
+        """Links not ended: the sites sharing the patient's care now."""
+        return self.filter(ended_at__isnull=True)
+
+
 class CareTeamLink(models.Model):
     """A site sharing one patient's care, in a capacity, from `joined_at` until `ended_at`.
 
@@ -25,6 +31,8 @@ class CareTeamLink(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = CareTeamLinkQuerySet.as_manager()
+
     class Meta:
         ordering = ["capacity", "site__name"]
         constraints = [
@@ -41,6 +49,12 @@ class CareTeamLink(models.Model):
         return self.ended_at is None
 
 
+class PointPersonQuerySet(models.QuerySet["PointPerson"]):
+    def open(self) -> PointPersonQuerySet:
+        """Point persons of sites still on the care team."""
+        return self.filter(link__ended_at__isnull=True)
+
+
 class PointPerson(models.Model):
     """The named person at a care-team site to call about this patient: primary or backup."""
 
@@ -51,6 +65,8 @@ class PointPerson(models.Model):
     link = models.ForeignKey(CareTeamLink, on_delete=models.CASCADE, related_name="point_persons")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="point_person_for")
     rank = models.CharField(max_length=16, choices=Rank.choices)
+
+    objects = PointPersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["link", "rank"]

@@ -12,7 +12,7 @@ from carecoord.roles import Capability
 
 def open_care_team_links() -> QuerySet[CareTeamLink]:
     return (
-        CareTeamLink.objects.filter(ended_at__isnull=True)
+        CareTeamLink.objects.open()
         .select_related("site")
         .prefetch_related(Prefetch("point_persons", queryset=PointPerson.objects.select_related("user")))
     )
@@ -59,7 +59,8 @@ def links_without_primary(user: AnyUser, site_ids: list[int]) -> QuerySet[CareTe
     the patients whose alerts reach nobody named at those sites."""
     primary = PointPerson.objects.filter(link=OuterRef("pk"), rank=PointPerson.Rank.PRIMARY, user__is_active=True)
     return (
-        CareTeamLink.objects.filter(patient__in=patients_visible_to(user), site_id__in=site_ids, ended_at__isnull=True)
+        CareTeamLink.objects.open()
+        .filter(patient__in=patients_visible_to(user), site_id__in=site_ids)
         .exclude(Exists(primary))
         .select_related("patient", "site")
         .order_by("joined_at")

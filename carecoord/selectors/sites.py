@@ -37,8 +37,3 @@ def people_who_can_act_at(site: Site) -> list[User]:
     memberships = SiteMembership.objects.active_on(local_today(site)).filter(site=site, user__is_active=True)
     ids = memberships.exclude(role=Role.READ_ONLY).values("user_id")
     return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
-
-
-def coordinated_sites(memberships: list[SiteMembership]) -> set[int]:
-    """The ids of the sites where these (active) memberships are a coordinator's."""
-    return {m.site_id for m in memberships if m.role == Role.COORDINATOR}

@@ -6,12 +6,16 @@ who is now the person to call.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.access import require_capability
+from carecoord.access import acting_site_for, membership_at, require_acting_site
 from carecoord.access.grants import grant_site_on_patient, local_today, revoke_site_on_patient
+from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.roles import Capability, Role
 from carecoord.timeline import timeline_record
@@ -28,40 +32,114 @@ def _record(*, actor: User | None, link: CareTeamLink, title: str, body: str = "
     )
 
 
-def care_team_add_site(
-    *, actor: User, patient: Patient, site: Site, capacity: str, from_site: Site | None = None
-) -> CareTeamLink:
-    """Share the patient's care with `site`: its members gain access as their roles allow.
+def _check_point_persons(site: Site, point_persons: Mapping[str, User | None]) -> dict[str, User]:
+    named = {rank: user for rank, user in point_persons.items() if user is not None}
+    for rank, user in named.items():
+        point_person_check(site=site, user=user, rank=rank, field=f"{rank}_point_person")
+    if len({user.pk for user in named.values()}) < len(named):
+        raise ValidationError({"backup_point_person": "Choose someone other than the primary point person."})
+    return named
 
-    `from_site` is the actor's site that shares it, to sign the timeline entry.
+
+def _tell_coordinators(link: CareTeamLink, shared_by: Site | None) -> None:
+    """Email the joining site's coordinators: a patient's care now includes them, name the
+    point persons. Initials only (the email leaves carecoord)."""
+    coordinators = SiteMembership.objects.active_on(local_today(link.site)).filter(
+        site=link.site, role=Role.COORDINATOR, user__is_active=True
+    )
+    people = User.objects.filter(pk__in=coordinators.values("user_id"))
+    path = reverse("patient-detail", kwargs={"patient_id": link.patient_id})
+    for user in people:
+        email_queue(
+            recipient=user,
+            template="care-team-joined",
+            context={"link": link, "shared_by": shared_by, "initials": link.patient.initials, "path": path},
+            dedupe_key=f"care-team-joined:{link.pk}:{user.pk}",
+        )
+
+
+def care_team_join(
+    *,
+    actor: User | None,
+    patient: Patient,
+    site: Site,
+    capacity: str,
+    shared_by: Site | None = None,
+    point_persons: Mapping[str, User | None] | None = None,
+    title: str = "",
+    notify: bool = False,
+) -> CareTeamLink:
+    """`site` joins the patient's care team: its link, the grants that let its members in as
+    their roles allow, its point persons and the timeline entry, always together.
+
+    The one way a site joins: registering a patient, sharing it, submitting a referral and the
+    admin all come here. `shared_by` is the site that brought it in (it signs the entry; the
+    caller has checked that the actor may act for it). The joining site's coordinators are
+    emailed when another site shares the patient, or with `notify` (a site administrator adds
+    the site), since nobody there has seen the patient yet.
     """
-    require_capability(actor, patient, Capability.MANAGE_CARE_TEAM)
     if capacity not in CareTeamLink.Capacity.values:
         raise ValidationError({"capacity": "Choose the part the site takes in the patient's care."})
     if capacity == CareTeamLink.Capacity.TREATING_CENTER and not site.is_academic_center:
         raise ValidationError({"capacity": "Only an academic CAR-T center can be the treating center."})
-    if CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists():
+    named = _check_point_persons(site, point_persons or {})
+    if CareTeamLink.objects.open().filter(patient=patient, site=site).exists():
         raise ValidationError({"site": f"{site} is already on this patient's care team."})
     try:
         with transaction.atomic():
             link = CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
             grant_site_on_patient(site=site, patient=patient)
-            title = f"{site} joined the care team as {link.get_capacity_display().lower()}"
-            _record(actor=actor, link=link, title=title, site=from_site or site)
+            for rank, user in named.items():
+                PointPerson.objects.create(link=link, user=user, rank=rank)
+            people = "; ".join(f"{PointPerson.Rank(r).label.lower()}: {u.full_name}" for r, u in named.items())
+            _record(
+                actor=actor,
+                link=link,
+                title=title or f"{site} joined the care team as {link.get_capacity_display().lower()}",
+                body=f"Point persons at {site}: {people}." if people else f"No point person named at {site} yet.",
+                site=shared_by or site,
+            )
+            if notify or (shared_by is not None and shared_by != site):
+                _tell_coordinators(link, shared_by)
     except IntegrityError:  # a concurrent request added the same site first
         raise ValidationError({"site": f"{site} is already on this patient's care team."}) from None
     return link
 
 
-def care_team_end_site(*, actor: User, link: CareTeamLink) -> CareTeamLink:
-    """Stop sharing care with a site; the link stays for the record, access is withdrawn."""
-    require_capability(actor, link.patient, Capability.MANAGE_CARE_TEAM)
-    if not link.is_open:
-        raise ValidationError({"link": "This site has already left the care team."})
-    others = CareTeamLink.objects.filter(patient=link.patient, ended_at__isnull=True).exclude(pk=link.pk)
-    if not others.exists():
-        raise ValidationError({"link": "A patient's care team needs at least one site."})
+def care_team_add_site(
+    *, actor: User, patient: Patient, site: Site, capacity: str, from_site: Site | None = None
+) -> CareTeamLink:
+    """Share the patient's care with `site`, on behalf of `from_site` (by default the first of the
+    actor's sites on the care team whose role may manage it)."""
+    if from_site is not None:
+        acting = require_acting_site(actor, patient, from_site, Capability.MANAGE_CARE_TEAM, field="from_site")
+    else:
+        acting = acting_site_for(actor, patient, Capability.MANAGE_CARE_TEAM)
+    return care_team_join(actor=actor, patient=patient, site=site, capacity=capacity, shared_by=acting.site)
+
+
+def may_administer_site(user: User, site: Site) -> bool:
+    """A site administrator of `site`: staff working there today, or a superuser."""
+    return user.is_active and (user.is_superuser or (user.is_staff and membership_at(user, site) is not None))
+
+
+def care_team_end_site(*, actor: User, link: CareTeamLink, in_admin: bool = False) -> CareTeamLink:
+    """`link`'s site stops taking part in the patient's care: its own coordinators' move (or, in
+    the admin, a site administrator's). The link stays for the record; access is withdrawn.
+    The last site cannot leave: the patient would be nobody's."""
+    if in_admin:
+        if not may_administer_site(actor, link.site):
+            raise PermissionDenied(f"Only site administrators of {link.site} end its participation.")
+    else:
+        require_acting_site(actor, link.patient, link.site, Capability.MANAGE_CARE_TEAM, field="link")
     with transaction.atomic():
+        # Two sites leaving at once must not leave the patient with none: one at a time.
+        Patient.objects.select_for_update().filter(pk=link.patient_id).first()
+        link.refresh_from_db(fields=["ended_at"])
+        if not link.is_open:
+            raise ValidationError({"link": "This site has already left the care team."})
+        if not CareTeamLink.objects.open().filter(patient=link.patient).exclude(pk=link.pk).exists():
+            raise ValidationError({"link": "A patient's care team needs at least one site."})
         link.ended_at = timezone.now()
         link.save(update_fields=["ended_at"])
         link.point_persons.all().delete()
@@ -80,14 +158,10 @@ def point_person_check(*, site: Site, user: User, rank: str, field: str = "user"
 
 
 def _coordinator_of_link(actor: User, link: CareTeamLink) -> None:
-    require_capability(actor, link.patient, Capability.MANAGE_CARE_TEAM)
-    coordinators = SiteMembership.objects.active_on(local_today(link.site)).filter(
-        site=link.site, user=actor, role=Role.COORDINATOR
-    )
-    if not coordinators.exists():
-        raise ValidationError({"link": "Only a coordinator at this site names its point persons."})
+    """Only the site's own coordinators (its role that manages the care team) name its point persons."""
     if not link.is_open:
         raise ValidationError({"link": "This site has left the care team."})
+    require_acting_site(actor, link.patient, link.site, Capability.MANAGE_CARE_TEAM, field="link")
 
 
 def care_team_name_point_person(*, actor: User, link: CareTeamLink, user: User, rank: str) -> PointPerson:

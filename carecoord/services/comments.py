@@ -3,10 +3,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from carecoord.access import require_capability
+from carecoord.access import require_acting_site
 from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
-from carecoord.services.patients import active_membership
 from carecoord.timeline import timeline_record
 
 COMMENT_MAX_LENGTH = 4000
@@ -14,11 +13,7 @@ COMMENT_MAX_LENGTH = 4000
 
 def comment_post(*, actor: User, patient: Patient, site: Site, body: str) -> TimelineEntry:
     """A message between the care-team sites, on the patient's shared timeline."""
-    require_capability(actor, patient, Capability.RECORD_CARE)
-    if active_membership(actor, site) is None:
-        raise ValidationError({"site": "You can only write as a site where you work."})
-    if not patient.care_team.filter(site=site, ended_at__isnull=True).exists():
-        raise ValidationError({"site": "This site is not on the patient's care team."})
+    require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     text = body.strip()
     if not text:
         raise ValidationError({"body": "Write a message."})

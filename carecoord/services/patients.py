@@ -8,23 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to, require_capability
-from carecoord.access.grants import grant_site_on_patient, local_today
+from carecoord.access import acting_site_for, membership_at, patients_visible_to, require_acting_site
 from carecoord.audit.context import acting_at
-from carecoord.models import (
-    CareTeamLink,
-    Patient,
-    PatientIdentifier,
-    PointPerson,
-    Site,
-    SiteMembership,
-    TimelineEntry,
-    User,
-)
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, Site, TimelineEntry, User
 from carecoord.phones import normalize_phone
 from carecoord.roles import ROLES_THAT_REGISTER_PATIENTS, Capability
-from carecoord.selectors.sites import active_memberships_of
-from carecoord.services.care_teams import point_person_check
+from carecoord.services.care_teams import care_team_join
 from carecoord.timeline import timeline_record
 
 PATIENT_EDITABLE_FIELDS = frozenset(
@@ -39,11 +28,6 @@ PATIENT_EDITABLE_FIELDS = frozenset(
         "caregiver_phone",
     }
 )
-
-
-def active_membership(user: User, site: Site) -> SiteMembership | None:
-    today = local_today(site)
-    return SiteMembership.objects.active_on(today).filter(user=user, site=site).order_by("role").first()
 
 
 def _validate_birth_date(date_of_birth: dt.date) -> None:
@@ -88,7 +72,7 @@ def patient_register(
     patient go to from the start; whoever registers may name them (later changes are the
     site's coordinators' move).
     """
-    membership = active_membership(actor, site)
+    membership = membership_at(actor, site)
     if membership is None:
         raise ValidationError({"site": "You can only register patients at a site where you work."})
     if membership.role not in ROLES_THAT_REGISTER_PATIENTS:
@@ -99,11 +83,6 @@ def patient_register(
     if not mrn.strip():
         raise ValidationError({"mrn": "Enter the patient's MRN at your site."})
     fields = _clean_fields(fields)
-    named = {rank: user for rank, user in (point_persons or {}).items() if user is not None}
-    for rank, user in named.items():
-        point_person_check(site=site, user=user, rank=rank, field=f"{rank}_point_person")
-    if len({user.pk for user in named.values()}) < len(named):
-        raise ValidationError({"backup_point_person": "Choose someone other than the primary point person."})
     patient = Patient(**fields)
     patient.full_clean()
     capacity = (
@@ -116,18 +95,13 @@ def patient_register(
                 PatientIdentifier.objects.create(patient=patient, site=site, mrn=mrn.strip())
         except IntegrityError:
             raise ValidationError({"mrn": "Another patient at this site already has this MRN."}) from None
-        link = CareTeamLink.objects.create(patient=patient, site=site, capacity=capacity, added_by=actor)
-        grant_site_on_patient(site=site, patient=patient)
-        for rank, user in named.items():
-            PointPerson.objects.create(link=link, user=user, rank=rank)
-        people = "; ".join(f"{PointPerson.Rank(rank).label.lower()}: {user.full_name}" for rank, user in named.items())
-        timeline_record(
-            patient=patient,
-            kind=TimelineEntry.Kind.CARE_TEAM,
+        care_team_join(
             actor=actor,
+            patient=patient,
             site=site,
+            capacity=capacity,
+            point_persons=point_persons,
             title=f"Registered at {site}",
-            body=f"Point persons at {site}: {people}." if people else f"No point person named at {site} yet.",
         )
         if not patients_visible_to(actor).filter(pk=patient.pk).exists():
             raise PermissionDenied("The new patient would be outside your access.")
@@ -136,7 +110,7 @@ def patient_register(
 
 def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
     """Change a patient's details; needs the change capability through an active membership."""
-    require_capability(actor, patient, Capability.CHANGE)
+    acting = acting_site_for(actor, patient, Capability.CHANGE)
     unknown = set(fields) - PATIENT_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
@@ -153,7 +127,7 @@ def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
                 patient=patient,
                 kind=TimelineEntry.Kind.CARE_TEAM,
                 actor=actor,
-                site=acting_site(actor, patient),
+                site=acting.site,
                 title="Patient details changed: " + ", ".join(FIELD_LABELS[name] for name in changed),
             )
     return patient
@@ -161,11 +135,7 @@ def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
 
 def patient_set_identifier(*, actor: User, patient: Patient, site: Site, mrn: str) -> PatientIdentifier:
     """Record `site`'s MRN for the patient. Only staff of that site, on its care team, may."""
-    require_capability(actor, patient, Capability.CHANGE)
-    if active_membership(actor, site) is None:
-        raise ValidationError({"site": "You can only record the MRN of a site where you work."})
-    if not CareTeamLink.objects.filter(patient=patient, site=site, ended_at__isnull=True).exists():
-        raise ValidationError({"site": "This site is not on the patient's care team."})
+    require_acting_site(actor, patient, site, Capability.CHANGE)
     if not mrn.strip():
         raise ValidationError({"mrn": "Enter the MRN."})
     try:
@@ -183,14 +153,3 @@ def patient_set_identifier(*, actor: User, patient: Patient, site: Site, mrn: st
     except IntegrityError:
         raise ValidationError({"mrn": "Another patient at this site already has this MRN."}) from None
     return identifier
-
-
-def acting_site(actor: User, patient: Patient) -> Site | None:
-    """The first of the actor's sites on the patient's care team, to sign a timeline entry."""
-    own = {m.site_id: m.site for m in active_memberships_of(actor)}
-    link = (
-        CareTeamLink.objects.filter(patient=patient, ended_at__isnull=True, site_id__in=own)
-        .order_by("site__name")
-        .first()
-    )
-    return own[link.site_id] if link else None

@@ -17,18 +17,18 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
+from carecoord.access import ActingSite, acting_sites, get_patient_for_user, patient_capabilities, require_capability
 from carecoord.audit.services import record_read
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
-from carecoord.selectors.sites import active_memberships_of, coordinated_sites, people_who_can_act_at, sites_directory
+from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors
@@ -69,17 +69,12 @@ def _primary_first(people: list[PointPerson]) -> list[PointPerson]:
     return sorted(people, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
 
 
-def _own_links(memberships: list[SiteMembership], links: list[CareTeamLink]) -> list[CareTeamLink]:
-    own = {m.site_id for m in memberships}
-    return [link for link in links if link.site_id in own]
-
-
 def patient_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
     memberships = active_memberships_of(request.user)
     links = list(open_care_team_links().filter(patient=patient))
-    capabilities = patient_capabilities(request.user, patient)
-    coordinated = coordinated_sites(memberships)
-    own_links = _own_links(memberships, links)
+    acting = acting_sites(request.user, patient)
+    capabilities = frozenset().union(*(a.capabilities for a in acting))
+    managing = _sites_that(acting, Capability.MANAGE_CARE_TEAM)
 
     def failed(action: str, site_id: int | None = None) -> forms.Form | None:
         if failure and failure.action == action and (site_id is None or failure.site_id == site_id):
@@ -89,7 +84,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
     team = []
     for link in links:
         form = None
-        if link.site_id in coordinated and Capability.MANAGE_CARE_TEAM in capabilities:
+        if link.site in managing:
             people = _primary_first(list(link.point_persons.all()))
             initial = {p.rank: p.user_id for p in people}
             form = cast(PointPersonsForm | None, failed("point_persons", link.site_id)) or PointPersonsForm(
@@ -107,20 +102,19 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "can_change": Capability.CHANGE in capabilities,
         "failure": failure,
     }
-    own_sites = [link.site for link in own_links]
-    if Capability.CHANGE in capabilities and own_sites:
+    own_sites = _sites_that(acting, Capability.CHANGE)
+    if own_sites:
         mrns = {identifier.site_id: identifier.mrn for identifier in context["identifiers"]}
         context["identifier_form"] = failed("identifier") or IdentifierForm(
             sites=own_sites, initial={"mrn": mrns.get(own_sites[0].pk, "")}
         )
-    if Capability.MANAGE_CARE_TEAM in capabilities:
+    if managing:
         on_team = {link.site_id for link in links}
         context["share_form"] = failed("share") or ShareForm(
             sites=[site for site in sites_directory() if site.pk not in on_team]
         )
-        leaving = [link.site for link in own_links if link.site_id in coordinated]
-        if leaving and len(links) > 1:
-            context["leave_form"] = failed("leave") or LeaveForm(sites=leaving)
+        if len(links) > 1:
+            context["leave_form"] = failed("leave") or LeaveForm(sites=managing)
     return context
 
 
@@ -157,15 +151,20 @@ def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)  # every view here is login_required
 
 
+def _sites_that(acting: list[ActingSite], capability: str) -> list[Site]:
+    return [a.site for a in acting if a.can(capability)]
+
+
 def _post_action(
     request: HttpRequest, patient_id: uuid.UUID, capability: str
-) -> tuple[Patient, list[SiteMembership]] | HttpResponse:
-    # Load first: a patient outside the viewer's scope is a 404 whatever the method.
+) -> tuple[Patient, list[Site]] | HttpResponse:
+    """The patient and the viewer's sites whose role there allows `capability` (the services
+    check again); 404 outside the viewer's scope whatever the method, 403 if no site may."""
     patient = get_patient_for_user(request.user, patient_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     require_capability(request.user, patient, capability)
-    return patient, active_memberships_of(request.user)
+    return patient, _sites_that(acting_sites(request.user, patient), capability)
 
 
 def _act(
@@ -217,9 +216,8 @@ def patient_identifier(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
     loaded = _post_action(request, patient_id, Capability.CHANGE)
     if isinstance(loaded, HttpResponse):
         return loaded
-    patient, memberships = loaded
-    links = list(open_care_team_links().filter(patient=patient))
-    form = IdentifierForm(request.POST, sites=[link.site for link in _own_links(memberships, links)])
+    patient, sites = loaded
+    form = IdentifierForm(request.POST, sites=sites)
 
     def action() -> tuple[str, str]:
         site = form.chosen_site()
@@ -235,14 +233,13 @@ def patient_point_persons(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
     loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
     if isinstance(loaded, HttpResponse):
         return loaded
-    patient, memberships = loaded
+    patient, sites = loaded
     links = {link.site_id: link for link in open_care_team_links().filter(patient=patient)}
     posted = request.POST.get("site", "")
     link = links.get(int(posted)) if posted.isdigit() else None
-    if link is None or link.site_id not in coordinated_sites(memberships):
-        # Not one of the viewer's sites on this care team: nothing to show a form for.
-        messages.error(request, "Only a coordinator of a site on this care team names that site's point persons.")
-        return redirect(patient_url(patient.pk, "care-team-heading"))
+    if link is None or link.site not in sites:
+        # Not a site on this care team where the viewer's role manages it: nothing to save.
+        raise PermissionDenied("Only a coordinator of a site on this care team names that site's point persons.")
     form = PointPersonsForm(request.POST, link=link, people=people_who_can_act_at(link.site))
 
     def action() -> tuple[str, str]:
@@ -260,11 +257,9 @@ def patient_share(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
     if isinstance(loaded, HttpResponse):
         return loaded
-    patient, memberships = loaded
-    links = list(open_care_team_links().filter(patient=patient))
-    on_team = {link.site_id for link in links}
+    patient, sharing = loaded
+    on_team = set(open_care_team_links().filter(patient=patient).values_list("site_id", flat=True))
     form = ShareForm(request.POST, sites=[site for site in sites_directory() if site.pk not in on_team])
-    own = _own_links(memberships, links)
 
     def action() -> tuple[str, str]:
         site: Site = form.cleaned_data["site"]
@@ -273,7 +268,7 @@ def patient_share(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             patient=patient,
             site=site,
             capacity=form.cleaned_data["capacity"],
-            from_site=own[0].site if own else None,
+            from_site=sharing[0],
         )
         return f"{site} is on the care team now; its coordinators name their point persons.", "care-team-heading"
 
@@ -286,16 +281,12 @@ def patient_leave(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
     if isinstance(loaded, HttpResponse):
         return loaded
-    patient, memberships = loaded
-    links = list(open_care_team_links().filter(patient=patient))
-    coordinated = coordinated_sites(memberships)
-    own = [link for link in _own_links(memberships, links) if link.site_id in coordinated]
-    form = LeaveForm(request.POST, sites=[link.site for link in own])
+    patient, leaving = loaded
+    form = LeaveForm(request.POST, sites=leaving)
 
     def action() -> tuple[str, str]:
         site = form.chosen_site()
-        link = next(link for link in own if link.site_id == site.pk)
-        care_team_end_site(actor=_actor(request), link=link)
+        care_team_end_site(actor=_actor(request), link=open_care_team_links().get(patient=patient, site=site))
         return f"{site} has left the care team.", ""
 
     response = _act(request, patient, Failure("leave", form), action)

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access import get_patient_for_user, patient_capabilities
+from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
 from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.models.patients import Phase
@@ -299,12 +299,6 @@ def referral_blocks(
     return blocks
 
 
-def _comment_sites(memberships: Sequence[SiteMembership], links: Sequence[CareTeamLink]) -> list[Site]:
-    """The viewer's own sites that are on the patient's care team: where a comment may come from."""
-    own = {m.site_id for m in memberships}
-    return [link.site for link in links if link.site_id in own]
-
-
 def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
@@ -315,7 +309,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
     can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
     infusion_on = timeline.infusion_on
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
-    comment_sites = _comment_sites(memberships, links)
+    comment_sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     comment_form = None
     if can_record and comment_sites:
         comment_form = failure.form if failure and failure.action == "comment" else CommentForm(sites=comment_sites)
@@ -401,8 +395,7 @@ def patient_comment(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResp
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
-    links = list(open_care_team_links().filter(patient=patient))
-    form = CommentForm(request.POST, sites=_comment_sites(active_memberships_of(request.user), links))
+    form = CommentForm(request.POST, sites=sites_that_can(request.user, patient, Capability.RECORD_CARE))
     if form.is_valid():
         try:
             comment_post(
