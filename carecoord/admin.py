@@ -1,7 +1,8 @@
 """Django admin for site administrators (staff accounts).
 
 Writes that change access (memberships, care-team links) go through the services, so that
-grants stay exact. Staff who are not superusers see only the patients of their own sites.
+grants stay exact. Staff who are not superusers see and pick only what belongs to the sites
+they administer (carecoord.admin_scoping): each admin says how its rows reach a site.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
-from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_user_access
+from carecoord.accounts.admin import scope_account_admins
 from carecoord.accounts.api_tokens import api_token_revoke
+from carecoord.admin_scoping import Reach, ScopedModelAdmin, ScopedTabularInline
 from carecoord.models import (
     ApiToken,
     CareTeamLink,
@@ -37,19 +39,32 @@ from carecoord.services.memberships import user_deactivate
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin[Site]):
+class SiteAdmin(ScopedModelAdmin[Site]):
     list_display = ["name", "kind", "time_zone", "phone_24_7"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    reach = Reach(site="pk")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new site has no members yet, so only a superuser can administer it.
+        return request.user.is_superuser and super().has_add_permission(request)
 
 
-class MembershipInline(admin.TabularInline[SiteMembership, User]):
+class MembershipInline(ScopedTabularInline[SiteMembership, User]):
     model = SiteMembership
     extra = 0
+    reach = Reach(site="site")
+
+    def get_formset(self, request: HttpRequest, obj: User | None = None, **kwargs: Any) -> Any:
+        if obj is None and not request.user.is_superuser:
+            # A person a site administrator adds joins one of their sites at once, or they
+            # could not see the account they have just made.
+            kwargs.update(min_num=1, validate_min=True)
+        return super().get_formset(request, obj, **kwargs)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedModelAdmin[User], BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff"]
     search_fields = ["email", "full_name"]
@@ -63,6 +78,14 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     filter_horizontal = ("groups", "user_permissions")
+    reach = Reach(person="pk")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Permissions and groups (which carry site grants) are not a site administrator's to hand out.
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -74,11 +97,12 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(SiteMembership)
-class SiteMembershipAdmin(admin.ModelAdmin[SiteMembership]):
+class SiteMembershipAdmin(ScopedModelAdmin[SiteMembership]):
     list_display = ["user", "site", "role", "starts_on", "ends_on"]
     list_filter = ["site", "role"]
     search_fields = ["user__email", "user__full_name"]
     autocomplete_fields = ["user"]
+    reach = Reach(site="site")
 
     def save_model(self, request: HttpRequest, obj: SiteMembership, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -90,9 +114,10 @@ class SiteMembershipAdmin(admin.ModelAdmin[SiteMembership]):
         sync_user_access(user)
 
 
-class IdentifierInline(admin.TabularInline[PatientIdentifier, Patient]):
+class IdentifierInline(ScopedTabularInline[PatientIdentifier, Patient]):
     model = PatientIdentifier
     extra = 0
+    reach = Reach(site="site", patient="patient")
 
 
 class CareTeamLinkForm(forms.ModelForm[CareTeamLink]):
@@ -113,7 +138,7 @@ class CareTeamLinkForm(forms.ModelForm[CareTeamLink]):
             self.fields["end_participation"].disabled = not self.instance.is_open
 
 
-class CareTeamInline(admin.TabularInline[CareTeamLink, Patient]):
+class CareTeamInline(ScopedTabularInline[CareTeamLink, Patient]):
     """Sites join and leave through the care-team services (`PatientAdmin.save_formset`), so the
     grants, point persons, timeline entry and emails are those of every other way."""
 
@@ -123,21 +148,19 @@ class CareTeamInline(admin.TabularInline[CareTeamLink, Patient]):
     fields = ["site", "capacity", "joined_at", "ended_at", "end_participation"]
     readonly_fields = ["joined_at", "ended_at"]
     can_delete = False
+    # A site administrator sees and changes their own sites' links; other sites join and leave
+    # a care team from the application.
+    reach = Reach(site="site", patient="patient")
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin[Patient]):
+class PatientAdmin(ScopedModelAdmin[Patient]):
     list_display = ["family_name", "given_name", "disease_area", "phase"]
     list_filter = ["phase", "disease_area"]
     inlines = [IdentifierInline, CareTeamInline]
     # Derived from the referral and its milestones (referrals.phase), never typed.
     readonly_fields = ["phase"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk__in=patients_visible_to(request.user).values("pk"))
+    reach = Reach(patient="pk")
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not CareTeamLink:
@@ -166,9 +189,10 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
 
 
 @admin.register(PointPerson)
-class PointPersonAdmin(admin.ModelAdmin[PointPerson]):
+class PointPersonAdmin(ScopedModelAdmin[PointPerson]):
     list_display = ["link", "rank", "user"]
     autocomplete_fields = ["user"]
+    reach = Reach(site="link__site", patient="link__patient")
 
 
 @admin.register(Product)
@@ -197,7 +221,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin[OutgoingEmail]):
+class OutgoingEmailAdmin(ScopedModelAdmin[OutgoingEmail]):
     """Operators see what was sent, what is waiting and what failed (with the last error)."""
 
     list_display = ["created_at", "template", "to_address", "status", "attempts", "sent_at"]
@@ -216,13 +240,14 @@ class OutgoingEmailAdmin(admin.ModelAdmin[OutgoingEmail]):
         "sent_at",
     ]
     exclude = ["body_text", "body_html"]
+    reach = Reach(person="recipient")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(ScopedModelAdmin[ApiToken]):
     """People make their own tokens on their Account page; here administrators only look and revoke."""
 
     list_display = ["name", "user", "key_hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
@@ -230,6 +255,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     search_fields = ["name", "user__email"]
     readonly_fields = ["user", "name", "key_hint", "created_at", "last_used_at", "expires_at", "revoked_at"]
     actions = ["revoke"]
+    reach = Reach(person="user")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -242,3 +268,6 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         for token in queryset:
             api_token_revoke(token=token)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+scope_account_admins()

@@ -142,6 +142,8 @@ TRUSTED_PROXY_COUNT = config.number("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 
 # Second factor (django-otp): the issuer name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = config.text("OTP_TOTP_ISSUER", default="carecoord")
+# The admin never shows an authenticator's secret key or QR code, not even to site administrators.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request, and in any case
 # SESSION_MAX_AGE_HOURS after signing in (carecoord.accounts.sessions).

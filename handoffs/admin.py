@@ -4,15 +4,15 @@ and of hand-offs (read-only: they change through the workflow)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from carecoord.admin_scoping import Reach, ScopedModelAdmin, ScopedTabularInline
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
-from handoffs.selectors import handoffs_visible_to
 
 
-class VersionInline(admin.TabularInline[HandoffTemplateVersion, HandoffTemplate]):
+class VersionInline(ScopedTabularInline[HandoffTemplateVersion, HandoffTemplate]):
     model = HandoffTemplateVersion
+    reach = Reach(site="template__owner_site", no_site_means_shared=True)
     extra = 0
     can_delete = False
     fields = ["number", "status", "published_at", "created_by"]
@@ -23,29 +23,24 @@ class VersionInline(admin.TabularInline[HandoffTemplateVersion, HandoffTemplate]
 
 
 @admin.register(HandoffTemplate)
-class HandoffTemplateAdmin(admin.ModelAdmin[HandoffTemplate]):
+class HandoffTemplateAdmin(ScopedModelAdmin[HandoffTemplate]):
     list_display = ["name", "owner_site", "created_at"]
     list_filter = ["owner_site"]
     inlines = [VersionInline]
+    # Templates hold no patient data: a site administrator has their sites' own and the shared ones.
+    reach = Reach(site="owner_site", no_site_means_shared=True)
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin[Handoff]):
+class HandoffAdmin(ScopedModelAdmin[Handoff]):
     list_display = ["pk", "version", "from_site", "to_site", "state", "sent_at", "acknowledged_at"]
     list_filter = ["state"]
     readonly_fields = [field.name for field in Handoff._meta.fields]
     exclude = ["values"]
+    reach = Reach(patient="patient")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Handoff | None = None) -> bool:
         return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Handoff]:
-        queryset = super().get_queryset(request)
-        return (
-            queryset
-            if request.user.is_superuser
-            else queryset.filter(pk__in=handoffs_visible_to(request.user).values("pk"))
-        )

@@ -4,15 +4,15 @@ referral must go through the workflow services (moves, timeline, reminders)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from carecoord.admin_scoping import Reach, ScopedModelAdmin, ScopedTabularInline
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
-from referrals.selectors import referrals_visible_to
 
 
-class ReferralMoveInline(admin.TabularInline[ReferralMove, Referral]):
+class ReferralMoveInline(ScopedTabularInline[ReferralMove, Referral]):
     model = ReferralMove
+    reach = Reach(patient="referral__patient")
     extra = 0
     can_delete = False
     readonly_fields = ["from_state", "to_state", "actor", "site", "at", "note"]
@@ -21,8 +21,9 @@ class ReferralMoveInline(admin.TabularInline[ReferralMove, Referral]):
         return False
 
 
-class DocumentInline(admin.TabularInline[ReferralDocument, Referral]):
+class DocumentInline(ScopedTabularInline[ReferralDocument, Referral]):
     model = ReferralDocument
+    reach = Reach(patient="referral__patient")
     extra = 0
     can_delete = False
     readonly_fields = ["kind", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
@@ -33,17 +34,13 @@ class DocumentInline(admin.TabularInline[ReferralDocument, Referral]):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin[Referral]):
+class ReferralAdmin(ScopedModelAdmin[Referral]):
     list_display = ["pk", "from_site", "to_center", "state", "urgency", "submitted_at", "acknowledge_by"]
     list_filter = ["state", "urgency", "to_center"]
+    list_select_related = ["from_site", "to_center"]
     inlines = [ReferralMoveInline, DocumentInline]
     readonly_fields = [field.name for field in Referral._meta.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
-        queryset = super().get_queryset(request).select_related("from_site", "to_center")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk__in=referrals_visible_to(request.user).values("pk"))
+    reach = Reach(patient="patient")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -53,16 +50,11 @@ class ReferralAdmin(admin.ModelAdmin[Referral]):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin[Milestone]):
+class MilestoneAdmin(ScopedModelAdmin[Milestone]):
     list_display = ["referral", "kind", "planned_on", "actual_on", "status", "manual"]
     list_filter = ["status", "kind"]
     readonly_fields = [field.name for field in Milestone._meta.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Milestone]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(referral__in=referrals_visible_to(request.user).values("pk"))
+    reach = Reach(patient="referral__patient")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
