@@ -313,7 +313,10 @@ def test_a_device_of_another_sites_person_is_not_shown_by_its_own_views(
 ) -> None:
     login(client, staff)
     theirs, foreign = authenticator(world.community_oncologist), authenticator(world.outsider)
-    assert client.get(reverse("admin:otp_totp_totpdevice_config", args=[theirs.pk])).status_code == 200
+    assert client.get(reverse("admin:otp_totp_totpdevice_change", args=[theirs.pk])).status_code == 200
+    assert client.get(reverse("admin:otp_totp_totpdevice_change", args=[foreign.pk])).status_code in {302, 404}
+    # No secret key or QR code is shown by the admin at all (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+    assert client.get(reverse("admin:otp_totp_totpdevice_config", args=[theirs.pk])).status_code == 403
     assert client.get(reverse("admin:otp_totp_totpdevice_config", args=[foreign.pk])).status_code == 403
 
 

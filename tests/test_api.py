@@ -16,6 +16,7 @@ from carecoord.api.errors import exception_handler
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
 from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.services.memberships import membership_start
 from referrals.workflow import Move
 from tests.conftest import World, api_token_header, login
 from tests.factories import member, patient_at
@@ -570,7 +571,9 @@ def test_coordinator_ends_a_sites_care_team_link(world: World) -> None:
     care_team_name_point_person(
         actor=world.community_coordinator, link=link, user=world.community_oncologist, rank="primary"
     )
-    response = api(world.center_coordinator).post(f"/api/care-team-links/{link.pk}/end/")
+    # Another site's coordinator does not end the practice's part: that is the practice's move.
+    assert api(world.center_coordinator).post(f"/api/care-team-links/{link.pk}/end/").status_code == 400
+    response = api(world.community_coordinator).post(f"/api/care-team-links/{link.pk}/end/")
     assert response.status_code == 200, response.content
     assert response.json()["is_open"] is False
     assert response.json()["point_persons"] == []
@@ -579,6 +582,10 @@ def test_coordinator_ends_a_sites_care_team_link(world: World) -> None:
 
 def test_ending_an_ended_link_is_400_on_link(world: World) -> None:
     link = link_of(world.shared_patient, world.practice)
+    # Coordinator at both sites: still sees the patient through the center once the practice left.
+    membership_start(
+        user=world.center_coordinator, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1)
+    )
     client = api(world.center_coordinator)
     assert client.post(f"/api/care-team-links/{link.pk}/end/").status_code == 200
     response = client.post(f"/api/care-team-links/{link.pk}/end/")
@@ -600,7 +607,7 @@ def test_outsider_gets_404_ending_shared_patients_link(world: World) -> None:
 
 
 def test_physician_gets_403_ending_a_link(world: World) -> None:
-    link = link_of(world.shared_patient, world.center)
+    link = link_of(world.shared_patient, world.practice)
     assert api(world.community_oncologist).post(f"/api/care-team-links/{link.pk}/end/").status_code == 403
 
 

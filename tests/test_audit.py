@@ -155,7 +155,7 @@ def test_deleting_point_persons_when_a_site_leaves_records_what_they_were(world:
     person = care_team_name_point_person(
         actor=world.center_coordinator, link=link, user=world.center_coordinator, rank=PointPerson.Rank.PRIMARY
     )
-    care_team_end_site(actor=world.community_coordinator, link=link)
+    care_team_end_site(actor=world.center_coordinator, link=link)
 
     deleted = AuditEntry.objects.get(action=AuditEntry.Action.DELETE)
     assert (deleted.object_type, deleted.object_id) == ("carecoord.pointperson", str(person.pk))
@@ -467,7 +467,7 @@ def test_a_staff_member_sees_entries_acted_from_their_site_without_the_patients_
     # The center leaves the care team: its staff no longer see the patient, but keep the
     # record of what was done from their site.
     link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.center)
-    care_team_end_site(actor=world.community_coordinator, link=link)
+    care_team_end_site(actor=world.center_coordinator, link=link)
     login(client, staff_at(world))
     response = client.get(AUDIT)
     assert made["shared-early"].pk in {e.pk for e in shown(response)}
