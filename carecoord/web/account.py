@@ -13,10 +13,10 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 
 from carecoord.accounts import second_factor
 from carecoord.accounts.api_tokens import api_token_create, api_token_revoke
+from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
 from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm
 
@@ -62,7 +62,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if wait:
             form.add_error("code", _wait_message(wait))
         elif device is not None:
-            otp_login(request, device)
+            second_factor_passed(request, device)
             if second_factor.recovery_codes_left(user) < 3:
                 messages.warning(request, "You have few recovery codes left: make new ones on your account page.")
             return redirect(_next_url(request))
@@ -89,7 +89,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         if wait:
             form.add_error("code", _wait_message(wait))
         elif codes is not None:
-            otp_login(request, device)
+            second_factor_passed(request, device)
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             return redirect(reverse("recovery-codes") + "?" + request.GET.urlencode())
         else:
