@@ -1,20 +1,32 @@
-"""The second factor's own guards: a new session key once it is passed.
+"""The second factor's own guards: a new session key once it is passed, and the password again
+and an email to the person when it changes.
 
 Everything goes through the real pages, as in tests/test_security_auth.py.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import World
-from tests.factories import authenticator
-from tests.test_security_auth import DASHBOARD, SETUP, VERIFY, code_for, sign_in_with_password
+from carecoord.models import OutgoingEmail, User
+from tests.conftest import World, login
+from tests.factories import PASSWORD, authenticator
+from tests.test_security_auth import DASHBOARD, SETUP, START, VERIFY, code_for, sign_in_with_password
+
+RECOVERY_CODES = reverse("recovery-codes")
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    return "000000" if code_for(device) != "000000" else "111111"
 
 
 def session_key(client: Client) -> str:
@@ -28,6 +40,10 @@ def assert_key_worthless(key: str) -> None:
     response = stale.get(DASHBOARD)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def second_factor_emails(user: User) -> list[OutgoingEmail]:
+    return list(OutgoingEmail.objects.filter(recipient=user, template="second-factor-changed").order_by("pk"))
 
 
 # --- A new session key once the second factor is passed --------------------------------------
@@ -62,3 +78,86 @@ def test_confirming_the_first_authenticator_changes_the_session_key(client: Clie
     assert session_key(client) != before
     assert client.get(DASHBOARD).status_code == 200
     assert_key_worthless(before)
+
+
+# --- Changing the second factor: the password again, and an email -----------------------------
+
+
+def test_moving_to_a_new_phone_asks_for_the_password_and_tells_the_person(client: Client, world: World) -> None:
+    user = world.community_oncologist
+    old = authenticator(user)
+    with time_machine.travel(START, tick=False):
+        login(client, user)
+        assert 'name="password"' in client.get(SETUP).content.decode()
+        new = TOTPDevice.objects.get(user=user, confirmed=False)
+
+        wrong = client.post(SETUP, {"code": code_for(new), "password": "not-my-password"})
+        assert wrong.status_code == 200
+        page = wrong.content.decode()
+        assert 'id="id_password_error"' in page and "not your current password" in page
+        assert list(TOTPDevice.objects.filter(user=user, confirmed=True)) == [old]
+        assert not second_factor_emails(user)
+
+        missing = client.post(SETUP, {"code": code_for(new)})
+        assert 'id="id_password_error"' in missing.content.decode()
+        assert list(TOTPDevice.objects.filter(user=user, confirmed=True)) == [old]
+
+    with time_machine.travel(START + dt.timedelta(seconds=30), tick=False):
+        response = client.post(SETUP, {"code": code_for(new), "password": PASSWORD})
+        assert response.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=user, confirmed=True)) == [new]
+    [email] = second_factor_emails(user)
+    assert email.to_address == user.email
+    assert "authenticator app was replaced" in email.subject
+    for body in (email.body_text, email.body_html):
+        assert "23 Nov 2026, 09:00 UTC" in body
+        assert "contact your site administrator" in body
+        assert world.shared_patient.family_name not in body and user.full_name not in body
+
+
+def test_new_recovery_codes_ask_for_the_password_and_tell_the_person(client: Client, world: World) -> None:
+    user = world.community_oncologist
+    with time_machine.travel(START, tick=False):
+        login(client, user)
+        assert 'name="password"' in client.get(RECOVERY_CODES).content.decode()
+        assert client.post(RECOVERY_CODES, {"password": PASSWORD}).status_code == 302
+        first = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+
+        wrong = client.post(RECOVERY_CODES, {"password": "not-my-password"})
+        assert wrong.status_code == 200
+        page = wrong.content.decode()
+        assert 'id="id_password_error"' in page
+        assert not re.findall(r"<li><code>", page)
+        assert set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)) == first
+        assert len(second_factor_emails(user)) == 1
+
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        assert client.post(RECOVERY_CODES, {"password": PASSWORD}).status_code == 302
+    assert set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)).isdisjoint(first)
+    emails = second_factor_emails(user)
+    assert len(emails) == 2
+    assert "new recovery codes were made" in emails[1].subject
+    assert "23 Nov 2026, 09:02 UTC" in emails[1].body_text
+    assert "contact your site administrator" in emails[1].body_text
+
+
+def test_a_first_authenticator_takes_no_second_password_but_is_told(client: Client, world: World) -> None:
+    """The password was typed a moment ago and there is no factor yet to protect; the email
+    still lets an owner notice someone else enrolling with their password."""
+    user = world.community_oncologist
+    sign_in_with_password(client, user)
+    assert 'name="password"' not in client.get(SETUP).content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert client.post(SETUP, {"code": code_for(device)}).status_code == 302
+    [email] = second_factor_emails(user)
+    assert "an authenticator app was set up" in email.subject
+
+
+def test_wrong_passwords_there_count_towards_the_sign_in_throttle(client: Client, world: World) -> None:
+    user = world.community_oncologist
+    login(client, user)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(RECOVERY_CODES, {"password": "not-my-password"})
+    locked = client.post(RECOVERY_CODES, {"password": PASSWORD})
+    assert locked.status_code == 429
+    assert not StaticToken.objects.filter(device__user=user).exists()

@@ -18,7 +18,7 @@ from carecoord.accounts import second_factor
 from carecoord.accounts.api_tokens import api_token_create, api_token_revoke
 from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
-from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm
+from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm, PasswordAgainForm, ReplaceAuthenticatorForm
 
 RECOVERY_CODES_SESSION_KEY = "carecoord_new_recovery_codes"
 
@@ -77,12 +77,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """First sign-in: connect an authenticator app (scan, confirm a code), then show recovery codes.
 
     Someone already enrolled comes here only after passing the second factor, to replace
-    their authenticator (a new phone)."""
+    their authenticator (a new phone), and types their password again. A first enrollment
+    does not ask for it: the password was typed a moment ago and there is no factor to protect."""
     user = _user(request)
-    if second_factor.is_enrolled(user) and not second_factor.has_passed(user):
+    replacing = second_factor.is_enrolled(user)
+    if replacing and not second_factor.has_passed(user):
         return redirect("two-factor-verify")
     device = second_factor.enrollment_device(user)
-    form = EnrollForm(request.POST or None)
+    form = (
+        ReplaceAuthenticatorForm(request.POST or None, request=request, user=user)
+        if replacing
+        else EnrollForm(request.POST or None)
+    )
     if request.method == "POST" and form.is_valid():
         wait = second_factor.wait_seconds([device])
         codes = None if wait else second_factor.confirm_enrollment(device, form.cleaned_data["code"])
@@ -109,17 +115,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    """New recovery codes, shown once; POST makes a fresh set (the old ones stop working)."""
+    """New recovery codes, shown once; POST with the password makes a fresh set (the old ones
+    stop working)."""
     user = _user(request)
-    if request.method == "POST":
+    form = PasswordAgainForm(request.POST or None, request=request, user=user)
+    if request.method == "POST" and form.is_valid():
         request.session[RECOVERY_CODES_SESSION_KEY] = second_factor.recovery_codes_replace(user)
         messages.success(request, "New recovery codes made. The old ones no longer work.")
         return redirect("recovery-codes")
-    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    codes = None if request.method == "POST" else request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
     return render(
         request,
         "registration/recovery_codes.html",
-        {"codes": codes, "left": second_factor.recovery_codes_left(user), "next": _next_url(request)},
+        {"codes": codes, "form": form, "left": second_factor.recovery_codes_left(user), "next": _next_url(request)},
     )
 
 
