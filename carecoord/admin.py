@@ -29,6 +29,7 @@ from carecoord.models import (
     Site,
     SiteMembership,
     User,
+    WrongSecondFactorCode,
 )
 from carecoord.models.patients import DiseaseArea
 from carecoord.services.memberships import user_deactivate
@@ -196,3 +197,19 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         for token in queryset:
             api_token_revoke(token=token)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+@admin.register(WrongSecondFactorCode)
+class WrongSecondFactorCodeAdmin(admin.ModelAdmin[WrongSecondFactorCode]):
+    """Wrong second-factor codes of the last 24 hours. Deleting a person's rows lifts the daily
+    cap at once (carecoord.accounts.wrong_codes): do so only once you know the attempts were theirs."""
+
+    list_display = ["at", "user", "ip_address"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "at", "ip_address"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WrongSecondFactorCode | None = None) -> bool:
+        return False

@@ -1,5 +1,5 @@
-"""The second factor's own guards: a new session key once it is passed, and the password again
-and an email to the person when it changes.
+"""The second factor's own guards: a new session key once it is passed, the password again and
+an email to the person when it changes, and a daily cap on wrong codes.
 
 Everything goes through the real pages, as in tests/test_security_auth.py.
 """
@@ -12,12 +12,12 @@ import re
 import pytest
 import time_machine
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carecoord.models import OutgoingEmail, User
+from carecoord.models import OutgoingEmail, User, WrongSecondFactorCode
 from tests.conftest import World, login
 from tests.factories import PASSWORD, authenticator
 from tests.test_security_auth import DASHBOARD, SETUP, START, VERIFY, code_for, sign_in_with_password
@@ -27,6 +27,13 @@ RECOVERY_CODES = reverse("recovery-codes")
 
 def wrong_code(device: TOTPDevice) -> str:
     return "000000" if code_for(device) != "000000" else "111111"
+
+
+def past_the_password(user: User) -> Client:
+    """A new browser that has passed the password step only."""
+    client = Client()
+    sign_in_with_password(client, user)
+    return client
 
 
 def session_key(client: Client) -> str:
@@ -161,3 +168,71 @@ def test_wrong_passwords_there_count_towards_the_sign_in_throttle(client: Client
     locked = client.post(RECOVERY_CODES, {"password": PASSWORD})
     assert locked.status_code == 429
     assert not StaticToken.objects.filter(device__user=user).exists()
+
+
+# --- A daily cap on wrong codes ----------------------------------------------------------------
+
+
+def one_wrong_code_at_start(user: User) -> tuple[Client, TOTPDevice]:
+    """The person's authenticator, and a browser that typed one wrong code from it at START."""
+    device = authenticator(user)
+    with time_machine.travel(START, tick=False):
+        client = past_the_password(user)
+        assert "That code is not right" in client.post(VERIFY, {"code": wrong_code(device)}).content.decode()
+    return client, device
+
+
+def test_wrong_codes_are_capped_per_day_whatever_the_wait_or_the_password(world: World) -> None:
+    """Each wrong code from a fresh sign-in after the delay is over: neither resets the count."""
+    user = world.community_oncologist
+    device = authenticator(user)
+    recovery_shaped = "zz99zz99"
+    limit = settings.SECOND_FACTOR_WRONG_CODES_PER_DAY
+    for i in range(limit):
+        with time_machine.travel(START + dt.timedelta(minutes=16 * i), tick=False):
+            client = past_the_password(user)
+            code = wrong_code(device) if i % 2 else recovery_shaped
+            assert "That code is not right" in client.post(VERIFY, {"code": code}).content.decode()
+
+    with time_machine.travel(START + dt.timedelta(minutes=16 * limit), tick=False):
+        client = past_the_password(user)
+        refused = client.post(VERIFY, {"code": code_for(device)}).content.decode()
+        assert "codes are refused until 24 Nov 2026, 09:00 UTC" in refused
+        assert "contact your site administrator" in refused
+        assert client.get(DASHBOARD).status_code == 302
+    assert WrongSecondFactorCode.objects.filter(user=user).count() == limit
+
+    # A day after the first wrong code, one more may be tried: the right one signs in.
+    with time_machine.travel(START + dt.timedelta(hours=24, minutes=1), tick=False):
+        client = past_the_password(user)
+        assert client.post(VERIFY, {"code": code_for(device)}).status_code == 302
+        assert client.get(DASHBOARD).status_code == 200
+
+
+@override_settings(SECOND_FACTOR_WRONG_CODES_PER_DAY=3)
+def test_a_right_code_does_not_reset_the_days_count(world: World) -> None:
+    user = world.community_oncologist
+    client, device = one_wrong_code_at_start(user)
+    with time_machine.travel(START + dt.timedelta(minutes=1), tick=False):
+        client.post(VERIFY, {"code": wrong_code(device)})
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        assert client.post(VERIFY, {"code": code_for(device)}).status_code == 302
+        past_the_password(user).post(VERIFY, {"code": "zz99zz99"})
+    with time_machine.travel(START + dt.timedelta(minutes=20), tick=False):
+        refused = past_the_password(user).post(VERIFY, {"code": code_for(device)}).content.decode()
+        assert "codes are refused until" in refused
+
+
+@override_settings(SECOND_FACTOR_WRONG_CODES_PER_DAY=1)
+def test_an_administrator_lifts_the_cap_by_deleting_the_wrong_codes(world: World) -> None:
+    user = world.community_oncologist
+    client, device = one_wrong_code_at_start(user)
+    admin = login(Client(), world.center_coordinator)
+    world.center_coordinator.is_staff = world.center_coordinator.is_superuser = True
+    world.center_coordinator.save(update_fields=["is_staff", "is_superuser"])
+    [row] = WrongSecondFactorCode.objects.filter(user=user)
+    url = reverse("admin:carecoord_wrongsecondfactorcode_delete", args=[row.pk])
+    with time_machine.travel(START + dt.timedelta(minutes=14), tick=False):
+        assert "codes are refused until" in client.post(VERIFY, {"code": code_for(device)}).content.decode()
+        assert admin.post(url, {"post": "yes"}).status_code == 302
+        assert client.post(VERIFY, {"code": code_for(device)}).status_code == 302

@@ -1,8 +1,9 @@
 """The second factor every person must pass: a TOTP authenticator app, with recovery codes.
 
 Devices are django-otp's (TOTPDevice for the app, one StaticDevice holding the recovery
-codes). Wrong codes slow the device down with django-otp's growing delay; nothing locks an
-account for good. Every change of a person's second factor is emailed to them.
+codes). Wrong codes slow the device down with django-otp's growing delay, and a person's
+wrong codes are capped per day (carecoord.accounts.wrong_codes); nothing locks an account for
+good. Every change of a person's second factor is emailed to them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 
 import segno
@@ -19,6 +21,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from carecoord.accounts import wrong_codes
 from carecoord.emails import email_queue
 from carecoord.models import User
 
@@ -112,6 +115,36 @@ def _tell(user: User, change: Change) -> None:
 
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a code typed at the second step led to: the device that took it, or why none did
+    (a wait of django-otp's growing delay, or the daily cap until a time)."""
+
+    device: Device | None = None
+    wait_seconds: int = 0
+    capped_until: dt.datetime | None = None
+
+
+def attempt(user: User, code: str, ip_address: str | None) -> Attempt:
+    """Check a code typed at the second step: refused under the daily cap or while the device
+    waits; a wrong one counts towards the cap."""
+    code = normalize(code)
+    with transaction.atomic():
+        # One attempt per person at a time: two at once cannot both slip under the cap.
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
+        capped_until = wrong_codes.capped_until(user)
+        if capped_until is not None:
+            return Attempt(capped_until=capped_until)
+        devices = devices_for(user, code)
+        wait = wait_seconds(devices)
+        if wait:
+            return Attempt(wait_seconds=wait)
+        device = verify(devices, code)
+        if device is None:
+            wrong_codes.record_wrong_code(user, ip_address)
+        return Attempt(device=device)
 
 
 def verify(devices: list[Device], code: str) -> Device | None:

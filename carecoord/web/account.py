@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from carecoord.accounts import second_factor
 from carecoord.accounts.api_tokens import api_token_create, api_token_revoke
+from carecoord.accounts.client_ip import client_ip
 from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
 from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm, PasswordAgainForm, ReplaceAuthenticatorForm
@@ -37,6 +39,13 @@ def _wait_message(seconds: int) -> str:
     return f"Too many wrong codes. Wait {wait}, then type the newest code."
 
 
+def _capped_message(until: dt.datetime) -> str:
+    return (
+        f"Too many wrong codes in the last 24 hours: codes are refused until {until:%d %b %Y, %H:%M} UTC. "
+        "To sign in sooner, or if these were not your attempts, contact your site administrator."
+    )
+
+
 def _user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):  # login_required runs first; this narrows the type
@@ -55,14 +64,13 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        code = second_factor.normalize(form.cleaned_data["code"])
-        devices = second_factor.devices_for(user, code)
-        wait = second_factor.wait_seconds(devices)
-        device = None if wait else second_factor.verify(devices, code)
-        if wait:
-            form.add_error("code", _wait_message(wait))
-        elif device is not None:
-            second_factor_passed(request, device)
+        result = second_factor.attempt(user, form.cleaned_data["code"], client_ip(request))
+        if result.capped_until is not None:
+            form.add_error("code", _capped_message(result.capped_until))
+        elif result.wait_seconds:
+            form.add_error("code", _wait_message(result.wait_seconds))
+        elif result.device is not None:
+            second_factor_passed(request, result.device)
             if second_factor.recovery_codes_left(user) < 3:
                 messages.warning(request, "You have few recovery codes left: make new ones on your account page.")
             return redirect(_next_url(request))
