@@ -32,6 +32,7 @@ from carecoord.models import (
     Site,
     SiteMembership,
     User,
+    WrongSecondFactorCode,
 )
 from carecoord.models.patients import DiseaseArea
 from carecoord.services.care_teams import care_team_end_site, care_team_join
@@ -268,6 +269,23 @@ class ApiTokenAdmin(ScopedModelAdmin[ApiToken]):
         for token in queryset:
             api_token_revoke(token=token)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+@admin.register(WrongSecondFactorCode)
+class WrongSecondFactorCodeAdmin(ScopedModelAdmin[WrongSecondFactorCode]):
+    """Wrong second-factor codes of the last 24 hours. Deleting a person's rows lifts the daily
+    cap at once (carecoord.accounts.wrong_codes): do so only once you know the attempts were theirs."""
+
+    list_display = ["at", "user", "ip_address"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "at", "ip_address"]
+    reach = Reach(person="user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WrongSecondFactorCode | None = None) -> bool:
+        return False
 
 
 scope_account_admins()

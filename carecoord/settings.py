@@ -144,6 +144,9 @@ TRUSTED_PROXY_COUNT = config.number("TRUSTED_PROXY_COUNT", default=0, minimum=0)
 OTP_TOTP_ISSUER = config.text("OTP_TOTP_ISSUER", default="carecoord")
 # The admin never shows an authenticator's secret key or QR code, not even to site administrators.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# After this many wrong second-factor codes for one person within 24 hours, codes are refused
+# until the oldest is a day old, whatever the delay (carecoord.accounts.wrong_codes).
+SECOND_FACTOR_WRONG_CODES_PER_DAY = config.number("SECOND_FACTOR_WRONG_CODES_PER_DAY", default=10, minimum=1)
 
 # Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request, and in any case
 # SESSION_MAX_AGE_HOURS after signing in (carecoord.accounts.sessions).

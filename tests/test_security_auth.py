@@ -140,7 +140,7 @@ def test_a_recovery_code_works_once(client: Client, world: World) -> None:
     user = world.community_oncologist
     authenticator(user)
     login(client, user)
-    client.post(reverse("recovery-codes"))
+    client.post(reverse("recovery-codes"), {"password": PASSWORD})
     codes = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
 
     first, second = Client(), Client()

@@ -1,8 +1,9 @@
 """The second factor every person must pass: a TOTP authenticator app, with recovery codes.
 
 Devices are django-otp's (TOTPDevice for the app, one StaticDevice holding the recovery
-codes). Wrong codes slow the device down with django-otp's growing delay; nothing locks an
-account for good.
+codes). Wrong codes slow the device down with django-otp's growing delay, and a person's
+wrong codes are capped per day (carecoord.accounts.wrong_codes); nothing locks an account for
+good. Every change of a person's second factor is emailed to them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+from dataclasses import dataclass
+from enum import StrEnum
 
 import segno
 from django.db import transaction
@@ -18,6 +21,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from carecoord.accounts import wrong_codes
+from carecoord.emails import email_queue
 from carecoord.models import User
 
 APP_DEVICE_NAME = "Authenticator app"
@@ -58,32 +63,88 @@ def manual_entry_key(device: TOTPDevice) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
+class Change(StrEnum):
+    """A change of someone's second factor, as the email telling them names it."""
+
+    AUTHENTICATOR_ADDED = "authenticator-added"
+    AUTHENTICATOR_REPLACED = "authenticator-replaced"
+    RECOVERY_CODES = "recovery-codes"
+
+
 def confirm_enrollment(device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm the device with a first code from the app; returns fresh recovery codes,
     or None when the code is wrong. Earlier authenticators of the person are removed."""
     if not device.verify_token(normalize(code)):
         return None
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=device.user, confirmed=True).delete()
+        replaced = TOTPDevice.objects.filter(user=device.user, confirmed=True).delete()[0] > 0
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        return recovery_codes_replace(device.user)
+        codes = _new_recovery_codes(device.user)
+        _tell(device.user, Change.AUTHENTICATOR_REPLACED if replaced else Change.AUTHENTICATOR_ADDED)
+    return codes
 
 
 def recovery_codes_replace(user: User) -> list[str]:
     """Throw away any recovery codes and make a new set; each works once."""
     with transaction.atomic():
-        device, _ = StaticDevice.objects.get_or_create(
-            user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
-        )
-        device.token_set.all().delete()
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+        codes = _new_recovery_codes(user)
+        _tell(user, Change.RECOVERY_CODES)
     return codes
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _tell(user: User, change: Change) -> None:
+    """Email the person that their second factor changed, so a change they did not make is
+    noticed; written in the change's transaction. No patient data, only what and when."""
+    at = timezone.now()
+    email_queue(
+        recipient=user,
+        template="second-factor-changed",
+        context={"change": str(change), "at": at},
+        dedupe_key=f"second-factor-changed:{user.pk}:{change}:{at.isoformat()}",
+    )
 
 
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a code typed at the second step led to: the device that took it, or why none did
+    (a wait of django-otp's growing delay, or the daily cap until a time)."""
+
+    device: Device | None = None
+    wait_seconds: int = 0
+    capped_until: dt.datetime | None = None
+
+
+def attempt(user: User, code: str, ip_address: str | None) -> Attempt:
+    """Check a code typed at the second step: refused under the daily cap or while the device
+    waits; a wrong one counts towards the cap."""
+    code = normalize(code)
+    with transaction.atomic():
+        # One attempt per person at a time: two at once cannot both slip under the cap.
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
+        capped_until = wrong_codes.capped_until(user)
+        if capped_until is not None:
+            return Attempt(capped_until=capped_until)
+        devices = devices_for(user, code)
+        wait = wait_seconds(devices)
+        if wait:
+            return Attempt(wait_seconds=wait)
+        device = verify(devices, code)
+        if device is None:
+            wrong_codes.record_wrong_code(user, ip_address)
+        return Attempt(device=device)
 
 
 def verify(devices: list[Device], code: str) -> Device | None:

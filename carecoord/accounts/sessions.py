@@ -12,6 +12,8 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp import login as otp_login
+from django_otp.models import Device
 
 from carecoord.models import User
 
@@ -32,6 +34,13 @@ def mark_signed_in(request: HttpRequest) -> None:
     now = int(time.time())
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN_AT] = now
+
+
+def second_factor_passed(request: HttpRequest, device: Device) -> None:
+    """Mark the session as past the second factor, under a new session key: a key someone
+    learned or planted before the code was typed (session fixation) is worthless after."""
+    otp_login(request, device)
+    request.session.cycle_key()
 
 
 def expiry_reason(session: dict[str, int], now: float) -> str | None:

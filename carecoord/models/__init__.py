@@ -9,6 +9,7 @@ from carecoord.models.memberships import SiteMembership
 from carecoord.models.outbox import OutageReport, OutgoingEmail, WorkerHeartbeat
 from carecoord.models.patients import Patient, PatientIdentifier
 from carecoord.models.products import Product
+from carecoord.models.second_factor import WrongSecondFactorCode
 from carecoord.models.sites import Site
 from carecoord.models.timeline import TimelineEntry
 from carecoord.models.users import User
@@ -32,4 +33,5 @@ __all__ = [
     "TimelineEntry",
     "User",
     "WorkerHeartbeat",
+    "WrongSecondFactorCode",
 ]

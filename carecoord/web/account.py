@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from django.contrib import messages
@@ -13,12 +14,13 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 
 from carecoord.accounts import second_factor
 from carecoord.accounts.api_tokens import api_token_create, api_token_revoke
+from carecoord.accounts.client_ip import client_ip
+from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
-from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm
+from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm, PasswordAgainForm, ReplaceAuthenticatorForm
 
 RECOVERY_CODES_SESSION_KEY = "carecoord_new_recovery_codes"
 
@@ -35,6 +37,13 @@ def _next_url(request: HttpRequest) -> str:
 def _wait_message(seconds: int) -> str:
     wait = f"{seconds} second{pluralize(seconds)}" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
     return f"Too many wrong codes. Wait {wait}, then type the newest code."
+
+
+def _capped_message(until: dt.datetime) -> str:
+    return (
+        f"Too many wrong codes in the last 24 hours: codes are refused until {until:%d %b %Y, %H:%M} UTC. "
+        "To sign in sooner, or if these were not your attempts, contact your site administrator."
+    )
 
 
 def _user(request: HttpRequest) -> User:
@@ -55,14 +64,13 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        code = second_factor.normalize(form.cleaned_data["code"])
-        devices = second_factor.devices_for(user, code)
-        wait = second_factor.wait_seconds(devices)
-        device = None if wait else second_factor.verify(devices, code)
-        if wait:
-            form.add_error("code", _wait_message(wait))
-        elif device is not None:
-            otp_login(request, device)
+        result = second_factor.attempt(user, form.cleaned_data["code"], client_ip(request))
+        if result.capped_until is not None:
+            form.add_error("code", _capped_message(result.capped_until))
+        elif result.wait_seconds:
+            form.add_error("code", _wait_message(result.wait_seconds))
+        elif result.device is not None:
+            second_factor_passed(request, result.device)
             if second_factor.recovery_codes_left(user) < 3:
                 messages.warning(request, "You have few recovery codes left: make new ones on your account page.")
             return redirect(_next_url(request))
@@ -77,19 +85,25 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """First sign-in: connect an authenticator app (scan, confirm a code), then show recovery codes.
 
     Someone already enrolled comes here only after passing the second factor, to replace
-    their authenticator (a new phone)."""
+    their authenticator (a new phone), and types their password again. A first enrollment
+    does not ask for it: the password was typed a moment ago and there is no factor to protect."""
     user = _user(request)
-    if second_factor.is_enrolled(user) and not second_factor.has_passed(user):
+    replacing = second_factor.is_enrolled(user)
+    if replacing and not second_factor.has_passed(user):
         return redirect("two-factor-verify")
     device = second_factor.enrollment_device(user)
-    form = EnrollForm(request.POST or None)
+    form = (
+        ReplaceAuthenticatorForm(request.POST or None, request=request, user=user)
+        if replacing
+        else EnrollForm(request.POST or None)
+    )
     if request.method == "POST" and form.is_valid():
         wait = second_factor.wait_seconds([device])
         codes = None if wait else second_factor.confirm_enrollment(device, form.cleaned_data["code"])
         if wait:
             form.add_error("code", _wait_message(wait))
         elif codes is not None:
-            otp_login(request, device)
+            second_factor_passed(request, device)
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             return redirect(reverse("recovery-codes") + "?" + request.GET.urlencode())
         else:
@@ -109,17 +123,19 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    """New recovery codes, shown once; POST makes a fresh set (the old ones stop working)."""
+    """New recovery codes, shown once; POST with the password makes a fresh set (the old ones
+    stop working)."""
     user = _user(request)
-    if request.method == "POST":
+    form = PasswordAgainForm(request.POST or None, request=request, user=user)
+    if request.method == "POST" and form.is_valid():
         request.session[RECOVERY_CODES_SESSION_KEY] = second_factor.recovery_codes_replace(user)
         messages.success(request, "New recovery codes made. The old ones no longer work.")
         return redirect("recovery-codes")
-    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    codes = None if request.method == "POST" else request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
     return render(
         request,
         "registration/recovery_codes.html",
-        {"codes": codes, "left": second_factor.recovery_codes_left(user), "next": _next_url(request)},
+        {"codes": codes, "form": form, "left": second_factor.recovery_codes_left(user), "next": _next_url(request)},
     )
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 from django.utils import timezone
+
+from carecoord.accounts.password_again import password_confirms
+from carecoord.models import User
 
 
 class CodeForm(forms.Form):
@@ -28,6 +33,34 @@ class EnrollForm(forms.Form):
         help_text="After scanning, type the 6-digit code the app shows to confirm it works.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
+
+
+class PasswordAgainForm(forms.Form):
+    """The person's current password, asked again before their second factor changes."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        help_text="Changing how you sign in asks for your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not password_confirms(self.request, self.user, password):
+            raise forms.ValidationError("That is not your current password. Nothing was changed.")
+        return password
+
+
+class ReplaceAuthenticatorForm(EnrollForm, PasswordAgainForm):
+    """Moving to a new phone: the new app's code, and the password again."""
+
+    field_order = ["code", "password"]
 
 
 class ApiTokenForm(forms.Form):
