@@ -200,6 +200,19 @@ def _staff() -> tuple[DemoPerson, ...]:
             ),
         )
     )
+    # One person with a different role at each site: what they may do depends on the site they
+    # act for (read-only at the center, coordinator at the practice).
+    people.append(
+        DemoPerson(
+            email="dual-role@greatlakes-cart.test",
+            full_name="Dana Whitcombe",
+            phone="+1 555 0191",
+            memberships=(
+                ("greatlakes", Role.READ_ONLY, "Quality analyst"),
+                ("hoosiervalley", Role.COORDINATOR, "Oncology nurse navigator (two days a week)"),
+            ),
+        )
+    )
     return tuple(people)
 
 

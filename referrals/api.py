@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import acting_capabilities, get_patient_for_user
+from carecoord.access import acting_capabilities, get_patient_for_user, require_capability
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.audit.services import record_read
@@ -150,6 +150,10 @@ class ReferralViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(s.ReferralCreateSerializer, request, self.get_serializer_context())
+        if data.get("patient") is not None:
+            # Someone whose role records care for this patient at no site is refused outright;
+            # the service then checks the role at the practice the referral comes from.
+            require_capability(request.user, data["patient"], Capability.RECORD_CARE)
         new_patient = data.pop("new_patient", None)
         if new_patient is not None:
             mrn = new_patient.pop("mrn")

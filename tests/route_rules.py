@@ -139,7 +139,8 @@ API: dict[str, Rule] = {
     "api:patient-comments": Rule(N, RC),
     "api:care-team-link-list": Rule(Need.SIGNED_IN, Need.MANAGE_CARE_TEAM),
     "api:care-team-link-detail": Rule(V),
-    "api:care-team-link-end": Rule(N, Need.MANAGE_CARE_TEAM),
+    # Ending a site's part is its own coordinators' move: the center's link, for the center's members.
+    "api:care-team-link-end": Rule(N, Need.MANAGE_CARE_TEAM, samples={"link_id": "center_link_id"}),
     "api:point-person-list": Rule(Need.SIGNED_IN, Need.MANAGE_CARE_TEAM),
     "api:point-person-detail": Rule(V),
     # Referring from a practice where one works is checked as input (400), not as a gate.

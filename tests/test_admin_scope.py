@@ -24,7 +24,15 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from carecoord.access.grants import sync_user_access
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.admin_scoping import ScopedAdminMixin
-from carecoord.models import CareTeamLink, OutgoingEmail, PointPerson, Product, SiteMembership, User
+from carecoord.models import (
+    CareTeamLink,
+    OutgoingEmail,
+    PointPerson,
+    Product,
+    SiteMembership,
+    User,
+    WrongSecondFactorCode,
+)
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
 from handoffs.models import HandoffTemplate
@@ -97,6 +105,7 @@ def both_sides(world: World) -> None:
     HandoffTemplate.objects.create(name="Prairie discharge", owner_site=world.unrelated_practice)
     for person in (world.community_oncologist, world.outsider):
         api_token_create(user=person, name="EHR bridge")
+        WrongSecondFactorCode.objects.create(user=person, ip_address="192.0.2.1")
         authenticator(person)
         StaticDevice.objects.create(user=person, name="Backup codes").token_set.create(token="12345678")
         OutgoingEmail.objects.create(

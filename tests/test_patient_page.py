@@ -166,7 +166,7 @@ def test_a_coordinator_cannot_name_another_sites_point_persons(client: Client, w
     response = client.post(
         url("patient-point-persons", world), {"site": world.practice.pk, "primary": world.community_oncologist.pk}
     )
-    assert response.status_code == 302
+    assert response.status_code == 403
     assert not PointPerson.objects.filter(link__patient=world.shared_patient).exists()
     # A physician (no care-team capability) is refused before anything is read.
     login(client, world.community_oncologist)

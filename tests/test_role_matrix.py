@@ -82,6 +82,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     settings.MEDIA_ROOT = str(tmp_path)
     samples = build_samples(world)
     samples["site_id"] = world.center.pk
+    samples["center_link_id"] = CareTeamLink.objects.get(patient=world.shared_patient, site=world.center).pk
     samples["draft_handoff_id"] = draft_handoff(world).pk
     # From the practice to the center, which names no point person: its coordinators acknowledge.
     received = handoff_start(

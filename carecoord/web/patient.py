@@ -237,9 +237,12 @@ def patient_point_persons(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
     links = {link.site_id: link for link in open_care_team_links().filter(patient=patient)}
     posted = request.POST.get("site", "")
     link = links.get(int(posted)) if posted.isdigit() else None
-    if link is None or link.site not in sites:
-        # Not a site on this care team where the viewer's role manages it: nothing to save.
-        raise PermissionDenied("Only a coordinator of a site on this care team names that site's point persons.")
+    if link is None:
+        # Not a site on this care team: nothing to show a form for.
+        messages.error(request, "Choose a site on this patient's care team.")
+        return redirect(patient_url(patient.pk, "care-team-heading"))
+    if link.site not in sites:
+        raise PermissionDenied(f"Only a coordinator of {link.site} names its point persons.")
     form = PointPersonsForm(request.POST, link=link, people=people_who_can_act_at(link.site))
 
     def action() -> tuple[str, str]:
