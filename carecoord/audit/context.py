@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,12 +22,24 @@ from carecoord.accounts.client_ip import client_ip
 from carecoord.models import SiteRoleGroup, User
 
 
+@dataclass(frozen=True)
+class Read:
+    """What one patient's read was: recorded when the request has been answered (`audit.reads`)."""
+
+    action: str
+    what: str
+    object_type: str
+    object_id: str
+
+
 @dataclass
 class RequestContext:
-    """The request being served, and the acting sites already looked up for it."""
+    """The request being served, the acting sites already looked up for it, and the patients
+    its answer shows (by patient id; the first declaration for a patient is kept)."""
 
     request: HttpRequest
     sites: dict[tuple[int, uuid.UUID], int] = field(default_factory=dict)
+    reads: dict[uuid.UUID, Read] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
@@ -118,16 +130,27 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
     key = (user.pk, patient_id)
     if context is not None and key in context.sites:
         return context.sites[key]
-    site_id = (
-        SiteRoleGroup.objects.filter(
-            group__user=user,
-            site__care_team_links__patient_id=patient_id,
-            site__care_team_links__ended_at__isnull=True,
-        )
-        .order_by("site__name", "site_id")
-        .values_list("site_id", flat=True)
-        .first()
-    )
+    site_id = acting_site_ids(user, [patient_id]).get(patient_id)
     if context is not None and site_id is not None:
         context.sites[key] = site_id
     return site_id
+
+
+def acting_site_ids(user: User | None, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each patient, the first site (by name) where `user` actively works that is on the
+    patient's care team; patients with none are left out. One query for all of them."""
+    if user is None or not patient_ids:
+        return {}
+    rows = (
+        SiteRoleGroup.objects.filter(
+            group__user=user,
+            site__care_team_links__patient_id__in=patient_ids,
+            site__care_team_links__ended_at__isnull=True,
+        )
+        .order_by("site__name", "site_id")
+        .values_list("site__care_team_links__patient_id", "site_id")
+    )
+    sites: dict[uuid.UUID, int] = {}
+    for patient_id, site_id in rows:
+        sites.setdefault(patient_id, site_id)
+    return sites
