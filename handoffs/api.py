@@ -22,7 +22,6 @@ from rest_framework.response import Response
 
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
-from carecoord.audit.services import record_read
 from handoffs import serializers as s
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_handoff_for_user, get_template_for_user, handoffs_visible_to, templates_visible_to
@@ -138,7 +137,6 @@ class HandoffViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         handoff = self.get_object()
-        record_read(request, patient_id=handoff.patient_id, obj=handoff, what="viewed hand-off")
         return self._render(handoff)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

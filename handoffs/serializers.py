@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
+from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.schema import FIELD_TYPES, MAX_ROWS, ROW_COLUMNS, fields_of
@@ -143,7 +144,7 @@ class HandoffQuestionSerializer(serializers.ModelSerializer[HandoffQuestion]):
         fields = ["id", "author", "site", "body", "created_at"]
 
 
-class HandoffSerializer(serializers.ModelSerializer[Handoff]):
+class HandoffSerializer(ShownWhenSerialized, serializers.ModelSerializer[Handoff]):
     """A hand-off as listed. Expects hand-offs from `handoffs_visible_to` with `questions` prefetched."""
 
     template = TemplateBriefSerializer(source="version.template")

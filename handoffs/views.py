@@ -24,7 +24,7 @@ from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.audit.models import AuditEntry
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from carecoord.models import Patient, PointPerson, Site, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
@@ -103,6 +103,7 @@ def handoff_start_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
         else:
             messages.success(request, "Draft started: check what was filled in and complete the rest.")
             return redirect("handoff-edit", handoff_id=handoff.pk)
+    shown(patient)
     context = {"memberships": active_memberships_of(request.user), "patient": patient, "form": form}
     return render(request, "handoffs/start.html", context, status=400 if form.errors else 200)
 
@@ -149,6 +150,7 @@ def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
     if handoff.state != Handoff.State.DRAFT:
         messages.info(request, "This hand-off has been sent: it can no longer change. Start a new one to update it.")
         return redirect("handoff-detail", handoff_id=handoff.pk)
+    shown(handoff)
     if request.method != "POST":
         return _render_edit(request, handoff)
 
@@ -182,6 +184,7 @@ def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
     index = request.GET.get("index", "")
     if field_ is None or not index.isdigit() or int(index) >= MAX_ROWS:
         return HttpResponse("No such row.", status=400, content_type="text/plain")
+    shown(handoff)
     context = {
         "handoff": handoff,
         "f": FieldView(field=field_, value=None),
@@ -235,7 +238,7 @@ def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
     if request.method not in SAFE:
         return HttpResponseNotAllowed(list(SAFE))
     # Printing is this page with the print stylesheet: recorded as this read.
-    record_read(request, patient_id=handoff.patient_id, obj=handoff, what="viewed hand-off")
+    shown(handoff)
     return _render_detail(request, handoff)
 
 
@@ -282,6 +285,7 @@ def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request.user, patient_id)
     if request.method not in SAFE:
         return HttpResponseNotAllowed(list(SAFE))
+    shown(patient, what="viewed hand-off list")
     memberships = active_memberships_of(request.user)
     context = {
         "memberships": memberships,
@@ -314,13 +318,7 @@ def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
         "sections": section_views(handoff.version.schema, handoff.values),
     }
     pdf = html_to_pdf(render_to_string("handoffs/pdf.html", context, request=request))
-    record_read(
-        request,
-        patient_id=handoff.patient_id,
-        obj=handoff,
-        what="downloaded hand-off PDF",
-        action=AuditEntry.Action.DOWNLOAD,
-    )
+    shown(handoff, what="downloaded hand-off PDF", action=AuditEntry.Action.DOWNLOAD)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="handoff-{handoff.pk}.pdf"'
     return response

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from carecoord.access import acting_capabilities, get_patient_for_user, require_capability
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from carecoord.models import Patient
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
@@ -393,7 +393,7 @@ class PatientTimelineView(_PatientScopedView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The whole timeline in a fixed number of queries, whatever its length.
         patient = self.get_object()
-        record_read(request, patient_id=patient.pk, obj=patient, what="viewed timeline")
+        shown(patient, what="viewed timeline")
         timeline = patient_timeline(patient)
         zone = _viewer_zone(request)
         today = timezone.localdate(timezone.now(), zone)

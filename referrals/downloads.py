@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpRequest
 from rest_framework.request import Request
 
 from carecoord.audit.models import AuditEntry
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from referrals.models import ReferralDocument
 
 
@@ -17,11 +17,5 @@ def document_download(request: HttpRequest | Request, document: ReferralDocument
     stored file is gone; nothing is recorded then.
     """
     handle = document.file.open("rb")
-    record_read(
-        request,
-        patient_id=document.referral.patient_id,
-        obj=document,
-        what="downloaded referral document",
-        action=AuditEntry.Action.DOWNLOAD,
-    )
+    shown(document, what="downloaded referral document", action=AuditEntry.Action.DOWNLOAD)
     return FileResponse(handle, as_attachment=True, filename=document.original_name, content_type=document.content_type)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
+from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.models import Patient, Product, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_directory
@@ -62,7 +63,7 @@ class ReferralMoveSerializer(serializers.ModelSerializer[ReferralMove]):
         fields = ["from_state", "to_state", "actor", "site", "at", "note"]
 
 
-class DocumentSerializer(serializers.ModelSerializer[ReferralDocument]):
+class DocumentSerializer(ShownWhenSerialized, serializers.ModelSerializer[ReferralDocument]):
     kind = serializers.ChoiceField(choices=ReferralDocument.Kind.choices, read_only=True)
     name = serializers.CharField(source="original_name")
     uploaded_by = PersonBriefSerializer()
@@ -86,7 +87,7 @@ class DocumentSerializer(serializers.ModelSerializer[ReferralDocument]):
         return reverse("api:document-download", kwargs={"document_id": document.pk}, request=self.context["request"])
 
 
-class ReferralSerializer(serializers.ModelSerializer[Referral]):
+class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referral]):
     """A referral with its history, documents and the moves the requesting user may make.
 
     Expects referrals from `ReferralViewSet.get_queryset` (moves and documents prefetched) and
@@ -148,7 +149,7 @@ class ReferralSerializer(serializers.ModelSerializer[Referral]):
         return [move.value for side in sides for move in moves_available(State(referral.state), side)]
 
 
-class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
+class MilestoneSerializer(ShownWhenSerialized, serializers.ModelSerializer[Milestone]):
     """A milestone; `day_label` needs `infusion_on` annotated (see `with_infusion_date`)."""
 
     patient = serializers.UUIDField(source="referral.patient_id", read_only=True)

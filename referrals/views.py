@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from carecoord.access import get_patient_for_user, require_capability
+from carecoord.audit.reads import shown
 from carecoord.models import SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
@@ -68,6 +69,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     if state:
         referrals = referrals.filter(state=state)
     page = Paginator(referrals, REFERRALS_PER_PAGE).get_page(request.GET.get("page"))
+    shown(page, verb="listed")
     now = timezone.now()
     context = {
         "memberships": memberships,
@@ -159,7 +161,9 @@ def _detail(
 @require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     """One referral: its fields, documents, checklist, history and the viewer's next moves."""
-    return _detail(request, get_referral_for_user(request.user, referral_id))
+    referral = get_referral_for_user(request.user, referral_id)
+    shown(referral)
+    return _detail(request, referral)
 
 
 @login_required

@@ -19,7 +19,6 @@ from rest_framework.response import Response
 
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
-from carecoord.audit.services import record_read
 from toxicity import filters
 from toxicity import serializers as s
 from toxicity.alerts import alert_acknowledge
@@ -87,7 +86,6 @@ class ToxicityEventViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         event = self.get_object()
-        record_read(request, patient_id=event.patient_id, obj=event, what="viewed toxicity event")
         return Response(self.get_serializer(event).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -8,6 +8,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField, confirm_date_field
+from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
 from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, Circumstances, InputError, grade_assessment
@@ -87,7 +88,7 @@ class EventAlertSerializer(serializers.ModelSerializer[Alert]):
         ]
 
 
-class ToxicityEventSerializer(serializers.ModelSerializer[ToxicityEvent]):
+class ToxicityEventSerializer(ShownWhenSerialized, serializers.ModelSerializer[ToxicityEvent]):
     """An event with its course, treatments and alerts (prefetched, see `toxicity.api`)."""
 
     kind_label = serializers.CharField(source="get_kind_display")
@@ -139,7 +140,7 @@ class ToxicityEventSerializer(serializers.ModelSerializer[ToxicityEvent]):
         return event.day_label or None
 
 
-class AlertSerializer(serializers.ModelSerializer[Alert]):
+class AlertSerializer(ShownWhenSerialized, serializers.ModelSerializer[Alert]):
     """One of the requesting user's alerts (the in-app notifications)."""
 
     patient = serializers.UUIDField(source="event.patient_id")

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from carecoord.models import User
 from carecoord.selectors.sites import active_memberships_of
 from toxicity.alerts import alert_acknowledge
@@ -24,7 +24,7 @@ from toxicity.web_views import render_event_page
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     """One event: grade and reason, its course, treatments, and who was alerted and acknowledged."""
     event = get_event_for_user(request.user, event_id)
-    record_read(request, patient_id=event.patient_id, obj=event, what="viewed toxicity event")
+    shown(event)
     # With the forms to reassess, treat and resolve for those who may record care.
     return render_event_page(request, event)
 
@@ -34,6 +34,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 def alert_list(request: HttpRequest) -> HttpResponse:
     """The user's alerts, unacknowledged first (the in-app notifications)."""
     alerts = list(alerts_visible_to(request.user)[:100])
+    shown(alerts, verb="listed")
     context = {
         "memberships": active_memberships_of(request.user),
         "open_alerts": [a for a in alerts if a.acknowledged_at is None],

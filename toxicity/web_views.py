@@ -27,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
+from carecoord.audit.reads import shown
 from carecoord.models import Patient, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
@@ -144,6 +145,7 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    shown(patient)
     memberships = active_memberships_of(request.user)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     pediatric = is_child_today(patient, _zone(sites, memberships))

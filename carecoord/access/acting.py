@@ -62,6 +62,19 @@ def acting_sites(user: AnyUser, patient: Patient | uuid.UUID) -> list[ActingSite
     return sorted(acting, key=lambda a: (a.site.name, a.site.pk))
 
 
+def first_acting_site_ids(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each patient, the first site by name that `user` may act for: whom a read, or a write
+    no service named a site for, is attributed to. Patients with none are left out."""
+    by_patient = acting_capabilities(user, patient_ids)
+    site_ids = {site_id for sites in by_patient.values() for site_id in sites}
+    names = dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
+    return {
+        patient_id: min(sites, key=lambda site_id: (names[site_id], site_id))
+        for patient_id, sites in by_patient.items()
+        if sites
+    }
+
+
 def sites_that_can(user: AnyUser, patient: Patient, capability: str) -> list[Site]:
     """The sites `user` may act for on `patient` to do `capability` (for a form's site choice)."""
     return [a.site for a in acting_sites(user, patient) if a.can(capability)]

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
+from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import care_team_links_visible_to
@@ -65,7 +66,7 @@ class PointPersonBriefSerializer(serializers.ModelSerializer[PointPerson]):
         fields = ["id", "rank", "user"]
 
 
-class CareTeamLinkSerializer(serializers.ModelSerializer[CareTeamLink]):
+class CareTeamLinkSerializer(ShownWhenSerialized, serializers.ModelSerializer[CareTeamLink]):
     site = SiteBriefSerializer()
     point_persons = PointPersonBriefSerializer(many=True)
 
@@ -85,7 +86,7 @@ class CareTeamMemberSerializer(serializers.ModelSerializer[CareTeamLink]):
         fields = ["id", "site", "capacity", "joined_at", "point_persons"]
 
 
-class PointPersonSerializer(serializers.ModelSerializer[PointPerson]):
+class PointPersonSerializer(ShownWhenSerialized, serializers.ModelSerializer[PointPerson]):
     user = PersonSerializer()
     patient = serializers.UUIDField(source="link.patient_id")
     site = SiteBriefSerializer(source="link.site")
@@ -103,7 +104,7 @@ class IdentifierSerializer(serializers.ModelSerializer[PatientIdentifier]):
         fields = ["site", "mrn"]
 
 
-class PatientSerializer(serializers.ModelSerializer[Patient]):
+class PatientSerializer(ShownWhenSerialized, serializers.ModelSerializer[Patient]):
     """A patient with open care team, identifiers and what the requesting user may do.
 
     Expects patients from `patients_with_care_team` / `patient_with_care_team` and the

@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from carecoord.access import capabilities_by_patient, patient_capabilities, require_capability
 from carecoord.api import filters, serializers
 from carecoord.api.idempotency import IdempotentWritesMixin
-from carecoord.audit.services import record_read
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import (
@@ -174,7 +173,6 @@ class PatientViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         patient = self.get_object()
-        record_read(request, patient_id=patient.pk, obj=patient, what="viewed patient")
         return self._render(patient)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,12 +22,24 @@ from carecoord.accounts.client_ip import client_ip
 from carecoord.models import User
 
 
+@dataclass(frozen=True)
+class Read:
+    """What one patient's read was: recorded when the request has been answered (`audit.reads`)."""
+
+    action: str
+    what: str
+    object_type: str
+    object_id: str
+
+
 @dataclass
 class RequestContext:
-    """The request being served, and the acting sites already looked up for it."""
+    """The request being served, the acting sites already looked up for it, and the patients
+    its answer shows (by patient id; the first declaration for a patient is kept)."""
 
     request: HttpRequest
     sites: dict[tuple[int, uuid.UUID], int] = field(default_factory=dict)
+    reads: dict[uuid.UUID, Read] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
@@ -125,10 +137,17 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
     key = (user.pk, patient_id)
     if context is not None and key in context.sites:
         return context.sites[key]
-    from carecoord.access.acting import acting_sites  # the access package writes through this module
-
-    first = next(iter(acting_sites(user, patient_id)), None)
-    site_id = first.site.pk if first is not None else None
+    site_id = acting_site_ids(user, [patient_id]).get(patient_id)
     if context is not None and site_id is not None:
         context.sites[key] = site_id
     return site_id
+
+
+def acting_site_ids(user: User | None, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each patient, the first site (by name) `user` may act for on it (the one rule, in
+    `carecoord.access.acting`); patients with none are left out. Two queries for all of them."""
+    if user is None or not patient_ids:
+        return {}
+    from carecoord.access.acting import first_acting_site_ids  # the access package notes through this module
+
+    return first_acting_site_ids(user, patient_ids)

@@ -1,4 +1,4 @@
-"""The request context the audit trail records (who, from where)."""
+"""The request context the audit trail records (who, from where), and the reads it answered."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from carecoord.audit.context import request_context
+from carecoord.audit.reads import write_reads
 
 
 class AuditContextMiddleware:
-    """Makes the request being served the one audit entries are attributed to.
+    """Makes the request being served the one audit entries are attributed to, and writes the
+    reads its answer showed (`carecoord.audit.reads`) once the answer is ready.
 
     Placed after AuthenticationMiddleware; the user is read only when an entry is written.
+    If the reads cannot be written, the answer is not given (the error propagates).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with request_context(request):
-            return self.get_response(request)
+        with request_context(request) as context:
+            response = self.get_response(request)
+            write_reads(context, response)
+            return response

@@ -1,7 +1,8 @@
-"""Writing audit entries: changes to patient data, reads of it, exports of the log.
+"""Writing audit entries: changes to patient data, and exports of the log.
 
 Entries are written in the transaction of the change they record, so a change rolled back
-leaves no entry and a committed one always has its entry.
+leaves no entry and a committed one always has its entry. Reads are declared while a request
+is served and written once it is answered (`carecoord.audit.reads`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from django.db import models, transaction
 from django.db.models import F, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
-from rest_framework.request import Request
 
 from carecoord.audit.context import Actor, acting_site_id, actor_of_request, current_actor
 from carecoord.audit.models import AuditEntry
@@ -229,31 +229,6 @@ def audited_bulk_update[M: models.Model](model: type[M], objs: Sequence[M], name
             )
     AuditEntry.objects.bulk_create(entries)
     return count
-
-
-def record_read(
-    request: HttpRequest | Request,
-    *,
-    patient_id: uuid.UUID,
-    obj: models.Model,
-    what: str,
-    action: str = AuditEntry.Action.VIEW,
-) -> AuditEntry:
-    """One entry for one read of patient data (a page, an API detail, a download).
-
-    Call it once per request, after the object came through the access path: a request
-    answered 404 reads nothing. `what` says what was read, without patient data.
-    """
-    entry = _entry(
-        actor=actor_of_request(request),
-        action=action,
-        what=what,
-        patient_id=patient_id,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-    )
-    entry.save()
-    return entry
 
 
 def record_export(request: HttpRequest, *, patient_id: uuid.UUID | None, what: str) -> AuditEntry:

@@ -36,8 +36,13 @@ UTC = zoneinfo.ZoneInfo("UTC")
 
 @dataclass
 class PatientDigest:
-    """One patient's part of the digest, as plain values (stored as JSON, rendered as is)."""
+    """One patient's part of the digest, as plain values (stored as JSON, rendered as is).
 
+    `patient_id` is not rendered: the in-app page uses it to leave out patients the reader no
+    longer sees (`carecoord.digests.stored`).
+    """
+
+    patient_id: str
     reference: str
     site: str
     phase: str
@@ -184,6 +189,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         infused = day_zero_in(by_patient[patient_id])
         sections.append(
             PatientDigest(
+                patient_id=str(patient_id),
                 reference=f"MRN {mrn}" if mrn else f"patient {patient.initials}",
                 site=link.site.name,
                 phase=phases[patient_id].label,

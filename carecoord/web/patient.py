@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from carecoord.access import ActingSite, acting_sites, get_patient_for_user, patient_capabilities, require_capability
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
@@ -143,7 +143,7 @@ def patient_url(patient_id: uuid.UUID, anchor: str = "") -> str:
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """One patient's page: 404 unless a site where the user works is on the care team."""
     patient = get_patient_for_user(request.user, patient_id)
-    record_read(request, patient_id=patient.pk, obj=patient, what="viewed patient")
+    shown(patient)
     return render_patient(request, patient)
 
 
@@ -188,6 +188,7 @@ def patient_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient_for_user(request.user, patient_id, Capability.CHANGE)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    shown(patient)
     form = PatientDetailsForm(request.POST if request.method == "POST" else None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:

@@ -29,7 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
-from carecoord.audit.services import record_read
+from carecoord.audit.reads import shown
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
@@ -382,7 +382,7 @@ def render_timeline(
 def patient_timeline_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The shared timeline: 404 unless a site where the viewer works is on the care team."""
     patient = get_patient_for_user(request.user, patient_id)
-    record_read(request, patient_id=patient.pk, obj=patient, what="viewed timeline")
+    shown(patient, what="viewed timeline")
     return render_timeline(request, patient)
 
 

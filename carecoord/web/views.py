@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django_htmx.middleware import HtmxDetails
 
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
+from carecoord.audit.reads import shown
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import links_without_primary, patients_with_care_team
@@ -86,6 +88,12 @@ class WorkQueue:
     week_end: dt.date
     limit: int = WORK_QUEUE_LIMIT
 
+    def objects_shown(self) -> list[Model]:
+        """What the page shows of the queue (each list up to `limit`), for the audit trail."""
+        milestones = [m for m, _label in self.conflicts[: self.limit] + self.milestones_due[: self.limit]]
+        referrals = self.waiting[: self.limit] + self.overdue[: self.limit]
+        return [*self.undelivered, *self.unnamed[: self.limit], *milestones, *referrals]
+
 
 def _safe_label(kind: str) -> str:
     try:
@@ -141,12 +149,14 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "rows": _rows(page, memberships),
     }
+    shown(page, verb="listed")
     # A history restore after a cache miss needs the whole page, not the fragment.
     template = "carecoord/dashboard.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     else:
-        context["work_queue"] = _work_queue(request.user, memberships)
+        context["work_queue"] = work_queue = _work_queue(request.user, memberships)
+        shown(work_queue.objects_shown(), verb="listed")
         context["can_refer"] = can_refer(memberships)
         context["zone"] = memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
     return render(request, template, context)
