@@ -23,8 +23,10 @@ from carecoord.roles import ROLE_CAPABILITIES, Capability, Role
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site
 from carecoord.services.comments import comment_post
 from carecoord.services.memberships import membership_start
+from referrals.workflow import Move
 from tests.conftest import World, login
 from tests.factories import SiteFactory, member, patient_at
+from tests.referral_helpers import advance, draft_referral
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,7 @@ def test_acting_sites_give_each_site_the_capabilities_of_the_role_held_there(wor
 
 def test_the_role_at_the_chosen_site_decides_not_the_union(world: World) -> None:
     dana = dual(world, Role.READ_ONLY, Role.COORDINATOR)
-    with pytest.raises(PermissionDenied, match="Your role at Lakeside CAR-T Center does not allow this"):
+    with pytest.raises(PermissionDenied, match="Your role at Lakeside CAR-T Center does not allow you to record care"):
         require_acting_site(dana, world.shared_patient, world.center, Capability.RECORD_CARE)
     with pytest.raises(PermissionDenied):
         comment_post(actor=dana, patient=world.shared_patient, site=world.center, body="As the center?")
@@ -125,7 +127,7 @@ def test_two_sites_leaving_at_once_leave_one_behind(world: World) -> None:
 
 
 def test_sharing_is_on_the_timeline_and_emailed_to_the_joining_sites_coordinators(world: World) -> None:
-    hillside = SiteFactory.create(name="Hillside Oncology")
+    hillside = SiteFactory.create(name="Hillside & Lake Oncology")
     coordinator = member(hillside, Role.COORDINATOR, email="coordinator@hillside.test")
     nurse = member(hillside, Role.NURSE, email="nurse@hillside.test")
     link = care_team_add_site(
@@ -133,14 +135,15 @@ def test_sharing_is_on_the_timeline_and_emailed_to_the_joining_sites_coordinator
     )
     entry = TimelineEntry.objects.filter(patient=world.shared_patient).order_by("-pk").first()
     assert entry is not None and entry.site == world.practice
-    assert entry.title == "Hillside Oncology joined the care team as community practice"
-    assert entry.body == "No point person named at Hillside Oncology yet."
+    assert entry.title == "Hillside & Lake Oncology joined the care team as community practice"
+    assert entry.body == "No point person named at Hillside & Lake Oncology yet."
     emails = OutgoingEmail.objects.filter(
         template="care-team-joined", dedupe_key__startswith=f"care-team-joined:{link.pk}:"
     )
     assert [e.recipient for e in emails] == [coordinator]
     email = emails.get()
-    assert "Riverbend Oncology shared the care of a patient with Hillside Oncology" in email.body_text
+    assert "Riverbend Oncology shared the care of a patient with Hillside & Lake Oncology" in email.body_text
+    assert email.subject.endswith("shared a patient's care with Hillside & Lake Oncology (patient SS)")
     assert "Sharon" not in email.body_text and "Sharedcare" not in email.body_text  # initials only
     assert f"/patients/{world.shared_patient.pk}/" in email.body_text
     # Grants: the new site's people see the patient with their role's capabilities.
@@ -215,3 +218,16 @@ def test_the_admin_adds_and_ends_sites_through_the_same_services(client: Client,
     assert patient in patients_visible_to(world.outsider)
     assert patient not in patients_visible_to(world.center_coordinator)
     assert OutgoingEmail.objects.filter(template="care-team-joined", recipient=world.outsider).exists()
+
+
+def test_the_work_queue_lists_work_only_for_sites_whose_role_may_do_it(client: Client, world: World) -> None:
+    dana = dual(world, Role.READ_ONLY, Role.COORDINATOR)
+    waiting_on_center = advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    waiting_on_practice = draft_referral(world, other)
+    login(client, dana)
+    queue = client.get(reverse("dashboard")).context["work_queue"]
+    assert [r.pk for r in queue.waiting] == [waiting_on_practice.pk]
+    assert waiting_on_center.pk not in [r.pk for r in queue.overdue]
+    login(client, world.center_coordinator)
+    assert waiting_on_center.pk in [r.pk for r in client.get(reverse("dashboard")).context["work_queue"].waiting]

@@ -80,8 +80,17 @@ def sites_that_can(user: AnyUser, patient: Patient, capability: str) -> list[Sit
     return [a.site for a in acting_sites(user, patient) if a.can(capability)]
 
 
+# What a refusal says the role would have had to allow.
+_DOING = {
+    Capability.VIEW: "see this patient",
+    Capability.RECORD_CARE: "record care for this patient",
+    Capability.CHANGE: "change this patient's details",
+    Capability.MANAGE_CARE_TEAM: "manage this patient's care team",
+}
+
+
 def _refusal(site: Site, capability: str) -> PermissionDenied:
-    return PermissionDenied(f"Your role at {site} does not allow this ({Capability(capability).label.lower()}).")
+    return PermissionDenied(f"Your role at {site} does not allow you to {_DOING[Capability(capability)]}.")
 
 
 def require_acting_site(

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import Site, SiteMembership, User
-from carecoord.roles import Role
+from carecoord.roles import Role, capabilities_of
 
 
 def sites_directory() -> QuerySet[Site]:
@@ -37,3 +37,9 @@ def people_who_can_act_at(site: Site) -> list[User]:
     memberships = SiteMembership.objects.active_on(local_today(site)).filter(site=site, user__is_active=True)
     ids = memberships.exclude(role=Role.READ_ONLY).values("user_id")
     return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
+
+
+def sites_where_role_can(memberships: list[SiteMembership], capability: str) -> list[int]:
+    """The ids of the sites where these (active) memberships' roles allow `capability`: where the
+    person's work queue lists that work."""
+    return [m.site_id for m in memberships if capability in capabilities_of(m.role)]

@@ -40,6 +40,11 @@ class OwnSiteForm(forms.Form):
     def chosen_site(self) -> Site:
         return self.sites[self.cleaned_data["site"]]
 
+    @property
+    def only_site(self) -> Site | None:
+        """The site written for when there is no choice, for the page to name it."""
+        return next(iter(self.sites.values())) if len(self.sites) == 1 else None
+
 
 def add_service_errors(forms_: forms.BaseForm | Sequence[forms.BaseForm], error: ValidationError) -> None:
     """A service's field errors next to the field of that name, on the first of `forms_` that

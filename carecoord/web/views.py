@@ -21,8 +21,9 @@ from carecoord.access.scope import AnyUser
 from carecoord.audit.reads import shown
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
+from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary, patients_with_care_team
-from carecoord.selectors.sites import active_memberships_of
+from carecoord.selectors.sites import active_memberships_of, sites_where_role_can
 from carecoord.web.forms import PhaseFilterForm
 from referrals.forms import can_refer
 from referrals.milestone_kinds import milestone_label
@@ -107,16 +108,18 @@ def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
     limit = WORK_QUEUE_LIMIT + 1
     today = local_today(memberships[0].site) if memberships else timezone.localdate()
     week_end = today + dt.timedelta(days=6)
-    waiting = referrals_waiting_on(user, [m.site_id for m in memberships])[:limit]
+    # Work is listed for the sites where the person's role there may do it.
+    recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
+    waiting = referrals_waiting_on(user, recording)[:limit]
     # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
     overdue = (
         referrals_visible_to(user)
-        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now(), to_center_id__in=recording)
         .order_by("acknowledge_by")[:limit]
     )
     due = milestones_due(user, today, week_end)[:limit]
     conflicts = milestones_in_conflict(user)[:limit]
-    unnamed = links_without_primary(user, [m.site_id for m in memberships])[:limit]
+    unnamed = links_without_primary(user, sites_where_role_can(memberships, Capability.MANAGE_CARE_TEAM))[:limit]
     return WorkQueue(
         waiting=list(waiting),
         overdue=list(overdue),
