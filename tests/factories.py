@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.roles import Role
-from carecoord.services.care_teams import care_team_add_site
+from carecoord.services.care_teams import care_team_join
 from carecoord.services.memberships import membership_start
 from carecoord.services.patients import patient_register
 
@@ -89,7 +89,7 @@ def patient_at(site: Site, actor: User, *, shared_with: Site | None = None, **fi
     values.update(fields)
     patient = patient_register(actor=actor, site=site, mrn=f"MRN{next(_mrn_counter)}", **values)
     if shared_with is not None:
-        care_team_add_site(
-            actor=actor, patient=patient, site=shared_with, capacity=CareTeamLink.Capacity.TREATING_CENTER
-        )
+        # Already shared when the test starts: the join without the sharing email, which tests
+        # of sharing itself make through care_team_add_site.
+        care_team_join(actor=actor, patient=patient, site=shared_with, capacity=CareTeamLink.Capacity.TREATING_CENTER)
     return patient
