@@ -13,7 +13,6 @@ from_fixture`, which would load it inside a fixture, does not run under pytest 9
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from django.db import close_old_connections
 from django.test import Client, override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 
 from carecoord.services.comments import comment_post
 from handoffs.models import Handoff
@@ -43,11 +41,6 @@ from tests.test_handoffs_api import sent, started
 from tests.test_toxicity import CRS_GRADE_3, NOW, _name_point_persons
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
-
-# Hypothesis keeps no example database here (see CONFIG), but it and Schemathesis, which mines the
-# app's modules for constants while collecting, cache what they read under ./.hypothesis; nothing
-# of a test run belongs in the working tree.
-set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "carecoord-hypothesis")
 
 # Hypothesis examples per operation in the fuzzing phase; the examples and coverage phases add
 # their own fixed cases. Enough to find the shapes that break, few enough for a couple of minutes.
