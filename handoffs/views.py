@@ -25,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.services import record_read
+from carecoord.downloads import attachment_disposition
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
 from carecoord.roles import Capability, Role
 from carecoord.selectors.patients import open_care_team_links
@@ -328,5 +329,5 @@ def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
         action=AuditEntry.Action.DOWNLOAD,
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="handoff-{handoff.pk}.pdf"'
+    response["Content-Disposition"] = attachment_disposition(f"handoff-{handoff.pk}", "pdf")
     return response

@@ -34,7 +34,7 @@ from carecoord.services.comments import comment_post
 from referrals import filters
 from referrals import serializers as s
 from referrals.day_zero import day_zero_of, day_zero_subquery
-from referrals.documents import SIGNATURES
+from referrals.documents import EXTENSIONS
 from referrals.downloads import document_download
 from referrals.milestones import (
     milestone_cancel,
@@ -66,7 +66,7 @@ from referrals.workflow import Move
 REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH)
 DOCUMENT_ID = OpenApiParameter("document_id", int, OpenApiParameter.PATH)
 MILESTONE_ID = OpenApiParameter("milestone_id", int, OpenApiParameter.PATH)
-DOCUMENT_CONTENT_TYPES = sorted({content_type for _, content_type, _ in SIGNATURES})
+DOCUMENT_CONTENT_TYPES = sorted(EXTENSIONS)
 
 
 def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:

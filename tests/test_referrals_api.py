@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -417,6 +418,20 @@ def test_practice_attaches_a_document_and_the_center_downloads_it(world: World) 
     assert download["Content-Type"] == "application/pdf"
     assert "attachment" in download["Content-Disposition"] and "biopsy.pdf" in download["Content-Disposition"]
     assert "no-store" in download["Cache-Control"]
+
+
+def test_an_uploaded_name_is_data_and_the_download_is_named_as_its_content(world: World, media: Path) -> None:
+    referral = submitted_referral(world)
+    upload_ = SimpleUploadedFile('../x/"setup".exe', PDF, content_type="application/x-msdownload")
+    response = upload(world.community_coordinator, referral, kind="labs", file=upload_)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["name"], body["content_type"]) == ('"setup".exe', "application/pdf")
+    document = ReferralDocument.objects.get(pk=body["id"])
+    assert re.fullmatch(r"referrals/\d{4}/\d{2}/[0-9a-f]{32}\.pdf", str(document.file))
+    assert [p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()] == [document.file.name]
+    download = api(world.center_coordinator).get(body["download_url"])
+    assert download["Content-Disposition"] == 'attachment; filename="_setup_.pdf"'
 
 
 def test_document_list_and_detail_show_only_visible_documents(world: World) -> None:
