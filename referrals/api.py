@@ -415,6 +415,9 @@ class PatientTimelineView(_PatientScopedView):
 class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
     """Messages between the care-team sites, posted on the patient's shared timeline."""
 
+    # What a POST takes; OPTIONS describes it from here (without it, OPTIONS was a server error).
+    serializer_class = s.CommentInputSerializer
+
     def get_object(self) -> Patient:
         # Checked before the body is read: a role that may not record care gets 403, not a 400.
         capability = Capability.RECORD_CARE if self.request.method == "POST" else Capability.VIEW

@@ -812,7 +812,24 @@ def test_read_only_member_reads_the_timeline_but_gets_403_commenting(world: Worl
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_options_on_comments_describes_what_a_post_takes(world: World) -> None:
+    # Found walking every route with OPTIONS: the view named no serializer, and OPTIONS was a 500.
+    for user in (world.center_coordinator, reader_at_center(world)):
+        response = api(user).options(comments_url(world.shared_patient))
+        assert response.status_code == 200, response.content
+        assert set(response.json()["actions"]["POST"]) == {"site", "body"}
+
+
+def test_options_on_a_foreign_patient_answers_as_on_one_that_does_not_exist(world: World) -> None:
+    client = api(world.outsider)
+    unknown = Patient(pk="00000000-0000-0000-0000-000000000000")
+    for url_of in (comments_url, timeline_url):
+        foreign, missing = client.options(url_of(world.shared_patient)), client.options(url_of(unknown))
+        assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
+        assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete", "options"])
 def test_outsider_gets_404_for_a_shared_patients_timeline_and_comments(world: World, method: str) -> None:
     client = api(world.outsider)
     for url in (timeline_url(world.shared_patient), comments_url(world.shared_patient)):
