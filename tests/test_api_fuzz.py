@@ -1,5 +1,8 @@
 """Schemathesis against the app's own /api/schema/: no server error, no answer the schema does not describe.
 
+Each generated call is followed by OPTIONS on the same URL, which no schema describes: it must
+answer JSON without a server error, whatever the path parameters.
+
 Every operation is called as the center coordinator over a token, on a database holding one of
 each object the API serves (referral, milestones, documents, toxicity events, alerts, hand-offs).
 Most generated ids are swapped for the ids of those objects (and of one patient outside the
@@ -183,6 +186,17 @@ with override_settings(ALLOWED_HOSTS=["localhost"]):
 def test_api_answers_as_its_schema_says(case: schemathesis.Case, data: st.DataObject, seeded: Seeded) -> None:
     aim_at_seeded_objects(case, data, seeded)
     case.call_and_validate(headers={"Authorization": seeded.authorization})
+    # OPTIONS is in no schema, so it is no operation of its own: it is asked on the same URL.
+    options = schemathesis.Case(
+        operation=case.operation,
+        method="OPTIONS",
+        path=case.path,
+        path_parameters=dict(case.path_parameters),
+        query=dict(case.query),
+    )
+    response = options.call(headers={"Authorization": seeded.authorization})
+    assert response.status_code < 500, f"OPTIONS {case.formatted_path}: {response.status_code}"
+    assert response.headers.get("content-type") == ["application/json"], response.headers
 
 
 @pytest.mark.parametrize("url", ["/api/referrals/null/", "/api/sites/-1/", "/api/no-such-resource/"])
