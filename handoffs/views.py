@@ -25,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.reads import shown
+from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient, PointPerson, Site, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
@@ -320,5 +321,5 @@ def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
     pdf = html_to_pdf(render_to_string("handoffs/pdf.html", context, request=request))
     shown(handoff, what="downloaded hand-off PDF", action=AuditEntry.Action.DOWNLOAD)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="handoff-{handoff.pk}.pdf"'
+    response["Content-Disposition"] = attachment_disposition(f"handoff-{handoff.pk}", "pdf")
     return response

@@ -34,7 +34,7 @@ from carecoord.services.comments import comment_post
 from referrals import filters
 from referrals import serializers as s
 from referrals.day_zero import day_zero_of, day_zero_subquery
-from referrals.documents import SIGNATURES
+from referrals.documents import EXTENSIONS
 from referrals.downloads import document_download
 from referrals.milestones import (
     milestone_cancel,
@@ -66,7 +66,7 @@ from referrals.workflow import Move
 REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH)
 DOCUMENT_ID = OpenApiParameter("document_id", int, OpenApiParameter.PATH)
 MILESTONE_ID = OpenApiParameter("milestone_id", int, OpenApiParameter.PATH)
-DOCUMENT_CONTENT_TYPES = sorted({content_type for _, content_type, _ in SIGNATURES})
+DOCUMENT_CONTENT_TYPES = sorted(EXTENSIONS)
 
 
 def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -412,6 +412,9 @@ class PatientTimelineView(_PatientScopedView):
 
 class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
     """Messages between the care-team sites, posted on the patient's shared timeline."""
+
+    # What a POST takes; OPTIONS describes it from here (without it, OPTIONS was a server error).
+    serializer_class = s.CommentInputSerializer
 
     def get_object(self) -> Patient:
         # Checked before the body is read: a role that may not record care gets 403, not a 400.

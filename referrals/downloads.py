@@ -7,6 +7,8 @@ from rest_framework.request import Request
 
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.reads import shown
+from carecoord.downloads import attachment_disposition
+from referrals.documents import EXTENSIONS
 from referrals.models import ReferralDocument
 
 
@@ -18,4 +20,7 @@ def document_download(request: HttpRequest | Request, document: ReferralDocument
     """
     handle = document.file.open("rb")
     shown(document, what="downloaded referral document", action=AuditEntry.Action.DOWNLOAD)
-    return FileResponse(handle, as_attachment=True, filename=document.original_name, content_type=document.content_type)
+    response = FileResponse(handle, content_type=document.content_type)
+    # Offered under the name it was uploaded with, made safe, ending as what its content is.
+    response["Content-Disposition"] = attachment_disposition(document.original_name, EXTENSIONS[document.content_type])
+    return response

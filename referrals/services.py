@@ -19,7 +19,7 @@ from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_join
 from carecoord.services.patients import patient_register
 from carecoord.timeline import timeline_record
-from referrals.documents import validate_upload
+from referrals.documents import original_name, stored_name, validate_upload
 from referrals.milestones import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.workflow import (
@@ -227,13 +227,13 @@ def referral_attach_document(*, actor: User, referral: Referral, kind: str, uplo
     document = ReferralDocument(
         referral=referral,
         kind=kind,
-        original_name=(upload.name or "document")[:255],
+        original_name=original_name(upload),
         content_type=content_type,
         size=upload.size or 0,
         uploaded_by=actor,
     )
     with transaction.atomic():
-        document.file.save(upload.name or "document", upload, save=False)
+        document.file.save(stored_name(content_type), upload, save=False)
         try:
             document.save()
         except Exception:

@@ -3,15 +3,18 @@ community oncologist at a linked practice, and an outsider at an unrelated pract
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import Patient, Site, User
@@ -20,6 +23,11 @@ from tests.factories import SiteFactory, authenticator, member, patient_at
 
 # The `browser` fixture (Debian's Chromium through Playwright).
 pytest_plugins = ["tests.browser"]
+
+# Hypothesis (and Schemathesis, which mines the app's modules for constants while collecting)
+# caches what it reads and the examples it found under ./.hypothesis; nothing of a test run
+# belongs in the working tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "carecoord-hypothesis")
 
 
 @dataclass

@@ -48,7 +48,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read is Need.PUBLIC}
 # Routes whose writes concern only the person signed in (signing in, their account).
 PERSONAL_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.write in {Need.PUBLIC, Need.SIGNED_IN}}
-METHODS = ("get", "post", "put", "patch", "delete")
+METHODS = ("get", "post", "put", "patch", "delete", "options")
 
 
 @dataclass(frozen=True)
@@ -179,9 +179,8 @@ def test_outsider_gets_404_for_every_method_on_foreign_objects(
         # A route without a GET may refuse it before looking the object up: 405 tells nothing.
         has_get = route.name not in ROUTE_RULES or ROUTE_RULES[route.name].read is not Need.NONE
         for method in METHODS:
-            response = getattr(client, method)(
-                url, data={} if method == "get" else None, content_type="application/json"
-            )
+            response = request(client, method, url)
+            # OPTIONS too: what a route takes is no secret, but that this object exists is.
             allowed = {404} if method == "get" and has_get else {404, 405}
             if response.status_code not in allowed:
                 failures.append(f"{method.upper()} {url} answered {response.status_code}")
@@ -196,11 +195,12 @@ def test_outsider_lists_show_no_foreign_object(
     kwargs = {"format": "json"} if "format" in route.kwargs else {}
     url = reverse(route.name, kwargs=kwargs)
     login(client, world.outsider)
-    response = client.get(url, follow=True)
-    assert response.status_code in {200, 403, 405}, f"GET {url} answered {response.status_code}"
-    body = response.content.decode(errors="replace")
-    for marker in foreign_markers(world):
-        assert marker not in body, f"GET {url} shows {marker!r} to the outsider"
+    for method in ("get", "options"):
+        response = request(client, method, url, follow=True)
+        assert response.status_code in {200, 403, 405}, f"{method.upper()} {url} answered {response.status_code}"
+        body = response.content.decode(errors="replace")
+        for marker in foreign_markers(world):
+            assert marker not in body, f"{method.upper()} {url} shows {marker!r} to the outsider"
 
 
 @pytest.mark.parametrize("route", [r for r in app_routes() if not (r.kwargs - {"format"})], ids=str)
@@ -245,6 +245,13 @@ def test_outsider_is_kept_out_of_the_admin(client: Client, world: World) -> None
         if route.name.startswith("admin:") and not route.kwargs and route.name not in {"admin:login", "admin:logout"}:
             response = client.get(reverse(route.name))
             assert response.status_code == 302 and "/admin/login/" in response["Location"], route.name
+
+
+def request(client: Client, method: str, url: str, **extra: Any) -> Any:
+    """`method` on `url` with no payload: an empty JSON body for the methods that take one."""
+    if method in {"get", "options"}:
+        return getattr(client, method)(url, **extra)
+    return getattr(client, method)(url, data=None, content_type="application/json", **extra)
 
 
 def _counts() -> tuple[object, ...]:

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from carecoord.access import patients_visible_to
+from carecoord.downloads import MAX_DOWNLOAD_NAME
 from carecoord.models import CareTeamLink, Patient
 from carecoord.roles import Role
 from referrals.models import Milestone, Referral, ReferralDocument
@@ -31,6 +37,8 @@ pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.7\n%fake but well-formed enough for the signature check\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00 not a document"
+# Where an uploaded PDF is stored: a generated name, nothing the uploader typed.
+STORED_PDF = re.compile(r"referrals/\d{4}/\d{2}/[0-9a-f]{32}\.pdf")
 LIST = reverse("referral-list")
 CREATE = reverse("referral-create")
 DASHBOARD = reverse("dashboard")
@@ -380,8 +388,11 @@ def test_practice_adds_a_document_while_the_referral_is_open(client: Client, wor
     login(client, world.community_coordinator)
     response = client.post(document_add_url(referral), {"kind": "imaging", "file": pdf("pet-ct.pdf")})
     assert response.status_code == 302
-    assert referral.documents.get().original_name == "pet-ct.pdf"
-    assert len(stored_files(media)) == 1
+    document = referral.documents.get()
+    assert document.original_name == "pet-ct.pdf"
+    # Stored under a generated name (see the hostile names below), not the uploader's.
+    assert [path.relative_to(media).as_posix() for path in stored_files(media)] == [document.file.name]
+    assert STORED_PDF.fullmatch(str(document.file))
 
 
 def test_bad_document_upload_shows_the_error(client: Client, world: World, media: Path) -> None:
@@ -409,6 +420,85 @@ def test_document_downloads_as_attachment_with_its_name_and_no_caching(client: C
     assert response["Content-Type"] == "application/pdf"
     assert "no-store" in response["Cache-Control"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+# Stored names and download names: what the uploader typed is data, never a path.
+
+UNICODE_TITLE = "Überweisung für Dr. Ōtani \u2013 東京の検査結果 "
+LONG_UNICODE = UNICODE_TITLE * 10 + ".pdf"
+
+
+def attach(world: World, referral: Referral, name: str) -> ReferralDocument:
+    upload = SimpleUploadedFile(name, PDF, content_type="application/octet-stream")
+    return referral_attach_document(actor=world.community_coordinator, referral=referral, kind="imaging", upload=upload)
+
+
+@pytest.mark.parametrize(
+    ("name", "kept", "disposition"),
+    [
+        # The upload's own handling keeps only the last part of a path.
+        ("../../etc/passwd.pdf", "passwd.pdf", 'attachment; filename="passwd.pdf"'),
+        ('a"b\r\nX-Header: 1.pdf', 'a"bX-Header: 1.pdf', 'attachment; filename="a_bX-Header: 1.pdf"'),
+        ("setup.exe", "setup.exe", 'attachment; filename="setup.pdf"'),
+        ("<img src=x onerror=alert(1)>.pdf", "<img src=x onerror=alert(1)>.pdf", None),
+    ],
+)
+def test_a_hostile_file_name_is_kept_as_data_and_downloads_under_a_safe_name(
+    client: Client, world: World, media: Path, name: str, kept: str, disposition: str | None
+) -> None:
+    referral = submitted(world)
+    document = attach(world, referral, name)
+    assert STORED_PDF.fullmatch(str(document.file)), document.file.name
+    assert [path.relative_to(media).as_posix() for path in stored_files(media)] == [document.file.name]
+    assert document.original_name == kept
+    login(client, world.center_coordinator)
+    response = client.get(document_url(document))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (disposition or f'attachment; filename="{kept}"')
+    page = html_of(client.get(detail_url(referral)))
+    assert f">{escape(kept)}</a>" in page
+    assert "<img src=x" not in page
+
+
+def test_a_long_unicode_name_downloads_as_utf8_with_an_ascii_fallback(
+    client: Client, world: World, media: Path
+) -> None:
+    referral = submitted(world)
+    document = attach(world, referral, LONG_UNICODE)
+    assert STORED_PDF.fullmatch(str(document.file))
+    assert document.original_name.startswith(UNICODE_TITLE * 2)
+    assert document.original_name.endswith(".pdf") and len(document.original_name) == 255
+    login(client, world.center_coordinator)
+    disposition = client.get(document_url(document))["Content-Disposition"]
+    match = re.fullmatch(r'attachment; filename="([^"]+)"; filename\*=UTF-8\'\'(\S+)', disposition)
+    assert match, disposition
+    assert match[1].startswith("Uberweisung fur Dr. Otani Uberweisung") and match[1].endswith(".pdf")
+    offered = unquote(match[2])
+    assert offered.startswith(UNICODE_TITLE * 2) and offered.endswith(".pdf")
+    assert len(offered) == MAX_DOWNLOAD_NAME
+    assert f">{document.original_name}</a>" in html_of(client.get(detail_url(referral)))
+
+
+def test_a_document_stored_before_names_were_generated_still_downloads(
+    client: Client, world: World, media: Path
+) -> None:
+    # Older uploads were stored under the uploader's (storage-cleaned) name; they stay where they are.
+    referral = submitted(world)
+    stored = default_storage.save("referrals/2025/06/biopsy_report.pdf", ContentFile(PDF))
+    document = ReferralDocument.objects.create(
+        referral=referral,
+        kind="pathology",
+        file=stored,
+        original_name="biopsy report.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        uploaded_by=world.community_coordinator,
+    )
+    login(client, world.center_coordinator)
+    response = client.get(document_url(document))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+    assert response["Content-Disposition"] == 'attachment; filename="biopsy report.pdf"'
 
 
 # The outsider

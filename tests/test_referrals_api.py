@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -419,6 +420,20 @@ def test_practice_attaches_a_document_and_the_center_downloads_it(world: World) 
     assert "no-store" in download["Cache-Control"]
 
 
+def test_an_uploaded_name_is_data_and_the_download_is_named_as_its_content(world: World, media: Path) -> None:
+    referral = submitted_referral(world)
+    upload_ = SimpleUploadedFile('../x/"setup".exe', PDF, content_type="application/x-msdownload")
+    response = upload(world.community_coordinator, referral, kind="labs", file=upload_)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["name"], body["content_type"]) == ('"setup".exe', "application/pdf")
+    document = ReferralDocument.objects.get(pk=body["id"])
+    assert re.fullmatch(r"referrals/\d{4}/\d{2}/[0-9a-f]{32}\.pdf", str(document.file))
+    assert [p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()] == [document.file.name]
+    download = api(world.center_coordinator).get(body["download_url"])
+    assert download["Content-Disposition"] == 'attachment; filename="_setup_.pdf"'
+
+
 def test_document_list_and_detail_show_only_visible_documents(world: World) -> None:
     referral = submitted_referral(world)
     document = referral_attach_document(actor=world.community_coordinator, referral=referral, kind="labs", upload=pdf())
@@ -797,7 +812,24 @@ def test_read_only_member_reads_the_timeline_but_gets_403_commenting(world: Worl
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_options_on_comments_describes_what_a_post_takes(world: World) -> None:
+    # Found walking every route with OPTIONS: the view named no serializer, and OPTIONS was a 500.
+    for user in (world.center_coordinator, reader_at_center(world)):
+        response = api(user).options(comments_url(world.shared_patient))
+        assert response.status_code == 200, response.content
+        assert set(response.json()["actions"]["POST"]) == {"site", "body"}
+
+
+def test_options_on_a_foreign_patient_answers_as_on_one_that_does_not_exist(world: World) -> None:
+    client = api(world.outsider)
+    unknown = Patient(pk="00000000-0000-0000-0000-000000000000")
+    for url_of in (comments_url, timeline_url):
+        foreign, missing = client.options(url_of(world.shared_patient)), client.options(url_of(unknown))
+        assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
+        assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete", "options"])
 def test_outsider_gets_404_for_a_shared_patients_timeline_and_comments(world: World, method: str) -> None:
     client = api(world.outsider)
     for url in (timeline_url(world.shared_patient), comments_url(world.shared_patient)):

@@ -39,7 +39,7 @@ from tests.test_permission_matrix import METHODS, Route, app_routes, build_sampl
 
 pytestmark = pytest.mark.django_db
 
-UNSAFE = METHODS[1:]
+UNSAFE = tuple(method for method in METHODS if method not in {"get", "options"})
 REDIRECTS = {301, 302, 303}
 WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"(\w+)"', re.IGNORECASE)
 # What any request may write, refused or not: its session, sign-in throttling, the audit trail.
@@ -74,6 +74,21 @@ def refusal(need: Need) -> set[int]:
     if need is Need.STAFF:
         return {302, 403}
     return {403}
+
+
+def options_answers(rule: Rule, role: str) -> set[int]:
+    """How OPTIONS may be answered to a member in `role`: it asks for no more than a GET.
+
+    It describes the route (most pages have none: 405) and needs nothing beyond seeing the
+    object behind the URL, so a write need never refuses it; a page may refuse it as it refuses
+    the GET, and someone else's object (`OWN`) is 404 as for every method.
+    """
+    allowed = {200, 405} | REDIRECTS
+    if Need.OWN in {rule.read, rule.write}:
+        allowed |= {404}
+    if rule.read is not Need.NONE and not member_meets(rule.read, role):
+        allowed |= refusal(rule.read)
+    return allowed
 
 
 @pytest.fixture
@@ -156,8 +171,8 @@ def send(client: Client, method: str, url: str, payload: dict[str, Any]) -> tupl
     """
     cookies = copy.deepcopy(client.cookies)
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        if method == "get":
-            response = client.get(url)
+        if method in {"get", "options"}:
+            response = getattr(client, method)(url)
         else:
             response = getattr(client, method)(url, data=payload, content_type="application/json")
         transaction.set_rollback(True)
@@ -220,6 +235,11 @@ def test_member_gets_what_the_role_allows_on_every_route(
                 failures.append(f"{method.upper()} {name}: refused ({status}) but wrote to {sorted(written)}")
         if may_write and statuses == {405}:
             failures.append(f"{name}: the table says it writes, but every unsafe method answered 405")
+        status, written = send(client, "options", url, {})
+        if status not in (allowed := options_answers(rule, role)):
+            failures.append(f"OPTIONS {name}: {status}, expected one of {sorted(allowed)}")
+        if written:
+            failures.append(f"OPTIONS {name}: wrote to {sorted(written)}")
     assert not failures, f"{role} at the treating center ({len(failures)}):\n" + "\n".join(failures)
 
 

@@ -56,16 +56,25 @@ class RecordCareActionsMixin(generics.GenericAPIView[Any]):
 
 
 class ScopeBeforeMethodMixin(generics.GenericAPIView[Any]):
-    """On an object's URL, a method the route lacks answers 404 too if the object is out of scope.
+    """On an object's URL, OPTIONS and a method the route lacks answer 404 too if the object is out of scope.
 
-    The scope check comes first, so every method on someone else's object answers alike.
+    The scope check comes first, so every method on someone else's object answers alike. DRF's
+    OPTIONS describes the route without looking its object up: here it does, so OPTIONS tells
+    nobody outside the care team that the object exists.
     """
+
+    def _in_scope_first(self, kwargs: dict[str, Any]) -> None:
+        if self.lookup_url_kwarg in kwargs:
+            self.get_object()
 
     # DRF narrows Django's HttpRequest to its Request here; its own stubs ignore the same override.
     def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        if self.lookup_url_kwarg in kwargs:
-            self.get_object()
+        self._in_scope_first(kwargs)
         return super().http_method_not_allowed(request, *args, **kwargs)
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        self._in_scope_first(kwargs)
+        return super().options(request, *args, **kwargs)
 
 
 @extend_schema_view(

@@ -23,6 +23,7 @@ from carecoord.audit.forms import AuditFilterForm, PatientLookupForm
 from carecoord.audit.models import AuditEntry
 from carecoord.audit.selectors import audit_entries_filtered, audit_entries_for, audit_patients_for, with_display
 from carecoord.audit.services import record_export
+from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.timeline import viewer_zone
@@ -149,5 +150,5 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     rows = _rows(entries.select_related("site").iterator(chunk_size=2000))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    response["Content-Disposition"] = attachment_disposition(f"audit-{stamp}", "csv")
     return response
