@@ -14,8 +14,9 @@ from urllib.parse import quote
 
 # Long enough for any real document title; header and file-system friendly.
 MAX_DOWNLOAD_NAME = 120
-# Control and format characters (CR, LF, NUL, bidi overrides...), line and paragraph separators.
-_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Control and format characters (CR, LF, NUL, bidi overrides...), line and paragraph separators,
+# and lone surrogates (no character at all: they cannot be encoded).
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # Would split a path or end the quoted `filename`.
 _SEPARATORS = str.maketrans({"/": "_", "\\": "_", '"': "_"})
 # What a name ends in that reads as an extension: replaced by the real one.

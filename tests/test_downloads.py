@@ -26,6 +26,7 @@ DISPOSITION = re.compile(
         ("report.PDF", "pdf", "report.pdf"),
         ("scan.jpeg", "jpg", "scan.jpg"),
         ("setup.exe", "pdf", "setup.pdf"),  # named as what the content is
+        ("scan\ud800.png", "png", "scan.png"),  # a lone surrogate is no character: it goes
         ("Dr. Smith notes", "pdf", "Dr. Smith notes.pdf"),  # a dot inside a title is not an extension
         ("../../etc/passwd.pdf", "pdf", "_.._etc_passwd.pdf"),
         ('C:\\temp\\a"b.pdf', "pdf", "C:_temp_a_b.pdf"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -114,7 +114,9 @@ def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
     # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
     overdue = (
         referrals_visible_to(user)
-        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now(), to_center_id__in=recording)
+        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        # The center acknowledges; the referring practice chases.
+        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
         .order_by("acknowledge_by")[:limit]
     )
     due = milestones_due(user, today, week_end)[:limit]
