@@ -1,5 +1,2 @@
-"""carecoord: shared CAR-T care between an academic center and community practices."""
-
-from carecoord.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""carecoord core: sites, people, memberships, patients, care teams, access, accounts, the outbox
+and the timeline record. It imports no domain app (the layers are in .importlinter)."""

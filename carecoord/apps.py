@@ -10,3 +10,6 @@ class CarecoordConfig(AppConfig):
 
     def ready(self) -> None:
         from carecoord.accounts import signals  # noqa: F401 - connects the receivers
+        from carecoord.patient_data import register_core_patient_data
+
+        register_core_patient_data()

@@ -19,10 +19,8 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Min
 from django.utils import timezone
 
-from carecoord.models import Patient
 from carecoord.models.calendar import AFTER_LATEST_MOMENT, EARLIEST_MOMENT, LATEST
 
 # Further before the first referral than this, a date needs confirming.
@@ -42,15 +40,6 @@ class RecordDates:
     born_on: dt.date
     referred_on: dt.date | None
     zone: zoneinfo.ZoneInfo
-
-    @classmethod
-    def of(cls, patient: Patient, zone: zoneinfo.ZoneInfo) -> RecordDates:
-        """One query: the day the patient's first referral was started."""
-        from referrals.models import Referral  # referrals builds on the core, not the reverse
-
-        first = Referral.objects.filter(patient=patient).aggregate(first=Min("created_at"))["first"]
-        referred_on = timezone.localdate(first, zone) if first else None
-        return cls(born_on=patient.date_of_birth, referred_on=referred_on, zone=zone)
 
     def today(self) -> dt.date:
         return timezone.localdate(timezone.now(), self.zone)

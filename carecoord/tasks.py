@@ -47,14 +47,6 @@ def heartbeat(queue: str) -> None:
     heartbeat_record(queue)
 
 
-@shared_task(name="carecoord.tasks.send_weekly_digests")
-def send_weekly_digests() -> int:
-    """Queue the weekly digests whose local send time has passed (beat, every 15 minutes)."""
-    from carecoord.digests.services import send_due_digests
-
-    return send_due_digests()
-
-
 @shared_task(name="carecoord.tasks.forget_idempotency_keys")
 def forget_idempotency_keys() -> int:
     """Forget the API's idempotency keys older than a day (beat, hourly)."""

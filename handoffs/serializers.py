@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
-from carecoord.audit.reads import ShownWhenSerialized
+from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
 from handoffs.schema import FIELD_TYPES, MAX_ROWS, ROW_COLUMNS, fields_of

@@ -11,8 +11,8 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import audited_update
 from carecoord.access import acting_site_for, acting_sites, membership_at, require_acting_site
-from carecoord.audit.services import audited_update
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Capability, Role

@@ -22,16 +22,16 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from audit.models import AuditEntry
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
-from carecoord.audit.models import AuditEntry
-from carecoord.audit.reads import shown
 from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient, PointPerson, Site, User
+from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
-from carecoord.web.timeline import viewer_zone
+from carecoord.web.shortcuts import viewer_zone
 from handoffs.forms import (
     BLANK_ROWS,
     FieldView,

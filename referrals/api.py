@@ -26,8 +26,8 @@ from rest_framework.response import Response
 from carecoord.access import acting_capabilities, get_patient_for_user, require_capability
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
-from carecoord.audit.reads import shown
 from carecoord.models import Patient
+from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
@@ -36,7 +36,7 @@ from referrals import serializers as s
 from referrals.day_zero import day_zero_of, day_zero_subquery
 from referrals.documents import EXTENSIONS
 from referrals.downloads import document_download
-from referrals.milestones import (
+from referrals.milestones.services import (
     milestone_cancel,
     milestone_complete,
     milestone_confirm_conflict,

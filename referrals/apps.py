@@ -5,3 +5,19 @@ class ReferralsConfig(AppConfig):
     """Referrals from community practices to CAR-T centers and the shared treatment timeline."""
 
     name = "referrals"
+
+    def ready(self) -> None:
+        """Registers this app's patient data (audited and read-declared)."""
+        from carecoord.patient_data import register
+
+        # The reminder timestamps only stop a second reminder email: bookkeeping of the outbox.
+        register("referrals.Referral", patient="patient", name="referral", ignore={"reminder_sent_at"})
+        register("referrals.ReferralDocument", patient="referral__patient", name="referral document")
+        register("referrals.ReferralMove", patient="referral__patient", name="referral move")
+        # A conflict is derived from the dates (referrals.conflicts); confirming one is recorded.
+        register(
+            "referrals.Milestone",
+            patient="referral__patient",
+            name="milestone",
+            ignore={"updated_at", "conflict", "conflict_key"},
+        )

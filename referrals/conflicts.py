@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from referrals.day_zero import day_zero_in
-from referrals.milestone_kinds import PreparationKind, milestone_label
+from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind, day_label
 

@@ -17,8 +17,8 @@ from carecoord.models import Patient, Product, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
-from referrals.milestone_kinds import PreparationKind
-from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.kinds import PreparationKind
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralMove
 from referrals.services import referral_create, referral_move
 from referrals.workflow import Move, State

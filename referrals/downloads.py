@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import FileResponse, HttpRequest
 from rest_framework.request import Request
 
-from carecoord.audit.models import AuditEntry
-from carecoord.audit.reads import shown
+from audit.models import AuditEntry
 from carecoord.downloads import attachment_disposition
+from carecoord.reads import shown
 from referrals.documents import EXTENSIONS
 from referrals.models import ReferralDocument
 

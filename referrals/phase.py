@@ -36,7 +36,7 @@ from django.utils import timezone
 from carecoord.models import Patient
 from carecoord.models.patients import Phase
 from referrals.day_zero import Dated, current_infusion
-from referrals.milestone_kinds import PreparationKind
+from referrals.milestones.kinds import PreparationKind
 from referrals.models import Milestone, Referral
 from referrals.schedule import MONTHS_PER_YEAR, MilestoneKind, add_months
 from referrals.workflow import OPEN_STATES, State

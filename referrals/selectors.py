@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Min, Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to, sites_that_can
 from carecoord.access.scope import AnyUser
+from carecoord.clinical_dates import RecordDates
 from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
@@ -152,3 +154,11 @@ def milestones_in_conflict(user: AnyUser) -> QuerySet[Milestone]:
         .select_related("referral__patient")
         .order_by("planned_on")
     )
+
+
+def record_dates(patient: Patient, zone: zoneinfo.ZoneInfo) -> RecordDates:
+    """What a date of `patient`'s care is checked against, from `zone`: one query, for the day
+    the patient's first referral was started."""
+    first = Referral.objects.filter(patient=patient).aggregate(first=Min("created_at"))["first"]
+    referred_on = timezone.localdate(first, zone) if first else None
+    return RecordDates(born_on=patient.date_of_birth, referred_on=referred_on, zone=zone)

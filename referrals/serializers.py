@@ -11,13 +11,13 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
-from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.models import Patient, Product, TimelineEntry, User
+from carecoord.reads import ShownWhenSerialized
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_directory
 from carecoord.services.comments import COMMENT_MAX_LENGTH
 from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
-from referrals.milestone_kinds import PreparationKind, milestone_label
+from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.schedule import day_label
 from referrals.selectors import is_acknowledgement_overdue

@@ -11,17 +11,18 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audited_update
 from carecoord.access import acting_site_for, membership_at, patients_visible_to, require_acting_site
-from carecoord.audit.services import audited_update
-from carecoord.clinical_dates import RecordDates, check_planned
+from carecoord.clinical_dates import check_planned
 from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_join
 from carecoord.services.patients import patient_register
 from carecoord.timeline import timeline_record
 from referrals.documents import original_name, stored_name, validate_upload
-from referrals.milestones import course_changed, milestone_replan
+from referrals.milestones.services import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.selectors import record_dates
 from referrals.workflow import (
     OPEN_STATES,
     STATE_LABELS,
@@ -164,7 +165,7 @@ def referral_move(
     if move == Move.SCHEDULE_CONSULT and consult_on is None:
         raise ValidationError({"consult_on": "Enter the consult date."})
     if consult_on is not None:
-        check_planned("consult_on", consult_on, RecordDates.of(referral.patient, site.zone), confirmed=True)
+        check_planned("consult_on", consult_on, record_dates(referral.patient, site.zone), confirmed=True)
     now = timezone.now()
     changes: dict[str, Any] = {"state": target.value}
     if move == Move.SUBMIT:

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from carecoord.access import get_patient_for_user, require_capability
-from carecoord.audit.reads import shown
 from carecoord.models import SiteMembership, User
+from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from referrals.downloads import document_download

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from carecoord.celery import app as celery_app
+from config.celery import app as celery_app
 
 
 def free_port() -> int:

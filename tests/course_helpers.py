@@ -9,7 +9,7 @@ from django.utils import timezone
 from carecoord.models import Patient, PointPerson, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
-from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.conftest import World

@@ -33,13 +33,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.audit.models import AuditEntry
+from audit.models import AuditEntry
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 from handoffs.services import handoff_save, handoff_send, handoff_start, template_draft
-from handoffs.template_services import template_create
+from handoffs.template_editor.services import template_create
 from referrals.models import Milestone, Referral
 from referrals.workflow import Move
 from tests.conftest import World, login

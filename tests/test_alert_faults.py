@@ -18,7 +18,6 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.digests.services import digest_deliver
 from carecoord.models import OutgoingEmail
 from carecoord.tasks import sweep_emails
 from tests.broker import broker_at, private_redis
@@ -30,6 +29,7 @@ from tests.test_toxicity import CRS_GRADE_3, _name_point_persons
 from tests.worker import running_worker, wait_for, worker_children
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_assess, toxicity_record
+from workspace.digests.services import digest_deliver
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from carecoord.services.comments import comment_post
 from handoffs.models import Handoff
-from referrals.milestones import milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.services import referral_attach_document
 from tests.conftest import World, api_token_header, login

@@ -20,16 +20,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from carecoord.audit import reads as audit_reads
-from carecoord.audit.admin import AuditEntryAdmin
-from carecoord.audit.context import request_context
-from carecoord.audit.models import AppendOnlyError, AuditEntry
+from audit import reads as audit_reads
+from audit.admin import AuditEntryAdmin
+from audit.models import AppendOnlyError, AuditEntry
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
+from carecoord.reads import shown
+from carecoord.request_context import request_context
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
 from carecoord.services.patients import patient_update
 from handoffs.models import Handoff
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones.services import milestone_set_infusion
 from referrals.models import Milestone, ReferralDocument
 from referrals.workflow import Move
 from tests.conftest import World, api_token_header, login
@@ -55,7 +56,7 @@ def read_by(user: User, patient: Patient, what: str = "viewed patient") -> Audit
     """One read of `patient` by `user`, answered and written as the middleware does."""
     with request_context(RequestFactory().get("/")) as context:
         context.request.user = user
-        audit_reads.shown(patient, what=what)
+        shown(patient, what=what)
         (entry,) = audit_reads.write_reads(context, HttpResponse())
     return entry
 

@@ -13,10 +13,10 @@ from django.db import connections
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
-from carecoord.celery import app as celery_app
 from carecoord.models import SiteMembership
 from carecoord.roles import Role
 from carecoord.tasks import refresh_membership_access
+from config.celery import app as celery_app
 from tests.conftest import World
 from tests.factories import member
 from tests.worker import running_worker, wait_for

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from carecoord.models import OutgoingEmail, Patient, PointPerson
 from carecoord.roles import Role
-from referrals.milestones import milestone_move
+from referrals.milestones.services import milestone_move
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.browser import sign_in

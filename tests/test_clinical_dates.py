@@ -28,6 +28,7 @@ from carecoord.clinical_dates import (
 from carecoord.models import Patient, TimelineEntry, calendar
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
+from referrals.selectors import record_dates
 from tests.conftest import World, login
 from tests.course_helpers import infused, name_point_persons
 from tests.referral_helpers import accepted_referral
@@ -130,9 +131,9 @@ def test_a_plan_is_after_birth_within_the_horizon_and_confirmed_far_before_the_r
 
 
 def test_the_record_dates_come_from_the_patient_and_the_first_referral(world: World) -> None:
-    assert RecordDates.of(world.shared_patient, CHICAGO).referred_on is None
+    assert record_dates(world.shared_patient, CHICAGO).referred_on is None
     accepted_referral(world)
-    dates = RecordDates.of(world.shared_patient, CHICAGO)
+    dates = record_dates(world.shared_patient, CHICAGO)
     assert (dates.born_on, dates.referred_on) == (world.shared_patient.date_of_birth, dt.date(2027, 1, 20))
 
 

@@ -12,9 +12,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from carecoord.digests.build import build_digest
 from referrals.conflicts import find_conflicts
-from referrals.milestones import (
+from referrals.milestones.services import (
     milestone_confirm_conflict,
     milestone_move,
     milestone_plan,
@@ -25,6 +24,7 @@ from referrals.schedule import MilestoneKind
 from referrals.services import referral_set_plan
 from tests.conftest import World, login
 from tests.course_helpers import infused, name_point_persons
+from workspace.digests.build import build_digest
 
 DAY_ZERO = dt.date(2027, 3, 1)
 NOW = dt.datetime(2027, 2, 1, 15, tzinfo=dt.UTC)

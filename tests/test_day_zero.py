@@ -16,12 +16,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from carecoord.digests.build import build_digest
 from carecoord.models import OutgoingEmail, Patient
 from handoffs.models import HandoffTemplate
 from handoffs.services import handoff_start
 from referrals.day_zero import current_infusion, day_zero_by_patient, day_zero_of, day_zero_subquery
-from referrals.milestones import milestone_cancel, milestone_set_infusion
+from referrals.milestones.services import milestone_cancel, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.conftest import World, api_token_header, login
@@ -29,6 +28,7 @@ from tests.course_helpers import infused, name_point_persons
 from tests.referral_helpers import accept, draft_referral
 from toxicity.models import ToxicityEvent
 from toxicity.services import toxicity_record
+from workspace.digests.build import build_digest
 
 pytestmark = pytest.mark.django_db
 

@@ -14,16 +14,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carecoord.digests.build import build_digest
-from carecoord.digests.schedule import due_week
-from carecoord.digests.services import digest_for, send_due_digests
 from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Patient, TimelineEntry, User
 from carecoord.services.care_teams import care_team_name_point_person
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones.services import milestone_set_infusion
 from referrals.workflow import Move
 from tests.conftest import World, login
 from tests.factories import patient_at
 from tests.referral_helpers import accepted_referral, advance, draft_referral
+from workspace.digests.build import build_digest
+from workspace.digests.schedule import due_week
+from workspace.digests.services import digest_for, send_due_digests
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2027, 1, 18)  # Chicago is UTC-6 in January

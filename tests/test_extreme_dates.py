@@ -19,10 +19,10 @@ from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
 
-from carecoord.digests.services import digest_deliver
 from carecoord.models import OutgoingEmail, Patient, TimelineEntry, calendar
 from tests.conftest import World, login
 from tests.test_permission_matrix import app_routes, build_samples
+from workspace.digests.services import digest_deliver
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from carecoord.models import OutgoingEmail, TimelineEntry
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate
 from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones.services import milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.conftest import World, login

@@ -23,7 +23,7 @@ from handoffs.services import (
     template_draft,
     template_publish,
 )
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones.services import milestone_set_infusion
 from tests.conftest import World
 from tests.factories import UserFactory
 from tests.referral_helpers import accepted_referral

@@ -22,7 +22,7 @@ from handoffs.services import (
     published_version,
     template_draft,
 )
-from handoffs.template_services import template_create
+from handoffs.template_editor.services import template_create
 from tests.conftest import World
 from tests.factories import member
 from tests.test_api import api, results

@@ -34,7 +34,7 @@ def compose_command() -> list[str] | None:
 
 def start_django(**env: str) -> subprocess.CompletedProcess[str]:
     """Start Django in a clean environment: only PATH, the settings module and `env`."""
-    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "carecoord.settings", **env}
+    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", **env}
     return subprocess.run(
         [sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )

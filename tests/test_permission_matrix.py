@@ -30,8 +30,8 @@ from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
 from handoffs.services import template_draft
-from handoffs.template_services import template_create
-from referrals.milestones import milestone_plan
+from handoffs.template_editor.services import template_create
+from referrals.milestones.services import milestone_plan
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from tests.conftest import World, login

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from carecoord.models import Patient
 from carecoord.models.patients import Phase
-from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.phase import current_episode, phase_of, phases_now, refresh_phases_due
 from referrals.schedule import MilestoneKind

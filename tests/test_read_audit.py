@@ -1,7 +1,7 @@
 """Every read of patient data is on the audit trail: one entry per patient per answered request.
 
 Pages and API routes, lists included, declare the patients their answer shows
-(`carecoord.audit.reads`); the entries are written once the request has been answered 2xx,
+(`audit.reads`); the entries are written once the request has been answered 2xx,
 all in one INSERT. The walk reads the URL configuration, so a new route that shows patient
 data joins it; the stored weekly digest is checked against what its reader sees today.
 """
@@ -20,10 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from carecoord.access.grants import sync_user_access
-from carecoord.audit.models import AuditEntry
-from carecoord.digests.build import UTC
-from carecoord.digests.services import digest_deliver
 from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembership, TimelineEntry, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
@@ -32,6 +30,8 @@ from tests.conftest import World, login
 from tests.factories import member, patient_at
 from tests.route_rules import ROUTE_RULES
 from tests.test_role_matrix import CAPABILITY_NEEDS, ROUTES, url_of
+from workspace.digests.build import UTC
+from workspace.digests.services import digest_deliver
 
 pytestmark = pytest.mark.django_db
 

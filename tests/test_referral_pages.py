@@ -720,7 +720,7 @@ def test_the_center_sets_the_product_and_the_plan_recomputes_dates(
     center_coordinator_client: Client, world: World
 ) -> None:
     from carecoord.models import Product
-    from referrals.milestones import milestone_set_infusion
+    from referrals.milestones.services import milestone_set_infusion
     from referrals.models import Milestone
     from referrals.schedule import MilestoneKind
     from tests.referral_helpers import accepted_referral

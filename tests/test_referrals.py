@@ -15,7 +15,7 @@ from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry
 from carecoord.models.patients import Phase
 from carecoord.services.comments import comment_post
-from referrals.milestones import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
+from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
 from referrals.models import Milestone, ReferralDocument, ReferralMove
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_attach_document, referral_create_with_patient, referral_move

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from carecoord.models import Patient, PatientIdentifier, TimelineEntry, User
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
-from referrals.milestones import milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from referrals.workflow import Move

@@ -120,7 +120,7 @@ def production_environment(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "0",
             "SECRET_KEY": "deploy-check-" + "x" * 64,
             "ALLOWED_HOSTS": "carecoord.example.org",

@@ -20,8 +20,8 @@ from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.comments import comment_post
 from carecoord.timeline import timeline_record
-from referrals.milestone_kinds import PreparationKind
-from referrals.milestones import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.kinds import PreparationKind
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.conftest import World, login

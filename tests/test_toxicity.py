@@ -17,7 +17,7 @@ from carecoord.emails import email_claim, email_deliver
 from carecoord.models import OutgoingEmail, PointPerson, TimelineEntry, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
-from referrals.milestones import milestone_set_infusion
+from referrals.milestones.services import milestone_set_infusion
 from tests.conftest import World, login
 from tests.factories import member
 from tests.referral_helpers import accepted_referral

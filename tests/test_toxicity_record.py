@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from carecoord.models import OutgoingEmail, Patient, PointPerson
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_remove_backup, care_team_set_point_persons
-from referrals.milestones import milestone_complete, milestone_set_infusion
+from referrals.milestones.services import milestone_complete, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.conftest import World, api_token_header, login

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from carecoord.celery import app as celery_app
+from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def running_worker(
     listens = {"both": [queue, alert_queue], "default": [queue], "alerts": [alert_queue]}[consumes]
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "carecoord.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
@@ -70,7 +70,7 @@ def running_worker(
                 "-m",
                 "celery",
                 "-A",
-                "carecoord",
+                "config",
                 "worker",
                 "--loglevel=INFO",
                 f"--pool={pool}",

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import audited_update
 from carecoord.access.grants import local_today
-from carecoord.audit.services import audited_update
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.roles import Role

@@ -8,7 +8,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField, confirm_date_field
-from carecoord.audit.reads import ShownWhenSerialized
+from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
 from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, Circumstances, InputError, grade_assessment

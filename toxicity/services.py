@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from carecoord.access import require_acting_site
-from carecoord.clinical_dates import RecordDates, check_happened
+from carecoord.clinical_dates import check_happened
 from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
+from referrals.selectors import record_dates
 from toxicity.alerts import alert_point_persons
 from toxicity.assessment import Circumstances, Graded, InputError, grade_assessment
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
@@ -28,7 +29,7 @@ from toxicity.selectors import assessment_circumstances
 
 
 def _check_date(field: str, value: dt.date | dt.datetime, patient: Patient, site: Site, confirmed: bool) -> None:
-    check_happened(field, value, RecordDates.of(patient, site.zone), confirmed=confirmed)
+    check_happened(field, value, record_dates(patient, site.zone), confirmed=confirmed)
 
 
 def _grade(kind: str, inputs: dict[str, Any], ctcae_grade: int | None, circumstances: Circumstances) -> Graded:

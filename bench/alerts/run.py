@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carecoord.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
 
 import django
@@ -37,10 +37,10 @@ from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from carecoord.celery import app as celery_app  # noqa: E402
 from carecoord.models import OutgoingEmail, Patient, Site, User  # noqa: E402
 from carecoord.roles import Role  # noqa: E402
 from carecoord.services.care_teams import care_team_name_point_person  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
 from tests.factories import SiteFactory, member, patient_at  # noqa: E402
 from tests.smtp import smtp_catcher  # noqa: E402
 from toxicity.models import Alert  # noqa: E402
@@ -106,7 +106,7 @@ def main() -> None:
             "CELERY_QUEUE": queue,
             "CELERY_ALERT_QUEUE": alert_queue,
             "DATABASE_URL": os.environ["DATABASE_URL"],
-            "DJANGO_SETTINGS_MODULE": "carecoord.settings_test",
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
         }
         log = Path(tmp) / "worker.log"
         with log.open("wb") as out:
@@ -116,7 +116,7 @@ def main() -> None:
                     "-m",
                     "celery",
                     "-A",
-                    "carecoord",
+                    "config",
                     "worker",
                     "--loglevel=WARNING",
                     f"--concurrency={CONCURRENCY}",

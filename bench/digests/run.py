@@ -18,7 +18,7 @@ import os
 import resource
 import time
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carecoord.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
 
 import django
@@ -130,7 +130,7 @@ def main() -> None:
 
     import time_machine
 
-    from carecoord.digests.services import send_due_digests
+    from workspace.digests.services import send_due_digests
 
     with (
         smtp_catcher() as catcher,

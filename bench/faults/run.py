@@ -39,7 +39,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carecoord.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
 
 import django
@@ -52,7 +52,6 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from bench.alerts.run import _host, recreate_database  # noqa: E402
-from carecoord.digests.services import digest_deliver  # noqa: E402
 from carecoord.models import OutgoingEmail, Patient, Site  # noqa: E402
 from carecoord.roles import Role  # noqa: E402
 from carecoord.services.care_teams import care_team_name_point_person  # noqa: E402
@@ -65,6 +64,7 @@ from tests.test_one_fact_one_alert import at_once  # noqa: E402
 from tests.worker import running_worker, wait_for, worker_children  # noqa: E402
 from toxicity.models import Alert, ToxicityEvent  # noqa: E402
 from toxicity.services import toxicity_record  # noqa: E402
+from workspace.digests.services import digest_deliver  # noqa: E402
 
 CRS_GRADE_2 = {"temperature_c": 38.6, "hypotension": True}
 CRS_GRADE_3 = {"temperature_c": 39.2, "vasopressors": 1}

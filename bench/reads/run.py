@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carecoord.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
 
 import django
@@ -31,9 +31,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
+from audit import middleware  # noqa: E402
+from audit.models import AuditEntry  # noqa: E402
 from bench.alerts.run import recreate_database  # noqa: E402
-from carecoord.audit import middleware  # noqa: E402
-from carecoord.audit.models import AuditEntry  # noqa: E402
 from carecoord.models import Site, User  # noqa: E402
 from carecoord.roles import Role  # noqa: E402
 from tests.conftest import login  # noqa: E402

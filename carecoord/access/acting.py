@@ -25,8 +25,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser, grants_of
-from carecoord.audit.context import note_acting_site
 from carecoord.models import Patient, Site, SiteMembership, User
+from carecoord.request_context import note_acting_site
 from carecoord.roles import Capability
 
 

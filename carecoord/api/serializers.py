@@ -13,8 +13,8 @@ from rest_framework import serializers
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
-from carecoord.audit.reads import ShownWhenSerialized
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
+from carecoord.reads import ShownWhenSerialized
 from carecoord.roles import Capability
 from carecoord.selectors.patients import care_team_links_visible_to
 from carecoord.selectors.sites import colleagues_of, sites_directory

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carecoord.access import acting_site_for, membership_at, patients_visible_to, require_acting_site
-from carecoord.audit.context import acting_at
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, Site, TimelineEntry, User
 from carecoord.phones import normalize_phone
+from carecoord.request_context import acting_at
 from carecoord.roles import ROLES_THAT_REGISTER_PATIENTS, Capability
 from carecoord.services.care_teams import care_team_join
 from carecoord.timeline import timeline_record

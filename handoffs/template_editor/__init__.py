@@ -1,0 +1,1 @@
+"""The hand-off template editor: drafts, previews and published versions."""

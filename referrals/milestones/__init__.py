@@ -1,0 +1,1 @@
+"""Milestones: the treatment plan's dated steps, their kinds, forms and services."""

@@ -1,0 +1,46 @@
+"""The user's toxicity alerts: the list and acknowledging one."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
+
+from carecoord.models import User
+from carecoord.reads import shown
+from carecoord.selectors.sites import active_memberships_of
+from toxicity.alerts import alert_acknowledge
+from toxicity.selectors import alerts_visible_to, get_alert_for_user
+
+
+@login_required
+@require_safe
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """The user's alerts, unacknowledged first (the in-app notifications)."""
+    alerts = list(alerts_visible_to(request.user)[:100])
+    shown(alerts, verb="listed")
+    context = {
+        "memberships": active_memberships_of(request.user),
+        "open_alerts": [a for a in alerts if a.acknowledged_at is None],
+        "seen_alerts": [a for a in alerts if a.acknowledged_at is not None],
+    }
+    return render(request, "toxicity/alert_list.html", context)
+
+
+@login_required
+def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_alert_for_user(request.user, alert_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        alert_acknowledge(actor=cast(User, request.user), alert=alert)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, "Alert acknowledged. The other site sees it on the timeline.")
+    return redirect("toxicity-event", event_id=alert.event_id)

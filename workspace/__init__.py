@@ -1,0 +1,2 @@
+"""The pages that combine the domain apps: dashboard, work queue, patient pages, the shared
+timeline and the weekly digests."""

@@ -1,0 +1,1 @@
+"""The shared timeline page and the milestone actions that re-render it."""

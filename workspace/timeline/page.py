@@ -1,0 +1,414 @@
+"""The shared patient timeline: the page community oncologists live on, and its comment thread.
+
+Everything on the page is read in a fixed number of queries (`referrals.selectors.
+patient_timeline` plus the care team and the viewer's capabilities), whatever the number of
+events and milestones: rows are built here from what is already loaded, never per row.
+The milestone actions (`workspace.timeline.milestone_views`) re-render this page with their failing
+form through `render_timeline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
+from carecoord.models.patients import Phase
+from carecoord.reads import shown
+from carecoord.roles import Capability
+from carecoord.selectors.patients import open_care_team_links
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
+from carecoord.web.forms import add_service_errors
+from carecoord.web.shortcuts import viewer_zone
+from referrals.milestones.forms import (
+    InfusionForm,
+    MilestoneCancelForm,
+    MilestoneCompleteForm,
+    MilestoneConfirmForm,
+    MilestoneMoveForm,
+    MilestonePlanForm,
+    form_auto_id,
+)
+from referrals.milestones.kinds import milestone_label
+from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind, day_label
+from referrals.selectors import PatientTimeline, patient_timeline
+from referrals.workflow import STATE_LABELS, State
+from toxicity.selectors import undelivered_alerts
+
+# A closed referral's timeline cannot change (referrals.milestones._check).
+UNCHANGEABLE_STATES = frozenset({State.DECLINED, State.WITHDRAWN})
+UPCOMING_LIMIT = 5
+LATER_AFTER = dt.timedelta(days=365)
+THREAD_LIMIT = 20  # the latest messages; every one stays on the timeline
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+class CommentForm(forms.Form):
+    """A message to the other care-team sites, written as one of the viewer's own sites."""
+
+    body = forms.CharField(
+        label="Message",
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={"required": "Write a message."},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    site = forms.TypedChoiceField(label="Write as", coerce=int)
+
+    def __init__(self, *args: Any, sites: Sequence[Site] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_comment_%s")
+        super().__init__(*args, **kwargs)
+        self.sites = {site.pk: site for site in sites}
+        cast(forms.TypedChoiceField, self.fields["site"]).choices = [(pk, s.name) for pk, s in self.sites.items()]
+        if len(self.sites) == 1:
+            self.fields["site"].initial = next(iter(self.sites))
+
+    def chosen_site(self) -> Site:
+        return self.sites[self.cleaned_data["site"]]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A form that did not go through, to show again, with its errors, where it was filled in."""
+
+    action: str  # "complete", "move", "cancel", "confirm", "infusion", "plan" or "comment"
+    target_id: int | None
+    form: forms.Form
+
+
+@dataclass(frozen=True)
+class PhaseStep:
+    number: int
+    value: str
+    label: str
+    state: str  # "past", "current" or "future"
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    entry: TimelineEntry
+    at: dt.datetime  # in the viewer's time zone
+    day: str  # relative to the infusion, "" without an infusion date
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    on: dt.date
+    day: str  # "day +14" relative to infusion, "" without an infusion date
+    rows: list[EntryRow]
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    milestone: Milestone
+    label: str
+    planned_day: str
+    actual_day: str
+    is_overdue: bool
+    actions: dict[str, forms.Form]
+    open_action: str  # the action whose form failed, shown open
+
+
+@dataclass(frozen=True)
+class ReferralBlock:
+    referral: Referral
+    state_label: str
+    rows: list[MilestoneRow]
+    later_rows: list[MilestoneRow]  # planned more than a year ahead: folded away
+    changeable: bool
+    infusion: Milestone | None
+    infusion_form: forms.Form | None
+    plan_form: forms.Form | None
+    open_action: str
+
+    @property
+    def later_open(self) -> bool:
+        return any(row.open_action for row in self.later_rows)
+
+
+@dataclass(frozen=True)
+class Contact:
+    link: CareTeamLink
+    point_persons: list[PointPerson] = field(default_factory=list)
+
+
+def phase_steps(current: str) -> list[PhaseStep]:
+    order = list(Phase)
+    index = order.index(Phase(current)) if current in Phase.values else -1
+    return [
+        PhaseStep(
+            number=n + 1,
+            value=phase.value,
+            label=phase.label,
+            state="past" if n < index else "current" if n == index else "future",
+        )
+        for n, phase in enumerate(order)
+    ]
+
+
+def label_of(kind: str) -> str:
+    try:
+        return milestone_label(kind)
+    except ValueError:
+        return kind.replace("_", " ").capitalize()
+
+
+def _day(infusion_on: dt.date | None, on: dt.date | None) -> str:
+    return day_label(infusion_on, on) if infusion_on and on else ""
+
+
+def day_groups(
+    entries: Iterable[TimelineEntry], zone: zoneinfo.ZoneInfo, infusion_on: dt.date | None
+) -> list[DayGroup]:
+    """Entries by local calendar day, oldest first, each day labelled relative to the infusion."""
+    groups: list[DayGroup] = []
+    for entry in entries:
+        at = timezone.localtime(entry.occurred_at, zone)
+        if not groups or groups[-1].on != at.date():
+            groups.append(DayGroup(on=at.date(), day=_day(infusion_on, at.date()), rows=[]))
+        groups[-1].rows.append(EntryRow(entry=entry, at=at, day=groups[-1].day))
+    return groups
+
+
+def _primary_first(people: Iterable[PointPerson]) -> list[PointPerson]:
+    return sorted(people, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
+
+
+def _failed(failure: Failure | None, action: str, target_id: int) -> forms.Form | None:
+    if failure and failure.action == action and failure.target_id == target_id:
+        return failure.form
+    return None
+
+
+def _milestone_actions(
+    milestone: Milestone, today: dt.date, failure: Failure | None
+) -> tuple[dict[str, forms.Form], str]:
+    if milestone.status != Milestone.Status.PLANNED:
+        return {}, ""
+    pk = milestone.pk
+    actions: dict[str, forms.Form] = {
+        "complete": _failed(failure, "complete", pk)
+        or MilestoneCompleteForm(auto_id=form_auto_id("complete", pk), initial={"actual_on": today}),
+    }
+    # The infusion moves with its own action, which recomputes the plan.
+    if milestone.kind != MilestoneKind.INFUSION:
+        actions["move"] = _failed(failure, "move", pk) or MilestoneMoveForm(
+            auto_id=form_auto_id("move", pk), initial={"planned_on": milestone.planned_on}
+        )
+    actions["cancel"] = _failed(failure, "cancel", pk) or MilestoneCancelForm(auto_id=form_auto_id("cancel", pk))
+    if milestone.has_open_conflict:
+        actions["confirm"] = _failed(failure, "confirm", pk) or MilestoneConfirmForm(
+            auto_id=form_auto_id("confirm", pk)
+        )
+    open_action = next((a for a in actions if _failed(failure, a, pk)), "")
+    return actions, open_action
+
+
+def referral_blocks(
+    timeline: PatientTimeline,
+    *,
+    today: dt.date,
+    can_record: bool,
+    sites: Sequence[Site],
+    failure: Failure | None,
+) -> list[ReferralBlock]:
+    """One milestones table per referral, with the action forms for those who may record care."""
+    overdue = {m.pk for m in timeline.overdue(today)}
+    horizon = today + LATER_AFTER
+    by_referral: dict[int, list[Milestone]] = {}
+    for milestone in timeline.milestones:
+        by_referral.setdefault(milestone.referral_id, []).append(milestone)
+    blocks = []
+    for referral in timeline.referrals:
+        milestones = sorted(
+            by_referral.get(referral.pk, []), key=lambda m: (m.planned_on or m.actual_on or dt.date.max, m.pk)
+        )
+        changeable = can_record and referral.state not in UNCHANGEABLE_STATES
+        if not milestones and not changeable:
+            continue
+        rows: list[MilestoneRow] = []
+        later_rows: list[MilestoneRow] = []
+        for milestone in milestones:
+            actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+            later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
+            (later_rows if later else rows).append(
+                MilestoneRow(
+                    milestone=milestone,
+                    label=label_of(milestone.kind),
+                    planned_day=_day(timeline.infusion_on, milestone.planned_on),
+                    actual_day=_day(timeline.infusion_on, milestone.actual_on),
+                    is_overdue=milestone.pk in overdue,
+                    actions=actions,
+                    open_action=open_action,
+                )
+            )
+        infusion = next(
+            (m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != Milestone.Status.CANCELLED),
+            None,
+        )
+        infusion_form: forms.Form | None = None
+        if changeable and referral.state == State.ACCEPTED:
+            infusion_form = _failed(failure, "infusion", referral.pk) or InfusionForm(
+                auto_id=form_auto_id("infusion", referral.pk),
+                initial={"infusion_on": infusion.planned_on if infusion else None},
+            )
+        plan_form: forms.Form | None = None
+        if changeable:
+            plan_form = _failed(failure, "plan", referral.pk) or MilestonePlanForm(
+                auto_id=form_auto_id("plan", referral.pk), sites=sites
+            )
+        open_action = next((a for a in ("infusion", "plan") if _failed(failure, a, referral.pk)), "")
+        blocks.append(
+            ReferralBlock(
+                referral=referral,
+                state_label=STATE_LABELS[State(referral.state)],
+                rows=rows,
+                later_rows=later_rows,
+                changeable=changeable,
+                infusion=infusion,
+                infusion_form=infusion_form,
+                plan_form=plan_form,
+                open_action=open_action,
+            )
+        )
+    return blocks
+
+
+def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
+    memberships = active_memberships_of(request.user)
+    zone = viewer_zone(memberships)
+    today = timezone.localdate(timezone=zone)
+    timeline = patient_timeline(patient)
+    phase = timeline.phase()
+    links = list(open_care_team_links().filter(patient=patient))
+    can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
+    infusion_on = timeline.infusion_on
+    accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
+    comment_sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
+    comment_form = None
+    if can_record and comment_sites:
+        comment_form = failure.form if failure and failure.action == "comment" else CommentForm(sites=comment_sites)
+    groups = day_groups(timeline.entries, zone, infusion_on)
+    comments = [row for group in groups for row in group.rows if row.entry.kind == TimelineEntry.Kind.COMMENT]
+    return {
+        "memberships": memberships,
+        "patient": patient,
+        "zone": zone,
+        "today": today,
+        "today_day": _day(infusion_on, today),
+        "infusion_on": infusion_on,
+        "product": accepted.product if accepted else None,
+        "phase": phase,
+        "phases": phase_steps(phase),
+        "phase_count": len(Phase),
+        "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
+        "upcoming": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
+            for m in timeline.upcoming(today, UPCOMING_LIMIT)
+            if m.planned_on
+        ],
+        "overdue": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
+            for m in timeline.overdue(today)
+            if m.planned_on
+        ],
+        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+        "undelivered": undelivered_alerts(request.user, patient=patient),
+        "groups": groups,
+        "entry_count": len(timeline.entries),
+        "comments": comments,
+        "thread": comments[-THREAD_LIMIT:],
+        "thread_earlier": max(len(comments) - THREAD_LIMIT, 0),
+        "comment_form": comment_form,
+        "can_record": can_record,
+        "blocks": referral_blocks(
+            timeline,
+            today=today,
+            can_record=can_record,
+            sites=[link.site for link in links],
+            failure=failure,
+        ),
+        "failure": failure,
+    }
+
+
+def timeline_url(patient_id: uuid.UUID, anchor: str = "") -> str:
+    url = reverse("patient-timeline", kwargs={"patient_id": patient_id})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _focus_first_error(form: forms.Form) -> None:
+    # The page comes back scrolled to the top: focusing the field takes the reader to it.
+    name = next((name for name in form.errors if name in form.fields), None)
+    if name is not None:
+        form.fields[name].widget.attrs["autofocus"] = True
+
+
+def render_timeline(
+    request: HttpRequest, patient: Patient, failure: Failure | None = None, status: int = 200
+) -> HttpResponse:
+    if failure is not None:
+        _focus_first_error(failure.form)
+    return render(request, "carecoord/timeline.html", timeline_context(request, patient, failure), status=status)
+
+
+@login_required
+@require_safe
+def patient_timeline_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The shared timeline: 404 unless a site where the viewer works is on the care team."""
+    patient = get_patient_for_user(request.user, patient_id)
+    shown(patient, what="viewed timeline")
+    return render_timeline(request, patient)
+
+
+@vary_on_headers("HX-Request")
+@login_required
+def patient_comment(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Post a comment; htmx gets the thread (and, out of band, the events), others a redirect."""
+    # Load first: a patient outside the viewer's scope is a 404 whatever the method.
+    patient = get_patient_for_user(request.user, patient_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
+    form = CommentForm(request.POST, sites=sites_that_can(request.user, patient, Capability.RECORD_CARE))
+    if form.is_valid():
+        try:
+            comment_post(
+                actor=cast(User, request.user), patient=patient, site=form.chosen_site(), body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if request.htmx:
+                context = timeline_context(request, patient) | {"posted": True}
+                return render(request, "carecoord/_timeline_comment_response.html", context)
+            messages.success(request, "Your comment is on the timeline.")
+            return redirect(timeline_url(patient.pk, "thread"))
+    failure = Failure("comment", None, form)
+    if request.htmx:
+        # htmx swaps only successful responses by default: errors come back as 200.
+        _focus_first_error(form)
+        context = timeline_context(request, patient, failure)
+        return render(request, "carecoord/_timeline_comment_response.html", context)
+    return render_timeline(request, patient, failure, status=400)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from workspace import patients, views
+from workspace.digests import views as digest_views
+from workspace.timeline import page as timeline
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("digest/", digest_views.my_digest, name="my-digest"),
+    path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient-detail"),
+    path("patients/<uuid:patient_id>/edit/", patients.patient_edit, name="patient-edit"),
+    path("patients/<uuid:patient_id>/identifier/", patients.patient_identifier, name="patient-identifier"),
+    path("patients/<uuid:patient_id>/point-persons/", patients.patient_point_persons, name="patient-point-persons"),
+    path("patients/<uuid:patient_id>/care-team/", patients.patient_share, name="patient-share"),
+    path("patients/<uuid:patient_id>/care-team/leave/", patients.patient_leave, name="patient-leave"),
+    path("patients/<uuid:patient_id>/timeline/", timeline.patient_timeline_page, name="patient-timeline"),
+    path("patients/<uuid:patient_id>/comments/", timeline.patient_comment, name="patient-comment"),
+]
