@@ -24,7 +24,7 @@ from audit import reads as audit_reads
 from audit.admin import AuditEntryAdmin
 from audit.models import AppendOnlyError, AuditEntry
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
-from carecoord.reads import shown
+from carecoord.reads import shown as declare_shown
 from carecoord.request_context import request_context
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
@@ -56,7 +56,7 @@ def read_by(user: User, patient: Patient, what: str = "viewed patient") -> Audit
     """One read of `patient` by `user`, answered and written as the middleware does."""
     with request_context(RequestFactory().get("/")) as context:
         context.request.user = user
-        shown(patient, what=what)
+        declare_shown(patient, what=what)
         (entry,) = audit_reads.write_reads(context, HttpResponse())
     return entry
 
