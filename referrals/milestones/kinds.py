@@ -32,3 +32,12 @@ def milestone_label(kind: str) -> str:
     if kind in PREPARATION_LABELS:
         return PREPARATION_LABELS[kind]
     return MilestoneKind(kind).label
+
+
+def milestone_label_or_kind(kind: str) -> str:
+    """`milestone_label`, or the kind itself made readable when it is none of the known kinds:
+    a list of work shows the row rather than fail on it."""
+    try:
+        return milestone_label(kind)
+    except ValueError:
+        return kind.replace("_", " ").capitalize()

@@ -47,7 +47,7 @@ from referrals.milestones.forms import (
     MilestonePlanForm,
     form_auto_id,
 )
-from referrals.milestones.kinds import milestone_label
+from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind, day_label
 from referrals.selectors import PatientTimeline, patient_timeline
@@ -165,13 +165,6 @@ def phase_steps(current: str) -> list[PhaseStep]:
         )
         for n, phase in enumerate(order)
     ]
-
-
-def label_of(kind: str) -> str:
-    try:
-        return milestone_label(kind)
-    except ValueError:
-        return kind.replace("_", " ").capitalize()
 
 
 def _day(infusion_on: dt.date | None, on: dt.date | None) -> str:
