@@ -10,6 +10,8 @@ class CarecoordConfig(AppConfig):
 
     def ready(self) -> None:
         from carecoord.accounts import signals  # noqa: F401 - connects the receivers
+        from carecoord.contributions import register_core_contributions
         from carecoord.patient_data import register_core_patient_data
 
         register_core_patient_data()
+        register_core_contributions()

@@ -7,8 +7,10 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
-        """Registers this app's patient data (audited and read-declared)."""
+        """Registers this app's patient data (audited and read-declared) and what it contributes
+        to the digest and the work queue."""
         from carecoord.patient_data import register
+        from referrals.contributions import register_referrals_contributions
 
         # The reminder timestamps only stop a second reminder email: bookkeeping of the outbox.
         register("referrals.Referral", patient="patient", name="referral", ignore={"reminder_sent_at"})
@@ -21,3 +23,4 @@ class ReferralsConfig(AppConfig):
             name="milestone",
             ignore={"updated_at", "conflict", "conflict_key"},
         )
+        register_referrals_contributions()

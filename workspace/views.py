@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Model, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,25 +14,16 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access.grants import local_today
-from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
-from carecoord.roles import Capability
-from carecoord.selectors.patients import links_without_primary, patients_with_care_team
-from carecoord.selectors.sites import active_memberships_of, sites_where_role_can
+from carecoord.selectors.patients import patients_with_care_team
+from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import PhaseFilterForm
 from referrals.forms import can_refer
-from referrals.milestones.kinds import milestone_label
-from referrals.models import Milestone, Referral
-from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
-from referrals.workflow import State
-from toxicity.models import Alert
-from toxicity.selectors import undelivered_alerts
+from workspace.work_queue import work_queue_of
 
 PATIENTS_PER_PAGE = 50
-WORK_QUEUE_LIMIT = 10
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -75,65 +64,6 @@ def _rows(patients: Iterable[Patient], memberships: list[SiteMembership]) -> lis
     return rows
 
 
-@dataclass(frozen=True)
-class WorkQueue:
-    """The dashboard's three short lists of what needs doing; each read in one query."""
-
-    waiting: list[Referral]
-    overdue: list[Referral]
-    milestones_due: list[tuple[Milestone, str]]
-    conflicts: list[tuple[Milestone, str]]
-    unnamed: list[CareTeamLink]  # the viewer's sites that name no primary point person for a patient
-    undelivered: list[Alert]  # alert emails for the viewer's sites that have not gone out
-    week_start: dt.date
-    week_end: dt.date
-    limit: int = WORK_QUEUE_LIMIT
-
-    def objects_shown(self) -> list[Model]:
-        """What the page shows of the queue (each list up to `limit`), for the audit trail."""
-        milestones = [m for m, _label in self.conflicts[: self.limit] + self.milestones_due[: self.limit]]
-        referrals = self.waiting[: self.limit] + self.overdue[: self.limit]
-        return [*self.undelivered, *self.unnamed[: self.limit], *milestones, *referrals]
-
-
-def _safe_label(kind: str) -> str:
-    try:
-        return milestone_label(kind)
-    except ValueError:
-        return kind.replace("_", " ").capitalize()
-
-
-def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
-    # One extra row tells the template that the list goes on.
-    limit = WORK_QUEUE_LIMIT + 1
-    today = local_today(memberships[0].site) if memberships else timezone.localdate()
-    week_end = today + dt.timedelta(days=6)
-    # Work is listed for the sites where the person's role there may do it.
-    recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
-    waiting = referrals_waiting_on(user, recording)[:limit]
-    # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
-    overdue = (
-        referrals_visible_to(user)
-        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
-        # The center acknowledges; the referring practice chases.
-        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
-        .order_by("acknowledge_by")[:limit]
-    )
-    due = milestones_due(user, today, week_end)[:limit]
-    conflicts = milestones_in_conflict(user)[:limit]
-    unnamed = links_without_primary(user, sites_where_role_can(memberships, Capability.MANAGE_CARE_TEAM))[:limit]
-    return WorkQueue(
-        waiting=list(waiting),
-        overdue=list(overdue),
-        milestones_due=[(m, _safe_label(m.kind)) for m in due],
-        conflicts=[(m, _safe_label(m.kind)) for m in conflicts],
-        unnamed=list(unnamed),
-        undelivered=undelivered_alerts(user, site_ids=[m.site_id for m in memberships]),
-        week_start=today,
-        week_end=week_end,
-    )
-
-
 @vary_on_headers("HX-Request")
 @login_required
 @require_safe
@@ -160,8 +90,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     else:
-        context["work_queue"] = work_queue = _work_queue(request.user, memberships)
-        shown(work_queue.objects_shown(), verb="listed")
+        context["work_queue"] = work_queue = work_queue_of(request.user, memberships)
+        shown(work_queue.objects_shown, verb="listed")
         context["can_refer"] = can_refer(memberships)
         context["zone"] = memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
     return render(request, template, context)

@@ -1,7 +1,8 @@
 """What one point person's weekly digest says, read in a fixed number of queries.
 
-Everything for all of the person's patients is fetched at once (`patient__in`) and grouped
-here, so the number of queries does not grow with patients or events. The digest carries the
+Everything for all of the person's patients is fetched at once (`patient__in`) by each app's
+sections (`carecoord.digest_sections`) and grouped here, so the number of queries does not grow
+with patients or events. The digest carries the
 minimum (DOMAIN.md 8): the site-local MRN or initials, event titles and dates; never a full
 name, a diagnosis or a free-text note.
 """
@@ -15,22 +16,13 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
-from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, TimelineEntry, User
-from handoffs.models import Handoff
-from referrals.day_zero import day_zero_in
-from referrals.milestones.kinds import milestone_label
-from referrals.models import Milestone, Referral
-from referrals.phase import phases_now
-from referrals.schedule import day_label
-from referrals.workflow import State
-from toxicity.models import Alert
+from carecoord.digest_sections import DigestScope, Part, digest_sections
+from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, User
+from carecoord.models.patients import Phase
 
-RECENT_DAYS = 7
-DUE_DAYS = 14
 UTC = zoneinfo.ZoneInfo("UTC")
 
 
@@ -86,14 +78,6 @@ def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
     return membership.site.zone if membership else UTC
 
 
-def _local(day: dt.date) -> str:
-    return day.strftime("%a %d %b")
-
-
-def _local_time(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return _local(moment.astimezone(zone).date()) if moment else "?"
-
-
 def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zoneinfo.ZoneInfo | None = None) -> Digest:
     """The digest of `user` for the week of `week_start`, as seen on `today` (their local date)."""
     zone = zone or zone_of(user, today)
@@ -118,85 +102,34 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             patient__in=patient_ids, site__in=site_ids
         ).values_list("patient_id", "site_id", "mrn")
     }
-    since = dt.datetime.combine(today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=zone)
-    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    recent: dict[uuid.UUID, list[str]] = defaultdict(list)
-    # The biggest read of a digest (a week of every patient's events): tuples, not model
-    # instances, and each day's label formatted once.
-    day_labels: dict[dt.date, str] = {}
-    for patient_id, occurred_at, title in TimelineEntry.objects.filter(
-        patient__in=patient_ids, occurred_at__gte=since, occurred_at__lt=until
-    ).values_list("patient_id", "occurred_at", "title"):
-        day = occurred_at.astimezone(zone).date()
-        label = day_labels.get(day) or day_labels.setdefault(day, _local(day))
-        recent[patient_id].append(f"{label}: {title}")
+    scope = DigestScope(user=user, patient_ids=patient_ids, site_ids=site_ids, today=today, zone=zone, now=now)
+    # Each app's sections (carecoord.digest_sections), in their order: a patient's lines come
+    # in the order of the sections that wrote them.
+    parts: dict[Part, dict[uuid.UUID, list[str]]] = {part: defaultdict(list) for part in Part}
+    phases: dict[uuid.UUID, str] = {}
+    days: dict[uuid.UUID, str] = {}
+    for section in digest_sections():
+        read = section.read(scope)
+        for line in read.lines:
+            parts[line.part][line.patient_id].append(line.text)
+        phases.update(read.phases)
+        days.update(read.days)
 
-    by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
-    due: dict[uuid.UUID, list[str]] = defaultdict(list)
-    overdue: dict[uuid.UUID, list[str]] = defaultdict(list)
-    milestones = (
-        Milestone.objects.filter(referral__patient__in=patient_ids)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .select_related("referral")
-        .order_by("referral__created_at", "planned_on", "pk")
-    )
-    horizon = today + dt.timedelta(days=DUE_DAYS)
-    for milestone in milestones:
-        patient_id = milestone.referral.patient_id
-        by_patient[patient_id].append(milestone)
-        if milestone.status != Milestone.Status.PLANNED or milestone.planned_on is None:
-            continue
-        label = milestone_label(milestone.kind)
-        if milestone.has_open_conflict:
-            overdue[patient_id].append(
-                f"Date conflict: {label} on {_local(milestone.planned_on)}. {milestone.conflict}"
-            )
-        if today <= milestone.planned_on <= horizon:
-            due[patient_id].append(f"{_local(milestone.planned_on)}: {label}")
-        elif milestone.planned_on < today:
-            overdue[patient_id].append(f"{label} was planned on {_local(milestone.planned_on)}, not recorded")
-
-    for alert in (
-        Alert.objects.filter(recipient=user, acknowledged_at__isnull=True, event__patient__in=patient_ids)
-        .select_related("event")
-        .order_by("created_at")
-    ):
-        overdue[alert.event.patient_id].append(
-            f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
-            f"since {_local_time(alert.created_at, zone)}"
-        )
-    for handoff in Handoff.objects.filter(
-        patient__in=patient_ids, to_site__in=site_ids, state=Handoff.State.SENT, acknowledge_by__lt=now
-    ).order_by("acknowledge_by"):
-        overdue[handoff.patient_id].append(
-            f"Hand-off not acknowledged, due {_local_time(handoff.acknowledge_by, zone)}"
-        )
-    for referral in Referral.objects.filter(
-        Q(patient__in=patient_ids),
-        Q(to_center__in=site_ids),
-        Q(state=State.SUBMITTED),
-        Q(acknowledge_by__lt=now),
-    ).order_by("acknowledge_by"):
-        overdue[referral.patient_id].append(
-            f"Referral waiting on your site, acknowledgement due {_local_time(referral.acknowledge_by, zone)}"
-        )
-
-    phases = phases_now(patient_ids)
     sections = []
     for patient_id, link in links.items():
         patient = link.patient
         mrn = mrns.get((patient_id, link.site_id))
-        infused = day_zero_in(by_patient[patient_id])
         sections.append(
             PatientDigest(
                 patient_id=str(patient_id),
                 reference=f"MRN {mrn}" if mrn else f"patient {patient.initials}",
                 site=link.site.name,
-                phase=phases[patient_id].label,
-                day=day_label(infused, today) if infused else None,
-                recent=recent[patient_id],
-                due=due[patient_id],
-                overdue=overdue[patient_id],
+                # Without a section that knows better, the phase cached on the patient.
+                phase=phases.get(patient_id) or Phase(patient.phase).label,
+                day=days.get(patient_id),
+                recent=parts[Part.RECENT][patient_id],
+                due=parts[Part.DUE][patient_id],
+                overdue=parts[Part.OVERDUE][patient_id],
             )
         )
     sections.sort(key=lambda s: (not s.overdue, s.reference))

@@ -1,0 +1,54 @@
+"""What the core contributes to the combined pages: the digest's recent events and the work
+queue's care-team links that name no primary point person. Registered in `AppConfig.ready`,
+like each domain app's own `contributions`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.models import CareTeamLink, TimelineEntry
+from carecoord.roles import Capability
+from carecoord.selectors.patients import links_without_primary
+from carecoord.selectors.sites import sites_where_role_can
+from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+
+RECENT_DAYS = 7
+
+
+def digest_recent_events(scope: DigestScope) -> SectionRead:
+    """The past week of every patient's timeline, in one query."""
+    since = dt.datetime.combine(scope.today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=scope.zone)
+    until = dt.datetime.combine(scope.today + dt.timedelta(days=1), dt.time(), tzinfo=scope.zone)
+    read = SectionRead()
+    # The biggest read of a digest (a week of every patient's events): tuples, not model
+    # instances, and each day's label formatted once.
+    day_labels: dict[dt.date, str] = {}
+    for patient_id, occurred_at, title in TimelineEntry.objects.filter(
+        patient__in=scope.patient_ids, occurred_at__gte=since, occurred_at__lt=until
+    ).values_list("patient_id", "occurred_at", "title"):
+        day = occurred_at.astimezone(scope.zone).date()
+        label = day_labels.get(day) or day_labels.setdefault(day, scope.day_text(day))
+        read.lines.append(Line(patient_id, Part.RECENT, f"{label}: {title}"))
+    return read
+
+
+def queue_links_without_primary(scope: QueueScope) -> Sequence[CareTeamLink]:
+    """The viewer's sites that name no primary point person for a patient."""
+    managing = sites_where_role_can(scope.memberships, Capability.MANAGE_CARE_TEAM)
+    return list(links_without_primary(scope.user, managing)[: scope.limit])
+
+
+def register_core_contributions() -> None:
+    register_digest_section(DigestSection(name="recent events", order=10, read=digest_recent_events))
+    register_queue_list(
+        QueueList(
+            name="unnamed",
+            slot=Slot.URGENT,
+            order=10,
+            read_order=20,
+            template="carecoord/_queue_unnamed.html",
+            items=queue_links_without_primary,
+        )
+    )

@@ -1,0 +1,89 @@
+"""The sections of the weekly digest, each contributed by the app whose data it reads.
+
+The digest (`workspace.digests.build`) tells one point person about the patients they are
+point person for. Each app registers its sections in its `AppConfig.ready`; the digest asks
+every section, in their `order`, about all of those patients at once, and appends the lines
+it gets to each patient's parts. A section reads in a fixed number of queries whatever the
+number of patients, so the digest's queries do not grow with them either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from carecoord.models import User
+
+
+class Part(StrEnum):
+    """Where in a patient's entry a line goes."""
+
+    RECENT = "recent"  # what happened this past week
+    DUE = "due"  # what is planned for the coming days
+    OVERDUE = "overdue"  # what should have happened, or waits on the reader
+
+
+@dataclass(frozen=True)
+class DigestScope:
+    """Whom and what one digest is about, as each section needs it."""
+
+    user: User
+    patient_ids: list[uuid.UUID]
+    site_ids: set[int]  # the reader's sites on these patients' care teams
+    today: dt.date  # the reader's date in site time
+    zone: zoneinfo.ZoneInfo  # the reader's site's zone
+    now: dt.datetime
+
+    @staticmethod
+    def day_text(day: dt.date) -> str:
+        """A date as every digest line writes it ("Mon 07 Dec")."""
+        return day.strftime("%a %d %b")
+
+    def site_day_text(self, moment: dt.datetime | None) -> str:
+        """The day of `moment` in site time (the reader's zone); "?" without one."""
+        return self.day_text(moment.astimezone(self.zone).date()) if moment else "?"
+
+
+@dataclass(frozen=True)
+class Line:
+    patient_id: uuid.UUID
+    part: Part
+    text: str
+
+
+@dataclass
+class SectionRead:
+    """What one section says: lines, and, when the section knows them, each patient's phase
+    (its label) and day counted from the infusion ("day +14")."""
+
+    lines: list[Line] = field(default_factory=list)
+    phases: dict[uuid.UUID, str] = field(default_factory=dict)
+    days: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """One registered section; `order` fixes where its lines go among the others'."""
+
+    name: str
+    order: int
+    read: Callable[[DigestScope], SectionRead]
+
+
+_registry: dict[str, DigestSection] = {}
+
+
+def register_digest_section(section: DigestSection) -> DigestSection:
+    if any(other.order == section.order and other.name != section.name for other in _registry.values()):
+        raise ValueError(f"Digest section {section.name!r}: order {section.order} is taken; the order must be fixed.")
+    _registry[section.name] = section
+    return section
+
+
+def digest_sections() -> list[DigestSection]:
+    """Every registered section, in their order."""
+    return sorted(_registry.values(), key=lambda section: section.order)

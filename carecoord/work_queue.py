@@ -1,0 +1,94 @@
+"""The lists of the dashboard's work queue, each contributed by the app whose work it lists.
+
+Each app registers its lists in its `AppConfig.ready`; the dashboard (`workspace.work_queue`)
+reads every list, each in one query, and renders each with the list's own template, in the
+list's `slot` and `order`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Model
+
+from carecoord.access.scope import AnyUser
+from carecoord.models import SiteMembership
+
+
+class Slot(StrEnum):
+    """Where on the dashboard a list goes."""
+
+    NOTICE = "notice"  # above the queue: work that cannot wait for the lists
+    URGENT = "urgent"  # a highlighted band, shown only for the lists that hold something
+    LISTS = "lists"  # the lists shown always, each with its empty note
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """Whose queue, as every list needs it."""
+
+    user: AnyUser
+    memberships: list[SiteMembership]
+    today: dt.date  # in site time, at the viewer's first site
+    week_end: dt.date
+    limit: int  # rows to read: one more than the page shows tells it the list goes on
+
+
+def _itself(item: Any) -> Model:
+    return item
+
+
+@dataclass(frozen=True)
+class QueueList:
+    """One registered list.
+
+    `order` places it in its slot. `read_order` places its objects in what the dashboard
+    declares read: the first object shown of a patient is the one the audit trail records,
+    so this order is part of the record. `template` renders the list from `section` (a
+    `QueueSection`). `cut`: the page shows only the first `limit` rows (else every row);
+    `object_of` is the patient-data object a row shows.
+    """
+
+    name: str
+    slot: Slot
+    order: int
+    read_order: int
+    template: str
+    items: Callable[[QueueScope], Sequence[Any]]
+    cut: bool = True
+    object_of: Callable[[Any], Model] = _itself
+
+
+@dataclass(frozen=True)
+class QueueSection:
+    """One list as read for a viewer, for its template."""
+
+    name: str
+    template: str
+    items: list[Any]
+    limit: int  # rows shown
+    scope: QueueScope
+
+
+_registry: dict[str, QueueList] = {}
+
+
+def register_queue_list(entry: QueueList) -> QueueList:
+    if any(
+        other.order == entry.order and other.slot == entry.slot and other.name != entry.name
+        for other in _registry.values()
+    ):
+        raise ValueError(f"Work-queue list {entry.name!r}: order {entry.order} in {entry.slot} is taken.")
+    _registry[entry.name] = entry
+    return entry
+
+
+def queue_lists() -> list[QueueList]:
+    """Every registered list, in the order they are read from the database (their `order`
+    within each slot, slots top to bottom)."""
+    slots = list(Slot)
+    return sorted(_registry.values(), key=lambda entry: (slots.index(entry.slot), entry.order))

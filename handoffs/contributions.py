@@ -1,0 +1,31 @@
+"""What hand-offs contribute to the combined pages: the digest's hand-offs not acknowledged in
+time. Registered in `HandoffsConfig.ready`."""
+
+from __future__ import annotations
+
+from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from handoffs.models import Handoff
+
+
+def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
+    """Hand-offs sent to the reader's sites and not acknowledged by their deadline, in one query."""
+    handoffs = Handoff.objects.filter(
+        patient__in=scope.patient_ids,
+        to_site__in=scope.site_ids,
+        state=Handoff.State.SENT,
+        acknowledge_by__lt=scope.now,
+    ).order_by("acknowledge_by")
+    return SectionRead(
+        lines=[
+            Line(
+                handoff.patient_id,
+                Part.OVERDUE,
+                f"Hand-off not acknowledged, due {scope.site_day_text(handoff.acknowledge_by)}",
+            )
+            for handoff in handoffs
+        ]
+    )
+
+
+def register_handoffs_contributions() -> None:
+    register_digest_section(DigestSection(name="hand-offs overdue", order=40, read=digest_handoffs_overdue))

@@ -1,0 +1,175 @@
+"""What referrals and milestones contribute to the combined pages: the digest's milestones,
+waiting referrals and phases, and the work queue's referrals and milestones. Registered in
+`ReferralsConfig.ready`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db.models import Q
+from django.utils import timezone
+
+from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.roles import Capability
+from carecoord.selectors.sites import sites_where_role_can
+from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from referrals.day_zero import day_zero_in
+from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
+from referrals.models import Milestone, Referral
+from referrals.phase import phases_now
+from referrals.schedule import day_label
+from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
+from referrals.workflow import State
+
+DUE_DAYS = 14
+
+# --- the weekly digest ---------------------------------------------------------------------
+
+
+def digest_milestones(scope: DigestScope) -> SectionRead:
+    """Milestones due in the coming two weeks, past and not recorded, or in conflict; and the
+    day from the infusion, from the same rows (one query)."""
+    read = SectionRead()
+    by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
+    milestones = (
+        Milestone.objects.filter(referral__patient__in=scope.patient_ids)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .select_related("referral")
+        .order_by("referral__created_at", "planned_on", "pk")
+    )
+    today = scope.today
+    horizon = today + dt.timedelta(days=DUE_DAYS)
+    for milestone in milestones:
+        patient_id = milestone.referral.patient_id
+        by_patient[patient_id].append(milestone)
+        if milestone.status != Milestone.Status.PLANNED or milestone.planned_on is None:
+            continue
+        label = milestone_label(milestone.kind)
+        planned = scope.day_text(milestone.planned_on)
+        if milestone.has_open_conflict:
+            read.lines.append(
+                Line(patient_id, Part.OVERDUE, f"Date conflict: {label} on {planned}. {milestone.conflict}")
+            )
+        if today <= milestone.planned_on <= horizon:
+            read.lines.append(Line(patient_id, Part.DUE, f"{planned}: {label}"))
+        elif milestone.planned_on < today:
+            read.lines.append(Line(patient_id, Part.OVERDUE, f"{label} was planned on {planned}, not recorded"))
+    for patient_id, rows in by_patient.items():
+        infused = day_zero_in(rows)
+        if infused:
+            read.days[patient_id] = day_label(infused, today)
+    return read
+
+
+def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
+    """Referrals to the reader's sites whose acknowledgement is overdue, in one query."""
+    referrals = Referral.objects.filter(
+        Q(patient__in=scope.patient_ids),
+        Q(to_center__in=scope.site_ids),
+        Q(state=State.SUBMITTED),
+        Q(acknowledge_by__lt=scope.now),
+    ).order_by("acknowledge_by")
+    return SectionRead(
+        lines=[
+            Line(
+                referral.patient_id,
+                Part.OVERDUE,
+                f"Referral waiting on your site, acknowledgement due {scope.site_day_text(referral.acknowledge_by)}",
+            )
+            for referral in referrals
+        ]
+    )
+
+
+def digest_phases(scope: DigestScope) -> SectionRead:
+    """Where each patient stands on the path now (`referrals.phase`), in two queries."""
+    return SectionRead(phases={patient_id: phase.label for patient_id, phase in phases_now(scope.patient_ids).items()})
+
+
+# --- the work queue ------------------------------------------------------------------------
+
+
+def _recording(scope: QueueScope) -> list[int]:
+    # Work is listed for the sites where the person's role there may do it.
+    return sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
+
+
+def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
+    """Referrals whose next move belongs to one of the viewer's sites."""
+    return list(referrals_waiting_on(scope.user, _recording(scope))[: scope.limit])
+
+
+def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
+    """Referrals whose acknowledgement is overdue, to or from the viewer's sites."""
+    recording = _recording(scope)
+    # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
+    overdue = (
+        referrals_visible_to(scope.user)
+        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        # The center acknowledges; the referring practice chases.
+        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
+        .order_by("acknowledge_by")[: scope.limit]
+    )
+    return list(overdue)
+
+
+def queue_milestones_due(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
+    """Planned milestones of the coming week, with their labels."""
+    due = milestones_due(scope.user, scope.today, scope.week_end)[: scope.limit]
+    return [(m, milestone_label_or_kind(m.kind)) for m in due]
+
+
+def queue_conflicts(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
+    """Planned dates that no longer fit their course, with their labels."""
+    return [(m, milestone_label_or_kind(m.kind)) for m in milestones_in_conflict(scope.user)[: scope.limit]]
+
+
+def _milestone_of(row: tuple[Milestone, str]) -> Milestone:
+    return row[0]
+
+
+def register_referrals_contributions() -> None:
+    register_digest_section(DigestSection(name="milestones", order=20, read=digest_milestones))
+    register_digest_section(DigestSection(name="referrals waiting", order=50, read=digest_referrals_waiting))
+    register_digest_section(DigestSection(name="phases", order=60, read=digest_phases))
+    # The audit's order (read_order) is the one the dashboard has always declared its reads in.
+    for entry in (
+        QueueList(
+            name="conflicts",
+            slot=Slot.URGENT,
+            order=20,
+            read_order=30,
+            template="referrals/_queue_conflicts.html",
+            items=queue_conflicts,
+            object_of=_milestone_of,
+        ),
+        QueueList(
+            name="waiting",
+            slot=Slot.LISTS,
+            order=10,
+            read_order=50,
+            template="referrals/_queue_waiting.html",
+            items=queue_waiting,
+        ),
+        QueueList(
+            name="overdue",
+            slot=Slot.LISTS,
+            order=20,
+            read_order=60,
+            template="referrals/_queue_overdue.html",
+            items=queue_overdue,
+        ),
+        QueueList(
+            name="milestones_due",
+            slot=Slot.LISTS,
+            order=30,
+            read_order=40,
+            template="referrals/_queue_milestones_due.html",
+            items=queue_milestones_due,
+            object_of=_milestone_of,
+        ),
+    ):
+        register_queue_list(entry)

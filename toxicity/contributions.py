@@ -1,0 +1,52 @@
+"""What toxicity contributes to the combined pages: the digest's unacknowledged alerts and the
+work queue's alert emails that did not go out. Registered in `ToxicityConfig.ready`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from toxicity.models import Alert
+from toxicity.selectors import undelivered_alerts
+
+
+def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
+    """The reader's own alerts nobody has acknowledged yet, in one query."""
+    alerts = (
+        Alert.objects.filter(recipient=scope.user, acknowledged_at__isnull=True, event__patient__in=scope.patient_ids)
+        .select_related("event")
+        .order_by("created_at")
+    )
+    return SectionRead(
+        lines=[
+            Line(
+                alert.event.patient_id,
+                Part.OVERDUE,
+                f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
+                f"since {scope.site_day_text(alert.created_at)}",
+            )
+            for alert in alerts
+        ]
+    )
+
+
+def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
+    """Alert emails for the viewer's sites that have not gone out."""
+    return undelivered_alerts(scope.user, site_ids=[m.site_id for m in scope.memberships])
+
+
+def register_toxicity_contributions() -> None:
+    register_digest_section(DigestSection(name="unacknowledged alerts", order=30, read=digest_unacknowledged_alerts))
+    # Every undelivered alert is shown (the selector caps them): someone has to call each person.
+    register_queue_list(
+        QueueList(
+            name="undelivered",
+            slot=Slot.NOTICE,
+            order=10,
+            read_order=10,
+            template="toxicity/_queue_undelivered.html",
+            items=queue_undelivered,
+            cut=False,
+        )
+    )
