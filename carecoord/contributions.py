@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.models import CareTeamLink, TimelineEntry
 from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary
@@ -30,7 +30,7 @@ def digest_recent_events(scope: DigestScope) -> SectionRead:
     ).values_list("patient_id", "occurred_at", "title"):
         day = occurred_at.astimezone(scope.zone).date()
         label = day_labels.get(day) or day_labels.setdefault(day, scope.day_text(day))
-        read.lines.append(Line(patient_id, Part.RECENT, f"{label}: {title}"))
+        read.recent.append((patient_id, f"{label}: {title}"))
     return read
 
 

@@ -3,8 +3,9 @@
 The digest (`workspace.digests.build`) tells one point person about the patients they are
 point person for. Each app registers its sections in its `AppConfig.ready`; the digest asks
 every section, in their `order`, about all of those patients at once, and appends the lines
-it gets to each patient's parts. A section reads in a fixed number of queries whatever the
-number of patients, so the digest's queries do not grow with them either.
+it gets to each patient's parts: a patient's lines come in the order of the sections. A
+section reads in a fixed number of queries whatever the number of patients, so the digest's
+queries do not grow with them either.
 """
 
 from __future__ import annotations
@@ -14,17 +15,8 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from carecoord.models import User
-
-
-class Part(StrEnum):
-    """Where in a patient's entry a line goes."""
-
-    RECENT = "recent"  # what happened this past week
-    DUE = "due"  # what is planned for the coming days
-    OVERDUE = "overdue"  # what should have happened, or waits on the reader
 
 
 @dataclass(frozen=True)
@@ -48,19 +40,19 @@ class DigestScope:
         return self.day_text(moment.astimezone(self.zone).date()) if moment else "?"
 
 
-@dataclass(frozen=True)
-class Line:
-    patient_id: uuid.UUID
-    part: Part
-    text: str
+type Lines = list[tuple[uuid.UUID, str]]  # (patient, line), in the order the digest shows them
 
 
 @dataclass
 class SectionRead:
-    """What one section says: lines, and, when the section knows them, each patient's phase
-    (its label) and day counted from the infusion ("day +14")."""
+    """What one section says of the patients: lines for each part of a patient's entry (what
+    happened this past week, what is due in the coming days, what is overdue or waits on the
+    reader), and, when the section knows them, each patient's phase (its label) and day
+    counted from the infusion ("day +14")."""
 
-    lines: list[Line] = field(default_factory=list)
+    recent: Lines = field(default_factory=list)
+    due: Lines = field(default_factory=list)
+    overdue: Lines = field(default_factory=list)
     phases: dict[uuid.UUID, str] = field(default_factory=dict)
     days: dict[uuid.UUID, str] = field(default_factory=dict)
 

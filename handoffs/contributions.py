@@ -3,7 +3,7 @@ time. Registered in `HandoffsConfig.ready`."""
 
 from __future__ import annotations
 
-from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from handoffs.models import Handoff
 
 
@@ -16,10 +16,9 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
         acknowledge_by__lt=scope.now,
     ).order_by("acknowledge_by")
     return SectionRead(
-        lines=[
-            Line(
+        overdue=[
+            (
                 handoff.patient_id,
-                Part.OVERDUE,
                 f"Hand-off not acknowledged, due {scope.site_day_text(handoff.acknowledge_by)}",
             )
             for handoff in handoffs

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from django.db.models import Q
 from django.utils import timezone
 
-from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
@@ -50,13 +50,11 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
         label = milestone_label(milestone.kind)
         planned = scope.day_text(milestone.planned_on)
         if milestone.has_open_conflict:
-            read.lines.append(
-                Line(patient_id, Part.OVERDUE, f"Date conflict: {label} on {planned}. {milestone.conflict}")
-            )
+            read.overdue.append((patient_id, f"Date conflict: {label} on {planned}. {milestone.conflict}"))
         if today <= milestone.planned_on <= horizon:
-            read.lines.append(Line(patient_id, Part.DUE, f"{planned}: {label}"))
+            read.due.append((patient_id, f"{planned}: {label}"))
         elif milestone.planned_on < today:
-            read.lines.append(Line(patient_id, Part.OVERDUE, f"{label} was planned on {planned}, not recorded"))
+            read.overdue.append((patient_id, f"{label} was planned on {planned}, not recorded"))
     for patient_id, rows in by_patient.items():
         infused = day_zero_in(rows)
         if infused:
@@ -73,10 +71,9 @@ def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
         Q(acknowledge_by__lt=scope.now),
     ).order_by("acknowledge_by")
     return SectionRead(
-        lines=[
-            Line(
+        overdue=[
+            (
                 referral.patient_id,
-                Part.OVERDUE,
                 f"Referral waiting on your site, acknowledgement due {scope.site_day_text(referral.acknowledge_by)}",
             )
             for referral in referrals

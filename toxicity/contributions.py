@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from carecoord.digest_sections import DigestScope, DigestSection, Line, Part, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from toxicity.models import Alert
 from toxicity.selectors import undelivered_alerts
@@ -19,10 +19,9 @@ def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
         .order_by("created_at")
     )
     return SectionRead(
-        lines=[
-            Line(
+        overdue=[
+            (
                 alert.event.patient_id,
-                Part.OVERDUE,
                 f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
                 f"since {scope.site_day_text(alert.created_at)}",
             )

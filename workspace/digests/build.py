@@ -19,7 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
-from carecoord.digest_sections import DigestScope, Part, digest_sections
+from carecoord.digest_sections import DigestScope, digest_sections
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, User
 from carecoord.models.patients import Phase
 
@@ -103,15 +103,17 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         ).values_list("patient_id", "site_id", "mrn")
     }
     scope = DigestScope(user=user, patient_ids=patient_ids, site_ids=site_ids, today=today, zone=zone, now=now)
-    # Each app's sections (carecoord.digest_sections), in their order: a patient's lines come
-    # in the order of the sections that wrote them.
-    parts: dict[Part, dict[uuid.UUID, list[str]]] = {part: defaultdict(list) for part in Part}
+    # Each app's sections (carecoord.digest_sections), in their order.
+    recent: dict[uuid.UUID, list[str]] = defaultdict(list)
+    due: dict[uuid.UUID, list[str]] = defaultdict(list)
+    overdue: dict[uuid.UUID, list[str]] = defaultdict(list)
     phases: dict[uuid.UUID, str] = {}
     days: dict[uuid.UUID, str] = {}
     for section in digest_sections():
         read = section.read(scope)
-        for line in read.lines:
-            parts[line.part][line.patient_id].append(line.text)
+        for lines, part in ((read.recent, recent), (read.due, due), (read.overdue, overdue)):
+            for patient_id, text in lines:
+                part[patient_id].append(text)
         phases.update(read.phases)
         days.update(read.days)
 
@@ -127,9 +129,9 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
                 # Without a section that knows better, the phase cached on the patient.
                 phase=phases.get(patient_id) or Phase(patient.phase).label,
                 day=days.get(patient_id),
-                recent=parts[Part.RECENT][patient_id],
-                due=parts[Part.DUE][patient_id],
-                overdue=parts[Part.OVERDUE][patient_id],
+                recent=recent[patient_id],
+                due=due[patient_id],
+                overdue=overdue[patient_id],
             )
         )
     sections.sort(key=lambda s: (not s.overdue, s.reference))
