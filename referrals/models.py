@@ -22,7 +22,8 @@ class Referral(models.Model):
     The practice drafts, submits and may withdraw; the center acknowledges, reviews,
     schedules the consult and decides. A patient has at most one open referral per center.
     Transplant eligibility is recorded for the center's review and is never a reason to
-    refuse: transplant-ineligible patients may still be CAR-T candidates (DOMAIN.md 1).
+    refuse: transplant-ineligible patients may still be CAR-T candidates
+    (docs/clinical-rules.md#referrals).
     """
 
     class TransplantEligibility(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Where a patient stands on the treatment path (docs/clinicians/clinical-rules.md), derived, never typed.
+"""Where a patient stands on the treatment path (docs/clinical-rules.md#phase), derived, never typed.
 
 `phase_of` is the rule: a pure function of the current referral's state, its milestones and
 the date. `Patient.phase` is only its cache, for lists and filters in SQL; `refresh_phases`

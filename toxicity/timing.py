@@ -1,4 +1,4 @@
-"""When a toxicity began relative to day 0, and why that timing is unusual (docs/clinicians/clinical-rules.md).
+"""When a toxicity began relative to day 0, and why that timing is unusual (docs/clinical-rules.md#timing-flags).
 
 Derived, never stored: day 0 moves when the infusion is done on another day than planned, and
 the onset day and its flag follow it. Sources: Ahmed et al., Blood Advances 2024 (no new-onset

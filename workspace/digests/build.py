@@ -2,8 +2,8 @@
 
 Everything for all of the person's patients is fetched at once (`patient__in`) and grouped
 here, so the number of queries does not grow with patients or events. The digest carries the
-minimum (DOMAIN.md 8): the site-local MRN or initials, event titles and dates; never a full
-name, a diagnosis or a free-text note.
+minimum (docs/clinical-rules.md#minimum-phi): the site-local MRN or initials, event titles and
+dates; never a full name, a diagnosis or a free-text note.
 """
 
 from __future__ import annotations
