@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
-from carecoord.access.grants import local_today
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
@@ -69,7 +68,7 @@ def can_refer(memberships: list[SiteMembership]) -> bool:
 def _physicians_at(sites: list[Site]) -> QuerySet[User]:
     memberships = SiteMembership.objects.none()
     for site in sites:
-        memberships |= SiteMembership.objects.active_on(local_today(site)).filter(site=site, role=Role.PHYSICIAN)
+        memberships |= SiteMembership.objects.active_at(site).filter(role=Role.PHYSICIAN)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("full_name")
 
 

@@ -273,7 +273,7 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         "alerts": alerts,
         "alert_lines": alert_summary(first_alerts, links) if first_alerts else [],
         "unreached": [link.site for link in links if not any(a.site_id == link.site_id for a in alerts)],
-        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
+        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and not a.is_acknowledged],
         "can_record": False,
         "zone": _zone((), memberships),
     }

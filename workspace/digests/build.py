@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
@@ -26,7 +25,6 @@ from referrals.milestones.kinds import milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
 from referrals.schedule import day_label
-from referrals.workflow import State
 from toxicity.models import Alert
 
 RECENT_DAYS = 7
@@ -157,7 +155,8 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             overdue[patient_id].append(f"{label} was planned on {_local(milestone.planned_on)}, not recorded")
 
     for alert in (
-        Alert.objects.filter(recipient=user, acknowledged_at__isnull=True, event__patient__in=patient_ids)
+        Alert.objects.unacknowledged()
+        .filter(recipient=user, event__patient__in=patient_ids)
         .select_related("event")
         .order_by("created_at")
     ):
@@ -165,18 +164,19 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
             f"since {_local_time(alert.created_at, zone)}"
         )
-    for handoff in Handoff.objects.filter(
-        patient__in=patient_ids, to_site__in=site_ids, state=Handoff.State.SENT, acknowledge_by__lt=now
-    ).order_by("acknowledge_by"):
+    for handoff in (
+        Handoff.objects.acknowledgement_overdue(now)
+        .filter(patient__in=patient_ids, to_site__in=site_ids)
+        .order_by("acknowledge_by")
+    ):
         overdue[handoff.patient_id].append(
             f"Hand-off not acknowledged, due {_local_time(handoff.acknowledge_by, zone)}"
         )
-    for referral in Referral.objects.filter(
-        Q(patient__in=patient_ids),
-        Q(to_center__in=site_ids),
-        Q(state=State.SUBMITTED),
-        Q(acknowledge_by__lt=now),
-    ).order_by("acknowledge_by"):
+    for referral in (
+        Referral.objects.acknowledgement_overdue(now)
+        .filter(patient__in=patient_ids, to_center__in=site_ids)
+        .order_by("acknowledge_by")
+    ):
         overdue[referral.patient_id].append(
             f"Referral waiting on your site, acknowledgement due {_local_time(referral.acknowledge_by, zone)}"
         )
