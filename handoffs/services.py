@@ -163,7 +163,7 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
             values=cleaned,
             sent_at=now,
             sent_by=actor,
-            acknowledge_by=add_business_days(timezone.localtime(now, handoff.to_site.zone), 1),
+            acknowledge_by=add_business_days(handoff.to_site.time_of(now), 1),
         ):
             raise ValidationError({"state": "This hand-off has just been sent."})
         handoff.refresh_from_db()

@@ -170,7 +170,7 @@ def referral_move(
     changes: dict[str, Any] = {"state": target.value}
     if move == Move.SUBMIT:
         deadline = add_business_days(
-            timezone.localtime(now, referral.to_center.zone), referral.to_center.referral_acknowledge_business_days
+            referral.to_center.time_of(now), referral.to_center.referral_acknowledge_business_days
         )
         changes |= {"submitted_at": now, "acknowledge_by": deadline}
     elif move == Move.ACKNOWLEDGE:

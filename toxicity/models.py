@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -108,7 +107,7 @@ class ToxicityEvent(models.Model):
     @property
     def onset_date(self) -> dt.date:
         """The day of onset where it was recorded."""
-        return timezone.localdate(self.onset_at, self.reporting_site.zone)
+        return self.reporting_site.date_of(self.onset_at)
 
     @property
     def onset_day(self) -> int | None:

@@ -40,7 +40,7 @@ def assessment_circumstances(
 ) -> tuple[Circumstances, ToxicityTreatment | None]:
     """What the record adds to an assessment of `kind` made at `at` by `site`: whether the
     patient is graded as a child (ICANS), and the treatment that masks fever (CRS), if any."""
-    pediatric = kind == ToxicityKind.ICANS and is_pediatric(patient.date_of_birth, timezone.localdate(at, site.zone))
+    pediatric = kind == ToxicityKind.ICANS and is_pediatric(patient.date_of_birth, site.date_of(at))
     masked_by = None
     if kind == ToxicityKind.CRS and event is not None and event.pk is not None:
         masked_by = (
@@ -50,7 +50,7 @@ def assessment_circumstances(
         )
     by = ""
     if masked_by is not None:
-        given = timezone.localtime(masked_by.given_at, site.zone)
+        given = site.time_of(masked_by.given_at)
         by = f"{masked_by.get_kind_display().lower()} given {given:%d %b %Y, %H:%M}"
     return Circumstances(pediatric=pediatric, fever_masked_by=by), masked_by
 

@@ -46,7 +46,7 @@ def membership_end(*, membership: SiteMembership, ends_on: dt.date | None = None
 
 
 def membership_revoke_now(*, membership: SiteMembership) -> SiteMembership:
-    """End a membership with immediate effect (it ends yesterday, local time)."""
+    """End a membership with immediate effect (it ends yesterday, in site time)."""
     yesterday = membership.site.today() - dt.timedelta(days=1)
     with transaction.atomic():
         if yesterday < membership.starts_on:

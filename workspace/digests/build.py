@@ -84,16 +84,17 @@ def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
     return membership.site.zone if membership else UTC
 
 
-def _local(day: dt.date) -> str:
+def _day_text(day: dt.date) -> str:
     return day.strftime("%a %d %b")
 
 
-def _local_time(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return _local(moment.astimezone(zone).date()) if moment else "?"
+def _site_day_text(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
+    """The day of `moment` in site time (the reader's site's `zone`)."""
+    return _day_text(moment.astimezone(zone).date()) if moment else "?"
 
 
 def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zoneinfo.ZoneInfo | None = None) -> Digest:
-    """The digest of `user` for the week of `week_start`, as seen on `today` (their local date)."""
+    """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
     roles = list(
@@ -126,7 +127,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         patient__in=patient_ids, occurred_at__gte=since, occurred_at__lt=until
     ).values_list("patient_id", "occurred_at", "title"):
         day = occurred_at.astimezone(zone).date()
-        label = day_labels.get(day) or day_labels.setdefault(day, _local(day))
+        label = day_labels.get(day) or day_labels.setdefault(day, _day_text(day))
         recent[patient_id].append(f"{label}: {title}")
 
     by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
@@ -147,12 +148,12 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         label = milestone_label(milestone.kind)
         if milestone.has_open_conflict:
             overdue[patient_id].append(
-                f"Date conflict: {label} on {_local(milestone.planned_on)}. {milestone.conflict}"
+                f"Date conflict: {label} on {_day_text(milestone.planned_on)}. {milestone.conflict}"
             )
         if today <= milestone.planned_on <= horizon:
-            due[patient_id].append(f"{_local(milestone.planned_on)}: {label}")
+            due[patient_id].append(f"{_day_text(milestone.planned_on)}: {label}")
         elif milestone.planned_on < today:
-            overdue[patient_id].append(f"{label} was planned on {_local(milestone.planned_on)}, not recorded")
+            overdue[patient_id].append(f"{label} was planned on {_day_text(milestone.planned_on)}, not recorded")
 
     for alert in (
         Alert.objects.unacknowledged()
@@ -162,7 +163,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     ):
         overdue[alert.event.patient_id].append(
             f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
-            f"since {_local_time(alert.created_at, zone)}"
+            f"since {_site_day_text(alert.created_at, zone)}"
         )
     for handoff in (
         Handoff.objects.acknowledgement_overdue(now)
@@ -170,7 +171,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         .order_by("acknowledge_by")
     ):
         overdue[handoff.patient_id].append(
-            f"Hand-off not acknowledged, due {_local_time(handoff.acknowledge_by, zone)}"
+            f"Hand-off not acknowledged, due {_site_day_text(handoff.acknowledge_by, zone)}"
         )
     for referral in (
         Referral.objects.acknowledgement_overdue(now)
@@ -178,7 +179,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         .order_by("acknowledge_by")
     ):
         overdue[referral.patient_id].append(
-            f"Referral waiting on your site, acknowledgement due {_local_time(referral.acknowledge_by, zone)}"
+            f"Referral waiting on your site, acknowledgement due {_site_day_text(referral.acknowledge_by, zone)}"
         )
 
     phases = phases_now(patient_ids)

@@ -78,7 +78,7 @@ def digest_deliver(*, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, 
 def send_due_digests(
     now: dt.datetime | None = None, *, users: Iterable[User] | None = None, ignore_schedule: bool = False
 ) -> int:
-    """Send every digest whose local send time has passed this week; returns how many were sent.
+    """Send every digest whose send time, in site time, has passed this week; returns how many were sent.
 
     `ignore_schedule` sends the current week's digest now (the management command), still once.
     """
