@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -71,17 +72,24 @@ class Digest:
         }
 
 
-def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
-    """The time zone of the person's first active membership site; UTC when they have none."""
-    today = today or timezone.now().date()
-    membership = (
-        SiteMembership.objects.active_on(today)
-        .filter(user=user)
+def zones_of(user_ids: Iterable[int], today: dt.date | None = None) -> dict[int, zoneinfo.ZoneInfo]:
+    """Each person's zone: their first active membership site's (one query for everyone).
+    People with no active membership are left out."""
+    memberships = (
+        SiteMembership.objects.active_on(today or timezone.now().date())
+        .filter(user__in=list(user_ids))
         .select_related("site")
         .order_by("starts_on", "pk")
-        .first()
     )
-    return membership.site.zone if membership else UTC
+    zones: dict[int, zoneinfo.ZoneInfo] = {}
+    for membership in memberships:
+        zones.setdefault(membership.user_id, membership.site.zone)
+    return zones
+
+
+def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
+    """The zone of the person's first active membership site; UTC when they have none."""
+    return zones_of([user.pk], today).get(user.pk, UTC)
 
 
 def _day_text(day: dt.date) -> str:
