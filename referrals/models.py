@@ -241,6 +241,10 @@ class Milestone(models.Model):
         """For an infusion milestone, the date it makes day 0 (the rule of `DAY_ZERO`)."""
         return self.actual_on or self.planned_on
 
+    def is_overdue(self, today: dt.date) -> bool:
+        """Planned for a day before `today` and neither done nor cancelled."""
+        return bool(self.status == self.Status.PLANNED and self.planned_on and self.planned_on < today)
+
     @property
     def has_open_conflict(self) -> bool:
         open_key = self.conflict_key and self.conflict_key != self.conflict_confirmed_key

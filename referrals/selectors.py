@@ -104,7 +104,7 @@ class PatientTimeline:
 
     def overdue(self, today: dt.date) -> list[Milestone]:
         """Planned milestones whose date has passed without being marked done or cancelled."""
-        return [m for on, m in self._planned() if on < today]
+        return [m for _, m in self._planned() if m.is_overdue(today)]
 
     def conflicts(self) -> list[Milestone]:
         """Planned dates that no longer fit their course, nobody having confirmed them."""

@@ -160,7 +160,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             )
         if today <= milestone.planned_on <= horizon:
             due[patient_id].append(f"{_day_text(milestone.planned_on)}: {label}")
-        elif milestone.planned_on < today:
+        elif milestone.is_overdue(today):
             overdue[patient_id].append(f"{label} was planned on {_day_text(milestone.planned_on)}, not recorded")
 
     for alert in (
