@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
-from carecoord.access.grants import local_today
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
@@ -20,7 +19,13 @@ from carecoord.selectors.sites import active_memberships_of, people_who_can_act_
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import referrals_visible_to
-from referrals.services import referral_attach_document, referral_create, referral_create_with_patient, referral_move
+from referrals.services import (
+    REFERRAL_FIELDS,
+    referral_attach_document,
+    referral_create,
+    referral_create_with_patient,
+    referral_move,
+)
 from referrals.workflow import OPEN_STATES, STATE_LABELS, Move
 
 TRANSPLANT_HELP = "Recorded for the center; ineligibility for transplant does not rule out CAR-T"
@@ -36,15 +41,6 @@ ECOG_CHOICES = [
 
 NEW_PATIENT_REQUIRED = ("given_name", "family_name", "date_of_birth", "sex", "mrn", "primary_point_person")
 CAREGIVER_FIELDS = ("caregiver_name", "caregiver_relationship", "caregiver_phone")
-REFERRAL_FIELDS = (
-    "disease_area",
-    "prior_lines_of_therapy",
-    "prior_therapies",
-    "transplant_eligibility",
-    "performance_status",
-    "urgency",
-    "reason",
-)
 # Keys of the services' errors that belong to a differently named form field.
 SERVICE_KEY_TO_FIELD = {"site": "from_site"}
 
@@ -69,7 +65,7 @@ def can_refer(memberships: list[SiteMembership]) -> bool:
 def _physicians_at(sites: list[Site]) -> QuerySet[User]:
     memberships = SiteMembership.objects.none()
     for site in sites:
-        memberships |= SiteMembership.objects.active_on(local_today(site)).filter(site=site, role=Role.PHYSICIAN)
+        memberships |= SiteMembership.objects.active_at(site).filter(role=Role.PHYSICIAN)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("full_name")
 
 

@@ -116,7 +116,7 @@ def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], no
     episode = current_episode(referrals)
     if episode is None:
         return Phase.REFERRAL
-    today = timezone.localdate(now, episode.to_center.zone)
+    today = episode.to_center.today(now)
     course = [m for m in milestones if m.referral_id == episode.pk]
     return phase_of(state=episode.state, milestones=course, today=today)
 

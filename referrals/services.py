@@ -36,16 +36,15 @@ from referrals.workflow import (
     who_makes,
 )
 
-REFERRAL_FIELDS = frozenset(
-    {
-        "disease_area",
-        "prior_lines_of_therapy",
-        "prior_therapies",
-        "transplant_eligibility",
-        "performance_status",
-        "urgency",
-        "reason",
-    }
+# What the practice writes on a referral, in the order the forms show it.
+REFERRAL_FIELDS = (
+    "disease_area",
+    "prior_lines_of_therapy",
+    "prior_therapies",
+    "transplant_eligibility",
+    "performance_status",
+    "urgency",
+    "reason",
 )
 
 
@@ -71,7 +70,7 @@ def referral_create(
         raise ValidationError({"to_center": "Choose an academic CAR-T center."})
     if membership_at(referring_physician, from_site) is None:
         raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
-    unknown = set(fields) - REFERRAL_FIELDS
+    unknown = set(fields).difference(REFERRAL_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
     existing = _open_referral(patient, to_center)
@@ -170,7 +169,7 @@ def referral_move(
     changes: dict[str, Any] = {"state": target.value}
     if move == Move.SUBMIT:
         deadline = add_business_days(
-            timezone.localtime(now, referral.to_center.zone), referral.to_center.referral_acknowledge_business_days
+            referral.to_center.time_of(now), referral.to_center.referral_acknowledge_business_days
         )
         changes |= {"submitted_at": now, "acknowledge_by": deadline}
     elif move == Move.ACKNOWLEDGE:

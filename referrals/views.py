@@ -23,7 +23,6 @@ from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import get_document_for_user, get_referral_for_user, referral_sides, referrals_visible_to
-from referrals.selectors import is_acknowledgement_overdue as _is_overdue
 from referrals.services import referral_attach_document, referral_move, referral_set_plan
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
@@ -78,7 +77,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "state_label": STATE_LABELS[State(state)] if state else "",
         "page": page,
-        "rows": [ReferralRow(r, _is_overdue(r, now)) for r in page],
+        "rows": [ReferralRow(r, r.is_acknowledgement_overdue(now)) for r in page],
         "can_refer": can_refer(memberships),
     }
     return render(request, "referrals/referral_list.html", context)
@@ -139,7 +138,7 @@ def _detail(
         "zone": viewer_zone(memberships),
         "referral": referral,
         "state_label": STATE_LABELS[State(referral.state)],
-        "overdue": _is_overdue(referral),
+        "overdue": referral.is_acknowledgement_overdue(),
         "documents": documents,
         "checklist": [(kind, label, kind in present) for kind, label in ReferralDocument.Kind.choices],
         "missing": [label for kind, label in ReferralDocument.Kind.choices if kind not in present],

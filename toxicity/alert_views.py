@@ -26,8 +26,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     shown(alerts, verb="listed")
     context = {
         "memberships": active_memberships_of(request.user),
-        "open_alerts": [a for a in alerts if a.acknowledged_at is None],
-        "seen_alerts": [a for a in alerts if a.acknowledged_at is not None],
+        "open_alerts": [a for a in alerts if not a.is_acknowledged],
+        "seen_alerts": [a for a in alerts if a.is_acknowledged],
     }
     return render(request, "toxicity/alert_list.html", context)
 

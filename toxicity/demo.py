@@ -85,7 +85,7 @@ def seed_toxicities(recorder: dict[int, User]) -> int:
         # The older alerts were seen; the newest stay open so the demo shows what waiting looks like.
         if patient.phase != Phase.MONITORING:
             # Acknowledging one alert covers its site's others, so re-read before each.
-            while alert := Alert.objects.filter(event=event, acknowledged_at__isnull=True).first():
+            while alert := Alert.objects.unacknowledged().filter(event=event).first():
                 alert_acknowledge(actor=alert.recipient, alert=alert)
         created += 1
     return created

@@ -49,7 +49,7 @@ from toxicity.forms import (
     TreatmentForm,
     assessment_form_class,
     assessment_forms,
-    local_now,
+    site_time_now,
     system_of,
 )
 from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind
@@ -151,7 +151,7 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     pediatric = is_child_today(patient, _zone(sites, memberships))
     if request.method != "POST":
-        form = RecordForm(sites=sites, initial={"onset_at": local_now(_zone(sites, memberships))})
+        form = RecordForm(sites=sites, initial={"onset_at": site_time_now(_zone(sites, memberships))})
         assessments = assessment_forms(pediatric=pediatric)
         return render(request, "toxicity/record.html", _record_context(request, patient, form, assessments))
 
@@ -273,7 +273,7 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         "alerts": alerts,
         "alert_lines": alert_summary(first_alerts, links) if first_alerts else [],
         "unreached": [link.site for link in links if not any(a.site_id == link.site_id for a in alerts)],
-        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
+        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and not a.is_acknowledged],
         "can_record": False,
         "zone": _zone((), memberships),
     }
@@ -283,7 +283,7 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
     if not sites:
         return context
     zone = sites[0].zone
-    now = local_now(zone)
+    now = site_time_now(zone)
     pediatric = event.kind == ToxicityKind.ICANS and is_child_today(event.patient, zone)
     circumstances, _ = assessment_circumstances(
         patient=event.patient, kind=event.kind, at=timezone.now(), site=sites[0], event=event

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from carecoord.access import require_acting_site
 from carecoord.clinical_dates import check_happened
@@ -228,7 +227,7 @@ def toxicity_resolve(
     if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:
         raise ValidationError({"outcome": "Choose how the event ended."})
     _check_date("resolved_on", resolved_on, event.patient, site, confirm_date)
-    if resolved_on < timezone.localdate(event.onset_at, site.zone):
+    if resolved_on < site.date_of(event.onset_at):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
     with transaction.atomic():
         _lock(event)

@@ -17,7 +17,7 @@ EFFECTOR_KINDS = frozenset({ToxicityKind.CRS, ToxicityKind.ICANS})
 
 
 def onset_day(day_zero: dt.date | None, onset: dt.date) -> int | None:
-    """Day +N of an onset on `onset` (a local date), or None without a day 0."""
+    """Day +N of an onset on `onset` (a date in site time), or None without a day 0."""
     return (onset - day_zero).days if day_zero else None
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
@@ -29,7 +28,6 @@ from referrals.forms import can_refer
 from referrals.milestones.kinds import milestone_label
 from referrals.models import Milestone, Referral
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
-from referrals.workflow import State
 from toxicity.models import Alert
 from toxicity.selectors import undelivered_alerts
 
@@ -106,15 +104,14 @@ def _safe_label(kind: str) -> str:
 def _work_queue(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
     # One extra row tells the template that the list goes on.
     limit = WORK_QUEUE_LIMIT + 1
-    today = local_today(memberships[0].site) if memberships else timezone.localdate()
+    today = memberships[0].site.today() if memberships else timezone.localdate()
     week_end = today + dt.timedelta(days=6)
     # Work is listed for the sites where the person's role there may do it.
     recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
     waiting = referrals_waiting_on(user, recording)[:limit]
-    # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
     overdue = (
         referrals_visible_to(user)
-        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        .acknowledgement_overdue()
         # The center acknowledges; the referring practice chases.
         .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
         .order_by("acknowledge_by")[:limit]

@@ -12,10 +12,10 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
@@ -26,7 +26,6 @@ from referrals.milestones.kinds import milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
 from referrals.schedule import day_label
-from referrals.workflow import State
 from toxicity.models import Alert
 
 RECENT_DAYS = 7
@@ -73,29 +72,37 @@ class Digest:
         }
 
 
-def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
-    """The time zone of the person's first active membership site; UTC when they have none."""
-    today = today or timezone.now().date()
-    membership = (
-        SiteMembership.objects.active_on(today)
-        .filter(user=user)
+def zones_of(user_ids: Iterable[int], today: dt.date | None = None) -> dict[int, zoneinfo.ZoneInfo]:
+    """Each person's zone: their first active membership site's (one query for everyone).
+    People with no active membership are left out."""
+    memberships = (
+        SiteMembership.objects.active_on(today or timezone.now().date())
+        .filter(user__in=list(user_ids))
         .select_related("site")
         .order_by("starts_on", "pk")
-        .first()
     )
-    return membership.site.zone if membership else UTC
+    zones: dict[int, zoneinfo.ZoneInfo] = {}
+    for membership in memberships:
+        zones.setdefault(membership.user_id, membership.site.zone)
+    return zones
 
 
-def _local(day: dt.date) -> str:
+def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
+    """The zone of the person's first active membership site; UTC when they have none."""
+    return zones_of([user.pk], today).get(user.pk, UTC)
+
+
+def _day_text(day: dt.date) -> str:
     return day.strftime("%a %d %b")
 
 
-def _local_time(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return _local(moment.astimezone(zone).date()) if moment else "?"
+def _site_day_text(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str:
+    """The day of `moment` in site time (the reader's site's `zone`)."""
+    return _day_text(moment.astimezone(zone).date()) if moment else "?"
 
 
 def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zoneinfo.ZoneInfo | None = None) -> Digest:
-    """The digest of `user` for the week of `week_start`, as seen on `today` (their local date)."""
+    """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
     roles = list(
@@ -128,7 +135,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         patient__in=patient_ids, occurred_at__gte=since, occurred_at__lt=until
     ).values_list("patient_id", "occurred_at", "title"):
         day = occurred_at.astimezone(zone).date()
-        label = day_labels.get(day) or day_labels.setdefault(day, _local(day))
+        label = day_labels.get(day) or day_labels.setdefault(day, _day_text(day))
         recent[patient_id].append(f"{label}: {title}")
 
     by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
@@ -149,36 +156,38 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         label = milestone_label(milestone.kind)
         if milestone.has_open_conflict:
             overdue[patient_id].append(
-                f"Date conflict: {label} on {_local(milestone.planned_on)}. {milestone.conflict}"
+                f"Date conflict: {label} on {_day_text(milestone.planned_on)}. {milestone.conflict}"
             )
         if today <= milestone.planned_on <= horizon:
-            due[patient_id].append(f"{_local(milestone.planned_on)}: {label}")
-        elif milestone.planned_on < today:
-            overdue[patient_id].append(f"{label} was planned on {_local(milestone.planned_on)}, not recorded")
+            due[patient_id].append(f"{_day_text(milestone.planned_on)}: {label}")
+        elif milestone.is_overdue(today):
+            overdue[patient_id].append(f"{label} was planned on {_day_text(milestone.planned_on)}, not recorded")
 
     for alert in (
-        Alert.objects.filter(recipient=user, acknowledged_at__isnull=True, event__patient__in=patient_ids)
+        Alert.objects.unacknowledged()
+        .filter(recipient=user, event__patient__in=patient_ids)
         .select_related("event")
         .order_by("created_at")
     ):
         overdue[alert.event.patient_id].append(
             f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
-            f"since {_local_time(alert.created_at, zone)}"
+            f"since {_site_day_text(alert.created_at, zone)}"
         )
-    for handoff in Handoff.objects.filter(
-        patient__in=patient_ids, to_site__in=site_ids, state=Handoff.State.SENT, acknowledge_by__lt=now
-    ).order_by("acknowledge_by"):
+    for handoff in (
+        Handoff.objects.acknowledgement_overdue(now)
+        .filter(patient__in=patient_ids, to_site__in=site_ids)
+        .order_by("acknowledge_by")
+    ):
         overdue[handoff.patient_id].append(
-            f"Hand-off not acknowledged, due {_local_time(handoff.acknowledge_by, zone)}"
+            f"Hand-off not acknowledged, due {_site_day_text(handoff.acknowledge_by, zone)}"
         )
-    for referral in Referral.objects.filter(
-        Q(patient__in=patient_ids),
-        Q(to_center__in=site_ids),
-        Q(state=State.SUBMITTED),
-        Q(acknowledge_by__lt=now),
-    ).order_by("acknowledge_by"):
+    for referral in (
+        Referral.objects.acknowledgement_overdue(now)
+        .filter(patient__in=patient_ids, to_center__in=site_ids)
+        .order_by("acknowledge_by")
+    ):
         overdue[referral.patient_id].append(
-            f"Referral waiting on your site, acknowledgement due {_local_time(referral.acknowledge_by, zone)}"
+            f"Referral waiting on your site, acknowledgement due {_site_day_text(referral.acknowledge_by, zone)}"
         )
 
     phases = phases_now(patient_ids)
