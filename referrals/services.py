@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -129,6 +130,89 @@ def referral_create_with_patient(
             referring_physician=referring_physician,
             **fields,
         )
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    """A patient registered at the referring practice with their first referral."""
+
+    fields: dict[str, Any]
+    mrn: str
+    point_persons: Mapping[str, User | None]
+
+
+class DocumentRefused(ValidationError):
+    """A document of a new referral was refused; `kind` names its checklist item."""
+
+    def __init__(self, kind: str, error: ValidationError) -> None:
+        super().__init__(error)
+        self.kind = kind
+
+
+def referral_start(
+    *,
+    actor: User,
+    patient: Patient | NewPatient,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    documents: Mapping[str, UploadedFile],
+    submit: bool,
+    **fields: Any,
+) -> Referral:
+    """Draft a referral (registering a new patient first), attach its checklist documents (by
+    kind) and, if asked, submit it: all or nothing.
+
+    On any refusal nothing stays behind: the rows go with the rollback and the stored files are
+    deleted. A refused document raises `DocumentRefused`, naming its kind.
+    """
+    attached: list[ReferralDocument] = []
+    try:
+        with transaction.atomic():
+            referral = _draft(actor, patient, from_site, to_center, referring_physician, **fields)
+            for kind, upload in documents.items():
+                try:
+                    document = referral_attach_document(actor=actor, referral=referral, kind=kind, upload=upload)
+                except ValidationError as exc:
+                    raise DocumentRefused(kind, exc) from exc
+                attached.append(document)
+            if submit:
+                referral = referral_move(actor=actor, referral=referral, move=Move.SUBMIT)
+    except Exception:
+        # The rows went with the rollback; the files in storage do not, so remove them here.
+        for document in attached:
+            document.file.delete(save=False)
+        raise
+    return referral
+
+
+def _draft(
+    actor: User,
+    patient: Patient | NewPatient,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    **fields: Any,
+) -> Referral:
+    if isinstance(patient, NewPatient):
+        return referral_create_with_patient(
+            actor=actor,
+            from_site=from_site,
+            to_center=to_center,
+            referring_physician=referring_physician,
+            mrn=patient.mrn,
+            patient_fields=patient.fields,
+            point_persons=patient.point_persons,
+            **fields,
+        )
+    return referral_create(
+        actor=actor,
+        patient=patient,
+        from_site=from_site,
+        to_center=to_center,
+        referring_physician=referring_physician,
+        **fields,
+    )
 
 
 def _site_of(referral: Referral, side: Side) -> Site:
