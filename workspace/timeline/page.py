@@ -220,6 +220,27 @@ def _milestone_actions(
     return actions, open_action
 
 
+def _milestone_row(
+    milestone: Milestone,
+    infusion_on: dt.date | None,
+    today: dt.date,
+    overdue: set[int],
+    failure: Failure | None,
+    *,
+    changeable: bool,
+) -> MilestoneRow:
+    actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+    return MilestoneRow(
+        milestone=milestone,
+        label=label_of(milestone.kind),
+        planned_day=_day(infusion_on, milestone.planned_on),
+        actual_day=_day(infusion_on, milestone.actual_on),
+        is_overdue=milestone.pk in overdue,
+        actions=actions,
+        open_action=open_action,
+    )
+
+
 def referral_blocks(
     timeline: PatientTimeline,
     *,
@@ -245,19 +266,9 @@ def referral_blocks(
         rows: list[MilestoneRow] = []
         later_rows: list[MilestoneRow] = []
         for milestone in milestones:
-            actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+            row = _milestone_row(milestone, timeline.infusion_on, today, overdue, failure, changeable=changeable)
             later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
-            (later_rows if later else rows).append(
-                MilestoneRow(
-                    milestone=milestone,
-                    label=label_of(milestone.kind),
-                    planned_day=_day(timeline.infusion_on, milestone.planned_on),
-                    actual_day=_day(timeline.infusion_on, milestone.actual_on),
-                    is_overdue=milestone.pk in overdue,
-                    actions=actions,
-                    open_action=open_action,
-                )
-            )
+            (later_rows if later else rows).append(row)
         infusion = next(
             (m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != Milestone.Status.CANCELLED),
             None,
@@ -290,6 +301,24 @@ def referral_blocks(
     return blocks
 
 
+def _schedule(timeline: PatientTimeline, today: dt.date) -> dict[str, Any]:
+    """The milestones coming up, those overdue and those whose dates conflict, with their days."""
+    infusion_on = timeline.infusion_on
+    return {
+        "upcoming": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
+            for m in timeline.upcoming(today, UPCOMING_LIMIT)
+            if m.planned_on
+        ],
+        "overdue": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
+            for m in timeline.overdue(today)
+            if m.planned_on
+        ],
+        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+    }
+
+
 def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
@@ -318,17 +347,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "phases": phase_steps(phase),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
-        "upcoming": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
-            for m in timeline.upcoming(today, UPCOMING_LIMIT)
-            if m.planned_on
-        ],
-        "overdue": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
-            for m in timeline.overdue(today)
-            if m.planned_on
-        ],
-        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+        **_schedule(timeline, today),
         "undelivered": undelivered_alerts(request.user, patient=patient),
         "groups": groups,
         "entry_count": len(timeline.entries),
