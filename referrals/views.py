@@ -19,6 +19,7 @@ from carecoord.access import get_patient_for_user, require_capability
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
@@ -176,7 +177,7 @@ def _act(request: HttpRequest, referral: Referral, form: ActionForm, action: Cal
     try:
         message = action()
     except ValidationError as exc:
-        _errors_to(form, exc)
+        add_service_errors(form, exc)
         status = 400
     except PermissionDenied as exc:
         form.add_error(None, str(exc) or "Your role does not allow this.")
@@ -260,11 +261,3 @@ def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
         raise Http404("The file is missing.") from exc
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _errors_to(form: ActionForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages_ in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages_)

@@ -1,4 +1,5 @@
-"""What every page needs: the viewer's zone, the actor, htmx requests, loading a visible object."""
+"""What every page needs: the viewer's zone, the actor, htmx requests, refusals as flash messages,
+loading a visible object (404 for outsiders) before answering 405."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django_htmx.middleware import HtmxDetails
 
@@ -32,6 +35,12 @@ def actor(request: HttpRequest) -> User:
 def viewer_zone(memberships: Sequence[SiteMembership]) -> zoneinfo.ZoneInfo:
     """Times are shown in the time zone of the viewer's first active site, else UTC."""
     return memberships[0].site.zone if memberships else zoneinfo.ZoneInfo("UTC")
+
+
+def flash_errors(request: HttpRequest, error: ValidationError) -> None:
+    """A refused action that has no form to show its errors on: each message as a flash error."""
+    for message in error.messages:
+        messages.error(request, message)
 
 
 def loads[LoadedT, RequestT: HttpRequest](

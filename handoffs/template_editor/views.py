@@ -26,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from carecoord.models import Site
 from carecoord.selectors.sites import active_memberships_of, sites_directory
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, loads
+from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, flash_errors, loads
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_template_for_user, get_version_for_user, templates_visible_to
 from handoffs.services import template_draft, template_publish
@@ -204,8 +204,7 @@ def template_publish_view(request: HttpRequest, version: HandoffTemplateVersion)
     try:
         version = template_publish(actor=actor(request), version=version)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"v{version.number} published: new hand-offs use it.")
     return redirect("handoff-template-edit", template_id=version.template_id)
