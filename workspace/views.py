@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Model, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
@@ -24,6 +23,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary, patients_with_care_team
 from carecoord.selectors.sites import active_memberships_of, sites_where_role_can
 from carecoord.web.forms import PhaseFilterForm
+from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.forms import can_refer
 from referrals.milestones.kinds import milestone_label
 from referrals.models import Milestone, Referral
@@ -33,12 +33,6 @@ from toxicity.selectors import undelivered_alerts
 
 PATIENTS_PER_PAGE = 50
 WORK_QUEUE_LIMIT = 10
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that has passed through django-htmx's middleware (for type checking)."""
-
-    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)
