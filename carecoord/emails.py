@@ -1,9 +1,9 @@
 """Every outgoing email: built from three templates, queued as a row, sent exactly once.
 
 Templates live in `templates/emails/<name>-subject.txt`, `-body.txt` and `-body.html`.
-Emails carry the minimum needed to act (DOMAIN.md section 8): initials or a site-local
-identifier, the kind of event and a link into carecoord; never a diagnosis, a full name or a
-free-text note, and never a tracking pixel.
+Emails carry the minimum needed to act (docs/clinical-rules.md#minimum-phi): initials or a
+site-local identifier, the kind of event and a link into carecoord; never a diagnosis, a full
+name or a free-text note, and never a tracking pixel.
 """
 
 from __future__ import annotations

@@ -225,7 +225,7 @@ EMAIL_UNDELIVERED_WARNING_MINUTES = config.number("EMAIL_UNDELIVERED_WARNING_MIN
 DEFAULT_FROM_EMAIL = config.text("DEFAULT_FROM_EMAIL", default="carecoord <no-reply@carecoord.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery: Redis broker; tasks take ids and are idempotent (see STYLE.md).
+# Celery: Redis broker; tasks take ids and are idempotent (docs/architecture.md#background-work).
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -9,12 +9,11 @@ from handoffs.models import Handoff
 
 def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
     """Hand-offs sent to the reader's sites and not acknowledged by their deadline, in one query."""
-    handoffs = Handoff.objects.filter(
-        patient__in=scope.patient_ids,
-        to_site__in=scope.site_ids,
-        state=Handoff.State.SENT,
-        acknowledge_by__lt=scope.now,
-    ).order_by("acknowledge_by")
+    handoffs = (
+        Handoff.objects.acknowledgement_overdue(scope.now)
+        .filter(patient__in=scope.patient_ids, to_site__in=scope.site_ids)
+        .order_by("acknowledge_by")
+    )
     return SectionRead(
         overdue=[
             (

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from carecoord.models.calendar import calendar_checks
 
@@ -65,6 +68,12 @@ class HandoffTemplateVersion(models.Model):
         return f"{self.template} v{self.number}"
 
 
+class HandoffQuerySet(models.QuerySet["Handoff"]):
+    def acknowledgement_overdue(self, now: dt.datetime | None = None) -> HandoffQuerySet:
+        """Sent and not acknowledged by the receiving site's deadline (as of `now`)."""
+        return self.filter(state=Handoff.State.SENT, acknowledge_by__lt=now or timezone.now())
+
+
 class Handoff(models.Model):
     """A filled template for one patient, from one care-team site to another.
 
@@ -100,6 +109,8 @@ class Handoff(models.Model):
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
+
+    objects = HandoffQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from carecoord.access import patients_visible_to
+from carecoord.access import get_visible_or_404, patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
@@ -19,10 +17,7 @@ def handoffs_visible_to(user: AnyUser) -> QuerySet[Handoff]:
 
 
 def get_handoff_for_user(user: AnyUser, handoff_id: int | str) -> Handoff:
-    try:
-        return handoffs_visible_to(user).get(pk=int(handoff_id))
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such hand-off.") from exc
+    return get_visible_or_404(handoffs_visible_to(user), handoff_id, "hand-off")
 
 
 def templates_visible_to(user: AnyUser) -> QuerySet[HandoffTemplate]:
@@ -36,16 +31,9 @@ def templates_visible_to(user: AnyUser) -> QuerySet[HandoffTemplate]:
 
 
 def get_template_for_user(user: AnyUser, template_id: int | str) -> HandoffTemplate:
-    try:
-        return templates_visible_to(user).get(pk=int(template_id))
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such template.") from exc
+    return get_visible_or_404(templates_visible_to(user), template_id, "template")
 
 
 def get_version_for_user(user: AnyUser, version_id: int | str) -> HandoffTemplateVersion:
-    try:
-        return HandoffTemplateVersion.objects.select_related("template").get(
-            pk=int(version_id), template__in=templates_visible_to(user)
-        )
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such template version.") from exc
+    versions = HandoffTemplateVersion.objects.select_related("template").filter(template__in=templates_visible_to(user))
+    return get_visible_or_404(versions, version_id, "template version")

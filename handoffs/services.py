@@ -7,12 +7,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audited_update
 from carecoord.access import acting_site_for, acting_sites, membership_at, require_acting_site
+from carecoord.claims import claim_then_notify
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Capability, Role
@@ -162,7 +163,7 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
             values=cleaned,
             sent_at=now,
             sent_by=actor,
-            acknowledge_by=add_business_days(timezone.localtime(now, handoff.to_site.zone), 1),
+            acknowledge_by=add_business_days(handoff.to_site.time_of(now), 1),
         ):
             raise ValidationError({"state": "This hand-off has just been sent."})
         handoff.refresh_from_db()
@@ -245,24 +246,28 @@ def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
     return question
 
 
-def remind_unacknowledged_handoffs() -> int:
-    """Remind the receiving point persons, once, of hand-offs not acknowledged in a business day."""
+def remind_overdue_handoffs() -> int:
+    """Remind the receiving point persons, once, of hand-offs not acknowledged in a business day.
+
+    Each hand-off is claimed by setting `reminder_sent_at` while it is still sent and not yet
+    reminded (`carecoord.claims`), so two runs at once never remind twice.
+    """
     now = timezone.now()
-    reminded = 0
-    overdue = Handoff.objects.filter(state=Handoff.State.SENT, acknowledge_by__lt=now, reminder_sent_at__isnull=True)
-    for handoff_id in overdue.values_list("pk", flat=True):
-        with transaction.atomic():
-            if not Handoff.objects.filter(
-                pk=handoff_id, reminder_sent_at__isnull=True, state=Handoff.State.SENT
-            ).update(reminder_sent_at=now):
-                continue
-            handoff = Handoff.objects.select_related("patient", "to_site", "version__template").get(pk=handoff_id)
-            _notify(handoff, _receivers(handoff), "handoff-reminder", "handoff-reminder")
-            timeline_record(
-                patient=handoff.patient,
-                kind=TimelineEntry.Kind.HANDOFF,
-                site=handoff.to_site,
-                title=f"Hand-off not acknowledged within a business day: {handoff.to_site} reminded",
-            )
-            reminded += 1
-    return reminded
+
+    def remind(handoff: Handoff) -> bool:
+        _notify(handoff, _receivers(handoff), "handoff-reminder", "handoff-reminder")
+        timeline_record(
+            patient=handoff.patient,
+            kind=TimelineEntry.Kind.HANDOFF,
+            site=handoff.to_site,
+            title=f"Hand-off not acknowledged within a business day: {handoff.to_site} reminded",
+        )
+        return True
+
+    return claim_then_notify(
+        Handoff.objects.acknowledgement_overdue(now).filter(reminder_sent_at__isnull=True),
+        still_due=Q(reminder_sent_at__isnull=True, state=Handoff.State.SENT),
+        claim={"reminder_sent_at": now},
+        load=Handoff.objects.select_related("patient", "to_site", "version__template"),
+        notify=remind,
+    )

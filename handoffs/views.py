@@ -8,30 +8,29 @@ their PermissionDenied is Django's 403.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from audit.models import AuditEntry
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.downloads import attachment_disposition
-from carecoord.models import Patient, PointPerson, Site, User
+from carecoord.models import Patient, PointPerson, Site
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import viewer_zone
+from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, flash_errors, loads, viewer_zone
 from handoffs.forms import (
     BLANK_ROWS,
     FieldView,
@@ -54,12 +53,6 @@ from handoffs.services import (
     handoff_start,
     may_acknowledge,
 )
-
-SAFE = ("GET", "HEAD")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _sites(request: HttpRequest, patient: Patient) -> tuple[list[Site], list[Site]]:
@@ -84,16 +77,14 @@ def _start_form(request: HttpRequest, patient: Patient, data: Any = None) -> Sta
 
 
 @login_required
-def handoff_start_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(partial(get_patient_for_user, capability=Capability.RECORD_CARE), "patient_id", methods=SAFE_AND_POST)
+def handoff_start_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Choose a template and the two sites; the draft comes prefilled from what carecoord knows."""
-    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
-    if request.method not in (*SAFE, "POST"):
-        return HttpResponseNotAllowed([*SAFE, "POST"])
     form = _start_form(request, patient, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             handoff = handoff_start(
-                actor=cast(User, request.user),
+                actor=actor(request),
                 patient=patient,
                 template=form.cleaned_data["template"],
                 from_site=form.site("from_site"),
@@ -142,11 +133,9 @@ def _render_edit(
 
 
 @login_required
-def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
+@loads(get_handoff_for_user, "handoff_id", methods=SAFE_AND_POST)
+def handoff_edit(request: HttpRequest, handoff: Handoff) -> HttpResponse:
     """The draft's fields by section. "Save draft" keeps it as typed; "Send" validates and sends."""
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method not in (*SAFE, "POST"):
-        return HttpResponseNotAllowed([*SAFE, "POST"])
     _require_sender(request, handoff)
     if handoff.state != Handoff.State.DRAFT:
         messages.info(request, "This hand-off has been sent: it can no longer change. Start a new one to update it.")
@@ -155,8 +144,8 @@ def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
     if request.method != "POST":
         return _render_edit(request, handoff)
 
-    actor = cast(User, request.user)
-    errors = handoff_save(actor=actor, handoff=handoff, values=posted_values(handoff.version.schema, request.POST))
+    sender = actor(request)
+    errors = handoff_save(actor=sender, handoff=handoff, values=posted_values(handoff.version.schema, request.POST))
     if request.POST.get("action") != "send":
         count = len(errors)
         notice = "Draft saved." + (
@@ -164,7 +153,7 @@ def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
         )
         return _render_edit(request, handoff, errors, notice=notice)
     try:
-        handoff_send(actor=actor, handoff=handoff)
+        handoff_send(actor=sender, handoff=handoff)
     except ValidationError as exc:
         field_errors, problems = value_errors(exc)
         notice = "Not sent: the draft is saved, check the fields marked below."
@@ -174,11 +163,9 @@ def handoff_edit(request: HttpRequest, handoff_id: int) -> HttpResponse:
 
 
 @login_required
-def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
+@loads(get_handoff_for_user, "handoff_id", methods=SAFE)
+def handoff_row(request: HttpRequest, handoff: Handoff) -> HttpResponse:
     """One more empty row of a list field (htmx), e.g. ?field=medications.current&index=4."""
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(list(SAFE))
     _require_sender(request, handoff)
     by_path = {f.path: f for f in fields_of(handoff.version.schema) if f.type in ROW_COLUMNS}
     field_ = by_path.get(request.GET.get("field", ""))
@@ -201,7 +188,7 @@ def handoff_row(request: HttpRequest, handoff_id: int) -> HttpResponse:
 def detail_context(request: HttpRequest, handoff: Handoff, question_form: QuestionForm | None = None) -> dict[str, Any]:
     """Everything the detail page shows, in a number of queries that does not grow with the thread."""
     memberships = active_memberships_of(request.user)
-    user = cast(User, request.user)
+    user = actor(request)
     receivers = list(
         PointPerson.objects.open()
         .filter(link__patient=handoff.patient, link__site=handoff.to_site, user__is_active=True)
@@ -234,26 +221,21 @@ def _render_detail(
 
 
 @login_required
-def handoff_detail(request: HttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(list(SAFE))
+@loads(get_handoff_for_user, "handoff_id", methods=SAFE)
+def handoff_detail(request: HttpRequest, handoff: Handoff) -> HttpResponse:
     # Printing is this page with the print stylesheet: recorded as this read.
     shown(handoff)
     return _render_detail(request, handoff)
 
 
 @login_required
-def handoff_acknowledge_view(request: HttpRequest, handoff_id: int) -> HttpResponse:
+@loads(get_handoff_for_user, "handoff_id", methods=POST)
+def handoff_acknowledge_view(request: HttpRequest, handoff: Handoff) -> HttpResponse:
     """The receiving point person confirms the hand-off was read; anyone else gets 403."""
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
-        handoff_acknowledge(actor=cast(User, request.user), handoff=handoff)
+        handoff_acknowledge(actor=actor(request), handoff=handoff)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"Acknowledged. {handoff.from_site} sees it on the timeline.")
     return redirect("handoff-detail", handoff_id=handoff.pk)
@@ -261,17 +243,15 @@ def handoff_acknowledge_view(request: HttpRequest, handoff_id: int) -> HttpRespo
 
 @vary_on_headers("HX-Request")
 @login_required
-def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
+@loads(get_handoff_for_user, "handoff_id", methods=POST)
+def handoff_question(request: HtmxHttpRequest, handoff: Handoff) -> HttpResponse:
     """A question (or an answer) to the other site about a sent hand-off."""
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     # Before the form: a role that may not record care is refused (403) whatever it posts.
     require_capability(request.user, handoff.patient, Capability.RECORD_CARE)
     form = QuestionForm(request.POST)
     if form.is_valid():
         try:
-            handoff_ask(actor=cast(User, request.user), handoff=handoff, body=form.cleaned_data["body"])
+            handoff_ask(actor=actor(request), handoff=handoff, body=form.cleaned_data["body"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -281,11 +261,9 @@ def handoff_question(request: HtmxHttpRequest, handoff_id: int) -> HttpResponse:
 
 
 @login_required
-def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=SAFE)
+def handoff_list(request: HttpRequest, patient: Patient) -> HttpResponse:
     """The patient's hand-offs, newest first."""
-    patient = get_patient_for_user(request.user, patient_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(list(SAFE))
     shown(patient, what="viewed hand-off list")
     memberships = active_memberships_of(request.user)
     context = {
@@ -302,11 +280,9 @@ def handoff_list(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-def handoff_pdf(request: HttpRequest, handoff_id: int) -> HttpResponse:
+@loads(get_handoff_for_user, "handoff_id", methods=SAFE)
+def handoff_pdf(request: HttpRequest, handoff: Handoff) -> HttpResponse:
     """The sent hand-off as a PDF, stamped with its template version, sender and times."""
-    handoff = get_handoff_for_user(request.user, handoff_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(list(SAFE))
     if handoff.state == Handoff.State.DRAFT:
         return HttpResponse(
             "A draft has no PDF: send the hand-off first.", status=409, content_type="text/plain; charset=utf-8"

@@ -76,7 +76,10 @@ def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, 
 
 
 def _viewer_zone(request: Request) -> dt.tzinfo:
-    """Dates are shown in the time zone of the viewer's site (STYLE.md); UTC for someone at none."""
+    """Dates are shown in the time zone of the viewer's site; UTC for someone at none.
+
+    See docs/architecture.md#times-and-dates.
+    """
     memberships = active_memberships_of(request.user)
     return memberships[0].site.zone if memberships else dt.UTC
 

@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db.models import Q
-from django.utils import timezone
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
@@ -22,7 +21,6 @@ from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
-from referrals.workflow import State
 
 DUE_DAYS = 14
 
@@ -53,7 +51,7 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
             read.overdue.append((patient_id, f"Date conflict: {label} on {planned}. {milestone.conflict}"))
         if today <= milestone.planned_on <= horizon:
             read.due.append((patient_id, f"{planned}: {label}"))
-        elif milestone.planned_on < today:
+        elif milestone.is_overdue(today):
             read.overdue.append((patient_id, f"{label} was planned on {planned}, not recorded"))
     for patient_id, rows in by_patient.items():
         infused = day_zero_in(rows)
@@ -64,12 +62,11 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
 
 def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
     """Referrals to the reader's sites whose acknowledgement is overdue, in one query."""
-    referrals = Referral.objects.filter(
-        Q(patient__in=scope.patient_ids),
-        Q(to_center__in=scope.site_ids),
-        Q(state=State.SUBMITTED),
-        Q(acknowledge_by__lt=scope.now),
-    ).order_by("acknowledge_by")
+    referrals = (
+        Referral.objects.acknowledgement_overdue(scope.now)
+        .filter(patient__in=scope.patient_ids, to_center__in=scope.site_ids)
+        .order_by("acknowledge_by")
+    )
     return SectionRead(
         overdue=[
             (
@@ -102,10 +99,9 @@ def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose acknowledgement is overdue, to or from the viewer's sites."""
     recording = _recording(scope)
-    # The same rule as referrals.selectors.is_acknowledgement_overdue, in SQL.
     overdue = (
         referrals_visible_to(scope.user)
-        .filter(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        .acknowledgement_overdue()
         # The center acknowledges; the referring practice chases.
         .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
         .order_by("acknowledge_by")[: scope.limit]

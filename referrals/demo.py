@@ -97,63 +97,19 @@ def seed_referrals(
     closed_story = {14: Move.DECLINE, 28: Move.WITHDRAW}.get(n)
 
     since = timezone.now()
-    referral = referral_create(
-        actor=practice_coordinator,
-        patient=patient,
-        from_site=practice,
-        to_center=center,
-        referring_physician=physician,
-        disease_area=patient.disease_area,
-        prior_lines_of_therapy=1 + n % 4,
-        prior_therapies="R-CHOP x6; salvage R-ICE x2 (demo)",
-        transplant_eligibility=("ineligible", "eligible", "unknown")[n % 3],
-        performance_status=n % 3,
-        urgency=("routine", "urgent", "routine", "emergent")[n % 4],
-        reason="Relapsed disease; evaluation for CAR-T (synthetic demo referral).",
-    )
+    referral = _draft(patient, practice, center, practice_coordinator, physician, n)
     created = 1
     _backdate(patient, since, _at(start, 9))
-    day = start
-    for move in moves:
-        day += dt.timedelta(days=1 if move != Move.SCHEDULE_CONSULT else 2)
-        actor = center_coordinator if move in CENTER_MOVES else practice_coordinator
-        since = timezone.now()
-        consult_on = day + dt.timedelta(days=5) if move == Move.SCHEDULE_CONSULT else None
-        if consult_on and phase == Phase.ELIGIBILITY:
-            consult_on = min(consult_on, today - dt.timedelta(days=1))  # seen, awaiting the decision
-        referral = referral_move(actor=actor, referral=referral, move=move, consult_on=consult_on)
-        if move == Move.SUBMIT:
-            Referral.objects.filter(pk=referral.pk).update(submitted_at=_at(day, 10))
-        _backdate(patient, since, _at(day, 10 + len(moves) % 6))
+    referral = _make_moves(referral, moves, start, today, phase, center_coordinator, practice_coordinator)
     if phase == Phase.ELIGIBILITY:
-        consult = Milestone.objects.get(referral=referral, kind=PreparationKind.CONSULT)
-        since = timezone.now()
-        milestone_complete(actor=center_coordinator, milestone=consult, actual_on=consult.planned_on or today)
-        _backdate(patient, since, _at(consult.planned_on or today, 16))
+        _consult_seen(referral, center_coordinator, today)
     if phase == Phase.REFERRAL and moves and n % 2 == 0:
         # Submitted days ago and still not acknowledged: overdue, and the center will be reminded.
         Referral.objects.filter(pk=referral.pk).update(acknowledge_by=_at(today - dt.timedelta(days=1), 9))
 
     if infusion_offset is not None:
-        product = _product_for(patient.disease_area)
-        Referral.objects.filter(pk=referral.pk).update(product=product)
-        referral.product = product
         infusion_on = today + dt.timedelta(days=infusion_offset)
-        since = timezone.now()
-        milestone_set_infusion(actor=center_coordinator, referral=referral, infusion_on=infusion_on)
-        for kind, offset in PREPARATION_DAYS.items():
-            given_at = practice if kind == PreparationKind.BRIDGING_THERAPY else center
-            planned_on = infusion_on + dt.timedelta(days=offset)
-            milestone_plan(
-                actor=center_coordinator, referral=referral, kind=kind, planned_on=planned_on, given_at=given_at
-            )
-        _backdate(patient, since, _at(start + dt.timedelta(days=12), 15))
-        for milestone in Milestone.objects.filter(referral=referral, planned_on__lt=today).order_by("planned_on"):
-            if milestone.planned_on is None:
-                continue
-            since = timezone.now()
-            milestone_complete(actor=center_coordinator, milestone=milestone, actual_on=milestone.planned_on)
-            _backdate(patient, since, _at(milestone.planned_on, 16))
+        _treat(referral, practice, center, center_coordinator, infusion_on, start=start, today=today)
         if infusion_offset <= 0:
             since = timezone.now()
             comment_post(
@@ -169,6 +125,87 @@ def seed_referrals(
         # A fresh referral to the other center keeps the patient moving; it stays a draft.
         created += _refer_elsewhere(patient, practice, practice_coordinator, physician, center)
     return created
+
+
+def _draft(patient: Patient, practice: Site, center: Site, coordinator: User, physician: User, n: int) -> Referral:
+    return referral_create(
+        actor=coordinator,
+        patient=patient,
+        from_site=practice,
+        to_center=center,
+        referring_physician=physician,
+        disease_area=patient.disease_area,
+        prior_lines_of_therapy=1 + n % 4,
+        prior_therapies="R-CHOP x6; salvage R-ICE x2 (demo)",
+        transplant_eligibility=("ineligible", "eligible", "unknown")[n % 3],
+        performance_status=n % 3,
+        urgency=("routine", "urgent", "routine", "emergent")[n % 4],
+        reason="Relapsed disease; evaluation for CAR-T (synthetic demo referral).",
+    )
+
+
+def _make_moves(
+    referral: Referral,
+    moves: list[Move],
+    start: dt.date,
+    today: dt.date,
+    phase: Phase,
+    center_coordinator: User,
+    practice_coordinator: User,
+) -> Referral:
+    """The referral's moves, a day or two apart from `start`, each dated back to its day."""
+    patient = referral.patient
+    day = start
+    for move in moves:
+        day += dt.timedelta(days=1 if move != Move.SCHEDULE_CONSULT else 2)
+        actor = center_coordinator if move in CENTER_MOVES else practice_coordinator
+        since = timezone.now()
+        consult_on = day + dt.timedelta(days=5) if move == Move.SCHEDULE_CONSULT else None
+        if consult_on and phase == Phase.ELIGIBILITY:
+            consult_on = min(consult_on, today - dt.timedelta(days=1))  # seen, awaiting the decision
+        referral = referral_move(actor=actor, referral=referral, move=move, consult_on=consult_on)
+        if move == Move.SUBMIT:
+            Referral.objects.filter(pk=referral.pk).update(submitted_at=_at(day, 10))
+        _backdate(patient, since, _at(day, 10 + len(moves) % 6))
+    return referral
+
+
+def _consult_seen(referral: Referral, center_coordinator: User, today: dt.date) -> None:
+    """The consult took place on its planned day (or today), dated back to it."""
+    consult = Milestone.objects.get(referral=referral, kind=PreparationKind.CONSULT)
+    since = timezone.now()
+    milestone_complete(actor=center_coordinator, milestone=consult, actual_on=consult.planned_on or today)
+    _backdate(referral.patient, since, _at(consult.planned_on or today, 16))
+
+
+def _treat(
+    referral: Referral,
+    practice: Site,
+    center: Site,
+    center_coordinator: User,
+    infusion_on: dt.date,
+    *,
+    start: dt.date,
+    today: dt.date,
+) -> None:
+    """An accepted referral's product, day 0 and preparation steps; those already past are done."""
+    patient = referral.patient
+    product = _product_for(patient.disease_area)
+    Referral.objects.filter(pk=referral.pk).update(product=product)
+    referral.product = product
+    since = timezone.now()
+    milestone_set_infusion(actor=center_coordinator, referral=referral, infusion_on=infusion_on)
+    for kind, offset in PREPARATION_DAYS.items():
+        given_at = practice if kind == PreparationKind.BRIDGING_THERAPY else center
+        planned_on = infusion_on + dt.timedelta(days=offset)
+        milestone_plan(actor=center_coordinator, referral=referral, kind=kind, planned_on=planned_on, given_at=given_at)
+    _backdate(patient, since, _at(start + dt.timedelta(days=12), 15))
+    for milestone in Milestone.objects.filter(referral=referral, planned_on__lt=today).order_by("planned_on"):
+        if milestone.planned_on is None:
+            continue
+        since = timezone.now()
+        milestone_complete(actor=center_coordinator, milestone=milestone, actual_on=milestone.planned_on)
+        _backdate(patient, since, _at(milestone.planned_on, 16))
 
 
 def _close(referral: Referral, move: Move, center_coordinator: User, practice_coordinator: User) -> Referral:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from referrals.models import Milestone, Referral, ReferralDocument
-from referrals.workflow import STATE_LABELS, State
+from referrals.models import Milestone, Referral, ReferralDocument, acknowledgement_overdue
+from referrals.workflow import STATE_LABELS
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -25,8 +24,7 @@ class ReferralFilter(django_filters.FilterSet):
         fields = ["state", "to_center", "from_site", "patient", "overdue"]
 
     def filter_overdue(self, queryset: QuerySet[Referral], name: str, value: bool | None) -> QuerySet[Referral]:
-        # The same rule as `is_acknowledgement_overdue`, in SQL so that pages stay whole.
-        overdue = Q(state=State.SUBMITTED, acknowledge_by__lt=timezone.now())
+        overdue = acknowledgement_overdue()
         if value is None:
             return queryset
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

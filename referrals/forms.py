@@ -1,4 +1,4 @@
-"""Forms of the referral pages; `ReferralForm.save` runs the services, all or nothing."""
+"""Forms of the referral pages: they validate what was posted; the services write."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from carecoord.access import patients_visible_to
-from carecoord.access.grants import local_today
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
@@ -20,7 +19,7 @@ from carecoord.selectors.sites import active_memberships_of, people_who_can_act_
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import referrals_visible_to
-from referrals.services import referral_attach_document, referral_create, referral_create_with_patient, referral_move
+from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, STATE_LABELS, Move
 
 TRANSPLANT_HELP = "Recorded for the center; ineligibility for transplant does not rule out CAR-T"
@@ -36,15 +35,6 @@ ECOG_CHOICES = [
 
 NEW_PATIENT_REQUIRED = ("given_name", "family_name", "date_of_birth", "sex", "mrn", "primary_point_person")
 CAREGIVER_FIELDS = ("caregiver_name", "caregiver_relationship", "caregiver_phone")
-REFERRAL_FIELDS = (
-    "disease_area",
-    "prior_lines_of_therapy",
-    "prior_therapies",
-    "transplant_eligibility",
-    "performance_status",
-    "urgency",
-    "reason",
-)
 # Keys of the services' errors that belong to a differently named form field.
 SERVICE_KEY_TO_FIELD = {"site": "from_site"}
 
@@ -69,7 +59,7 @@ def can_refer(memberships: list[SiteMembership]) -> bool:
 def _physicians_at(sites: list[Site]) -> QuerySet[User]:
     memberships = SiteMembership.objects.none()
     for site in sites:
-        memberships |= SiteMembership.objects.active_on(local_today(site)).filter(site=site, role=Role.PHYSICIAN)
+        memberships |= SiteMembership.objects.active_at(site).filter(role=Role.PHYSICIAN)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("full_name")
 
 
@@ -216,68 +206,36 @@ class ReferralForm(PageForm):
                     self.add_error(document_field_name(kind), _messages(exc))
         return data
 
-    def save(self, *, submit: bool) -> Referral | None:
-        """Create the referral, attach the files and optionally submit it, in one transaction.
-
-        On any refusal nothing stays behind (no patient, no referral, no file): the error is
-        put on the field it names and None is returned.
-        """
+    def patient_to_refer(self) -> Patient | NewPatient:
+        """The chosen patient, or the new one to register with the referral."""
         data = self.cleaned_data
-        fields = {name: data[name] for name in REFERRAL_FIELDS}
-        attached: list[ReferralDocument] = []
-        step = ""
-        try:
-            with transaction.atomic():
-                if data["patient_mode"] == self.NEW:
-                    patient_fields = {
-                        name: data[name] for name in ("given_name", "family_name", "date_of_birth", "sex")
-                    }
-                    patient_fields |= {name: data[name] for name in CAREGIVER_FIELDS if data[name]}
-                    patient_fields["disease_area"] = data["disease_area"]
-                    referral = referral_create_with_patient(
-                        actor=self.user,
-                        from_site=data["from_site"],
-                        to_center=data["to_center"],
-                        referring_physician=data["referring_physician"],
-                        mrn=data["mrn"],
-                        patient_fields=patient_fields,
-                        point_persons={
-                            PointPerson.Rank.PRIMARY: data["primary_point_person"],
-                            PointPerson.Rank.BACKUP: data["backup_point_person"],
-                        },
-                        **fields,
-                    )
-                else:
-                    referral = referral_create(
-                        actor=self.user,
-                        patient=data["patient"],
-                        from_site=data["from_site"],
-                        to_center=data["to_center"],
-                        referring_physician=data["referring_physician"],
-                        **fields,
-                    )
-                for kind in ReferralDocument.Kind.values:
-                    upload = data.get(document_field_name(kind))
-                    if upload:
-                        step = document_field_name(kind)
-                        attached.append(
-                            referral_attach_document(actor=self.user, referral=referral, kind=kind, upload=upload)
-                        )
-                step = ""
-                if submit:
-                    referral = referral_move(actor=self.user, referral=referral, move=Move.SUBMIT)
-        except ValidationError as exc:
-            _delete_files(attached)
-            self._apply(exc, file_field=step)
-            return None
-        except PermissionDenied as exc:
-            _delete_files(attached)
-            self.add_error(None, str(exc) or "Your role does not allow this.")
-            return None
-        except Exception:
-            _delete_files(attached)
-            raise
-        return referral
+        if data["patient_mode"] != self.NEW:
+            patient: Patient = data["patient"]
+            return patient
+        patient_fields = {name: data[name] for name in ("given_name", "family_name", "date_of_birth", "sex")}
+        patient_fields |= {name: data[name] for name in CAREGIVER_FIELDS if data[name]}
+        patient_fields["disease_area"] = data["disease_area"]
+        return NewPatient(
+            fields=patient_fields,
+            mrn=data["mrn"],
+            point_persons={
+                PointPerson.Rank.PRIMARY: data["primary_point_person"],
+                PointPerson.Rank.BACKUP: data["backup_point_person"],
+            },
+        )
+
+    def referral_fields(self) -> dict[str, Any]:
+        """The referral's own clinical fields, as the services take them."""
+        return {name: self.cleaned_data[name] for name in REFERRAL_FIELDS}
+
+    def uploads(self) -> dict[str, UploadedFile]:
+        """The files given, by checklist kind, in checklist order."""
+        uploads = ((kind, self.cleaned_data.get(document_field_name(kind))) for kind in ReferralDocument.Kind.values)
+        return {kind: upload for kind, upload in uploads if upload}
+
+    def add_start_error(self, error: ValidationError) -> None:
+        """A refusal of `referral_start`, put on the field it names (a refused file on its own)."""
+        self._apply(error, file_field=document_field_name(error.kind) if isinstance(error, DocumentRefused) else "")
 
     def _apply(self, error: ValidationError, *, file_field: str) -> None:
         # add_error drops the field from cleaned_data, so look for the open referral first.
@@ -315,12 +273,6 @@ def _messages(error: ValidationError) -> list[str]:
         if hasattr(error, "error_dict")
         else error.messages
     )
-
-
-def _delete_files(documents: list[ReferralDocument]) -> None:
-    # The rows went with the rollback; the files in storage do not, so remove them here.
-    for document in documents:
-        document.file.delete(save=False)
 
 
 class StateFilterForm(forms.Form):

@@ -7,10 +7,23 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from carecoord.models.calendar import calendar_checks
 from carecoord.models.patients import DiseaseArea
 from referrals.workflow import OPEN_STATES, STATE_LABELS, State
+
+
+def acknowledgement_overdue(now: dt.datetime | None = None) -> Q:
+    """Submitted and not acknowledged by the center's deadline: the one rule, as a condition
+    (`ReferralQuerySet.acknowledgement_overdue` filters by it, an API filter may exclude it)."""
+    return Q(state=State.SUBMITTED, acknowledge_by__lt=now or timezone.now())
+
+
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def acknowledgement_overdue(self, now: dt.datetime | None = None) -> ReferralQuerySet:
+        """Referrals whose center has not acknowledged them by the deadline (as of `now`)."""
+        return self.filter(acknowledgement_overdue(now))
 
 
 class Referral(models.Model):
@@ -22,7 +35,8 @@ class Referral(models.Model):
     The practice drafts, submits and may withdraw; the center acknowledges, reviews,
     schedules the consult and decides. A patient has at most one open referral per center.
     Transplant eligibility is recorded for the center's review and is never a reason to
-    refuse: transplant-ineligible patients may still be CAR-T candidates (DOMAIN.md 1).
+    refuse: transplant-ineligible patients may still be CAR-T candidates
+    (docs/clinical-rules.md#referrals).
     """
 
     class TransplantEligibility(models.TextChoices):
@@ -72,6 +86,8 @@ class Referral(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReferralQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -93,6 +109,12 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def is_acknowledgement_overdue(self, now: dt.datetime | None = None) -> bool:
+        """`acknowledgement_overdue` for one loaded referral."""
+        return bool(
+            self.state == State.SUBMITTED and self.acknowledge_by and self.acknowledge_by < (now or timezone.now())
+        )
 
 
 class ReferralDocument(models.Model):
@@ -219,6 +241,10 @@ class Milestone(models.Model):
     def day_zero(self) -> dt.date | None:
         """For an infusion milestone, the date it makes day 0 (the rule of `DAY_ZERO`)."""
         return self.actual_on or self.planned_on
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Planned for a day before `today` and neither done nor cancelled."""
+        return bool(self.status == self.Status.PLANNED and self.planned_on and self.planned_on < today)
 
     @property
     def has_open_conflict(self) -> bool:

@@ -1,4 +1,4 @@
-"""Where a patient stands on the treatment path (docs/clinicians/clinical-rules.md), derived, never typed.
+"""Where a patient stands on the treatment path (docs/clinical-rules.md#phase), derived, never typed.
 
 `phase_of` is the rule: a pure function of the current referral's state, its milestones and
 the date. `Patient.phase` is only its cache, for lists and filters in SQL; `refresh_phases`
@@ -116,7 +116,7 @@ def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], no
     episode = current_episode(referrals)
     if episode is None:
         return Phase.REFERRAL
-    today = timezone.localdate(now, episode.to_center.zone)
+    today = episode.to_center.today(now)
     course = [m for m in milestones if m.referral_id == episode.pk]
     return phase_of(state=episode.state, milestones=course, today=today)
 

@@ -1,8 +1,9 @@
 """The planned dates of one patient's CAR-T course, counted from the infusion (day 0).
 
-A pure business rule (STYLE.md): no database and no models, so it is tested without either.
-The monitoring rules come from the patient's product (DOMAIN.md 4), follow-up visits and
-CIBMTR form due dates from DOMAIN.md 7. A date someone entered by hand is a fact about this
+A pure business rule (docs/architecture.md#house-rules): no database and no models, so it is
+tested without either. The monitoring rules come from the patient's product
+(docs/clinical-rules.md#monitoring), follow-up visits and CIBMTR form due dates from
+docs/clinical-rules.md#milestones. A date someone entered by hand is a fact about this
 patient and is never replaced by a computed one: moving the infusion moves everything else.
 
 Six months and years are calendar months from day 0 (CIBMTR): the 6-month visit of an
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-DEFAULT_HAND_BACK_DAY = 21  # DOMAIN.md 2: the hand-back is typically between day +14 and day +30.
-LONG_TERM_FOLLOW_UP_YEARS = 15  # DOMAIN.md 2 and 7: genetically modified products.
+DEFAULT_HAND_BACK_DAY = 21  # typically between day +14 and day +30 (docs/clinical-rules.md#milestones)
+LONG_TERM_FOLLOW_UP_YEARS = 15  # genetically modified products (docs/clinical-rules.md#milestones)
 SIX_MONTHS = 6
 MONTHS_PER_YEAR = 12
-LYMPHODEPLETION_START_DAY = -5  # DOMAIN.md 2: fludarabine + cyclophosphamide, about day -5 to -3.
+LYMPHODEPLETION_START_DAY = -5  # fludarabine + cyclophosphamide, about day -5 to -3 (docs/clinical-rules.md#milestones)
 LYMPHODEPLETION_END_DAY = -3
 
 

@@ -6,12 +6,10 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Min, Model, QuerySet
-from django.http import Http404
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to, sites_that_can
+from carecoord.access import get_visible_or_404, patients_visible_to, sites_that_can
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
 from carecoord.models import Patient, Site, TimelineEntry, User
@@ -19,27 +17,19 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_of
 from referrals.day_zero import day_zero_in
-from referrals.models import Milestone, Referral, ReferralDocument
+from referrals.models import Milestone, Referral, ReferralDocument, ReferralQuerySet
 from referrals.phase import patient_phase
 from referrals.workflow import Side, State
 
 
-def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
+def referrals_visible_to(user: AnyUser) -> ReferralQuerySet:
     return Referral.objects.filter(patient__in=patients_visible_to(user)).select_related(
         "patient", "from_site", "to_center", "referring_physician", "product"
     )
 
 
-def _get_or_404[M: Model](queryset: QuerySet[M], pk: int | str, what: str) -> M:
-    """One object of an already-scoped queryset; 404 when missing, out of scope or malformed."""
-    try:
-        return queryset.get(pk=int(pk))
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404(f"No such {what}.") from exc
-
-
 def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
-    return _get_or_404(referrals_visible_to(user), referral_id, "referral")
+    return get_visible_or_404(referrals_visible_to(user), referral_id, "referral")
 
 
 def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
@@ -49,7 +39,7 @@ def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
 
 
 def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocument:
-    return _get_or_404(documents_visible_to(user), document_id, "document")
+    return get_visible_or_404(documents_visible_to(user), document_id, "document")
 
 
 def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
@@ -59,7 +49,7 @@ def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
 
 
 def get_milestone_for_user(user: AnyUser, milestone_id: int | str) -> Milestone:
-    return _get_or_404(milestones_visible_to(user), milestone_id, "milestone")
+    return get_visible_or_404(milestones_visible_to(user), milestone_id, "milestone")
 
 
 def referral_sides(user: AnyUser, referral: Referral) -> list[tuple[Side, Site]]:
@@ -114,7 +104,7 @@ class PatientTimeline:
 
     def overdue(self, today: dt.date) -> list[Milestone]:
         """Planned milestones whose date has passed without being marked done or cancelled."""
-        return [m for on, m in self._planned() if on < today]
+        return [m for _, m in self._planned() if m.is_overdue(today)]
 
     def conflicts(self) -> list[Milestone]:
         """Planned dates that no longer fit their course, nobody having confirmed them."""
@@ -135,14 +125,6 @@ def patient_timeline(patient: Patient) -> PatientTimeline:
         referrals=referrals,
         milestones=milestones,
         infusion_on=day_zero_in(milestones),
-    )
-
-
-def is_acknowledgement_overdue(referral: Referral, now: dt.datetime | None = None) -> bool:
-    return bool(
-        referral.state == State.SUBMITTED
-        and referral.acknowledge_by
-        and referral.acknowledge_by < (now or timezone.now())
     )
 
 

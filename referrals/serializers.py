@@ -20,7 +20,6 @@ from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.schedule import day_label
-from referrals.selectors import is_acknowledgement_overdue
 from referrals.services import REFERRAL_FIELDS
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
@@ -133,7 +132,7 @@ class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referr
         return STATE_LABELS[State(referral.state)]
 
     def get_overdue(self, referral: Referral) -> bool:
-        return is_acknowledgement_overdue(referral)
+        return referral.is_acknowledgement_overdue()
 
     # Inline, so that the `move` input's MoveEnum stays the one name of this choice set.
     @extend_schema_field({"type": "array", "items": {"type": "string", "enum": [move.value for move in Move]}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,16 +37,15 @@ from referrals.workflow import (
     who_makes,
 )
 
-REFERRAL_FIELDS = frozenset(
-    {
-        "disease_area",
-        "prior_lines_of_therapy",
-        "prior_therapies",
-        "transplant_eligibility",
-        "performance_status",
-        "urgency",
-        "reason",
-    }
+# What the practice writes on a referral, in the order the forms show it.
+REFERRAL_FIELDS = (
+    "disease_area",
+    "prior_lines_of_therapy",
+    "prior_therapies",
+    "transplant_eligibility",
+    "performance_status",
+    "urgency",
+    "reason",
 )
 
 
@@ -71,7 +71,7 @@ def referral_create(
         raise ValidationError({"to_center": "Choose an academic CAR-T center."})
     if membership_at(referring_physician, from_site) is None:
         raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
-    unknown = set(fields) - REFERRAL_FIELDS
+    unknown = set(fields).difference(REFERRAL_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
     existing = _open_referral(patient, to_center)
@@ -131,6 +131,89 @@ def referral_create_with_patient(
         )
 
 
+@dataclass(frozen=True)
+class NewPatient:
+    """A patient registered at the referring practice with their first referral."""
+
+    fields: dict[str, Any]
+    mrn: str
+    point_persons: Mapping[str, User | None]
+
+
+class DocumentRefused(ValidationError):
+    """A document of a new referral was refused; `kind` names its checklist item."""
+
+    def __init__(self, kind: str, error: ValidationError) -> None:
+        super().__init__(error)
+        self.kind = kind
+
+
+def referral_start(
+    *,
+    actor: User,
+    patient: Patient | NewPatient,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    documents: Mapping[str, UploadedFile],
+    submit: bool,
+    **fields: Any,
+) -> Referral:
+    """Draft a referral (registering a new patient first), attach its checklist documents (by
+    kind) and, if asked, submit it: all or nothing.
+
+    On any refusal nothing stays behind: the rows go with the rollback and the stored files are
+    deleted. A refused document raises `DocumentRefused`, naming its kind.
+    """
+    attached: list[ReferralDocument] = []
+    try:
+        with transaction.atomic():
+            referral = _draft(actor, patient, from_site, to_center, referring_physician, **fields)
+            for kind, upload in documents.items():
+                try:
+                    document = referral_attach_document(actor=actor, referral=referral, kind=kind, upload=upload)
+                except ValidationError as exc:
+                    raise DocumentRefused(kind, exc) from exc
+                attached.append(document)
+            if submit:
+                referral = referral_move(actor=actor, referral=referral, move=Move.SUBMIT)
+    except Exception:
+        # The rows went with the rollback; the files in storage do not, so remove them here.
+        for document in attached:
+            document.file.delete(save=False)
+        raise
+    return referral
+
+
+def _draft(
+    actor: User,
+    patient: Patient | NewPatient,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    **fields: Any,
+) -> Referral:
+    if isinstance(patient, NewPatient):
+        return referral_create_with_patient(
+            actor=actor,
+            from_site=from_site,
+            to_center=to_center,
+            referring_physician=referring_physician,
+            mrn=patient.mrn,
+            patient_fields=patient.fields,
+            point_persons=patient.point_persons,
+            **fields,
+        )
+    return referral_create(
+        actor=actor,
+        patient=patient,
+        from_site=from_site,
+        to_center=to_center,
+        referring_physician=referring_physician,
+        **fields,
+    )
+
+
 def _site_of(referral: Referral, side: Side) -> Site:
     return referral.to_center if side == Side.CENTER else referral.from_site
 
@@ -145,6 +228,44 @@ def referral_move(
     consult_on: dt.date | None = None,
 ) -> Referral:
     """Make one move of the workflow as the actor's side; recorded with who, when and where."""
+    site, current, target = _check_move(actor, referral, move, decline_reason=decline_reason, consult_on=consult_on)
+    now = timezone.now()
+    changes: dict[str, Any] = {"state": target.value}
+    if move == Move.SUBMIT:
+        deadline = add_business_days(
+            referral.to_center.time_of(now), referral.to_center.referral_acknowledge_business_days
+        )
+        changes |= {"submitted_at": now, "acknowledge_by": deadline}
+    elif move == Move.ACKNOWLEDGE:
+        changes["acknowledged_at"] = now
+    elif move == Move.DECLINE:
+        changes["decline_reason"] = decline_reason.strip()
+    with transaction.atomic():
+        # Claim the move: only the request that still sees the state it started from goes on.
+        if not audited_update(Referral.objects.filter(pk=referral.pk, state=current.value), **changes):
+            raise ValidationError({"move": "Someone else has just moved this referral; reload and try again."})
+        for name, value in changes.items():
+            setattr(referral, name, value)
+        ReferralMove.objects.create(
+            referral=referral, from_state=current.value, to_state=target.value, actor=actor, site=site, note=note
+        )
+        _after_move(actor, referral, move, consult_on)
+        title = f"Referral {STATE_LABELS[target].lower()}"
+        if move == Move.SCHEDULE_CONSULT and consult_on is not None:
+            title += f" for {consult_on:%d %b %Y}"
+        body = decline_reason.strip() if move == Move.DECLINE else note
+        timeline_record(
+            patient=referral.patient, kind=TimelineEntry.Kind.REFERRAL, actor=actor, site=site, title=title, body=body
+        )
+        if not patients_visible_to(actor).filter(pk=referral.patient_id).exists():
+            raise PermissionDenied("This move would take the patient outside your access.")
+    return referral
+
+
+def _check_move(
+    actor: User, referral: Referral, move: Move, *, decline_reason: str, consult_on: dt.date | None
+) -> tuple[Site, State, State]:
+    """The site the actor moves for, and the state from and to; refused as the workflow says."""
     # The move decides the side, and the role at that side's site decides whether one may.
     side = side_making(move)
     site = require_acting_site(
@@ -166,43 +287,19 @@ def referral_move(
         raise ValidationError({"consult_on": "Enter the consult date."})
     if consult_on is not None:
         check_planned("consult_on", consult_on, record_dates(referral.patient, site.zone), confirmed=True)
-    now = timezone.now()
-    changes: dict[str, Any] = {"state": target.value}
+    return site, current, target
+
+
+def _after_move(actor: User, referral: Referral, move: Move, consult_on: dt.date | None) -> None:
+    """What a move brings with it: the center joins on submission, a scheduled consult is
+    planned, and the course is recomputed."""
     if move == Move.SUBMIT:
-        deadline = add_business_days(
-            timezone.localtime(now, referral.to_center.zone), referral.to_center.referral_acknowledge_business_days
+        _share_with_center(actor, referral)
+    if move == Move.SCHEDULE_CONSULT and consult_on is not None:
+        Milestone.objects.update_or_create(
+            referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
         )
-        changes |= {"submitted_at": now, "acknowledge_by": deadline}
-    elif move == Move.ACKNOWLEDGE:
-        changes["acknowledged_at"] = now
-    elif move == Move.DECLINE:
-        changes["decline_reason"] = decline_reason.strip()
-    with transaction.atomic():
-        # Claim the move: only the request that still sees the state it started from goes on.
-        if not audited_update(Referral.objects.filter(pk=referral.pk, state=current.value), **changes):
-            raise ValidationError({"move": "Someone else has just moved this referral; reload and try again."})
-        for name, value in changes.items():
-            setattr(referral, name, value)
-        ReferralMove.objects.create(
-            referral=referral, from_state=current.value, to_state=target.value, actor=actor, site=site, note=note
-        )
-        if move == Move.SUBMIT:
-            _share_with_center(actor, referral)
-        if move == Move.SCHEDULE_CONSULT and consult_on is not None:
-            Milestone.objects.update_or_create(
-                referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
-            )
-        course_changed(referral)
-        title = f"Referral {STATE_LABELS[target].lower()}"
-        if move == Move.SCHEDULE_CONSULT and consult_on is not None:
-            title += f" for {consult_on:%d %b %Y}"
-        body = decline_reason.strip() if move == Move.DECLINE else note
-        timeline_record(
-            patient=referral.patient, kind=TimelineEntry.Kind.REFERRAL, actor=actor, site=site, title=title, body=body
-        )
-        if not patients_visible_to(actor).filter(pk=referral.patient_id).exists():
-            raise PermissionDenied("This move would take the patient outside your access.")
-    return referral
+    course_changed(referral)
 
 
 def _share_with_center(actor: User, referral: Referral) -> None:

@@ -6,7 +6,7 @@ from referrals import views
 
 urlpatterns = [
     path("", views.referral_list, name="referral-list"),
-    path("new/", views.referral_create, name="referral-create"),
+    path("new/", views.referral_create_page, name="referral-create"),
     path("<int:referral_id>/", views.referral_detail, name="referral-detail"),
     path("<int:referral_id>/move/", views.referral_move_view, name="referral-move"),
     path("<int:referral_id>/plan/", views.referral_plan, name="referral-plan"),

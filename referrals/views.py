@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,22 +10,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from carecoord.access import get_patient_for_user, require_capability
-from carecoord.models import SiteMembership, User
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import add_service_errors
+from carecoord.web.shortcuts import POST, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
 from referrals.models import Referral, ReferralDocument
 from referrals.selectors import get_document_for_user, get_referral_for_user, referral_sides, referrals_visible_to
-from referrals.selectors import is_acknowledgement_overdue as _is_overdue
-from referrals.services import referral_attach_document, referral_move, referral_set_plan
+from referrals.services import referral_attach_document, referral_move, referral_set_plan, referral_start
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
 REFERRALS_PER_PAGE = 25
@@ -38,18 +39,6 @@ MOVE_LABELS: dict[Move, str] = {
     Move.DECLINE: "Decline",
     Move.WITHDRAW: "Withdraw",
 }
-
-
-def _actor(request: HttpRequest) -> User:
-    # login_required runs first; this only narrows the type for the services.
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
-
-
-def viewer_zone(memberships: list[SiteMembership]) -> str:
-    """Times are shown in the time zone of the viewer's (first) site."""
-    return memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
 
 
 @dataclass(frozen=True)
@@ -78,7 +67,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "state_label": STATE_LABELS[State(state)] if state else "",
         "page": page,
-        "rows": [ReferralRow(r, _is_overdue(r, now)) for r in page],
+        "rows": [ReferralRow(r, r.is_acknowledgement_overdue(now)) for r in page],
         "can_refer": can_refer(memberships),
     }
     return render(request, "referrals/referral_list.html", context)
@@ -86,29 +75,35 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def referral_create(request: HttpRequest) -> HttpResponse:
+def referral_create_page(request: HttpRequest) -> HttpResponse:
     """A new referral for an existing or a new patient; saved as a draft or submitted."""
-    user = _actor(request)
+    user = actor(request)
     memberships = active_memberships_of(user)
     if request.method == "POST":
         form = ReferralForm(request.POST, request.FILES, user=user)
         if form.is_valid():
-            referral = form.save(submit=request.POST.get("action") == "submit")
-            if referral is not None:
+            try:
+                referral = referral_start(
+                    actor=user,
+                    patient=form.patient_to_refer(),
+                    from_site=form.cleaned_data["from_site"],
+                    to_center=form.cleaned_data["to_center"],
+                    referring_physician=form.cleaned_data["referring_physician"],
+                    documents=form.uploads(),
+                    submit=request.POST.get("action") == "submit",
+                    **form.referral_fields(),
+                )
+            except ValidationError as exc:
+                form.add_start_error(exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or "Your role does not allow this.")
+            else:
                 done = "submitted to the center" if referral.state == State.SUBMITTED else "saved as a draft"
                 messages.success(request, f"Referral #{referral.pk} {done}.")
                 return redirect("referral-detail", referral_id=referral.pk)
         status = 403 if not form.practices else 400
     else:
-        initial: dict[str, Any] = {}
-        if request.GET.get("patient"):
-            patient = get_patient_for_user(user, request.GET["patient"])
-            initial = {
-                "patient_mode": ReferralForm.EXISTING,
-                "patient": patient.pk,
-                "disease_area": patient.disease_area,
-            }
-        form = ReferralForm(initial=initial, user=user)
+        form = ReferralForm(initial=_create_initial(request), user=user)
         status = 200
     context = {
         "memberships": memberships,
@@ -118,16 +113,22 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/referral_form.html", context, status=status)
 
 
+def _create_initial(request: HttpRequest) -> dict[str, Any]:
+    """The patient named in ?patient=, chosen in advance (404 if not theirs)."""
+    if not request.GET.get("patient"):
+        return {}
+    patient = get_patient_for_user(request.user, request.GET["patient"])
+    return {"patient_mode": ReferralForm.EXISTING, "patient": patient.pk, "disease_area": patient.disease_area}
+
+
+ActionForm = MoveForm | DocumentForm | PlanForm
+
+
 def _detail(
-    request: HttpRequest,
-    referral: Referral,
-    *,
-    move_form: MoveForm | None = None,
-    document_form: DocumentForm | None = None,
-    plan_form: PlanForm | None = None,
-    status: int = 200,
+    request: HttpRequest, referral: Referral, failed: ActionForm | None = None, status: int = 200
 ) -> HttpResponse:
-    user = _actor(request)
+    """The referral page; a form that did not go through comes back with its errors."""
+    user = actor(request)
     memberships = active_memberships_of(user)
     sides = referral_sides(user, referral)
     documents = list(referral.documents.select_related("uploaded_by"))
@@ -139,20 +140,21 @@ def _detail(
         "zone": viewer_zone(memberships),
         "referral": referral,
         "state_label": STATE_LABELS[State(referral.state)],
-        "overdue": _is_overdue(referral),
+        "overdue": referral.is_acknowledgement_overdue(),
         "documents": documents,
         "checklist": [(kind, label, kind in present) for kind, label in ReferralDocument.Kind.choices],
         "missing": [label for kind, label in ReferralDocument.Kind.choices if kind not in present],
         "history": history,
         "acting_for": " and ".join(site.name for _, site in sides),
         "available_moves": [(m.value, MOVE_LABELS[m]) for m in available],
-        "move_form": move_form or MoveForm(),
-        "document_form": document_form or DocumentForm(),
+        "move_form": failed if isinstance(failed, MoveForm) else MoveForm(),
+        "document_form": failed if isinstance(failed, DocumentForm) else DocumentForm(),
         "can_add_documents": bool(sides) and referral.is_open,
         "can_plan": any(side == Side.CENTER for side, _ in sides)
         and referral.state in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED},
-        "plan_form": plan_form
-        or PlanForm(initial={"product": referral.product_id, "hand_back_day": referral.hand_back_day}),
+        "plan_form": failed
+        if isinstance(failed, PlanForm)
+        else PlanForm(initial={"product": referral.product_id, "hand_back_day": referral.hand_back_day}),
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
 
@@ -166,87 +168,85 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _detail(request, referral)
 
 
-@login_required
-def referral_move_view(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """Make one move as the viewer's side; errors are shown on the referral page."""
-    # Load first: a referral the user cannot see is a 404 whatever the method.
-    referral = get_referral_for_user(request.user, referral_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    # Before the form: a role that may not record care is refused (403) whatever it posts.
-    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
-    form = MoveForm(request.POST)
+def _act(request: HttpRequest, referral: Referral, form: ActionForm, action: Callable[[], str]) -> HttpResponse:
+    """Run the service if the form is valid: a message and the page (PRG), or the page again
+    with the errors next to their fields (400; 403 when the role does not allow it)."""
     if not form.is_valid():
-        return _detail(request, referral, move_form=form, status=400)
+        return _detail(request, referral, form, status=400)
     try:
-        referral_move(
-            actor=_actor(request),
+        message = action()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        status = 400
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or "Your role does not allow this.")
+        status = 403
+    else:
+        messages.success(request, message)
+        return redirect("referral-detail", referral_id=referral.pk)
+    # Read again: the service may have changed the instance before it refused.
+    return _detail(request, get_referral_for_user(request.user, referral.pk), form, status=status)
+
+
+def _require_recording(request: HttpRequest, referral: Referral) -> None:
+    """Before the form: a role that may not record care is refused (403) whatever it posts."""
+    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
+
+
+@login_required
+@loads(get_referral_for_user, "referral_id", methods=POST)
+def referral_move_view(request: HttpRequest, referral: Referral) -> HttpResponse:
+    """Make one move as the viewer's side; errors are shown on the referral page."""
+    _require_recording(request, referral)
+    form = MoveForm(request.POST)
+
+    def action() -> str:
+        moved = referral_move(
+            actor=actor(request),
             referral=referral,
             move=Move(form.cleaned_data["move"]),
             note=form.cleaned_data["note"],
             decline_reason=form.cleaned_data["decline_reason"],
             consult_on=form.consult_date(),
         )
-    except ValidationError as exc:
-        _errors_to(form, exc)
-        return _detail(request, get_referral_for_user(request.user, referral_id), move_form=form, status=400)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc) or "Your role does not allow this.")
-        return _detail(request, get_referral_for_user(request.user, referral_id), move_form=form, status=403)
-    label = STATE_LABELS[State(referral.state)].lower()
-    messages.success(request, f"Referral #{referral.pk} is now {label}.")
-    return redirect("referral-detail", referral_id=referral.pk)
+        return f"Referral #{moved.pk} is now {STATE_LABELS[State(moved.state)].lower()}."
+
+    return _act(request, referral, form, action)
 
 
 @login_required
-def referral_document_add(request: HttpRequest, referral_id: int) -> HttpResponse:
+@loads(get_referral_for_user, "referral_id", methods=POST)
+def referral_document_add(request: HttpRequest, referral: Referral) -> HttpResponse:
     """Attach one more checklist document to an open referral."""
-    referral = get_referral_for_user(request.user, referral_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
+    _require_recording(request, referral)
     form = DocumentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _detail(request, referral, document_form=form, status=400)
-    try:
+
+    def action() -> str:
         document = referral_attach_document(
-            actor=_actor(request), referral=referral, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+            actor=actor(request), referral=referral, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
         )
-    except ValidationError as exc:
-        _errors_to(form, exc)
-        return _detail(request, referral, document_form=form, status=400)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc) or "Your role does not allow this.")
-        return _detail(request, referral, document_form=form, status=403)
-    messages.success(request, f"{document.get_kind_display()} added: {document.original_name}.")
-    return redirect("referral-detail", referral_id=referral.pk)
+        return f"{document.get_kind_display()} added: {document.original_name}."
+
+    return _act(request, referral, form, action)
 
 
 @login_required
-def referral_plan(request: HttpRequest, referral_id: int) -> HttpResponse:
+@loads(get_referral_for_user, "referral_id", methods=POST)
+def referral_plan(request: HttpRequest, referral: Referral) -> HttpResponse:
     """The center sets the product and the planned hand-back day."""
-    referral = get_referral_for_user(request.user, referral_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    require_capability(request.user, referral.patient, Capability.RECORD_CARE)
+    _require_recording(request, referral)
     form = PlanForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, referral, plan_form=form, status=400)
-    try:
+
+    def action() -> str:
         referral_set_plan(
-            actor=_actor(request),
+            actor=actor(request),
             referral=referral,
             product=form.cleaned_data["product"],
             hand_back_day=form.cleaned_data["hand_back_day"],
         )
-    except ValidationError as exc:
-        _errors_to(form, exc)
-        return _detail(request, get_referral_for_user(request.user, referral_id), plan_form=form, status=400)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc) or "Your role does not allow this.")
-        return _detail(request, get_referral_for_user(request.user, referral_id), plan_form=form, status=403)
-    messages.success(request, "Treatment plan saved.")
-    return redirect("referral-detail", referral_id=referral.pk)
+        return "Treatment plan saved."
+
+    return _act(request, referral, form, action)
 
 
 @login_required
@@ -260,11 +260,3 @@ def referral_document(request: HttpRequest, document_id: int) -> FileResponse:
         raise Http404("The file is missing.") from exc
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _errors_to(form: MoveForm | DocumentForm | PlanForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages_ in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages_)

@@ -103,7 +103,7 @@ def moves_available(current: State, side: Side) -> list[Move]:
 
 
 def add_business_days(start: dt.datetime, days: int) -> dt.datetime:
-    """`start` plus `days` business days (Monday to Friday), at the same local time.
+    """`start` plus `days` business days (Monday to Friday), at the same time of day in the same zone.
 
     A start on a weekend counts from the next Monday's same time. Public holidays are not
     known to carecoord; a site that needs them sets a longer deadline.

@@ -1,5 +1,5 @@
-"""Personas shared by every test (STYLE.md): a coordinator at the academic center, a
-community oncologist at a linked practice, and an outsider at an unrelated practice."""
+"""Personas shared by every test (docs/architecture.md#tests): a coordinator at the academic
+center, a community oncologist at a linked practice, and an outsider at an unrelated practice."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ASTCT consensus grading (docs/clinicians/clinical-rules.md): pure functions, no database."""
+"""ASTCT consensus grading (docs/clinical-rules.md#grading): pure functions, no database."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from handoffs.services import (
     handoff_send,
     handoff_start,
     published_version,
-    remind_unacknowledged_handoffs,
+    remind_overdue_handoffs,
     template_draft,
     template_publish,
 )
@@ -131,10 +131,10 @@ def test_unacknowledged_after_a_business_day_the_receivers_are_reminded_once(wor
     with time_machine.travel(dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC), tick=False):  # a Monday
         _sent(world)
     with time_machine.travel(dt.datetime(2026, 11, 17, 14, 0, tzinfo=dt.UTC), tick=False):
-        assert remind_unacknowledged_handoffs() == 0
+        assert remind_overdue_handoffs() == 0
     with time_machine.travel(dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC), tick=False):
-        assert remind_unacknowledged_handoffs() == 1
-        assert remind_unacknowledged_handoffs() == 0
+        assert remind_overdue_handoffs() == 1
+        assert remind_overdue_handoffs() == 0
     assert OutgoingEmail.objects.filter(template="handoff-reminder").count() == 2
 
 

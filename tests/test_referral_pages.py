@@ -228,7 +228,7 @@ def test_failure_after_attaching_rolls_back_rows_and_files(
     def refuse(**kwargs: Any) -> Referral:
         raise ValidationError({"move": "The center is not taking referrals today."})
 
-    monkeypatch.setattr("referrals.forms.referral_move", refuse)
+    monkeypatch.setattr("referrals.services.referral_move", refuse)
     login(client, world.community_coordinator)
     patients_before = Patient.objects.count()
     response = client.post(

@@ -13,7 +13,8 @@ from django.core.mail import EmailMultiAlternatives
 from carecoord.emails import email_claim, email_deliver
 from carecoord.models import OutgoingEmail, TimelineEntry
 from carecoord.roles import Role
-from referrals.reminders import referrals_overdue, remind_overdue_referrals
+from referrals.models import Referral
+from referrals.reminders import remind_overdue_referrals
 from referrals.services import referral_move
 from referrals.tasks import remind_unacknowledged_referrals
 from referrals.workflow import Move
@@ -34,8 +35,8 @@ def _submitted(world: World) -> None:
 @pytest.mark.django_db
 def test_a_referral_is_overdue_only_after_one_business_day(world: World) -> None:
     _submitted(world)
-    assert not referrals_overdue(MONDAY_NOON_CHICAGO + dt.timedelta(hours=23)).exists()
-    assert referrals_overdue(MONDAY_NOON_CHICAGO + dt.timedelta(hours=24, minutes=1)).exists()
+    assert not Referral.objects.acknowledgement_overdue(MONDAY_NOON_CHICAGO + dt.timedelta(hours=23)).exists()
+    assert Referral.objects.acknowledgement_overdue(MONDAY_NOON_CHICAGO + dt.timedelta(hours=24, minutes=1)).exists()
 
 
 @pytest.mark.django_db

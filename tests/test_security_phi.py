@@ -1,5 +1,5 @@
 """No patient data in places that leak: URLs (they end up in access logs and browser history)
-and application logs (DOMAIN.md section 8)."""
+and application logs (docs/clinical-rules.md#minimum-phi)."""
 
 from __future__ import annotations
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from carecoord.models import User
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.shortcuts import POST, actor, loads
 from toxicity.alerts import alert_acknowledge
+from toxicity.models import Alert
 from toxicity.selectors import alerts_visible_to, get_alert_for_user
 
 
@@ -26,19 +25,17 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     shown(alerts, verb="listed")
     context = {
         "memberships": active_memberships_of(request.user),
-        "open_alerts": [a for a in alerts if a.acknowledged_at is None],
-        "seen_alerts": [a for a in alerts if a.acknowledged_at is not None],
+        "open_alerts": [a for a in alerts if not a.is_acknowledged],
+        "seen_alerts": [a for a in alerts if a.is_acknowledged],
     }
     return render(request, "toxicity/alert_list.html", context)
 
 
 @login_required
-def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = get_alert_for_user(request.user, alert_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@loads(get_alert_for_user, "alert_id", methods=POST)
+def alert_acknowledge_view(request: HttpRequest, alert: Alert) -> HttpResponse:
     try:
-        alert_acknowledge(actor=cast(User, request.user), alert=alert)
+        alert_acknowledge(actor=actor(request), alert=alert)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:

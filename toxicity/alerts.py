@@ -18,14 +18,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audited_update
-from carecoord.access.grants import local_today
+from carecoord.claims import claim_then_notify
 from carecoord.emails import email_queue
-from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, SiteMembership, TimelineEntry, User
-from carecoord.roles import Role
+from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, TimelineEntry, User
+from carecoord.selectors.sites import site_coordinators
 from carecoord.timeline import timeline_record
 from toxicity.models import Alert, ToxicityEvent
 
@@ -92,13 +93,6 @@ def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
     return recipients
 
 
-def site_coordinators(site: Site) -> list[User]:
-    memberships = SiteMembership.objects.active_on(local_today(site)).filter(
-        site=site, role=Role.COORDINATOR, user__is_active=True
-    )
-    return [m.user for m in memberships.select_related("user").order_by("user__full_name")]
-
-
 def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor_site: Site) -> list[Alert]:
     """Alert the point persons (primary and backup) at every site on the patient's care team,
     or a site's coordinators where it names no primary. `actor_site`, where the change was
@@ -147,12 +141,12 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
     """The recipient has seen the alert; their site's other open alerts on it count as seen too."""
     if alert.recipient_id != actor.pk:
         raise PermissionDenied("Only the person alerted can acknowledge this alert.")
-    if alert.acknowledged_at is not None:
+    if alert.is_acknowledged:
         raise ValidationError({"alert": "This alert is already acknowledged."})
     now = timezone.now()
     with transaction.atomic():
         audited_update(
-            Alert.objects.filter(event=alert.event, site=alert.site, acknowledged_at__isnull=True),
+            Alert.objects.unacknowledged().filter(event=alert.event, site=alert.site),
             acknowledged_at=now,
             acknowledged_by=actor,
         )
@@ -187,37 +181,44 @@ def _escalation_recipients(alert: Alert) -> list[Recipient]:
 
 
 def escalate_due_alerts(now: dt.datetime | None = None) -> int:
-    """Escalate, once each, the alerts not acknowledged in time; returns how many escalated."""
+    """Escalate, once each, the alerts not acknowledged in time; returns how many escalated.
+
+    Each alert is claimed by setting `escalated_at` (audited) while it is still unacknowledged
+    and not escalated (`carecoord.claims`). An alert whose site has meanwhile left the care team
+    stays claimed and tells nobody.
+    """
     now = now or timezone.now()
-    due = Alert.objects.filter(escalate_at__lte=now, escalated_at__isnull=True, acknowledged_at__isnull=True)
-    escalated = 0
-    for alert_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            claim = Alert.objects.filter(pk=alert_id, escalated_at__isnull=True, acknowledged_at__isnull=True)
-            if not audited_update(claim, escalated_at=now):
-                continue  # acknowledged meanwhile, or another run took it
-            alert = Alert.objects.select_related("event__patient", "site", "recipient").get(pk=alert_id)
-            if not CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site):
-                continue
-            recipients = _escalation_recipients(alert)
-            for recipient in recipients:
-                _send(
-                    Alert.objects.create(
-                        event=alert.event,
-                        recipient=recipient.user,
-                        site=alert.site,
-                        role=recipient.role,
-                        reason=Alert.Reason.ESCALATED,
-                        grade=alert.grade,
-                        escalated_from=alert,
-                    )
+
+    def escalate(alert: Alert) -> bool:
+        if not CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site):
+            return False
+        recipients = _escalation_recipients(alert)
+        for recipient in recipients:
+            _send(
+                Alert.objects.create(
+                    event=alert.event,
+                    recipient=recipient.user,
+                    site=alert.site,
+                    role=recipient.role,
+                    reason=Alert.Reason.ESCALATED,
+                    grade=alert.grade,
+                    escalated_from=alert,
                 )
-            names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
-            timeline_record(
-                patient=alert.event.patient,
-                kind=TimelineEntry.Kind.TOXICITY,
-                site=alert.site,
-                title=f"Alert to {alert.recipient.full_name} not acknowledged in time: escalated to {names}",
             )
-            escalated += 1
-    return escalated
+        names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
+        timeline_record(
+            patient=alert.event.patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            site=alert.site,
+            title=f"Alert to {alert.recipient.full_name} not acknowledged in time: escalated to {names}",
+        )
+        return True
+
+    return claim_then_notify(
+        Alert.objects.due_for_escalation(now),
+        still_due=Q(escalated_at__isnull=True, acknowledged_at__isnull=True),
+        claim={"escalated_at": now},
+        load=Alert.objects.select_related("event__patient", "site", "recipient"),
+        notify=escalate,
+        update=audited_update,
+    )

@@ -11,4 +11,4 @@ def open_alerts(request: HttpRequest) -> dict[str, int]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"open_alert_count": alerts_visible_to(user).filter(acknowledged_at__isnull=True).count()}
+    return {"open_alert_count": alerts_visible_to(user).unacknowledged().count()}

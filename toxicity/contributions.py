@@ -14,7 +14,8 @@ from toxicity.selectors import undelivered_alerts
 def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
     """The reader's own alerts nobody has acknowledged yet, in one query."""
     alerts = (
-        Alert.objects.filter(recipient=scope.user, acknowledged_at__isnull=True, event__patient__in=scope.patient_ids)
+        Alert.objects.unacknowledged()
+        .filter(recipient=scope.user, event__patient__in=scope.patient_ids)
         .select_related("event")
         .order_by("created_at")
     )

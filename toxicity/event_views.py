@@ -10,30 +10,29 @@ access path first, so an outsider gets 404 whatever the method; then the method 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
-from carecoord.models import Patient, Site, SiteMembership, User
+from carecoord.models import Patient, Site, SiteMembership
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.forms import add_service_errors
+from carecoord.web.forms import add_service_errors, focus_first_error
+from carecoord.web.shortcuts import POST, SAFE_AND_POST, HtmxHttpRequest, actor, loads, viewer_zone
 from toxicity.alerts import alert_summary
 from toxicity.assessment import ADULT, Circumstances, InputError, grade_assessment, is_pediatric
 from toxicity.forms import (
@@ -49,7 +48,7 @@ from toxicity.forms import (
     TreatmentForm,
     assessment_form_class,
     assessment_forms,
-    local_now,
+    site_time_now,
     system_of,
 )
 from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind
@@ -57,10 +56,6 @@ from toxicity.selectors import assessment_circumstances, get_event_for_user, tox
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record, toxicity_resolve
 
 EVENT_ACTIONS = ("assess", "treatment", "resolve")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)
@@ -75,18 +70,7 @@ class Preview:
 
 
 def _zone(sites: Sequence[Site], memberships: Sequence[SiteMembership]) -> zoneinfo.ZoneInfo:
-    if sites:
-        return sites[0].zone
-    return memberships[0].site.zone if memberships else zoneinfo.ZoneInfo("UTC")
-
-
-def _focus_first_error(*forms_: forms.Form) -> None:
-    # The page comes back scrolled to the top: focusing the field takes the reader to it.
-    for form in forms_:
-        name = next((name for name in form.errors if name in form.fields), None)
-        if name is not None and not isinstance(form.fields[name].widget, forms.HiddenInput):
-            form.fields[name].widget.attrs["autofocus"] = True
-            return
+    return sites[0].zone if sites else viewer_zone(memberships)
 
 
 def preview_of(kind: str, form: AssessmentForm, circumstances: Circumstances = ADULT) -> Preview:
@@ -140,18 +124,40 @@ def _record_context(
     }
 
 
+# Recording needs the capability on the patient: 403 for a visible patient, before the method.
+_recordable_patient = partial(get_patient_for_user, capability=Capability.RECORD_CARE)
+
+
+def _record_posted(
+    request: HttpRequest, patient: Patient, form: RecordForm, assessment: AssessmentForm
+) -> ToxicityEvent:
+    """Run the service with the two validated forms; infection details only for an infection."""
+    infection = request.POST.get("kind", "") == ToxicityKind.INFECTION
+    return toxicity_record(
+        actor=actor(request),
+        patient=patient,
+        site=form.chosen_site(),
+        kind=form.cleaned_data["kind"],
+        onset_at=form.aware("onset_at"),
+        confirm_date=form.cleaned_data["confirm_date"],
+        inputs=assessment.inputs(),
+        ctcae_grade=assessment.ctcae_grade(),
+        note=form.cleaned_data["note"],
+        infection_site=form.cleaned_data["infection_site"] if infection else "",
+        organism=form.cleaned_data["organism"] if infection else "",
+    )
+
+
 @login_required
-def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(_recordable_patient, "patient_id", methods=SAFE_AND_POST)
+def record(request: HttpRequest, patient: Patient) -> HttpResponse:
     """A new toxicity for the patient, graded from the assessment and alerted at once."""
-    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     shown(patient)
     memberships = active_memberships_of(request.user)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     pediatric = is_child_today(patient, _zone(sites, memberships))
     if request.method != "POST":
-        form = RecordForm(sites=sites, initial={"onset_at": local_now(_zone(sites, memberships))})
+        form = RecordForm(sites=sites, initial={"onset_at": site_time_now(_zone(sites, memberships))})
         assessments = assessment_forms(pediatric=pediatric)
         return render(request, "toxicity/record.html", _record_context(request, patient, form, assessments))
 
@@ -160,22 +166,9 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     assessments = assessment_forms(request.POST, active=system_of(kind), pediatric=pediatric)
     assessment = assessments[system_of(kind)]
     # Both validated, so every error shows at once.
-    valid = form.is_valid() & assessment.is_valid()
-    if valid:
+    if form.is_valid() & assessment.is_valid():
         try:
-            event = toxicity_record(
-                actor=cast(User, request.user),
-                patient=patient,
-                site=form.chosen_site(),
-                kind=form.cleaned_data["kind"],
-                onset_at=form.aware("onset_at"),
-                confirm_date=form.cleaned_data["confirm_date"],
-                inputs=assessment.inputs(),
-                ctcae_grade=assessment.ctcae_grade(),
-                note=form.cleaned_data["note"],
-                infection_site=form.cleaned_data["infection_site"] if kind == ToxicityKind.INFECTION else "",
-                organism=form.cleaned_data["organism"] if kind == ToxicityKind.INFECTION else "",
-            )
+            event = _record_posted(request, patient, form, assessment)
         except ValidationError as exc:
             add_service_errors([form, assessment], exc)
         else:
@@ -183,18 +176,16 @@ def record(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             lines = alert_summary(alerts, list(open_care_team_links().filter(patient=patient)))
             messages.success(request, " ".join(["Recorded. Alerted:", *lines]))
             return redirect("toxicity-event", event_id=event.pk)
-    _focus_first_error(form, assessment)
+    focus_first_error(form, assessment)
     context = _record_context(request, patient, form, assessments)
     return render(request, "toxicity/record.html", context, status=400)
 
 
 @vary_on_headers("HX-Request")
 @login_required
-def grade_preview(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(_recordable_patient, "patient_id", methods=POST)
+def grade_preview(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
     """The grade of what was entered so far: a partial for htmx, the record page otherwise."""
-    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     memberships = active_memberships_of(request.user)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     zone = _zone(sites, memberships)
@@ -273,7 +264,7 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         "alerts": alerts,
         "alert_lines": alert_summary(first_alerts, links) if first_alerts else [],
         "unreached": [link.site for link in links if not any(a.site_id == link.site_id for a in alerts)],
-        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and a.acknowledged_at is None],
+        "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and not a.is_acknowledged],
         "can_record": False,
         "zone": _zone((), memberships),
     }
@@ -282,40 +273,27 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
     sites = sites_that_can(request.user, event.patient, Capability.RECORD_CARE)
     if not sites:
         return context
+    return context | _recording_context(event, sites, assessments, failure)
+
+
+def _failed(failure: Failure | None, action: str) -> Failure | None:
+    return failure if failure and failure.action == action else None
+
+
+def _recording_context(
+    event: ToxicityEvent, sites: list[Site], assessments: list[Any], failure: Failure | None
+) -> dict[str, Any]:
+    """The event page's forms for one who records care at `sites`, a failed one as it was posted."""
     zone = sites[0].zone
-    now = local_now(zone)
+    now = site_time_now(zone)
     pediatric = event.kind == ToxicityKind.ICANS and is_child_today(event.patient, zone)
     circumstances, _ = assessment_circumstances(
         patient=event.patient, kind=event.kind, at=timezone.now(), site=sites[0], event=event
     )
-    context["pediatric"] = pediatric
-    context["fever_masked_by"] = circumstances.fever_masked_by
-
-    def failed(action: str) -> Failure | None:
-        return failure if failure and failure.action == action else None
-
-    active = event.status == ToxicityEvent.Status.ACTIVE
-    if active:
-        assess = failed("assess")
-        context["assess_form"] = (
-            assess.form if assess else ReassessForm(sites=sites, auto_id="id_assess_%s", initial={"assessed_at": now})
-        )
-        context["assess_inputs"] = (
-            assess.assessment
-            if assess
-            else assessment_form_class(event.kind, pediatric=pediatric)(
-                auto_id="id_assess_%s", initial=_assess_initial(event, assessments, pediatric=pediatric)
-            )
-        )
-        resolve = failed("resolve")
-        context["resolve_form"] = (
-            resolve.form
-            if resolve
-            else ResolveForm(
-                sites=sites, auto_id="id_resolve_%s", initial={"resolved_on": timezone.localdate(timezone=zone)}
-            )
-        )
-    treatment = failed("treatment")
+    context: dict[str, Any] = {"pediatric": pediatric, "fever_masked_by": circumstances.fever_masked_by}
+    if event.status == ToxicityEvent.Status.ACTIVE:
+        context |= _active_event_forms(event, sites, assessments, failure, pediatric=pediatric)
+    treatment = _failed(failure, "treatment")
     context["treatment_form"] = (
         treatment.form
         if treatment
@@ -328,21 +306,48 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
     return context
 
 
+def _active_event_forms(
+    event: ToxicityEvent, sites: list[Site], assessments: list[Any], failure: Failure | None, *, pediatric: bool
+) -> dict[str, Any]:
+    """Reassessing and resolving, which only an active event offers."""
+    zone = sites[0].zone
+    assess = _failed(failure, "assess")
+    resolve = _failed(failure, "resolve")
+    return {
+        "assess_form": (
+            assess.form
+            if assess
+            else ReassessForm(sites=sites, auto_id="id_assess_%s", initial={"assessed_at": site_time_now(zone)})
+        ),
+        "assess_inputs": (
+            assess.assessment
+            if assess
+            else assessment_form_class(event.kind, pediatric=pediatric)(
+                auto_id="id_assess_%s", initial=_assess_initial(event, assessments, pediatric=pediatric)
+            )
+        ),
+        "resolve_form": (
+            resolve.form
+            if resolve
+            else ResolveForm(
+                sites=sites, auto_id="id_resolve_%s", initial={"resolved_on": timezone.localdate(timezone=zone)}
+            )
+        ),
+    }
+
+
 def render_event_page(
     request: HttpRequest, event: ToxicityEvent, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
     if failure is not None:
-        _focus_first_error(*filter(None, [failure.form, failure.assessment]))
+        focus_first_error(*filter(None, [failure.form, failure.assessment]))
     return render(request, "toxicity/event_detail.html", event_context(request, event, failure), status=status)
 
 
-def _event_for_action(request: HttpRequest, event_id: int) -> tuple[ToxicityEvent, list[Site]] | HttpResponse:
-    # Load first: an event outside the viewer's scope is a 404 whatever the method.
-    event = get_event_for_user(request.user, event_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+def _recording_sites(request: HttpRequest, event: ToxicityEvent) -> list[Site]:
+    """The viewer's sites that record care for the event's patient; 403 before the body is read."""
     require_capability(request.user, event.patient, Capability.RECORD_CARE)
-    return event, sites_that_can(request.user, event.patient, Capability.RECORD_CARE)
+    return sites_that_can(request.user, event.patient, Capability.RECORD_CARE)
 
 
 def _done(request: HttpRequest, event: ToxicityEvent, message: str) -> HttpResponse:
@@ -351,19 +356,17 @@ def _done(request: HttpRequest, event: ToxicityEvent, message: str) -> HttpRespo
 
 
 @login_required
-def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
+@loads(get_event_for_user, "event_id", methods=POST)
+def event_assess(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
     """Grade the event again from a new assessment; a rising grade alerts the point persons."""
-    loaded = _event_for_action(request, event_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    event, sites = loaded
+    sites = _recording_sites(request, event)
     form = ReassessForm(request.POST, sites=sites, auto_id="id_assess_%s")
     pediatric = bool(sites) and is_child_today(event.patient, sites[0].zone)
     assessment = assessment_form_class(event.kind, pediatric=pediatric)(request.POST, auto_id="id_assess_%s")
     if form.is_valid() & assessment.is_valid():
         try:
             done = toxicity_assess(
-                actor=cast(User, request.user),
+                actor=actor(request),
                 event=event,
                 site=form.chosen_site(),
                 assessed_at=form.aware("assessed_at"),
@@ -380,17 +383,15 @@ def event_assess(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @login_required
-def event_treatment(request: HttpRequest, event_id: int) -> HttpResponse:
+@loads(get_event_for_user, "event_id", methods=POST)
+def event_treatment(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
     """A treatment given for the event, e.g. tocilizumab 8 mg/kg."""
-    loaded = _event_for_action(request, event_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    event, sites = loaded
+    sites = _recording_sites(request, event)
     form = TreatmentForm(request.POST, sites=sites, auto_id="id_treatment_%s")
     if form.is_valid():
         try:
             treatment = toxicity_add_treatment(
-                actor=cast(User, request.user),
+                actor=actor(request),
                 event=event,
                 site=form.chosen_site(),
                 kind=form.cleaned_data["kind"],
@@ -406,17 +407,15 @@ def event_treatment(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @login_required
-def event_resolve(request: HttpRequest, event_id: int) -> HttpResponse:
+@loads(get_event_for_user, "event_id", methods=POST)
+def event_resolve(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
     """Close the event with its outcome; the point persons are told."""
-    loaded = _event_for_action(request, event_id)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    event, sites = loaded
+    sites = _recording_sites(request, event)
     form = ResolveForm(request.POST, sites=sites, auto_id="id_resolve_%s")
     if form.is_valid():
         try:
             toxicity_resolve(
-                actor=cast(User, request.user),
+                actor=actor(request),
                 event=event,
                 site=form.chosen_site(),
                 resolved_on=form.cleaned_data["resolved_on"],

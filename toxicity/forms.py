@@ -73,7 +73,8 @@ class LocalDateTimeField(forms.DateTimeField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-def local_now(zone: zoneinfo.ZoneInfo) -> str:
+def site_time_now(zone: zoneinfo.ZoneInfo) -> str:
+    """Now in site time (`zone`), as a `datetime-local` input wants it."""
     return timezone.localtime(timezone=zone).strftime(DATETIME_LOCAL)
 
 

@@ -266,6 +266,26 @@ def _validate_crs(
     return temperature, flow
 
 
+def _crs_without_fever(temperature: float | None, findings: list[_Finding]) -> Grade:
+    """Not febrile and not masked: grade 0, whatever hypotension or hypoxia there is."""
+    measured = "no temperature recorded" if temperature is None else f"temperature {temperature:g} °C"
+    reason = f"Grade 0: no fever ({measured}, below {FEVER_C:g} °C) and no antipyretic or anti-cytokine therapy"
+    if findings:
+        reason += "; " + " and ".join(f.text for f in findings) + " without fever is not graded as CRS"
+    return Grade(0, reason, ())
+
+
+def _crs_without_organ_findings(fever: float | None) -> Grade:
+    """Neither hypotension nor hypoxia: grade 1 with a `fever` (°C), grade 0 when masked and afebrile."""
+    if fever is not None:
+        return Grade(1, f"Grade 1: fever {fever:g} °C without hypotension or hypoxia", ("fever",))
+    return Grade(
+        0,
+        "Grade 0: afebrile after antipyretic or anti-cytokine therapy, without hypotension or hypoxia",
+        (),
+    )
+
+
 def assess_crs(
     *,
     temperature_c: float | None,
@@ -308,23 +328,10 @@ def assess_crs(
         )
         if f is not None
     ]
-    fever_text = f"fever {temperature:g} °C" if febrile and temperature is not None else ""
-
     if not febrile and not fever_masked:
-        measured = "no temperature recorded" if temperature is None else f"temperature {temperature:g} °C"
-        reason = f"Grade 0: no fever ({measured}, below {FEVER_C:g} °C) and no antipyretic or anti-cytokine therapy"
-        if findings:
-            reason += "; " + " and ".join(f.text for f in findings) + " without fever is not graded as CRS"
-        return Grade(0, reason, ())
-
+        return _crs_without_fever(temperature, findings)
     if not findings:
-        if febrile:
-            return Grade(1, f"Grade 1: {fever_text} without hypotension or hypoxia", ("fever",))
-        return Grade(
-            0,
-            "Grade 0: afebrile after antipyretic or anti-cytokine therapy, without hypotension or hypoxia",
-            (),
-        )
+        return _crs_without_organ_findings(temperature if febrile else None)
 
     reason = _reason(findings)
     if not febrile:

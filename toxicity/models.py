@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -108,7 +107,7 @@ class ToxicityEvent(models.Model):
     @property
     def onset_date(self) -> dt.date:
         """The day of onset where it was recorded."""
-        return timezone.localdate(self.onset_at, self.reporting_site.zone)
+        return self.reporting_site.date_of(self.onset_at)
 
     @property
     def onset_day(self) -> int | None:
@@ -213,6 +212,16 @@ FEVER_MASKING = frozenset(
 )
 
 
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def unacknowledged(self) -> AlertQuerySet:
+        """Alerts nobody has acknowledged yet (`Alert.is_acknowledged`, in SQL)."""
+        return self.filter(acknowledged_at__isnull=True)
+
+    def due_for_escalation(self, now: dt.datetime) -> AlertQuerySet:
+        """Unacknowledged past their `escalate_at`, and not escalated yet."""
+        return self.unacknowledged().filter(escalate_at__lte=now, escalated_at__isnull=True)
+
+
 class Alert(models.Model):
     """A same-day alert about an event to one person at a care-team site, acknowledged in the app.
 
@@ -258,6 +267,8 @@ class Alert(models.Model):
     )
     email = models.OneToOneField("carecoord.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL)
 
+    objects = AlertQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = calendar_checks("alert", moments=["created_at", "escalate_at", "escalated_at", "acknowledged_at"])
@@ -268,3 +279,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} to {self.recipient}"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None

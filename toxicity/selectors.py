@@ -5,17 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to
+from carecoord.access import get_visible_or_404, patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import OutgoingEmail, Patient, Site
 from carecoord.outages import late_threshold
 from toxicity.assessment import Circumstances, is_pediatric
-from toxicity.models import FEVER_MASKING, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+from toxicity.models import (
+    FEVER_MASKING,
+    Alert,
+    AlertQuerySet,
+    ToxicityAssessment,
+    ToxicityEvent,
+    ToxicityKind,
+    ToxicityTreatment,
+)
 
 UNDELIVERED_SHOWN = 20
 
@@ -34,7 +40,7 @@ def assessment_circumstances(
 ) -> tuple[Circumstances, ToxicityTreatment | None]:
     """What the record adds to an assessment of `kind` made at `at` by `site`: whether the
     patient is graded as a child (ICANS), and the treatment that masks fever (CRS), if any."""
-    pediatric = kind == ToxicityKind.ICANS and is_pediatric(patient.date_of_birth, timezone.localdate(at, site.zone))
+    pediatric = kind == ToxicityKind.ICANS and is_pediatric(patient.date_of_birth, site.date_of(at))
     masked_by = None
     if kind == ToxicityKind.CRS and event is not None and event.pk is not None:
         masked_by = (
@@ -44,7 +50,7 @@ def assessment_circumstances(
         )
     by = ""
     if masked_by is not None:
-        given = timezone.localtime(masked_by.given_at, site.zone)
+        given = site.time_of(masked_by.given_at)
         by = f"{masked_by.get_kind_display().lower()} given {given:%d %b %Y, %H:%M}"
     return Circumstances(pediatric=pediatric, fever_masked_by=by), masked_by
 
@@ -63,13 +69,10 @@ def event_prefetches() -> list[Prefetch]:
 def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
     """The event with its course, treatments and alerts prefetched; 404 outside the user's scope."""
     events = toxicity_events_visible_to(user).prefetch_related(*event_prefetches())
-    try:
-        return events.get(pk=int(event_id))
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such event.") from exc
+    return get_visible_or_404(events, event_id, "event")
 
 
-def alerts_visible_to(user: AnyUser) -> QuerySet[Alert]:
+def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
     """The user's own alerts about patients they still share care of (in-app notifications)."""
     if not user.is_authenticated:
         return Alert.objects.none()
@@ -81,10 +84,7 @@ def alerts_visible_to(user: AnyUser) -> QuerySet[Alert]:
 
 
 def get_alert_for_user(user: AnyUser, alert_id: int | str) -> Alert:
-    try:
-        return alerts_visible_to(user).get(pk=int(alert_id))
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such alert.") from exc
+    return get_visible_or_404(alerts_visible_to(user), alert_id, "alert")
 
 
 def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_ids: Iterable[int] = ()) -> list[Alert]:

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from carecoord.access import require_acting_site
 from carecoord.clinical_dates import check_happened
@@ -51,6 +50,27 @@ def _label(event: ToxicityEvent) -> str:
     return f"{event.get_kind_display()} grade {event.grade}"
 
 
+def _with_timing(event_id: int) -> ToxicityEvent:
+    """The event read back with its timing (day after infusion, atypical onset) annotated."""
+    return ToxicityEvent.objects.with_timing().select_related("patient", "reporting_site").get(pk=event_id)
+
+
+def _first_assessment(
+    event: ToxicityEvent, graded: Graded, *, actor: User, site: Site, onset_at: dt.datetime, note: str
+) -> ToxicityAssessment:
+    """The assessment the event was recorded from: at onset, by the reporter, at their site."""
+    return ToxicityAssessment.objects.create(
+        event=event,
+        assessed_at=onset_at,
+        assessed_by=actor,
+        site=site,
+        grade=graded.grade,
+        reason=graded.reason,
+        inputs=graded.inputs,
+        note=note,
+    )
+
+
 def toxicity_record(
     *,
     actor: User,
@@ -80,7 +100,7 @@ def toxicity_record(
             patient=patient, kind=kind, onset_at=onset_at, reporting_site=site, reported_by=actor, grade=graded.grade
         ).first()
         if same is not None:  # the same entry again (a double submission): it is already recorded
-            return ToxicityEvent.objects.with_timing().select_related("patient", "reporting_site").get(pk=same.pk)
+            return _with_timing(same.pk)
         created = ToxicityEvent.objects.create(
             patient=patient,
             kind=kind,
@@ -94,17 +114,8 @@ def toxicity_record(
             infection_site=infection_site,
             organism=organism,
         )
-        event = ToxicityEvent.objects.with_timing().select_related("patient", "reporting_site").get(pk=created.pk)
-        ToxicityAssessment.objects.create(
-            event=event,
-            assessed_at=onset_at,
-            assessed_by=actor,
-            site=site,
-            grade=graded.grade,
-            reason=graded.reason,
-            inputs=graded.inputs,
-            note=note,
-        )
+        event = _with_timing(created.pk)
+        _first_assessment(event, graded, actor=actor, site=site, onset_at=onset_at, note=note)
         timeline_record(
             patient=patient,
             kind=TimelineEntry.Kind.TOXICITY,
@@ -228,7 +239,7 @@ def toxicity_resolve(
     if outcome not in ToxicityEvent.Outcome.values or outcome == ToxicityEvent.Outcome.ONGOING:
         raise ValidationError({"outcome": "Choose how the event ended."})
     _check_date("resolved_on", resolved_on, event.patient, site, confirm_date)
-    if resolved_on < timezone.localdate(event.onset_at, site.zone):
+    if resolved_on < site.date_of(event.onset_at):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
     with transaction.atomic():
         _lock(event)

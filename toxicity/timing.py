@@ -1,4 +1,4 @@
-"""When a toxicity began relative to day 0, and why that timing is unusual (docs/clinicians/clinical-rules.md).
+"""When a toxicity began relative to day 0, and why that timing is unusual (docs/clinical-rules.md#timing-flags).
 
 Derived, never stored: day 0 moves when the infusion is done on another day than planned, and
 the onset day and its flag follow it. Sources: Ahmed et al., Blood Advances 2024 (no new-onset
@@ -17,7 +17,7 @@ EFFECTOR_KINDS = frozenset({ToxicityKind.CRS, ToxicityKind.ICANS})
 
 
 def onset_day(day_zero: dt.date | None, onset: dt.date) -> int | None:
-    """Day +N of an onset on `onset` (a local date), or None without a day 0."""
+    """Day +N of an onset on `onset` (a date in site time), or None without a day 0."""
     return (onset - day_zero).days if day_zero else None
 
 

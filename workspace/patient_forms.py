@@ -14,6 +14,7 @@ from django import forms
 
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.phones import EXAMPLE
+from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
 from carecoord.web.forms import DateInput, OwnSiteForm
 
 # Ids are prefixed per form: several of them share the patient page.
@@ -40,16 +41,7 @@ class PatientDetailsForm(forms.ModelForm[Patient]):
 
     class Meta:
         model = Patient
-        fields = [
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "disease_area",
-            "caregiver_name",
-            "caregiver_relationship",
-            "caregiver_phone",
-        ]
+        fields = list(PATIENT_EDITABLE_FIELDS)
         widgets = {
             "date_of_birth": DateInput(),
             "caregiver_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),

@@ -12,26 +12,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from carecoord.access import ActingSite, acting_sites, get_patient_for_user, patient_capabilities, require_capability
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
-from carecoord.web.forms import add_service_errors
+from carecoord.web.forms import add_service_errors, focus_first_error
+from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads
 from referrals.phase import phases_now
 from toxicity.selectors import undelivered_alerts
 from workspace.patient_forms import (
@@ -69,28 +71,35 @@ def _primary_first(people: list[PointPerson]) -> list[PointPerson]:
     return sorted(people, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
 
 
-def patient_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
-    memberships = active_memberships_of(request.user)
-    links = list(open_care_team_links().filter(patient=patient))
-    acting = acting_sites(request.user, patient)
-    capabilities = frozenset().union(*(a.capabilities for a in acting))
-    managing = _sites_that(acting, Capability.MANAGE_CARE_TEAM)
+def _failed(failure: Failure | None, action: str, site_id: int | None = None) -> forms.Form | None:
+    """The form of `action` (at `site_id`) as it was posted, if that is what failed."""
+    if failure and failure.action == action and (site_id is None or failure.site_id == site_id):
+        return failure.form
+    return None
 
-    def failed(action: str, site_id: int | None = None) -> forms.Form | None:
-        if failure and failure.action == action and (site_id is None or failure.site_id == site_id):
-            return failure.form
-        return None
 
+def _team(links: list[CareTeamLink], managing: list[Site], failure: Failure | None) -> list[TeamSite]:
+    """The care team's sites, with the point-persons form at the sites the viewer coordinates."""
     team = []
     for link in links:
         form = None
         if link.site in managing:
             people = _primary_first(list(link.point_persons.all()))
             initial = {p.rank: p.user_id for p in people}
-            form = cast(PointPersonsForm | None, failed("point_persons", link.site_id)) or PointPersonsForm(
+            form = cast(PointPersonsForm | None, _failed(failure, "point_persons", link.site_id)) or PointPersonsForm(
                 link=link, people=people_who_can_act_at(link.site), initial=initial
             )
         team.append(TeamSite(link, _primary_first(list(link.point_persons.all())), form))
+    return team
+
+
+def patient_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
+    memberships = active_memberships_of(request.user)
+    links = list(open_care_team_links().filter(patient=patient))
+    acting = acting_sites(request.user, patient)
+    capabilities = frozenset().union(*(a.capabilities for a in acting))
+    managing = _sites_that(acting, Capability.MANAGE_CARE_TEAM)
+    team = _team(links, managing, failure)
     context: dict[str, Any] = {
         "memberships": memberships,
         "patient": patient,
@@ -105,16 +114,16 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
     own_sites = _sites_that(acting, Capability.CHANGE)
     if own_sites:
         mrns = {identifier.site_id: identifier.mrn for identifier in context["identifiers"]}
-        context["identifier_form"] = failed("identifier") or IdentifierForm(
+        context["identifier_form"] = _failed(failure, "identifier") or IdentifierForm(
             sites=own_sites, initial={"mrn": mrns.get(own_sites[0].pk, "")}
         )
     if managing:
         on_team = {link.site_id for link in links}
-        context["share_form"] = failed("share") or ShareForm(
+        context["share_form"] = _failed(failure, "share") or ShareForm(
             sites=[site for site in sites_directory() if site.pk not in on_team]
         )
         if len(links) > 1:
-            context["leave_form"] = failed("leave") or LeaveForm(sites=managing)
+            context["leave_form"] = _failed(failure, "leave") or LeaveForm(sites=managing)
     return context
 
 
@@ -122,15 +131,8 @@ def render_patient(
     request: HttpRequest, patient: Patient, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
     if failure is not None:
-        _focus_first_error(failure.form)
+        focus_first_error(failure.form)
     return render(request, "carecoord/patient_detail.html", patient_context(request, patient, failure), status=status)
-
-
-def _focus_first_error(form: forms.BaseForm) -> None:
-    # The page comes back scrolled to the top: focusing the field takes the reader to it.
-    name = next((name for name in form.errors if name in form.fields), None)
-    if name is not None and not form.fields[name].widget.is_hidden:
-        form.fields[name].widget.attrs["autofocus"] = True
 
 
 def patient_url(patient_id: uuid.UUID, anchor: str = "") -> str:
@@ -147,24 +149,15 @@ def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     return render_patient(request, patient)
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)  # every view here is login_required
-
-
 def _sites_that(acting: list[ActingSite], capability: str) -> list[Site]:
     return [a.site for a in acting if a.can(capability)]
 
 
-def _post_action(
-    request: HttpRequest, patient_id: uuid.UUID, capability: str
-) -> tuple[Patient, list[Site]] | HttpResponse:
-    """The patient and the viewer's sites whose role there allows `capability` (the services
-    check again); 404 outside the viewer's scope whatever the method, 403 if no site may."""
-    patient = get_patient_for_user(request.user, patient_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+def _sites_allowed(request: HttpRequest, patient: Patient, capability: str) -> list[Site]:
+    """The viewer's sites whose role there allows `capability` (the services check again);
+    403 if no site may, before the body is read."""
     require_capability(request.user, patient, capability)
-    return patient, _sites_that(acting_sites(request.user, patient), capability)
+    return _sites_that(acting_sites(request.user, patient), capability)
 
 
 def _act(
@@ -183,16 +176,14 @@ def _act(
 
 
 @login_required
-def patient_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(partial(get_patient_for_user, capability=Capability.CHANGE), "patient_id", methods=SAFE_AND_POST)
+def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Demographics and caregiver, for the roles that may change a patient's details."""
-    patient = get_patient_for_user(request.user, patient_id, Capability.CHANGE)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     shown(patient)
     form = PatientDetailsForm(request.POST if request.method == "POST" else None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            patient_update(actor=_actor(request), patient=patient, **form.changes())
+            patient_update(actor=actor(request), patient=patient, **form.changes())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -201,7 +192,7 @@ def patient_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             )
             return redirect(patient_url(patient.pk))
     if form.errors:
-        _focus_first_error(form)
+        focus_first_error(form)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -212,29 +203,25 @@ def patient_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-def patient_identifier(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=POST)
+def patient_identifier(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Record or correct the MRN of one of the viewer's sites."""
-    loaded = _post_action(request, patient_id, Capability.CHANGE)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    patient, sites = loaded
+    sites = _sites_allowed(request, patient, Capability.CHANGE)
     form = IdentifierForm(request.POST, sites=sites)
 
     def action() -> tuple[str, str]:
         site = form.chosen_site()
-        patient_set_identifier(actor=_actor(request), patient=patient, site=site, mrn=form.cleaned_data["mrn"])
+        patient_set_identifier(actor=actor(request), patient=patient, site=site, mrn=form.cleaned_data["mrn"])
         return f"The MRN at {site} is saved.", "identifiers-heading"
 
     return _act(request, patient, Failure("identifier", form), action)
 
 
 @login_required
-def patient_point_persons(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=POST)
+def patient_point_persons(request: HttpRequest, patient: Patient) -> HttpResponse:
     """A site's coordinator names its primary and backup point persons."""
-    loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    patient, sites = loaded
+    sites = _sites_allowed(request, patient, Capability.MANAGE_CARE_TEAM)
     links = {link.site_id: link for link in open_care_team_links().filter(patient=patient)}
     posted = request.POST.get("site", "")
     link = links.get(int(posted)) if posted.isdigit() else None
@@ -248,7 +235,7 @@ def patient_point_persons(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
 
     def action() -> tuple[str, str]:
         care_team_set_point_persons(
-            actor=_actor(request), link=link, primary=form.cleaned_data["primary"], backup=form.cleaned_data["backup"]
+            actor=actor(request), link=link, primary=form.cleaned_data["primary"], backup=form.cleaned_data["backup"]
         )
         return f"Point persons at {link.site} saved. Alerts about this patient go to them.", f"site-{link.site_id}"
 
@@ -256,19 +243,17 @@ def patient_point_persons(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
 
 
 @login_required
-def patient_share(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=POST)
+def patient_share(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Share the patient's care with another site (a center, or another practice)."""
-    loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    patient, sharing = loaded
+    sharing = _sites_allowed(request, patient, Capability.MANAGE_CARE_TEAM)
     on_team = set(open_care_team_links().filter(patient=patient).values_list("site_id", flat=True))
     form = ShareForm(request.POST, sites=[site for site in sites_directory() if site.pk not in on_team])
 
     def action() -> tuple[str, str]:
         site: Site = form.cleaned_data["site"]
         care_team_add_site(
-            actor=_actor(request),
+            actor=actor(request),
             patient=patient,
             site=site,
             capacity=form.cleaned_data["capacity"],
@@ -280,17 +265,15 @@ def patient_share(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-def patient_leave(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=POST)
+def patient_leave(request: HttpRequest, patient: Patient) -> HttpResponse:
     """One of the viewer's sites, which they coordinate, stops taking part in the patient's care."""
-    loaded = _post_action(request, patient_id, Capability.MANAGE_CARE_TEAM)
-    if isinstance(loaded, HttpResponse):
-        return loaded
-    patient, leaving = loaded
+    leaving = _sites_allowed(request, patient, Capability.MANAGE_CARE_TEAM)
     form = LeaveForm(request.POST, sites=leaving)
 
     def action() -> tuple[str, str]:
         site = form.chosen_site()
-        care_team_end_site(actor=_actor(request), link=open_care_team_links().get(patient=patient, site=site))
+        care_team_end_site(actor=actor(request), link=open_care_team_links().get(patient=patient, site=site))
         return f"{site} has left the care team.", ""
 
     response = _act(request, patient, Failure("leave", form), action)

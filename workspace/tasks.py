@@ -9,5 +9,5 @@ from workspace.digests.services import send_due_digests
 
 @shared_task(name="workspace.tasks.send_weekly_digests")
 def send_weekly_digests() -> int:
-    """Queue the weekly digests whose local send time has passed (beat, every 15 minutes)."""
+    """Queue the weekly digests whose send time, in site time, has passed (beat, every 15 minutes)."""
     return send_due_digests()

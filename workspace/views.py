@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, SiteMembership
 from carecoord.models.patients import Phase
@@ -20,16 +19,11 @@ from carecoord.reads import shown
 from carecoord.selectors.patients import patients_with_care_team
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import PhaseFilterForm
+from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.forms import can_refer
 from workspace.work_queue import work_queue_of
 
 PATIENTS_PER_PAGE = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that has passed through django-htmx's middleware (for type checking)."""
-
-    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
-from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import SiteMembership
 from carecoord.work_queue import QueueList, QueueScope, QueueSection, Slot, queue_lists
@@ -53,7 +52,7 @@ def _shown(entry: QueueList, items: list[Any], limit: int) -> list[Model]:
 
 def work_queue_of(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
     """Every registered list for `user`, as their `memberships` let them do the work."""
-    today = local_today(memberships[0].site) if memberships else timezone.localdate()
+    today = memberships[0].site.today() if memberships else timezone.localdate()
     # One extra row tells the template that the list goes on.
     scope = QueueScope(
         user=user,

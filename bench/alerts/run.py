@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import IO
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
@@ -42,7 +43,7 @@ from carecoord.roles import Role  # noqa: E402
 from carecoord.services.care_teams import care_team_name_point_person  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from tests.factories import SiteFactory, member, patient_at  # noqa: E402
-from tests.smtp import smtp_catcher  # noqa: E402
+from tests.smtp import Catcher, smtp_catcher  # noqa: E402
 from toxicity.models import Alert  # noqa: E402
 from toxicity.services import toxicity_record  # noqa: E402
 
@@ -110,38 +111,10 @@ def main() -> None:
         }
         log = Path(tmp) / "worker.log"
         with log.open("wb") as out:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--loglevel=WARNING",
-                    f"--concurrency={CONCURRENCY}",
-                    f"--queues={queue},{alert_queue}",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            worker = _start_worker([queue, alert_queue], env, out)
             time.sleep(5)
-            committed: dict[int, float] = {}
             started = time.monotonic()
-            for n in range(EVENTS):
-                event = toxicity_record(
-                    actor=physician,
-                    patient=patients[n % len(patients)],
-                    site=practice,
-                    kind="infection",
-                    onset_at=timezone.now() - dt.timedelta(minutes=5),
-                    ctcae_grade=2 + n % 3,
-                )
-                committed[event.pk] = time.time()
+            committed = _record_events(physician, practice, patients)
             recorded = time.monotonic() - started
             expected = Alert.objects.filter(email__isnull=False).count()  # the recorder gets none
             deadline = time.monotonic() + 600
@@ -151,6 +124,50 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=30)
 
+    _report(catcher, committed, expected, recorded)
+
+
+def _start_worker(queues: list[str], env: dict[str, str], out: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A Celery worker on the benchmark's own queues, its output in `out`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={CONCURRENCY}",
+            f"--queues={','.join(queues)}",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _record_events(physician: User, practice: Site, patients: list[Patient]) -> dict[int, float]:
+    """Record EVENTS toxicities in turn; returns when each one's transaction committed."""
+    committed: dict[int, float] = {}
+    for n in range(EVENTS):
+        event = toxicity_record(
+            actor=physician,
+            patient=patients[n % len(patients)],
+            site=practice,
+            kind="infection",
+            onset_at=timezone.now() - dt.timedelta(minutes=5),
+            ctcae_grade=2 + n % 3,
+        )
+        committed[event.pk] = time.time()
+    return committed
+
+
+def _report(catcher: Catcher, committed: dict[int, float], expected: int, recorded: float) -> None:
+    """The table of latencies from commit to SMTP; exits 1 if an alert was lost or duplicated."""
     ids = Counter(str(m["Message-ID"]) for m in catcher.messages)
     received_at = {message_id: catcher.received_at[message_id] for message_id in ids}
     latencies = []

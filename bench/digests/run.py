@@ -43,7 +43,8 @@ SITES = 10  # 5 centers, 5 practices
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # a Monday, after 07:00 in every US zone
 
 
-def generate() -> None:
+def _sites_and_people() -> None:
+    """SITES sites, half of them centers, and POINT_PERSONS nurses spread over them in turn."""
     centers = [
         Site.objects.create(name=f"Bench Center {n}", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 010 0000")
         for n in range(SITES // 2)
@@ -63,6 +64,11 @@ def generate() -> None:
     )
     for user in users:
         sync_user_access(user)
+
+
+def generate() -> None:
+    """Sites, point persons and patients, their care teams and a timeline of EVENTS entries."""
+    _sites_and_people()
     Patient.objects.bulk_create(
         Patient(
             given_name="Bench",

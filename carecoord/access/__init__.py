@@ -12,6 +12,7 @@ from carecoord.access.acting import (
 from carecoord.access.scope import (
     capabilities_by_patient,
     get_patient_for_user,
+    get_visible_or_404,
     patient_capabilities,
     patients_visible_to,
     require_capability,
@@ -24,6 +25,7 @@ __all__ = [
     "acting_sites",
     "capabilities_by_patient",
     "get_patient_for_user",
+    "get_visible_or_404",
     "membership_at",
     "patient_capabilities",
     "patients_visible_to",

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser, grants_of
 from carecoord.models import Patient, Site, SiteMembership, User
 from carecoord.request_context import note_acting_site
@@ -147,5 +146,4 @@ def acting_site_for(
 def membership_at(user: User, site: Site) -> SiteMembership | None:
     """`user`'s membership at `site` active today in the site's time zone (the first by role),
     for what belongs to a site rather than a patient: registering, its templates."""
-    today = local_today(site)
-    return SiteMembership.objects.active_on(today).filter(user=user, site=site).order_by("role").first()
+    return SiteMembership.objects.active_at(site).filter(user=user).order_by("role").first()

@@ -63,14 +63,10 @@ def revoke_site_on_patient(*, site: Site, patient: Patient) -> None:
     PatientGroupObjectPermission.objects.filter(content_object=patient, group__site_role__site=site).delete()
 
 
-def local_today(site: Site, now: dt.datetime | None = None) -> dt.date:
-    return timezone.localdate(now or timezone.now(), site.zone)
-
-
 def sync_user_access(user: User, now: dt.datetime | None = None) -> None:
     """Put `user` in exactly the site-role groups of their memberships active `now`."""
     memberships = SiteMembership.objects.filter(user=user).select_related("site")
-    wanted = {(m.site_id, m.role) for m in memberships if user.is_active and m.is_active_on(local_today(m.site, now))}
+    wanted = {(m.site_id, m.role) for m in memberships if user.is_active and m.is_active_today(now)}
     current = {
         (srg.site_id, srg.role): srg.group
         for srg in SiteRoleGroup.objects.filter(group__user=user).select_related("group")

@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from carecoord.models import Patient, PatientGroupObjectPermission, User
@@ -37,12 +37,21 @@ def patients_visible_to(user: AnyUser, capability: str = Capability.VIEW) -> Que
     return Patient.objects.filter(pk__in=granted)
 
 
+def get_visible_or_404[M: Model](visible: QuerySet[M], pk: object, what: str) -> M:
+    """The object `pk` of a queryset already scoped to what the user sees.
+
+    Missing, out of scope and malformed (`"abc"` for a number, a bad UUID) all answer the same
+    404 "No such {what}.", so that nobody learns whether an object exists.
+    """
+    try:
+        return visible.get(pk=pk)
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404(f"No such {what}.") from exc
+
+
 def get_patient_for_user(user: AnyUser, patient_id: uuid.UUID | str, capability: str = Capability.VIEW) -> Patient:
     """The patient, if visible; 404 when not visible, 403 when visible but not `capability`."""
-    try:
-        patient = patients_visible_to(user).get(pk=patient_id)
-    except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise Http404("No such patient.") from exc
+    patient = get_visible_or_404(patients_visible_to(user), patient_id, "patient")
     if capability != Capability.VIEW:
         require_capability(user, patient, capability)
     return patient

@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carecoord.access import patients_visible_to
-from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
 from carecoord.reads import ShownWhenSerialized
@@ -49,7 +48,7 @@ class MembershipSerializer(serializers.ModelSerializer[SiteMembership]):
         fields = ["id", "site", "role", "title", "starts_on", "ends_on", "is_active"]
 
     def get_is_active(self, membership: SiteMembership) -> bool:
-        return membership.is_active_on(local_today(membership.site))
+        return membership.is_active_today()
 
 
 class PersonSerializer(serializers.ModelSerializer[User]):

@@ -1,13 +1,14 @@
-"""Seed the seven FDA-approved CAR-T products (DOMAIN.md 3).
+"""Seed the seven FDA-approved CAR-T products (docs/clinical-rules.md#products).
 
 The data is frozen here on purpose: from now on it belongs to the site administrators, who
 edit it in the admin as indications and labels change. Monitoring rules take the model
-defaults (the label since June 2025, DOMAIN.md 4).
+defaults (the label since June 2025, docs/clinical-rules.md#monitoring).
 
-Boxed warnings: T-cell malignancies on every product (FDA, April 2024) and Carvykti's list are
-from DOMAIN.md 3; cytokine release syndrome and neurologic toxicities (every product) and
-Abecma's HLH/MAS and prolonged cytopenia are from the boxed warnings of the US prescribing
-information. A clinician should check them against the current labels.
+Boxed warnings (docs/clinical-rules.md#products): T-cell malignancies on every product (FDA,
+April 2024) and Carvykti's list are from the FDA labels; cytokine release syndrome and
+neurologic toxicities (every product) and Abecma's HLH/MAS and prolonged cytopenia are from
+the boxed warnings of the US prescribing information. A clinician should check them against
+the current labels.
 """
 
 from __future__ import annotations

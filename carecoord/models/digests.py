@@ -6,7 +6,7 @@ from django.db import models
 
 
 class DigestPreference(models.Model):
-    """When a point person wants their weekly digest: a weekday (0 = Monday) and an hour, local time."""
+    """When a point person wants their weekly digest: a weekday (0 = Monday) and an hour, in site time."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference")
     weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)], help_text="0 = Monday.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -8,10 +9,17 @@ from django.db.models import Q
 
 from carecoord.roles import Role
 
+if TYPE_CHECKING:
+    from carecoord.models.sites import Site
+
 
 class SiteMembershipQuerySet(models.QuerySet["SiteMembership"]):
     def active_on(self, day: dt.date) -> SiteMembershipQuerySet:
         return self.filter(Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+    def active_at(self, site: Site) -> SiteMembershipQuerySet:
+        """The memberships at `site` active on the site's today: who works there now."""
+        return self.active_on(site.today()).filter(site=site)
 
 
 class SiteMembership(models.Model):
@@ -45,3 +53,7 @@ class SiteMembership(models.Model):
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+    def is_active_today(self, now: dt.datetime | None = None) -> bool:
+        """Active on the site's today (as of `now`)."""
+        return self.is_active_on(self.site.today(now))

@@ -20,7 +20,7 @@ class DiseaseArea(models.TextChoices):
 
 
 class Phase(models.TextChoices):
-    """Where the patient stands on the treatment path (DOMAIN.md section 2), in order."""
+    """Where the patient stands on the treatment path (docs/clinical-rules.md#phase), in order."""
 
     REFERRAL = "referral", "Referral"
     INTAKE_REVIEW = "intake_review", "Intake review"
@@ -81,7 +81,7 @@ class Patient(models.Model):
 
     @property
     def initials(self) -> str:
-        """The minimum that identifies a patient in emails and notifications (DOMAIN.md 8)."""
+        """The minimum that identifies a patient in emails and notifications (docs/clinical-rules.md#minimum-phi)."""
         return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
 
 

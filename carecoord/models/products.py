@@ -9,7 +9,8 @@ from django.db.models import F, Q
 
 from carecoord.models.patients import DiseaseArea
 
-# The monitoring rules on the labels since the FDA removed the REMS on 26 June 2025 (DOMAIN.md 4).
+# The monitoring rules on the labels since the FDA removed the REMS on 26 June 2025
+# (docs/clinical-rules.md#monitoring).
 DEFAULT_MONITORING_DAYS = 14
 DEFAULT_DAILY_MONITORING_DAYS = 7
 DEFAULT_STAY_NEAR_CENTER_DAYS = 14
@@ -32,11 +33,12 @@ def validate_disease_areas(value: Any) -> None:
 
 
 class Product(models.Model):
-    """An FDA-approved autologous CAR-T product (DOMAIN.md 3), kept as data a site administrator edits.
+    """An FDA-approved autologous CAR-T product, kept as data a site administrator edits.
 
-    Indications change often, so disease areas and boxed warnings are plain data, not code. The
-    four monitoring rules default to the label since June 2025 (DOMAIN.md 4); a center may keep
-    stricter local rules by raising them. Retire a product with `is_active` rather than deleting
+    Indications change often, so disease areas and boxed warnings are plain data, not code
+    (docs/clinical-rules.md#products). The four monitoring rules default to the label since June
+    2025 (docs/clinical-rules.md#monitoring); a center may keep stricter local rules by raising
+    them. Retire a product with `is_active` rather than deleting
     it, so that past records keep it.
     """
 

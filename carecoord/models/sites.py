@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -68,3 +70,16 @@ class Site(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def time_of(self, moment: dt.datetime | None = None) -> dt.datetime:
+        """`moment` (default now) in site time, the site's zone."""
+        return timezone.localtime(moment, self.zone)
+
+    def date_of(self, moment: dt.datetime | None = None) -> dt.date:
+        """The date of `moment` (default now) in site time."""
+        return timezone.localdate(moment, self.zone)
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The site's today: the date now (or at `now`) in site time. Memberships start and
+        end, and milestones fall due, on the site's dates."""
+        return self.date_of(now)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from carecoord.access.grants import local_today
 from carecoord.access.scope import AnyUser
 from carecoord.models import Site, SiteMembership, User
 from carecoord.roles import Role, capabilities_of
@@ -21,7 +20,7 @@ def memberships_of(user: AnyUser) -> QuerySet[SiteMembership]:
 
 
 def active_memberships_of(user: AnyUser) -> list[SiteMembership]:
-    return [m for m in memberships_of(user) if m.is_active_on(local_today(m.site))]
+    return [m for m in memberships_of(user) if m.is_active_today()]
 
 
 def colleagues_of(user: AnyUser) -> QuerySet[User]:
@@ -34,9 +33,16 @@ def colleagues_of(user: AnyUser) -> QuerySet[User]:
 
 def people_who_can_act_at(site: Site) -> list[User]:
     """Active people working at `site` today in a role that can act: who may be a point person."""
-    memberships = SiteMembership.objects.active_on(local_today(site)).filter(site=site, user__is_active=True)
+    memberships = SiteMembership.objects.active_at(site).filter(user__is_active=True)
     ids = memberships.exclude(role=Role.READ_ONLY).values("user_id")
     return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
+
+
+def site_coordinators(site: Site) -> list[User]:
+    """The active people working at `site` today as coordinators, by name: who is told about
+    what belongs to the site rather than to a named point person (reminders, escalations)."""
+    memberships = SiteMembership.objects.active_at(site).filter(role=Role.COORDINATOR, user__is_active=True)
+    return [m.user for m in memberships.select_related("user").order_by("user__full_name")]
 
 
 def sites_where_role_can(memberships: list[SiteMembership], capability: str) -> list[int]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.access import acting_site_for, membership_at, require_acting_site
-from carecoord.access.grants import grant_site_on_patient, local_today, revoke_site_on_patient
+from carecoord.access.grants import grant_site_on_patient, revoke_site_on_patient
 from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, TimelineEntry, User
 from carecoord.roles import Capability, Role
@@ -44,9 +44,7 @@ def _check_point_persons(site: Site, point_persons: Mapping[str, User | None]) -
 def _tell_coordinators(link: CareTeamLink, shared_by: Site | None) -> None:
     """Email the joining site's coordinators: a patient's care now includes them, name the
     point persons. Initials only (the email leaves carecoord)."""
-    coordinators = SiteMembership.objects.active_on(local_today(link.site)).filter(
-        site=link.site, role=Role.COORDINATOR, user__is_active=True
-    )
+    coordinators = SiteMembership.objects.active_at(link.site).filter(role=Role.COORDINATOR, user__is_active=True)
     people = User.objects.filter(pk__in=coordinators.values("user_id"))
     path = reverse("patient-detail", kwargs={"patient_id": link.patient_id})
     for user in people:
@@ -152,7 +150,7 @@ def point_person_check(*, site: Site, user: User, rank: str, field: str = "user"
     """Refuse a point person who does not work at `site` today in a role that can act."""
     if rank not in PointPerson.Rank.values:
         raise ValidationError({"rank": "Choose primary or backup."})
-    members = SiteMembership.objects.active_on(local_today(site)).filter(site=site, user=user, user__is_active=True)
+    members = SiteMembership.objects.active_at(site).filter(user=user, user__is_active=True)
     if not members.exclude(role=Role.READ_ONLY).exists():
         raise ValidationError({field: f"{user} does not work at {site} in a role that can act."})
 

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from carecoord.access.grants import local_today, sync_user_access
+from carecoord.access.grants import sync_user_access
 from carecoord.accounts.api_tokens import api_tokens_revoke_all
 from carecoord.accounts.sessions import end_sessions
 from carecoord.models import Site, SiteMembership, User
@@ -22,7 +22,7 @@ def membership_start(
     title: str = "",
 ) -> SiteMembership:
     """Record that `user` works at `site` in `role`; access follows at once if active today."""
-    starts_on = starts_on or local_today(site)
+    starts_on = starts_on or site.today()
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "The end date cannot be before the start date."})
     with transaction.atomic():
@@ -35,7 +35,7 @@ def membership_start(
 
 def membership_end(*, membership: SiteMembership, ends_on: dt.date | None = None) -> SiteMembership:
     """End a membership (today by default); access through it stops after that date."""
-    ends_on = ends_on or local_today(membership.site)
+    ends_on = ends_on or membership.site.today()
     if ends_on < membership.starts_on:
         raise ValidationError({"ends_on": "The end date cannot be before the start date."})
     with transaction.atomic():
@@ -46,8 +46,8 @@ def membership_end(*, membership: SiteMembership, ends_on: dt.date | None = None
 
 
 def membership_revoke_now(*, membership: SiteMembership) -> SiteMembership:
-    """End a membership with immediate effect (it ends yesterday, local time)."""
-    yesterday = local_today(membership.site) - dt.timedelta(days=1)
+    """End a membership with immediate effect (it ends yesterday, in site time)."""
+    yesterday = membership.site.today() - dt.timedelta(days=1)
     with transaction.atomic():
         if yesterday < membership.starts_on:
             membership.starts_on = yesterday

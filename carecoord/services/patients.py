@@ -16,17 +16,16 @@ from carecoord.roles import ROLES_THAT_REGISTER_PATIENTS, Capability
 from carecoord.services.care_teams import care_team_join
 from carecoord.timeline import timeline_record
 
-PATIENT_EDITABLE_FIELDS = frozenset(
-    {
-        "given_name",
-        "family_name",
-        "date_of_birth",
-        "sex",
-        "disease_area",
-        "caregiver_name",
-        "caregiver_relationship",
-        "caregiver_phone",
-    }
+# What a patient's record lets people change, in the order the forms show it.
+PATIENT_EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "disease_area",
+    "caregiver_name",
+    "caregiver_relationship",
+    "caregiver_phone",
 )
 
 
@@ -77,7 +76,7 @@ def patient_register(
         raise ValidationError({"site": "You can only register patients at a site where you work."})
     if membership.role not in ROLES_THAT_REGISTER_PATIENTS:
         raise PermissionDenied("Your role at this site does not register patients.")
-    unknown = set(fields) - PATIENT_EDITABLE_FIELDS
+    unknown = set(fields).difference(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
     if not mrn.strip():
@@ -111,7 +110,7 @@ def patient_register(
 def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
     """Change a patient's details; needs the change capability through an active membership."""
     acting = acting_site_for(actor, patient, Capability.CHANGE)
-    unknown = set(fields) - PATIENT_EDITABLE_FIELDS
+    unknown = set(fields).difference(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     fields = _clean_fields(fields)

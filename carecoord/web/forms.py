@@ -62,6 +62,16 @@ def add_service_errors(forms_: forms.BaseForm | Sequence[forms.BaseForm], error:
             form.add_error(key, errors)
 
 
+def focus_first_error(*forms_: forms.BaseForm) -> None:
+    """Autofocus the first visible field in error: a page that comes back with errors is
+    scrolled to the top, and focusing the field takes the reader to it."""
+    for form in forms_:
+        name = next((name for name in form.errors if name in form.fields), None)
+        if name is not None and not form.fields[name].widget.is_hidden:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return
+
+
 class LoginForm(AuthenticationForm):
     """Sign-in with email and password; the email is matched as stored (lower case)."""
 

@@ -1,4 +1,4 @@
-"""The three templates carecoord ships (DOMAIN.md sections 1 and 6), published as version 1.
+"""The three templates carecoord ships (docs/clinical-rules.md#hand-offs), published as version 1.
 
 The content is frozen here on purpose: later edits are new versions made in the application.
 """
@@ -110,7 +110,7 @@ TOXICITY_TRANSFER = {
 
 SHIPPED = [
     ("Post-CAR-T transition to community care",
-     "The hand-back to the community practice after the monitoring period (DOMAIN.md section 6).", TRANSITION),
+     "The hand-back to the community practice after the monitoring period.", TRANSITION),
     ("Referral packet", "What the practice sends the center with a referral.", REFERRAL_PACKET),
     ("Toxicity transfer", "When a patient moves between sites for toxicity care.", TOXICITY_TRANSFER),
 ]

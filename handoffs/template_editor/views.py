@@ -12,20 +12,21 @@ whatever the method; then the method is checked, then the permission (403).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
-from carecoord.models import Site, User
+from carecoord.models import Site
 from carecoord.selectors.sites import active_memberships_of, sites_directory
 from carecoord.web.forms import add_service_errors
+from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, flash_errors, loads
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_template_for_user, get_version_for_user, templates_visible_to
 from handoffs.services import template_draft, template_publish
@@ -44,13 +45,6 @@ from handoffs.template_editor.services import (
     require_template_editor,
     template_create,
 )
-
-READ = ("GET", "HEAD")
-READ_WRITE = ("GET", "HEAD", "POST")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)
@@ -73,19 +67,13 @@ def _versions() -> QuerySet[HandoffTemplateVersion]:
     return HandoffTemplateVersion.objects.select_related("created_by").order_by("-number")
 
 
-def _actor(request: HttpRequest) -> User:
-    # login_required has turned everyone else away.
-    return cast(User, request.user)
-
-
 # --- The list ---------------------------------------------------------------------------------
 
 
 @login_required
+@require_safe
 def template_list(request: HttpRequest) -> HttpResponse:
     """Every template the user may use, with its versions; editing links for those they may edit."""
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
     memberships = active_memberships_of(request.user)
     coordinated = coordinated_site_ids(request.user)
     templates = (
@@ -116,10 +104,9 @@ def _owner_choices(request: HttpRequest) -> QuerySet[Site]:
 
 
 @login_required
+@require_http_methods(SAFE_AND_POST)
 def template_create_view(request: HttpRequest) -> HttpResponse:
     """A new template, shared (site administrators) or owned by a site (its coordinators)."""
-    if request.method not in READ_WRITE:
-        return HttpResponseNotAllowed(READ_WRITE)
     sites = _owner_choices(request)
     may_share = request.user.is_staff
     if not may_share and not sites.exists():
@@ -132,7 +119,7 @@ def template_create_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             template = template_create(
-                actor=_actor(request),
+                actor=actor(request),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 owner_site=form.cleaned_data["owner_site"],
@@ -172,12 +159,10 @@ def _latest_schema(template: HandoffTemplate) -> Any:
 
 
 @login_required
-def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+@loads(get_template_for_user, "template_id", methods=SAFE_AND_POST)
+def template_edit(request: HttpRequest, template: HandoffTemplate) -> HttpResponse:
     """The next version's schema, with a live preview; saving keeps it as a draft version."""
-    template = get_template_for_user(request.user, template_id)
-    if request.method not in READ_WRITE:
-        return HttpResponseNotAllowed(READ_WRITE)
-    require_template_editor(actor=_actor(request), template=template)
+    require_template_editor(actor=actor(request), template=template)
     if request.method != "POST":
         schema = _latest_schema(template)
         form = SchemaForm(initial={"schema": schema_text(schema)})
@@ -186,7 +171,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     form = SchemaForm(request.POST)
     if form.is_valid():
         try:
-            version = template_draft(actor=_actor(request), template=template, schema=form.cleaned_data["schema"])
+            version = template_draft(actor=actor(request), template=template, schema=form.cleaned_data["schema"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -199,12 +184,10 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @vary_on_headers("HX-Request")
 @login_required
-def template_preview(request: HtmxHttpRequest, template_id: int) -> HttpResponse:
+@loads(get_template_for_user, "template_id", methods=POST)
+def template_preview(request: HtmxHttpRequest, template: HandoffTemplate) -> HttpResponse:
     """The form the posted schema describes, or its SchemaError: a partial for htmx, the editor otherwise."""
-    template = get_template_for_user(request.user, template_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    require_template_editor(actor=_actor(request), template=template)
+    require_template_editor(actor=actor(request), template=template)
     text = request.POST.get("schema", "")
     preview = preview_of_text(text)
     if request.htmx:
@@ -215,27 +198,22 @@ def template_preview(request: HtmxHttpRequest, template_id: int) -> HttpResponse
 
 
 @login_required
-def template_publish_view(request: HttpRequest, version_id: int) -> HttpResponse:
+@loads(get_version_for_user, "version_id", methods=POST)
+def template_publish_view(request: HttpRequest, version: HandoffTemplateVersion) -> HttpResponse:
     """Publish a draft version: new hand-offs use it, those already started keep theirs."""
-    version = get_version_for_user(request.user, version_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
-        version = template_publish(actor=_actor(request), version=version)
+        version = template_publish(actor=actor(request), version=version)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"v{version.number} published: new hand-offs use it.")
     return redirect("handoff-template-edit", template_id=version.template_id)
 
 
 @login_required
-def template_version(request: HttpRequest, version_id: int) -> HttpResponse:
+@loads(get_version_for_user, "version_id", methods=SAFE)
+def template_version(request: HttpRequest, version: HandoffTemplateVersion) -> HttpResponse:
     """One version, read-only: the form it describes and its schema."""
-    version = get_version_for_user(request.user, version_id)
-    if request.method not in READ:
-        return HttpResponseNotAllowed(READ)
     context = {
         "memberships": active_memberships_of(request.user),
         "version": version,

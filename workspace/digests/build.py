@@ -2,9 +2,9 @@
 
 Everything for all of the person's patients is fetched at once (`patient__in`) by each app's
 sections (`carecoord.digest_sections`) and grouped here, so the number of queries does not grow
-with patients or events. The digest carries the
-minimum (DOMAIN.md 8): the site-local MRN or initials, event titles and dates; never a full
-name, a diagnosis or a free-text note.
+with patients or events. The digest carries the minimum (docs/clinical-rules.md#minimum-phi):
+the site-local MRN or initials, event titles and dates; never a full name, a diagnosis or a
+free-text note.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,21 +66,28 @@ class Digest:
         }
 
 
-def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
-    """The time zone of the person's first active membership site; UTC when they have none."""
-    today = today or timezone.now().date()
-    membership = (
-        SiteMembership.objects.active_on(today)
-        .filter(user=user)
+def zones_of(user_ids: Iterable[int], today: dt.date | None = None) -> dict[int, zoneinfo.ZoneInfo]:
+    """Each person's zone: their first active membership site's (one query for everyone).
+    People with no active membership are left out."""
+    memberships = (
+        SiteMembership.objects.active_on(today or timezone.now().date())
+        .filter(user__in=list(user_ids))
         .select_related("site")
         .order_by("starts_on", "pk")
-        .first()
     )
-    return membership.site.zone if membership else UTC
+    zones: dict[int, zoneinfo.ZoneInfo] = {}
+    for membership in memberships:
+        zones.setdefault(membership.user_id, membership.site.zone)
+    return zones
+
+
+def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
+    """The zone of the person's first active membership site; UTC when they have none."""
+    return zones_of([user.pk], today).get(user.pk, UTC)
 
 
 def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zoneinfo.ZoneInfo | None = None) -> Digest:
-    """The digest of `user` for the week of `week_start`, as seen on `today` (their local date)."""
+    """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
     roles = list(

@@ -7,15 +7,15 @@ import zoneinfo
 
 
 def week_start_of(now: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
-    """The Monday of the local week containing `now`."""
-    local = now.astimezone(zone).date()
-    return local - dt.timedelta(days=local.weekday())
+    """The Monday of the week containing `now`, in site time (`zone`)."""
+    today = now.astimezone(zone).date()
+    return today - dt.timedelta(days=today.weekday())
 
 
 def due_week(now: dt.datetime, zone: zoneinfo.ZoneInfo, weekday: int, hour: int) -> dt.date | None:
-    """The week whose send time (`weekday` at `hour`, local) has passed at `now`, else None.
+    """The week whose send time (`weekday` at `hour`, site time) has passed at `now`, else None.
 
-    Only the current local week is considered, so a missed run catches up at any later time
+    Only the current week in site time is considered, so a missed run catches up at any later time
     in the same week, and a week never reached is skipped rather than sent late next week.
     """
     if not 0 <= weekday <= 6 or not 0 <= hour <= 23:

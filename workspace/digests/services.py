@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.emails import email_queue
-from carecoord.models import DigestDelivery, DigestPreference, PointPerson, SiteMembership, User
-from workspace.digests.build import UTC, Digest, build_digest, zone_of
+from carecoord.models import DigestDelivery, DigestPreference, PointPerson, User
+from workspace.digests.build import UTC, Digest, build_digest, zone_of, zones_of
 from workspace.digests.schedule import due_week, week_start_of
 
 logger = logging.getLogger(__name__)
@@ -29,20 +29,6 @@ def point_persons() -> list[User]:
     # who are point person for nobody.
     named = PointPerson.objects.open().values("user_id")
     return list(User.objects.filter(is_active=True, pk__in=named).order_by("pk"))
-
-
-def _zones(users: Iterable[User], today: dt.date) -> dict[int, zoneinfo.ZoneInfo]:
-    """Each person's zone: their first active membership site's (one query for everyone)."""
-    zones: dict[int, zoneinfo.ZoneInfo] = {}
-    memberships = (
-        SiteMembership.objects.active_on(today)
-        .filter(user__in=[u.pk for u in users])
-        .select_related("site")
-        .order_by("starts_on", "pk")
-    )
-    for membership in memberships:
-        zones.setdefault(membership.user_id, membership.site.zone)
-    return zones
 
 
 def digest_for(user: User, week_start: dt.date) -> Digest:
@@ -78,13 +64,13 @@ def digest_deliver(*, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, 
 def send_due_digests(
     now: dt.datetime | None = None, *, users: Iterable[User] | None = None, ignore_schedule: bool = False
 ) -> int:
-    """Send every digest whose local send time has passed this week; returns how many were sent.
+    """Send every digest whose send time, in site time, has passed this week; returns how many were sent.
 
     `ignore_schedule` sends the current week's digest now (the management command), still once.
     """
     now = now or timezone.now()
     people = list(users) if users is not None else point_persons()
-    zones = _zones(people, now.date())
+    zones = zones_of([user.pk for user in people], now.date())
     preferences = {p.user_id: p for p in DigestPreference.objects.filter(user__in=[u.pk for u in people])}
     sent = 0
     for user in people:

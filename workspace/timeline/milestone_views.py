@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from carecoord.access import get_patient_for_user
-from carecoord.models import Patient, User
+from carecoord.models import Patient
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.web.forms import add_service_errors
+from carecoord.web.shortcuts import POST, actor, loads
 from referrals.milestones.forms import (
     InfusionForm,
     MilestoneCancelForm,
@@ -42,7 +42,7 @@ from referrals.milestones.services import (
     milestone_plan,
     milestone_set_infusion,
 )
-from referrals.models import Referral
+from referrals.models import Milestone, Referral
 from referrals.selectors import get_milestone_for_user, get_referral_for_user
 from workspace.timeline.page import Failure, render_timeline, timeline_url
 
@@ -67,25 +67,19 @@ def _act(request: HttpRequest, patient: Patient, failure: Failure, action: Actio
     return render_timeline(request, patient, failure, status=400)
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)  # every view here is login_required
-
-
 def _on(day: dt.date | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
 
 
 @login_required
-def milestone_complete_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
-    milestone = get_milestone_for_user(request.user, milestone_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@loads(get_milestone_for_user, "milestone_id", methods=POST)
+def milestone_complete_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
     patient = _recorder(request, milestone.referral)
     form = MilestoneCompleteForm(request.POST, auto_id=form_auto_id("complete", milestone.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
         done = milestone_complete(
-            actor=_actor(request),
+            actor=actor(request),
             milestone=milestone,
             actual_on=form.cleaned_data["actual_on"],
             note=form.cleaned_data["note"],
@@ -97,16 +91,14 @@ def milestone_complete_view(request: HttpRequest, milestone_id: int) -> HttpResp
 
 
 @login_required
-def milestone_move_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
-    milestone = get_milestone_for_user(request.user, milestone_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@loads(get_milestone_for_user, "milestone_id", methods=POST)
+def milestone_move_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
     patient = _recorder(request, milestone.referral)
     form = MilestoneMoveForm(request.POST, auto_id=form_auto_id("move", milestone.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
         moved = milestone_move(
-            actor=_actor(request),
+            actor=actor(request),
             milestone=milestone,
             planned_on=form.cleaned_data["planned_on"],
             reason=form.cleaned_data["reason"],
@@ -118,51 +110,43 @@ def milestone_move_view(request: HttpRequest, milestone_id: int) -> HttpResponse
 
 
 @login_required
-def milestone_cancel_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
-    milestone = get_milestone_for_user(request.user, milestone_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+@loads(get_milestone_for_user, "milestone_id", methods=POST)
+def milestone_cancel_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
     patient = _recorder(request, milestone.referral)
     form = MilestoneCancelForm(request.POST, auto_id=form_auto_id("cancel", milestone.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
-        cancelled = milestone_cancel(actor=_actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
+        cancelled = milestone_cancel(actor=actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
         return f"{milestone_label(cancelled.kind)}: cancelled.", f"milestone-{cancelled.pk}"
 
     return _act(request, patient, Failure("cancel", milestone.pk, form), action)
 
 
 @login_required
-def milestone_confirm_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
+@loads(get_milestone_for_user, "milestone_id", methods=POST)
+def milestone_confirm_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
     """Keep a date that conflicts with the course, with the reason the other site reads."""
-    milestone = get_milestone_for_user(request.user, milestone_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     patient = _recorder(request, milestone.referral)
     form = MilestoneConfirmForm(request.POST, auto_id=form_auto_id("confirm", milestone.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
-        kept = milestone_confirm_conflict(
-            actor=_actor(request), milestone=milestone, reason=form.cleaned_data["reason"]
-        )
+        kept = milestone_confirm_conflict(actor=actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
         return f"{milestone_label(kept.kind)}: kept on {_on(kept.planned_on)}.", f"milestone-{kept.pk}"
 
     return _act(request, patient, Failure("confirm", milestone.pk, form), action)
 
 
 @login_required
-def referral_infusion_view(request: HttpRequest, referral_id: int) -> HttpResponse:
+@loads(get_referral_for_user, "referral_id", methods=POST)
+def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResponse:
     """Set or move day 0; the service recomputes every planned date that depends on it."""
-    referral = get_referral_for_user(request.user, referral_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     patient = _recorder(request, referral)
     form = InfusionForm(request.POST, auto_id=form_auto_id("infusion", referral.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
         infusion_on = form.cleaned_data["infusion_on"]
         milestone_set_infusion(
-            actor=_actor(request),
+            actor=actor(request),
             referral=referral,
             infusion_on=infusion_on,
             reason=form.cleaned_data["reason"],
@@ -177,18 +161,16 @@ def referral_infusion_view(request: HttpRequest, referral_id: int) -> HttpRespon
 
 
 @login_required
-def milestone_plan_view(request: HttpRequest, referral_id: int) -> HttpResponse:
+@loads(get_referral_for_user, "referral_id", methods=POST)
+def milestone_plan_view(request: HttpRequest, referral: Referral) -> HttpResponse:
     """Plan a preparation step (consult, authorization, apheresis, release, bridging)."""
-    referral = get_referral_for_user(request.user, referral_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     patient = _recorder(request, referral)
     sites = [link.site for link in open_care_team_links().filter(patient=patient)]
     form = MilestonePlanForm(request.POST, auto_id=form_auto_id("plan", referral.pk), sites=sites)
 
     def action(_: forms.Form) -> tuple[str, str]:
         planned = milestone_plan(
-            actor=_actor(request),
+            actor=actor(request),
             referral=referral,
             kind=form.cleaned_data["kind"],
             planned_on=form.cleaned_data["planned_on"],

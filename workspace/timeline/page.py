@@ -20,24 +20,23 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
-from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import viewer_zone
+from carecoord.web.forms import add_service_errors, focus_first_error
+from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.milestones.forms import (
     InfusionForm,
     MilestoneCancelForm,
@@ -59,10 +58,6 @@ UNCHANGEABLE_STATES = frozenset({State.DECLINED, State.WITHDRAWN})
 UPCOMING_LIMIT = 5
 LATER_AFTER = dt.timedelta(days=365)
 THREAD_LIMIT = 20  # the latest messages; every one stays on the timeline
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 class CommentForm(forms.Form):
@@ -218,6 +213,27 @@ def _milestone_actions(
     return actions, open_action
 
 
+def _milestone_row(
+    milestone: Milestone,
+    infusion_on: dt.date | None,
+    today: dt.date,
+    overdue: set[int],
+    failure: Failure | None,
+    *,
+    changeable: bool,
+) -> MilestoneRow:
+    actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+    return MilestoneRow(
+        milestone=milestone,
+        label=label_of(milestone.kind),
+        planned_day=_day(infusion_on, milestone.planned_on),
+        actual_day=_day(infusion_on, milestone.actual_on),
+        is_overdue=milestone.pk in overdue,
+        actions=actions,
+        open_action=open_action,
+    )
+
+
 def referral_blocks(
     timeline: PatientTimeline,
     *,
@@ -243,19 +259,9 @@ def referral_blocks(
         rows: list[MilestoneRow] = []
         later_rows: list[MilestoneRow] = []
         for milestone in milestones:
-            actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+            row = _milestone_row(milestone, timeline.infusion_on, today, overdue, failure, changeable=changeable)
             later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
-            (later_rows if later else rows).append(
-                MilestoneRow(
-                    milestone=milestone,
-                    label=label_of(milestone.kind),
-                    planned_day=_day(timeline.infusion_on, milestone.planned_on),
-                    actual_day=_day(timeline.infusion_on, milestone.actual_on),
-                    is_overdue=milestone.pk in overdue,
-                    actions=actions,
-                    open_action=open_action,
-                )
-            )
+            (later_rows if later else rows).append(row)
         infusion = next(
             (m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != Milestone.Status.CANCELLED),
             None,
@@ -288,6 +294,24 @@ def referral_blocks(
     return blocks
 
 
+def _schedule(timeline: PatientTimeline, today: dt.date) -> dict[str, Any]:
+    """The milestones coming up, those overdue and those whose dates conflict, with their days."""
+    infusion_on = timeline.infusion_on
+    return {
+        "upcoming": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
+            for m in timeline.upcoming(today, UPCOMING_LIMIT)
+            if m.planned_on
+        ],
+        "overdue": [
+            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
+            for m in timeline.overdue(today)
+            if m.planned_on
+        ],
+        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+    }
+
+
 def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
@@ -316,17 +340,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "phases": phase_steps(phase),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
-        "upcoming": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
-            for m in timeline.upcoming(today, UPCOMING_LIMIT)
-            if m.planned_on
-        ],
-        "overdue": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
-            for m in timeline.overdue(today)
-            if m.planned_on
-        ],
-        "conflicts": [(m, label_of(m.kind)) for m in timeline.conflicts()],
+        **_schedule(timeline, today),
         "undelivered": undelivered_alerts(request.user, patient=patient),
         "groups": groups,
         "entry_count": len(timeline.entries),
@@ -351,18 +365,11 @@ def timeline_url(patient_id: uuid.UUID, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _focus_first_error(form: forms.Form) -> None:
-    # The page comes back scrolled to the top: focusing the field takes the reader to it.
-    name = next((name for name in form.errors if name in form.fields), None)
-    if name is not None:
-        form.fields[name].widget.attrs["autofocus"] = True
-
-
 def render_timeline(
     request: HttpRequest, patient: Patient, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
     if failure is not None:
-        _focus_first_error(failure.form)
+        focus_first_error(failure.form)
     return render(request, "carecoord/timeline.html", timeline_context(request, patient, failure), status=status)
 
 
@@ -377,19 +384,14 @@ def patient_timeline_page(request: HttpRequest, patient_id: uuid.UUID) -> HttpRe
 
 @vary_on_headers("HX-Request")
 @login_required
-def patient_comment(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+@loads(get_patient_for_user, "patient_id", methods=POST)
+def patient_comment(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
     """Post a comment; htmx gets the thread (and, out of band, the events), others a redirect."""
-    # Load first: a patient outside the viewer's scope is a 404 whatever the method.
-    patient = get_patient_for_user(request.user, patient_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    patient = get_patient_for_user(request.user, patient_id, Capability.RECORD_CARE)
+    patient = get_patient_for_user(request.user, patient.pk, Capability.RECORD_CARE)
     form = CommentForm(request.POST, sites=sites_that_can(request.user, patient, Capability.RECORD_CARE))
     if form.is_valid():
         try:
-            comment_post(
-                actor=cast(User, request.user), patient=patient, site=form.chosen_site(), body=form.cleaned_data["body"]
-            )
+            comment_post(actor=actor(request), patient=patient, site=form.chosen_site(), body=form.cleaned_data["body"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -401,7 +403,7 @@ def patient_comment(request: HtmxHttpRequest, patient_id: uuid.UUID) -> HttpResp
     failure = Failure("comment", None, form)
     if request.htmx:
         # htmx swaps only successful responses by default: errors come back as 200.
-        _focus_first_error(form)
+        focus_first_error(form)
         context = timeline_context(request, patient, failure)
         return render(request, "carecoord/_timeline_comment_response.html", context)
     return render_timeline(request, patient, failure, status=400)
