@@ -1,46 +1,30 @@
-"""Personas shared by every test (STYLE.md): a coordinator at the academic center, a
-community oncologist at a linked practice, and an outsider at an unrelated practice."""
+"""The fixtures shared by every test: personas, a coordinator at the academic center, a
+community oncologist at a linked practice, and an outsider at an unrelated practice.
+
+Registered as a plugin by the root conftest.py, so that the tests of every app see them."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from carecoord.accounts.api_tokens import api_token_create
-from carecoord.models import Patient, Site, User
+from carecoord.models import Site
 from carecoord.roles import Role
-from tests.factories import SiteFactory, authenticator, member, patient_at
-
-# The `browser` fixture (Debian's Chromium through Playwright).
-pytest_plugins = ["tests.browser"]
+from tests.factories import SiteFactory, member, patient_at
+from tests.helpers import World, login, wait_for
 
 # Hypothesis (and Schemathesis, which mines the app's modules for constants while collecting)
 # caches what it reads and the examples it found under ./.hypothesis; nothing of a test run
 # belongs in the working tree.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "carecoord-hypothesis")
-
-
-@dataclass
-class World:
-    center: Site
-    practice: Site
-    unrelated_practice: Site
-    center_coordinator: User
-    community_oncologist: User
-    community_coordinator: User
-    outsider: User
-    shared_patient: Patient
-    foreign_patient: Patient
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -52,13 +36,16 @@ def no_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) ->
     """
     yield
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for _ in range(50):
+
+        def others() -> int:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.1)
+            return int(cursor.fetchone()[0])
+
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: others() == 0, timeout=5, interval=0.1)
+            return
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -97,18 +84,6 @@ def world(db: None) -> World:
     )
 
 
-def login(client: Client, user: User) -> Client:
-    """Sign `user` in with both factors passed, as after the password and the app's code.
-
-    The sign-in pages themselves (password, throttling, second factor) are tested through
-    their forms in tests/test_security_auth.py."""
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
-    session.save()
-    return client
-
-
 @pytest.fixture
 def center_coordinator_client(client: Client, world: World) -> Client:
     return login(client, world.center_coordinator)
@@ -122,9 +97,3 @@ def community_oncologist_client(client: Client, world: World) -> Client:
 @pytest.fixture
 def outsider_client(client: Client, world: World) -> Client:
     return login(client, world.outsider)
-
-
-def api_token_header(user: User) -> str:
-    """The `Authorization` header value that authenticates `user` to the API with a new token."""
-    _token, key = api_token_create(user=user, name="tests")
-    return f"Token {key}"

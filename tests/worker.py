@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from django.db import connection
 from django.test import override_settings
 
 from config.celery import app as celery_app
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,13 +105,3 @@ def worker_children(process: subprocess.Popen[bytes]) -> list[int]:
     """The pids of a prefork worker's pool processes."""
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
     return [int(pid) for pid in children]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, describe: Callable[[], str] = lambda: "") -> None:
-    """Poll `condition` until true; fail with `describe()` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout}s\n{describe()}")

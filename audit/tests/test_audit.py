@@ -33,11 +33,9 @@ from handoffs.models import Handoff
 from referrals.milestones.services import milestone_set_infusion
 from referrals.models import Milestone, ReferralDocument
 from referrals.workflow import Move
-from tests.conftest import World, api_token_header, login
 from tests.factories import SiteFactory, UserFactory, member, patient_at
-from tests.referral_helpers import accepted_referral, advance, draft_referral
-from tests.test_handoff_pages import sent_handoff
-from tests.test_permission_matrix import build_samples
+from tests.helpers import World, accepted_referral, advance, api_token_header, draft_referral, login, sent_handoff
+from tests.route_rules import build_samples
 from toxicity.models import ToxicityEvent
 
 pytestmark = pytest.mark.django_db

@@ -26,10 +26,9 @@ from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembersh
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
 from tests import test_role_matrix
-from tests.conftest import World, login
 from tests.factories import member, patient_at
-from tests.route_rules import ROUTE_RULES
-from tests.test_role_matrix import CAPABILITY_NEEDS, ROUTES, url_of
+from tests.helpers import World, login
+from tests.route_rules import CAPABILITY_NEEDS, ROUTE_RULES, ROUTES, url_of
 from workspace.digests.build import UTC
 from workspace.digests.services import digest_deliver
 

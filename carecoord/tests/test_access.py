@@ -16,8 +16,8 @@ from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_name_point_person
 from carecoord.services.memberships import membership_end, membership_revoke_now, membership_start, user_deactivate
 from carecoord.services.patients import patient_update
-from tests.conftest import World
 from tests.factories import SiteFactory, UserFactory, member, patient_at
+from tests.helpers import World
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -15,8 +11,8 @@ from carecoord.access import patients_visible_to
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import SiteMembership
 from carecoord.roles import Role
-from tests.conftest import World, login
 from tests.factories import UserFactory, member
+from tests.helpers import World, change_form_data, login
 
 pytestmark = pytest.mark.django_db
 
@@ -84,32 +80,12 @@ def test_administrators_revoke_tokens_but_never_see_or_delete_them(client: Clien
     assert token.revoked_at is not None
 
 
-def _change_form_data(page: str) -> dict[str, Any]:
-    """What the browser would post back from an admin change form, unchanged."""
-    data: dict[str, Any] = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        kind = re.search(r'type="([^"]+)"', tag)
-        if not name or (kind and kind.group(1) in {"submit", "button", "file"}):
-            continue
-        if kind and kind.group(1) == "checkbox" and "checked" not in tag:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        unset = "on" if kind and kind.group(1) == "checkbox" else ""
-        data[name.group(1)] = html.unescape(value.group(1)) if value else unset
-    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.DOTALL):
-        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', options)
-        if chosen:
-            data[name] = chosen if len(chosen) > 1 else chosen[0]
-    return data
-
-
 def test_an_account_closed_in_the_admin_loses_its_sessions_and_tokens(client: Client, world: World) -> None:
     oncologist = login(Client(), world.community_oncologist)
     token, _ = api_token_create(user=world.community_oncologist, name="EHR bridge")
     login(client, UserFactory.create(is_staff=True, is_superuser=True))
     url = reverse("admin:carecoord_user_change", args=[world.community_oncologist.pk])
-    data = _change_form_data(client.get(url).content.decode())
+    data = change_form_data(client.get(url).content.decode())
     assert data.pop("is_active") == "on"
 
     response = client.post(url, data)

@@ -39,11 +39,8 @@ from handoffs.models import HandoffTemplate
 from handoffs.services import handoff_start
 from referrals.services import referral_create
 from referrals.workflow import Move
-from tests.conftest import World, login
 from tests.factories import UserFactory, authenticator, member
-from tests.referral_helpers import REFERRAL_FIELDS, accepted_referral, advance
-from tests.test_admin import _change_form_data
-from tests.test_handoffs import TRANSITION
+from tests.helpers import REFERRAL_FIELDS, TRANSITION, World, accepted_referral, advance, change_form_data, login
 
 pytestmark = pytest.mark.django_db
 
@@ -257,7 +254,7 @@ def test_staff_save_their_sites_patient_without_touching_the_other_sites_links(
     url = _url(type(world.shared_patient), "change", world.shared_patient.pk)
     page = client.get(url).content.decode()
     assert world.center.name not in page  # the center's link is the center's to manage
-    response = client.post(url, _change_form_data(page))
+    response = client.post(url, change_form_data(page))
     assert response.status_code == 302, response.content.decode()[:3000]
     assert world.shared_patient.care_team.filter(site=world.center, ended_at__isnull=True).exists()
 
@@ -287,7 +284,7 @@ def test_a_person_added_by_staff_joins_one_of_their_sites(client: Client, world:
 def test_staff_cannot_make_themselves_superusers(client: Client, staff: User) -> None:
     login(client, staff)
     url = _url(User, "change", staff.pk)
-    data = _change_form_data(client.get(url).content.decode()) | {"is_superuser": "on"}
+    data = change_form_data(client.get(url).content.decode()) | {"is_superuser": "on"}
     client.post(url, data)
     staff.refresh_from_db()
     assert not staff.is_superuser

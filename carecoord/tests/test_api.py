@@ -13,29 +13,17 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from carecoord.api.errors import exception_handler
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, User
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
 from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.memberships import membership_start
 from referrals.workflow import Move
-from tests.conftest import World, api_token_header, login
 from tests.factories import member, patient_at
-from tests.referral_helpers import advance, draft_referral
+from tests.helpers import World, advance, api, api_token_header, draft_referral, results
 
 pytestmark = pytest.mark.django_db
 
 ALL_CAPABILITIES = sorted(Capability.values)
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    login(client, user)
-    return client
-
-
-def results(response: Any) -> list[dict[str, Any]]:
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
 
 
 def patient_ids(response: Any) -> set[str]:

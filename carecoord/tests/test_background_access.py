@@ -17,9 +17,9 @@ from carecoord.models import SiteMembership
 from carecoord.roles import Role
 from carecoord.tasks import refresh_membership_access
 from config.celery import app as celery_app
-from tests.conftest import World
 from tests.factories import member
-from tests.worker import running_worker, wait_for
+from tests.helpers import World, wait_for
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.worker
 

@@ -24,9 +24,8 @@ from carecoord.services.care_teams import care_team_add_site, care_team_end_site
 from carecoord.services.comments import comment_post
 from carecoord.services.memberships import membership_start
 from referrals.workflow import Move
-from tests.conftest import World, login
 from tests.factories import SiteFactory, member, patient_at
-from tests.referral_helpers import advance, draft_referral
+from tests.helpers import World, advance, draft_referral, login
 
 pytestmark = pytest.mark.django_db
 

@@ -29,11 +29,7 @@ from carecoord.models import Patient, TimelineEntry, calendar
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from referrals.selectors import record_dates
-from tests.conftest import World, login
-from tests.course_helpers import infused, name_point_persons
-from tests.referral_helpers import accepted_referral
-from tests.test_api import api
-from tests.test_toxicity import CRS_GRADE_3
+from tests.helpers import CRS_GRADE_3, World, accepted_referral, api, infused, login, name_point_persons
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_record
 

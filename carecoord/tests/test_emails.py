@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from carecoord.emails import Claim, email_claim, email_deliver, email_queue, email_sweep, retry_delay
 from carecoord.models import OutgoingEmail
-from tests.conftest import World
+from tests.helpers import World, wait_for
 from tests.smtp import Catcher, smtp_catcher
-from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 

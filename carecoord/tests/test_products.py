@@ -13,8 +13,8 @@ from django.urls import reverse
 from carecoord.models import Product
 from carecoord.models.patients import DiseaseArea
 from referrals.schedule import MonitoringRules
-from tests.conftest import login
 from tests.factories import UserFactory
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
 

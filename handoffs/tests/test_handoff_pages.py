@@ -3,92 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from typing import Any
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from carecoord.models import OutgoingEmail, TimelineEntry
-from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate
-from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start
+from handoffs.models import Handoff, HandoffQuestion
+from handoffs.services import handoff_ask
 from referrals.milestones.services import milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from tests.conftest import World, login
-from tests.referral_helpers import accepted_referral
-from tests.test_toxicity import _name_point_persons
+from tests.helpers import (
+    TRANSITION,
+    VALID_POST,
+    World,
+    accepted_referral,
+    draft_handoff,
+    login,
+    name_point_persons,
+    sent_handoff,
+    ship_templates,
+    transition,
+)
 
 pytestmark = pytest.mark.django_db
-
-TRANSITION = "Post-CAR-T transition to community care"
-
-# Every required field of the shipped transition template, as the edit form posts it.
-VALID_POST: dict[str, str] = {
-    "treatment.product": "Yescarta (axicabtagene ciloleucel)",
-    "treatment.infusion_date": "2027-01-11",
-    "treatment.highest_crs": "2",
-    "treatment.highest_icans": "0",
-    "medications.current.0.drug": "Acyclovir",
-    "medications.current.0.dose": "400 mg",
-    "medications.current.0.frequency": "twice daily",
-    "medications.current.0.until": "12 months",
-    "medications.hsv_vzv": "Acyclovir 400 mg twice daily for 12 months.",
-    "medications.pjp": "TMP-SMX three times weekly until CD4 > 200/µL.",
-    "monitoring.immunoglobulin_plan": "IgG at day 30, then monthly; IVIG when < 400 mg/dL with infections.",
-    "monitoring.lab_schedule.0.test": "CBC with differential",
-    "monitoring.lab_schedule.0.frequency": "every 2 weeks",
-    "monitoring.lab_schedule.0.until": "counts recover",
-    "monitoring.irradiated_products": "yes",
-    "monitoring.vaccination_plan": "Influenza and COVID from month 3; no live vaccines before month 12.",
-    "restrictions.driving_until": "2027-03-08",
-    "restrictions.proximity_until": "2027-02-08",
-    "safety.red_flags": "Fever, confusion, word-finding trouble, tremor, seizures, bleeding.",
-    "safety.center_24_7": "Lakeside CAR-T Center: +1 555 100 2400",
-    "safety.point_persons": "Nina Nurse (center), Olive Oncologist (practice)",
-    "follow_up.next_center_visit": "2027-02-10",
-    "follow_up.long_term_plan": "Center visits at day 90 and 100, 6 months, then yearly for 15 years.",
-    "follow_up.consult_done": "yes",
-}
-
-
-def _service_values() -> dict[str, Any]:
-    values: dict[str, Any] = {k: v for k, v in VALID_POST.items() if k.count(".") == 1}
-    values["medications.current"] = [{"drug": "Acyclovir", "dose": "400 mg", "frequency": "twice daily"}]
-    values["monitoring.lab_schedule"] = [{"test": "CBC with differential", "frequency": "every 2 weeks"}]
-    return values
-
-
-def ship_templates() -> None:
-    """The shipped templates, as migration 0002 makes them (idempotent): a reused test database
-    loses them to the flush after a transactional test."""
-    importlib.import_module("handoffs.migrations.0002_shipped_templates").ship(apps, None)
-
-
-def transition() -> HandoffTemplate:
-    ship_templates()
-    return HandoffTemplate.objects.get(name=TRANSITION, owner_site=None)
-
-
-def draft_handoff(world: World) -> Handoff:
-    return handoff_start(
-        actor=world.center_coordinator,
-        patient=world.shared_patient,
-        template=transition(),
-        from_site=world.center,
-        to_site=world.practice,
-    )
-
-
-def sent_handoff(world: World) -> Handoff:
-    """A hand-off from the center to the practice, sent through the services."""
-    handoff = draft_handoff(world)
-    assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=_service_values()) == {}
-    return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
 
 def _edit(handoff: Handoff) -> str:
@@ -127,7 +68,7 @@ def test_start_page_offers_published_templates_and_the_care_team_sites(
 def test_starting_a_handoff_prefills_the_24_7_number_and_point_persons(
     center_coordinator_client: Client, world: World
 ) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     url = reverse("handoff-start", kwargs={"patient_id": world.shared_patient.pk})
     response = center_coordinator_client.post(
         url, {"template": transition().pk, "from_site": world.center.pk, "to_site": world.practice.pk}
@@ -227,7 +168,7 @@ def test_sending_with_missing_required_fields_is_refused_field_by_field_and_stay
 def test_sending_a_complete_handoff_records_it_and_emails_the_receiving_point_persons(
     center_coordinator_client: Client, world: World
 ) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = draft_handoff(world)
     response = center_coordinator_client.post(_edit(handoff), {"action": "send", **VALID_POST})
     assert response.status_code == 302 and response["Location"] == _detail(handoff)
@@ -280,7 +221,7 @@ def test_add_row_returns_one_more_row_and_moves_the_button(center_coordinator_cl
 
 
 def test_detail_shows_the_filled_handoff_with_its_stamp(community_oncologist_client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent_handoff(world)
     response = community_oncologist_client.get(_detail(handoff))
     html = response.content.decode()
@@ -293,7 +234,7 @@ def test_detail_shows_the_filled_handoff_with_its_stamp(community_oncologist_cli
 
 
 def test_the_receiving_point_person_acknowledges(community_oncologist_client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent_handoff(world)
     url = reverse("handoff-acknowledge", kwargs={"handoff_id": handoff.pk})
     response = community_oncologist_client.post(url)
@@ -304,7 +245,7 @@ def test_the_receiving_point_person_acknowledges(community_oncologist_client: Cl
 
 
 def test_someone_else_cannot_acknowledge(client: Client, world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     handoff = sent_handoff(world)
     url = reverse("handoff-acknowledge", kwargs={"handoff_id": handoff.pk})
     for user in (world.center_coordinator, people["center_nurse"]):
@@ -316,7 +257,7 @@ def test_someone_else_cannot_acknowledge(client: Client, world: World) -> None:
 
 
 def test_questions_go_back_and_forth_on_the_handoff(client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent_handoff(world)
     url = reverse("handoff-question", kwargs={"handoff_id": handoff.pk})
     login(client, world.community_oncologist)
@@ -332,7 +273,7 @@ def test_questions_go_back_and_forth_on_the_handoff(client: Client, world: World
 
 
 def test_detail_page_queries_do_not_grow_with_the_questions(center_coordinator_client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent_handoff(world)
 
     def queries() -> int:

@@ -17,8 +17,8 @@ from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 from handoffs.schema import FIELD_TYPES, validate_schema
 from handoffs.services import handoff_start, published_version, template_draft
 from handoffs.template_editor.services import template_create
-from tests.conftest import World, login
 from tests.factories import UserFactory, member
+from tests.helpers import World, login
 
 pytestmark = pytest.mark.django_db
 

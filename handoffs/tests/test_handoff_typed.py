@@ -16,11 +16,9 @@ from handoffs.models import HandoffTemplate
 from handoffs.prefill import prefill_values
 from handoffs.schema import NONE_RECORDED, fields_of, validate_values
 from handoffs.services import handoff_start, published_version
-from tests.conftest import World, login
-from tests.course_helpers import infused
+from tests.helpers import TRANSITION, World, infused, login
 from toxicity.services import toxicity_record
 
-TRANSITION = "Post-CAR-T transition to community care"
 SCHEMA: dict[str, Any] = {
     "sections": [
         {

@@ -24,14 +24,11 @@ from handoffs.services import (
     template_publish,
 )
 from referrals.milestones.services import milestone_set_infusion
-from tests.conftest import World
 from tests.factories import UserFactory
-from tests.referral_helpers import accepted_referral
-from tests.test_toxicity import _name_point_persons
+from tests.helpers import TRANSITION, World, accepted_referral, name_point_persons
 
 pytestmark = pytest.mark.django_db
 
-TRANSITION = "Post-CAR-T transition to community care"
 FILLED: dict[str, Any] = {
     "treatment.product": "Yescarta (axicabtagene ciloleucel)",
     "treatment.infusion_date": "2027-01-11",
@@ -72,7 +69,7 @@ def _sent(world: World) -> Handoff:
 
 
 def test_a_new_handoff_is_prefilled_from_what_carecoord_knows(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     referral = accepted_referral(world)
     milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
     values = _start(world).values
@@ -98,7 +95,7 @@ def test_a_draft_with_errors_is_kept_and_sending_names_each_missing_field(world:
 
 
 def test_sending_stamps_notifies_the_receivers_and_supersedes_the_previous(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     first = _sent(world)
     assert first.state == Handoff.State.SENT and first.sent_by == world.center_coordinator
     assert OutgoingEmail.objects.filter(template="handoff-sent").count() == 2  # primary and backup
@@ -109,7 +106,7 @@ def test_sending_stamps_notifies_the_receivers_and_supersedes_the_previous(world
 
 
 def test_only_the_receiving_point_person_acknowledges(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = _sent(world)
     with pytest.raises(PermissionDenied):
         handoff_acknowledge(actor=world.center_coordinator, handoff=handoff)
@@ -118,7 +115,7 @@ def test_only_the_receiving_point_person_acknowledges(world: World) -> None:
 
 
 def test_questions_go_back_to_the_sender(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = _sent(world)
     handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which IVIG dose?")
     assert OutgoingEmail.objects.filter(template="handoff-question", recipient=world.center_coordinator).exists()
@@ -127,7 +124,7 @@ def test_questions_go_back_to_the_sender(world: World) -> None:
 
 
 def test_unacknowledged_after_a_business_day_the_receivers_are_reminded_once(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     with time_machine.travel(dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC), tick=False):  # a Monday
         _sent(world)
     with time_machine.travel(dt.datetime(2026, 11, 17, 14, 0, tzinfo=dt.UTC), tick=False):

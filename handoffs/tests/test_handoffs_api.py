@@ -12,48 +12,16 @@ from rest_framework.test import APIClient
 
 from carecoord.models import TimelineEntry
 from carecoord.roles import Role
-from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate
-from handoffs.schema import fields_of
+from handoffs.models import Handoff, HandoffQuestion
 from handoffs.services import (
     handoff_ask,
-    handoff_save,
-    handoff_send,
-    handoff_start,
-    published_version,
     template_draft,
 )
 from handoffs.template_editor.services import template_create
-from tests.conftest import World
 from tests.factories import member
-from tests.test_api import api, results
-from tests.test_toxicity import _name_point_persons
+from tests.helpers import TRANSITION, World, api, complete_values, name_point_persons, results, sent, shipped, started
 
 pytestmark = pytest.mark.django_db
-
-TRANSITION = "Post-CAR-T transition to community care"
-SAMPLE: dict[str, Any] = {
-    "text": "Axicabtagene ciloleucel",
-    "long_text": "As discussed on the phone.",
-    "date": "2027-02-15",
-    "number": 2,
-    "grade": 2,
-    "ecog": 1,
-    "yes_no": True,
-    "medication_list": [{"drug": "Acyclovir", "dose": "400 mg", "frequency": "twice daily", "until": "2027-08-01"}],
-    "lab_schedule": [{"test": "CBC with differential", "frequency": "weekly", "until": "2027-04-01"}],
-}
-
-
-def shipped(name: str = TRANSITION) -> HandoffTemplate:
-    return HandoffTemplate.objects.get(name=name, owner_site=None)
-
-
-def complete_values(template: HandoffTemplate) -> dict[str, Any]:
-    """A valid value for every field of the template's published version."""
-    version = published_version(template)
-    assert version is not None
-    schema = version.schema
-    return {f.path: f.choices[0] if f.type == "choice" else SAMPLE[f.type] for f in fields_of(schema)}
 
 
 def start_payload(world: World, **changes: Any) -> dict[str, Any]:
@@ -64,22 +32,6 @@ def start_payload(world: World, **changes: Any) -> dict[str, Any]:
         "to_site": world.practice.pk,
     }
     return {**payload, **changes}
-
-
-def started(world: World, name: str = TRANSITION) -> Handoff:
-    return handoff_start(
-        actor=world.center_coordinator,
-        patient=world.shared_patient,
-        template=shipped(name),
-        from_site=world.center,
-        to_site=world.practice,
-    )
-
-
-def sent(world: World) -> Handoff:
-    handoff = started(world)
-    handoff_save(actor=world.center_coordinator, handoff=handoff, values=complete_values(shipped()))
-    return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
 
 def url(handoff: Handoff, action: str = "") -> str:
@@ -156,7 +108,7 @@ def test_template_list_queries_do_not_grow_with_templates(world: World) -> None:
 
 
 def test_handoff_from_center_to_practice_is_started_filled_sent_acknowledged_and_questioned(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     center = api(world.center_coordinator)
 
     created = center.post("/api/handoffs/", start_payload(world), format="json")
@@ -228,7 +180,7 @@ def test_patch_changes_only_the_values_sent_and_post_replaces_them_all(world: Wo
 
 
 def test_only_the_receiving_point_person_acknowledges(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent(world)
     assert api(world.center_coordinator).post(url(handoff, "acknowledge")).status_code == 403
     handoff.refresh_from_db()
@@ -236,7 +188,7 @@ def test_only_the_receiving_point_person_acknowledges(world: World) -> None:
 
 
 def test_acknowledging_twice_is_400_on_state(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     handoff = sent(world)
     client = api(world.community_oncologist)
     assert client.post(url(handoff, "acknowledge")).status_code == 200

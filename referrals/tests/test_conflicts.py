@@ -22,8 +22,7 @@ from referrals.milestones.services import (
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_set_plan
-from tests.conftest import World, login
-from tests.course_helpers import infused, name_point_persons
+from tests.helpers import World, infused, login, name_point_persons
 from workspace.digests.build import build_digest
 
 DAY_ZERO = dt.date(2027, 3, 1)

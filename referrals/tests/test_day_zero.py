@@ -23,9 +23,7 @@ from referrals.day_zero import current_infusion, day_zero_by_patient, day_zero_o
 from referrals.milestones.services import milestone_cancel, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from tests.conftest import World, api_token_header, login
-from tests.course_helpers import infused, name_point_persons
-from tests.referral_helpers import accept, draft_referral
+from tests.helpers import World, accept, api_token_header, draft_referral, infused, login, name_point_persons
 from toxicity.models import ToxicityEvent
 from toxicity.services import toxicity_record
 from workspace.digests.build import build_digest

@@ -17,9 +17,7 @@ from referrals.models import Milestone
 from referrals.phase import current_episode, phase_of, phases_now, refresh_phases_due
 from referrals.schedule import MilestoneKind
 from referrals.workflow import State
-from tests.conftest import World, login
-from tests.course_helpers import infused
-from tests.referral_helpers import accept, draft_referral
+from tests.helpers import World, accept, draft_referral, infused, login
 
 TODAY = dt.date(2027, 3, 1)
 

@@ -29,9 +29,8 @@ from carecoord.roles import Role
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document, referral_move
 from referrals.workflow import Move, State
-from tests.conftest import World, login
 from tests.factories import member, patient_at
-from tests.referral_helpers import REFERRAL_FIELDS, advance, draft_referral
+from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, draft_referral, login
 
 pytestmark = pytest.mark.django_db
 
@@ -723,7 +722,6 @@ def test_the_center_sets_the_product_and_the_plan_recomputes_dates(
     from referrals.milestones.services import milestone_set_infusion
     from referrals.models import Milestone
     from referrals.schedule import MilestoneKind
-    from tests.referral_helpers import accepted_referral
 
     referral = accepted_referral(world)
     milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 3, 1))
@@ -744,8 +742,6 @@ def test_the_center_sets_the_product_and_the_plan_recomputes_dates(
 
 
 def test_the_practice_cannot_set_the_plan_and_a_bad_day_names_the_field(world: World) -> None:
-    from tests.conftest import login
-    from tests.referral_helpers import accepted_referral
 
     referral = accepted_referral(world)
     url = reverse("referral-plan", kwargs={"referral_id": referral.pk})

@@ -17,11 +17,10 @@ from referrals.reminders import referrals_overdue, remind_overdue_referrals
 from referrals.services import referral_move
 from referrals.tasks import remind_unacknowledged_referrals
 from referrals.workflow import Move
-from tests.conftest import World
 from tests.factories import member
-from tests.referral_helpers import draft_referral
+from tests.helpers import World, draft_referral, wait_for
 from tests.smtp import smtp_catcher, text_and_html
-from tests.worker import running_worker, wait_for
+from tests.worker import running_worker
 
 MONDAY_NOON_CHICAGO = dt.datetime(2026, 11, 16, 18, 0, tzinfo=dt.UTC)
 

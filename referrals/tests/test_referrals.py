@@ -20,9 +20,8 @@ from referrals.models import Milestone, ReferralDocument, ReferralMove
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_attach_document, referral_create_with_patient, referral_move
 from referrals.workflow import Move, State
-from tests.conftest import World
 from tests.factories import SiteFactory, member
-from tests.referral_helpers import REFERRAL_FIELDS, accepted_referral, advance, draft_referral
+from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, draft_referral
 
 pytestmark = pytest.mark.django_db
 

@@ -26,10 +26,8 @@ from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document
 from referrals.workflow import Move
-from tests.conftest import World
 from tests.factories import member, patient_at
-from tests.referral_helpers import REFERRAL_FIELDS, accepted_referral, advance, draft_referral
-from tests.test_api import api, results
+from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, api, draft_referral, results
 
 pytestmark = pytest.mark.django_db
 

@@ -14,50 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.emails import email_claim, email_deliver
-from carecoord.models import OutgoingEmail, PointPerson, TimelineEntry, User
-from carecoord.roles import Role
-from carecoord.services.care_teams import care_team_name_point_person
-from referrals.milestones.services import milestone_set_infusion
-from tests.conftest import World, login
-from tests.factories import member
-from tests.referral_helpers import accepted_referral
+from carecoord.models import OutgoingEmail, PointPerson, TimelineEntry
+from tests.helpers import CRS_GRADE_2, CRS_GRADE_3, INFUSED_ON, NOW, World, infused, login, name_point_persons, wait_for
 from tests.smtp import smtp_catcher, text_and_html
-from tests.worker import running_worker, wait_for
+from tests.worker import running_worker
 from toxicity.alerts import alert_acknowledge, escalate_due_alerts
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
-
-NOW = dt.datetime(2027, 1, 20, 15, 0, tzinfo=dt.UTC)  # day +9 after a 2027-01-11 infusion
-CRS_GRADE_3: dict[str, Any] = {
-    "temperature_c": 39.2,
-    "vasopressors": 1,
-    "oxygen": "nasal_cannula",
-    "oxygen_flow_l_min": 4,
-}
-CRS_GRADE_2: dict[str, Any] = {"temperature_c": 38.6, "hypotension": True}
-
-
-def _name_point_persons(world: World) -> dict[str, User]:
-    """Primary and backup at both sites of the shared patient's care team."""
-    practice_link = world.shared_patient.care_team.get(site=world.practice)
-    center_link = world.shared_patient.care_team.get(site=world.center)
-    center_nurse = member(world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse")
-    care_team_name_point_person(
-        actor=world.community_coordinator, link=practice_link, user=world.community_oncologist, rank="primary"
-    )
-    care_team_name_point_person(
-        actor=world.community_coordinator, link=practice_link, user=world.community_coordinator, rank="backup"
-    )
-    care_team_name_point_person(actor=world.center_coordinator, link=center_link, user=center_nurse, rank="primary")
-    care_team_name_point_person(
-        actor=world.center_coordinator, link=center_link, user=world.center_coordinator, rank="backup"
-    )
-    return {"center_nurse": center_nurse}
-
-
-def _infused(world: World) -> None:
-    referral = accepted_referral(world)
-    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
 
 
 def _record(world: World, inputs: dict[str, Any] = CRS_GRADE_3, at: dt.datetime = NOW) -> ToxicityEvent:
@@ -74,7 +37,7 @@ def _record(world: World, inputs: dict[str, Any] = CRS_GRADE_3, at: dt.datetime 
 
 @pytest.mark.django_db
 def test_crs_is_graded_from_the_assessment_with_its_reason_and_day(world: World) -> None:
-    _infused(world)
+    infused(world, INFUSED_ON)
     event = _record(world)
     assert (event.grade, event.onset_day, event.atypical_reason) == (3, 9, "")
     assert "one vasopressor" in event.grade_reason
@@ -85,7 +48,7 @@ def test_crs_is_graded_from_the_assessment_with_its_reason_and_day(world: World)
 
 @pytest.mark.django_db
 def test_crs_after_day_fourteen_is_flagged_as_atypical(world: World) -> None:
-    _infused(world)
+    infused(world, INFUSED_ON)
     event = _record(world, at=dt.datetime(2027, 1, 30, 15, 0, tzinfo=dt.UTC))
     assert "day +19" in event.atypical_reason and "infection" in event.atypical_reason
 
@@ -103,7 +66,7 @@ def test_an_assessment_below_the_criteria_or_out_of_domain_is_a_field_error(worl
 
 @pytest.mark.django_db
 def test_every_point_person_at_both_sites_is_alerted_by_email_and_in_app(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     event = _record(world)
     recipients = set(Alert.objects.filter(event=event).values_list("recipient", flat=True))
     expected = {world.community_oncologist.pk, world.community_coordinator.pk, world.center_coordinator.pk}
@@ -118,7 +81,7 @@ def test_every_point_person_at_both_sites_is_alerted_by_email_and_in_app(world: 
 
 @pytest.mark.django_db
 def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = _record(world)
     alert = Alert.objects.get(event=event, recipient=world.community_coordinator)
     assert alert.email is not None
@@ -135,7 +98,7 @@ def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]
 
 @pytest.mark.django_db
 def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = _record(world, inputs=CRS_GRADE_2)
     with time_machine.travel(NOW, tick=False):
         toxicity_assess(
@@ -152,7 +115,7 @@ def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) ->
 
 @pytest.mark.django_db
 def test_resolution_alerts_and_never_escalates(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = _record(world)
     with time_machine.travel(NOW, tick=False):
         toxicity_resolve(
@@ -164,7 +127,7 @@ def test_resolution_alerts_and_never_escalates(world: World) -> None:
 
 @pytest.mark.django_db
 def test_grade_three_escalates_after_thirty_minutes_to_backup_and_coordinators_once(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     _record(world)
     alert = Alert.objects.get(recipient=people["center_nurse"])
     with time_machine.travel(NOW + dt.timedelta(minutes=29), tick=False):
@@ -181,7 +144,7 @@ def test_grade_three_escalates_after_thirty_minutes_to_backup_and_coordinators_o
 
 @pytest.mark.django_db
 def test_lower_grades_escalate_after_four_hours_and_acknowledged_alerts_never(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     first = _record(world, inputs=CRS_GRADE_2)
     with time_machine.travel(NOW + dt.timedelta(hours=3, minutes=59), tick=False):
         assert escalate_due_alerts() == 0
@@ -199,7 +162,7 @@ def test_lower_grades_escalate_after_four_hours_and_acknowledged_alerts_never(wo
 
 @pytest.mark.django_db
 def test_only_the_person_alerted_acknowledges_from_the_event_page(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     event = _record(world)
     nurse = people["center_nurse"]
     alert = Alert.objects.get(event=event, recipient=nurse)
@@ -217,7 +180,7 @@ def test_only_the_person_alerted_acknowledges_from_the_event_page(world: World) 
 
 @pytest.mark.django_db
 def test_outsider_gets_404_for_the_event_and_the_alert(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = _record(world)
     alert = Alert.objects.filter(event=event).first()
     assert alert is not None
@@ -230,7 +193,7 @@ def test_outsider_gets_404_for_the_event_and_the_alert(world: World) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_delivers_each_alert_once_over_smtp(world: World, tmp_path: Path) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     with smtp_catcher() as catcher, running_worker(tmp_path / "worker.log", extra_env=catcher.env):
         toxicity_record(
             actor=world.community_oncologist,
@@ -251,7 +214,7 @@ def test_a_real_worker_delivers_each_alert_once_over_smtp(world: World, tmp_path
 
 @pytest.mark.django_db
 def test_the_header_counts_unacknowledged_alerts(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     _record(world)
     nurse = login(Client(), people["center_nurse"])
     assert 'aria-label="1 waiting"' in nurse.get(reverse("dashboard")).content.decode()

@@ -16,10 +16,8 @@ from rest_framework.test import APIClient
 
 from carecoord.models import TimelineEntry, User
 from carecoord.roles import Role
-from tests.conftest import World
 from tests.factories import member, patient_at
-from tests.test_api import api, results
-from tests.test_toxicity import CRS_GRADE_2, CRS_GRADE_3, NOW, _infused, _name_point_persons
+from tests.helpers import CRS_GRADE_2, CRS_GRADE_3, INFUSED_ON, NOW, World, api, infused, name_point_persons, results
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
 from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
@@ -117,8 +115,8 @@ def count_queries(call: Callable[[], Any]) -> int:
 
 
 def test_crs_grade_3_recorded_through_the_api_alerts_every_point_person(world: World) -> None:
-    _infused(world)
-    people = _name_point_persons(world)
+    infused(world, INFUSED_ON)
+    people = name_point_persons(world)
     response = post(world.community_oncologist, EVENTS, crs_payload(world))
     assert response.status_code == 201, response.content
     assert "no-store" in response["Cache-Control"]
@@ -176,7 +174,7 @@ def test_other_kinds_are_recorded_with_a_ctcae_grade(world: World) -> None:
 
 
 def test_crs_first_reported_after_day_14_is_flagged_as_atypical(world: World) -> None:
-    _infused(world)
+    infused(world, INFUSED_ON)
     with time_machine.travel(dt.datetime(2027, 1, 30, 15, 0, tzinfo=dt.UTC), tick=False):
         onset = dt.datetime(2027, 1, 30, 14, 0, tzinfo=dt.UTC).isoformat()
         body = post(world.community_oncologist, EVENTS, crs_payload(world, onset_at=onset)).json()
@@ -265,7 +263,7 @@ def test_outsider_cannot_record_for_a_patient_they_cannot_see(world: World) -> N
 
 
 def test_center_grades_again_and_a_rising_grade_alerts_every_point_person(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded(world, inputs=CRS_GRADE_2)
     payload = {"site": world.center.pk, "assessed_at": NOW.isoformat(), "assessment": CRS_GRADE_3, "note": "Worse"}
     response = post(world.center_coordinator, event_url(event, "assessments"), payload)
@@ -371,7 +369,7 @@ def test_bad_treatments_are_400_on_the_field(world: World, changes: dict[str, An
 
 
 def test_resolving_closes_the_event_with_its_outcome_and_tells_the_point_persons(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded(world)
     payload = {"site": world.center.pk, "resolved_on": NOW.date().isoformat(), "outcome": "recovered", "note": "Home"}
     response = post(world.center_coordinator, event_url(event, "resolve"), payload)
@@ -427,7 +425,7 @@ def test_both_sites_list_the_event_and_the_outsider_does_not(world: World) -> No
 
 
 def test_event_shows_treatments_and_who_acknowledged_each_alert(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded(world)
     alert = Alert.objects.get(event=event, recipient=world.community_coordinator)
     alert_acknowledge(actor=world.community_coordinator, alert=alert)
@@ -510,7 +508,7 @@ def test_outsider_gets_404_for_every_method_on_a_shared_event_and_its_actions(
 
 
 def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_alerts(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     client = api(world.center_coordinator)
 
     def add_events(count: int) -> None:
@@ -538,7 +536,7 @@ def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_a
 
 
 def test_each_user_lists_only_their_own_alerts_unacknowledged_first(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     first = recorded(world)
     second = recorded(world, kind="cytopenia")
     seen = Alert.objects.get(event=first, recipient=world.community_oncologist)
@@ -560,7 +558,7 @@ def test_each_user_lists_only_their_own_alerts_unacknowledged_first(world: World
 
 
 def test_the_recipient_acknowledges_through_the_api_for_their_site(world: World) -> None:
-    people = _name_point_persons(world)
+    people = name_point_persons(world)
     event = recorded(world)
     alert = Alert.objects.get(event=event, recipient=world.community_oncologist)
     response = api(world.community_oncologist).post(alert_url(alert, "acknowledge"))
@@ -579,7 +577,7 @@ def test_the_recipient_acknowledges_through_the_api_for_their_site(world: World)
 
 
 def test_someone_elses_alert_is_404_even_for_a_colleague_on_the_care_team(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     alert = Alert.objects.get(event=recorded(world), recipient=world.community_oncologist)
     colleague = api(world.community_coordinator)
     assert colleague.get(alert_url(alert)).status_code == 404
@@ -591,7 +589,7 @@ def test_someone_elses_alert_is_404_even_for_a_colleague_on_the_care_team(world:
 @pytest.mark.parametrize("action", ["", "acknowledge"])
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
 def test_outsider_gets_404_for_every_method_on_an_alert(world: World, method: str, action: str) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     alert = Alert.objects.get(event=recorded(world), recipient=world.community_oncologist)
     response = getattr(api(world.outsider), method)(alert_url(alert, action), {}, format="json")
     assert response.status_code == 404
@@ -600,7 +598,7 @@ def test_outsider_gets_404_for_every_method_on_an_alert(world: World, method: st
 
 
 def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     client = api(world.community_oncologist)
 
     def add_alerts(count: int) -> None:
@@ -622,7 +620,7 @@ def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
 
 
 def test_every_toxicity_api_response_forbids_caching(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded(world)
     alert = Alert.objects.get(event=event, recipient=world.community_oncologist)
     client = api(world.community_oncologist)
@@ -635,7 +633,7 @@ def test_every_toxicity_api_response_forbids_caching(world: World) -> None:
 
 
 def test_anonymous_gets_no_toxicity_data(world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded(world)
     alert = Alert.objects.get(event=event, recipient=world.community_oncologist)
     for url in (EVENTS, event_url(event), ALERTS, alert_url(alert)):

@@ -18,21 +18,23 @@ from playwright.sync_api import Browser, expect
 from carecoord.roles import Role
 from carecoord.services.memberships import membership_start
 from tests.browser import sign_in
-from tests.conftest import World, login
 from tests.factories import member
-from tests.test_toxicity import _infused, _name_point_persons
+from tests.helpers import (
+    CRS_GRADE_3_FORM,
+    INFUSED_ON,
+    World,
+    infused,
+    login,
+    name_point_persons,
+    record_data,
+    record_url,
+)
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
 from toxicity.services import toxicity_record
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2027, 1, 20, 15, 0, tzinfo=dt.UTC)  # 09:00 in Chicago, day +9
-CRS_GRADE_3 = {
-    "temperature_c": "39.2",
-    "vasopressors": "1",
-    "oxygen": "nasal_cannula",
-    "oxygen_flow_l_min": "4",
-}
 ICE_TEN = {
     "ice_method": "items",
     "orientation": "4",
@@ -58,10 +60,6 @@ def frozen_clock(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
-def record_url(world: World) -> str:
-    return reverse("toxicity-record", kwargs={"patient_id": world.shared_patient.pk})
-
-
 def preview_url(world: World) -> str:
     return reverse("toxicity-grade-preview", kwargs={"patient_id": world.shared_patient.pk})
 
@@ -72,11 +70,6 @@ def event_url(name: str, event: ToxicityEvent) -> str:
 
 def html_of(response: Any) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
-
-
-def record_data(world: World, **fields: str) -> dict[str, str]:
-    # 08:00 in Chicago, the practice's time zone: 14:00 UTC.
-    return {"site": str(world.practice.pk), "kind": "crs", "onset_at": "2027-01-20T08:00", **fields}
 
 
 def recorded_event(world: World, kind: str = "crs", **extra: Any) -> ToxicityEvent:
@@ -97,10 +90,10 @@ def recorded_event(world: World, kind: str = "crs", **extra: Any) -> ToxicityEve
 def test_crs_recorded_from_structured_inputs_is_grade_three_and_alerts_every_point_person(
     client: Client, world: World
 ) -> None:
-    _infused(world)
-    _name_point_persons(world)
+    infused(world, INFUSED_ON)
+    name_point_persons(world)
     login(client, world.community_oncologist)
-    response = client.post(record_url(world), record_data(world, **CRS_GRADE_3), follow=True)
+    response = client.post(record_url(world), record_data(world, **CRS_GRADE_3_FORM), follow=True)
     event = ToxicityEvent.objects.get()
     assert response.redirect_chain == [(event_url("toxicity-event", event), 302)]
     assert (event.grade, event.onset_day, event.reporting_site) == (3, 9, world.practice)
@@ -164,7 +157,7 @@ def test_a_missing_input_is_named_on_its_field_and_nothing_is_saved(client: Clie
 def test_a_missing_kind_and_an_onset_in_the_future_are_named_on_their_fields(client: Client, world: World) -> None:
     login(client, world.community_oncologist)
     no_kind = client.post(record_url(world), record_data(world, kind=""))
-    future = client.post(record_url(world), record_data(world, onset_at="2027-01-21T08:00", **CRS_GRADE_3))
+    future = client.post(record_url(world), record_data(world, onset_at="2027-01-21T08:00", **CRS_GRADE_3_FORM))
     assert no_kind.status_code == 400
     assert 'id="id_kind_error">Choose the kind of toxicity.' in html_of(no_kind)
     assert future.status_code == 400
@@ -185,7 +178,7 @@ def test_an_assessment_below_the_criteria_is_refused_with_the_reason(client: Cli
 
 def test_grade_preview_for_crs_inputs_shows_grade_three_and_its_reason(client: Client, world: World) -> None:
     login(client, world.community_oncologist)
-    response = client.post(preview_url(world), {"kind": "crs", **CRS_GRADE_3}, headers={"HX-Request": "true"})
+    response = client.post(preview_url(world), {"kind": "crs", **CRS_GRADE_3_FORM}, headers={"HX-Request": "true"})
     html = html_of(response)
     assert response.status_code == 200
     assert "Grade 3 (ASTCT)" in html
@@ -206,7 +199,7 @@ def test_grade_preview_for_nasal_cannula_without_flow_names_the_flow_field(clien
 
 def test_grade_preview_with_htmx_returns_only_the_partial(client: Client, world: World) -> None:
     login(client, world.community_oncologist)
-    data = {"kind": "crs", **CRS_GRADE_3}
+    data = {"kind": "crs", **CRS_GRADE_3_FORM}
     partial = html_of(client.post(preview_url(world), data, headers={"HX-Request": "true"}))
     assert "<html" not in partial and "<form" not in partial and "Grade 3 (ASTCT)" in partial
     # Without JavaScript ("Show the grade") the whole form comes back, as entered, with the grade.
@@ -270,10 +263,10 @@ def test_an_icans_event_scored_item_by_item_keeps_and_shows_the_items(client: Cl
 
 
 def test_reassess_raising_the_grade_alerts_grade_rose(client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded_event(world)
     assert event.grade == 2
-    data = {"site": str(world.center.pk), "kind": "crs", "assessed_at": "2027-01-20T10:00", **CRS_GRADE_3}
+    data = {"site": str(world.center.pk), "kind": "crs", "assessed_at": "2027-01-20T10:00", **CRS_GRADE_3_FORM}
     with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
         # Two hours on, the center's coordinator signs in (an older session would have timed out).
         login(client, world.center_coordinator)
@@ -309,7 +302,7 @@ def test_a_reassessment_with_a_bad_input_is_named_on_its_field(client: Client, w
 
 
 def test_treatment_and_resolution_appear_on_the_event_page(client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded_event(world)
     login(client, world.community_oncologist)
     treatment = {
@@ -375,7 +368,7 @@ def test_outsider_gets_404_for_record_page_preview_and_every_event_action(client
     login(client, world.outsider)
     urls = [record_url(world), preview_url(world)]
     urls += [event_url(name, event) for name in ("toxicity-assess", "toxicity-treatment", "toxicity-resolve")]
-    data = {"site": str(world.unrelated_practice.pk), "kind": "crs", "resolved_on": "2027-01-21", **CRS_GRADE_3}
+    data = {"site": str(world.unrelated_practice.pk), "kind": "crs", "resolved_on": "2027-01-21", **CRS_GRADE_3_FORM}
     for url in urls:
         assert client.get(url).status_code == 404, url
         assert client.post(url, data).status_code == 404, url
@@ -388,7 +381,7 @@ def test_read_only_member_gets_403_on_record_and_sees_no_forms(client: Client, w
     reader = member(world.practice, Role.READ_ONLY, email="reader@riverbend.test")
     login(client, reader)
     assert client.get(record_url(world)).status_code == 403
-    assert client.post(record_url(world), record_data(world, **CRS_GRADE_3)).status_code == 403
+    assert client.post(record_url(world), record_data(world, **CRS_GRADE_3_FORM)).status_code == 403
     assert client.post(preview_url(world), {"kind": "crs"}).status_code == 403
     resolve = {"site": str(world.practice.pk), "resolved_on": "2027-01-21", "outcome": "recovered"}
     assert client.post(event_url("toxicity-resolve", event), resolve).status_code == 403
@@ -430,7 +423,7 @@ def _event_page_queries(client: Client, event: ToxicityEvent, assessments: int) 
 
 
 def test_event_page_queries_do_not_grow_with_the_number_of_assessments(client: Client, world: World) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     event = recorded_event(world)
     login(client, world.community_oncologist)
     assert _event_page_queries(client, event, 5) == _event_page_queries(client, event, 30)

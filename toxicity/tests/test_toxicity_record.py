@@ -19,9 +19,8 @@ from carecoord.services.care_teams import care_team_remove_backup, care_team_set
 from referrals.milestones.services import milestone_complete, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from tests.conftest import World, api_token_header, login
-from tests.course_helpers import infused, name_point_persons
 from tests.factories import member, patient_at
+from tests.helpers import World, api_token_header, infused, login, name_point_persons
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 

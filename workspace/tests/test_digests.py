@@ -18,9 +18,8 @@ from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Pa
 from carecoord.services.care_teams import care_team_name_point_person
 from referrals.milestones.services import milestone_set_infusion
 from referrals.workflow import Move
-from tests.conftest import World, login
 from tests.factories import patient_at
-from tests.referral_helpers import accepted_referral, advance, draft_referral
+from tests.helpers import World, accepted_referral, advance, draft_referral, login
 from workspace.digests.build import build_digest
 from workspace.digests.schedule import due_week
 from workspace.digests.services import digest_for, send_due_digests

@@ -13,8 +13,8 @@ from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPers
 from carecoord.phones import normalize_phone
 from carecoord.roles import Role
 from carecoord.services.patients import patient_register
-from tests.conftest import World, login
 from tests.factories import SiteFactory, member
+from tests.helpers import World, login
 
 pytestmark = pytest.mark.django_db
 

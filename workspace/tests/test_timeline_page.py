@@ -24,9 +24,8 @@ from referrals.milestones.kinds import PreparationKind
 from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
-from tests.conftest import World, login
 from tests.factories import member
-from tests.referral_helpers import accepted_referral
+from tests.helpers import World, accepted_referral, login
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,8 @@ from carecoord.models import CareTeamLink, Patient, PointPerson
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
-from tests.conftest import World, login
-from tests.course_helpers import at_apheresis
 from tests.factories import PASSWORD, SiteFactory, member, patient_at
+from tests.helpers import World, at_apheresis, login
 
 pytestmark = pytest.mark.django_db
 
