@@ -50,8 +50,11 @@ def running_worker(
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     alert_queue = f"{queue}-alerts"
     listens = {"both": [queue, alert_queue], "default": [queue], "alerts": [alert_queue]}[consumes]
+    # Not an xdist worker itself: it is told its database, Redis and queues below, whole
+    # (config.settings_test would otherwise move the Redis database a second time).
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
