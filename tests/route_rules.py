@@ -220,7 +220,7 @@ def _walk(patterns: list[Any], namespace: str = "", kwargs: frozenset[str] = fro
 
 
 def all_routes() -> list[Route]:
-    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: (r.name, sorted(r.kwargs)))
 
 
 def app_routes() -> list[Route]:
