@@ -7,7 +7,7 @@ monitoring or of the stay near the center. Such a date is a conflict: shown on t
 the work queue and the digest until someone moves it or confirms it with a reason.
 
 `find_conflicts` is the rule, pure; `refresh_conflicts` keeps `Milestone.conflict` equal to it
-after every change to a course (`tests/test_conflicts.py` checks both).
+after every change to a course (`referrals/tests/test_conflicts.py` checks both).
 """
 
 from __future__ import annotations

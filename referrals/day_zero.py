@@ -10,7 +10,7 @@ doors that apply the same rule:
 - `day_zero_subquery(ref)`: an SQL expression, to annotate rows without a query each;
 - `current_infusion(milestones)`: among milestones already loaded (the timeline page).
 
-`tests/test_day_zero.py` holds the four to the same answer on one fixture.
+`referrals/tests/test_day_zero.py` holds the four to the same answer on one fixture.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 the date. `Patient.phase` is only its cache, for lists and filters in SQL; `refresh_phases`
 rewrites it after every change to a referral or a milestone, and the beat task
 `referrals.tasks.refresh_phases` as dates come round (a planned step whose day has arrived).
-`tests/test_phase.py` holds the cache to the function.
+`referrals/tests/test_phase.py` holds the cache to the function.
 
 The rule, step by step along the path:
 

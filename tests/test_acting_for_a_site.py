@@ -42,13 +42,19 @@ from handoffs.services import handoff_save, handoff_send, handoff_start, templat
 from handoffs.template_editor.services import template_create
 from referrals.models import Milestone, Referral
 from referrals.workflow import Move
-from tests.conftest import World, login
 from tests.factories import member, patient_at
-from tests.referral_helpers import REFERRAL_FIELDS, accepted_referral, advance, draft_referral
-from tests.route_rules import ROUTE_RULES, Need
-from tests.test_handoff_pages import VALID_POST, _service_values, transition
-from tests.test_permission_matrix import app_routes
-from tests.test_role_matrix import BOOKKEEPING, WRITE
+from tests.helpers import (
+    REFERRAL_FIELDS,
+    VALID_POST,
+    World,
+    accepted_referral,
+    advance,
+    draft_referral,
+    login,
+    service_values,
+    transition,
+)
+from tests.route_rules import BOOKKEEPING, ROUTE_RULES, WRITE, Need, app_routes
 from toxicity.models import ToxicityEvent
 from toxicity.services import toxicity_record
 
@@ -98,7 +104,7 @@ class Samples:
 
 def _handoff(world: World, patient: Patient, sender: User, from_site: Site, to_site: Site, send: bool) -> Handoff:
     handoff = handoff_start(actor=sender, patient=patient, template=transition(), from_site=from_site, to_site=to_site)
-    assert handoff_save(actor=sender, handoff=handoff, values=_service_values()) == {}
+    assert handoff_save(actor=sender, handoff=handoff, values=service_values()) == {}
     return handoff_send(actor=sender, handoff=handoff) if send else handoff
 
 

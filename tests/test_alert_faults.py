@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import os
 import signal
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +20,10 @@ from django.utils import timezone
 from carecoord.models import OutgoingEmail
 from carecoord.tasks import sweep_emails
 from tests.broker import broker_at, private_redis
-from tests.conftest import World, login
 from tests.factories import UserFactory
+from tests.helpers import CRS_GRADE_3, World, at_once, grade_2_event, holds_for, login, name_point_persons, wait_for
 from tests.smtp import Catcher, listening, relay_down, smtp_catcher
-from tests.test_one_fact_one_alert import at_once, grade_2_event
-from tests.test_toxicity import CRS_GRADE_3, _name_point_persons
-from tests.worker import running_worker, wait_for, worker_children
+from tests.worker import running_worker, worker_children
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_assess, toxicity_record
 from workspace.digests.services import digest_deliver
@@ -53,25 +50,23 @@ def _delivered_once_each(catcher: Catcher) -> None:
     expected = sorted(Alert.objects.filter(email__isnull=False).values_list("recipient__email", flat=True))
     assert len(expected) == 3
     wait_for(lambda: len(catcher.messages) >= len(expected), timeout=90)
-    time.sleep(3)
+    holds_for(lambda: len(catcher.messages) == len(expected), seconds=3, describe=lambda: str(len(catcher.messages)))
     assert sorted(str(m["To"]) for m in catcher.messages) == expected
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
 
 
 def _sweep_until(condition: Callable[[], bool], timeout: float) -> None:
     """Run the sweeper (as beat would, every minute; here every two seconds) until `condition`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        with contextlib.suppress(Exception):  # the broker may still be coming back
-            sweep_emails.delay()
-        time.sleep(2)
-    raise AssertionError("condition not met while sweeping")
+    wait_for(condition, timeout, lambda: "condition not met while sweeping", interval=2, meanwhile=_sweep)
+
+
+def _sweep() -> None:
+    with contextlib.suppress(Exception):  # the broker may still be coming back
+        sweep_emails.delay()
 
 
 def test_alerts_recorded_while_redis_is_down_arrive_once_when_it_is_back(world: World, tmp_path: Path) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     with private_redis(tmp_path) as redis, broker_at(redis.url), smtp_catcher() as catcher:
         env = {**catcher.env, **FAST_SWEEP, "REDIS_URL": redis.url}
         with running_worker(tmp_path / "worker.log", extra_env=env):
@@ -85,7 +80,7 @@ def test_alerts_recorded_while_redis_is_down_arrive_once_when_it_is_back(world: 
 
 
 def test_a_worker_killed_while_sending_loses_and_duplicates_nothing(world: World, tmp_path: Path) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     queue = f"test-{uuid.uuid4().hex[:12]}"
     with private_redis(tmp_path) as redis, broker_at(redis.url), smtp_catcher() as catcher:
         catcher.stall_first_greeting_seconds = 30
@@ -109,7 +104,7 @@ QUICK_RETRIES = {"EMAIL_RETRY_FIRST_SECONDS": "1", "EMAIL_RETRY_LONGEST_SECONDS"
 
 
 def test_alerts_written_while_the_relay_is_down_arrive_once_when_it_is_back(world: World, tmp_path: Path) -> None:
-    _name_point_persons(world)
+    name_point_persons(world)
     catcher = relay_down()
     env = {**catcher.env, **FAST_SWEEP, **QUICK_RETRIES, "EMAIL_UNDELIVERED_WARNING_MINUTES": "1"}
     page = login(Client(), world.community_coordinator)
@@ -131,15 +126,19 @@ def test_alerts_written_while_the_relay_is_down_arrive_once_when_it_is_back(worl
             assert "not delivered since" not in page.get(patient_page).content.decode()
             # The beat's sweep then tells the coordinators of both sites that alerts were late.
             sweep_emails.delay()
-            wait_for(lambda: any("delivered late" in str(m["Subject"]) for m in catcher.messages), timeout=30)
-            late = sorted(str(m["To"]) for m in catcher.messages if "delivered late" in str(m["Subject"]))
-            assert late == sorted([world.center_coordinator.email, world.community_coordinator.email])
+
+            def late() -> list[str]:
+                return sorted(str(m["To"]) for m in catcher.messages if "delivered late" in str(m["Subject"]))
+
+            # One email per coordinator, sent one after the other: wait for both, not the first.
+            wait_for(lambda: len(late()) >= 2, timeout=30, describe=lambda: str(late()))
+            assert late() == sorted([world.center_coordinator.email, world.community_coordinator.email])
 
 
 def test_a_task_whose_pool_process_died_mid_send_takes_the_email_over_at_once(world: World, tmp_path: Path) -> None:
     """No sweeper here: the worker hands the lost task back, and its claim waits for the dead
     process's lease (seconds) instead of refusing the row."""
-    _name_point_persons(world)
+    name_point_persons(world)
     with smtp_catcher() as catcher:
         catcher.stall_first_greeting_seconds = 60
         env = {**catcher.env, **FAST_SWEEP}
@@ -182,7 +181,7 @@ def test_two_clinicians_raising_the_grade_at_once_send_one_email_each(world: Wor
 
 def test_an_alert_during_a_digest_run_does_not_wait_for_it(world: World, tmp_path: Path) -> None:
     """Digests on the default queue, alerts on their own with a worker of their own."""
-    _name_point_persons(world)
+    name_point_persons(world)
     readers = UserFactory.create_batch(30)
     queue = f"test-{uuid.uuid4().hex[:12]}"
     with smtp_catcher() as catcher:

@@ -37,11 +37,19 @@ from handoffs.models import Handoff
 from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.services import referral_attach_document
-from tests.conftest import World, api_token_header, login
-from tests.referral_helpers import accept, draft_referral
-from tests.test_api import api
-from tests.test_handoffs_api import sent, started
-from tests.test_toxicity import CRS_GRADE_3, NOW, _name_point_persons
+from tests.helpers import (
+    CRS_GRADE_3,
+    NOW,
+    World,
+    accept,
+    api,
+    api_token_header,
+    draft_referral,
+    login,
+    name_point_persons,
+    sent,
+    started,
+)
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 
@@ -81,7 +89,7 @@ def seeded(world: World, tmp_path: Path, in_test_transaction: None) -> Iterator[
         time_machine.travel(NOW, tick=False),
         override_settings(MEDIA_ROOT=str(tmp_path), ALLOWED_HOSTS=["localhost"]),
     ):
-        _name_point_persons(world)
+        name_point_persons(world)
         referral = draft_referral(world)
         # Documents go on an open referral; it is accepted afterwards, so that it has milestones.
         document = referral_attach_document(
@@ -178,6 +186,7 @@ with override_settings(ALLOWED_HOSTS=["localhost"]):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), config=CONFIG)
 
 
+@pytest.mark.fuzz
 @schema.parametrize()
 @schema.given(data=st.data())
 # The seeded objects are shared by the examples of an operation on purpose: what one call

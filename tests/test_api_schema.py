@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.conftest import World
-from tests.test_api import api
+from tests.helpers import World, api
 
 pytestmark = pytest.mark.django_db
 

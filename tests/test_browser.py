@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
 from tests.browser import sign_in
-from tests.conftest import World
+from tests.helpers import World
 
 pytestmark = pytest.mark.browser
 

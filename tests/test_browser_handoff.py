@@ -11,13 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from handoffs.models import Handoff
 from tests.browser import sign_in
-from tests.conftest import World
-from tests.test_handoff_pages import ship_templates
-from tests.test_toxicity import _name_point_persons
+from tests.helpers import TRANSITION, World, name_point_persons, ship_templates
 
 pytestmark = pytest.mark.browser
 
-TRANSITION = "Post-CAR-T transition to community care"
 
 # Label → value for every required field not prefilled for a patient without a referral.
 TEXTS = {
@@ -54,7 +51,7 @@ def test_center_sends_the_transition_and_the_community_point_person_acknowledges
 ) -> None:
     base_url = str(live_server)
     ship_templates()
-    _name_point_persons(world)
+    name_point_persons(world)
 
     center = browser.new_page()
     sign_in(center, base_url, world.center_coordinator.email)

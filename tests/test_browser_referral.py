@@ -14,8 +14,8 @@ from playwright.sync_api import Browser, expect
 from referrals.models import Referral, ReferralDocument
 from referrals.workflow import State
 from tests.browser import sign_in
-from tests.conftest import World
 from tests.factories import patient_at
+from tests.helpers import World
 
 pytestmark = pytest.mark.browser
 

@@ -18,9 +18,8 @@ from referrals.milestones.services import milestone_move
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.browser import sign_in
-from tests.conftest import World
-from tests.course_helpers import infused, name_point_persons
 from tests.factories import member
+from tests.helpers import World, infused, name_point_persons
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_record
 

@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, ConsoleMessage, expect
 
 from tests.browser import sign_in
-from tests.conftest import World
 from tests.factories import PASSWORD
+from tests.helpers import World
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """Whatever date is stored, every page and API answers: none breaks on a date.
 
-Entry points refuse impossible clinical dates (tests/test_clinical_dates.py); the database
+Entry points refuse impossible clinical dates (carecoord/tests/test_clinical_dates.py); the database
 holds every date column of the record to the calendar (`carecoord.models.calendar`), whoever
 writes it. These tests store the calendar's extremes directly in every date of the record,
 in sites on both sides of Greenwich, then walk every route as members of the care team and
@@ -20,8 +20,8 @@ from django.test import Client
 from django.urls import reverse
 
 from carecoord.models import OutgoingEmail, Patient, TimelineEntry, calendar
-from tests.conftest import World, login
-from tests.test_permission_matrix import app_routes, build_samples
+from tests.helpers import World, login
+from tests.route_rules import app_routes, build_samples
 from workspace.digests.services import digest_deliver
 
 pytestmark = pytest.mark.django_db

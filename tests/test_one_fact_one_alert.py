@@ -4,58 +4,20 @@ API write retried with its Idempotency-Key is answered without being made twice.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from carecoord.models import IdempotentRequest, OutgoingEmail, SiteMembership
 from carecoord.services.memberships import membership_revoke_now
-from tests.conftest import World, api_token_header
-from tests.course_helpers import name_point_persons
+from tests.helpers import World, api_token_header, at_once, grade_2_event, name_point_persons
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent
 from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
 
-GRADE_2: dict[str, Any] = {"temperature_c": 38.6, "hypotension": True}
 GRADE_3: dict[str, Any] = {"temperature_c": 39.2, "vasopressors": 1}
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; each result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the answer of that request
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
-def grade_2_event(world: World) -> ToxicityEvent:
-    name_point_persons(world)
-    return toxicity_record(
-        actor=world.center_coordinator,
-        patient=world.shared_patient,
-        site=world.center,
-        kind="crs",
-        onset_at=timezone.now() - dt.timedelta(hours=2),
-        inputs=GRADE_2,
-    )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -10,37 +10,21 @@ test until a sample is added. Members of the care team, role by role, are walked
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.urls import reverse
 
-from carecoord.accounts.api_tokens import api_token_create
-from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.roles import Role
-from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
-from handoffs.services import template_draft
-from handoffs.template_editor.services import template_create
-from referrals.milestones.services import milestone_plan
 from referrals.models import Milestone, Referral, ReferralDocument
-from referrals.services import referral_attach_document
-from tests.conftest import World, login
 from tests.factories import member
-from tests.referral_helpers import draft_referral
-from tests.route_rules import ROUTE_RULES, Need
-from tests.test_handoff_pages import sent_handoff
+from tests.helpers import World, login
+from tests.route_rules import METHODS, ROUTE_RULES, Need, Route, all_routes, app_routes, build_samples
 from toxicity.models import Alert
-from toxicity.services import toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -48,34 +32,6 @@ pytestmark = pytest.mark.django_db
 PUBLIC_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read is Need.PUBLIC}
 # Routes whose writes concern only the person signed in (signing in, their account).
 PERSONAL_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.write in {Need.PUBLIC, Need.SIGNED_IN}}
-METHODS = ("get", "post", "put", "patch", "delete", "options")
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    kwargs: frozenset[str]
-
-
-def _walk(patterns: list[Any], namespace: str = "", kwargs: frozenset[str] = frozenset()) -> Iterator[Route]:
-    for pattern in patterns:
-        groups = frozenset(pattern.pattern.regex.groupindex)
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _walk(pattern.url_patterns, inner, kwargs | groups)
-        elif isinstance(pattern, URLPattern):
-            yield Route(f"{namespace}{pattern.name or ''}", kwargs | groups)
-
-
-def all_routes() -> list[Route]:
-    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
-
-
-def app_routes() -> list[Route]:
-    routes = [r for r in all_routes() if not r.name.startswith("admin:")]
-    unnamed = [r for r in routes if not r.name]
-    assert not unnamed, "every route needs a name so the permission matrix can reach it"
-    return routes
 
 
 @pytest.fixture
@@ -83,65 +39,6 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     """For each URL kwarg, an object that the outsider must not reach."""
     settings.MEDIA_ROOT = str(tmp_path)
     return build_samples(world)
-
-
-def build_samples(world: World) -> dict[str, Any]:
-    """For each URL kwarg, an object of the shared patient (or of the center, for templates)."""
-    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
-    person = care_team_name_point_person(
-        actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
-    )
-    referral = draft_referral(world)
-    document = referral_attach_document(
-        actor=world.community_coordinator,
-        referral=referral,
-        kind="pathology",
-        upload=SimpleUploadedFile("pathology.pdf", b"%PDF-1.4 foreign", content_type="application/pdf"),
-    )
-    milestone = milestone_plan(
-        actor=world.community_coordinator, referral=referral, kind="consult", planned_on=dt.date(2026, 12, 1)
-    )
-    event = toxicity_record(
-        actor=world.community_oncologist,
-        patient=world.shared_patient,
-        site=world.practice,
-        kind="infection",
-        onset_at=timezone.now(),
-        ctcae_grade=3,
-        infection_site="Lung",
-        organism="Aspergillus",
-    )
-    # Templates hold no patient data, but one owned by the center is not the outsider's to see.
-    center_template = template_create(
-        actor=world.center_coordinator, name="Lakeside discharge", description="", owner_site=world.center
-    )
-    center_version = template_draft(
-        actor=world.center_coordinator, template=center_template, schema={"sections": [_ONE_SECTION]}
-    )
-    # Sent, so acknowledging, asking and the PDF are reachable too.
-    handoff = sent_handoff(world)
-    # Workers answer on both queues, so /health/ is 200 like any public page.
-    for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE):
-        heartbeat_record(queue)
-    return {
-        "event_id": event.pk,
-        "template_id": center_template.pk,
-        "version_id": center_version.pk,
-        "handoff_id": handoff.pk,
-        "alert_id": Alert.objects.get(event=event, recipient=world.community_oncologist).pk,
-        "patient_id": world.shared_patient.pk,
-        "link_id": link.pk,
-        "point_person_id": person.pk,
-        "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
-        "token_id": api_token_create(user=world.center_coordinator, name="EHR bridge")[0].pk,
-        "referral_id": referral.pk,
-        "document_id": document.pk,
-        "milestone_id": milestone.pk,
-        "format": "json",
-    }
-
-
-_ONE_SECTION = {"key": "notes", "title": "Notes", "fields": [{"key": "note", "label": "Note", "type": "text"}]}
 
 
 # Kwargs that name objects everybody may see (the site directory holds no patient data).

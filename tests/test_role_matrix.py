@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,29 +23,30 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.models import CareTeamLink
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from handoffs.services import handoff_save, handoff_send, handoff_start
-from tests.conftest import World, login
 from tests.factories import member
-from tests.referral_helpers import REFERRAL_FIELDS
-from tests.route_rules import ROUTE_RULES, Need, Rule
-from tests.test_handoff_pages import _service_values, draft_handoff, transition
-from tests.test_permission_matrix import METHODS, Route, app_routes, build_samples
+from tests.helpers import REFERRAL_FIELDS, World, draft_handoff, login, service_values, transition
+from tests.route_rules import (
+    BOOKKEEPING,
+    CAPABILITY_NEEDS,
+    METHODS,
+    ROUTE_RULES,
+    ROUTES,
+    WRITE,
+    Need,
+    Rule,
+    build_samples,
+    url_of,
+)
 
 pytestmark = pytest.mark.django_db
 
 UNSAFE = tuple(method for method in METHODS if method not in {"get", "options"})
 REDIRECTS = {301, 302, 303}
-WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"(\w+)"', re.IGNORECASE)
-# What any request may write, refused or not: its session, sign-in throttling, the audit trail.
-BOOKKEEPING = ("django_session", "axes_", "audit_")
-# The `format` suffix of API routes reaches the same view: one variant of each route is enough.
-ROUTES: dict[str, Route] = {route.name: route for route in app_routes() if "format" not in route.kwargs}
-CAPABILITY_NEEDS = {Need.VIEW, Need.RECORD_CARE, Need.CHANGE, Need.MANAGE_CARE_TEAM}
 
 
 def member_meets(need: Need, role: str) -> bool:
@@ -107,7 +107,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
         from_site=world.practice,
         to_site=world.center,
     )
-    handoff_save(actor=world.community_coordinator, handoff=received, values=_service_values())
+    handoff_save(actor=world.community_coordinator, handoff=received, values=service_values())
     samples["received_handoff_id"] = handoff_send(actor=world.community_coordinator, handoff=received).pk
     return samples
 
@@ -156,11 +156,6 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "to_site": world.practice.pk,
         },
     }
-
-
-def url_of(route: Route, rule: Rule, samples: dict[str, Any]) -> str:
-    kwargs = {name: samples[rule.samples.get(name, name)] for name in route.kwargs}
-    return reverse(route.name, kwargs=kwargs)
 
 
 def send(client: Client, method: str, url: str, payload: dict[str, Any]) -> tuple[int, set[str]]:

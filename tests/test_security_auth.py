@@ -14,7 +14,6 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
@@ -23,26 +22,8 @@ from carecoord import demo
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import ApiToken, SiteMembership, User
 from carecoord.services.memberships import membership_revoke_now, user_deactivate
-from tests.conftest import World, login
 from tests.factories import PASSWORD, UserFactory, authenticator
-
-DASHBOARD = reverse("dashboard")
-VERIFY = reverse("two-factor-verify")
-SETUP = reverse("two-factor-setup")
-START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-
-
-def sign_in_with_password(client: Client, user: User, password: str = PASSWORD) -> int:
-    response = client.post(reverse("login"), {"username": user.email, "password": password})
-    return response.status_code
-
-
-def code_for(device: TOTPDevice, at: float | None = None) -> str:
-    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
-    if at is not None:
-        generator.time = at
-    return f"{generator.token():06d}"
-
+from tests.helpers import DASHBOARD, SETUP, START, VERIFY, World, code_for, login, sign_in_with_password
 
 # --- A password alone reaches nothing ---------------------------------------------------------
 

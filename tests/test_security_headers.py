@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.conftest import World, login
-from tests.test_permission_matrix import build_samples
+from tests.helpers import World, login
+from tests.route_rules import build_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,9 +13,18 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from carecoord.emails import email_claim, email_deliver
 from carecoord.models import OutgoingEmail, PatientIdentifier
-from tests.conftest import World, login
 from tests.factories import PASSWORD
-from tests.test_toxicity_pages import CRS_GRADE_3, NOW, _infused, _name_point_persons, record_data, record_url
+from tests.helpers import (
+    CRS_GRADE_3_FORM,
+    INFUSED_ON,
+    NOW,
+    World,
+    infused,
+    login,
+    name_point_persons,
+    record_data,
+    record_url,
+)
 
 # Route parameters that name a thing by its meaningless key; anything else could be PHI.
 IDENTIFIER_CONVERTERS = {"IntConverter", "UUIDConverter"}
@@ -55,12 +64,12 @@ def test_recording_a_toxicity_and_alerting_logs_no_patient_data(
     patient = world.shared_patient
     mrns = list(PatientIdentifier.objects.filter(patient=patient).values_list("mrn", flat=True))
     phi = [patient.given_name, patient.family_name, patient.date_of_birth.isoformat(), *mrns]
-    _infused(world)
-    _name_point_persons(world)
+    infused(world, INFUSED_ON)
+    name_point_persons(world)
     with caplog.at_level(logging.DEBUG), time_machine.travel(NOW, tick=False):
         client.post("/login/", {"username": world.community_oncologist.email, "password": "wrong-password"})
         login(client, world.community_oncologist)
-        assert client.post(record_url(world), record_data(world, **CRS_GRADE_3)).status_code == 302
+        assert client.post(record_url(world), record_data(world, **CRS_GRADE_3_FORM)).status_code == 302
         client.get(f"/patients/{patient.pk}/timeline/")
         client.get(f"/api/patients/{patient.pk}/")
         for email_id in OutgoingEmail.objects.values_list("pk", flat=True):

@@ -18,9 +18,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.models import OutgoingEmail, User, WrongSecondFactorCode
-from tests.conftest import World, login
 from tests.factories import PASSWORD, authenticator
-from tests.test_security_auth import DASHBOARD, SETUP, START, VERIFY, code_for, sign_in_with_password
+from tests.helpers import DASHBOARD, SETUP, START, VERIFY, World, code_for, login, sign_in_with_password
 
 RECOVERY_CODES = reverse("recovery-codes")
 

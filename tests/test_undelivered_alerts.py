@@ -14,9 +14,8 @@ from django.urls import reverse
 from carecoord.health import health_report, heartbeat_record
 from carecoord.models import OutgoingEmail
 from carecoord.outages import report_recovered_outages
-from tests.conftest import World, login
-from tests.course_helpers import name_point_persons
 from tests.factories import UserFactory
+from tests.helpers import World, login, name_point_persons
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 

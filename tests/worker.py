@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from django.db import connection
 from django.test import override_settings
 
 from config.celery import app as celery_app
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +50,11 @@ def running_worker(
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     alert_queue = f"{queue}-alerts"
     listens = {"both": [queue, alert_queue], "default": [queue], "alerts": [alert_queue]}[consumes]
+    # Not an xdist worker itself: it is told its database, Redis and queues below, whole
+    # (config.settings_test would otherwise move the Redis database a second time).
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
@@ -105,13 +108,3 @@ def worker_children(process: subprocess.Popen[bytes]) -> list[int]:
     """The pids of a prefork worker's pool processes."""
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
     return [int(pid) for pid in children]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, describe: Callable[[], str] = lambda: "") -> None:
-    """Poll `condition` until true; fail with `describe()` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout}s\n{describe()}")

@@ -57,11 +57,10 @@ from carecoord.roles import Role  # noqa: E402
 from carecoord.services.care_teams import care_team_name_point_person  # noqa: E402
 from carecoord.tasks import sweep_emails  # noqa: E402
 from tests.broker import broker_at, private_redis  # noqa: E402
-from tests.conftest import login  # noqa: E402
 from tests.factories import SiteFactory, UserFactory, member, patient_at  # noqa: E402
+from tests.helpers import at_once, login, wait_for  # noqa: E402
 from tests.smtp import Catcher, listening, relay_down, smtp_catcher  # noqa: E402
-from tests.test_one_fact_one_alert import at_once  # noqa: E402
-from tests.worker import running_worker, wait_for, worker_children  # noqa: E402
+from tests.worker import running_worker, worker_children  # noqa: E402
 from toxicity.models import Alert, ToxicityEvent  # noqa: E402
 from toxicity.services import toxicity_record  # noqa: E402
 from workspace.digests.services import digest_deliver  # noqa: E402

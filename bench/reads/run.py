@@ -36,8 +36,8 @@ from audit.models import AuditEntry  # noqa: E402
 from bench.alerts.run import recreate_database  # noqa: E402
 from carecoord.models import Site, User  # noqa: E402
 from carecoord.roles import Role  # noqa: E402
-from tests.conftest import login  # noqa: E402
 from tests.factories import SiteFactory, member, patient_at  # noqa: E402
+from tests.helpers import login  # noqa: E402
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "1000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))

@@ -1,0 +1,155 @@
+"""Hand-offs through the services: prefilled, validated against their version, sent,
+acknowledged by the receiving point person, superseded, and reminded once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from carecoord.models import OutgoingEmail, TimelineEntry
+from handoffs.models import Handoff, HandoffTemplate
+from handoffs.services import (
+    handoff_acknowledge,
+    handoff_ask,
+    handoff_save,
+    handoff_send,
+    handoff_start,
+    published_version,
+    remind_overdue_handoffs,
+    template_draft,
+    template_publish,
+)
+from referrals.milestones.services import milestone_set_infusion
+from tests.factories import UserFactory
+from tests.helpers import TRANSITION, World, accepted_referral, name_point_persons
+
+pytestmark = pytest.mark.django_db
+
+FILLED: dict[str, Any] = {
+    "treatment.product": "Yescarta (axicabtagene ciloleucel)",
+    "treatment.infusion_date": "2027-01-11",
+    "treatment.highest_crs": "2",
+    "treatment.highest_icans": "0",
+    "medications.current": [{"drug": "Acyclovir", "dose": "800 mg", "frequency": "twice daily", "until": "1 year"}],
+    "medications.hsv_vzv": "Acyclovir 800 mg twice daily for 12 months",
+    "medications.pjp": "TMP-SMX DS three times weekly until CD4 > 200",
+    "monitoring.immunoglobulin_plan": "IgG at day 30, then monthly; IVIG if < 400 mg/dL with infections",
+    "monitoring.lab_schedule": [{"test": "CBC with differential", "frequency": "weekly", "until": "counts recover"}],
+    "monitoring.irradiated_products": "yes",
+    "monitoring.vaccination_plan": "Influenza from month 3; inactivated from month 6; no live vaccines",
+    "restrictions.driving_until": "2027-01-25",
+    "restrictions.proximity_until": "2027-01-25",
+    "safety.red_flags": "Fever, confusion, word-finding trouble, tremor, seizures, bleeding",
+    "safety.center_24_7": "+1 555 100 2400",
+    "safety.point_persons": "Nina Nurse",
+    "follow_up.next_center_visit": "2027-02-10",
+    "follow_up.long_term_plan": "Yearly visits for 15 years; CIBMTR forms",
+    "follow_up.consult_done": "yes",
+}
+
+
+def _start(world: World) -> Handoff:
+    return handoff_start(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        template=HandoffTemplate.objects.get(name=TRANSITION),
+        from_site=world.center,
+        to_site=world.practice,
+    )
+
+
+def _sent(world: World) -> Handoff:
+    handoff = _start(world)
+    assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=FILLED) == {}
+    return handoff_send(actor=world.center_coordinator, handoff=handoff)
+
+
+def test_a_new_handoff_is_prefilled_from_what_carecoord_knows(world: World) -> None:
+    name_point_persons(world)
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    values = _start(world).values
+    assert values["treatment.infusion_date"] == "2027-01-11"
+    assert values["restrictions.driving_until"] == "2027-01-25"
+    assert values["safety.center_24_7"] == "Lakeside CAR-T Center: +1 555 100 2400"
+    assert "Olive Oncologist" in values["safety.point_persons"]
+    # No CRS was recorded: the prefill says so, it does not write a grade 0 nobody gave.
+    assert values["treatment.highest_crs"] == "none recorded"
+
+
+def test_a_draft_with_errors_is_kept_and_sending_names_each_missing_field(world: World) -> None:
+    handoff = _start(world)
+    errors = handoff_save(actor=world.center_coordinator, handoff=handoff, values={"treatment.infusion_date": "soon"})
+    assert "YYYY-MM-DD" in errors["treatment.infusion_date"]
+    handoff.refresh_from_db()
+    assert handoff.values["treatment.infusion_date"] == "soon"
+    with pytest.raises(ValidationError) as error:
+        handoff_send(actor=world.center_coordinator, handoff=handoff)
+    assert "values.medications.pjp" in error.value.message_dict
+    handoff.refresh_from_db()
+    assert handoff.state == Handoff.State.DRAFT
+
+
+def test_sending_stamps_notifies_the_receivers_and_supersedes_the_previous(world: World) -> None:
+    name_point_persons(world)
+    first = _sent(world)
+    assert first.state == Handoff.State.SENT and first.sent_by == world.center_coordinator
+    assert OutgoingEmail.objects.filter(template="handoff-sent").count() == 2  # primary and backup
+    assert TimelineEntry.objects.filter(kind=TimelineEntry.Kind.HANDOFF, title__startswith="Hand-off sent").exists()
+    second = _sent(world)
+    first.refresh_from_db()
+    assert (first.state, first.superseded_by) == (Handoff.State.SUPERSEDED, second)
+
+
+def test_only_the_receiving_point_person_acknowledges(world: World) -> None:
+    name_point_persons(world)
+    handoff = _sent(world)
+    with pytest.raises(PermissionDenied):
+        handoff_acknowledge(actor=world.center_coordinator, handoff=handoff)
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    assert handoff.state == Handoff.State.ACKNOWLEDGED and handoff.acknowledged_by == world.community_oncologist
+
+
+def test_questions_go_back_to_the_sender(world: World) -> None:
+    name_point_persons(world)
+    handoff = _sent(world)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which IVIG dose?")
+    assert OutgoingEmail.objects.filter(template="handoff-question", recipient=world.center_coordinator).exists()
+    with pytest.raises(ValidationError):
+        handoff_ask(actor=world.community_oncologist, handoff=handoff, body="  ")
+
+
+def test_unacknowledged_after_a_business_day_the_receivers_are_reminded_once(world: World) -> None:
+    name_point_persons(world)
+    with time_machine.travel(dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC), tick=False):  # a Monday
+        _sent(world)
+    with time_machine.travel(dt.datetime(2026, 11, 17, 14, 0, tzinfo=dt.UTC), tick=False):
+        assert remind_overdue_handoffs() == 0
+    with time_machine.travel(dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC), tick=False):
+        assert remind_overdue_handoffs() == 1
+        assert remind_overdue_handoffs() == 0
+    assert OutgoingEmail.objects.filter(template="handoff-reminder").count() == 2
+
+
+def test_editing_a_template_makes_a_new_version_and_the_published_one_never_changes(world: World) -> None:
+    admin = UserFactory.create(is_staff=True)
+    template = HandoffTemplate.objects.get(name=TRANSITION)
+    v1 = published_version(template)
+    assert v1 is not None
+    schema = {"sections": [{"key": "a", "title": "A", "fields": [{"key": "b", "label": "B", "type": "text"}]}]}
+    with pytest.raises(PermissionDenied):
+        template_draft(actor=world.center_coordinator, template=template, schema=schema)
+    v2 = template_draft(actor=admin, template=template, schema=schema)
+    assert (v2.number, v2.status) == (v1.number + 1, "draft")
+    v1.refresh_from_db()
+    assert v1.schema != schema
+    assert _start(world).version == v1  # drafts are not used
+    template_publish(actor=admin, version=v2)
+    assert _start(world).version == v2
+    with pytest.raises(ValidationError) as error:
+        template_draft(actor=admin, template=template, schema={"sections": []})
+    assert "schema" in error.value.message_dict

@@ -1,0 +1,132 @@
+"""One day 0: every page, API, email, digest, prefill and toxicity count agree on it.
+
+The fixture is an infusion planned for 11 Jan 2027 and done two days late, on 13 Jan: the
+actual date is day 0 for everyone, and the dates that follow from it moved with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from carecoord.models import OutgoingEmail, Patient
+from handoffs.models import HandoffTemplate
+from handoffs.services import handoff_start
+from referrals.day_zero import current_infusion, day_zero_by_patient, day_zero_of, day_zero_subquery
+from referrals.milestones.services import milestone_cancel, milestone_set_infusion
+from referrals.models import Milestone
+from referrals.schedule import MilestoneKind
+from tests.helpers import World, accept, api_token_header, draft_referral, infused, login, name_point_persons
+from toxicity.models import ToxicityEvent
+from toxicity.services import toxicity_record
+from workspace.digests.build import build_digest
+
+pytestmark = pytest.mark.django_db
+
+PLANNED, ACTUAL = dt.date(2027, 1, 11), dt.date(2027, 1, 13)
+NOW = dt.datetime(2027, 1, 20, 18, 0, tzinfo=dt.UTC)  # noon in Chicago, day +7 from the actual infusion
+CRS: dict[str, Any] = {"temperature_c": 38.5}
+
+
+@pytest.fixture
+def late(world: World) -> World:
+    with time_machine.travel(NOW, tick=False):
+        infused(world, PLANNED, ACTUAL)
+    return world
+
+
+def _text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_the_four_doors_give_the_actual_date(late: World) -> None:
+    patient = late.shared_patient
+    loaded = list(Milestone.objects.filter(referral__patient=patient))
+
+    assert day_zero_of(patient) == ACTUAL
+    assert day_zero_by_patient([patient.pk]) == {patient.pk: ACTUAL}
+    assert Patient.objects.annotate(day=day_zero_subquery("pk")).get(pk=patient.pk).day == ACTUAL
+    infusion = current_infusion(loaded)
+    assert infusion is not None and infusion.day_zero == ACTUAL
+
+
+def test_infusion_done_late_moves_every_date_that_follows_from_it(late: World) -> None:
+    planned = dict(Milestone.objects.filter(referral__patient=late.shared_patient).values_list("kind", "planned_on"))
+
+    assert planned[MilestoneKind.INFUSION] == PLANNED  # the plan is kept as history
+    assert planned[MilestoneKind.NO_DRIVING_END] == ACTUAL + dt.timedelta(days=14)
+    assert planned[MilestoneKind.STAY_NEAR_CENTER_END] == ACTUAL + dt.timedelta(days=14)
+    assert planned[MilestoneKind.HAND_BACK] == ACTUAL + dt.timedelta(days=21)
+    assert planned[MilestoneKind.VISIT_DAY_30] == ACTUAL + dt.timedelta(days=30)
+    assert planned[MilestoneKind.VISIT_MONTH_6] == dt.date(2027, 7, 13)
+    # Lymphodepletion was never recorded and is before day 0 either way: it moves too.
+    assert planned[MilestoneKind.LYMPHODEPLETION_START] == ACTUAL - dt.timedelta(days=5)
+
+
+def test_timeline_page_and_api_agree(late: World, client: Client) -> None:
+    with time_machine.travel(NOW, tick=False):
+        login(client, late.community_oncologist)
+        page = _text(client.get(reverse("patient-timeline", kwargs={"patient_id": late.shared_patient.pk})))
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=api_token_header(late.community_oncologist))
+        timeline = api.get(f"/api/patients/{late.shared_patient.pk}/timeline/").json()
+        milestones = api.get("/api/milestones/", {"patient": str(late.shared_patient.pk)}).json()["results"]
+
+    assert "Wed 13 Jan 2027" in page
+    assert re.search(r"Today</dt><dd><strong>day \+7</strong>", page)
+    assert timeline["infusion_on"] == ACTUAL.isoformat()
+    labels = {m["kind"]: m["day_label"] for m in timeline["milestones"]}
+    assert labels[MilestoneKind.INFUSION] == "day 0"  # done on 13 Jan, day 0 itself
+    assert labels[MilestoneKind.MONITORING_END] == "day +14"
+    assert {m["kind"]: m["day_label"] for m in milestones} == labels
+
+
+def test_toxicity_day_count_prefill_and_digest_agree(late: World) -> None:
+    name_point_persons(late)
+    with time_machine.travel(NOW, tick=False):
+        event = toxicity_record(
+            actor=late.center_coordinator,
+            patient=late.shared_patient,
+            site=late.center,
+            kind="crs",
+            onset_at=NOW - dt.timedelta(hours=2),
+            inputs=CRS,
+        )
+        transition = HandoffTemplate.objects.get(name="Post-CAR-T transition to community care")
+        handoff = handoff_start(
+            actor=late.center_coordinator,
+            patient=late.shared_patient,
+            template=transition,
+            from_site=late.center,
+            to_site=late.practice,
+        )
+        digest = build_digest(late.community_oncologist, dt.date(2027, 1, 18), NOW.date())
+
+    assert ToxicityEvent.objects.with_timing().get(pk=event.pk).onset_day == 7
+    email = OutgoingEmail.objects.filter(recipient=late.community_oncologist).latest("pk")
+    assert "day +7" in email.body_text
+    assert handoff.values["treatment.infusion_date"] == ACTUAL.isoformat()
+    assert handoff.values["restrictions.driving_until"] == "2027-01-27"
+    assert handoff.values["restrictions.proximity_until"] == "2027-01-27"
+    assert [p.day for p in digest.patients] == ["day +7"]
+
+
+def test_the_latest_course_decides_and_a_cancelled_infusion_does_not_count(world: World) -> None:
+    with time_machine.travel(NOW, tick=False):
+        infused(world, PLANNED)
+        second = accept(world, draft_referral(world))
+        milestone_set_infusion(actor=world.center_coordinator, referral=second, infusion_on=dt.date(2027, 3, 1))
+        assert day_zero_of(world.shared_patient) == dt.date(2027, 3, 1)
+
+        infusion = Milestone.objects.get(referral=second, kind=MilestoneKind.INFUSION)
+        milestone_cancel(actor=world.center_coordinator, milestone=infusion, reason="Second course called off")
+
+    assert day_zero_of(world.shared_patient) == PLANNED
+    assert day_zero_by_patient([world.shared_patient.pk]) == {world.shared_patient.pk: PLANNED}

@@ -1,0 +1,157 @@
+"""The phase is derived from the referral and its milestones, never typed (referrals.phase)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from carecoord.models import Patient
+from carecoord.models.patients import Phase
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.models import Milestone
+from referrals.phase import current_episode, phase_of, phases_now, refresh_phases_due
+from referrals.schedule import MilestoneKind
+from referrals.workflow import State
+from tests.helpers import World, accept, draft_referral, infused, login
+
+TODAY = dt.date(2027, 3, 1)
+
+
+@dataclass
+class M:
+    kind: str
+    planned_on: dt.date | None = None
+    status: str = "planned"
+    actual_on: dt.date | None = None
+    referral_id: int = 1
+
+
+def done(kind: str, on: dt.date) -> M:
+    return M(kind, on, "done", on)
+
+
+def days(n: int) -> dt.date:
+    return TODAY + dt.timedelta(days=n)
+
+
+@pytest.mark.parametrize(
+    ("state", "milestones", "phase"),
+    [
+        (None, [], Phase.REFERRAL),
+        (State.DRAFT, [], Phase.REFERRAL),
+        (State.SUBMITTED, [], Phase.REFERRAL),
+        (State.DECLINED, [], Phase.REFERRAL),
+        (State.WITHDRAWN, [], Phase.REFERRAL),
+        (State.RECEIVED, [], Phase.INTAKE_REVIEW),
+        (State.UNDER_REVIEW, [], Phase.INTAKE_REVIEW),
+        (State.CONSULT_SCHEDULED, [M("consult", days(3))], Phase.CONSULT),
+        (State.CONSULT_SCHEDULED, [M("consult", days(-1))], Phase.CONSULT),  # past but not recorded
+        (State.CONSULT_SCHEDULED, [done("consult", days(-1))], Phase.ELIGIBILITY),
+        (State.ACCEPTED, [], Phase.INSURANCE),
+        (State.ACCEPTED, [M("insurance_authorization", days(-2))], Phase.INSURANCE),
+        (State.ACCEPTED, [done("insurance_authorization", days(-2))], Phase.APHERESIS),
+        (State.ACCEPTED, [M("apheresis", TODAY)], Phase.APHERESIS),
+        (State.ACCEPTED, [done("apheresis", days(-3))], Phase.MANUFACTURING),
+        (State.ACCEPTED, [done("apheresis", days(-9)), M("bridging_therapy", TODAY)], Phase.BRIDGING),
+        (State.ACCEPTED, [done("apheresis", days(-9)), M("bridging_therapy", days(1))], Phase.MANUFACTURING),
+        (State.ACCEPTED, [M("lymphodepletion_start", days(-1)), M("infusion", days(4))], Phase.LYMPHODEPLETION),
+        (State.ACCEPTED, [M("infusion", TODAY)], Phase.INFUSION),
+        (State.ACCEPTED, [M("infusion", days(-3))], Phase.INFUSION),  # due, not recorded done
+        (State.ACCEPTED, [done("infusion", TODAY)], Phase.INFUSION),
+        (State.ACCEPTED, [done("infusion", days(-3)), M("monitoring_end", days(11))], Phase.MONITORING),
+        (State.ACCEPTED, [done("infusion", days(-14)), M("monitoring_end", TODAY)], Phase.HAND_BACK),
+        (
+            State.ACCEPTED,
+            [done("infusion", days(-40)), done("monitoring_end", days(-26)), done("hand_back", days(-19))],
+            Phase.FOLLOW_UP,
+        ),
+        # One year after day 0 (calendar months) is long-term follow-up, whatever else was recorded.
+        (State.ACCEPTED, [done("infusion", dt.date(2026, 3, 1))], Phase.LONG_TERM),
+        (
+            State.ACCEPTED,
+            [done("infusion", dt.date(2026, 3, 2)), done("monitoring_end", dt.date(2026, 3, 16))],
+            Phase.HAND_BACK,
+        ),
+        # A cancelled step is not a step.
+        (State.ACCEPTED, [M("apheresis", days(-3), "cancelled")], Phase.INSURANCE),
+    ],
+)
+def test_phase_of_each_step(state: str | None, milestones: list[M], phase: Phase) -> None:
+    assert phase_of(state=state, milestones=milestones, today=TODAY) == phase
+
+
+@dataclass
+class R:
+    pk: int
+    state: str
+
+
+def test_current_episode_is_the_latest_open_or_accepted_referral() -> None:
+    assert current_episode([]) is None
+    treated, declined = R(1, State.ACCEPTED), R(2, State.DECLINED)
+    assert current_episode([treated, declined]) == treated
+    again = R(3, State.DRAFT)
+    assert current_episode([treated, declined, again]) == again
+    assert current_episode([R(4, State.WITHDRAWN), R(5, State.DECLINED)]) == R(5, State.DECLINED)
+
+
+@pytest.mark.django_db
+def test_the_cached_phase_follows_every_service(world: World) -> None:
+    patient = world.shared_patient
+
+    def cached() -> str:
+        return Patient.objects.values_list("phase", flat=True).get(pk=patient.pk)
+
+    def derived() -> str:
+        return phases_now([patient.pk])[patient.pk]
+
+    with time_machine.travel(dt.datetime(2027, 1, 1, 15, tzinfo=dt.UTC), tick=False):
+        referral = draft_referral(world)
+        assert cached() == derived() == Phase.REFERRAL
+        referral = accept(world, referral)
+        assert cached() == derived() == Phase.INSURANCE
+        milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 2, 1))
+        assert cached() == derived() == Phase.INSURANCE
+        milestone_plan(
+            actor=world.center_coordinator,
+            referral=referral,
+            kind="insurance_authorization",
+            planned_on=dt.date(2026, 12, 30),
+        )
+        authorization = Milestone.objects.get(referral=referral, kind="insurance_authorization")
+        milestone_complete(actor=world.center_coordinator, milestone=authorization, actual_on=dt.date(2026, 12, 30))
+        assert cached() == derived() == Phase.APHERESIS
+
+
+@pytest.mark.django_db
+def test_the_beat_moves_the_cached_phase_when_a_planned_day_arrives(world: World) -> None:
+    patient = world.shared_patient
+    with time_machine.travel(dt.datetime(2027, 1, 20, 15, tzinfo=dt.UTC), tick=False):
+        infused(world, dt.date(2027, 1, 26))
+        assert Patient.objects.get(pk=patient.pk).phase == Phase.INSURANCE
+    # Lymphodepletion starts on day -5, 21 January: the first pass after midnight in Chicago sees it.
+    with time_machine.travel(dt.datetime(2027, 1, 21, 6, 7, tzinfo=dt.UTC), tick=False):
+        assert refresh_phases_due() == 1
+        assert Patient.objects.get(pk=patient.pk).phase == Phase.LYMPHODEPLETION
+        assert refresh_phases_due() == 0
+
+
+@pytest.mark.django_db
+def test_timeline_strip_and_dashboard_show_the_derived_phase(client: Client, world: World) -> None:
+    with time_machine.travel(dt.datetime(2027, 1, 20, 15, tzinfo=dt.UTC), tick=False):
+        referral = infused(world, dt.date(2027, 1, 17))
+        infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 17))
+        login(client, world.community_oncologist)
+        timeline = client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk}))
+        dashboard = client.get(reverse("dashboard"), {"phase": Phase.MONITORING})
+
+    assert 'aria-current="step">' in timeline.content.decode()
+    current = timeline.content.decode().split('aria-current="step">', 1)[1].split("</li>", 1)[0]
+    assert "Intensive monitoring" in current
+    assert "Sharedcare, Sharon" in dashboard.content.decode()

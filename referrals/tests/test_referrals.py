@@ -1,0 +1,231 @@
+"""The referral workflow and the treatment timeline, through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from carecoord.access import patients_visible_to
+from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry
+from carecoord.models.patients import Phase
+from carecoord.services.comments import comment_post
+from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
+from referrals.models import Milestone, ReferralDocument, ReferralMove
+from referrals.schedule import MilestoneKind
+from referrals.services import referral_attach_document, referral_create_with_patient, referral_move
+from referrals.workflow import Move, State
+from tests.factories import SiteFactory, member
+from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, draft_referral
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n%fake but well-formed enough for the signature check\n"
+
+
+def test_submitting_puts_the_center_on_the_care_team_and_sets_the_deadline(world: World) -> None:
+    newcomer = Patient.objects.get(pk=world.shared_patient.pk)
+    CareTeamLink.objects.filter(patient=newcomer, site=world.center).delete()  # not yet shared
+    from carecoord.access.grants import sync_patient_access
+
+    sync_patient_access(newcomer)
+    assert newcomer not in patients_visible_to(world.center_coordinator)
+    referral = draft_referral(world)
+    # Friday 16:00 in Chicago: one business day later is Monday 16:00.
+    with time_machine.travel(dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.UTC), tick=False):
+        referral = referral_move(actor=world.community_coordinator, referral=referral, move=Move.SUBMIT)
+    assert referral.state == State.SUBMITTED
+    assert referral.acknowledge_by == dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC)
+    assert newcomer in patients_visible_to(world.center_coordinator)
+    assert TimelineEntry.objects.filter(patient=newcomer, kind=TimelineEntry.Kind.CARE_TEAM).exists()
+
+
+def test_each_move_records_who_when_and_from_which_site(world: World) -> None:
+    referral = advance(
+        draft_referral(world),
+        [(Move.SUBMIT, world.community_coordinator), (Move.ACKNOWLEDGE, world.center_coordinator)],
+    )
+    moves = list(ReferralMove.objects.filter(referral=referral).values_list("to_state", "actor", "site"))
+    assert moves == [
+        (State.SUBMITTED, world.community_coordinator.pk, world.practice.pk),
+        (State.RECEIVED, world.center_coordinator.pk, world.center.pk),
+    ]
+    titles = list(TimelineEntry.objects.filter(patient=referral.patient).values_list("title", flat=True))
+    assert "Referral submitted" in titles and "Referral received by the center" in titles
+    world.shared_patient.refresh_from_db()
+    assert world.shared_patient.phase == Phase.INTAKE_REVIEW
+
+
+def test_the_practice_cannot_acknowledge_and_the_center_cannot_withdraw(world: World) -> None:
+    referral = advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
+    with pytest.raises(ValidationError) as error:
+        referral_move(actor=world.community_coordinator, referral=referral, move=Move.ACKNOWLEDGE)
+    assert "receiving center" in error.value.message_dict["move"][0]
+    with pytest.raises(ValidationError):
+        referral_move(actor=world.center_coordinator, referral=referral, move=Move.WITHDRAW)
+
+
+def test_a_second_open_referral_points_to_the_open_one(world: World) -> None:
+    first = draft_referral(world)
+    with pytest.raises(ValidationError) as error:
+        draft_referral(world)
+    assert f"#{first.pk}" in error.value.message_dict["to_center"][0]
+
+
+def test_a_closed_referral_allows_a_new_one(world: World) -> None:
+    first = advance(draft_referral(world), [(Move.WITHDRAW, world.community_coordinator)])
+    assert first.state == State.WITHDRAWN
+    assert draft_referral(world).pk != first.pk
+
+
+def test_declining_needs_a_reason(world: World) -> None:
+    referral = advance(
+        draft_referral(world),
+        [(Move.SUBMIT, world.community_coordinator), (Move.ACKNOWLEDGE, world.center_coordinator)],
+    )
+    with pytest.raises(ValidationError) as error:
+        referral_move(actor=world.center_coordinator, referral=referral, move=Move.DECLINE)
+    assert "decline_reason" in error.value.message_dict
+    referral_move(actor=world.center_coordinator, referral=referral, move=Move.DECLINE, decline_reason="Not eligible")
+    assert TimelineEntry.objects.filter(patient=referral.patient, body="Not eligible").exists()
+
+
+def test_transplant_ineligibility_is_recorded_not_refused(world: World) -> None:
+    referral = draft_referral(world)
+    assert referral.transplant_eligibility == "ineligible"
+    assert advance(referral, [(Move.SUBMIT, world.community_coordinator)]).state == State.SUBMITTED
+
+
+def test_scheduling_the_consult_plans_the_consult_milestone(world: World) -> None:
+    referral = accepted_referral(world)
+    consult = Milestone.objects.get(referral=referral, kind="consult")
+    assert consult.planned_on == dt.date(2026, 12, 1)
+    assert referral.state == State.ACCEPTED
+
+
+def test_read_only_staff_cannot_move_a_referral(world: World) -> None:
+    from carecoord.roles import Role
+
+    reader = member(world.center, Role.READ_ONLY)
+    referral = advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
+    with pytest.raises(PermissionDenied):
+        referral_move(actor=reader, referral=referral, move=Move.ACKNOWLEDGE)
+
+
+def test_referral_to_a_community_practice_is_refused(world: World) -> None:
+    with pytest.raises(ValidationError) as error:
+        draft_referral(
+            world, to_center=SiteFactory.create(name="Elsewhere Oncology", kind=Site.Kind.COMMUNITY_PRACTICE)
+        )
+    assert "to_center" in error.value.message_dict
+
+
+def test_a_new_patient_and_referral_are_saved_together_or_not_at_all(world: World) -> None:
+    before = Patient.objects.count()
+    with pytest.raises(ValidationError) as error:
+        referral_create_with_patient(
+            actor=world.community_coordinator,
+            from_site=world.practice,
+            to_center=world.center,
+            referring_physician=world.community_oncologist,
+            mrn="NEW-1",
+            patient_fields={
+                "given_name": "New",
+                "family_name": "Person",
+                "date_of_birth": dt.date(1970, 1, 1),
+                "sex": "male",
+                "disease_area": "lbcl",
+            },
+            **{**REFERRAL_FIELDS, "performance_status": 9},
+        )
+    assert "performance_status" in error.value.message_dict
+    assert Patient.objects.count() == before
+
+
+def test_documents_are_kept_when_valid(world: World, tmp_path: Path) -> None:
+    referral = draft_referral(world)
+    with override_settings(MEDIA_ROOT=str(tmp_path)):
+        document = referral_attach_document(
+            actor=world.community_coordinator,
+            referral=referral,
+            kind="pathology",
+            upload=SimpleUploadedFile("path.pdf", PDF, content_type="application/pdf"),
+        )
+        assert document.content_type == "application/pdf"
+        assert document.file.read() == PDF
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.exe", b"MZ\x90\x00binary", "not accepted"),
+        ("empty.pdf", b"", "empty"),
+        ("big.pdf", b"%PDF-" + b"x" * (1024 * 1024 + 10), "limit is 1 MB"),
+    ],
+)
+def test_bad_documents_get_a_clear_error_and_nothing_is_saved(
+    world: World, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    referral = draft_referral(world)
+    with (
+        override_settings(MEDIA_ROOT=str(tmp_path), REFERRAL_DOCUMENT_MAX_MB=1),
+        pytest.raises(ValidationError) as error,
+    ):
+        referral_attach_document(
+            actor=world.community_coordinator,
+            referral=referral,
+            kind="imaging",
+            upload=SimpleUploadedFile(name, content),
+        )
+    assert message in error.value.message_dict["file"][0]
+    assert not ReferralDocument.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_setting_the_infusion_plans_the_course_and_moving_it_keeps_manual_dates(world: World) -> None:
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    planned = dict(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on"))
+    assert planned[MilestoneKind.INFUSION] == dt.date(2027, 1, 11)
+    assert planned[MilestoneKind.NO_DRIVING_END] == dt.date(2027, 1, 25)
+    assert planned[MilestoneKind.VISIT_DAY_30] == dt.date(2027, 2, 10)
+
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    milestone_move(actor=world.community_oncologist, milestone=visit, planned_on=dt.date(2027, 2, 12), reason="Clinic")
+    with pytest.raises(ValidationError) as error:
+        milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 18))
+    assert "reason" in error.value.message_dict
+    milestone_set_infusion(
+        actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 18), reason="Slot moved"
+    )
+    planned = dict(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on"))
+    assert planned[MilestoneKind.NO_DRIVING_END] == dt.date(2027, 2, 1)
+    assert planned[MilestoneKind.VISIT_DAY_30] == dt.date(2027, 2, 12)  # entered by hand: kept
+
+
+def test_milestones_are_done_moved_or_cancelled_with_reasons(world: World) -> None:
+    referral = accepted_referral(world)
+    consult = Milestone.objects.get(referral=referral, kind="consult")
+    with pytest.raises(ValidationError):
+        milestone_cancel(actor=world.community_oncologist, milestone=consult, reason=" ")
+    milestone_complete(actor=world.center_coordinator, milestone=consult, actual_on=dt.date(2026, 12, 1))
+    consult.refresh_from_db()
+    assert consult.status == Milestone.Status.DONE
+    with pytest.raises(ValidationError):
+        milestone_move(actor=world.center_coordinator, milestone=consult, planned_on=dt.date(2026, 12, 2), reason="x")
+
+
+def test_comments_go_on_the_timeline_and_need_a_care_team_site(world: World) -> None:
+    entry = comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body="Hi")
+    assert entry.kind == TimelineEntry.Kind.COMMENT and entry.body == "Hi"
+    with pytest.raises(ValidationError) as error:
+        comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.center, body="x")
+    assert "site" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body=" ")
+    assert "body" in error.value.message_dict

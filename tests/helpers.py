@@ -1,0 +1,439 @@
+"""Plain helpers shared by the tests of every app: the personas' `World`, signing in, and
+objects built through the services (referrals, a course with day 0, toxicities, hand-offs).
+
+Fixtures live in tests/fixtures.py (loaded by the root conftest.py); this module holds what a
+test calls. Test modules import from here, never from one another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from carecoord.accounts.api_tokens import api_token_create
+from carecoord.models import Patient, PointPerson, Site, User
+from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_name_point_person
+from handoffs.models import Handoff, HandoffTemplate
+from handoffs.schema import fields_of
+from handoffs.services import handoff_save, handoff_send, handoff_start, published_version
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind
+from referrals.services import referral_create, referral_move
+from referrals.workflow import Move
+from tests.factories import PASSWORD, authenticator, member
+from toxicity.models import ToxicityEvent
+from toxicity.services import toxicity_record
+
+# --- Personas, signing in and the API client -------------------------------------------------
+
+
+@dataclass
+class World:
+    center: Site
+    practice: Site
+    unrelated_practice: Site
+    center_coordinator: User
+    community_oncologist: User
+    community_coordinator: User
+    outsider: User
+    shared_patient: Patient
+    foreign_patient: Patient
+
+
+def login(client: Client, user: User) -> Client:
+    """Sign `user` in with both factors passed, as after the password and the app's code.
+
+    The sign-in pages themselves (password, throttling, second factor) are tested through
+    their forms in tests/test_security_auth.py."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
+    session.save()
+    return client
+
+
+def api(user: User) -> APIClient:
+    client = APIClient()
+    login(client, user)
+    return client
+
+
+def api_token_header(user: User) -> str:
+    """The `Authorization` header value that authenticates `user` to the API with a new token."""
+    _token, key = api_token_create(user=user, name="tests")
+    return f"Token {key}"
+
+
+def results(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+DASHBOARD = reverse("dashboard")
+VERIFY = reverse("two-factor-verify")
+SETUP = reverse("two-factor-setup")
+# The moment the sign-in tests start from.
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def sign_in_with_password(client: Client, user: User, password: str = PASSWORD) -> int:
+    response = client.post(reverse("login"), {"username": user.email, "password": password})
+    return response.status_code
+
+
+def code_for(device: TOTPDevice, at: float | None = None) -> str:
+    generator = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
+    if at is not None:
+        generator.time = at
+    return f"{generator.token():06d}"
+
+
+# --- Referrals through the services ----------------------------------------------------------
+
+
+REFERRAL_FIELDS: dict[str, Any] = {
+    "disease_area": "lbcl",
+    "prior_lines_of_therapy": 2,
+    "prior_therapies": "R-CHOP x6; R-ICE x2",
+    "transplant_eligibility": "ineligible",
+    "performance_status": 1,
+    "urgency": "urgent",
+    "reason": "Primary refractory LBCL, candidate for CAR-T.",
+}
+
+
+def draft_referral(world: World, patient: Patient | None = None, to_center: Site | None = None) -> Referral:
+    return referral_create(
+        actor=world.community_coordinator,
+        patient=patient or world.shared_patient,
+        from_site=world.practice,
+        to_center=to_center or world.center,
+        referring_physician=world.community_oncologist,
+        **REFERRAL_FIELDS,
+    )
+
+
+def advance(referral: Referral, moves: list[tuple[Move, User]], **kwargs: Any) -> Referral:
+    for move, actor in moves:
+        extra = dict(kwargs) if move in (Move.SCHEDULE_CONSULT, Move.DECLINE) else {}
+        referral = referral_move(actor=actor, referral=referral, move=move, **extra)
+    return referral
+
+
+def accept(world: World, referral: Referral) -> Referral:
+    """Take a draft referral from the practice to accepted at the center, the consult on 1 Dec 2026."""
+    return advance(
+        referral,
+        [
+            (Move.SUBMIT, world.community_coordinator),
+            (Move.ACKNOWLEDGE, world.center_coordinator),
+            (Move.START_REVIEW, world.center_coordinator),
+            (Move.SCHEDULE_CONSULT, world.center_coordinator),
+            (Move.ACCEPT, world.center_coordinator),
+        ],
+        consult_on=dt.date(2026, 12, 1),
+    )
+
+
+def accepted_referral(world: World, patient: Patient | None = None) -> Referral:
+    return accept(world, draft_referral(world, patient=patient))
+
+
+# --- A patient's course: day 0 and the point persons -----------------------------------------
+
+
+# Day 0 of the course most toxicity tests build, and a moment nine days later (09:00 in Chicago).
+INFUSED_ON = dt.date(2027, 1, 11)
+NOW = dt.datetime(2027, 1, 20, 15, 0, tzinfo=dt.UTC)
+
+
+def infused(world: World, planned: dt.date, actual: dt.date | None = None) -> Referral:
+    """The shared patient's accepted referral with day 0 planned on `planned`, done on `actual`."""
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=planned)
+    if actual is not None:
+        infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=actual)
+    return referral
+
+
+def name_point_persons(world: World) -> dict[str, User]:
+    """Primary and backup at both sites of the shared patient's care team.
+
+    Practice: the community oncologist (primary) and coordinator (backup); center: a nurse
+    (primary) and the coordinator (backup).
+    """
+    practice_link = world.shared_patient.care_team.open().get(site=world.practice)
+    center_link = world.shared_patient.care_team.open().get(site=world.center)
+    center_nurse = member(world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse")
+    for actor, link, user, rank in (
+        (world.community_coordinator, practice_link, world.community_oncologist, PointPerson.Rank.PRIMARY),
+        (world.community_coordinator, practice_link, world.community_coordinator, PointPerson.Rank.BACKUP),
+        (world.center_coordinator, center_link, center_nurse, PointPerson.Rank.PRIMARY),
+        (world.center_coordinator, center_link, world.center_coordinator, PointPerson.Rank.BACKUP),
+    ):
+        care_team_name_point_person(actor=actor, link=link, user=user, rank=rank)
+    return {"center_nurse": center_nurse}
+
+
+def at_apheresis(world: World, patient: Patient) -> Referral:
+    """`patient` accepted by the center with the insurance authorization done: the apheresis phase."""
+    referral = accept(world, draft_referral(world, patient=patient))
+    done_on = timezone.localdate() - dt.timedelta(days=2)
+    authorization = milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="insurance_authorization", planned_on=done_on
+    )
+    milestone_complete(actor=world.center_coordinator, milestone=authorization, actual_on=done_on)
+    return referral
+
+
+# --- Toxicities ------------------------------------------------------------------------------
+
+
+CRS_GRADE_3: dict[str, Any] = {
+    "temperature_c": 39.2,
+    "vasopressors": 1,
+    "oxygen": "nasal_cannula",
+    "oxygen_flow_l_min": 4,
+}
+CRS_GRADE_2: dict[str, Any] = {"temperature_c": 38.6, "hypotension": True}
+# The grade 3 assessment as the record form posts it.
+CRS_GRADE_3_FORM = {
+    "temperature_c": "39.2",
+    "vasopressors": "1",
+    "oxygen": "nasal_cannula",
+    "oxygen_flow_l_min": "4",
+}
+
+
+def record_url(world: World) -> str:
+    return reverse("toxicity-record", kwargs={"patient_id": world.shared_patient.pk})
+
+
+def record_data(world: World, **fields: str) -> dict[str, str]:
+    # 08:00 in Chicago, the practice's time zone: 14:00 UTC.
+    return {"site": str(world.practice.pk), "kind": "crs", "onset_at": "2027-01-20T08:00", **fields}
+
+
+def grade_2_event(world: World) -> ToxicityEvent:
+    name_point_persons(world)
+    return toxicity_record(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        site=world.center,
+        kind="crs",
+        onset_at=timezone.now() - dt.timedelta(hours=2),
+        inputs=CRS_GRADE_2,
+    )
+
+
+# --- Hand-offs -------------------------------------------------------------------------------
+
+
+TRANSITION = "Post-CAR-T transition to community care"
+# A valid value for each field type of a template schema.
+SAMPLE: dict[str, Any] = {
+    "text": "Axicabtagene ciloleucel",
+    "long_text": "As discussed on the phone.",
+    "date": "2027-02-15",
+    "number": 2,
+    "grade": 2,
+    "ecog": 1,
+    "yes_no": True,
+    "medication_list": [{"drug": "Acyclovir", "dose": "400 mg", "frequency": "twice daily", "until": "2027-08-01"}],
+    "lab_schedule": [{"test": "CBC with differential", "frequency": "weekly", "until": "2027-04-01"}],
+}
+
+
+def ship_templates() -> None:
+    """The shipped templates, as migration 0002 makes them (idempotent): a reused test database
+    loses them to the flush after a transactional test."""
+    importlib.import_module("handoffs.migrations.0002_shipped_templates").ship(apps, None)
+
+
+def shipped(name: str = TRANSITION) -> HandoffTemplate:
+    return HandoffTemplate.objects.get(name=name, owner_site=None)
+
+
+def transition() -> HandoffTemplate:
+    ship_templates()
+    return HandoffTemplate.objects.get(name=TRANSITION, owner_site=None)
+
+
+def complete_values(template: HandoffTemplate) -> dict[str, Any]:
+    """A valid value for every field of the template's published version."""
+    version = published_version(template)
+    assert version is not None
+    schema = version.schema
+    return {f.path: f.choices[0] if f.type == "choice" else SAMPLE[f.type] for f in fields_of(schema)}
+
+
+# Every required field of the shipped transition template, as the edit form posts it.
+VALID_POST: dict[str, str] = {
+    "treatment.product": "Yescarta (axicabtagene ciloleucel)",
+    "treatment.infusion_date": "2027-01-11",
+    "treatment.highest_crs": "2",
+    "treatment.highest_icans": "0",
+    "medications.current.0.drug": "Acyclovir",
+    "medications.current.0.dose": "400 mg",
+    "medications.current.0.frequency": "twice daily",
+    "medications.current.0.until": "12 months",
+    "medications.hsv_vzv": "Acyclovir 400 mg twice daily for 12 months.",
+    "medications.pjp": "TMP-SMX three times weekly until CD4 > 200/µL.",
+    "monitoring.immunoglobulin_plan": "IgG at day 30, then monthly; IVIG when < 400 mg/dL with infections.",
+    "monitoring.lab_schedule.0.test": "CBC with differential",
+    "monitoring.lab_schedule.0.frequency": "every 2 weeks",
+    "monitoring.lab_schedule.0.until": "counts recover",
+    "monitoring.irradiated_products": "yes",
+    "monitoring.vaccination_plan": "Influenza and COVID from month 3; no live vaccines before month 12.",
+    "restrictions.driving_until": "2027-03-08",
+    "restrictions.proximity_until": "2027-02-08",
+    "safety.red_flags": "Fever, confusion, word-finding trouble, tremor, seizures, bleeding.",
+    "safety.center_24_7": "Lakeside CAR-T Center: +1 555 100 2400",
+    "safety.point_persons": "Nina Nurse (center), Olive Oncologist (practice)",
+    "follow_up.next_center_visit": "2027-02-10",
+    "follow_up.long_term_plan": "Center visits at day 90 and 100, 6 months, then yearly for 15 years.",
+    "follow_up.consult_done": "yes",
+}
+
+
+def service_values() -> dict[str, Any]:
+    values: dict[str, Any] = {k: v for k, v in VALID_POST.items() if k.count(".") == 1}
+    values["medications.current"] = [{"drug": "Acyclovir", "dose": "400 mg", "frequency": "twice daily"}]
+    values["monitoring.lab_schedule"] = [{"test": "CBC with differential", "frequency": "every 2 weeks"}]
+    return values
+
+
+def draft_handoff(world: World) -> Handoff:
+    return handoff_start(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        template=transition(),
+        from_site=world.center,
+        to_site=world.practice,
+    )
+
+
+def started(world: World, name: str = TRANSITION) -> Handoff:
+    return handoff_start(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        template=shipped(name),
+        from_site=world.center,
+        to_site=world.practice,
+    )
+
+
+def sent(world: World) -> Handoff:
+    handoff = started(world)
+    handoff_save(actor=world.center_coordinator, handoff=handoff, values=complete_values(shipped()))
+    return handoff_send(actor=world.center_coordinator, handoff=handoff)
+
+
+def sent_handoff(world: World) -> Handoff:
+    """A hand-off from the center to the practice, sent through the services."""
+    handoff = draft_handoff(world)
+    assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=service_values()) == {}
+    return handoff_send(actor=world.center_coordinator, handoff=handoff)
+
+
+# --- The Django admin ------------------------------------------------------------------------
+
+
+def change_form_data(page: str) -> dict[str, Any]:
+    """What the browser would post back from an admin change form, unchanged."""
+    data: dict[str, Any] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if not name or (kind and kind.group(1) in {"submit", "button", "file"}):
+            continue
+        if kind and kind.group(1) == "checkbox" and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        unset = "on" if kind and kind.group(1) == "checkbox" else ""
+        data[name.group(1)] = html.unescape(value.group(1)) if value else unset
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.DOTALL):
+        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', options)
+        if chosen:
+            data[name] = chosen if len(chosen) > 1 else chosen[0]
+    return data
+
+
+# --- Concurrency and waiting -----------------------------------------------------------------
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; each result or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # the answer of that request
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float,
+    describe: Callable[[], str] = lambda: "",
+    *,
+    interval: float = 0.2,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
+    """Poll `condition` until true; fail with `describe()` after `timeout` seconds.
+
+    The one way tests wait for something another thread or process does: never a fixed sleep,
+    which is too short on a busy machine and too long on an idle one. `meanwhile` runs between
+    polls (e.g. a sweep, as beat would run it); `interval` is the pause between polls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout}s\n{describe()}")
+        if meanwhile is not None:
+            meanwhile()
+        time.sleep(interval)
+
+
+def holds_for(condition: Callable[[], bool], seconds: float, describe: Callable[[], str] = lambda: "") -> None:
+    """Check that `condition` stays true for `seconds` (nothing more arrives, say); fail as soon
+    as it turns false. Waiting for something *not* to happen has no earlier end than this."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert condition(), f"condition no longer holds\n{describe()}"
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)

@@ -1,0 +1,279 @@
+"""The weekly digest: due in each person's local week, sent once, minimal, in fixed queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Patient, TimelineEntry, User
+from carecoord.services.care_teams import care_team_name_point_person
+from referrals.milestones.services import milestone_set_infusion
+from referrals.workflow import Move
+from tests.factories import patient_at
+from tests.helpers import World, accepted_referral, advance, draft_referral, login
+from workspace.digests.build import build_digest
+from workspace.digests.schedule import due_week
+from workspace.digests.services import digest_for, send_due_digests
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+MONDAY = dt.date(2027, 1, 18)  # Chicago is UTC-6 in January
+MONDAY_0700 = dt.datetime(2027, 1, 18, 13, 0, tzinfo=dt.UTC)
+SETUP_AT = dt.datetime(2027, 1, 15, 15, 0, tzinfo=dt.UTC)  # the Friday before
+
+
+def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHICAGO)
+
+
+# --- due_week (pure) -------------------------------------------------------------------
+
+
+def test_digest_is_not_due_at_0659_monday_local() -> None:
+    assert due_week(_local(MONDAY, 6, 59), CHICAGO, 0, 7) is None
+
+
+def test_digest_is_due_at_0700_monday_local() -> None:
+    assert due_week(_local(MONDAY, 7), CHICAGO, 0, 7) == MONDAY
+
+
+def test_due_week_uses_local_time_not_utc() -> None:
+    # 12:59 UTC is 06:59 in Chicago: not yet, although it is long past 07:00 UTC.
+    assert due_week(dt.datetime(2027, 1, 18, 12, 59, tzinfo=dt.UTC), CHICAGO, 0, 7) is None
+    assert due_week(dt.datetime(2027, 1, 18, 13, 0, tzinfo=dt.UTC), CHICAGO, 0, 7) == MONDAY
+
+
+def test_personal_day_and_hour_are_respected() -> None:
+    thursday = MONDAY + dt.timedelta(days=3)
+    assert due_week(_local(thursday, 15, 59), CHICAGO, 3, 16) is None
+    assert due_week(_local(thursday, 16), CHICAGO, 3, 16) == MONDAY
+    assert due_week(_local(MONDAY + dt.timedelta(days=2), 23), CHICAGO, 3, 16) is None
+
+
+def test_a_missed_send_is_caught_up_on_wednesday() -> None:
+    assert due_week(_local(MONDAY + dt.timedelta(days=2), 10), CHICAGO, 0, 7) == MONDAY
+
+
+def test_sunday_night_belongs_to_the_week_that_started_on_monday() -> None:
+    sunday = MONDAY + dt.timedelta(days=6)
+    assert due_week(_local(sunday, 23, 59), CHICAGO, 0, 7) == MONDAY
+    assert due_week(_local(sunday, 23, 59), CHICAGO, 6, 23) == MONDAY
+
+
+# --- with the database -----------------------------------------------------------------
+
+
+def _point_person(world: World, patient: Patient | None = None, user: User | None = None) -> User:
+    patient = patient or world.shared_patient
+    user = user or world.community_oncologist
+    link = patient.care_team.get(site=world.practice)
+    care_team_name_point_person(actor=world.community_coordinator, link=link, user=user, rank="primary")
+    return user
+
+
+def _infused_shared_patient(world: World) -> None:
+    with time_machine.travel(SETUP_AT, tick=False):
+        referral = accepted_referral(world)
+        milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+
+
+@pytest.mark.django_db
+def test_two_beats_at_the_same_moment_send_one_digest(world: World) -> None:
+    user = _point_person(world)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        assert send_due_digests() == 1
+        assert send_due_digests() == 0
+    assert DigestDelivery.objects.filter(recipient=user).count() == 1
+    emails = OutgoingEmail.objects.filter(template="weekly-digest", recipient=user)
+    assert emails.count() == 1
+    assert emails.get().dedupe_key == f"digest:{user.pk}:{MONDAY}"
+    assert DigestDelivery.objects.get(recipient=user).email == emails.get()
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_before_the_local_send_time(world: World) -> None:
+    _point_person(world)
+    with time_machine.travel(MONDAY_0700 - dt.timedelta(minutes=1), tick=False):
+        assert send_due_digests() == 0
+    assert not DigestDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_missed_monday_is_caught_up_on_tuesday_and_not_again(world: World) -> None:
+    user = _point_person(world)
+    tuesday = MONDAY_0700 + dt.timedelta(days=1, hours=3)
+    with time_machine.travel(tuesday, tick=False):
+        assert send_due_digests() == 1
+    with time_machine.travel(tuesday + dt.timedelta(hours=5), tick=False):
+        assert send_due_digests() == 0
+    assert DigestDelivery.objects.get(recipient=user).week_start == MONDAY
+    with time_machine.travel(MONDAY_0700 + dt.timedelta(days=7), tick=False):
+        assert send_due_digests() == 1  # the next week is a new digest
+    assert OutgoingEmail.objects.filter(template="weekly-digest").count() == 2
+
+
+@pytest.mark.django_db
+def test_personal_preference_moves_the_send_time(world: World) -> None:
+    user = _point_person(world)
+    DigestPreference.objects.create(user=user, weekday=2, hour=9)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        assert send_due_digests() == 0
+    with time_machine.travel(_local(MONDAY + dt.timedelta(days=2), 9), tick=False):
+        assert send_due_digests() == 1
+
+
+@pytest.mark.django_db
+def test_people_who_are_not_point_persons_get_no_digest(world: World) -> None:
+    _point_person(world)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        send_due_digests()
+    assert set(DigestDelivery.objects.values_list("recipient", flat=True)) == {world.community_oncologist.pk}
+
+
+@pytest.mark.django_db
+def test_digest_lists_recent_events_and_due_milestones_without_full_names(world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        TimelineEntry.objects.create(
+            patient=world.shared_patient, kind=TimelineEntry.Kind.COMMENT, title="Fever checked at clinic"
+        )
+        TimelineEntry.objects.create(
+            patient=world.shared_patient,
+            kind=TimelineEntry.Kind.COMMENT,
+            title="Too old to list",
+            occurred_at=MONDAY_0700 - dt.timedelta(days=9),
+        )
+        send_due_digests()
+    email = OutgoingEmail.objects.get(template="weekly-digest", recipient=user)
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    for body in (email.body_text, email.body_html):
+        assert f"MRN {mrn}" in body
+        assert "Fever checked at clinic" in body
+        assert "Too old to list" not in body
+        assert "day +7" in body  # Monday 18 January is day +7 after a day-0 of the 11th
+        assert "Monitoring ends" in body  # day +14, the 25th: due within two weeks
+        assert "Sharon" not in body and "Sharedcare" not in body
+        assert world.shared_patient.full_name not in body
+    assert "Sharedcare" not in email.subject
+    content = DigestDelivery.objects.get(recipient=user).content
+    assert content["patients"][0]["reference"] == f"MRN {mrn}"
+
+
+@pytest.mark.django_db
+def test_digest_with_nothing_to_report_says_so(world: World) -> None:
+    user = _point_person(world)
+    with time_machine.travel(MONDAY_0700 + dt.timedelta(days=30), tick=False):
+        send_due_digests()
+    email = OutgoingEmail.objects.get(template="weekly-digest", recipient=user)
+    assert "Nothing to report" in email.body_text
+    assert "Nothing to report" in email.body_html
+    assert "nothing to report" in email.subject
+
+
+@pytest.mark.django_db
+def test_digest_lists_an_overdue_referral_waiting_on_the_center(world: World) -> None:
+    with time_machine.travel(SETUP_AT, tick=False):
+        advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
+        link = world.shared_patient.care_team.get(site=world.center)
+        care_team_name_point_person(
+            actor=world.center_coordinator, link=link, user=world.center_coordinator, rank="primary"
+        )
+    with time_machine.travel(MONDAY_0700 + dt.timedelta(days=2), tick=False):  # one business day is long past
+        digest = digest_for(world.center_coordinator, MONDAY)
+    assert any("Referral waiting on your site" in line for line in digest.patients[0].overdue)
+
+
+def _patients_with_events(world: World, count: int) -> User:
+    user = world.community_oncologist
+    with time_machine.travel(SETUP_AT, tick=False):
+        for _ in range(count):
+            patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+            _point_person(world, patient, user)
+            referral = accepted_referral(world, patient)
+            milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+            for n in range(6):
+                TimelineEntry.objects.create(patient=patient, kind=TimelineEntry.Kind.COMMENT, title=f"Event {n}")
+    return user
+
+
+def _count_build_queries(user: User) -> tuple[int, int]:
+    with time_machine.travel(MONDAY_0700, tick=False), CaptureQueriesContext(connection) as queries:
+        digest = build_digest(user, MONDAY, MONDAY)
+    return len(queries), len(digest.patients)
+
+
+@pytest.mark.django_db
+def test_build_digest_query_count_does_not_grow_with_patients(world: World) -> None:
+    user = _patients_with_events(world, 1)
+    one, patients = _count_build_queries(user)
+    assert patients == 1
+    _patients_with_events(world, 4)
+    five, patients = _count_build_queries(user)
+    assert patients == 5
+    assert one == five
+
+
+@pytest.mark.django_db
+def test_dry_run_prints_the_digest_and_writes_nothing(world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    out = StringIO()
+    with time_machine.travel(MONDAY_0700, tick=False):
+        call_command("send_digests", "--dry-run", "--for", user.email, stdout=out)
+    assert "Monitoring ends" in out.getvalue()
+    assert "Sharedcare" not in out.getvalue()
+    assert not DigestDelivery.objects.exists()
+    assert not OutgoingEmail.objects.filter(template="weekly-digest").exists()
+
+
+@pytest.mark.django_db
+def test_command_sends_now_once_per_week(world: World) -> None:
+    user = _point_person(world)
+    with time_machine.travel(MONDAY_0700 - dt.timedelta(days=2), tick=False):  # Saturday, before any send time
+        call_command("send_digests", "--for", user.email, stdout=StringIO())
+        call_command("send_digests", "--for", user.email, stdout=StringIO())
+    assert DigestDelivery.objects.filter(recipient=user).count() == 1
+    assert OutgoingEmail.objects.filter(template="weekly-digest").count() == 1
+
+
+@pytest.mark.django_db
+def test_my_digest_page_shows_the_latest_digest(client: Client, world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        send_due_digests()
+    DigestDelivery.objects.create(
+        recipient=user,
+        week_start=MONDAY - dt.timedelta(days=7),
+        built_at=MONDAY_0700 - dt.timedelta(days=7),
+        content={"week_start": "2027-01-11", "is_empty": True, "patients": []},
+    )
+    response = login(client, user).get(reverse("my-digest"))
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    html = response.content.decode()
+    assert "Week of 2027-01-18" in html
+    assert "Monitoring ends" in html
+
+
+@pytest.mark.django_db
+def test_my_digest_page_without_a_digest_says_so(client: Client, world: World) -> None:
+    response = login(client, world.outsider).get(reverse("my-digest"))
+    assert response.status_code == 200
+    assert "No digest yet" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_my_digest_page_requires_login(client: Client, world: World) -> None:
+    response = client.get(reverse("my-digest"))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]

@@ -1,0 +1,479 @@
+"""The shared patient timeline page, its milestone actions and the comment thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from carecoord.models import CareTeamLink, Patient, PointPerson, Product, TimelineEntry
+from carecoord.models.patients import Phase
+from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.services.comments import comment_post
+from carecoord.timeline import timeline_record
+from referrals.milestones.kinds import PreparationKind
+from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind
+from tests.factories import member
+from tests.helpers import World, accepted_referral, login
+
+pytestmark = pytest.mark.django_db
+
+INFUSION = dt.date(2027, 1, 11)
+# Noon in Chicago on the day after infusion: the viewers' sites are in America/Chicago.
+DAY_AFTER_INFUSION = dt.datetime(2027, 1, 12, 18, 0, tzinfo=dt.UTC)
+
+
+def timeline_url(patient: Patient) -> str:
+    return reverse("patient-timeline", kwargs={"patient_id": patient.pk})
+
+
+def comment_url(patient: Patient) -> str:
+    return reverse("patient-comment", kwargs={"patient_id": patient.pk})
+
+
+def infused_referral(world: World) -> Referral:
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=INFUSION)
+    return referral
+
+
+def milestone(referral: Referral, kind: str) -> Milestone:
+    return Milestone.objects.get(referral=referral, kind=kind)
+
+
+def html_of(response: Any) -> str:
+    return response.content.decode()
+
+
+def squash(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
+
+
+# Who sees it
+
+
+def test_both_care_team_sites_see_referral_moves_milestones_and_comments_in_order(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    comment_post(
+        actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body="Labs faxed today."
+    )
+    for user in (world.center_coordinator, world.community_oncologist):
+        login(client, user)
+        response = client.get(timeline_url(world.shared_patient))
+        assert response.status_code == 200
+        html = html_of(response)
+        events = html.split('id="events"')[1].split("</section>")[0]
+        submitted = events.index("Referral submitted")
+        accepted = events.index("Referral accepted")
+        infusion = events.index("Infusion (day 0) planned for 11 Jan 2027")
+        comment = events.index("Labs faxed today.")
+        assert submitted < accepted < infusion < comment
+        assert "Labs faxed today." in html.split('id="thread"')[1].split("</section>")[0]
+        assert f'id="milestone-{milestone(referral, MilestoneKind.HAND_BACK).pk}"' in html
+        assert "Hand-back to the community" in html
+        client.logout()
+
+
+def test_outsider_gets_404_for_patient_timeline(outsider_client: Client, world: World) -> None:
+    assert outsider_client.get(timeline_url(world.shared_patient)).status_code == 404
+
+
+def test_anonymous_is_sent_to_login_from_the_timeline(client: Client, world: World) -> None:
+    response = client.get(timeline_url(world.shared_patient))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_outsider_gets_404_posting_a_comment_and_nothing_is_written(outsider_client: Client, world: World) -> None:
+    before = TimelineEntry.objects.count()
+    for method in ("get", "post"):
+        response = getattr(outsider_client, method)(
+            comment_url(world.shared_patient), {"body": "hello", "site": world.unrelated_practice.pk}
+        )
+        assert response.status_code == 404
+    assert TimelineEntry.objects.count() == before
+
+
+def _action_urls(referral: Referral) -> list[str]:
+    target = milestone(referral, MilestoneKind.HAND_BACK)
+    return [
+        *(reverse(name, kwargs={"milestone_id": target.pk}) for name in ("milestone-complete", "milestone-move")),
+        reverse("milestone-cancel", kwargs={"milestone_id": target.pk}),
+        reverse("referral-infusion", kwargs={"referral_id": referral.pk}),
+        reverse("milestone-plan", kwargs={"referral_id": referral.pk}),
+    ]
+
+
+def test_outsider_gets_404_on_every_milestone_action_for_the_shared_patient(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    snapshot = list(Milestone.objects.order_by("pk").values_list("planned_on", "status", "actual_on"))
+    entries = TimelineEntry.objects.count()
+    login(client, world.outsider)
+    payload = {
+        "actual_on": "2027-02-01",
+        "planned_on": "2027-02-02",
+        "infusion_on": "2027-02-03",
+        "reason": "because",
+        "kind": PreparationKind.APHERESIS.value,
+    }
+    for url in _action_urls(referral):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, payload).status_code == 404, url
+    assert list(Milestone.objects.order_by("pk").values_list("planned_on", "status", "actual_on")) == snapshot
+    assert TimelineEntry.objects.count() == entries
+
+
+def test_read_only_member_sees_no_action_forms_and_a_post_is_refused_with_nothing_changed(
+    client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    reader = member(world.center, Role.READ_ONLY, email="reader@lakeside.test")
+    login(client, reader)
+    html = html_of(client.get(timeline_url(world.shared_patient)))
+    assert "Hand-back to the community" in html
+    assert 'action="/milestones/' not in html
+    assert f'action="{comment_url(world.shared_patient)}"' not in html
+    assert "read the messages but not write them" in html
+
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    entries = TimelineEntry.objects.count()
+    url = reverse("milestone-complete", kwargs={"milestone_id": hand_back.pk})
+    assert client.post(url, {"actual_on": "2027-02-01"}).status_code == 403
+    assert client.post(comment_url(world.shared_patient), {"body": "hi", "site": world.center.pk}).status_code == 403
+    hand_back.refresh_from_db()
+    assert hand_back.status == Milestone.Status.PLANNED and hand_back.actual_on is None
+    assert TimelineEntry.objects.count() == entries
+
+
+# What the page shows
+
+
+def test_event_dates_show_day_relative_to_infusion(community_oncologist_client: Client, world: World) -> None:
+    infused_referral(world)
+    patient = world.shared_patient
+    timeline_record(
+        patient=patient, kind="toxicity", title="Fever 38.4", occurred_at=dt.datetime(2027, 1, 25, 15, tzinfo=dt.UTC)
+    )
+    timeline_record(
+        patient=patient, kind="milestone", title="Fludarabine", occurred_at=dt.datetime(2027, 1, 8, 15, tzinfo=dt.UTC)
+    )
+    html = squash(html_of(community_oncologist_client.get(timeline_url(patient))))
+    assert re.search(r'datetime="2027-01-25">Mon 25 Jan 2027</time> <span class="daytag">day \+14</span>', html)
+    assert re.search(r'datetime="2027-01-08">Fri 8 Jan 2027</time> <span class="daytag">day -3</span>', html)
+    assert html.index("Fludarabine") < html.index("Fever 38.4")
+
+
+def test_event_times_are_shown_in_the_viewers_site_time_zone(client: Client, world: World) -> None:
+    world.center.time_zone = "America/New_York"
+    world.center.save()
+    timeline_record(
+        patient=world.shared_patient,
+        kind="comment",
+        title="Late call",
+        occurred_at=dt.datetime(2027, 1, 25, 3, 30, tzinfo=dt.UTC),
+    )
+    login(client, world.center_coordinator)
+    center_html = html_of(client.get(timeline_url(world.shared_patient)))
+    assert '<time class="tl-entry__time" datetime="2027-01-24T22:30:00-05:00">22:30</time>' in center_html
+    login(client, world.community_oncologist)
+    practice_html = html_of(client.get(timeline_url(world.shared_patient)))
+    assert '<time class="tl-entry__time" datetime="2027-01-24T21:30:00-06:00">21:30</time>' in practice_html
+
+
+def test_header_shows_product_infusion_date_and_todays_day(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    # Not the seeded catalog: a live-server test run before this one may have flushed it.
+    product, _ = Product.objects.get_or_create(
+        brand_name="Yescarta",
+        defaults={
+            "generic_name": "axicabtagene ciloleucel",
+            "short_name": "axi-cel",
+            "target": Product.Target.CD19,
+            "disease_areas": ["lbcl", "fl"],
+        },
+    )
+    Referral.objects.filter(pk=referral.pk).update(product=product)
+    with time_machine.travel(dt.datetime(2027, 1, 25, 18, 0, tzinfo=dt.UTC), tick=False):
+        login(client, world.community_oncologist)
+        html = squash(html_of(client.get(timeline_url(world.shared_patient))))
+    assert "Sharedcare, Sharon" in html
+    assert 'Yescarta <span class="muted">(axi-cel)</span>' in html
+    assert "Mon 11 Jan 2027" in html
+    assert "<dt>Today</dt><dd><strong>day +14</strong>" in html
+
+
+def test_what_comes_next_shows_the_next_milestone_and_flags_overdue_ones(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        login(client, world.community_oncologist)
+        response = client.get(timeline_url(world.shared_patient))
+    upcoming = response.context["upcoming"]
+    assert upcoming[0][0] == milestone(referral, MilestoneKind.DAILY_MONITORING_END)
+    next_html = squash(html_of(response).split('id="next-heading"')[1].split("</section>")[0])
+    assert "Daily monitoring ends" in next_html
+    assert '<span class="daytag">day +7</span>' in next_html
+    # The infusion and lymphodepletion were never marked done: they are overdue.
+    assert "Overdue" in next_html
+    assert "Infusion" in next_html and "1 day late" in next_html
+
+
+def test_phase_strip_marks_the_current_phase(community_oncologist_client: Client, world: World) -> None:
+    # Apheresis done: the cells are being manufactured.
+    referral = accepted_referral(world)
+    done_on = timezone.localdate() - dt.timedelta(days=3)
+    apheresis = milestone_plan(actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=done_on)
+    milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=done_on)
+    html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
+    current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', html)
+    assert len(current) == 1 and "Manufacturing" in current[0] and "(current phase)" in current[0]
+    assert html.count("tl-phase--past") == list(Phase).index(Phase.MANUFACTURING)
+    assert html.count("tl-phase--future") == len(Phase) - list(Phase).index(Phase.MANUFACTURING) - 1
+
+
+def test_point_persons_and_24_7_numbers_are_tel_links(community_oncologist_client: Client, world: World) -> None:
+    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
+    care_team_name_point_person(
+        actor=world.community_coordinator, link=link, user=world.community_oncologist, rank=PointPerson.Rank.PRIMARY
+    )
+    html = html_of(community_oncologist_client.get(timeline_url(world.shared_patient)))
+    contacts = html.split('id="contacts-heading"')[1].split("</section>")[0]
+    assert '<a href="tel:+15551002400">+1 555 100 2400</a>' in contacts  # the center's 24/7 line
+    assert "Olive Oncologist" in contacts and 'href="tel:+15550101111"' in contacts
+
+
+# Milestone actions
+
+
+def test_marking_a_milestone_done_redirects_to_the_timeline_with_a_message(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        login(center_coordinator_client, world.center_coordinator)
+        response = center_coordinator_client.post(
+            reverse("milestone-complete", kwargs={"milestone_id": infusion.pk}),
+            {"actual_on": "2027-01-11"},
+            follow=True,
+        )
+    assert response.redirect_chain[-1][0] == timeline_url(world.shared_patient) + f"#milestone-{infusion.pk}"
+    html = html_of(response)
+    assert "Infusion: done on 11 Jan 2027." in html
+    assert "Infusion done on 11 Jan 2027 (day 0)" in html
+    infusion.refresh_from_db()
+    assert infusion.status == Milestone.Status.DONE and infusion.actual_on == INFUSION
+
+
+def test_moving_a_milestone_without_a_reason_shows_the_error_next_to_the_field(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    response = center_coordinator_client.post(
+        reverse("milestone-move", kwargs={"milestone_id": hand_back.pk}), {"planned_on": "2027-02-05", "reason": "  "}
+    )
+    assert response.status_code == 400
+    html = squash(html_of(response))
+    field_id = f"id_move{hand_back.pk}_reason"
+    assert f'<p class="field__error" id="{field_id}_error">Say why the date moves.</p>' in html
+    assert re.search(rf'<input[^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    assert '<details class="tl-action" open> <summary>Update<span class="visually-hidden"> Hand-back' in html
+    hand_back.refresh_from_db()
+    assert hand_back.planned_on == INFUSION + dt.timedelta(days=21)
+
+
+def test_moving_a_milestone_with_a_reason_keeps_the_new_date(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    response = center_coordinator_client.post(
+        reverse("milestone-move", kwargs={"milestone_id": hand_back.pk}),
+        {"planned_on": "2027-02-05", "reason": "Patient asked for a later date"},
+    )
+    assert response.status_code == 302
+    hand_back.refresh_from_db()
+    assert hand_back.planned_on == dt.date(2027, 2, 5) and hand_back.manual
+
+
+def test_cancelling_needs_a_reason(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    visit = milestone(referral, MilestoneKind.VISIT_DAY_60)
+    url = reverse("milestone-cancel", kwargs={"milestone_id": visit.pk})
+    response = center_coordinator_client.post(url, {"reason": ""})
+    assert response.status_code == 400
+    assert "Say why the milestone is cancelled." in html_of(response)
+    assert center_coordinator_client.post(url, {"reason": "Seen at day 45 instead"}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == Milestone.Status.CANCELLED
+
+
+def test_setting_the_infusion_date_recomputes_dependent_milestones(
+    community_oncologist_client: Client, world: World
+) -> None:
+    referral = accepted_referral(world)
+    url = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    assert community_oncologist_client.post(url, {"infusion_on": "2027-01-11"}).status_code == 302
+    assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 1)
+
+    refused = community_oncologist_client.post(url, {"infusion_on": "2027-01-18"})
+    assert refused.status_code == 400
+    assert "Say why the infusion date moves." in html_of(refused)
+    assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 1)
+
+    moved = community_oncologist_client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
+    assert moved.status_code == 302
+    assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 8)
+    assert milestone(referral, MilestoneKind.LYMPHODEPLETION_START).planned_on == dt.date(2027, 1, 13)
+
+
+def test_planning_a_preparation_step_adds_it_to_the_milestones(
+    community_oncologist_client: Client, world: World
+) -> None:
+    referral = accepted_referral(world)
+    response = community_oncologist_client.post(
+        reverse("milestone-plan", kwargs={"referral_id": referral.pk}),
+        {"kind": PreparationKind.BRIDGING_THERAPY.value, "planned_on": "2026-12-20", "given_at": world.practice.pk},
+        follow=True,
+    )
+    bridging = milestone(referral, PreparationKind.BRIDGING_THERAPY)
+    assert bridging.planned_on == dt.date(2026, 12, 20) and bridging.given_at == world.practice
+    assert "Bridging therapy: planned for 20 Dec 2026." in html_of(response)
+
+
+def test_planning_with_a_missing_date_shows_the_error(community_oncologist_client: Client, world: World) -> None:
+    referral = accepted_referral(world)
+    response = community_oncologist_client.post(
+        reverse("milestone-plan", kwargs={"referral_id": referral.pk}), {"kind": PreparationKind.APHERESIS.value}
+    )
+    assert response.status_code == 400
+    assert f'id="id_plan{referral.pk}_planned_on_error"' in html_of(response)
+
+
+def test_a_get_on_a_milestone_action_is_not_allowed(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    for url in _action_urls(referral):
+        assert center_coordinator_client.get(url).status_code == 405
+
+
+# Comments
+
+
+def test_comment_via_htmx_returns_the_thread_partial_containing_the_comment(
+    community_oncologist_client: Client, world: World
+) -> None:
+    response = community_oncologist_client.post(
+        comment_url(world.shared_patient),
+        {"body": "Counts recovering, ANC 1.2", "site": world.practice.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = html_of(response)
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section class="card tl-thread" id="thread"')
+    assert html.count("Counts recovering, ANC 1.2") == 2  # in the thread and in the events sent out of band
+    assert 'id="events" aria-labelledby="events-heading" hx-swap-oob="true"' in html
+    assert 'role="status">Your comment is on the timeline.' in html
+    entry = TimelineEntry.objects.get(kind=TimelineEntry.Kind.COMMENT)
+    assert entry.actor == world.community_oncologist and entry.site == world.practice
+
+
+def test_comment_without_javascript_redirects_back_to_the_thread(
+    center_coordinator_client: Client, world: World
+) -> None:
+    response = center_coordinator_client.post(
+        comment_url(world.shared_patient), {"body": "Consult went well.", "site": world.center.pk}, follow=True
+    )
+    assert response.redirect_chain == [(timeline_url(world.shared_patient) + "#thread", 302)]
+    html = html_of(response)
+    assert "Your comment is on the timeline." in html
+    thread = html.split('id="thread-heading"')[1].split("</section>")[0]
+    assert "Consult went well." in thread and "Lakeside CAR-T Center" in thread
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_empty_comment_shows_the_error_on_the_field(
+    community_oncologist_client: Client, world: World, htmx: bool
+) -> None:
+    response = community_oncologist_client.post(
+        comment_url(world.shared_patient),
+        {"body": "   ", "site": world.practice.pk},
+        headers={"HX-Request": "true"} if htmx else None,
+    )
+    assert response.status_code == (200 if htmx else 400)
+    html = html_of(response)
+    assert '<p class="field__error" id="id_comment_body_error">Write a message.</p>' in html
+    assert re.search(r'<textarea[^>]*aria-invalid="true"[^>]*id="id_comment_body"', html)
+    assert not TimelineEntry.objects.filter(kind=TimelineEntry.Kind.COMMENT).exists()
+
+
+def test_comment_as_a_site_the_writer_does_not_work_at_is_refused(
+    community_oncologist_client: Client, world: World
+) -> None:
+    response = community_oncologist_client.post(
+        comment_url(world.shared_patient), {"body": "Pretending", "site": world.center.pk}
+    )
+    assert response.status_code == 400
+    assert not TimelineEntry.objects.filter(kind=TimelineEntry.Kind.COMMENT).exists()
+
+
+# Speed
+
+
+def _timeline_queries(client: Client, patient: Patient) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(timeline_url(patient))
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_timeline_query_count_is_the_same_for_10_and_300_events(client: Client, world: World) -> None:
+    patient = world.shared_patient
+    referral = accepted_referral(world)
+    login(client, world.center_coordinator)
+    start = dt.datetime(2026, 11, 1, 15, tzinfo=dt.UTC)
+    people = [(world.center_coordinator, world.center), (world.community_oncologist, world.practice)]
+
+    def add_events(count: int) -> None:
+        for n in range(count):
+            actor, site = people[n % 2]
+            timeline_record(
+                patient=patient,
+                kind=TimelineEntry.Kind.COMMENT if n % 3 else TimelineEntry.Kind.MILESTONE,
+                title=f"Event {n}",
+                body="Details",
+                actor=actor,
+                site=site,
+                occurred_at=start + dt.timedelta(hours=7 * n),
+            )
+
+    add_events(10 - TimelineEntry.objects.filter(patient=patient).count())
+    assert TimelineEntry.objects.filter(patient=patient).count() == 10
+    few = _timeline_queries(client, patient)
+
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=INFUSION)
+    for kind in (PreparationKind.APHERESIS, PreparationKind.BRIDGING_THERAPY):
+        Milestone.objects.create(
+            referral=referral, kind=kind, planned_on=dt.date(2026, 12, 15), given_at=world.practice
+        )
+    add_events(300 - TimelineEntry.objects.filter(patient=patient).count())
+    assert TimelineEntry.objects.filter(patient=patient).count() == 300
+    assert Milestone.objects.filter(referral=referral).count() > 40
+    many = _timeline_queries(client, patient)
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_patient_page_links_to_the_timeline(community_oncologist_client: Client, world: World) -> None:
+    response = community_oncologist_client.get(
+        reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
+    )
+    assert f'href="{timeline_url(world.shared_patient)}"' in html_of(response)
