@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
@@ -423,3 +424,22 @@ def test_outsider_gets_404_for_another_sites_template_and_its_versions(client: C
     assert "Lakeside discharge" not in client.get(reverse("handoff-template-list")).content.decode()
     draft.refresh_from_db()
     assert draft.status == HandoffTemplateVersion.Status.DRAFT
+
+
+def test_a_database_made_before_today_loses_the_outside_reference_in_the_transition_description():
+    """Migration 0005 rewrites the shipped description where it is still the shipped text, and
+    leaves a description a site has written alone."""
+    from django.apps import apps
+
+    forwards = importlib.import_module("handoffs.migrations.0005_transition_description").forwards
+    shipped = HandoffTemplate.objects.get(name="Post-CAR-T transition to community care", owner_site=None)
+    old = "The hand-back to the community practice after the monitoring period (an old note, section 6)."
+    HandoffTemplate.objects.filter(pk=shipped.pk).update(description=old)
+    edited = HandoffTemplate.objects.create(name="Our own", description="Ours (kept, section 6).")
+
+    forwards(apps, None)
+
+    shipped.refresh_from_db()
+    edited.refresh_from_db()
+    assert shipped.description == "The hand-back to the community practice after the monitoring period."
+    assert edited.description == "Ours (kept, section 6)."
