@@ -18,7 +18,8 @@ TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".toml", ".cfg", ".yml", ".yaml"
 
 def _tracked_files() -> list[Path]:
     names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return [ROOT / n for n in names.splitlines() if Path(n).suffix in TEXT_SUFFIXES and (ROOT / n).is_file()]
+    paths = [ROOT / n for n in names.splitlines() if Path(n).suffix in TEXT_SUFFIXES and (ROOT / n).is_file()]
+    return [p for p in paths if p != Path(__file__).resolve()]  # this file names a missing one on purpose
 
 
 def _slug(heading: str) -> str:
