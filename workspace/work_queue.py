@@ -37,12 +37,12 @@ class WorkQueue:
     def lists(self) -> list[QueueSection]:
         return self.slots[Slot.LISTS]
 
-    def __getattr__(self, name: str) -> list[Any]:
-        """A list's rows by its registered name (`queue.waiting`)."""
-        for section in self.__dict__.get("sections", ()):
+    def rows(self, name: str) -> list[Any]:
+        """A list's rows by its registered name (`queue.rows("waiting")`)."""
+        for section in self.sections:
             if section.name == name:
                 return section.items
-        raise AttributeError(name)
+        raise KeyError(name)
 
 
 def _shown(entry: QueueList, items: list[Any], limit: int) -> list[Model]:

@@ -226,7 +226,8 @@ def test_the_work_queue_lists_work_only_for_sites_whose_role_may_do_it(client: C
     waiting_on_practice = draft_referral(world, other)
     login(client, dana)
     queue = client.get(reverse("dashboard")).context["work_queue"]
-    assert [r.pk for r in queue.waiting] == [waiting_on_practice.pk]
-    assert waiting_on_center.pk not in [r.pk for r in queue.overdue]
+    assert [r.pk for r in queue.rows("waiting")] == [waiting_on_practice.pk]
+    assert waiting_on_center.pk not in [r.pk for r in queue.rows("overdue")]
     login(client, world.center_coordinator)
-    assert waiting_on_center.pk in [r.pk for r in client.get(reverse("dashboard")).context["work_queue"].waiting]
+    queue = client.get(reverse("dashboard")).context["work_queue"]
+    assert waiting_on_center.pk in [r.pk for r in queue.rows("waiting")]
