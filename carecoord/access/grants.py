@@ -31,15 +31,34 @@ from carecoord.models import (
 from carecoord.roles import ROLE_CAPABILITIES
 
 
+def site_role_groups(site: Site) -> dict[str, Group]:
+    """The permission group of every role at `site`, created on first use.
+
+    One query once they exist; the first time, the missing groups are made in bulk (a
+    concurrent request making the same ones loses nothing: the rows are read back).
+    """
+    found = _site_role_groups_of(site)
+    missing = [role for role in ROLE_CAPABILITIES if role not in found]
+    if missing:
+        with transaction.atomic():
+            names = {role: f"site-{site.pk}-{role}" for role in missing}
+            Group.objects.bulk_create([Group(name=name) for name in names.values()], ignore_conflicts=True)
+            groups = Group.objects.in_bulk(list(names.values()), field_name="name")
+            SiteRoleGroup.objects.bulk_create(
+                [SiteRoleGroup(site=site, role=role, group=groups[name]) for role, name in names.items()],
+                ignore_conflicts=True,
+            )
+        found = _site_role_groups_of(site)
+    return found
+
+
+def _site_role_groups_of(site: Site) -> dict[str, Group]:
+    return {row.role: row.group for row in SiteRoleGroup.objects.select_related("group").filter(site=site)}
+
+
 def site_role_group(site: Site, role: str) -> Group:
     """The permission group of `site`'s members in `role`, created on first use."""
-    existing = SiteRoleGroup.objects.select_related("group").filter(site=site, role=role).first()
-    if existing is not None:
-        return existing.group
-    with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=f"site-{site.pk}-{role}")
-        SiteRoleGroup.objects.get_or_create(site=site, role=role, defaults={"group": group})
-    return group
+    return site_role_groups(site)[role]
 
 
 def _patient_permissions() -> dict[str, Permission]:
@@ -49,10 +68,9 @@ def _patient_permissions() -> dict[str, Permission]:
 
 def grant_site_on_patient(*, site: Site, patient: Patient) -> None:
     permissions = _patient_permissions()
+    groups = site_role_groups(site)
     rows = [
-        PatientGroupObjectPermission(
-            group=site_role_group(site, role), permission=permissions[codename], content_object=patient
-        )
+        PatientGroupObjectPermission(group=groups[role], permission=permissions[codename], content_object=patient)
         for role, codenames in ROLE_CAPABILITIES.items()
         for codename in codenames
     ]
