@@ -31,6 +31,7 @@ from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
+from carecoord.web.shortcuts import viewer_zone
 from referrals import filters
 from referrals import serializers as s
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -80,8 +81,7 @@ def _viewer_zone(request: Request) -> dt.tzinfo:
 
     See docs/architecture.md#times-and-dates.
     """
-    memberships = active_memberships_of(request.user)
-    return memberships[0].site.zone if memberships else dt.UTC
+    return viewer_zone(active_memberships_of(request.user))
 
 
 # --- Referrals ------------------------------------------------------------------------------
