@@ -229,6 +229,15 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["planned_on", "pk"]
+        indexes = [
+            # What is due or in conflict: a few planned steps among every step ever recorded.
+            models.Index(fields=["planned_on"], condition=Q(status="planned"), name="milestone_planned_open"),
+            models.Index(
+                fields=["planned_on"],
+                condition=Q(status="planned") & ~Q(conflict_key=""),
+                name="milestone_conflict_open",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
             *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),
