@@ -46,21 +46,38 @@ class AccessKey:
 _NO_ACCESS = AccessKey(site_of_group={}, permission_ids={})
 
 
+_permission_ids: dict[str, int] = {}
+
+
+def _patient_permission_ids() -> dict[str, int]:
+    """The ids of the patient permissions, read once per process (they change only when the
+    database is migrated or flushed: `forget_permission_ids` runs then)."""
+    if not _permission_ids:
+        _permission_ids.update(
+            Permission.objects.filter(content_type__app_label="carecoord", content_type__model="patient").values_list(
+                "codename", "pk"
+            )
+        )
+    return _permission_ids
+
+
+def forget_permission_ids(**kwargs: object) -> None:
+    """A `post_migrate` receiver: permissions may have been made again, with new ids."""
+    _permission_ids.clear()
+
+
 def access_key(user: AnyUser) -> AccessKey:
-    """The user's groups and the patient permissions (two small queries), kept for the rest of
-    the request being served; looked up afresh outside requests."""
+    """The user's site-role groups (one small query), kept for the rest of the request being
+    served; looked up afresh outside requests."""
     if not user.is_authenticated or not user.is_active:
         return _NO_ACCESS
     context = current()
     if context is not None and user.pk in context.access:
         return context.access[user.pk]
+    own_groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
     key = AccessKey(
-        site_of_group=dict(SiteRoleGroup.objects.filter(group__user=user).values_list("group_id", "site_id")),
-        permission_ids=dict(
-            Permission.objects.filter(content_type__app_label="carecoord", content_type__model="patient").values_list(
-                "codename", "pk"
-            )
-        ),
+        site_of_group=dict(SiteRoleGroup.objects.filter(group_id__in=own_groups).values_list("group_id", "site_id")),
+        permission_ids=_patient_permission_ids(),
     )
     if context is not None:
         context.access[user.pk] = key
