@@ -101,7 +101,11 @@ class Referral(models.Model):
                 moments=["created_at", "submitted_at", "acknowledge_by", "acknowledged_at", "reminder_sent_at"],
             ),
         ]
-        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+        indexes = [
+            models.Index(fields=["state", "acknowledge_by"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"Referral #{self.pk} to {self.to_center}"
