@@ -11,10 +11,13 @@ from carecoord.roles import Capability
 
 
 def open_care_team_links() -> QuerySet[CareTeamLink]:
+    # Point persons come grouped by link, so ordering them by link id (not by the link's own
+    # ordering, which joins every care-team link and site) gives each link's in rank order.
+    point_persons = PointPerson.objects.select_related("user").order_by("link_id", "rank")
     return (
         CareTeamLink.objects.open()
         .select_related("site")
-        .prefetch_related(Prefetch("point_persons", queryset=PointPerson.objects.select_related("user")))
+        .prefetch_related(Prefetch("point_persons", queryset=point_persons))
     )
 
 
