@@ -8,6 +8,7 @@ name or a free-text note, and never a tracking pixel.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -27,6 +28,7 @@ from carecoord.models import OutgoingEmail, User
 
 if TYPE_CHECKING:
     from celery import Task
+    from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +174,13 @@ def email_claim(email_id: int, *, worker: str = "", now: dt.datetime | None = No
     return Claim(retry_in=max((wake - now).total_seconds(), 0) + 1 if wake else 1)
 
 
-def email_deliver(email: OutgoingEmail) -> float | None:
+def email_deliver(email: OutgoingEmail, mailer: BaseEmailBackend | None = None) -> float | None:
     """Send a claimed row. On an SMTP error the row goes back to pending with its next attempt,
-    whose delay is returned; after `give_up_at` it is failed instead (None is returned)."""
+    whose delay is returned; after `give_up_at` it is failed instead (None is returned).
+
+    With `mailer`, the message goes through its session, opened if need be and left open for
+    the next row (`email_send_all`); a session that failed is closed, so the next row opens
+    its own."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
@@ -187,8 +193,15 @@ def email_deliver(email: OutgoingEmail) -> float | None:
     message.attach_alternative(email.body_html, "text/html")
     mine = OutgoingEmail.objects.filter(pk=email.pk, status=OutgoingEmail.Status.SENDING, claimed_by=email.claimed_by)
     try:
-        message.send()
+        if mailer is None:
+            message.send()
+        else:
+            mailer.open()
+            mailer.send_messages([message])
     except RETRYABLE_ERRORS as exc:
+        if mailer is not None:
+            with contextlib.suppress(*RETRYABLE_ERRORS):
+                mailer.close()
         now = timezone.now()
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if email.give_up_at is not None and now >= email.give_up_at:
@@ -211,11 +224,27 @@ def email_deliver(email: OutgoingEmail) -> float | None:
     return None
 
 
-def email_send(email_id: int, *, worker: str) -> float | None:
+def email_send(email_id: int, *, worker: str, mailer: BaseEmailBackend | None = None) -> float | None:
     """Claim the row and send it: None when done (sent, failed for good, or nothing left to
     do), else the seconds after which to try again (a failed attempt, another worker's lease)."""
     claim = email_claim(email_id, worker=worker)
-    return email_deliver(claim.email) if claim.email is not None else claim.retry_in
+    return email_deliver(claim.email, mailer) if claim.email is not None else claim.retry_in
+
+
+def email_send_all(email_ids: Sequence[int], *, worker: str) -> dict[int, float]:
+    """`email_send` each row in turn through one SMTP session, opened when the first row is
+    claimed; returns the rows to try again, with their delays."""
+    mailer = mailers.default
+    later = {}
+    try:
+        for email_id in email_ids:
+            retry_in = email_send(email_id, worker=worker, mailer=mailer)
+            if retry_in is not None:
+                later[email_id] = retry_in
+    finally:
+        with contextlib.suppress(*RETRYABLE_ERRORS):
+            mailer.close()
+    return later
 
 
 def email_release_waiting(now: dt.datetime | None = None) -> int:

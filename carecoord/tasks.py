@@ -6,7 +6,7 @@ from celery import Task, shared_task
 
 from carecoord.access.grants import refresh_membership_access as refresh
 from carecoord.api.idempotency import forget_old_keys
-from carecoord.emails import email_enqueue, email_send, email_sweep
+from carecoord.emails import email_enqueue, email_send, email_send_all, email_sweep
 from carecoord.health import heartbeat_record
 from carecoord.outages import report_recovered_outages
 
@@ -31,14 +31,11 @@ def send_email(self: Task, email_id: int) -> None:
 
 @shared_task(bind=True, name="carecoord.tasks.send_emails")
 def send_emails(self: Task, email_ids: list[int], urgent: bool) -> None:
-    """Send the emails one change queued together (an event's alerts), one after the other,
-    each claimed on its own as `send_email` claims it. One that must wait (a failed attempt,
-    another worker's lease) is queued again as its own `send_email`, after its delay."""
-    worker = f"{self.request.hostname}:{self.request.id}"
-    for email_id in email_ids:
-        retry_in = email_send(email_id, worker=worker)
-        if retry_in is not None:
-            email_enqueue(email_id, urgent=urgent, countdown=retry_in)
+    """Send the emails one change queued together (an event's alerts) one after the other, in
+    one SMTP session, each claimed on its own as `send_email` claims it. One that must wait (a
+    failed attempt, another worker's lease) is queued again as its own `send_email`."""
+    for email_id, retry_in in email_send_all(email_ids, worker=f"{self.request.hostname}:{self.request.id}").items():
+        email_enqueue(email_id, urgent=urgent, countdown=retry_in)
 
 
 @shared_task(name="carecoord.tasks.sweep_emails")
