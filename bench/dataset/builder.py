@@ -26,7 +26,7 @@ from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from tests.helpers import complete_values  # a value for every field, as the tests fill them
 
 logger = logging.getLogger(__name__)
-VERSION = 1  # of the dataset's shapes: a database built by another version is built again
+VERSION = 2  # of the dataset's shapes: a database built by another version is built again
 
 
 @dataclass(frozen=True)
@@ -198,3 +198,14 @@ def build(sizes: Sizes | None = None, *, now: dt.datetime | None = None, recreat
         with connection.cursor() as cursor:
             cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [dataset.to_json()])
     return dataset
+
+
+def ensure(sizes: Sizes | None = None, *, rebuild: bool = False) -> tuple[Dataset, bool]:
+    """The network of `sizes` (default: from the environment) in the database named in the
+    settings: the one already there if it was built at these sizes by this version of the
+    shapes, else built now (`rebuild` always builds). Returns it and whether it was built."""
+    sizes = sizes or Sizes.from_env()
+    found = stored()
+    if found is not None and found.sizes == sizes and found.version == VERSION and not rebuild:
+        return found, False
+    return build(sizes), True

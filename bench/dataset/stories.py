@@ -260,7 +260,7 @@ class Stories:
         }
         small, medium = practice_sizes(sizes.patients)
         self.small, self.medium = small, medium
-        self.showcase_index = small + medium  # at practice P0 and center C0
+        self.showcase_index = (small + medium + 1) // 2 * 2  # a patient of the first center (an even index)
         self.showcase_id: uuid.UUID | None = None
         self.mrn = 100000
 
@@ -436,8 +436,8 @@ class Stories:
         if stage != State.DRAFT and rng.random() < 0.7:
             self.tables["identifiers"].add(f"C{self.mrn}", case.id, center.id)
         if day_zero is not None and day_zero < today:
-            self.toxicities(case, day_zero, referral.hand_back_day, center, practice, born)
-            self.handoffs(case, day_zero, referral.hand_back_day, center, practice)
+            self.toxicities(case, day_zero, referral.hand_back_day, center, practice, showcase)
+            self.handoffs(case, day_zero, referral.hand_back_day, center, practice, showcase)
         self.comments(case, registered_at, day_zero, showcase)
         if rng.random() < 0.03 and stage != State.DRAFT:
             self.second_opinion(case, practice, i, registered_on)
@@ -775,11 +775,12 @@ class Stories:
     # --- toxicities and alerts ----------------------------------------------------------------
 
     def toxicities(
-        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, born: dt.date
+        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, showcase: bool
     ) -> None:
+        """The showcase patient has had CRS and ICANS, so its timeline shows both."""
         rng = self.rng
         for kind, probability, first, last, ctcae in TOXICITIES:
-            if rng.random() >= probability:
+            if rng.random() >= probability and not (showcase and kind in (ToxicityKind.CRS, ToxicityKind.ICANS)):
                 continue
             onset_day = day_zero + dt.timedelta(days=rng.randint(first, last))
             site = center if (onset_day - day_zero).days <= hand_back_day else practice
@@ -1067,12 +1068,14 @@ class Stories:
 
     # --- hand-offs and comments -------------------------------------------------------------
 
-    def handoffs(self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo) -> None:
+    def handoffs(
+        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, showcase: bool
+    ) -> None:
         center_link, practice_link = self.link_of(case, center), self.link_of(case, practice)
         if center_link is None or practice_link is None:
             return
         hand_back = day_zero + dt.timedelta(days=hand_back_day)
-        if hand_back < center.today and self.rng.random() < 0.9:
+        if hand_back < center.today and (self.rng.random() < 0.9 or showcase):
             self.handoff(
                 case,
                 "Post-CAR-T transition to community care",
