@@ -5,19 +5,17 @@ waiting referrals and phases, and the work queue's referrals and milestones. Reg
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
-from referrals.day_zero import day_zero_in
+from referrals.day_zero import day_zero_by_patient
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
-from referrals.models import Milestone, Referral
+from referrals.models import Milestone, Referral, open_conflict, overdue_on
 from referrals.phase import phases_now
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
@@ -28,35 +26,38 @@ DUE_DAYS = 14
 
 
 def digest_milestones(scope: DigestScope) -> SectionRead:
-    """Milestones due in the coming two weeks, past and not recorded, or in conflict; and the
-    day from the infusion, from the same rows (one query)."""
+    """Milestones due in the coming two weeks, past and not recorded, or in conflict (one
+    query, only those rows); and each patient's day from the infusion (one query)."""
     read = SectionRead()
-    by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
-    milestones = (
-        Milestone.objects.filter(referral__patient__in=scope.patient_ids)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .select_related("referral")
-        .order_by("referral__created_at", "planned_on", "pk")
-    )
     today = scope.today
     horizon = today + dt.timedelta(days=DUE_DAYS)
-    for milestone in milestones:
-        patient_id = milestone.referral.patient_id
-        by_patient[patient_id].append(milestone)
-        if milestone.status != Milestone.Status.PLANNED or milestone.planned_on is None:
+    # Only planned milestones dated up to the horizon (due or overdue) or in open conflict:
+    # the done, cancelled and far-off ones, most of a course, are never read.
+    rows = (
+        Milestone.objects.filter(
+            referral__patient__in=scope.patient_ids, status=Milestone.Status.PLANNED, planned_on__isnull=False
+        )
+        .filter(Q(planned_on__lte=horizon) | open_conflict())
+        .annotate(
+            in_conflict=ExpressionWrapper(open_conflict(), output_field=BooleanField()),
+            overdue=ExpressionWrapper(overdue_on(today), output_field=BooleanField()),
+        )
+        .order_by("referral__created_at", "planned_on", "pk")
+        .values_list("referral__patient_id", "kind", "planned_on", "in_conflict", "overdue", "conflict")
+    )
+    for patient_id, kind, planned_on, in_conflict, overdue, conflict in rows:
+        if planned_on is None:  # left out above already
             continue
-        label = milestone_label(milestone.kind)
-        planned = scope.day_text(milestone.planned_on)
-        if milestone.has_open_conflict:
-            read.overdue.append((patient_id, f"Date conflict: {label} on {planned}. {milestone.conflict}"))
-        if today <= milestone.planned_on <= horizon:
+        label = milestone_label(kind)
+        planned = scope.day_text(planned_on)
+        if in_conflict:
+            read.overdue.append((patient_id, f"Date conflict: {label} on {planned}. {conflict}"))
+        if today <= planned_on <= horizon:
             read.due.append((patient_id, f"{planned}: {label}"))
-        elif milestone.is_overdue(today):
+        elif overdue:
             read.overdue.append((patient_id, f"{label} was planned on {planned}, not recorded"))
-    for patient_id, rows in by_patient.items():
-        infused = day_zero_in(rows)
-        if infused:
-            read.days[patient_id] = day_label(infused, today)
+    days_zero = day_zero_by_patient(scope.patient_ids)
+    read.days = {patient_id: day_label(day_zero, today) for patient_id, day_zero in days_zero.items()}
     return read
 
 
@@ -66,14 +67,12 @@ def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
         Referral.objects.acknowledgement_overdue(scope.now)
         .filter(patient__in=scope.patient_ids, to_center__in=scope.site_ids)
         .order_by("acknowledge_by")
+        .values_list("patient_id", "acknowledge_by")
     )
     return SectionRead(
         overdue=[
-            (
-                referral.patient_id,
-                f"Referral waiting on your site, acknowledgement due {scope.site_day_text(referral.acknowledge_by)}",
-            )
-            for referral in referrals
+            (patient_id, f"Referral waiting on your site, acknowledgement due {scope.site_day_text(acknowledge_by)}")
+            for patient_id, acknowledge_by in referrals
         ]
     )
 

@@ -27,11 +27,18 @@ from referrals.models import DAY_ZERO, INFUSION_KIND, Milestone
 
 
 class Dated(Protocol):
-    kind: str
-    status: str
-    planned_on: dt.date | None
-    actual_on: dt.date | None
-    referral_id: int
+    """A milestone as day 0 and the phase read it: a model instance or a row of values."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def planned_on(self) -> dt.date | None: ...
+    @property
+    def actual_on(self) -> dt.date | None: ...
+    @property
+    def referral_id(self) -> int: ...
 
 
 def current_infusion[M: Dated](milestones: Iterable[M]) -> M | None:

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.db.models import Q
 from django.utils import timezone
@@ -43,6 +44,21 @@ from referrals.workflow import OPEN_STATES, State
 
 INTAKE_STATES = frozenset({State.RECEIVED, State.UNDER_REVIEW})
 BATCH = 500  # patients refreshed per pair of queries
+# The steps `phase_of` looks at; a course's other milestones (the visits, the end of driving
+# restrictions...) never move the phase, so they are not even read (`phases_now`).
+PHASE_KINDS = frozenset(
+    {
+        PreparationKind.CONSULT,
+        PreparationKind.INSURANCE_AUTHORIZATION,
+        PreparationKind.APHERESIS,
+        PreparationKind.BRIDGING_THERAPY,
+        MilestoneKind.LYMPHODEPLETION_START,
+        MilestoneKind.LYMPHODEPLETION_END,
+        MilestoneKind.INFUSION,
+        MilestoneKind.MONITORING_END,
+        MilestoneKind.HAND_BACK,
+    }
+)
 
 
 class Condition(Protocol):
@@ -50,8 +66,10 @@ class Condition(Protocol):
 
 
 class Episode(Protocol):
-    pk: int
-    state: str
+    @property
+    def pk(self) -> int: ...
+    @property
+    def state(self) -> str: ...
 
 
 def current_episode[R: Episode](referrals: Iterable[R]) -> R | None:
@@ -66,7 +84,8 @@ def phase_of(*, state: str | None, milestones: Iterable[Dated], today: dt.date) 
     """The phase of a patient whose current referral is in `state` with these milestones."""
     if state in INTAKE_STATES:
         return Phase.INTAKE_REVIEW
-    by_kind = {m.kind: m for m in milestones if m.status != Milestone.Status.CANCELLED}
+    # Only the steps of PHASE_KINDS count: a step missing from it would never be read.
+    by_kind = {m.kind: m for m in milestones if m.kind in PHASE_KINDS and m.status != Milestone.Status.CANCELLED}
 
     def done(kind: str) -> bool:
         return kind in by_kind and by_kind[kind].status == Milestone.Status.DONE
@@ -108,35 +127,63 @@ def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come:
 # --- the cache -----------------------------------------------------------------------------------
 
 
-def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime) -> Phase:
-    """`phase_of` one patient from their referrals and milestones, already loaded.
+class _Episode(NamedTuple):
+    """A referral as the phase reads it (`phases_now`)."""
 
-    "Today" is the treating center's date, where day 0 and the steps around it happen.
-    """
+    pk: int
+    state: str
+    center_zone: str  # the treating center's time zone
+
+
+class _Step(NamedTuple):
+    """A milestone as the phase reads it (`phases_now`); a `Dated`."""
+
+    referral_id: int
+    kind: str
+    status: str
+    planned_on: dt.date | None
+    actual_on: dt.date | None
+
+
+def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime) -> Phase:
+    """`phase_of` one patient from their referrals and milestones, already loaded."""
     episode = current_episode(referrals)
     if episode is None:
         return Phase.REFERRAL
-    today = episode.to_center.today(now)
-    course = [m for m in milestones if m.referral_id == episode.pk]
-    return phase_of(state=episode.state, milestones=course, today=today)
+    return _course_phase(episode.pk, episode.state, episode.to_center.zone, milestones, now)
+
+
+def _course_phase(
+    episode: int, state: str, center_zone: zoneinfo.ZoneInfo, milestones: Iterable[Dated], now: dt.datetime
+) -> Phase:
+    # "Today" is the treating center's date, where day 0 and the steps around it happen.
+    today = timezone.localdate(now, center_zone)
+    course = [m for m in milestones if m.referral_id == episode]
+    return phase_of(state=state, milestones=course, today=today)
 
 
 def phases_now(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, Phase]:
-    """What `phase_of` says of each patient now, in two queries whatever their number."""
+    """What `phase_of` says of each patient now, in two queries whatever their number.
+
+    Both read plain values: the patients' referrals, then only the steps of PHASE_KINDS of
+    each current course (a digest asks this of a hundred patients at once).
+    """
     ids = list(patient_ids)
     now = now or timezone.now()
-    referrals: dict[uuid.UUID, list[Referral]] = defaultdict(list)
-    for referral in Referral.objects.filter(patient_id__in=ids).select_related("to_center"):
-        referrals[referral.patient_id].append(referral)
-    episodes = {patient_id: current_episode(rows) for patient_id, rows in referrals.items()}
-    milestones: dict[int, list[Milestone]] = defaultdict(list)
-    episode_ids = [episode.pk for episode in episodes.values() if episode is not None]
-    for milestone in Milestone.objects.filter(referral_id__in=episode_ids):
-        milestones[milestone.referral_id].append(milestone)
+    referrals: dict[uuid.UUID, list[_Episode]] = defaultdict(list)
+    for patient_id, pk, state, center_zone in Referral.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "pk", "state", "to_center__time_zone"
+    ):
+        referrals[patient_id].append(_Episode(pk, state, center_zone))
+    episodes = {patient_id: episode for patient_id, rows in referrals.items() if (episode := current_episode(rows))}
+    steps: dict[int, list[_Step]] = defaultdict(list)
+    rows = Milestone.objects.filter(referral_id__in=[e.pk for e in episodes.values()], kind__in=PHASE_KINDS)
+    for row in rows.values_list("referral_id", "kind", "status", "planned_on", "actual_on"):
+        steps[row[0]].append(_Step(*row))
     return {
-        patient_id: patient_phase(
-            referrals.get(patient_id, []), milestones[episode.pk] if (episode := episodes.get(patient_id)) else [], now
-        )
+        patient_id: _course_phase(e.pk, e.state, zoneinfo.ZoneInfo(e.center_zone), steps[e.pk], now)
+        if (e := episodes.get(patient_id))
+        else Phase.REFERRAL
         for patient_id in ids
     }
 
