@@ -1,9 +1,12 @@
-"""Benchmark: build and send every weekly digest at scale.
+"""Benchmark: build and send every weekly digest at scale, on a real Celery worker.
 
 10,000 patients, 500 point persons and 1,000,000 timeline events (sizes can be lowered with
-BENCH_PATIENTS, BENCH_POINT_PERSONS, BENCH_EVENTS). Data is generated in SQL; then
-`send_due_digests` builds every digest and writes its outbox row, and every row is delivered
-over SMTP to a local catcher (aiosmtpd). Reports wall time of build + send and the process's peak memory (max RSS).
+BENCH_PATIENTS, BENCH_POINT_PERSONS, BENCH_EVENTS). Data is generated in SQL. Then the beat's
+pass (`workspace.tasks.send_weekly_digests`) queues the digests in batches, and a Celery
+worker whose pool has BENCH_WORKERS (2) processes builds each digest, writes its outbox row
+and delivers it over SMTP to a local catcher (aiosmtpd). Reports the wall time until every
+digest is built and until every message is received, and the peak memory (VmHWM) of each of
+the worker's processes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/carecoord_bench .venv/bin/python -m bench.digests.run
 
@@ -15,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import resource
 import time
+from collections.abc import Callable
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
@@ -27,20 +32,20 @@ django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bench.alerts.run import recreate_database  # noqa: E402
 from carecoord.access.grants import grant_site_on_patient, sync_user_access  # noqa: E402
-from carecoord.emails import email_claim, email_deliver  # noqa: E402
-from carecoord.models import OutgoingEmail, Patient, Site, SiteMembership, User  # noqa: E402
+from carecoord.models import DigestDelivery, DigestPreference, Patient, Site, SiteMembership, User  # noqa: E402
 from carecoord.roles import Role  # noqa: E402
 from tests.smtp import smtp_catcher  # noqa: E402
+from tests.worker import running_worker, worker_children  # noqa: E402
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 POINT_PERSONS = int(os.environ.get("BENCH_POINT_PERSONS", "500"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # processes of the Celery worker's pool
 SITES = 10  # 5 centers, 5 practices
-NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # a Monday, after 07:00 in every US zone
 
 
 def _sites_and_people() -> None:
@@ -64,6 +69,8 @@ def _sites_and_people() -> None:
     )
     for user in users:
         sync_user_access(user)
+    # Due from Monday 00:00 in site time: due this week whenever the benchmark runs.
+    DigestPreference.objects.bulk_create(DigestPreference(user=user, weekday=0, hour=0) for user in users)
 
 
 def generate() -> None:
@@ -117,7 +124,7 @@ def generate() -> None:
                    'Comment from Bench Practice', ''
             FROM carecoord_patient p CROSS JOIN generate_series(1, %s) AS g
             """,
-            [NOW, max(1, EVENTS // PATIENTS)],
+            [timezone.now(), max(1, EVENTS // PATIENTS)],
         )
     for patient in Patient.objects.prefetch_related("care_team__site"):
         for link in patient.care_team.all():
@@ -127,44 +134,61 @@ def generate() -> None:
         cursor.execute("ANALYZE")
 
 
+def _peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the digests did not all arrive in time")
+        time.sleep(0.1)
+
+
+def measure() -> None:
+    """The beat's pass queues the digests; a Celery worker with WORKERS processes builds and
+    sends them to the catcher. Times from the pass to the last row built and the last message
+    received; peak memory of each of the worker's processes."""
+    from workspace.tasks import send_weekly_digests
+
+    with TemporaryDirectory() as tmp, smtp_catcher() as catcher:
+        log = Path(tmp) / "worker.log"
+        with running_worker(
+            log, extra_env=catcher.env, consumes="default", pool="prefork", concurrency=WORKERS, startup_timeout=120
+        ) as worker:
+            pool = worker_children(worker)
+            started = time.monotonic()
+            queued = send_weekly_digests()
+            built = DigestDelivery.objects.filter(email__isnull=False)
+            _wait(lambda: built.count() >= queued, timeout=1800)
+            build_seconds = time.monotonic() - started
+            _wait(lambda: len(catcher.messages) >= queued, timeout=1800)
+            total = time.monotonic() - started
+            peaks = [_peak_rss_mib(pid) for pid in [worker.pid, *pool]]
+    print(
+        "| patients | point persons | timeline events | digests | build (workers) | build + send | "
+        "peak memory (max RSS) per process |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print(
+        f"| {PATIENTS:,} | {POINT_PERSONS} | {EVENTS:,} | {queued} (SMTP received {len(catcher.messages)}) "
+        f"| {build_seconds:.1f} s ({WORKERS}) | {total:.1f} s "
+        f"| {' / '.join(f'{peak:.0f}' for peak in peaks)} MiB (worker / pool) |"
+    )
+
+
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     recreate_database()
     started = time.monotonic()
     generate()
     print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
-
-    import time_machine
-
-    from workspace.digests.services import send_due_digests
-
-    with (
-        smtp_catcher() as catcher,
-        override_settings(
-            MAILERS={
-                "default": {
-                    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                    "OPTIONS": {"host": catcher.host, "port": catcher.port, "timeout": 10},
-                }
-            }
-        ),
-        time_machine.travel(NOW, tick=True),
-    ):
-        started = time.monotonic()
-        built = send_due_digests()
-        build_seconds = time.monotonic() - started
-        for email_id in OutgoingEmail.objects.filter(status="pending").values_list("pk", flat=True):
-            email = email_claim(email_id).email
-            if email is not None:
-                email_deliver(email)
-        total = time.monotonic() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| patients | point persons | timeline events | digests | build | build + send | peak memory (max RSS) |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| {PATIENTS:,} | {POINT_PERSONS} | {EVENTS:,} | {built} (SMTP received {len(catcher.messages)}) "
-        f"| {build_seconds:.1f} s | {total:.1f} s | {rss:.0f} MiB |"
-    )
+    measure()
 
 
 if __name__ == "__main__":
