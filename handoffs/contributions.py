@@ -11,7 +11,7 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
     """Hand-offs sent to the reader's sites and not acknowledged by their deadline, in one query."""
     handoffs = (
         Handoff.objects.acknowledgement_overdue(scope.now)
-        .filter(patient__in=scope.patient_ids, to_site__in=scope.site_ids)
+        .filter(scope.of_patients(), to_site__in=scope.site_ids)
         .order_by("acknowledge_by")
         .values_list("patient_id", "acknowledge_by")
     )

@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
-from django.db.models import DateField, OuterRef, Subquery
+from django.db.models import DateField, F, OuterRef, Subquery
 
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 from referrals.models import DAY_ZERO, INFUSION_KIND, Milestone
 
@@ -68,7 +69,7 @@ def day_zero_of(patient: Patient | uuid.UUID) -> dt.date | None:
 def day_zero_by_patient(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dt.date]:
     """Day 0 of each of the patients that has one, in one query (PostgreSQL's DISTINCT ON)."""
     rows = (
-        Milestone.objects.filter(referral__patient_id__in=list(patient_ids))
+        Milestone.objects.filter(AnyOf(F("referral__patient_id"), patient_ids))
         .infusions()
         .order_by("referral__patient_id", "-referral_id")
         .distinct("referral__patient_id")

@@ -28,12 +28,13 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple, Protocol
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 from carecoord.models.patients import Phase
 from referrals.day_zero import Dated, current_infusion
@@ -127,15 +128,19 @@ def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come:
 # --- the cache -----------------------------------------------------------------------------------
 
 
-class _Episode(NamedTuple):
-    """A referral as the phase reads it (`phases_now`)."""
+class EpisodeRow(NamedTuple):
+    """A referral as the phase reads it, from `Referral...values_list(*EPISODE_FIELDS)`."""
 
+    patient_id: uuid.UUID
     pk: int
     state: str
     center_zone: str  # the treating center's time zone
 
 
-class _Step(NamedTuple):
+EPISODE_FIELDS = ("patient_id", "pk", "state", "to_center__time_zone")
+
+
+class StepRow(NamedTuple):
     """A milestone as the phase reads it (`phases_now`); a `Dated`."""
 
     referral_id: int
@@ -162,30 +167,48 @@ def _course_phase(
     return phase_of(state=state, milestones=course, today=today)
 
 
-def phases_now(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, Phase]:
-    """What `phase_of` says of each patient now, in two queries whatever their number.
+def current_episodes(referrals: Iterable[EpisodeRow]) -> dict[uuid.UUID, EpisodeRow]:
+    """Each patient's current episode (`current_episode`), among the rows of their referrals."""
+    by_patient: dict[uuid.UUID, list[EpisodeRow]] = defaultdict(list)
+    for row in referrals:
+        by_patient[row.patient_id].append(row)
+    return {patient_id: episode for patient_id, rows in by_patient.items() if (episode := current_episode(rows))}
 
-    Both read plain values: the patients' referrals, then only the steps of PHASE_KINDS of
-    each current course (a digest asks this of a hundred patients at once).
-    """
-    ids = list(patient_ids)
-    now = now or timezone.now()
-    referrals: dict[uuid.UUID, list[_Episode]] = defaultdict(list)
-    for patient_id, pk, state, center_zone in Referral.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "pk", "state", "to_center__time_zone"
-    ):
-        referrals[patient_id].append(_Episode(pk, state, center_zone))
-    episodes = {patient_id: episode for patient_id, rows in referrals.items() if (episode := current_episode(rows))}
-    steps: dict[int, list[_Step]] = defaultdict(list)
-    rows = Milestone.objects.filter(referral_id__in=[e.pk for e in episodes.values()], kind__in=PHASE_KINDS)
-    for row in rows.values_list("referral_id", "kind", "status", "planned_on", "actual_on"):
-        steps[row[0]].append(_Step(*row))
+
+def phases_from(
+    patient_ids: Iterable[uuid.UUID],
+    episodes: Mapping[uuid.UUID, EpisodeRow],
+    milestones: Iterable[Dated],
+    now: dt.datetime,
+) -> dict[uuid.UUID, Phase]:
+    """`phase_of` each patient from their current episode (`current_episodes`) and milestones
+    already read: at least the PHASE_KINDS steps of every episode (others are left aside)."""
+    steps: dict[int, list[Dated]] = defaultdict(list)
+    for milestone in milestones:
+        steps[milestone.referral_id].append(milestone)
     return {
         patient_id: _course_phase(e.pk, e.state, zoneinfo.ZoneInfo(e.center_zone), steps[e.pk], now)
         if (e := episodes.get(patient_id))
         else Phase.REFERRAL
-        for patient_id in ids
+        for patient_id in patient_ids
     }
+
+
+def phases_now(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, Phase]:
+    """What `phase_of` says of each patient now, in two queries whatever their number.
+
+    Both read plain values: the patients' referrals, then only the PHASE_KINDS steps of each
+    current course.
+    """
+    ids = list(patient_ids)
+    referrals = Referral.objects.filter(AnyOf(F("patient_id"), ids)).order_by().values_list(*EPISODE_FIELDS)
+    episodes = current_episodes(EpisodeRow(*row) for row in referrals)
+    steps = (
+        Milestone.objects.filter(AnyOf(F("referral_id"), [e.pk for e in episodes.values()]), kind__in=PHASE_KINDS)
+        .order_by()
+        .values_list(*StepRow._fields)
+    )
+    return phases_from(ids, episodes, [StepRow(*row) for row in steps], now or timezone.now())
 
 
 def refresh_phases(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> int:

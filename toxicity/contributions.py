@@ -19,7 +19,7 @@ def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
     """The reader's own alerts nobody has acknowledged yet, in one query."""
     alerts = (
         Alert.objects.unacknowledged()
-        .filter(recipient=scope.user, event__patient__in=scope.patient_ids)
+        .filter(scope.of_patients("event__patient_id"), recipient=scope.user)
         .order_by("created_at")
         .values_list("event__patient_id", "event__kind", "grade", "created_at")
     )
