@@ -101,7 +101,11 @@ class Referral(models.Model):
                 moments=["created_at", "submitted_at", "acknowledge_by", "acknowledged_at", "reminder_sent_at"],
             ),
         ]
-        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+        indexes = [
+            models.Index(fields=["state", "acknowledge_by"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"Referral #{self.pk} to {self.to_center}"
@@ -238,6 +242,15 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["planned_on", "pk"]
+        indexes = [
+            # What is due or in conflict: a few planned steps among every step ever recorded.
+            models.Index(fields=["planned_on"], condition=Q(status="planned"), name="milestone_planned_open"),
+            models.Index(
+                fields=["planned_on"],
+                condition=Q(status="planned") & ~Q(conflict_key=""),
+                name="milestone_conflict_open",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
             *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),

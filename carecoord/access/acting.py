@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from carecoord.access.scope import AnyUser, grants_of
+from carecoord.access.scope import AnyUser, access_key, grants_of
 from carecoord.models import Patient, Site, SiteMembership, User
 from carecoord.request_context import note_acting_site
 from carecoord.roles import Capability
@@ -42,12 +42,12 @@ class ActingSite:
 
 def acting_capabilities(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[int, set[str]]]:
     """For lists: each patient's acting site ids with what the role there allows, in one query."""
+    key = access_key(user)
+    codenames = key.codenames
     rows = grants_of(user).filter(content_object_id__in=list(patient_ids))
     result: dict[uuid.UUID, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for patient_id, site_id, codename in rows.values_list(
-        "content_object_id", "group__site_role__site_id", "permission__codename"
-    ):
-        result[patient_id][site_id].add(codename)
+    for patient_id, group_id, permission_id in rows.values_list("content_object_id", "group_id", "permission_id"):
+        result[patient_id][key.site_of_group[group_id]].add(codenames[permission_id])
     return result
 
 

@@ -46,6 +46,8 @@ class OutgoingEmail(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            # The few rows not yet sent, among every email ever sent (warnings, sweeps, health).
+            models.Index(fields=["created_at"], condition=~models.Q(status="sent"), name="outgoingemail_unsent"),
         ]
 
     def __str__(self) -> str:
