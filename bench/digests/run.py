@@ -11,6 +11,8 @@ memory (VmHWM) of each of the worker's processes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/carecoord_bench .venv/bin/python -m bench.digests.run
 
+BENCH_WORKER_LOG=<file> keeps the worker's log (each task and how long it took) there.
+
 The database named in DATABASE_URL is built again unless it already holds the same network,
 built in the last day (BENCH_REBUILD=1 builds it anyway); the digests of earlier runs are
 deleted first.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +36,7 @@ import django
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -56,6 +60,7 @@ def network() -> Dataset:
         and dataset.sizes == sizes
         and timezone.now() - dataset.now < FRESH
     ):
+        call_command("migrate", verbosity=0)  # the code may have moved on since the build
         print(f"network of {dataset.now:%Y-%m-%d %H:%M} UTC reused", flush=True)
         return dataset
     dataset = build(sizes)
@@ -93,10 +98,19 @@ def _wait(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.1)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(dataset: Dataset, people: int) -> None:
     """The beat's pass queues the digests; a Celery worker with WORKERS processes builds and
     sends them to the catcher. Times from the pass to the last row built and the last message
-    received; peak memory of each of the worker's processes."""
+    received; peak memory of each of the worker's processes; the CPU time the worker's pool and
+    this process (the catcher) used, which other programs loading the machine change less than
+    the wall time. (PostgreSQL's share is not counted: Celery closes the connection after
+    every task, so the server processes that served the run are gone by its end.)"""
     from workspace.tasks import send_weekly_digests
 
     with TemporaryDirectory() as tmp, smtp_catcher() as catcher:
@@ -105,6 +119,7 @@ def measure(dataset: Dataset, people: int) -> None:
             log, extra_env=catcher.env, consumes="default", pool="prefork", concurrency=WORKERS, startup_timeout=120
         ) as worker:
             pool = worker_children(worker)
+            pool_cpu, own_cpu = sum(_cpu_seconds(pid) for pid in pool), time.process_time()
             started = time.monotonic()
             queued = send_weekly_digests()
             built = DigestDelivery.objects.filter(email__isnull=False)
@@ -112,17 +127,23 @@ def measure(dataset: Dataset, people: int) -> None:
             build_seconds = time.monotonic() - started
             _wait(lambda: len(catcher.messages) >= queued, timeout=1800)
             total = time.monotonic() - started
+            pool_cpu = sum(_cpu_seconds(pid) for pid in pool) - pool_cpu
+            own_cpu = time.process_time() - own_cpu
             peaks = [_peak_rss_mib(pid) for pid in [worker.pid, *pool]]
+        if keep := os.environ.get("BENCH_WORKER_LOG"):
+            shutil.copy(log, keep)
     print(
         "| patients | point persons | rows of the patient record | digests | built (all) | built and sent (all) "
-        "| peak memory (max RSS) per process |"
+        "| CPU: pool / catcher | peak memory (max RSS) per process |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print(
         f"| {dataset.sizes.patients:,} | {people} | {dataset.timeline_rows:,} "
         f"| {queued} (SMTP received {len(catcher.messages)}) | {build_seconds:.1f} s | {total:.1f} s "
+        f"| {pool_cpu:.1f} / {own_cpu:.1f} s "
         f"| {' / '.join(f'{peak:.0f}' for peak in peaks)} MiB (worker / {WORKERS} pool processes) |"
     )
+    print(f"load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
 
 def main() -> None:

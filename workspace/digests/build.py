@@ -101,9 +101,9 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         .filter(user=user, link__patient__in=patients_visible_to(user))
         .annotate(
             mrn=Subquery(
-                PatientIdentifier.objects.filter(
-                    patient=OuterRef("link__patient_id"), site=OuterRef("link__site_id")
-                ).values("mrn")[:1]
+                PatientIdentifier.objects.filter(patient=OuterRef("link__patient_id"), site=OuterRef("link__site_id"))
+                .order_by()  # one at most: unique per patient and site
+                .values("mrn")[:1]
             ),
             given_initial=Left("link__patient__given_name", 1),
             family_initial=Left("link__patient__family_name", 1),

@@ -10,12 +10,13 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.emails import email_queue
 from carecoord.models import DigestDelivery, DigestPreference, PointPerson, User
+from carecoord.models.digests import ONE_DIGEST_PER_WEEK
 from workspace.digests.build import UTC, Digest, build_digest, zone_of, zones_of
 from workspace.digests.schedule import due_week, week_start_of
 
@@ -48,22 +49,29 @@ def digest_deliver(*, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, 
     run (a duplicate task, a second beat) waits on the insert, then finds the row taken and
     stops. A failure rolls the claim back with everything else, so the week is tried again.
     """
-    with transaction.atomic():
-        delivery, created = DigestDelivery.objects.get_or_create(
-            recipient=user, week_start=week_start, defaults={"built_at": now}
-        )
-        if not created:
-            return False
-        digest = build_digest(user, week_start, now.astimezone(zone).date(), zone=zone)
-        delivery.content = digest.to_content()
-        delivery.email = email_queue(
-            recipient=user,
-            template=TEMPLATE,
-            context={"digest": delivery.content, "link": reverse("my-digest")},
-            dedupe_key=f"digest:{user.pk}:{week_start}",
-        )
-        delivery.save(update_fields=["content", "email"])
+    try:
+        with transaction.atomic():
+            delivery = DigestDelivery.objects.create(recipient=user, week_start=week_start, built_at=now)
+            digest = build_digest(user, week_start, now.astimezone(zone).date(), zone=zone)
+            delivery.content = digest.to_content()
+            delivery.email = email_queue(
+                recipient=user,
+                template=TEMPLATE,
+                context={"digest": delivery.content, "link": reverse("my-digest")},
+                dedupe_key=f"digest:{user.pk}:{week_start}",
+            )
+            delivery.save(update_fields=["content", "email"])
+    except IntegrityError as error:
+        if _violated(error) != ONE_DIGEST_PER_WEEK:
+            raise
+        return False  # already claimed
     return True
+
+
+def _violated(error: IntegrityError) -> str | None:
+    """The name of the constraint a database error reports, if any."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 @dataclass(frozen=True)

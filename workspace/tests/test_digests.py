@@ -28,6 +28,7 @@ from tests.helpers import (
     World,
     accepted_referral,
     advance,
+    at_once,
     draft_referral,
     login,
     service_values,
@@ -36,7 +37,7 @@ from tests.helpers import (
 from toxicity.services import toxicity_assess, toxicity_record
 from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week
-from workspace.digests.services import digest_for, send_due_digests
+from workspace.digests.services import digest_deliver, digest_for, send_due_digests
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2027, 1, 18)  # Chicago is UTC-6 in January
@@ -110,6 +111,20 @@ def test_two_beats_at_the_same_moment_send_one_digest(world: World) -> None:
     assert emails.count() == 1
     assert emails.get().dedupe_key == f"digest:{user.pk}:{MONDAY}"
     assert DigestDelivery.objects.get(recipient=user).email == emails.get()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_at_once_build_and_send_one_digest(world: World) -> None:
+    user = _point_person(world)
+
+    def deliver() -> bool:
+        return digest_deliver(user=user, week_start=MONDAY, zone=CHICAGO, now=MONDAY_0700)
+
+    with time_machine.travel(MONDAY_0700, tick=False):
+        results = at_once(deliver, deliver, deliver)
+    assert sorted(results) == [False, False, True]  # the others found the week claimed, nothing raised
+    assert DigestDelivery.objects.filter(recipient=user).count() == 1
+    assert OutgoingEmail.objects.filter(template="weekly-digest", recipient=user).count() == 1
 
 
 @pytest.mark.django_db
