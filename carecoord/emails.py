@@ -8,15 +8,18 @@ name or a free-text note, and never a tracking pixel.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -45,12 +48,20 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
 
 
 def email_queue(
-    *, recipient: User, template: str, context: dict[str, Any], dedupe_key: str, urgent: bool = False
+    *,
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    urgent: bool = False,
+    enqueue: bool = True,
 ) -> OutgoingEmail | None:
     """Write the email row in the caller's transaction and queue its sending after commit.
 
     `urgent` (same-day alerts) goes on the alert queue, which digests and reminders never hold
-    up. Returns None when an email with the same `dedupe_key` already exists.
+    up. `enqueue=False`: the caller sends the committed row itself (`email_send_here`); were it
+    to die first, the sweep queues the row after EMAIL_PENDING_GRACE_SECONDS. Returns None when
+    an email with the same `dedupe_key` already exists.
     """
     subject, text, html = render_email(template, context)
     email, created = OutgoingEmail.objects.get_or_create(
@@ -68,7 +79,8 @@ def email_queue(
     )
     if not created:
         return None
-    transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
+    if enqueue:
+        transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
     return email
 
 
@@ -122,13 +134,15 @@ def email_claim(email_id: int, *, worker: str = "", now: dt.datetime | None = No
     return Claim(retry_in=max((wake - now).total_seconds(), 0) + 1 if wake else 1)
 
 
-def email_deliver(email: OutgoingEmail) -> float | None:
-    """Send a claimed row. On an SMTP error the row goes back to pending with its next attempt,
-    whose delay is returned; after `give_up_at` it is failed instead (None is returned)."""
+def email_deliver(email: OutgoingEmail, connection: BaseEmailBackend | None = None) -> float | None:
+    """Send a claimed row (over `connection` if given, else a connection of its own). On an
+    SMTP error the row goes back to pending with its next attempt, whose delay is returned;
+    after `give_up_at` it is failed instead (None is returned)."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         to=[email.to_address],
+        connection=connection,
         # The same Message-ID on every attempt lets mail clients fold a rare resend into one:
         # a worker that dies after the relay accepted the message and before the row says so
         # leaves it to be sent again (the one window SMTP cannot close).
@@ -159,6 +173,33 @@ def email_deliver(email: OutgoingEmail) -> float | None:
     if email.attempts > 1:
         email_release_waiting()
     return None
+
+
+def email_send_here(email_ids: Iterable[int], *, worker: str) -> None:
+    """Send committed rows from this process over one SMTP conversation, instead of a task each
+    (a batch of weekly digests). Each row is claimed as `send_email` claims it; a row the relay
+    refuses goes back to pending with its next attempt and is queued for `send_email` then, as
+    the task would retry it (and the conversation is opened again for the next row)."""
+    connection = mailers.default
+    _converse(connection)
+    try:
+        for email_id in email_ids:
+            claim = email_claim(email_id, worker=worker)
+            retry_in = email_deliver(claim.email, connection) if claim.email is not None else claim.retry_in
+            if retry_in is not None:
+                email_enqueue(email_id, urgent=claim.email.urgent if claim.email else False, countdown=retry_in)
+                if claim.email is not None:  # the conversation may be broken: a new one
+                    connection.close()
+                    _converse(connection)
+    finally:
+        connection.close()
+
+
+def _converse(connection: BaseEmailBackend) -> None:
+    """Open the SMTP conversation the next messages share. Against a relay that is down it
+    stays closed: each message then opens its own, fails and is retried."""
+    with contextlib.suppress(*RETRYABLE_ERRORS):
+        connection.open()
 
 
 def email_release_waiting(now: dt.datetime | None = None) -> int:

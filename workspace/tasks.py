@@ -27,10 +27,10 @@ def send_weekly_digests() -> int:
 
 @shared_task(bind=True, name="workspace.tasks.send_digests", max_retries=3)
 def send_digests(self: Task, user_ids: list[int]) -> int:
-    """Build and queue the due digests of these people. Those already claimed are skipped (a
+    """Build and send the due digests of these people. Those already claimed are skipped (a
     duplicate or re-delivered task sends nothing twice); those that failed are tried again in a
     minute, then by the next beat pass."""
-    sent, failed = send_digests_of(user_ids)
+    sent, failed = send_digests_of(user_ids, worker=f"{self.request.hostname}:{self.request.id}")
     if failed:
         raise self.retry(args=(failed,), countdown=RETRY_SECONDS)
     return sent

@@ -13,7 +13,15 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from carecoord.emails import Claim, email_claim, email_deliver, email_queue, email_sweep, retry_delay
+from carecoord.emails import (
+    Claim,
+    email_claim,
+    email_deliver,
+    email_queue,
+    email_send_here,
+    email_sweep,
+    retry_delay,
+)
 from carecoord.models import OutgoingEmail
 from tests.helpers import World, wait_for
 from tests.smtp import Catcher, smtp_catcher
@@ -128,6 +136,23 @@ def test_delivery_over_smtp_marks_the_row_sent(world: World) -> None:
     assert email.status == OutgoingEmail.Status.SENT and email.sent_at is not None
     assert catcher.messages[0]["Message-ID"].startswith(f"<carecoord-email-{email.pk}@")
     assert email_claim(email.pk) == Claim()  # nothing left to do
+
+
+def test_a_batch_is_sent_here_in_one_conversation_and_a_refused_row_is_left_to_retry(world: World) -> None:
+    emails = [_queue(world, key=f"batch-{n}") for n in range(4)]
+    ids = [email.pk for email in emails if email is not None]
+    assert len(ids) == 4
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        catcher.refuse_next = 1  # the first is refused: the others go on in a new conversation
+        email_send_here(ids, worker="batch")
+        assert len(catcher.messages) == 3
+        assert catcher.greetings == 2
+    rows = {row.pk: row for row in OutgoingEmail.objects.filter(pk__in=ids)}
+    refused = rows[ids[0]]
+    assert (refused.status, refused.attempts) == (OutgoingEmail.Status.PENDING, 1)
+    assert "451" in refused.last_error and refused.next_attempt_at is not None
+    assert {rows[pk].status for pk in ids[1:]} == {OutgoingEmail.Status.SENT}
+    assert {rows[pk].claimed_by for pk in ids} == {"batch"}
 
 
 def test_a_row_whose_worker_died_is_taken_over_once_its_lease_runs_out(world: World) -> None:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.emails import email_queue
+from carecoord.emails import email_queue, email_send_here
 from carecoord.models import DigestDelivery, DigestPreference, PointPerson, User
 from carecoord.models.digests import ONE_DIGEST_PER_WEEK
 from workspace.digests.build import UTC, Digest, build_digest, zone_of, zones_of
@@ -41,13 +41,16 @@ def digest_for(user: User, week_start: dt.date) -> Digest:
     return build_digest(user, week_start, timezone.now().astimezone(zone).date(), zone=zone)
 
 
-def digest_deliver(*, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> bool:
+def digest_deliver(
+    *, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, now: dt.datetime, enqueue: bool = True
+) -> bool:
     """Claim `user`'s week, build the digest and queue its email, in one transaction; False
     (and nothing built) when the week is already claimed.
 
     The unique (recipient, week_start) row is the claim, taken before building: a concurrent
     run (a duplicate task, a second beat) waits on the insert, then finds the row taken and
     stops. A failure rolls the claim back with everything else, so the week is tried again.
+    `enqueue=False` leaves the email to the caller to send (`carecoord.emails.email_queue`).
     """
     try:
         with transaction.atomic():
@@ -59,6 +62,7 @@ def digest_deliver(*, user: User, week_start: dt.date, zone: zoneinfo.ZoneInfo, 
                 template=TEMPLATE,
                 context={"digest": delivery.content, "link": reverse("my-digest")},
                 dedupe_key=f"digest:{user.pk}:{week_start}",
+                enqueue=enqueue,
             )
             delivery.save(update_fields=["content", "email"])
     except IntegrityError as error:
@@ -132,19 +136,27 @@ def send_due_digests(
     return sent
 
 
-def send_digests_of(user_ids: Iterable[int], now: dt.datetime | None = None) -> tuple[int, list[int]]:
-    """Send the digests due of these people (one batch of the beat's fan-out), each in its own
-    transaction: one person's failure is logged and does not stop the others. Returns how many
-    were sent and the ids of the people whose digest failed (their week stays unclaimed)."""
+def send_digests_of(user_ids: Iterable[int], *, worker: str, now: dt.datetime | None = None) -> tuple[int, list[int]]:
+    """Send the digests due of these people (one batch of the beat's fan-out): each built in its
+    own transaction, one person's failure logged without stopping the others; then their emails
+    from here, over one SMTP conversation (`email_send_here`; a refused one is retried by
+    `send_email`). Returns how many were sent and the ids of the people whose digest failed
+    (their week stays unclaimed)."""
     now = now or timezone.now()
-    sent, failed = 0, []
+    sent: list[DueDigest] = []
+    failed: list[int] = []
     for due in digests_due(now, users=User.objects.filter(pk__in=list(user_ids), is_active=True).order_by("pk")):
         try:
-            sent += digest_deliver(user=due.user, week_start=due.week_start, zone=due.zone, now=now)
+            if digest_deliver(user=due.user, week_start=due.week_start, zone=due.zone, now=now, enqueue=False):
+                sent.append(due)
         except Exception:
             # The person's id only: the digest's content is patient data.
             logger.exception("the weekly digest of user %s failed", due.user.pk)
             failed.append(due.user.pk)
     if sent:
-        logger.info("queued %s weekly digests", sent)
-    return sent, failed
+        emails = DigestDelivery.objects.filter(
+            recipient__in=[d.user.pk for d in sent], week_start__in={d.week_start for d in sent}, email__isnull=False
+        ).order_by("recipient_id")
+        email_send_here(emails.values_list("email_id", flat=True), worker=worker)
+        logger.info("sent %s weekly digests", len(sent))
+    return len(sent), failed

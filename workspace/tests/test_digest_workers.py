@@ -1,6 +1,7 @@
 """The weekly digests built and sent in parallel: the beat pass fans the due people out to a real
-Celery worker with two processes, over real SMTP (aiosmtpd). A second beat pass or a duplicate
-task sends nothing twice, and an email the relay refuses is retried until it arrives."""
+Celery worker with two processes, over real SMTP (aiosmtpd), each batch's messages in one SMTP
+conversation. A second beat pass or a duplicate task sends nothing twice, and an email the
+relay refuses is retried until it arrives."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def test_two_worker_processes_send_each_digest_once_and_retry_a_refused_one(worl
     assert set(emails.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
     # The two refused messages were tried twice and arrived; the others went at once.
     assert sorted(emails.values_list("attempts", flat=True)) == [1] * (PEOPLE - 2) + [2, 2]
+    # Each batch sent its messages in one SMTP conversation (another after each refusal).
+    assert catcher.greetings <= PEOPLE // 2
     # The digests were built in both processes of the pool.
     builders = set(re.findall(r"ForkPoolWorker-(\d+)\] Task workspace\.tasks\.send_digests\[", log.read_text()))
     assert len(builders) == 2, log.read_text()
