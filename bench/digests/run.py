@@ -141,7 +141,8 @@ def measure(dataset: Dataset, people: int) -> None:
         f"| {dataset.sizes.patients:,} | {people} | {dataset.timeline_rows:,} "
         f"| {queued} (SMTP received {len(catcher.messages)}) | {build_seconds:.1f} s | {total:.1f} s "
         f"| {pool_cpu:.1f} / {own_cpu:.1f} s "
-        f"| {' / '.join(f'{peak:.0f}' for peak in peaks)} MiB (worker / {WORKERS} pool processes) |"
+        f"| {' / '.join(f'{peak:.0f}' for peak in peaks)} MiB (worker / {WORKERS} pool processes); "
+        f"this process {_peak_rss_mib(os.getpid()):.0f} MiB |"
     )
     print(f"load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
