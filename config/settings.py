@@ -80,6 +80,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+FORM_RENDERER = "carecoord.web.form_renderer.FormRenderer"
 ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [

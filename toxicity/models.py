@@ -273,7 +273,13 @@ class Alert(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = calendar_checks("alert", moments=["created_at", "escalate_at", "escalated_at", "acknowledged_at"])
         indexes = [
-            models.Index(fields=["recipient", "acknowledged_at"]),
+            # A person's alerts as their list reads them: open first, newest first.
+            models.Index(
+                models.F("recipient"),
+                models.F("acknowledged_at").asc(nulls_first=True),
+                models.F("created_at").desc(),
+                name="alert_inbox",
+            ),
             models.Index(fields=["escalate_at", "escalated_at", "acknowledged_at"]),
         ]
 
