@@ -15,16 +15,17 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
 from carecoord.digest_sections import DigestScope, digest_sections
-from carecoord.models import PatientIdentifier, PointPerson, SiteMembership, User
+from carecoord.lookups import AnyOf
+from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, User
 from carecoord.models.patients import Phase, initials_of
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -65,7 +66,8 @@ class Digest:
             "week_start": self.week_start.isoformat(),
             "today": self.today.isoformat(),
             "is_empty": self.is_empty,
-            "patients": [asdict(p) for p in self.patients],
+            # vars(), not asdict(): the fields are strings and lists of strings, already fresh.
+            "patients": [vars(p) for p in self.patients],
         }
 
 
@@ -94,31 +96,25 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
-    # The patients the person is point person for, with what the heading shows: the values
-    # only, and of the names only their first letters.
+    # The care-team links naming the person, then those still open on patients they see, with
+    # what the heading shows: the values only, and of the names only their first letters. (In
+    # one query, PostgreSQL reads every care-team link to join the person's hundred or so.)
+    named = list(PointPerson.objects.filter(user=user).values_list("link_id", flat=True))
     roles = (
-        PointPerson.objects.open()
-        .filter(user=user, link__patient__in=patients_visible_to(user))
+        CareTeamLink.objects.open()
+        .filter(AnyOf(F("pk"), named), patient__in=patients_visible_to(user))
         .annotate(
             mrn=Subquery(
-                PatientIdentifier.objects.filter(patient=OuterRef("link__patient_id"), site=OuterRef("link__site_id"))
+                PatientIdentifier.objects.filter(patient=OuterRef("patient_id"), site=OuterRef("site_id"))
                 .order_by()  # one at most: unique per patient and site
                 .values("mrn")[:1]
             ),
-            given_initial=Left("link__patient__given_name", 1),
-            family_initial=Left("link__patient__family_name", 1),
+            given_initial=Left("patient__given_name", 1),
+            family_initial=Left("patient__family_name", 1),
         )
         # One section per patient, under the first of the person's sites on that care team.
-        .order_by("link__patient_id", "link__site_id")
-        .values_list(
-            "link__patient_id",
-            "link__site_id",
-            "link__site__name",
-            "mrn",
-            "given_initial",
-            "family_initial",
-            "link__patient__phase",
-        )
+        .order_by("patient_id", "site_id")
+        .values_list("patient_id", "site_id", "site__name", "mrn", "given_initial", "family_initial", "patient__phase")
     )
     headings: dict[uuid.UUID, tuple[str, str, str]] = {}
     site_ids: set[int] = set()

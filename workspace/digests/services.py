@@ -9,6 +9,7 @@ import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -60,7 +61,7 @@ def digest_deliver(
             delivery.email = email_queue(
                 recipient=user,
                 template=TEMPLATE,
-                context={"digest": delivery.content, "link": reverse("my-digest")},
+                context={"digest": email_content(delivery.content), "link": reverse("my-digest")},
                 dedupe_key=f"digest:{user.pk}:{week_start}",
                 enqueue=enqueue,
             )
@@ -76,6 +77,13 @@ def _violated(error: IntegrityError) -> str | None:
     """The name of the constraint a database error reports, if any."""
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None)
+
+
+def email_content(content: dict[str, Any]) -> dict[str, Any]:
+    """The stored digest as its email shows it: the patients with something to report (the
+    templates leave the others out; here they are not even walked)."""
+    reporting = [p for p in content["patients"] if p["recent"] or p["due"] or p["overdue"]]
+    return {**content, "patients": reporting}
 
 
 @dataclass(frozen=True)
