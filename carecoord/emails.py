@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -76,18 +76,27 @@ def _row_values(email: Email, *, urgent: bool) -> dict[str, Any]:
 
 
 def email_queue(
-    *, recipient: User, template: str, context: dict[str, Any], dedupe_key: str, urgent: bool = False
+    *,
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    urgent: bool = False,
+    enqueue: bool = True,
 ) -> OutgoingEmail | None:
     """Write the email row in the caller's transaction and queue its sending after commit.
 
     `urgent` (same-day alerts) goes on the alert queue, which digests and reminders never hold
-    up. Returns None when an email with the same `dedupe_key` already exists.
+    up. `enqueue=False`: the caller sends the committed row itself (`email_send_here`); were it
+    to die first, the sweep queues the row after EMAIL_PENDING_GRACE_SECONDS. Returns None when
+    an email with the same `dedupe_key` already exists.
     """
     values = _row_values(Email(recipient, template, context, dedupe_key), urgent=urgent)
     email, created = OutgoingEmail.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
     if not created:
         return None
-    transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
+    if enqueue:
+        transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
     return email
 
 
@@ -245,6 +254,16 @@ def email_send_all(email_ids: Sequence[int], *, worker: str) -> dict[int, float]
         with contextlib.suppress(*RETRYABLE_ERRORS):
             mailer.close()
     return later
+
+
+def email_send_here(email_ids: Iterable[int], *, worker: str) -> None:
+    """Send committed rows from this process through one SMTP session (`email_send_all`),
+    instead of a task each (a batch of weekly digests); a row to try again is queued for the
+    `send_email` task with its delay, as the task would retry it."""
+    later = email_send_all(list(email_ids), worker=worker)
+    urgent = dict(OutgoingEmail.objects.filter(pk__in=later).values_list("pk", "urgent"))
+    for email_id, retry_in in later.items():
+        email_enqueue(email_id, urgent=urgent.get(email_id, False), countdown=retry_in)
 
 
 def email_release_waiting(now: dt.datetime | None = None) -> int:

@@ -180,11 +180,20 @@ class MilestoneQuerySet(models.QuerySet["Milestone"]):
 
     def with_open_conflict(self) -> MilestoneQuerySet:
         """Planned milestones whose date conflicts with the course and nobody has confirmed it."""
-        return (
-            self.filter(status=Milestone.Status.PLANNED)
-            .exclude(conflict_key="")
-            .exclude(conflict_key=models.F("conflict_confirmed_key"))
-        )
+        return self.filter(open_conflict())
+
+
+def overdue_on(today: dt.date) -> Q:
+    """`Milestone.is_overdue` as a condition: planned for a day before `today`."""
+    return Q(status=Milestone.Status.PLANNED, planned_on__lt=today)
+
+
+def open_conflict() -> Q:
+    """`Milestone.has_open_conflict` as a condition: planned, with a conflict nobody confirmed
+    (`MilestoneQuerySet.with_open_conflict` filters by it, the digest annotates it)."""
+    return (
+        Q(status=Milestone.Status.PLANNED) & ~Q(conflict_key="") & ~Q(conflict_key=models.F("conflict_confirmed_key"))
+    )
 
 
 # `referrals.schedule.MilestoneKind.INFUSION`, which imports nothing from here.

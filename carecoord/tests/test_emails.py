@@ -19,6 +19,7 @@ from carecoord.emails import (
     email_deliver,
     email_queue,
     email_send_all,
+    email_send_here,
     email_sweep,
     retry_delay,
 )
@@ -161,6 +162,23 @@ def test_a_refused_email_of_several_comes_back_alone_and_the_others_go(world: Wo
     assert catcher.greetings == 2  # the refusing session is not reused
     statuses = dict(OutgoingEmail.objects.values_list("pk", "status"))
     assert statuses == {ids[0]: "pending", ids[1]: "sent", ids[2]: "sent"}
+
+
+def test_a_batch_is_sent_here_in_one_conversation_and_a_refused_row_is_left_to_retry(world: World) -> None:
+    emails = [_queue(world, key=f"batch-{n}") for n in range(4)]
+    ids = [email.pk for email in emails if email is not None]
+    assert len(ids) == 4
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        catcher.refuse_next = 1  # the first is refused: the others go on in a new conversation
+        email_send_here(ids, worker="batch")
+        assert len(catcher.messages) == 3
+        assert catcher.greetings == 2
+    rows = {row.pk: row for row in OutgoingEmail.objects.filter(pk__in=ids)}
+    refused = rows[ids[0]]
+    assert (refused.status, refused.attempts) == (OutgoingEmail.Status.PENDING, 1)
+    assert "451" in refused.last_error and refused.next_attempt_at is not None
+    assert {rows[pk].status for pk in ids[1:]} == {OutgoingEmail.Status.SENT}
+    assert {rows[pk].claimed_by for pk in ids} == {"batch"}
 
 
 def test_a_row_whose_worker_died_is_taken_over_once_its_lease_runs_out(world: World) -> None:
