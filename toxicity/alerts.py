@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,28 +39,20 @@ def _escalate_at(site: Site, grade: int, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(minutes=minutes)
 
 
-def _patient_references(event: ToxicityEvent, site_ids: Iterable[int]) -> dict[int, str]:
-    """The minimum that identifies the patient to each site: its own MRN, else initials (one query)."""
-    mrns = dict(
-        PatientIdentifier.objects.filter(patient_id=event.patient_id, site_id__in=site_ids)
-        .order_by()
-        .values_list("site_id", "mrn")
-    )
-    return {
-        site_id: f"MRN {mrns[site_id]}" if mrns.get(site_id) else f"patient {event.patient.initials}"
-        for site_id in site_ids
-    }
+def _reference(event: ToxicityEvent, mrn: str) -> str:
+    """The minimum that identifies the patient to a site: its own MRN, else initials."""
+    return f"MRN {mrn}" if mrn else f"patient {event.patient.initials}"
 
 
-def _create_and_send(alerts: Sequence[Alert], *, not_to: User | None = None) -> None:
+def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to: User | None = None) -> None:
     """Write the alerts of one event (audited) and an email to each recipient but `not_to`,
-    in the same five queries whatever their number; the emails are queued on commit."""
+    naming the patient by `mrns` (by site id), in the same four queries whatever their number;
+    the emails are queued on commit."""
     audited_bulk_create(Alert, alerts)
     to_send = [alert for alert in alerts if not_to is None or alert.recipient_id != not_to.pk]
     if not to_send:
         return
     event = to_send[0].event
-    references = _patient_references(event, {alert.site_id for alert in to_send})
     link = reverse("toxicity-event", kwargs={"event_id": event.pk})
     emails = email_queue_new(
         [
@@ -71,7 +63,7 @@ def _create_and_send(alerts: Sequence[Alert], *, not_to: User | None = None) -> 
                     "alert": alert,
                     "event": event,
                     "kind": event.get_kind_display(),
-                    "reference": references[alert.site_id],
+                    "reference": _reference(event, mrns.get(alert.site_id, "")),
                     "link": link,
                 },
                 dedupe_key=f"toxicity-alert:{alert.pk}",
@@ -90,12 +82,25 @@ class Recipient:
     user: User
     site: Site
     role: str  # an Alert.Role
+    mrn: str = ""  # the patient's MRN at `site`, if it has one
+
+
+def _with_mrn(links: QuerySet[CareTeamLink]) -> QuerySet[CareTeamLink]:
+    """Each link with the patient's MRN at its site (`mrn`, None without one)."""
+    mrn = PatientIdentifier.objects.filter(patient_id=OuterRef("patient_id"), site_id=OuterRef("site_id"))
+    return links.annotate(mrn=Subquery(mrn.values("mrn")[:1]))
+
+
+def _mrn(link: CareTeamLink) -> str:
+    """The MRN `_with_mrn` read for the link's site, "" without one."""
+    return getattr(link, "mrn", None) or ""
 
 
 def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
     """Who is alerted about the patient: at each care-team site its named point persons, and its
-    active coordinators when it names no active primary. A site with neither is left out."""
-    links = list(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site"))
+    active coordinators when it names no active primary. A site with neither is left out.
+    Each comes with the patient's MRN at their site, which their email names."""
+    links = list(_with_mrn(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site")))
     persons = PointPerson.objects.filter(link__in=links, user__is_active=True).select_related("user")
     named: dict[int, list[PointPerson]] = {link.pk: [] for link in links}
     for person in sorted(persons, key=lambda p: p.rank != PointPerson.Rank.PRIMARY):
@@ -104,11 +109,11 @@ def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
     coordinators = coordinators_by_site(unnamed)
     recipients = []
     for link in links:
-        recipients += [Recipient(p.user, link.site, p.rank) for p in named[link.pk]]
+        recipients += [Recipient(p.user, link.site, p.rank, _mrn(link)) for p in named[link.pk]]
         if link.site_id in coordinators:
             already = {p.user_id for p in named[link.pk]}
             recipients += [
-                Recipient(user, link.site, Alert.Role.COORDINATOR)
+                Recipient(user, link.site, Alert.Role.COORDINATOR, _mrn(link))
                 for user in coordinators[link.site_id]
                 if user.pk not in already
             ]
@@ -122,7 +127,8 @@ def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor
     now = timezone.now()
     escalates = reason in (Alert.Reason.RECORDED, Alert.Reason.GRADE_ROSE)
     alerts = []
-    for recipient in alert_recipients(event.patient_id):
+    recipients = alert_recipients(event.patient_id)
+    for recipient in recipients:
         own_site = recipient.site.pk == actor_site.pk
         alerts.append(
             Alert(
@@ -138,7 +144,7 @@ def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor
                 acknowledged_on_recording=own_site,
             )
         )
-    _create_and_send(alerts, not_to=actor)
+    _create_and_send(alerts, {r.site.pk: r.mrn for r in recipients}, not_to=actor)
     return alerts
 
 
@@ -212,7 +218,8 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
 
     def escalate(alert: Alert) -> bool:
-        if not CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site):
+        link = _with_mrn(CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site)).first()
+        if link is None:
             return False
         recipients = _escalation_recipients(alert)
         _create_and_send(
@@ -227,7 +234,8 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
                     escalated_from=alert,
                 )
                 for recipient in recipients
-            ]
+            ],
+            {alert.site_id: _mrn(link)},
         )
         names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
         timeline_record(

@@ -95,12 +95,13 @@ def toxicity_record(
     if graded.grade == 0:
         raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
     with audited_atomic():
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
         same = ToxicityEvent.objects.filter(
             patient=patient, kind=kind, onset_at=onset_at, reporting_site=site, reported_by=actor, grade=graded.grade
-        ).first()
-        if same is not None:  # the same entry again (a double submission): it is already recorded
-            return _with_timing(same.pk)
+        )
+        same_pk = same.values_list("pk", flat=True).first()
+        if same_pk is not None:  # the same entry again (a double submission): it is already recorded
+            return _with_timing(same_pk)
         # Its timing (day +N, flags) is read when first asked, by the timeline entry below.
         event = ToxicityEvent.objects.create(
             patient=patient,

@@ -23,6 +23,7 @@ from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.factories import SiteFactory, member, patient_at
 from tests.helpers import World, api_token_header, infused, login, name_point_persons
+from toxicity.alerts import escalate_due_alerts
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 
@@ -402,3 +403,22 @@ def test_recording_queries_do_not_grow_with_the_care_team(world: World) -> None:
         large, large_alerts = _recording_queries(world, 20)
     assert (small_alerts, large_alerts) == (4 + 2 + 2, 4 + 4 * 2 + 4 * 2)
     assert small == large
+
+
+def test_each_alert_email_names_the_patient_by_the_mrn_of_the_recipients_site(world: World) -> None:
+    """The practice registered the patient with its MRN; the center has none, so its people are
+    given initials. Escalations too."""
+    name_point_persons(world)
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    with time_machine.travel(NOW, tick=False):
+        infused(world, DAY_ZERO, DAY_ZERO)
+        _crs(world, {"temperature_c": 39.2, "vasopressors": 1})  # recorded at the center
+    subjects = dict(OutgoingEmail.objects.values_list("recipient__email", "subject"))
+    assert set(subjects) == {world.community_oncologist.email, world.community_coordinator.email, "nurse@lakeside.test"}
+    assert f"(MRN {mrn})" in subjects[world.community_oncologist.email]
+    assert f"(MRN {mrn})" in subjects[world.community_coordinator.email]
+    assert f"(patient {world.shared_patient.initials})" in subjects["nurse@lakeside.test"]
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        assert escalate_due_alerts() == 2  # the practice acknowledged neither alert in time
+    escalated = OutgoingEmail.objects.filter(alert__reason=Alert.Reason.ESCALATED)
+    assert escalated.exists() and all(f"(MRN {mrn})" in e.subject for e in escalated)
