@@ -35,3 +35,8 @@ def timeline_record(
 def timeline_of(patient: Patient) -> QuerySet[TimelineEntry]:
     """Every entry of an already-authorised patient, oldest first, in one query."""
     return TimelineEntry.objects.filter(patient=patient).select_related("site", "actor")
+
+
+def comments_of(patient: Patient) -> QuerySet[TimelineEntry]:
+    """The messages between the care-team sites on an already-authorised patient's timeline, oldest first."""
+    return timeline_of(patient).filter(kind=TimelineEntry.Kind.COMMENT)

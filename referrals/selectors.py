@@ -119,6 +119,13 @@ def patient_timeline(patient: Patient) -> PatientTimeline:
     """The timeline of a patient the caller has already loaded through the access path."""
     referrals = list(Referral.objects.filter(patient=patient).select_related("from_site", "to_center", "product"))
     milestones = list(Milestone.objects.filter(referral__patient=patient).select_related("given_at"))
+    # Each milestone and referral points at what is loaded already: reading `milestone.referral`
+    # or `referral.patient` costs no query per row.
+    by_pk = {referral.pk: referral for referral in referrals}
+    for referral in referrals:
+        referral.patient = patient
+    for milestone in milestones:
+        milestone.referral = by_pk[milestone.referral_id]
     return PatientTimeline(
         patient=patient,
         entries=list(timeline_of(patient)),
