@@ -21,6 +21,7 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -42,7 +43,7 @@ from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_attach_document, referral_create, referral_move
 from referrals.workflow import Move
-from tests.factories import PASSWORD, SiteFactory, authenticator, member
+from tests.factories import PASSWORD, SiteFactory, authenticator, member, patient_at
 from toxicity.models import ToxicityEvent
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 
@@ -510,6 +511,20 @@ def grow_record(record: Record) -> None:
         site=world.practice,
         occurred_at=timezone.now() - dt.timedelta(days=40),
     )
+
+
+def queries_of_get(client: Client, url: str) -> int:
+    """How many queries one GET of `url` runs; it must answer 200."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(captured)
+
+
+def another_record(world: World) -> Record:
+    """One more patient (at the practice, shared with the center) with a `small_record`: more
+    rows in every list, for the second measurement."""
+    return small_record(world, patient_at(world.practice, world.community_coordinator, shared_with=world.center))
 
 
 # --- The Django admin ------------------------------------------------------------------------

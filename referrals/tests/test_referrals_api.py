@@ -32,6 +32,7 @@ from tests.helpers import (
     World,
     accepted_referral,
     advance,
+    another_record,
     api,
     draft_referral,
     grow_record,
@@ -306,8 +307,9 @@ def test_referral_list_rejects_bad_filters_with_400(world: World, params: dict[s
         assert field in errors_of(response)
 
 
-def test_referral_list_queries_do_not_grow_with_rows(world: World) -> None:
+def test_referral_list_queries_do_not_grow_with_rows_or_their_records(world: World) -> None:
     client = api(world.center_coordinator)
+    record = small_record(world)
 
     def add_submitted_referral_with_document() -> None:
         patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
@@ -316,10 +318,13 @@ def test_referral_list_queries_do_not_grow_with_rows(world: World) -> None:
 
     add_submitted_referral_with_document()
     with_one = count_queries(lambda: client.get("/api/referrals/"))
+    grow_record(record)  # a second referral with three documents, and more of the record
+    another_record(world)
     for _ in range(6):
         add_submitted_referral_with_document()
     assert count_queries(lambda: client.get("/api/referrals/")) == with_one
-    assert len(results(client.get("/api/referrals/"))) == 7
+    rows = results(client.get("/api/referrals/"))
+    assert len(rows) == 10 and max(len(row["documents"]) for row in rows) == 3
 
 
 # --- Moving referrals -----------------------------------------------------------------------
