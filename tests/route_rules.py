@@ -100,6 +100,7 @@ PAGES: dict[str, Rule] = {
     "patient-share": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
+    "patient-timeline-earlier": Rule(V),
     "patient-comment": Rule(V, RC),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
@@ -114,6 +115,11 @@ PAGES: dict[str, Rule] = {
     "milestone-move": Rule(V, RC),
     "milestone-cancel": Rule(V, RC),
     "milestone-confirm": Rule(V, RC),
+    # The form of each action, opened from the timeline: as posting it, record care.
+    "milestone-complete-form": Rule(RC),
+    "milestone-move-form": Rule(RC),
+    "milestone-cancel-form": Rule(RC),
+    "milestone-confirm-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),
