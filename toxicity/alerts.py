@@ -45,36 +45,42 @@ def _reference(event: ToxicityEvent, mrn: str) -> str:
 
 
 def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to: User | None = None) -> None:
-    """Write the alerts of one event (audited) and an email to each recipient but `not_to`,
-    naming the patient by `mrns` (by site id), in the same four queries whatever their number;
-    the emails are queued on commit."""
-    audited_bulk_create(Alert, alerts)
+    """Write the alerts of one event (audited), each with its email to the recipient but `not_to`
+    naming the patient by `mrns` (by site id), in two queries whatever their number; the emails
+    are queued on commit.
+
+    The emails are written first, so each alert row is written with its email: an email's key
+    names the alert by what makes it unique (its event, reason, escalated alert, site and
+    recipient) and the moment, under the lock of the change that caused it."""
     to_send = [alert for alert in alerts if not_to is None or alert.recipient_id != not_to.pk]
-    if not to_send:
-        return
-    event = to_send[0].event
-    link = reverse("toxicity-event", kwargs={"event_id": event.pk})
-    emails = email_queue_new(
-        [
-            Email(
-                recipient=alert.recipient,
-                template="toxicity-alert",
-                context={
-                    "alert": alert,
-                    "event": event,
-                    "kind": event.get_kind_display(),
-                    "reference": _reference(event, mrns.get(alert.site_id, "")),
-                    "link": link,
-                },
-                dedupe_key=f"toxicity-alert:{alert.pk}",
-            )
-            for alert in to_send
-        ],
-        urgent=True,
-    )
-    for alert, email in zip(to_send, emails, strict=True):
-        alert.email = email
-    Alert.objects.bulk_update(to_send, ["email"])  # `email` is bookkeeping, not audited
+    if to_send:
+        event = to_send[0].event
+        link = reverse("toxicity-event", kwargs={"event_id": event.pk})
+        now = timezone.now().isoformat()
+        emails = email_queue_new(
+            [
+                Email(
+                    recipient=alert.recipient,
+                    template="toxicity-alert",
+                    context={
+                        "alert": alert,
+                        "event": event,
+                        "kind": event.get_kind_display(),
+                        "reference": _reference(event, mrns.get(alert.site_id, "")),
+                        "link": link,
+                    },
+                    dedupe_key=(
+                        f"toxicity-alert:{event.pk}:{alert.reason}:{alert.escalated_from_id or ''}:"
+                        f"{alert.site_id}:{alert.recipient_id}:{now}"
+                    ),
+                )
+                for alert in to_send
+            ],
+            urgent=True,
+        )
+        for alert, email in zip(to_send, emails, strict=True):
+            alert.email = email
+    audited_bulk_create(Alert, alerts)
 
 
 @dataclass(frozen=True)
