@@ -31,6 +31,7 @@ from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
+from carecoord.timeline import comments_of, timeline_of
 from carecoord.web.shortcuts import viewer_zone
 from referrals import filters
 from referrals import serializers as s
@@ -375,36 +376,47 @@ class MilestoneViewSet(
 
 
 class _PatientScopedView(ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
-    """A route under one patient; the patient comes through the access path (404 when not visible)."""
+    """A route under one patient; the patient comes through the access path (404 when not visible).
+
+    What it lists comes in pages, as every list of the API (`REST_FRAMEWORK["PAGE_SIZE"]`)."""
 
     lookup_url_kwarg = "patient_id"
     filter_backends: list[Any] = []
-    pagination_class = None
 
     def get_object(self) -> Patient:
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    def entry_context(self, patient: Patient, infusion_on: dt.date | None) -> dict[str, Any]:
+        """What `TimelineEntrySerializer` needs: the viewer's zone and the patient's day 0."""
+        return {**self.get_serializer_context(), "zone": _viewer_zone(self.request), "infusion_on": infusion_on}
+
+
+PAGE = OpenApiParameter(
+    "page", int, description="A page number within the paginated result set; `last` is the newest entries."
+)
 
 
 class PatientTimelineView(_PatientScopedView):
     """Everything that happened to one patient, as both sites see it, with the planned course."""
 
     @extend_schema(
-        summary="A patient's shared timeline: entries, milestones and what comes next",
-        parameters=[PATIENT_ID],
+        summary="A patient's shared timeline: a page of its entries, with the milestones and what comes next",
+        parameters=[PATIENT_ID, PAGE],
         responses=s.PatientTimelineSerializer,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The whole timeline in a fixed number of queries, whatever its length.
+        # One page of entries and the whole planned course, in a fixed number of queries.
         patient = self.get_object()
         shown(patient, what="viewed timeline")
         timeline = patient_timeline(patient)
-        zone = _viewer_zone(request)
-        today = timezone.localdate(timezone.now(), zone)
-        context = {**self.get_serializer_context(), "zone": zone, "infusion_on": timeline.infusion_on}
+        entries = self.paginate_queryset(timeline_of(patient))
+        context = self.entry_context(patient, timeline.infusion_on)
+        today = timezone.localdate(timezone.now(), context["zone"])
         data = {
+            # The page's envelope as every list's (count, next, previous, results), then the course.
+            **self.get_paginated_response(entries).data,
             "patient": timeline.patient,
             "infusion_on": timeline.infusion_on,
-            "entries": timeline.entries,
             "referrals": timeline.referrals,
             "milestones": timeline.milestones,
             "upcoming": timeline.upcoming(today),
@@ -425,6 +437,18 @@ class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
     @extend_schema(
+        summary="The comments on a patient's shared timeline, oldest first",
+        parameters=[PATIENT_ID],
+        responses=s.TimelineEntrySerializer(many=True),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        shown(patient, what="viewed comments")
+        comments = self.paginate_queryset(comments_of(patient))
+        context = self.entry_context(patient, day_zero_of(patient))
+        return self.get_paginated_response(s.TimelineEntrySerializer(comments, many=True, context=context).data)
+
+    @extend_schema(
         summary="Post a comment on a patient's shared timeline",
         parameters=[PATIENT_ID],
         request=s.CommentInputSerializer,
@@ -434,9 +458,5 @@ class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
         patient = self.get_object()
         data = _parse(s.CommentInputSerializer, request, self.get_serializer_context())
         entry = comment_post(actor=actor_of(request), patient=patient, **data)
-        context = {
-            **self.get_serializer_context(),
-            "zone": _viewer_zone(request),
-            "infusion_on": day_zero_of(patient),
-        }
+        context = self.entry_context(patient, day_zero_of(patient))
         return Response(s.TimelineEntrySerializer(entry, context=context).data, status=status.HTTP_201_CREATED)

@@ -219,11 +219,16 @@ class ReferralBriefSerializer(serializers.ModelSerializer[Referral]):
 
 
 class PatientTimelineSerializer(serializers.Serializer[Any]):
-    """The shared timeline of one patient (`referrals.selectors.PatientTimeline`)."""
+    """The shared timeline of one patient: a page of its entries (`count`, `next`, `previous` and
+    `results`, as every list of the API) and, on every page, its whole planned course
+    (`referrals.selectors.PatientTimeline`)."""
 
+    count = serializers.IntegerField(help_text="Entries in the whole timeline.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of entries (newer), if any.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page of entries (older), if any.")
+    results = TimelineEntrySerializer(many=True, help_text="This page of what happened, oldest first.")
     patient = serializers.UUIDField(source="patient.pk")
     infusion_on = serializers.DateField(allow_null=True)
-    entries = TimelineEntrySerializer(many=True, help_text="Everything that happened, oldest first.")
     referrals = ReferralBriefSerializer(many=True)
     milestones = MilestoneSerializer(many=True)
     upcoming = MilestoneSerializer(many=True, help_text="Planned milestones from today on (at most five).")

@@ -31,7 +31,7 @@ class Catcher:
     # Keep the first message, then hold the answer: the relay has it, the sender does not know.
     hold_first_answer_seconds: float = 0.0
     held: threading.Event = field(default_factory=threading.Event)
-    greetings: int = 0  # EHLOs: one per SMTP conversation
+    greetings: int = 0  # EHLOs received: one per SMTP session that sent something
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(

@@ -95,12 +95,15 @@ class ToxicityEvent(models.Model):
         return "ASTCT" if self.kind in ASTCT_KINDS else "CTCAE"
 
     def _timing(self) -> tuple[dt.date | None, bool]:
-        """Day 0 and whether a CRS came before: annotated by `with_timing()`, else read once."""
+        """Day 0 and whether a CRS came before: annotated by `with_timing()`, else read once (one
+        query, and a second for a CRS after day 0: only a CRS recurs, see `toxicity.timing`)."""
         loaded = self.__dict__
         if "day_zero" not in loaded:
             loaded["day_zero"] = day_zero_of(self.patient_id)
-            loaded["follows_crs"] = loaded["day_zero"] is not None and (
-                earlier_crs(self.patient_id, self.onset_at, loaded["day_zero"]).exists()
+            loaded["follows_crs"] = (
+                self.kind == ToxicityKind.CRS
+                and loaded["day_zero"] is not None
+                and earlier_crs(self.patient_id, self.onset_at, loaded["day_zero"]).exists()
             )
         return loaded["day_zero"], bool(loaded["follows_crs"])
 

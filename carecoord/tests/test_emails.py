@@ -18,6 +18,7 @@ from carecoord.emails import (
     email_claim,
     email_deliver,
     email_queue,
+    email_send_all,
     email_send_here,
     email_sweep,
     retry_delay,
@@ -136,6 +137,31 @@ def test_delivery_over_smtp_marks_the_row_sent(world: World) -> None:
     assert email.status == OutgoingEmail.Status.SENT and email.sent_at is not None
     assert catcher.messages[0]["Message-ID"].startswith(f"<carecoord-email-{email.pk}@")
     assert email_claim(email.pk) == Claim()  # nothing left to do
+
+
+def _queued(world: World, count: int) -> list[int]:
+    emails = [_queue(world, f"together-{n}") for n in range(count)]
+    return [email.pk for email in emails if email is not None]
+
+
+def test_emails_sent_together_go_through_one_smtp_session(world: World) -> None:
+    ids = _queued(world, 3)
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        assert email_send_all(ids, worker="w") == {}
+        wait_for(lambda: len(catcher.messages) == 3, timeout=5)
+    assert catcher.greetings == 1
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
+
+
+def test_a_refused_email_of_several_comes_back_alone_and_the_others_go(world: World) -> None:
+    ids = _queued(world, 3)
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        catcher.refuse_next = 1
+        assert email_send_all(ids, worker="w") == {ids[0]: 5}
+        wait_for(lambda: len(catcher.messages) == 2, timeout=5)
+    assert catcher.greetings == 2  # the refusing session is not reused
+    statuses = dict(OutgoingEmail.objects.values_list("pk", "status"))
+    assert statuses == {ids[0]: "pending", ids[1]: "sent", ids[2]: "sent"}
 
 
 def test_a_batch_is_sent_here_in_one_conversation_and_a_refused_row_is_left_to_retry(world: World) -> None:
