@@ -99,7 +99,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     # The care-team links naming the person, then those still open on patients they see, with
     # what the heading shows: the values only, and of the names only their first letters. (In
     # one query, PostgreSQL reads every care-team link to join the person's hundred or so.)
-    named = list(PointPerson.objects.filter(user=user).values_list("link_id", flat=True))
+    named = list(PointPerson.objects.filter(user=user).order_by().values_list("link_id", flat=True))
     roles = (
         CareTeamLink.objects.open()
         .filter(AnyOf(F("pk"), named), patient__in=patients_visible_to(user))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from io import StringIO
 
@@ -14,7 +15,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Patient, TimelineEntry, User
+from carecoord.models import (
+    DigestDelivery,
+    DigestPreference,
+    OutgoingEmail,
+    Patient,
+    PointPerson,
+    TimelineEntry,
+    User,
+)
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import handoff_save, handoff_send, handoff_start
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_set_infusion
@@ -37,7 +46,7 @@ from tests.helpers import (
 from toxicity.services import toxicity_assess, toxicity_record
 from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week
-from workspace.digests.services import digest_deliver, digest_for, send_due_digests
+from workspace.digests.services import digest_deliver, digest_for, send_digests_of, send_due_digests
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2027, 1, 18)  # Chicago is UTC-6 in January
@@ -125,6 +134,28 @@ def test_two_runs_at_once_build_and_send_one_digest(world: World) -> None:
     assert sorted(results) == [False, False, True]  # the others found the week claimed, nothing raised
     assert DigestDelivery.objects.filter(recipient=user).count() == 1
     assert OutgoingEmail.objects.filter(template="weekly-digest", recipient=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_sends_the_others_when_one_digest_fails_and_leaves_that_week_unclaimed(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    sound = _point_person(world)
+    broken = _point_person(world, world.shared_patient, world.community_coordinator)
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    _point_person(world, other, sound)
+    with time_machine.travel(SETUP_AT, tick=False):
+        referral = accepted_referral(world)
+    # A step of a kind the code does not know: its label cannot be written, the digest fails.
+    Milestone.objects.create(referral=referral, kind="unknown_step", planned_on=MONDAY + dt.timedelta(days=2))
+    PointPerson.objects.filter(user=sound, link__patient=world.shared_patient).delete()
+    with caplog.at_level(logging.ERROR), time_machine.travel(MONDAY_0700, tick=False):
+        sent, failed = send_digests_of([broken.pk, sound.pk], worker="test")
+    assert (sent, failed) == (1, [broken.pk])
+    assert set(DigestDelivery.objects.values_list("recipient", flat=True)) == {sound.pk}  # the other week unclaimed
+    assert OutgoingEmail.objects.get(template="weekly-digest").recipient == sound
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"user {broken.pk} failed" in logged and world.shared_patient.family_name not in logged
 
 
 @pytest.mark.django_db
