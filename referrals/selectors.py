@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from carecoord.access import get_visible_or_404, patients_visible_to, sites_that_can
+from carecoord.access import get_visible_or_404, sites_that_can, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
 from carecoord.models import Patient, Site, TimelineEntry, User
@@ -23,7 +23,7 @@ from referrals.workflow import Side, State
 
 
 def referrals_visible_to(user: AnyUser) -> ReferralQuerySet:
-    return Referral.objects.filter(patient__in=patients_visible_to(user)).select_related(
+    return Referral.objects.filter(patient_id__in=visible_patient_ids(user)).select_related(
         "patient", "from_site", "to_center", "referring_physician", "product"
     )
 
@@ -33,7 +33,7 @@ def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
 
 
 def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
-    return ReferralDocument.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+    return ReferralDocument.objects.filter(referral__patient_id__in=visible_patient_ids(user)).select_related(
         "referral", "uploaded_by"
     )
 
@@ -43,7 +43,7 @@ def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocu
 
 
 def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+    return Milestone.objects.filter(referral__patient_id__in=visible_patient_ids(user)).select_related(
         "referral", "given_at"
     )
 
@@ -132,7 +132,7 @@ def milestones_in_conflict(user: AnyUser) -> QuerySet[Milestone]:
     """Planned dates of the user's patients that no longer fit their course, not yet confirmed."""
     return (
         Milestone.objects.with_open_conflict()
-        .filter(referral__patient__in=patients_visible_to(user))
+        .filter(referral__patient_id__in=visible_patient_ids(user))
         .select_related("referral__patient")
         .order_by("planned_on")
     )

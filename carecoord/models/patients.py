@@ -66,6 +66,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
+        # Lists read by name, a page at a time: walked in this order, not sorted whole.
+        indexes = [models.Index(fields=["family_name", "given_name", "id"], name="patient_by_name")]
         constraints = calendar_checks("patient", dates=["date_of_birth"], moments=["created_at", "updated_at"])
         permissions = [
             (Capability.RECORD_CARE.value, "Can record care events for the patient"),
