@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -85,7 +85,11 @@ class ToxicityEvent(models.Model):
         constraints = calendar_checks(
             "toxicity_event", dates=["resolved_on"], moments=["onset_at", "created_at", "updated_at"]
         )
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-onset_at", "-id"], name="toxicity_event_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} grade {self.grade}"
@@ -275,6 +279,15 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["recipient", "acknowledged_at"]),
             models.Index(fields=["escalate_at", "escalated_at", "acknowledged_at"]),
+            # A recipient's alerts as the API lists them (unacknowledged, then the latest
+            # acknowledged), a page at a time: walked in this order, not sorted whole.
+            models.Index(
+                F("recipient"),
+                F("acknowledged_at").desc(nulls_first=True),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="alert_inbox_order",
+            ),
         ]
 
     def __str__(self) -> str:
