@@ -17,8 +17,9 @@ from django.db.models import ForeignKey, Model
 
 
 def load_related(rows: Sequence[Model], *names: str) -> None:
-    """Read the objects the foreign keys `names` of `rows` point to, one query per model, and
-    cache them on the rows (a null key caches None). All rows are of one model."""
+    """Read the objects the foreign keys `names` of `rows` point to, one query per model (none
+    for a model no row points to, as `prefetch_related`), and cache them on the rows (a null
+    key caches None). All rows are of one model."""
     if not rows:
         return
     fields = [_foreign_key(type(rows[0]), name) for name in names]
