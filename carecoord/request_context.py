@@ -151,7 +151,7 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
 
 def acting_site_ids(user: User | None, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     """For each patient, the first site (by name) `user` may act for on it (the one rule, in
-    `carecoord.access.acting`); patients with none are left out. Two queries for all of them."""
+    `carecoord.access.acting`); patients with none are left out. One query for all of them."""
     if user is None or not patient_ids:
         return {}
     from carecoord.access.acting import first_acting_site_ids  # the access package notes through this module

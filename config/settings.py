@@ -321,6 +321,9 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "referrals.workflow.STATE_LABELS.items",
         "HandoffStateEnum": "handoffs.models.Handoff.State",
         "HandoffFieldTypeEnum": "handoffs.schema.FIELD_TYPES",
+        # An event's status and outcome are in its summary and in the event: named as before.
+        "ToxicityEventStatusEnum": "toxicity.models.ToxicityEvent.Status",
+        "ToxicityEventOutcomeEnum": "toxicity.models.ToxicityEvent.Outcome",
     },
 }
 

@@ -23,12 +23,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import acting_capabilities, get_patient_for_user, require_capability
+from carecoord.access import acting_capabilities, get_patient_for_user, get_visible_or_404, require_capability
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.roles import Capability
+from carecoord.selectors.related import load_related
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
 from carecoord.timeline import comments_of, timeline_of
@@ -51,7 +52,6 @@ from referrals.selectors import (
     documents_visible_to,
     get_document_for_user,
     get_milestone_for_user,
-    get_referral_for_user,
     milestones_visible_to,
     patient_timeline,
     referrals_visible_to,
@@ -96,7 +96,10 @@ def _referral_prefetches() -> list[Prefetch]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Referrals of the requesting user's patients"),
+    list=extend_schema(
+        summary="Referrals of the requesting user's patients, newest first",
+        description="Each referral as a summary with its `url`; its history and documents are in the referral.",
+    ),
     retrieve=extend_schema(summary="One referral with its history and documents", parameters=[REFERRAL_ID]),
     create=extend_schema(
         summary="Draft a referral to an academic center, for an existing or a new patient",
@@ -120,33 +123,50 @@ class ReferralViewSet(
     lookup_url_kwarg = "referral_id"
     lookup_value_regex = r"[0-9]+"
 
+    def _visible(self, *relations: str) -> QuerySet[Referral]:
+        # The product is read beside the referrals (`_load_product`): joined as well, the query
+        # took longer to plan than to run.
+        referrals = referrals_visible_to(self.request.user).select_related(None)
+        return referrals.select_related("from_site", "to_center", "referring_physician", *relations)
+
     def get_queryset(self) -> QuerySet[Referral]:
-        return referrals_visible_to(self.request.user).prefetch_related(*_referral_prefetches())
+        # Only the list reads it (one referral comes through `get_object`): summaries, so
+        # neither the history, the documents nor the patient (its id only).
+        return self._visible()
+
+    def get_serializer_class(self) -> type[s.ReferralSummarySerializer]:
+        return s.ReferralSummarySerializer if self.action == "list" else s.ReferralSerializer
 
     recording_actions = frozenset({"move", "documents", "infusion", "plan", "milestones"})
 
+    def _load(self, referral_id: object) -> Referral:
+        referral = get_visible_or_404(self._visible("patient"), referral_id, "referral")
+        load_related([referral], "product")
+        return referral
+
     def get_object(self) -> Referral:
-        referral = get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        referral = self._load(self.kwargs[self.lookup_url_kwarg])
         return self.gated(referral, referral.patient)
 
-    def _output(self, data: Referral | list[Referral]) -> Any:
-        referrals = data if isinstance(data, list) else [data]
-        prefetch_related_objects(referrals, *_referral_prefetches())
-        context = {
-            **self.get_serializer_context(),
-            # One query each for the whole page, not one per referral.
-            "acting": acting_capabilities(self.request.user, {r.patient_id for r in referrals}),
-        }
-        return s.ReferralSerializer(data, many=isinstance(data, list), context=context).data
+    def _context(self, referrals: list[Referral]) -> dict[str, Any]:
+        # One query each for the whole page, not one per referral.
+        acting = acting_capabilities(self.request.user, {r.patient_id for r in referrals})
+        return {**self.get_serializer_context(), "acting": acting}
+
+    def _output(self, referral: Referral) -> Any:
+        prefetch_related_objects([referral], *_referral_prefetches())
+        return s.ReferralSerializer(referral, context=self._context([referral])).data
 
     def _render(self, referral: Referral, status_code: int = status.HTTP_200_OK) -> Response:
         # Reloaded through the access path: what was written is shown as the user now sees it.
-        return Response(self._output(get_referral_for_user(self.request.user, referral.pk)), status=status_code)
+        return Response(self._output(self._load(referral.pk)), status=status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        data = self._output(list(page if page is not None else queryset))
+        referrals = page if page is not None else list(queryset)
+        load_related(referrals, "product")
+        data = s.ReferralSummarySerializer(referrals, many=True, context=self._context(referrals)).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -85,7 +85,11 @@ class ToxicityEvent(models.Model):
         constraints = calendar_checks(
             "toxicity_event", dates=["resolved_on"], moments=["onset_at", "created_at", "updated_at"]
         )
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-onset_at", "-id"], name="toxicity_event_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} grade {self.grade}"
@@ -276,14 +280,17 @@ class Alert(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = calendar_checks("alert", moments=["created_at", "escalate_at", "escalated_at", "acknowledged_at"])
         indexes = [
-            # A person's alerts as their list reads them: open first, newest first.
-            models.Index(
-                models.F("recipient"),
-                models.F("acknowledged_at").asc(nulls_first=True),
-                models.F("created_at").desc(),
-                name="alert_inbox",
-            ),
             models.Index(fields=["escalate_at", "escalated_at", "acknowledged_at"]),
+            # A recipient's alerts as the page and the API list them (unacknowledged, then the
+            # latest acknowledged), a page at a time: walked in this order, not sorted whole.
+            # Its prefix serves the header badge's count of the unacknowledged.
+            models.Index(
+                F("recipient"),
+                F("acknowledged_at").desc(nulls_first=True),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="alert_inbox_order",
+            ),
         ]
 
     def __str__(self) -> str:

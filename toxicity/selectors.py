@@ -79,7 +79,7 @@ def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
     return (
         Alert.objects.filter(recipient=user, event__patient_id__in=visible_patient_ids(user))
         .select_related("event__patient", "site")
-        .order_by(F("acknowledged_at").asc(nulls_first=True), "-created_at")
+        .order_by(F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk")
     )
 
 

@@ -33,18 +33,20 @@ AnyUser = User | AnonymousUser
 
 @dataclass(frozen=True)
 class AccessKey:
-    """The user's side of every grant: their site-role groups (each with its site) and the ids
-    of the patient permissions, by codename."""
+    """The user's side of every grant: their site-role groups (each with its site), the names
+    of those sites (for choosing among them by name) and the ids of the patient permissions,
+    by codename."""
 
     site_of_group: dict[int, int]
     permission_ids: dict[str, int]
+    site_names: dict[int, str]
 
     @property
     def codenames(self) -> dict[int, str]:
         return {pk: codename for codename, pk in self.permission_ids.items()}
 
 
-_NO_ACCESS = AccessKey(site_of_group={}, permission_ids={})
+_NO_ACCESS = AccessKey(site_of_group={}, permission_ids={}, site_names={})
 
 
 _permission_ids: dict[str, int] = {}
@@ -76,9 +78,11 @@ def access_key(user: AnyUser) -> AccessKey:
     if context is not None and user.pk in context.access:
         return context.access[user.pk]
     own_groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    rows = SiteRoleGroup.objects.filter(group_id__in=own_groups).values_list("group_id", "site_id", "site__name")
     key = AccessKey(
-        site_of_group=dict(SiteRoleGroup.objects.filter(group_id__in=own_groups).values_list("group_id", "site_id")),
+        site_of_group={group_id: site_id for group_id, site_id, _ in rows},
         permission_ids=_patient_permission_ids(),
+        site_names={site_id: name for _, site_id, name in rows},
     )
     if context is not None:
         context.access[user.pk] = key

@@ -14,6 +14,7 @@ from carecoord.models import TimelineEntry
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffQuestion
 from handoffs.services import (
+    handoff_acknowledge,
     handoff_ask,
     template_draft,
 )
@@ -386,3 +387,20 @@ def test_values_take_json_only_so_a_form_body_is_refused_not_ignored(world: Worl
     assert "detail" in response.json()
     handoff.refresh_from_db()
     assert handoff.values == before
+
+
+def test_handoff_queries_do_not_grow_with_its_questions_or_who_acted_on_it(world: World) -> None:
+    name_point_persons(world)  # the practice's primary point person acknowledges
+    client = api(world.center_coordinator)
+    draft = started(world)  # nobody sent nor acknowledged it, no question
+    with_nothing = count_queries(lambda: client.get(f"/api/handoffs/{draft.pk}/"))
+    handoff = sent(world)
+    for body in ("First?", "Second?", "Third?"):
+        handoff_ask(actor=world.community_oncologist, handoff=handoff, body=body)
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    assert count_queries(lambda: client.get(f"/api/handoffs/{handoff.pk}/")) == with_nothing
+    body = client.get(f"/api/handoffs/{handoff.pk}/").json()
+    assert len(body["questions"]) == 3 and body["sent_by"] and body["acknowledged_by"] and body["values"]
+    listed = results(client.get("/api/handoffs/"))
+    assert [row["url"] for row in listed] == [f"http://testserver/api/handoffs/{h.pk}/" for h in (handoff, draft)]
+    assert not {"values", "questions", "schema"} & {name for row in listed for name in row}

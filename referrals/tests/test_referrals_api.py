@@ -24,7 +24,7 @@ from carecoord.roles import Role
 from carecoord.services.comments import comment_post
 from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument
-from referrals.services import referral_attach_document
+from referrals.services import referral_attach_document, referral_set_plan
 from referrals.workflow import Move
 from tests.factories import member, patient_at
 from tests.helpers import (
@@ -1057,3 +1057,42 @@ def test_schema_documents_the_infusion_answer_as_a_plain_list_without_filters(wo
     )
     assert response.status_code == 200, response.content
     assert isinstance(response.json(), list) and response.json()
+
+
+def test_referral_queries_do_not_grow_with_its_moves_and_documents(world: World) -> None:
+    from carecoord.models import Product
+
+    client = api(world.center_coordinator)
+    product = Product.objects.create(
+        brand_name="Plancel", generic_name="plancel", short_name="plan-cel", target="CD19", disease_areas=["lbcl"]
+    )
+    reviewed = advance(
+        submitted_referral(world),
+        [(Move.ACKNOWLEDGE, world.center_coordinator), (Move.START_REVIEW, world.center_coordinator)],
+    )
+    referral_set_plan(actor=world.center_coordinator, referral=reviewed, product=product, hand_back_day=28)
+    with_few = count_queries(lambda: client.get(f"/api/referrals/{reviewed.pk}/"))
+    referral = submitted_referral(
+        world, patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    )
+    for kind in ("labs", "imaging"):
+        referral_attach_document(actor=world.community_coordinator, referral=referral, kind=kind, upload=pdf())
+    referral = advance(
+        referral,
+        [
+            (Move.ACKNOWLEDGE, world.center_coordinator),
+            (Move.START_REVIEW, world.center_coordinator),
+            (Move.SCHEDULE_CONSULT, world.center_coordinator),
+            (Move.ACCEPT, world.center_coordinator),
+        ],
+        consult_on=dt.date(2026, 12, 1),
+    )
+    referral_set_plan(actor=world.center_coordinator, referral=referral, product=product, hand_back_day=28)
+    assert count_queries(lambda: client.get(f"/api/referrals/{referral.pk}/")) == with_few
+    body = client.get(f"/api/referrals/{referral.pk}/").json()
+    assert (len(body["documents"]), body["product"]["id"]) == (2, product.pk)
+    assert len(body["moves"]) > len(client.get(f"/api/referrals/{reviewed.pk}/").json()["moves"])
+    listed = results(client.get("/api/referrals/"))
+    assert {row["url"] for row in listed} == {f"http://testserver/api/referrals/{r.pk}/" for r in (reviewed, referral)}
+    assert not {"moves", "documents"} & {name for row in listed for name in row}
+    assert [row["product"]["short_name"] for row in listed] == ["plan-cel", "plan-cel"]
