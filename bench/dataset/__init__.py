@@ -1,0 +1,106 @@
+"""A CAR-T network at real size, for the benchmarks: one builder, one set of shapes.
+
+    from bench.dataset import Sizes, build, stored
+    dataset = build(Sizes(patients=10_000, people=500), now=some_moment)  # drops and recreates the DB
+
+`build` makes the database named in the settings (DATABASE_URL): it drops and creates it,
+migrates it, writes sites and their role groups through the app and everything else with
+PostgreSQL COPY (psycopg's `cursor.copy`), then runs VACUUM ANALYZE and notes what it built in
+the database's comment, so `stored()` can tell a benchmark that the database is already there.
+`build(..., recreate=False)` writes into the current database and transaction instead (the
+tests). Sizes come from the environment by default: BENCH_PATIENTS (10,000), BENCH_PEOPLE or
+BENCH_POINT_PERSONS (500), BENCH_SEED (2026); every build with the same sizes, seed and
+`now` is the same. Nothing is dated after `now` (default: the current minute).
+
+The shapes, at full size (about 115 rows of the patient record a patient; counts scale with
+BENCH_PATIENTS):
+
+- **Sites**: 12. Four academic CAR-T centers (Chicago, New York, Denver, Los Angeles time) and
+  eight community practices. Every other patient is treated at the first center (about 5,000),
+  the rest at the other three in turn. The small practice (Mesa Ridge Oncology) holds 50
+  patients, the medium one (Riverbend Cancer Center) 500, the six others share the rest.
+- **People**: about 500, each with a membership at one site in a role (a fifth coordinators,
+  then physicians, nurses, pharmacists and a read-only scheduler), staffed in proportion to the
+  site's patients. One in twenty also has an ended membership elsewhere, one in fifty a
+  membership starting in two months elsewhere, one in a hundred a closed account. Group
+  memberships are exactly those of `carecoord.access.grants.sync_user_access`: a person is in
+  a site-role group while that membership is active and the account open.
+- **Personas** (`bench.dataset.people.PERSONAS`, password `PASSWORD`, an authenticator each):
+  `center_coordinator` (coordinator at the first center: ~5,000 patients), `sees_50` and
+  `sees_500` (coordinators at the small and the medium practice), `sees_all` (coordinator at all
+  eight practices: every patient). Each is a point person like their colleagues at one site.
+  `bench.dataset.sessions.signed_in_session(email)` gives a signed-in session cookie for an
+  HTTP client.
+- **Care teams**: every patient is registered at their practice (MRN there; 70 % also have the
+  center's) and, once the referral is submitted, shared with the center. 3 % consulted a second
+  center whose link has ended. Every link names a primary and a backup point person from the
+  site's staff in turn (1 % name none, 1 % only a backup). Grants are exactly those of
+  `grants.grant_site_on_patient` for every open link, none for ended ones.
+- **Referrals**: one per patient with its moves (`ReferralMove`) and timeline entries, three
+  documents; 88 % accepted, the rest draft, submitted, under review, consult scheduled,
+  declined or withdrawn, dated in the last weeks (open) or years (closed).
+- **Milestones**: ~45 a patient. An accepted patient has the consult and up to four
+  preparation steps, then the 45 planned dates of `referrals.schedule.plan_milestones`
+  around an infusion day spread over the last five years (8 % still to come, within 45 days).
+  Past dates are done (actual within a day or two of the plan), a few visits cancelled, 15 %
+  of those due in the last 45 days still open (overdue); three dates a patient were moved by
+  hand (manual, with a timeline entry); 15 % had the infusion moved. Conflicts are those of
+  `referrals.conflicts.find_conflicts`, half of them confirmed; the cached phase is
+  `referrals.phase.phase_of`.
+- **Toxicities** after the infusion: CRS (65 % of patients, grades 1-4 by the ASTCT inputs of
+  `toxicity.assessment.grade_assessment`), ICANS (22 %), infections, cytopenias,
+  hypogammaglobulinemia; a quarter reassessed (grade up or down), treatments from grade 2,
+  resolved after two to fourteen days when two weeks have passed.
+- **Alerts**: one per point person at every open care-team site for each recording, rise of
+  grade and resolution (the site's coordinators where it names no primary); the recording
+  site's acknowledged at once, the others by the primary within minutes to hours (half of those
+  of the last two days still open), late ones escalated to the backup and coordinators. Each
+  alert to someone other than the recorder has its outbox row, sent.
+- **Hand-offs**: the transition to community care at the hand-back day (90 %, mostly
+  acknowledged, a tenth with a question and its answer), drafts for patients still in
+  monitoring, a toxicity transfer for half the severe toxicities seen at the practice.
+- **Comments**: 2 to 6 around the busy months, then about one a year.
+- **The showcase patient** (`Dataset.showcase_patient`, family name "Timeline"): at the first
+  practice and the first center, infused 200 days ago, with 350 timeline entries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.dataset.builder import Dataset, build, recreate_database, stored
+    from bench.dataset.people import PASSWORD, PERSONAS, Persona
+    from bench.dataset.sessions import signed_in_session
+    from bench.dataset.sizes import Sizes
+
+# Imported on first use, so that `python -m bench.dataset` can set Django up first.
+_WHERE = {
+    "Dataset": "builder",
+    "build": "builder",
+    "recreate_database": "builder",
+    "stored": "builder",
+    "PASSWORD": "people",
+    "PERSONAS": "people",
+    "Persona": "people",
+    "signed_in_session": "sessions",
+    "Sizes": "sizes",
+}
+__all__ = [
+    "PASSWORD",
+    "PERSONAS",
+    "Dataset",
+    "Persona",
+    "Sizes",
+    "build",
+    "recreate_database",
+    "signed_in_session",
+    "stored",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"bench.dataset.{_WHERE[name]}"), name)
