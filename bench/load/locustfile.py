@@ -41,6 +41,8 @@ import gevent  # type: ignore[import-untyped]  # no stubs; locust runs on it
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
 
+from bench.load.routes import route_of
+
 PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text()) if "LOAD_PLAN" in os.environ else {}
 HOSTS = os.environ.get("LOAD_HOSTS", "http://127.0.0.1:8000").split(",")
 USERS = int(os.environ.get("LOAD_USERS", "1"))
@@ -148,18 +150,18 @@ class Person(FastHttpUser):
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def page(self, path: str, name: str, **kwargs: Any) -> str:
+    def page(self, path: str) -> str:
         """GET a page that must answer 200: a redirect means the session was lost."""
-        with self.client.get(path, name=name, allow_redirects=False, catch_response=True, **kwargs) as answer:
+        with self.client.get(path, name=route_of(path), allow_redirects=False, catch_response=True) as answer:
             if answer.status_code != 200:
                 answer.failure(f"{answer.status_code} {answer.headers.get('Location', '') if answer.headers else ''}")
             return answer.text or ""
 
-    def send(self, path: str, name: str, expected: int, **kwargs: Any) -> None:
+    def send(self, path: str, expected: int, **kwargs: Any) -> None:
         """POST a write with the session's CSRF token; it must answer `expected`."""
         headers = {"X-CSRFToken": self.csrf_token(), **kwargs.pop("headers", {})}
         with self.client.post(
-            path, name=name, headers=headers, allow_redirects=False, catch_response=True, **kwargs
+            path, name=route_of(path), headers=headers, allow_redirects=False, catch_response=True, **kwargs
         ) as answer:
             if answer.status_code != expected:
                 answer.failure(f"{answer.status_code}, expected {expected}: {(answer.text or '')[:200]}")
@@ -174,62 +176,62 @@ class Person(FastHttpUser):
 
     @task(15)
     def dashboard(self) -> None:
-        self.page("/", "/ (dashboard)")
+        self.page("/")
 
     @task(20)
     def timeline(self) -> None:
-        self.page(f"/patients/{self.patient()['id']}/timeline/", "/patients/[id]/timeline/")
+        self.page(f"/patients/{self.patient()['id']}/timeline/")
 
     @task(8)
     def patient_page(self) -> None:
-        self.page(f"/patients/{self.patient()['id']}/", "/patients/[id]/")
+        self.page(f"/patients/{self.patient()['id']}/")
 
     @task(8)
     def referral_list(self) -> None:
-        self.page("/referrals/", "/referrals/")
+        self.page("/referrals/")
 
     @task(5)
     def referral(self) -> None:
         if self.persona["referrals"]:
-            self.page(f"/referrals/{self.rng.choice(self.persona['referrals'])}/", "/referrals/[id]/")
+            self.page(f"/referrals/{self.rng.choice(self.persona['referrals'])}/")
 
     @task(8)
     def alerts(self) -> None:
         """The alert list; one time in three, open the newest waiting alert and acknowledge it."""
-        text = self.page("/toxicity/alerts/", "/toxicity/alerts/")
+        text = self.page("/toxicity/alerts/")
         waiting = text.split('id="seen-heading"')[0]
         found = OPEN_ALERT_EVENTS.search(waiting)
         if found is None or self.rng.random() >= 1 / 3:
             return
-        event = self.page(f"/toxicity/events/{found.group(1)}/", "/toxicity/events/[id]/")
+        event = self.page(f"/toxicity/events/{found.group(1)}/")
         button = ACKNOWLEDGE.search(event)
         if button is not None:
-            self.send(f"/toxicity/alerts/{button.group(1)}/acknowledge/", "POST acknowledge alert", 302)
+            self.send(f"/toxicity/alerts/{button.group(1)}/acknowledge/", 302)
 
     @task(4)
     def handoffs(self) -> None:
-        self.page(f"/handoffs/patients/{self.patient()['id']}/", "/handoffs/patients/[id]/")
+        self.page(f"/handoffs/patients/{self.patient()['id']}/")
 
     @task(3)
     def handoff(self) -> None:
         if self.persona["handoffs"]:
-            self.page(f"/handoffs/{self.rng.choice(self.persona['handoffs'])}/", "/handoffs/[id]/")
+            self.page(f"/handoffs/{self.rng.choice(self.persona['handoffs'])}/")
 
     @task(4)
     def api_patients(self) -> None:
-        self.page("/api/patients/", "/api/patients/")
+        self.page("/api/patients/")
 
     @task(3)
     def api_referrals(self) -> None:
-        self.page("/api/referrals/", "/api/referrals/")
+        self.page("/api/referrals/")
 
     @task(3)
     def api_alerts(self) -> None:
-        self.page("/api/alerts/", "/api/alerts/")
+        self.page("/api/alerts/")
 
     @task(4)
     def api_timeline(self) -> None:
-        self.page(f"/api/patients/{self.patient()['id']}/timeline/", "/api/patients/[id]/timeline/")
+        self.page(f"/api/patients/{self.patient()['id']}/timeline/")
 
     @task(4)
     def comment(self) -> None:
@@ -237,7 +239,6 @@ class Person(FastHttpUser):
         patient = self.patient()
         self.send(
             f"/patients/{patient['id']}/comments/",
-            "POST comment",
             200,
             data={"body": "Seen in clinic today; labs to follow.", "site": str(patient["site"])},
             headers={"HX-Request": "true"},
@@ -250,7 +251,6 @@ class Person(FastHttpUser):
         onset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
         self.send(
             "/api/toxicity-events/",
-            "POST /api/toxicity-events/",
             201,
             json={
                 "patient": patient["id"],

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 from typing import Any
 
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -117,6 +118,15 @@ def _sample(rng: random.Random, rows: QuerySet[Any], size: int) -> list[Any]:
     return rng.sample(keys, min(size, len(keys)))
 
 
+def hash_for_production(password: str, emails: list[str]) -> None:
+    """Store the people's password hashed as the production settings check it (PBKDF2, Django's
+    default). A dataset built under the test settings hashes with MD5, which production refuses;
+    and signing in should cost what it costs."""
+    hasher = PBKDF2PasswordHasher()
+    encoded = hasher.encode(password, hasher.salt())
+    User.objects.filter(email__in=emails).exclude(password__startswith=f"{hasher.algorithm}$").update(password=encoded)
+
+
 def build_plan(users: int, *, password: str, first: tuple[str, ...] = ()) -> dict[str, object]:
     """The plan for `users` simulated users, each a different person (a person's code works
     once, and a shared session would hide the cost of sessions)."""
@@ -132,4 +142,5 @@ def build_plan(users: int, *, password: str, first: tuple[str, ...] = ()) -> dic
             f"This database has {len(personas)} coordinators and nurses who see patients, not {users}: "
             "build the full dataset, or run with fewer users."
         )
+    hash_for_production(password, [p.email for p in personas])
     return {"password": password, "personas": [asdict(p) for p in personas]}

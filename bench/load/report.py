@@ -4,11 +4,14 @@ phase, CPU per group and per request, and the background work's emails."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.load.cpu import CORES, Window
+from bench.load.routes import route_of
 
 GOAL_P95_MS = 250
 
@@ -58,16 +61,40 @@ def read_failures(prefix: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(rows))
 
 
-def route_table(routes: list[Route], total: Route, seconds: float) -> list[str]:
+def server_times(logs: list[Path], start: float, end: float) -> dict[tuple[str, str], list[float]]:
+    """Milliseconds gunicorn spent on each request answered in [start, end], by (method,
+    route), from the access logs (servers.ACCESS_LOG_FORMAT); ("", "") holds them all."""
+    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for log in logs:
+        for line in log.read_text().splitlines():
+            at, method, path, _status, micros = line.split("|")
+            when = dt.datetime.strptime(at, "[%d/%b/%Y:%H:%M:%S %z]").timestamp()
+            if start - 1 < when <= end:  # the log's times are whole seconds
+                ms = int(micros) / 1000
+                times[(method, route_of(path))].append(ms)
+                times[("", "")].append(ms)
+    return times
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def route_table(
+    routes: list[Route], total: Route, seconds: float, server: dict[tuple[str, str], list[float]]
+) -> list[str]:
     lines = [
-        "| route | requests | errors | req/s | p50 | p95 | p99 |",
-        "|---|---|---|---|---|---|---|",
+        "| route | requests | errors | req/s | p50 | p95 | p99 | in gunicorn p50 | in gunicorn p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in [*(r for r in routes if r.requests), total]:
-        name = "**all**" if r is total else (r.name if r.method == "GET" else r.name.removeprefix("POST ") + " (POST)")
+        name = "**all**" if r is total else f"{'' if r.method == 'GET' else r.method + ' '}{r.name}"
+        own = server.get(("", "") if r is total else (r.method, r.name), [])
         lines.append(
             f"| {name} | {r.requests:,} | {r.failures} | {r.requests / seconds:.1f} "
-            f"| {r.p50:.0f} ms | {r.p95:.0f} ms | {r.p99:.0f} ms |"
+            f"| {r.p50:.0f} ms | {r.p95:.0f} ms | {r.p99:.0f} ms "
+            f"| {_percentile(own, 0.5):.0f} ms | {_percentile(own, 0.95):.0f} ms |"
         )
     return lines
 

@@ -71,12 +71,12 @@ def arguments() -> argparse.Namespace:
 
 
 def dataset_people() -> tuple[str, tuple[str, ...]]:
-    """The dataset's password and its named personas' emails; the demo's password otherwise."""
-    try:
-        from bench.dataset.people import PASSWORD, PERSONAS
-    except ImportError:
-        from carecoord.demo import DEMO_PASSWORD
+    """The dataset's password and its named personas' emails; on a database the dataset did not
+    build (`manage.py seed_demo`'s, for trying the run out), the demo's password."""
+    from bench.dataset import PASSWORD, PERSONAS, stored
+    from carecoord.demo import DEMO_PASSWORD
 
+    if stored() is None:
         return DEMO_PASSWORD, ()
     return PASSWORD, tuple(p.email for p in PERSONAS)
 
@@ -104,6 +104,7 @@ def main() -> None:
         with servers.started(layout, env, logs) as (webs, pools):
             locust_env = {
                 **os.environ,
+                "PYTHONPATH": str(servers.ROOT),  # the locustfile imports bench.load.routes
                 "LOAD_PLAN": str(plan_file),
                 "LOAD_HOSTS": ",".join(web.url for web in webs),
                 "LOAD_USERS": str(args.users),
@@ -141,7 +142,9 @@ def main() -> None:
                 "locust": lambda: [pid for root in locust_pid for pid in process_tree(root)],
             }
             with Sampler(groups) as sampler, (logs / "locust.out").open("wb") as out:
-                locust = subprocess.Popen(command, env=locust_env, stdout=out, stderr=subprocess.STDOUT)
+                locust = subprocess.Popen(
+                    command, cwd=servers.ROOT, env=locust_env, stdout=out, stderr=subprocess.STDOUT
+                )
                 locust_pid.append(locust.pid)
                 locust.wait()
             emails = drain_emails(started_at)
@@ -164,7 +167,12 @@ def main() -> None:
                 emails=emails,
             ),
             "",
-            *report.route_table(routes, total, window.seconds),
+            *report.route_table(
+                routes,
+                total,
+                window.seconds,
+                report.server_times(sorted(logs.glob("access-*.log")), phases["measure_start"], phases["measure_end"]),
+            ),
             *report.failure_lines(failures),
         ]
     print("\n".join(lines))

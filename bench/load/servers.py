@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
+# When, method, path, status and the time gunicorn spent on the request (microseconds).
+ACCESS_LOG_FORMAT = "%(t)s|%(m)s|%(U)s|%(s)s|%(D)s"
 BIN = Path(sys.executable).parent
 
 
@@ -73,7 +75,7 @@ class Layout:
         args = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers)]
         if self.threads > 1:
             args += ["--worker-class", "gthread", "--threads", str(self.threads)]
-        return [*args, "--access-logfile", str(access_log)]
+        return [*args, "--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT]
 
     def describe(self) -> str:
         per = f"{self.workers} sync workers"
