@@ -47,14 +47,24 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User and system CPU seconds the processes used so far (those that are gone count 0)."""
-    total = 0
+def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
+    """User and system CPU seconds each process used so far (those that are gone left out)."""
+    seconds = {}
     for pid in pids:
         fields = _stat(pid)
         if fields is not None:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return seconds
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident memory now, in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 1024
 
 
 @dataclass
@@ -62,7 +72,7 @@ class Sample:
     at: float
     busy: int
     total: int
-    groups: dict[str, float]
+    groups: dict[str, dict[int, float]]  # per group, each process's CPU seconds so far
 
 
 @dataclass
@@ -95,14 +105,26 @@ class Sampler:
 
     def window(self, start: float, end: float) -> Window:
         """What was used between the samples nearest to `start` and `end`."""
-        first = min(self.samples, key=lambda s: abs(s.at - start))
-        last = min(self.samples, key=lambda s: abs(s.at - end))
-        seconds = last.at - first.at
+        first = min(range(len(self.samples)), key=lambda n: abs(self.samples[n].at - start))
+        last = min(range(len(self.samples)), key=lambda n: abs(self.samples[n].at - end))
+        inside = self.samples[first : last + 1]
         return Window(
-            seconds=seconds,
-            machine_busy=(last.busy - first.busy) / max(1, last.total - first.total),
-            groups={name: last.groups[name] - first.groups[name] for name in self.groups},
+            seconds=inside[-1].at - inside[0].at,
+            machine_busy=(inside[-1].busy - inside[0].busy) / max(1, inside[-1].total - inside[0].total),
+            groups={name: _used(name, inside) for name in self.groups},
         )
+
+
+def _used(group: str, samples: list[Sample]) -> float:
+    """CPU seconds the group used over the samples: each process's last value seen, less its
+    value at the first sample (0 for a process started since); a process that ended between
+    two samples loses only its time since the one before (a connection closed and opened
+    again, say)."""
+    start = samples[0].groups[group]
+    latest: dict[int, float] = {}
+    for sample in samples:
+        latest.update(sample.groups[group])
+    return sum(seconds - start.get(pid, 0.0) for pid, seconds in latest.items())
 
 
 @dataclass(frozen=True)

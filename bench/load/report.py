@@ -108,6 +108,7 @@ def summary(
     window: Window,
     sign_in: dict[str, Any],
     emails: dict[str, Any],
+    web_rss: list[float],
 ) -> list[str]:
     """The run in a few lines: throughput, errors, the goal, and where the CPU went."""
     rps = total.requests / window.seconds
@@ -127,7 +128,8 @@ def summary(
         f"- CPU: machine {100 * window.machine_busy:.0f} % busy of {CORES} cores (everyone's); "
         f"gunicorn {window.cores('web'):.2f} cores, PostgreSQL (this database) {window.cores('database'):.2f}, "
         f"Celery {window.cores('workers'):.2f}, locust {window.cores('locust'):.2f}",
-        f"- CPU per request: {web * per_request:.1f} ms in gunicorn + {database * per_request:.1f} ms in PostgreSQL",
+        f"- CPU per request: {web * per_request:.1f} ms in gunicorn + {database * per_request:.1f} ms in PostgreSQL; "
+        f"memory: {len(web_rss)} gunicorn workers of {min(web_rss, default=0):.0f}-{max(web_rss, default=0):.0f} MiB",
         f"- background work: {emails['written']} emails written during the run, {emails['sent']} sent "
         f"by the workers (commit→sent p95 {emails['p95']:.2f} s), {emails['pending']} still pending",
     ]

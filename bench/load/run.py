@@ -47,7 +47,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.load import report, servers  # noqa: E402
-from bench.load.cpu import Sampler, process_tree  # noqa: E402
+from bench.load.cpu import Sampler, process_tree, rss_mib  # noqa: E402
 from bench.load.plan import build_plan  # noqa: E402
 from carecoord.models import OutgoingEmail  # noqa: E402
 from tests.smtp import smtp_catcher  # noqa: E402
@@ -147,6 +147,7 @@ def main() -> None:
                 )
                 locust_pid.append(locust.pid)
                 locust.wait()
+            web_rss = [rss_mib(pid) for web in webs for pid in process_tree(web.process.pid)[1:]]
             emails = drain_emails(started_at)
         phases = json.loads((logs / "phases.json").read_text())
         if "measure_end" not in phases:
@@ -165,6 +166,7 @@ def main() -> None:
                 window=window,
                 sign_in=phases,
                 emails=emails,
+                web_rss=web_rss,
             ),
             "",
             *report.route_table(
@@ -181,8 +183,8 @@ def main() -> None:
 
 
 def database_backends(name: str) -> Callable[[], list[int]]:
-    """A function giving the ids of the PostgreSQL backends serving database `name` (the
-    sampler's own connection left out)."""
+    """A function giving the ids of the PostgreSQL backends serving clients of database `name`
+    (autovacuum left out, and the sampler's own connection)."""
     db = connection.settings_dict
     conn: list[psycopg.Connection[tuple[int]]] = []
 
@@ -198,7 +200,10 @@ def database_backends(name: str) -> Callable[[], list[int]]:
                     autocommit=True,
                 )
             )
-        query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid()"
+        )
         return [row[0] for row in conn[0].execute(query, [name]).fetchall()]
 
     return backends
