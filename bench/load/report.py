@@ -122,8 +122,9 @@ def summary(
         f"measured {window.seconds:.0f} s after everyone signed in and a warm-up",
         f"- **{rps:.1f} requests/s**, p50 {total.p50:.0f} ms, **p95 {total.p95:.0f} ms**, p99 {total.p99:.0f} ms, "
         f"**{total.failures} errors** (goal p95 ≤ {GOAL_P95_MS} ms, 0 errors: {'met' if met else 'NOT met'})",
-        f"- signing in: {sign_in['signed_in']} of {users} people (password p50 {sign_in_password['p50']:.0f} ms, "
-        f"p95 {sign_in_password['p95']:.0f} ms; code p50 {sign_in_code['p50']:.0f} ms)"
+        f"- signing in: {sign_in['signed_in']} of {users} people in {sign_in['sign_in_seconds']:.0f} s "
+        f"(password p50 {sign_in_password['p50']:.0f} ms, p95 {sign_in_password['p95']:.0f} ms; "
+        f"code p50 {sign_in_code['p50']:.0f} ms; {sign_in['late_codes']} codes typed again after waiting too long)"
         + (f"; refused: {'; '.join(sign_in['refused'][:3])}" if sign_in["refused"] else ""),
         f"- CPU: machine {100 * window.machine_busy:.0f} % busy of {CORES} cores (everyone's); "
         f"gunicorn {window.cores('web'):.2f} cores, PostgreSQL (this database) {window.cores('database'):.2f}, "
