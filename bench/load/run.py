@@ -184,7 +184,7 @@ def main() -> None:
 
 def database_backends(name: str) -> Callable[[], list[int]]:
     """A function giving the ids of the PostgreSQL backends serving clients of database `name`
-    (autovacuum left out, and the sampler's own connection)."""
+    and their parallel workers (autovacuum left out, and the sampler's own connection)."""
     db = connection.settings_dict
     conn: list[psycopg.Connection[tuple[int]]] = []
 
@@ -201,7 +201,8 @@ def database_backends(name: str) -> Callable[[], list[int]]:
                 )
             )
         query = (
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_type IN ('client backend', 'parallel worker') "
             "AND pid <> pg_backend_pid()"
         )
         return [row[0] for row in conn[0].execute(query, [name]).fetchall()]

@@ -140,7 +140,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _wait_until_answering(web: Web, patience: float = 60.0) -> None:
+def _wait_until_answering(web: Web, patience: float = 180.0) -> None:
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         if web.process.poll() is not None:
