@@ -233,6 +233,15 @@ class Milestone(models.Model):
             models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
             *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),
         ]
+        indexes = [
+            # The few planned dates with a conflict (`with_open_conflict`, the work queue's list):
+            # found without reading every milestone.
+            models.Index(
+                fields=["planned_on"],
+                condition=Q(status="planned") & ~Q(conflict_key=""),
+                name="milestone_planned_in_conflict",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.kind

@@ -4,10 +4,12 @@
     dataset = build(Sizes(patients=10_000, people=500), now=some_moment)  # drops and recreates the DB
 
 `build` makes the database named in the settings (DATABASE_URL): it drops and creates it,
-migrates it, writes sites and their role groups through the app and everything else with
-PostgreSQL COPY (psycopg's `cursor.copy`), then runs VACUUM ANALYZE and notes what it built in
-the database's comment, so `stored()` can tell a benchmark that the database is already there.
-`build(..., recreate=False)` writes into the current database and transaction instead (the
+migrates it, writes sites and their role groups through the app, people and every patient's
+story with PostgreSQL COPY (psycopg's `cursor.copy`, batch by batch while the next is written),
+the grants and alert emails in SQL from the copied links and alerts, then runs VACUUM ANALYZE
+and notes what it built in the database's comment, so `stored()` can tell a benchmark that the
+database is already there (`ensure()` builds only when it is not). About two minutes at full
+size on the 2-core development machine. `build(..., recreate=False)` writes into the current database and transaction instead (the
 tests). Sizes come from the environment by default: BENCH_PATIENTS (10,000), BENCH_PEOPLE or
 BENCH_POINT_PERSONS (500), BENCH_SEED (2026); every build with the same sizes, seed and
 `now` is the same. Nothing is dated after `now` (default: the current minute).
@@ -60,8 +62,9 @@ BENCH_PATIENTS):
   acknowledged, a tenth with a question and its answer), drafts for patients still in
   monitoring, a toxicity transfer for half the severe toxicities seen at the practice.
 - **Comments**: 2 to 6 around the busy months, then about one a year.
-- **The showcase patient** (`Dataset.showcase_patient`, family name "Timeline"): at the first
-  practice and the first center, infused 200 days ago, with 350 timeline entries.
+- **The showcase patient** (`Dataset.showcase_patient`, family name "Timeline"): at one of the
+  six larger practices and the first center, infused 200 days ago, with CRS, ICANS, the
+  transition hand-off and 350 timeline entries.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.dataset.builder import Dataset, build, recreate_database, stored
+    from bench.dataset.builder import Dataset, build, ensure, recreate_database, stored
     from bench.dataset.people import PASSWORD, PERSONAS, Persona
     from bench.dataset.sessions import signed_in_session
     from bench.dataset.sizes import Sizes
@@ -79,6 +82,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "Dataset": "builder",
     "build": "builder",
+    "ensure": "builder",
     "recreate_database": "builder",
     "stored": "builder",
     "PASSWORD": "people",
@@ -94,6 +98,7 @@ __all__ = [
     "Persona",
     "Sizes",
     "build",
+    "ensure",
     "recreate_database",
     "signed_in_session",
     "stored",

@@ -12,21 +12,23 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import psycopg
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.dataset.derived import write_alert_emails, write_grants
 from bench.dataset.people import PERSONAS, build_network, practice_sizes
 from bench.dataset.sizes import Sizes
 from bench.dataset.stories import Stories, center_index, practice_index
+from bench.dataset.tables import Loader, connect
 from carecoord.models import Product
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from tests.helpers import complete_values  # a value for every field, as the tests fill them
 
 logger = logging.getLogger(__name__)
-VERSION = 1  # of the dataset's shapes: a database built by another version is built again
+BATCH = 1000  # patients whose rows are copied together while the next ones are written
+VERSION = 2  # of the dataset's shapes: a database built by another version is built again
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,28 @@ def generate(sizes: Sizes, now: dt.datetime, *, fast: bool) -> Dataset:
         )
         products = [(p.pk, p.brand_name, list(p.disease_areas)) for p in Product.objects.filter(is_active=True)]
         stories = Stories(network=network, sizes=sizes, now=now, products=products, versions=_versions())
+        first_link, first_alert = stories.tables["links"].next_id, stories.tables["alerts"].next_id
+        tables = list(stories.tables.values())
+        loader = Loader() if fast else None
         for i in range(sizes.patients):
             stories.patient(i)
+            if loader is not None and (i + 1) % BATCH == 0:
+                loader.submit([table.spool() for table in tables])
         logger.info("stories written in %.1f s", time.monotonic() - started)
-        rows = {"carecoord_user": len(network.people)}
-        for table in stories.tables.values():
-            rows[table.name] = table.count
-            loading = time.monotonic()
-            table.load()
-            logger.info("%s: %d rows in %.1f s", table.name, table.count, time.monotonic() - loading)
+        if loader is not None:
+            loader.submit([table.spool() for table in tables])
+            loader.finish()
+            for table in tables:
+                table.move_sequence()
+        else:
+            for table in tables:
+                table.load()
+        logger.info("stories loaded in %.1f s", time.monotonic() - started)
+        rows = {"carecoord_user": len(network.people), **{table.name: table.count for table in tables}}
+        loading = time.monotonic()
+        rows["carecoord_patientgroupobjectpermission"] = write_grants(network, first_link_id=first_link)
+        rows["carecoord_outgoingemail"] = write_alert_emails(first_alert_id=first_alert)
+        logger.info("grants and alert emails written in %.1f s", time.monotonic() - loading)
         dataset = Dataset(
             sizes=sizes,
             now=now,
@@ -131,23 +146,11 @@ def generate(sizes: Sizes, now: dt.datetime, *, fast: bool) -> Dataset:
     return dataset
 
 
-def _admin_connection() -> psycopg.Connection[Any]:
-    settings = connection.settings_dict
-    return psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
 def recreate_database() -> None:
     """Drop the database named in the settings, create it again and migrate it."""
     name = connection.settings_dict["NAME"]
     connection.close()
-    with _admin_connection() as admin:
+    with connect("postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", verbosity=0)
@@ -198,3 +201,14 @@ def build(sizes: Sizes | None = None, *, now: dt.datetime | None = None, recreat
         with connection.cursor() as cursor:
             cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [dataset.to_json()])
     return dataset
+
+
+def ensure(sizes: Sizes | None = None, *, rebuild: bool = False) -> tuple[Dataset, bool]:
+    """The network of `sizes` (default: from the environment) in the database named in the
+    settings: the one already there if it was built at these sizes by this version of the
+    shapes, else built now (`rebuild` always builds). Returns it and whether it was built."""
+    sizes = sizes or Sizes.from_env()
+    found = stored()
+    if found is not None and found.sizes == sizes and found.version == VERSION and not rebuild:
+        return found, False
+    return build(sizes), True

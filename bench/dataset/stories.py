@@ -25,7 +25,6 @@ from bench.dataset.people import (
     Network,
     Person,
     SiteInfo,
-    grant_rows,
     names,
     practice_sizes,
 )
@@ -153,7 +152,7 @@ class Link:
 class Case:
     """One patient while their story is written."""
 
-    id: uuid.UUID
+    id: str  # the patient's UUID, as text (written in every row of theirs)
     practice: SiteInfo
     links: list[Link] = field(default_factory=list)
     changed_at: dt.datetime | None = None
@@ -173,7 +172,6 @@ def _tables() -> dict[str, Table]:
         "identifiers": ("carecoord_patientidentifier", "mrn, patient_id, site_id"),
         "links": ("carecoord_careteamlink", "capacity, joined_at, ended_at, added_by_id, patient_id, site_id"),
         "point_persons": ("carecoord_pointperson", "rank, link_id, user_id"),
-        "grants": ("carecoord_patientgroupobjectpermission", "content_object_id, group_id, permission_id"),
         "referrals": (
             "referrals_referral",
             "disease_area, prior_lines_of_therapy, prior_therapies, "
@@ -210,12 +208,6 @@ def _tables() -> dict[str, Table]:
             "acknowledged_by_id, email_id, escalated_from_id, recipient_id, site_id, event_id, "
             "acknowledged_on_recording, role",
         ),
-        "emails": (
-            "carecoord_outgoingemail",
-            "to_address, template, subject, body_text, body_html, dedupe_key, "
-            "status, attempts, last_error, created_at, claimed_at, sent_at, recipient_id, claimed_by, "
-            "give_up_at, lease_until, next_attempt_at, urgent",
-        ),
         "handoffs": (
             "handoffs_handoff",
             "values, state, created_at, updated_at, sent_at, acknowledge_by, "
@@ -251,7 +243,9 @@ class Stories:
         self.tables = _tables()
         self.products = products  # (id, brand name, disease areas)
         self.versions = versions  # template name -> (version id, template name, number, values)
-        self.grants = {site.key: grant_rows(network, site) for site in network.sites}
+        # Each alert to someone other than the recorder has its outbox row, written afterwards
+        # from the alerts (`bench.dataset.derived`), with the id the alert's own id gives it.
+        self.email_offset = first_free_id("carecoord_outgoingemail") - self.tables["alerts"].next_id
         self.turns: dict[str, int] = {site.key: 0 for site in network.sites}  # round robin of point persons
         self.graded = {
             (kind, grade): self._graded(kind, grade, inputs)
@@ -260,8 +254,8 @@ class Stories:
         }
         small, medium = practice_sizes(sizes.patients)
         self.small, self.medium = small, medium
-        self.showcase_index = small + medium  # at practice P0 and center C0
-        self.showcase_id: uuid.UUID | None = None
+        self.showcase_index = (small + medium + 1) // 2 * 2  # a patient of the first center (an even index)
+        self.showcase_id: str | None = None
         self.mrn = 100000
 
     @staticmethod
@@ -320,13 +314,10 @@ class Stories:
         title: str = "",
         ended_at: dt.datetime | None = None,
     ) -> Link:
-        """`care_team_join`: the link, its grants, its point persons and the timeline entry; a link
-        that has `ended_at` already has no grants left (`care_team_end_site` revoked them)."""
+        """`care_team_join`: the link, its point persons and the timeline entry. Its grants are
+        written from the open links afterwards (`bench.dataset.derived`)."""
         capacity = CareTeamLink.Capacity.TREATING_CENTER if site.is_center else CareTeamLink.Capacity.COMMUNITY_PRACTICE
         link_id = self.tables["links"].add(capacity, moment, ended_at, actor.id, case.id, site.id)
-        if ended_at is None:
-            for group_id, permission_id in self.grants[site.key]:
-                self.tables["grants"].add(case.id, group_id, permission_id)
         pool = site.actors
         turn = self.turns[site.key]
         self.turns[site.key] += 1
@@ -373,7 +364,7 @@ class Stories:
     def patient(self, i: int) -> None:
         rng = self.rng
         showcase = i == self.showcase_index
-        case = Case(uuid.UUID(int=rng.getrandbits(128), version=4), self.practice_of(i))
+        case = Case(str(uuid.UUID(int=rng.getrandbits(128), version=4)), self.practice_of(i))
         if showcase:
             self.showcase_id = case.id
         center = self.center_of(i)
@@ -436,8 +427,8 @@ class Stories:
         if stage != State.DRAFT and rng.random() < 0.7:
             self.tables["identifiers"].add(f"C{self.mrn}", case.id, center.id)
         if day_zero is not None and day_zero < today:
-            self.toxicities(case, day_zero, referral.hand_back_day, center, practice, born)
-            self.handoffs(case, day_zero, referral.hand_back_day, center, practice)
+            self.toxicities(case, day_zero, referral.hand_back_day, center, practice, showcase)
+            self.handoffs(case, day_zero, referral.hand_back_day, center, practice, showcase)
         self.comments(case, registered_at, day_zero, showcase)
         if rng.random() < 0.03 and stage != State.DRAFT:
             self.second_opinion(case, practice, i, registered_on)
@@ -775,11 +766,12 @@ class Stories:
     # --- toxicities and alerts ----------------------------------------------------------------
 
     def toxicities(
-        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, born: dt.date
+        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, showcase: bool
     ) -> None:
+        """The showcase patient has had CRS and ICANS, so its timeline shows both."""
         rng = self.rng
         for kind, probability, first, last, ctcae in TOXICITIES:
-            if rng.random() >= probability:
+            if rng.random() >= probability and not (showcase and kind in (ToxicityKind.CRS, ToxicityKind.ICANS)):
                 continue
             onset_day = day_zero + dt.timedelta(days=rng.randint(first, last))
             site = center if (onset_day - day_zero).days <= hand_back_day else practice
@@ -953,7 +945,6 @@ class Stories:
                     acknowledger,
                     own,
                     actor,
-                    label,
                     None,
                 )
                 for n, (person, role) in enumerate(recipients)
@@ -980,7 +971,6 @@ class Stories:
                         acknowledger,
                         False,
                         None,
-                        label,
                         ids[0],
                     )
                 names = ", ".join(sorted(p.full_name for p, _ in people.values())) or "nobody else at the site"
@@ -1019,34 +1009,11 @@ class Stories:
         acknowledger: Person | None,
         own: bool,
         actor: Person | None,
-        label: str,
         escalated_from: int | None,
     ) -> int:
         tables = self.tables
         alert_id = tables["alerts"].next_id
-        email_id = None
-        if actor is None or person.id != actor.id:
-            subject = f"carecoord alert: {label} grade {grade} (patient)"
-            email_id = tables["emails"].add(
-                person.email,
-                "toxicity-alert",
-                subject,
-                f"{subject}\nYou are alerted as a point person at {site.name}.",
-                f"<p>{subject}</p>",
-                f"toxicity-alert:{alert_id}",
-                "sent",
-                1,
-                "",
-                moment,
-                moment + MINUTE,
-                moment + 2 * MINUTE,
-                person.id,
-                "",
-                None,
-                None,
-                None,
-                True,
-            )
+        email_id = alert_id + self.email_offset if actor is None or person.id != actor.id else None
         tables["alerts"].add(
             reason,
             grade,
@@ -1067,12 +1034,14 @@ class Stories:
 
     # --- hand-offs and comments -------------------------------------------------------------
 
-    def handoffs(self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo) -> None:
+    def handoffs(
+        self, case: Case, day_zero: dt.date, hand_back_day: int, center: SiteInfo, practice: SiteInfo, showcase: bool
+    ) -> None:
         center_link, practice_link = self.link_of(case, center), self.link_of(case, practice)
         if center_link is None or practice_link is None:
             return
         hand_back = day_zero + dt.timedelta(days=hand_back_day)
-        if hand_back < center.today and self.rng.random() < 0.9:
+        if hand_back < center.today and (self.rng.random() < 0.9 or showcase):
             self.handoff(
                 case,
                 "Post-CAR-T transition to community care",

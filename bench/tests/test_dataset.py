@@ -6,6 +6,8 @@ from collections import defaultdict
 
 import pytest
 from django.db import connection
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.test import Client
 
 from bench.dataset import PERSONAS, Dataset, Sizes, build, signed_in_session
@@ -79,6 +81,13 @@ def test_alerts_reach_the_recipients_the_alert_code_names(dataset: Dataset) -> N
     for event_id, patient_id in events.items():
         expected = {(r.user.pk, r.site.pk, r.role) for r in alert_recipients(patient_id)}
         assert alerted[event_id] == expected
+    # Every alert has its email but the recorder's own (acknowledged on recording, by them).
+    emailed = Alert.objects.filter(
+        email__recipient=F("recipient"), email__dedupe_key=Concat(Value("toxicity-alert:"), Cast("pk", CharField()))
+    )
+    own = Alert.objects.filter(acknowledged_on_recording=True, acknowledged_by=F("recipient"))
+    assert emailed.count() == Alert.objects.count() - own.count() > 0
+    assert not own.filter(email__isnull=False).exists()
 
 
 def test_nothing_is_dated_after_now(dataset: Dataset) -> None:

@@ -10,12 +10,14 @@ from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPers
 from carecoord.roles import Capability
 
 
+def _point_persons_of_links() -> Prefetch:
+    # By rank only: the model's default order goes through the link's own (capacity, site
+    # name), which joins every care-team link and site into each list's prefetch.
+    return Prefetch("point_persons", queryset=PointPerson.objects.select_related("user").order_by("rank"))
+
+
 def open_care_team_links() -> QuerySet[CareTeamLink]:
-    return (
-        CareTeamLink.objects.open()
-        .select_related("site")
-        .prefetch_related(Prefetch("point_persons", queryset=PointPerson.objects.select_related("user")))
-    )
+    return CareTeamLink.objects.open().select_related("site").prefetch_related(_point_persons_of_links())
 
 
 def _care_team_prefetches() -> list[Prefetch]:
@@ -45,7 +47,7 @@ def care_team_links_visible_to(user: AnyUser) -> QuerySet[CareTeamLink]:
     return (
         CareTeamLink.objects.filter(patient__in=patients_visible_to(user))
         .select_related("site")
-        .prefetch_related(Prefetch("point_persons", queryset=PointPerson.objects.select_related("user")))
+        .prefetch_related(_point_persons_of_links())
     )
 
 

@@ -1,0 +1,140 @@
+"""What the page benchmark measures: every main page and API list or detail, as a persona.
+
+Shared by `bench.pages.run` (timings) and `bench.pages.explain` (query plans). Each target is a
+GET through `django.test.Client`, signed in as `tests.helpers.login` signs in (both factors
+passed), against `bench.pages.urls` (the app's URLs plus the bare view); two targets are parts
+of the dashboard called as functions (the work queue and its "milestones due" list), since
+they have no page of their own. Comments have no list of their own in the API (they come with
+the timeline; /api/patients/<id>/comments/ only takes a POST).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.test import Client
+
+from bench.dataset import Dataset
+from bench.pages.urls import BARE
+from carecoord.models import User
+from carecoord.selectors.sites import active_memberships_of
+from handoffs.models import Handoff
+from referrals.models import Referral
+from referrals.selectors import milestones_due
+from tests.helpers import login
+from toxicity.models import Alert, ToxicityEvent
+from workspace.digests.services import send_due_digests
+from workspace.work_queue import WORK_QUEUE_LIMIT, work_queue_of
+
+PAGE, API, PART = "page", "API", "part of the dashboard"
+HTMX = {"HX-Request": "true"}
+# The lists whose cost must not grow with the patients a person sees (goal: ≤ 1.2x from 50 to all).
+FLAT = {
+    "dashboard": "/",
+    "patient list": "/?page=2",  # the dashboard's results only (htmx), page 2 (1 when there is one)
+    "referral list": "/referrals/",
+    "alerts list": "/toxicity/alerts/",
+    "API patients": "/api/patients/",
+    "API referrals": "/api/referrals/",
+    "API alerts": "/api/alerts/",
+    "API toxicity events": "/api/toxicity-events/",
+    "API hand-offs": "/api/handoffs/",
+}
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
+class Target:
+    name: str
+    kind: str  # PAGE, API or PART
+    persona: str
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    call: Callable[[], object] | None = None  # a PART: timed as a function call
+
+
+class Personas:
+    """One signed-in client per persona, made once."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.users = {key: User.objects.get(pk=user_id) for key, user_id in dataset.personas.items()}
+        self.clients = {key: login(Client(), user) for key, user in self.users.items()}
+
+
+def ensure_digests(personas: Personas) -> None:
+    """Each persona's weekly digest of this week, sent through the app, for the digest page."""
+    send_due_digests(users=list(personas.users.values()), ignore_schedule=True)
+
+
+def targets(personas: Personas) -> list[Target]:
+    """Every measured request, as the center coordinator (about 5,000 patients) unless named,
+    then the flat lists as the people who see 50, 500 and every patient."""
+    dataset = personas.dataset
+    patient = dataset.showcase_patient
+    center = personas.users["center_coordinator"]
+    referral = Referral.objects.filter(patient_id=patient).order_by("pk").values_list("pk", flat=True).first()
+    event = ToxicityEvent.objects.filter(patient_id=patient).order_by("pk").values_list("pk", flat=True).first()
+    handoff = Handoff.objects.filter(patient_id=patient).order_by("pk").values_list("pk", flat=True).first()
+    alert = Alert.objects.filter(recipient=center).order_by("-pk").values_list("pk", flat=True).first()
+    cc = "center_coordinator"
+
+    def work_queue() -> object:
+        return work_queue_of(center, active_memberships_of(center))
+
+    def due() -> object:
+        today = active_memberships_of(center)[0].site.today()
+        return list(milestones_due(center, today, today + dt.timedelta(days=6))[: WORK_QUEUE_LIMIT + 1])
+
+    pages = {
+        "dashboard": "/",
+        "patient list (dashboard results, htmx)": "/?page=2",
+        "patient page": f"/patients/{patient}/",
+        "timeline page, 350 events": f"/patients/{patient}/timeline/",
+        "referral list": "/referrals/",
+        "referral page": f"/referrals/{referral}/",
+        "alerts list": "/toxicity/alerts/",
+        "toxicity event page": f"/toxicity/events/{event}/",
+        "hand-offs list": f"/handoffs/patients/{patient}/",
+        "hand-off page": f"/handoffs/{handoff}/",
+        "digest page": "/digest/",
+        "account page": "/account/",
+    }
+    apis = {
+        "API patients": "/api/patients/",
+        "API patient": f"/api/patients/{patient}/",
+        "API referrals": "/api/referrals/",
+        "API referral": f"/api/referrals/{referral}/",
+        "API timeline, 350 events": f"/api/patients/{patient}/timeline/",
+        "API alerts": "/api/alerts/",
+        "API alert": f"/api/alerts/{alert}/",
+        "API toxicity events": "/api/toxicity-events/",
+        "API toxicity event": f"/api/toxicity-events/{event}/",
+        "API hand-offs": "/api/handoffs/",
+        "API hand-off": f"/api/handoffs/{handoff}/",
+    }
+    found = [Target(name, PAGE, cc, url, HTMX if "htmx" in name else {}) for name, url in pages.items()]
+    found += [Target("work queue", PART, cc, call=work_queue), Target("milestones due", PART, cc, call=due)]
+    found += [Target(name, API, cc, url) for name, url in apis.items()]
+    for persona in ("sees_50", "sees_500", "sees_all"):
+        found += [
+            Target(name, API if name.startswith("API") else PAGE, persona, url, HTMX if name == "patient list" else {})
+            for name, url in FLAT.items()
+        ]
+    return found
+
+
+BARE_TARGET = Target("bare view (one indexed query)", PAGE, "center_coordinator", BARE)
+
+
+def run_once(personas: Personas, target: Target) -> tuple[float, int]:
+    """One timed request (or call): milliseconds and the answer's status."""
+    started = time.perf_counter()
+    if target.call is not None:
+        target.call()
+        status = 200
+    else:
+        status = personas.clients[target.persona].get(target.url, headers=target.headers).status_code
+    return (time.perf_counter() - started) * 1000, status
