@@ -23,14 +23,11 @@ This module imports no Django: it is the browsers' side.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import os
 import random
 import re
-import struct
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -43,6 +40,7 @@ import gevent.event  # type: ignore[import-untyped]
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
 
+from bench.load.codes import code_at
 from bench.load.routes import route_of
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text()) if "LOAD_PLAN" in os.environ else {}
@@ -71,16 +69,6 @@ class Progress:
 
 
 PROGRESS = Progress()
-
-
-def totp(authenticator: dict[str, int | str], at: float) -> str:
-    """The code the person's authenticator app shows at `at`."""
-    step, t0, digits = int(authenticator["step"]), int(authenticator["t0"]), int(authenticator["digits"])
-    counter = int((at - t0) // step) + int(authenticator["drift"])
-    digest = hmac.new(bytes.fromhex(str(authenticator["key"])), struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 10**digits:0{digits}d}"
 
 
 class LoopbackIsTrustworthy(DefaultCookiePolicy):
@@ -141,7 +129,7 @@ class Person(FastHttpUser):
             token = self._form_token("/two-factor/", "sign-in: code form")
             with self.client.post(
                 "/two-factor/",
-                data={"code": totp(self.persona["authenticator"], time.time()), "csrfmiddlewaretoken": token},
+                data={"code": code_at(self.persona["authenticator"], time.time()), "csrfmiddlewaretoken": token},
                 name="sign-in: code",
                 allow_redirects=False,
                 catch_response=True,
