@@ -447,10 +447,12 @@ def small_record(world: World, patient: Patient | None = None) -> Record:
     referral_attach_document(actor=world.community_coordinator, referral=draft, kind="labs", upload=_pdf("labs.pdf"))
     referral = accept(world, draft)
     record = Record(world=world, patient=patient, referral=referral)
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=world.center.zone)
     coordinator = world.center_coordinator
-    for kind in ("insurance_authorization", "apheresis", "manufacturing_release"):
+    for kind in ("insurance_authorization", "apheresis"):
         milestone_plan(actor=coordinator, referral=referral, kind=kind, planned_on=today + dt.timedelta(days=7))
+    # Due this week, whatever the day: on the dashboard's work queue.
+    milestone_plan(actor=coordinator, referral=referral, kind="manufacturing_release", planned_on=today)
     done = Milestone.objects.get(referral=referral, kind="insurance_authorization")
     milestone_complete(actor=coordinator, milestone=done, actual_on=today)
     moved = Milestone.objects.get(referral=referral, kind="apheresis")
@@ -465,10 +467,10 @@ def grow_record(record: Record) -> None:
     """The second measurement: more of every kind than `small_record` made.
 
     A third site on the care team (a practice with its own coordinator and point person); day 0
-    set, so about 45 milestones, more of them done and moved; a second referral, open, with three
-    documents; two more toxicities with their assessments, treatments and alerts (to three sites
-    now); another hand-off with its question, more comments, and an entry older than the last 30
-    days."""
+    set, so about 45 milestones, more of them done, due this week and moved, one into a conflict
+    with day 0; a second referral, open, with three documents; two more toxicities with their
+    assessments, treatments and alerts (to three sites now); another hand-off with its question,
+    more comments, and an entry older than the last 30 days."""
     world, referral = record.world, record.referral
     third = SiteFactory.create(name="Hilltop Oncology")
     hilltop = member(third, Role.COORDINATOR, email="coordinator@hilltop.test", full_name="Hal Hilltop")
@@ -479,18 +481,20 @@ def grow_record(record: Record) -> None:
         capacity=CareTeamLink.Capacity.COMMUNITY_PRACTICE,
     )
     care_team_name_point_person(actor=hilltop, link=link, user=hilltop, rank=PointPerson.Rank.PRIMARY)
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=world.center.zone)
     coordinator = world.center_coordinator
     milestone_set_infusion(actor=coordinator, referral=referral, infusion_on=today + dt.timedelta(days=20))
-    for kind in ("apheresis", "manufacturing_release"):
-        step = Milestone.objects.get(referral=referral, kind=kind)
-        milestone_complete(actor=coordinator, milestone=step, actual_on=today)
-    for kind in (MilestoneKind.VISIT_DAY_30, MilestoneKind.HAND_BACK):
-        step = Milestone.objects.get(referral=referral, kind=kind)
-        assert step.planned_on is not None
-        milestone_move(
-            actor=coordinator, milestone=step, planned_on=step.planned_on + dt.timedelta(days=2), reason="Slot"
-        )
+    apheresis = Milestone.objects.get(referral=referral, kind="apheresis")
+    milestone_complete(actor=coordinator, milestone=apheresis, actual_on=today)
+    # More due this week, and a date in conflict (a visit moved before day 0).
+    milestone_plan(actor=coordinator, referral=referral, kind="bridging_therapy", planned_on=today)
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    milestone_move(actor=coordinator, milestone=visit, planned_on=today + dt.timedelta(days=1), reason="Slot")
+    hand_back = Milestone.objects.get(referral=referral, kind=MilestoneKind.HAND_BACK)
+    assert hand_back.planned_on is not None
+    milestone_move(
+        actor=coordinator, milestone=hand_back, planned_on=hand_back.planned_on + dt.timedelta(days=2), reason="Slot"
+    )
     # A second referral, open (documents go only to an open one), with more documents and moves.
     second = draft_referral(world, patient=record.patient)
     for kind in ("pathology", "imaging", "history"):
