@@ -51,12 +51,13 @@ def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to
 
     The emails are written first, so each alert row is written with its email: an email's key
     names the alert by what makes it unique (its event, reason, escalated alert, site and
-    recipient) and the moment, under the lock of the change that caused it."""
+    recipient) and this write (a random token: two changes of one event within the same clock
+    tick, as under a frozen test clock, are two alerts, never one key for both)."""
     to_send = [alert for alert in alerts if not_to is None or alert.recipient_id != not_to.pk]
     if to_send:
         event = to_send[0].event
         link = reverse("toxicity-event", kwargs={"event_id": event.pk})
-        now = timezone.now().isoformat()
+        write = uuid.uuid4().hex
         emails = email_queue_new(
             [
                 Email(
@@ -71,7 +72,7 @@ def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to
                     },
                     dedupe_key=(
                         f"toxicity-alert:{event.pk}:{alert.reason}:{alert.escalated_from_id or ''}:"
-                        f"{alert.site_id}:{alert.recipient_id}:{now}"
+                        f"{alert.site_id}:{alert.recipient_id}:{write}"
                     ),
                 )
                 for alert in to_send
