@@ -8,9 +8,9 @@ import uuid
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from audit.models import AuditEntry
-from carecoord.access import patients_visible_to
-from carecoord.access.scope import AnyUser
-from carecoord.models import Patient, SiteRoleGroup, User
+from carecoord.access import patients_visible_to, visible_patient_ids
+from carecoord.access.scope import AnyUser, access_key
+from carecoord.models import Patient, User
 
 
 def _is_administrator(user: AnyUser) -> bool:
@@ -35,8 +35,8 @@ def audit_entries_for(user: AnyUser) -> QuerySet[AuditEntry]:
         return AuditEntry.objects.none()
     entries = AuditEntry.objects.all()
     if not user.is_superuser:
-        own_sites = SiteRoleGroup.objects.filter(group__user=user).values("site_id")
-        entries = entries.filter(Q(patient_id__in=patients_visible_to(user).values("pk")) | Q(site_id__in=own_sites))
+        own_sites = set(access_key(user).site_of_group.values())
+        entries = entries.filter(Q(patient_id__in=visible_patient_ids(user)) | Q(site_id__in=own_sites))
     return entries.order_by("-at", "-pk")
 
 

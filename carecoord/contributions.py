@@ -26,7 +26,7 @@ def digest_recent_events(scope: DigestScope) -> SectionRead:
     # instances, and each day's label formatted once.
     day_labels: dict[dt.date, str] = {}
     for patient_id, occurred_at, title in TimelineEntry.objects.filter(
-        patient__in=scope.patient_ids, occurred_at__gte=since, occurred_at__lt=until
+        scope.of_patients(), occurred_at__gte=since, occurred_at__lt=until
     ).values_list("patient_id", "occurred_at", "title"):
         day = occurred_at.astimezone(scope.zone).date()
         label = day_labels.get(day) or day_labels.setdefault(day, scope.day_text(day))

@@ -16,6 +16,9 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db.models import F
+
+from carecoord.lookups import AnyOf
 from carecoord.models import User
 
 
@@ -34,6 +37,11 @@ class DigestScope:
     def day_text(day: dt.date) -> str:
         """A date as every digest line writes it ("Mon 07 Dec")."""
         return day.strftime("%a %d %b")
+
+    def of_patients(self, field: str = "patient_id") -> AnyOf:
+        """The condition "`field` is one of the digest's patients", for `filter()`: the ids go
+        as one parameter (`carecoord.lookups.AnyOf`), not one each."""
+        return AnyOf(F(field), self.patient_ids)
 
     def site_day_text(self, moment: dt.datetime | None) -> str:
         """The day of `moment` in site time (the reader's zone); "?" without one."""

@@ -8,21 +8,27 @@ name or a free-text note, and never a tracking pixel.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carecoord.models import OutgoingEmail, User
+
+if TYPE_CHECKING:
+    from celery import Task
+    from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger(__name__)
 
@@ -44,32 +50,71 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
     return subject, text, html
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email to write: to whom, from which template and context, under which dedupe key."""
+
+    recipient: User
+    template: str
+    context: dict[str, Any]
+    dedupe_key: str
+
+
+def _row_values(email: Email, *, urgent: bool) -> dict[str, Any]:
+    """The outbox row's fields other than its dedupe key: the email rendered, its delivery window."""
+    subject, text, html = render_email(email.template, email.context)
+    return {
+        "recipient": email.recipient,
+        "to_address": email.recipient.email,
+        "template": email.template,
+        "subject": subject[:200],
+        "body_text": text,
+        "body_html": html,
+        "urgent": urgent,
+        "give_up_at": timezone.now() + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS),
+    }
+
+
 def email_queue(
-    *, recipient: User, template: str, context: dict[str, Any], dedupe_key: str, urgent: bool = False
+    *,
+    recipient: User,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    urgent: bool = False,
+    enqueue: bool = True,
 ) -> OutgoingEmail | None:
     """Write the email row in the caller's transaction and queue its sending after commit.
 
     `urgent` (same-day alerts) goes on the alert queue, which digests and reminders never hold
-    up. Returns None when an email with the same `dedupe_key` already exists.
+    up. `enqueue=False`: the caller sends the committed row itself (`email_send_here`); were it
+    to die first, the sweep queues the row after EMAIL_PENDING_GRACE_SECONDS. Returns None when
+    an email with the same `dedupe_key` already exists.
     """
-    subject, text, html = render_email(template, context)
-    email, created = OutgoingEmail.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "recipient": recipient,
-            "to_address": recipient.email,
-            "template": template,
-            "subject": subject[:200],
-            "body_text": text,
-            "body_html": html,
-            "urgent": urgent,
-            "give_up_at": timezone.now() + dt.timedelta(hours=settings.EMAIL_RETRY_HOURS),
-        },
-    )
+    values = _row_values(Email(recipient, template, context, dedupe_key), urgent=urgent)
+    email, created = OutgoingEmail.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
     if not created:
         return None
-    transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
+    if enqueue:
+        transaction.on_commit(lambda: email_enqueue(email.pk, urgent=urgent))
     return email
+
+
+def email_queue_new(emails: Sequence[Email], *, urgent: bool = False) -> list[OutgoingEmail]:
+    """Write the rows of emails about rows the caller's transaction has just created, in one
+    query, and queue their sending after commit in one message (`email_enqueue_all`).
+
+    Their dedupe keys name those new rows, so no other request can hold them: a key already
+    taken is an error that rolls the transaction back, not a repeat to skip (`email_queue`
+    is for keys that may repeat). Returns the rows in the order of `emails`.
+    """
+    rows = OutgoingEmail.objects.bulk_create(
+        OutgoingEmail(dedupe_key=email.dedupe_key, **_row_values(email, urgent=urgent)) for email in emails
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: email_enqueue_all(ids, urgent=urgent))
+    return rows
 
 
 def queue_for(*, urgent: bool) -> str:
@@ -81,11 +126,27 @@ def email_enqueue(email_id: int, *, urgent: bool, countdown: float = 0) -> bool:
     unreachable. One try with short timeouts: a request never waits on a broker that is down."""
     from carecoord.tasks import send_email
 
+    return _publish(send_email, (email_id,), urgent=urgent, countdown=countdown, what=f"email {email_id}")
+
+
+def email_enqueue_all(email_ids: Sequence[int], *, urgent: bool) -> bool:
+    """Hand several rows to a worker in one message, which sends them one after the other,
+    each claimed on its own (`carecoord.tasks.send_emails`). False (the rows left to the
+    sweeper) if the broker is unreachable."""
+    from carecoord.tasks import send_emails
+
+    if len(email_ids) == 1:
+        return email_enqueue(email_ids[0], urgent=urgent)
+    ids = list(email_ids)
+    return _publish(send_emails, (ids, urgent), urgent=urgent, countdown=0, what=f"emails {ids[0]}-{ids[-1]}")
+
+
+def _publish(task: Task, args: tuple[Any, ...], *, urgent: bool, countdown: float, what: str) -> bool:
     try:
-        send_email.apply_async((email_id,), queue=queue_for(urgent=urgent), countdown=countdown, retry=False)
-    except Exception as exc:  # broker down: the row stays pending and the sweeper queues it again
+        task.apply_async(args, queue=queue_for(urgent=urgent), countdown=countdown, retry=False)
+    except Exception as exc:  # broker down: the rows stay pending and the sweeper queues them again
         # One line, not a traceback: while Redis is down every write would log one.
-        logger.warning("could not queue email %s (%s: %s); the sweep will", email_id, type(exc).__name__, exc)
+        logger.warning("could not queue %s (%s: %s); the sweep will", what, type(exc).__name__, exc)
         return False
     return True
 
@@ -122,9 +183,13 @@ def email_claim(email_id: int, *, worker: str = "", now: dt.datetime | None = No
     return Claim(retry_in=max((wake - now).total_seconds(), 0) + 1 if wake else 1)
 
 
-def email_deliver(email: OutgoingEmail) -> float | None:
+def email_deliver(email: OutgoingEmail, mailer: BaseEmailBackend | None = None) -> float | None:
     """Send a claimed row. On an SMTP error the row goes back to pending with its next attempt,
-    whose delay is returned; after `give_up_at` it is failed instead (None is returned)."""
+    whose delay is returned; after `give_up_at` it is failed instead (None is returned).
+
+    With `mailer`, the message goes through its session, opened if need be and left open for
+    the next row (`email_send_all`); a session that failed is closed, so the next row opens
+    its own."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
@@ -137,8 +202,15 @@ def email_deliver(email: OutgoingEmail) -> float | None:
     message.attach_alternative(email.body_html, "text/html")
     mine = OutgoingEmail.objects.filter(pk=email.pk, status=OutgoingEmail.Status.SENDING, claimed_by=email.claimed_by)
     try:
-        message.send()
+        if mailer is None:
+            message.send()
+        else:
+            mailer.open()
+            mailer.send_messages([message])
     except RETRYABLE_ERRORS as exc:
+        if mailer is not None:
+            with contextlib.suppress(*RETRYABLE_ERRORS):
+                mailer.close()
         now = timezone.now()
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if email.give_up_at is not None and now >= email.give_up_at:
@@ -159,6 +231,39 @@ def email_deliver(email: OutgoingEmail) -> float | None:
     if email.attempts > 1:
         email_release_waiting()
     return None
+
+
+def email_send(email_id: int, *, worker: str, mailer: BaseEmailBackend | None = None) -> float | None:
+    """Claim the row and send it: None when done (sent, failed for good, or nothing left to
+    do), else the seconds after which to try again (a failed attempt, another worker's lease)."""
+    claim = email_claim(email_id, worker=worker)
+    return email_deliver(claim.email, mailer) if claim.email is not None else claim.retry_in
+
+
+def email_send_all(email_ids: Sequence[int], *, worker: str) -> dict[int, float]:
+    """`email_send` each row in turn through one SMTP session, opened when the first row is
+    claimed; returns the rows to try again, with their delays."""
+    mailer = mailers.default
+    later = {}
+    try:
+        for email_id in email_ids:
+            retry_in = email_send(email_id, worker=worker, mailer=mailer)
+            if retry_in is not None:
+                later[email_id] = retry_in
+    finally:
+        with contextlib.suppress(*RETRYABLE_ERRORS):
+            mailer.close()
+    return later
+
+
+def email_send_here(email_ids: Iterable[int], *, worker: str) -> None:
+    """Send committed rows from this process through one SMTP session (`email_send_all`),
+    instead of a task each (a batch of weekly digests); a row to try again is queued for the
+    `send_email` task with its delay, as the task would retry it."""
+    later = email_send_all(list(email_ids), worker=worker)
+    urgent = dict(OutgoingEmail.objects.filter(pk__in=later).values_list("pk", "urgent"))
+    for email_id, retry_in in later.items():
+        email_enqueue(email_id, urgent=urgent.get(email_id, False), countdown=retry_in)
 
 
 def email_release_waiting(now: dt.datetime | None = None) -> int:

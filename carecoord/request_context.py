@@ -14,12 +14,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 from carecoord.accounts.client_ip import client_ip
 from carecoord.models import User
+
+if TYPE_CHECKING:
+    from carecoord.access.scope import AccessKey
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,14 @@ class Read:
 
 @dataclass
 class RequestContext:
-    """The request being served, the acting sites already looked up for it, and the patients
+    """The request being served, the acting sites and users' access keys already looked up for
+    it (by user id), and the patients
     its answer shows (by patient id; the first declaration for a patient is kept)."""
 
     request: HttpRequest
     sites: dict[tuple[int, uuid.UUID], int] = field(default_factory=dict)
     reads: dict[uuid.UUID, Read] = field(default_factory=dict)
+    access: dict[int, AccessKey] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)
@@ -145,7 +151,7 @@ def acting_site_id(user: User | None, patient_id: uuid.UUID | None) -> int | Non
 
 def acting_site_ids(user: User | None, patient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     """For each patient, the first site (by name) `user` may act for on it (the one rule, in
-    `carecoord.access.acting`); patients with none are left out. Two queries for all of them."""
+    `carecoord.access.acting`); patients with none are left out. One query for all of them."""
     if user is None or not patient_ids:
         return {}
     from carecoord.access.acting import first_acting_site_ids  # the access package notes through this module

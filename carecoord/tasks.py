@@ -6,7 +6,7 @@ from celery import Task, shared_task
 
 from carecoord.access.grants import refresh_membership_access as refresh
 from carecoord.api.idempotency import forget_old_keys
-from carecoord.emails import email_claim, email_deliver, email_enqueue, email_sweep
+from carecoord.emails import email_enqueue, email_send, email_send_all, email_sweep
 from carecoord.health import heartbeat_record
 from carecoord.outages import report_recovered_outages
 
@@ -24,10 +24,18 @@ def send_email(self: Task, email_id: int) -> None:
     A failed attempt, a row another worker is sending or a retry not yet due comes back after
     the delay the outbox says; were the broker down then, the sweeper queues the row instead.
     """
-    claim = email_claim(email_id, worker=f"{self.request.hostname}:{self.request.id}")
-    retry_in = email_deliver(claim.email) if claim.email is not None else claim.retry_in
+    retry_in = email_send(email_id, worker=f"{self.request.hostname}:{self.request.id}")
     if retry_in is not None:
         raise self.retry(countdown=retry_in)  # on the same queue: the request's routing key
+
+
+@shared_task(bind=True, name="carecoord.tasks.send_emails")
+def send_emails(self: Task, email_ids: list[int], urgent: bool) -> None:
+    """Send the emails one change queued together (an event's alerts) one after the other, in
+    one SMTP session, each claimed on its own as `send_email` claims it. One that must wait (a
+    failed attempt, another worker's lease) is queued again as its own `send_email`."""
+    for email_id, retry_in in email_send_all(email_ids, worker=f"{self.request.hostname}:{self.request.id}").items():
+        email_enqueue(email_id, urgent=urgent, countdown=retry_in)
 
 
 @shared_task(name="carecoord.tasks.sweep_emails")

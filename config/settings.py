@@ -80,6 +80,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+FORM_RENDERER = "carecoord.web.form_renderer.FormRenderer"
 ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
@@ -320,6 +321,9 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "referrals.workflow.STATE_LABELS.items",
         "HandoffStateEnum": "handoffs.models.Handoff.State",
         "HandoffFieldTypeEnum": "handoffs.schema.FIELD_TYPES",
+        # An event's status and outcome are in its summary and in the event: named as before.
+        "ToxicityEventStatusEnum": "toxicity.models.ToxicityEvent.Status",
+        "ToxicityEventOutcomeEnum": "toxicity.models.ToxicityEvent.Outcome",
     },
 }
 

@@ -20,11 +20,13 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.access import get_visible_or_404
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.selectors.related import load_related
 from handoffs import serializers as s
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
-from handoffs.selectors import get_handoff_for_user, get_template_for_user, handoffs_visible_to, templates_visible_to
+from handoffs.selectors import get_template_for_user, handoffs_visible_to, templates_visible_to
 from handoffs.services import handoff_acknowledge, handoff_ask, handoff_save, handoff_send, handoff_start
 
 TEMPLATE_ID = OpenApiParameter("template_id", int, OpenApiParameter.PATH)
@@ -88,7 +90,10 @@ def _questions() -> Prefetch:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Hand-offs of the requesting user's patients"),
+    list=extend_schema(
+        summary="Hand-offs of the requesting user's patients, newest first",
+        description="Each hand-off as a summary with its `url`; its values, questions and schema are in the hand-off.",
+    ),
     retrieve=extend_schema(
         summary="One hand-off, with the schema of its template version",
         parameters=[HANDOFF_ID],
@@ -110,24 +115,44 @@ class HandoffViewSet(
 ):
     """Filled templates handed from one care-team site to the other: draft → sent → acknowledged."""
 
-    serializer_class = s.HandoffSerializer
+    serializer_class = s.HandoffSummarySerializer
     filterset_class = HandoffFilter
     ordering_fields = ["created_at", "sent_at", "acknowledge_by"]
     lookup_url_kwarg = "handoff_id"
     lookup_value_regex = r"[0-9]+"
 
+    def _visible(self, *relations: str) -> QuerySet[Handoff]:
+        # The sites and people it names are read beside it (`s.HANDOFF_PARTIES`, see `_parties`):
+        # joined as well, the query took longer to plan than to run.
+        return handoffs_visible_to(self.request.user).select_related(None).select_related(*relations)
+
     def get_queryset(self) -> QuerySet[Handoff]:
-        return handoffs_visible_to(self.request.user).prefetch_related(_questions())
+        # Only the list reads it (one hand-off comes through `get_object`): summaries, so
+        # neither the questions, the values, the version's schema nor the patient (its id only).
+        return self._visible("version__template").defer("values", "version__schema")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        handoffs = page if page is not None else list(queryset)
+        load_related(handoffs, *s.HANDOFF_PARTIES)
+        data = self.get_serializer(handoffs, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     recording_actions = frozenset({"values", "send", "acknowledge", "questions"})
 
+    def _load(self, handoff_id: object) -> Handoff:
+        handoff = get_visible_or_404(self._visible("patient", "version__template"), handoff_id, "hand-off")
+        load_related([handoff], *s.HANDOFF_PARTIES)
+        return handoff
+
     def get_object(self) -> Handoff:
-        handoff = get_handoff_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        handoff = self._load(self.kwargs[self.lookup_url_kwarg])
         return self.gated(handoff, handoff.patient)
 
     def _detail(self, handoff: Handoff) -> Handoff:
         # Reloaded through the access path: what was written is shown as the user now sees it.
-        handoff = get_handoff_for_user(self.request.user, handoff.pk)
+        handoff = self._load(handoff.pk)
         prefetch_related_objects([handoff], _questions())
         return handoff
 
@@ -137,7 +162,8 @@ class HandoffViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         handoff = self.get_object()
-        return self._render(handoff)
+        prefetch_related_objects([handoff], _questions())
+        return Response(s.HandoffDetailSerializer(handoff, context=self.get_serializer_context()).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(s.HandoffCreateSerializer, request, self.get_serializer_context())

@@ -11,16 +11,14 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
     """Hand-offs sent to the reader's sites and not acknowledged by their deadline, in one query."""
     handoffs = (
         Handoff.objects.acknowledgement_overdue(scope.now)
-        .filter(patient__in=scope.patient_ids, to_site__in=scope.site_ids)
+        .filter(scope.of_patients(), to_site__in=scope.site_ids)
         .order_by("acknowledge_by")
+        .values_list("patient_id", "acknowledge_by")
     )
     return SectionRead(
         overdue=[
-            (
-                handoff.patient_id,
-                f"Hand-off not acknowledged, due {scope.site_day_text(handoff.acknowledge_by)}",
-            )
-            for handoff in handoffs
+            (patient_id, f"Hand-off not acknowledged, due {scope.site_day_text(acknowledge_by)}")
+            for patient_id, acknowledge_by in handoffs
         ]
     )
 

@@ -118,7 +118,11 @@ class Handoff(models.Model):
             "handoff",
             moments=["created_at", "updated_at", "sent_at", "acknowledge_by", "reminder_sent_at", "acknowledged_at"],
         )
-        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+        indexes = [
+            models.Index(fields=["state", "acknowledge_by"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-created_at", "-id"], name="handoff_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} for patient {self.patient_id}"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from carecoord.access import get_visible_or_404, patients_visible_to
+from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 
 
 def handoffs_visible_to(user: AnyUser) -> QuerySet[Handoff]:
-    return Handoff.objects.filter(patient__in=patients_visible_to(user)).select_related(
+    return Handoff.objects.filter(patient_id__in=visible_patient_ids(user)).select_related(
         "patient", "version__template", "from_site", "to_site", "created_by", "sent_by", "acknowledged_by"
     )
 

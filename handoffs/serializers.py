@@ -8,7 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField
+from carecoord.api.output import DirectOutput
+from carecoord.api.serializers import DetailLinkField, SiteBriefSerializer, VisiblePatientField
 from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
@@ -123,19 +124,19 @@ class HandoffTemplateSerializer(serializers.ModelSerializer[HandoffTemplate]):
         return dict(TemplateVersionSerializer(versions[0], context=self.context).data)
 
 
-class TemplateBriefSerializer(serializers.ModelSerializer[HandoffTemplate]):
+class TemplateBriefSerializer(DirectOutput, serializers.ModelSerializer[HandoffTemplate]):
     class Meta:
         model = HandoffTemplate
         fields = ["id", "name"]
 
 
-class VersionBriefSerializer(serializers.ModelSerializer[HandoffTemplateVersion]):
+class VersionBriefSerializer(DirectOutput, serializers.ModelSerializer[HandoffTemplateVersion]):
     class Meta:
         model = HandoffTemplateVersion
         fields = ["id", "number"]
 
 
-class HandoffQuestionSerializer(serializers.ModelSerializer[HandoffQuestion]):
+class HandoffQuestionSerializer(DirectOutput, serializers.ModelSerializer[HandoffQuestion]):
     author = PersonBriefSerializer()
     site = SiteBriefSerializer(help_text="The site the question (or answer) comes from.")
 
@@ -144,32 +145,34 @@ class HandoffQuestionSerializer(serializers.ModelSerializer[HandoffQuestion]):
         fields = ["id", "author", "site", "body", "created_at"]
 
 
-class HandoffSerializer(ShownWhenSerialized, serializers.ModelSerializer[Handoff]):
-    """A hand-off as listed. Expects hand-offs from `handoffs_visible_to` with `questions` prefetched."""
+# The sites and people a hand-off names, as the summary and the detail show them.
+HANDOFF_PARTIES = ("from_site", "to_site", "created_by", "sent_by", "acknowledged_by")
 
+
+class HandoffSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[Handoff]):
+    """A hand-off as listed: who hands what to whom, its state and deadlines, and the link to it
+    (`url`), where its values, questions and schema are. Expects hand-offs from `handoffs_visible_to`."""
+
+    url = DetailLinkField("api:handoff-list", help_text="The hand-off, with its values, questions and schema.")
     template = TemplateBriefSerializer(source="version.template")
     version = VersionBriefSerializer(help_text="The template version this hand-off was started from; it keeps it.")
     from_site = SiteBriefSerializer()
     to_site = SiteBriefSerializer()
-    values = serializers.DictField(
-        child=serializers.JSONField(), help_text='Keyed "section.field"; a draft keeps them as typed.'
-    )
     created_by = PersonBriefSerializer()
     sent_by = PersonBriefSerializer(allow_null=True)
     acknowledged_by = PersonBriefSerializer(allow_null=True)
-    questions = HandoffQuestionSerializer(many=True, help_text="Questions and answers between the sites, oldest first.")
 
     class Meta:
         model = Handoff
         fields = [
             "id",
+            "url",
             "patient",
             "template",
             "version",
             "from_site",
             "to_site",
             "state",
-            "values",
             "created_by",
             "created_at",
             "updated_at",
@@ -179,17 +182,21 @@ class HandoffSerializer(ShownWhenSerialized, serializers.ModelSerializer[Handoff
             "acknowledged_by",
             "acknowledged_at",
             "superseded_by",
-            "questions",
         ]
 
 
-class HandoffDetailSerializer(HandoffSerializer):
-    """A hand-off with the schema of its version: what a client needs to fill it in."""
+class HandoffDetailSerializer(HandoffSummarySerializer):
+    """A hand-off with its values, its questions and the schema of its version: what a client
+    needs to fill it in. Expects `questions` prefetched (see `handoffs.api`)."""
 
+    values = serializers.DictField(
+        child=serializers.JSONField(), help_text='Keyed "section.field"; a draft keeps them as typed.'
+    )
+    questions = HandoffQuestionSerializer(many=True, help_text="Questions and answers between the sites, oldest first.")
     schema = serializers.SerializerMethodField()
 
-    class Meta(HandoffSerializer.Meta):
-        fields = [*HandoffSerializer.Meta.fields, "schema"]
+    class Meta(HandoffSummarySerializer.Meta):
+        fields = [*HandoffSummarySerializer.Meta.fields, "values", "questions", "schema"]
 
     @extend_schema_field(TemplateSchemaSerializer)
     def get_schema(self, handoff: Handoff) -> dict[str, Any]:

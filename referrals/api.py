@@ -23,14 +23,16 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import acting_capabilities, get_patient_for_user, require_capability
+from carecoord.access import acting_capabilities, get_patient_for_user, get_visible_or_404, require_capability
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.roles import Capability
+from carecoord.selectors.related import load_related
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import comment_post
+from carecoord.timeline import comments_of, timeline_of
 from carecoord.web.shortcuts import viewer_zone
 from referrals import filters
 from referrals import serializers as s
@@ -50,7 +52,6 @@ from referrals.selectors import (
     documents_visible_to,
     get_document_for_user,
     get_milestone_for_user,
-    get_referral_for_user,
     milestones_visible_to,
     patient_timeline,
     referrals_visible_to,
@@ -95,7 +96,10 @@ def _referral_prefetches() -> list[Prefetch]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Referrals of the requesting user's patients"),
+    list=extend_schema(
+        summary="Referrals of the requesting user's patients, newest first",
+        description="Each referral as a summary with its `url`; its history and documents are in the referral.",
+    ),
     retrieve=extend_schema(summary="One referral with its history and documents", parameters=[REFERRAL_ID]),
     create=extend_schema(
         summary="Draft a referral to an academic center, for an existing or a new patient",
@@ -119,33 +123,50 @@ class ReferralViewSet(
     lookup_url_kwarg = "referral_id"
     lookup_value_regex = r"[0-9]+"
 
+    def _visible(self, *relations: str) -> QuerySet[Referral]:
+        # The product is read beside the referrals (`_load_product`): joined as well, the query
+        # took longer to plan than to run.
+        referrals = referrals_visible_to(self.request.user).select_related(None)
+        return referrals.select_related("from_site", "to_center", "referring_physician", *relations)
+
     def get_queryset(self) -> QuerySet[Referral]:
-        return referrals_visible_to(self.request.user).prefetch_related(*_referral_prefetches())
+        # Only the list reads it (one referral comes through `get_object`): summaries, so
+        # neither the history, the documents nor the patient (its id only).
+        return self._visible()
+
+    def get_serializer_class(self) -> type[s.ReferralSummarySerializer]:
+        return s.ReferralSummarySerializer if self.action == "list" else s.ReferralSerializer
 
     recording_actions = frozenset({"move", "documents", "infusion", "plan", "milestones"})
 
+    def _load(self, referral_id: object) -> Referral:
+        referral = get_visible_or_404(self._visible("patient"), referral_id, "referral")
+        load_related([referral], "product")
+        return referral
+
     def get_object(self) -> Referral:
-        referral = get_referral_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        referral = self._load(self.kwargs[self.lookup_url_kwarg])
         return self.gated(referral, referral.patient)
 
-    def _output(self, data: Referral | list[Referral]) -> Any:
-        referrals = data if isinstance(data, list) else [data]
-        prefetch_related_objects(referrals, *_referral_prefetches())
-        context = {
-            **self.get_serializer_context(),
-            # One query each for the whole page, not one per referral.
-            "acting": acting_capabilities(self.request.user, {r.patient_id for r in referrals}),
-        }
-        return s.ReferralSerializer(data, many=isinstance(data, list), context=context).data
+    def _context(self, referrals: list[Referral]) -> dict[str, Any]:
+        # One query each for the whole page, not one per referral.
+        acting = acting_capabilities(self.request.user, {r.patient_id for r in referrals})
+        return {**self.get_serializer_context(), "acting": acting}
+
+    def _output(self, referral: Referral) -> Any:
+        prefetch_related_objects([referral], *_referral_prefetches())
+        return s.ReferralSerializer(referral, context=self._context([referral])).data
 
     def _render(self, referral: Referral, status_code: int = status.HTTP_200_OK) -> Response:
         # Reloaded through the access path: what was written is shown as the user now sees it.
-        return Response(self._output(get_referral_for_user(self.request.user, referral.pk)), status=status_code)
+        return Response(self._output(self._load(referral.pk)), status=status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        data = self._output(list(page if page is not None else queryset))
+        referrals = page if page is not None else list(queryset)
+        load_related(referrals, "product")
+        data = s.ReferralSummarySerializer(referrals, many=True, context=self._context(referrals)).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -375,36 +396,47 @@ class MilestoneViewSet(
 
 
 class _PatientScopedView(ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
-    """A route under one patient; the patient comes through the access path (404 when not visible)."""
+    """A route under one patient; the patient comes through the access path (404 when not visible).
+
+    What it lists comes in pages, as every list of the API (`REST_FRAMEWORK["PAGE_SIZE"]`)."""
 
     lookup_url_kwarg = "patient_id"
     filter_backends: list[Any] = []
-    pagination_class = None
 
     def get_object(self) -> Patient:
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+
+    def entry_context(self, patient: Patient, infusion_on: dt.date | None) -> dict[str, Any]:
+        """What `TimelineEntrySerializer` needs: the viewer's zone and the patient's day 0."""
+        return {**self.get_serializer_context(), "zone": _viewer_zone(self.request), "infusion_on": infusion_on}
+
+
+PAGE = OpenApiParameter(
+    "page", int, description="A page number within the paginated result set; `last` is the newest entries."
+)
 
 
 class PatientTimelineView(_PatientScopedView):
     """Everything that happened to one patient, as both sites see it, with the planned course."""
 
     @extend_schema(
-        summary="A patient's shared timeline: entries, milestones and what comes next",
-        parameters=[PATIENT_ID],
+        summary="A patient's shared timeline: a page of its entries, with the milestones and what comes next",
+        parameters=[PATIENT_ID, PAGE],
         responses=s.PatientTimelineSerializer,
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The whole timeline in a fixed number of queries, whatever its length.
+        # One page of entries and the whole planned course, in a fixed number of queries.
         patient = self.get_object()
         shown(patient, what="viewed timeline")
         timeline = patient_timeline(patient)
-        zone = _viewer_zone(request)
-        today = timezone.localdate(timezone.now(), zone)
-        context = {**self.get_serializer_context(), "zone": zone, "infusion_on": timeline.infusion_on}
+        entries = self.paginate_queryset(timeline_of(patient))
+        context = self.entry_context(patient, timeline.infusion_on)
+        today = timezone.localdate(timezone.now(), context["zone"])
         data = {
+            # The page's envelope as every list's (count, next, previous, results), then the course.
+            **self.get_paginated_response(entries).data,
             "patient": timeline.patient,
             "infusion_on": timeline.infusion_on,
-            "entries": timeline.entries,
             "referrals": timeline.referrals,
             "milestones": timeline.milestones,
             "upcoming": timeline.upcoming(today),
@@ -425,6 +457,18 @@ class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
     @extend_schema(
+        summary="The comments on a patient's shared timeline, oldest first",
+        parameters=[PATIENT_ID],
+        responses=s.TimelineEntrySerializer(many=True),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        shown(patient, what="viewed comments")
+        comments = self.paginate_queryset(comments_of(patient))
+        context = self.entry_context(patient, day_zero_of(patient))
+        return self.get_paginated_response(s.TimelineEntrySerializer(comments, many=True, context=context).data)
+
+    @extend_schema(
         summary="Post a comment on a patient's shared timeline",
         parameters=[PATIENT_ID],
         request=s.CommentInputSerializer,
@@ -434,9 +478,5 @@ class PatientCommentsView(IdempotentWritesMixin, _PatientScopedView):
         patient = self.get_object()
         data = _parse(s.CommentInputSerializer, request, self.get_serializer_context())
         entry = comment_post(actor=actor_of(request), patient=patient, **data)
-        context = {
-            **self.get_serializer_context(),
-            "zone": _viewer_zone(request),
-            "infusion_on": day_zero_of(patient),
-        }
+        context = self.entry_context(patient, day_zero_of(patient))
         return Response(s.TimelineEntrySerializer(entry, context=context).data, status=status.HTTP_201_CREATED)

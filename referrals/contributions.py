@@ -8,8 +8,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
@@ -17,8 +18,8 @@ from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
-from referrals.models import Milestone, Referral
-from referrals.phase import phases_now
+from referrals.models import Milestone, Referral, open_conflict, overdue_on
+from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
 
@@ -27,36 +28,64 @@ DUE_DAYS = 14
 # --- the weekly digest ---------------------------------------------------------------------
 
 
+class _DigestMilestone(NamedTuple):
+    """A milestone as the digest reads it: a `Dated`, with the conditions the lines use."""
+
+    patient_id: uuid.UUID
+    referral_id: int
+    kind: str
+    status: str
+    planned_on: dt.date | None
+    actual_on: dt.date | None
+    listed: bool  # a line of the digest: planned up to the horizon, or in open conflict
+    in_conflict: bool
+    overdue: bool
+    conflict: str
+
+
 def digest_milestones(scope: DigestScope) -> SectionRead:
-    """Milestones due in the coming two weeks, past and not recorded, or in conflict; and the
-    day from the infusion, from the same rows (one query)."""
+    """Milestones due in the coming two weeks, past and not recorded, or in conflict; each
+    patient's day from the infusion and phase now, from the same rows. Two queries: the
+    referrals, then only the milestones listed and the steps day 0 and the phase look at (the
+    done and far-off visits, most of a course, are never read)."""
     read = SectionRead()
-    by_patient: dict[uuid.UUID, list[Milestone]] = defaultdict(list)
-    milestones = (
-        Milestone.objects.filter(referral__patient__in=scope.patient_ids)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .select_related("referral")
-        .order_by("referral__created_at", "planned_on", "pk")
-    )
     today = scope.today
     horizon = today + dt.timedelta(days=DUE_DAYS)
-    for milestone in milestones:
-        patient_id = milestone.referral.patient_id
-        by_patient[patient_id].append(milestone)
-        if milestone.status != Milestone.Status.PLANNED or milestone.planned_on is None:
+    referrals = Referral.objects.filter(scope.of_patients()).order_by().values_list(*EPISODE_FIELDS)
+    episodes = current_episodes(EpisodeRow(*row) for row in referrals)
+    listed = Q(status=Milestone.Status.PLANNED, planned_on__isnull=False) & (
+        Q(planned_on__lte=horizon) | open_conflict()
+    )
+    rows = [
+        _DigestMilestone(*row)
+        for row in Milestone.objects.filter(scope.of_patients("referral__patient_id"))
+        .filter(listed | Q(kind__in=PHASE_KINDS))
+        .annotate(
+            listed=ExpressionWrapper(listed, output_field=BooleanField()),
+            in_conflict=ExpressionWrapper(open_conflict(), output_field=BooleanField()),
+            overdue=ExpressionWrapper(overdue_on(today), output_field=BooleanField()),
+        )
+        .order_by("referral__created_at", "planned_on", "pk")
+        .values_list("referral__patient_id", *_DigestMilestone._fields[1:])
+    ]
+    by_patient: dict[uuid.UUID, list[_DigestMilestone]] = defaultdict(list)
+    for row in rows:
+        by_patient[row.patient_id].append(row)
+        if not row.listed or row.planned_on is None:
             continue
-        label = milestone_label(milestone.kind)
-        planned = scope.day_text(milestone.planned_on)
-        if milestone.has_open_conflict:
-            read.overdue.append((patient_id, f"Date conflict: {label} on {planned}. {milestone.conflict}"))
-        if today <= milestone.planned_on <= horizon:
-            read.due.append((patient_id, f"{planned}: {label}"))
-        elif milestone.is_overdue(today):
-            read.overdue.append((patient_id, f"{label} was planned on {planned}, not recorded"))
-    for patient_id, rows in by_patient.items():
-        infused = day_zero_in(rows)
-        if infused:
-            read.days[patient_id] = day_label(infused, today)
+        label = milestone_label(row.kind)
+        planned = scope.day_text(row.planned_on)
+        if row.in_conflict:
+            read.overdue.append((row.patient_id, f"Date conflict: {label} on {planned}. {row.conflict}"))
+        if today <= row.planned_on <= horizon:
+            read.due.append((row.patient_id, f"{planned}: {label}"))
+        elif row.overdue:
+            read.overdue.append((row.patient_id, f"{label} was planned on {planned}, not recorded"))
+    for patient_id, milestones in by_patient.items():
+        if day_zero := day_zero_in(milestones):
+            read.days[patient_id] = day_label(day_zero, today)
+    phases = phases_from(scope.patient_ids, episodes, rows, scope.now)
+    read.phases = {patient_id: phase.label for patient_id, phase in phases.items()}
     return read
 
 
@@ -64,23 +93,16 @@ def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
     """Referrals to the reader's sites whose acknowledgement is overdue, in one query."""
     referrals = (
         Referral.objects.acknowledgement_overdue(scope.now)
-        .filter(patient__in=scope.patient_ids, to_center__in=scope.site_ids)
+        .filter(scope.of_patients(), to_center__in=scope.site_ids)
         .order_by("acknowledge_by")
+        .values_list("patient_id", "acknowledge_by")
     )
     return SectionRead(
         overdue=[
-            (
-                referral.patient_id,
-                f"Referral waiting on your site, acknowledgement due {scope.site_day_text(referral.acknowledge_by)}",
-            )
-            for referral in referrals
+            (patient_id, f"Referral waiting on your site, acknowledgement due {scope.site_day_text(acknowledge_by)}")
+            for patient_id, acknowledge_by in referrals
         ]
     )
-
-
-def digest_phases(scope: DigestScope) -> SectionRead:
-    """Where each patient stands on the path now (`referrals.phase`), in two queries."""
-    return SectionRead(phases={patient_id: phase.label for patient_id, phase in phases_now(scope.patient_ids).items()})
 
 
 # --- the work queue ------------------------------------------------------------------------
@@ -127,7 +149,6 @@ def _milestone_of(row: tuple[Milestone, str]) -> Milestone:
 def register_referrals_contributions() -> None:
     register_digest_section(DigestSection(name="milestones", order=20, read=digest_milestones))
     register_digest_section(DigestSection(name="referrals waiting", order=50, read=digest_referrals_waiting))
-    register_digest_section(DigestSection(name="phases", order=60, read=digest_phases))
     # The audit's order (read_order) is the one the dashboard has always declared its reads in.
     for entry in (
         QueueList(

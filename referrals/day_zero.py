@@ -20,18 +20,26 @@ import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
-from django.db.models import DateField, OuterRef, Subquery
+from django.db.models import DateField, F, OuterRef, Subquery
 
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 from referrals.models import DAY_ZERO, INFUSION_KIND, Milestone
 
 
 class Dated(Protocol):
-    kind: str
-    status: str
-    planned_on: dt.date | None
-    actual_on: dt.date | None
-    referral_id: int
+    """A milestone as day 0 and the phase read it: a model instance or a row of values."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def planned_on(self) -> dt.date | None: ...
+    @property
+    def actual_on(self) -> dt.date | None: ...
+    @property
+    def referral_id(self) -> int: ...
 
 
 def current_infusion[M: Dated](milestones: Iterable[M]) -> M | None:
@@ -61,7 +69,7 @@ def day_zero_of(patient: Patient | uuid.UUID) -> dt.date | None:
 def day_zero_by_patient(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dt.date]:
     """Day 0 of each of the patients that has one, in one query (PostgreSQL's DISTINCT ON)."""
     rows = (
-        Milestone.objects.filter(referral__patient_id__in=list(patient_ids))
+        Milestone.objects.filter(AnyOf(F("referral__patient_id"), patient_ids))
         .infusions()
         .order_by("referral__patient_id", "-referral_id")
         .distinct("referral__patient_id")

@@ -101,7 +101,11 @@ class Referral(models.Model):
                 moments=["created_at", "submitted_at", "acknowledge_by", "acknowledged_at", "reminder_sent_at"],
             ),
         ]
-        indexes = [models.Index(fields=["state", "acknowledge_by"])]
+        indexes = [
+            models.Index(fields=["state", "acknowledge_by"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-created_at", "-id"], name="referral_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"Referral #{self.pk} to {self.to_center}"
@@ -176,11 +180,20 @@ class MilestoneQuerySet(models.QuerySet["Milestone"]):
 
     def with_open_conflict(self) -> MilestoneQuerySet:
         """Planned milestones whose date conflicts with the course and nobody has confirmed it."""
-        return (
-            self.filter(status=Milestone.Status.PLANNED)
-            .exclude(conflict_key="")
-            .exclude(conflict_key=models.F("conflict_confirmed_key"))
-        )
+        return self.filter(open_conflict())
+
+
+def overdue_on(today: dt.date) -> Q:
+    """`Milestone.is_overdue` as a condition: planned for a day before `today`."""
+    return Q(status=Milestone.Status.PLANNED, planned_on__lt=today)
+
+
+def open_conflict() -> Q:
+    """`Milestone.has_open_conflict` as a condition: planned, with a conflict nobody confirmed
+    (`MilestoneQuerySet.with_open_conflict` filters by it, the digest annotates it)."""
+    return (
+        Q(status=Milestone.Status.PLANNED) & ~Q(conflict_key="") & ~Q(conflict_key=models.F("conflict_confirmed_key"))
+    )
 
 
 # `referrals.schedule.MilestoneKind.INFUSION`, which imports nothing from here.
@@ -229,18 +242,18 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["planned_on", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
-            *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),
-        ]
         indexes = [
-            # The few planned dates with a conflict (`with_open_conflict`, the work queue's list):
-            # found without reading every milestone.
+            # What is due or in conflict: a few planned steps among every step ever recorded.
+            models.Index(fields=["planned_on"], condition=Q(status="planned"), name="milestone_planned_open"),
             models.Index(
                 fields=["planned_on"],
                 condition=Q(status="planned") & ~Q(conflict_key=""),
-                name="milestone_planned_in_conflict",
+                name="milestone_conflict_open",
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
+            *calendar_checks("milestone", dates=["planned_on", "actual_on"], moments=["updated_at"]),
         ]
 
     def __str__(self) -> str:

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple, Protocol
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 from carecoord.models.patients import Phase
 from referrals.day_zero import Dated, current_infusion
@@ -43,6 +45,21 @@ from referrals.workflow import OPEN_STATES, State
 
 INTAKE_STATES = frozenset({State.RECEIVED, State.UNDER_REVIEW})
 BATCH = 500  # patients refreshed per pair of queries
+# The steps `phase_of` looks at; a course's other milestones (the visits, the end of driving
+# restrictions...) never move the phase, so they are not even read (`phases_now`).
+PHASE_KINDS = frozenset(
+    {
+        PreparationKind.CONSULT,
+        PreparationKind.INSURANCE_AUTHORIZATION,
+        PreparationKind.APHERESIS,
+        PreparationKind.BRIDGING_THERAPY,
+        MilestoneKind.LYMPHODEPLETION_START,
+        MilestoneKind.LYMPHODEPLETION_END,
+        MilestoneKind.INFUSION,
+        MilestoneKind.MONITORING_END,
+        MilestoneKind.HAND_BACK,
+    }
+)
 
 
 class Condition(Protocol):
@@ -50,8 +67,10 @@ class Condition(Protocol):
 
 
 class Episode(Protocol):
-    pk: int
-    state: str
+    @property
+    def pk(self) -> int: ...
+    @property
+    def state(self) -> str: ...
 
 
 def current_episode[R: Episode](referrals: Iterable[R]) -> R | None:
@@ -66,7 +85,8 @@ def phase_of(*, state: str | None, milestones: Iterable[Dated], today: dt.date) 
     """The phase of a patient whose current referral is in `state` with these milestones."""
     if state in INTAKE_STATES:
         return Phase.INTAKE_REVIEW
-    by_kind = {m.kind: m for m in milestones if m.status != Milestone.Status.CANCELLED}
+    # Only the steps of PHASE_KINDS count: a step missing from it would never be read.
+    by_kind = {m.kind: m for m in milestones if m.kind in PHASE_KINDS and m.status != Milestone.Status.CANCELLED}
 
     def done(kind: str) -> bool:
         return kind in by_kind and by_kind[kind].status == Milestone.Status.DONE
@@ -108,37 +128,87 @@ def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come:
 # --- the cache -----------------------------------------------------------------------------------
 
 
-def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime) -> Phase:
-    """`phase_of` one patient from their referrals and milestones, already loaded.
+class EpisodeRow(NamedTuple):
+    """A referral as the phase reads it, from `Referral...values_list(*EPISODE_FIELDS)`."""
 
-    "Today" is the treating center's date, where day 0 and the steps around it happen.
-    """
+    patient_id: uuid.UUID
+    pk: int
+    state: str
+    center_zone: str  # the treating center's time zone
+
+
+EPISODE_FIELDS = ("patient_id", "pk", "state", "to_center__time_zone")
+
+
+class StepRow(NamedTuple):
+    """A milestone as the phase reads it (`phases_now`); a `Dated`."""
+
+    referral_id: int
+    kind: str
+    status: str
+    planned_on: dt.date | None
+    actual_on: dt.date | None
+
+
+def patient_phase(referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime) -> Phase:
+    """`phase_of` one patient from their referrals and milestones, already loaded."""
     episode = current_episode(referrals)
     if episode is None:
         return Phase.REFERRAL
-    today = episode.to_center.today(now)
-    course = [m for m in milestones if m.referral_id == episode.pk]
-    return phase_of(state=episode.state, milestones=course, today=today)
+    return _course_phase(episode.pk, episode.state, episode.to_center.zone, milestones, now)
+
+
+def _course_phase(
+    episode: int, state: str, center_zone: zoneinfo.ZoneInfo, milestones: Iterable[Dated], now: dt.datetime
+) -> Phase:
+    # "Today" is the treating center's date, where day 0 and the steps around it happen.
+    today = timezone.localdate(now, center_zone)
+    course = [m for m in milestones if m.referral_id == episode]
+    return phase_of(state=state, milestones=course, today=today)
+
+
+def current_episodes(referrals: Iterable[EpisodeRow]) -> dict[uuid.UUID, EpisodeRow]:
+    """Each patient's current episode (`current_episode`), among the rows of their referrals."""
+    by_patient: dict[uuid.UUID, list[EpisodeRow]] = defaultdict(list)
+    for row in referrals:
+        by_patient[row.patient_id].append(row)
+    return {patient_id: episode for patient_id, rows in by_patient.items() if (episode := current_episode(rows))}
+
+
+def phases_from(
+    patient_ids: Iterable[uuid.UUID],
+    episodes: Mapping[uuid.UUID, EpisodeRow],
+    milestones: Iterable[Dated],
+    now: dt.datetime,
+) -> dict[uuid.UUID, Phase]:
+    """`phase_of` each patient from their current episode (`current_episodes`) and milestones
+    already read: at least the PHASE_KINDS steps of every episode (others are left aside)."""
+    steps: dict[int, list[Dated]] = defaultdict(list)
+    for milestone in milestones:
+        steps[milestone.referral_id].append(milestone)
+    return {
+        patient_id: _course_phase(e.pk, e.state, zoneinfo.ZoneInfo(e.center_zone), steps[e.pk], now)
+        if (e := episodes.get(patient_id))
+        else Phase.REFERRAL
+        for patient_id in patient_ids
+    }
 
 
 def phases_now(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, Phase]:
-    """What `phase_of` says of each patient now, in two queries whatever their number."""
+    """What `phase_of` says of each patient now, in two queries whatever their number.
+
+    Both read plain values: the patients' referrals, then only the PHASE_KINDS steps of each
+    current course.
+    """
     ids = list(patient_ids)
-    now = now or timezone.now()
-    referrals: dict[uuid.UUID, list[Referral]] = defaultdict(list)
-    for referral in Referral.objects.filter(patient_id__in=ids).select_related("to_center"):
-        referrals[referral.patient_id].append(referral)
-    episodes = {patient_id: current_episode(rows) for patient_id, rows in referrals.items()}
-    milestones: dict[int, list[Milestone]] = defaultdict(list)
-    episode_ids = [episode.pk for episode in episodes.values() if episode is not None]
-    for milestone in Milestone.objects.filter(referral_id__in=episode_ids):
-        milestones[milestone.referral_id].append(milestone)
-    return {
-        patient_id: patient_phase(
-            referrals.get(patient_id, []), milestones[episode.pk] if (episode := episodes.get(patient_id)) else [], now
-        )
-        for patient_id in ids
-    }
+    referrals = Referral.objects.filter(AnyOf(F("patient_id"), ids)).order_by().values_list(*EPISODE_FIELDS)
+    episodes = current_episodes(EpisodeRow(*row) for row in referrals)
+    steps = (
+        Milestone.objects.filter(AnyOf(F("referral_id"), [e.pk for e in episodes.values()]), kind__in=PHASE_KINDS)
+        .order_by()
+        .values_list(*StepRow._fields)
+    )
+    return phases_from(ids, episodes, [StepRow(*row) for row in steps], now or timezone.now())
 
 
 def refresh_phases(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> int:

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from carecoord.access import get_visible_or_404, patients_visible_to, sites_that_can
+from carecoord.access import get_visible_or_404, sites_that_can, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
-from carecoord.models import Patient, Site, TimelineEntry, User
+from carecoord.models import Patient, Site, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
-from carecoord.timeline import timeline_of
 from referrals.day_zero import day_zero_in
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralQuerySet
 from referrals.phase import patient_phase
@@ -23,7 +22,7 @@ from referrals.workflow import Side, State
 
 
 def referrals_visible_to(user: AnyUser) -> ReferralQuerySet:
-    return Referral.objects.filter(patient__in=patients_visible_to(user)).select_related(
+    return Referral.objects.filter(patient_id__in=visible_patient_ids(user)).select_related(
         "patient", "from_site", "to_center", "referring_physician", "product"
     )
 
@@ -33,7 +32,7 @@ def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
 
 
 def documents_visible_to(user: AnyUser) -> QuerySet[ReferralDocument]:
-    return ReferralDocument.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+    return ReferralDocument.objects.filter(referral__patient_id__in=visible_patient_ids(user)).select_related(
         "referral", "uploaded_by"
     )
 
@@ -43,7 +42,7 @@ def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocu
 
 
 def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(referral__patient__in=patients_visible_to(user)).select_related(
+    return Milestone.objects.filter(referral__patient_id__in=visible_patient_ids(user)).select_related(
         "referral", "given_at"
     )
 
@@ -84,10 +83,12 @@ def milestones_due(user: AnyUser, start: dt.date, end: dt.date) -> QuerySet[Mile
 
 @dataclass(frozen=True)
 class PatientTimeline:
-    """What the shared timeline page shows, read in a fixed number of queries."""
+    """A patient's referrals and planned course, for the shared timeline, read in two queries.
+
+    The timeline's entries are read apart (`carecoord.timeline`): the page shows the last days,
+    the API one page at a time."""
 
     patient: Patient
-    entries: list[TimelineEntry]
     referrals: list[Referral]
     milestones: list[Milestone]
     infusion_on: dt.date | None
@@ -119,9 +120,15 @@ def patient_timeline(patient: Patient) -> PatientTimeline:
     """The timeline of a patient the caller has already loaded through the access path."""
     referrals = list(Referral.objects.filter(patient=patient).select_related("from_site", "to_center", "product"))
     milestones = list(Milestone.objects.filter(referral__patient=patient).select_related("given_at"))
+    # Each milestone and referral points at what is loaded already: reading `milestone.referral`
+    # or `referral.patient` costs no query per row.
+    by_pk = {referral.pk: referral for referral in referrals}
+    for referral in referrals:
+        referral.patient = patient
+    for milestone in milestones:
+        milestone.referral = by_pk[milestone.referral_id]
     return PatientTimeline(
         patient=patient,
-        entries=list(timeline_of(patient)),
         referrals=referrals,
         milestones=milestones,
         infusion_on=day_zero_in(milestones),
@@ -132,7 +139,7 @@ def milestones_in_conflict(user: AnyUser) -> QuerySet[Milestone]:
     """Planned dates of the user's patients that no longer fit their course, not yet confirmed."""
     return (
         Milestone.objects.with_open_conflict()
-        .filter(referral__patient__in=patients_visible_to(user))
+        .filter(referral__patient_id__in=visible_patient_ids(user))
         .select_related("referral__patient")
         .order_by("planned_on")
     )

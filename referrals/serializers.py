@@ -10,7 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from carecoord.api.serializers import ColleagueField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
+from carecoord.api.output import DirectOutput
+from carecoord.api.serializers import (
+    ColleagueField,
+    DetailLinkField,
+    SiteBriefSerializer,
+    VisiblePatientField,
+    confirm_date_field,
+)
 from carecoord.models import Patient, Product, TimelineEntry, User
 from carecoord.reads import ShownWhenSerialized
 from carecoord.roles import Capability
@@ -39,7 +46,7 @@ def _preparation_choices() -> list[tuple[str, str]]:
 # --- Output ---------------------------------------------------------------------------------
 
 
-class PersonBriefSerializer(serializers.ModelSerializer[User]):
+class PersonBriefSerializer(DirectOutput, serializers.ModelSerializer[User]):
     """Who did something: a name, no contact details."""
 
     class Meta:
@@ -47,13 +54,13 @@ class PersonBriefSerializer(serializers.ModelSerializer[User]):
         fields = ["id", "full_name"]
 
 
-class ProductBriefSerializer(serializers.ModelSerializer[Product]):
+class ProductBriefSerializer(DirectOutput, serializers.ModelSerializer[Product]):
     class Meta:
         model = Product
         fields = ["id", "short_name", "brand_name"]
 
 
-class ReferralMoveSerializer(serializers.ModelSerializer[ReferralMove]):
+class ReferralMoveSerializer(DirectOutput, serializers.ModelSerializer[ReferralMove]):
     actor = PersonBriefSerializer()
     site = SiteBriefSerializer()
 
@@ -62,7 +69,7 @@ class ReferralMoveSerializer(serializers.ModelSerializer[ReferralMove]):
         fields = ["from_state", "to_state", "actor", "site", "at", "note"]
 
 
-class DocumentSerializer(ShownWhenSerialized, serializers.ModelSerializer[ReferralDocument]):
+class DocumentSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[ReferralDocument]):
     kind = serializers.ChoiceField(choices=ReferralDocument.Kind.choices, read_only=True)
     name = serializers.CharField(source="original_name")
     uploaded_by = PersonBriefSerializer()
@@ -86,21 +93,20 @@ class DocumentSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referr
         return reverse("api:document-download", kwargs={"document_id": document.pk}, request=self.context["request"])
 
 
-class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referral]):
-    """A referral with its history, documents and the moves the requesting user may make.
+class ReferralSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[Referral]):
+    """A referral as listed: where it stands and the moves the requesting user may make, and the
+    link to it (`url`), where its history and documents are.
 
-    Expects referrals from `ReferralViewSet.get_queryset` (moves and documents prefetched) and
-    in the context the user's `capabilities` ({patient id: codenames}) and `site_ids` (the
-    sites where the user works today).
+    Expects referrals from `referrals_visible_to` and in the context the user's `acting`
+    capabilities by patient and site (`carecoord.access.acting_capabilities`).
     """
 
+    url = DetailLinkField("api:referral-list", help_text="The referral, with its history and documents.")
     state_label = serializers.SerializerMethodField()
     from_site = SiteBriefSerializer()
     to_center = SiteBriefSerializer()
     referring_physician = PersonBriefSerializer()
     product = ProductBriefSerializer(allow_null=True)
-    moves = ReferralMoveSerializer(many=True, help_text="The history of the referral, oldest first.")
-    documents = DocumentSerializer(many=True)
     overdue = serializers.SerializerMethodField(help_text="Submitted and not acknowledged by the deadline.")
     available_moves = serializers.SerializerMethodField(help_text="Moves the requesting user may make now.")
 
@@ -108,6 +114,7 @@ class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referr
         model = Referral
         fields = [
             "id",
+            "url",
             "patient",
             "from_site",
             "to_center",
@@ -123,8 +130,6 @@ class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referr
             "acknowledge_by",
             "acknowledged_at",
             "overdue",
-            "moves",
-            "documents",
             "available_moves",
         ]
 
@@ -146,6 +151,16 @@ class ReferralSerializer(ShownWhenSerialized, serializers.ModelSerializer[Referr
             if Capability.RECORD_CARE in acting.get(site_id, ())
         ]
         return [move.value for side in sides for move in moves_available(State(referral.state), side)]
+
+
+class ReferralSerializer(ReferralSummarySerializer):
+    """A referral with its history and documents (`moves` and `documents` prefetched, see `referrals.api`)."""
+
+    moves = ReferralMoveSerializer(many=True, help_text="The history of the referral, oldest first.")
+    documents = DocumentSerializer(many=True)
+
+    class Meta(ReferralSummarySerializer.Meta):
+        fields = [*ReferralSummarySerializer.Meta.fields[:-1], "moves", "documents", "available_moves"]
 
 
 class MilestoneSerializer(ShownWhenSerialized, serializers.ModelSerializer[Milestone]):
@@ -219,11 +234,16 @@ class ReferralBriefSerializer(serializers.ModelSerializer[Referral]):
 
 
 class PatientTimelineSerializer(serializers.Serializer[Any]):
-    """The shared timeline of one patient (`referrals.selectors.PatientTimeline`)."""
+    """The shared timeline of one patient: a page of its entries (`count`, `next`, `previous` and
+    `results`, as every list of the API) and, on every page, its whole planned course
+    (`referrals.selectors.PatientTimeline`)."""
 
+    count = serializers.IntegerField(help_text="Entries in the whole timeline.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of entries (newer), if any.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page of entries (older), if any.")
+    results = TimelineEntrySerializer(many=True, help_text="This page of what happened, oldest first.")
     patient = serializers.UUIDField(source="patient.pk")
     infusion_on = serializers.DateField(allow_null=True)
-    entries = TimelineEntrySerializer(many=True, help_text="Everything that happened, oldest first.")
     referrals = ReferralBriefSerializer(many=True)
     milestones = MilestoneSerializer(many=True)
     upcoming = MilestoneSerializer(many=True, help_text="Planned milestones from today on (at most five).")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from carecoord.models import User
 from tests.factories import PASSWORD, authenticator, current_code
@@ -49,3 +49,16 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.get_by_label("Code").fill(current_code(User.objects.get(email=email)))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base_url + reverse("dashboard"))
+
+
+def policy_violations(page: Page) -> list[str]:
+    """What the Content Security Policy refuses on `page` from now on, as the browser reports it:
+    a list that fills while the test goes on, and must stay empty."""
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            violations.append(message.text)
+
+    page.on("console", watch)
+    return violations

@@ -100,3 +100,10 @@ def community_oncologist_client(client: Client, world: World) -> Client:
 @pytest.fixture
 def outsider_client(client: Client, world: World) -> Client:
     return login(client, world.outsider)
+
+
+@pytest.fixture
+def tmp_media(settings: Any, tmp_path: Path) -> Path:
+    """Uploads of the test go to a folder of its own, removed with it."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -28,20 +30,22 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from carecoord.accounts.api_tokens import api_token_create
-from carecoord.models import Patient, PointPerson, Site, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Role
-from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
+from carecoord.services.comments import comment_post
+from carecoord.timeline import timeline_record
 from handoffs.models import Handoff, HandoffTemplate
 from handoffs.schema import fields_of
-from handoffs.services import handoff_save, handoff_send, handoff_start, published_version
-from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start, published_version
+from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
-from referrals.services import referral_create, referral_move
+from referrals.services import referral_attach_document, referral_create, referral_move
 from referrals.workflow import Move
-from tests.factories import PASSWORD, authenticator, member
+from tests.factories import PASSWORD, SiteFactory, authenticator, member, patient_at
 from toxicity.models import ToxicityEvent
-from toxicity.services import toxicity_record
+from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 
 # --- Personas, signing in and the API client -------------------------------------------------
 
@@ -176,21 +180,23 @@ def infused(world: World, planned: dt.date, actual: dt.date | None = None) -> Re
     return referral
 
 
-def name_point_persons(world: World) -> dict[str, User]:
-    """Primary and backup at both sites of the shared patient's care team.
+def name_point_persons(world: World, patient: Patient | None = None) -> dict[str, User]:
+    """Primary and backup at both sites of the care team of `patient` (the shared patient by default).
 
     Practice: the community oncologist (primary) and coordinator (backup); center: a nurse
     (primary) and the coordinator (backup).
     """
-    practice_link = world.shared_patient.care_team.open().get(site=world.practice)
-    center_link = world.shared_patient.care_team.open().get(site=world.center)
-    center_nurse = member(world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse")
-    for actor, link, user, rank in (
-        (world.community_coordinator, practice_link, world.community_oncologist, PointPerson.Rank.PRIMARY),
-        (world.community_coordinator, practice_link, world.community_coordinator, PointPerson.Rank.BACKUP),
-        (world.center_coordinator, center_link, center_nurse, PointPerson.Rank.PRIMARY),
-        (world.center_coordinator, center_link, world.center_coordinator, PointPerson.Rank.BACKUP),
+    patient = patient or world.shared_patient
+    center_nurse = User.objects.filter(email="nurse@lakeside.test").first() or member(
+        world.center, Role.NURSE, email="nurse@lakeside.test", full_name="Nina Nurse"
+    )
+    for actor, site, user, rank in (
+        (world.community_coordinator, world.practice, world.community_oncologist, PointPerson.Rank.PRIMARY),
+        (world.community_coordinator, world.practice, world.community_coordinator, PointPerson.Rank.BACKUP),
+        (world.center_coordinator, world.center, center_nurse, PointPerson.Rank.PRIMARY),
+        (world.center_coordinator, world.center, world.center_coordinator, PointPerson.Rank.BACKUP),
     ):
+        link = patient.care_team.open().get(site=site)
         care_team_name_point_person(actor=actor, link=link, user=user, rank=rank)
     return {"center_nurse": center_nurse}
 
@@ -354,6 +360,175 @@ def sent_handoff(world: World) -> Handoff:
     handoff = draft_handoff(world)
     assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=service_values()) == {}
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
+
+
+# --- A patient's record at two sizes, for query counts --------------------------------------
+
+
+@dataclass
+class Record:
+    """A patient's care record built through the services; `grow_record` adds to every part."""
+
+    world: World
+    patient: Patient
+    referral: Referral
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def _toxicity(record: Record, minutes_ago: int) -> ToxicityEvent:
+    """A CRS recorded at the practice, graded again at the center and treated: alerts to every site."""
+    world, now = record.world, timezone.now()
+    event = toxicity_record(
+        actor=world.community_oncologist,
+        patient=record.patient,
+        site=world.practice,
+        kind="crs",
+        onset_at=now - dt.timedelta(minutes=minutes_ago),
+        inputs=CRS_GRADE_2,
+    )
+    toxicity_assess(
+        actor=world.center_coordinator,
+        event=event,
+        site=world.center,
+        assessed_at=now - dt.timedelta(minutes=minutes_ago - 1),
+        inputs=CRS_GRADE_3,
+    )
+    toxicity_add_treatment(
+        actor=world.center_coordinator,
+        event=event,
+        site=world.center,
+        kind="tocilizumab",
+        given_at=now - dt.timedelta(minutes=minutes_ago - 2),
+    )
+    return event
+
+
+def _handoff(record: Record, template: str) -> Handoff:
+    world = record.world
+    handoff = handoff_start(
+        actor=world.center_coordinator,
+        patient=record.patient,
+        template=shipped(template),
+        from_site=world.center,
+        to_site=world.practice,
+    )
+    handoff_save(actor=world.center_coordinator, handoff=handoff, values=complete_values(shipped(template)))
+    handoff = handoff_send(actor=world.center_coordinator, handoff=handoff)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which labs first?")
+    return handoff
+
+
+def _comments(record: Record, count: int) -> None:
+    world = record.world
+    for n in range(count):
+        actor, site = (
+            (world.community_oncologist, world.practice) if n % 2 else (world.center_coordinator, world.center)
+        )
+        comment_post(actor=actor, patient=record.patient, site=site, body=f"Message {n}")
+
+
+def small_record(world: World, patient: Patient | None = None) -> Record:
+    """The first measurement: something of every kind, once.
+
+    An accepted referral with one document; a step planned, one done and one moved; one
+    toxicity with a second assessment, a treatment and its alerts; a hand-off sent, with a
+    question; a comment; the practice and the center on the care team, with point persons.
+    Uploads go to MEDIA_ROOT: use the `tmp_media` fixture."""
+    patient = patient or world.shared_patient
+    ship_templates()
+    name_point_persons(world, patient)
+    draft = draft_referral(world, patient=patient)
+    referral_attach_document(actor=world.community_coordinator, referral=draft, kind="labs", upload=_pdf("labs.pdf"))
+    referral = accept(world, draft)
+    record = Record(world=world, patient=patient, referral=referral)
+    today = timezone.localdate(timezone=world.center.zone)
+    coordinator = world.center_coordinator
+    for kind in ("insurance_authorization", "apheresis"):
+        milestone_plan(actor=coordinator, referral=referral, kind=kind, planned_on=today + dt.timedelta(days=7))
+    # Due this week, whatever the day: on the dashboard's work queue.
+    milestone_plan(actor=coordinator, referral=referral, kind="manufacturing_release", planned_on=today)
+    done = Milestone.objects.get(referral=referral, kind="insurance_authorization")
+    milestone_complete(actor=coordinator, milestone=done, actual_on=today)
+    moved = Milestone.objects.get(referral=referral, kind="apheresis")
+    milestone_move(actor=coordinator, milestone=moved, planned_on=today + dt.timedelta(days=9), reason="Slot")
+    _toxicity(record, minutes_ago=600)
+    _handoff(record, TRANSITION)
+    _comments(record, 1)
+    return record
+
+
+def grow_record(record: Record) -> None:
+    """The second measurement: more of every kind than `small_record` made.
+
+    A third site on the care team (a practice with its own coordinator and point person); day 0
+    set, so about 45 milestones, more of them done, due this week and moved, one into a conflict
+    with day 0; a second referral, open, with three documents; two more toxicities with their
+    assessments, treatments and alerts (to three sites now); another hand-off with its question,
+    more comments, and an entry older than the last 30 days."""
+    world, referral = record.world, record.referral
+    third = SiteFactory.create(name="Hilltop Oncology")
+    hilltop = member(third, Role.COORDINATOR, email="coordinator@hilltop.test", full_name="Hal Hilltop")
+    link = care_team_add_site(
+        actor=world.community_coordinator,
+        patient=record.patient,
+        site=third,
+        capacity=CareTeamLink.Capacity.COMMUNITY_PRACTICE,
+    )
+    care_team_name_point_person(actor=hilltop, link=link, user=hilltop, rank=PointPerson.Rank.PRIMARY)
+    today = timezone.localdate(timezone=world.center.zone)
+    coordinator = world.center_coordinator
+    milestone_set_infusion(actor=coordinator, referral=referral, infusion_on=today + dt.timedelta(days=20))
+    apheresis = Milestone.objects.get(referral=referral, kind="apheresis")
+    milestone_complete(actor=coordinator, milestone=apheresis, actual_on=today)
+    # More due this week, and a date in conflict (a visit moved before day 0).
+    milestone_plan(actor=coordinator, referral=referral, kind="bridging_therapy", planned_on=today)
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    milestone_move(actor=coordinator, milestone=visit, planned_on=today + dt.timedelta(days=1), reason="Slot")
+    hand_back = Milestone.objects.get(referral=referral, kind=MilestoneKind.HAND_BACK)
+    assert hand_back.planned_on is not None
+    milestone_move(
+        actor=coordinator, milestone=hand_back, planned_on=hand_back.planned_on + dt.timedelta(days=2), reason="Slot"
+    )
+    # A second referral, open (documents go only to an open one), with more documents and moves.
+    second = draft_referral(world, patient=record.patient)
+    for kind in ("pathology", "imaging", "history"):
+        referral_attach_document(
+            actor=world.community_coordinator, referral=second, kind=kind, upload=_pdf(f"{kind}.pdf")
+        )
+    advance(second, [(Move.SUBMIT, world.community_coordinator), (Move.ACKNOWLEDGE, world.center_coordinator)])
+    for minutes_ago in (300, 200):
+        _toxicity(record, minutes_ago)
+    _handoff(record, "Toxicity transfer")
+    _comments(record, 4)
+    timeline_record(
+        patient=record.patient,
+        kind=TimelineEntry.Kind.COMMENT,
+        title="Comment from the practice",
+        body="Before the referral",
+        actor=world.community_oncologist,
+        site=world.practice,
+        occurred_at=timezone.now() - dt.timedelta(days=40),
+    )
+
+
+def queries_of_get(client: Client, url: str) -> int:
+    """How many queries one GET of `url` runs; it must answer 200."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(captured)
+
+
+def another_record(world: World) -> Record:
+    """One more patient (at the practice, shared with the center) with a `small_record`: more
+    rows in every list, for the second measurement."""
+    return small_record(world, patient_at(world.practice, world.community_coordinator, shared_with=world.center))
 
 
 # --- The Django admin ------------------------------------------------------------------------

@@ -100,6 +100,7 @@ PAGES: dict[str, Rule] = {
     "patient-share": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
+    "patient-timeline-earlier": Rule(V),
     "patient-comment": Rule(V, RC),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
@@ -114,6 +115,11 @@ PAGES: dict[str, Rule] = {
     "milestone-move": Rule(V, RC),
     "milestone-cancel": Rule(V, RC),
     "milestone-confirm": Rule(V, RC),
+    # The form of each action, opened from the timeline: as posting it, record care.
+    "milestone-complete-form": Rule(RC),
+    "milestone-move-form": Rule(RC),
+    "milestone-cancel-form": Rule(RC),
+    "milestone-confirm-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),
@@ -155,7 +161,7 @@ API: dict[str, Rule] = {
     "api:patient-list": Rule(Need.SIGNED_IN, Need.REGISTER),
     "api:patient-detail": Rule(V, Need.CHANGE),
     "api:patient-timeline": Rule(V),
-    "api:patient-comments": Rule(N, RC),
+    "api:patient-comments": Rule(V, RC),
     "api:care-team-link-list": Rule(Need.SIGNED_IN, Need.MANAGE_CARE_TEAM),
     "api:care-team-link-detail": Rule(V),
     # Ending a site's part is its own coordinators' move: the center's link, for the center's members.

@@ -31,6 +31,7 @@ class Catcher:
     # Keep the first message, then hold the answer: the relay has it, the sender does not know.
     hold_first_answer_seconds: float = 0.0
     held: threading.Event = field(default_factory=threading.Event)
+    greetings: int = 0  # EHLOs received: one per SMTP session that sent something
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -40,6 +41,8 @@ class Catcher:
             self.stalled.set()
             await asyncio.sleep(self.stall_first_greeting_seconds)
         session.host_name = hostname
+        with self._lock:
+            self.greetings += 1
         return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:

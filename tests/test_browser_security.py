@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, ConsoleMessage, expect
+from playwright.sync_api import Browser, expect
 
-from tests.browser import sign_in
+from tests.browser import policy_violations, sign_in
 from tests.factories import PASSWORD
 from tests.helpers import World
 
@@ -55,13 +55,7 @@ def test_first_sign_in_enrolls_an_authenticator_before_any_patient_is_shown(
 def test_pages_run_under_the_content_security_policy(live_server: object, world: World, browser: Browser) -> None:
     base_url = str(live_server)
     page = browser.new_page()
-    violations: list[str] = []
-
-    def watch(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            violations.append(message.text)
-
-    page.on("console", watch)
+    violations = policy_violations(page)
     sign_in(page, base_url, world.center_coordinator.email)
     patient = world.shared_patient.pk
     for url in [

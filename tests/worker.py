@@ -41,12 +41,13 @@ def running_worker(
     queue: str | None = None,
     consumes: str = "both",
     pool: str = "solo",
+    concurrency: int = 1,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start `celery worker` on private queues (`queue`, and `queue`-alerts for alert emails);
     stop it (and wait) on exit. `consumes`: "both", "default" or "alerts", for a worker that
     takes one of the two queues only (another worker may take the other). `pool`: "solo" runs
-    tasks in the worker process; "prefork" in one child process, as in production, whose
-    death the worker notices (`worker_children`)."""
+    tasks in the worker process; "prefork" in `concurrency` child processes, as in production,
+    whose death the worker notices (`worker_children`)."""
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
     alert_queue = f"{queue}-alerts"
     listens = {"both": [queue, alert_queue], "default": [queue], "alerts": [alert_queue]}[consumes]
@@ -77,7 +78,7 @@ def running_worker(
                 "worker",
                 "--loglevel=INFO",
                 f"--pool={pool}",
-                "--concurrency=1",
+                f"--concurrency={concurrency}",
                 f"--queues={','.join(listens)}",
                 "--without-gossip",
                 "--without-mingle",

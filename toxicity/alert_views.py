@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
@@ -16,15 +17,19 @@ from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert
 from toxicity.selectors import alerts_visible_to, get_alert_for_user
 
+ALERTS_PER_PAGE = 50
+
 
 @login_required
 @require_safe
 def alert_list(request: HttpRequest) -> HttpResponse:
-    """The user's alerts, unacknowledged first (the in-app notifications)."""
-    alerts = list(alerts_visible_to(request.user)[:100])
+    """The user's alerts, unacknowledged first (the in-app notifications), a page at a time."""
+    page = Paginator(alerts_visible_to(request.user), ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    alerts = list(page)
     shown(alerts, verb="listed")
     context = {
         "memberships": active_memberships_of(request.user),
+        "page": page,
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
     }

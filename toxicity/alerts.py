@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.services import audited_update
+from audit.services import audited_bulk_create, audited_update
 from carecoord.claims import claim_then_notify
-from carecoord.emails import email_queue
+from carecoord.emails import Email, email_queue_new
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, TimelineEntry, User
-from carecoord.selectors.sites import site_coordinators
+from carecoord.selectors.sites import coordinators_by_site, site_coordinators
 from carecoord.timeline import timeline_record
 from toxicity.models import Alert, ToxicityEvent
 
@@ -39,30 +39,48 @@ def _escalate_at(site: Site, grade: int, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(minutes=minutes)
 
 
-def _patient_reference(event: ToxicityEvent, site: Site) -> str:
+def _reference(event: ToxicityEvent, mrn: str) -> str:
     """The minimum that identifies the patient to a site: its own MRN, else initials."""
-    mrn = PatientIdentifier.objects.filter(patient=event.patient, site=site).values_list("mrn", flat=True).first()
     return f"MRN {mrn}" if mrn else f"patient {event.patient.initials}"
 
 
-def _send(alert: Alert) -> None:
-    event = alert.event
-    context = {
-        "alert": alert,
-        "event": event,
-        "kind": event.get_kind_display(),
-        "reference": _patient_reference(event, alert.site),
-        "link": reverse("toxicity-event", kwargs={"event_id": event.pk}),
-    }
-    email = email_queue(
-        recipient=alert.recipient,
-        template="toxicity-alert",
-        context=context,
-        dedupe_key=f"toxicity-alert:{alert.pk}",
-        urgent=True,
-    )
-    if email is not None:
-        Alert.objects.filter(pk=alert.pk).update(email=email)
+def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to: User | None = None) -> None:
+    """Write the alerts of one event (audited), each with its email to the recipient but `not_to`
+    naming the patient by `mrns` (by site id), in two queries whatever their number; the emails
+    are queued on commit.
+
+    The emails are written first, so each alert row is written with its email: an email's key
+    names the alert by what makes it unique (its event, reason, escalated alert, site and
+    recipient) and the moment, under the lock of the change that caused it."""
+    to_send = [alert for alert in alerts if not_to is None or alert.recipient_id != not_to.pk]
+    if to_send:
+        event = to_send[0].event
+        link = reverse("toxicity-event", kwargs={"event_id": event.pk})
+        now = timezone.now().isoformat()
+        emails = email_queue_new(
+            [
+                Email(
+                    recipient=alert.recipient,
+                    template="toxicity-alert",
+                    context={
+                        "alert": alert,
+                        "event": event,
+                        "kind": event.get_kind_display(),
+                        "reference": _reference(event, mrns.get(alert.site_id, "")),
+                        "link": link,
+                    },
+                    dedupe_key=(
+                        f"toxicity-alert:{event.pk}:{alert.reason}:{alert.escalated_from_id or ''}:"
+                        f"{alert.site_id}:{alert.recipient_id}:{now}"
+                    ),
+                )
+                for alert in to_send
+            ],
+            urgent=True,
+        )
+        for alert, email in zip(to_send, emails, strict=True):
+            alert.email = email
+    audited_bulk_create(Alert, alerts)
 
 
 @dataclass(frozen=True)
@@ -70,24 +88,39 @@ class Recipient:
     user: User
     site: Site
     role: str  # an Alert.Role
+    mrn: str = ""  # the patient's MRN at `site`, if it has one
+
+
+def _with_mrn(links: QuerySet[CareTeamLink]) -> QuerySet[CareTeamLink]:
+    """Each link with the patient's MRN at its site (`mrn`, None without one)."""
+    mrn = PatientIdentifier.objects.filter(patient_id=OuterRef("patient_id"), site_id=OuterRef("site_id"))
+    return links.annotate(mrn=Subquery(mrn.values("mrn")[:1]))
+
+
+def _mrn(link: CareTeamLink) -> str:
+    """The MRN `_with_mrn` read for the link's site, "" without one."""
+    return getattr(link, "mrn", None) or ""
 
 
 def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
     """Who is alerted about the patient: at each care-team site its named point persons, and its
-    active coordinators when it names no active primary. A site with neither is left out."""
-    links = list(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site"))
+    active coordinators when it names no active primary. A site with neither is left out.
+    Each comes with the patient's MRN at their site, which their email names."""
+    links = list(_with_mrn(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site")))
     persons = PointPerson.objects.filter(link__in=links, user__is_active=True).select_related("user")
     named: dict[int, list[PointPerson]] = {link.pk: [] for link in links}
     for person in sorted(persons, key=lambda p: p.rank != PointPerson.Rank.PRIMARY):
         named[person.link_id].append(person)
+    unnamed = [link.site for link in links if not any(p.rank == PointPerson.Rank.PRIMARY for p in named[link.pk])]
+    coordinators = coordinators_by_site(unnamed)
     recipients = []
     for link in links:
-        recipients += [Recipient(p.user, link.site, p.rank) for p in named[link.pk]]
-        if not any(p.rank == PointPerson.Rank.PRIMARY for p in named[link.pk]):
+        recipients += [Recipient(p.user, link.site, p.rank, _mrn(link)) for p in named[link.pk]]
+        if link.site_id in coordinators:
             already = {p.user_id for p in named[link.pk]}
             recipients += [
-                Recipient(user, link.site, Alert.Role.COORDINATOR)
-                for user in site_coordinators(link.site)
+                Recipient(user, link.site, Alert.Role.COORDINATOR, _mrn(link))
+                for user in coordinators[link.site_id]
                 if user.pk not in already
             ]
     return recipients
@@ -100,23 +133,24 @@ def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor
     now = timezone.now()
     escalates = reason in (Alert.Reason.RECORDED, Alert.Reason.GRADE_ROSE)
     alerts = []
-    for recipient in alert_recipients(event.patient_id):
+    recipients = alert_recipients(event.patient_id)
+    for recipient in recipients:
         own_site = recipient.site.pk == actor_site.pk
-        alert = Alert.objects.create(
-            event=event,
-            recipient=recipient.user,
-            site=recipient.site,
-            role=recipient.role,
-            reason=reason,
-            grade=event.grade,
-            escalate_at=_escalate_at(recipient.site, event.grade, now) if escalates and not own_site else None,
-            acknowledged_at=now if own_site else None,
-            acknowledged_by=actor if own_site else None,
-            acknowledged_on_recording=own_site,
+        alerts.append(
+            Alert(
+                event=event,
+                recipient=recipient.user,
+                site=recipient.site,
+                role=recipient.role,
+                reason=reason,
+                grade=event.grade,
+                escalate_at=_escalate_at(recipient.site, event.grade, now) if escalates and not own_site else None,
+                acknowledged_at=now if own_site else None,
+                acknowledged_by=actor if own_site else None,
+                acknowledged_on_recording=own_site,
+            )
         )
-        if recipient.user.pk != actor.pk:
-            _send(alert)
-        alerts.append(alert)
+    _create_and_send(alerts, {r.site.pk: r.mrn for r in recipients}, not_to=actor)
     return alerts
 
 
@@ -190,12 +224,13 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
 
     def escalate(alert: Alert) -> bool:
-        if not CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site):
+        link = _with_mrn(CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site)).first()
+        if link is None:
             return False
         recipients = _escalation_recipients(alert)
-        for recipient in recipients:
-            _send(
-                Alert.objects.create(
+        _create_and_send(
+            [
+                Alert(
                     event=alert.event,
                     recipient=recipient.user,
                     site=alert.site,
@@ -204,7 +239,10 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
                     grade=alert.grade,
                     escalated_from=alert,
                 )
-            )
+                for recipient in recipients
+            ],
+            {alert.site_id: _mrn(link)},
+        )
         names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
         timeline_record(
             patient=alert.event.patient,

@@ -25,7 +25,6 @@ from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.selectors import (
     alerts_visible_to,
-    event_prefetches,
     get_alert_for_user,
     get_event_for_user,
     toxicity_events_visible_to,
@@ -46,7 +45,10 @@ def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, 
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Toxicity events of the requesting user's patients"),
+    list=extend_schema(
+        summary="Toxicity events of the requesting user's patients, newest onset first",
+        description="Each event as a summary with its `url`; its course, treatments and alerts are in the event.",
+    ),
     retrieve=extend_schema(summary="One toxicity event with its course, treatments and alerts", parameters=[EVENT_ID]),
     create=extend_schema(
         summary="Record a toxicity from your site on the patient's care team; every point person is alerted",
@@ -71,7 +73,13 @@ class ToxicityEventViewSet(
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[ToxicityEvent]:
-        return toxicity_events_visible_to(self.request.user).prefetch_related(*event_prefetches())
+        # Only the list reads it (one event comes through `get_object`): summaries, so neither
+        # the nested collections nor the patient, of whom the summary shows the id.
+        events = toxicity_events_visible_to(self.request.user)
+        return events.select_related(None).select_related(*s.EVENT_SUMMARY_RELATIONS)
+
+    def get_serializer_class(self) -> type[s.ToxicityEventSummarySerializer]:
+        return s.ToxicityEventSummarySerializer if self.action == "list" else s.ToxicityEventSerializer
 
     recording_actions = frozenset({"assessments", "treatments", "resolve"})
 
@@ -151,9 +159,11 @@ class AlertViewSet(IdempotentWritesMixin, ScopeBeforeMethodMixin, viewsets.ReadO
 
     def get_queryset(self) -> QuerySet[Alert]:
         # Unacknowledged (NULL) first, then the latest acknowledged.
+        # Walks the `alert_inbox_order` index; the alert shows its event's patient by id only.
         return (
             alerts_visible_to(self.request.user)
-            .select_related("acknowledged_by")
+            .select_related(None)
+            .select_related("event", "site", "acknowledged_by")
             .order_by(F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk")
         )
 

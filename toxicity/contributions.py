@@ -7,26 +7,30 @@ from collections.abc import Sequence
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from toxicity.kinds import ToxicityKind
 from toxicity.models import Alert
 from toxicity.selectors import undelivered_alerts
+
+# An event's kind as `get_kind_display` shows it (a kind outside the choices as it is stored).
+KIND_LABELS: dict[str, str] = dict(ToxicityKind.choices)
 
 
 def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
     """The reader's own alerts nobody has acknowledged yet, in one query."""
     alerts = (
         Alert.objects.unacknowledged()
-        .filter(recipient=scope.user, event__patient__in=scope.patient_ids)
-        .select_related("event")
+        .filter(scope.of_patients("event__patient_id"), recipient=scope.user)
         .order_by("created_at")
+        .values_list("event__patient_id", "event__kind", "grade", "created_at")
     )
     return SectionRead(
         overdue=[
             (
-                alert.event.patient_id,
-                f"Unacknowledged {alert.event.get_kind_display()} alert, grade {alert.grade}, "
-                f"since {scope.site_day_text(alert.created_at)}",
+                patient_id,
+                f"Unacknowledged {KIND_LABELS.get(kind, kind)} alert, grade {grade}, "
+                f"since {scope.site_day_text(created_at)}",
             )
-            for alert in alerts
+            for patient_id, kind, grade, created_at in alerts
         ]
     )
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -85,7 +85,11 @@ class ToxicityEvent(models.Model):
         constraints = calendar_checks(
             "toxicity_event", dates=["resolved_on"], moments=["onset_at", "created_at", "updated_at"]
         )
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            # The lists read newest first, a page at a time: walked in this order, not sorted whole.
+            models.Index(fields=["-onset_at", "-id"], name="toxicity_event_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} grade {self.grade}"
@@ -95,12 +99,15 @@ class ToxicityEvent(models.Model):
         return "ASTCT" if self.kind in ASTCT_KINDS else "CTCAE"
 
     def _timing(self) -> tuple[dt.date | None, bool]:
-        """Day 0 and whether a CRS came before: annotated by `with_timing()`, else read once."""
+        """Day 0 and whether a CRS came before: annotated by `with_timing()`, else read once (one
+        query, and a second for a CRS after day 0: only a CRS recurs, see `toxicity.timing`)."""
         loaded = self.__dict__
         if "day_zero" not in loaded:
             loaded["day_zero"] = day_zero_of(self.patient_id)
-            loaded["follows_crs"] = loaded["day_zero"] is not None and (
-                earlier_crs(self.patient_id, self.onset_at, loaded["day_zero"]).exists()
+            loaded["follows_crs"] = (
+                self.kind == ToxicityKind.CRS
+                and loaded["day_zero"] is not None
+                and earlier_crs(self.patient_id, self.onset_at, loaded["day_zero"]).exists()
             )
         return loaded["day_zero"], bool(loaded["follows_crs"])
 
@@ -273,8 +280,17 @@ class Alert(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = calendar_checks("alert", moments=["created_at", "escalate_at", "escalated_at", "acknowledged_at"])
         indexes = [
-            models.Index(fields=["recipient", "acknowledged_at"]),
             models.Index(fields=["escalate_at", "escalated_at", "acknowledged_at"]),
+            # A recipient's alerts as the page and the API list them (unacknowledged, then the
+            # latest acknowledged), a page at a time: walked in this order, not sorted whole.
+            # Its prefix serves the header badge's count of the unacknowledged.
+            models.Index(
+                F("recipient"),
+                F("acknowledged_at").desc(nulls_first=True),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="alert_inbox_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
-from carecoord.access import get_visible_or_404, patients_visible_to
+from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import OutgoingEmail, Patient, Site
 from carecoord.outages import late_threshold
@@ -29,7 +29,7 @@ UNDELIVERED_SHOWN = 20
 def toxicity_events_visible_to(user: AnyUser) -> QuerySet[ToxicityEvent]:
     """The events of the user's patients, with their timing (day +N, flags) from day 0 as it is now."""
     return (
-        ToxicityEvent.objects.filter(patient__in=patients_visible_to(user))
+        ToxicityEvent.objects.filter(patient_id__in=visible_patient_ids(user))
         .with_timing()
         .select_related("patient", "reporting_site", "reported_by")
     )
@@ -77,9 +77,9 @@ def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
     if not user.is_authenticated:
         return Alert.objects.none()
     return (
-        Alert.objects.filter(recipient=user, event__patient__in=patients_visible_to(user))
+        Alert.objects.filter(recipient=user, event__patient_id__in=visible_patient_ids(user))
         .select_related("event__patient", "site")
-        .order_by(F("acknowledged_at").asc(nulls_first=True), "-created_at")
+        .order_by(F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk")
     )
 
 
@@ -92,7 +92,7 @@ def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_id
     `patient`, or sent for one of `site_ids` (the user's sites). Shown until delivered."""
     waiting = (
         Alert.objects.filter(
-            event__patient__in=patients_visible_to(user),
+            event__patient_id__in=visible_patient_ids(user),
             email__created_at__lt=timezone.now() - late_threshold(),
         )
         .exclude(email__status=OutgoingEmail.Status.SENT)

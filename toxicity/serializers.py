@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from carecoord.api.serializers import SiteBriefSerializer, VisiblePatientField, confirm_date_field
+from carecoord.api.output import DirectOutput
+from carecoord.api.serializers import DetailLinkField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
 from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
@@ -32,7 +33,7 @@ def _choices(table: dict[str, tuple[int, str]]) -> list[tuple[str, str]]:
 # --- Output ---------------------------------------------------------------------------------
 
 
-class FeverMaskingSerializer(serializers.ModelSerializer[ToxicityTreatment]):
+class FeverMaskingSerializer(DirectOutput, serializers.ModelSerializer[ToxicityTreatment]):
     """The treatment after which a CRS no longer needs fever to be graded (ASTCT)."""
 
     class Meta:
@@ -40,7 +41,7 @@ class FeverMaskingSerializer(serializers.ModelSerializer[ToxicityTreatment]):
         fields = ["id", "kind", "given_at"]
 
 
-class AssessmentSerializer(serializers.ModelSerializer[ToxicityAssessment]):
+class AssessmentSerializer(DirectOutput, serializers.ModelSerializer[ToxicityAssessment]):
     """One grading in the course of an event, with what was entered."""
 
     assessed_by = PersonBriefSerializer()
@@ -57,7 +58,7 @@ class AssessmentSerializer(serializers.ModelSerializer[ToxicityAssessment]):
         fields = ["id", "assessed_at", "assessed_by", "site", "grade", "reason", "inputs", "fever_masked_by", "note"]
 
 
-class TreatmentSerializer(serializers.ModelSerializer[ToxicityTreatment]):
+class TreatmentSerializer(DirectOutput, serializers.ModelSerializer[ToxicityTreatment]):
     recorded_by = PersonBriefSerializer()
     site = SiteBriefSerializer()
 
@@ -66,7 +67,7 @@ class TreatmentSerializer(serializers.ModelSerializer[ToxicityTreatment]):
         fields = ["id", "kind", "given_at", "detail", "recorded_by", "site"]
 
 
-class EventAlertSerializer(serializers.ModelSerializer[Alert]):
+class EventAlertSerializer(DirectOutput, serializers.ModelSerializer[Alert]):
     """Who was alerted about the event, and whether and by whom it was acknowledged."""
 
     recipient_name = serializers.CharField(source="recipient.full_name")
@@ -88,10 +89,16 @@ class EventAlertSerializer(serializers.ModelSerializer[Alert]):
         ]
 
 
-class ToxicityEventSerializer(ShownWhenSerialized, serializers.ModelSerializer[ToxicityEvent]):
-    """An event with its course, treatments and alerts (prefetched, see `toxicity.api`)."""
+# What a summary shows of the event's relations, read with it.
+EVENT_SUMMARY_RELATIONS = ("reporting_site", "reported_by")
 
-    kind_label = serializers.CharField(source="get_kind_display")
+
+class ToxicityEventSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[ToxicityEvent]):
+    """An event as listed: its kind, grade, timing and state, and the link to it (`url`), where
+    its course, treatments and alerts are. Expects events from `toxicity_events_visible_to`."""
+
+    url = DetailLinkField("api:toxicity-event-list", help_text="The event, with its course, treatments and alerts.")
+    kind_label = serializers.SerializerMethodField()
     grading_system = serializers.ChoiceField(choices=[("ASTCT", "ASTCT"), ("CTCAE", "CTCAE")], read_only=True)
     onset_day = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="Day +N of the onset from the patient's day 0 as it is now."
@@ -102,14 +109,12 @@ class ToxicityEventSerializer(ShownWhenSerialized, serializers.ModelSerializer[T
     )
     reporting_site = SiteBriefSerializer()
     reported_by = PersonBriefSerializer()
-    assessments = AssessmentSerializer(many=True, help_text="The course of the grade, oldest first.")
-    treatments = TreatmentSerializer(many=True)
-    alerts = EventAlertSerializer(many=True, help_text="Every alert sent about the event, newest first.")
 
     class Meta:
         model = ToxicityEvent
         fields = [
             "id",
+            "url",
             "patient",
             "kind",
             "kind_label",
@@ -129,6 +134,27 @@ class ToxicityEventSerializer(ShownWhenSerialized, serializers.ModelSerializer[T
             "note",
             "reporting_site",
             "reported_by",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_kind_label(self, event: ToxicityEvent) -> str:
+        return event.get_kind_display()
+
+    def get_day_label(self, event: ToxicityEvent) -> str | None:
+        return event.day_label or None
+
+
+class ToxicityEventSerializer(ToxicityEventSummarySerializer):
+    """An event with its course, treatments and alerts (prefetched: `toxicity.selectors.event_prefetches`)."""
+
+    assessments = AssessmentSerializer(many=True, help_text="The course of the grade, oldest first.")
+    treatments = TreatmentSerializer(many=True)
+    alerts = EventAlertSerializer(many=True, help_text="Every alert sent about the event, newest first.")
+
+    class Meta(ToxicityEventSummarySerializer.Meta):
+        fields = [
+            *ToxicityEventSummarySerializer.Meta.fields[:-2],
             "assessments",
             "treatments",
             "alerts",
@@ -136,11 +162,8 @@ class ToxicityEventSerializer(ShownWhenSerialized, serializers.ModelSerializer[T
             "updated_at",
         ]
 
-    def get_day_label(self, event: ToxicityEvent) -> str | None:
-        return event.day_label or None
 
-
-class AlertSerializer(ShownWhenSerialized, serializers.ModelSerializer[Alert]):
+class AlertSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[Alert]):
     """One of the requesting user's alerts (the in-app notifications)."""
 
     patient = serializers.UUIDField(source="event.patient_id")

@@ -13,8 +13,8 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
+from audit.services import audited_atomic
 from carecoord.access import require_acting_site
 from carecoord.clinical_dates import check_happened
 from carecoord.models import Patient, Site, TimelineEntry, User
@@ -94,14 +94,16 @@ def toxicity_record(
     graded = _grade(kind, inputs or {}, ctcae_grade, circumstances)
     if graded.grade == 0:
         raise ValidationError({"kind": f"The ASTCT criteria are not met: {graded.reason}"})
-    with transaction.atomic():
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    with audited_atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
         same = ToxicityEvent.objects.filter(
             patient=patient, kind=kind, onset_at=onset_at, reporting_site=site, reported_by=actor, grade=graded.grade
-        ).first()
-        if same is not None:  # the same entry again (a double submission): it is already recorded
-            return _with_timing(same.pk)
-        created = ToxicityEvent.objects.create(
+        )
+        same_pk = same.values_list("pk", flat=True).first()
+        if same_pk is not None:  # the same entry again (a double submission): it is already recorded
+            return _with_timing(same_pk)
+        # Its timing (day +N, flags) is read when first asked, by the timeline entry below.
+        event = ToxicityEvent.objects.create(
             patient=patient,
             kind=kind,
             onset_at=onset_at,
@@ -114,7 +116,6 @@ def toxicity_record(
             infection_site=infection_site,
             organism=organism,
         )
-        event = _with_timing(created.pk)
         _first_assessment(event, graded, actor=actor, site=site, onset_at=onset_at, note=note)
         timeline_record(
             patient=patient,
@@ -149,7 +150,7 @@ def toxicity_assess(
         patient=event.patient, kind=event.kind, at=assessed_at, site=site, event=event
     )
     graded = _grade(event.kind, inputs or {}, ctcae_grade, circumstances)
-    with transaction.atomic():
+    with audited_atomic():
         _lock(event)
         if event.status == ToxicityEvent.Status.RESOLVED:
             raise ValidationError({"event": "This event has just been resolved; record a new event if it recurs."})
@@ -202,7 +203,7 @@ def toxicity_add_treatment(
     if kind not in ToxicityTreatment.Kind.values:
         raise ValidationError({"kind": "Choose the treatment."})
     _check_date("given_at", given_at, event.patient, site, confirm_date)
-    with transaction.atomic():
+    with audited_atomic():
         _lock(event)
         repeat = event.treatments.filter(kind=kind, given_at=given_at, site=site, detail=detail.strip()).first()
         if repeat is not None:
@@ -241,7 +242,7 @@ def toxicity_resolve(
     _check_date("resolved_on", resolved_on, event.patient, site, confirm_date)
     if resolved_on < site.date_of(event.onset_at):
         raise ValidationError({"resolved_on": "The event cannot resolve before its onset."})
-    with transaction.atomic():
+    with audited_atomic():
         _lock(event)
         if event.status == ToxicityEvent.Status.RESOLVED:
             raise ValidationError({"event": "This event has just been resolved."})

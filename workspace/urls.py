@@ -2,6 +2,7 @@ from django.urls import path
 
 from workspace import patients, views
 from workspace.digests import views as digest_views
+from workspace.timeline import history as timeline_history
 from workspace.timeline import page as timeline
 
 urlpatterns = [
@@ -14,5 +15,10 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/care-team/", patients.patient_share, name="patient-share"),
     path("patients/<uuid:patient_id>/care-team/leave/", patients.patient_leave, name="patient-leave"),
     path("patients/<uuid:patient_id>/timeline/", timeline.patient_timeline_page, name="patient-timeline"),
+    path(
+        "patients/<uuid:patient_id>/timeline/earlier/",
+        timeline_history.patient_timeline_earlier,
+        name="patient-timeline-earlier",
+    ),
     path("patients/<uuid:patient_id>/comments/", timeline.patient_comment, name="patient-comment"),
 ]

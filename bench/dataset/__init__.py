@@ -9,10 +9,10 @@ story with PostgreSQL COPY (psycopg's `cursor.copy`, batch by batch while the ne
 the grants and alert emails in SQL from the copied links and alerts, then runs VACUUM ANALYZE
 and notes what it built in the database's comment, so `stored()` can tell a benchmark that the
 database is already there (`ensure()` builds only when it is not). About two minutes at full
-size on the 2-core development machine. `build(..., recreate=False)` writes into the current database and transaction instead (the
-tests). Sizes come from the environment by default: BENCH_PATIENTS (10,000), BENCH_PEOPLE or
-BENCH_POINT_PERSONS (500), BENCH_SEED (2026); every build with the same sizes, seed and
-`now` is the same. Nothing is dated after `now` (default: the current minute).
+size on the 2-core development machine. `build(..., recreate=False)` writes into the current
+database and transaction instead (the tests). Sizes come from the environment by default:
+BENCH_PATIENTS (10,000), BENCH_PEOPLE or BENCH_POINT_PERSONS (500), BENCH_SEED (2026); every
+build with the same sizes, seed and `now` is the same. Nothing is dated after `now` (default: the current minute).
 
 The shapes, at full size (about 115 rows of the patient record a patient; counts scale with
 BENCH_PATIENTS):

@@ -1,13 +1,21 @@
-"""Benchmark: build and send every weekly digest at scale.
+"""Benchmark: build and send every weekly digest at scale, on a real Celery worker.
 
-10,000 patients, 500 point persons and 1,000,000 timeline events (sizes can be lowered with
-BENCH_PATIENTS, BENCH_POINT_PERSONS, BENCH_EVENTS). Data is generated in SQL; then
-`send_due_digests` builds every digest and writes its outbox row, and every row is delivered
-over SMTP to a local catcher (aiosmtpd). Reports wall time of build + send and the process's peak memory (max RSS).
+The network of `bench.dataset` (10,000 patients, about 500 people and 1.2 million rows of the
+patient record: milestones planned and done with their moves, toxicities with assessments,
+treatments and alerts, hand-offs, comments, referrals; smaller with BENCH_PATIENTS and
+BENCH_POINT_PERSONS). Then the beat's pass (`workspace.tasks.send_weekly_digests`) queues the
+digests in batches, and a Celery worker whose pool has BENCH_WORKERS (2) processes builds each
+digest, writes its outbox row and delivers it over SMTP to a local catcher (aiosmtpd). Reports
+the wall time until every digest is built and until every message is received, and the peak
+memory (VmHWM) of each of the worker's processes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/carecoord_bench .venv/bin/python -m bench.digests.run
 
-The database named in DATABASE_URL is dropped and created again.
+BENCH_WORKER_LOG=<file> keeps the worker's log (each task and how long it took) there.
+
+The database named in DATABASE_URL is built again unless it already holds the same network,
+built in the last day (BENCH_REBUILD=1 builds it anyway); the digests of earlier runs are
+deleted first.
 """
 
 from __future__ import annotations
@@ -15,8 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import resource
+import shutil
 import time
+from collections.abc import Callable
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carecoord_bench")
@@ -25,146 +36,121 @@ import django
 
 django.setup()
 
-from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from bench.alerts.run import recreate_database  # noqa: E402
-from carecoord.access.grants import grant_site_on_patient, sync_user_access  # noqa: E402
-from carecoord.emails import email_claim, email_deliver  # noqa: E402
-from carecoord.models import OutgoingEmail, Patient, Site, SiteMembership, User  # noqa: E402
-from carecoord.roles import Role  # noqa: E402
+from bench.dataset import Dataset, Sizes, build, stored  # noqa: E402
+from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail  # noqa: E402
 from tests.smtp import smtp_catcher  # noqa: E402
+from tests.worker import running_worker, worker_children  # noqa: E402
+from workspace.digests.services import TEMPLATE, point_persons  # noqa: E402
 
-PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
-POINT_PERSONS = int(os.environ.get("BENCH_POINT_PERSONS", "500"))
-EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
-SITES = 10  # 5 centers, 5 practices
-NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # a Monday, after 07:00 in every US zone
-
-
-def _sites_and_people() -> None:
-    """SITES sites, half of them centers, and POINT_PERSONS nurses spread over them in turn."""
-    centers = [
-        Site.objects.create(name=f"Bench Center {n}", kind=Site.Kind.ACADEMIC_CENTER, phone_24_7="+1 555 010 0000")
-        for n in range(SITES // 2)
-    ]
-    practices = [
-        Site.objects.create(name=f"Bench Practice {n}", kind=Site.Kind.COMMUNITY_PRACTICE, phone_24_7="+1 555 010 0001")
-        for n in range(SITES // 2)
-    ]
-    sites = centers + practices
-    password = make_password("not-used-bench-password")
-    users = User.objects.bulk_create(
-        User(email=f"pp{n}@bench.test", full_name=f"Point Person {n}", password=password) for n in range(POINT_PERSONS)
-    )
-    SiteMembership.objects.bulk_create(
-        SiteMembership(user=user, site=sites[n % SITES], role=Role.NURSE, starts_on=dt.date(2024, 1, 1))
-        for n, user in enumerate(users)
-    )
-    for user in users:
-        sync_user_access(user)
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # processes of the Celery worker's pool
+FRESH = dt.timedelta(days=1)  # a stored network older than this is built again: "last week" moves
 
 
-def generate() -> None:
-    """Sites, point persons and patients, their care teams and a timeline of EVENTS entries."""
-    _sites_and_people()
-    Patient.objects.bulk_create(
-        Patient(
-            given_name="Bench",
-            family_name=f"Patient{n}",
-            date_of_birth=dt.date(1960, 1, 1),
-            sex="female",
-            disease_area="lbcl",
-            phase="follow_up",
-        )
-        for n in range(PATIENTS)
-    )
+def network() -> Dataset:
+    """The benchmark's network: the stored one if it is the same and fresh, else a new build."""
+    sizes = Sizes.from_env()
+    dataset = stored()
+    if (
+        os.environ.get("BENCH_REBUILD") != "1"
+        and dataset is not None
+        and dataset.sizes == sizes
+        and timezone.now() - dataset.now < FRESH
+    ):
+        call_command("migrate", verbosity=0)  # the code may have moved on since the build
+        print(f"network of {dataset.now:%Y-%m-%d %H:%M} UTC reused", flush=True)
+        return dataset
+    dataset = build(sizes)
+    print(f"network built in {dataset.seconds:.0f} s", flush=True)
+    return dataset
+
+
+def reset_digests() -> int:
+    """Forget the digests of earlier runs and make every point person's due whenever the
+    benchmark runs (Monday 00:00 in site time has always passed this week). Returns how many
+    point persons there are."""
+    OutgoingEmail.objects.filter(template=TEMPLATE).delete()
+    DigestDelivery.objects.all().delete()
+    people = point_persons()
+    DigestPreference.objects.filter(user__in=people).delete()
+    DigestPreference.objects.bulk_create(DigestPreference(user=user, weekday=0, hour=0) for user in people)
     with connection.cursor() as cursor:
-        # Patient n is shared by practice n % 5 and center n % 5; its point persons are two
-        # people at each site (primary, backup), so each person is point person for ~80 patients.
-        cursor.execute(
-            """
-            WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM carecoord_patient)
-            INSERT INTO carecoord_careteamlink (patient_id, site_id, capacity, joined_at)
-            SELECT numbered.id, s.id, CASE WHEN s.kind = 'academic_center' THEN 'treating_center'
-                                           ELSE 'community_practice' END, now()
-            FROM numbered JOIN carecoord_site s
-              ON s.name IN ('Bench Center ' || (n % 5), 'Bench Practice ' || (n % 5))
-            """
-        )
-        cursor.execute(
-            """
-            WITH people AS (
-                SELECT m.user_id, m.site_id, row_number() OVER (PARTITION BY m.site_id ORDER BY m.user_id) - 1 AS k,
-                       count(*) OVER (PARTITION BY m.site_id) AS per_site
-                FROM carecoord_sitemembership m
-            ), links AS (
-                SELECT l.id, l.site_id, row_number() OVER (PARTITION BY l.site_id ORDER BY l.id) - 1 AS j
-                FROM carecoord_careteamlink l
-            )
-            INSERT INTO carecoord_pointperson (link_id, user_id, rank)
-            SELECT links.id, people.user_id, CASE WHEN people.k = (links.j * 2) % people.per_site
-                                                  THEN 'primary' ELSE 'backup' END
-            FROM links JOIN people ON people.site_id = links.site_id
-             AND people.k IN ((links.j * 2) % people.per_site, (links.j * 2 + 1) % people.per_site)
-            """
-        )
-        cursor.execute(
-            """
-            INSERT INTO carecoord_timelineentry (patient_id, kind, occurred_at, title, body)
-            SELECT p.id, 'comment', %s::timestamptz - (g %% 60) * interval '1 day',
-                   'Comment from Bench Practice', ''
-            FROM carecoord_patient p CROSS JOIN generate_series(1, %s) AS g
-            """,
-            [NOW, max(1, EVENTS // PATIENTS)],
-        )
-    for patient in Patient.objects.prefetch_related("care_team__site"):
-        for link in patient.care_team.all():
-            grant_site_on_patient(site=link.site, patient=patient)
-    with connection.cursor() as cursor:
-        # Fresh planner statistics, as autovacuum keeps them on a live database.
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE carecoord_digestdelivery, carecoord_outgoingemail, carecoord_digestpreference")
+    return len(people)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the digests did not all arrive in time")
+        time.sleep(0.1)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(dataset: Dataset, people: int) -> None:
+    """The beat's pass queues the digests; a Celery worker with WORKERS processes builds and
+    sends them to the catcher. Times from the pass to the last row built and the last message
+    received; peak memory of each of the worker's processes; the CPU time the worker's pool and
+    this process (the catcher) used, which other programs loading the machine change less than
+    the wall time. (PostgreSQL's share is not counted: Celery closes the connection after
+    every task, so the server processes that served the run are gone by its end.)"""
+    from workspace.tasks import send_weekly_digests
+
+    with TemporaryDirectory() as tmp, smtp_catcher() as catcher:
+        log = Path(tmp) / "worker.log"
+        with running_worker(
+            log, extra_env=catcher.env, consumes="default", pool="prefork", concurrency=WORKERS, startup_timeout=120
+        ) as worker:
+            pool = worker_children(worker)
+            pool_cpu, own_cpu = sum(_cpu_seconds(pid) for pid in pool), time.process_time()
+            started = time.monotonic()
+            queued = send_weekly_digests()
+            built = DigestDelivery.objects.filter(email__isnull=False)
+            _wait(lambda: built.count() >= queued, timeout=1800)
+            build_seconds = time.monotonic() - started
+            _wait(lambda: len(catcher.messages) >= queued, timeout=1800)
+            total = time.monotonic() - started
+            pool_cpu = sum(_cpu_seconds(pid) for pid in pool) - pool_cpu
+            own_cpu = time.process_time() - own_cpu
+            peaks = [_peak_rss_mib(pid) for pid in [worker.pid, *pool]]
+        if keep := os.environ.get("BENCH_WORKER_LOG"):
+            shutil.copy(log, keep)
+    print(
+        "| patients | point persons | rows of the patient record | digests | built (all) | built and sent (all) "
+        "| CPU: pool / catcher | peak memory (max RSS) per process |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {dataset.sizes.patients:,} | {people} | {dataset.timeline_rows:,} "
+        f"| {queued} (SMTP received {len(catcher.messages)}) | {build_seconds:.1f} s | {total:.1f} s "
+        f"| {pool_cpu:.1f} / {own_cpu:.1f} s "
+        f"| {' / '.join(f'{peak:.0f}' for peak in peaks)} MiB (worker / {WORKERS} pool processes); "
+        f"this process {_peak_rss_mib(os.getpid()):.0f} MiB |"
+    )
+    print(f"load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
 
 def main() -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    recreate_database()
-    started = time.monotonic()
-    generate()
-    print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
-
-    import time_machine
-
-    from workspace.digests.services import send_due_digests
-
-    with (
-        smtp_catcher() as catcher,
-        override_settings(
-            MAILERS={
-                "default": {
-                    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                    "OPTIONS": {"host": catcher.host, "port": catcher.port, "timeout": 10},
-                }
-            }
-        ),
-        time_machine.travel(NOW, tick=True),
-    ):
-        started = time.monotonic()
-        built = send_due_digests()
-        build_seconds = time.monotonic() - started
-        for email_id in OutgoingEmail.objects.filter(status="pending").values_list("pk", flat=True):
-            email = email_claim(email_id).email
-            if email is not None:
-                email_deliver(email)
-        total = time.monotonic() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| patients | point persons | timeline events | digests | build | build + send | peak memory (max RSS) |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| {PATIENTS:,} | {POINT_PERSONS} | {EVENTS:,} | {built} (SMTP received {len(catcher.messages)}) "
-        f"| {build_seconds:.1f} s | {total:.1f} s | {rss:.0f} MiB |"
-    )
+    dataset = network()
+    measure(dataset, reset_digests())
 
 
 if __name__ == "__main__":

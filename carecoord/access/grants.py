@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from carecoord.access.scope import forget_access
 from carecoord.accounts.sessions import end_sessions
 from carecoord.models import (
     CareTeamLink,
@@ -99,6 +100,7 @@ def sync_user_access(user: User, now: dt.datetime | None = None) -> None:
     sites = {m.site_id: m.site for m in memberships}
     for site_id, role in wanted - current.keys():
         user.groups.add(site_role_group(sites[site_id], role))
+    forget_access(user.pk)
 
 
 def refresh_membership_access(now: dt.datetime | None = None) -> int:

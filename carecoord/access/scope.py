@@ -2,6 +2,13 @@
 
 An object outside the user's scope is reported as missing (404), never as forbidden, so
 that nobody learns that it exists. A patient the user can see but not change answers 403.
+
+The user's side of the grant is looked up first (`access_key`: their site-role groups and the
+patient permissions' ids, once per request), so each scoped query is one filter on the grant
+table's own columns, `group_id IN (...) AND permission_id = ...`, which PostgreSQL estimates
+from its statistics. Joining the grant table through the user's groups and the permission's
+content type instead made it expect one visible patient where there were thousands, and plan
+every scoped page for that.
 """
 
 from __future__ import annotations
@@ -9,32 +16,112 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from carecoord.models import Patient, PatientGroupObjectPermission, User
+from carecoord.models import Patient, PatientGroupObjectPermission, SiteRoleGroup, User
+from carecoord.request_context import current
 from carecoord.roles import Capability
 
 AnyUser = User | AnonymousUser
 
 
-def grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
+@dataclass(frozen=True)
+class AccessKey:
+    """The user's side of every grant: their site-role groups (each with its site), the names
+    of those sites (for choosing among them by name) and the ids of the patient permissions,
+    by codename."""
+
+    site_of_group: dict[int, int]
+    permission_ids: dict[str, int]
+    site_names: dict[int, str]
+
+    @property
+    def codenames(self) -> dict[int, str]:
+        return {pk: codename for codename, pk in self.permission_ids.items()}
+
+
+_NO_ACCESS = AccessKey(site_of_group={}, permission_ids={}, site_names={})
+
+
+_permission_ids: dict[str, int] = {}
+
+
+def _patient_permission_ids() -> dict[str, int]:
+    """The ids of the patient permissions, read once per process (they change only when the
+    database is migrated or flushed: `forget_permission_ids` runs then)."""
+    if not _permission_ids:
+        _permission_ids.update(
+            Permission.objects.filter(content_type__app_label="carecoord", content_type__model="patient").values_list(
+                "codename", "pk"
+            )
+        )
+    return _permission_ids
+
+
+def forget_permission_ids(**kwargs: object) -> None:
+    """A `post_migrate` receiver: permissions may have been made again, with new ids."""
+    _permission_ids.clear()
+
+
+def access_key(user: AnyUser) -> AccessKey:
+    """The user's site-role groups (one small query), kept for the rest of the request being
+    served; looked up afresh outside requests."""
     if not user.is_authenticated or not user.is_active:
+        return _NO_ACCESS
+    context = current()
+    if context is not None and user.pk in context.access:
+        return context.access[user.pk]
+    own_groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    rows = SiteRoleGroup.objects.filter(group_id__in=own_groups).values_list("group_id", "site_id", "site__name")
+    key = AccessKey(
+        site_of_group={group_id: site_id for group_id, site_id, _ in rows},
+        permission_ids=_patient_permission_ids(),
+        site_names={site_id: name for _, site_id, name in rows},
+    )
+    if context is not None:
+        context.access[user.pk] = key
+    return key
+
+
+def forget_access(user_id: int) -> None:
+    """Drop the request's copy of a user's groups, after they changed (`sync_user_access`)."""
+    context = current()
+    if context is not None:
+        context.access.pop(user_id, None)
+
+
+def grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
+    key = access_key(user)
+    if not key.site_of_group:
         return PatientGroupObjectPermission.objects.none()
     return PatientGroupObjectPermission.objects.filter(
-        group__user=user,
-        permission__content_type__app_label="carecoord",
-        permission__content_type__model="patient",
+        group_id__in=sorted(key.site_of_group), permission_id__in=sorted(key.permission_ids.values())
     )
+
+
+def visible_patient_ids(
+    user: AnyUser, capability: str = Capability.VIEW
+) -> QuerySet[PatientGroupObjectPermission, Any]:
+    """The ids of the patients on whom `user` holds `capability`, as a subquery for
+    `patient_id__in=`: the grant table alone, without a join back to the patients."""
+    key = access_key(user)
+    permission_id = key.permission_ids.get(capability)
+    if not key.site_of_group or permission_id is None:
+        return PatientGroupObjectPermission.objects.none().values("content_object_id")
+    return PatientGroupObjectPermission.objects.filter(
+        group_id__in=sorted(key.site_of_group), permission_id=permission_id
+    ).values("content_object_id")
 
 
 def patients_visible_to(user: AnyUser, capability: str = Capability.VIEW) -> QuerySet[Patient]:
     """Every patient on whom `user` holds `capability` through an active site membership."""
-    granted = grants_of(user).filter(permission__codename=capability).values("content_object_id")
-    return Patient.objects.filter(pk__in=granted)
+    return Patient.objects.filter(pk__in=visible_patient_ids(user, capability))
 
 
 def get_visible_or_404[M: Model](visible: QuerySet[M], pk: object, what: str) -> M:
@@ -58,16 +145,16 @@ def get_patient_for_user(user: AnyUser, patient_id: uuid.UUID | str, capability:
 
 
 def patient_capabilities(user: AnyUser, patient: Patient) -> frozenset[str]:
-    codenames = grants_of(user).filter(content_object=patient).values_list("permission__codename", flat=True)
-    return frozenset(codenames)
+    return frozenset(capabilities_by_patient(user, [patient.pk]).get(patient.pk, ()))
 
 
 def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
     """Capabilities for many patients in one query (for lists)."""
+    codenames = access_key(user).codenames
     rows = grants_of(user).filter(content_object_id__in=list(patient_ids))
     result: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for patient_id, codename in rows.values_list("content_object_id", "permission__codename"):
-        result[patient_id].add(codename)
+    for patient_id, permission_id in rows.values_list("content_object_id", "permission_id"):
+        result[patient_id].add(codenames[permission_id])
     return result
 
 

@@ -9,9 +9,11 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
+from carecoord.api.output import DirectOutput
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
 from carecoord.reads import ShownWhenSerialized
 from carecoord.roles import Capability
@@ -27,19 +29,38 @@ def _request_user(field: serializers.Field[Any, Any, Any, Any]) -> AnyUser:
 # --- Output ---------------------------------------------------------------------------------
 
 
-class SiteSerializer(serializers.ModelSerializer[Site]):
+@extend_schema_field(OpenApiTypes.URI)
+class DetailLinkField(serializers.Field[Any, Any, str, Any]):
+    """The absolute URL of an object's detail: its list's URL, reversed once per answer, and its id.
+
+    A router's detail URL is its list's URL followed by the id, so a list of 50 links costs one
+    `reverse`, not 50.
+    """
+
+    def __init__(self, list_view: str, **kwargs: Any) -> None:
+        self.list_view = list_view
+        self._list_url: str | None = None
+        super().__init__(source="pk", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        if self._list_url is None:
+            self._list_url = reverse(self.list_view, request=self.context.get("request"))
+        return f"{self._list_url}{value}/"
+
+
+class SiteSerializer(DirectOutput, serializers.ModelSerializer[Site]):
     class Meta:
         model = Site
         fields = ["id", "name", "kind", "time_zone", "address", "phone_24_7"]
 
 
-class SiteBriefSerializer(serializers.ModelSerializer[Site]):
+class SiteBriefSerializer(DirectOutput, serializers.ModelSerializer[Site]):
     class Meta:
         model = Site
         fields = ["id", "name", "kind", "phone_24_7"]
 
 
-class MembershipSerializer(serializers.ModelSerializer[SiteMembership]):
+class MembershipSerializer(DirectOutput, serializers.ModelSerializer[SiteMembership]):
     site = SiteBriefSerializer()
     is_active = serializers.SerializerMethodField(help_text="Active today in the site's time zone.")
 
@@ -51,13 +72,13 @@ class MembershipSerializer(serializers.ModelSerializer[SiteMembership]):
         return membership.is_active_today()
 
 
-class PersonSerializer(serializers.ModelSerializer[User]):
+class PersonSerializer(DirectOutput, serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "full_name", "email", "phone"]
 
 
-class PointPersonBriefSerializer(serializers.ModelSerializer[PointPerson]):
+class PointPersonBriefSerializer(DirectOutput, serializers.ModelSerializer[PointPerson]):
     user = PersonSerializer()
 
     class Meta:
@@ -65,7 +86,7 @@ class PointPersonBriefSerializer(serializers.ModelSerializer[PointPerson]):
         fields = ["id", "rank", "user"]
 
 
-class CareTeamLinkSerializer(ShownWhenSerialized, serializers.ModelSerializer[CareTeamLink]):
+class CareTeamLinkSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[CareTeamLink]):
     site = SiteBriefSerializer()
     point_persons = PointPersonBriefSerializer(many=True)
 
@@ -74,7 +95,7 @@ class CareTeamLinkSerializer(ShownWhenSerialized, serializers.ModelSerializer[Ca
         fields = ["id", "patient", "site", "capacity", "joined_at", "ended_at", "is_open", "point_persons"]
 
 
-class CareTeamMemberSerializer(serializers.ModelSerializer[CareTeamLink]):
+class CareTeamMemberSerializer(DirectOutput, serializers.ModelSerializer[CareTeamLink]):
     """A site on a patient's open care team, as shown inside the patient."""
 
     site = SiteBriefSerializer()
@@ -85,7 +106,7 @@ class CareTeamMemberSerializer(serializers.ModelSerializer[CareTeamLink]):
         fields = ["id", "site", "capacity", "joined_at", "point_persons"]
 
 
-class PointPersonSerializer(ShownWhenSerialized, serializers.ModelSerializer[PointPerson]):
+class PointPersonSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[PointPerson]):
     user = PersonSerializer()
     patient = serializers.UUIDField(source="link.patient_id")
     site = SiteBriefSerializer(source="link.site")
@@ -95,7 +116,7 @@ class PointPersonSerializer(ShownWhenSerialized, serializers.ModelSerializer[Poi
         fields = ["id", "link", "patient", "site", "rank", "user"]
 
 
-class IdentifierSerializer(serializers.ModelSerializer[PatientIdentifier]):
+class IdentifierSerializer(DirectOutput, serializers.ModelSerializer[PatientIdentifier]):
     site = SiteBriefSerializer()
 
     class Meta:
@@ -103,14 +124,15 @@ class IdentifierSerializer(serializers.ModelSerializer[PatientIdentifier]):
         fields = ["site", "mrn"]
 
 
-class PatientSerializer(ShownWhenSerialized, serializers.ModelSerializer[Patient]):
-    """A patient with open care team, identifiers and what the requesting user may do.
+class PatientSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[Patient]):
+    """A patient as listed: identifiers, what the requesting user may do, and the link to the
+    patient (`url`), where the open care team and its point persons are.
 
-    Expects patients from `patients_with_care_team` / `patient_with_care_team` and the
-    user's capabilities in `context["capabilities"]` ({patient id: codenames}).
+    Expects patients with their identifiers prefetched and the user's capabilities in
+    `context["capabilities"]` ({patient id: codenames}).
     """
 
-    care_team = CareTeamMemberSerializer(source="open_care_team", many=True)
+    url = DetailLinkField("api:patient-list", help_text="The patient, with the open care team and point persons.")
     identifiers = IdentifierSerializer(many=True)
     capabilities = serializers.SerializerMethodField()
 
@@ -118,6 +140,7 @@ class PatientSerializer(ShownWhenSerialized, serializers.ModelSerializer[Patient
         model = Patient
         fields = [
             "id",
+            "url",
             "given_name",
             "family_name",
             "date_of_birth",
@@ -127,7 +150,6 @@ class PatientSerializer(ShownWhenSerialized, serializers.ModelSerializer[Patient
             "caregiver_name",
             "caregiver_relationship",
             "caregiver_phone",
-            "care_team",
             "identifiers",
             "capabilities",
             "created_at",
@@ -138,6 +160,19 @@ class PatientSerializer(ShownWhenSerialized, serializers.ModelSerializer[Patient
     def get_capabilities(self, patient: Patient) -> list[str]:
         capabilities: dict[uuid.UUID, set[str]] = self.context["capabilities"]
         return sorted(capabilities.get(patient.pk, ()))
+
+
+class PatientSerializer(PatientSummarySerializer):
+    """A patient with open care team, identifiers and what the requesting user may do.
+
+    Expects a patient from `patient_with_care_team` and the user's capabilities in
+    `context["capabilities"]` ({patient id: codenames}).
+    """
+
+    care_team = CareTeamMemberSerializer(source="open_care_team", many=True)
+
+    class Meta(PatientSummarySerializer.Meta):
+        fields = [*PatientSummarySerializer.Meta.fields[:-4], "care_team", *PatientSummarySerializer.Meta.fields[-4:]]
 
 
 # --- Input ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.patients import (
     care_team_links_visible_to,
     patient_with_care_team,
-    patients_with_care_team,
+    patients_with_identifiers,
     point_persons_visible_to,
 )
 from carecoord.selectors.sites import memberships_of, sites_directory
@@ -117,7 +117,11 @@ PATIENT_ID = OpenApiParameter("patient_id", OpenApiTypes.UUID, OpenApiParameter.
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The requesting user's patients"),
+    list=extend_schema(
+        summary="The requesting user's patients, by name",
+        description="Each patient as a summary with its `url`; the open care team and its point persons are in "
+        "the patient.",
+    ),
     retrieve=extend_schema(summary="One patient", parameters=[PATIENT_ID]),
     create=extend_schema(
         summary="Register a patient at one of your sites",
@@ -156,26 +160,29 @@ class PatientViewSet(
     lookup_url_kwarg = "patient_id"
 
     def get_queryset(self) -> QuerySet[Patient]:
-        return patients_with_care_team(self.request.user)
+        # Only the list reads it (one patient comes through `get_object`): summaries, without the care team.
+        return patients_with_identifiers(self.request.user)
+
+    def get_serializer_class(self) -> type[serializers.PatientSummarySerializer]:
+        return serializers.PatientSummarySerializer if self.action == "list" else serializers.PatientSerializer
 
     def get_object(self) -> Patient:
         capability = Capability.CHANGE if self.action in {"update", "partial_update"} else Capability.VIEW
         return patient_with_care_team(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
-    def _output(self, data: Patient | list[Patient], capabilities: dict[Any, set[str]]) -> Any:
-        context = {**self.get_serializer_context(), "capabilities": capabilities}
-        return serializers.PatientSerializer(data, many=isinstance(data, list), context=context).data
-
     def _render(self, patient: Patient, status_code: int = status.HTTP_200_OK) -> Response:
         capabilities = {patient.pk: set(patient_capabilities(self.request.user, patient))}
-        return Response(self._output(patient, capabilities), status=status_code)
+        context = {**self.get_serializer_context(), "capabilities": capabilities}
+        return Response(serializers.PatientSerializer(patient, context=context).data, status=status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        patients = list(page if page is not None else queryset)
+        patients = page if page is not None else list(queryset)
         # One query for the whole page, not one per patient.
-        data = self._output(patients, capabilities_by_patient(request.user, [p.pk for p in patients]))
+        capabilities = capabilities_by_patient(request.user, [p.pk for p in patients])
+        context = {**self.get_serializer_context(), "capabilities": capabilities}
+        data = serializers.PatientSummarySerializer(patients, many=True, context=context).data
         if page is not None:
             return self.get_paginated_response(data)
         return Response(data)

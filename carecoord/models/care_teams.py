@@ -70,6 +70,11 @@ class PointPerson(models.Model):
 
     class Meta:
         ordering = ["link", "rank"]
+        # Which links name a primary (the work queue's "alerts reach nobody" check), read from
+        # the index alone.
+        indexes = [
+            models.Index(fields=["link"], include=["user"], condition=Q(rank="primary"), name="pointperson_primary")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["link", "rank"], name="one_person_per_rank"),
             models.UniqueConstraint(fields=["link", "user"], name="one_rank_per_person"),

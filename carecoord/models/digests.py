@@ -4,6 +4,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 
+# The claim's constraint: a second insert of the same week fails with this name.
+ONE_DIGEST_PER_WEEK = "one_digest_per_week"
+
 
 class DigestPreference(models.Model):
     """When a point person wants their weekly digest: a weekday (0 = Monday) and an hour, in site time."""
@@ -33,7 +36,7 @@ class DigestDelivery(models.Model):
 
     class Meta:
         ordering = ["-week_start"]
-        constraints = [models.UniqueConstraint(fields=["recipient", "week_start"], name="one_digest_per_week")]
+        constraints = [models.UniqueConstraint(fields=["recipient", "week_start"], name=ONE_DIGEST_PER_WEEK)]
         verbose_name_plural = "digest deliveries"
 
     def __str__(self) -> str:

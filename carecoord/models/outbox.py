@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 
 class OutgoingEmail(models.Model):
@@ -47,9 +46,8 @@ class OutgoingEmail(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
-            # The few rows not sent yet, by age: what `exclude(status=SENT)` reads (the late alert
-            # banner, /health/, the sweeper) without walking every email ever sent.
-            models.Index(fields=["created_at"], condition=~Q(status="sent"), name="outbox_unsent_by_age"),
+            # The few rows not yet sent, among every email ever sent (warnings, sweeps, health).
+            models.Index(fields=["created_at"], condition=~models.Q(status="sent"), name="outgoingemail_unsent"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ import uuid
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
-from carecoord.access import get_patient_for_user, patients_visible_to
+from carecoord.access import get_patient_for_user, patients_visible_to, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
 from carecoord.roles import Capability
@@ -20,11 +20,12 @@ def open_care_team_links() -> QuerySet[CareTeamLink]:
     return CareTeamLink.objects.open().select_related("site").prefetch_related(_point_persons_of_links())
 
 
+def _identifiers() -> Prefetch:
+    return Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site"))
+
+
 def _care_team_prefetches() -> list[Prefetch]:
-    return [
-        Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"),
-        Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site")),
-    ]
+    return [Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"), _identifiers()]
 
 
 def patients_with_care_team(user: AnyUser) -> QuerySet[Patient]:
@@ -33,6 +34,11 @@ def patients_with_care_team(user: AnyUser) -> QuerySet[Patient]:
     A fixed number of queries whatever the number of patients.
     """
     return patients_visible_to(user).prefetch_related(*_care_team_prefetches())
+
+
+def patients_with_identifiers(user: AnyUser) -> QuerySet[Patient]:
+    """The user's patients with their identifiers (and each identifier's site) prefetched."""
+    return patients_visible_to(user).prefetch_related(_identifiers())
 
 
 def patient_with_care_team(user: AnyUser, patient_id: uuid.UUID | str, capability: str = Capability.VIEW) -> Patient:
@@ -45,7 +51,7 @@ def patient_with_care_team(user: AnyUser, patient_id: uuid.UUID | str, capabilit
 def care_team_links_visible_to(user: AnyUser) -> QuerySet[CareTeamLink]:
     """Every care-team link, open or ended, of the patients the user sees."""
     return (
-        CareTeamLink.objects.filter(patient__in=patients_visible_to(user))
+        CareTeamLink.objects.filter(patient_id__in=visible_patient_ids(user))
         .select_related("site")
         .prefetch_related(_point_persons_of_links())
     )
@@ -53,7 +59,8 @@ def care_team_links_visible_to(user: AnyUser) -> QuerySet[CareTeamLink]:
 
 def point_persons_visible_to(user: AnyUser) -> QuerySet[PointPerson]:
     """The point persons named on the care teams of the patients the user sees."""
-    return PointPerson.objects.filter(link__patient__in=patients_visible_to(user)).select_related("user", "link__site")
+    visible = visible_patient_ids(user)
+    return PointPerson.objects.filter(link__patient_id__in=visible).select_related("user", "link__site")
 
 
 def links_without_primary(user: AnyUser, site_ids: list[int]) -> QuerySet[CareTeamLink]:
@@ -62,7 +69,7 @@ def links_without_primary(user: AnyUser, site_ids: list[int]) -> QuerySet[CareTe
     primary = PointPerson.objects.filter(link=OuterRef("pk"), rank=PointPerson.Rank.PRIMARY, user__is_active=True)
     return (
         CareTeamLink.objects.open()
-        .filter(patient__in=patients_visible_to(user), site_id__in=site_ids)
+        .filter(patient_id__in=visible_patient_ids(user), site_id__in=site_ids)
         .exclude(Exists(primary))
         .select_related("patient", "site")
         .order_by("joined_at")

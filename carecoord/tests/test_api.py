@@ -19,7 +19,17 @@ from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.memberships import membership_start
 from referrals.workflow import Move
 from tests.factories import member, patient_at
-from tests.helpers import World, advance, api, api_token_header, draft_referral, results
+from tests.helpers import (
+    World,
+    advance,
+    another_record,
+    api,
+    api_token_header,
+    draft_referral,
+    grow_record,
+    results,
+    small_record,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -299,8 +309,9 @@ def test_patient_list_ignores_name_in_query_string(world: World) -> None:
         assert len(results(client.get("/api/patients/", params))) == 2
 
 
-def test_patient_list_queries_do_not_grow_with_patients(world: World) -> None:
+def test_patient_list_queries_do_not_grow_with_patients_or_their_records(world: World, tmp_media: object) -> None:
     client = api(world.center_coordinator)
+    record = small_record(world)
 
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -308,14 +319,18 @@ def test_patient_list_queries_do_not_grow_with_patients(world: World) -> None:
         assert response.status_code == 200
         return len(queries.captured_queries)
 
-    for _ in range(4):
+    for _ in range(3):
         patient_at(world.center, world.center_coordinator)
-    assert len(results(client.get("/api/patients/"))) == 5
-    with_5 = count_queries()
-    for _ in range(45):
+    assert len(results(client.get("/api/patients/"))) == 4
+    with_4 = count_queries()
+    # More patients, and more on the records: care-team sites (a third one), milestones, events...
+    grow_record(record)
+    another_record(world)
+    for _ in range(44):
         patient_at(world.center, world.center_coordinator)
-    assert len(results(client.get("/api/patients/"))) == 50
-    assert count_queries() == with_5
+    rows = results(client.get("/api/patients/"))
+    assert len(rows) == 49 and max(len(row["care_team"]) for row in rows) == 3
+    assert count_queries() == with_4
 
 
 # --- Patients: registration and changes -----------------------------------------------------

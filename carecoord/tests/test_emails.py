@@ -13,7 +13,16 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from carecoord.emails import Claim, email_claim, email_deliver, email_queue, email_sweep, retry_delay
+from carecoord.emails import (
+    Claim,
+    email_claim,
+    email_deliver,
+    email_queue,
+    email_send_all,
+    email_send_here,
+    email_sweep,
+    retry_delay,
+)
 from carecoord.models import OutgoingEmail
 from tests.helpers import World, wait_for
 from tests.smtp import Catcher, smtp_catcher
@@ -128,6 +137,48 @@ def test_delivery_over_smtp_marks_the_row_sent(world: World) -> None:
     assert email.status == OutgoingEmail.Status.SENT and email.sent_at is not None
     assert catcher.messages[0]["Message-ID"].startswith(f"<carecoord-email-{email.pk}@")
     assert email_claim(email.pk) == Claim()  # nothing left to do
+
+
+def _queued(world: World, count: int) -> list[int]:
+    emails = [_queue(world, f"together-{n}") for n in range(count)]
+    return [email.pk for email in emails if email is not None]
+
+
+def test_emails_sent_together_go_through_one_smtp_session(world: World) -> None:
+    ids = _queued(world, 3)
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        assert email_send_all(ids, worker="w") == {}
+        wait_for(lambda: len(catcher.messages) == 3, timeout=5)
+    assert catcher.greetings == 1
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
+
+
+def test_a_refused_email_of_several_comes_back_alone_and_the_others_go(world: World) -> None:
+    ids = _queued(world, 3)
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        catcher.refuse_next = 1
+        assert email_send_all(ids, worker="w") == {ids[0]: 5}
+        wait_for(lambda: len(catcher.messages) == 2, timeout=5)
+    assert catcher.greetings == 2  # the refusing session is not reused
+    statuses = dict(OutgoingEmail.objects.values_list("pk", "status"))
+    assert statuses == {ids[0]: "pending", ids[1]: "sent", ids[2]: "sent"}
+
+
+def test_a_batch_is_sent_here_in_one_conversation_and_a_refused_row_is_left_to_retry(world: World) -> None:
+    emails = [_queue(world, key=f"batch-{n}") for n in range(4)]
+    ids = [email.pk for email in emails if email is not None]
+    assert len(ids) == 4
+    with smtp_catcher() as catcher, override_settings(MAILERS=_smtp(catcher)):
+        catcher.refuse_next = 1  # the first is refused: the others go on in a new conversation
+        email_send_here(ids, worker="batch")
+        assert len(catcher.messages) == 3
+        assert catcher.greetings == 2
+    rows = {row.pk: row for row in OutgoingEmail.objects.filter(pk__in=ids)}
+    refused = rows[ids[0]]
+    assert (refused.status, refused.attempts) == (OutgoingEmail.Status.PENDING, 1)
+    assert "451" in refused.last_error and refused.next_attempt_at is not None
+    assert {rows[pk].status for pk in ids[1:]} == {OutgoingEmail.Status.SENT}
+    assert {rows[pk].claimed_by for pk in ids} == {"batch"}
 
 
 def test_a_row_whose_worker_died_is_taken_over_once_its_lease_runs_out(world: World) -> None:

@@ -22,10 +22,13 @@ from tests.helpers import (
     World,
     accepted_referral,
     draft_handoff,
+    grow_record,
     login,
     name_point_persons,
+    queries_of_get,
     sent_handoff,
     ship_templates,
+    small_record,
     transition,
 )
 
@@ -286,6 +289,19 @@ def test_detail_page_queries_do_not_grow_with_the_questions(center_coordinator_c
     for number in range(5):
         handoff_ask(actor=world.community_coordinator, handoff=handoff, body=f"Question {number}")
     assert queries() == one
+
+
+def test_list_page_queries_do_not_grow_with_handoffs_or_the_record(
+    center_coordinator_client: Client, world: World, tmp_media: object
+) -> None:
+    record = small_record(world)
+    url = reverse("handoff-list", kwargs={"patient_id": world.shared_patient.pk})
+    center_coordinator_client.get(url)  # warm the caches (content types, site groups)
+    one = queries_of_get(center_coordinator_client, url)
+    grow_record(record)  # another hand-off, and more of everything on the record
+    draft_handoff(world)
+    assert Handoff.objects.filter(patient=world.shared_patient).count() == 3
+    assert queries_of_get(center_coordinator_client, url) == one
 
 
 def test_list_shows_the_patients_handoffs(community_oncologist_client: Client, world: World) -> None:

@@ -14,12 +14,26 @@ from carecoord.models import TimelineEntry
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffQuestion
 from handoffs.services import (
+    handoff_acknowledge,
     handoff_ask,
     template_draft,
 )
 from handoffs.template_editor.services import template_create
 from tests.factories import member
-from tests.helpers import TRANSITION, World, api, complete_values, name_point_persons, results, sent, shipped, started
+from tests.helpers import (
+    TRANSITION,
+    World,
+    another_record,
+    api,
+    complete_values,
+    grow_record,
+    name_point_persons,
+    results,
+    sent,
+    shipped,
+    small_record,
+    started,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -323,15 +337,19 @@ def test_a_bad_filter_is_400_not_500(world: World, params: dict[str, str]) -> No
     assert api(world.center_coordinator).get("/api/handoffs/", params).status_code == 400
 
 
-def test_list_query_count_does_not_grow_with_handoffs_or_questions(world: World) -> None:
+def test_list_query_count_does_not_grow_with_handoffs_questions_or_the_records(world: World, tmp_media: object) -> None:
     client = api(world.center_coordinator)
+    record = small_record(world)
     started(world, "Toxicity transfer")
-    with_one = count_queries(lambda: client.get("/api/handoffs/"))
+    with_two = count_queries(lambda: client.get("/api/handoffs/"))
+    grow_record(record)
+    another_record(world)
     handoff = sent(world)
     for body in ("First?", "Second?"):
         handoff_ask(actor=world.center_coordinator, handoff=handoff, body=body)
     started(world, "Referral packet")
-    assert count_queries(lambda: client.get("/api/handoffs/")) == with_one
+    assert count_queries(lambda: client.get("/api/handoffs/")) == with_two
+    assert len(results(client.get("/api/handoffs/"))) == Handoff.objects.count() == 6
 
 
 def test_outsider_lists_no_handoff_of_another_sites_patient(world: World) -> None:
@@ -369,3 +387,20 @@ def test_values_take_json_only_so_a_form_body_is_refused_not_ignored(world: Worl
     assert "detail" in response.json()
     handoff.refresh_from_db()
     assert handoff.values == before
+
+
+def test_handoff_queries_do_not_grow_with_its_questions_or_who_acted_on_it(world: World) -> None:
+    name_point_persons(world)  # the practice's primary point person acknowledges
+    client = api(world.center_coordinator)
+    draft = started(world)  # nobody sent nor acknowledged it, no question
+    with_nothing = count_queries(lambda: client.get(f"/api/handoffs/{draft.pk}/"))
+    handoff = sent(world)
+    for body in ("First?", "Second?", "Third?"):
+        handoff_ask(actor=world.community_oncologist, handoff=handoff, body=body)
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    assert count_queries(lambda: client.get(f"/api/handoffs/{handoff.pk}/")) == with_nothing
+    body = client.get(f"/api/handoffs/{handoff.pk}/").json()
+    assert len(body["questions"]) == 3 and body["sent_by"] and body["acknowledged_by"] and body["values"]
+    listed = results(client.get("/api/handoffs/"))
+    assert [row["url"] for row in listed] == [f"http://testserver/api/handoffs/{h.pk}/" for h in (handoff, draft)]
+    assert not {"values", "questions", "schema"} & {name for row in listed for name in row}

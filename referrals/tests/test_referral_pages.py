@@ -30,7 +30,17 @@ from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document, referral_move
 from referrals.workflow import Move, State
 from tests.factories import member, patient_at
-from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, draft_referral, login
+from tests.helpers import (
+    REFERRAL_FIELDS,
+    World,
+    accepted_referral,
+    advance,
+    another_record,
+    draft_referral,
+    grow_record,
+    login,
+    small_record,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -609,20 +619,27 @@ def make_referrals(world: World, count: int) -> None:
 
 
 @pytest.mark.parametrize("url", [LIST, DASHBOARD], ids=["referral-list", "dashboard"])
-def test_query_count_does_not_grow_with_referrals(client: Client, world: World, url: str) -> None:
+def test_query_count_does_not_grow_with_referrals_or_their_records(client: Client, world: World, url: str) -> None:
     login(client, world.center_coordinator)
+    record = small_record(world)
     make_referrals(world, 2)
     client.get(url)  # warm caches (content types, site groups)
     with CaptureQueriesContext(connection) as two:
         client.get(url)
+    # More referrals, and more on the patients' records (milestones, toxicities, alerts,
+    # documents, hand-offs, comments, a third care-team site).
+    grow_record(record)
+    another_record(world)
     make_referrals(world, 10)
     with CaptureQueriesContext(connection) as twelve:
         response = client.get(url)
     if url == LIST:
-        assert len(response.context["rows"]) == 12
+        assert len(response.context["rows"]) == 15
     else:
         queue = response.context["work_queue"]
-        assert (len(queue.rows("waiting")), len(queue.rows("overdue")), len(queue.rows("milestones_due"))) == (6, 6, 6)
+        # The grown record's second referral waits on the center too; the records' steps due this
+        # week join the consults, up to the queue's limit of ten.
+        assert (len(queue.rows("waiting")), len(queue.rows("overdue")), len(queue.rows("milestones_due"))) == (7, 6, 10)
     assert len(twelve) == len(two), [q["sql"] for q in twelve.captured_queries]
 
 

@@ -24,10 +24,21 @@ from carecoord.roles import Role
 from carecoord.services.comments import comment_post
 from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument
-from referrals.services import referral_attach_document
+from referrals.services import referral_attach_document, referral_set_plan
 from referrals.workflow import Move
 from tests.factories import member, patient_at
-from tests.helpers import REFERRAL_FIELDS, World, accepted_referral, advance, api, draft_referral, results
+from tests.helpers import (
+    REFERRAL_FIELDS,
+    World,
+    accepted_referral,
+    advance,
+    another_record,
+    api,
+    draft_referral,
+    grow_record,
+    results,
+    small_record,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -296,8 +307,9 @@ def test_referral_list_rejects_bad_filters_with_400(world: World, params: dict[s
         assert field in errors_of(response)
 
 
-def test_referral_list_queries_do_not_grow_with_rows(world: World) -> None:
+def test_referral_list_queries_do_not_grow_with_rows_or_their_records(world: World) -> None:
     client = api(world.center_coordinator)
+    record = small_record(world)
 
     def add_submitted_referral_with_document() -> None:
         patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
@@ -306,10 +318,13 @@ def test_referral_list_queries_do_not_grow_with_rows(world: World) -> None:
 
     add_submitted_referral_with_document()
     with_one = count_queries(lambda: client.get("/api/referrals/"))
+    grow_record(record)  # a second referral with three documents, and more of the record
+    another_record(world)
     for _ in range(6):
         add_submitted_referral_with_document()
     assert count_queries(lambda: client.get("/api/referrals/")) == with_one
-    assert len(results(client.get("/api/referrals/"))) == 7
+    rows = results(client.get("/api/referrals/"))
+    assert len(rows) == 10 and max(len(row["documents"]) for row in rows) == 3
 
 
 # --- Moving referrals -----------------------------------------------------------------------
@@ -780,8 +795,12 @@ def test_center_comments_and_the_practice_reads_it_on_the_timeline(world: World)
         world.center.pk,
     )
     assert "no-store" in response["Cache-Control"]
-    entries = api(world.community_oncologist).get(timeline_url(world.shared_patient)).json()["entries"]
+    reader = api(world.community_oncologist)
+    entries = results(reader.get(timeline_url(world.shared_patient)))
     assert [e["body"] for e in entries if e["kind"] == "comment"] == ["Hi"]
+    assert [(c["body"], c["site"]["id"]) for c in results(reader.get(comments_url(world.shared_patient)))] == [
+        ("Hi", world.center.pk)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -850,7 +869,7 @@ def test_timeline_shows_entries_milestones_and_what_comes_next_with_day_labels(w
     assert body["patient"] == str(world.shared_patient.pk)
     assert body["infusion_on"] == "2027-01-11"
     assert [r["id"] for r in body["referrals"]] == [referral.pk]
-    comment = body["entries"][-1]
+    comment = body["results"][-1]
     assert (comment["kind"], comment["body"], comment["actor_name"], comment["day_label"]) == (
         "comment",
         "Fever",
@@ -858,7 +877,7 @@ def test_timeline_shows_entries_milestones_and_what_comes_next_with_day_labels(w
         "day +2",
     )
     assert comment["site"]["name"] == "Riverbend Oncology"
-    assert all(e["day_label"] for e in body["entries"])
+    assert all(e["day_label"] for e in body["results"])
     assert len(body["milestones"]) == Milestone.objects.filter(referral=referral).count()
     assert [m["kind"] for m in body["upcoming"]] == [
         "daily_monitoring_end",
@@ -875,33 +894,61 @@ def test_timeline_before_any_infusion_has_no_day_labels(world: World) -> None:
     draft_referral(world)
     body = api(world.center_coordinator).get(timeline_url(world.shared_patient)).json()
     assert body["infusion_on"] is None
-    assert body["entries"] and all(e["day_label"] is None for e in body["entries"])
+    assert body["results"] and all(e["day_label"] is None for e in body["results"])
 
 
-def test_timeline_uses_the_same_number_of_queries_for_10_and_300_events(world: World) -> None:
-    planned_course(world)
+def test_timeline_and_comments_come_in_pages_oldest_first(world: World) -> None:
     patient = world.shared_patient
-    client = api(world.center_coordinator)
-
-    def add_comments(count: int) -> None:
-        TimelineEntry.objects.bulk_create(
-            TimelineEntry(
-                patient=patient,
-                kind="comment",
-                title="Comment",
-                body=f"#{n}",
-                actor=world.center_coordinator,
-                site=world.center,
-            )
-            for n in range(count)
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(
+            patient=patient,
+            kind="comment" if n % 2 else "milestone",
+            title=f"Entry {n}",
+            body=f"#{n}",
+            occurred_at=timezone.now() - dt.timedelta(hours=200 - n),
         )
+        for n in range(120)
+    )
+    client = api(world.center_coordinator)
+    first = client.get(timeline_url(patient)).json()
+    total = TimelineEntry.objects.filter(patient=patient).count()
+    assert (first["count"], len(first["results"]), first["previous"]) == (total, 50, None)
+    assert first["patient"] == str(patient.pk) and "milestones" in first and "upcoming" in first
+    in_order = list(TimelineEntry.objects.filter(patient=patient).values_list("pk", flat=True))
+    last = client.get(timeline_url(patient), {"page": "last"}).json()
+    assert last["results"][-1]["id"] == in_order[-1] and last["next"] is None
+    pages = [first]
+    while pages[-1]["next"]:
+        pages.append(client.get(pages[-1]["next"]).json())
+    assert [entry["id"] for page in pages for entry in page["results"]] == in_order
+    assert client.get(timeline_url(patient), {"page": 99}).status_code == 404
 
-    TimelineEntry.objects.filter(patient=patient).delete()
-    add_comments(10)
-    with_10 = count_queries(lambda: client.get(timeline_url(patient)))
-    add_comments(290)
-    assert count_queries(lambda: client.get(timeline_url(patient))) == with_10
-    assert len(client.get(timeline_url(patient)).json()["entries"]) == 300
+    comments = client.get(comments_url(patient)).json()
+    assert (comments["count"], len(comments["results"])) == (60, 50)
+    rest = client.get(comments["next"]).json()
+    assert [c["body"] for c in comments["results"] + rest["results"]] == [f"#{n}" for n in range(1, 120, 2)]
+    assert rest["next"] is None
+
+
+@pytest.mark.parametrize("url_of", [timeline_url, comments_url], ids=["timeline", "comments"])
+def test_timeline_and_comments_queries_do_not_grow_with_the_record(
+    world: World, url_of: Callable[[Patient], str]
+) -> None:
+    """More milestones (planned, done, moved), toxicities, alerts, documents, hand-offs, comments
+    and a third care-team site: the same number of queries."""
+    record = small_record(world)
+    client = api(world.center_coordinator)
+    url = url_of(world.shared_patient)
+    client.get(url)  # warm the caches (content types, site groups)
+    small = count_queries(lambda: client.get(url))
+    milestones = Milestone.objects.filter(referral__patient=world.shared_patient).count()
+    grow_record(record)
+    assert Milestone.objects.filter(referral__patient=world.shared_patient).count() > milestones + 40
+    body = client.get(url).json()
+    assert count_queries(lambda: client.get(url)) == small
+    assert body["results"]
+    if url_of is timeline_url:
+        assert len(body["milestones"]) > 40 and len(body["referrals"]) == 2
 
 
 # --- Caching --------------------------------------------------------------------------------
@@ -1010,3 +1057,42 @@ def test_schema_documents_the_infusion_answer_as_a_plain_list_without_filters(wo
     )
     assert response.status_code == 200, response.content
     assert isinstance(response.json(), list) and response.json()
+
+
+def test_referral_queries_do_not_grow_with_its_moves_and_documents(world: World) -> None:
+    from carecoord.models import Product
+
+    client = api(world.center_coordinator)
+    product = Product.objects.create(
+        brand_name="Plancel", generic_name="plancel", short_name="plan-cel", target="CD19", disease_areas=["lbcl"]
+    )
+    reviewed = advance(
+        submitted_referral(world),
+        [(Move.ACKNOWLEDGE, world.center_coordinator), (Move.START_REVIEW, world.center_coordinator)],
+    )
+    referral_set_plan(actor=world.center_coordinator, referral=reviewed, product=product, hand_back_day=28)
+    with_few = count_queries(lambda: client.get(f"/api/referrals/{reviewed.pk}/"))
+    referral = submitted_referral(
+        world, patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    )
+    for kind in ("labs", "imaging"):
+        referral_attach_document(actor=world.community_coordinator, referral=referral, kind=kind, upload=pdf())
+    referral = advance(
+        referral,
+        [
+            (Move.ACKNOWLEDGE, world.center_coordinator),
+            (Move.START_REVIEW, world.center_coordinator),
+            (Move.SCHEDULE_CONSULT, world.center_coordinator),
+            (Move.ACCEPT, world.center_coordinator),
+        ],
+        consult_on=dt.date(2026, 12, 1),
+    )
+    referral_set_plan(actor=world.center_coordinator, referral=referral, product=product, hand_back_day=28)
+    assert count_queries(lambda: client.get(f"/api/referrals/{referral.pk}/")) == with_few
+    body = client.get(f"/api/referrals/{referral.pk}/").json()
+    assert (len(body["documents"]), body["product"]["id"]) == (2, product.pk)
+    assert len(body["moves"]) > len(client.get(f"/api/referrals/{reviewed.pk}/").json()["moves"])
+    listed = results(client.get("/api/referrals/"))
+    assert {row["url"] for row in listed} == {f"http://testserver/api/referrals/{r.pk}/" for r in (reviewed, referral)}
+    assert not {"moves", "documents"} & {name for row in listed for name in row}
+    assert [row["product"]["short_name"] for row in listed] == ["plan-cel", "plan-cel"]

@@ -240,3 +240,19 @@ def test_assessments_treatments_and_resolutions_cannot_be_dated_in_the_future(wo
             outcome="recovered",
         )
     assert "resolved_on" in error.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_alert_list_is_paged_with_open_alerts_first(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    people = name_point_persons(world)
+    nurse = people["center_nurse"]
+    _record(world)
+    second = _record(world, inputs=CRS_GRADE_2, at=NOW + dt.timedelta(minutes=10))
+    alert_acknowledge(actor=nurse, alert=Alert.objects.get(event=second, recipient=nurse))
+    monkeypatch.setattr("toxicity.alert_views.ALERTS_PER_PAGE", 1)
+    client = login(Client(), nurse)
+    first_page = client.get(reverse("alert-list")).content.decode()
+    assert "Page 1 of 2" in first_page
+    assert "Nothing waiting." not in first_page and "None yet." in first_page  # the open one first
+    second_page = client.get(reverse("alert-list"), {"page": 2}).content.decode()
+    assert "Nothing waiting." in second_page and "acknowledged" in second_page

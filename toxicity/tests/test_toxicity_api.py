@@ -17,7 +17,20 @@ from rest_framework.test import APIClient
 from carecoord.models import TimelineEntry, User
 from carecoord.roles import Role
 from tests.factories import member, patient_at
-from tests.helpers import CRS_GRADE_2, CRS_GRADE_3, INFUSED_ON, NOW, World, api, infused, name_point_persons, results
+from tests.helpers import (
+    CRS_GRADE_2,
+    CRS_GRADE_3,
+    INFUSED_ON,
+    NOW,
+    World,
+    another_record,
+    api,
+    grow_record,
+    infused,
+    name_point_persons,
+    results,
+    small_record,
+)
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
 from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
@@ -507,8 +520,10 @@ def test_outsider_gets_404_for_every_method_on_a_shared_event_and_its_actions(
     assert (event.status, event.assessments.count(), event.treatments.count()) == ("active", 1, 0)
 
 
-def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_alerts(world: World) -> None:
-    name_point_persons(world)
+def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_alerts(
+    world: World, tmp_media: object
+) -> None:
+    record = small_record(world)  # names the point persons
     client = api(world.center_coordinator)
 
     def add_events(count: int) -> None:
@@ -525,11 +540,34 @@ def test_event_list_queries_do_not_grow_with_events_assessments_treatments_and_a
             )
 
     add_events(2)
-    with_2 = count_queries(lambda: client.get(EVENTS))
+    with_3 = count_queries(lambda: client.get(EVENTS))
+    # More events, and more on the record: a third care-team site, whose people are alerted too.
+    grow_record(record)
+    another_record(world)
     add_events(10)
-    assert count_queries(lambda: client.get(EVENTS)) == with_2
+    assert count_queries(lambda: client.get(EVENTS)) == with_3
     rows = results(client.get(EVENTS))
-    assert len(rows) == 12 and all(len(r["assessments"]) == 3 and len(r["alerts"]) == 8 for r in rows)
+    # Summaries: the course, treatments and alerts are in the event the summary links to.
+    assert len(rows) == 16 and all(r["url"] == f"http://testserver{EVENTS}{r['id']}/" for r in rows)
+    assert not {"assessments", "treatments", "alerts"} & {name for row in rows for name in row}
+
+
+def test_event_queries_do_not_grow_with_its_course_treatments_and_alerts(world: World) -> None:
+    client = api(world.center_coordinator)
+    event = recorded(world, inputs=CRS_GRADE_2)  # nobody is point person yet: no alert
+    with_none = count_queries(lambda: client.get(event_url(event)))
+    name_point_persons(world)
+    for minutes, inputs in ((30, CRS_GRADE_3), (20, CRS_GRADE_2), (10, CRS_GRADE_3)):  # a rising grade alerts
+        at = NOW - dt.timedelta(minutes=minutes)
+        toxicity_assess(actor=world.center_coordinator, event=event, site=world.center, assessed_at=at, inputs=inputs)
+    for kind in ("tocilizumab", "corticosteroid"):
+        ToxicityTreatment.objects.create(
+            event=event, kind=kind, given_at=NOW, recorded_by=world.center_coordinator, site=world.practice
+        )
+    assert count_queries(lambda: client.get(event_url(event))) == with_none
+    body = client.get(event_url(event)).json()
+    assert (len(body["assessments"]), len(body["treatments"])) == (4, 2)
+    assert body["alerts"] and body["url"] == f"http://testserver{event_url(event)}"
 
 
 # --- Alerts ---------------------------------------------------------------------------------
@@ -597,8 +635,8 @@ def test_outsider_gets_404_for_every_method_on_an_alert(world: World, method: st
     assert alert.acknowledged_at is None
 
 
-def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
-    name_point_persons(world)
+def test_alert_list_queries_do_not_grow_with_rows_or_the_records(world: World, tmp_media: object) -> None:
+    record = small_record(world)  # names the point persons
     client = api(world.community_oncologist)
 
     def add_alerts(count: int) -> None:
@@ -610,10 +648,12 @@ def test_alert_list_queries_do_not_grow_with_rows(world: World) -> None:
                 )
 
     add_alerts(2)
-    with_2 = count_queries(lambda: client.get(ALERTS))
+    with_3 = count_queries(lambda: client.get(ALERTS))
+    grow_record(record)
+    another_record(world)
     add_alerts(10)
-    assert count_queries(lambda: client.get(ALERTS)) == with_2
-    assert len(results(client.get(ALERTS))) == 12
+    assert count_queries(lambda: client.get(ALERTS)) == with_3
+    assert len(results(client.get(ALERTS))) == Alert.objects.filter(recipient=world.community_oncologist).count() > 15
 
 
 # --- Everywhere -----------------------------------------------------------------------------

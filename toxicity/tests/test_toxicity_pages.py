@@ -23,11 +23,15 @@ from tests.helpers import (
     CRS_GRADE_3_FORM,
     INFUSED_ON,
     World,
+    another_record,
+    grow_record,
     infused,
     login,
     name_point_persons,
+    queries_of_get,
     record_data,
     record_url,
+    small_record,
 )
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
 from toxicity.services import toxicity_record
@@ -420,6 +424,22 @@ def _event_page_queries(client: Client, event: ToxicityEvent, assessments: int) 
     assert response.status_code == 200
     assert html_of(response).count("<strong>Grade 2</strong>") == assessments
     return len(queries)
+
+
+def test_alert_list_queries_do_not_grow_with_alerts_or_the_records(
+    client: Client, world: World, tmp_media: object
+) -> None:
+    record = small_record(world)
+    login(client, world.community_oncologist)
+    url = reverse("alert-list")
+    client.get(url)  # warm the caches (content types, site groups)
+    before = queries_of_get(client, url)
+    alerts = Alert.objects.filter(recipient=world.community_oncologist).count()
+    # More toxicities and alerts (to a third care-team site too), and more of everything else.
+    grow_record(record)
+    another_record(world)
+    assert Alert.objects.filter(recipient=world.community_oncologist).count() > 2 * alerts
+    assert queries_of_get(client, url) == before
 
 
 def test_event_page_queries_do_not_grow_with_the_number_of_assessments(client: Client, world: World) -> None:

@@ -9,18 +9,21 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from carecoord.models import OutgoingEmail, Patient, PointPerson
+from carecoord.models import OutgoingEmail, Patient, PatientIdentifier, PointPerson
 from carecoord.roles import Role
-from carecoord.services.care_teams import care_team_remove_backup, care_team_set_point_persons
+from carecoord.services.care_teams import care_team_join, care_team_remove_backup, care_team_set_point_persons
 from referrals.milestones.services import milestone_complete, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from tests.factories import member, patient_at
+from tests.factories import SiteFactory, member, patient_at
 from tests.helpers import World, api_token_header, infused, login, name_point_persons
+from toxicity.alerts import escalate_due_alerts
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 
@@ -349,3 +352,73 @@ def test_moving_the_infusion_keeps_day_0_once_it_is_done(world: World) -> None:
                 actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 20), reason="x"
             )
     assert "12 Jan 2027" in refused.value.message_dict["infusion_on"][0]
+
+
+# --- query counts ------------------------------------------------------------------------------
+
+
+def _join_with_point_persons(world: World, n: int) -> None:
+    """Practice number `n` joins the shared patient's care team naming a primary and a backup,
+    and gives the patient an MRN there."""
+    site = SiteFactory.create(name=f"Practice {n}")
+    point_persons = {"primary": member(site, Role.PHYSICIAN), "backup": member(site, Role.NURSE)}
+    patient = world.shared_patient
+    care_team_join(actor=None, patient=patient, site=site, capacity="community_practice", point_persons=point_persons)
+    PatientIdentifier.objects.create(patient=patient, site=site, mrn=f"P{n}-0001")
+
+
+def _join_without_point_persons(world: World, n: int) -> None:
+    """Practice number `n` joins naming nobody: its two coordinators are alerted instead."""
+    site = SiteFactory.create(name=f"Unnamed practice {n}")
+    member(site, Role.COORDINATOR)
+    member(site, Role.COORDINATOR)
+    care_team_join(actor=None, patient=world.shared_patient, site=site, capacity="community_practice")
+
+
+def _recording_queries(world: World, minutes_ago: int) -> tuple[int, int]:
+    """Queries to record one event, and how many alerts it made."""
+    with CaptureQueriesContext(connection) as queries:
+        event = toxicity_record(
+            actor=world.community_oncologist,
+            patient=world.shared_patient,
+            site=world.practice,
+            kind="infection",
+            onset_at=NOW - dt.timedelta(minutes=minutes_ago),
+            ctcae_grade=3,
+        )
+    return len(queries), Alert.objects.filter(event=event).count()
+
+
+def test_recording_queries_do_not_grow_with_the_care_team(world: World) -> None:
+    """Sites naming point persons, sites naming none (their coordinators are alerted), MRNs at
+    each site: every one of them adds alerts, emails and audit entries, and no query."""
+    name_point_persons(world)
+    _join_with_point_persons(world, 0)
+    _join_without_point_persons(world, 0)
+    with time_machine.travel(NOW, tick=False):
+        small, small_alerts = _recording_queries(world, 30)
+        for n in range(1, 4):
+            _join_with_point_persons(world, n)
+            _join_without_point_persons(world, n)
+        large, large_alerts = _recording_queries(world, 20)
+    assert (small_alerts, large_alerts) == (4 + 2 + 2, 4 + 4 * 2 + 4 * 2)
+    assert small == large
+
+
+def test_each_alert_email_names_the_patient_by_the_mrn_of_the_recipients_site(world: World) -> None:
+    """The practice registered the patient with its MRN; the center has none, so its people are
+    given initials. Escalations too."""
+    name_point_persons(world)
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    with time_machine.travel(NOW, tick=False):
+        infused(world, DAY_ZERO, DAY_ZERO)
+        _crs(world, {"temperature_c": 39.2, "vasopressors": 1})  # recorded at the center
+    subjects = dict(OutgoingEmail.objects.values_list("recipient__email", "subject"))
+    assert set(subjects) == {world.community_oncologist.email, world.community_coordinator.email, "nurse@lakeside.test"}
+    assert f"(MRN {mrn})" in subjects[world.community_oncologist.email]
+    assert f"(MRN {mrn})" in subjects[world.community_coordinator.email]
+    assert f"(patient {world.shared_patient.initials})" in subjects["nurse@lakeside.test"]
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        assert escalate_due_alerts() == 2  # the practice acknowledged neither alert in time
+    escalated = OutgoingEmail.objects.filter(alert__reason=Alert.Reason.ESCALATED)
+    assert escalated.exists() and all(f"(MRN {mrn})" in e.subject for e in escalated)

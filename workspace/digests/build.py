@@ -2,9 +2,10 @@
 
 Everything for all of the person's patients is fetched at once (`patient__in`) by each app's
 sections (`carecoord.digest_sections`) and grouped here, so the number of queries does not grow
-with patients or events. The digest carries the minimum (docs/clinical-rules.md#minimum-phi):
-the site-local MRN or initials, event titles and dates; never a full name, a diagnosis or a
-free-text note.
+with patients or events. Every read is of values (tuples), and only of the rows the digest
+shows: a course's done or far-off milestones are never loaded. The digest carries the minimum
+(docs/clinical-rules.md#minimum-phi): the site-local MRN or initials, event titles and dates;
+never a full name, a diagnosis or a free-text note.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from carecoord.access import patients_visible_to
 from carecoord.digest_sections import DigestScope, digest_sections
+from carecoord.lookups import AnyOf
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, User
-from carecoord.models.patients import Phase
+from carecoord.models.patients import Phase, initials_of
 
 UTC = zoneinfo.ZoneInfo("UTC")
 
@@ -62,7 +66,8 @@ class Digest:
             "week_start": self.week_start.isoformat(),
             "today": self.today.isoformat(),
             "is_empty": self.is_empty,
-            "patients": [asdict(p) for p in self.patients],
+            # vars(), not asdict(): the fields are strings and lists of strings, already fresh.
+            "patients": [vars(p) for p in self.patients],
         }
 
 
@@ -72,12 +77,13 @@ def zones_of(user_ids: Iterable[int], today: dt.date | None = None) -> dict[int,
     memberships = (
         SiteMembership.objects.active_on(today or timezone.now().date())
         .filter(user__in=list(user_ids))
-        .select_related("site")
         .order_by("starts_on", "pk")
+        .values_list("user_id", "site__time_zone")
     )
     zones: dict[int, zoneinfo.ZoneInfo] = {}
-    for membership in memberships:
-        zones.setdefault(membership.user_id, membership.site.zone)
+    for user_id, time_zone in memberships:
+        if user_id not in zones:
+            zones[user_id] = zoneinfo.ZoneInfo(time_zone)
     return zones
 
 
@@ -90,26 +96,36 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
-    roles = list(
-        PointPerson.objects.open()
-        .filter(user=user, link__patient__in=patients_visible_to(user))
-        .select_related("link__patient", "link__site")
+    # The care-team links naming the person, then those still open on patients they see, with
+    # what the heading shows: the values only, and of the names only their first letters. (In
+    # one query, PostgreSQL reads every care-team link to join the person's hundred or so.)
+    named = list(PointPerson.objects.filter(user=user).order_by().values_list("link_id", flat=True))
+    roles = (
+        CareTeamLink.objects.open()
+        .filter(AnyOf(F("pk"), named), patient__in=patients_visible_to(user))
+        .annotate(
+            mrn=Subquery(
+                PatientIdentifier.objects.filter(patient=OuterRef("patient_id"), site=OuterRef("site_id"))
+                .order_by()  # one at most: unique per patient and site
+                .values("mrn")[:1]
+            ),
+            given_initial=Left("patient__given_name", 1),
+            family_initial=Left("patient__family_name", 1),
+        )
+        # One section per patient, under the first of the person's sites on that care team.
+        .order_by("patient_id", "site_id")
+        .values_list("patient_id", "site_id", "site__name", "mrn", "given_initial", "family_initial", "patient__phase")
     )
-    if not roles:
+    headings: dict[uuid.UUID, tuple[str, str, str]] = {}
+    site_ids: set[int] = set()
+    for patient_id, site_id, site_name, mrn, given_initial, family_initial, cached_phase in roles:
+        site_ids.add(site_id)
+        if patient_id not in headings:
+            reference = f"MRN {mrn}" if mrn else f"patient {initials_of(given_initial, family_initial)}"
+            headings[patient_id] = (reference, site_name, cached_phase)
+    if not headings:
         return Digest(week_start=week_start, today=today, patients=[])
-    # One section per patient, keyed by the first of the person's sites on that care team.
-    links: dict[uuid.UUID, CareTeamLink] = {}
-    for role in sorted(roles, key=lambda r: (r.link.patient_id, r.link.site_id)):
-        links.setdefault(role.link.patient_id, role.link)
-    patient_ids = list(links)
-    site_ids = {role.link.site_id for role in roles}
-
-    mrns = {
-        (patient_id, site_id): mrn
-        for patient_id, site_id, mrn in PatientIdentifier.objects.filter(
-            patient__in=patient_ids, site__in=site_ids
-        ).values_list("patient_id", "site_id", "mrn")
-    }
+    patient_ids = list(headings)
     scope = DigestScope(user=user, patient_ids=patient_ids, site_ids=site_ids, today=today, zone=zone, now=now)
     # Each app's sections (carecoord.digest_sections), in their order.
     recent: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -125,22 +141,19 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         phases.update(read.phases)
         days.update(read.days)
 
-    sections = []
-    for patient_id, link in links.items():
-        patient = link.patient
-        mrn = mrns.get((patient_id, link.site_id))
-        sections.append(
-            PatientDigest(
-                patient_id=str(patient_id),
-                reference=f"MRN {mrn}" if mrn else f"patient {patient.initials}",
-                site=link.site.name,
-                # Without a section that knows better, the phase cached on the patient.
-                phase=phases.get(patient_id) or Phase(patient.phase).label,
-                day=days.get(patient_id),
-                recent=recent[patient_id],
-                due=due[patient_id],
-                overdue=overdue[patient_id],
-            )
+    sections = [
+        PatientDigest(
+            patient_id=str(patient_id),
+            reference=reference,
+            site=site_name,
+            # Without a section that knows better, the phase cached on the patient.
+            phase=phases.get(patient_id) or Phase(cached_phase).label,
+            day=days.get(patient_id),
+            recent=recent[patient_id],
+            due=due[patient_id],
+            overdue=overdue[patient_id],
         )
+        for patient_id, (reference, site_name, cached_phase) in headings.items()
+    ]
     sections.sort(key=lambda s: (not s.overdue, s.reference))
     return Digest(week_start=week_start, today=today, patients=sections)

@@ -14,7 +14,6 @@ def test_the_digest_sections_come_in_their_fixed_order() -> None:
         "unacknowledged alerts",
         "hand-offs overdue",
         "referrals waiting",
-        "phases",
     ]
 
 

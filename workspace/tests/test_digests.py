@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from io import StringIO
 
@@ -14,15 +15,38 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carecoord.models import DigestDelivery, DigestPreference, OutgoingEmail, Patient, TimelineEntry, User
+from carecoord.models import (
+    DigestDelivery,
+    DigestPreference,
+    OutgoingEmail,
+    Patient,
+    PointPerson,
+    TimelineEntry,
+    User,
+)
 from carecoord.services.care_teams import care_team_name_point_person
-from referrals.milestones.services import milestone_set_infusion
+from handoffs.services import handoff_save, handoff_send, handoff_start
+from referrals.milestones.services import milestone_complete, milestone_move, milestone_set_infusion
+from referrals.models import Milestone
+from referrals.schedule import MilestoneKind
 from referrals.workflow import Move
 from tests.factories import patient_at
-from tests.helpers import World, accepted_referral, advance, draft_referral, login
-from workspace.digests.build import build_digest
+from tests.helpers import (
+    CRS_GRADE_2,
+    CRS_GRADE_3,
+    World,
+    accepted_referral,
+    advance,
+    at_once,
+    draft_referral,
+    login,
+    service_values,
+    transition,
+)
+from toxicity.services import toxicity_assess, toxicity_record
+from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week
-from workspace.digests.services import digest_for, send_due_digests
+from workspace.digests.services import digest_deliver, digest_for, send_digests_of, send_due_digests
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 MONDAY = dt.date(2027, 1, 18)  # Chicago is UTC-6 in January
@@ -96,6 +120,42 @@ def test_two_beats_at_the_same_moment_send_one_digest(world: World) -> None:
     assert emails.count() == 1
     assert emails.get().dedupe_key == f"digest:{user.pk}:{MONDAY}"
     assert DigestDelivery.objects.get(recipient=user).email == emails.get()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_at_once_build_and_send_one_digest(world: World) -> None:
+    user = _point_person(world)
+
+    def deliver() -> bool:
+        return digest_deliver(user=user, week_start=MONDAY, zone=CHICAGO, now=MONDAY_0700)
+
+    with time_machine.travel(MONDAY_0700, tick=False):
+        results = at_once(deliver, deliver, deliver)
+    assert sorted(results) == [False, False, True]  # the others found the week claimed, nothing raised
+    assert DigestDelivery.objects.filter(recipient=user).count() == 1
+    assert OutgoingEmail.objects.filter(template="weekly-digest", recipient=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_sends_the_others_when_one_digest_fails_and_leaves_that_week_unclaimed(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    sound = _point_person(world)
+    broken = _point_person(world, world.shared_patient, world.community_coordinator)
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    _point_person(world, other, sound)
+    with time_machine.travel(SETUP_AT, tick=False):
+        referral = accepted_referral(world)
+    # A step of a kind the code does not know: its label cannot be written, the digest fails.
+    Milestone.objects.create(referral=referral, kind="unknown_step", planned_on=MONDAY + dt.timedelta(days=2))
+    PointPerson.objects.filter(user=sound, link__patient=world.shared_patient).delete()
+    with caplog.at_level(logging.ERROR), time_machine.travel(MONDAY_0700, tick=False):
+        sent, failed = send_digests_of([broken.pk, sound.pk], worker="test")
+    assert (sent, failed) == (1, [broken.pk])
+    assert set(DigestDelivery.objects.values_list("recipient", flat=True)) == {sound.pk}  # the other week unclaimed
+    assert OutgoingEmail.objects.get(template="weekly-digest").recipient == sound
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"user {broken.pk} failed" in logged and world.shared_patient.family_name not in logged
 
 
 @pytest.mark.django_db
@@ -192,33 +252,92 @@ def test_digest_lists_an_overdue_referral_waiting_on_the_center(world: World) ->
     assert any("Referral waiting on your site" in line for line in digest.patients[0].overdue)
 
 
-def _patients_with_events(world: World, count: int) -> User:
-    user = world.community_oncologist
-    with time_machine.travel(SETUP_AT, tick=False):
-        for _ in range(count):
-            patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
-            _point_person(world, patient, user)
-            referral = accepted_referral(world, patient)
-            milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
-            for n in range(6):
-                TimelineEntry.objects.create(patient=patient, kind=TimelineEntry.Kind.COMMENT, title=f"Event {n}")
-    return user
+# A Wednesday: hand-offs sent then are past their deadline (one business day) by Monday.
+BUSY_SETUP_AT = dt.datetime(2027, 1, 13, 15, 0, tzinfo=dt.UTC)
 
 
-def _count_build_queries(user: User) -> tuple[int, int]:
+def _busy_patient(world: World, user: User, *, comments: int, rich: bool) -> Patient:
+    """A patient `user` is point person for, with a course of milestones and `comments`
+    comments; `rich` adds a done step, a moved visit in conflict, a toxicity with a second
+    assessment (unacknowledged alerts to `user`) and a hand-off left unacknowledged."""
+    with time_machine.travel(BUSY_SETUP_AT, tick=False):
+        patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+        _point_person(world, patient, user)
+        referral = accepted_referral(world, patient)
+        milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+        for n in range(comments):
+            TimelineEntry.objects.create(patient=patient, kind=TimelineEntry.Kind.COMMENT, title=f"Event {n}")
+        if not rich:
+            return patient
+        steps = {m.kind: m for m in Milestone.objects.filter(referral=referral)}
+        milestone_complete(
+            actor=world.center_coordinator,
+            milestone=steps[MilestoneKind.LYMPHODEPLETION_START],
+            actual_on=dt.date(2027, 1, 6),
+        )
+        milestone_move(
+            actor=world.center_coordinator,
+            milestone=steps[MilestoneKind.VISIT_DAY_30],
+            planned_on=dt.date(2027, 1, 8),
+            reason="Clinic closed",
+            confirm_date=True,
+        )
+        event = toxicity_record(
+            actor=world.center_coordinator,
+            patient=patient,
+            site=world.center,
+            kind="crs",
+            onset_at=BUSY_SETUP_AT - dt.timedelta(hours=2),
+            inputs=CRS_GRADE_2,
+            confirm_date=True,
+        )
+        toxicity_assess(
+            actor=world.center_coordinator,
+            event=event,
+            site=world.center,
+            assessed_at=BUSY_SETUP_AT - dt.timedelta(hours=1),
+            inputs=CRS_GRADE_3,
+        )
+        handoff = handoff_start(
+            actor=world.center_coordinator,
+            patient=patient,
+            template=transition(),
+            from_site=world.center,
+            to_site=world.practice,
+        )
+        handoff_save(actor=world.center_coordinator, handoff=handoff, values=service_values())
+        handoff_send(actor=world.center_coordinator, handoff=handoff)
+    return patient
+
+
+def _count_build_queries(user: User) -> tuple[int, Digest]:
     with time_machine.travel(MONDAY_0700, tick=False), CaptureQueriesContext(connection) as queries:
         digest = build_digest(user, MONDAY, MONDAY)
-    return len(queries), len(digest.patients)
+    return len(queries), digest
+
+
+def _lines(digest: Digest, part: str) -> list[str]:
+    return [line for patient in digest.patients for line in getattr(patient, part)]
 
 
 @pytest.mark.django_db
-def test_build_digest_query_count_does_not_grow_with_patients(world: World) -> None:
-    user = _patients_with_events(world, 1)
-    one, patients = _count_build_queries(user)
-    assert patients == 1
-    _patients_with_events(world, 4)
-    five, patients = _count_build_queries(user)
-    assert patients == 5
+def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(world: World) -> None:
+    user = world.community_oncologist
+    _busy_patient(world, user, comments=1, rich=False)
+    one, digest = _count_build_queries(user)
+    assert len(digest.patients) == 1
+    assert not any("Unacknowledged" in line or "Hand-off" in line for line in _lines(digest, "overdue"))
+    # More patients, and each with more of every kind the digest reads: milestones done, moved
+    # and in conflict, toxicities and their alerts, hand-offs and comments.
+    for n in range(4):
+        _busy_patient(world, user, comments=3 + 2 * n, rich=True)
+    five, digest = _count_build_queries(user)
+    assert len(digest.patients) == 5
+    overdue = _lines(digest, "overdue")
+    assert sum("Unacknowledged Cytokine release syndrome (CRS) alert" in line for line in overdue) >= 4
+    assert sum(line.startswith("Hand-off not acknowledged") for line in overdue) == 4
+    assert sum(line.startswith("Date conflict: Follow-up visit, day 30") for line in overdue) == 4
+    assert len(_lines(digest, "due")) > 5 and len(_lines(digest, "recent")) > 1 + 3 + 5 + 7 + 9
     assert one == five
 
 

@@ -25,7 +25,7 @@ from referrals.milestones.services import milestone_complete, milestone_plan, mi
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
-from tests.helpers import World, accepted_referral, login
+from tests.helpers import World, accepted_referral, grow_record, login, small_record
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +130,10 @@ def test_outsider_gets_404_on_every_milestone_action_for_the_shared_patient(clie
     for url in _action_urls(referral):
         assert client.get(url).status_code == 404, url
         assert client.post(url, payload).status_code == 404, url
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    for action in ("complete", "move", "cancel", "confirm"):
+        assert client.get(form_url(action, hand_back), headers=HTMX).status_code == 404, action
+    assert client.get(earlier_url(world.shared_patient), headers=HTMX).status_code == 404
     assert list(Milestone.objects.order_by("pk").values_list("planned_on", "status", "actual_on")) == snapshot
     assert TimelineEntry.objects.count() == entries
 
@@ -436,40 +440,219 @@ def _timeline_queries(client: Client, patient: Patient) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-def test_timeline_query_count_is_the_same_for_10_and_300_events(client: Client, world: World) -> None:
-    patient = world.shared_patient
-    referral = accepted_referral(world)
-    login(client, world.center_coordinator)
-    start = dt.datetime(2026, 11, 1, 15, tzinfo=dt.UTC)
+def add_events(world: World, count: int, start: dt.datetime, every: dt.timedelta) -> None:
+    """`count` comments and milestone entries from both sites, `every` apart from `start`."""
     people = [(world.center_coordinator, world.center), (world.community_oncologist, world.practice)]
-
-    def add_events(count: int) -> None:
-        for n in range(count):
-            actor, site = people[n % 2]
-            timeline_record(
-                patient=patient,
-                kind=TimelineEntry.Kind.COMMENT if n % 3 else TimelineEntry.Kind.MILESTONE,
-                title=f"Event {n}",
-                body="Details",
-                actor=actor,
-                site=site,
-                occurred_at=start + dt.timedelta(hours=7 * n),
-            )
-
-    add_events(10 - TimelineEntry.objects.filter(patient=patient).count())
-    assert TimelineEntry.objects.filter(patient=patient).count() == 10
-    few = _timeline_queries(client, patient)
-
-    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=INFUSION)
-    for kind in (PreparationKind.APHERESIS, PreparationKind.BRIDGING_THERAPY):
-        Milestone.objects.create(
-            referral=referral, kind=kind, planned_on=dt.date(2026, 12, 15), given_at=world.practice
+    for n in range(count):
+        actor, site = people[n % 2]
+        timeline_record(
+            patient=world.shared_patient,
+            kind=TimelineEntry.Kind.COMMENT if n % 3 else TimelineEntry.Kind.MILESTONE,
+            title=f"Event {n}",
+            body="Details",
+            actor=actor,
+            site=site,
+            occurred_at=start + n * every,
         )
-    add_events(300 - TimelineEntry.objects.filter(patient=patient).count())
-    assert TimelineEntry.objects.filter(patient=patient).count() == 300
-    assert Milestone.objects.filter(referral=referral).count() > 40
-    many = _timeline_queries(client, patient)
+
+
+def test_timeline_queries_do_not_grow_with_the_record(client: Client, world: World, tmp_media: object) -> None:
+    """More milestones (planned, done, moved), toxicities with assessments, treatments and alerts,
+    documents, hand-offs, comments, events older and newer than 30 days, a third care-team site:
+    the same queries."""
+    record = small_record(world)
+    login(client, world.center_coordinator)
+    client.get(timeline_url(world.shared_patient))  # warm the caches (content types, site groups)
+    few = _timeline_queries(client, world.shared_patient)
+
+    grow_record(record)
+    add_events(world, 300, timezone.now() - dt.timedelta(days=90), dt.timedelta(hours=7))
+    assert Milestone.objects.filter(referral__patient=world.shared_patient).count() > 40
+    response = client.get(timeline_url(world.shared_patient))
+    assert response.context["earlier_count"] > 100 and len(response.context["groups"]) > 20
+    assert len(response.context["contacts"]) == 3
+    many = _timeline_queries(client, world.shared_patient)
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_the_page_renders_no_milestone_form_until_one_is_opened(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED).count()
+    html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
+    assert planned > 40
+    # Only the referral's own forms (the infusion date, a preparation step) and the message form.
+    assert html.count("<form ") - html.count('action="/logout/"') == 3
+    assert html.count("Mark done…") == planned
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    url = form_url("move", hand_back)
+    assert f'<a class="button button--quiet tl-action__open" href="{url}" hx-get="{url}"' in html
+
+
+def form_url(action: str, target: Milestone) -> str:
+    return reverse(f"milestone-{action}-form", kwargs={"milestone_id": target.pk})
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_an_opened_form_comes_alone_for_htmx_and_as_a_page_without_it(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    fragment = center_coordinator_client.get(form_url("move", hand_back), headers=HTMX)
+    assert fragment.status_code == 200 and fragment["Vary"].count("HX-Request") == 1
+    html = squash(html_of(fragment))
+    assert "<html" not in html and "csrfmiddlewaretoken" in html
+    assert f'<form method="post" action="{reverse("milestone-move", kwargs={"milestone_id": hand_back.pk})}"' in html
+    # The first field takes the focus in place of the link that opened the form.
+    field = re.search(
+        rf'<input type="date" name="planned_on" value="2027-02-01"[^>]*id="id_move{hand_back.pk}_[^>]*>', html
+    )
+    assert field is not None and " autofocus" in field.group(0)
+    page = html_of(center_coordinator_client.get(form_url("move", hand_back)))
+    assert "<html" in page and "Hand-back to the community" in page and 'name="planned_on"' in page
+    assert f'href="{timeline_url(world.shared_patient)}#milestone-{hand_back.pk}">Timeline</a>' in page
+    done = squash(html_of(center_coordinator_client.get(form_url("complete", hand_back), headers=HTMX)))
+    assert f'value="{timezone.localdate(timezone=world.center.zone).isoformat()}"' in done
+
+
+def test_an_action_a_milestone_no_longer_offers_says_so(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    for action, target in (("move", infusion), ("confirm", milestone(referral, MilestoneKind.HAND_BACK))):
+        response = center_coordinator_client.get(form_url(action, target), headers=HTMX)
+        assert response.status_code == 200
+        assert "<form" not in html_of(response) and "has changed since the timeline was loaded" in html_of(response)
+
+
+def test_an_opened_form_posts_and_its_errors_come_back_on_the_page_with_the_form_open(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    visit = milestone(referral, MilestoneKind.VISIT_DAY_60)
+    fragment = html_of(center_coordinator_client.get(form_url("cancel", visit), headers=HTMX))
+    action = re.search(r'<form method="post" action="([^"]+)"', fragment)
+    assert action is not None and re.search(r'name="reason"', fragment)
+    refused = center_coordinator_client.post(action.group(1), {"reason": " "})
+    assert refused.status_code == 400
+    html = squash(html_of(refused))
+    row = html.split(f'id="milestone-{visit.pk}"')[1].split("</tr>")[0]
+    assert '<details class="tl-action" open>' in row
+    assert (
+        f'<p class="field__error" id="id_cancel{visit.pk}_reason_error">Say why the milestone is cancelled.</p>' in row
+    )
+    field = re.search(rf'<input[^>]*id="id_cancel{visit.pk}_reason"[^>]*>', row)
+    assert field is not None and 'aria-invalid="true"' in field.group(0) and " autofocus" in field.group(0)
+    # The row's other actions still open their forms when asked.
+    assert f'href="{form_url("complete", visit)}"' in row and "Mark done…" in row
+    done = center_coordinator_client.post(action.group(1), {"reason": "Seen at day 45"}, follow=True)
+    assert done.redirect_chain[-1][0] == timeline_url(world.shared_patient) + f"#milestone-{visit.pk}"
+    visit.refresh_from_db()
+    assert visit.status == Milestone.Status.CANCELLED
+
+
+def test_a_reader_may_not_open_the_forms(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    login(client, member(world.center, Role.READ_ONLY, email="reader@lakeside.test"))
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    assert "/form/" not in html_of(client.get(timeline_url(world.shared_patient)))
+    for action in ("complete", "move", "cancel"):
+        assert client.get(form_url(action, hand_back), headers=HTMX).status_code == 403
+
+
+# History: the last 30 days, earlier ones on demand
+
+
+def earlier_url(patient: Patient, before: dt.date | None = None) -> str:
+    url = reverse("patient-timeline-earlier", kwargs={"patient_id": patient.pk})
+    return f"{url}?before={before.isoformat()}" if before else url
+
+
+def test_events_older_than_30_days_wait_behind_show_earlier(community_oncologist_client: Client, world: World) -> None:
+    patient = world.shared_patient
+    today = timezone.localdate(timezone=world.practice.zone)
+    for days_ago, title in ((45, "Old call"), (31, "Just too old"), (30, "Thirty days ago"), (0, "Call of today")):
+        timeline_record(
+            patient=patient,
+            kind="comment",
+            title=title,
+            occurred_at=dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(12), world.practice.zone),
+        )
+    response = community_oncologist_client.get(timeline_url(patient))
+    events = squash(html_of(response).split('id="events"')[1].split("</section>")[0])
+    assert "Thirty days ago" in events and "Call of today" in events
+    assert "Old call" not in events and "Just too old" not in events
+    since = today - dt.timedelta(days=30)
+    assert f'href="{earlier_url(patient, since)}" hx-get="{earlier_url(patient, since)}"' in events
+    assert "2 earlier events are behind “Show earlier”" in events
+    assert response.context["entry_count"] == TimelineEntry.objects.filter(patient=patient).count()
+
+    earlier = html_of(community_oncologist_client.get(earlier_url(patient, since), headers=HTMX))
+    assert "<html" not in earlier and "Show earlier" not in earlier
+    assert earlier.index("Old call") < earlier.index("Just too old")
+    assert "Thirty days ago" not in earlier and "Call of today" not in earlier
+    page = html_of(community_oncologist_client.get(earlier_url(patient, since)))
+    assert "<html" in page and "Old call" in page and "Back to the timeline" in page
+    assert f'href="{timeline_url(patient)}#events">Timeline</a>' in page
+
+
+def test_show_earlier_pages_by_day_in_order_with_day_labels(community_oncologist_client: Client, world: World) -> None:
+    infused_referral(world)  # day 0 on 11 Jan 2027
+    patient = world.shared_patient
+    # One event a day at noon in Chicago, from 70 days before the infusion, for 65 days.
+    first_day = INFUSION - dt.timedelta(days=70)
+    for n in range(65):
+        timeline_record(
+            patient=patient,
+            kind="comment",
+            title=f"Day {n}",
+            occurred_at=dt.datetime.combine(first_day + dt.timedelta(days=n), dt.time(12), world.practice.zone),
+        )
+    with time_machine.travel(dt.datetime(2027, 1, 20, 18, tzinfo=dt.UTC), tick=False):
+        login(community_oncologist_client, world.community_oncologist)
+        page = community_oncologist_client.get(timeline_url(patient))
+        since = page.context["recent_since"]
+        assert since == dt.date(2026, 12, 21)
+        first = squash(html_of(community_oncologist_client.get(earlier_url(patient, since), headers=HTMX)))
+        # The thirty latest days with events before 21 Dec (day 49), oldest first; before them,
+        # the control that loads the rest.
+        titles = re.findall(r"</span> (Day \d+)</p>", first)
+        assert titles == [f"Day {n}" for n in range(19, 49)]
+        assert first.index('class="tl-earlier"') < first.index("Day 19")
+        next_before = first_day + dt.timedelta(days=19)
+        assert f'hx-get="{earlier_url(patient, next_before)}"' in first
+        assert re.search(r'datetime="2026-11-21">Sat 21 Nov 2026</time> <span class="daytag">day -51</span>', first)
+        assert 'tabindex="-1" autofocus' in first.split("Day 19")[0]
+        rest = squash(html_of(community_oncologist_client.get(earlier_url(patient, next_before), headers=HTMX)))
+    assert re.findall(r"</span> (Day \d+)</p>", rest) == [f"Day {n}" for n in range(19)]
+    assert "Show earlier" not in rest
+
+
+@pytest.mark.parametrize("before", ["yesterday", "2027-02-30", "0001-01-01", "9999-12-31"])
+def test_show_earlier_refuses_a_day_that_is_not_one(
+    community_oncologist_client: Client, world: World, before: str
+) -> None:
+    url = reverse("patient-timeline-earlier", kwargs={"patient_id": world.shared_patient.pk})
+    assert community_oncologist_client.get(url, {"before": before}).status_code == 400
+
+
+def test_show_earlier_queries_do_not_grow_with_the_days(community_oncologist_client: Client, world: World) -> None:
+    infused_referral(world)
+    patient = world.shared_patient
+    start = timezone.now() - dt.timedelta(days=200)
+    add_events(world, 5, start, dt.timedelta(days=1))
+    url = earlier_url(patient)
+    community_oncologist_client.get(url, headers=HTMX)  # warm the caches (content types, site groups)
+    with CaptureQueriesContext(connection) as few:
+        community_oncologist_client.get(url, headers=HTMX)
+    add_events(world, 150, start + dt.timedelta(days=6), dt.timedelta(hours=20))
+    with CaptureQueriesContext(connection) as many:
+        response = community_oncologist_client.get(url, headers=HTMX)
+    assert html_of(response).count('class="tl-day"') == 30
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
 def test_patient_page_links_to_the_timeline(community_oncologist_client: Client, world: World) -> None:

@@ -13,7 +13,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
 from tests.factories import PASSWORD, SiteFactory, member, patient_at
-from tests.helpers import World, at_apheresis, login
+from tests.helpers import World, another_record, at_apheresis, grow_record, login, small_record
 
 pytestmark = pytest.mark.django_db
 
@@ -184,12 +184,20 @@ def make_patients(world: World, count: int) -> None:
         name_point_persons(world, patient)
 
 
-def test_dashboard_query_count_does_not_grow_with_patients(community_coordinator_client: Client, world: World) -> None:
-    make_patients(world, 4)  # with the shared patient: 5
+def test_dashboard_query_count_does_not_grow_with_patients_or_their_records(
+    community_coordinator_client: Client, world: World, tmp_media: object
+) -> None:
+    """The patient list and the work queue: more patients, and more of everything on their records
+    (milestones, toxicities, alerts, documents, hand-offs, comments, a third care-team site)."""
+    record = small_record(world)
+    make_patients(world, 3)  # with the shared patient: 4
+    community_coordinator_client.get(DASHBOARD)  # warm the caches (content types, site groups)
     with CaptureQueriesContext(connection) as five:
         response = community_coordinator_client.get(DASHBOARD)
-    assert response.context["page"].paginator.count == 5
+    assert response.context["page"].paginator.count == 4
 
+    grow_record(record)
+    another_record(world)
     make_patients(world, 45)  # 50, one full page
     with CaptureQueriesContext(connection) as fifty:
         response = community_coordinator_client.get(DASHBOARD)

@@ -1,9 +1,11 @@
-"""Milestone actions posted from the shared timeline: parse, call the service, redirect back.
+"""Milestone actions from the shared timeline: their forms, opened one at a time, and their posts.
 
 Each action loads its milestone or referral through the access path first, so an object
 outside the viewer's scope is a 404 whatever the method; a viewer who may see but not
-record care gets 403. A form the service refuses is shown again on the timeline, with the
-error next to its field; a success redirects to the timeline with a message (PRG).
+record care gets 403, for the form as for the post. A form opens from the timeline with
+htmx (the fragment alone) or as a page of its own without JavaScript. A form the service
+refuses is shown again on the timeline, with the error next to its field; a success
+redirects to the timeline with a message (PRG).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user
 from carecoord.models import Patient
+from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
+from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import POST, actor, loads
+from carecoord.web.shortcuts import POST, SAFE, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.milestones.forms import (
     InfusionForm,
     MilestoneCancelForm,
@@ -33,7 +39,7 @@ from referrals.milestones.forms import (
     MilestonePlanForm,
     form_auto_id,
 )
-from referrals.milestones.kinds import milestone_label
+from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.milestones.services import (
     milestone_cancel,
     milestone_complete,
@@ -44,6 +50,7 @@ from referrals.milestones.services import (
 )
 from referrals.models import Milestone, Referral
 from referrals.selectors import get_milestone_for_user, get_referral_for_user
+from workspace.timeline.milestone_actions import ACTIONS, actions_of, blank_form, changeable
 from workspace.timeline.page import Failure, render_timeline, timeline_url
 
 # Runs the service with the cleaned form; returns the success message and the row to show.
@@ -69,6 +76,41 @@ def _act(request: HttpRequest, patient: Patient, failure: Failure, action: Actio
 
 def _on(day: dt.date | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
+    """The view of the empty form of one action (`milestone_actions.ACTIONS`), for one milestone."""
+    action = ACTIONS[action_name]
+
+    @vary_on_headers("HX-Request")
+    @login_required
+    @loads(get_milestone_for_user, "milestone_id", methods=SAFE)
+    def view(request: HtmxHttpRequest, milestone: Milestone) -> HttpResponse:
+        patient = _recorder(request, milestone.referral)  # 403 for a role that may not post it
+        shown(milestone)
+        memberships = active_memberships_of(request.user)
+        available = changeable(milestone.referral) and action in actions_of(milestone)
+        today = timezone.localdate(timezone=viewer_zone(memberships))
+        form = blank_form(action, milestone, today) if available else None
+        if form is not None:
+            # The link that opened it is gone: the first field takes the focus.
+            form.fields[action.first_field].widget.attrs["autofocus"] = True
+        context = {
+            "memberships": memberships,
+            "patient": patient,
+            "milestone": milestone,
+            "label": milestone_label_or_kind(milestone.kind),
+            "row_anchor": f"milestone-{milestone.pk}",
+            "action": action,
+            "form": form,
+        }
+        template = (
+            "carecoord/_timeline_milestone_form.html" if request.htmx else "carecoord/timeline_milestone_form.html"
+        )
+        return render(request, template, context)
+
+    view.__name__ = view.__qualname__ = f"milestone_{action_name}_form"
+    return view
 
 
 @login_required

@@ -1,17 +1,17 @@
 """The shared patient timeline: the page community oncologists live on, and its comment thread.
 
 Everything on the page is read in a fixed number of queries (`referrals.selectors.
-patient_timeline` plus the care team and the viewer's capabilities), whatever the number of
-events and milestones: rows are built here from what is already loaded, never per row.
-The milestone actions (`workspace.timeline.milestone_views`) re-render this page with their failing
-form through `render_timeline`.
+patient_timeline`, the last 30 days of events (`workspace.timeline.history`), the latest
+messages, the care team and the viewer's capabilities), whatever the number of events and
+milestones: rows are built here from what is already loaded, never per row. The forms of a
+milestone's actions load when opened (`workspace.timeline.milestone_views.milestone_form`);
+a failed action re-renders this page with its form, open, through `render_timeline`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -28,33 +28,26 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry
+from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
+from carecoord.timeline import comments_of, timeline_counts, timeline_of
 from carecoord.web.forms import add_service_errors, focus_first_error
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
-from referrals.milestones.forms import (
-    InfusionForm,
-    MilestoneCancelForm,
-    MilestoneCompleteForm,
-    MilestoneConfirmForm,
-    MilestoneMoveForm,
-    MilestonePlanForm,
-    form_auto_id,
-)
+from referrals.milestones.forms import InfusionForm, MilestonePlanForm, form_auto_id
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.models import Milestone, Referral
-from referrals.schedule import MilestoneKind, day_label
+from referrals.schedule import MilestoneKind
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import STATE_LABELS, State
 from toxicity.selectors import undelivered_alerts
+from workspace.timeline.history import RECENT_DAYS, day_groups, day_of, entry_row, recent_since, start_of
+from workspace.timeline.milestone_actions import MilestoneAction, actions_of, changeable
 
-# A closed referral's timeline cannot change (referrals.milestones._check).
-UNCHANGEABLE_STATES = frozenset({State.DECLINED, State.WITHDRAWN})
 UPCOMING_LIMIT = 5
 LATER_AFTER = dt.timedelta(days=365)
 THREAD_LIMIT = 20  # the latest messages; every one stays on the timeline
@@ -101,17 +94,9 @@ class PhaseStep:
 
 
 @dataclass(frozen=True)
-class EntryRow:
-    entry: TimelineEntry
-    at: dt.datetime  # in the viewer's time zone
-    day: str  # relative to the infusion, "" without an infusion date
-
-
-@dataclass(frozen=True)
-class DayGroup:
-    on: dt.date
-    day: str  # "day +14" relative to infusion, "" without an infusion date
-    rows: list[EntryRow]
+class RowAction:
+    action: MilestoneAction
+    failed: forms.Form | None  # the form that did not go through, shown at once with its errors
 
 
 @dataclass(frozen=True)
@@ -121,7 +106,7 @@ class MilestoneRow:
     planned_day: str
     actual_day: str
     is_overdue: bool
-    actions: dict[str, forms.Form]
+    actions: list[RowAction]  # each opens its form when asked, but the one that failed
     open_action: str  # the action whose form failed, shown open
 
 
@@ -162,23 +147,6 @@ def phase_steps(current: str) -> list[PhaseStep]:
     ]
 
 
-def _day(infusion_on: dt.date | None, on: dt.date | None) -> str:
-    return day_label(infusion_on, on) if infusion_on and on else ""
-
-
-def day_groups(
-    entries: Iterable[TimelineEntry], zone: zoneinfo.ZoneInfo, infusion_on: dt.date | None
-) -> list[DayGroup]:
-    """Entries by local calendar day, oldest first, each day labelled relative to the infusion."""
-    groups: list[DayGroup] = []
-    for entry in entries:
-        at = timezone.localtime(entry.occurred_at, zone)
-        if not groups or groups[-1].on != at.date():
-            groups.append(DayGroup(on=at.date(), day=_day(infusion_on, at.date()), rows=[]))
-        groups[-1].rows.append(EntryRow(entry=entry, at=at, day=groups[-1].day))
-    return groups
-
-
 def _primary_first(people: Iterable[PointPerson]) -> list[PointPerson]:
     return sorted(people, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
 
@@ -189,45 +157,26 @@ def _failed(failure: Failure | None, action: str, target_id: int) -> forms.Form 
     return None
 
 
-def _milestone_actions(
-    milestone: Milestone, today: dt.date, failure: Failure | None
-) -> tuple[dict[str, forms.Form], str]:
-    if milestone.status != Milestone.Status.PLANNED:
-        return {}, ""
-    pk = milestone.pk
-    actions: dict[str, forms.Form] = {
-        "complete": _failed(failure, "complete", pk)
-        or MilestoneCompleteForm(auto_id=form_auto_id("complete", pk), initial={"actual_on": today}),
-    }
-    # The infusion moves with its own action, which recomputes the plan.
-    if milestone.kind != MilestoneKind.INFUSION:
-        actions["move"] = _failed(failure, "move", pk) or MilestoneMoveForm(
-            auto_id=form_auto_id("move", pk), initial={"planned_on": milestone.planned_on}
-        )
-    actions["cancel"] = _failed(failure, "cancel", pk) or MilestoneCancelForm(auto_id=form_auto_id("cancel", pk))
-    if milestone.has_open_conflict:
-        actions["confirm"] = _failed(failure, "confirm", pk) or MilestoneConfirmForm(
-            auto_id=form_auto_id("confirm", pk)
-        )
-    open_action = next((a for a in actions if _failed(failure, a, pk)), "")
-    return actions, open_action
+def _milestone_actions(milestone: Milestone, failure: Failure | None) -> tuple[list[RowAction], str]:
+    """The row's actions: links that open their forms, but the form that failed, shown again."""
+    actions = [RowAction(action, _failed(failure, action.name, milestone.pk)) for action in actions_of(milestone)]
+    return actions, next((row.action.name for row in actions if row.failed), "")
 
 
 def _milestone_row(
     milestone: Milestone,
     infusion_on: dt.date | None,
-    today: dt.date,
     overdue: set[int],
     failure: Failure | None,
     *,
     changeable: bool,
 ) -> MilestoneRow:
-    actions, open_action = _milestone_actions(milestone, today, failure) if changeable else ({}, "")
+    actions, open_action = _milestone_actions(milestone, failure) if changeable else ([], "")
     return MilestoneRow(
         milestone=milestone,
         label=label_of(milestone.kind),
-        planned_day=_day(infusion_on, milestone.planned_on),
-        actual_day=_day(infusion_on, milestone.actual_on),
+        planned_day=day_of(infusion_on, milestone.planned_on),
+        actual_day=day_of(infusion_on, milestone.actual_on),
         is_overdue=milestone.pk in overdue,
         actions=actions,
         open_action=open_action,
@@ -253,13 +202,13 @@ def referral_blocks(
         milestones = sorted(
             by_referral.get(referral.pk, []), key=lambda m: (m.planned_on or m.actual_on or dt.date.max, m.pk)
         )
-        changeable = can_record and referral.state not in UNCHANGEABLE_STATES
-        if not milestones and not changeable:
+        may_change = can_record and changeable(referral)
+        if not milestones and not may_change:
             continue
         rows: list[MilestoneRow] = []
         later_rows: list[MilestoneRow] = []
         for milestone in milestones:
-            row = _milestone_row(milestone, timeline.infusion_on, today, overdue, failure, changeable=changeable)
+            row = _milestone_row(milestone, timeline.infusion_on, overdue, failure, changeable=may_change)
             later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
             (later_rows if later else rows).append(row)
         infusion = next(
@@ -267,13 +216,13 @@ def referral_blocks(
             None,
         )
         infusion_form: forms.Form | None = None
-        if changeable and referral.state == State.ACCEPTED:
+        if may_change and referral.state == State.ACCEPTED:
             infusion_form = _failed(failure, "infusion", referral.pk) or InfusionForm(
                 auto_id=form_auto_id("infusion", referral.pk),
                 initial={"infusion_on": infusion.planned_on if infusion else None},
             )
         plan_form: forms.Form | None = None
-        if changeable:
+        if may_change:
             plan_form = _failed(failure, "plan", referral.pk) or MilestonePlanForm(
                 auto_id=form_auto_id("plan", referral.pk), sites=sites
             )
@@ -284,7 +233,7 @@ def referral_blocks(
                 state_label=STATE_LABELS[State(referral.state)],
                 rows=rows,
                 later_rows=later_rows,
-                changeable=changeable,
+                changeable=may_change,
                 infusion=infusion,
                 infusion_form=infusion_form,
                 plan_form=plan_form,
@@ -299,12 +248,12 @@ def _schedule(timeline: PatientTimeline, today: dt.date) -> dict[str, Any]:
     infusion_on = timeline.infusion_on
     return {
         "upcoming": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (m.planned_on - today).days)
+            (m, label_of(m.kind), day_of(infusion_on, m.planned_on), (m.planned_on - today).days)
             for m in timeline.upcoming(today, UPCOMING_LIMIT)
             if m.planned_on
         ],
         "overdue": [
-            (m, label_of(m.kind), _day(infusion_on, m.planned_on), (today - m.planned_on).days)
+            (m, label_of(m.kind), day_of(infusion_on, m.planned_on), (today - m.planned_on).days)
             for m in timeline.overdue(today)
             if m.planned_on
         ],
@@ -326,14 +275,16 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
     comment_form = None
     if can_record and comment_sites:
         comment_form = failure.form if failure and failure.action == "comment" else CommentForm(sites=comment_sites)
-    groups = day_groups(timeline.entries, zone, infusion_on)
-    comments = [row for group in groups for row in group.rows if row.entry.kind == TimelineEntry.Kind.COMMENT]
+    since = recent_since(today)
+    counts = timeline_counts(patient, before=start_of(since, zone))
+    recent = timeline_of(patient).filter(occurred_at__gte=start_of(since, zone))
+    latest_comments = list(comments_of(patient).order_by("-occurred_at", "-pk")[:THREAD_LIMIT])[::-1]
     return {
         "memberships": memberships,
         "patient": patient,
         "zone": zone,
         "today": today,
-        "today_day": _day(infusion_on, today),
+        "today_day": day_of(infusion_on, today),
         "infusion_on": infusion_on,
         "product": accepted.product if accepted else None,
         "phase": phase,
@@ -342,11 +293,14 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
         **_schedule(timeline, today),
         "undelivered": undelivered_alerts(request.user, patient=patient),
-        "groups": groups,
-        "entry_count": len(timeline.entries),
-        "comments": comments,
-        "thread": comments[-THREAD_LIMIT:],
-        "thread_earlier": max(len(comments) - THREAD_LIMIT, 0),
+        "groups": day_groups(recent, zone, infusion_on),
+        "entry_count": counts.total,
+        "earlier_count": counts.before,
+        "recent_since": since,
+        "recent_days": RECENT_DAYS,
+        "comment_count": counts.comments,
+        "thread": [entry_row(entry, zone, infusion_on) for entry in latest_comments],
+        "thread_earlier": max(counts.comments - THREAD_LIMIT, 0),
         "comment_form": comment_form,
         "can_record": can_record,
         "blocks": referral_blocks(

@@ -17,7 +17,7 @@ from carecoord.emails import render_email
 from carecoord.models import User
 from workspace.digests.build import zone_of
 from workspace.digests.schedule import week_start_of
-from workspace.digests.services import digest_for, point_persons, send_due_digests
+from workspace.digests.services import digest_for, email_content, point_persons, send_due_digests
 
 
 class Command(BaseCommand):
@@ -42,5 +42,6 @@ class Command(BaseCommand):
         for user in people:
             week_start = week_start_of(timezone.now(), zone_of(user))
             content = digest_for(user, week_start).to_content()
-            subject, text, _html = render_email("weekly-digest", {"digest": content, "link": reverse("my-digest")})
+            context = {"digest": email_content(content), "link": reverse("my-digest")}
+            subject, text, _html = render_email("weekly-digest", context)
             self.stdout.write(f"To: {user.email}\nSubject: {subject}\n\n{text}")

@@ -1,0 +1,50 @@
+"""The form renderer: Django's form templates, except a select's options, written here.
+
+Django renders each `<option>` through two templates (the option and its attributes). A
+point-person or site choice lists hundreds of people, so one page spent most of its time in
+those includes (about 0.1 ms each). The markup is the same, attribute for attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.forms.renderers import DjangoTemplates
+from django.forms.utils import flatatt
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+
+
+def _attributes(attrs: dict[str, Any]) -> str:
+    # As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name.
+    return flatatt({name: value for name, value in attrs.items() if value is not False})
+
+
+def render_select(widget: dict[str, Any]) -> SafeString:
+    parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], mark_safe(_attributes(widget["attrs"])))]  # noqa: S308 - flatatt escapes
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(format_html('<optgroup label="{}">', group_name))
+        for option in options:
+            parts.append(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    str(option["value"]),
+                    mark_safe(_attributes(option["attrs"])),  # noqa: S308 - flatatt escapes
+                    option["label"],
+                )
+            )
+        if group_name:
+            parts.append("</optgroup>")
+    parts.append("</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
+
+
+class FormRenderer(DjangoTemplates):
+    def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
+        if template_name == SELECT_TEMPLATE:
+            return render_select(context["widget"])
+        return super().render(template_name, context, request)

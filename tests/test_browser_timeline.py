@@ -1,0 +1,85 @@
+"""The shared timeline in a real browser: a milestone's form loads when opened and goes through,
+its errors come back next to the field, and earlier events load in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import Browser, expect
+
+from carecoord.models import TimelineEntry
+from carecoord.timeline import timeline_record
+from referrals.models import Milestone
+from referrals.schedule import MilestoneKind
+from tests.browser import policy_violations, sign_in
+from tests.helpers import World, infused
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_open_a_milestone_form_submit_it_and_show_earlier_events(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    base_url = str(live_server)
+    today = timezone.localdate(timezone=world.center.zone)
+    referral = infused(world, today + dt.timedelta(days=10))
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    assert visit.planned_on is not None
+    moved_to = visit.planned_on + dt.timedelta(days=3)
+    for days_ago, title in ((75, "Labs faxed to the center"), (40, "Insurance called back")):
+        timeline_record(
+            patient=world.shared_patient,
+            kind=TimelineEntry.Kind.COMMENT,
+            title=title,
+            occurred_at=timezone.now() - dt.timedelta(days=days_ago),
+        )
+
+    page = browser.new_page()
+    problems = policy_violations(page)  # htmx swaps under the policy: nothing refused
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in(page, base_url, world.center_coordinator.email)
+    page.goto(base_url + reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk}))
+
+    # No milestone form on the page until one is opened.
+    row = page.locator(f"#milestone-{visit.pk}")
+    expect(page.locator("#milestones form")).to_have_count(2)  # the referral's: day 0 and a new step
+    row.get_by_text("Update").click()
+    row.get_by_role("link", name="Move…").click()
+    new_date = row.get_by_label("New date")
+    expect(new_date).to_be_focused()
+    expect(new_date).to_have_value(visit.planned_on.isoformat())
+
+    # Without a reason the move is refused, and the error is next to the field, the form open.
+    new_date.fill(moved_to.isoformat())
+    row.get_by_label("Reason for the move").fill(" ")
+    row.get_by_role("button", name="Move", exact=True).click()
+    row = page.locator(f"#milestone-{visit.pk}")
+    expect(row.get_by_text("Say why the date moves.")).to_be_visible()
+    expect(row.get_by_label("Reason for the move")).to_have_attribute("aria-invalid", "true")
+
+    row.get_by_label("New date").fill(moved_to.isoformat())
+    row.get_by_label("Reason for the move").fill("The patient asked for a later visit")
+    row.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_text(f"Follow-up visit, day 30: moved to {moved_to.day} {moved_to:%b %Y}.")).to_be_visible()
+    expect(page.locator(f"#milestone-{visit.pk}")).to_contain_text(f"{moved_to:%a} {moved_to.day} {moved_to:%b %Y}")
+    visit.refresh_from_db()
+    assert visit.planned_on == moved_to and visit.manual
+
+    # Events older than 30 days wait behind "Show earlier", and load in place, oldest first.
+    events = page.locator("#events")
+    expect(events.get_by_text("Insurance called back")).to_have_count(0)
+    events.get_by_role("link", name="Show earlier").click()
+    expect(events.get_by_text("Insurance called back")).to_be_visible()
+    expect(events.get_by_role("link", name="Show earlier")).to_have_count(0)
+    days = events.locator(".tl-day__date time")
+    first, second = days.nth(0).get_attribute("datetime"), days.nth(1).get_attribute("datetime")
+    assert first is not None and second is not None and first < second
+    text = events.inner_text()
+    order = [text.index(title) for title in ("Labs faxed", "Insurance called back", "Infusion (day 0) planned for")]
+    assert order == sorted(order)
+    assert problems == []
+    page.close()
