@@ -12,11 +12,11 @@ environment with the rest of the run's settings:
     LOAD_PHASES   a file this writes the phases' times and the sign-in figures to
 
 Every user signs in through the pages as a person does: the password form, then a code from
-their authenticator (computed here from the plan's key, RFC 6238 as django-otp does); the
-work starts once everyone is in (a morning's sign-ins, then the day). The statistics are
-reset when measuring starts, so the figures are the work of signed-in people
-only; the sign-in figures go to the phases file. Every page must answer 200 (a redirect to
-the sign-in page would be a lost session) and every write its expected status.
+their authenticator (bench/load/codes.py, from the plan's key); the work starts once everyone
+is in (a morning's sign-ins, then the day). The statistics are reset when measuring starts,
+so the figures are the work of signed-in people only; the sign-in figures go to the phases
+file. Every page must answer 200 (a redirect to the sign-in page would be a lost session)
+and every write its expected status.
 
 This module imports no Django: it is the browsers' side.
 """
@@ -81,8 +81,8 @@ class LoopbackIsTrustworthy(DefaultCookiePolicy):
 
 
 class Person(FastHttpUser):
-    """One coordinator or nurse of the dataset at work; the tasks' weights are how often
-    each action comes in a day (about 94 reads for 6 writes)."""
+    """One coordinator or nurse of the dataset at work; the tasks' weights are how often each
+    action comes in a day (about one request in twelve is a write)."""
 
     host = HOSTS[0]
     wait_time = between(WAIT[0], WAIT[1])
