@@ -9,38 +9,59 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import connection
 from django.http import HttpResponseBase
+from django.utils import timezone
 
-from audit.models import AuditEntry
 from carecoord.request_context import Read, RequestContext, acting_site_ids, actor_of_request
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def write_reads(context: RequestContext, response: HttpResponseBase) -> list[AuditEntry]:
-    """The reads declared while `response` was prepared, written if it answered a read with 2xx."""
+def write_reads(context: RequestContext, response: HttpResponseBase) -> int:
+    """The reads declared while `response` was prepared, written if it answered a read with 2xx:
+    how many entries were written."""
     reads, context.reads = context.reads, {}
     if not reads or context.request.method not in READ_METHODS or not 200 <= response.status_code < 300:
-        return []
+        return 0
     return record_reads(context, reads)
 
 
-def record_reads(context: RequestContext, reads: dict[uuid.UUID, Read]) -> list[AuditEntry]:
-    """One entry per patient read, in one INSERT (and one query for the acting sites)."""
+# A request's reads in one statement: what its entries share as single values, what differs
+# as one array per column, unnested into rows (the columns of `AuditEntry`).
+INSERT_READS = (
+    'INSERT INTO "audit_auditentry" '
+    "(at, actor_id, actor_email, ip_address, changes, action, site_id, patient_id, object_type, object_id, what) "
+    "SELECT %s, %s, %s, %s::inet, '{}'::jsonb, r.* "
+    "FROM UNNEST(%s::varchar[], %s::bigint[], %s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[]) AS r"
+)
+
+
+def record_reads(context: RequestContext, reads: dict[uuid.UUID, Read]) -> int:
+    """One entry per patient read, in one INSERT (and one query for the acting sites): how many.
+
+    Written as one statement of arrays rather than through `bulk_create`, which for a page of
+    50 rows spent 4-5 ms making and preparing model instances, the statement 0.7 ms.
+    """
     actor = actor_of_request(context.request)
     user = actor.user
-    sites = acting_site_ids(user, list(reads))
-    return AuditEntry.objects.bulk_create(
-        AuditEntry(
-            action=read.action,
-            actor=user,
-            actor_email=user.email if user is not None else "",
-            site_id=sites.get(patient_id),
-            patient_id=patient_id,
-            object_type=read.object_type,
-            object_id=read.object_id,
-            what=read.what,
-            ip_address=actor.ip_address,
+    patient_ids = list(reads)
+    sites = acting_site_ids(user, patient_ids)
+    shown = list(reads.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_READS,
+            [
+                timezone.now(),
+                user.pk if user is not None else None,
+                user.email if user is not None else "",
+                actor.ip_address,
+                [read.action for read in shown],
+                [sites.get(patient_id) for patient_id in patient_ids],
+                patient_ids,
+                [read.object_type for read in shown],
+                [read.object_id for read in shown],
+                [read.what for read in shown],
+            ],
         )
-        for patient_id, read in reads.items()
-    )
+    return len(patient_ids)

@@ -14,15 +14,17 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
+from audit.reads import record_reads
 from carecoord.access.grants import sync_user_access
 from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembership, TimelineEntry, User
+from carecoord.request_context import Read, RequestContext
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
 from tests import test_role_matrix
@@ -189,6 +191,40 @@ def test_the_patient_list_records_every_row_in_one_insert_whatever_the_rows(worl
     assert (inserts, len(entries)) == (1, 50)
     assert len({e.patient_id for e in entries}) == 50
     assert queries_50 == queries_5
+
+
+def test_a_read_is_written_with_every_field_of_an_entry(world: World) -> None:
+    reader = world.center_coordinator
+    client = login(APIClient(), reader)
+    before, asked = last_pk(), timezone.now()
+    assert client.get(f"/api/patients/{world.shared_patient.pk}/").status_code == 200
+    (entry,) = reads_after(before)
+    assert (entry.action, entry.actor_id, entry.actor_email, entry.site_id, entry.patient_id) == (
+        AuditEntry.Action.VIEW,
+        reader.pk,
+        reader.email,
+        world.center.pk,
+        world.shared_patient.pk,
+    )
+    assert (entry.object_type, entry.object_id, entry.what) == (
+        "carecoord.patient",
+        str(entry.patient_id),
+        "viewed patient",
+    )
+    assert (entry.ip_address, entry.changes) == ("127.0.0.1", {})
+    assert asked <= entry.at <= timezone.now()
+
+
+def test_a_read_by_someone_on_none_of_the_patients_sites_is_written_without_a_site(world: World) -> None:
+    # A stored digest still names a patient whose care the reader's site has left, for one.
+    context = RequestContext(RequestFactory().get("/"))
+    context.request.user = world.outsider
+    read = Read(action=AuditEntry.Action.VIEW, what="viewed weekly digest", object_type="x.y", object_id="1")
+    assert record_reads(context, {world.shared_patient.pk: read, world.foreign_patient.pk: read}) == 2
+    entries = AuditEntry.objects.filter(actor=world.outsider).order_by("patient_id")
+    assert sorted((e.patient_id, e.site_id) for e in entries) == sorted(
+        [(world.shared_patient.pk, None), (world.foreign_patient.pk, world.unrelated_practice.pk)]
+    )
 
 
 # --- the stored weekly digest ------------------------------------------------------------------

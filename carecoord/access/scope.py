@@ -21,9 +21,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.http import Http404
 
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient, PatientGroupObjectPermission, SiteRoleGroup, User
 from carecoord.request_context import current
 from carecoord.roles import Capability
@@ -151,8 +152,11 @@ def patient_capabilities(user: AnyUser, patient: Patient) -> frozenset[str]:
 def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
     """Capabilities for many patients in one query (for lists)."""
     codenames = access_key(user).codenames
-    rows = grants_of(user).filter(content_object_id__in=list(patient_ids))
     result: dict[uuid.UUID, set[str]] = defaultdict(set)
+    ids = list(patient_ids)
+    if not ids:
+        return result
+    rows = grants_of(user).filter(AnyOf(F("content_object_id"), ids))  # the ids as one parameter
     for patient_id, permission_id in rows.values_list("content_object_id", "permission_id"):
         result[patient_id].add(codenames[permission_id])
     return result
