@@ -96,3 +96,21 @@ def test_schema_documents_the_error_answers_of_each_operation(world: World) -> N
     not_found = acknowledge["404"]["content"]["application/json"]["schema"]["$ref"]
     assert not_found.endswith("/Error")
     assert acknowledge["400"]["content"]["application/json"]["schema"]["type"] == "object"
+
+
+def test_every_list_the_api_answers_comes_in_pages(world: World) -> None:
+    document = schema(api(world.center_coordinator))
+    paths, components = document["paths"], document["components"]["schemas"]
+    unpaged = []
+    for path, operations in paths.items():
+        answer = operations.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+        body = answer.get("application/json", {}).get("schema", {})
+        if body.get("type") == "array":
+            unpaged.append(path)
+    assert unpaged == []
+    # A patient's timeline and comments too: the entries that grow come a page at a time.
+    for path in ("/api/patients/{patient_id}/timeline/", "/api/patients/{patient_id}/comments/"):
+        get = paths[path]["get"]
+        assert "page" in {parameter["name"] for parameter in get["parameters"]}, path
+        page = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert {"count", "next", "previous", "results"} <= set(components[page]["properties"]), path
