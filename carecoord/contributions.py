@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.models import CareTeamLink, TimelineEntry
@@ -34,10 +37,18 @@ def digest_recent_events(scope: DigestScope) -> SectionRead:
     return read
 
 
+def _without_primary(scope: QueueScope) -> QuerySet[CareTeamLink]:
+    managing = sites_where_role_can(scope.memberships, Capability.MANAGE_CARE_TEAM)
+    return links_without_primary(scope.user, managing)
+
+
 def queue_links_without_primary(scope: QueueScope) -> Sequence[CareTeamLink]:
     """The viewer's sites that name no primary point person for a patient."""
-    managing = sites_where_role_can(scope.memberships, Capability.MANAGE_CARE_TEAM)
-    return list(links_without_primary(scope.user, managing)[: scope.limit])
+    return list(_without_primary(scope)[: scope.limit])
+
+
+def unnamed_patients(scope: QueueScope) -> QuerySet[Any]:
+    return _without_primary(scope).order_by().values("patient_id")
 
 
 def register_core_contributions() -> None:
@@ -50,5 +61,6 @@ def register_core_contributions() -> None:
             read_order=20,
             template="carecoord/_queue_unnamed.html",
             items=queue_links_without_primary,
+            patients=unnamed_patients,
         )
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from carecoord.access.scope import AnyUser
 from carecoord.models import SiteMembership
@@ -50,7 +50,9 @@ class QueueList:
     declares read: the first object shown of a patient is the one the audit trail records,
     so this order is part of the record. `template` renders the list from `section` (a
     `QueueSection`). `cut`: the page shows only the first `limit` rows (else every row);
-    `object_of` is the patient-data object a row shows.
+    `object_of` is the patient-data object a row shows. `patients` gives the ids of every
+    patient with work in the list (uncut, as a subquery of one `patient_id` column): the patient
+    list's "needs my action" filter reads the same rule as the list.
     """
 
     name: str
@@ -61,6 +63,7 @@ class QueueList:
     items: Callable[[QueueScope], Sequence[Any]]
     cut: bool = True
     object_of: Callable[[Any], Model] = _itself
+    patients: Callable[[QueueScope], QuerySet[Any]] | None = None
 
 
 @dataclass(frozen=True)

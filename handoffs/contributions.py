@@ -1,10 +1,20 @@
 """What hand-offs contribute to the combined pages: the digest's hand-offs not acknowledged in
-time. Registered in `HandoffsConfig.ready`."""
+time, and the work queue's hand-offs waiting on the viewer's sites. Registered in
+`HandoffsConfig.ready`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+from carecoord.access import visible_patient_ids
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
-from handoffs.models import Handoff
+from carecoord.roles import Capability
+from carecoord.selectors.sites import sites_where_role_can
+from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from handoffs.models import Handoff, HandoffQuerySet
 
 
 def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
@@ -23,5 +33,34 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
     )
 
 
+def _awaiting(scope: QueueScope) -> HandoffQuerySet:
+    recording = sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
+    return Handoff.objects.filter(patient_id__in=visible_patient_ids(scope.user)).awaiting(recording)
+
+
+def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
+    """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer."""
+    return list(
+        _awaiting(scope)
+        .select_related("patient", "version__template", "from_site", "to_site")
+        .order_by("acknowledge_by", "sent_at", "pk")[: scope.limit]
+    )
+
+
+def handoff_patients(scope: QueueScope) -> QuerySet[Any]:
+    return _awaiting(scope).values("patient_id")
+
+
 def register_handoffs_contributions() -> None:
     register_digest_section(DigestSection(name="hand-offs overdue", order=40, read=digest_handoffs_overdue))
+    register_queue_list(
+        QueueList(
+            name="handoffs",
+            slot=Slot.LISTS,
+            order=15,
+            read_order=55,
+            template="handoffs/_queue_handoffs.html",
+            items=queue_handoffs,
+            patients=handoff_patients,
+        )
+    )

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from carecoord.models.calendar import calendar_checks
@@ -72,6 +72,23 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
     def acknowledgement_overdue(self, now: dt.datetime | None = None) -> HandoffQuerySet:
         """Sent and not acknowledged by the receiving site's deadline (as of `now`)."""
         return self.filter(state=Handoff.State.SENT, acknowledge_by__lt=now or timezone.now())
+
+    def awaiting(self, site_ids: list[int]) -> HandoffQuerySet:
+        """Hand-offs waiting on one of `site_ids`: sent to it and not acknowledged, or with a
+        question from the other site as the last word of their thread (`to_answer`)."""
+        last_word = HandoffQuestion.objects.filter(handoff=OuterRef("pk")).order_by("-created_at", "-pk")
+        between = Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids)
+        to_answer = (
+            Q(state__in=[Handoff.State.SENT, Handoff.State.ACKNOWLEDGED])
+            & between
+            & Q(Exists(last_word))
+            & ~Q(last_word_site__in=site_ids)
+        )
+        return (
+            self.alias(last_word_site=Subquery(last_word.values("site_id")[:1]))
+            .filter(Q(state=Handoff.State.SENT, to_site_id__in=site_ids) | to_answer)
+            .annotate(to_answer=models.ExpressionWrapper(to_answer, output_field=models.BooleanField()))
+        )
 
 
 class Handoff(models.Model):

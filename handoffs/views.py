@@ -30,7 +30,17 @@ from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, flash_errors, loads, viewer_zone
+from carecoord.web.shortcuts import (
+    POST,
+    SAFE,
+    SAFE_AND_POST,
+    HtmxHttpRequest,
+    actor,
+    flash_errors,
+    loads,
+    next_or,
+    viewer_zone,
+)
 from handoffs.forms import (
     BLANK_ROWS,
     FieldView,
@@ -238,7 +248,7 @@ def handoff_acknowledge_view(request: HttpRequest, handoff: Handoff) -> HttpResp
         flash_errors(request, exc)
     else:
         messages.success(request, f"Acknowledged. {handoff.from_site} sees it on the timeline.")
-    return redirect("handoff-detail", handoff_id=handoff.pk)
+    return redirect(next_or(request, reverse("handoff-detail", kwargs={"handoff_id": handoff.pk})))
 
 
 @vary_on_headers("HX-Request")

@@ -8,9 +8,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
@@ -113,33 +113,59 @@ def _recording(scope: QueueScope) -> list[int]:
     return sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
 
 
+def _waiting(scope: QueueScope) -> QuerySet[Referral]:
+    return referrals_waiting_on(scope.user, _recording(scope))
+
+
+def _overdue(scope: QueueScope) -> QuerySet[Referral]:
+    recording = _recording(scope)
+    # The center acknowledges; the referring practice chases.
+    return (
+        referrals_visible_to(scope.user)
+        .acknowledgement_overdue()
+        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
+    )
+
+
 def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose next move belongs to one of the viewer's sites."""
-    return list(referrals_waiting_on(scope.user, _recording(scope))[: scope.limit])
+    return list(_waiting(scope)[: scope.limit])
 
 
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose acknowledgement is overdue, to or from the viewer's sites."""
-    recording = _recording(scope)
-    overdue = (
-        referrals_visible_to(scope.user)
-        .acknowledgement_overdue()
-        # The center acknowledges; the referring practice chases.
-        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
-        .order_by("acknowledge_by")[: scope.limit]
-    )
-    return list(overdue)
+    return list(_overdue(scope).order_by("acknowledge_by")[: scope.limit])
 
 
 def queue_milestones_due(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
-    """Planned milestones of the coming week, with their labels."""
-    due = milestones_due(scope.user, scope.today, scope.week_end)[: scope.limit]
+    """Planned milestones not recorded by the end of the coming week, the overdue first, with their labels."""
+    due = milestones_due(scope.user, None, scope.week_end)[: scope.limit]
     return [(m, milestone_label_or_kind(m.kind)) for m in due]
 
 
 def queue_conflicts(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
     """Planned dates that no longer fit their course, with their labels."""
     return [(m, milestone_label_or_kind(m.kind)) for m in milestones_in_conflict(scope.user)[: scope.limit]]
+
+
+# The patients with work in each list (`QueueList.patients`), for "needs my action".
+
+
+def waiting_patients(scope: QueueScope) -> QuerySet[Any]:
+    return _waiting(scope).order_by().values("patient_id")
+
+
+def overdue_patients(scope: QueueScope) -> QuerySet[Any]:
+    return _overdue(scope).order_by().values("patient_id")
+
+
+def milestone_patients(scope: QueueScope) -> QuerySet[Any]:
+    """Patients with a milestone due today or overdue: work for today, not the week ahead."""
+    return milestones_due(scope.user, None, scope.today).order_by().values("referral__patient_id")
+
+
+def conflict_patients(scope: QueueScope) -> QuerySet[Any]:
+    return milestones_in_conflict(scope.user).order_by().values("referral__patient_id")
 
 
 def _milestone_of(row: tuple[Milestone, str]) -> Milestone:
@@ -159,6 +185,7 @@ def register_referrals_contributions() -> None:
             template="referrals/_queue_conflicts.html",
             items=queue_conflicts,
             object_of=_milestone_of,
+            patients=conflict_patients,
         ),
         QueueList(
             name="waiting",
@@ -167,6 +194,7 @@ def register_referrals_contributions() -> None:
             read_order=50,
             template="referrals/_queue_waiting.html",
             items=queue_waiting,
+            patients=waiting_patients,
         ),
         QueueList(
             name="overdue",
@@ -175,6 +203,7 @@ def register_referrals_contributions() -> None:
             read_order=60,
             template="referrals/_queue_overdue.html",
             items=queue_overdue,
+            patients=overdue_patients,
         ),
         QueueList(
             name="milestones_due",
@@ -184,6 +213,7 @@ def register_referrals_contributions() -> None:
             template="referrals/_queue_milestones_due.html",
             items=queue_milestones_due,
             object_of=_milestone_of,
+            patients=milestone_patients,
         ),
     ):
         register_queue_list(entry)

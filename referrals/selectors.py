@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Min, QuerySet
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 
 from carecoord.access import get_visible_or_404, sites_that_can, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient, Site, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from referrals.day_zero import day_zero_in
+from referrals.milestones.kinds import milestone_label_or_kind
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralQuerySet
 from referrals.phase import patient_phase
 from referrals.workflow import Side, State
@@ -71,14 +76,13 @@ def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referra
     return (center_turn | practice_turn).order_by("acknowledge_by", "created_at")
 
 
-def milestones_due(user: AnyUser, start: dt.date, end: dt.date) -> QuerySet[Milestone]:
-    """Planned milestones of the user's patients due between `start` and `end` inclusive."""
-    return (
-        milestones_visible_to(user)
-        .filter(status=Milestone.Status.PLANNED, planned_on__range=(start, end))
-        .select_related("referral__patient")
-        .order_by("planned_on")
-    )
+def milestones_due(user: AnyUser, start: dt.date | None, end: dt.date) -> QuerySet[Milestone]:
+    """Planned milestones of the user's patients due between `start` and `end` inclusive; from
+    any day before `end` (the overdue too) when `start` is None."""
+    planned = milestones_visible_to(user).filter(status=Milestone.Status.PLANNED, planned_on__lte=end)
+    if start is not None:
+        planned = planned.filter(planned_on__gte=start)
+    return planned.select_related("referral__patient").order_by("planned_on", "pk")
 
 
 @dataclass(frozen=True)
@@ -151,3 +155,32 @@ def record_dates(patient: Patient, zone: zoneinfo.ZoneInfo) -> RecordDates:
     first = Referral.objects.filter(patient=patient).aggregate(first=Min("created_at"))["first"]
     referred_on = timezone.localdate(first, zone) if first else None
     return RecordDates(born_on=patient.date_of_birth, referred_on=referred_on, zone=zone)
+
+
+class NextStep(NamedTuple):
+    """A patient's earliest planned milestone not yet recorded: the next thing to do, or overdue."""
+
+    kind: str
+    planned_on: dt.date
+
+    @property
+    def label(self) -> str:
+        return milestone_label_or_kind(self.kind)
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.planned_on < today
+
+
+def next_steps(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, NextStep]:
+    """Each patient's `NextStep` among `patient_ids` (those with one), in one query."""
+    rows = (
+        Milestone.objects.filter(
+            AnyOf(F("referral__patient_id"), list(patient_ids)),
+            status=Milestone.Status.PLANNED,
+            planned_on__isnull=False,
+        )
+        .order_by("referral__patient_id", "planned_on", "pk")
+        .distinct("referral__patient_id")
+        .values_list("referral__patient_id", "kind", "planned_on")
+    )
+    return {patient_id: NextStep(kind, planned_on) for patient_id, kind, planned_on in rows if planned_on}

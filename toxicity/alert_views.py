@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.shortcuts import POST, actor, loads
+from carecoord.web.shortcuts import POST, actor, loads, next_or
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert
 from toxicity.selectors import alerts_visible_to, get_alert_for_user
@@ -45,4 +46,4 @@ def alert_acknowledge_view(request: HttpRequest, alert: Alert) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, "Alert acknowledged. The other site sees it on the timeline.")
-    return redirect("toxicity-event", event_id=alert.event_id)
+    return redirect(next_or(request, reverse("toxicity-event", kwargs={"event_id": alert.event_id})))

@@ -4,12 +4,15 @@ work queue's alert emails that did not go out. Registered in `ToxicityConfig.rea
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from toxicity.kinds import ToxicityKind
 from toxicity.models import Alert
-from toxicity.selectors import undelivered_alerts
+from toxicity.selectors import alerts_visible_to, undelivered_alerts
 
 # An event's kind as `get_kind_display` shows it (a kind outside the choices as it is stored).
 KIND_LABELS: dict[str, str] = dict(ToxicityKind.choices)
@@ -40,6 +43,16 @@ def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
     return undelivered_alerts(scope.user, site_ids=[m.site_id for m in scope.memberships])
 
 
+def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
+    """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest."""
+    alerts = alerts_visible_to(scope.user).unacknowledged().order_by("-grade", "created_at")
+    return list(alerts[: scope.limit])
+
+
+def alert_patients(scope: QueueScope) -> QuerySet[Any]:
+    return alerts_visible_to(scope.user).unacknowledged().order_by().values("event__patient_id")
+
+
 def register_toxicity_contributions() -> None:
     register_digest_section(DigestSection(name="unacknowledged alerts", order=30, read=digest_unacknowledged_alerts))
     # Every undelivered alert is shown (the selector caps them): someone has to call each person.
@@ -52,5 +65,16 @@ def register_toxicity_contributions() -> None:
             template="toxicity/_queue_undelivered.html",
             items=queue_undelivered,
             cut=False,
+        )
+    )
+    register_queue_list(
+        QueueList(
+            name="alerts",
+            slot=Slot.URGENT,
+            order=5,
+            read_order=15,
+            template="toxicity/_queue_alerts.html",
+            items=queue_alerts,
+            patients=alert_patients,
         )
     )

@@ -50,17 +50,22 @@ def _shown(entry: QueueList, items: list[Any], limit: int) -> list[Model]:
     return [entry.object_of(item) for item in (items[:limit] if entry.cut else items)]
 
 
-def work_queue_of(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
-    """Every registered list for `user`, as their `memberships` let them do the work."""
+def queue_scope(user: AnyUser, memberships: list[SiteMembership]) -> QueueScope:
+    """Whose queue: `user`, as their `memberships` let them do the work, today at their first site."""
     today = memberships[0].site.today() if memberships else timezone.localdate()
     # One extra row tells the template that the list goes on.
-    scope = QueueScope(
+    return QueueScope(
         user=user,
         memberships=memberships,
         today=today,
         week_end=today + dt.timedelta(days=6),
         limit=WORK_QUEUE_LIMIT + 1,
     )
+
+
+def work_queue_of(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
+    """Every registered list for `user`, as their `memberships` let them do the work."""
+    scope = queue_scope(user, memberships)
     sections: list[QueueSection] = []
     slots: dict[Slot, list[QueueSection]] = {slot: [] for slot in Slot}
     shown: list[tuple[int, list[Model]]] = []

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carecoord.accounts import second_factor
@@ -21,17 +20,13 @@ from carecoord.accounts.client_ip import client_ip
 from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
 from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm, PasswordAgainForm, ReplaceAuthenticatorForm
+from carecoord.web.shortcuts import next_or
 
 RECOVERY_CODES_SESSION_KEY = "carecoord_new_recovery_codes"
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("dashboard")
+    return next_or(request, reverse("dashboard"))
 
 
 def _wait_message(seconds: int) -> str:

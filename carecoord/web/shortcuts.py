@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access.scope import AnyUser
@@ -35,6 +36,18 @@ def actor(request: HttpRequest) -> User:
 def viewer_zone(memberships: Sequence[SiteMembership]) -> zoneinfo.ZoneInfo:
     """Times are shown in the time zone of the viewer's first active site, else UTC."""
     return memberships[0].site.zone if memberships else zoneinfo.ZoneInfo("UTC")
+
+
+def next_or(request: HttpRequest, default: str) -> str:
+    """Where to go after an action: the form's own `next` (a page of this site only), else `default`.
+
+    A work-queue button acknowledges in one click and brings the person back to their queue."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
 
 
 def flash_errors(request: HttpRequest, error: ValidationError) -> None:

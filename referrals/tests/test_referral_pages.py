@@ -637,9 +637,9 @@ def test_query_count_does_not_grow_with_referrals_or_their_records(client: Clien
         assert len(response.context["rows"]) == 15
     else:
         queue = response.context["work_queue"]
-        # The grown record's second referral waits on the center too; the records' steps due this
-        # week join the consults, up to the queue's limit of ten.
-        assert (len(queue.rows("waiting")), len(queue.rows("overdue")), len(queue.rows("milestones_due"))) == (7, 6, 10)
+        # The grown record's second referral waits on the center too; the records' steps overdue or
+        # due this week join the consults, past the queue's limit of ten (one more row is read).
+        assert (len(queue.rows("waiting")), len(queue.rows("overdue")), len(queue.rows("milestones_due"))) == (7, 6, 11)
     assert len(twelve) == len(two), [q["sql"] for q in twelve.captured_queries]
 
 
@@ -694,7 +694,7 @@ def test_dashboard_work_queue_shows_drafts_to_the_practice_and_a_new_referral_li
     assert f'href="{CREATE}"' in html_of(response)
 
 
-def test_dashboard_work_queue_shows_milestones_due_this_week(client: Client, world: World) -> None:
+def consult_in_three_days(world: World) -> tuple[Referral, dt.date]:
     today = timezone.localdate(timezone.now(), world.center.zone)
     referral = advance(submitted(world), [(Move.ACKNOWLEDGE, world.center_coordinator)])
     referral_move(
@@ -703,11 +703,27 @@ def test_dashboard_work_queue_shows_milestones_due_this_week(client: Client, wor
         move=Move.SCHEDULE_CONSULT,
         consult_on=today + dt.timedelta(days=3),
     )
+    return referral, today
+
+
+def test_dashboard_work_queue_shows_milestones_due_this_week(client: Client, world: World) -> None:
+    consult_in_three_days(world)
     login(client, world.community_oncologist)
     html = html_of(client.get(DASHBOARD))
     assert "Consult at the center" in html
-    section = html[html.index("Milestones due this week") :]
+    section = html[html.index("Milestones due or overdue") :]
     assert "Sharedcare, Sharon" in section
+
+
+def test_dashboard_work_queue_lists_overdue_milestones_first_and_flags_them(client: Client, world: World) -> None:
+    referral, today = consult_in_three_days(world)
+    consult = referral.milestones.get()
+    Milestone.objects.filter(pk=consult.pk).update(planned_on=today - dt.timedelta(days=2))
+    login(client, world.community_oncologist)
+    response = client.get(DASHBOARD)
+    assert [m for m, _label in response.context["work_queue"].rows("milestones_due")] == [consult]
+    section = html_of(response)[html_of(response).index("Milestones due or overdue") :]
+    assert "Overdue" in section.split("</section>", 1)[0]
 
 
 def test_dashboard_work_queue_has_empty_states(client: Client, world: World) -> None:

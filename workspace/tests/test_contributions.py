@@ -21,9 +21,11 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     lists = queue_lists()
     assert [(entry.slot, entry.name) for entry in lists] == [
         (Slot.NOTICE, "undelivered"),
+        (Slot.URGENT, "alerts"),
         (Slot.URGENT, "unnamed"),
         (Slot.URGENT, "conflicts"),
         (Slot.LISTS, "waiting"),
+        (Slot.LISTS, "handoffs"),
         (Slot.LISTS, "overdue"),
         (Slot.LISTS, "milestones_due"),
     ]
@@ -31,9 +33,11 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     by_read = sorted(lists, key=lambda entry: entry.read_order)
     assert [entry.name for entry in by_read] == [
         "undelivered",
+        "alerts",
         "unnamed",
         "conflicts",
         "milestones_due",
         "waiting",
+        "handoffs",
         "overdue",
     ]

@@ -1,0 +1,82 @@
+"""The work queue says what needs *me*: alerts to acknowledge and hand-offs to acknowledge or
+answer, each done in one click from the dashboard, which the person comes back to."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from handoffs.models import Handoff
+from handoffs.services import handoff_ask
+from tests.helpers import World, grade_2_event, login, sent_handoff
+from toxicity.models import Alert
+
+DASHBOARD = reverse("dashboard")
+
+
+def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(client: Client, world: World) -> None:
+    event = grade_2_event(world)  # recorded at the center: the practice's point persons are alerted
+    login(client, world.community_oncologist)
+    response = client.get(DASHBOARD)
+    alerts = response.context["work_queue"].rows("alerts")
+    assert [alert.event for alert in alerts] == [event]
+    html = response.content.decode()
+    acknowledge = reverse("alert-acknowledge", kwargs={"alert_id": alerts[0].pk})
+    assert f'action="{acknowledge}"' in html
+    assert "Alerts to acknowledge" in html
+
+    back = client.post(acknowledge, {"next": DASHBOARD})
+    assert back.status_code == 302
+    assert back["Location"] == DASHBOARD
+    assert Alert.objects.get(pk=alerts[0].pk).acknowledged_by == world.community_oncologist
+    after = client.get(DASHBOARD)
+    assert after.context["work_queue"].rows("alerts") == []
+    assert "Alerts to acknowledge" not in after.content.decode()  # the urgent band shows only what holds work
+
+
+def test_someone_elses_alert_is_not_in_my_queue(client: Client, world: World) -> None:
+    grade_2_event(world)
+    login(client, world.outsider)
+    assert client.get(DASHBOARD).context["work_queue"].rows("alerts") == []
+
+
+def test_acknowledging_never_follows_a_next_address_off_the_site(client: Client, world: World) -> None:
+    grade_2_event(world)
+    alert = Alert.objects.get(recipient=world.community_oncologist)
+    login(client, world.community_oncologist)
+    response = client.post(
+        reverse("alert-acknowledge", kwargs={"alert_id": alert.pk}), {"next": "https://evil.example/phish"}
+    )
+    assert response["Location"] == reverse("toxicity-event", kwargs={"event_id": alert.event_id})
+
+
+def test_a_received_handoff_is_in_the_receivers_queue_until_acknowledged(client: Client, world: World) -> None:
+    handoff = sent_handoff(world)  # from the center to the practice, which names no point person: its coordinator
+    login(client, world.community_coordinator)
+    queue = client.get(DASHBOARD).context["work_queue"]
+    assert queue.rows("handoffs") == [handoff]
+    assert not queue.rows("handoffs")[0].to_answer
+
+    response = client.post(reverse("handoff-acknowledge", kwargs={"handoff_id": handoff.pk}), {"next": DASHBOARD})
+    assert response["Location"] == DASHBOARD
+    assert Handoff.objects.get(pk=handoff.pk).state == Handoff.State.ACKNOWLEDGED
+    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+
+
+def test_a_question_on_a_handoff_waits_on_the_other_site_until_answered(client: Client, world: World) -> None:
+    handoff = sent_handoff(world)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which dose of dexamethasone?")
+    login(client, world.center_coordinator)
+    rows = client.get(DASHBOARD).context["work_queue"].rows("handoffs")
+    assert rows == [handoff]
+    assert rows[0].to_answer
+    assert "a question to answer" in client.get(DASHBOARD).content.decode()
+
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="10 mg every 6 hours.")
+    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+
+
+def test_the_outsider_has_no_handoff_in_the_queue(client: Client, world: World) -> None:
+    sent_handoff(world)
+    login(client, world.outsider)
+    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
