@@ -98,6 +98,11 @@ def community_oncologist_client(client: Client, world: World) -> Client:
 
 
 @pytest.fixture
+def community_coordinator_client(client: Client, world: World) -> Client:
+    return login(client, world.community_coordinator)
+
+
+@pytest.fixture
 def outsider_client(client: Client, world: World) -> Client:
     return login(client, world.outsider)
 

@@ -87,13 +87,14 @@ PAGES: dict[str, Rule] = {
     # For a load balancer and monitoring: no patient data.
     "health": Rule(Need.PUBLIC),
     # Lists scoped to the user.
-    "dashboard": Rule(Need.SIGNED_IN),
+    "dashboard": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted: its words stay out of logs
     "my-digest": Rule(Need.SIGNED_IN),
     "referral-list": Rule(Need.SIGNED_IN),
     "alert-list": Rule(Need.SIGNED_IN),
     "handoff-template-list": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
+    "patient-contacts": Rule(V),
     "patient-edit": Rule(Need.CHANGE, Need.CHANGE),
     "patient-identifier": Rule(V, Need.CHANGE),
     "patient-point-persons": Rule(V, Need.MANAGE_CARE_TEAM),

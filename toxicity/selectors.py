@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils import timezone
 
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.lookups import AnyOf
 from carecoord.models import OutgoingEmail, Patient, Site
 from carecoord.outages import late_threshold
 from toxicity.assessment import Circumstances, is_pediatric
@@ -101,3 +103,17 @@ def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_id
     )
     waiting = waiting.filter(event__patient=patient) if patient is not None else waiting.filter(site_id__in=site_ids)
     return list(waiting[:UNDELIVERED_SHOWN])
+
+
+def open_alert_counts(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each of `patient_ids` with any, how many of their toxicity events have an alert nobody
+    has acknowledged yet, in one query."""
+    rows = (
+        Alert.objects.unacknowledged()
+        .filter(AnyOf(F("event__patient_id"), list(patient_ids)))
+        .order_by()
+        .values("event__patient_id")
+        .annotate(events=Count("event_id", distinct=True))
+        .values_list("event__patient_id", "events")
+    )
+    return dict(rows)

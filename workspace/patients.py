@@ -149,6 +149,17 @@ def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     return render_patient(request, patient)
 
 
+@login_required
+@require_safe
+def patient_contacts(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Whom to call at each care-team site, for the patient list's rows that open it (htmx)."""
+    patient = get_patient_for_user(request.user, patient_id)
+    links = list(open_care_team_links().filter(patient=patient))
+    shown(patient, what="point persons")
+    contacts = [(link, _primary_first(list(link.point_persons.all()))) for link in links]
+    return render(request, "carecoord/_patient_contacts.html", {"patient": patient, "contacts": contacts})
+
+
 def _sites_that(acting: list[ActingSite], capability: str) -> list[Site]:
     return [a.site for a in acting if a.can(capability)]
 

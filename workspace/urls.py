@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("digest/", digest_views.my_digest, name="my-digest"),
     path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient-detail"),
+    path("patients/<uuid:patient_id>/contacts/", patients.patient_contacts, name="patient-contacts"),
     path("patients/<uuid:patient_id>/edit/", patients.patient_edit, name="patient-edit"),
     path("patients/<uuid:patient_id>/identifier/", patients.patient_identifier, name="patient-identifier"),
     path("patients/<uuid:patient_id>/point-persons/", patients.patient_point_persons, name="patient-point-persons"),

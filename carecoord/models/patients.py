@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 
 from carecoord.models.calendar import calendar_checks
 from carecoord.roles import Capability
@@ -67,7 +69,12 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name", "id"]
         # Lists read by name, a page at a time: walked in this order, not sorted whole.
-        indexes = [models.Index(fields=["family_name", "given_name", "id"], name="patient_by_name")]
+        indexes = [
+            models.Index(fields=["family_name", "given_name", "id"], name="patient_by_name"),
+            # The patient search (`patients_matching`): any part of a name, case-insensitive.
+            GinIndex(OpClass(Upper("family_name"), name="gin_trgm_ops"), name="patient_family_name_trgm"),
+            GinIndex(OpClass(Upper("given_name"), name="gin_trgm_ops"), name="patient_given_name_trgm"),
+        ]
         constraints = calendar_checks("patient", dates=["date_of_birth"], moments=["created_at", "updated_at"])
         permissions = [
             (Capability.RECORD_CARE.value, "Can record care events for the patient"),
@@ -106,6 +113,7 @@ class PatientIdentifier(models.Model):
             models.UniqueConstraint(fields=["site", "mrn"], name="unique_mrn_per_site"),
             models.UniqueConstraint(fields=["patient", "site"], name="one_mrn_per_patient_per_site"),
         ]
+        indexes = [GinIndex(OpClass(Upper("mrn"), name="gin_trgm_ops"), name="identifier_mrn_trgm")]
 
     def __str__(self) -> str:
         return f"{self.site}: {self.mrn}"

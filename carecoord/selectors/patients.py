@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from carecoord.access import get_patient_for_user, patients_visible_to, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.lookups import AnyOf
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
 from carecoord.roles import Capability
 
@@ -20,12 +21,13 @@ def open_care_team_links() -> QuerySet[CareTeamLink]:
     return CareTeamLink.objects.open().select_related("site").prefetch_related(_point_persons_of_links())
 
 
-def _identifiers() -> Prefetch:
+def identifiers_with_sites() -> Prefetch:
+    """Each patient's MRNs with their sites, in one query for any number of patients."""
     return Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site"))
 
 
 def _care_team_prefetches() -> list[Prefetch]:
-    return [Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"), _identifiers()]
+    return [Prefetch("care_team", queryset=open_care_team_links(), to_attr="open_care_team"), identifiers_with_sites()]
 
 
 def patients_with_care_team(user: AnyUser) -> QuerySet[Patient]:
@@ -36,9 +38,26 @@ def patients_with_care_team(user: AnyUser) -> QuerySet[Patient]:
     return patients_visible_to(user).prefetch_related(*_care_team_prefetches())
 
 
+SEARCH_WORDS = 4  # "Sharon Sharedcare 10442" is three; more words add nothing but work
+
+
+def patients_matching(patients: QuerySet[Patient], text: str) -> QuerySet[Patient]:
+    """Those of `patients` whose given or family name, or MRN at any site, holds each word of
+    `text` (any part of it, any case): "shar 1044" finds Sharon Sharedcare, MRN 104423.
+
+    Each word is read through the trigram indexes (migration 0016). `patients` is already scoped
+    to what the viewer sees, so an MRN at a site the viewer does not work at finds only a
+    patient the viewer shares care of anyway.
+    """
+    for word in text.replace(",", " ").split()[:SEARCH_WORDS]:
+        by_mrn = PatientIdentifier.objects.filter(mrn__icontains=word).values("patient_id")
+        patients = patients.filter(Q(family_name__icontains=word) | Q(given_name__icontains=word) | Q(pk__in=by_mrn))
+    return patients
+
+
 def patients_with_identifiers(user: AnyUser) -> QuerySet[Patient]:
     """The user's patients with their identifiers (and each identifier's site) prefetched."""
-    return patients_visible_to(user).prefetch_related(_identifiers())
+    return patients_visible_to(user).prefetch_related(identifiers_with_sites())
 
 
 def patient_with_care_team(user: AnyUser, patient_id: uuid.UUID | str, capability: str = Capability.VIEW) -> Patient:
@@ -74,3 +93,20 @@ def links_without_primary(user: AnyUser, site_ids: list[int]) -> QuerySet[CareTe
         .select_related("patient", "site")
         .order_by("joined_at")
     )
+
+
+def sites_without_primary(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """For each of `patient_ids` with any, the names of the care-team sites that name no active
+    primary point person (alerts there reach only coordinators), in one query."""
+    primary = PointPerson.objects.filter(link=OuterRef("pk"), rank=PointPerson.Rank.PRIMARY, user__is_active=True)
+    rows = (
+        CareTeamLink.objects.open()
+        .filter(AnyOf(F("patient_id"), patient_ids))
+        .exclude(Exists(primary))
+        .order_by("site__name")
+        .values_list("patient_id", "site__name")
+    )
+    by_patient: dict[uuid.UUID, list[str]] = {}
+    for patient_id, site_name in rows:
+        by_patient.setdefault(patient_id, []).append(site_name)
+    return by_patient

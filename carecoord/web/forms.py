@@ -10,7 +10,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from carecoord.models import Site
-from carecoord.models.patients import Phase
 
 
 class DateInput(forms.DateInput):
@@ -85,16 +84,3 @@ class LoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are stored with lower-case emails; people often type them capitalised.
         return str(self.cleaned_data["username"]).strip().lower()
-
-
-class PhaseFilterForm(forms.Form):
-    """The dashboard's filter; an unknown phase is an error and the list stays unfiltered."""
-
-    phase = forms.ChoiceField(
-        label="Phase",
-        required=False,
-        choices=[("", "All phases"), *Phase.choices],
-    )
-
-    def selected_phase(self) -> str:
-        return self.cleaned_data["phase"] if self.is_valid() else ""

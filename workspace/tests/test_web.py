@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 DASHBOARD = reverse("dashboard")
 
 
-@pytest.fixture
-def community_coordinator_client(client: Client, world: World) -> Client:
-    return login(client, world.community_coordinator)
-
-
 def patient_url(patient: Patient) -> str:
     return reverse("patient-detail", kwargs={"patient_id": patient.pk})
 
@@ -106,19 +101,30 @@ def test_dashboard_hides_shared_patient_from_outsider(outsider_client: Client, w
     assert "Foreignsite, Frank" in html
 
 
-def test_dashboard_shows_own_site_mrn_care_team_and_point_persons(
+def test_dashboard_row_is_compact_with_mrns_and_point_persons_on_demand(
     community_oncologist_client: Client, world: World
 ) -> None:
     name_point_persons(world, world.shared_patient)
     html = community_oncologist_client.get(DASHBOARD).content.decode()
+    results = html.split('id="results"', 1)[1]
     practice_mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
-    center_site_link = 'Lakeside CAR-T Center <span class="muted">(treating center)</span>'
-    assert practice_mrn in html
-    assert center_site_link in html
-    assert 'Riverbend Oncology <span class="muted">(community practice)</span>' in html
-    assert html.index("Primary · Riverbend Oncology") < html.index("Backup · Riverbend Oncology")
-    assert "Olive Oncologist" in html
-    assert 'href="tel:+15550101111"' in html
+    assert practice_mrn in results
+    # Whom to call is one click away, not four names on every row.
+    assert "Olive Oncologist" not in results
+    contacts_url = reverse("patient-contacts", kwargs={"patient_id": world.shared_patient.pk})
+    assert f'hx-get="{contacts_url}"' in results
+
+    contacts = community_oncologist_client.get(contacts_url).content.decode()
+    assert "Lakeside CAR-T Center" in contacts
+    assert contacts.index("Primary:") < contacts.index("Backup:")
+    assert "Olive Oncologist" in contacts
+    assert 'href="tel:+15550101111"' in contacts
+
+
+def test_point_persons_on_demand_are_not_for_the_outsider(outsider_client: Client, world: World) -> None:
+    response = outsider_client.get(reverse("patient-contacts", kwargs={"patient_id": world.shared_patient.pk}))
+    assert response.status_code == 404
+    assert "Sharedcare" not in response.content.decode()
 
 
 def test_dashboard_header_shows_user_and_active_memberships(community_oncologist_client: Client) -> None:
@@ -146,7 +152,7 @@ def test_phase_filter_narrows_dashboard(community_coordinator_client: Client, wo
     assert "<html" in html
 
     html = community_coordinator_client.get(DASHBOARD, {"phase": Phase.INFUSION}).content.decode()
-    assert "None of your patients is in this phase." in html
+    assert "No patient matches." in html
 
 
 def test_phase_filter_with_htmx_returns_only_the_results_partial(
@@ -159,7 +165,7 @@ def test_phase_filter_with_htmx_returns_only_the_results_partial(
     assert response.status_code == 200
     assert "<html" not in html
     assert "<select" not in html
-    assert '<table class="patients"' in html
+    assert '<table class="patients patients--compact"' in html
     assert "Apheresed, Ada" in html
     assert "Sharedcare" not in html
     assert "HX-Request" in response["Vary"]

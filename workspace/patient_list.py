@@ -1,0 +1,193 @@
+"""The dashboard's patient list: what the viewer asks of it (find, filter, sort) and its compact
+rows, one line a patient, read in a fixed number of queries whatever the number of patients.
+
+Search words travel in the body of a POST, never in the address: names and MRNs in query strings
+end up in server and proxy logs. The filters that say nothing about a patient (phase, site,
+point person, "needs my action", sort, page) may be in the address, so a filtered list can be
+bookmarked and the back button restores it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.http import QueryDict
+
+from carecoord.access import visible_patient_ids
+from carecoord.access.scope import AnyUser
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, User
+from carecoord.models.patients import Phase
+from carecoord.selectors.patients import patients_matching, sites_without_primary
+from carecoord.work_queue import QueueScope, queue_lists
+from referrals.day_zero import day_zero_by_patient, day_zero_subquery
+from referrals.schedule import day_label
+from referrals.selectors import NextStep, next_steps
+from toxicity.selectors import open_alert_counts
+
+ME = "me"
+
+
+class Sort:
+    NAME = "name"
+    PHASE = "phase"
+    INFUSION = "infusion"
+    CHOICES = [
+        (NAME, "Name"),
+        (PHASE, "Phase, along the path"),
+        (INFUSION, "Infusion, most recent first"),
+    ]
+
+
+# The filters the address may carry (not the search words: see the module's note).
+ADDRESS_FIELDS = ("phase", "site", "point_person", "needs_action", "sort")
+
+
+def address_filters(query: QueryDict) -> dict[str, str]:
+    """The filters an address may carry: search words in one (a pasted link) are left out."""
+    return {name: str(query.get(name)) for name in (*ADDRESS_FIELDS, "page") if name in query}
+
+
+class PatientListForm(forms.Form):
+    """What the viewer asks of the list. Anything it does not understand is left out, so a
+    stale bookmark still shows the list rather than an error page."""
+
+    q = forms.CharField(
+        label="Find a patient",
+        required=False,
+        max_length=100,
+        help_text="Part of a name, or an MRN at any site.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    phase = forms.ChoiceField(label="Phase", required=False, choices=[("", "All phases"), *Phase.choices])
+    site = forms.TypedChoiceField(label="Care-team site", required=False, coerce=int, empty_value=None)
+    point_person = forms.ChoiceField(label="Point person", required=False)
+    needs_action = forms.BooleanField(label="Needs my action", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(
+        self, data: Mapping[str, Any] | None, *, sites: Iterable[Site], people: Iterable[User], **kwargs: Any
+    ) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["site"].choices = [("", "Any site"), *((site.pk, site.name) for site in sites)]  # type: ignore[attr-defined]
+        self.fields["point_person"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            (ME, "Me"),
+            *((str(person.pk), person.full_name) for person in people),
+        ]
+
+    def asked(self) -> dict[str, Any]:
+        """The valid parts of what was asked; a part that is not valid is as if not asked."""
+        self.is_valid()
+        return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+
+    def address(self) -> str:
+        """The query string of the address-safe filters asked, for the browser's address bar."""
+        asked = self.asked()
+        pairs = [(name, asked[name]) for name in ADDRESS_FIELDS if asked.get(name)]
+        pairs = [(name, value) for name, value in pairs if (name, value) != ("sort", Sort.NAME)]  # the default
+        if asked.get("page") and not asked.get("q"):
+            pairs.append(("page", asked["page"]))
+        return urlencode([(name, "on" if value is True else value) for name, value in pairs])
+
+
+def sites_of_patients(user: AnyUser) -> QuerySet[Site]:
+    """The sites on the open care teams of the viewer's patients: the site filter's choices."""
+    links = CareTeamLink.objects.open().filter(patient_id__in=visible_patient_ids(user)).values("site_id")
+    return Site.objects.filter(pk__in=links).order_by("name")
+
+
+def point_persons_at(site_ids: list[int]) -> QuerySet[User]:
+    """The people named point persons at the viewer's sites: the point-person filter's choices."""
+    named = PointPerson.objects.open().filter(link__site_id__in=site_ids).values("user_id")
+    return User.objects.filter(pk__in=named, is_active=True).order_by("full_name", "pk")
+
+
+def needing_action(scope: QueueScope) -> Q:
+    """The patients with work in any of the viewer's work-queue lists (each list's own rule)."""
+    conditions = [Q(pk__in=entry.patients(scope)) for entry in queue_lists() if entry.patients is not None]
+    condition = Q()
+    for each in conditions:
+        condition |= each
+    return condition
+
+
+def _phase_order() -> Case:
+    return Case(
+        *(When(phase=phase, then=Value(index)) for index, phase in enumerate(Phase)),
+        default=Value(len(Phase)),
+        output_field=IntegerField(),
+    )
+
+
+def filtered_patients(
+    patients: QuerySet[Patient], asked: Mapping[str, Any], *, user: AnyUser, scope: QueueScope
+) -> QuerySet[Patient]:
+    """`patients` (already the viewer's) narrowed and ordered as `asked` (`PatientListForm.asked`)."""
+    if asked.get("q"):
+        patients = patients_matching(patients, asked["q"])
+    if asked.get("phase"):
+        patients = patients.filter(phase=asked["phase"])
+    if asked.get("site"):
+        on_team = CareTeamLink.objects.open().filter(site_id=asked["site"]).values("patient_id")
+        patients = patients.filter(pk__in=on_team)
+    if asked.get("point_person"):
+        person = str(user.pk) if asked["point_person"] == ME else str(asked["point_person"])
+        named = PointPerson.objects.open().filter(user_id=person).values("link__patient_id")
+        patients = patients.filter(pk__in=named)
+    if asked.get("needs_action"):
+        patients = patients.filter(needing_action(scope))
+    by_name = ("family_name", "given_name", "id")
+    if asked.get("sort") == Sort.PHASE:
+        return patients.alias(phase_order=_phase_order()).order_by("phase_order", *by_name)
+    if asked.get("sort") == Sort.INFUSION:
+        return patients.alias(day_zero=day_zero_subquery("pk")).order_by(F("day_zero").desc(nulls_last=True), *by_name)
+    return patients.order_by(*by_name)
+
+
+@dataclass(frozen=True)
+class PatientListRow:
+    """One line of the list: who, their MRNs, where they stand, what comes next, what is open."""
+
+    patient: Patient
+    own_mrns: list[str]  # at the viewer's sites
+    other_mrns: list[PatientIdentifier]  # at the other sites, with the site
+    day: str  # "day +12" from the infusion, or ""
+    next_step: NextStep | None
+    next_overdue: bool
+    open_alerts: int  # events with an alert nobody has acknowledged
+    without_primary: list[str]  # care-team sites naming no primary point person
+
+
+def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.date) -> list[PatientListRow]:
+    """The rows of one page of patients (identifiers prefetched), in four queries whatever its size."""
+    ids: list[uuid.UUID] = [patient.pk for patient in patients]
+    day_zero = day_zero_by_patient(ids)
+    steps = next_steps(ids)
+    alerts = open_alert_counts(ids)
+    unnamed = sites_without_primary(ids)
+    rows = []
+    for patient in patients:
+        identifiers = list(patient.identifiers.all())
+        step = steps.get(patient.pk)
+        infusion = day_zero.get(patient.pk)
+        rows.append(
+            PatientListRow(
+                patient=patient,
+                own_mrns=[i.mrn for i in identifiers if i.site_id in own_site_ids],
+                other_mrns=[i for i in identifiers if i.site_id not in own_site_ids],
+                day=day_label(infusion, today) if infusion else "",
+                next_step=step,
+                next_overdue=bool(step and step.is_overdue(today)),
+                open_alerts=alerts.get(patient.pk, 0),
+                without_primary=unnamed.get(patient.pk, []),
+            )
+        )
+    return rows
