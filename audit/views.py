@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import zoneinfo
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +41,10 @@ CSV_COLUMNS = [
     "what",
     "changes",
     "ip_address",
+    # Last, so that programs reading the columns by position still find theirs: the moment
+    # on the exporter's clock (carecoord.zones), with its offset, and that clock's name.
+    "at_local",
+    "time_zone",
 ]
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -113,7 +118,7 @@ class _Echo:
         return value
 
 
-def _rows(entries: Iterable[AuditEntry]) -> Iterator[str]:
+def _rows(entries: Iterable[AuditEntry], zone: zoneinfo.ZoneInfo) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for entry in entries:
@@ -128,6 +133,8 @@ def _rows(entries: Iterable[AuditEntry]) -> Iterator[str]:
             entry.what,
             json.dumps(entry.changes, sort_keys=True, ensure_ascii=False) if entry.changes else "",
             entry.ip_address or "",
+            entry.at.astimezone(zone).isoformat(),
+            zone.key,
         ]
         yield writer.writerow([_cell(str(value)) for value in row])
 
@@ -137,7 +144,8 @@ def _rows(entries: Iterable[AuditEntry]) -> Iterator[str]:
 def audit_export(request: HttpRequest) -> HttpResponseBase:
     """The same filtered entries as CSV, streamed; the export is itself recorded."""
     _administrator_only(request)
-    form = _filter_form(request, viewer_zone(active_memberships_of(request.user)))
+    zone = viewer_zone(active_memberships_of(request.user))
+    form = _filter_form(request, zone)
     if not form.is_valid():
         errors = "; ".join(
             f"{form.fields[name].label if name in form.fields else 'Filter'}: {' '.join(str(m) for m in messages)}"
@@ -147,7 +155,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     filters = form.filters()
     entries = audit_entries_filtered(audit_entries_for(request.user), **filters)
     record_export(request, patient_id=filters["patient_id"], what=f"exported audit entries ({form.summary()})")
-    rows = _rows(entries.select_related("site").iterator(chunk_size=2000))
+    rows = _rows(entries.select_related("site").iterator(chunk_size=2000), zone)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = attachment_disposition(f"audit-{stamp}", "csv")

@@ -1,6 +1,8 @@
 """Every outgoing email: built from three templates, queued as a row, sent exactly once.
 
-Templates live in `templates/emails/<name>-subject.txt`, `-body.txt` and `-body.html`.
+Templates live in `templates/emails/<name>-subject.txt`, `-body.txt` and `-body.html`; the
+text ones are rendered without HTML escaping, and every email's times are in its recipient's
+time zone (`carecoord.zones`).
 Emails carry the minimum needed to act (docs/clinical-rules.md#minimum-phi): initials or a
 site-local identifier, the kind of event and a link into carecoord; never a diagnosis, a full
 name or a free-text note, and never a tracking pixel.
@@ -21,10 +23,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carecoord.models import OutgoingEmail, User
+from carecoord.zones import UTC, zone_of, zones_of
 
 if TYPE_CHECKING:
     from celery import Task
@@ -42,11 +46,20 @@ def retry_delay(attempts: int) -> float:
     return float(min(first * 2 ** min(max(attempts - 1, 0), 30), longest))
 
 
-def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+def _render_text(name: str, context: dict[str, Any]) -> str:
+    """A plain-text template, never HTML-escaped: "A & B Oncology" stays "A & B Oncology"."""
+    template = engines["django"].engine.get_template(name)  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
+def render_email(template: str, context: dict[str, Any], zone: dt.tzinfo | None = None) -> tuple[str, str, str]:
+    """Subject, text and HTML of the email; times in `zone`, the recipient's (`zone_of`), named
+    where they are shown ("14:05 CST"); UTC without one."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-    text = render_to_string(f"emails/{template}-body.txt", context)
-    html = render_to_string(f"emails/{template}-body.html", context)
+    with timezone.override(zone or UTC):
+        subject = " ".join(_render_text(f"emails/{template}-subject.txt", context).split())
+        text = _render_text(f"emails/{template}-body.txt", context)
+        html = render_to_string(f"emails/{template}-body.html", context)
     return subject, text, html
 
 
@@ -60,9 +73,10 @@ class Email:
     dedupe_key: str
 
 
-def _row_values(email: Email, *, urgent: bool) -> dict[str, Any]:
-    """The outbox row's fields other than its dedupe key: the email rendered, its delivery window."""
-    subject, text, html = render_email(email.template, email.context)
+def _row_values(email: Email, *, urgent: bool, zone: dt.tzinfo) -> dict[str, Any]:
+    """The outbox row's fields other than its dedupe key: the email rendered in the recipient's
+    `zone`, its delivery window."""
+    subject, text, html = render_email(email.template, email.context, zone)
     return {
         "recipient": email.recipient,
         "to_address": email.recipient.email,
@@ -83,15 +97,18 @@ def email_queue(
     dedupe_key: str,
     urgent: bool = False,
     enqueue: bool = True,
+    zone: dt.tzinfo | None = None,
 ) -> OutgoingEmail | None:
     """Write the email row in the caller's transaction and queue its sending after commit.
 
     `urgent` (same-day alerts) goes on the alert queue, which digests and reminders never hold
     up. `enqueue=False`: the caller sends the committed row itself (`email_send_here`); were it
     to die first, the sweep queues the row after EMAIL_PENDING_GRACE_SECONDS. Returns None when
-    an email with the same `dedupe_key` already exists.
+    an email with the same `dedupe_key` already exists. `zone`: the recipient's, when the
+    caller has it (else looked up).
     """
-    values = _row_values(Email(recipient, template, context, dedupe_key), urgent=urgent)
+    zone = zone or zone_of(recipient)
+    values = _row_values(Email(recipient, template, context, dedupe_key), urgent=urgent, zone=zone)
     email, created = OutgoingEmail.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
     if not created:
         return None
@@ -108,8 +125,13 @@ def email_queue_new(emails: Sequence[Email], *, urgent: bool = False) -> list[Ou
     taken is an error that rolls the transaction back, not a repeat to skip (`email_queue`
     is for keys that may repeat). Returns the rows in the order of `emails`.
     """
+    zones = zones_of({email.recipient.pk for email in emails})
     rows = OutgoingEmail.objects.bulk_create(
-        OutgoingEmail(dedupe_key=email.dedupe_key, **_row_values(email, urgent=urgent)) for email in emails
+        OutgoingEmail(
+            dedupe_key=email.dedupe_key,
+            **_row_values(email, urgent=urgent, zone=zones.get(email.recipient.pk, UTC)),
+        )
+        for email in emails
     )
     ids = [row.pk for row in rows]
     if ids:

@@ -6,13 +6,20 @@ holds free text, and nothing in it may make the server open a URL or read anothe
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
 from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint.document import Document  # type: ignore[import-untyped]
 from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
+
+from carecoord.models import PatientIdentifier
+from handoffs.forms import section_views
+from handoffs.models import Handoff
 
 PRINT_STYLESHEET = "css/handoffs-print.css"
 
@@ -36,8 +43,30 @@ def static_base_url() -> str:
     return Path(found).resolve().parent.parent.as_uri() + "/"
 
 
-def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
-    """The PDF of `html`; relative links ("css/handoffs-print.css") resolve in the static files."""
+def html_to_document(html: str, *, base_url: str | None = None) -> Document:
+    """`html` laid out in pages; relative links ("css/handoffs-print.css") resolve in the static files."""
     base = base_url or static_base_url()
-    pdf: bytes = HTML(string=html, base_url=base, url_fetcher=_LocalFilesOnly(base)).write_pdf()
+    return HTML(string=html, base_url=base, url_fetcher=_LocalFilesOnly(base)).render()
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """The PDF of `html` (`html_to_document`)."""
+    pdf: bytes = html_to_document(html, base_url=base_url).write_pdf()
     return pdf
+
+
+def handoff_pdf_html(handoff: Handoff, zone: zoneinfo.ZoneInfo) -> str:
+    """What the PDF of a sent hand-off shows, times in `zone` (the viewer's): the stamp, every
+    section, and on every page's header the patient's name, date of birth and MRN at the
+    receiving site, so a loose page is never filed against the wrong chart."""
+    mrn = PatientIdentifier.objects.filter(patient=handoff.patient_id, site=handoff.to_site_id).values_list(
+        "mrn", flat=True
+    )
+    context = {
+        "handoff": handoff,
+        "patient": handoff.patient,
+        "receiving_mrn": next(iter(mrn), ""),
+        "zone": zone,
+        "sections": section_views(handoff.version.schema, handoff.values),
+    }
+    return render_to_string("handoffs/pdf.html", context)

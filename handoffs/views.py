@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
@@ -52,7 +51,7 @@ from handoffs.forms import (
     value_errors,
 )
 from handoffs.models import Handoff, HandoffTemplateVersion
-from handoffs.pdf import html_to_pdf
+from handoffs.pdf import handoff_pdf_html, html_to_pdf
 from handoffs.schema import MAX_ROWS, ROW_COLUMNS, fields_of
 from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templates_visible_to
 from handoffs.services import (
@@ -297,14 +296,7 @@ def handoff_pdf(request: HttpRequest, handoff: Handoff) -> HttpResponse:
         return HttpResponse(
             "A draft has no PDF: send the hand-off first.", status=409, content_type="text/plain; charset=utf-8"
         )
-    memberships = active_memberships_of(request.user)
-    context = {
-        "handoff": handoff,
-        "patient": handoff.patient,
-        "zone": viewer_zone(memberships),
-        "sections": section_views(handoff.version.schema, handoff.values),
-    }
-    pdf = html_to_pdf(render_to_string("handoffs/pdf.html", context, request=request))
+    pdf = html_to_pdf(handoff_pdf_html(handoff, viewer_zone(active_memberships_of(request.user))))
     shown(handoff, what="downloaded hand-off PDF", action=AuditEntry.Action.DOWNLOAD)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = attachment_disposition(f"handoff-{handoff.pk}", "pdf")

@@ -116,7 +116,7 @@ def test_moving_to_a_new_phone_asks_for_the_password_and_tells_the_person(client
     assert email.to_address == user.email
     assert "authenticator app was replaced" in email.subject
     for body in (email.body_text, email.body_html):
-        assert "23 Nov 2026, 09:00 UTC" in body
+        assert "23 Nov 2026, 03:00 CST" in body  # the person's site is in Chicago
         assert "contact your site administrator" in body
         assert world.shared_patient.family_name not in body and user.full_name not in body
 
@@ -143,7 +143,7 @@ def test_new_recovery_codes_ask_for_the_password_and_tell_the_person(client: Cli
     emails = second_factor_emails(user)
     assert len(emails) == 2
     assert "new recovery codes were made" in emails[1].subject
-    assert "23 Nov 2026, 09:02 UTC" in emails[1].body_text
+    assert "23 Nov 2026, 03:02 CST" in emails[1].body_text
     assert "contact your site administrator" in emails[1].body_text
 
 
@@ -196,7 +196,7 @@ def test_wrong_codes_are_capped_per_day_whatever_the_wait_or_the_password(world:
     with time_machine.travel(START + dt.timedelta(minutes=16 * limit), tick=False):
         client = past_the_password(user)
         refused = client.post(VERIFY, {"code": code_for(device)}).content.decode()
-        assert "codes are refused until 24 Nov 2026, 09:00 UTC" in refused
+        assert "codes are refused until 24 Nov 2026, 03:00 CST" in refused
         assert "contact your site administrator" in refused
         assert client.get(DASHBOARD).status_code == 302
     assert WrongSecondFactorCode.objects.filter(user=user).count() == limit

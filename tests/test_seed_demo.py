@@ -197,3 +197,8 @@ def test_refuses_without_debug_unless_allowed(seeded: str) -> None:
     assert not User.objects.filter(email=demo.ADMIN_EMAIL).exists()
     call_command("seed_demo", "--allow-production", stdout=StringIO())
     assert row_counts() == before
+
+
+def test_output_gives_a_demo_code_command_to_paste(seeded: str) -> None:
+    assert "manage.py demo_code coordinator@" in seeded
+    assert "DEBUG=1" in seeded

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from carecoord.health import health_report, heartbeat_record
-from carecoord.models import OutgoingEmail
+from carecoord.models import OutgoingEmail, Site
 from carecoord.outages import report_recovered_outages
 from tests.factories import UserFactory
 from tests.helpers import World, login, name_point_persons
@@ -64,6 +64,20 @@ def test_an_alert_email_not_delivered_after_a_few_minutes_is_shown_to_its_sites(
     OutgoingEmail.objects.update(status=OutgoingEmail.Status.SENT, sent_at=LATER)
     with time_machine.travel(LATER, tick=False):
         assert b"not delivered" not in client.get(patient_page).content
+
+
+def test_undelivered_since_is_on_the_viewers_clock(world: World) -> None:
+    """The center sees the practice's undelivered alerts on the center's clock, the practice on its own."""
+    Site.objects.filter(pk=world.practice.pk).update(time_zone="America/New_York")
+    name_point_persons(world)
+    with time_machine.travel(NOW, tick=False):
+        record(world)
+    patient_page = reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
+    with time_machine.travel(LATER, tick=False):
+        at_center = login(Client(), world.center_coordinator).get(patient_page).content.decode()
+        at_practice = login(Client(), world.community_coordinator).get(patient_page).content.decode()
+    assert "Email to Olive Oncologist" in at_center and "not delivered since 20 Jan, 12:00 CST" in at_center
+    assert "Email to Olive Oncologist" in at_practice and "not delivered since 20 Jan, 13:00 EST" in at_practice
 
 
 def test_the_outsider_never_sees_another_sites_undelivered_alerts(client: Client, world: World) -> None:

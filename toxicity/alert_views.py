@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.shortcuts import POST, actor, loads, next_or
+from carecoord.web.shortcuts import POST, actor, loads, next_or, viewer_zone
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert
 from toxicity.selectors import alerts_visible_to, get_alert_for_user
@@ -28,8 +28,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(alerts_visible_to(request.user), ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
+    memberships = active_memberships_of(request.user)
     context = {
-        "memberships": active_memberships_of(request.user),
+        "memberships": memberships,
+        "zone": viewer_zone(memberships),
         "page": page,
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],

@@ -33,7 +33,7 @@ from carecoord.selectors.sites import active_memberships_of, people_who_can_act_
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors, focus_first_error
-from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads
+from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
 from referrals.phase import phases_now
 from toxicity.selectors import undelivered_alerts
 from workspace.patient_forms import (
@@ -108,6 +108,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "team": team,
         "without_primary": [site for site in team if not site.has_primary],
         "undelivered": undelivered_alerts(request.user, patient=patient),
+        "zone": viewer_zone(memberships),
         "can_change": Capability.CHANGE in capabilities,
         "failure": failure,
     }

@@ -28,6 +28,7 @@ from carecoord.reads import shown as declare_shown
 from carecoord.request_context import request_context
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
+from carecoord.services.memberships import membership_start
 from carecoord.services.patients import patient_update
 from handoffs.models import Handoff
 from referrals.milestones.services import milestone_set_infusion
@@ -515,6 +516,19 @@ def test_the_export_is_the_filtered_set_as_csv_and_is_itself_recorded(client: Cl
     export = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
     assert (export.actor_id, export.patient_id) == (admin_user.pk, world.shared_patient.pk)
     assert export.what == "exported audit entries (one patient, to 2026-03-31)"
+
+
+def test_the_export_gives_each_moment_on_the_exporters_clock_too(client: Client, world: World) -> None:
+    _entries(world)
+    admin_user = superuser()
+    membership_start(user=admin_user, site=world.center, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    login(client, admin_user)
+    response = client.get(EXPORT, {"patient": str(world.shared_patient.pk), "date_to": "2026-03-31"})
+
+    rows = list(csv.DictReader(io.StringIO(streamed(response))))
+    assert rows[0]["at_utc"] == "2026-03-09T12:00:00+00:00"
+    assert (rows[0]["at_local"], rows[0]["time_zone"]) == ("2026-03-09T07:00:00-05:00", "America/Chicago")
+    assert (rows[1]["at_local"], rows[1]["time_zone"]) == ("2026-03-01T06:00:00-06:00", "America/Chicago")
 
 
 def test_the_export_defuses_cells_a_spreadsheet_would_run(client: Client, world: World) -> None:

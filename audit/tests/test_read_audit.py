@@ -27,11 +27,11 @@ from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembersh
 from carecoord.request_context import Read, RequestContext
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
+from carecoord.zones import UTC
 from tests import test_role_matrix
 from tests.factories import member, patient_at
 from tests.helpers import World, login
 from tests.route_rules import CAPABILITY_NEEDS, ROUTE_RULES, ROUTES, url_of
-from workspace.digests.build import UTC
 from workspace.digests.services import digest_deliver
 
 pytestmark = pytest.mark.django_db

@@ -21,6 +21,7 @@ from carecoord.accounts.sessions import second_factor_passed
 from carecoord.models import ApiToken, User
 from carecoord.web.account_forms import ApiTokenForm, CodeForm, EnrollForm, PasswordAgainForm, ReplaceAuthenticatorForm
 from carecoord.web.shortcuts import next_or
+from carecoord.zones import zone_of
 
 RECOVERY_CODES_SESSION_KEY = "carecoord_new_recovery_codes"
 
@@ -34,9 +35,11 @@ def _wait_message(seconds: int) -> str:
     return f"Too many wrong codes. Wait {wait}, then type the newest code."
 
 
-def _capped_message(until: dt.datetime) -> str:
+def _capped_message(until: dt.datetime, zone: dt.tzinfo) -> str:
+    """The end of the refusal on the person's clock (`zone`), the zone named."""
+    local = until.astimezone(zone)
     return (
-        f"Too many wrong codes in the last 24 hours: codes are refused until {until:%d %b %Y, %H:%M} UTC. "
+        f"Too many wrong codes in the last 24 hours: codes are refused until {local:%d %b %Y, %H:%M %Z}. "
         "To sign in sooner, or if these were not your attempts, contact your site administrator."
     )
 
@@ -61,7 +64,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = second_factor.attempt(user, form.cleaned_data["code"], client_ip(request))
         if result.capped_until is not None:
-            form.add_error("code", _capped_message(result.capped_until))
+            form.add_error("code", _capped_message(result.capped_until, zone_of(user)))
         elif result.wait_seconds:
             form.add_error("code", _wait_message(result.wait_seconds))
         elif result.device is not None:
@@ -157,6 +160,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "new_key": new_key,
             "tokens": ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at"),
             "recovery_codes_left": second_factor.recovery_codes_left(user),
+            "zone": zone_of(user),
         },
     )
 

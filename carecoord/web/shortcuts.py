@@ -4,7 +4,6 @@ loading a visible object (404 for outsiders) before answering 405."""
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -15,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
 
 from carecoord.access.scope import AnyUser
-from carecoord.models import SiteMembership, User
+from carecoord.models import User
+from carecoord.zones import viewer_zone as viewer_zone  # every page's zone: one rule (carecoord.zones)
 
 SAFE = ("GET", "HEAD")
 SAFE_AND_POST = ("GET", "HEAD", "POST")
@@ -31,11 +31,6 @@ class HtmxHttpRequest(HttpRequest):
 def actor(request: HttpRequest) -> User:
     """The signed-in person, typed for the services; every page view is `login_required`."""
     return cast(User, request.user)
-
-
-def viewer_zone(memberships: Sequence[SiteMembership]) -> zoneinfo.ZoneInfo:
-    """Times are shown in the time zone of the viewer's first active site, else UTC."""
-    return memberships[0].site.zone if memberships else zoneinfo.ZoneInfo("UTC")
 
 
 def next_or(request: HttpRequest, default: str) -> str:

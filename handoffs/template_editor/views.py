@@ -26,7 +26,16 @@ from django.views.decorators.vary import vary_on_headers
 from carecoord.models import Site
 from carecoord.selectors.sites import active_memberships_of, sites_directory
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, HtmxHttpRequest, actor, flash_errors, loads
+from carecoord.web.shortcuts import (
+    POST,
+    SAFE,
+    SAFE_AND_POST,
+    HtmxHttpRequest,
+    actor,
+    flash_errors,
+    loads,
+    viewer_zone,
+)
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from handoffs.selectors import get_template_for_user, get_version_for_user, templates_visible_to
 from handoffs.services import template_draft, template_publish
@@ -141,8 +150,10 @@ def _edit_context(
 ) -> dict[str, Any]:
     versions = list(_versions().filter(template=template))
     row = TemplateRow(template, versions, editable=True)
+    memberships = active_memberships_of(request.user)
     return {
-        "memberships": active_memberships_of(request.user),
+        "memberships": memberships,
+        "zone": viewer_zone(memberships),
         "template": template,
         "versions": versions,
         "published": row.published,
@@ -214,8 +225,10 @@ def template_publish_view(request: HttpRequest, version: HandoffTemplateVersion)
 @loads(get_version_for_user, "version_id", methods=SAFE)
 def template_version(request: HttpRequest, version: HandoffTemplateVersion) -> HttpResponse:
     """One version, read-only: the form it describes and its schema."""
+    memberships = active_memberships_of(request.user)
     context = {
-        "memberships": active_memberships_of(request.user),
+        "memberships": memberships,
+        "zone": viewer_zone(memberships),
         "version": version,
         "template": version.template,
         "preview": preview_of(version.schema),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
 from typing import Any
@@ -227,6 +228,17 @@ def test_a_published_version_page_is_read_only(client: Client, world: World) -> 
     assert "A published version never changes" in body
     assert "<form" not in body.split('id="main"')[1]
     assert "What happened" in body
+
+
+def test_version_times_are_on_the_viewers_clock(client: Client, world: World) -> None:
+    v1 = current(shipped())
+    HandoffTemplateVersion.objects.filter(pk=v1.pk).update(published_at=dt.datetime(2026, 12, 1, 20, 5, tzinfo=dt.UTC))
+    body = (
+        login(client, world.community_oncologist)
+        .get(reverse("handoff-template-version", kwargs={"version_id": v1.pk}))
+        .content.decode()
+    )
+    assert "Published 1 Dec 2026, 14:05 CST." in body
 
 
 # --- Bad schemas ------------------------------------------------------------------------------

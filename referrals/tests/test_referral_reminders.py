@@ -52,6 +52,16 @@ def test_coordinators_of_the_center_are_reminded_once(world: World) -> None:
 
 
 @pytest.mark.django_db
+def test_the_reminder_gives_the_deadline_on_the_coordinators_clock(world: World) -> None:
+    _submitted(world)
+    assert remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=2)) == 1
+    email = OutgoingEmail.objects.get(recipient=world.center_coordinator)
+    # One business day after Monday noon in Chicago, named as Chicago time (not 18:00 UTC).
+    assert "Acknowledgement was due: Tue 17 Nov 2026, 12:00 CST" in email.body_text
+    assert "Tue 17 Nov 2026, 12:00 CST" in email.body_html
+
+
+@pytest.mark.django_db
 def test_an_acknowledged_referral_is_not_reminded(world: World) -> None:
     _submitted(world)
     referral = world.shared_patient.referrals.get()

@@ -14,7 +14,6 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,10 +24,9 @@ from django.utils import timezone
 from carecoord.access import patients_visible_to
 from carecoord.digest_sections import DigestScope, digest_sections
 from carecoord.lookups import AnyOf
-from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, SiteMembership, User
+from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, User
 from carecoord.models.patients import Phase, initials_of
-
-UTC = zoneinfo.ZoneInfo("UTC")
+from carecoord.zones import zone_of
 
 
 @dataclass
@@ -69,27 +67,6 @@ class Digest:
             # vars(), not asdict(): the fields are strings and lists of strings, already fresh.
             "patients": [vars(p) for p in self.patients],
         }
-
-
-def zones_of(user_ids: Iterable[int], today: dt.date | None = None) -> dict[int, zoneinfo.ZoneInfo]:
-    """Each person's zone: their first active membership site's (one query for everyone).
-    People with no active membership are left out."""
-    memberships = (
-        SiteMembership.objects.active_on(today or timezone.now().date())
-        .filter(user__in=list(user_ids))
-        .order_by("starts_on", "pk")
-        .values_list("user_id", "site__time_zone")
-    )
-    zones: dict[int, zoneinfo.ZoneInfo] = {}
-    for user_id, time_zone in memberships:
-        if user_id not in zones:
-            zones[user_id] = zoneinfo.ZoneInfo(time_zone)
-    return zones
-
-
-def zone_of(user: User, today: dt.date | None = None) -> zoneinfo.ZoneInfo:
-    """The zone of the person's first active membership site; UTC when they have none."""
-    return zones_of([user.pk], today).get(user.pk, UTC)
 
 
 def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zoneinfo.ZoneInfo | None = None) -> Digest:

@@ -18,7 +18,8 @@ from django.utils import timezone
 from carecoord.emails import email_queue, email_send_here
 from carecoord.models import DigestDelivery, DigestPreference, PointPerson, User
 from carecoord.models.digests import ONE_DIGEST_PER_WEEK
-from workspace.digests.build import UTC, Digest, build_digest, zone_of, zones_of
+from carecoord.zones import UTC, zone_of, zones_of
+from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week, week_start_of
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def digest_deliver(
                 context={"digest": email_content(delivery.content), "link": reverse("my-digest")},
                 dedupe_key=f"digest:{user.pk}:{week_start}",
                 enqueue=enqueue,
+                zone=zone,
             )
             delivery.save(update_fields=["content", "email"])
     except IntegrityError as error:

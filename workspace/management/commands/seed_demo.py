@@ -7,8 +7,13 @@ accounts share one published password, so the command refuses to run with DEBUG 
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +24,54 @@ from carecoord.roles import Role
 from handoffs import demo as handoffs_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
+
+
+def manage_command_line(*arguments: str) -> str:
+    """`manage.py` with `arguments` as a line that works as pasted in a fresh shell: from the
+    project directory, with this interpreter and the environment settings cannot do without
+    (DEBUG, which gives a development SECRET_KEY, and the DATABASE_URL in use unless it is the
+    default). A password in the URL is not printed: the line says where it goes."""
+    environment = ["DEBUG=1"] if settings.DEBUG else []
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        parts = urlsplit(url)
+        if parts.password:
+            url = url.replace(f":{parts.password}@", ":PASSWORD@", 1)
+        environment.append(f"DATABASE_URL={shlex.quote(url)}")
+    python = Path(sys.executable)
+    if python.is_relative_to(settings.BASE_DIR):
+        python = python.relative_to(settings.BASE_DIR)
+    return " ".join(
+        [
+            f"cd {shlex.quote(str(settings.BASE_DIR))} &&",
+            *environment,
+            shlex.quote(str(python)),
+            "manage.py",
+            *(shlex.quote(argument) for argument in arguments),
+        ]
+    )
+
+
+def banner(logins: list[tuple[str, str, str]]) -> list[str]:
+    """What to do next, printed after seeding (and by bin/run): where to sign in and how to get
+    a demo account's code, as a command to paste."""
+    example = next((email for email, role, _site in logins if role == Role.COORDINATOR.label), "EMAIL")
+    command = manage_command_line("demo_code", example)
+    lines = [
+        "",
+        f"Open {settings.SITE_URL}/ and sign in with password: {demo.DEMO_PASSWORD}",
+        f"Django admin: {settings.SITE_URL}/admin/",
+        "Second factor: every demo account uses one published authenticator key, "
+        f"{demo.DEMO_TOTP_KEY_BASE32} (add it to any authenticator app),",
+        "or print an account's current code (any email below) with:",
+        f"  {command}",
+    ]
+    needs = [] if settings.DEBUG else ["the server's SECRET_KEY in the environment"]
+    if ":PASSWORD@" in command:
+        needs.append("the database password in place of PASSWORD")
+    if needs:
+        lines.append(f"  (with {' and '.join(needs)})")
+    return [*lines, ""]
 
 
 class Command(BaseCommand):
@@ -59,15 +112,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already present; nothing changed.")
 
-        self.stdout.write("")
-        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in with password: {demo.DEMO_PASSWORD}")
-        self.stdout.write(f"Django admin: {settings.SITE_URL}/admin/")
-        self.stdout.write(
-            "Second factor: every demo account uses one published authenticator key, "
-            f"{demo.DEMO_TOTP_KEY_BASE32} (add it to any authenticator app),"
-        )
-        self.stdout.write("or print the current code with: python manage.py demo_code EMAIL")
-        self.stdout.write("")
+        for line in banner(result.logins):
+            self.stdout.write(line)
         rows = [("EMAIL", "ROLE", "SITE"), *result.logins]
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
         for index, row in enumerate(rows):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from carecoord.emails import render_email
 from carecoord.models import User
-from workspace.digests.build import zone_of
+from carecoord.zones import zone_of
 from workspace.digests.schedule import week_start_of
 from workspace.digests.services import digest_for, email_content, point_persons, send_due_digests
 
@@ -40,8 +40,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued {sent} digest(s).")
             return
         for user in people:
-            week_start = week_start_of(timezone.now(), zone_of(user))
+            zone = zone_of(user)
+            week_start = week_start_of(timezone.now(), zone)
             content = digest_for(user, week_start).to_content()
             context = {"digest": email_content(content), "link": reverse("my-digest")}
-            subject, text, _html = render_email("weekly-digest", context)
+            subject, text, _html = render_email("weekly-digest", context, zone)
             self.stdout.write(f"To: {user.email}\nSubject: {subject}\n\n{text}")
