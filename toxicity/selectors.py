@@ -101,3 +101,16 @@ def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_id
     )
     waiting = waiting.filter(event__patient=patient) if patient is not None else waiting.filter(site_id__in=site_ids)
     return list(waiting[:UNDELIVERED_SHOWN])
+
+
+def active_toxicities_of(patient: Patient) -> list[ToxicityEvent]:
+    """The active events of an already-authorised patient, worst first, with their timing and
+    their alerts (who acknowledged them, at which site): two queries whatever their number."""
+    alerts = Alert.objects.select_related("site", "acknowledged_by").order_by("created_at", "pk")
+    return list(
+        ToxicityEvent.objects.filter(patient=patient, status=ToxicityEvent.Status.ACTIVE)
+        .with_timing()
+        .select_related("reporting_site")
+        .prefetch_related(Prefetch("alerts", queryset=alerts))
+        .order_by("-grade", "onset_at", "pk")
+    )
