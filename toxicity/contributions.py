@@ -34,7 +34,7 @@ def digest_active_toxicities(scope: DigestScope) -> SectionRead:
         # The onset's day where it was recorded, as the event's own page counts it.
         onset_on = onset_at.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
         day = day_text(onset_day(day_zero, onset_on))
-        line = f"Active: {KIND_LABELS.get(kind, kind)} grade {grade}, since {scope.day_text(onset_on)}"
+        line = f"{KIND_LABELS.get(kind, kind)} grade {grade}, active since {scope.day_text(onset_on)}"
         line += f" ({day})" if day else ""
         line += f", worst grade {highest}" if highest > grade else ""
         read.active.append((patient_id, line))

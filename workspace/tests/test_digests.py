@@ -440,12 +440,12 @@ def test_a_grade_4_crs_still_active_comes_first_though_it_began_weeks_ago(world:
         )
     with time_machine.travel(MONDAY_0700 + dt.timedelta(days=7), tick=False):
         send_due_digests()
-    active = "Active: Cytokine release syndrome (CRS) grade 4, since Thu 14 Jan (day +3)"
+    active = "Cytokine release syndrome (CRS) grade 4, active since Thu 14 Jan (day +3)"
     content = DigestDelivery.objects.get(recipient=user).content
     assert content["patients"][0]["active"] == [active]  # the resolved one is not active
     email = OutgoingEmail.objects.get(template="weekly-digest", recipient=user)
     for body in (email.body_text, email.body_html):
-        assert body.count("Cytokine release syndrome (CRS) grade 4, since") == 1
+        assert body.count("Cytokine release syndrome (CRS) grade 4, active since") == 1
         assert body.index("Active toxicities") < body.index("Due in the next 14 days")
     assert f"  Active toxicities:\n  - {active}\n" in email.body_text
 

@@ -470,8 +470,10 @@ def test_header_shows_active_toxicities_with_grade_onset_day_and_who_acknowledge
     assert f'<a href="{event_url}"><strong>Cytokine release syndrome (CRS), grade 2</strong></a>' in now
     assert timed.day_label in now and "since" in now
     # Recorded at the center: acknowledged there on recording; the practice has not seen it yet.
-    assert "Acknowledged by Cora Center (Lakeside CAR-T Center, grade 2)" in now
-    assert "Not yet acknowledged at Riverbend Oncology" in now
+    assert (
+        "Acknowledged by Cora Center (Lakeside CAR-T Center, grade 2); "
+        '<strong class="tl-now__waiting">Not yet acknowledged at Riverbend Oncology</strong>'
+    ) in now
     assert reverse("toxicity-event", kwargs={"event_id": resolved.pk}) not in now  # resolved: not active
     assert 'Active toxicities <span class="tl-count">1</span>' in now
 
