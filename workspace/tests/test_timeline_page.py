@@ -544,6 +544,18 @@ def test_every_history_entry_links_to_its_object_page(client: Client, world: Wor
     assert f'id="milestone-{infusion.pk}"' in html  # the anchor the milestone entries point to
 
 
+def test_an_entry_written_before_entries_named_their_subject_links_by_its_kind(client: Client, world: World) -> None:
+    for kind in (TimelineEntry.Kind.MILESTONE, TimelineEntry.Kind.HANDOFF, TimelineEntry.Kind.TOXICITY):
+        timeline_record(patient=world.shared_patient, kind=kind, title=f"Old {kind} entry")
+    login(client, world.community_oncologist)
+    events = squash(html_of(client.get(timeline_url(world.shared_patient)))).split('id="events"')[1]
+    milestones = f"{timeline_url(world.shared_patient)}#milestones"
+    handoffs = reverse("handoff-list", kwargs={"patient_id": world.shared_patient.pk})
+    assert f'<a href="{milestones}">Old milestone entry</a>' in events
+    assert f'<a href="{handoffs}">Old handoff entry</a>' in events
+    assert "</span> Old toxicity entry</p>" in events  # no page to name without its event
+
+
 # Speed
 
 

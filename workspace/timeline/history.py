@@ -55,17 +55,23 @@ SUBJECT_PAGES: dict[str, tuple[str, str]] = {
 
 
 def entry_link(entry: TimelineEntry) -> str:
-    """The page of the object the entry is about: its subject's, the care team's for care-team
-    changes; "" for a comment (it is its own page: the thread) or an entry without a subject."""
+    """The page of the object the entry is about: its subject's; the care team's (the patient's
+    page) for care-team changes; for an entry written before entries named their subject, the
+    patient's milestones or hand-offs by its kind. "" for a comment: the thread is its page."""
+    timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
-            timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
             return f"{timeline}#milestone-{entry.subject_id}"
         if page := SUBJECT_PAGES.get(entry.subject_type):
             name, argument = page
             return reverse(name, kwargs={argument: entry.subject_id})
-    if entry.kind == TimelineEntry.Kind.CARE_TEAM:
-        return reverse("patient-detail", kwargs={"patient_id": entry.patient_id})
+    match entry.kind:
+        case TimelineEntry.Kind.CARE_TEAM:
+            return reverse("patient-detail", kwargs={"patient_id": entry.patient_id})
+        case TimelineEntry.Kind.MILESTONE:
+            return f"{timeline}#milestones"
+        case TimelineEntry.Kind.HANDOFF:
+            return reverse("handoff-list", kwargs={"patient_id": entry.patient_id})
     return ""
 
 
