@@ -10,27 +10,27 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.models import CareTeamLink, TimelineEntry
 from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 
-RECENT_DAYS = 7
-
 
 def digest_recent_events(scope: DigestScope) -> SectionRead:
-    """The past week of every patient's timeline, in one query."""
-    since = dt.datetime.combine(scope.today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=scope.zone)
-    until = dt.datetime.combine(scope.today + dt.timedelta(days=1), dt.time(), tzinfo=scope.zone)
+    """The past week of every patient's timeline, in one query; but the referral's steps,
+    which the referrals app tells in one line a patient (`referrals.contributions`)."""
+    since, until = recent_window(scope)
     read = SectionRead()
     # The biggest read of a digest (a week of every patient's events): tuples, not model
     # instances, and each day's label formatted once.
     day_labels: dict[dt.date, str] = {}
-    for patient_id, occurred_at, title in TimelineEntry.objects.filter(
-        scope.of_patients(), occurred_at__gte=since, occurred_at__lt=until
-    ).values_list("patient_id", "occurred_at", "title"):
+    for patient_id, occurred_at, title in (
+        TimelineEntry.objects.filter(scope.of_patients(), occurred_at__gte=since, occurred_at__lt=until)
+        .exclude(kind=TimelineEntry.Kind.REFERRAL)
+        .values_list("patient_id", "occurred_at", "title")
+    ):
         day = occurred_at.astimezone(scope.zone).date()
         label = day_labels.get(day) or day_labels.setdefault(day, scope.day_text(day))
         read.recent.append((patient_id, f"{label}: {title}"))

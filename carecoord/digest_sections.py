@@ -48,16 +48,28 @@ class DigestScope:
         return self.day_text(moment.astimezone(self.zone).date()) if moment else "?"
 
 
+RECENT_DAYS = 7  # "the past week" of the digest
+
+
+def recent_window(scope: DigestScope) -> tuple[dt.datetime, dt.datetime]:
+    """The past week as the digest reads it: from the start of the day `RECENT_DAYS` days ago
+    to the end of today, in the reader's zone."""
+    since = dt.datetime.combine(scope.today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=scope.zone)
+    until = dt.datetime.combine(scope.today + dt.timedelta(days=1), dt.time(), tzinfo=scope.zone)
+    return since, until
+
+
 type Lines = list[tuple[uuid.UUID, str]]  # (patient, line), in the order the digest shows them
 
 
 @dataclass
 class SectionRead:
-    """What one section says of the patients: lines for each part of a patient's entry (what
-    happened this past week, what is due in the coming days, what is overdue or waits on the
-    reader), and, when the section knows them, each patient's phase (its label) and day
-    counted from the infusion ("day +14")."""
+    """What one section says of the patients: lines for each part of a patient's entry (the
+    toxicities still active, whenever they began; what happened this past week, what is due in
+    the coming days, what is overdue or waits on the reader), and, when the section knows them,
+    each patient's phase (its label) and day counted from the infusion ("day +14")."""
 
+    active: Lines = field(default_factory=list)
     recent: Lines = field(default_factory=list)
     due: Lines = field(default_factory=list)
     overdue: Lines = field(default_factory=list)

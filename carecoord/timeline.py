@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -21,8 +21,11 @@ def timeline_record(
     site: Site | None = None,
     body: str = "",
     occurred_at: dt.datetime | None = None,
+    subject: Model | None = None,
 ) -> TimelineEntry:
-    """Add one entry; call it inside the transaction of the change it reports."""
+    """Add one entry; call it inside the transaction of the change it reports. `subject` is the
+    object the entry is about (a referral, a milestone, a toxicity event, a hand-off): the
+    timeline links the entry to its page."""
     return TimelineEntry.objects.create(
         patient=patient,
         kind=kind,
@@ -31,6 +34,8 @@ def timeline_record(
         site=site,
         body=body,
         occurred_at=occurred_at or timezone.now(),
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
     )
 
 

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.models import Patient
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 
@@ -37,3 +38,13 @@ def get_template_for_user(user: AnyUser, template_id: int | str) -> HandoffTempl
 def get_version_for_user(user: AnyUser, version_id: int | str) -> HandoffTemplateVersion:
     versions = HandoffTemplateVersion.objects.select_related("template").filter(template__in=templates_visible_to(user))
     return get_visible_or_404(versions, version_id, "template version")
+
+
+def open_handoffs_of(patient: Patient) -> QuerySet[Handoff]:
+    """The hand-offs of an already-authorised patient sent and not yet acknowledged, oldest
+    first, with what a summary names: one query."""
+    return (
+        Handoff.objects.filter(patient=patient, state=Handoff.State.SENT)
+        .select_related("version__template", "from_site", "to_site")
+        .order_by("sent_at", "pk")
+    )

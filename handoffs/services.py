@@ -181,6 +181,7 @@ def handoff_send(*, actor: User, handoff: Handoff) -> Handoff:
             actor=actor,
             site=handoff.from_site,
             title=f"Hand-off sent to {handoff.to_site}: {handoff.version.template.name} (v{handoff.version.number})",
+            subject=handoff,
         )
         _notify(handoff, _receivers(handoff), "handoff-sent", "handoff-sent")
     return handoff
@@ -217,6 +218,7 @@ def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
             actor=actor,
             site=handoff.to_site,
             title=f"Hand-off acknowledged at {handoff.to_site}: {handoff.version.template.name}",
+            subject=handoff,
         )
     return handoff
 
@@ -240,6 +242,7 @@ def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
             site=site,
             title=f"Question about the hand-off from {site}",
             body=text,
+            subject=handoff,
         )
         if site == handoff.to_site and handoff.sent_by is not None:
             _notify(handoff, [handoff.sent_by], "handoff-question", f"handoff-question-{question.pk}")
@@ -261,6 +264,7 @@ def remind_overdue_handoffs() -> int:
             kind=TimelineEntry.Kind.HANDOFF,
             site=handoff.to_site,
             title=f"Hand-off not acknowledged within a business day: {handoff.to_site} reminded",
+            subject=handoff,
         )
         return True
 

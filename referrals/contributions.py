@@ -12,18 +12,20 @@ from typing import Any, NamedTuple
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
-from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
+from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
-from referrals.models import Milestone, Referral, open_conflict, overdue_on
+from referrals.models import Milestone, Referral, ReferralMove, open_conflict, overdue_on
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
+from referrals.workflow import STATE_LABELS, State
 
 DUE_DAYS = 14
+STATE_VALUES = frozenset(state.value for state in State)
 
 # --- the weekly digest ---------------------------------------------------------------------
 
@@ -86,6 +88,28 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
             read.days[patient_id] = day_label(day_zero, today)
     phases = phases_from(scope.patient_ids, episodes, rows, scope.now)
     read.phases = {patient_id: phase.label for patient_id, phase in phases.items()}
+    return read
+
+
+def digest_referral_steps(scope: DigestScope) -> SectionRead:
+    """A patient's referral steps of the past week in one line ("Referral: submitted → received
+    by the center → accepted (3 steps)"), not one line each: two queries, the referrals drafted
+    in the week and the moves made in it. (The recent events section leaves referral entries
+    to this one.)"""
+    since, until = recent_window(scope)
+    steps: dict[uuid.UUID, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    drafted = Referral.objects.filter(scope.of_patients(), created_at__gte=since, created_at__lt=until)
+    for patient_id, created_at in drafted.order_by().values_list("patient_id", "created_at"):
+        steps[patient_id].append((created_at, "drafted"))
+    moves = ReferralMove.objects.filter(scope.of_patients("referral__patient_id"), at__gte=since, at__lt=until)
+    for patient_id, to_state, at in moves.order_by().values_list("referral__patient_id", "to_state", "at"):
+        label = STATE_LABELS[State(to_state)].lower() if to_state in STATE_VALUES else to_state
+        steps[patient_id].append((at, label))
+    read = SectionRead()
+    for patient_id in scope.patient_ids:
+        if taken := [label for _at, label in sorted(steps.get(patient_id, []), key=lambda step: step[0])]:
+            count = len(taken)
+            read.recent.append((patient_id, f"Referral: {' → '.join(taken)} ({count} step{'s' if count > 1 else ''})"))
     return read
 
 
@@ -173,6 +197,7 @@ def _milestone_of(row: tuple[Milestone, str]) -> Milestone:
 
 
 def register_referrals_contributions() -> None:
+    register_digest_section(DigestSection(name="referral steps", order=5, read=digest_referral_steps))
     register_digest_section(DigestSection(name="milestones", order=20, read=digest_milestones))
     register_digest_section(DigestSection(name="referrals waiting", order=50, read=digest_referrals_waiting))
     # The audit's order (read_order) is the one the dashboard has always declared its reads in.

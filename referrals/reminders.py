@@ -44,6 +44,7 @@ def remind_overdue_referrals(now: dt.datetime | None = None) -> int:
             kind=TimelineEntry.Kind.REFERRAL,
             site=referral.to_center,
             title=f"Acknowledgement overdue: coordinators at {referral.to_center} reminded",
+            subject=referral,
         )
         return True
 

@@ -99,6 +99,7 @@ def referral_create(
                 actor=actor,
                 site=from_site,
                 title=f"Referral to {to_center} drafted",
+                subject=referral,
             )
             course_changed(referral)
     except IntegrityError:
@@ -255,7 +256,13 @@ def referral_move(
             title += f" for {consult_on:%d %b %Y}"
         body = decline_reason.strip() if move == Move.DECLINE else note
         timeline_record(
-            patient=referral.patient, kind=TimelineEntry.Kind.REFERRAL, actor=actor, site=site, title=title, body=body
+            patient=referral.patient,
+            kind=TimelineEntry.Kind.REFERRAL,
+            actor=actor,
+            site=site,
+            title=title,
+            body=body,
+            subject=referral,
         )
         if not patients_visible_to(actor).filter(pk=referral.patient_id).exists():
             raise PermissionDenied("This move would take the patient outside your access.")
@@ -370,6 +377,7 @@ def referral_set_plan(*, actor: User, referral: Referral, product: Product | Non
             actor=actor,
             site=site,
             title=f"Treatment plan: {choice}, hand-back planned on day +{hand_back_day}",
+            subject=referral,
         )
         # The product's rules and the hand-back day drive the planned dates that follow day 0.
         milestone_replan(referral=referral)

@@ -1,5 +1,6 @@
 """The shared timeline in a real browser: a milestone's form loads when opened and goes through,
-its errors come back next to the field, and earlier events load in place."""
+its errors come back next to the field, and earlier events load in place; the header shows the
+active toxicity, entries link to their pages, and a long word does not widen the page."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from carecoord.models import TimelineEntry
+from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
 from carecoord.timeline import timeline_record
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from tests.browser import policy_violations, sign_in
-from tests.helpers import World, infused
+from tests.helpers import World, grade_2_event, infused
 
 pytestmark = pytest.mark.browser
 
@@ -81,5 +83,40 @@ def test_open_a_milestone_form_submit_it_and_show_earlier_events(
     text = events.inner_text()
     order = [text.index(title) for title in ("Labs faxed", "Insurance called back", "Infusion (day 0) planned for")]
     assert order == sorted(order)
+    assert problems == []
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_header_shows_the_active_toxicity_and_a_long_word_does_not_widen_the_page(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    base_url = str(live_server)
+    today = timezone.localdate(timezone=world.center.zone)
+    infused(world, today - dt.timedelta(days=3))
+    event = grade_2_event(world)
+    word = "x" * COMMENT_MAX_LENGTH
+    comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body=word)
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems = policy_violations(page)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in(page, base_url, world.community_oncologist.email)
+    page.goto(base_url + reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk}))
+
+    now = page.locator(".tl-now")
+    expect(now.get_by_role("link", name="Cytokine release syndrome (CRS), grade 2")).to_be_visible()
+    expect(now).to_contain_text("Not yet acknowledged at Riverbend Oncology")
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        expect(page.locator(".tl-comment__body").last).to_be_visible()
+        scroll_width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll_width <= viewport, (width, scroll_width)
+        # The word is in the page, wrapped: in the thread and in the history.
+        assert page.locator(".tl-entry__body", has_text=word[:50]).count() == 1
+
+    # The history's toxicity entry opens the event.
+    page.locator("#events").get_by_role("link", name="Cytokine release syndrome (CRS) grade 2 recorded").click()
+    expect(page).to_have_url(base_url + reverse("toxicity-event", kwargs={"event_id": event.pk}))
     assert problems == []
     page.close()

@@ -191,6 +191,7 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
             actor=actor,
             site=alert.site,
             title=f"Alert acknowledged at {alert.site}: {alert.event.get_kind_display()} grade {alert.grade}",
+            subject=alert.event,
         )
     alert.refresh_from_db()
     return alert
@@ -250,6 +251,7 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
             kind=TimelineEntry.Kind.TOXICITY,
             site=alert.site,
             title=f"Alert to {alert.recipient.full_name} not acknowledged in time: escalated to {names}",
+            subject=alert.event,
         )
         return True
 

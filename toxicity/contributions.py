@@ -3,6 +3,7 @@ work queue's alert emails that did not go out. Registered in `ToxicityConfig.rea
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,12 +11,37 @@ from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from referrals.day_zero import day_zero_subquery
 from toxicity.kinds import ToxicityKind
-from toxicity.models import Alert
+from toxicity.models import Alert, ToxicityEvent
 from toxicity.selectors import alerts_visible_to, undelivered_alerts
+from toxicity.timing import day_text, onset_day
 
 # An event's kind as `get_kind_display` shows it (a kind outside the choices as it is stored).
 KIND_LABELS: dict[str, str] = dict(ToxicityKind.choices)
+
+
+def digest_active_toxicities(scope: DigestScope) -> SectionRead:
+    """Every toxicity still active, whenever it began (a grade-4 CRS of three weeks ago is still
+    the first thing to know), worst first, with its day of onset from day 0: one query."""
+    events = (
+        ToxicityEvent.objects.filter(scope.of_patients(), status=ToxicityEvent.Status.ACTIVE)
+        .annotate(day_zero=day_zero_subquery("patient_id"))
+        .order_by("-grade", "onset_at", "pk")
+        .values_list(
+            "patient_id", "kind", "grade", "highest_grade", "onset_at", "reporting_site__time_zone", "day_zero"
+        )
+    )
+    read = SectionRead()
+    for patient_id, kind, grade, highest, onset_at, time_zone, day_zero in events:
+        # The onset's day where it was recorded, as the event's own page counts it.
+        onset_on = onset_at.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+        day = day_text(onset_day(day_zero, onset_on))
+        line = f"{KIND_LABELS.get(kind, kind)} grade {grade}, active since {scope.day_text(onset_on)}"
+        line += f" ({day})" if day else ""
+        line += f", worst grade {highest}" if highest > grade else ""
+        read.active.append((patient_id, line))
+    return read
 
 
 def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
@@ -54,6 +80,7 @@ def alert_patients(scope: QueueScope) -> QuerySet[Any]:
 
 
 def register_toxicity_contributions() -> None:
+    register_digest_section(DigestSection(name="active toxicities", order=1, read=digest_active_toxicities))
     register_digest_section(DigestSection(name="unacknowledged alerts", order=30, read=digest_unacknowledged_alerts))
     # Every undelivered alert is shown (the selector caps them): someone has to call each person.
     register_queue_list(

@@ -117,3 +117,16 @@ def open_alert_counts(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
         .values_list("event__patient_id", "events")
     )
     return dict(rows)
+
+
+def active_toxicities_of(patient: Patient) -> list[ToxicityEvent]:
+    """The active events of an already-authorised patient, worst first, with their timing and
+    their alerts (who acknowledged them, at which site): two queries whatever their number."""
+    alerts = Alert.objects.select_related("site", "acknowledged_by").order_by("created_at", "pk")
+    return list(
+        ToxicityEvent.objects.filter(patient=patient, status=ToxicityEvent.Status.ACTIVE)
+        .with_timing()
+        .select_related("reporting_site")
+        .prefetch_related(Prefetch("alerts", queryset=alerts))
+        .order_by("-grade", "onset_at", "pk")
+    )

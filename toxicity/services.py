@@ -125,6 +125,7 @@ def toxicity_record(
             occurred_at=onset_at,
             title=f"{_label(event)} recorded",
             body=" ".join(filter(None, [graded.reason, event.atypical_reason])),
+            subject=event,
         )
         alert_point_persons(event, Alert.Reason.RECORDED, actor=actor, actor_site=site)
     return event
@@ -183,6 +184,7 @@ def toxicity_assess(
             occurred_at=assessed_at,
             title=f"{event.get_kind_display()} reassessed: grade {graded.grade} ({trend} from {previous})",
             body=graded.reason,
+            subject=event,
         )
         if graded.grade > previous:
             alert_point_persons(event, Alert.Reason.GRADE_ROSE, actor=actor, actor_site=site)
@@ -219,6 +221,7 @@ def toxicity_add_treatment(
             occurred_at=given_at,
             title=f"{treatment.get_kind_display()} given for {event.get_kind_display()}",
             body=treatment.detail,
+            subject=event,
         )
     return treatment
 
@@ -257,6 +260,7 @@ def toxicity_resolve(
             site=site,
             title=f"{event.get_kind_display()} resolved ({event.get_outcome_display().lower()})",
             body=note,
+            subject=event,
         )
         alert_point_persons(event, Alert.Reason.RESOLVED, actor=actor, actor_site=site)
     return event

@@ -256,6 +256,21 @@ def test_the_digest_page_shows_the_digest_and_records_a_read_per_patient(client:
     assert {(e.what, e.object_type) for e in entries} == {("viewed weekly digest", "carecoord.digestdelivery")}
 
 
+def test_the_digest_preview_records_a_read_per_patient_before_any_digest_is_sent(client: Client, world: World) -> None:
+    reader = world.community_oncologist
+    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
+    care_team_name_point_person(actor=world.community_coordinator, link=link, user=reader, rank="primary")
+    something_to_report(world.shared_patient)
+    before = last_pk()
+    html = login(client, reader).get(reverse("my-digest")).content.decode()
+    assert mrn_at_practice(world, world.shared_patient) in html
+    assert not DigestDelivery.objects.exists()
+    entries = reads_after(before)
+    assert [(e.patient_id, e.what, e.object_type) for e in entries] == [
+        (world.shared_patient.pk, "viewed weekly digest preview", "carecoord.user")
+    ]
+
+
 def test_a_patient_whose_care_the_readers_site_left_is_no_longer_on_the_digest_page(
     client: Client, world: World
 ) -> None:

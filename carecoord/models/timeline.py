@@ -32,6 +32,10 @@ class TimelineEntry(models.Model):
     )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    # What the entry is about ("toxicity.toxicityevent", 12), so the timeline can link each
+    # entry to its page. Not a foreign key: the subjects live in the apps above the core.
+    subject_type = models.CharField(max_length=64, blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "pk"]

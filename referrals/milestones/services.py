@@ -48,6 +48,7 @@ def _record(actor: User, site: Site | None, milestone: Milestone, title: str, bo
         site=site,
         title=title,
         body=body,
+        subject=milestone,
     )
 
 

@@ -42,9 +42,15 @@ class PatientDigest:
     site: str
     phase: str
     day: str | None
+    active: list[str] = field(default_factory=list)  # active toxicities: shown first
     recent: list[str] = field(default_factory=list)
     due: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
+
+    @property
+    def reports(self) -> bool:
+        """Whether the section says anything (a patient with nothing to report is left out)."""
+        return bool(self.active or self.recent or self.due or self.overdue)
 
 
 @dataclass
@@ -57,7 +63,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not any(p.recent or p.due or p.overdue for p in self.patients)
+        return not any(p.reports for p in self.patients)
 
     def to_content(self) -> dict[str, Any]:
         return {
@@ -105,6 +111,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     patient_ids = list(headings)
     scope = DigestScope(user=user, patient_ids=patient_ids, site_ids=site_ids, today=today, zone=zone, now=now)
     # Each app's sections (carecoord.digest_sections), in their order.
+    active: dict[uuid.UUID, list[str]] = defaultdict(list)
     recent: dict[uuid.UUID, list[str]] = defaultdict(list)
     due: dict[uuid.UUID, list[str]] = defaultdict(list)
     overdue: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -112,7 +119,7 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     days: dict[uuid.UUID, str] = {}
     for section in digest_sections():
         read = section.read(scope)
-        for lines, part in ((read.recent, recent), (read.due, due), (read.overdue, overdue)):
+        for lines, part in ((read.active, active), (read.recent, recent), (read.due, due), (read.overdue, overdue)):
             for patient_id, text in lines:
                 part[patient_id].append(text)
         phases.update(read.phases)
@@ -126,11 +133,13 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             # Without a section that knows better, the phase cached on the patient.
             phase=phases.get(patient_id) or Phase(cached_phase).label,
             day=days.get(patient_id),
+            active=active[patient_id],
             recent=recent[patient_id],
             due=due[patient_id],
             overdue=overdue[patient_id],
         )
         for patient_id, (reference, site_name, cached_phase) in headings.items()
     ]
-    sections.sort(key=lambda s: (not s.overdue, s.reference))
+    # A patient with an active toxicity or something overdue comes first.
+    sections.sort(key=lambda s: (not (s.active or s.overdue), s.reference))
     return Digest(week_start=week_start, today=today, patients=sections)

@@ -21,6 +21,7 @@ from carecoord.models.digests import ONE_DIGEST_PER_WEEK
 from carecoord.zones import UTC, zone_of, zones_of
 from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week, week_start_of
+from workspace.digests.stored import REPORTED_PARTS
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ def digest_for(user: User, week_start: dt.date) -> Digest:
     """What would be sent to `user` for `week_start` now; writes nothing."""
     zone = zone_of(user)
     return build_digest(user, week_start, timezone.now().astimezone(zone).date(), zone=zone)
+
+
+def digest_preview(user: User) -> dict[str, Any]:
+    """This week's digest of `user` as its email would say it if sent now: the same build and
+    the same selection (`email_content`), for the in-app page before (or after) the weekly send.
+    Reads only: nothing is claimed, stored or queued, so the week's email still goes out."""
+    zone = zone_of(user)
+    now = timezone.now()
+    digest = build_digest(user, week_start_of(now, zone), now.astimezone(zone).date(), zone=zone)
+    return email_content(digest.to_content())
 
 
 def digest_deliver(
@@ -84,7 +95,7 @@ def _violated(error: IntegrityError) -> str | None:
 def email_content(content: dict[str, Any]) -> dict[str, Any]:
     """The stored digest as its email shows it: the patients with something to report (the
     templates leave the others out; here they are not even walked)."""
-    reporting = [p for p in content["patients"] if p["recent"] or p["due"] or p["overdue"]]
+    reporting = [p for p in content["patients"] if any(p.get(part) for part in REPORTED_PARTS)]
     return {**content, "patients": reporting}
 
 

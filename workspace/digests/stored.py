@@ -17,6 +17,9 @@ from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import DigestDelivery
 
+# The parts of a stored section that say something (a digest stored before "active" has none).
+REPORTED_PARTS = ("active", "recent", "due", "overdue")
+
 
 @dataclass(frozen=True)
 class VisibleSection:
@@ -46,7 +49,7 @@ def _patient_id(section: dict[str, Any]) -> uuid.UUID | None:
 
 
 def _reports(section: dict[str, Any]) -> bool:
-    return bool(section.get("recent") or section.get("due") or section.get("overdue"))
+    return any(section.get(part) for part in REPORTED_PARTS)
 
 
 def visible_digest(user: AnyUser, delivery: DigestDelivery) -> VisibleDigest:

@@ -1,6 +1,9 @@
-"""The person's own latest weekly digest, as it was sent, less what they may no longer see."""
+"""The person's own weekly digest: this week's, built now as a preview, and the latest one sent,
+as it was sent, less what they may no longer see."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,17 +12,25 @@ from django.views.decorators.http import require_safe
 
 from carecoord.models import DigestDelivery
 from carecoord.reads import shown_patient
+from carecoord.web.shortcuts import actor
+from workspace.digests.services import digest_preview
 from workspace.digests.stored import visible_digest
 
 
 @require_safe
 @login_required
 def my_digest(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    # Built for the requester only, from the patients they see now (`build_digest`); read-only.
+    preview = digest_preview(user)
     # Only ever the requester's own rows: nobody else's digest is reachable from here.
-    delivery = DigestDelivery.objects.filter(recipient_id=request.user.pk).order_by("-week_start").first()
-    if delivery is None:
-        return render(request, "carecoord/digest.html", {"digest": None})
-    digest = visible_digest(request.user, delivery)
-    for section in digest.sections:
-        shown_patient(section.patient_id, delivery, what="viewed weekly digest")
-    return render(request, "carecoord/digest.html", {"digest": digest})
+    delivery = DigestDelivery.objects.filter(recipient_id=user.pk).order_by("-week_start").first()
+    digest = None
+    if delivery is not None:
+        digest = visible_digest(user, delivery)
+        for visible in digest.sections:
+            shown_patient(visible.patient_id, delivery, what="viewed weekly digest")
+    # A patient on both is recorded once, as read through the stored digest.
+    for section in preview["patients"]:
+        shown_patient(uuid.UUID(section["patient_id"]), user, what="viewed weekly digest preview")
+    return render(request, "carecoord/digest.html", {"preview": preview, "digest": digest})

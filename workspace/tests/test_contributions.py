@@ -9,6 +9,8 @@ from carecoord.work_queue import Slot, queue_lists
 def test_the_digest_sections_come_in_their_fixed_order() -> None:
     # A patient's overdue lines: milestones, then alerts, hand-offs and referrals.
     assert [section.name for section in digest_sections()] == [
+        "active toxicities",
+        "referral steps",
         "recent events",
         "milestones",
         "unacknowledged alerts",

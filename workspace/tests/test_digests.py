@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -43,7 +44,8 @@ from tests.helpers import (
     service_values,
     transition,
 )
-from toxicity.services import toxicity_assess, toxicity_record
+from toxicity.models import ToxicityEvent
+from toxicity.services import toxicity_assess, toxicity_record, toxicity_resolve
 from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week
 from workspace.digests.services import digest_deliver, digest_for, send_digests_of, send_due_digests
@@ -326,6 +328,7 @@ def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(
     _busy_patient(world, user, comments=1, rich=False)
     one, digest = _count_build_queries(user)
     assert len(digest.patients) == 1
+    assert _lines(digest, "active") == []
     assert not any("Unacknowledged" in line or "Hand-off" in line for line in _lines(digest, "overdue"))
     # More patients, and each with more of every kind the digest reads: milestones done, moved
     # and in conflict, toxicities and their alerts, hand-offs and comments.
@@ -338,6 +341,9 @@ def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(
     assert sum(line.startswith("Hand-off not acknowledged") for line in overdue) == 4
     assert sum(line.startswith("Date conflict: Follow-up visit, day 30") for line in overdue) == 4
     assert len(_lines(digest, "due")) > 5 and len(_lines(digest, "recent")) > 1 + 3 + 5 + 7 + 9
+    # Active toxicities (none at first, one a rich patient) and each patient's referral steps in one line.
+    assert len(_lines(digest, "active")) == 4
+    assert sum(line.startswith("Referral: ") for line in _lines(digest, "recent")) == 5
     assert one == five
 
 
@@ -388,7 +394,7 @@ def test_my_digest_page_shows_the_latest_digest(client: Client, world: World) ->
 def test_my_digest_page_without_a_digest_says_so(client: Client, world: World) -> None:
     response = login(client, world.outsider).get(reverse("my-digest"))
     assert response.status_code == 200
-    assert "No digest yet" in response.content.decode()
+    assert "No digest sent yet" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -396,3 +402,121 @@ def test_my_digest_page_requires_login(client: Client, world: World) -> None:
     response = client.get(reverse("my-digest"))
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+# --- active toxicities, referral steps, the in-app preview ------------------------------
+
+CRS_GRADE_4: dict[str, Any] = {"temperature_c": 39.2, "vasopressors": 2}
+
+
+def _crs(world: World, onset_at: dt.datetime, inputs: dict[str, Any]) -> int:
+    with time_machine.travel(onset_at + dt.timedelta(hours=1), tick=False):
+        event = toxicity_record(
+            actor=world.center_coordinator,
+            patient=world.shared_patient,
+            site=world.center,
+            kind="crs",
+            onset_at=onset_at,
+            inputs=inputs,
+            confirm_date=True,
+        )
+    return event.pk
+
+
+@pytest.mark.django_db
+def test_a_grade_4_crs_still_active_comes_first_though_it_began_weeks_ago(world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    # Day +3 (the 14th, Chicago), more than 7 days before the digest of Monday the 25th.
+    _crs(world, dt.datetime(2027, 1, 14, 15, 0, tzinfo=dt.UTC), CRS_GRADE_4)
+    resolved = _crs(world, dt.datetime(2027, 1, 13, 15, 0, tzinfo=dt.UTC), CRS_GRADE_2)
+    with time_machine.travel(dt.datetime(2027, 1, 14, 18, 0, tzinfo=dt.UTC), tick=False):
+        toxicity_resolve(
+            actor=world.center_coordinator,
+            event=ToxicityEvent.objects.get(pk=resolved),
+            site=world.center,
+            resolved_on=dt.date(2027, 1, 14),
+            outcome="recovered",
+        )
+    with time_machine.travel(MONDAY_0700 + dt.timedelta(days=7), tick=False):
+        send_due_digests()
+    active = "Cytokine release syndrome (CRS) grade 4, active since Thu 14 Jan (day +3)"
+    content = DigestDelivery.objects.get(recipient=user).content
+    assert content["patients"][0]["active"] == [active]  # the resolved one is not active
+    email = OutgoingEmail.objects.get(template="weekly-digest", recipient=user)
+    for body in (email.body_text, email.body_html):
+        assert body.count("Cytokine release syndrome (CRS) grade 4, active since") == 1
+        assert body.index("Active toxicities") < body.index("Due in the next 14 days")
+    assert f"  Active toxicities:\n  - {active}\n" in email.body_text
+
+
+@pytest.mark.django_db
+def test_a_patients_referral_steps_of_the_week_are_one_line(world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)  # drafted, submitted, received, accepted on Friday
+    with time_machine.travel(MONDAY_0700, tick=False):
+        digest = digest_for(user, MONDAY)
+        send_due_digests()
+    recent = digest.patients[0].recent
+    steps = [line for line in recent if line.startswith("Referral")]
+    assert steps == [
+        "Referral: drafted → submitted → received by the center → under review → consult scheduled → accepted (6 steps)"
+    ], recent
+    email = OutgoingEmail.objects.get(template="weekly-digest", recipient=user)
+    for body in (email.body_text, email.body_html):
+        assert body.count("Referral: drafted") == 1
+        assert "Referral submitted" not in body and "Referral accepted" not in body
+
+
+@pytest.mark.django_db
+def test_the_page_previews_this_weeks_digest_before_the_send_and_writes_nothing(client: Client, world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    _crs(world, dt.datetime(2027, 1, 14, 15, 0, tzinfo=dt.UTC), CRS_GRADE_4)
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    # Sunday: the week's digest is not due yet (Monday 07:00).
+    with time_machine.travel(MONDAY_0700 - dt.timedelta(days=1), tick=True):
+        response = login(client, user).get(reverse("my-digest"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        preview = html.split('id="preview-heading"')[1].split("</section>")[0]
+        assert "Week of 2027-01-11" in preview and f"MRN {mrn}" in preview
+        assert preview.index("Active toxicities") < preview.index("Last 7 days")
+        assert "Cytokine release syndrome (CRS) grade 4" in preview
+        assert "Referral: drafted → submitted" in preview
+        assert "Sharedcare" not in html
+        assert "No digest sent yet" in html
+        assert not DigestDelivery.objects.exists()
+        assert not OutgoingEmail.objects.filter(template="weekly-digest").exists()
+    # The preview claimed nothing: the week's digest still goes out, once.
+    with time_machine.travel(MONDAY_0700 - dt.timedelta(days=1, hours=-20), tick=False):
+        assert send_due_digests(ignore_schedule=True) == 1
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_nothing_of_patients_the_reader_does_not_see(client: Client, world: World) -> None:
+    _point_person(world)
+    _infused_shared_patient(world)
+    _crs(world, dt.datetime(2027, 1, 14, 15, 0, tzinfo=dt.UTC), CRS_GRADE_4)
+    mrn = world.shared_patient.identifiers.get(site=world.practice).mrn
+    with time_machine.travel(MONDAY_0700, tick=False):
+        html = login(client, world.outsider).get(reverse("my-digest")).content.decode()
+    assert f"MRN {mrn}" not in html and "Cytokine" not in html
+    assert "So far this week your digest would be empty" in html
+
+
+@pytest.mark.django_db
+def test_the_page_queries_do_not_grow_with_the_patients(client: Client, world: World) -> None:
+    user = world.community_oncologist
+    _busy_patient(world, user, comments=1, rich=False)
+    with time_machine.travel(MONDAY_0700, tick=False):
+        login(client, user)
+        client.get(reverse("my-digest"))  # warm the caches
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("my-digest"))
+    for n in range(3):
+        _busy_patient(world, user, comments=2 + n, rich=True)
+    with time_machine.travel(MONDAY_0700, tick=False), CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("my-digest"))
+    assert len(response.context["preview"]["patients"]) == 4
+    assert len(many) == len(few), "\n".join(q["sql"] for q in many)

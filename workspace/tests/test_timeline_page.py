@@ -20,12 +20,27 @@ from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.comments import comment_post
 from carecoord.timeline import timeline_record
+from handoffs.models import Handoff
+from handoffs.services import handoff_acknowledge
 from referrals.milestones.kinds import PreparationKind
 from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
-from tests.helpers import World, accepted_referral, grow_record, login, small_record
+from tests.helpers import (
+    World,
+    accepted_referral,
+    grade_2_event,
+    grow_record,
+    infused,
+    login,
+    name_point_persons,
+    sent_handoff,
+    small_record,
+)
+from toxicity.alerts import alert_acknowledge
+from toxicity.models import Alert, ToxicityEvent
+from toxicity.services import toxicity_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -430,6 +445,117 @@ def test_comment_as_a_site_the_writer_does_not_work_at_is_refused(
     assert not TimelineEntry.objects.filter(kind=TimelineEntry.Kind.COMMENT).exists()
 
 
+# The header: what is happening now
+
+
+def now_section(html: str) -> str:
+    return squash(html.split('class="card tl-now"')[1].split("</section>")[0])
+
+
+def test_header_shows_active_toxicities_with_grade_onset_day_and_who_acknowledged(client: Client, world: World) -> None:
+    today = timezone.localdate(timezone=world.center.zone)
+    infused(world, today - dt.timedelta(days=3))
+    event = grade_2_event(world)
+    resolved = grade_2_event(world)
+    toxicity_resolve(
+        actor=world.center_coordinator, event=resolved, site=world.center, resolved_on=today, outcome="recovered"
+    )
+    timed = ToxicityEvent.objects.with_timing().get(pk=event.pk)
+    assert timed.day_label.startswith("day +")
+
+    login(client, world.community_oncologist)
+    now = now_section(html_of(client.get(timeline_url(world.shared_patient))))
+
+    event_url = reverse("toxicity-event", kwargs={"event_id": event.pk})
+    assert f'<a href="{event_url}"><strong>Cytokine release syndrome (CRS), grade 2</strong></a>' in now
+    assert timed.day_label in now and "since" in now
+    # Recorded at the center: acknowledged there on recording; the practice has not seen it yet.
+    assert (
+        "Acknowledged by Cora Center (Lakeside CAR-T Center, grade 2); "
+        '<strong class="tl-now__waiting">Not yet acknowledged at Riverbend Oncology</strong>'
+    ) in now
+    assert reverse("toxicity-event", kwargs={"event_id": resolved.pk}) not in now  # resolved: not active
+    assert 'Active toxicities <span class="tl-count">1</span>' in now
+
+    alert = Alert.objects.unacknowledged().get(event=event, site=world.practice, recipient=world.community_oncologist)
+    alert_acknowledge(actor=world.community_oncologist, alert=alert)
+    now = now_section(html_of(client.get(timeline_url(world.shared_patient))))
+    assert "Acknowledged by Olive Oncologist (Riverbend Oncology, grade 2)" in now
+    assert "Not yet acknowledged" not in now
+
+
+def test_header_shows_the_next_step_and_the_hand_offs_not_yet_acknowledged(client: Client, world: World) -> None:
+    infused_referral(world)
+    name_point_persons(world)
+    handoff = sent_handoff(world)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        login(client, world.community_oncologist)
+        response = client.get(timeline_url(world.shared_patient))
+    now = now_section(html_of(response))
+    handoff_url = reverse("handoff-detail", kwargs={"handoff_id": handoff.pk})
+    assert f'<a href="{handoff_url}">' in now
+    assert "Lakeside CAR-T Center → Riverbend Oncology" in now and "not yet acknowledged, overdue" in now
+    # The next step: the first overdue milestone (the infusion was never marked done), else the next planned.
+    first_overdue = response.context["overdue"][0][0]
+    assert f'<h3>Next step</h3> <p><a href="#milestone-{first_overdue.pk}">' in now
+    assert "None active." in now
+
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    assert Handoff.objects.get(pk=handoff.pk).state == Handoff.State.ACKNOWLEDGED
+    now = now_section(html_of(client.get(timeline_url(world.shared_patient))))
+    assert handoff_url not in now and "None waiting." in now
+
+
+def test_an_outsider_never_sees_the_header_of_a_patient_they_cannot_see(outsider_client: Client, world: World) -> None:
+    grade_2_event(world)
+    sent_handoff(world)
+    for url in (timeline_url(world.shared_patient), earlier_url(world.shared_patient)):
+        response = outsider_client.get(url)
+        assert response.status_code == 404
+        assert b"Cytokine" not in response.content and b"Active toxicities" not in response.content
+        assert b"Sharedcare" not in response.content and b"transition to community" not in response.content
+
+
+def test_every_history_entry_links_to_its_object_page(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    event = grade_2_event(world)
+    handoff = sent_handoff(world)
+    comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body="Hi")
+    login(client, world.community_oncologist)
+    html = squash(html_of(client.get(timeline_url(world.shared_patient))))
+    events = html.split('id="events"')[1]
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    expected = {
+        "referral": reverse("referral-detail", kwargs={"referral_id": referral.pk}),
+        "milestone": f"{timeline_url(world.shared_patient)}#milestone-{infusion.pk}",
+        "toxicity": reverse("toxicity-event", kwargs={"event_id": event.pk}),
+        "handoff": reverse("handoff-detail", kwargs={"handoff_id": handoff.pk}),
+        "care_team": reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk}),
+    }
+    titles = re.findall(r'<span class="kind kind--(\w+)">[^<]*</span> (<a href="([^"]+)">)?', events)
+    seen: dict[str, set[str]] = {}
+    for kind, _anchor, link in titles:
+        seen.setdefault(kind, set()).add(link)
+    for kind, url in expected.items():
+        assert url in seen.get(kind, set()), (kind, seen.get(kind))
+    assert seen["comment"] == {""}  # a comment is its own page: the thread beside
+    for kind in ("referral", "milestone", "toxicity", "handoff", "care_team"):
+        assert "" not in seen[kind], kind
+    assert f'id="milestone-{infusion.pk}"' in html  # the anchor the milestone entries point to
+
+
+def test_an_entry_written_before_entries_named_their_subject_links_by_its_kind(client: Client, world: World) -> None:
+    for kind in (TimelineEntry.Kind.MILESTONE, TimelineEntry.Kind.HANDOFF, TimelineEntry.Kind.TOXICITY):
+        timeline_record(patient=world.shared_patient, kind=kind, title=f"Old {kind} entry")
+    login(client, world.community_oncologist)
+    events = squash(html_of(client.get(timeline_url(world.shared_patient)))).split('id="events"')[1]
+    milestones = f"{timeline_url(world.shared_patient)}#milestones"
+    handoffs = reverse("handoff-list", kwargs={"patient_id": world.shared_patient.pk})
+    assert f'<a href="{milestones}">Old milestone entry</a>' in events
+    assert f'<a href="{handoffs}">Old handoff entry</a>' in events
+    assert "</span> Old toxicity entry</p>" in events  # no page to name without its event
+
+
 # Speed
 
 
@@ -464,6 +590,8 @@ def test_timeline_queries_do_not_grow_with_the_record(client: Client, world: Wor
     login(client, world.center_coordinator)
     client.get(timeline_url(world.shared_patient))  # warm the caches (content types, site groups)
     few = _timeline_queries(client, world.shared_patient)
+    header = client.get(timeline_url(world.shared_patient)).context["header"]
+    assert (len(header.toxicities), len(header.handoffs)) == (1, 1)
 
     grow_record(record)
     add_events(world, 300, timezone.now() - dt.timedelta(days=90), dt.timedelta(hours=7))
@@ -471,6 +599,9 @@ def test_timeline_queries_do_not_grow_with_the_record(client: Client, world: Wor
     response = client.get(timeline_url(world.shared_patient))
     assert response.context["earlier_count"] > 100 and len(response.context["groups"]) > 20
     assert len(response.context["contacts"]) == 3
+    # More active toxicities and open hand-offs in the header: still the same queries.
+    header = response.context["header"]
+    assert (len(header.toxicities), len(header.handoffs)) == (3, 2)
     many = _timeline_queries(client, world.shared_patient)
     assert len(many) == len(few), "\n".join(many)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_safe
@@ -42,6 +43,36 @@ class EntryRow:
     entry: TimelineEntry
     at: dt.datetime  # in the viewer's time zone
     day: str  # relative to the infusion, "" without an infusion date
+    link: str  # the page of what the entry is about, "" when it has none (a comment)
+
+
+# Each subject's page: its URL name and argument, or, for a milestone, its row on the timeline.
+SUBJECT_PAGES: dict[str, tuple[str, str]] = {
+    "referrals.referral": ("referral-detail", "referral_id"),
+    "toxicity.toxicityevent": ("toxicity-event", "event_id"),
+    "handoffs.handoff": ("handoff-detail", "handoff_id"),
+}
+
+
+def entry_link(entry: TimelineEntry) -> str:
+    """The page of the object the entry is about: its subject's; the care team's (the patient's
+    page) for care-team changes; for an entry written before entries named their subject, the
+    patient's milestones or hand-offs by its kind. "" for a comment: the thread is its page."""
+    timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
+    if entry.subject_id is not None:
+        if entry.subject_type == "referrals.milestone":
+            return f"{timeline}#milestone-{entry.subject_id}"
+        if page := SUBJECT_PAGES.get(entry.subject_type):
+            name, argument = page
+            return reverse(name, kwargs={argument: entry.subject_id})
+    match entry.kind:
+        case TimelineEntry.Kind.CARE_TEAM:
+            return reverse("patient-detail", kwargs={"patient_id": entry.patient_id})
+        case TimelineEntry.Kind.MILESTONE:
+            return f"{timeline}#milestones"
+        case TimelineEntry.Kind.HANDOFF:
+            return reverse("handoff-list", kwargs={"patient_id": entry.patient_id})
+    return ""
 
 
 @dataclass(frozen=True)
@@ -58,7 +89,7 @@ def day_of(infusion_on: dt.date | None, on: dt.date | None) -> str:
 
 def entry_row(entry: TimelineEntry, zone: zoneinfo.ZoneInfo, infusion_on: dt.date | None) -> EntryRow:
     at = timezone.localtime(entry.occurred_at, zone)
-    return EntryRow(entry=entry, at=at, day=day_of(infusion_on, at.date()))
+    return EntryRow(entry=entry, at=at, day=day_of(infusion_on, at.date()), link=entry_link(entry))
 
 
 def day_groups(

@@ -1,7 +1,8 @@
 """The shared patient timeline: the page community oncologists live on, and its comment thread.
 
 Everything on the page is read in a fixed number of queries (`referrals.selectors.
-patient_timeline`, the last 30 days of events (`workspace.timeline.history`), the latest
+patient_timeline`, the header's active toxicities and open hand-offs (`workspace.timeline.
+header`), the last 30 days of events (`workspace.timeline.history`), the latest
 messages, the care team and the viewer's capabilities), whatever the number of events and
 milestones: rows are built here from what is already loaded, never per row. The forms of a
 milestone's actions load when opened (`workspace.timeline.milestone_views.milestone_form`);
@@ -45,6 +46,7 @@ from referrals.schedule import MilestoneKind
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import STATE_LABELS, State
 from toxicity.selectors import undelivered_alerts
+from workspace.timeline.header import timeline_header
 from workspace.timeline.history import RECENT_DAYS, day_groups, day_of, entry_row, recent_since, start_of
 from workspace.timeline.milestone_actions import MilestoneAction, actions_of, changeable
 
@@ -291,6 +293,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "phases": phase_steps(phase),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
+        "header": timeline_header(patient, zone, timezone.now()),
         **_schedule(timeline, today),
         "undelivered": undelivered_alerts(request.user, patient=patient),
         "groups": day_groups(recent, zone, infusion_on),
