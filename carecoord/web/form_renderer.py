@@ -1,4 +1,5 @@
-"""The form renderer: Django's form templates, except a select's options, written here.
+"""The form renderer: Django's form templates, except a select's options, written here; and
+the marks of a required field, given once here for every form of the application.
 
 Django renders each `<option>` through two templates (the option and its attributes). A
 point-person or site choice lists hundreds of people, so one page spent most of its time in
@@ -12,10 +13,36 @@ from typing import Any
 from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
+LABEL_TEMPLATE = "django/forms/label.html"
+# A radio button or a file input has no role that takes aria-required (axe: aria-allowed-attr);
+# `required` is enough there.
+NO_ARIA_REQUIRED = frozenset({"radio", "file", "hidden"})
+
+
+def required_mark() -> SafeString:
+    """The visible marker of a required field; the form's legend explains it (`{% form_top %}`)."""
+    return mark_safe(render_to_string("_required_mark.html"))  # noqa: S308 - a template of ours
+
+
+def with_aria_required(context: dict[str, Any]) -> dict[str, Any]:
+    widget = context.get("widget")
+    if not isinstance(widget, dict) or not widget.get("attrs", {}).get("required"):
+        return context
+    if widget.get("type") in NO_ARIA_REQUIRED:
+        return context
+    return {**context, "widget": {**widget, "attrs": {**widget["attrs"], "aria-required": "true"}}}
+
+
+def with_required_mark(context: dict[str, Any]) -> dict[str, Any]:
+    field = context.get("field")
+    if field is None or not field.field.required or field.is_hidden:
+        return context
+    return {**context, "label": format_html("{}{}", context["label"], required_mark())}
 
 
 def _attributes(attrs: dict[str, Any]) -> str:
@@ -45,6 +72,9 @@ def render_select(widget: dict[str, Any]) -> SafeString:
 
 class FormRenderer(DjangoTemplates):
     def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
+        context = with_aria_required(context)
         if template_name == SELECT_TEMPLATE:
             return render_select(context["widget"])
+        if template_name == LABEL_TEMPLATE:
+            context = with_required_mark(context)
         return super().render(template_name, context, request)
