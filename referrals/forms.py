@@ -14,9 +14,10 @@ from django.db.models import QuerySet
 from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
-from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
+from carecoord.phones import PhoneField
 from carecoord.roles import Capability, Role, capabilities_of
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
+from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
@@ -139,13 +140,7 @@ class ReferralForm(PageForm):
     mrn = forms.CharField(label="MRN at your practice", max_length=64, required=False)
     caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
     caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
-    caregiver_phone = forms.CharField(
-        label="Caregiver phone",
-        max_length=32,
-        required=False,
-        help_text=f"A number that can be dialled, e.g. {PHONE_EXAMPLE}.",
-        widget=forms.TextInput(attrs={"type": "tel"}),
-    )
+    caregiver_phone = PhoneField(label="Caregiver phone", required=False)
     primary_point_person = PersonChoiceField(
         label="Primary point person at your practice",
         queryset=User.objects.none(),
@@ -173,6 +168,7 @@ class ReferralForm(PageForm):
     prior_therapies = forms.CharField(
         label="Prior therapies",
         required=False,
+        max_length=PRIOR_THERAPIES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Regimens, dates and responses.",
     )
@@ -186,7 +182,9 @@ class ReferralForm(PageForm):
         label="ECOG performance status", choices=[("", "Choose"), *ECOG_CHOICES], coerce=int
     )
     urgency = forms.ChoiceField(label="Urgency", choices=Referral.Urgency.choices, initial=Referral.Urgency.ROUTINE)
-    reason = forms.CharField(label="Reason for referral", widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(
+        label="Reason for referral", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -392,9 +390,14 @@ class MoveForm(PageForm):
     move = forms.ChoiceField(choices=[(m.value, m.value.replace("_", " ")) for m in Move])
     consult_on = forms.DateField(label="Consult date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     decline_reason = forms.CharField(
-        label="Reason for declining", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason for declining",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def consult_date(self) -> dt.date | None:
         value = self.cleaned_data.get("consult_on")

@@ -291,7 +291,6 @@ class PendingUploadQuerySet(models.QuerySet["PendingUpload"]):
         return self.filter(created_at__lt=(now or timezone.now()) - PENDING_UPLOAD_LIFETIME)
 
 
-
 class PendingUpload(models.Model):
     """A file chosen on a referral form that came back with errors, kept until the form saves.
 

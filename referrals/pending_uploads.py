@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -49,9 +50,8 @@ def pending_uploads_discard(pendings: Iterable[PendingUpload]) -> None:
     for pending in pendings:
         if pending.pk is None:
             continue
-        file = pending.file
         pending.delete()
-        transaction.on_commit(lambda file=file: file.delete(save=False))
+        transaction.on_commit(partial(pending.file.delete, save=False))
 
 
 def delete_stale_pending_uploads(now: dt.datetime | None = None) -> int:

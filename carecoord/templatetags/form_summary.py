@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms, template
-from django.forms.forms import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS
 
 register = template.Library()
 

@@ -233,7 +233,7 @@ def test_bad_file_shows_error_on_its_checklist_item_and_saves_nothing(
     (kept,) = PendingUpload.objects.all()
     assert kept.owner == world.community_coordinator and kept.original_name == "pathology.pdf"
     assert [p.relative_to(media).as_posix() for p in stored_files(media)] == [kept.file.name]
-    assert PENDING_PDF.fullmatch(kept.file.name)
+    assert PENDING_PDF.fullmatch(str(kept.file.name))
 
 
 def test_failure_after_attaching_rolls_back_rows_and_files(
@@ -256,7 +256,9 @@ def test_failure_after_attaching_rolls_back_rows_and_files(
     # What stays is the two files, kept for the next round as pending uploads: no document's file.
     kept = PendingUpload.objects.all()
     assert sorted(kept.values_list("original_name", flat=True)) == ["labs.pdf", "pathology.pdf"]
-    assert sorted(p.relative_to(media).as_posix() for p in stored_files(media)) == sorted(p.file.name for p in kept)
+    assert sorted(p.relative_to(media).as_posix() for p in stored_files(media)) == sorted(
+        str(p.file.name) for p in kept
+    )
 
 
 def test_missing_required_fields_are_named_next_to_the_field(client: Client, world: World) -> None:
