@@ -47,7 +47,9 @@ PHONE_COLUMNS = frozenset({"phone", "phone_24_7", "caregiver_phone"})
 def phone_field_for(db_field: Any) -> PhoneField | None:
     if db_field.name not in PHONE_COLUMNS:
         return None
-    return PhoneField(label=str(db_field.verbose_name).capitalize(), required=not db_field.blank)
+    label = str(db_field.verbose_name)
+    extra = {"help_text": db_field.help_text} if db_field.help_text else {}
+    return PhoneField(label=label[:1].upper() + label[1:], required=not db_field.blank, **extra)
 
 
 @admin.register(Site)

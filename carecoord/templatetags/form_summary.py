@@ -49,11 +49,11 @@ def has_required_field(form: forms.BaseForm) -> bool:
 
 
 @register.inclusion_tag("_form_top.html")
-def form_top(form: forms.BaseForm | None, legend: bool = True) -> dict[str, Any]:
-    """The error summary and the required legend of `form` (nothing for a missing form)."""
-    if form is None or not isinstance(form, forms.BaseForm):
-        return {"entries": [], "legend": False}
+def form_top(*forms_: forms.BaseForm | None, legend: bool = True) -> dict[str, Any]:
+    """The error summary and the required legend of the forms posted together as one `<form>`
+    (a toxicity and its assessment); a missing or unbound form adds nothing to the summary."""
+    present = [form for form in forms_ if isinstance(form, forms.BaseForm)]
     return {
-        "entries": summary_entries(form) if form.is_bound else [],
-        "legend": legend and has_required_field(form),
+        "entries": [entry for form in present if form.is_bound for entry in summary_entries(form)],
+        "legend": legend and any(has_required_field(form) for form in present),
     }
