@@ -64,7 +64,9 @@ def test_registered_in_the_browser_named_by_each_site_and_every_point_person_ale
     practice.get_by_label("Reason for referral").fill("Refractory after two lines; CAR-T candidate.")
     practice.get_by_role("button", name="Submit to center").click()
     # The phone number is refused next to its field; nothing is registered.
-    expect(practice.get_by_text("Enter a phone number that can be dialled")).to_be_visible()
+    expect(practice.locator("#id_caregiver_phone_error")).to_contain_text(
+        "Enter the caregiver phone as a number that can be dialled"
+    )
     assert not Patient.objects.filter(family_name="Registerson").exists()
     practice.get_by_label("Caregiver phone").fill("312 555 0142")
     practice.get_by_role("button", name="Submit to center").click()

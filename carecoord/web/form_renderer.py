@@ -13,20 +13,15 @@ from typing import Any
 from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 LABEL_TEMPLATE = "django/forms/label.html"
+REQUIRED_CLASS = "is-required"
 # A radio button or a file input has no role that takes aria-required (axe: aria-allowed-attr);
 # `required` is enough there.
 NO_ARIA_REQUIRED = frozenset({"radio", "file", "hidden"})
-
-
-def required_mark() -> SafeString:
-    """The visible marker of a required field; the form's legend explains it (`{% form_top %}`)."""
-    return mark_safe(render_to_string("_required_mark.html"))  # noqa: S308 - a template of ours
 
 
 def with_aria_required(context: dict[str, Any]) -> dict[str, Any]:
@@ -39,10 +34,15 @@ def with_aria_required(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_required_mark(context: dict[str, Any]) -> dict[str, Any]:
+    """The label (or legend) of a required field gets the class that draws its mark (`*`, in
+    CSS, with no text for assistive technology: `required` and `aria-required` say it); the
+    label's own text is unchanged, so it still names the input exactly."""
     field = context.get("field")
     if field is None or not field.field.required or field.is_hidden:
         return context
-    return {**context, "label": format_html("{}{}", context["label"], required_mark())}
+    attrs = dict(context.get("attrs") or {})
+    attrs["class"] = f"{attrs.get('class', '')} {REQUIRED_CLASS}".strip()
+    return {**context, "attrs": attrs}
 
 
 def _attributes(attrs: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from carecoord.access import patients_visible_to
 from carecoord.downloads import MAX_DOWNLOAD_NAME
 from carecoord.models import CareTeamLink, Patient
 from carecoord.roles import Role
+from carecoord.text_limits import NOTE_MAX_LENGTH
 from referrals.models import Milestone, PendingUpload, Referral, ReferralDocument
 from referrals.services import referral_attach_document, referral_move
 from referrals.workflow import Move, State
@@ -366,9 +367,24 @@ def test_decline_without_reason_is_refused_with_the_error(client: Client, world:
     login(client, world.center_coordinator)
     response = client.post(move_url(referral), {"move": "decline", "decline_reason": "  "})
     assert response.status_code == 400
-    assert "Say why the referral is declined." in html_of(response)
+    html = html_of(response)
+    assert '<a href="#id_decline_reason">Reason for declining: Say why the referral is declined.</a>' in html
+    assert 'id="id_decline_reason"' in html  # the link's target
     referral.refresh_from_db()
     assert referral.state == State.RECEIVED
+
+
+def test_a_note_over_its_limit_is_refused_on_the_note_of_that_move(client: Client, world: World) -> None:
+    referral = submitted(world)
+    login(client, world.center_coordinator)
+    response = client.post(move_url(referral), {"move": "acknowledge", "note": "x" * (NOTE_MAX_LENGTH + 1)})
+    assert response.status_code == 400
+    html = html_of(response)
+    assert '<a href="#id_note">Note (optional): Ensure this value has at most' in html
+    textarea = rf'<textarea name="note" id="id_note"[^>]*maxlength="{NOTE_MAX_LENGTH}"[^>]*aria-invalid="true"'
+    assert re.search(textarea, html)
+    referral.refresh_from_db()
+    assert referral.state == State.SUBMITTED
 
 
 def test_schedule_consult_with_a_date_plans_the_consult(client: Client, world: World) -> None:
@@ -421,6 +437,7 @@ def test_bad_document_upload_shows_the_error(client: Client, world: World, media
     response = client.post(document_add_url(referral), {"kind": "imaging", "file": upload})
     assert response.status_code == 400
     assert "not accepted" in html_of(response)
+    assert '<a href="#id_file">File: This type of file is not accepted.' in html_of(response)
     assert not referral.documents.exists()
     assert stored_files(media) == []
 

@@ -95,6 +95,8 @@ def test_bad_details_are_refused_next_to_the_field_and_nothing_changes(
     html = response.content.decode()
     assert response.status_code == 400
     assert f'id="id_details_{field}_error"' in html and message in html
+    # The error summary heads the form and links to the field.
+    assert "There is a problem" in html and f'<a href="#id_details_{field}">' in html
     assert Patient.objects.get(pk=world.shared_patient.pk).given_name == "Sharon"
 
 
