@@ -240,7 +240,7 @@ def test_a_typo_in_the_onset_is_caught_and_an_undelivered_alert_is_shown(
     page.get_by_label("Onset", exact=True).fill(typo)
     page.get_by_label("Highest temperature (°C)").fill("39.2")
     page.get_by_role("button", name="Record and alert").click()
-    expect(page.get_by_text("before the patient was first referred")).to_be_visible()
+    expect(page.locator("#id_onset_at_error")).to_contain_text("before the patient was first referred")
     assert not ToxicityEvent.objects.exists() and not Alert.objects.exists()
     # The box to keep the date appears next to it; ticking it records the event.
     page.get_by_label("The date is right: keep it").check()
