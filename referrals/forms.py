@@ -199,6 +199,10 @@ class ReferralForm(PageForm):
             kind=Site.Kind.ACADEMIC_CENTER
         )
         self.fields["referring_physician"].queryset = _physicians_at(self.practices)  # type: ignore[attr-defined]
+        # Required by `clean` in the part of the form they stand in (shown for one patient mode).
+        for name in ("patient", *NEW_PATIENT_REQUIRED):
+            self.fields[name].required_when_shown = True  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs["aria-required"] = "true"
         people = [person.pk for site in self.practices for person in people_who_can_act_at(site)]
         for name in ("primary_point_person", "backup_point_person"):
             self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]

@@ -73,3 +73,16 @@ def test_a_required_select_says_so_to_assistive_technology() -> None:
     html = str(Choices(renderer=FormRenderer())["site"])
     assert 'aria-required="true"' in html
     assert 'aria-required="true"' not in str(Choices(renderer=FormRenderer())["grouped"])
+
+
+def test_a_field_required_only_where_it_is_shown_is_marked_too() -> None:
+    class Conditional(forms.Form):
+        mrn = forms.CharField(label="MRN", required=False)
+
+        def __init__(self) -> None:
+            super().__init__(label_suffix="")
+            self.fields["mrn"].required_when_shown = True  # type: ignore[attr-defined]
+
+    html = str(Conditional()["mrn"].as_field_group())
+    assert '<label for="id_mrn" class="is-required">MRN</label>' in html
+    assert " required" not in html  # the browser must not insist on it where it is hidden

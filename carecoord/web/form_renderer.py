@@ -24,6 +24,14 @@ REQUIRED_CLASS = "is-required"
 NO_ARIA_REQUIRED = frozenset({"radio", "file", "hidden"})
 
 
+def required_when_shown(field: Any) -> bool:
+    """A field the form's own rule requires in the part of the form it stands in (the new
+    patient's name, shown only for a new patient): marked like a required one. The form says
+    `aria-required` on its widget itself: `required` would make the browser insist on it when
+    hidden."""
+    return bool(getattr(field, "required_when_shown", False))
+
+
 def with_aria_required(context: dict[str, Any]) -> dict[str, Any]:
     widget = context.get("widget")
     if not isinstance(widget, dict) or not widget.get("attrs", {}).get("required"):
@@ -38,7 +46,7 @@ def with_required_mark(context: dict[str, Any]) -> dict[str, Any]:
     CSS, with no text for assistive technology: `required` and `aria-required` say it); the
     label's own text is unchanged, so it still names the input exactly."""
     field = context.get("field")
-    if field is None or not field.field.required or field.is_hidden:
+    if field is None or field.is_hidden or not (field.field.required or required_when_shown(field.field)):
         return context
     attrs = dict(context.get("attrs") or {})
     attrs["class"] = f"{attrs.get('class', '')} {REQUIRED_CLASS}".strip()

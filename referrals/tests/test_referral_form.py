@@ -134,6 +134,9 @@ def test_required_fields_are_marked_and_the_legend_explains_the_mark(client: Cli
     assert re.search(r'<textarea name="reason"[^>]*aria-required="true"', html)
     assert re.search(r'<select name="to_center"[^>]*aria-required="true"', html)
     assert '<label for="id_prior_therapies">Prior therapies</label>' in html
+    # The new patient's name is required where it is shown (for a new patient only).
+    assert '<label for="id_family_name" class="is-required">Family name</label>' in html
+    assert re.search(r'<input type="text" name="family_name"[^>]*aria-required="true"', html)
 
 
 # Files kept across a failed round
