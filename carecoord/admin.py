@@ -35,8 +35,21 @@ from carecoord.models import (
     WrongSecondFactorCode,
 )
 from carecoord.models.patients import DiseaseArea
+from carecoord.phones import PhoneField
 from carecoord.services.care_teams import care_team_end_site, care_team_join
 from carecoord.services.memberships import user_deactivate
+
+# The numbers people dial (a site's 24/7 line, a person's direct phone, a caregiver's), checked
+# as the pages check them.
+PHONE_COLUMNS = frozenset({"phone", "phone_24_7", "caregiver_phone"})
+
+
+def phone_field_for(db_field: Any) -> PhoneField | None:
+    if db_field.name not in PHONE_COLUMNS:
+        return None
+    label = str(db_field.verbose_name)
+    extra = {"help_text": db_field.help_text} if db_field.help_text else {}
+    return PhoneField(label=label[:1].upper() + label[1:], required=not db_field.blank, **extra)
 
 
 @admin.register(Site)
@@ -45,6 +58,9 @@ class SiteAdmin(ScopedModelAdmin[Site]):
     list_filter = ["kind"]
     search_fields = ["name"]
     reach = Reach(site="pk")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+        return phone_field_for(db_field) or super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new site has no members yet, so only a superuser can administer it.
@@ -80,6 +96,9 @@ class UserAdmin(ScopedModelAdmin[User], BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     filter_horizontal = ("groups", "user_permissions")
     reach = Reach(person="pk")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+        return phone_field_for(db_field) or super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -162,6 +181,9 @@ class PatientAdmin(ScopedModelAdmin[Patient]):
     # Derived from the referral and its milestones (referrals.phase), never typed.
     readonly_fields = ["phase"]
     reach = Reach(patient="pk")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+        return phone_field_for(db_field) or super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not CareTeamLink:

@@ -184,7 +184,7 @@ def _staff() -> tuple[DemoPerson, ...]:
                 DemoPerson(
                     email=f"{role.replace('_', '-')}@{site.domain}",
                     full_name=f"{given} {family}",
-                    phone=f"+1 555 01{site_index}{role_index}",
+                    phone=f"+1 312 555 01{site_index}{role_index}",
                     memberships=((site.key, role, title),),
                 )
             )
@@ -193,7 +193,7 @@ def _staff() -> tuple[DemoPerson, ...]:
         DemoPerson(
             email="outreach-physician@greatlakes-cart.test",
             full_name="Irene Castellanos",
-            phone="+1 555 0190",
+            phone="+1 312 555 0190",
             memberships=(
                 ("greatlakes", Role.PHYSICIAN, "Cellular therapy attending (outreach)"),
                 ("hoosiervalley", Role.PHYSICIAN, "Visiting hematologist, monthly clinic"),
@@ -206,7 +206,7 @@ def _staff() -> tuple[DemoPerson, ...]:
         DemoPerson(
             email="dual-role@greatlakes-cart.test",
             full_name="Dana Whitcombe",
-            phone="+1 555 0191",
+            phone="+1 312 555 0191",
             memberships=(
                 ("greatlakes", Role.READ_ONLY, "Quality analyst"),
                 ("hoosiervalley", Role.COORDINATOR, "Oncology nurse navigator (two days a week)"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
+from django import forms
 from django.core.exceptions import ValidationError
 
 # Numbers typed without a country code are read as North American, where the sites are.
@@ -26,3 +29,26 @@ def normalize_phone(value: str, *, field: str = "phone") -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationError({field: message})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class PhoneField(forms.CharField):
+    """A phone number typed in a form: checked as it is entered, in the same round as every
+    other field, and cleaned to its international form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", f"A number that can be dialled, e.g. {EXAMPLE}.")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+        kwargs.pop("empty_value", None)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = str(super().clean(value) or "")
+        try:
+            return normalize_phone(text)
+        except ValidationError:
+            # The message names the field: several phone numbers can be on one form.
+            label = str(self.label or "phone number").lower()
+            raise ValidationError(
+                f"Enter the {label} as a number that can be dialled, e.g. {EXAMPLE}.", code="invalid_phone"
+            ) from None

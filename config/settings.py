@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour="3", minute="17"),
         "kwargs": {"everyone": True},
     },
+    # Files kept from referral forms that came back with errors and were never saved.
+    "delete-stale-pending-uploads": {
+        "task": "referrals.tasks.delete_stale_pending_uploads",
+        "schedule": crontab(minute="53"),
+    },
     # Each person's digest time is local to their site; a quarter-hourly pass reaches every
     # zone's hour, and one that is missed is caught up later the same week.
     "send-weekly-digests": {"task": "workspace.tasks.send_weekly_digests", "schedule": crontab(minute="*/15")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -13,11 +14,13 @@ from django.db.models import QuerySet
 from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
-from carecoord.phones import EXAMPLE as PHONE_EXAMPLE
+from carecoord.phones import PhoneField
 from carecoord.roles import Capability, Role, capabilities_of
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
+from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.documents import ACCEPTED, validate_upload
-from referrals.models import Referral, ReferralDocument
+from referrals.models import PendingUpload, Referral, ReferralDocument
+from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
 from referrals.selectors import referrals_visible_to
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, STATE_LABELS, Move
@@ -41,6 +44,28 @@ SERVICE_KEY_TO_FIELD = {"site": "from_site"}
 
 def document_field_name(kind: str) -> str:
     return f"doc_{kind}"
+
+
+def pending_field_name(kind: str) -> str:
+    """The hidden id of the file kept for `kind` from an earlier round."""
+    return f"pending_{kind}"
+
+
+def remove_field_name(kind: str) -> str:
+    return f"remove_{kind}"
+
+
+PENDING_GONE = "The file attached earlier is no longer available: choose it again."
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One checklist item of the form: its file input and the file kept from an earlier round."""
+
+    field: forms.BoundField
+    attached: PendingUpload | None
+    pending_name: str
+    remove_name: str
 
 
 def referring_practices(memberships: list[SiteMembership]) -> list[Site]:
@@ -115,13 +140,7 @@ class ReferralForm(PageForm):
     mrn = forms.CharField(label="MRN at your practice", max_length=64, required=False)
     caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
     caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
-    caregiver_phone = forms.CharField(
-        label="Caregiver phone",
-        max_length=32,
-        required=False,
-        help_text=f"A number that can be dialled, e.g. {PHONE_EXAMPLE}.",
-        widget=forms.TextInput(attrs={"type": "tel"}),
-    )
+    caregiver_phone = PhoneField(label="Caregiver phone", required=False)
     primary_point_person = PersonChoiceField(
         label="Primary point person at your practice",
         queryset=User.objects.none(),
@@ -149,6 +168,7 @@ class ReferralForm(PageForm):
     prior_therapies = forms.CharField(
         label="Prior therapies",
         required=False,
+        max_length=PRIOR_THERAPIES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Regimens, dates and responses.",
     )
@@ -162,7 +182,9 @@ class ReferralForm(PageForm):
         label="ECOG performance status", choices=[("", "Choose"), *ECOG_CHOICES], coerce=int
     )
     urgency = forms.ChoiceField(label="Urgency", choices=Referral.Urgency.choices, initial=Referral.Urgency.ROUTINE)
-    reason = forms.CharField(label="Reason for referral", widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(
+        label="Reason for referral", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -177,16 +199,39 @@ class ReferralForm(PageForm):
             kind=Site.Kind.ACADEMIC_CENTER
         )
         self.fields["referring_physician"].queryset = _physicians_at(self.practices)  # type: ignore[attr-defined]
+        # Required by `clean` in the part of the form they stand in (shown for one patient mode).
+        for name in ("patient", *NEW_PATIENT_REQUIRED):
+            self.fields[name].required_when_shown = True  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs["aria-required"] = "true"
         people = [person.pk for site in self.practices for person in people_who_can_act_at(site)]
         for name in ("primary_point_person", "backup_point_person"):
             self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]
+        own_pending = PendingUpload.objects.usable_by(user)
         for kind, label in ReferralDocument.Kind.choices:
             self.fields[document_field_name(kind)] = forms.FileField(
                 label=label, required=False, help_text=f"Optional. {ACCEPTED}."
             )
+            # Another user's id, or one the cleanup took, is not among the choices: refused.
+            self.fields[pending_field_name(kind)] = forms.ModelChoiceField(
+                queryset=own_pending,
+                required=False,
+                widget=forms.HiddenInput,
+                error_messages={"invalid_choice": PENDING_GONE},
+            )
+            self.fields[remove_field_name(kind)] = forms.BooleanField(label="Remove", required=False)
+        # Files kept for the re-shown form, by kind (`keep_uploads`).
+        self.attached: dict[str, PendingUpload] = {}
 
-    def document_fields(self) -> list[forms.BoundField]:
-        return [self[document_field_name(kind)] for kind in ReferralDocument.Kind.values]
+    def document_rows(self) -> list[DocumentRow]:
+        return [
+            DocumentRow(
+                field=self[document_field_name(kind)],
+                attached=self.attached.get(kind),
+                pending_name=pending_field_name(kind),
+                remove_name=remove_field_name(kind),
+            )
+            for kind in ReferralDocument.Kind.values
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -196,14 +241,21 @@ class ReferralForm(PageForm):
                     self.add_error(name, "This field is required for a new patient.")
         elif data.get("patient_mode") == self.EXISTING and not data.get("patient") and "patient" not in self.errors:
             self.add_error("patient", "Choose the patient, or enter a new patient.")
-        # Refuse a bad file before anything is written, each by its own checklist item.
+        # Refuse a bad file before anything is written, each by its own checklist item, in the
+        # same round as every other error.
         for kind in ReferralDocument.Kind.values:
-            upload = data.get(document_field_name(kind))
+            name = document_field_name(kind)
+            if pending_field_name(kind) in self.errors:
+                # The hidden id is nobody's field to correct: the error goes on the file input.
+                del self.errors[pending_field_name(kind)]
+                if name not in self.errors:
+                    self.add_error(name, PENDING_GONE)
+            upload = data.get(name)
             if upload:
                 try:
                     validate_upload(upload)
                 except ValidationError as exc:
-                    self.add_error(document_field_name(kind), _messages(exc))
+                    self.add_error(name, _messages(exc))
         return data
 
     def patient_to_refer(self) -> Patient | NewPatient:
@@ -229,9 +281,57 @@ class ReferralForm(PageForm):
         return {name: self.cleaned_data[name] for name in REFERRAL_FIELDS}
 
     def uploads(self) -> dict[str, UploadedFile]:
-        """The files given, by checklist kind, in checklist order."""
-        uploads = ((kind, self.cleaned_data.get(document_field_name(kind))) for kind in ReferralDocument.Kind.values)
-        return {kind: upload for kind, upload in uploads if upload}
+        """The files to attach, by checklist kind, in checklist order: a file chosen now, else
+        the one kept from an earlier round (unless removed)."""
+        uploads: dict[str, UploadedFile] = {}
+        for kind in ReferralDocument.Kind.values:
+            upload, pending = self._chosen(kind), self._kept(kind)
+            if upload:
+                uploads[kind] = upload
+            elif pending:
+                uploads[kind] = as_upload(pending)
+        return uploads
+
+    def keep_uploads(self) -> None:
+        """The form failed: store the valid files chosen this round, so the re-shown form lists
+        them and the next round attaches them; forget the ones replaced or removed."""
+        dropped: list[PendingUpload] = []
+        for kind in ReferralDocument.Kind.values:
+            upload, pending = self._chosen(kind), self._kept(kind)
+            if upload and document_field_name(kind) not in self.errors:
+                if pending:
+                    dropped.append(pending)
+                self.attached[kind] = pending_upload_keep(owner=self.user, upload=upload)
+            elif pending:
+                self.attached[kind] = pending
+            if self._removed(kind) and self._posted_pending(kind):
+                dropped.append(self._posted_pending(kind))  # type: ignore[arg-type]
+        pending_uploads_discard(dropped)
+
+    def discard_pending(self) -> None:
+        """The referral saved: the kept files now live as its documents (or were removed)."""
+        posted = (self._posted_pending(kind) for kind in ReferralDocument.Kind.values)
+        pending_uploads_discard([pending for pending in posted if pending])
+
+    def close_pending(self) -> None:
+        for kind in ReferralDocument.Kind.values:
+            pending = self._posted_pending(kind)
+            if pending:
+                pending.file.close()
+
+    def _chosen(self, kind: str) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get(document_field_name(kind))
+        return upload or None
+
+    def _posted_pending(self, kind: str) -> PendingUpload | None:
+        pending: PendingUpload | None = self.cleaned_data.get(pending_field_name(kind))
+        return pending
+
+    def _removed(self, kind: str) -> bool:
+        return bool(self.cleaned_data.get(remove_field_name(kind)))
+
+    def _kept(self, kind: str) -> PendingUpload | None:
+        return None if self._removed(kind) else self._posted_pending(kind)
 
     def add_start_error(self, error: ValidationError) -> None:
         """A refusal of `referral_start`, put on the field it names (a refused file on its own)."""
@@ -294,9 +394,14 @@ class MoveForm(PageForm):
     move = forms.ChoiceField(choices=[(m.value, m.value.replace("_", " ")) for m in Move])
     consult_on = forms.DateField(label="Consult date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     decline_reason = forms.CharField(
-        label="Reason for declining", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason for declining",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def consult_date(self) -> dt.date | None:
         value = self.cleaned_data.get("consult_on")

@@ -276,3 +276,40 @@ class Milestone(models.Model):
     @property
     def has_confirmed_conflict(self) -> bool:
         return bool(self.conflict_key and self.conflict_key == self.conflict_confirmed_key)
+
+
+# A form left with errors may be corrected the next morning; after that the file is chosen again.
+PENDING_UPLOAD_LIFETIME = dt.timedelta(days=1)
+
+
+class PendingUploadQuerySet(models.QuerySet["PendingUpload"]):
+    def usable_by(self, user: models.Model, now: dt.datetime | None = None) -> PendingUploadQuerySet:
+        """The user's own pending uploads that the cleanup has not yet come for."""
+        return self.filter(owner=user, created_at__gte=(now or timezone.now()) - PENDING_UPLOAD_LIFETIME)
+
+    def stale(self, now: dt.datetime | None = None) -> PendingUploadQuerySet:
+        return self.filter(created_at__lt=(now or timezone.now()) - PENDING_UPLOAD_LIFETIME)
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a referral form that came back with errors, kept until the form saves.
+
+    Only its uploader may attach it (`usable_by`); the beat task deletes it (row and file) a
+    day later if the referral never saved.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to="referrals/pending/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PendingUploadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="pending_upload_created")]
+        constraints = calendar_checks("pending_upload", moments=["created_at"])
+
+    def __str__(self) -> str:
+        return self.original_name

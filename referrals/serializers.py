@@ -24,6 +24,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_directory
 from carecoord.services.comments import COMMENT_MAX_LENGTH
 from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
+from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH, STEP_TEXT_MAX_LENGTH
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.schedule import day_label
@@ -275,6 +276,10 @@ class ReferralCreateSerializer(serializers.ModelSerializer[Referral]):
     class Meta:
         model = Referral
         fields = ["patient", "new_patient", "from_site", "to_center", "referring_physician", *sorted(REFERRAL_FIELDS)]
+        extra_kwargs = {
+            "reason": {"max_length": REASON_MAX_LENGTH},
+            "prior_therapies": {"max_length": PRIOR_THERAPIES_MAX_LENGTH},
+        }
         # The one-open-referral rule is the service's to check, with its own message.
         validators: list[Any] = []
 
@@ -289,8 +294,10 @@ class ReferralCreateSerializer(serializers.ModelSerializer[Referral]):
 
 class ReferralMoveInputSerializer(serializers.Serializer[Any]):
     move = serializers.ChoiceField(choices=MOVE_CHOICES)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    decline_reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="For decline.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    decline_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH, help_text="For decline."
+    )
     consult_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="For schedule_consult.")
 
 
@@ -302,7 +309,11 @@ class DocumentUploadSerializer(serializers.Serializer[Any]):
 class InfusionInputSerializer(serializers.Serializer[Any]):
     infusion_on = serializers.DateField(help_text="Day 0.")
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Required when an infusion date moves."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=STEP_TEXT_MAX_LENGTH,
+        help_text="Required when an infusion date moves.",
     )
     confirm_date = confirm_date_field()
 
@@ -322,28 +333,30 @@ class MilestonePlanSerializer(serializers.Serializer[Any]):
     given_at = serializers.PrimaryKeyRelatedField(
         queryset=sites_directory(), required=False, allow_null=True, default=None
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=STEP_TEXT_MAX_LENGTH)
     confirm_date = confirm_date_field()
 
 
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):
     actual_on = serializers.DateField(help_text="Not in the future nor before the date of birth.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=STEP_TEXT_MAX_LENGTH)
     confirm_date = confirm_date_field()
 
 
 class MilestoneMoveSerializer(serializers.Serializer[Any]):
     planned_on = serializers.DateField()
-    reason = serializers.CharField(help_text="Why the date moves.")
+    reason = serializers.CharField(max_length=STEP_TEXT_MAX_LENGTH, help_text="Why the date moves.")
     confirm_date = confirm_date_field()
 
 
 class MilestoneConfirmSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(help_text="Why the date stays although it conflicts with the course.")
+    reason = serializers.CharField(
+        max_length=STEP_TEXT_MAX_LENGTH, help_text="Why the date stays although it conflicts with the course."
+    )
 
 
 class MilestoneCancelSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(help_text="Why the milestone is cancelled.")
+    reason = serializers.CharField(max_length=STEP_TEXT_MAX_LENGTH, help_text="Why the milestone is cancelled.")
 
 
 class CommentInputSerializer(serializers.Serializer[Any]):

@@ -98,18 +98,19 @@ def referral_create_page(request: HttpRequest) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or "Your role does not allow this.")
             else:
+                form.discard_pending()
                 done = "submitted to the center" if referral.state == State.SUBMITTED else "saved as a draft"
                 messages.success(request, f"Referral #{referral.pk} {done}.")
                 return redirect("referral-detail", referral_id=referral.pk)
+            finally:
+                form.close_pending()
+        if form.practices:
+            form.keep_uploads()  # the chosen files come back listed, not lost with the round
         status = 403 if not form.practices else 400
     else:
         form = ReferralForm(initial=_create_initial(request), user=user)
         status = 200
-    context = {
-        "memberships": memberships,
-        "form": form,
-        "files_dropped": request.method == "POST" and bool(request.FILES),
-    }
+    context = {"memberships": memberships, "form": form}
     return render(request, "referrals/referral_form.html", context, status=status)
 
 

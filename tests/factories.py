@@ -28,7 +28,7 @@ class SiteFactory(factory.django.DjangoModelFactory[Site]):
     kind = Site.Kind.COMMUNITY_PRACTICE
     time_zone = "America/Chicago"
     address = "1 Main Street"
-    phone_24_7 = "+1 555 010 0000"
+    phone_24_7 = "+1 312 555 0100"  # dialable: the admin checks it (carecoord.phones)
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     full_name = factory.Faker("name")
-    phone = "+1 555 010 1111"
+    phone = "+1 312 555 0111"
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

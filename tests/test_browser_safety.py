@@ -64,7 +64,9 @@ def test_registered_in_the_browser_named_by_each_site_and_every_point_person_ale
     practice.get_by_label("Reason for referral").fill("Refractory after two lines; CAR-T candidate.")
     practice.get_by_role("button", name="Submit to center").click()
     # The phone number is refused next to its field; nothing is registered.
-    expect(practice.get_by_text("Enter a phone number that can be dialled")).to_be_visible()
+    expect(practice.locator("#id_caregiver_phone_error")).to_contain_text(
+        "Enter the caregiver phone as a number that can be dialled"
+    )
     assert not Patient.objects.filter(family_name="Registerson").exists()
     practice.get_by_label("Caregiver phone").fill("312 555 0142")
     practice.get_by_role("button", name="Submit to center").click()
@@ -238,7 +240,7 @@ def test_a_typo_in_the_onset_is_caught_and_an_undelivered_alert_is_shown(
     page.get_by_label("Onset", exact=True).fill(typo)
     page.get_by_label("Highest temperature (°C)").fill("39.2")
     page.get_by_role("button", name="Record and alert").click()
-    expect(page.get_by_text("before the patient was first referred")).to_be_visible()
+    expect(page.locator("#id_onset_at_error")).to_contain_text("before the patient was first referred")
     assert not ToxicityEvent.objects.exists() and not Alert.objects.exists()
     # The box to keep the date appears next to it; ticking it records the event.
     page.get_by_label("The date is right: keep it").check()

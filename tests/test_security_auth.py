@@ -318,6 +318,7 @@ def test_token_form_errors_name_the_field(client: Client, world: World) -> None:
     response = client.post(reverse("account-security"), {"name": "", "expires_on": "2001-01-01"})
     page = response.content.decode()
     assert 'id="id_name_error"' in page and 'id="id_expires_on_error"' in page
+    assert "There is a problem" in page and '<a href="#id_name">' in page and '<a href="#id_expires_on">' in page
     assert not ApiToken.objects.exists()
 
 

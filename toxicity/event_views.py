@@ -31,7 +31,7 @@ from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.forms import add_service_errors, focus_first_error
+from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, HtmxHttpRequest, actor, loads, viewer_zone
 from toxicity.alerts import alert_summary
 from toxicity.assessment import ADULT, Circumstances, InputError, grade_assessment, is_pediatric
@@ -176,7 +176,6 @@ def record(request: HttpRequest, patient: Patient) -> HttpResponse:
             lines = alert_summary(alerts, list(open_care_team_links().filter(patient=patient)))
             messages.success(request, " ".join(["Recorded. Alerted:", *lines]))
             return redirect("toxicity-event", event_id=event.pk)
-    focus_first_error(form, assessment)
     context = _record_context(request, patient, form, assessments)
     return render(request, "toxicity/record.html", context, status=400)
 
@@ -339,8 +338,7 @@ def _active_event_forms(
 def render_event_page(
     request: HttpRequest, event: ToxicityEvent, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
-    if failure is not None:
-        focus_first_error(*filter(None, [failure.form, failure.assessment]))
+    # A failed form's error summary takes the focus (`{% form_top %}`).
     return render(request, "toxicity/event_detail.html", event_context(request, event, failure), status=status)
 
 

@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from carecoord.text_limits import NOTE_MAX_LENGTH
 from carecoord.web.date_confirmation import ConfirmsDate
 from carecoord.web.forms import DateInput, OwnSiteForm
 from toxicity.grading import (
@@ -395,7 +396,7 @@ class RecordForm(SiteForm):
     infection_site = forms.CharField(label="Site of infection", required=False, max_length=120)
     organism = forms.CharField(label="Organism", required=False, max_length=120, help_text="If known.")
     note = forms.CharField(
-        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -408,7 +409,7 @@ class PreviewForm(forms.Form):
 class ReassessForm(SiteForm):
     assessed_at = LocalDateTimeField(label="Assessed at", help_text="Date and local time at the recording site.")
     note = forms.CharField(
-        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -435,5 +436,5 @@ class ResolveForm(SiteForm):
         error_messages={"required": "Choose how the event ended."},
     )
     note = forms.CharField(
-        label="Note (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )

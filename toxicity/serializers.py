@@ -11,6 +11,7 @@ from carecoord.api.output import DirectOutput
 from carecoord.api.serializers import DetailLinkField, SiteBriefSerializer, VisiblePatientField, confirm_date_field
 from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
+from carecoord.text_limits import NOTE_MAX_LENGTH
 from referrals.serializers import PersonBriefSerializer
 from toxicity.assessment import CRS_INPUTS, ICANS_INPUTS, Circumstances, InputError, grade_assessment
 from toxicity.grading import (
@@ -357,7 +358,7 @@ class ToxicityRecordSerializer(_GradedInputSerializer):
         help_text="Not in the future nor before the date of birth; day +N is counted from it."
     )
     confirm_date = confirm_date_field()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     infection_site = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
     organism = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
 
@@ -371,7 +372,7 @@ class ToxicityAssessInputSerializer(_GradedInputSerializer):
     site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which assesses.")
     assessed_at = serializers.DateTimeField(help_text="Not in the future nor before the date of birth.")
     confirm_date = confirm_date_field()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
     def _kind(self, attrs: dict[str, Any]) -> str:
         return str(self.context["kind"])
@@ -393,5 +394,5 @@ class ToxicityResolveInputSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(
         choices=[(value, label) for value, label in ToxicityEvent.Outcome.choices if value != "ongoing"]
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     confirm_date = confirm_date_field()

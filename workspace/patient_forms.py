@@ -13,7 +13,7 @@ from typing import Any, cast
 from django import forms
 
 from carecoord.models import CareTeamLink, Patient, Site, User
-from carecoord.phones import EXAMPLE
+from carecoord.phones import PhoneField
 from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
 from carecoord.web.forms import DateInput, OwnSiteForm
 
@@ -42,11 +42,8 @@ class PatientDetailsForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
         fields = list(PATIENT_EDITABLE_FIELDS)
-        widgets = {
-            "date_of_birth": DateInput(),
-            "caregiver_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-        }
-        help_texts = {"caregiver_phone": f"A number that can be dialled, e.g. {EXAMPLE}."}
+        widgets = {"date_of_birth": DateInput()}
+        field_classes = {"caregiver_phone": PhoneField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")

@@ -32,7 +32,7 @@ from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
-from carecoord.web.forms import add_service_errors, focus_first_error
+from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
 from referrals.phase import phases_now
 from toxicity.selectors import undelivered_alerts
@@ -131,8 +131,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
 def render_patient(
     request: HttpRequest, patient: Patient, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
-    if failure is not None:
-        focus_first_error(failure.form)
+    # A failed form's error summary takes the focus (`{% form_top %}`).
     return render(request, "carecoord/patient_detail.html", patient_context(request, patient, failure), status=status)
 
 
@@ -203,8 +202,6 @@ def patient_edit(request: HttpRequest, patient: Patient) -> HttpResponse:
                 request, "The patient's details are saved. The other sites see the change on the timeline."
             )
             return redirect(patient_url(patient.pk))
-    if form.errors:
-        focus_first_error(form)
     status = 400 if request.method == "POST" else 200
     return render(
         request,

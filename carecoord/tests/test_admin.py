@@ -94,3 +94,23 @@ def test_an_account_closed_in_the_admin_loses_its_sessions_and_tokens(client: Cl
     assert oncologist.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("url_name", "obj", "field", "label"),
+    [
+        ("admin:carecoord_user_change", "community_oncologist", "phone", "direct phone"),
+        ("admin:carecoord_site_change", "practice", "phone_24_7", "24/7 phone number"),
+    ],
+)
+def test_the_admin_refuses_a_number_nobody_can_dial_naming_the_field(
+    client: Client, world: World, url_name: str, obj: str, field: str, label: str
+) -> None:
+    login(client, UserFactory.create(is_staff=True, is_superuser=True))
+    url = reverse(url_name, args=[getattr(world, obj).pk])
+    data = change_form_data(client.get(url).content.decode())
+    data[field] = "call the neighbour"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.errors[field]
+    assert message.startswith("Enter the ") and label in message and "can be dialled" in message

@@ -27,7 +27,8 @@ class Choices(forms.Form):
 )
 def test_each_select_is_the_markup_of_djangos_templates(data: dict[str, object] | None) -> None:
     for name in Choices.base_fields:
-        ours = str(Choices(data, renderer=FormRenderer())[name])
+        # Ours adds aria-required to a required select (`test_required_fields_are_marked`).
+        ours = str(Choices(data, renderer=FormRenderer())[name]).replace(' aria-required="true"', "")
         django = str(Choices(data, renderer=DjangoTemplates())[name])
         assert "<select" in ours
         assert parse_html(ours) == parse_html(django), name
@@ -41,3 +42,47 @@ def test_labels_and_values_are_escaped() -> None:
 
 def test_the_projects_forms_use_it() -> None:
     assert isinstance(Choices().renderer, FormRenderer)
+
+
+class Marked(forms.Form):
+    name = forms.CharField(label="Name")
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea)
+    side = forms.ChoiceField(label="Side", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+    scan = forms.FileField(label="Scan")
+    secret = forms.CharField(widget=forms.HiddenInput)
+
+
+def test_required_fields_are_marked_once_by_the_renderer() -> None:
+    form = Marked(label_suffix="")
+    name = str(form["name"].as_field_group())
+    # The label keeps its exact text (it names the input); a class draws the mark.
+    assert '<label for="id_name" class="is-required">Name</label>' in name
+    assert 'aria-required="true"' in name and " required" in name
+    note = str(form["note"].as_field_group())
+    assert "is-required" not in note and "aria-required" not in note and " required" not in note
+    # A radio group is marked on its legend; radios and file inputs take `required` only.
+    side = str(form["side"].as_field_group())
+    assert '<legend class="is-required">Side</legend>' in side
+    assert "aria-required" not in side and " required" in side
+    scan = str(form["scan"].as_field_group())
+    assert "is-required" in scan and "aria-required" not in scan and " required" in scan
+    assert "is-required" not in str(form["secret"])
+
+
+def test_a_required_select_says_so_to_assistive_technology() -> None:
+    html = str(Choices(renderer=FormRenderer())["site"])
+    assert 'aria-required="true"' in html
+    assert 'aria-required="true"' not in str(Choices(renderer=FormRenderer())["grouped"])
+
+
+def test_a_field_required_only_where_it_is_shown_is_marked_too() -> None:
+    class Conditional(forms.Form):
+        mrn = forms.CharField(label="MRN", required=False)
+
+        def __init__(self) -> None:
+            super().__init__(label_suffix="")
+            self.fields["mrn"].required_when_shown = True  # type: ignore[attr-defined]
+
+    html = str(Conditional()["mrn"].as_field_group())
+    assert '<label for="id_mrn" class="is-required">MRN</label>' in html
+    assert " required" not in html  # the browser must not insist on it where it is hidden

@@ -1,4 +1,5 @@
-"""The form renderer: Django's form templates, except a select's options, written here.
+"""The form renderer: Django's form templates, except a select's options, written here; and
+the marks of a required field, given once here for every form of the application.
 
 Django renders each `<option>` through two templates (the option and its attributes). A
 point-person or site choice lists hundreds of people, so one page spent most of its time in
@@ -16,6 +17,40 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
+LABEL_TEMPLATE = "django/forms/label.html"
+REQUIRED_CLASS = "is-required"
+# A radio button or a file input has no role that takes aria-required (axe: aria-allowed-attr);
+# `required` is enough there.
+NO_ARIA_REQUIRED = frozenset({"radio", "file", "hidden"})
+
+
+def required_when_shown(field: Any) -> bool:
+    """A field the form's own rule requires in the part of the form it stands in (the new
+    patient's name, shown only for a new patient): marked like a required one. The form says
+    `aria-required` on its widget itself: `required` would make the browser insist on it when
+    hidden."""
+    return bool(getattr(field, "required_when_shown", False))
+
+
+def with_aria_required(context: dict[str, Any]) -> dict[str, Any]:
+    widget = context.get("widget")
+    if not isinstance(widget, dict) or not widget.get("attrs", {}).get("required"):
+        return context
+    if widget.get("type") in NO_ARIA_REQUIRED:
+        return context
+    return {**context, "widget": {**widget, "attrs": {**widget["attrs"], "aria-required": "true"}}}
+
+
+def with_required_mark(context: dict[str, Any]) -> dict[str, Any]:
+    """The label (or legend) of a required field gets the class that draws its mark (`*`, in
+    CSS, with no text for assistive technology: `required` and `aria-required` say it); the
+    label's own text is unchanged, so it still names the input exactly."""
+    field = context.get("field")
+    if field is None or field.is_hidden or not (field.field.required or required_when_shown(field.field)):
+        return context
+    attrs = dict(context.get("attrs") or {})
+    attrs["class"] = f"{attrs.get('class', '')} {REQUIRED_CLASS}".strip()
+    return {**context, "attrs": attrs}
 
 
 def _attributes(attrs: dict[str, Any]) -> str:
@@ -45,6 +80,9 @@ def render_select(widget: dict[str, Any]) -> SafeString:
 
 class FormRenderer(DjangoTemplates):
     def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
+        context = with_aria_required(context)
         if template_name == SELECT_TEMPLATE:
             return render_select(context["widget"])
+        if template_name == LABEL_TEMPLATE:
+            context = with_required_mark(context)
         return super().render(template_name, context, request)

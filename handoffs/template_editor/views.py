@@ -188,7 +188,7 @@ def template_edit(request: HttpRequest, template: HandoffTemplate) -> HttpRespon
         else:
             messages.success(request, f"Draft v{version.number} saved. New hand-offs use it once it is published.")
             return redirect("handoff-template-edit", template_id=template.pk)
-    form.fields["schema"].widget.attrs["autofocus"] = True
+    # The error summary at the top of the form takes the focus and links to the schema.
     preview = preview_of_text(request.POST.get("schema", ""))
     return render(request, "handoffs/templates_edit.html", _edit_context(request, template, form, preview), status=400)
 

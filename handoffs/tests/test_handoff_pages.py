@@ -162,6 +162,7 @@ def test_sending_with_missing_required_fields_is_refused_field_by_field_and_stay
     assert _field_error(html, "f-safety-red-flags") == "Red-flag symptoms needing a same-day call is required."
     assert _field_error(html, "f-medications-current") == "Current medications is required."
     assert _field_error(html, "f-treatment-product") == ""
+    assert "There is a problem" in html and '<a href="#f-safety-red-flags">' in html
     handoff.refresh_from_db()
     assert handoff.state == Handoff.State.DRAFT
     assert handoff.values["treatment.product"] == "Yescarta"

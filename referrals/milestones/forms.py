@@ -14,6 +14,7 @@ from typing import Any, cast
 from django import forms
 
 from carecoord.models import Site
+from carecoord.text_limits import STEP_TEXT_MAX_LENGTH
 from carecoord.web.date_confirmation import ConfirmsDate
 from carecoord.web.forms import DateInput
 from referrals.milestones.kinds import PREPARATION_LABELS, PreparationKind
@@ -23,12 +24,14 @@ def _reason(label: str, *, required_in_browser: bool) -> forms.CharField:
     # Whether a reason is needed is the service's rule, and its message is the one shown;
     # the browser only saves a round trip when it is always needed.
     attrs = {"autocomplete": "off"} | ({"required": True} if required_in_browser else {})
-    return forms.CharField(label=label, required=False, max_length=1000, widget=forms.TextInput(attrs=attrs))
+    return forms.CharField(
+        label=label, required=False, max_length=STEP_TEXT_MAX_LENGTH, widget=forms.TextInput(attrs=attrs)
+    )
 
 
 class MilestoneCompleteForm(ConfirmsDate):
     actual_on = forms.DateField(label="Done on", widget=DateInput())
-    note = forms.CharField(label="Note (optional)", required=False, max_length=1000)
+    note = forms.CharField(label="Note (optional)", required=False, max_length=STEP_TEXT_MAX_LENGTH)
 
 
 class MilestoneMoveForm(ConfirmsDate):
@@ -59,7 +62,7 @@ class MilestonePlanForm(ConfirmsDate):
     kind = forms.ChoiceField(label="Step", choices=[(kind.value, PREPARATION_LABELS[kind]) for kind in PreparationKind])
     planned_on = forms.DateField(label="Planned date", widget=DateInput())
     given_at = forms.TypedChoiceField(label="Where", required=False, coerce=int, empty_value=None)
-    note = forms.CharField(label="Note (optional)", required=False, max_length=1000)
+    note = forms.CharField(label="Note (optional)", required=False, max_length=STEP_TEXT_MAX_LENGTH)
 
     def __init__(self, *args: Any, sites: Iterable[Site] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

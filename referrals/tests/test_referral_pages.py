@@ -26,7 +26,8 @@ from carecoord.access import patients_visible_to
 from carecoord.downloads import MAX_DOWNLOAD_NAME
 from carecoord.models import CareTeamLink, Patient
 from carecoord.roles import Role
-from referrals.models import Milestone, Referral, ReferralDocument
+from carecoord.text_limits import NOTE_MAX_LENGTH
+from referrals.models import Milestone, PendingUpload, Referral, ReferralDocument
 from referrals.services import referral_attach_document, referral_move
 from referrals.workflow import Move, State
 from tests.factories import member, patient_at
@@ -48,6 +49,7 @@ PDF = b"%PDF-1.7\n%fake but well-formed enough for the signature check\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00 not a document"
 # Where an uploaded PDF is stored: a generated name, nothing the uploader typed.
 STORED_PDF = re.compile(r"referrals/\d{4}/\d{2}/[0-9a-f]{32}\.pdf")
+PENDING_PDF = re.compile(r"referrals/pending/\d{4}/\d{2}/[0-9a-f]{32}\.pdf")
 LIST = reverse("referral-list")
 CREATE = reverse("referral-create")
 DASHBOARD = reverse("dashboard")
@@ -223,12 +225,16 @@ def test_bad_file_shows_error_on_its_checklist_item_and_saves_nothing(
     assert message in form.errors["doc_imaging"][0]
     assert "doc_pathology" not in form.errors
     html = html_of(response)
-    assert "choose them again" in html
+    assert "Attached: <strong>pathology.pdf</strong>" in html  # the good file is kept, listed
     assert 'value="Newcomer"' in html  # typed values are kept
     assert Patient.objects.count() == patients_before
     assert not Referral.objects.exists()
     assert not ReferralDocument.objects.exists()
-    assert stored_files(media) == []
+    # Only the good file is stored, as a pending upload of its uploader; the refused one is not.
+    (kept,) = PendingUpload.objects.all()
+    assert kept.owner == world.community_coordinator and kept.original_name == "pathology.pdf"
+    assert [p.relative_to(media).as_posix() for p in stored_files(media)] == [kept.file.name]
+    assert PENDING_PDF.fullmatch(str(kept.file.name))
 
 
 def test_failure_after_attaching_rolls_back_rows_and_files(
@@ -248,7 +254,12 @@ def test_failure_after_attaching_rolls_back_rows_and_files(
     assert Patient.objects.count() == patients_before
     assert not Referral.objects.exists()
     assert not ReferralDocument.objects.exists()
-    assert stored_files(media) == []
+    # What stays is the two files, kept for the next round as pending uploads: no document's file.
+    kept = PendingUpload.objects.all()
+    assert sorted(kept.values_list("original_name", flat=True)) == ["labs.pdf", "pathology.pdf"]
+    assert sorted(p.relative_to(media).as_posix() for p in stored_files(media)) == sorted(
+        str(p.file.name) for p in kept
+    )
 
 
 def test_missing_required_fields_are_named_next_to_the_field(client: Client, world: World) -> None:
@@ -356,9 +367,24 @@ def test_decline_without_reason_is_refused_with_the_error(client: Client, world:
     login(client, world.center_coordinator)
     response = client.post(move_url(referral), {"move": "decline", "decline_reason": "  "})
     assert response.status_code == 400
-    assert "Say why the referral is declined." in html_of(response)
+    html = html_of(response)
+    assert '<a href="#id_decline_reason">Reason for declining: Say why the referral is declined.</a>' in html
+    assert 'id="id_decline_reason"' in html  # the link's target
     referral.refresh_from_db()
     assert referral.state == State.RECEIVED
+
+
+def test_a_note_over_its_limit_is_refused_on_the_note_of_that_move(client: Client, world: World) -> None:
+    referral = submitted(world)
+    login(client, world.center_coordinator)
+    response = client.post(move_url(referral), {"move": "acknowledge", "note": "x" * (NOTE_MAX_LENGTH + 1)})
+    assert response.status_code == 400
+    html = html_of(response)
+    assert '<a href="#id_note">Note (optional): Ensure this value has at most' in html
+    textarea = rf'<textarea name="note" id="id_note"[^>]*maxlength="{NOTE_MAX_LENGTH}"[^>]*aria-invalid="true"'
+    assert re.search(textarea, html)
+    referral.refresh_from_db()
+    assert referral.state == State.SUBMITTED
 
 
 def test_schedule_consult_with_a_date_plans_the_consult(client: Client, world: World) -> None:
@@ -411,6 +437,7 @@ def test_bad_document_upload_shows_the_error(client: Client, world: World, media
     response = client.post(document_add_url(referral), {"kind": "imaging", "file": upload})
     assert response.status_code == 400
     assert "not accepted" in html_of(response)
+    assert '<a href="#id_file">File: This type of file is not accepted.' in html_of(response)
     assert not referral.documents.exists()
     assert stored_files(media) == []
 

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from carecoord.models import Patient, PatientIdentifier, TimelineEntry, User
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
+from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.milestones.services import milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral, ReferralDocument
 from referrals.services import referral_attach_document, referral_set_plan
@@ -142,6 +143,8 @@ def test_new_patient_with_a_taken_mrn_is_400_and_nothing_is_saved(world: World) 
         ({"urgency": "whenever"}, "urgency"),
         ({"disease_area": None}, "disease_area"),
         ({"reason": ""}, "reason"),
+        ({"reason": "x" * (REASON_MAX_LENGTH + 1)}, "reason"),
+        ({"prior_therapies": "x" * (PRIOR_THERAPIES_MAX_LENGTH + 1)}, "prior_therapies"),
         ({"to_center": "abc"}, "to_center"),
         ({"to_center": 999999}, "to_center"),
         ({"patient": None}, "patient"),
@@ -160,6 +163,21 @@ def test_referral_creation_rejects_bad_input_with_400_on_the_field(
     )
     assert field in errors_of(response)
     assert not Referral.objects.exists()
+
+
+def test_a_104000_character_reason_is_400_saying_the_limit(world: World) -> None:
+    response = api(world.community_coordinator).post(
+        "/api/referrals/", referral_payload(world, reason="word " * 20_800), format="json"
+    )
+    assert errors_of(response)["reason"] == [f"Ensure this field has no more than {REASON_MAX_LENGTH} characters."]
+    assert not Referral.objects.exists()
+
+
+def test_a_reason_at_the_limit_is_accepted(world: World) -> None:
+    response = api(world.community_coordinator).post(
+        "/api/referrals/", referral_payload(world, reason="x" * REASON_MAX_LENGTH), format="json"
+    )
+    assert response.status_code == 201, response.content
 
 
 def test_referral_for_both_an_existing_and_a_new_patient_is_400_on_patient(world: World) -> None:
@@ -375,6 +393,8 @@ def test_practice_cannot_acknowledge_its_own_referral(world: World) -> None:
         ({"move": "schedule_consult"}, "consult_on"),
         ({"move": "schedule_consult", "consult_on": "next tuesday"}, "consult_on"),
         ({"move": "schedule_consult", "consult_on": "2026-02-30"}, "consult_on"),
+        ({"move": "decline", "decline_reason": "x" * (REASON_MAX_LENGTH + 1)}, "decline_reason"),
+        ({"move": "start_review", "note": "x" * (NOTE_MAX_LENGTH + 1)}, "note"),
     ],
 )
 def test_bad_moves_are_400_on_the_field(world: World, payload: dict[str, Any], field: str) -> None:

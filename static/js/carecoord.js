@@ -5,3 +5,29 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// A form that came back with errors: the focus goes to its summary, which names and links
+// each error (the summary also has `autofocus`; this covers a page whose focus moved first,
+// and forms swapped in by htmx). A link in it moves the focus to the field it names.
+function focusErrorSummary(root) {
+  const summary = root.querySelector("[data-error-summary]");
+  if (summary instanceof HTMLElement) {
+    summary.focus();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => focusErrorSummary(document));
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target instanceof Element) {
+    focusErrorSummary(event.target);
+  }
+});
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+  const field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+  if (field) {
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  }
+});

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from carecoord.models import TimelineEntry, User
 from carecoord.roles import Role
+from carecoord.text_limits import NOTE_MAX_LENGTH
 from tests.factories import member, patient_at
 from tests.helpers import (
     CRS_GRADE_2,
@@ -402,6 +403,7 @@ def test_resolving_closes_the_event_with_its_outcome_and_tells_the_point_persons
         ({"resolved_on": "2027-01-25"}, "resolved_on"),  # in the future
         ({"resolved_on": "2027-13-01"}, "resolved_on"),
         ({"site": 999999}, "site"),
+        ({"note": "x" * (NOTE_MAX_LENGTH + 1)}, "note"),
     ],
 )
 def test_bad_resolutions_are_400_on_the_field(world: World, changes: dict[str, Any], field: str) -> None:

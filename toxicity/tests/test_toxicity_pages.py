@@ -302,6 +302,9 @@ def test_a_reassessment_with_a_bad_input_is_named_on_its_field(client: Client, w
     html = html_of(response)
     assert 'id="id_assess_temperature_c_error">Enter the highest temperature between 25 and 45 °C' in html
     assert re.search(r'<details class="tox-action" id="assess-form" open>', html)
+    # The summary at the top of the form names the field and links to it.
+    assert re.search(r'<div class="error-summary" role="alert" tabindex="-1" autofocus data-error-summary>', html)
+    assert '<a href="#id_assess_temperature_c">' in html
     assert event.assessments.count() == 1
 
 

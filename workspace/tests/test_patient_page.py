@@ -73,8 +73,16 @@ def test_editing_details_saves_them_and_says_which_changed_on_the_timeline(clien
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"caregiver_phone": "call the neighbour"}, "caregiver_phone", "Enter a phone number that can be dialled"),
-        ({"caregiver_phone": "+1 555 0100"}, "caregiver_phone", "Enter a phone number that can be dialled"),
+        (
+            {"caregiver_phone": "call the neighbour"},
+            "caregiver_phone",
+            "Enter the caregiver phone as a number that can be dialled",
+        ),
+        (
+            {"caregiver_phone": "+1 555 0100"},
+            "caregiver_phone",
+            "Enter the caregiver phone as a number that can be dialled",
+        ),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth", "cannot be in the future"),
         ({"given_name": ""}, "given_name", "This field is required."),
     ],
@@ -87,6 +95,8 @@ def test_bad_details_are_refused_next_to_the_field_and_nothing_changes(
     html = response.content.decode()
     assert response.status_code == 400
     assert f'id="id_details_{field}_error"' in html and message in html
+    # The error summary heads the form and links to the field.
+    assert "There is a problem" in html and f'<a href="#id_details_{field}">' in html
     assert Patient.objects.get(pk=world.shared_patient.pk).given_name == "Sharon"
 
 
