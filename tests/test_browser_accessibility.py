@@ -75,6 +75,14 @@ def _timeline_forms_open(page: Page) -> None:
     expect(page.locator("#thread .field__error").first).to_be_visible()
 
 
+def _graded(page: Page) -> None:
+    """A grade 3 CRS entered: its fieldset shown and the live grade in the preview."""
+    page.locator("select[name=kind]").select_option("crs")
+    page.get_by_label("Highest temperature (°C)").fill("39.2")
+    page.get_by_label("Number of vasopressors other than vasopressin").fill("1")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 3")
+
+
 @dataclass(frozen=True)
 class View:
     persona: str  # who looks at it: an attribute of the World
@@ -92,6 +100,7 @@ def _referral_form(s: Scene) -> str:
 PAGES: dict[str, View] = {
     "dashboard": View(CENTER, lambda s: reverse("dashboard")),
     "patient-detail": View(CENTER, lambda s: reverse("patient-detail", kwargs=s.patient)),
+    "patient-edit": View(CENTER, lambda s: reverse("patient-edit", kwargs=s.patient)),
     "timeline": View(CENTER, lambda s: reverse("patient-timeline", kwargs=s.patient)),
     "timeline, forms open": View(CENTER, lambda s: reverse("patient-timeline", kwargs=s.patient), _timeline_forms_open),
     # Referrals are written at the practice.
@@ -100,6 +109,7 @@ PAGES: dict[str, View] = {
     "referral-list": View(CENTER, lambda s: reverse("referral-list")),
     "referral-detail": View(CENTER, lambda s: reverse("referral-detail", kwargs={"referral_id": s.record.referral.pk})),
     "toxicity-record": View(CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient)),
+    "toxicity-record, graded": View(CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _graded),
     "toxicity-record, refused": View(
         CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _press("Record and alert")
     ),
@@ -112,6 +122,7 @@ PAGES: dict[str, View] = {
     "handoff-edit, refused": View(
         CENTER, lambda s: reverse("handoff-edit", kwargs={"handoff_id": s.draft.pk}), _press("Send")
     ),
+    "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
     "alert-list": View(CENTER, lambda s: reverse("alert-list")),
     "account-security": View(CENTER, lambda s: reverse("account-security")),
