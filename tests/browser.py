@@ -108,3 +108,48 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
         for node in violation["nodes"]:
             lines.append(f"    {node['target']}: {node['failureSummary']}".replace("\n", " "))
     return "\n".join(lines)
+
+
+# Where the focus is, and whether a sighted keyboard user can see it: an outline or a ring.
+FOCUSED = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return null;
+  const style = getComputedStyle(element);
+  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const ringed = style.boxShadow !== "none";
+  const box = element.getBoundingClientRect();
+  return {
+    tag: element.tagName.toLowerCase(),
+    name: (element.getAttribute("aria-label") || element.labels?.[0]?.innerText || element.innerText || "").trim(),
+    visible: outlined || ringed,
+    onScreen: box.width > 0 && box.height > 0,
+    html: element.outerHTML.slice(0, 160),
+  };
+}"""
+
+
+def tab_to(page: Page, matches: re.Pattern[str], *, key: str = "Tab", limit: int = 400) -> None:
+    """Press `key` (Tab or Shift+Tab) until the focused element's name matches (labels may gain
+    a required marker after the name); every element passed on the way must show its focus."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        focused = page.evaluate(FOCUSED)
+        if focused is None:
+            continue  # the focus left the page for the browser's own interface: Tab goes round
+        assert focused["visible"] and focused["onScreen"], f"focus is not visible on {focused['html']}"
+        if matches.search(focused["name"]):
+            return
+    raise AssertionError(f"{limit} presses of {key} did not reach {matches.pattern!r}")
+
+
+def tab_through(page: Page, limit: int = 600) -> int:
+    """Press Tab from the top of the page (the skip link) to its end; every stop must show its
+    focus. How many stops there were."""
+    page.locator(".skip-link").focus()
+    for stops in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or "skip-link" in focused["html"]:
+            return stops  # past the last element: to the browser's own interface, or round again
+        assert focused["visible"] and focused["onScreen"], f"focus is not visible on {focused['html']}"
+    raise AssertionError(f"{limit} presses of Tab did not reach the end of {page.url}")

@@ -8,45 +8,14 @@ import re
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from carecoord.models import TimelineEntry
-from tests.browser import sign_in
+from tests.browser import sign_in, tab_to
 from tests.factories import PASSWORD, authenticator, current_code
 from tests.helpers import World, small_record
 
 pytestmark = pytest.mark.browser
-
-# Where the focus is, and whether a sighted keyboard user can see it: an outline or a ring.
-FOCUSED = """() => {
-  const element = document.activeElement;
-  if (!element || element === document.body) return null;
-  const style = getComputedStyle(element);
-  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
-  const ringed = style.boxShadow !== "none";
-  const box = element.getBoundingClientRect();
-  return {
-    tag: element.tagName.toLowerCase(),
-    name: (element.getAttribute("aria-label") || element.labels?.[0]?.innerText || element.innerText || "").trim(),
-    visible: outlined || ringed,
-    onScreen: box.width > 0 && box.height > 0,
-    html: element.outerHTML.slice(0, 160),
-  };
-}"""
-
-
-def tab_to(page: Page, matches: re.Pattern[str], *, key: str = "Tab", limit: int = 400) -> None:
-    """Press `key` (Tab or Shift+Tab) until the focused element's name matches (labels may gain
-    a required marker after the name); every element passed on the way must show its focus."""
-    for _ in range(limit):
-        page.keyboard.press(key)
-        focused = page.evaluate(FOCUSED)
-        if focused is None:
-            continue  # the focus left the page for the browser's own interface: Tab goes round
-        assert focused["visible"] and focused["onScreen"], f"focus is not visible on {focused['html']}"
-        if matches.search(focused["name"]):
-            return
-    raise AssertionError(f"{limit} presses of {key} did not reach {matches.pattern!r}")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
