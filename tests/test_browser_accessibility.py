@@ -1,7 +1,7 @@
 """Every main page checked by axe-core in a real browser, with a patient's whole record on it
 (referral, milestones, a toxicity with its alerts, hand-offs, comments) and, for the forms,
 again after a refused submission: no serious or critical violation of WCAG 2 A/AA or axe's best
-practices, at a desktop and a phone's width."""
+practices, at a desktop and a phone's width; and every stop of the Tab key shows its focus."""
 
 from __future__ import annotations
 
