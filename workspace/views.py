@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -15,7 +14,7 @@ from carecoord.access import patients_visible_to
 from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.shortcuts import HtmxHttpRequest
+from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
 from workspace.patient_list import (
     ADDRESS_FIELDS,
@@ -71,5 +70,5 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     context["work_queue"] = work_queue = work_queue_of(request.user, memberships)
     shown(work_queue.objects_shown, verb="listed")
     context["can_refer"] = can_refer(memberships)
-    context["zone"] = memberships[0].site.time_zone if memberships else timezone.get_default_timezone_name()
+    context["zone"] = viewer_zone(memberships)
     return render(request, "carecoord/dashboard.html", context)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from carecoord.models import DigestDelivery
 from carecoord.reads import shown_patient
 from carecoord.web.shortcuts import actor
+from carecoord.zones import zone_of
 from workspace.digests.services import digest_preview
 from workspace.digests.stored import visible_digest
 
@@ -33,4 +34,5 @@ def my_digest(request: HttpRequest) -> HttpResponse:
     # A patient on both is recorded once, as read through the stored digest.
     for section in preview["patients"]:
         shown_patient(uuid.UUID(section["patient_id"]), user, what="viewed weekly digest preview")
-    return render(request, "carecoord/digest.html", {"preview": preview, "digest": digest})
+    context = {"preview": preview, "digest": digest, "zone": zone_of(user)}
+    return render(request, "carecoord/digest.html", context)

@@ -19,7 +19,7 @@ def trigram_index(field: str, name: str) -> django.contrib.postgres.indexes.GinI
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("carecoord", "0015_pointperson_primary"),
+        ("carecoord", "0016_timelineentry_subject"),
     ]
 
     operations = [
