@@ -49,11 +49,8 @@ def test_sign_in_find_a_patient_and_post_a_message_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     page.wait_for_url(base_url + reverse("dashboard"))
 
-    # The dashboard lists the patient by name; the patient's page leads to the timeline.
+    # The work queue's alert names the patient and leads to the timeline.
     tab_to(page, re.compile(f"^{patient.family_name}, {patient.given_name}$"))
-    page.keyboard.press("Enter")
-    page.wait_for_url(base_url + reverse("patient-detail", kwargs={"patient_id": patient.pk}))
-    tab_to(page, re.compile("^Timeline$"))
     page.keyboard.press("Enter")
     page.wait_for_url(base_url + reverse("patient-timeline", kwargs={"patient_id": patient.pk}))
 

@@ -268,7 +268,7 @@ def test_point_persons_and_24_7_numbers_are_tel_links(community_oncologist_clien
     html = html_of(community_oncologist_client.get(timeline_url(world.shared_patient)))
     contacts = html.split('id="contacts-heading"')[1].split("</section>")[0]
     assert '<a href="tel:+15551002400">+1 555 100 2400</a>' in contacts  # the center's 24/7 line
-    assert "Olive Oncologist" in contacts and 'href="tel:+15550101111"' in contacts
+    assert "Olive Oncologist" in contacts and 'href="tel:+13125550111"' in contacts
 
 
 # Milestone actions

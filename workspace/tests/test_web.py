@@ -118,7 +118,7 @@ def test_dashboard_row_is_compact_with_mrns_and_point_persons_on_demand(
     assert "Lakeside CAR-T Center" in contacts
     assert contacts.index("Primary:") < contacts.index("Backup:")
     assert "Olive Oncologist" in contacts
-    assert 'href="tel:+15550101111"' in contacts
+    assert 'href="tel:+13125550111"' in contacts
 
 
 def test_point_persons_on_demand_are_not_for_the_outsider(outsider_client: Client, world: World) -> None:
