@@ -91,6 +91,7 @@ PAGES: dict[str, Rule] = {
     "my-digest": Rule(Need.SIGNED_IN),
     "referral-list": Rule(Need.SIGNED_IN),
     "alert-list": Rule(Need.SIGNED_IN),
+    "milestones-due": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a patient search is posted
     "handoff-template-list": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),

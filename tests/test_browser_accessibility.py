@@ -125,6 +125,7 @@ PAGES: dict[str, View] = {
     "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
     "alert-list": View(CENTER, lambda s: reverse("alert-list")),
+    "milestones-due": View(CENTER, lambda s: reverse("milestones-due") + "?window=fortnight"),
     "account-security": View(CENTER, lambda s: reverse("account-security")),
     "account-security, refused": View(CENTER, lambda s: reverse("account-security"), _press("Make a token")),
 }

@@ -25,6 +25,7 @@ from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, User
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import patients_matching, sites_without_primary
+from carecoord.web.forms import ListFilterForm, search_field
 from carecoord.work_queue import QueueScope, queue_lists
 from referrals.day_zero import day_zero_by_patient, day_zero_subquery
 from referrals.schedule import day_label
@@ -54,17 +55,10 @@ def address_filters(query: QueryDict) -> dict[str, str]:
     return {name: str(query.get(name)) for name in (*ADDRESS_FIELDS, "page") if name in query}
 
 
-class PatientListForm(forms.Form):
-    """What the viewer asks of the list. Anything it does not understand is left out, so a
-    stale bookmark still shows the list rather than an error page."""
+class PatientListForm(ListFilterForm):
+    """What the viewer asks of the patient list."""
 
-    q = forms.CharField(
-        label="Find a patient",
-        required=False,
-        max_length=100,
-        help_text="Part of a name, or an MRN at any site.",
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
-    )
+    q = search_field("Find a patient")
     phase = forms.ChoiceField(label="Phase", required=False, choices=[("", "All phases"), *Phase.choices])
     site = forms.TypedChoiceField(label="Care-team site", required=False, coerce=int, empty_value=None)
     point_person = forms.ChoiceField(label="Point person", required=False)
@@ -82,11 +76,6 @@ class PatientListForm(forms.Form):
             (ME, "Me"),
             *((str(person.pk), person.full_name) for person in people),
         ]
-
-    def asked(self) -> dict[str, Any]:
-        """The valid parts of what was asked; a part that is not valid is as if not asked."""
-        self.is_valid()
-        return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
 
     def address(self) -> str:
         """The query string of the address-safe filters asked, for the browser's address bar."""

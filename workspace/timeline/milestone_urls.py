@@ -2,10 +2,12 @@
 
 from django.urls import URLPattern, path
 
+from workspace import milestones_due
 from workspace.timeline import milestone_views as views
 from workspace.timeline.milestone_actions import ACTIONS
 
 urlpatterns: list[URLPattern] = [
+    path("due/", milestones_due.milestones_due_page, name="milestones-due"),
     path("<int:milestone_id>/complete/", views.milestone_complete_view, name="milestone-complete"),
     path("<int:milestone_id>/move/", views.milestone_move_view, name="milestone-move"),
     path("<int:milestone_id>/cancel/", views.milestone_cancel_view, name="milestone-cancel"),

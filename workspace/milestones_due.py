@@ -1,0 +1,93 @@
+"""Every planned step of the viewer's patients not recorded yet, due in a window or overdue: the
+work queue's short list in full, found, filtered and paged, each row one click from its form.
+
+Like the patient list, a search for a patient is posted (names stay out of the address); the
+window and the kind may be in the address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from carecoord.access import patients_visible_to
+from carecoord.reads import shown
+from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.forms import ListFilterForm, search_field
+from carecoord.web.shortcuts import HtmxHttpRequest
+from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
+from referrals.models import Milestone
+from referrals.selectors import milestones_due
+from workspace.work_queue import queue_scope
+
+MILESTONES_PER_PAGE = 50
+
+
+class Window:
+    OVERDUE = "overdue"
+    WEEK = "week"
+    FORTNIGHT = "fortnight"
+    CHOICES = [
+        (WEEK, "Overdue and the coming week"),
+        (OVERDUE, "Overdue only"),
+        (FORTNIGHT, "Overdue and the coming two weeks"),
+    ]
+    DAYS = {OVERDUE: -1, WEEK: 6, FORTNIGHT: 13}
+
+
+KIND_CHOICES = [("", "Any step"), *((str(kind), milestone_label(kind)) for kind in ALL_KINDS)]
+ADDRESS_FIELDS = ("window", "kind", "page")
+
+
+class MilestonesDueForm(ListFilterForm):
+    q = search_field("Patient")
+    window = forms.ChoiceField(label="Show", required=False, choices=Window.CHOICES)
+    kind = forms.ChoiceField(label="Step", required=False, choices=KIND_CHOICES)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+def due_milestones(user: Any, asked: dict[str, Any], today: dt.date) -> QuerySet[Milestone]:
+    """The planned steps of `user`'s patients not recorded by the window's end, oldest first."""
+    end = today + dt.timedelta(days=Window.DAYS[asked.get("window") or Window.WEEK])
+    milestones = milestones_due(user, None, end)
+    if asked.get("kind"):
+        milestones = milestones.filter(kind=asked["kind"])
+    if asked.get("q"):
+        milestones = milestones.filter(referral__patient__in=patients_matching(patients_visible_to(user), asked["q"]))
+    return milestones
+
+
+@vary_on_headers("HX-Request")
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
+    """The page, or with htmx only its results, with the address-safe filters pushed to the address bar."""
+    memberships = active_memberships_of(request.user)
+    scope = queue_scope(request.user, memberships)
+    # A patient's name in an address would reach the logs: only the search box, posted, carries it.
+    addressed = {name: str(request.GET.get(name)) for name in ADDRESS_FIELDS if name in request.GET}
+    form = MilestonesDueForm(request.POST if request.method == "POST" else addressed)
+    asked = form.asked()
+    due = due_milestones(request.user, asked, scope.today)
+    page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
+    rows = [(m, milestone_label_or_kind(m.kind), m.is_overdue(scope.today)) for m in page]
+    shown(page, verb="listed")
+    context = {"memberships": memberships, "form": form, "page": page, "rows": rows, "today": scope.today}
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "carecoord/milestones_due.html#results", context)
+        address = urlencode([(name, asked[name]) for name in ("window", "kind") if asked.get(name)])
+        response["HX-Push-Url"] = reverse("milestones-due") + (f"?{address}" if address else "")
+        return response
+    return render(request, "carecoord/milestones_due.html", context)
