@@ -190,7 +190,11 @@ def _tables() -> dict[str, Table]:
             "given_at_id, referral_id, conflict, conflict_confirmation, conflict_confirmed_key, "
             "conflict_key",
         ),
-        "timeline": ("carecoord_timelineentry", "kind, occurred_at, title, body, actor_id, patient_id, site_id"),
+        # The generated entries name no subject: they read as entries written before entries linked.
+        "timeline": (
+            "carecoord_timelineentry",
+            "kind, occurred_at, title, body, actor_id, patient_id, site_id, subject_type",
+        ),
         "events": (
             "toxicity_toxicityevent",
             "kind, onset_at, grade, highest_grade, grade_reason, infection_site, "
@@ -293,7 +297,7 @@ class Stories:
         site: SiteInfo | None = None,
     ) -> None:
         self.tables["timeline"].add(
-            kind, moment, title[:200], body, actor.id if actor else None, case.id, site.id if site else None
+            kind, moment, title[:200], body, actor.id if actor else None, case.id, site.id if site else None, ""
         )
         case.entries += 1
         if case.changed_at is None or moment > case.changed_at:
