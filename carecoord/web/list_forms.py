@@ -51,9 +51,10 @@ class ListForm(forms.Form):
         return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
 
     def filtered(self) -> bool:
-        """Whether anything narrows the list (sorting and paging do not)."""
+        """Whether anything narrows the list (sorting, paging and a default choice do not)."""
         asked = self.asked()
-        return any(asked.get(name) for name in (self.search_field, *self.address_fields) if name != "sort")
+        names = (name for name in (self.search_field, *self.address_fields) if name != "sort")
+        return any(asked.get(name) and asked[name] != self.defaults.get(name) for name in names)
 
     def address(self) -> str:
         """The query string of the address-safe filters asked, for the browser's address bar. A
