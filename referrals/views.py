@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -22,6 +21,7 @@ from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
+from carecoord.web.list_forms import list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, can_refer
@@ -76,12 +76,7 @@ def referral_list(request: HtmxHttpRequest) -> HttpResponse:
         "rows": [ReferralRow(r, r.is_acknowledgement_overdue(now)) for r in page],
         "can_refer": can_refer(memberships),
     }
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "referrals/referral_list.html#results", context)
-        response["HX-Push-Url"] = reverse("referral-list") + (f"?{query}" if (query := form.address()) else "")
-        return response
-    return render(request, "referrals/referral_list.html", context)
+    return list_response(request, "referrals/referral_list.html", context, form=form, url_name="referral-list")
 
 
 @login_required

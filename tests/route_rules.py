@@ -92,6 +92,7 @@ PAGES: dict[str, Rule] = {
     "referral-list": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
     "alert-list": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
     "handoff-template-list": Rule(Need.SIGNED_IN),
+    "my-handoffs": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),

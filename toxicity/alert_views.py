@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.list_forms import address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, next_or, viewer_zone
 from toxicity.alert_list import AlertListForm, Show, filtered_alerts
 from toxicity.alerts import alert_acknowledge
@@ -36,7 +37,6 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     alerts = list(page)
     shown(alerts, verb="listed")
     memberships = active_memberships_of(request.user)
-    address = reverse("alert-list") + (f"?{query}" if (query := form.address()) else "")
     context = {
         "memberships": memberships,
         "zone": viewer_zone(memberships),
@@ -46,14 +46,9 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
-        "back_here": address,  # where an acknowledgement brings the person back to
+        "back_here": address_of(form, "alert-list"),  # where an acknowledgement brings the person back to
     }
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "toxicity/alert_list.html#results", context)
-        response["HX-Push-Url"] = address
-        return response
-    return render(request, "toxicity/alert_list.html", context)
+    return list_response(request, "toxicity/alert_list.html", context, form=form, url_name="alert-list")
 
 
 @login_required

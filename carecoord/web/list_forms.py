@@ -12,7 +12,11 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+
+from carecoord.web.shortcuts import HtmxHttpRequest
 
 
 def patient_search_field() -> forms.CharField:
@@ -65,3 +69,21 @@ class ListForm(forms.Form):
         if asked.get("page") and not asked.get(self.search_field):
             pairs.append(("page", asked["page"]))
         return urlencode([(name, "on" if value is True else value) for name, value in pairs])
+
+
+def address_of(form: ListForm, url_name: str) -> str:
+    """The list's address with the address-safe filters asked."""
+    return reverse(url_name) + (f"?{query}" if (query := form.address()) else "")
+
+
+def list_response(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, form: ListForm, url_name: str
+) -> HttpResponse:
+    """The whole page, or for htmx only its `results` partial with the address-safe filters
+    pushed to the address bar. (The view is `vary_on_headers("HX-Request")`.)"""
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{template}#results", context)
+        response["HX-Push-Url"] = address_of(form, url_name)
+        return response
+    return render(request, template, context)

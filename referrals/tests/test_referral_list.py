@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +20,16 @@ from referrals.models import Referral
 from referrals.services import referral_attach_document
 from referrals.workflow import Move, State
 from tests.factories import SiteFactory, patient_at
-from tests.helpers import World, advance, another_record, draft_referral, grow_record, login, small_record
+from tests.helpers import (
+    World,
+    advance,
+    another_record,
+    draft_referral,
+    grow_record,
+    login,
+    post_measured,
+    small_record,
+)
 
 LIST = reverse("referral-list")
 PDF = b"%PDF-1.7\n%fake but well-formed enough for the signature check\n"
@@ -238,16 +245,10 @@ def test_referral_list_query_count_does_not_grow_with_referrals_or_their_records
     login(client, world.center_coordinator)
     record = small_record(world)
     make_referrals(world, 4)
-    client.post(LIST, asked)  # warm the caches
-    with CaptureQueriesContext(connection) as few:
-        response = client.post(LIST, asked)
-    assert response.status_code == 200
+    _, few = post_measured(client, LIST, asked)
     grow_record(record)
     another_record(world)
     make_referrals(world, 50)
-    # Making the referrals takes a while: the session's activity stamp is refreshed here, not measured.
-    client.post(LIST, asked)
-    with CaptureQueriesContext(connection) as many:
-        response = client.post(LIST, asked)
+    response, many = post_measured(client, LIST, asked)
     assert len(response.context["rows"]) >= 10
-    assert len(many) == len(few), [q["sql"][:160] for q in many.captured_queries]
+    assert len(many) == len(few), many

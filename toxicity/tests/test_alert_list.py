@@ -8,15 +8,22 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.models import Patient
 from tests.factories import patient_at
-from tests.helpers import CRS_GRADE_2, World, another_record, grow_record, login, name_point_persons, small_record
+from tests.helpers import (
+    CRS_GRADE_2,
+    World,
+    another_record,
+    grow_record,
+    login,
+    name_point_persons,
+    post_measured,
+    small_record,
+)
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_record
 
@@ -164,17 +171,11 @@ def test_alert_list_query_count_does_not_grow_with_alerts(
 
     make(3)
     login(client, world.community_oncologist)
-    client.post(ALERTS, asked)  # warm the caches
-    with CaptureQueriesContext(connection) as few:
-        response = client.post(ALERTS, asked)
-    assert response.status_code == 200
+    response, few = post_measured(client, ALERTS, asked)
     assert alerts(response)
     grow_record(record)
     another_record(world)
     make(30)
-    # Making them takes a while: the session's activity stamp is refreshed here, not measured.
-    client.post(ALERTS, asked)
-    with CaptureQueriesContext(connection) as many:
-        response = client.post(ALERTS, asked)
+    response, many = post_measured(client, ALERTS, asked)
     assert len(alerts(response)) >= 15
-    assert len(many) == len(few), [q["sql"][:160] for q in many.captured_queries]
+    assert len(many) == len(few), many
