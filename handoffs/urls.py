@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from handoffs import views
+from handoffs import list_views, views
 
 urlpatterns = [
+    path("", list_views.my_handoffs, name="my-handoffs"),
     path("patients/<uuid:patient_id>/", views.handoff_list, name="handoff-list"),
     path("patients/<uuid:patient_id>/new/", views.handoff_start_page, name="handoff-start"),
     path("<int:handoff_id>/", views.handoff_detail, name="handoff-detail"),

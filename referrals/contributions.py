@@ -21,7 +21,7 @@ from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.models import Milestone, Referral, ReferralMove, open_conflict, overdue_on
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
-from referrals.selectors import milestones_due, milestones_in_conflict, referrals_visible_to, referrals_waiting_on
+from referrals.selectors import milestones_due, milestones_in_conflict, referrals_overdue_for, referrals_waiting_on
 from referrals.workflow import STATE_LABELS, State
 
 DUE_DAYS = 14
@@ -142,13 +142,7 @@ def _waiting(scope: QueueScope) -> QuerySet[Referral]:
 
 
 def _overdue(scope: QueueScope) -> QuerySet[Referral]:
-    recording = _recording(scope)
-    # The center acknowledges; the referring practice chases.
-    return (
-        referrals_visible_to(scope.user)
-        .acknowledgement_overdue()
-        .filter(Q(to_center_id__in=recording) | Q(from_site_id__in=recording))
-    )
+    return referrals_overdue_for(scope.user, _recording(scope))
 
 
 def queue_waiting(scope: QueueScope) -> Sequence[Referral]:

@@ -23,7 +23,7 @@ from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
 from referrals.selectors import referrals_visible_to
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
-from referrals.workflow import OPEN_STATES, STATE_LABELS, Move
+from referrals.workflow import OPEN_STATES, Move
 
 TRANSPLANT_HELP = "Recorded for the center; ineligibility for transplant does not rule out CAR-T"
 
@@ -373,19 +373,6 @@ def _messages(error: ValidationError) -> list[str]:
         if hasattr(error, "error_dict")
         else error.messages
     )
-
-
-class StateFilterForm(forms.Form):
-    """The referral list's filter; an unknown state is an error and the list stays unfiltered."""
-
-    state = forms.ChoiceField(
-        label="State",
-        required=False,
-        choices=[("", "All states"), *((s.value, label) for s, label in STATE_LABELS.items())],
-    )
-
-    def selected_state(self) -> str:
-        return self.cleaned_data["state"] if self.is_valid() else ""
 
 
 class MoveForm(PageForm):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import F, Min, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
 from carecoord.access import get_visible_or_404, sites_that_can, visible_patient_ids
@@ -74,6 +74,16 @@ def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referra
     )
     practice_turn = visible.filter(from_site_id__in=site_ids, state=State.DRAFT)
     return (center_turn | practice_turn).order_by("acknowledge_by", "created_at")
+
+
+def referrals_overdue_for(user: AnyUser, site_ids: list[int]) -> ReferralQuerySet:
+    """Referrals whose acknowledgement is overdue, to or from `site_ids` (the user's sites): the
+    center acknowledges, the referring practice chases."""
+    return (
+        referrals_visible_to(user)
+        .acknowledgement_overdue()
+        .filter(Q(to_center_id__in=site_ids) | Q(from_site_id__in=site_ids))
+    )
 
 
 def milestones_due(user: AnyUser, start: dt.date | None, end: dt.date) -> QuerySet[Milestone]:

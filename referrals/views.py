@@ -14,16 +14,19 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user, require_capability
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors
-from carecoord.web.shortcuts import POST, actor, loads, viewer_zone
+from carecoord.web.list_forms import list_response
+from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
-from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, StateFilterForm, can_refer
+from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, can_refer
 from referrals.models import Referral, ReferralDocument
+from referrals.referral_list import ReferralListForm, filtered_referrals, sites_of_referrals
 from referrals.selectors import get_document_for_user, get_referral_for_user, referral_sides, referrals_visible_to
 from referrals.services import referral_attach_document, referral_move, referral_set_plan, referral_start
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
@@ -47,30 +50,33 @@ class ReferralRow:
     overdue: bool
 
 
+@vary_on_headers("HX-Request")
 @login_required
-@require_safe
-def referral_list(request: HttpRequest) -> HttpResponse:
-    """The referrals of the user's patients, newest first, filterable by state."""
+@require_http_methods(["GET", "HEAD", "POST"])
+def referral_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The referrals of the user's patients, found by patient (posted words), filtered and sorted;
+    an htmx request gets only the results, with the address-safe filters pushed to the address."""
     memberships = active_memberships_of(request.user)
-    filter_form = StateFilterForm(request.GET)
-    referrals = referrals_visible_to(request.user).order_by("-created_at", "-pk")
-    state = filter_form.selected_state()
-    if state:
-        referrals = referrals.filter(state=state)
-    page = Paginator(referrals, REFERRALS_PER_PAGE).get_page(request.GET.get("page"))
-    shown(page, verb="listed")
+    visible = referrals_visible_to(request.user)
+    form = ReferralListForm(ReferralListForm.data_of(request), sites=sites_of_referrals(visible))
+    asked = form.asked()
     now = timezone.now()
+    referrals = filtered_referrals(visible, asked, user=request.user, memberships=memberships, now=now)
+    page = Paginator(referrals, REFERRALS_PER_PAGE).get_page(asked.get("page"))
+    shown(page, verb="listed")
+    state = asked.get("state", "")
     context = {
         "memberships": memberships,
         "zone": viewer_zone(memberships),
-        "filter_form": filter_form,
+        "form": form,
+        "filtered": form.filtered(),
         "state": state,
         "state_label": STATE_LABELS[State(state)] if state else "",
         "page": page,
         "rows": [ReferralRow(r, r.is_acknowledgement_overdue(now)) for r in page],
         "can_refer": can_refer(memberships),
     }
-    return render(request, "referrals/referral_list.html", context)
+    return list_response(request, "referrals/referral_list.html", context, form=form, url_name="referral-list")
 
 
 @login_required

@@ -341,10 +341,10 @@ def service_values() -> dict[str, Any]:
     return values
 
 
-def draft_handoff(world: World) -> Handoff:
+def draft_handoff(world: World, patient: Patient | None = None) -> Handoff:
     return handoff_start(
         actor=world.center_coordinator,
-        patient=world.shared_patient,
+        patient=patient or world.shared_patient,
         template=transition(),
         from_site=world.center,
         to_site=world.practice,
@@ -367,9 +367,9 @@ def sent(world: World) -> Handoff:
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
 
-def sent_handoff(world: World) -> Handoff:
+def sent_handoff(world: World, patient: Patient | None = None) -> Handoff:
     """A hand-off from the center to the practice, sent through the services."""
-    handoff = draft_handoff(world)
+    handoff = draft_handoff(world, patient)
     assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=service_values()) == {}
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
@@ -535,6 +535,18 @@ def queries_of_get(client: Client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
     return len(captured)
+
+
+def post_measured(client: Client, url: str, data: dict[str, str]) -> tuple[Any, list[str]]:
+    """One POST of a list's form (`data`) measured: its response and the statements it ran.
+
+    A first, unmeasured POST warms the caches and refreshes the session's activity stamp (which
+    a long set-up between two measurements lets go stale), so both measurements read alike."""
+    client.post(url, data)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, data)
+    assert response.status_code == 200, response.status_code
+    return response, [q["sql"][:160] for q in captured.captured_queries]
 
 
 def another_record(world: World) -> Record:

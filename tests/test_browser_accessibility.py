@@ -122,6 +122,7 @@ PAGES: dict[str, View] = {
     "handoff-edit, refused": View(
         CENTER, lambda s: reverse("handoff-edit", kwargs={"handoff_id": s.draft.pk}), _press("Send")
     ),
+    "my-handoffs": View(PRACTICE, lambda s: reverse("my-handoffs")),
     "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
     "alert-list": View(CENTER, lambda s: reverse("alert-list")),

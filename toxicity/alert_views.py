@@ -7,13 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.shortcuts import POST, actor, loads, next_or, viewer_zone
+from carecoord.web.list_forms import address_of, list_response
+from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, next_or, viewer_zone
+from toxicity.alert_list import AlertListForm, Show, filtered_alerts
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert
 from toxicity.selectors import alerts_visible_to, get_alert_for_user
@@ -21,22 +24,31 @@ from toxicity.selectors import alerts_visible_to, get_alert_for_user
 ALERTS_PER_PAGE = 50
 
 
+@vary_on_headers("HX-Request")
 @login_required
-@require_safe
-def alert_list(request: HttpRequest) -> HttpResponse:
-    """The user's alerts, unacknowledged first (the in-app notifications), a page at a time."""
-    page = Paginator(alerts_visible_to(request.user), ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+@require_http_methods(["GET", "HEAD", "POST"])
+def alert_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's alerts, unacknowledged first (the in-app notifications), found by patient
+    (posted words), filtered and sorted, a page at a time; each open one acknowledged in place."""
+    form = AlertListForm(AlertListForm.data_of(request))
+    asked = form.asked()
+    alerts_asked = filtered_alerts(alerts_visible_to(request.user), asked, user=request.user)
+    page = Paginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
     memberships = active_memberships_of(request.user)
     context = {
         "memberships": memberships,
         "zone": viewer_zone(memberships),
+        "form": form,
+        "filtered": form.filtered(),
+        "show": asked.get("show") or Show.ALL,
         "page": page,
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
+        "back_here": address_of(form, "alert-list"),  # where an acknowledgement brings the person back to
     }
-    return render(request, "toxicity/alert_list.html", context)
+    return list_response(request, "toxicity/alert_list.html", context, form=form, url_name="alert-list")
 
 
 @login_required

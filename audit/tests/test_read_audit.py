@@ -44,6 +44,7 @@ PATIENT_LISTS = {
     "my-digest",
     "referral-list",
     "alert-list",
+    "my-handoffs",
     "api:patient-list",
     "api:referral-list",
     "api:toxicity-event-list",

@@ -1,0 +1,89 @@
+"""What a list page's filter form shares (the referral and alert lists): the valid parts of what
+was asked, and the part of it an address may carry.
+
+Search words travel in the body of a POST, never in the address: names and MRNs in query strings
+end up in server and proxy logs. The filters that say nothing about a patient (state, site, sort,
+page) may be in the address, so a filtered list can be bookmarked and the back button restores it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+
+from carecoord.web.shortcuts import HtmxHttpRequest
+
+
+def patient_search_field() -> forms.CharField:
+    """The search box of a list found by patient: part of a name or any site's MRN
+    (`carecoord.selectors.patients.patients_matching`)."""
+    return forms.CharField(
+        label="Find a patient",
+        required=False,
+        max_length=100,
+        help_text="Part of a name, or an MRN at any site.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ListForm(forms.Form):
+    """A list's filter form. Anything it does not understand is left out, so a stale bookmark
+    still shows the list rather than an error page. Subclasses name `address_fields` (never the
+    search field) and the `defaults` an address leaves out."""
+
+    address_fields: ClassVar[tuple[str, ...]] = ()
+    defaults: ClassVar[dict[str, str]] = {}
+    search_field: ClassVar[str] = "q"
+
+    @classmethod
+    def data_of(cls, request: HttpRequest) -> QueryDict | dict[str, str]:
+        """A POST as sent; from an address, only its address-safe filters (a pasted link's search
+        words are not read)."""
+        if request.method == "POST":
+            return request.POST
+        query = request.GET
+        return {name: str(query.get(name)) for name in (*cls.address_fields, "page") if name in query}
+
+    def asked(self) -> dict[str, Any]:
+        """The valid parts of what was asked; a part that is not valid is as if not asked."""
+        self.is_valid()
+        return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+
+    def filtered(self) -> bool:
+        """Whether anything narrows the list (sorting, paging and a default choice do not)."""
+        asked = self.asked()
+        names = (name for name in (self.search_field, *self.address_fields) if name != "sort")
+        return any(asked.get(name) and asked[name] != self.defaults.get(name) for name in names)
+
+    def address(self) -> str:
+        """The query string of the address-safe filters asked, for the browser's address bar. A
+        page of search results is not pushed: the address would not find it again."""
+        asked = self.asked()
+        pairs = [(name, asked[name]) for name in self.address_fields if asked.get(name)]
+        pairs = [(name, value) for name, value in pairs if self.defaults.get(name) != value]
+        if asked.get("page") and not asked.get(self.search_field):
+            pairs.append(("page", asked["page"]))
+        return urlencode([(name, "on" if value is True else value) for name, value in pairs])
+
+
+def address_of(form: ListForm, url_name: str) -> str:
+    """The list's address with the address-safe filters asked."""
+    return reverse(url_name) + (f"?{query}" if (query := form.address()) else "")
+
+
+def list_response(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, form: ListForm, url_name: str
+) -> HttpResponse:
+    """The whole page, or for htmx only its `results` partial with the address-safe filters
+    pushed to the address bar. (The view is `vary_on_headers("HX-Request")`.)"""
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{template}#results", context)
+        response["HX-Push-Url"] = address_of(form, url_name)
+        return response
+    return render(request, template, context)

@@ -1,0 +1,75 @@
+"""Hand-offs across patients, to and from the viewer's sites: what the viewer asks of them (the
+patient, direction, state, "needs my action", the order), read a page at a time in a fixed
+number of queries.
+
+Search words are posted, never put in the address (`carecoord.web.list_forms`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django import forms
+from django.db.models import F, Q, QuerySet
+
+from carecoord.access import patients_visible_to
+from carecoord.access.scope import AnyUser
+from carecoord.models import SiteMembership
+from carecoord.roles import Capability
+from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.sites import sites_where_role_can
+from carecoord.web.list_forms import ListForm, patient_search_field
+from handoffs.models import Handoff
+
+TO_ME = "to-me"
+FROM_ME = "from-me"
+
+
+class Sort:
+    NEWEST = "newest"
+    DEADLINE = "deadline"
+    CHOICES = [(NEWEST, "Newest first"), (DEADLINE, "Acknowledgement deadline")]
+
+
+class HandoffListForm(ListForm):
+    address_fields = ("direction", "state", "needs_action", "sort")
+    defaults: ClassVar[dict[str, str]] = {"sort": Sort.NEWEST}
+
+    q = patient_search_field()
+    direction = forms.ChoiceField(
+        label="Direction",
+        required=False,
+        choices=[("", "To or from my site"), (TO_ME, "To my site"), (FROM_ME, "From my site")],
+    )
+    state = forms.ChoiceField(label="State", required=False, choices=[("", "All states"), *Handoff.State.choices])
+    needs_action = forms.BooleanField(label="Needs my action", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+def filtered_handoffs(
+    handoffs: QuerySet[Handoff], asked: Mapping[str, Any], *, user: AnyUser, memberships: list[SiteMembership]
+) -> QuerySet[Handoff]:
+    """`handoffs` (already the viewer's) to or from the viewer's sites, narrowed and ordered as
+    `asked` (`HandoffListForm.asked`)."""
+    own = [m.site_id for m in memberships]
+    if asked.get("direction") == TO_ME:
+        handoffs = handoffs.filter(to_site_id__in=own)
+    elif asked.get("direction") == FROM_ME:
+        handoffs = handoffs.filter(from_site_id__in=own)
+    else:
+        handoffs = handoffs.filter(Q(to_site_id__in=own) | Q(from_site_id__in=own))
+    if asked.get("q"):
+        found = patients_matching(patients_visible_to(user), asked["q"])
+        handoffs = handoffs.filter(patient_id__in=found.values("pk"))
+    if asked.get("state"):
+        handoffs = handoffs.filter(state=asked["state"])
+    if asked.get("needs_action"):
+        # The work queue's rule: sent to one of the sites where the viewer records care and not
+        # acknowledged, or a question from the other site waiting for an answer.
+        recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
+        handoffs = handoffs.filter(pk__in=Handoff.objects.awaiting(recording).values("pk"))
+    if asked.get("sort") == Sort.DEADLINE:
+        return handoffs.order_by(F("acknowledge_by").asc(nulls_last=True), "-created_at", "-pk")
+    return handoffs.order_by("-created_at", "-pk")

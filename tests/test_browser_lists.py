@@ -1,0 +1,61 @@
+"""The referral and alert lists in a real browser: typed words update the results in place and
+never reach the address; a filter does, so the back button and a bookmark find the list again;
+an alert is acknowledged from the filtered list and the list comes back filtered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, expect
+
+from referrals.workflow import Move
+from tests.browser import sign_in
+from tests.factories import patient_at
+from tests.helpers import World, advance, draft_referral, grade_2_event
+from toxicity.models import Alert
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_referral_list_finds_by_name_in_place_and_keeps_only_the_filters_in_the_address(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    base_url = str(live_server)
+    advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
+    lovelace = patient_at(
+        world.practice, world.community_coordinator, shared_with=world.center, given_name="Ada", family_name="Lovelace"
+    )
+    draft_referral(world, lovelace)
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_coordinator.email)
+    page.goto(base_url + reverse("referral-list"))
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name="Sharedcare, Sharon")).to_be_visible()
+    page.get_by_label("Find a patient").fill("lovel")
+    expect(results.get_by_role("link", name="Sharedcare, Sharon")).to_have_count(0)
+    expect(results.get_by_role("link", name="Lovelace, Ada")).to_be_visible()
+    assert "lovel" not in page.url.lower()
+    page.get_by_label("Find a patient").fill("")
+    page.get_by_label("State").select_option(label="Submitted")
+    expect(page).to_have_url(re.compile(r"\?state=submitted$"))
+    expect(results.get_by_role("link", name="Lovelace, Ada")).to_have_count(0)
+    expect(results.get_by_role("link", name="Sharedcare, Sharon")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_alert_is_acknowledged_from_the_filtered_list(live_server: object, world: World, browser: Browser) -> None:
+    base_url = str(live_server)
+    grade_2_event(world)  # recorded at the center: the practice's point persons are alerted
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    page.goto(base_url + reverse("alert-list"))
+    page.get_by_label("Kind").select_option(value="crs")
+    expect(page).to_have_url(re.compile(r"\?kind=crs$"))
+    page.get_by_role("button", name=re.compile("^Acknowledge")).click()
+    expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"\?kind=crs$"))
+    expect(page.get_by_label("Kind")).to_have_value("crs")
+    assert not Alert.objects.filter(recipient=world.community_oncologist, acknowledged_at__isnull=True).exists()

@@ -1,0 +1,181 @@
+"""The alerts page: open / acknowledged / all, kind, grade or higher, the patient found by name or
+MRN (posted, never in the address), newest or highest grade first, an open alert acknowledged in
+place and back to the same list, and a query count that does not grow with alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from carecoord.models import Patient
+from tests.factories import patient_at
+from tests.helpers import (
+    CRS_GRADE_2,
+    World,
+    another_record,
+    grow_record,
+    login,
+    name_point_persons,
+    post_measured,
+    small_record,
+)
+from toxicity.models import Alert, ToxicityEvent
+from toxicity.services import toxicity_record
+
+ALERTS = reverse("alert-list")
+
+
+def alerts(response: Any) -> list[Alert]:
+    return [*response.context["open_alerts"], *response.context["seen_alerts"]]
+
+
+def results_html(response: Any) -> str:
+    return str(response.content.decode()).split('id="results"', 1)[1]
+
+
+def recorded_at_center(world: World, patient: Patient, kind: str = "crs", grade: int | None = None) -> ToxicityEvent:
+    """An event recorded at the center: the practice's point persons are alerted."""
+    name_point_persons(world, patient)
+    return toxicity_record(
+        actor=world.center_coordinator,
+        patient=patient,
+        site=world.center,
+        kind=kind,
+        onset_at=timezone.now() - dt.timedelta(hours=2),
+        **({"inputs": CRS_GRADE_2} if kind == "crs" else {"ctcae_grade": grade}),
+    )
+
+
+def a_patient(world: World, family_name: str, given_name: str = "Test") -> Patient:
+    names = {"family_name": family_name, "given_name": given_name}
+    return patient_at(world.practice, world.community_coordinator, shared_with=world.center, **names)
+
+
+def alert_of(world: World, event: ToxicityEvent) -> Alert:
+    return Alert.objects.get(event=event, recipient=world.community_oncologist)
+
+
+@pytest.fixture
+def two_alerts(world: World) -> tuple[Alert, Alert]:
+    """A CRS grade 2 of Sharon Sharedcare, then an infection grade 4 of Ada Lovelace, both open."""
+    crs = recorded_at_center(world, world.shared_patient)
+    infection = recorded_at_center(world, a_patient(world, "Lovelace", "Ada"), kind="infection", grade=4)
+    return alert_of(world, crs), alert_of(world, infection)
+
+
+def test_filters_by_kind_and_grade(client: Client, world: World, two_alerts: tuple[Alert, Alert]) -> None:
+    crs, infection = two_alerts
+    login(client, world.community_oncologist)
+    assert alerts(client.get(ALERTS)) == [infection, crs]  # newest first
+    assert alerts(client.get(ALERTS, {"kind": "crs"})) == [crs]
+    assert alerts(client.get(ALERTS, {"grade": "3"})) == [infection]
+    assert alerts(client.get(ALERTS, {"kind": "crs", "grade": "3"})) == []
+    assert "No open alert matches." in results_html(client.get(ALERTS, {"kind": "icans"}))
+
+
+def test_open_acknowledged_or_all_and_highest_grade_first(
+    client: Client, world: World, two_alerts: tuple[Alert, Alert]
+) -> None:
+    crs, infection = two_alerts
+    login(client, world.community_oncologist)
+    client.post(reverse("alert-acknowledge", kwargs={"alert_id": infection.pk}))
+    assert alerts(client.get(ALERTS, {"show": "open"})) == [crs]
+    assert "Acknowledged</h2>" not in results_html(client.get(ALERTS, {"show": "open"}))
+    acknowledged = client.get(ALERTS, {"show": "acknowledged"})
+    assert alerts(acknowledged) == [infection]
+    assert "Waiting for your acknowledgement" not in results_html(acknowledged)
+    # Open first whatever the order; among the acknowledged, the highest grade first.
+    assert alerts(client.get(ALERTS, {"sort": "grade"})) == [crs, infection]
+    client.post(reverse("alert-acknowledge", kwargs={"alert_id": crs.pk}))
+    assert alerts(client.get(ALERTS, {"sort": "grade"})) == [infection, crs]
+    assert alerts(client.get(ALERTS)) == [crs, infection]  # acknowledged last, first
+
+
+def test_search_by_the_patients_name_or_mrn_is_posted(
+    client: Client, world: World, two_alerts: tuple[Alert, Alert]
+) -> None:
+    crs, infection = two_alerts
+    login(client, world.community_oncologist)
+    assert alerts(client.post(ALERTS, {"q": "lovel"})) == [infection]
+    mrn = world.shared_patient.identifiers.first().mrn  # type: ignore[union-attr]
+    assert alerts(client.post(ALERTS, {"q": mrn})) == [crs]
+    assert len(alerts(client.get(ALERTS, {"q": "lovel"}))) == 2  # words in an address are not read
+    response = client.post(ALERTS, {"q": "lovel", "kind": "infection"}, headers={"HX-Request": "true"})
+    assert "<html" not in response.content.decode()
+    assert response["HX-Push-Url"] == f"{ALERTS}?kind=infection"
+
+
+def test_search_never_reaches_an_alert_outside_the_viewers_care(
+    outsider_client: Client, world: World, two_alerts: tuple[Alert, Alert]
+) -> None:
+    mrn = world.shared_patient.identifiers.first().mrn  # type: ignore[union-attr]
+    for words in (mrn, "Sharedcare", "Lovelace"):
+        response = outsider_client.post(ALERTS, {"q": words, "show": "all"})
+        assert response.status_code == 200
+        assert alerts(response) == []
+        results = results_html(response)
+        assert "Sharedcare" not in results and "Lovelace" not in results
+
+
+def test_search_is_a_post_with_the_csrf_check(world: World) -> None:
+    client = Client(enforce_csrf_checks=True)
+    login(client, world.community_oncologist)
+    assert client.post(ALERTS, {"q": "Sharedcare"}).status_code == 403
+
+
+def test_an_open_alert_is_acknowledged_in_place_and_back_to_the_same_list(
+    client: Client, world: World, two_alerts: tuple[Alert, Alert]
+) -> None:
+    crs, infection = two_alerts
+    login(client, world.community_oncologist)
+    page = client.get(ALERTS, {"kind": "crs", "sort": "grade"})
+    back_here = f"{ALERTS}?kind=crs&amp;sort=grade"
+    acknowledge = reverse("alert-acknowledge", kwargs={"alert_id": crs.pk})
+    html = results_html(page)
+    assert f'action="{acknowledge}"' in html and f'name="next" value="{back_here}"' in html
+    response = client.post(acknowledge, {"next": f"{ALERTS}?kind=crs&sort=grade"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{ALERTS}?kind=crs&sort=grade"
+    crs.refresh_from_db()
+    infection.refresh_from_db()
+    assert crs.acknowledged_by == world.community_oncologist
+    assert infection.acknowledged_at is None
+    after = client.get(response["Location"])
+    assert after.context["open_alerts"] == [] and after.context["seen_alerts"] == [crs]
+    assert "Alert acknowledged." in after.content.decode()
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{}, {"q": "Test", "sort": "grade"}, {"show": "open", "kind": "crs", "grade": "2"}, {"show": "acknowledged"}],
+    ids=["plain", "search", "open-crs-grade", "acknowledged"],
+)
+def test_alert_list_query_count_does_not_grow_with_alerts(
+    client: Client, world: World, tmp_media: object, asked: dict[str, str]
+) -> None:
+    record = small_record(world)
+
+    def make(count: int) -> None:
+        for index in range(count):
+            event = recorded_at_center(world, a_patient(world, f"Alerted{index}"))
+            if index % 2:
+                alert = alert_of(world, event)
+                Alert.objects.filter(pk=alert.pk).update(
+                    acknowledged_at=timezone.now(), acknowledged_by=world.community_oncologist
+                )
+
+    make(3)
+    login(client, world.community_oncologist)
+    response, few = post_measured(client, ALERTS, asked)
+    assert alerts(response)
+    grow_record(record)
+    another_record(world)
+    make(30)
+    response, many = post_measured(client, ALERTS, asked)
+    assert len(alerts(response)) >= 15
+    assert len(many) == len(few), many
