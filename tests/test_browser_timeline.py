@@ -60,7 +60,7 @@ def test_open_a_milestone_form_submit_it_and_show_earlier_events(
     row.get_by_label("Reason for the move").fill(" ")
     row.get_by_role("button", name="Move", exact=True).click()
     row = page.locator(f"#milestone-{visit.pk}")
-    expect(row.get_by_text("Say why the date moves.")).to_be_visible()
+    expect(row.get_by_text("Say why the date moves.", exact=True)).to_be_visible()
     expect(row.get_by_label("Reason for the move")).to_have_attribute("aria-invalid", "true")
 
     row.get_by_label("New date").fill(moved_to.isoformat())
