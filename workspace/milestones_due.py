@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -25,7 +22,7 @@ from carecoord.access import patients_visible_to
 from carecoord.reads import shown
 from carecoord.selectors.patients import patients_matching
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.forms import ListFilterForm, search_field
+from carecoord.web.list_forms import ListForm, list_response, patient_search_field
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
 from referrals.models import Milestone
@@ -48,11 +45,13 @@ class Window:
 
 
 KIND_CHOICES = [("", "Any step"), *((str(kind), milestone_label(kind)) for kind in ALL_KINDS)]
-ADDRESS_FIELDS = ("window", "kind", "page")
 
 
-class MilestonesDueForm(ListFilterForm):
-    q = search_field("Patient")
+class MilestonesDueForm(ListForm):
+    address_fields = ("window", "kind")
+    defaults = {"window": Window.WEEK}
+
+    q = patient_search_field()
     window = forms.ChoiceField(label="Show", required=False, choices=Window.CHOICES)
     kind = forms.ChoiceField(label="Step", required=False, choices=KIND_CHOICES)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -76,18 +75,11 @@ def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
     """The page, or with htmx only its results, with the address-safe filters pushed to the address bar."""
     memberships = active_memberships_of(request.user)
     scope = queue_scope(request.user, memberships)
-    # A patient's name in an address would reach the logs: only the search box, posted, carries it.
-    addressed = {name: str(request.GET.get(name)) for name in ADDRESS_FIELDS if name in request.GET}
-    form = MilestonesDueForm(request.POST if request.method == "POST" else addressed)
+    form = MilestonesDueForm(MilestonesDueForm.data_of(request))
     asked = form.asked()
     due = due_milestones(request.user, asked, scope.today)
     page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
     rows = [(m, milestone_label_or_kind(m.kind), m.is_overdue(scope.today)) for m in page]
     shown(page, verb="listed")
     context = {"memberships": memberships, "form": form, "page": page, "rows": rows, "today": scope.today}
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "carecoord/milestones_due.html#results", context)
-        address = urlencode([(name, asked[name]) for name in ("window", "kind") if asked.get(name)])
-        response["HX-Push-Url"] = reverse("milestones-due") + (f"?{address}" if address else "")
-        return response
-    return render(request, "carecoord/milestones_due.html", context)
+    return list_response(request, "carecoord/milestones_due.html", context, form=form, url_name="milestones-due")

@@ -14,18 +14,16 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.http import QueryDict
 
 from carecoord.access import visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, User
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import patients_matching, sites_without_primary
-from carecoord.web.forms import ListFilterForm, search_field
+from carecoord.web.list_forms import ListForm, patient_search_field
 from carecoord.work_queue import QueueScope, queue_lists
 from referrals.day_zero import day_zero_by_patient, day_zero_subquery
 from referrals.schedule import day_label
@@ -50,15 +48,13 @@ class Sort:
 ADDRESS_FIELDS = ("phase", "site", "point_person", "needs_action", "sort")
 
 
-def address_filters(query: QueryDict) -> dict[str, str]:
-    """The filters an address may carry: search words in one (a pasted link) are left out."""
-    return {name: str(query.get(name)) for name in (*ADDRESS_FIELDS, "page") if name in query}
-
-
-class PatientListForm(ListFilterForm):
+class PatientListForm(ListForm):
     """What the viewer asks of the patient list."""
 
-    q = search_field("Find a patient")
+    address_fields = ADDRESS_FIELDS
+    defaults = {"sort": Sort.NAME}
+
+    q = patient_search_field()
     phase = forms.ChoiceField(label="Phase", required=False, choices=[("", "All phases"), *Phase.choices])
     site = forms.TypedChoiceField(label="Care-team site", required=False, coerce=int, empty_value=None)
     point_person = forms.ChoiceField(label="Point person", required=False)
@@ -76,15 +72,6 @@ class PatientListForm(ListFilterForm):
             (ME, "Me"),
             *((str(person.pk), person.full_name) for person in people),
         ]
-
-    def address(self) -> str:
-        """The query string of the address-safe filters asked, for the browser's address bar."""
-        asked = self.asked()
-        pairs = [(name, asked[name]) for name in ADDRESS_FIELDS if asked.get(name)]
-        pairs = [(name, value) for name, value in pairs if (name, value) != ("sort", Sort.NAME)]  # the default
-        if asked.get("page") and not asked.get("q"):
-            pairs.append(("page", asked["page"]))
-        return urlencode([(name, "on" if value is True else value) for name, value in pairs])
 
 
 def sites_of_patients(user: AnyUser) -> QuerySet[Site]:

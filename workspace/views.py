@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -14,12 +12,11 @@ from carecoord.access import patients_visible_to
 from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.list_forms import list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
 from workspace.patient_list import (
-    ADDRESS_FIELDS,
     PatientListForm,
-    address_filters,
     filtered_patients,
     patient_rows,
     point_persons_at,
@@ -41,7 +38,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     own_site_ids = [m.site_id for m in memberships]
     scope = queue_scope(request.user, memberships)
     form = PatientListForm(
-        request.POST if request.method == "POST" else address_filters(request.GET),
+        PatientListForm.data_of(request),
         sites=sites_of_patients(request.user),
         people=point_persons_at(own_site_ids),
     )
@@ -57,18 +54,14 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "memberships": memberships,
         "form": form,
         "asked": asked,
-        "filtered": any(asked.get(name) for name in ("q", *ADDRESS_FIELDS[:-1])),
+        "filtered": form.filtered(),
         "page": page,
         "rows": patient_rows(list(page), own_site_ids=set(own_site_ids), today=scope.today),
     }
     shown(page, verb="listed")
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "carecoord/dashboard.html#results", context)
-        response["HX-Push-Url"] = reverse("dashboard") + (f"?{query}" if (query := form.address()) else "")
-        return response
-    context["work_queue"] = work_queue = work_queue_of(request.user, memberships)
-    shown(work_queue.objects_shown, verb="listed")
-    context["can_refer"] = can_refer(memberships)
-    context["zone"] = viewer_zone(memberships)
-    return render(request, "carecoord/dashboard.html", context)
+    if not results_only(request):
+        context["work_queue"] = work_queue = work_queue_of(request.user, memberships)
+        shown(work_queue.objects_shown, verb="listed")
+        context["can_refer"] = can_refer(memberships)
+        context["zone"] = viewer_zone(memberships)
+    return list_response(request, "carecoord/dashboard.html", context, form=form, url_name="dashboard")

@@ -84,23 +84,3 @@ class LoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are stored with lower-case emails; people often type them capitalised.
         return str(self.cleaned_data["username"]).strip().lower()
-
-
-def search_field(label: str) -> forms.CharField:
-    """A list's search box: part of a name or an MRN, posted with the list's filter form."""
-    return forms.CharField(
-        label=label,
-        required=False,
-        max_length=100,
-        help_text="Part of a name, or an MRN at any site.",
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
-class ListFilterForm(forms.Form):
-    """What a person asks of a list. A part that is not valid is left out, so a stale bookmark
-    still shows the list rather than an error page."""
-
-    def asked(self) -> dict[str, Any]:
-        self.is_valid()
-        return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}

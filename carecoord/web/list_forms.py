@@ -76,13 +76,18 @@ def address_of(form: ListForm, url_name: str) -> str:
     return reverse(url_name) + (f"?{query}" if (query := form.address()) else "")
 
 
+def results_only(request: HtmxHttpRequest) -> bool:
+    """Whether to answer with the list's results alone: an htmx request, but not a history
+    restore after a cache miss, which needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def list_response(
     request: HtmxHttpRequest, template: str, context: dict[str, Any], *, form: ListForm, url_name: str
 ) -> HttpResponse:
     """The whole page, or for htmx only its `results` partial with the address-safe filters
     pushed to the address bar. (The view is `vary_on_headers("HX-Request")`.)"""
-    # A history restore after a cache miss needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
+    if results_only(request):
         response = render(request, f"{template}#results", context)
         response["HX-Push-Url"] = address_of(form, url_name)
         return response
