@@ -37,6 +37,8 @@ FLAT = {
     "patient list": "/?page=2",  # the dashboard's results only (htmx), page 2 (1 when there is one)
     "referral list": "/referrals/",
     "alerts list": "/toxicity/alerts/",
+    "hand-offs list, every patient": "/handoffs/",
+    "milestones due": "/milestones/due/",
     "API patients": "/api/patients/",
     "API referrals": "/api/referrals/",
     "API alerts": "/api/alerts/",
@@ -98,6 +100,8 @@ def targets(personas: Personas) -> list[Target]:
         "alerts list": "/toxicity/alerts/",
         "toxicity event page": f"/toxicity/events/{event}/",
         "hand-offs list": f"/handoffs/patients/{patient}/",
+        "hand-offs list, every patient": "/handoffs/",
+        "milestones due page": "/milestones/due/",
         "hand-off page": f"/handoffs/{handoff}/",
         "digest page": "/digest/",
         "account page": "/account/",
