@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from carecoord.access import visible_patient_ids
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from handoffs.models import Handoff, HandoffQuerySet
+from handoffs.selectors import handoffs_visible_to
 
 
 def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
@@ -35,16 +35,12 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
 
 def _awaiting(scope: QueueScope) -> HandoffQuerySet:
     recording = sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
-    return Handoff.objects.filter(patient_id__in=visible_patient_ids(scope.user)).awaiting(recording)
+    return handoffs_visible_to(scope.user).awaiting(recording)
 
 
 def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
     """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer."""
-    return list(
-        _awaiting(scope)
-        .select_related("patient", "version__template", "from_site", "to_site")
-        .order_by("acknowledge_by", "sent_at", "pk")[: scope.limit]
-    )
+    return list(_awaiting(scope).order_by("acknowledge_by", "sent_at", "pk")[: scope.limit])
 
 
 def handoff_patients(scope: QueueScope) -> QuerySet[Any]:

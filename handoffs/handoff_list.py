@@ -11,16 +11,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 
-from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import SiteMembership
 from carecoord.roles import Capability
-from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.web.list_forms import ListForm, patient_search_field
-from handoffs.models import Handoff
+from handoffs.models import Handoff, HandoffQuerySet
 
 TO_ME = "to-me"
 FROM_ME = "from-me"
@@ -49,8 +48,8 @@ class HandoffListForm(ListForm):
 
 
 def filtered_handoffs(
-    handoffs: QuerySet[Handoff], asked: Mapping[str, Any], *, user: AnyUser, memberships: list[SiteMembership]
-) -> QuerySet[Handoff]:
+    handoffs: HandoffQuerySet, asked: Mapping[str, Any], *, user: AnyUser, memberships: list[SiteMembership]
+) -> HandoffQuerySet:
     """`handoffs` (already the viewer's) to or from the viewer's sites, narrowed and ordered as
     `asked` (`HandoffListForm.asked`)."""
     own = [m.site_id for m in memberships]
@@ -61,15 +60,14 @@ def filtered_handoffs(
     else:
         handoffs = handoffs.filter(Q(to_site_id__in=own) | Q(from_site_id__in=own))
     if asked.get("q"):
-        found = patients_matching(patients_visible_to(user), asked["q"])
-        handoffs = handoffs.filter(patient_id__in=found.values("pk"))
+        handoffs = handoffs.filter(patient_id__in=patient_ids_matching(user, asked["q"]))
     if asked.get("state"):
         handoffs = handoffs.filter(state=asked["state"])
     if asked.get("needs_action"):
         # The work queue's rule: sent to one of the sites where the viewer records care and not
         # acknowledged, or a question from the other site waiting for an answer.
         recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
-        handoffs = handoffs.filter(pk__in=Handoff.objects.awaiting(recording).values("pk"))
+        handoffs = handoffs.awaiting(recording)
     if asked.get("sort") == Sort.DEADLINE:
         return handoffs.order_by(F("acknowledge_by").asc(nulls_last=True), "-created_at", "-pk")
     return handoffs.order_by("-created_at", "-pk")

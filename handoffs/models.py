@@ -144,6 +144,12 @@ class Handoff(models.Model):
     def __str__(self) -> str:
         return f"{self.version} for patient {self.patient_id}"
 
+    def is_acknowledgement_overdue(self, now: dt.datetime | None = None) -> bool:
+        """`HandoffQuerySet.acknowledgement_overdue` of one hand-off: sent and past its deadline."""
+        return bool(
+            self.state == Handoff.State.SENT and self.acknowledge_by and self.acknowledge_by < (now or timezone.now())
+        )
+
 
 class HandoffQuestion(models.Model):
     """A question sent back about a hand-off, or its answer: a short thread between the sites."""

@@ -8,10 +8,10 @@ from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient
 from carecoord.selectors.sites import active_memberships_of
-from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
+from handoffs.models import Handoff, HandoffQuerySet, HandoffTemplate, HandoffTemplateVersion
 
 
-def handoffs_visible_to(user: AnyUser) -> QuerySet[Handoff]:
+def handoffs_visible_to(user: AnyUser) -> HandoffQuerySet:
     return Handoff.objects.filter(patient_id__in=visible_patient_ids(user)).select_related(
         "patient", "version__template", "from_site", "to_site", "created_by", "sent_by", "acknowledged_by"
     )

@@ -13,11 +13,10 @@ from typing import Any, ClassVar
 from django import forms
 from django.db.models import F, Q, QuerySet
 
-from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.models import Site, SiteMembership
 from carecoord.roles import Capability
-from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.web.list_forms import ListForm, patient_search_field
 from referrals.models import ReferralQuerySet, acknowledgement_overdue
@@ -93,8 +92,7 @@ def filtered_referrals(
 ) -> ReferralQuerySet:
     """`referrals` (already the viewer's) narrowed and ordered as `asked` (`ReferralListForm.asked`)."""
     if asked.get("q"):
-        found = patients_matching(patients_visible_to(user), asked["q"])
-        referrals = referrals.filter(patient_id__in=found.values("pk"))
+        referrals = referrals.filter(patient_id__in=patient_ids_matching(user, asked["q"]))
     if asked.get("state"):
         referrals = referrals.filter(state=asked["state"])
     own = [m.site_id for m in memberships]

@@ -12,9 +12,8 @@ from typing import Any, ClassVar
 from django import forms
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
-from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
-from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.patients import patient_ids_matching
 from carecoord.web.list_forms import ListForm, patient_search_field
 from toxicity.kinds import ToxicityKind
 from toxicity.models import AlertQuerySet
@@ -55,8 +54,7 @@ def filtered_alerts(alerts: AlertQuerySet, asked: Mapping[str, Any], *, user: An
     """`alerts` (already the viewer's) narrowed and ordered as `asked` (`AlertListForm.asked`);
     the open ones always first, as the page lists them in that order."""
     if asked.get("q"):
-        found = patients_matching(patients_visible_to(user), asked["q"])
-        alerts = alerts.filter(event__patient_id__in=found.values("pk"))
+        alerts = alerts.filter(event__patient_id__in=patient_ids_matching(user, asked["q"]))
     if asked.get("show") == Show.OPEN:
         alerts = alerts.unacknowledged()
     elif asked.get("show") == Show.ACKNOWLEDGED:

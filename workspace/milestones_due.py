@@ -18,9 +18,8 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import patients_visible_to
 from carecoord.reads import shown
-from carecoord.selectors.patients import patients_matching
+from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.list_forms import ListForm, list_response, patient_search_field
 from carecoord.web.shortcuts import HtmxHttpRequest
@@ -64,7 +63,7 @@ def due_milestones(user: Any, asked: dict[str, Any], today: dt.date) -> QuerySet
     if asked.get("kind"):
         milestones = milestones.filter(kind=asked["kind"])
     if asked.get("q"):
-        milestones = milestones.filter(referral__patient__in=patients_matching(patients_visible_to(user), asked["q"]))
+        milestones = milestones.filter(referral__patient_id__in=patient_ids_matching(user, asked["q"]))
     return milestones
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
@@ -19,6 +20,12 @@ def _point_persons_of_links() -> Prefetch:
 
 def open_care_team_links() -> QuerySet[CareTeamLink]:
     return CareTeamLink.objects.open().select_related("site").prefetch_related(_point_persons_of_links())
+
+
+def patient_ids_matching(user: AnyUser, text: str) -> QuerySet[Patient, Any]:
+    """The ids of `user`'s patients matching `text` (`patients_matching`), as a subquery for the
+    lists found by patient (`patient_id__in=`)."""
+    return patients_matching(patients_visible_to(user), text).values("pk")
 
 
 def identifiers_with_sites() -> Prefetch:

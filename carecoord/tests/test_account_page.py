@@ -44,7 +44,8 @@ def test_few_recovery_codes_left_is_a_warning_not_a_success(client: Client, worl
     # Styled as a warning: its own colours, not those of the green success default.
     warning, default = _css_rule(".flash__item--warning"), _css_rule(".flash__item ")
     assert "background:" in warning and "background: #e8f4ea" in default
-    assert re.search(r"background:\s*([^;]+);", warning).group(1) != "#e8f4ea"  # type: ignore[union-attr]
+    background = re.search(r"background:\s*([^;]+);", warning)
+    assert background is not None and background.group(1) != "#e8f4ea"
 
 
 def test_no_warning_with_enough_recovery_codes(client: Client, world: World) -> None:

@@ -88,7 +88,7 @@ def timeline_header(patient: Patient, zone: zoneinfo.ZoneInfo, now: dt.datetime)
             OpenHandoff(
                 handoff=handoff,
                 sent_at=timezone.localtime(handoff.sent_at, zone) if handoff.sent_at else None,
-                overdue=handoff.acknowledge_by is not None and handoff.acknowledge_by < now,
+                overdue=handoff.is_acknowledgement_overdue(now),
             )
             for handoff in open_handoffs_of(patient)
         ],
