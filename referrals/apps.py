@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
+
+from carecoord.web.choice_cache import choices_changed
+
+
+def _referral_saved(*, created: bool, **_signal: object) -> None:
+    if created:
+        choices_changed()
 
 
 class ReferralsConfig(AppConfig):
@@ -24,3 +32,5 @@ class ReferralsConfig(AppConfig):
             ignore={"updated_at", "conflict", "conflict_key"},
         )
         register_referrals_contributions()
+        # A new referral may bring a new site into the referral list's filter.
+        post_save.connect(_referral_saved, sender="referrals.Referral", dispatch_uid="choices.saved.Referral")

@@ -7,7 +7,7 @@ Search words are posted, never put in the address (`carecoord.web.list_forms`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from django import forms
@@ -18,7 +18,7 @@ from carecoord.models import Site, SiteMembership
 from carecoord.roles import Capability
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.web.list_forms import ListForm, patient_search_field
+from carecoord.web.list_forms import ListForm, lazy_choices, patient_search_field
 from referrals.models import ReferralQuerySet, acknowledgement_overdue
 from referrals.selectors import referrals_overdue_for, referrals_waiting_on
 from referrals.workflow import STATE_LABELS
@@ -56,21 +56,31 @@ class ReferralListForm(ListForm):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, data: Mapping[str, Any] | None, *, sites: Iterable[Site], **kwargs: Any) -> None:
+    def __init__(
+        self, data: Mapping[str, Any] | None, *, sites: Callable[[], Iterable[tuple[int, str]]], **kwargs: Any
+    ) -> None:
+        """`sites` reads the site filter's (id, name) choices when the form needs them."""
         super().__init__(data, **kwargs)
-        self.fields["site"].choices = [  # type: ignore[attr-defined]
-            ("", "Any direction"),
-            (TO_ME, "To my center"),
-            (FROM_ME, "From my practice"),
-            *((str(site.pk), site.name) for site in sites),
-        ]
+        self.fields["site"].choices = lazy_choices(  # type: ignore[attr-defined]
+            lambda: [
+                ("", "Any direction"),
+                (TO_ME, "To my center"),
+                (FROM_ME, "From my practice"),
+                *((str(pk), name) for pk, name in sites()),
+            ]
+        )
 
 
-def sites_of_referrals(referrals: QuerySet[Any]) -> QuerySet[Site]:
-    """The sites that send or receive the viewer's referrals: the site filter's choices."""
-    return Site.objects.filter(
-        Q(pk__in=referrals.order_by().values("from_site_id")) | Q(pk__in=referrals.order_by().values("to_center_id"))
-    ).order_by("name")
+def sites_of_referrals(referrals: QuerySet[Any]) -> QuerySet[Site, tuple[int, str]]:
+    """The sites that send or receive the viewer's referrals, (id, name): the site filter's choices."""
+    return (
+        Site.objects.filter(
+            Q(pk__in=referrals.order_by().values("from_site_id"))
+            | Q(pk__in=referrals.order_by().values("to_center_id"))
+        )
+        .order_by("name")
+        .values_list("pk", "name")
+    )
 
 
 def needing_action(user: AnyUser, memberships: list[SiteMembership]) -> Q:

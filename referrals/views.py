@@ -20,6 +20,7 @@ from carecoord.access import get_patient_for_user, require_capability
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.choice_cache import cached_choices
 from carecoord.web.forms import add_service_errors
 from carecoord.web.list_forms import list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
@@ -58,7 +59,10 @@ def referral_list(request: HtmxHttpRequest) -> HttpResponse:
     an htmx request gets only the results, with the address-safe filters pushed to the address."""
     memberships = active_memberships_of(request.user)
     visible = referrals_visible_to(request.user)
-    form = ReferralListForm(ReferralListForm.data_of(request), sites=sites_of_referrals(visible))
+    form = ReferralListForm(
+        ReferralListForm.data_of(request),
+        sites=lambda: cached_choices("referral-sites", request.user.pk, lambda: sites_of_referrals(visible)),
+    )
     asked = form.asked()
     now = timezone.now()
     referrals = filtered_referrals(visible, asked, user=request.user, memberships=memberships, now=now)

@@ -19,6 +19,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from carecoord.models import Site
 from carecoord.roles import Role
+from carecoord.web.choice_cache import forget_all_choices
 from tests.factories import SiteFactory, member, patient_at
 from tests.helpers import World, login, wait_for
 
@@ -53,6 +54,13 @@ def no_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) ->
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def no_choices_kept_from_earlier_tests() -> None:
+    """The filter choices a list keeps per viewer (`carecoord.web.choice_cache`) are keyed by the
+    user's id, which a new test database gives out again: nothing kept before a test is read."""
+    forget_all_choices()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, User
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import patients_matching, sites_without_primary
-from carecoord.web.list_forms import ListForm, patient_search_field
+from carecoord.web.list_forms import ListForm, lazy_choices, patient_search_field
 from carecoord.work_queue import QueueScope, queue_lists
 from referrals.day_zero import day_zero_by_patient, day_zero_subquery
 from referrals.schedule import day_label
@@ -63,27 +63,33 @@ class PatientListForm(ListForm):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(
-        self, data: Mapping[str, Any] | None, *, sites: Iterable[Site], people: Iterable[User], **kwargs: Any
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        sites: Callable[[], Iterable[tuple[int, str]]],
+        people: Callable[[], Iterable[tuple[int, str]]],
+        **kwargs: Any,
     ) -> None:
+        """`sites` and `people` read the filters' (id, name) choices when the form needs them."""
         super().__init__(data, **kwargs)
-        self.fields["site"].choices = [("", "Any site"), *((site.pk, site.name) for site in sites)]  # type: ignore[attr-defined]
-        self.fields["point_person"].choices = [  # type: ignore[attr-defined]
-            ("", "Anyone"),
-            (ME, "Me"),
-            *((str(person.pk), person.full_name) for person in people),
-        ]
+        self.fields["site"].choices = lazy_choices(lambda: [("", "Any site"), *sites()])  # type: ignore[attr-defined]
+        self.fields["point_person"].choices = lazy_choices(  # type: ignore[attr-defined]
+            lambda: [("", "Anyone"), (ME, "Me"), *((str(pk), name) for pk, name in people())]
+        )
 
 
-def sites_of_patients(user: AnyUser) -> QuerySet[Site]:
-    """The sites on the open care teams of the viewer's patients: the site filter's choices."""
+def sites_of_patients(user: AnyUser) -> QuerySet[Site, tuple[int, str]]:
+    """The sites on the open care teams of the viewer's patients, (id, name): the site filter's
+    choices."""
     links = CareTeamLink.objects.open().filter(patient_id__in=visible_patient_ids(user)).values("site_id")
-    return Site.objects.filter(pk__in=links).order_by("name")
+    return Site.objects.filter(pk__in=links).order_by("name").values_list("pk", "name")
 
 
-def point_persons_at(site_ids: list[int]) -> QuerySet[User]:
-    """The people named point persons at the viewer's sites: the point-person filter's choices."""
+def point_persons_at(site_ids: list[int]) -> QuerySet[User, tuple[int, str]]:
+    """The people named point persons at the viewer's sites, (id, name): the point-person
+    filter's choices."""
     named = PointPerson.objects.open().filter(link__site_id__in=site_ids).values("user_id")
-    return User.objects.filter(pk__in=named, is_active=True).order_by("full_name", "pk")
+    return User.objects.filter(pk__in=named, is_active=True).order_by("full_name", "pk").values_list("pk", "full_name")
 
 
 def needing_action(scope: QueueScope) -> Q:

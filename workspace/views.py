@@ -12,6 +12,7 @@ from carecoord.access import patients_visible_to
 from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.choice_cache import cached_choices
 from carecoord.web.list_forms import list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
@@ -39,8 +40,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     scope = queue_scope(request.user, memberships)
     form = PatientListForm(
         PatientListForm.data_of(request),
-        sites=sites_of_patients(request.user),
-        people=point_persons_at(own_site_ids),
+        sites=lambda: cached_choices("patient-sites", request.user.pk, lambda: sites_of_patients(request.user)),
+        people=lambda: cached_choices("point-persons", request.user.pk, lambda: point_persons_at(own_site_ids)),
     )
     asked = form.asked()
     patients = filtered_patients(

@@ -8,6 +8,8 @@ page) may be in the address, so a filtered list can be bookmarked and the back b
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -29,6 +31,16 @@ def patient_search_field() -> forms.CharField:
         help_text="Part of a name, or an MRN at any site.",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+Choices = list[tuple[Any, str]]
+
+
+def lazy_choices(read: Callable[[], Iterable[tuple[Any, str]]]) -> Callable[[], Choices]:
+    """A filter's choices read from the database only when the form needs them, to render its
+    fields or to check a value that was asked, and then once: the results-only answer to an
+    htmx request that asks for no site reads no sites."""
+    return functools.cache(lambda: list(read()))
 
 
 class ListForm(forms.Form):
