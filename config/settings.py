@@ -105,6 +105,9 @@ DATABASES = {
         **config.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/carecoord"),
         "CONN_MAX_AGE": config.number("DATABASE_CONN_MAX_AGE", default=60, minimum=0),
         "CONN_HEALTH_CHECKS": True,
+        # Behind PgBouncer in transaction pooling a server-side cursor (the audit trail's
+        # streamed export) would outlive the transaction its connection was lent for.
+        "DISABLE_SERVER_SIDE_CURSORS": config.flag("DATABASE_TRANSACTION_POOLING", default=False),
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -102,6 +102,20 @@ def test_bad_number_names_the_variable() -> None:
     assert_fails_naming(start_django(DEBUG="1", EMAIL_PORT="twenty-five"), "EMAIL_PORT")
 
 
+@pytest.mark.parametrize(("value", "disabled"), [(None, "False"), ("1", "True"), ("off", "False")])
+def test_transaction_pooling_turns_server_side_cursors_off(value: str | None, disabled: str) -> None:
+    """Behind PgBouncer in transaction pooling (docs/operators/scaling.md)."""
+    show = "import django; django.setup(); from django.db import connection; "
+    show += "print(connection.settings_dict['DISABLE_SERVER_SIDE_CURSORS'])"
+    env = {"DEBUG": "1"} | ({"DATABASE_TRANSACTION_POOLING": value} if value is not None else {})
+    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == disabled
+
+
 def test_secret_key_is_read_from_secret_key_file(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     key_file.write_text(GOOD_KEY)
