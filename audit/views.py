@@ -26,6 +26,7 @@ from audit.selectors import audit_entries_filtered, audit_entries_for, audit_pat
 from audit.services import record_export
 from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient
+from carecoord.reports_database import reports_database
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.shortcuts import viewer_zone
 
@@ -66,7 +67,7 @@ def _entries_page(
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
     form = _filter_form(request, zone)
-    entries = audit_entries_for(request.user)
+    entries = audit_entries_for(request.user).using(reports_database())  # the replica, when there is one
     status = 200
     if form.is_valid():
         entries = audit_entries_filtered(entries, **form.filters())
@@ -153,7 +154,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
         )
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters()
-    entries = audit_entries_filtered(audit_entries_for(request.user), **filters)
+    entries = audit_entries_filtered(audit_entries_for(request.user).using(reports_database()), **filters)
     record_export(request, patient_id=filters["patient_id"], what=f"exported audit entries ({form.summary()})")
     rows = _rows(entries.select_related("site").iterator(chunk_size=2000), zone)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

@@ -110,6 +110,16 @@ DATABASES = {
         "DISABLE_SERVER_SIDE_CURSORS": config.flag("DATABASE_TRANSACTION_POOLING", default=False),
     }
 }
+# A streaming replica for the reads that may be a few seconds behind (digest builds, the audit
+# trail): carecoord/reports_database.py.
+if config.raw("DATABASE_REPORTS_URL"):
+    DATABASES["reports"] = {
+        **DATABASES["default"],
+        **config.db_url("DATABASE_REPORTS_URL", default=""),
+        "TEST": {"MIRROR": "default"},
+    }
+REPORTS_DATABASE = "reports" if "reports" in DATABASES else "default"
+DATABASE_ROUTERS = ["carecoord.reports_database.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = config.redis_url("REDIS_URL", default="redis://127.0.0.1:6379/0")

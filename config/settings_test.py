@@ -17,6 +17,11 @@ if XDIST_WORKER:
 
 from config.settings import *  # noqa: E402, F403
 
+# A second connection to the test database, as a streaming replica would be one to a copy of it,
+# for the tests of what reads from the replica (carecoord/reports_database.py). Only those tests
+# route reads to it (REPORTS_DATABASE="reports"): it sees no uncommitted test data.
+DATABASES.setdefault("reports", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
+
 # Hashing passwords slowly protects real accounts, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests talk plain HTTP to the test client and the live server.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from carecoord.emails import email_queue, email_send_here
 from carecoord.models import DigestDelivery, DigestPreference, PointPerson, User
 from carecoord.models.digests import ONE_DIGEST_PER_WEEK
+from carecoord.reports_database import reading_for_reports
 from carecoord.zones import UTC, zone_of, zones_of
 from workspace.digests.build import Digest, build_digest
 from workspace.digests.schedule import due_week, week_start_of
@@ -68,7 +69,8 @@ def digest_deliver(
     try:
         with transaction.atomic():
             delivery = DigestDelivery.objects.create(recipient=user, week_start=week_start, built_at=now)
-            digest = build_digest(user, week_start, now.astimezone(zone).date(), zone=zone)
+            with reading_for_reports():  # from the replica, when there is one
+                digest = build_digest(user, week_start, now.astimezone(zone).date(), zone=zone)
             delivery.content = digest.to_content()
             delivery.email = email_queue(
                 recipient=user,
