@@ -32,4 +32,4 @@ RUN SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urls
 USER carecoord
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--preload", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

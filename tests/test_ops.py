@@ -116,6 +116,24 @@ def test_transaction_pooling_turns_server_side_cursors_off(value: str | None, di
     assert result.stdout.strip() == disabled
 
 
+def test_the_wsgi_application_loads_the_views_and_main_templates_before_the_first_request() -> None:
+    """config/wsgi.py warms a web process up: what its first request used to load."""
+    show = (
+        "import sys, config.wsgi; from django.template import engines; "
+        "from carecoord.web.warm_up import MAIN_TEMPLATES; "
+        "cached = engines['django'].engine.template_loaders[0].get_template_cache; "
+        "print(sorted(set(MAIN_TEMPLATES) - set(cached)) or 'templates'); "
+        "views = ('workspace.views', 'referrals.views', 'toxicity.alert_views', 'handoffs.views', 'audit.views'); "
+        "print([v for v in views if v not in sys.modules] or 'views')"
+    )
+    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": GOOD_KEY}
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["templates", "views"]
+
+
 def test_secret_key_is_read_from_secret_key_file(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     key_file.write_text(GOOD_KEY)

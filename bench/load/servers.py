@@ -72,7 +72,8 @@ class Layout:
     threads: int = 1  # above 1: gunicorn's gthread worker class
 
     def gunicorn_args(self, port: int, access_log: Path) -> list[str]:
-        args = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers)]
+        args = [str(BIN / "gunicorn"), "config.wsgi", "--preload", "--bind", f"127.0.0.1:{port}"]
+        args += ["--workers", str(self.workers)]
         if self.threads > 1:
             args += ["--worker-class", "gthread", "--threads", str(self.threads)]
         return [*args, "--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT]
