@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -89,3 +90,22 @@ class Config:
         if not raw.startswith(("redis://", "rediss://")):
             raise ConfigurationError(f"{name}: expected a redis:// URL, got {raw!r}")
         return raw
+
+
+def sentinel_addresses(sentinels: list[str]) -> list[tuple[str, int]]:
+    """("host", port) pairs of `REDIS_SENTINELS`' `host:port` items (port 26379 if left out)."""
+    pairs = []
+    for item in sentinels:
+        host, separator, port = item.strip().rpartition(":")
+        pairs.append((host, int(port)) if separator else (port, 26379))
+    return pairs
+
+
+def sentinel_broker_url(sentinels: list[str], redis_url: str) -> str:
+    """Celery's broker URL under Sentinel: one `sentinel://` address per Sentinel, `;`-separated,
+    with the primary's password and database from `redis_url` (whose host is not used); the
+    name of the primary goes in the broker's transport options."""
+    parts = urlsplit(redis_url)
+    password = f":{parts.password}@" if parts.password else ""
+    database = parts.path or "/0"
+    return ";".join(f"sentinel://{password}{host}:{port}{database}" for host, port in sentinel_addresses(sentinels))

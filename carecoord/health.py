@@ -16,6 +16,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from carecoord.models import OutgoingEmail, WorkerHeartbeat
+from carecoord.redis_sentinel import redis_client
 
 # Beat sends a heartbeat to each queue every 30 seconds; two missed ones mean trouble.
 HEARTBEAT_EVERY_SECONDS = 30
@@ -36,7 +37,7 @@ def _database() -> dict[str, Any]:
 
 
 def _redis() -> dict[str, Any]:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    client = redis_client(socket_connect_timeout=0.5, socket_timeout=0.5)
     try:
         client.ping()
     except redis.RedisError as exc:

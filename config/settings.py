@@ -13,7 +13,7 @@ import django_stubs_ext
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
-from carecoord.config import Config, ConfigurationError
+from carecoord.config import Config, ConfigurationError, sentinel_broker_url
 
 django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] and friends be subscripted at run time
 
@@ -123,12 +123,18 @@ DATABASE_ROUTERS = ["carecoord.reports_database.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = config.redis_url("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis made available by Sentinel (docs/operators/scaling.md): the Sentinels name the primary;
+# REDIS_URL then gives only its password and database (carecoord/redis_sentinel.py).
+REDIS_SENTINELS = config.items("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = config.text("REDIS_SENTINEL_MASTER", default="carecoord")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
     }
 }
+if REDIS_SENTINELS:
+    CACHES["default"]["BACKEND"] = "carecoord.redis_sentinel.SentinelRedisCache"
 
 AUTH_USER_MODEL = "carecoord.User"
 AUTHENTICATION_BACKENDS = [
@@ -252,7 +258,10 @@ CELERY_ALERT_QUEUE = config.text("CELERY_ALERT_QUEUE", default="carecoord-alerts
 # Queueing after commit tries the broker once, quickly: a request never waits on a broker that
 # is down (the outbox row stays pending and the sweeper queues it once the broker is back).
 # (max_retries 0: kombu would otherwise retry connecting for broker_connection_timeout, 4 s.)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "max_retries": 0}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"socket_connect_timeout": 0.5, "max_retries": 0}
+if REDIS_SENTINELS:
+    CELERY_BROKER_URL = sentinel_broker_url(REDIS_SENTINELS, REDIS_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

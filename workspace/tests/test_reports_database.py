@@ -20,7 +20,7 @@ from workspace.digests.schedule import week_start_of
 from workspace.digests.services import digest_deliver
 
 # Committed data: the second connection sees only what is committed, as a replica would.
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "reports"])
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "reports"])
 
 
 def tables(captured: CaptureQueriesContext) -> str:
