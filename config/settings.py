@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "referrals",
     "handoffs",
     "toxicity",
+    "infections",
     "workspace",
 ]
 
