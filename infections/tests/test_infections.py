@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -95,7 +96,7 @@ def test_a_mild_infection_is_on_the_timeline_and_alerts_nobody(world: World) -> 
 
 def test_a_severe_or_icu_or_neutropenic_infection_alerts_every_point_person_once(world: World) -> None:
     name_point_persons(world)
-    data = {
+    data: dict[str, Any] = {
         "actor": world.community_oncologist,
         "patient": world.shared_patient,
         "site": world.practice,
