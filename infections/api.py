@@ -41,7 +41,8 @@ from infections.services import (
 )
 
 INFECTION_ID = OpenApiParameter("infection_id", int, OpenApiParameter.PATH)
-ITEM_ID = OpenApiParameter("item_id", int, OpenApiParameter.PATH)
+PROPHYLAXIS_ID = OpenApiParameter("prophylaxis_id", int, OpenApiParameter.PATH)
+VACCINATION_ID = OpenApiParameter("vaccination_id", int, OpenApiParameter.PATH)
 
 
 def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> Any:
@@ -109,7 +110,7 @@ class InfectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
 
 @extend_schema_view(
     list=extend_schema(summary="Prophylaxis plans of the requesting user's patients; `due=true`: stops to decide"),
-    retrieve=extend_schema(summary="One prophylaxis item", parameters=[ITEM_ID]),
+    retrieve=extend_schema(summary="One prophylaxis item", parameters=[PROPHYLAXIS_ID]),
     create=extend_schema(
         summary="Add a line to the patient's prophylaxis plan",
         request=s.ProphylaxisAddSerializer,
@@ -122,7 +123,7 @@ class ProphylaxisViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
     serializer_class = s.ProphylaxisSerializer
     filterset_class = filters.ProphylaxisFilter
     ordering_fields = ["start_on", "planned_stop_on"]
-    lookup_url_kwarg = "item_id"
+    lookup_url_kwarg = "prophylaxis_id"
     recording_actions = frozenset({"stop", "review"})
 
     def get_queryset(self) -> QuerySet[ProphylaxisItem]:
@@ -139,7 +140,7 @@ class ProphylaxisViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(
         summary="Record that the prophylaxis was stopped",
-        parameters=[ITEM_ID],
+        parameters=[PROPHYLAXIS_ID],
         request=s.ProphylaxisStopSerializer,
         responses=s.ProphylaxisSerializer,
     )
@@ -151,7 +152,7 @@ class ProphylaxisViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(
         summary="Carry on to a later planned stop",
-        parameters=[ITEM_ID],
+        parameters=[PROPHYLAXIS_ID],
         request=s.ProphylaxisReviewSerializer,
         responses=s.ProphylaxisSerializer,
     )
@@ -164,7 +165,7 @@ class ProphylaxisViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
 @extend_schema_view(
     list=extend_schema(summary="Revaccination plans of the requesting user's patients; `due=true`: vaccines due"),
-    retrieve=extend_schema(summary="One vaccination", parameters=[ITEM_ID]),
+    retrieve=extend_schema(summary="One vaccination", parameters=[VACCINATION_ID]),
     create=extend_schema(
         summary="Plan a vaccine; a live one not before 1 year after the infusion",
         request=s.VaccinationAddSerializer,
@@ -177,7 +178,7 @@ class VaccinationViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
     serializer_class = s.VaccinationSerializer
     filterset_class = filters.VaccinationFilter
     ordering_fields = ["due_on"]
-    lookup_url_kwarg = "item_id"
+    lookup_url_kwarg = "vaccination_id"
     recording_actions = frozenset({"given"})
 
     def get_queryset(self) -> QuerySet[VaccinationItem]:
@@ -194,7 +195,7 @@ class VaccinationViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(
         summary="Record that the vaccine was given",
-        parameters=[ITEM_ID],
+        parameters=[VACCINATION_ID],
         request=s.VaccinationGivenSerializer,
         responses=s.VaccinationSerializer,
     )

@@ -11,7 +11,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/prophylaxis/", views.prophylaxis_new, name="prophylaxis-add"),
     path("patients/<uuid:patient_id>/vaccinations/", views.vaccination_new, name="vaccination-add"),
     path("<int:infection_id>/resolve/", views.resolve, name="infection-resolve"),
-    path("prophylaxis/<int:item_id>/stop/", views.stop, name="prophylaxis-stop"),
-    path("prophylaxis/<int:item_id>/review/", views.review, name="prophylaxis-review"),
-    path("vaccinations/<int:item_id>/given/", views.given, name="vaccination-given"),
+    path("prophylaxis/<int:prophylaxis_id>/stop/", views.stop, name="prophylaxis-stop"),
+    path("prophylaxis/<int:prophylaxis_id>/review/", views.review, name="prophylaxis-review"),
+    path("vaccinations/<int:vaccination_id>/given/", views.given, name="vaccination-given"),
 ]

@@ -84,7 +84,7 @@ def _page_context(request: HttpRequest, patient: Patient, failure: Failure | Non
         "can_record": can_record,
         "today": today,
         "failure": failure,
-        "site_form": f.SiteForm(sites=sites),
+        "site_form": f.SiteForm(sites=sites, auto_id=False),
         "prophylaxis_rows": [(item, item.due(today)) for item in record.prophylaxis],
         "vaccination_rows": [(item, item.due(today)) for item in record.vaccinations],
     }
@@ -297,7 +297,7 @@ def vaccination_new(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 
 @login_required
-@loads(get_prophylaxis_for_user, "item_id", methods=POST)
+@loads(get_prophylaxis_for_user, "prophylaxis_id", methods=POST)
 def stop(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
     sites = _recording_sites(request, item.patient)
     form = f.StopForm(request.POST, sites=sites, auto_id=f"id_stop_{item.pk}_%s")
@@ -315,7 +315,7 @@ def stop(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
 
 
 @login_required
-@loads(get_prophylaxis_for_user, "item_id", methods=POST)
+@loads(get_prophylaxis_for_user, "prophylaxis_id", methods=POST)
 def review(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
     sites = _recording_sites(request, item.patient)
     form = f.ReviewForm(request.POST, sites=sites, auto_id=f"id_review_{item.pk}_%s")
@@ -337,7 +337,7 @@ def review(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
 
 
 @login_required
-@loads(get_vaccination_for_user, "item_id", methods=POST)
+@loads(get_vaccination_for_user, "vaccination_id", methods=POST)
 def given(request: HttpRequest, item: VaccinationItem) -> HttpResponse:
     sites = _recording_sites(request, item.patient)
     form = f.GivenForm(request.POST, sites=sites, auto_id=f"id_given_{item.pk}_%s")
