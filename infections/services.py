@@ -43,6 +43,14 @@ def _planned(field: str, value: dt.date, patient: Patient, site: Site, confirmed
     check_planned(field, value, record_dates(patient, site.zone), confirmed=confirmed)
 
 
+def _on_timeline(
+    patient: Patient, actor: User, site: Site, title: str, body: str = "", subject: InfectionEvent | None = None
+) -> None:
+    """The entry both sites see on the shared timeline, in the transaction of the change."""
+    kind = TimelineEntry.Kind.INFECTION
+    timeline_record(patient=patient, kind=kind, actor=actor, site=site, title=title, body=body, subject=subject)
+
+
 # --- infections ----------------------------------------------------------------------------
 
 
@@ -103,12 +111,11 @@ def infection_record(
             note=note,
         )
         reason = alert_reason(grade=grade, setting=setting, neutropenic_fever=neutropenic_fever)
-        timeline_record(
-            patient=patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=_infection_title(infection),
+        _on_timeline(
+            patient,
+            actor,
+            site,
+            _infection_title(infection),
             body=f"Point persons alerted: {reason}." if reason else "",
             subject=infection,
         )
@@ -146,12 +153,11 @@ def infection_resolve(*, actor: User, infection: InfectionEvent, site: Site, res
             raise ValidationError({"resolved_on": "This infection has just been resolved."})
         infection.resolved_on = resolved_on
         infection.save(update_fields=["resolved_on", "updated_at"])
-        timeline_record(
-            patient=infection.patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Infection resolved: {infection.get_body_site_display().lower()}, {infection.organism_text}",
+        _on_timeline(
+            infection.patient,
+            actor,
+            site,
+            f"Infection resolved: {infection.get_body_site_display().lower()}, {infection.organism_text}",
             subject=infection,
         )
         toxicity = infection.toxicity_event
@@ -256,12 +262,11 @@ def plan_confirm(
             parts.append(f"{len(items)} prophylaxis item{'s' if len(items) != 1 else ''}")
         if vaccines:
             parts.append(f"{len(vaccines)} vaccine{'s' if len(vaccines) != 1 else ''}")
-        timeline_record(
-            patient=patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Prevention plan confirmed: {' and '.join(parts)}",
+        _on_timeline(
+            patient,
+            actor,
+            site,
+            f"Prevention plan confirmed: {' and '.join(parts)}",
             body="\n".join([i.plan_line for i in items] + [f"{v.vaccine}: due {v.due_on:%d %b %Y}" for v in vaccines]),
         )
     return items, vaccines
@@ -273,14 +278,7 @@ def prophylaxis_add(*, actor: User, patient: Patient, site: Site, item: Prophyla
     _checked_prophylaxis(item, patient, site)
     with audited_atomic():
         added = _new_prophylaxis(item, patient, site, actor)
-        timeline_record(
-            patient=patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Prophylaxis added: {added.get_kind_display()}",
-            body=added.plan_line,
-        )
+        _on_timeline(patient, actor, site, f"Prophylaxis added: {added.get_kind_display()}", body=added.plan_line)
     return added
 
 
@@ -295,13 +293,7 @@ def prophylaxis_stop(*, actor: User, item: ProphylaxisItem, site: Site, stopped_
     with audited_atomic():
         item.stopped_on = stopped_on
         item.save(update_fields=["stopped_on", "updated_at"])
-        timeline_record(
-            patient=item.patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Prophylaxis stopped: {item.get_kind_display()} ({item.agent})",
-        )
+        _on_timeline(item.patient, actor, site, f"Prophylaxis stopped: {item.get_kind_display()} ({item.agent})")
     return item
 
 
@@ -320,12 +312,11 @@ def prophylaxis_review(
         if stop_condition.strip():
             item.stop_condition = stop_condition.strip()
         item.save(update_fields=["planned_stop_on", "stop_condition", "updated_at"])
-        timeline_record(
-            patient=item.patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Prophylaxis continued: {item.get_kind_display()} until {planned_stop_on:%d %b %Y}",
+        _on_timeline(
+            item.patient,
+            actor,
+            site,
+            f"Prophylaxis continued: {item.get_kind_display()} until {planned_stop_on:%d %b %Y}",
             body=item.stop_condition,
         )
     return item
@@ -340,13 +331,7 @@ def vaccination_add(*, actor: User, patient: Patient, site: Site, item: Vaccinat
     _checked_vaccination(item, patient, site, day_zero_of(patient))
     with audited_atomic():
         added = _new_vaccination(item, patient, site, actor)
-        timeline_record(
-            patient=patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Vaccine planned: {added.vaccine}, due {added.due_on:%d %b %Y}",
-        )
+        _on_timeline(patient, actor, site, f"Vaccine planned: {added.vaccine}, due {added.due_on:%d %b %Y}")
     return added
 
 
@@ -359,11 +344,5 @@ def vaccination_give(*, actor: User, item: VaccinationItem, site: Site, given_on
     with audited_atomic():
         item.given_on = given_on
         item.save(update_fields=["given_on", "updated_at"])
-        timeline_record(
-            patient=item.patient,
-            kind=TimelineEntry.Kind.INFECTION,
-            actor=actor,
-            site=site,
-            title=f"Vaccine given: {item.vaccine}",
-        )
+        _on_timeline(item.patient, actor, site, f"Vaccine given: {item.vaccine}")
     return item

@@ -7,6 +7,7 @@ a refused entry comes back with the error next to its field (400).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -142,25 +143,40 @@ def record(request: HttpRequest, patient: Patient) -> HttpResponse:
     return render(request, "infections/record.html", {"patient": patient, "form": form}, status=400)
 
 
-@login_required
-@loads(get_infection_for_user, "infection_id", methods=POST)
-def resolve(request: HttpRequest, infection: InfectionEvent) -> HttpResponse:
-    sites = _recording_sites(request, infection.patient)
-    form = f.ResolveForm(request.POST, sites=sites, auto_id=f"id_resolve_{infection.pk}_%s")
+def _row_action(
+    request: HttpRequest,
+    patient: Patient,
+    form_class: type[f.SiteForm],
+    failure: tuple[str, int],
+    write: Callable[[f.SiteForm], object],
+    done: tuple[str, str],
+) -> HttpResponse:
+    """A row's action (resolve, stop, continue, given): `write` runs the service with the valid
+    form; a refusal shows the page again with the row's form open and its errors (400)."""
+    sites = _recording_sites(request, patient)
+    action, item_id = failure
+    form = form_class(request.POST, sites=sites, auto_id=f"id_{action}_{item_id}_%s")
     if form.is_valid():
         try:
-            infection_resolve(
-                actor=actor(request),
-                infection=infection,
-                site=form.chosen_site(),
-                resolved_on=form.cleaned_data["resolved_on"],
-            )
+            write(form)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Infection resolved.")
-            return _page(infection.patient, f"infection-{infection.pk}")
-    return _failed(request, infection.patient, Failure("resolve", infection.pk, form))
+            message, anchor = done
+            messages.success(request, message)
+            return _page(patient, anchor)
+    return _failed(request, patient, Failure(action, item_id, form))
+
+
+@login_required
+@loads(get_infection_for_user, "infection_id", methods=POST)
+def resolve(request: HttpRequest, infection: InfectionEvent) -> HttpResponse:
+    def write(form: f.SiteForm) -> object:
+        on = form.cleaned_data["resolved_on"]
+        return infection_resolve(actor=actor(request), infection=infection, site=form.chosen_site(), resolved_on=on)
+
+    done = ("Infection resolved.", f"infection-{infection.pk}")
+    return _row_action(request, infection.patient, f.ResolveForm, ("resolve", infection.pk), write, done)
 
 
 # --- the standard plan, proposed then confirmed --------------------------------------------
@@ -256,99 +272,86 @@ def plan(request: HttpRequest, patient: Patient) -> HttpResponse:
 # --- single lines ----------------------------------------------------------------------------
 
 
+def _add_line(
+    request: HttpRequest,
+    patient: Patient,
+    form_class: type[f.ProphylaxisForm | f.VaccinationForm],
+    write: Callable[[Any], object],
+    texts: tuple[str, str, str],
+) -> HttpResponse:
+    """A page adding one line to a plan; `write` runs the service with the valid form."""
+    shown(patient)
+    title, message, anchor = texts
+    form = form_class(request.POST or None, sites=sites_that_can(request.user, patient, Capability.RECORD_CARE))
+    if request.method == "POST" and form.is_valid():
+        try:
+            write(form)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return _page(patient, anchor)
+    context = {"patient": patient, "form": form, "title": title}
+    return render(request, "infections/line.html", context, status=400 if request.method == "POST" else 200)
+
+
 @login_required
 @loads(_recordable_patient, "patient_id", methods=SAFE_AND_POST)
 def prophylaxis_new(request: HttpRequest, patient: Patient) -> HttpResponse:
     """One line added to the prophylaxis plan (IVIG, an antifungal while neutropenic...)."""
-    shown(patient)
-    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
-    form = f.ProphylaxisForm(request.POST or None, sites=sites)
-    if request.method == "POST" and form.is_valid():
-        try:
-            prophylaxis_add(actor=actor(request), patient=patient, site=form.chosen_site(), item=form.item())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Prophylaxis added.")
-            return _page(patient, "prophylaxis")
-    status = 400 if request.method == "POST" else 200
-    context = {"patient": patient, "form": form, "title": "Add a prophylaxis"}
-    return render(request, "infections/line.html", context, status=status)
+
+    def write(form: f.ProphylaxisForm) -> object:
+        return prophylaxis_add(actor=actor(request), patient=patient, site=form.chosen_site(), item=form.item())
+
+    texts = ("Add a prophylaxis", "Prophylaxis added.", "prophylaxis")
+    return _add_line(request, patient, f.ProphylaxisForm, write, texts)
 
 
 @login_required
 @loads(_recordable_patient, "patient_id", methods=SAFE_AND_POST)
 def vaccination_new(request: HttpRequest, patient: Patient) -> HttpResponse:
     """One vaccine added to the revaccination plan."""
-    shown(patient)
-    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
-    form = f.VaccinationForm(request.POST or None, sites=sites)
-    if request.method == "POST" and form.is_valid():
-        try:
-            vaccination_add(actor=actor(request), patient=patient, site=form.chosen_site(), item=form.item())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Vaccine planned.")
-            return _page(patient, "vaccinations")
-    status = 400 if request.method == "POST" else 200
-    context = {"patient": patient, "form": form, "title": "Plan a vaccine"}
-    return render(request, "infections/line.html", context, status=status)
+
+    def write(form: f.VaccinationForm) -> object:
+        return vaccination_add(actor=actor(request), patient=patient, site=form.chosen_site(), item=form.item())
+
+    return _add_line(request, patient, f.VaccinationForm, write, ("Plan a vaccine", "Vaccine planned.", "vaccinations"))
 
 
 @login_required
 @loads(get_prophylaxis_for_user, "prophylaxis_id", methods=POST)
 def stop(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
-    sites = _recording_sites(request, item.patient)
-    form = f.StopForm(request.POST, sites=sites, auto_id=f"id_stop_{item.pk}_%s")
-    if form.is_valid():
-        try:
-            prophylaxis_stop(
-                actor=actor(request), item=item, site=form.chosen_site(), stopped_on=form.cleaned_data["stopped_on"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Prophylaxis stopped.")
-            return _page(item.patient, "prophylaxis")
-    return _failed(request, item.patient, Failure("stop", item.pk, form))
+    def write(form: f.SiteForm) -> object:
+        on = form.cleaned_data["stopped_on"]
+        return prophylaxis_stop(actor=actor(request), item=item, site=form.chosen_site(), stopped_on=on)
+
+    done = ("Prophylaxis stopped.", "prophylaxis")
+    return _row_action(request, item.patient, f.StopForm, ("stop", item.pk), write, done)
 
 
 @login_required
 @loads(get_prophylaxis_for_user, "prophylaxis_id", methods=POST)
 def review(request: HttpRequest, item: ProphylaxisItem) -> HttpResponse:
-    sites = _recording_sites(request, item.patient)
-    form = f.ReviewForm(request.POST, sites=sites, auto_id=f"id_review_{item.pk}_%s")
-    if form.is_valid():
-        try:
-            prophylaxis_review(
-                actor=actor(request),
-                item=item,
-                site=form.chosen_site(),
-                planned_stop_on=form.cleaned_data["planned_stop_on"],
-                stop_condition=form.cleaned_data["stop_condition"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Prophylaxis continued.")
-            return _page(item.patient, "prophylaxis")
-    return _failed(request, item.patient, Failure("review", item.pk, form))
+    def write(form: f.SiteForm) -> object:
+        data = form.cleaned_data
+        return prophylaxis_review(
+            actor=actor(request),
+            item=item,
+            site=form.chosen_site(),
+            planned_stop_on=data["planned_stop_on"],
+            stop_condition=data["stop_condition"],
+        )
+
+    done = ("Prophylaxis continued.", "prophylaxis")
+    return _row_action(request, item.patient, f.ReviewForm, ("review", item.pk), write, done)
 
 
 @login_required
 @loads(get_vaccination_for_user, "vaccination_id", methods=POST)
 def given(request: HttpRequest, item: VaccinationItem) -> HttpResponse:
-    sites = _recording_sites(request, item.patient)
-    form = f.GivenForm(request.POST, sites=sites, auto_id=f"id_given_{item.pk}_%s")
-    if form.is_valid():
-        try:
-            vaccination_give(
-                actor=actor(request), item=item, site=form.chosen_site(), given_on=form.cleaned_data["given_on"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Vaccine recorded as given.")
-            return _page(item.patient, "vaccinations")
-    return _failed(request, item.patient, Failure("given", item.pk, form))
+    def write(form: f.SiteForm) -> object:
+        on = form.cleaned_data["given_on"]
+        return vaccination_give(actor=actor(request), item=item, site=form.chosen_site(), given_on=on)
+
+    done = ("Vaccine recorded as given.", "vaccinations")
+    return _row_action(request, item.patient, f.GivenForm, ("given", item.pk), write, done)

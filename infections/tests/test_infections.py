@@ -364,3 +364,21 @@ def test_the_standard_plan_is_proposed_then_kept_only_as_confirmed(client: Clien
     assert kept["pjp"].start_on == day_zero + dt.timedelta(days=30)
     assert VaccinationItem.objects.filter(live=False).count() == 5
     assert not VaccinationItem.objects.filter(live=True).exists()
+
+
+def test_a_refused_stop_comes_back_open_with_the_field_named(client: Client, world: World) -> None:
+    item = _stop_due(world, world.shared_patient)
+    login(client, world.community_oncologist)
+    url = reverse("prophylaxis-stop", kwargs={"prophylaxis_id": item.pk})
+    too_early = (item.start_on - dt.timedelta(days=1)).isoformat()
+    response = client.post(url, {"site": world.practice.pk, "stopped_on": too_early})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "It cannot stop before it started." in html
+    assert f'id="id_stop_{item.pk}_stopped_on"' in html
+    item.refresh_from_db()
+    assert item.stopped_on is None
+    ok = client.post(url, {"site": world.practice.pk, "stopped_on": item.start_on.isoformat()})
+    assert ok.status_code == 302
+    item.refresh_from_db()
+    assert item.stopped_on == item.start_on
