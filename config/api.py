@@ -31,6 +31,11 @@ urlpatterns = [
     path("", include(router.urls)),
     path("patients/<str:patient_id>/timeline/", referrals_api.PatientTimelineView.as_view(), name="patient-timeline"),
     path("patients/<str:patient_id>/comments/", referrals_api.PatientCommentsView.as_view(), name="patient-comments"),
+    path(
+        "patients/<str:patient_id>/prevention-plan/",
+        infections_api.PreventionPlanView.as_view(),
+        name="patient-prevention-plan",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path(

@@ -12,17 +12,23 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.access import get_patient_for_user
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
+from carecoord.models import Patient
+from carecoord.reads import shown
+from carecoord.roles import Capability
 from infections import filters
 from infections import serializers as s
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
+from infections.rules import standard_prophylaxis, standard_vaccinations
 from infections.selectors import (
+    course_dates,
     get_infection_for_user,
     get_prophylaxis_for_user,
     get_vaccination_for_user,
@@ -33,6 +39,7 @@ from infections.selectors import (
 from infections.services import (
     infection_record,
     infection_resolve,
+    plan_confirm,
     prophylaxis_add,
     prophylaxis_review,
     prophylaxis_stop,
@@ -204,3 +211,55 @@ class VaccinationViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
         item = self.get_object()
         data = _parse(s.VaccinationGivenSerializer, request, self.get_serializer_context()).validated_data
         return self._render(vaccination_give(actor=actor_of(request), item=item, **data))
+
+
+PATIENT_ID = OpenApiParameter("patient_id", str, OpenApiParameter.PATH)
+
+
+class PreventionPlanView(IdempotentWritesMixin, ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
+    """The standard prophylaxis and revaccination plan of one patient: proposed (GET), then kept
+    as the clinician confirms or edits it (POST). Nothing is applied without the POST."""
+
+    lookup_url_kwarg = "patient_id"
+    serializer_class = s.PlanConfirmSerializer
+    filter_backends: list[Any] = []
+
+    def get_object(self) -> Patient:
+        # Checked before the body is read: a role that may not record care gets 403, not a 400.
+        capability = Capability.RECORD_CARE if self.request.method == "POST" else Capability.VIEW
+        return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
+
+    @extend_schema(
+        summary="The standard prevention plan proposed from day 0 (nothing is kept)",
+        parameters=[PATIENT_ID],
+        responses=s.PlanProposalSerializer,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        shown(patient, what="viewed the proposed prevention plan")
+        dates = course_dates(patient)
+        proposal = {
+            "day_zero": dates.day_zero,
+            "lymphodepletion_on": dates.lymphodepletion_on,
+            "prophylaxis": standard_prophylaxis(dates.day_zero, dates.lymphodepletion_on) if dates.day_zero else [],
+            "vaccinations": standard_vaccinations(dates.day_zero) if dates.day_zero else [],
+        }
+        return Response(s.PlanProposalSerializer(proposal).data)
+
+    @extend_schema(
+        summary="Confirm the plan: keep the lines sent (as proposed or edited)",
+        parameters=[PATIENT_ID],
+        request=s.PlanConfirmSerializer,
+        responses={201: s.PlanConfirmedSerializer},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        parsed = _parse(s.PlanConfirmSerializer, request, self.get_serializer_context())
+        prophylaxis, vaccinations = parsed.lines()
+        site = parsed.validated_data["site"]
+        items, vaccines = plan_confirm(
+            actor=actor_of(request), patient=patient, site=site, prophylaxis=prophylaxis, vaccinations=vaccinations
+        )
+        context = self.get_serializer_context()
+        data = s.PlanConfirmedSerializer({"prophylaxis": items, "vaccinations": vaccines}, context=context).data
+        return Response(data, status=status.HTTP_201_CREATED)

@@ -155,3 +155,58 @@ class VaccinationAddSerializer(serializers.Serializer[Any]):
 class VaccinationGivenSerializer(serializers.Serializer[Any]):
     site = _site_field("Your site.")
     given_on = serializers.DateField()
+
+
+# --- The standard plan, proposed then confirmed ---------------------------------------------
+
+
+class ProphylaxisLineSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=ProphylaxisItem.Kind.choices)
+    agent = serializers.CharField(max_length=200)
+    start_on = serializers.DateField()
+    planned_stop_on = serializers.DateField(required=False, allow_null=True, default=None)
+    stop_condition = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class ProposedProphylaxisSerializer(ProphylaxisLineSerializer):
+    include = serializers.BooleanField(help_text="Proposed ticked: it applies to every patient.")
+
+
+class VaccinationLineSerializer(serializers.Serializer[Any]):
+    vaccine = serializers.CharField(max_length=120)
+    due_on = serializers.DateField()
+    live = serializers.BooleanField(default=False)
+
+
+class ProposedVaccinationSerializer(VaccinationLineSerializer):
+    include = serializers.BooleanField(help_text="Proposed ticked: live vaccines are not.")
+
+
+class PlanProposalSerializer(serializers.Serializer[Any]):
+    """The standard plan counted from day 0; nothing is kept until it is confirmed (POST)."""
+
+    day_zero = serializers.DateField(allow_null=True, help_text="Null before an infusion is planned: no proposal.")
+    lymphodepletion_on = serializers.DateField(allow_null=True)
+    prophylaxis = ProposedProphylaxisSerializer(many=True)
+    vaccinations = ProposedVaccinationSerializer(many=True)
+
+
+class PlanConfirmSerializer(serializers.Serializer[Any]):
+    """The lines the clinician keeps, as proposed or edited. A refused line is named by its place:
+    `prophylaxis-1-planned_stop_on`."""
+
+    site = _site_field("Your site, on the patient's care team.")
+    prophylaxis = ProphylaxisLineSerializer(many=True, required=False, default=list)
+    vaccinations = VaccinationLineSerializer(many=True, required=False, default=list)
+
+    def lines(self) -> tuple[list[ProphylaxisInput], list[VaccinationInput]]:
+        data = self.validated_data
+        return (
+            [ProphylaxisInput(**line) for line in data["prophylaxis"]],
+            [VaccinationInput(**line) for line in data["vaccinations"]],
+        )
+
+
+class PlanConfirmedSerializer(serializers.Serializer[Any]):
+    prophylaxis = ProphylaxisSerializer(many=True)
+    vaccinations = VaccinationSerializer(many=True)

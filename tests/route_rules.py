@@ -176,6 +176,7 @@ API: dict[str, Rule] = {
     "api:patient-detail": Rule(V, Need.CHANGE),
     "api:patient-timeline": Rule(V),
     "api:patient-comments": Rule(V, RC),
+    "api:patient-prevention-plan": Rule(V, RC),
     "api:care-team-link-list": Rule(Need.SIGNED_IN, Need.MANAGE_CARE_TEAM),
     "api:care-team-link-detail": Rule(V),
     # Ending a site's part is its own coordinators' move: the center's link, for the center's members.

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from infections.models import InfectionEvent, ProphylaxisItem
-from tests.helpers import World, api, results
+from tests.helpers import World, api, infused, results
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,29 @@ def test_the_list_reads_the_same_queries_whatever_its_rows(world: World) -> None
         assert len(results(client.get("/api/infections/"))) == 7
     assert len(seven) == len(one)
     assert ProphylaxisItem.objects.count() == 0
+
+
+def test_the_standard_plan_is_proposed_then_kept_only_as_confirmed(world: World) -> None:
+    day_zero = world.center.today() - dt.timedelta(days=10)
+    infused(world, planned=day_zero, actual=day_zero)
+    client = api(world.center_coordinator)
+    url = f"/api/patients/{world.shared_patient.pk}/prevention-plan/"
+    proposal = client.get(url).json()
+    assert proposal["day_zero"] == day_zero.isoformat()
+    assert not ProphylaxisItem.objects.exists()
+    kept = [
+        {key: value for key, value in line.items() if key != "include"}
+        for line in proposal["prophylaxis"]
+        if line["include"]
+    ]
+    kept[0]["agent"] = "Valacyclovir 500 mg twice daily"
+    vaccines = [{k: v for k, v in line.items() if k != "include"} for line in proposal["vaccinations"][:2]]
+    response = client.post(url, {"site": world.center.pk, "prophylaxis": kept, "vaccinations": vaccines}, format="json")
+    assert response.status_code == 201, response.json()
+    assert [line["kind"] for line in response.json()["prophylaxis"]] == ["antiviral", "pjp"]
+    assert ProphylaxisItem.objects.get(kind="antiviral").agent == "Valacyclovir 500 mg twice daily"
+    # A line that does not hold is named by its place; nothing more is kept.
+    bad = [{**kept[1], "planned_stop_on": (day_zero - dt.timedelta(days=400)).isoformat()}]
+    refused = client.post(url, {"site": world.center.pk, "prophylaxis": bad}, format="json")
+    assert refused.status_code == 400 and "prophylaxis-0-planned_stop_on" in refused.json()
+    assert ProphylaxisItem.objects.count() == 2
