@@ -61,6 +61,14 @@ def _infection_title(infection: InfectionEvent) -> str:
     )
 
 
+def _toxicity_onset(infection: InfectionEvent, site: Site) -> dt.datetime:
+    """When the toxicity of an alerting infection began: the start of the onset day at the
+    recording site (never ahead of now; the day it counts from), plus the infection's id in
+    microseconds, so two infections of one day are two toxicities, never one taken for a repeat."""
+    start = dt.datetime.combine(infection.onset_on, dt.time.min, tzinfo=site.zone)
+    return start + dt.timedelta(microseconds=infection.pk % 1_000_000)
+
+
 def infection_record(
     *,
     actor: User,
@@ -120,9 +128,7 @@ def infection_record(
             subject=infection,
         )
         if reason:
-            # The start of the onset day at the recording site: never ahead of now, and on the
-            # day the infection counts from.
-            onset_at = dt.datetime.combine(onset_on, dt.time.min, tzinfo=site.zone)
+            onset_at = _toxicity_onset(infection, site)
             infection.toxicity_event = toxicity_record(
                 actor=actor,
                 patient=patient,

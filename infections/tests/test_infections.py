@@ -122,6 +122,21 @@ def test_a_severe_or_icu_or_neutropenic_infection_alerts_every_point_person_once
     assert toxicity.status == ToxicityEvent.Status.RESOLVED
 
 
+def test_two_severe_infections_of_one_day_are_two_toxicities(world: World) -> None:
+    common: dict[str, Any] = {
+        "actor": world.community_oncologist,
+        "patient": world.shared_patient,
+        "site": world.practice,
+        "grade": 3,
+        "setting": "ward",
+        "onset_on": _today(world),
+    }
+    blood = infection_record(body_site="bloodstream", **common)
+    lung = infection_record(body_site="lung", **common)
+    assert blood.toxicity_event_id and lung.toxicity_event_id
+    assert blood.toxicity_event_id != lung.toxicity_event_id
+
+
 def test_an_infection_names_the_field_it_refuses(world: World) -> None:
     with pytest.raises(ValidationError) as refused:
         infection_record(
