@@ -297,6 +297,9 @@ def prophylaxis_stop(*, actor: User, item: ProphylaxisItem, site: Site, stopped_
     if stopped_on < item.start_on:
         raise ValidationError({"stopped_on": "It cannot stop before it started."})
     with audited_atomic():
+        # Locked and read again: of two stops at once (a double click), the second is refused.
+        if ProphylaxisItem.objects.select_for_update().only("stopped_on").get(pk=item.pk).stopped_on is not None:
+            raise ValidationError({"stopped_on": "This prophylaxis has just been stopped."})
         item.stopped_on = stopped_on
         item.save(update_fields=["stopped_on", "updated_at"])
         _on_timeline(item.patient, actor, site, f"Prophylaxis stopped: {item.get_kind_display()} ({item.agent})")
@@ -348,6 +351,8 @@ def vaccination_give(*, actor: User, item: VaccinationItem, site: Site, given_on
         raise ValidationError({"given_on": "This vaccine is already recorded as given."})
     _happened("given_on", given_on, item.patient, site, confirmed=True)
     with audited_atomic():
+        if VaccinationItem.objects.select_for_update().only("given_on").get(pk=item.pk).given_on is not None:
+            raise ValidationError({"given_on": "This vaccine has just been recorded as given."})
         item.given_on = given_on
         item.save(update_fields=["given_on", "updated_at"])
         _on_timeline(item.patient, actor, site, f"Vaccine given: {item.vaccine}")

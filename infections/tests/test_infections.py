@@ -34,7 +34,7 @@ from infections.services import (
     vaccination_give,
 )
 from tests.factories import patient_at
-from tests.helpers import World, infused, login, name_point_persons
+from tests.helpers import World, at_once, infused, login, name_point_persons
 from toxicity.models import Alert, ToxicityEvent
 from workspace.work_queue import queue_scope
 
@@ -397,3 +397,18 @@ def test_a_refused_stop_comes_back_open_with_the_field_named(client: Client, wor
     assert ok.status_code == 302
     item.refresh_from_db()
     assert item.stopped_on == item.start_on
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stops_at_once_make_one_change(world: World) -> None:
+    item = _stop_due(world, world.shared_patient)
+
+    def stop_it() -> object:
+        fresh = ProphylaxisItem.objects.select_related("patient").get(pk=item.pk)
+        return prophylaxis_stop(
+            actor=world.community_oncologist, item=fresh, site=world.practice, stopped_on=_today(world)
+        )
+
+    results = at_once(stop_it, stop_it)
+    assert sum(isinstance(result, ValidationError) for result in results) == 1
+    assert TimelineEntry.objects.filter(title__startswith="Prophylaxis stopped").count() == 1
