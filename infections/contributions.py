@@ -36,8 +36,10 @@ class PreventionDue:
     state: Due
 
 
-def _prophylaxis_label(kind: str, agent: str) -> str:
-    return f"Decide the stop of {KIND_LABELS.get(kind, kind)} prophylaxis ({agent})"
+def _prophylaxis_label(kind: str, agent: str = "") -> str:
+    """The line of a stop to decide; the email digest leaves the agent out (the minimum)."""
+    line = f"Decide the stop of {KIND_LABELS.get(kind, kind)} prophylaxis"
+    return f"{line} ({agent})" if agent else line
 
 
 def _vaccine_label(vaccine: str) -> str:
@@ -89,10 +91,10 @@ def digest_prevention_due(scope: DigestScope) -> SectionRead:
         ProphylaxisItem.objects.filter(scope.of_patients())
         .due_by(scope.today)
         .order_by("planned_stop_on", "pk")
-        .values_list("patient_id", "kind", "agent", "planned_stop_on")
+        .values_list("patient_id", "kind", "planned_stop_on")
     )
     lines: list[tuple[uuid.UUID, dt.date, str]] = [
-        (patient_id, on or scope.today, _prophylaxis_label(kind, agent)) for patient_id, kind, agent, on in stops
+        (patient_id, on or scope.today, _prophylaxis_label(kind)) for patient_id, kind, on in stops
     ]
     vaccines = (
         VaccinationItem.objects.filter(scope.of_patients())

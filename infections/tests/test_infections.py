@@ -276,6 +276,8 @@ def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: W
         f"Vaccine due: Influenza (inactivated), was due {(_today(world) - dt.timedelta(days=2)).strftime('%a %d %b')}"
     ]
     assert len(section.due) == 1  # type: ignore[attr-defined]
+    # An email: the kind of prophylaxis, not the drug.
+    assert section.due[0][1].endswith(": Decide the stop of Antifungal prophylaxis")  # type: ignore[attr-defined]
     for _ in range(3):
         patient = patient_at(world.practice, world.community_coordinator)
         patients.append(patient)
