@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
 from handoffs import api as handoffs_api
+from infections import api as infections_api
 from referrals import api as referrals_api
 from toxicity import api as toxicity_api
 
@@ -18,6 +19,9 @@ router.register("documents", referrals_api.DocumentViewSet, basename="document")
 router.register("milestones", referrals_api.MilestoneViewSet, basename="milestone")
 router.register("toxicity-events", toxicity_api.ToxicityEventViewSet, basename="toxicity-event")
 router.register("alerts", toxicity_api.AlertViewSet, basename="alert")
+router.register("infections", infections_api.InfectionViewSet, basename="infection")
+router.register("prophylaxis-items", infections_api.ProphylaxisViewSet, basename="prophylaxis-item")
+router.register("vaccinations", infections_api.VaccinationViewSet, basename="vaccination")
 router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
 router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
 
@@ -27,6 +31,11 @@ urlpatterns = [
     path("", include(router.urls)),
     path("patients/<str:patient_id>/timeline/", referrals_api.PatientTimelineView.as_view(), name="patient-timeline"),
     path("patients/<str:patient_id>/comments/", referrals_api.PatientCommentsView.as_view(), name="patient-comments"),
+    path(
+        "patients/<str:patient_id>/prevention-plan/",
+        infections_api.PreventionPlanView.as_view(),
+        name="patient-prevention-plan",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path(

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "referrals",
     "handoffs",
     "toxicity",
+    "infections",
     "workspace",
 ]
 
@@ -343,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         "TimelineKindEnum": "carecoord.models.timeline.TimelineEntry.Kind",
         "PreparationKindEnum": "referrals.milestones.kinds.PreparationKind",
         "ToxicityKindEnum": "toxicity.models.ToxicityKind",
+        "ProphylaxisKindEnum": "infections.models.ProphylaxisItem.Kind",
         "TreatmentKindEnum": "toxicity.models.ToxicityTreatment.Kind",
         # Referrals and hand-offs both have a `state`: the referral's keeps the name it had
         # (its model choices are STATE_LABELS' (value, label) pairs).

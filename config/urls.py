@@ -10,6 +10,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("milestones/", include("workspace.timeline.milestone_urls")),
     path("toxicity/", include("toxicity.urls")),
+    path("infections/", include("infections.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
     path("audit/", include("audit.urls")),

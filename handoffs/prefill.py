@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson
 from handoffs.schema import NONE_RECORDED, accepts, fields_of
+from infections.models import ProphylaxisItem, VaccinationItem
 from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -116,6 +117,25 @@ def _point_persons(patient: Patient) -> str | None:
     return "\n".join(lines) or None
 
 
+def _prophylaxis_plan(patient: Patient) -> str | None:
+    """Each prophylaxis not stopped, one line: kind, agent, start, planned stop and its condition."""
+    items = ProphylaxisItem.objects.filter(patient=patient).active().exclude(kind=ProphylaxisItem.Kind.IVIG)
+    return "\n".join(item.plan_line for item in items) or None
+
+
+def _ivig(patient: Patient) -> str | None:
+    """IVIG given or planned (stopped ones too: the receiving site needs to know it was given)."""
+    items = ProphylaxisItem.objects.filter(patient=patient, kind=ProphylaxisItem.Kind.IVIG)
+    return "\n".join(item.plan_line for item in items) or None
+
+
+def _vaccinations_due(patient: Patient) -> str | None:
+    """The vaccines of the revaccination plan not given yet, by due date."""
+    vaccines = VaccinationItem.objects.filter(patient=patient, given_on__isnull=True).order_by("due_on", "pk")
+    lines = [f"{v.vaccine}{' (live)' if v.live else ''}: due {v.due_on:%d %b %Y}" for v in vaccines]
+    return "\n".join(lines) or None
+
+
 SOURCES: dict[str, Callable[[Patient], Any]] = {
     "product": _product,
     "infusion_date": _infusion,
@@ -127,6 +147,9 @@ SOURCES: dict[str, Callable[[Patient], Any]] = {
     "next_visit": _next_visit,
     "center_24_7": _center_phone,
     "point_persons": _point_persons,
+    "prophylaxis_plan": _prophylaxis_plan,
+    "ivig": _ivig,
+    "vaccinations_due": _vaccinations_due,
 }
 
 

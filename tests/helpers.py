@@ -50,6 +50,7 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff, HandoffTemplate
 from handoffs.schema import fields_of
 from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start, published_version
+from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -445,12 +446,43 @@ def _comments(record: Record, count: int) -> None:
         comment_post(actor=actor, patient=record.patient, site=site, body=f"Message {n}")
 
 
+def _prevention(record: Record, n: int) -> None:
+    """A mild infection (no alert), a prophylaxis whose stop is due today and a vaccine due: on
+    the timeline, the infections page, the work queue and the digest."""
+    world = record.world
+    today = timezone.localdate(timezone=world.practice.zone)
+    infection_record(
+        actor=world.community_oncologist,
+        patient=record.patient,
+        site=world.practice,
+        body_site="urinary",
+        organism="E. coli",
+        category="bacterial",
+        grade=2,
+        setting="outpatient",
+        onset_on=today - dt.timedelta(days=n),
+    )
+    prophylaxis_add(
+        actor=world.community_oncologist,
+        patient=record.patient,
+        site=world.practice,
+        item=ProphylaxisInput("antifungal", f"Fluconazole {n}", today - dt.timedelta(days=10), today),
+    )
+    vaccination_add(
+        actor=world.community_oncologist,
+        patient=record.patient,
+        site=world.practice,
+        item=VaccinationInput(f"Vaccine {n}", today),
+    )
+
+
 def small_record(world: World, patient: Patient | None = None) -> Record:
     """The first measurement: something of every kind, once.
 
     An accepted referral with one document; a step planned, one done and one moved; one
     toxicity with a second assessment, a treatment and its alerts; a hand-off sent, with a
-    question; a comment; the practice and the center on the care team, with point persons.
+    question; a comment; a mild infection, a prophylaxis and a vaccine due; the practice and the
+    center on the care team, with point persons.
     Uploads go to MEDIA_ROOT: use the `tmp_media` fixture."""
     patient = patient or world.shared_patient
     ship_templates()
@@ -472,6 +504,7 @@ def small_record(world: World, patient: Patient | None = None) -> Record:
     _toxicity(record, minutes_ago=600)
     _handoff(record, TRANSITION)
     _comments(record, 1)
+    _prevention(record, 0)
     return record
 
 
@@ -482,7 +515,8 @@ def grow_record(record: Record) -> None:
     set, so about 45 milestones, more of them done, due this week and moved, one into a conflict
     with day 0; a second referral, open, with three documents; two more toxicities with their
     assessments, treatments and alerts (to three sites now); another hand-off with its question,
-    more comments, and an entry older than the last 30 days."""
+    two more infections, prophylaxis lines and vaccines, more comments, and an entry older than
+    the last 30 days."""
     world, referral = record.world, record.referral
     third = SiteFactory.create(name="Hilltop Oncology")
     hilltop = member(third, Role.COORDINATOR, email="coordinator@hilltop.test", full_name="Hal Hilltop")
@@ -518,6 +552,8 @@ def grow_record(record: Record) -> None:
         _toxicity(record, minutes_ago)
     _handoff(record, "Toxicity transfer")
     _comments(record, 4)
+    for n in (1, 2):
+        _prevention(record, n)
     timeline_record(
         patient=record.patient,
         kind=TimelineEntry.Kind.COMMENT,

@@ -38,6 +38,7 @@ from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import template_draft
 from handoffs.template_editor.services import template_create
+from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
 from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
 from tests.helpers import World, draft_referral, sent_handoff
@@ -131,6 +132,16 @@ PAGES: dict[str, Rule] = {
     "toxicity-treatment": Rule(V, RC),
     "toxicity-resolve": Rule(V, RC),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
+    # Infections, prophylaxis and vaccinations: both sites record, both see.
+    "infections-patient": Rule(V),
+    "infection-record": Rule(RC, RC),
+    "prevention-plan": Rule(RC, RC),
+    "prophylaxis-add": Rule(RC, RC),
+    "vaccination-add": Rule(RC, RC),
+    "infection-resolve": Rule(V, RC),
+    "prophylaxis-stop": Rule(V, RC),
+    "prophylaxis-review": Rule(V, RC),
+    "vaccination-given": Rule(V, RC),
     # Hand-offs: filled in by the sending site, acknowledged by the receiving one.
     "handoff-list": Rule(V),
     "handoff-start": Rule(RC, RC),
@@ -165,6 +176,7 @@ API: dict[str, Rule] = {
     "api:patient-detail": Rule(V, Need.CHANGE),
     "api:patient-timeline": Rule(V),
     "api:patient-comments": Rule(V, RC),
+    "api:patient-prevention-plan": Rule(V, RC),
     "api:care-team-link-list": Rule(Need.SIGNED_IN, Need.MANAGE_CARE_TEAM),
     "api:care-team-link-detail": Rule(V),
     # Ending a site's part is its own coordinators' move: the center's link, for the center's members.
@@ -196,6 +208,16 @@ API: dict[str, Rule] = {
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),
+    "api:infection-list": Rule(Need.SIGNED_IN, RC),
+    "api:infection-detail": Rule(V),
+    "api:infection-resolve": Rule(N, RC),
+    "api:prophylaxis-item-list": Rule(Need.SIGNED_IN, RC),
+    "api:prophylaxis-item-detail": Rule(V),
+    "api:prophylaxis-item-stop": Rule(N, RC),
+    "api:prophylaxis-item-review": Rule(N, RC),
+    "api:vaccination-list": Rule(Need.SIGNED_IN, RC),
+    "api:vaccination-detail": Rule(V),
+    "api:vaccination-given": Rule(N, RC),
     "api:handoff-template-list": Rule(Need.SIGNED_IN),
     "api:handoff-template-detail": Rule(Need.SITE_MEMBER),
     "api:handoff-list": Rule(Need.SIGNED_IN, RC),
@@ -265,6 +287,28 @@ def build_samples(world: World) -> dict[str, Any]:
         infection_site="Lung",
         organism="Aspergillus",
     )
+    today = world.practice.today()
+    infection = infection_record(
+        actor=world.community_oncologist,
+        patient=world.shared_patient,
+        site=world.practice,
+        body_site="lung",
+        grade=2,
+        setting="outpatient",
+        onset_on=today,
+    )
+    prophylaxis = prophylaxis_add(
+        actor=world.community_oncologist,
+        patient=world.shared_patient,
+        site=world.practice,
+        item=ProphylaxisInput(kind="pjp", agent="TMP-SMX", start_on=today),
+    )
+    vaccination = vaccination_add(
+        actor=world.community_oncologist,
+        patient=world.shared_patient,
+        site=world.practice,
+        item=VaccinationInput(vaccine="Influenza (inactivated)", due_on=today),
+    )
     # Templates hold no patient data, but one owned by the center is not the outsider's to see.
     center_template = template_create(
         actor=world.center_coordinator, name="Lakeside discharge", description="", owner_site=world.center
@@ -279,6 +323,9 @@ def build_samples(world: World) -> dict[str, Any]:
         heartbeat_record(queue)
     return {
         "event_id": event.pk,
+        "infection_id": infection.pk,
+        "prophylaxis_id": prophylaxis.pk,
+        "vaccination_id": vaccination.pk,
         "template_id": center_template.pk,
         "version_id": center_version.pk,
         "handoff_id": handoff.pk,

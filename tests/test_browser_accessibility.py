@@ -114,6 +114,13 @@ PAGES: dict[str, View] = {
         CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _press("Record and alert")
     ),
     "toxicity-event": View(CENTER, lambda s: reverse("toxicity-event", kwargs={"event_id": s.event.pk})),
+    "infections-patient": View(CENTER, lambda s: reverse("infections-patient", kwargs=s.patient)),
+    "infection-record": View(CENTER, lambda s: reverse("infection-record", kwargs=s.patient)),
+    "infection-record, refused": View(
+        CENTER, lambda s: reverse("infection-record", kwargs=s.patient), _press("Record")
+    ),
+    "prevention-plan": View(CENTER, lambda s: reverse("prevention-plan", kwargs=s.patient)),
+    "prophylaxis-add, refused": View(CENTER, lambda s: reverse("prophylaxis-add", kwargs=s.patient), _press("Save")),
     "handoff-list": View(CENTER, lambda s: reverse("handoff-list", kwargs=s.patient)),
     # The receiving side's view of a sent hand-off: acknowledge it, ask a question.
     "handoff-detail": View(PRACTICE, lambda s: reverse("handoff-detail", kwargs={"handoff_id": s.sent.pk})),

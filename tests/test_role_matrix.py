@@ -149,6 +149,27 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "infection_site": "Lung",
             "organism": "E. coli",
         },
+        "api:infection-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "body_site": "lung",
+            "grade": 2,
+            "setting": "ward",
+            "onset_on": world.center.today().isoformat(),
+        },
+        "api:prophylaxis-item-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "kind": "pjp",
+            "agent": "TMP-SMX 480 mg daily",
+            "start_on": world.center.today().isoformat(),
+        },
+        "api:vaccination-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "vaccine": "Influenza (inactivated)",
+            "due_on": world.center.today().isoformat(),
+        },
         "api:handoff-list": {
             "patient": patient,
             "template": transition().pk,

@@ -30,6 +30,8 @@ from carecoord.models import (
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from handoffs.models import Handoff
+from infections.demo import demo_patient
+from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
 from referrals.workflow import State
@@ -54,6 +56,9 @@ COUNTED: list[type[Model]] = [
     ToxicityEvent,
     Alert,
     Handoff,
+    InfectionEvent,
+    ProphylaxisItem,
+    VaccinationItem,
 ]
 
 
@@ -125,6 +130,20 @@ def test_treated_patients_have_toxicities_with_alerts_some_still_open(seeded: st
 def test_patients_handed_back_have_a_transition_handoff(seeded: str) -> None:
     states = set(Handoff.objects.values_list("state", flat=True))
     assert states == {Handoff.State.SENT, Handoff.State.ACKNOWLEDGED}
+
+
+def test_the_first_patient_handed_back_has_a_prevention_plan_with_items_due_and_an_infection(seeded: str) -> None:
+    patient = demo_patient()
+    assert patient is not None
+    center = patient.care_team.get(capacity="treating_center").site
+    today = center.today()
+    kinds = set(ProphylaxisItem.objects.filter(patient=patient).values_list("kind", flat=True))
+    assert {"antiviral", "pjp", "antifungal", "ivig"} <= kinds
+    assert ProphylaxisItem.objects.filter(patient=patient).due_by(today).exists()  # on the work queue
+    assert VaccinationItem.objects.filter(patient=patient, given_on__isnull=True).count() >= 4
+    assert InfectionEvent.objects.filter(patient=patient).exists()
+    # The transition hand-off was started after the plan, so what its template prefills is there.
+    assert Handoff.objects.filter(patient=patient).exists()
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

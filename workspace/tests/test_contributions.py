@@ -14,6 +14,7 @@ def test_the_digest_sections_come_in_their_fixed_order() -> None:
         "recent events",
         "milestones",
         "unacknowledged alerts",
+        "prophylaxis and vaccines due",
         "hand-offs overdue",
         "referrals waiting",
     ]
@@ -30,6 +31,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
         (Slot.LISTS, "handoffs"),
         (Slot.LISTS, "overdue"),
         (Slot.LISTS, "milestones_due"),
+        (Slot.LISTS, "prevention_due"),
     ]
     # The first object shown of a patient is the read the audit trail records: this order is part of it.
     by_read = sorted(lists, key=lambda entry: entry.read_order)
@@ -39,6 +41,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
         "unnamed",
         "conflicts",
         "milestones_due",
+        "prevention_due",
         "waiting",
         "handoffs",
         "overdue",

@@ -62,6 +62,9 @@ def entry_link(entry: TimelineEntry) -> str:
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
             return f"{timeline}#milestone-{entry.subject_id}"
+        if entry.subject_type == "infections.infectionevent":
+            infections = reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
+            return f"{infections}#infection-{entry.subject_id}"
         if page := SUBJECT_PAGES.get(entry.subject_type):
             name, argument = page
             return reverse(name, kwargs={argument: entry.subject_id})
@@ -72,6 +75,8 @@ def entry_link(entry: TimelineEntry) -> str:
             return f"{timeline}#milestones"
         case TimelineEntry.Kind.HANDOFF:
             return reverse("handoff-list", kwargs={"patient_id": entry.patient_id})
+        case TimelineEntry.Kind.INFECTION:
+            return reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
     return ""
 
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from carecoord import demo
 from carecoord.roles import Role
 from handoffs import demo as handoffs_demo
+from infections import demo as infections_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             # Whoever records a toxicity at each site: its nurse.
             nurses = {site.pk: result.holders[(key, Role.NURSE)] for key, site in demo.sites_by_key().items()}
             toxicities = toxicity_demo.seed_toxicities(nurses)
+            # Before the hand-offs: the transition hand-off is prefilled with the prevention plan.
+            prevention = infections_demo.seed_infections(nurses)
             coordinators = {
                 site.pk: result.holders[(key, Role.COORDINATOR)] for key, site in demo.sites_by_key().items()
             }
@@ -104,6 +107,8 @@ class Command(BaseCommand):
             result.created["referrals"] = referrals
         if toxicities:
             result.created["toxicity events"] = toxicities
+        if prevention:
+            result.created["infection and prevention records"] = prevention
         if handoffs:
             result.created["hand-offs"] = handoffs
         if result.created:
