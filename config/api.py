@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
 from handoffs import api as handoffs_api
+from labs import api as labs_api
 from referrals import api as referrals_api
 from toxicity import api as toxicity_api
 
@@ -20,6 +21,7 @@ router.register("toxicity-events", toxicity_api.ToxicityEventViewSet, basename="
 router.register("alerts", toxicity_api.AlertViewSet, basename="alert")
 router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
 router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
+router.register("lab-results", labs_api.LabResultViewSet, basename="lab-result")
 
 app_name = "api"
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "audit.apps.AuditConfig",
     "referrals",
     "handoffs",
+    "labs",
     "toxicity",
     "workspace",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("milestones/", include("workspace.timeline.milestone_urls")),
     path("toxicity/", include("toxicity.urls")),
     path("handoffs/", include("handoffs.urls")),
+    path("labs/", include("labs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
     path("audit/", include("audit.urls")),
     path("", include("carecoord.web.urls")),

@@ -62,6 +62,8 @@ def entry_link(entry: TimelineEntry) -> str:
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
             return f"{timeline}#milestone-{entry.subject_id}"
+        if entry.subject_type == "labs.labresult":
+            return f"{timeline}#counts"
         if page := SUBJECT_PAGES.get(entry.subject_type):
             name, argument = page
             return reverse(name, kwargs={argument: entry.subject_id})

@@ -1,0 +1,9 @@
+"""Lab pages, under /labs/."""
+
+from django.urls import path
+
+from labs import views
+
+urlpatterns = [
+    path("patients/<uuid:patient_id>/results/", views.lab_entry, name="lab-entry"),
+]
