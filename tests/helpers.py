@@ -50,6 +50,8 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff, HandoffTemplate
 from handoffs.schema import fields_of
 from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start, published_version
+from labs.entry import read_pasted
+from labs.services import lab_results_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -445,6 +447,15 @@ def _comments(record: Record, count: int) -> None:
         comment_post(actor=actor, patient=record.patient, site=site, body=f"Message {n}")
 
 
+def _labs(record: Record, site: Site, actor: User, lines: list[str]) -> None:
+    """Lab results entered as a pasted block, dated over the last days: flagged ones tell everyone."""
+    today = timezone.localdate(timezone=site.zone)
+    text = "\n".join(f"{line} {(today - dt.timedelta(days=n)).isoformat()}" for n, line in enumerate(lines))
+    lab_results_record(
+        actor=actor, patient=record.patient, site=site, entries=read_pasted(text, taken_on=today, day_zero=None)
+    )
+
+
 def small_record(world: World, patient: Patient | None = None) -> Record:
     """The first measurement: something of every kind, once.
 
@@ -472,6 +483,7 @@ def small_record(world: World, patient: Patient | None = None) -> Record:
     _toxicity(record, minutes_ago=600)
     _handoff(record, TRANSITION)
     _comments(record, 1)
+    _labs(record, world.practice, world.community_oncologist, ["ANC 0.3", "Hb 9.1"])
     return record
 
 
@@ -518,6 +530,7 @@ def grow_record(record: Record) -> None:
         _toxicity(record, minutes_ago)
     _handoff(record, "Toxicity transfer")
     _comments(record, 4)
+    _labs(record, world.center, world.center_coordinator, ["ANC 0.2", "PLT 15", "IgG 3.1", "CD4 120", "CRP 40"] * 4)
     timeline_record(
         patient=record.patient,
         kind=TimelineEntry.Kind.COMMENT,

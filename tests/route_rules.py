@@ -38,6 +38,8 @@ from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import template_draft
 from handoffs.template_editor.services import template_create
+from labs.entry import read_pasted
+from labs.services import lab_results_record
 from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
 from tests.helpers import World, draft_referral, sent_handoff
@@ -130,6 +132,7 @@ PAGES: dict[str, Rule] = {
     "toxicity-assess": Rule(V, RC),
     "toxicity-treatment": Rule(V, RC),
     "toxicity-resolve": Rule(V, RC),
+    "lab-entry": Rule(RC, RC),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
     # Hand-offs: filled in by the sending site, acknowledged by the receiving one.
     "handoff-list": Rule(V),
@@ -193,6 +196,8 @@ API: dict[str, Rule] = {
     "api:toxicity-event-assessments": Rule(N, RC),
     "api:toxicity-event-treatments": Rule(N, RC),
     "api:toxicity-event-resolve": Rule(N, RC),
+    "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
+    "api:lab-result-detail": Rule(V),
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),
@@ -265,6 +270,12 @@ def build_samples(world: World) -> dict[str, Any]:
         infection_site="Lung",
         organism="Aspergillus",
     )
+    result = lab_results_record(
+        actor=world.community_oncologist,
+        patient=world.shared_patient,
+        site=world.practice,
+        entries=read_pasted("ANC 0.3", taken_on=timezone.localdate(timezone=world.practice.zone), day_zero=None),
+    ).created[0]
     # Templates hold no patient data, but one owned by the center is not the outsider's to see.
     center_template = template_create(
         actor=world.center_coordinator, name="Lakeside discharge", description="", owner_site=world.center
@@ -279,6 +290,7 @@ def build_samples(world: World) -> dict[str, Any]:
         heartbeat_record(queue)
     return {
         "event_id": event.pk,
+        "result_id": result.pk,
         "template_id": center_template.pk,
         "version_id": center_version.pk,
         "handoff_id": handoff.pk,

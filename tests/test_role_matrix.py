@@ -149,6 +149,13 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "infection_site": "Lung",
             "organism": "E. coli",
         },
+        "api:lab-result-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "kind": "igg",
+            "value": 350,
+            "taken_on": timezone.localdate(timezone=world.center.zone).isoformat(),
+        },
         "api:handoff-list": {
             "patient": patient,
             "template": transition().pk,
