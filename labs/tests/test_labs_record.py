@@ -13,9 +13,9 @@ from audit.models import AuditEntry
 from carecoord.models import OutgoingEmail, TimelineEntry
 from carecoord.roles import Role
 from labs.counts import icaht_of
-from labs.entry import read_pasted
+from labs.entry import Entry, read_pasted
 from labs.models import LabFlagNotice, LabResult
-from labs.services import lab_results_record
+from labs.services import Recorded, lab_results_record
 from tests.factories import member
 from tests.helpers import World, at_once, name_point_persons
 
@@ -24,7 +24,7 @@ def _today(world: World) -> dt.date:
     return timezone.localdate(timezone=world.center.zone)
 
 
-def _paste(world: World, text: str, on: dt.date | None = None) -> list:  # type: ignore[type-arg]
+def _paste(world: World, text: str, on: dt.date | None = None) -> list[Entry]:
     return read_pasted(text, taken_on=on or _today(world), day_zero=None)
 
 
@@ -65,7 +65,7 @@ def test_a_flagged_value_tells_every_point_person_but_the_recorder_once(world: W
 def test_the_same_value_again_is_not_recorded_nor_told_twice(world: World) -> None:
     name_point_persons(world)
 
-    def record() -> object:
+    def record() -> Recorded:
         return lab_results_record(
             actor=world.community_oncologist,
             patient=world.shared_patient,
@@ -75,7 +75,7 @@ def test_the_same_value_again_is_not_recorded_nor_told_twice(world: World) -> No
 
     record()
     again = record()
-    assert again.created == [] and again.repeated == 1  # type: ignore[attr-defined]
+    assert again.created == [] and again.repeated == 1
     assert LabResult.objects.count() == 1
     assert OutgoingEmail.objects.filter(template="lab-flag").count() == 3
 
