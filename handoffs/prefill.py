@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from carecoord.models import CareTeamLink, Patient, PointPerson
 from handoffs.schema import NONE_RECORDED, accepts, fields_of
+from labs.summary import counts_trend, icaht_grade_now, latest_igg
 from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -116,6 +117,12 @@ def _point_persons(patient: Patient) -> str | None:
     return "\n".join(lines) or None
 
 
+def _icaht(patient: Patient) -> int | str:
+    """The ICAHT grade from the ANC recorded (the higher of early and late), or "none recorded"."""
+    grade = icaht_grade_now(patient)
+    return NONE_RECORDED if grade is None else grade
+
+
 SOURCES: dict[str, Callable[[Patient], Any]] = {
     "product": _product,
     "infusion_date": _infusion,
@@ -127,6 +134,9 @@ SOURCES: dict[str, Callable[[Patient], Any]] = {
     "next_visit": _next_visit,
     "center_24_7": _center_phone,
     "point_persons": _point_persons,
+    "counts_trend": counts_trend,
+    "icaht_grade": _icaht,
+    "igg": latest_igg,
 }
 
 

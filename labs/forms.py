@@ -58,10 +58,24 @@ class ResultForm(OwnSiteForm, ConfirmsDate):
         return [Entry(0, data["kind"], data["reading"], data["taken_on"])]
 
 
-class PasteForm(OwnSiteForm, ConfirmsDate):
-    """Several results pasted from a report, one per line."""
+class BatchForm(OwnSiteForm, ConfirmsDate):
+    """Several results at once, read in `clean` into `entries` (a date may be day +N from `day_zero`)."""
 
     site = forms.TypedChoiceField(label="Measured at", coerce=int)
+
+    def __init__(self, *args: Any, day_zero: dt.date | None = None, prefix_id: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{prefix_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.day_zero = day_zero
+
+    def entries(self) -> list[Entry]:
+        entries: list[Entry] = self.cleaned_data["entries"]
+        return entries
+
+
+class PasteForm(BatchForm):
+    """Several results pasted from a report, one per line."""
+
     text = forms.CharField(
         label="Results, one per line",
         max_length=MAX_LINES * 80,
@@ -74,10 +88,8 @@ class PasteForm(OwnSiteForm, ConfirmsDate):
         label="Taken on", widget=DateInput(), help_text="For lines that give no date of their own."
     )
 
-    def __init__(self, *args: Any, day_zero: dt.date | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "id_paste_%s")
-        super().__init__(*args, **kwargs)
-        self.day_zero = day_zero
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix_id="paste", **kwargs)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -88,15 +100,10 @@ class PasteForm(OwnSiteForm, ConfirmsDate):
                 self.add_error("text", ValidationError(exc.errors))
         return data
 
-    def entries(self) -> list[Entry]:
-        entries: list[Entry] = self.cleaned_data["entries"]
-        return entries
 
-
-class CsvForm(OwnSiteForm, ConfirmsDate):
+class CsvForm(BatchForm):
     """Results from a CSV file with a header row: kind, value, unit, taken_on."""
 
-    site = forms.TypedChoiceField(label="Measured at", coerce=int)
     file = forms.FileField(
         label="CSV file",
         help_text="A header row with the columns kind, value, unit and taken_on (YYYY-MM-DD or day +N); "
@@ -104,10 +111,8 @@ class CsvForm(OwnSiteForm, ConfirmsDate):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def __init__(self, *args: Any, day_zero: dt.date | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "id_csv_%s")
-        super().__init__(*args, **kwargs)
-        self.day_zero = day_zero
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix_id="csv", **kwargs)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -121,10 +126,6 @@ class CsvForm(OwnSiteForm, ConfirmsDate):
             except EntryErrors as exc:
                 self.add_error("file", ValidationError(exc.errors))
         return data
-
-    def entries(self) -> list[Entry]:
-        entries: list[Entry] = self.cleaned_data["entries"]
-        return entries
 
 
 ENTRY_FORMS: dict[str, type[ResultForm | PasteForm | CsvForm]] = {"one": ResultForm, "paste": PasteForm, "csv": CsvForm}

@@ -113,6 +113,8 @@ PAGES: dict[str, View] = {
     "toxicity-record, refused": View(
         CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _press("Record and alert")
     ),
+    "lab-entry": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient)),
+    "lab-entry, refused": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient), _press("Record the results")),
     "toxicity-event": View(CENTER, lambda s: reverse("toxicity-event", kwargs={"event_id": s.event.pk})),
     "handoff-list": View(CENTER, lambda s: reverse("handoff-list", kwargs=s.patient)),
     # The receiving side's view of a sent hand-off: acknowledge it, ask a question.

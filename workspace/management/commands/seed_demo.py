@@ -22,6 +22,7 @@ from django.db import transaction
 from carecoord import demo
 from carecoord.roles import Role
 from handoffs import demo as handoffs_demo
+from labs import demo as labs_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             # Whoever records a toxicity at each site: its nurse.
             nurses = {site.pk: result.holders[(key, Role.NURSE)] for key, site in demo.sites_by_key().items()}
             toxicities = toxicity_demo.seed_toxicities(nurses)
+            # Before the hand-offs, which are prefilled with the counts.
+            lab_results = labs_demo.seed_labs(nurses)
             coordinators = {
                 site.pk: result.holders[(key, Role.COORDINATOR)] for key, site in demo.sites_by_key().items()
             }
@@ -104,6 +107,8 @@ class Command(BaseCommand):
             result.created["referrals"] = referrals
         if toxicities:
             result.created["toxicity events"] = toxicities
+        if lab_results:
+            result.created["lab results"] = lab_results
         if handoffs:
             result.created["hand-offs"] = handoffs
         if result.created:
