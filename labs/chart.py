@@ -1,8 +1,9 @@
 """A small line chart of one laboratory value over day +N, as numbers for an inline SVG.
 
 Pure geometry, no database: the template draws it with presentation attributes only (no
-script, no inline style), so it needs nothing from the Content Security Policy. The table
-beside each chart says the same to a screen reader.
+script, no inline style), so it needs nothing from the Content Security Policy. The axes'
+labels are HTML around the drawing (text inside an SVG is text whose contrast no checker can
+measure); the table beside each chart says everything to a screen reader.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 320, 120
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 8, 22
+LEFT, RIGHT, TOP, BOTTOM = 4, 4, 4, 4
 
 
 @dataclass(frozen=True)
@@ -22,22 +23,19 @@ class Dot:
 
 
 @dataclass(frozen=True)
-class Tick:
-    at: float
-    label: str
-
-
-@dataclass(frozen=True)
 class Chart:
-    """What the SVG draws: the line, its dots, the threshold (if any), and the axes' ticks."""
+    """What the SVG draws (the line, its dots, the threshold if any, a tick on the day axis
+    every `x_step` days) and the labels of its edges."""
 
     width: int
     height: int
     line: str  # the polyline's points
     dots: list[Dot]
-    x_ticks: list[Tick]
-    y_ticks: list[Tick]
+    x_ticks: list[float]
     threshold_y: float | None
+    top_label: str  # the value of the top edge (the bottom one is 0)
+    first_day: str  # the day of the left edge, "day 0"
+    last_day: str  # the day of the right edge, "day +90"
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
     plot_top: int = TOP
@@ -54,9 +52,11 @@ def _nice_step(span: float, count: int) -> float:
 
 
 def _label(value: float) -> str:
-    if value >= 10_000:
-        return f"{value / 1000:g}k"
-    return f"{value:g}"
+    return f"{value:,g}"
+
+
+def _day(day: int) -> str:
+    return f"day {day:+d}" if day else "day 0"
 
 
 def line_chart(points: Sequence[tuple[int, float, bool]], *, threshold: float | None = None) -> Chart:
@@ -64,7 +64,9 @@ def line_chart(points: Sequence[tuple[int, float, bool]], *, threshold: float | 
     days = [day for day, _, _ in points]
     values = [value for _, value, _ in points]
     first, last = min([*days, 0]), max([*days, 30])
-    top_value = max([*values, threshold or 0]) * 1.1 or 1
+    highest = max([*values, threshold or 0]) * 1.05 or 1
+    y_step = _nice_step(highest, 4)
+    top_value = y_step * -(-highest // y_step)  # the next round value above every point
     x_span, plot_w, plot_h = max(last - first, 1), WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(day: float) -> float:
@@ -76,15 +78,14 @@ def line_chart(points: Sequence[tuple[int, float, bool]], *, threshold: float | 
     dots = [Dot(x(day), y(value), flagged) for day, value, flagged in points]
     x_step = max(int(_nice_step(x_span, 4)), 1)
     start = first - first % x_step + (x_step if first % x_step else 0)
-    x_ticks = [Tick(x(day), f"+{day}" if day > 0 else str(day)) for day in range(start, last + 1, x_step)]
-    y_step = _nice_step(top_value, 3)
-    y_ticks = [Tick(y(n * y_step), _label(n * y_step)) for n in range(int(top_value / y_step) + 1)]
     return Chart(
         width=WIDTH,
         height=HEIGHT,
         line=" ".join(f"{dot.x},{dot.y}" for dot in dots),
         dots=dots,
-        x_ticks=x_ticks,
-        y_ticks=y_ticks,
+        x_ticks=[x(day) for day in range(start, last + 1, x_step)],
         threshold_y=y(threshold) if threshold is not None else None,
+        top_label=_label(top_value),
+        first_day=_day(first),
+        last_day=_day(last),
     )

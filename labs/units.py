@@ -155,7 +155,7 @@ def read_value(kind: str, value_text: str, unit_text: str = "") -> Reading:
     else:
         unit_key = bare_unit(kind, entered, has_decimals="." in text)
         factor = UNITS[kind][unit_key]
-        unit = dict(UNIT_CHOICES[kind])[unit_key]
+        unit = dict(UNIT_CHOICES[kind])[unit_key].split(" (")[0]  # "x 10^9/L", without its gloss
     value = round(entered * factor, 3)
     if value > PLAUSIBLE_MAX[kind]:
         raise UnreadableValue(f"{text} {unit} is not a plausible {LabKind(kind).label}: check the value and its unit.")

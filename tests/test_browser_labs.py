@@ -40,7 +40,7 @@ def test_paste_counts_on_the_timeline_and_see_the_chart_the_grade_and_the_flag(
     # A line that cannot be read comes back named, with the block kept.
     box.fill("ANC 0.4\nANC 40")
     counts.get_by_role("button", name="Record the results").click()
-    expect(page.get_by_text("Line 2: 40 could be in cells/µL")).to_be_visible()
+    expect(page.locator("#id_paste_text_error")).to_contain_text("Line 2: 40 could be in cells/µL")
     expect(page.get_by_label("Results, one per line")).to_have_value("ANC 0.4\nANC 40")
     assert not LabResult.objects.exists()
 
