@@ -64,8 +64,17 @@ class LabResult(models.Model):
         return KINDS[self.kind].long_name
 
 
+class LabFlagNoticeQuerySet(models.QuerySet["LabFlagNotice"]):
+    def unacknowledged(self) -> LabFlagNoticeQuerySet:
+        return self.filter(acknowledged_at__isnull=True)
+
+
 class LabFlagNotice(models.Model):
-    """A point person told of a flagged result, with the email that told them (once per person)."""
+    """A point person told of a flagged result, with the email that told them (once per person).
+
+    Acknowledged ("seen") in the app: one person's acknowledgement covers their site's open
+    notices of the patient. The recording site's are acknowledged at once by whoever recorded.
+    """
 
     result = models.ForeignKey(LabResult, on_delete=models.CASCADE, related_name="notices")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -76,13 +85,24 @@ class LabFlagNotice(models.Model):
         "carecoord.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = LabFlagNoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
+        indexes = [models.Index(fields=["recipient", "acknowledged_at"], name="lab_flag_notice_inbox")]
         constraints = [
-            *calendar_checks("lab_flag_notice", moments=["created_at"]),
+            *calendar_checks("lab_flag_notice", moments=["created_at", "acknowledged_at"]),
             models.UniqueConstraint(fields=["result", "recipient"], name="lab_flag_notice_once_per_person"),
         ]
 
     def __str__(self) -> str:
         return f"{self.result} to {self.recipient}"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None

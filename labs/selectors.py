@@ -8,7 +8,7 @@ from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient
 from labs.kinds import LabKind
-from labs.models import LabFlagNotice, LabResult
+from labs.models import LabFlagNotice, LabFlagNoticeQuerySet, LabResult
 
 
 def lab_results_visible_to(user: AnyUser) -> QuerySet[LabResult]:
@@ -55,3 +55,17 @@ def latest_of(patient: Patient, kinds: list[str]) -> dict[str, list[LabResult]]:
 
 def anc_series_of(patient: Patient) -> list[LabResult]:
     return list(LabResult.objects.filter(patient=patient, kind=LabKind.ANC).order_by("taken_on", "pk"))
+
+
+def lab_notices_visible_to(user: AnyUser) -> LabFlagNoticeQuerySet:
+    """The user's own notices of flagged values, of patients they still share care of."""
+    if not user.is_authenticated:
+        return LabFlagNotice.objects.none()
+    return LabFlagNotice.objects.filter(
+        recipient=user, result__patient_id__in=visible_patient_ids(user)
+    ).select_related("result__patient", "result__site", "site")
+
+
+def get_lab_notice_for_user(user: AnyUser, notice_id: int | str) -> LabFlagNotice:
+    """One of the user's own notices; 404 for anyone else's."""
+    return get_visible_or_404(lab_notices_visible_to(user), notice_id, "notice")

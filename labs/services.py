@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
-from audit.services import audited_atomic, audited_bulk_create
+from audit.services import audited_atomic, audited_bulk_create, audited_update
 from carecoord.access import require_acting_site
 from carecoord.clinical_dates import check_happened
 from carecoord.emails import Email, email_queue_new
@@ -66,7 +67,8 @@ def _reference(patient: Patient, mrn: str) -> str:
 def _notify(patient: Patient, flagged: Sequence[LabResult], *, actor: User, site: Site) -> list[LabFlagNotice]:
     """Tell each point person (primary and backup at every care-team site, or a site's
     coordinators where it names no primary) of the values flagged, in one email each; the
-    person who entered them is told nothing they know. The notices name who was told."""
+    person who entered them is told nothing they know, and the notices of their site are
+    acknowledged by them at once. The notices name who was told."""
     recipients: list[Recipient] = alert_recipients(patient.pk)
     link = reverse("patient-timeline", kwargs={"patient_id": patient.pk}) + "#counts"
     kinds = sorted({result.kind for result in flagged}, key=list(LabKind.values).index)
@@ -94,12 +96,22 @@ def _notify(patient: Patient, flagged: Sequence[LabResult], *, actor: User, site
     email_of = {r.user.pk: email for r, email in zip(to_email, emails, strict=True)}
     seen: set[int] = set()
     notices = []
+    now = timezone.now()
     for r in recipients:
         if r.user.pk in seen:  # a person named at two sites is told once
             continue
         seen.add(r.user.pk)
+        own_site = r.site.pk == site.pk
         notices += [
-            LabFlagNotice(result=result, recipient=r.user, site=r.site, role=r.role, email=email_of.get(r.user.pk))
+            LabFlagNotice(
+                result=result,
+                recipient=r.user,
+                site=r.site,
+                role=r.role,
+                email=email_of.get(r.user.pk),
+                acknowledged_at=now if own_site else None,
+                acknowledged_by=actor if own_site else None,
+            )
             for result in flagged
         ]
     return audited_bulk_create(LabFlagNotice, notices)
@@ -163,3 +175,20 @@ def lab_results_record(
             subject=created[0],
         )
     return Recorded(created=created, repeated=len(entries) - len(created), notices=notices)
+
+
+def lab_flag_acknowledge(*, actor: User, notice: LabFlagNotice) -> int:
+    """The person told has seen the flagged values: their site's open notices of the patient
+    count as seen too. Returns how many notices that acknowledged."""
+    if notice.recipient_id != actor.pk:
+        raise PermissionDenied("Only the person told can acknowledge this.")
+    if notice.is_acknowledged:
+        raise ValidationError({"notice": "Already acknowledged."})
+    with audited_atomic():
+        return audited_update(
+            LabFlagNotice.objects.unacknowledged().filter(
+                result__patient_id=notice.result.patient_id, site=notice.site
+            ),
+            acknowledged_at=timezone.now(),
+            acknowledged_by=actor,
+        )

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,9 +25,11 @@ from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors, focus_first_error
-from carecoord.web.shortcuts import SAFE_AND_POST, actor, loads, viewer_zone
+from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, next_or, viewer_zone
 from labs.forms import DATE_FIELD, ENTRY_FORMS, CsvForm, PasteForm, ResultForm
-from labs.services import Recorded, lab_results_record
+from labs.models import LabFlagNotice
+from labs.selectors import get_lab_notice_for_user
+from labs.services import Recorded, lab_flag_acknowledge, lab_results_record
 from referrals.day_zero import day_zero_of
 
 _recordable_patient = partial(get_patient_for_user, capability=Capability.RECORD_CARE)
@@ -104,3 +106,17 @@ def lab_entry(request: HttpRequest, patient: Patient) -> HttpResponse:
     focus_first_error(form)
     forms = entry_forms(sites, today=today, day_zero=day_zero, bound=(mode, form))
     return render(request, "labs/entry.html", context | {"forms": forms, "open": mode}, status=400)
+
+
+@login_required
+@loads(get_lab_notice_for_user, "notice_id", methods=POST)
+def lab_flag_acknowledge_view(request: HttpRequest, notice: LabFlagNotice) -> HttpResponse:
+    """The person told has seen the patient's flagged values, for their site."""
+    try:
+        lab_flag_acknowledge(actor=actor(request), notice=notice)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"Flagged values seen, for {notice.site.name}.")
+    timeline = reverse("patient-timeline", kwargs={"patient_id": notice.result.patient_id}) + "#counts"
+    return redirect(next_or(request, timeline))

@@ -39,6 +39,7 @@ from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import template_draft
 from handoffs.template_editor.services import template_create
 from labs.entry import read_pasted
+from labs.models import LabFlagNotice
 from labs.services import lab_results_record
 from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
@@ -133,6 +134,7 @@ PAGES: dict[str, Rule] = {
     "toxicity-treatment": Rule(V, RC),
     "toxicity-resolve": Rule(V, RC),
     "lab-entry": Rule(RC, RC),
+    "lab-flag-acknowledge": Rule(Need.OWN, Need.OWN),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
     # Hand-offs: filled in by the sending site, acknowledged by the receiving one.
     "handoff-list": Rule(V),
@@ -270,11 +272,12 @@ def build_samples(world: World) -> dict[str, Any]:
         infection_site="Lung",
         organism="Aspergillus",
     )
+    # Entered at the center: the practice's point person is told, and has it to acknowledge.
     result = lab_results_record(
-        actor=world.community_oncologist,
+        actor=world.center_coordinator,
         patient=world.shared_patient,
-        site=world.practice,
-        entries=read_pasted("ANC 0.3", taken_on=timezone.localdate(timezone=world.practice.zone), day_zero=None),
+        site=world.center,
+        entries=read_pasted("ANC 0.3", taken_on=timezone.localdate(timezone=world.center.zone), day_zero=None),
     ).created[0]
     # Templates hold no patient data, but one owned by the center is not the outsider's to see.
     center_template = template_create(
@@ -291,6 +294,7 @@ def build_samples(world: World) -> dict[str, Any]:
     return {
         "event_id": event.pk,
         "result_id": result.pk,
+        "notice_id": LabFlagNotice.objects.get(result=result, recipient=world.community_oncologist).pk,
         "template_id": center_template.pk,
         "version_id": center_version.pk,
         "handoff_id": handoff.pk,

@@ -246,7 +246,12 @@ def test_member_gets_what_the_role_allows_on_every_route(
 
 
 # Who the OWN samples belong to (see `build_samples`).
-OWNERS = {"alert_id": "community_oncologist", "membership_id": "center_coordinator", "token_id": "center_coordinator"}
+OWNERS = {
+    "alert_id": "community_oncologist",
+    "notice_id": "community_oncologist",
+    "membership_id": "center_coordinator",
+    "token_id": "center_coordinator",
+}
 
 
 def test_the_owner_reaches_what_is_theirs(client: Client, world: World, samples: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.roles import Role
-from labs.models import LabResult
+from labs.models import LabFlagNotice, LabResult
 from tests.factories import member
 from tests.helpers import World, infused, login, name_point_persons
 
@@ -107,3 +107,31 @@ def test_an_outsider_gets_404_on_the_entry_page_whatever_the_method(outsider_cli
     assert response.status_code == 404
     assert outsider_client.put(_entry(world)).status_code == 404
     assert not LabResult.objects.exists()
+
+
+def test_a_flag_waits_on_the_work_queue_until_someone_at_the_site_acknowledges_it(
+    client: Client, community_oncologist_client: Client, world: World
+) -> None:
+    nurse = name_point_persons(world)["center_nurse"]
+    community_oncologist_client.post(
+        _entry(world),
+        {"mode": "paste", "site": world.practice.pk, "text": "ANC 0.3\nHb 6.1", "taken_on": _today(world)},
+    )
+    # The practice recorded it: its notices are acknowledged by the recorder; the center's wait.
+    waiting = LabFlagNotice.objects.unacknowledged()
+    assert {n.site for n in waiting} == {world.center} and waiting.count() == 4
+    assert LabFlagNotice.objects.filter(site=world.practice, acknowledged_by=world.community_oncologist).count() == 4
+    login(client, nurse)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Flagged lab values to acknowledge" in dashboard and "ANC 300 cells/µL" in dashboard
+    notice = waiting.filter(recipient=nurse).first()
+    assert notice is not None
+    # Another person's notice is not theirs to see: 404, nothing changes.
+    other = waiting.exclude(recipient=nurse).first()
+    assert other is not None
+    assert client.post(reverse("lab-flag-acknowledge", kwargs={"notice_id": other.pk})).status_code == 404
+    response = client.post(reverse("lab-flag-acknowledge", kwargs={"notice_id": notice.pk}), {"next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert not LabFlagNotice.objects.unacknowledged().exists()  # the nurse's acknowledgement covers the center
+    assert "Flagged lab values to acknowledge" not in client.get(reverse("dashboard")).content.decode()
+    assert client.get(reverse("lab-flag-acknowledge", kwargs={"notice_id": notice.pk})).status_code == 405
