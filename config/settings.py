@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "PreparationKindEnum": "referrals.milestones.kinds.PreparationKind",
         "ToxicityKindEnum": "toxicity.models.ToxicityKind",
         "TreatmentKindEnum": "toxicity.models.ToxicityTreatment.Kind",
+        "LabKindEnum": "labs.kinds.LabKind",
         # Referrals and hand-offs both have a `state`: the referral's keeps the name it had
         # (its model choices are STATE_LABELS' (value, label) pairs).
         "StateEnum": "referrals.workflow.STATE_LABELS.items",

@@ -22,7 +22,7 @@ def lab_results_visible_to(user: AnyUser) -> QuerySet[LabResult]:
 
 def get_lab_result_for_user(user: AnyUser, result_id: int | str) -> LabResult:
     """One result with who was told of it; 404 outside the user's scope."""
-    notices = LabFlagNotice.objects.select_related("recipient", "site").order_by("pk")
+    notices = LabFlagNotice.objects.select_related("recipient", "site", "acknowledged_by").order_by("pk")
     results = lab_results_visible_to(user).prefetch_related(Prefetch("notices", queryset=notices))
     return get_visible_or_404(results, result_id, "lab result")
 

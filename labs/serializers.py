@@ -22,10 +22,11 @@ class NoticeSerializer(DirectOutput, serializers.ModelSerializer[LabFlagNotice])
 
     recipient_name = serializers.CharField(source="recipient.full_name")
     site = SiteBriefSerializer()
+    acknowledged_by = PersonBriefSerializer(allow_null=True, help_text="Who at the site has seen it.")
 
     class Meta:
         model = LabFlagNotice
-        fields = ["id", "recipient_name", "site", "role", "created_at"]
+        fields = ["id", "recipient_name", "site", "role", "created_at", "acknowledged_at", "acknowledged_by"]
 
 
 class LabResultSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[LabResult]):

@@ -53,9 +53,11 @@ def test_a_flagged_value_tells_every_point_person_but_the_recorder_once(world: W
     email = emails.first()
     assert email is not None and email.urgent
     assert "ANC below 500 cells/µL" in email.body_text and "IgG below 400 mg/dL" in email.body_text
+    assert "<li>IgG below 400 mg/dL</li>" in email.body_html and "#counts" in email.body_html
+    assert email.subject.startswith("carecoord: flagged lab results (")
     # The minimum: initials or MRN, never the name, the values nor a note.
     assert world.shared_patient.family_name not in email.body_text + email.subject + email.body_html
-    assert "300" not in email.body_text
+    assert "300" not in email.body_text + email.body_html
     assert "#counts" in email.body_text
     entry = TimelineEntry.objects.get(patient=world.shared_patient, subject_type="labs.labresult")
     assert entry.title.startswith("Lab results flagged: ANC, IgG")
