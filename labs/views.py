@@ -8,6 +8,7 @@ timeline, saying what was recorded and who was told of a flagged value.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 from typing import Any
 
@@ -35,12 +36,15 @@ from referrals.day_zero import day_zero_of
 _recordable_patient = partial(get_patient_for_user, capability=Capability.RECORD_CARE)
 
 
+EntryForm = ResultForm | PasteForm | CsvForm
+
+
 def entry_forms(
-    sites: list[Site], *, today: Any, day_zero: Any, bound: tuple[str, Any] | None = None
-) -> dict[str, Any]:
+    sites: list[Site], *, today: dt.date, day_zero: dt.date | None, bound: tuple[str, EntryForm] | None = None
+) -> dict[str, EntryForm]:
     """The three entry forms, `bound` (mode, form) in place of its empty one."""
     initial = {"taken_on": today}
-    forms: dict[str, Any] = {
+    forms: dict[str, EntryForm] = {
         "one": ResultForm(sites=sites, initial=initial),
         "paste": PasteForm(sites=sites, initial=initial, day_zero=day_zero),
         "csv": CsvForm(sites=sites, day_zero=day_zero),
@@ -82,7 +86,7 @@ def lab_entry(request: HttpRequest, patient: Patient) -> HttpResponse:
     if mode not in ENTRY_FORMS:
         mode = "paste"
     form_class = ENTRY_FORMS[mode]
-    form: ResultForm | PasteForm | CsvForm
+    form: EntryForm
     if form_class is ResultForm:
         form = ResultForm(request.POST, sites=sites)
     else:
