@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,9 +21,9 @@ from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import ScopeBeforeMethodMixin, actor_of
 from labs import filters
 from labs import serializers as s
-from labs.models import LabResult
+from labs.models import LabFlagNotice, LabResult
 from labs.selectors import get_lab_result_for_user, lab_results_visible_to
-from labs.services import lab_results_record
+from labs.services import lab_flag_acknowledge, lab_results_record
 
 RESULT_ID = OpenApiParameter("result_id", int, OpenApiParameter.PATH)
 
@@ -85,3 +87,18 @@ class LabResultViewSet(
         shown_result = get_lab_result_for_user(request.user, result.pk)
         code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
         return Response(self.get_serializer(shown_result).data, status=code)
+
+    @extend_schema(
+        summary="Acknowledge a flagged result you were told of; your site's open flags of the patient count as seen",
+        parameters=[RESULT_ID],
+        request=None,
+        responses=s.LabResultDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        result = self.get_object()
+        notice = LabFlagNotice.objects.filter(result=result, recipient=request.user.pk).first()
+        if notice is None:
+            raise ValidationError({"notice": "You were not told of this result: there is nothing to acknowledge."})
+        lab_flag_acknowledge(actor=actor_of(request), notice=notice)
+        return Response(self.get_serializer(get_lab_result_for_user(request.user, result.pk)).data)

@@ -200,6 +200,7 @@ API: dict[str, Rule] = {
     "api:toxicity-event-resolve": Rule(N, RC),
     "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
     "api:lab-result-detail": Rule(V),
+    "api:lab-result-acknowledge": Rule(N, V),
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),

@@ -150,3 +150,17 @@ def test_taken_on_is_a_date_of_the_site(world: World) -> None:
     # A day ahead is allowed for sites whose today is already tomorrow (carecoord.clinical_dates).
     response = api(world.community_oncologist).post(RESULTS, _body(world, taken_on=tomorrow.isoformat()), format="json")
     assert response.status_code == 201
+
+
+def test_the_person_told_acknowledges_for_their_site_and_others_have_nothing_to(world: World) -> None:
+    people = name_point_persons(world)
+    created = api(world.community_oncologist).post(RESULTS, _body(world), format="json").json()
+    url = f"{RESULTS}{created['id']}/acknowledge/"
+    assert api(world.community_oncologist).post(url).status_code == 400  # the recorder's site has seen it
+    answer = api(people["center_nurse"]).post(url)
+    assert answer.status_code == 200, answer.content
+    seen = {n["site"]["id"]: n["acknowledged_by"] for n in answer.json()["notices"]}
+    assert seen[world.center.pk]["id"] == people["center_nurse"].pk
+    again = api(world.center_coordinator).post(url)
+    assert again.status_code == 400 and "notice" in again.json()
+    assert api(world.outsider).post(url).status_code == 404
