@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from carecoord.api import views
 from handoffs import api as handoffs_api
 from infections import api as infections_api
+from labs import api as labs_api
 from referrals import api as referrals_api
 from toxicity import api as toxicity_api
 
@@ -24,6 +25,7 @@ router.register("prophylaxis-items", infections_api.ProphylaxisViewSet, basename
 router.register("vaccinations", infections_api.VaccinationViewSet, basename="vaccination")
 router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
 router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
+router.register("lab-results", labs_api.LabResultViewSet, basename="lab-result")
 
 app_name = "api"
 

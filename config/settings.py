@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "audit.apps.AuditConfig",
     "referrals",
     "handoffs",
+    "labs",
     "toxicity",
     "infections",
     "workspace",
@@ -346,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "ToxicityKindEnum": "toxicity.models.ToxicityKind",
         "ProphylaxisKindEnum": "infections.models.ProphylaxisItem.Kind",
         "TreatmentKindEnum": "toxicity.models.ToxicityTreatment.Kind",
+        "LabKindEnum": "labs.kinds.LabKind",
         # Referrals and hand-offs both have a `state`: the referral's keeps the name it had
         # (its model choices are STATE_LABELS' (value, label) pairs).
         "StateEnum": "referrals.workflow.STATE_LABELS.items",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("toxicity/", include("toxicity.urls")),
     path("infections/", include("infections.urls")),
     path("handoffs/", include("handoffs.urls")),
+    path("labs/", include("labs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
     path("audit/", include("audit.urls")),
     path("", include("carecoord.web.urls")),

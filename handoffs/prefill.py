@@ -11,6 +11,7 @@ from django.utils import timezone
 from carecoord.models import CareTeamLink, Patient, PointPerson
 from handoffs.schema import NONE_RECORDED, accepts, fields_of
 from infections.models import ProphylaxisItem, VaccinationItem
+from labs.summary import counts_trend, icaht_grade_now, latest_igg
 from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -136,6 +137,12 @@ def _vaccinations_due(patient: Patient) -> str | None:
     return "\n".join(lines) or None
 
 
+def _icaht(patient: Patient) -> int | str:
+    """The ICAHT grade from the ANC recorded (the higher of early and late), or "none recorded"."""
+    grade = icaht_grade_now(patient)
+    return NONE_RECORDED if grade is None else grade
+
+
 SOURCES: dict[str, Callable[[Patient], Any]] = {
     "product": _product,
     "infusion_date": _infusion,
@@ -150,6 +157,9 @@ SOURCES: dict[str, Callable[[Patient], Any]] = {
     "prophylaxis_plan": _prophylaxis_plan,
     "ivig": _ivig,
     "vaccinations_due": _vaccinations_due,
+    "counts_trend": counts_trend,
+    "icaht_grade": _icaht,
+    "igg": latest_igg,
 }
 
 

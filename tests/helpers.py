@@ -51,6 +51,8 @@ from handoffs.models import Handoff, HandoffTemplate
 from handoffs.schema import fields_of
 from handoffs.services import handoff_ask, handoff_save, handoff_send, handoff_start, published_version
 from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
+from labs.entry import read_pasted
+from labs.services import lab_results_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -476,6 +478,15 @@ def _prevention(record: Record, n: int) -> None:
     )
 
 
+def _labs(record: Record, site: Site, actor: User, lines: list[str]) -> None:
+    """Lab results entered as a pasted block, dated over the last days: flagged ones tell everyone."""
+    today = timezone.localdate(timezone=site.zone)
+    text = "\n".join(f"{line} {(today - dt.timedelta(days=n)).isoformat()}" for n, line in enumerate(lines))
+    lab_results_record(
+        actor=actor, patient=record.patient, site=site, entries=read_pasted(text, taken_on=today, day_zero=None)
+    )
+
+
 def small_record(world: World, patient: Patient | None = None) -> Record:
     """The first measurement: something of every kind, once.
 
@@ -505,6 +516,7 @@ def small_record(world: World, patient: Patient | None = None) -> Record:
     _handoff(record, TRANSITION)
     _comments(record, 1)
     _prevention(record, 0)
+    _labs(record, world.practice, world.community_oncologist, ["ANC 0.3", "Hb 9.1"])
     return record
 
 
@@ -554,6 +566,7 @@ def grow_record(record: Record) -> None:
     _comments(record, 4)
     for n in (1, 2):
         _prevention(record, n)
+    _labs(record, world.center, world.center_coordinator, ["ANC 0.2", "PLT 15", "IgG 3.1", "CD4 120", "CRP 40"] * 4)
     timeline_record(
         patient=record.patient,
         kind=TimelineEntry.Kind.COMMENT,

@@ -39,6 +39,9 @@ from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import template_draft
 from handoffs.template_editor.services import template_create
 from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
+from labs.entry import read_pasted
+from labs.models import LabFlagNotice
+from labs.services import lab_results_record
 from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
 from tests.helpers import World, draft_referral, sent_handoff
@@ -131,6 +134,8 @@ PAGES: dict[str, Rule] = {
     "toxicity-assess": Rule(V, RC),
     "toxicity-treatment": Rule(V, RC),
     "toxicity-resolve": Rule(V, RC),
+    "lab-entry": Rule(RC, RC),
+    "lab-flag-acknowledge": Rule(Need.OWN, Need.OWN),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
     # Infections, prophylaxis and vaccinations: both sites record, both see.
     "infections-patient": Rule(V),
@@ -205,6 +210,9 @@ API: dict[str, Rule] = {
     "api:toxicity-event-assessments": Rule(N, RC),
     "api:toxicity-event-treatments": Rule(N, RC),
     "api:toxicity-event-resolve": Rule(N, RC),
+    "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
+    "api:lab-result-detail": Rule(V),
+    "api:lab-result-acknowledge": Rule(N, V),
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),
@@ -309,6 +317,13 @@ def build_samples(world: World) -> dict[str, Any]:
         site=world.practice,
         item=VaccinationInput(vaccine="Influenza (inactivated)", due_on=today),
     )
+    # Entered at the center: the practice's point person is told, and has it to acknowledge.
+    result = lab_results_record(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        site=world.center,
+        entries=read_pasted("ANC 0.3", taken_on=timezone.localdate(timezone=world.center.zone), day_zero=None),
+    ).created[0]
     # Templates hold no patient data, but one owned by the center is not the outsider's to see.
     center_template = template_create(
         actor=world.center_coordinator, name="Lakeside discharge", description="", owner_site=world.center
@@ -326,6 +341,8 @@ def build_samples(world: World) -> dict[str, Any]:
         "infection_id": infection.pk,
         "prophylaxis_id": prophylaxis.pk,
         "vaccination_id": vaccination.pk,
+        "result_id": result.pk,
+        "notice_id": LabFlagNotice.objects.get(result=result, recipient=world.community_oncologist).pk,
         "template_id": center_template.pk,
         "version_id": center_version.pk,
         "handoff_id": handoff.pk,

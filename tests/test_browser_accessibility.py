@@ -113,6 +113,8 @@ PAGES: dict[str, View] = {
     "toxicity-record, refused": View(
         CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _press("Record and alert")
     ),
+    "lab-entry": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient)),
+    "lab-entry, refused": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient), _press("Record the results")),
     "toxicity-event": View(CENTER, lambda s: reverse("toxicity-event", kwargs={"event_id": s.event.pk})),
     "infections-patient": View(CENTER, lambda s: reverse("infections-patient", kwargs=s.patient)),
     "infection-record": View(CENTER, lambda s: reverse("infection-record", kwargs=s.patient)),

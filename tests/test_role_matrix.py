@@ -170,6 +170,13 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "vaccine": "Influenza (inactivated)",
             "due_on": world.center.today().isoformat(),
         },
+        "api:lab-result-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "kind": "igg",
+            "value": 350,
+            "taken_on": timezone.localdate(timezone=world.center.zone).isoformat(),
+        },
         "api:handoff-list": {
             "patient": patient,
             "template": transition().pk,
@@ -260,7 +267,12 @@ def test_member_gets_what_the_role_allows_on_every_route(
 
 
 # Who the OWN samples belong to (see `build_samples`).
-OWNERS = {"alert_id": "community_oncologist", "membership_id": "center_coordinator", "token_id": "center_coordinator"}
+OWNERS = {
+    "alert_id": "community_oncologist",
+    "notice_id": "community_oncologist",
+    "membership_id": "center_coordinator",
+    "token_id": "center_coordinator",
+}
 
 
 def test_the_owner_reaches_what_is_theirs(client: Client, world: World, samples: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from carecoord import demo
 from carecoord.access import patients_visible_to
 from carecoord.models import (
     CareTeamLink,
+    OutgoingEmail,
     Patient,
     PatientGroupObjectPermission,
     PatientIdentifier,
@@ -32,6 +33,10 @@ from carecoord.roles import Role
 from handoffs.models import Handoff
 from infections.demo import demo_patient
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
+from labs.demo import handed_back_patient
+from labs.models import LabFlagNotice, LabResult
+from labs.summary import icaht_grade_now
+from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
 from referrals.workflow import State
@@ -144,6 +149,23 @@ def test_the_first_patient_handed_back_has_a_prevention_plan_with_items_due_and_
     assert InfectionEvent.objects.filter(patient=patient).exists()
     # The transition hand-off was started after the plan, so what its template prefills is there.
     assert Handoff.objects.filter(patient=patient).exists()
+
+
+def test_the_first_patient_handed_back_has_counts_an_icaht_grade_and_a_low_igg_told(seeded: str) -> None:
+    patient = handed_back_patient()
+    assert patient is not None and Handoff.objects.filter(patient=patient).exists()
+    results = LabResult.objects.filter(patient=patient)
+    day_zero = day_zero_of(patient)
+    assert day_zero is not None
+    days = {(r.taken_on - day_zero).days for r in results}
+    assert min(days) == 0 and max(days) <= 90 and len(days) >= 10
+    grade = icaht_grade_now(patient)
+    assert grade is not None and grade >= 1
+    low_igg = results.filter(kind="igg", flagged=True).first()
+    assert low_igg is not None and low_igg.value < 400
+    told = LabFlagNotice.objects.filter(result=low_igg)
+    assert told.exists()
+    assert OutgoingEmail.objects.filter(template="lab-flag", recipient__in=told.values("recipient")).exists()
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

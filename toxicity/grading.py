@@ -1,4 +1,6 @@
-"""ASTCT consensus grading of CRS and ICANS (Lee et al., Biol Blood Marrow Transplant 2019;25:625).
+"""ASTCT consensus grading of CRS and ICANS (Lee et al., Biol Blood Marrow Transplant 2019;25:625),
+and the EHA/EBMT ICAHT grade of neutropenia after infusion (Rejeski et al., Blood 2023;142:865;
+``grade_icaht``, at the end).
 
 ICANS in children 12 years and under is graded with the Cornell Assessment of Pediatric Delirium
 (CAPD) in place of the ICE score (``assess_icans_capd``), the other domains as for adults.
@@ -43,6 +45,7 @@ __all__ = [
     "assess_icans",
     "assess_icans_capd",
     "grade_crs",
+    "grade_icaht",
     "grade_icans",
     "grade_icans_capd",
     "ice_score",
@@ -551,3 +554,87 @@ def _reason(findings: list[_Finding]) -> str:
     for f in lesser:
         reason += f"; {f.text} would alone be grade {f.grade}"
     return reason
+
+
+# --- ICAHT: hematotoxicity after CAR-T (Rejeski et al., Blood 2023;142(10):865-877) -----------
+
+EARLY_ICAHT_LAST_DAY = 30  # early ICAHT covers days 0-30; late ICAHT is graded after day +30
+# Early ICAHT: (ANC ceiling in cells/µL, cumulative days at or below it, grade), worst first.
+EARLY_ICAHT_ROWS: tuple[tuple[float, int, int], ...] = (
+    (100, 14, 4),
+    (500, 30, 4),
+    (100, 7, 3),
+    (500, 14, 3),
+    (500, 7, 2),
+    (500, 1, 1),
+)
+# Late ICAHT: (ANC ceiling in cells/µL, grade), worst first; non-transient = two measurements.
+LATE_ICAHT_LEVELS: tuple[tuple[float, int], ...] = ((100, 4), (500, 3), (1000, 2), (1500, 1))
+LATE_ICAHT_MEASUREMENTS = 2
+
+PLAIN["anc_series"] = "Enter each ANC with its day after infusion (day 0 or later) and a count of 0 or more."
+PLAIN["day"] = "Enter the day after infusion to grade at: day 0 or later."
+
+
+def _anc_by_day(anc_series: list[tuple[int, float]]) -> dict[int, float]:
+    """The series checked, one value per day: the lowest of a day's measurements (the worse)."""
+    if not isinstance(anc_series, list | tuple) or not anc_series:
+        raise InvalidInput("anc_series", f"must be a non-empty list of (day, ANC) pairs, got {anc_series!r}")
+    by_day: dict[int, float] = {}
+    for pair in anc_series:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InvalidInput("anc_series", f"each item must be a (day, ANC) pair, got {pair!r}")
+        day, anc = pair
+        if isinstance(day, bool) or not isinstance(day, int):
+            raise InvalidInput("anc_series", f"days must be integers, got {day!r}")
+        if day < 0:
+            raise InvalidInput("anc_series", f"days must be day 0 or later (no ICAHT before infusion), got {day}")
+        try:
+            count = _check_number("anc_series", anc)
+        except InvalidInput:
+            raise InvalidInput("anc_series", f"counts must be finite numbers, got {anc!r}") from None
+        if count < 0:
+            raise InvalidInput("anc_series", f"counts cannot be negative, got {anc!r}")
+        by_day[day] = min(count, by_day.get(day, math.inf))
+    return by_day
+
+
+def icaht_days_at_or_below(by_day: dict[int, float], ceiling: float, *, through: int) -> int:
+    """Cumulative days 0..`through` on which the ANC held was at or below `ceiling`.
+
+    A measurement holds from its day until the day before the next one; the last holds through
+    `through`. Days before the first measurement hold no value and are not counted."""
+    days = sorted(d for d in by_day if d <= through)
+    total = 0
+    for this, following in zip(days, [*days[1:], through + 1], strict=True):
+        if by_day[this] <= ceiling:
+            total += following - this
+    return total
+
+
+def grade_icaht(*, anc_series: list[tuple[int, float]], day: int) -> int:
+    """The neutropenia ICAHT grade (EHA/EBMT consensus) known at day +`day`, 0-4.
+
+    `anc_series`: (day +N, ANC in cells/µL) pairs in any order; measurements after `day` are
+    not yet known and are left out. Up to day +30 the grade is early ICAHT, from the cumulative
+    days at or below 500 and 100/µL between day 0 and `day` (the higher row decides); after
+    day +30 it is late ICAHT, from the measurements of days +31 to `day`: the lowest level
+    (1500, 1000, 500, 100/µL) at or below which at least two measurements, on two different
+    days, lie. Raises `InvalidInput` (a ValueError naming `anc_series` or `day`) for an empty
+    series, a negative count, a day before infusion, or anything that is not a number.
+    """
+    if isinstance(day, bool) or not isinstance(day, int):
+        raise InvalidInput("day", f"must be an integer day after infusion, got {day!r}")
+    if day < 0:
+        raise InvalidInput("day", f"must be day 0 or later (no ICAHT before infusion), got {day}")
+    by_day = _anc_by_day(anc_series)
+    if day <= EARLY_ICAHT_LAST_DAY:
+        for ceiling, days, grade in EARLY_ICAHT_ROWS:
+            if icaht_days_at_or_below(by_day, ceiling, through=day) >= days:
+                return grade
+        return 0
+    late = [anc for d, anc in by_day.items() if EARLY_ICAHT_LAST_DAY < d <= day]
+    for ceiling, grade in LATE_ICAHT_LEVELS:
+        if sum(anc <= ceiling for anc in late) >= LATE_ICAHT_MEASUREMENTS:
+            return grade
+    return 0

@@ -25,6 +25,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     assert [(entry.slot, entry.name) for entry in lists] == [
         (Slot.NOTICE, "undelivered"),
         (Slot.URGENT, "alerts"),
+        (Slot.URGENT, "lab_flags"),
         (Slot.URGENT, "unnamed"),
         (Slot.URGENT, "conflicts"),
         (Slot.LISTS, "waiting"),
@@ -38,6 +39,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     assert [entry.name for entry in by_read] == [
         "undelivered",
         "alerts",
+        "lab_flags",
         "unnamed",
         "conflicts",
         "milestones_due",

@@ -613,8 +613,9 @@ def test_the_page_renders_no_milestone_form_until_one_is_opened(
     planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED).count()
     html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
     assert planned > 40
-    # Only the referral's own forms (the infusion date, a preparation step) and the message form.
-    assert html.count("<form ") - html.count('action="/logout/"') == 3
+    # Only the referral's own forms (the infusion date, a preparation step), the message form
+    # and the lab results' paste form.
+    assert html.count("<form ") - html.count('action="/logout/"') == 4
     assert html.count("Mark done…") == planned
     hand_back = milestone(referral, MilestoneKind.HAND_BACK)
     url = form_url("move", hand_back)

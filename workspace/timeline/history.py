@@ -65,6 +65,8 @@ def entry_link(entry: TimelineEntry) -> str:
         if entry.subject_type == "infections.infectionevent":
             infections = reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
             return f"{infections}#infection-{entry.subject_id}"
+        if entry.subject_type == "labs.labresult":
+            return f"{timeline}#counts"
         if page := SUBJECT_PAGES.get(entry.subject_type):
             name, argument = page
             return reverse(name, kwargs={argument: entry.subject_id})

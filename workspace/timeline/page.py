@@ -39,6 +39,9 @@ from carecoord.services.comments import COMMENT_MAX_LENGTH, comment_post
 from carecoord.timeline import comments_of, timeline_counts, timeline_of
 from carecoord.web.forms import add_service_errors, focus_first_error
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
+from labs.counts import counts_panel
+from labs.forms import PasteForm
+from labs.selectors import results_of
 from referrals.milestones.forms import InfusionForm, MilestonePlanForm, form_auto_id
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.models import Milestone, Referral
@@ -314,6 +317,10 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
             failure=failure,
         ),
         "failure": failure,
+        "counts": counts_panel(results_of(patient), infusion_on=infusion_on, today=today),
+        "lab_paste_form": (
+            PasteForm(sites=comment_sites, initial={"taken_on": today}, day_zero=infusion_on) if comment_form else None
+        ),
     }
 
 

@@ -23,6 +23,7 @@ from carecoord import demo
 from carecoord.roles import Role
 from handoffs import demo as handoffs_demo
 from infections import demo as infections_demo
+from labs import demo as labs_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
             toxicities = toxicity_demo.seed_toxicities(nurses)
             # Before the hand-offs: the transition hand-off is prefilled with the prevention plan.
             prevention = infections_demo.seed_infections(nurses)
+            # Before the hand-offs, which are prefilled with the counts.
+            lab_results = labs_demo.seed_labs(nurses)
             coordinators = {
                 site.pk: result.holders[(key, Role.COORDINATOR)] for key, site in demo.sites_by_key().items()
             }
@@ -109,6 +112,8 @@ class Command(BaseCommand):
             result.created["toxicity events"] = toxicities
         if prevention:
             result.created["infection and prevention records"] = prevention
+        if lab_results:
+            result.created["lab results"] = lab_results
         if handoffs:
             result.created["hand-offs"] = handoffs
         if result.created:

@@ -1,0 +1,71 @@
+"""Reads of lab results, always scoped through the patient's access path."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from carecoord.access import get_visible_or_404, visible_patient_ids
+from carecoord.access.scope import AnyUser
+from carecoord.models import Patient
+from labs.kinds import LabKind
+from labs.models import LabFlagNotice, LabFlagNoticeQuerySet, LabResult
+
+
+def lab_results_visible_to(user: AnyUser) -> QuerySet[LabResult]:
+    """The results of the user's patients, oldest sample first."""
+    return (
+        LabResult.objects.filter(patient_id__in=visible_patient_ids(user))
+        .select_related("site", "recorded_by")
+        .order_by("taken_on", "pk")
+    )
+
+
+def get_lab_result_for_user(user: AnyUser, result_id: int | str) -> LabResult:
+    """One result with who was told of it; 404 outside the user's scope."""
+    notices = LabFlagNotice.objects.select_related("recipient", "site", "acknowledged_by").order_by("pk")
+    results = lab_results_visible_to(user).prefetch_related(Prefetch("notices", queryset=notices))
+    return get_visible_or_404(results, result_id, "lab result")
+
+
+def results_of(patient: Patient) -> list[LabResult]:
+    """Every result of an already-authorised patient, oldest first, with who was told of each
+    flagged one: two queries whatever their number."""
+    notices = LabFlagNotice.objects.select_related("recipient", "site").order_by("pk")
+    return list(
+        LabResult.objects.filter(patient=patient)
+        .select_related("site")
+        .prefetch_related(Prefetch("notices", queryset=notices))
+        .order_by("taken_on", "pk")
+    )
+
+
+def latest_of(patient: Patient, kinds: list[str]) -> dict[str, list[LabResult]]:
+    """The two latest results of each of `kinds` (latest first), for a summary: one query."""
+    rows = (
+        LabResult.objects.filter(patient=patient, kind__in=kinds)
+        .select_related("site")
+        .order_by("kind", "-taken_on", "-pk")
+    )
+    latest: dict[str, list[LabResult]] = {kind: [] for kind in kinds}
+    for row in rows:
+        if len(latest[row.kind]) < 2:
+            latest[row.kind].append(row)
+    return latest
+
+
+def anc_series_of(patient: Patient) -> list[LabResult]:
+    return list(LabResult.objects.filter(patient=patient, kind=LabKind.ANC).order_by("taken_on", "pk"))
+
+
+def lab_notices_visible_to(user: AnyUser) -> LabFlagNoticeQuerySet:
+    """The user's own notices of flagged values, of patients they still share care of."""
+    if not user.is_authenticated:
+        return LabFlagNotice.objects.none()
+    return LabFlagNotice.objects.filter(
+        recipient=user, result__patient_id__in=visible_patient_ids(user)
+    ).select_related("result__patient", "result__site", "site")
+
+
+def get_lab_notice_for_user(user: AnyUser, notice_id: int | str) -> LabFlagNotice:
+    """One of the user's own notices; 404 for anyone else's."""
+    return get_visible_or_404(lab_notices_visible_to(user), notice_id, "notice")
