@@ -22,6 +22,7 @@ class TimelineEntry(models.Model):
         CARE_TEAM = "care_team", "Care team"
         TOXICITY = "toxicity", "Toxicity"
         HANDOFF = "handoff", "Hand-off"
+        EDUCATION = "education", "Education"
 
     patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)
