@@ -130,6 +130,8 @@ PAGES: dict[str, Rule] = {
     "toxicity-assess": Rule(V, RC),
     "toxicity-treatment": Rule(V, RC),
     "toxicity-resolve": Rule(V, RC),
+    # A secondary malignancy's report to the manufacturer (any other event: 400 from the service).
+    "toxicity-manufacturer-report": Rule(V, RC),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
     # Hand-offs: filled in by the sending site, acknowledged by the receiving one.
     "handoff-list": Rule(V),
@@ -193,6 +195,7 @@ API: dict[str, Rule] = {
     "api:toxicity-event-assessments": Rule(N, RC),
     "api:toxicity-event-treatments": Rule(N, RC),
     "api:toxicity-event-resolve": Rule(N, RC),
+    "api:toxicity-event-manufacturer-report": Rule(N, RC),
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),

@@ -24,6 +24,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     assert [(entry.slot, entry.name) for entry in lists] == [
         (Slot.NOTICE, "undelivered"),
         (Slot.URGENT, "alerts"),
+        (Slot.URGENT, "manufacturer reports"),
         (Slot.URGENT, "unnamed"),
         (Slot.URGENT, "conflicts"),
         (Slot.LISTS, "waiting"),
@@ -36,6 +37,7 @@ def test_the_work_queue_lists_come_in_their_slots_and_order() -> None:
     assert [entry.name for entry in by_read] == [
         "undelivered",
         "alerts",
+        "manufacturer reports",
         "unnamed",
         "conflicts",
         "milestones_due",
