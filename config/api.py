@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
+from education import api as education_api
 from handoffs import api as handoffs_api
 from referrals import api as referrals_api
 from toxicity import api as toxicity_api
@@ -20,6 +21,8 @@ router.register("toxicity-events", toxicity_api.ToxicityEventViewSet, basename="
 router.register("alerts", toxicity_api.AlertViewSet, basename="alert")
 router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
 router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
+router.register("education-materials", education_api.EducationMaterialViewSet, basename="education-material")
+router.register("education-given", education_api.EducationGivenViewSet, basename="education-given")
 
 app_name = "api"
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "audit.apps.AuditConfig",
     "referrals",
     "handoffs",
+    "education",
     "toxicity",
     "workspace",
 ]
@@ -327,6 +328,7 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "referrals.workflow.STATE_LABELS.items",
         "HandoffStateEnum": "handoffs.models.Handoff.State",
         "HandoffFieldTypeEnum": "handoffs.schema.FIELD_TYPES",
+        "EducationAudienceEnum": "education.models.Audience",
         # An event's status and outcome are in its summary and in the event: named as before.
         "ToxicityEventStatusEnum": "toxicity.models.ToxicityEvent.Status",
         "ToxicityEventOutcomeEnum": "toxicity.models.ToxicityEvent.Outcome",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("toxicity/", include("toxicity.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
+    path("education/", include("education.urls")),
     path("audit/", include("audit.urls")),
     path("", include("carecoord.web.urls")),
     path("", include("workspace.urls")),

@@ -29,6 +29,9 @@ from carecoord.models import (
 )
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
+from education.demo import handed_back_patient
+from education.models import EducationGiven
+from education.wallet_card import wallet_card_of, wallet_card_pdf
 from handoffs.models import Handoff
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
@@ -54,6 +57,7 @@ COUNTED: list[type[Model]] = [
     ToxicityEvent,
     Alert,
     Handoff,
+    EducationGiven,
 ]
 
 
@@ -125,6 +129,19 @@ def test_treated_patients_have_toxicities_with_alerts_some_still_open(seeded: st
 def test_patients_handed_back_have_a_transition_handoff(seeded: str) -> None:
     states = set(Handoff.objects.values_list("state", flat=True))
     assert states == {Handoff.State.SENT, Handoff.State.ACKNOWLEDGED}
+
+
+def test_the_first_patient_handed_back_was_taught_and_has_a_wallet_card_and_watch_items(seeded: str) -> None:
+    patient = handed_back_patient()
+    assert patient is not None
+    given = EducationGiven.objects.filter(patient=patient)
+    assert set(given.values_list("recipient", flat=True)) == {"patient", "caregiver", "community_clinician"}
+    assert TimelineEntry.objects.filter(patient=patient, kind=TimelineEntry.Kind.EDUCATION).count() == 3
+    card = wallet_card_of(patient)
+    assert card.product and card.day_zero and card.center_phone
+    assert wallet_card_pdf(card, card.day_zero).startswith(b"%PDF")
+    handoff = Handoff.objects.filter(patient=patient).get()
+    assert handoff.values.get("after_infusion.late_effect_watch_items", "").startswith("T-cell malignancies")
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:
