@@ -1,13 +1,19 @@
-"""The shared timeline lists the late effects to watch for after the patient's product."""
+"""The shared timeline lists the late effects to watch for after the patient's product, and the
+education given, linked to the patient's education page."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from carecoord.models import LateEffectWatchItem
-from tests.helpers import World, accepted_referral, login, queries_of_get, treated_with_carvykti
+from education.selectors import current_versions
+from education.services import education_record
+from tests.helpers import World, accepted_referral, login, queries_of_get, ship_education, treated_with_carvykti
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +46,19 @@ def test_no_product_no_watch_items(client: Client, world: World) -> None:
     login(client, world.community_oncologist)
     page = client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})).content.decode()
     assert "Late effects to watch for" not in page
+
+
+def test_education_given_is_on_the_timeline_with_a_link_to_the_education_page(client: Client, world: World) -> None:
+    ship_education()
+    education_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        version=current_versions().get(material__name="Hand-back: going home"),
+        recipient="patient",
+        given_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    login(client, world.center_coordinator)
+    page = client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})).content.decode()
+    assert "Education given to the patient: Going home after CAR-T" in page
+    assert reverse("education-patient", kwargs={"patient_id": world.shared_patient.pk}) in page
