@@ -24,6 +24,7 @@ from carecoord.admin_scoping import Reach, ScopedModelAdmin, ScopedTabularInline
 from carecoord.models import (
     ApiToken,
     CareTeamLink,
+    LateEffectWatchItem,
     OutgoingEmail,
     Patient,
     PatientIdentifier,
@@ -218,8 +219,17 @@ class PointPersonAdmin(ScopedModelAdmin[PointPerson]):
     reach = Reach(site="link__site", patient="link__patient")
 
 
+class LateEffectWatchItemInline(admin.TabularInline[LateEffectWatchItem, Product]):
+    """The product's late effects to watch for, as on its label (docs/clinical-rules.md#late-effects)."""
+
+    model = LateEffectWatchItem
+    extra = 1
+    fields = ["order", "name", "typical_timing", "action", "boxed_warning"]
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
+    inlines = [LateEffectWatchItemInline]
     list_display = ["brand_name", "short_name", "target", "disease_area_names", "monitoring_days", "is_active"]
     list_filter = ["target", "is_active"]
     search_fields = ["brand_name", "generic_name", "short_name"]

@@ -422,3 +422,10 @@ def sites_by_key() -> dict[str, Site]:
     """The demo sites, by their key, as seeded."""
     by_name = {site.name: site for site in Site.objects.filter(name__in=[spec.name for spec in SITES])}
     return {spec.key: by_name[spec.name] for spec in SITES}
+
+
+def handed_back_patient() -> Patient | None:
+    """The demo's patient whose record shows what follows the infusion (counts and ICAHT, the
+    prevention plan, education and the wallet card, the transition hand-off carrying them): the
+    first patient in the hand-back phase, by name. Every app's demo seeds this one."""
+    return Patient.objects.filter(phase=Phase.HAND_BACK).order_by("family_name", "given_name", "pk").first()

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from carecoord.api import views
+from education import api as education_api
 from handoffs import api as handoffs_api
 from infections import api as infections_api
 from labs import api as labs_api
@@ -26,6 +27,8 @@ router.register("vaccinations", infections_api.VaccinationViewSet, basename="vac
 router.register("handoff-templates", handoffs_api.HandoffTemplateViewSet, basename="handoff-template")
 router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
 router.register("lab-results", labs_api.LabResultViewSet, basename="lab-result")
+router.register("education-materials", education_api.EducationMaterialViewSet, basename="education-material")
+router.register("education-given", education_api.EducationGivenViewSet, basename="education-given")
 
 app_name = "api"
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "referrals",
     "handoffs",
     "labs",
+    "education",
     "toxicity",
     "infections",
     "workspace",
@@ -353,6 +354,7 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "referrals.workflow.STATE_LABELS.items",
         "HandoffStateEnum": "handoffs.models.Handoff.State",
         "HandoffFieldTypeEnum": "handoffs.schema.FIELD_TYPES",
+        "EducationAudienceEnum": "education.models.Audience",
         # An event's status and outcome are in its summary and in the event: named as before.
         "ToxicityEventStatusEnum": "toxicity.models.ToxicityEvent.Status",
         "ToxicityEventOutcomeEnum": "toxicity.models.ToxicityEvent.Outcome",

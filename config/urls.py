@@ -14,6 +14,7 @@ urlpatterns = [
     path("handoffs/", include("handoffs.urls")),
     path("labs/", include("labs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
+    path("education/", include("education.urls")),
     path("audit/", include("audit.urls")),
     path("", include("carecoord.web.urls")),
     path("", include("workspace.urls")),

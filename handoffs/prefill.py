@@ -8,31 +8,30 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
-from carecoord.models import CareTeamLink, Patient, PointPerson
+from carecoord.models import Patient, PointPerson
+from carecoord.selectors.patients import treating_center_of
 from handoffs.schema import NONE_RECORDED, accepts, fields_of
 from infections.models import ProphylaxisItem, VaccinationItem
 from labs.summary import counts_trend, icaht_grade_now, latest_igg
 from referrals.day_zero import day_zero_of
-from referrals.models import Milestone, Referral
+from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from referrals.workflow import State
+from referrals.selectors import course_milestone_on, treated_product
 from toxicity.models import ToxicityEvent, ToxicityKind, ToxicityTreatment
 
 
-def _accepted(patient: Patient) -> Referral | None:
-    return (
-        Referral.objects.filter(patient=patient, state=State.ACCEPTED)
-        .select_related("product", "to_center")
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def _product(patient: Patient) -> str | None:
-    referral = _accepted(patient)
-    if referral is None or referral.product is None:
+    product = treated_product(patient.pk)
+    return f"{product.brand_name} ({product.generic_name})" if product is not None else None
+
+
+def _late_effect_watch_items(patient: Patient) -> str | None:
+    """The late effects to watch for after the patient's product, one per line (its label's)."""
+    product = treated_product(patient.pk)
+    if product is None:
         return None
-    return f"{referral.product.brand_name} ({referral.product.generic_name})"
+    lines = [f"{item.line}{' [boxed warning]' if item.boxed_warning else ''}" for item in product.watch_items.all()]
+    return "\n".join(lines) or None
 
 
 def _infusion(patient: Patient) -> str | None:
@@ -67,13 +66,7 @@ def _milestone(kind: str) -> Callable[[Patient], str | None]:
     """The date of a milestone of the course that day 0 belongs to (done: when it was done)."""
 
     def read(patient: Patient) -> str | None:
-        course = Milestone.objects.filter(referral__patient=patient).infusions().values("referral_id")[:1]
-        milestone = (
-            Milestone.objects.filter(referral_id__in=course, kind=kind)
-            .exclude(status=Milestone.Status.CANCELLED)
-            .first()
-        )
-        on = (milestone.actual_on or milestone.planned_on) if milestone else None
+        on = course_milestone_on(patient.pk, kind)
         return on.isoformat() if on else None
 
     return read
@@ -94,13 +87,8 @@ def _next_visit(patient: Patient) -> str | None:
 
 
 def _center_phone(patient: Patient) -> str | None:
-    link = (
-        CareTeamLink.objects.open()
-        .filter(patient=patient, capacity=CareTeamLink.Capacity.TREATING_CENTER)
-        .select_related("site")
-        .first()
-    )
-    return f"{link.site.name}: {link.site.phone_24_7}" if link else None
+    center = treating_center_of(patient.pk)
+    return f"{center.name}: {center.phone_24_7}" if center else None
 
 
 def _point_persons(patient: Patient) -> str | None:
@@ -160,6 +148,7 @@ SOURCES: dict[str, Callable[[Patient], Any]] = {
     "counts_trend": counts_trend,
     "icaht_grade": _icaht,
     "igg": latest_igg,
+    "late_effect_watch_items": _late_effect_watch_items,
 }
 
 

@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from carecoord.models import CareTeamLink, Patient, User
-from carecoord.models.patients import Phase
+from carecoord.demo import handed_back_patient
+from carecoord.models import CareTeamLink, User
 from infections.models import InfectionEvent, ProphylaxisItem
 from infections.rules import standard_prophylaxis, standard_vaccinations
 from infections.selectors import course_dates
 from infections.services import ProphylaxisInput, VaccinationInput, infection_record, plan_confirm
 
 
-def demo_patient() -> Patient | None:
-    """The first patient handed back (the one `handoffs.demo` sends the transition hand-off for first)."""
-    return Patient.objects.filter(phase=Phase.HAND_BACK).first()
-
-
 def seed_infections(recorders: dict[int, User]) -> int:
     """`recorders` maps a site id to who records there (its nurse). Returns the items created."""
-    patient = demo_patient()
+    patient = handed_back_patient()
     if patient is None or ProphylaxisItem.objects.filter(patient=patient).exists():
         return 0
     dates = course_dates(patient)

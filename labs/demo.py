@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from carecoord.models import CareTeamLink, Patient, User
-from carecoord.models.patients import Phase
+from carecoord.demo import handed_back_patient
+from carecoord.models import CareTeamLink, User
 from labs.entry import read_pasted
 from labs.models import LabResult
 from labs.services import lab_results_record
@@ -38,11 +38,6 @@ COURSE: dict[int, str] = {
     75: "ANC 1.9\nPLT 135\nHb 11.2",
     90: "ANC 2.1\nPLT 150\nHb 11.8\nIgG 420 mg/dL\nCD4 210",
 }
-
-
-def handed_back_patient() -> Patient | None:
-    """The first patient `handoffs.demo.seed_handoffs` hands back, in its order."""
-    return Patient.objects.filter(phase__in=[Phase.HAND_BACK, Phase.FOLLOW_UP]).first()
 
 
 def seed_labs(recorders: dict[int, User]) -> int:

@@ -16,7 +16,7 @@ from carecoord.access import get_visible_or_404, sites_that_can, visible_patient
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
 from carecoord.lookups import AnyOf
-from carecoord.models import Patient, Site, User
+from carecoord.models import Patient, Product, Site, User
 from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from referrals.day_zero import day_zero_in
@@ -194,3 +194,30 @@ def next_steps(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, NextStep]:
         .values_list("referral__patient_id", "kind", "planned_on")
     )
     return {patient_id: NextStep(kind, planned_on) for patient_id, kind, planned_on in rows if planned_on}
+
+
+def accepted_referral(patient_id: uuid.UUID) -> Referral | None:
+    """The patient's latest accepted referral, with its product and center: the course being
+    treated (one query). The caller has loaded the patient through the access path."""
+    return (
+        Referral.objects.filter(patient_id=patient_id, state=State.ACCEPTED)
+        .select_related("product", "to_center")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def treated_product(patient_id: uuid.UUID) -> Product | None:
+    """The product of the patient's accepted referral, if it names one (one query)."""
+    referral = accepted_referral(patient_id)
+    return referral.product if referral is not None else None
+
+
+def course_milestone_on(patient_id: uuid.UUID, kind: str) -> dt.date | None:
+    """The date of a milestone of the course that day 0 belongs to (done: when it was done;
+    else when planned), or None (one query)."""
+    course = Milestone.objects.filter(referral__patient_id=patient_id).infusions().values("referral_id")[:1]
+    milestone = (
+        Milestone.objects.filter(referral_id__in=course, kind=kind).exclude(status=Milestone.Status.CANCELLED).first()
+    )
+    return (milestone.actual_on or milestone.planned_on) if milestone else None

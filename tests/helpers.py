@@ -39,6 +39,7 @@ from carecoord.models import (
     PatientGroupObjectPermission,
     PatientIdentifier,
     PointPerson,
+    Product,
     Site,
     TimelineEntry,
     User,
@@ -56,7 +57,7 @@ from labs.services import lab_results_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
-from referrals.services import referral_attach_document, referral_create, referral_move
+from referrals.services import referral_attach_document, referral_create, referral_move, referral_set_plan
 from referrals.workflow import Move
 from tests.factories import PASSWORD, SiteFactory, authenticator, member, patient_at
 from toxicity.models import ToxicityEvent
@@ -289,6 +290,37 @@ def ship_templates() -> None:
     """The shipped templates, as migration 0002 makes them (idempotent): a reused test database
     loses them to the flush after a transactional test."""
     importlib.import_module("handoffs.migrations.0002_shipped_templates").ship(apps, None)
+
+
+def ship_education() -> None:
+    """The starter education material, as migration education 0002 makes it (idempotent)."""
+    importlib.import_module("education.migrations.0002_starter_material").ship(apps, None)
+
+
+def ship_late_effects() -> Product:
+    """Carvykti with its manufacturer and late-effect watch items, as migrations carecoord 0003
+    and 0018 make them (idempotent)."""
+    product, _ = Product.objects.get_or_create(
+        brand_name="Carvykti",
+        defaults={
+            "generic_name": "ciltacabtagene autoleucel",
+            "short_name": "cilta-cel",
+            "target": "bcma",
+            "disease_areas": ["multiple_myeloma"],
+        },
+    )
+    importlib.import_module("carecoord.migrations.0019_product_late_effects").seed_late_effects(apps, None)
+    product.refresh_from_db()
+    return product
+
+
+def treated_with_carvykti(world: World, referral: Referral) -> Product:
+    """The center chooses Carvykti for the accepted `referral`."""
+    product = ship_late_effects()
+    referral_set_plan(
+        actor=world.center_coordinator, referral=referral, product=product, hand_back_day=referral.hand_back_day
+    )
+    return product
 
 
 def shipped(name: str = TRANSITION) -> HandoffTemplate:

@@ -36,6 +36,8 @@ from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, PointPerson, SiteMembership
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
+from education.selectors import current_versions
+from education.services import education_record
 from handoffs.services import template_draft
 from handoffs.template_editor.services import template_create
 from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
@@ -44,7 +46,7 @@ from labs.models import LabFlagNotice
 from labs.services import lab_results_record
 from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
-from tests.helpers import World, draft_referral, sent_handoff
+from tests.helpers import World, draft_referral, sent_handoff, ship_education
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 
@@ -136,6 +138,8 @@ PAGES: dict[str, Rule] = {
     "toxicity-resolve": Rule(V, RC),
     "lab-entry": Rule(RC, RC),
     "lab-flag-acknowledge": Rule(Need.OWN, Need.OWN),
+    # A secondary malignancy's report to the manufacturer (any other event: 400 from the service).
+    "toxicity-manufacturer-report": Rule(V, RC),
     "alert-acknowledge": Rule(Need.OWN, Need.OWN),
     # Infections, prophylaxis and vaccinations: both sites record, both see.
     "infections-patient": Rule(V),
@@ -162,6 +166,14 @@ PAGES: dict[str, Rule] = {
     "handoff-template-preview": Rule(N, Need.SITE_COORDINATOR),
     "handoff-template-publish": Rule(N, Need.SITE_COORDINATOR),
     "handoff-template-version": Rule(Need.SITE_MEMBER),
+    # Education material: no patient data, read by everyone signed in, edited by site administrators.
+    "education-material-list": Rule(Need.SIGNED_IN),
+    "education-material-create": Rule(Need.STAFF, Need.STAFF),
+    "education-material-edit": Rule(Need.STAFF, Need.STAFF),
+    "education-material-version": Rule(Need.SIGNED_IN),
+    # A patient's education and wallet card.
+    "education-patient": Rule(V, RC),
+    "education-wallet-card": Rule(V),
     # The audit trail: site administrators only.
     "audit-entries": Rule(Need.STAFF),
     "audit-export": Rule(Need.STAFF),
@@ -213,6 +225,7 @@ API: dict[str, Rule] = {
     "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
     "api:lab-result-detail": Rule(V),
     "api:lab-result-acknowledge": Rule(N, V),
+    "api:toxicity-event-manufacturer-report": Rule(N, RC),
     "api:alert-list": Rule(Need.SIGNED_IN),
     "api:alert-detail": Rule(Need.OWN),
     "api:alert-acknowledge": Rule(Need.OWN, Need.OWN),
@@ -234,6 +247,10 @@ API: dict[str, Rule] = {
     "api:handoff-send": Rule(N, RC, samples={"handoff_id": "draft_handoff_id"}),
     "api:handoff-acknowledge": Rule(N, Need.SITE_COORDINATOR, samples={"handoff_id": "received_handoff_id"}),
     "api:handoff-questions": Rule(N, RC),
+    "api:education-material-list": Rule(Need.SIGNED_IN),
+    "api:education-material-detail": Rule(Need.SIGNED_IN),
+    "api:education-given-list": Rule(Need.SIGNED_IN, RC),
+    "api:education-given-detail": Rule(V),
 }
 
 ROUTE_RULES: dict[str, Rule] = PAGES | API
@@ -333,6 +350,18 @@ def build_samples(world: World) -> dict[str, Any]:
     )
     # Sent, so acknowledging, asking and the PDF are reachable too.
     handoff = sent_handoff(world)
+    # Education given to the shared patient, from the starter material's first version.
+    ship_education()
+    version = current_versions().first()
+    assert version is not None
+    given = education_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        version=version,
+        recipient="patient",
+        given_at=timezone.now() - dt.timedelta(hours=1),
+    )
     # Workers answer on both queues, so /health/ is 200 like any public page.
     for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE):
         heartbeat_record(queue)
@@ -355,6 +384,9 @@ def build_samples(world: World) -> dict[str, Any]:
         "referral_id": referral.pk,
         "document_id": document.pk,
         "milestone_id": milestone.pk,
+        "material_id": version.material_id,
+        "material_version_id": version.pk,
+        "given_id": given.pk,
         "format": "json",
     }
 

@@ -37,6 +37,7 @@ from audit.models import AuditEntry
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
+from education.selectors import current_versions
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 from handoffs.services import handoff_save, handoff_send, handoff_start, template_draft
 from handoffs.template_editor.services import template_create
@@ -52,6 +53,7 @@ from tests.helpers import (
     draft_referral,
     login,
     service_values,
+    ship_education,
     transition,
 )
 from tests.route_rules import BOOKKEEPING, ROUTE_RULES, WRITE, Need, app_routes
@@ -76,6 +78,7 @@ class Samples:
     accepted: Referral  # a third one, accepted, with its course planned
     unreferred: Patient  # a fourth, not referred yet
     event: ToxicityEvent
+    malignancy: ToxicityEvent  # reported to the manufacturer
     drafts: dict[str, Handoff]  # by sending side
     received: dict[str, Handoff]  # sent, by receiving side
     templates: dict[str, HandoffTemplate]  # by owner side
@@ -127,6 +130,15 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         infection_site="Lung",
         organism="E. coli",
     )
+    malignancy = toxicity_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        kind="secondary_malignancy",
+        onset_at=timezone.now() - dt.timedelta(days=2),
+        ctcae_grade=3,
+    )
+    ship_education()
     # The consult planned on the accepted course conflicts, so that keeping it can be confirmed.
     Milestone.objects.filter(referral=accepted, kind="consult").update(conflict="Too late", conflict_key="late")
     people = {CENTER: (world.center_coordinator, world.center), PRACTICE: (world.community_coordinator, world.practice)}
@@ -145,6 +157,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         accepted=accepted,
         unreferred=unreferred,
         event=event,
+        malignancy=malignancy,
         drafts=drafts,
         received=received,
         templates=templates,
@@ -236,6 +249,19 @@ def _treat(s: Samples, side: str) -> dict[str, Any]:
 
 def _resolve(s: Samples, side: str) -> dict[str, Any]:
     return _site(s, side) | {"resolved_on": _today().isoformat(), "outcome": "recovered"}
+
+
+def _report(s: Samples, side: str) -> dict[str, Any]:
+    return _site(s, side) | {"reported_at": _local_now(1), "reference": "WALK-1"}
+
+
+def _education(s: Samples, side: str) -> dict[str, Any]:
+    version = current_versions().values_list("pk", flat=True)[0]
+    return _site(s, side) | {"version": version, "recipient": "caregiver", "given_at": _local_now(1)}
+
+
+def _malignancy_url(name: str) -> Url:
+    return lambda s, side: reverse(name, kwargs={"event_id": s.malignancy.pk})
 
 
 def _api_time(local: str) -> str:
@@ -377,6 +403,8 @@ PAGE_ATTEMPTS = [
     Attempt("toxicity-assess", _event_url("toxicity-assess"), _assess, RC),
     Attempt("toxicity-treatment", _event_url("toxicity-treatment"), _treat, RC),
     Attempt("toxicity-resolve", _event_url("toxicity-resolve"), _resolve, RC),
+    Attempt("toxicity-manufacturer-report", _malignancy_url("toxicity-manufacturer-report"), _report, RC),
+    Attempt("education-patient", _patient_url("education-patient"), _education, RC),
     Attempt(
         "handoff-start",
         _patient_url("handoff-start"),
@@ -564,6 +592,18 @@ API_ATTEMPTS = [
         need=RC,
     ),
     _api("api:toxicity-event-resolve", url=_event_url("api:toxicity-event-resolve"), payload=_resolve, need=RC),
+    _api(
+        "api:toxicity-event-manufacturer-report",
+        url=_malignancy_url("api:toxicity-event-manufacturer-report"),
+        payload=_api_timed(_report, "reported_at"),
+        need=RC,
+    ),
+    _api(
+        "api:education-given-list",
+        url=lambda s, side: reverse("api:education-given-list"),
+        payload=lambda s, side: _api_timed(_education, "given_at")(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
     _api(
         "api:handoff-list",
         url=lambda s, side: reverse("api:handoff-list"),

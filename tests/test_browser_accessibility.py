@@ -132,6 +132,11 @@ PAGES: dict[str, View] = {
         CENTER, lambda s: reverse("handoff-edit", kwargs={"handoff_id": s.draft.pk}), _press("Send")
     ),
     "my-handoffs": View(PRACTICE, lambda s: reverse("my-handoffs")),
+    "education-patient": View(CENTER, lambda s: reverse("education-patient", kwargs=s.patient)),
+    "education-patient, refused": View(
+        CENTER, lambda s: reverse("education-patient", kwargs=s.patient), _press("Record education given")
+    ),
+    "education-material-list": View(CENTER, lambda s: reverse("education-material-list")),
     "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
     "alert-list": View(CENTER, lambda s: reverse("alert-list")),

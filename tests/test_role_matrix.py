@@ -27,9 +27,18 @@ from django.utils import timezone
 
 from carecoord.models import CareTeamLink
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
+from education.selectors import current_versions
 from handoffs.services import handoff_save, handoff_send, handoff_start
 from tests.factories import member
-from tests.helpers import REFERRAL_FIELDS, World, draft_handoff, login, service_values, transition
+from tests.helpers import (
+    REFERRAL_FIELDS,
+    World,
+    draft_handoff,
+    login,
+    service_values,
+    ship_education,
+    transition,
+)
 from tests.route_rules import (
     BOOKKEEPING,
     CAPABILITY_NEEDS,
@@ -116,6 +125,7 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
     """Valid bodies for the API routes that create: the patient they concern is in the body,
     so the gate is only reached with one (a referral from the center stays invalid: 400)."""
     patient = str(world.shared_patient.pk)
+    ship_education()
     center_link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.center)
     return {
         "api:patient-list": {
@@ -176,6 +186,13 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "kind": "igg",
             "value": 350,
             "taken_on": timezone.localdate(timezone=world.center.zone).isoformat(),
+        },
+        "api:education-given-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "version": current_versions().values_list("pk", flat=True)[0],
+            "recipient": "caregiver",
+            "given_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
         },
         "api:handoff-list": {
             "patient": patient,

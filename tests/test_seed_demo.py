@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from carecoord import demo
 from carecoord.access import patients_visible_to
+from carecoord.demo import handed_back_patient
 from carecoord.models import (
     CareTeamLink,
     OutgoingEmail,
@@ -30,10 +31,10 @@ from carecoord.models import (
 )
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
+from education.models import EducationGiven
+from education.wallet_card import wallet_card_of, wallet_card_pdf
 from handoffs.models import Handoff
-from infections.demo import demo_patient
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
-from labs.demo import handed_back_patient
 from labs.models import LabFlagNotice, LabResult
 from labs.summary import icaht_grade_now
 from referrals.day_zero import day_zero_of
@@ -64,6 +65,7 @@ COUNTED: list[type[Model]] = [
     InfectionEvent,
     ProphylaxisItem,
     VaccinationItem,
+    EducationGiven,
 ]
 
 
@@ -138,7 +140,7 @@ def test_patients_handed_back_have_a_transition_handoff(seeded: str) -> None:
 
 
 def test_the_first_patient_handed_back_has_a_prevention_plan_with_items_due_and_an_infection(seeded: str) -> None:
-    patient = demo_patient()
+    patient = handed_back_patient()
     assert patient is not None
     center = patient.care_team.get(capacity="treating_center").site
     today = center.today()
@@ -166,6 +168,19 @@ def test_the_first_patient_handed_back_has_counts_an_icaht_grade_and_a_low_igg_t
     told = LabFlagNotice.objects.filter(result=low_igg)
     assert told.exists()
     assert OutgoingEmail.objects.filter(template="lab-flag", recipient__in=told.values("recipient")).exists()
+
+
+def test_the_first_patient_handed_back_was_taught_and_has_a_wallet_card_and_watch_items(seeded: str) -> None:
+    patient = handed_back_patient()
+    assert patient is not None
+    given = EducationGiven.objects.filter(patient=patient)
+    assert set(given.values_list("recipient", flat=True)) == {"patient", "caregiver", "community_clinician"}
+    assert TimelineEntry.objects.filter(patient=patient, kind=TimelineEntry.Kind.EDUCATION).count() == 3
+    card = wallet_card_of(patient)
+    assert card.product and card.day_zero and card.center_phone
+    assert wallet_card_pdf(card, card.day_zero).startswith(b"%PDF")
+    handoff = Handoff.objects.filter(patient=patient).get()
+    assert handoff.values.get("after_infusion.late_effect_watch_items", "").startswith("T-cell malignancies")
 
 
 def test_two_academic_centers_and_four_community_practices(seeded: str) -> None:

@@ -29,7 +29,13 @@ from toxicity.selectors import (
     get_event_for_user,
     toxicity_events_visible_to,
 )
-from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record, toxicity_resolve
+from toxicity.services import (
+    manufacturer_report_record,
+    toxicity_add_treatment,
+    toxicity_assess,
+    toxicity_record,
+    toxicity_resolve,
+)
 
 EVENT_ID = OpenApiParameter("event_id", int, OpenApiParameter.PATH)
 ALERT_ID = OpenApiParameter("alert_id", int, OpenApiParameter.PATH)
@@ -81,7 +87,7 @@ class ToxicityEventViewSet(
     def get_serializer_class(self) -> type[s.ToxicityEventSummarySerializer]:
         return s.ToxicityEventSummarySerializer if self.action == "list" else s.ToxicityEventSerializer
 
-    recording_actions = frozenset({"assessments", "treatments", "resolve"})
+    recording_actions = frozenset({"assessments", "treatments", "resolve", "manufacturer_report"})
 
     def get_object(self) -> ToxicityEvent:
         event = get_event_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
@@ -139,6 +145,21 @@ class ToxicityEventViewSet(
         event = self.get_object()
         data = _parse(s.ToxicityResolveInputSerializer, request, self.get_serializer_context())
         return self._render(toxicity_resolve(actor=actor_of(request), event=event, **data))
+
+    @extend_schema(
+        summary="Record when a secondary malignancy was reported to the product's manufacturer",
+        description="Only for an event of kind `secondary_malignancy`; once per event. The event's "
+        "`manufacturer_report` then says when, to whom and by whom.",
+        parameters=[EVENT_ID],
+        request=s.ManufacturerReportInputSerializer,
+        responses={201: s.ToxicityEventSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="manufacturer-report", url_name="manufacturer-report")
+    def manufacturer_report(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        event = self.get_object()
+        data = _parse(s.ManufacturerReportInputSerializer, request, self.get_serializer_context())
+        manufacturer_report_record(actor=actor_of(request), event=event, **data)
+        return self._render(event, status.HTTP_201_CREATED)
 
 
 # --- Alerts ---------------------------------------------------------------------------------

@@ -16,4 +16,5 @@ class ToxicityConfig(AppConfig):
         register("toxicity.ToxicityAssessment", patient="event__patient", name="toxicity assessment")
         register("toxicity.ToxicityTreatment", patient="event__patient", name="toxicity treatment")
         register("toxicity.Alert", patient="event__patient", name="toxicity alert", ignore={"email"})
+        register("toxicity.ManufacturerReport", patient="event__patient", name="manufacturer report")
         register_toxicity_contributions()

@@ -14,7 +14,7 @@ from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_lis
 from referrals.day_zero import day_zero_subquery
 from toxicity.kinds import ToxicityKind
 from toxicity.models import Alert, ToxicityEvent
-from toxicity.selectors import alerts_visible_to, undelivered_alerts
+from toxicity.selectors import alerts_visible_to, manufacturer_reports_pending, undelivered_alerts
 from toxicity.timing import day_text, onset_day
 
 # An event's kind as `get_kind_display` shows it (a kind outside the choices as it is stored).
@@ -79,6 +79,15 @@ def alert_patients(scope: QueueScope) -> QuerySet[Any]:
     return alerts_visible_to(scope.user).unacknowledged().order_by().values("event__patient_id")
 
 
+def queue_manufacturer_reports(scope: QueueScope) -> Sequence[ToxicityEvent]:
+    """Secondary malignancies still to be reported to the product's manufacturer, oldest first."""
+    return list(manufacturer_reports_pending(scope.user)[: scope.limit])
+
+
+def manufacturer_report_patients(scope: QueueScope) -> QuerySet[Any]:
+    return manufacturer_reports_pending(scope.user).order_by().values("patient_id")
+
+
 def register_toxicity_contributions() -> None:
     register_digest_section(DigestSection(name="active toxicities", order=1, read=digest_active_toxicities))
     register_digest_section(DigestSection(name="unacknowledged alerts", order=30, read=digest_unacknowledged_alerts))
@@ -103,5 +112,16 @@ def register_toxicity_contributions() -> None:
             template="toxicity/_queue_alerts.html",
             items=queue_alerts,
             patients=alert_patients,
+        )
+    )
+    register_queue_list(
+        QueueList(
+            name="manufacturer reports",
+            slot=Slot.URGENT,
+            order=7,
+            read_order=17,
+            template="toxicity/_queue_manufacturer_reports.html",
+            items=queue_manufacturer_reports,
+            patients=manufacturer_report_patients,
         )
     )

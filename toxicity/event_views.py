@@ -40,6 +40,7 @@ from toxicity.forms import (
     CRSForm,
     ICANSChildForm,
     ICANSForm,
+    ManufacturerReportForm,
     PreviewForm,
     ReassessForm,
     RecordForm,
@@ -51,11 +52,18 @@ from toxicity.forms import (
     site_time_now,
     system_of,
 )
-from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind
+from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind, needs_manufacturer_report
 from toxicity.selectors import assessment_circumstances, get_event_for_user, toxicity_events_visible_to
-from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record, toxicity_resolve
+from toxicity.services import (
+    manufacturer_report_record,
+    report_route_of,
+    toxicity_add_treatment,
+    toxicity_assess,
+    toxicity_record,
+    toxicity_resolve,
+)
 
-EVENT_ACTIONS = ("assess", "treatment", "resolve")
+EVENT_ACTIONS = ("assess", "treatment", "resolve", "report")
 
 
 @dataclass(frozen=True)
@@ -264,6 +272,9 @@ def event_context(request: HttpRequest, event: ToxicityEvent, failure: Failure |
         "alert_lines": alert_summary(first_alerts, links) if first_alerts else [],
         "unreached": [link.site for link in links if not any(a.site_id == link.site_id for a in alerts)],
         "my_open_alerts": [a for a in alerts if a.recipient_id == request.user.pk and not a.is_acknowledged],
+        "needs_report": needs_manufacturer_report(event.kind),
+        "report": getattr(event, "manufacturer_report", None),
+        "report_route": report_route_of(event.patient) if needs_manufacturer_report(event.kind) else "",
         "can_record": False,
         "zone": _zone((), memberships),
     }
@@ -298,6 +309,13 @@ def _recording_context(
         if treatment
         else TreatmentForm(sites=sites, auto_id="id_treatment_%s", initial={"given_at": now})
     )
+    report = _failed(failure, "report")
+    if needs_manufacturer_report(event.kind):
+        context["report_form"] = (
+            report.form
+            if report
+            else ManufacturerReportForm(sites=sites, auto_id="id_report_%s", initial={"reported_at": now})
+        )
     context["can_record"] = True
     context["zone"] = zone
     context["system"] = system_of(event.kind)
@@ -426,6 +444,29 @@ def event_resolve(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
         else:
             return _done(request, event, "Resolved. The point persons are told.")
     return render_event_page(request, event, Failure("resolve", form), status=400)
+
+
+@login_required
+@loads(get_event_for_user, "event_id", methods=POST)
+def event_manufacturer_report(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
+    """Record when a secondary malignancy was reported to the product's manufacturer."""
+    sites = _recording_sites(request, event)
+    form = ManufacturerReportForm(request.POST, sites=sites, auto_id="id_report_%s")
+    if form.is_valid():
+        try:
+            manufacturer_report_record(
+                actor=actor(request),
+                event=event,
+                site=form.chosen_site(),
+                reported_at=form.aware("reported_at"),
+                confirm_date=form.cleaned_data["confirm_date"],
+                reference=form.cleaned_data["reference"],
+            )
+        except ValidationError as exc:
+            add_service_errors([form], exc)
+        else:
+            return _done(request, event, "The report to the manufacturer is recorded.")
+    return render_event_page(request, event, Failure("report", form), status=400)
 
 
 @login_required

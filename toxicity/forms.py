@@ -438,3 +438,10 @@ class ResolveForm(SiteForm):
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ManufacturerReportForm(SiteForm):
+    """When a secondary malignancy was reported to the product's manufacturer."""
+
+    reported_at = LocalDateTimeField(label="Reported at", help_text="Date and local time the report was made.")
+    reference = forms.CharField(label="Manufacturer's case number (optional)", required=False, max_length=120)

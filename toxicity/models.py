@@ -17,6 +17,7 @@ __all__ = [
     "ASTCT_KINDS",
     "FEVER_MASKING",
     "Alert",
+    "ManufacturerReport",
     "ToxicityAssessment",
     "ToxicityEvent",
     "ToxicityKind",
@@ -299,3 +300,31 @@ class Alert(models.Model):
     @property
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+
+class ManufacturerReport(models.Model):
+    """That a secondary malignancy was reported to the product's manufacturer: when, by whom.
+
+    Every CAR-T label asks for a new cancer after treatment to be reported to the manufacturer
+    (FDA boxed warning on T-cell malignancies, April 2024; docs/clinical-rules.md#late-effects).
+    One per event; an event of that kind without one is a pending report on the work queue.
+    """
+
+    event = models.OneToOneField(ToxicityEvent, on_delete=models.CASCADE, related_name="manufacturer_report")
+    reported_at = models.DateTimeField(help_text="When the report was made.")
+    reported_to = models.CharField(max_length=300, help_text="The manufacturer and route, as on the label.")
+    reference = models.CharField(max_length=120, blank=True, help_text="The manufacturer's case number, if given.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = calendar_checks("manufacturer_report", moments=["reported_at", "created_at"])
+
+    def __str__(self) -> str:
+        return f"reported {self.reported_at:%Y-%m-%d}"
+
+
+def needs_manufacturer_report(kind: str) -> bool:
+    """A secondary malignancy is reported to the product's manufacturer (every CAR-T label)."""
+    return kind == ToxicityKind.SECONDARY_MALIGNANCY

@@ -70,8 +70,21 @@ def event_prefetches() -> list[Prefetch]:
 
 def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
     """The event with its course, treatments and alerts prefetched; 404 outside the user's scope."""
-    events = toxicity_events_visible_to(user).prefetch_related(*event_prefetches())
+    events = (
+        toxicity_events_visible_to(user)
+        .select_related("manufacturer_report__recorded_by", "manufacturer_report__site")
+        .prefetch_related(*event_prefetches())
+    )
     return get_visible_or_404(events, event_id, "event")
+
+
+def manufacturer_reports_pending(user: AnyUser) -> QuerySet[ToxicityEvent]:
+    """Secondary malignancies of the user's patients not yet reported to the manufacturer, oldest first."""
+    return (
+        toxicity_events_visible_to(user)
+        .filter(kind=ToxicityKind.SECONDARY_MALIGNANCY, manufacturer_report__isnull=True)
+        .order_by("onset_at", "pk")
+    )
 
 
 def alerts_visible_to(user: AnyUser) -> AlertQuerySet:

@@ -22,7 +22,15 @@ from toxicity.grading import (
     OXYGEN_SUPPORT,
     SEIZURE_TYPES,
 )
-from toxicity.models import ASTCT_KINDS, Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+from toxicity.models import (
+    ASTCT_KINDS,
+    Alert,
+    ManufacturerReport,
+    ToxicityAssessment,
+    ToxicityEvent,
+    ToxicityKind,
+    ToxicityTreatment,
+)
 
 # The same leeway as `toxicity_record` gives the onset, for clocks a little ahead.
 
@@ -146,12 +154,31 @@ class ToxicityEventSummarySerializer(ShownWhenSerialized, DirectOutput, serializ
         return event.day_label or None
 
 
+class ManufacturerReportSerializer(DirectOutput, serializers.ModelSerializer[ManufacturerReport]):
+    """That a secondary malignancy was reported to the product's manufacturer: when, to whom, by whom."""
+
+    recorded_by = PersonBriefSerializer()
+    site = SiteBriefSerializer()
+
+    class Meta:
+        model = ManufacturerReport
+        fields = ["id", "reported_at", "reported_to", "reference", "recorded_by", "site", "created_at"]
+
+
 class ToxicityEventSerializer(ToxicityEventSummarySerializer):
     """An event with its course, treatments and alerts (prefetched: `toxicity.selectors.event_prefetches`)."""
 
     assessments = AssessmentSerializer(many=True, help_text="The course of the grade, oldest first.")
     treatments = TreatmentSerializer(many=True)
     alerts = EventAlertSerializer(many=True, help_text="Every alert sent about the event, newest first.")
+    manufacturer_report = serializers.SerializerMethodField(
+        help_text="A secondary malignancy: its report to the manufacturer once recorded, else null."
+    )
+
+    @extend_schema_field(ManufacturerReportSerializer(allow_null=True))
+    def get_manufacturer_report(self, event: ToxicityEvent) -> dict[str, Any] | None:
+        report = getattr(event, "manufacturer_report", None)
+        return ManufacturerReportSerializer(report).data if report is not None else None
 
     class Meta(ToxicityEventSummarySerializer.Meta):
         fields = [
@@ -159,6 +186,7 @@ class ToxicityEventSerializer(ToxicityEventSummarySerializer):
             "assessments",
             "treatments",
             "alerts",
+            "manufacturer_report",
             "created_at",
             "updated_at",
         ]
@@ -395,4 +423,13 @@ class ToxicityResolveInputSerializer(serializers.Serializer[Any]):
         choices=[(value, label) for value, label in ToxicityEvent.Outcome.choices if value != "ongoing"]
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    confirm_date = confirm_date_field()
+
+
+class ManufacturerReportInputSerializer(serializers.Serializer[Any]):
+    site = serializers.PrimaryKeyRelatedField(queryset=sites_directory(), help_text="Your site, which reported it.")
+    reported_at = serializers.DateTimeField(help_text="When the report was made; not in the future.")
+    reference = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=120, help_text="The manufacturer's case number."
+    )
     confirm_date = confirm_date_field()

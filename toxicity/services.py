@@ -20,11 +20,21 @@ from carecoord.clinical_dates import check_happened
 from carecoord.models import Patient, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
-from referrals.selectors import record_dates
+from referrals.selectors import record_dates, treated_product
 from toxicity.alerts import alert_point_persons
 from toxicity.assessment import Circumstances, Graded, InputError, grade_assessment
-from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityKind, ToxicityTreatment
+from toxicity.models import (
+    Alert,
+    ManufacturerReport,
+    ToxicityAssessment,
+    ToxicityEvent,
+    ToxicityKind,
+    ToxicityTreatment,
+    needs_manufacturer_report,
+)
 from toxicity.selectors import assessment_circumstances
+
+REFERENCE_MAX_LENGTH = ManufacturerReport._meta.get_field("reference").max_length or 120
 
 
 def _check_date(field: str, value: dt.date | dt.datetime, patient: Patient, site: Site, confirmed: bool) -> None:
@@ -264,3 +274,57 @@ def toxicity_resolve(
         )
         alert_point_persons(event, Alert.Reason.RESOLVED, actor=actor, actor_site=site)
     return event
+
+
+def report_route_of(patient: Patient) -> str:
+    """Where the patient's secondary malignancy is reported: the product's manufacturer and route
+    (from the accepted referral's product), or what to do when no product is recorded."""
+    product = treated_product(patient.pk)
+    if product is None or not product.manufacturer_report_route:
+        return "The product's manufacturer (no product with a report route is recorded on the accepted referral)."
+    return f"{product.manufacturer or product.brand_name}: {product.manufacturer_report_route}"
+
+
+def manufacturer_report_record(
+    *,
+    actor: User,
+    event: ToxicityEvent,
+    site: Site,
+    reported_at: dt.datetime,
+    reference: str = "",
+    confirm_date: bool = False,
+) -> ManufacturerReport:
+    """Record that a secondary malignancy was reported to the product's manufacturer, and when."""
+    require_acting_site(actor, event.patient, site, Capability.RECORD_CARE)
+    if not needs_manufacturer_report(event.kind):
+        raise ValidationError({"event": "Only a secondary malignancy is reported to the manufacturer here."})
+    _check_date("reported_at", reported_at, event.patient, site, confirm_date)
+    if reported_at < event.onset_at - dt.timedelta(days=1):
+        raise ValidationError({"reported_at": "The report cannot come before the malignancy was found."})
+    reference = reference.strip()
+    if len(reference) > REFERENCE_MAX_LENGTH:
+        raise ValidationError({"reference": f"Keep the reference under {REFERENCE_MAX_LENGTH} characters."})
+    reported_to = report_route_of(event.patient)
+    with audited_atomic():
+        _lock(event)
+        if ManufacturerReport.objects.filter(event=event).exists():
+            raise ValidationError({"event": "The report to the manufacturer is already recorded."})
+        report = ManufacturerReport.objects.create(
+            event=event,
+            reported_at=reported_at,
+            reported_to=reported_to[:300],
+            reference=reference,
+            recorded_by=actor,
+            site=site,
+        )
+        timeline_record(
+            patient=event.patient,
+            kind=TimelineEntry.Kind.TOXICITY,
+            actor=actor,
+            site=site,
+            occurred_at=reported_at,
+            title="Secondary malignancy reported to the manufacturer",
+            body=reported_to,
+            subject=event,
+        )
+    return report

@@ -11,6 +11,11 @@ urlpatterns = [
     path("events/<int:event_id>/assess/", event_views.event_assess, name="toxicity-assess"),
     path("events/<int:event_id>/treatment/", event_views.event_treatment, name="toxicity-treatment"),
     path("events/<int:event_id>/resolve/", event_views.event_resolve, name="toxicity-resolve"),
+    path(
+        "events/<int:event_id>/manufacturer-report/",
+        event_views.event_manufacturer_report,
+        name="toxicity-manufacturer-report",
+    ),
     path("alerts/", alert_views.alert_list, name="alert-list"),
     path("alerts/<int:alert_id>/acknowledge/", alert_views.alert_acknowledge_view, name="alert-acknowledge"),
 ]

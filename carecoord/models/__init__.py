@@ -8,7 +8,7 @@ from carecoord.models.idempotency import IdempotentRequest
 from carecoord.models.memberships import SiteMembership
 from carecoord.models.outbox import OutageReport, OutgoingEmail, WorkerHeartbeat
 from carecoord.models.patients import Patient, PatientIdentifier
-from carecoord.models.products import Product
+from carecoord.models.products import LateEffectWatchItem, Product
 from carecoord.models.second_factor import WrongSecondFactorCode
 from carecoord.models.sites import Site
 from carecoord.models.timeline import TimelineEntry
@@ -20,6 +20,7 @@ __all__ = [
     "DigestDelivery",
     "DigestPreference",
     "IdempotentRequest",
+    "LateEffectWatchItem",
     "OutageReport",
     "OutgoingEmail",
     "Patient",

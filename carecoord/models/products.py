@@ -83,6 +83,13 @@ class Product(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Retired products stay on past records; only active ones are offered for new referrals."
     )
+    manufacturer = models.CharField(max_length=200, blank=True, help_text="The company that holds the license.")
+    manufacturer_report_route = models.CharField(
+        "how to report to the manufacturer",
+        max_length=300,
+        blank=True,
+        help_text="Where a secondary malignancy (and any suspected adverse reaction) is reported, as on the label.",
+    )
 
     class Meta:
         ordering = ["brand_name"]
@@ -115,3 +122,31 @@ class Product(models.Model):
     @property
     def boxed_warning_list(self) -> list[str]:
         return [line.strip() for line in self.boxed_warnings.splitlines() if line.strip()]
+
+
+class LateEffectWatchItem(models.Model):
+    """A late effect to watch for after a product, from its label (a boxed warning or a warning).
+
+    Kept as data a site administrator edits beside the product (docs/clinical-rules.md#late-effects):
+    the timeline and the transition hand-off list the items of the patient's product.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="watch_items")
+    name = models.CharField(max_length=200)
+    typical_timing = models.CharField(max_length=200, blank=True, help_text="When it usually appears after infusion.")
+    action = models.TextField("what to do or report", help_text="What the clinician who sees it does.")
+    boxed_warning = models.BooleanField(default=False, help_text="A boxed warning on the label.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["product", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="unique_watch_item_per_product")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def line(self) -> str:
+        """One line for a hand-off or a list: the name, its timing and what to do."""
+        timing = f" ({self.typical_timing})" if self.typical_timing else ""
+        return f"{self.name}{timing}: {self.action}"

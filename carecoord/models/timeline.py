@@ -23,6 +23,7 @@ class TimelineEntry(models.Model):
         TOXICITY = "toxicity", "Toxicity"
         HANDOFF = "handoff", "Hand-off"
         INFECTION = "infection", "Infection"
+        EDUCATION = "education", "Education"
 
     patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

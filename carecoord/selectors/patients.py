@@ -8,7 +8,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetc
 from carecoord.access import get_patient_for_user, patients_visible_to, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.lookups import AnyOf
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site
 from carecoord.roles import Capability
 
 
@@ -117,3 +117,16 @@ def sites_without_primary(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[
     for patient_id, site_name in rows:
         by_patient.setdefault(patient_id, []).append(site_name)
     return by_patient
+
+
+def treating_center_of(patient_id: uuid.UUID) -> Site | None:
+    """The site treating the patient now (an open treating-center link), or None: one query.
+    The caller has loaded the patient through the access path."""
+    link = (
+        CareTeamLink.objects.open()
+        .filter(patient_id=patient_id, capacity=CareTeamLink.Capacity.TREATING_CENTER)
+        .select_related("site")
+        .order_by("joined_at", "pk")
+        .first()
+    )
+    return link.site if link is not None else None

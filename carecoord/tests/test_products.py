@@ -163,12 +163,23 @@ def test_site_administrator_adds_a_product_by_ticking_disease_areas(client: Clie
             "stay_near_center_days": 21,
             "no_driving_days": 28,
             "is_active": "on",
+            "manufacturer": "Test Therapeutics",
+            "manufacturer_report_route": "Test Therapeutics, 1-800-555-0100",
+            # Its late effects to watch for, edited beside it (docs/clinical-rules.md#late-effects).
+            "watch_items-TOTAL_FORMS": "1",
+            "watch_items-INITIAL_FORMS": "0",
+            "watch_items-0-order": "0",
+            "watch_items-0-name": "T-cell malignancies",
+            "watch_items-0-typical_timing": "weeks to years",
+            "watch_items-0-action": "Report to the manufacturer.",
+            "watch_items-0-boxed_warning": "on",
         },
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     product = Product.objects.get(brand_name="Testcel")
     assert product.disease_areas == ["multiple_myeloma", "other"]
+    assert [(item.name, item.boxed_warning) for item in product.watch_items.all()] == [("T-cell malignancies", True)]
     assert MonitoringRules.from_product(product) == MonitoringRules(21, 7, 21, 28)
 
 

@@ -230,7 +230,7 @@ def test_detail_shows_the_filled_handoff_with_its_stamp(community_oncologist_cli
     response = community_oncologist_client.get(_detail(handoff))
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"{TRANSITION}, version 2" in html
+    assert f"{TRANSITION}, version 3" in html
     assert f"by {world.center_coordinator.full_name}, {world.center.name}" in html
     assert "Acyclovir" in html and "CBC with differential" in html
     assert 'action="' + reverse("handoff-acknowledge", kwargs={"handoff_id": handoff.pk}) + '"' in html

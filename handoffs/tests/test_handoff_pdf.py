@@ -51,14 +51,16 @@ def _long_sent(world: World) -> Handoff:
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
 
-def test_the_shipped_transition_template_fits_two_pages_each_headed_with_the_patient(world: World) -> None:
+def test_the_shipped_transition_template_fits_three_pages_each_headed_with_the_patient(world: World) -> None:
     handoff = _long_sent(world)
     patient = world.shared_patient
     mrn = PatientIdentifier.objects.get(patient=patient, site=handoff.to_site).mrn
 
     pages = _page_texts(html_to_document(handoff_pdf_html(handoff, CHICAGO)))
 
-    assert 1 <= len(pages) <= 2, len(pages)
+    # Two pages up to version 2; version 3's section on counts, immune recovery and late effects
+    # adds most of a third when every field is written at length.
+    assert 1 <= len(pages) <= 3, len(pages)
     header = f"{patient.family_name}, {patient.given_name} · born {patient.date_of_birth:%-d %b %Y} · MRN {mrn}"
     for number, text in enumerate(pages, start=1):
         assert header in text, (number, text[:300])
@@ -91,4 +93,4 @@ def test_pdf_times_are_in_the_viewers_zone_and_named(community_oncologist_client
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
     # The view sends the document laid out above: as many page objects as pages.
-    assert 1 <= _pdf_page_count(response.content) <= 2
+    assert 1 <= _pdf_page_count(response.content) <= 3

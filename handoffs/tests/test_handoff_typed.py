@@ -69,7 +69,8 @@ def test_a_required_no_needs_a_comment_and_keeps_it() -> None:
 def test_the_shipped_templates_ask_for_typed_grades_and_ecog() -> None:
     def types(name: str) -> dict[str, str]:
         version = published_version(HandoffTemplate.objects.get(name=name, owner_site=None))
-        assert version is not None and version.number == 2
+        # Typed since version 2; the transition template's version 3 keeps them.
+        assert version is not None and version.number >= 2
         return {f.path: f.type for f in fields_of(version.schema)}
 
     transition = types(TRANSITION)

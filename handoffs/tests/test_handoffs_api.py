@@ -129,7 +129,7 @@ def test_handoff_from_center_to_practice_is_started_filled_sent_acknowledged_and
     assert created.status_code == 201, created.content
     handoff = created.json()
     assert handoff["state"] == "draft"
-    assert (handoff["template"]["name"], handoff["version"]["number"]) == (TRANSITION, 2)
+    assert (handoff["template"]["name"], handoff["version"]["number"]) == (TRANSITION, 3)
     assert handoff["from_site"]["id"] == world.center.pk and handoff["to_site"]["id"] == world.practice.pk
     assert handoff["values"]["safety.center_24_7"] == "Lakeside CAR-T Center: +1 555 100 2400", "prefilled"
     assert handoff["schema"]["sections"][0]["key"] == "treatment"

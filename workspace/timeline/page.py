@@ -276,6 +276,7 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
     can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
     infusion_on = timeline.infusion_on
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
+    product = accepted.product if accepted else None
     comment_sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     comment_form = None
     if can_record and comment_sites:
@@ -291,7 +292,9 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "today": today,
         "today_day": day_of(infusion_on, today),
         "infusion_on": infusion_on,
-        "product": accepted.product if accepted else None,
+        "product": product,
+        # The late effects to watch for after the product, from its label (one query).
+        "watch_items": list(product.watch_items.all()) if product else [],
         "phase": phase,
         "phases": phase_steps(phase),
         "phase_count": len(Phase),

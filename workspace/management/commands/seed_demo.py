@@ -21,6 +21,7 @@ from django.db import transaction
 
 from carecoord import demo
 from carecoord.roles import Role
+from education import demo as education_demo
 from handoffs import demo as handoffs_demo
 from infections import demo as infections_demo
 from labs import demo as labs_demo
@@ -106,6 +107,7 @@ class Command(BaseCommand):
                 site.pk: result.holders[(key, Role.COORDINATOR)] for key, site in demo.sites_by_key().items()
             }
             handoffs = handoffs_demo.seed_handoffs(coordinators)
+            education = education_demo.seed_education(coordinators)
         if referrals:
             result.created["referrals"] = referrals
         if toxicities:
@@ -116,6 +118,8 @@ class Command(BaseCommand):
             result.created["lab results"] = lab_results
         if handoffs:
             result.created["hand-offs"] = handoffs
+        if education:
+            result.created["education records"] = education
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
