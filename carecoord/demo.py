@@ -425,7 +425,8 @@ def sites_by_key() -> dict[str, Site]:
 
 
 def handed_back_patient() -> Patient | None:
-    """The demo's patient whose record shows what follows the infusion (counts and ICAHT, the
-    prevention plan, education and the wallet card, the transition hand-off carrying them): the
-    first patient in the hand-back phase, by name. Every app's demo seeds this one."""
-    return Patient.objects.filter(phase=Phase.HAND_BACK).order_by("family_name", "given_name", "pk").first()
+    """The demo's patient whose record shows what follows the infusion (the counts of the first
+    weeks with their ICAHT grade, the prevention plan, education and the wallet card, and the
+    transition hand-off carrying them): the first patient in follow-up, by name, handed back to
+    their practice at day +21 and now at about day +75. Every app's demo seeds this one."""
+    return Patient.objects.filter(phase=Phase.FOLLOW_UP).order_by("family_name", "given_name", "pk").first()

@@ -258,3 +258,16 @@ def test_refuses_without_debug_unless_allowed(seeded: str) -> None:
 def test_output_gives_a_demo_code_command_to_paste(seeded: str) -> None:
     assert "manage.py demo_code coordinator@" in seeded
     assert "DEBUG=1" in seeded
+
+
+def test_the_transition_handoff_of_the_patient_handed_back_carries_what_followed_the_infusion(seeded: str) -> None:
+    """Issue 17's hand-back: counts, ICAHT, IgG and IVIG, the prophylaxis plan, vaccinations due
+    and the product's watch items, prefilled from the record when the hand-off was started."""
+    patient = handed_back_patient()
+    assert patient is not None
+    values = Handoff.objects.get(patient=patient).values
+    for key in ("counts_trend", "igg", "ivig", "prophylaxis_plan", "vaccinations_due", "late_effect_watch_items"):
+        assert values.get(f"after_infusion.{key}"), key
+    assert values["after_infusion.icaht_grade"] >= 1
+    assert "flagged below 400 mg/dL" in values["after_infusion.igg"]
+    assert "ANC" in values["after_infusion.counts_trend"]

@@ -27,8 +27,8 @@ SECTION = {
         },
         {
             "key": "icaht_grade",
-            "label": "ICAHT grade (EHA/EBMT)",
-            "type": "text",
+            "label": "ICAHT grade (EHA/EBMT), the higher of early and late",
+            "type": "grade",
             "required": False,
             "prefill": "icaht_grade",
         },

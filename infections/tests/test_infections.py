@@ -401,7 +401,7 @@ def test_a_refused_stop_comes_back_open_with_the_field_named(client: Client, wor
     assert item.stopped_on == item.start_on
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_stops_at_once_make_one_change(world: World) -> None:
     item = _stop_due(world, world.shared_patient)
 
