@@ -97,7 +97,8 @@ class LabResultViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         result = self.get_object()
-        notice = LabFlagNotice.objects.filter(result=result, recipient=request.user.pk).first()
+        notices = LabFlagNotice.objects.filter(result=result, recipient=request.user.pk)
+        notice = notices.select_related("result__patient", "site").first()
         if notice is None:
             raise ValidationError({"notice": "You were not told of this result: there is nothing to acknowledge."})
         lab_flag_acknowledge(actor=actor_of(request), notice=notice)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audited_atomic, audited_bulk_create, audited_update
-from carecoord.access import require_acting_site
+from carecoord.access import acting_site_for, require_acting_site
 from carecoord.clinical_dates import check_happened
 from carecoord.emails import Email, email_queue_new
 from carecoord.models import Patient, Site, TimelineEntry, User
@@ -179,11 +179,15 @@ def lab_results_record(
 
 def lab_flag_acknowledge(*, actor: User, notice: LabFlagNotice) -> int:
     """The person told has seen the flagged values: their site's open notices of the patient
-    count as seen too. Returns how many notices that acknowledged."""
+    count as seen too. Returns how many notices that acknowledged.
+
+    They act for the site they were told as, while they still work there: what is written is
+    signed by that site, not by another site of theirs on the care team."""
     if notice.recipient_id != actor.pk:
         raise PermissionDenied("Only the person told can acknowledge this.")
     if notice.is_acknowledged:
         raise ValidationError({"notice": "Already acknowledged."})
+    acting_site_for(actor, notice.result.patient, Capability.VIEW, among=[notice.site])
     with audited_atomic():
         return audited_update(
             LabFlagNotice.objects.unacknowledged().filter(

@@ -41,6 +41,11 @@ from education.selectors import current_versions
 from handoffs.models import Handoff, HandoffTemplate, HandoffTemplateVersion
 from handoffs.services import handoff_save, handoff_send, handoff_start, template_draft
 from handoffs.template_editor.services import template_create
+from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
+from infections.services import ProphylaxisInput, VaccinationInput, infection_record, prophylaxis_add, vaccination_add
+from labs.entry import read_pasted
+from labs.models import LabResult
+from labs.services import lab_results_record
 from referrals.models import Milestone, Referral
 from referrals.workflow import Move
 from tests.factories import member, patient_at
@@ -83,7 +88,11 @@ class Samples:
     received: dict[str, Handoff]  # sent, by receiving side
     templates: dict[str, HandoffTemplate]  # by owner side
     versions: dict[str, HandoffTemplateVersion]
+    infection: InfectionEvent  # severe: it alerted as a toxicity
+    prophylaxis: ProphylaxisItem
+    vaccination: VaccinationItem
     draft: Referral = field(init=False)
+    flagged: dict[str, LabResult] = field(default_factory=dict)  # by the side told (`record_flagged`)
 
     def __post_init__(self) -> None:
         self.draft = Referral.objects.get(patient=self.patient)
@@ -103,6 +112,17 @@ class Samples:
 
     def milestone(self, kind: str) -> Milestone:
         return Milestone.objects.get(referral=self.accepted, kind=kind)
+
+    def record_flagged(self) -> None:
+        """Once Dana works at both sites: a flagged result recorded by each site's staff. Neither
+        site names a point person, so the other site's coordinators are told (Dana among them
+        where she coordinates); the recording site's notices are acknowledged at once."""
+        for side in (CENTER, PRACTICE):
+            recorder = PRACTICE if side == CENTER else CENTER
+            site = self.site(recorder)
+            entries = read_pasted("ANC 0.3", taken_on=site.today(), day_zero=None)
+            recorded = lab_results_record(actor=self.staff(recorder), patient=self.patient, site=site, entries=entries)
+            self.flagged[side] = recorded.created[0]
 
 
 def _handoff(world: World, patient: Patient, sender: User, from_site: Site, to_site: Site, send: bool) -> Handoff:
@@ -150,6 +170,21 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         received[receiver] = _handoff(world, world.shared_patient, sender, site, other, send=True)
         templates[side] = template_create(actor=sender, name=f"{site} discharge", description="", owner_site=site)
         versions[side] = template_draft(actor=sender, template=templates[side], schema={"sections": [ONE_SECTION]})
+    today = world.practice.today()
+    staff, practice = world.community_coordinator, world.practice
+    patient = world.shared_patient
+    infection = infection_record(
+        actor=staff, patient=patient, site=practice, body_site="lung", grade=3, setting="ward", onset_on=today
+    )
+    prophylaxis = prophylaxis_add(
+        actor=staff, patient=patient, site=practice, item=ProphylaxisInput(kind="pjp", agent="TMP-SMX", start_on=today)
+    )
+    vaccination = vaccination_add(
+        actor=staff,
+        patient=patient,
+        site=practice,
+        item=VaccinationInput(vaccine="Influenza (inactivated)", due_on=today),
+    )
     return Samples(
         world=world,
         patient=world.shared_patient,
@@ -162,6 +197,9 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         received=received,
         templates=templates,
         versions=versions,
+        infection=infection,
+        prophylaxis=prophylaxis,
+        vaccination=vaccination,
     )
 
 
@@ -258,6 +296,52 @@ def _report(s: Samples, side: str) -> dict[str, Any]:
 def _education(s: Samples, side: str) -> dict[str, Any]:
     version = current_versions().values_list("pk", flat=True)[0]
     return _site(s, side) | {"version": version, "recipient": "caregiver", "given_at": _local_now(1)}
+
+
+def _day(s: Samples, side: str) -> str:
+    """Today at the site, as the date fields take it."""
+    return s.site(side).today().isoformat()
+
+
+def _on_day(key: str) -> Payload:
+    """The site and today there as `key`: an infection resolved, a prophylaxis stopped, a vaccine given."""
+    return lambda s, side: _site(s, side) | {key: _day(s, side)}
+
+
+def _infection(s: Samples, side: str) -> dict[str, Any]:
+    # Grade 3: it alerts, as a toxicity recorded with it, signed by the same site.
+    return _site(s, side) | {
+        "body_site": "bloodstream",
+        "organism": "Klebsiella",
+        "category": "bacterial",
+        "grade": "3",
+        "setting": "ward",
+        "onset_on": _day(s, side),
+    }
+
+
+def _prophylaxis(s: Samples, side: str) -> dict[str, Any]:
+    return {"kind": "antifungal", "agent": "Posaconazole 300 mg daily", "start_on": _day(s, side)}
+
+
+def _vaccination(s: Samples, side: str) -> dict[str, Any]:
+    return {"vaccine": "Pneumococcal conjugate (PCV20)", "due_on": LATER}
+
+
+def _plan(s: Samples, side: str) -> dict[str, Any]:
+    """The prevention plan's page: the site, and one ticked line in each of its two lists."""
+    rows = {"prophylaxis": _prophylaxis(s, side), "vaccination": _vaccination(s, side)}
+    fields = {
+        f"{prefix}-0-{key}": value for prefix, row in rows.items() for key, value in (row | {"include": "on"}).items()
+    }
+    management = {
+        f"{prefix}-{key}": count for prefix in rows for key, count in (("TOTAL_FORMS", 1), ("INITIAL_FORMS", 0))
+    }
+    return _site(s, side) | fields | management
+
+
+def _object_url(name: str, kwarg: str, of: str) -> Url:
+    return lambda s, side: reverse(name, kwargs={kwarg: getattr(s, of).pk})
 
 
 def _malignancy_url(name: str) -> Url:
@@ -405,6 +489,44 @@ PAGE_ATTEMPTS = [
     Attempt("toxicity-resolve", _event_url("toxicity-resolve"), _resolve, RC),
     Attempt("toxicity-manufacturer-report", _malignancy_url("toxicity-manufacturer-report"), _report, RC),
     Attempt("education-patient", _patient_url("education-patient"), _education, RC),
+    Attempt("infection-record", _patient_url("infection-record"), _infection, RC),
+    Attempt(
+        "infection-resolve",
+        _object_url("infection-resolve", "infection_id", "infection"),
+        _on_day("resolved_on"),
+        RC,
+    ),
+    Attempt("prevention-plan", _patient_url("prevention-plan"), _plan, RC),
+    Attempt(
+        "prophylaxis-add", _patient_url("prophylaxis-add"), lambda s, side: _site(s, side) | _prophylaxis(s, side), RC
+    ),
+    Attempt(
+        "prophylaxis-stop",
+        _object_url("prophylaxis-stop", "prophylaxis_id", "prophylaxis"),
+        _on_day("stopped_on"),
+        RC,
+    ),
+    Attempt(
+        "prophylaxis-review",
+        _object_url("prophylaxis-review", "prophylaxis_id", "prophylaxis"),
+        lambda s, side: _site(s, side) | {"planned_stop_on": LATER, "stop_condition": "Until CD4 > 200/µL"},
+        RC,
+    ),
+    Attempt(
+        "vaccination-add", _patient_url("vaccination-add"), lambda s, side: _site(s, side) | _vaccination(s, side), RC
+    ),
+    Attempt(
+        "vaccination-given",
+        _object_url("vaccination-given", "vaccination_id", "vaccination"),
+        _on_day("given_on"),
+        RC,
+    ),
+    Attempt(
+        "lab-entry",
+        _patient_url("lab-entry"),
+        lambda s, side: _site(s, side) | {"mode": "paste", "text": "PLT 18", "taken_on": _day(s, side)},
+        RC,
+    ),
     Attempt(
         "handoff-start",
         _patient_url("handoff-start"),
@@ -605,6 +727,74 @@ API_ATTEMPTS = [
         need=RC,
     ),
     _api(
+        "api:infection-list",
+        url=lambda s, side: reverse("api:infection-list"),
+        payload=lambda s, side: _infection(s, side) | {"patient": str(s.patient.pk), "grade": 3},
+        need=RC,
+    ),
+    _api(
+        "api:infection-resolve",
+        url=_object_url("api:infection-resolve", "infection_id", "infection"),
+        payload=_on_day("resolved_on"),
+        need=RC,
+    ),
+    _api(
+        "api:patient-prevention-plan",
+        url=_api_patient_url("api:patient-prevention-plan"),
+        payload=lambda s, side: (
+            _site(s, side) | {"prophylaxis": [_prophylaxis(s, side)], "vaccinations": [_vaccination(s, side)]}
+        ),
+        need=RC,
+    ),
+    _api(
+        "api:prophylaxis-item-list",
+        url=lambda s, side: reverse("api:prophylaxis-item-list"),
+        payload=lambda s, side: _site(s, side) | _prophylaxis(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:prophylaxis-item-stop",
+        url=_object_url("api:prophylaxis-item-stop", "prophylaxis_id", "prophylaxis"),
+        payload=_on_day("stopped_on"),
+        need=RC,
+    ),
+    _api(
+        "api:prophylaxis-item-review",
+        url=_object_url("api:prophylaxis-item-review", "prophylaxis_id", "prophylaxis"),
+        payload=lambda s, side: _site(s, side) | {"planned_stop_on": LATER},
+        need=RC,
+    ),
+    _api(
+        "api:vaccination-list",
+        url=lambda s, side: reverse("api:vaccination-list"),
+        payload=lambda s, side: _site(s, side) | _vaccination(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:vaccination-given",
+        url=_object_url("api:vaccination-given", "vaccination_id", "vaccination"),
+        payload=_on_day("given_on"),
+        need=RC,
+    ),
+    _api(
+        "api:lab-result-list",
+        url=lambda s, side: reverse("api:lab-result-list"),
+        payload=lambda s, side: (
+            _site(s, side)
+            | {"patient": str(s.patient.pk), "kind": "platelets", "value": 18000, "taken_on": _day(s, side)}
+        ),
+        need=RC,
+    ),
+    # The person told acknowledges for the site they were told as: the notice decides the site.
+    # Dana is told where she coordinates (a read-only member is never told), and any role there may.
+    _api(
+        "api:lab-result-acknowledge",
+        url=lambda s, side: reverse("api:lab-result-acknowledge", kwargs={"result_id": s.flagged[side].pk}),
+        payload=_nothing,
+        need=Need.VIEW,
+        sides=EITHER_SIDE,
+    ),
+    _api(
         "api:handoff-list",
         url=lambda s, side: reverse("api:handoff-list"),
         payload=lambda s, side: {
@@ -699,6 +889,7 @@ def test_a_person_at_two_sites_acts_for_each_with_that_sites_role(
     roles = DIRECTIONS[direction]
     dana = member(world.center, roles[CENTER], email="dana@lakeside.test", full_name="Dana Dual")
     membership_start(user=dana, site=world.practice, role=roles[PRACTICE], starts_on=dt.date(2020, 1, 1))
+    samples.record_flagged()
     login(client, dana)
     capable = CENTER if roles[CENTER] == Role.COORDINATOR else PRACTICE
     failures: list[str] = []
