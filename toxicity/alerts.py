@@ -23,9 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audited_bulk_create, audited_update
+from carecoord.access import acting_site_for
 from carecoord.claims import claim_then_notify
 from carecoord.emails import Email, email_queue_new
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, TimelineEntry, User
+from carecoord.roles import Capability
 from carecoord.selectors.sites import coordinators_by_site, site_coordinators
 from carecoord.timeline import timeline_record
 from toxicity.models import Alert, ToxicityEvent
@@ -178,6 +180,9 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
         raise PermissionDenied("Only the person alerted can acknowledge this alert.")
     if alert.is_acknowledged:
         raise ValidationError({"alert": "This alert is already acknowledged."})
+    # They act for the site they were alerted as, while they still work there: the audit trail
+    # signs the acknowledgement with that site, not with another site of theirs on the care team.
+    acting_site_for(actor, alert.event.patient, Capability.VIEW, among=[alert.site])
     now = timezone.now()
     with transaction.atomic():
         audited_update(

@@ -13,8 +13,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from carecoord.emails import email_claim, email_deliver
 from carecoord.models import OutgoingEmail, PointPerson, TimelineEntry
+from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.services.memberships import membership_start
+from tests.factories import member
 from tests.helpers import CRS_GRADE_2, CRS_GRADE_3, INFUSED_ON, NOW, World, infused, login, name_point_persons, wait_for
 from tests.smtp import smtp_catcher, text_and_html
 from tests.worker import running_worker
@@ -256,3 +261,26 @@ def test_the_alert_list_is_paged_with_open_alerts_first(world: World, monkeypatc
     assert "Nothing waiting." not in first_page and "None yet." in first_page  # the open one first
     second_page = client.get(reverse("alert-list"), {"page": 2}).content.decode()
     assert "Nothing waiting." in second_page and "acknowledged" in second_page
+
+
+def test_an_acknowledgement_is_signed_by_the_site_the_person_was_alerted_as(world: World) -> None:
+    """A person at both sites, alerted as the practice's primary: the audit trail signs their
+    acknowledgement with the practice, not with the center that comes first by name."""
+    both = member(world.practice, Role.PHYSICIAN, email="both@riverbend.test")
+    membership_start(user=both, site=world.center, role=Role.PHYSICIAN, starts_on=dt.date(2020, 1, 1))
+    name_point_persons(world)
+    link = world.shared_patient.care_team.get(site=world.practice)
+    care_team_name_point_person(actor=world.community_coordinator, link=link, user=both, rank="primary")
+    event = toxicity_record(
+        actor=world.center_coordinator,
+        patient=world.shared_patient,
+        site=world.center,
+        kind="crs",
+        onset_at=timezone.now() - dt.timedelta(hours=1),
+        inputs=CRS_GRADE_3,
+    )
+    alert = Alert.objects.get(event=event, recipient=both, site=world.practice)
+    before = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert login(Client(), both).post(reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})).status_code == 302
+    signed = AuditEntry.objects.filter(pk__gt=before, object_type="toxicity.alert", action=AuditEntry.Action.UPDATE)
+    assert set(signed.values_list("site_id", flat=True)) == {world.practice.pk}
