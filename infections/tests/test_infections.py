@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from carecoord.digest_sections import DigestScope
+from carecoord.digest_sections import DigestScope, SectionRead
 from carecoord.models import Patient, TimelineEntry
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.prefill import SOURCES
@@ -233,9 +234,9 @@ def test_due_and_overdue_items_are_on_the_work_queue_until_done(world: World) ->
     assert list(queue_prevention_due(queue_scope(outsider, active_memberships_of(outsider)))) == []
 
 
-def _count(call: object) -> int:
+def _count(call: Callable[[], object]) -> int:
     with CaptureQueriesContext(connection) as queries:
-        call()  # type: ignore[operator]
+        call()
     return len(queries)
 
 
@@ -259,7 +260,7 @@ def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: W
     _vaccine_due(world, world.shared_patient)
     zone = zoneinfo.ZoneInfo(world.practice.time_zone)
 
-    def read() -> object:
+    def read() -> SectionRead:
         scope = DigestScope(
             user=world.community_oncologist,
             patient_ids=[p.pk for p in patients],
@@ -272,12 +273,12 @@ def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: W
 
     with CaptureQueriesContext(connection) as first:
         section = read()
-    assert [line for _p, line in section.overdue] == [  # type: ignore[attr-defined]
+    assert [line for _p, line in section.overdue] == [
         f"Vaccine due: Influenza (inactivated), was due {(_today(world) - dt.timedelta(days=2)).strftime('%a %d %b')}"
     ]
-    assert len(section.due) == 1  # type: ignore[attr-defined]
+    assert len(section.due) == 1
     # An email: the kind of prophylaxis, not the drug.
-    assert section.due[0][1].endswith(": Decide the stop of Antifungal prophylaxis")  # type: ignore[attr-defined]
+    assert section.due[0][1].endswith(": Decide the stop of Antifungal prophylaxis")
     for _ in range(3):
         patient = patient_at(world.practice, world.community_coordinator)
         patients.append(patient)
@@ -285,7 +286,7 @@ def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: W
         _vaccine_due(world, patient)
     with CaptureQueriesContext(connection) as grown:
         section = read()
-    assert len(section.due) + len(section.overdue) == 8  # type: ignore[attr-defined]
+    assert len(section.due) + len(section.overdue) == 8
     assert len(grown) == len(first) == 2
 
 
