@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from labs.chart import Chart, line_chart
-from labs.kinds import KINDS, LabKind
+from labs.kinds import KINDS, LabKind, value_text
 from labs.models import LabResult
-from labs.thresholds import FLAG_BELOW
 from toxicity.grading import EARLY_ICAHT_LAST_DAY, grade_icaht
 from toxicity.timing import day_text
 
@@ -98,16 +97,17 @@ def counts_panel(results: Sequence[LabResult], *, infusion_on: dt.date | None, t
             continue
         origin = infusion_on or first_day
         points = [((r.taken_on - origin).days, r.value, r.flagged) for r in rows]
-        threshold = FLAG_BELOW.get(kind)
+        # The line drawn is the one the latest value was compared with (the treating center's).
+        threshold = rows[-1].flag_below
         kinds.append(
             KindPanel(
                 kind=kind,
                 label=LabKind(kind).label,
                 long_name=KINDS[kind].long_name,
                 unit=KINDS[kind].unit,
-                chart=line_chart(points, threshold=threshold[0] if threshold else None),
+                chart=line_chart(points, threshold=threshold),
                 rows=[Row(r, day_text(_day(infusion_on, r.taken_on))) for r in rows],
-                threshold=f"flagged below {threshold[0]:,g} {KINDS[kind].unit}" if threshold else "",
+                threshold=f"flagged below {value_text(kind, threshold)}" if threshold is not None else "",
             )
         )
     flagged = sorted((r for r in results if r.flagged), key=lambda r: (r.taken_on, r.pk), reverse=True)

@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from carecoord.models.calendar import calendar_checks
 from labs.kinds import KINDS, LabKind, value_text
-from labs.thresholds import flag_reason
+from labs.thresholds import DEFAULT_FLAG_BELOW, FlagThresholds, flag_reason
 
 
 class LabResult(models.Model):
     """One laboratory value of a patient, measured at a care-team site on a day.
 
     Stored in its kind's canonical unit (`labs.kinds.KINDS`), with the value and unit as they
-    were entered kept beside it. `flagged` is set once, when recorded, from the thresholds of
-    `labs.thresholds`; a flagged value's point persons are notified then (`LabFlagNotice`).
+    were entered kept beside it. `flagged` is set once, when recorded, against the threshold of
+    the patient's treating center (`labs.thresholds`), kept in `flag_below`; a flagged value's
+    point persons are notified then (`LabFlagNotice`).
     The same value of the same kind, day and site is one result: entering it again changes
     nothing (a double submission, a file uploaded twice).
     """
@@ -31,6 +33,11 @@ class LabResult(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     flagged = models.BooleanField(default=False)
+    flag_below = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The value it was compared with when recorded (canonical unit); empty for a kind never flagged.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,11 +64,53 @@ class LabResult(models.Model):
 
     @property
     def flag_reason(self) -> str:
-        return flag_reason(self.kind) if self.flagged else ""
+        return flag_reason(self.kind, self.flag_below) if self.flagged and self.flag_below is not None else ""
 
     @property
     def long_name(self) -> str:
         return KINDS[self.kind].long_name
+
+
+def _below(kind: str, help_text: str) -> models.FloatField[float, float]:
+    return models.FloatField(
+        f"flag {LabKind(kind).label} below",
+        default=DEFAULT_FLAG_BELOW[kind],
+        validators=[MinValueValidator(0.01)],
+        help_text=f"{help_text} In {KINDS[kind].unit}; the consensus default is "
+        f"{value_text(kind, DEFAULT_FLAG_BELOW[kind])}.",
+    )
+
+
+class LabFlagThresholds(models.Model):
+    """A treating center's own values below which its patients' results are flagged the same
+    day, where its policy differs from the consensus defaults (`labs.thresholds`). They hold
+    for the center's patients whichever care-team site measures the value. Without a row, the
+    defaults hold."""
+
+    site = models.OneToOneField(
+        "carecoord.Site", on_delete=models.CASCADE, primary_key=True, related_name="lab_flag_thresholds"
+    )
+    anc_below = _below(LabKind.ANC, "Neutropenia.")
+    platelets_below = _below(LabKind.PLATELETS, "Thrombocytopenia.")
+    hemoglobin_below = _below(LabKind.HEMOGLOBIN, "Anemia.")
+    igg_below = _below(LabKind.IGG, "Hypogammaglobulinemia (consider IVIG).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "lab flag thresholds"
+        verbose_name_plural = "lab flag thresholds"
+
+    def __str__(self) -> str:
+        return f"Lab flag thresholds of {self.site}"
+
+    def thresholds(self) -> FlagThresholds:
+        below = {
+            LabKind.ANC: self.anc_below,
+            LabKind.PLATELETS: self.platelets_below,
+            LabKind.HEMOGLOBIN: self.hemoglobin_below,
+            LabKind.IGG: self.igg_below,
+        }
+        return FlagThresholds(below={str(kind): value for kind, value in below.items()}, set_by=self.site.name)
 
 
 class LabFlagNoticeQuerySet(models.QuerySet["LabFlagNotice"]):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Prefetch, QuerySet
 
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient
+from carecoord.selectors.patients import treating_center_of
 from labs.kinds import LabKind
-from labs.models import LabFlagNotice, LabFlagNoticeQuerySet, LabResult
+from labs.models import LabFlagNotice, LabFlagNoticeQuerySet, LabFlagThresholds, LabResult
+from labs.thresholds import DEFAULTS, FlagThresholds
 
 
 def lab_results_visible_to(user: AnyUser) -> QuerySet[LabResult]:
@@ -25,6 +29,19 @@ def get_lab_result_for_user(user: AnyUser, result_id: int | str) -> LabResult:
     notices = LabFlagNotice.objects.select_related("recipient", "site", "acknowledged_by").order_by("pk")
     results = lab_results_visible_to(user).prefetch_related(Prefetch("notices", queryset=notices))
     return get_visible_or_404(results, result_id, "lab result")
+
+
+def flag_thresholds_for(patient_id: uuid.UUID) -> FlagThresholds:
+    """The thresholds that flag the patient's results: their treating center's own, else the
+    consensus defaults (also for a patient no center treats yet). Two queries at most."""
+    center = treating_center_of(patient_id)
+    if center is None:
+        return DEFAULTS
+    own = LabFlagThresholds.objects.filter(site=center).first()
+    if own is None:
+        return DEFAULTS
+    own.site = center
+    return own.thresholds()
 
 
 def results_of(patient: Patient) -> list[LabResult]:

@@ -25,7 +25,8 @@ from carecoord.timeline import timeline_record
 from labs.entry import Entry
 from labs.kinds import KINDS, LabKind
 from labs.models import LabFlagNotice, LabResult
-from labs.thresholds import flag_line, is_flagged
+from labs.selectors import flag_thresholds_for
+from labs.thresholds import flag_line
 from referrals.selectors import record_dates
 from toxicity.alerts import Recipient, alert_recipients
 
@@ -71,8 +72,8 @@ def _notify(patient: Patient, flagged: Sequence[LabResult], *, actor: User, site
     acknowledged by them at once. The notices name who was told."""
     recipients: list[Recipient] = alert_recipients(patient.pk)
     link = reverse("patient-timeline", kwargs={"patient_id": patient.pk}) + "#counts"
-    kinds = sorted({result.kind for result in flagged}, key=list(LabKind.values).index)
-    flags = [flag_line(kind) for kind in kinds]
+    below = {result.kind: result.flag_below for result in flagged if result.flag_below is not None}
+    flags = [flag_line(kind, below[kind]) for kind in sorted(below, key=list(LabKind.values).index)]
     to_email = [r for r in recipients if r.user.pk != actor.pk]
     emails = email_queue_new(
         [
@@ -127,6 +128,7 @@ def lab_results_record(
     if not entries:
         raise ValidationError({"results": "Enter at least one result."})
     _check_dates(entries, patient, site, confirm_date)
+    thresholds = flag_thresholds_for(patient.pk)
     with audited_atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
         there = set(
@@ -151,7 +153,8 @@ def lab_results_record(
                     taken_on=entry.taken_on,
                     site=site,
                     recorded_by=actor,
-                    flagged=is_flagged(entry.kind, entry.reading.value),
+                    flagged=thresholds.is_flagged(entry.kind, entry.reading.value),
+                    flag_below=thresholds.of(entry.kind),
                 )
             )
         if not new:
