@@ -26,14 +26,13 @@ from carecoord.roles import Capability
 from infections import filters
 from infections import serializers as s
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
-from infections.rules import standard_prophylaxis, standard_vaccinations
 from infections.selectors import (
-    course_dates,
     get_infection_for_user,
     get_prophylaxis_for_user,
     get_vaccination_for_user,
     infections_visible_to,
     prophylaxis_visible_to,
+    proposed_plan,
     vaccinations_visible_to,
 )
 from infections.services import (
@@ -237,13 +236,7 @@ class PreventionPlanView(IdempotentWritesMixin, ScopeBeforeMethodMixin, generics
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         patient = self.get_object()
         shown(patient, what="viewed the proposed prevention plan")
-        dates = course_dates(patient)
-        proposal = {
-            "day_zero": dates.day_zero,
-            "lymphodepletion_on": dates.lymphodepletion_on,
-            "prophylaxis": standard_prophylaxis(dates.day_zero, dates.lymphodepletion_on) if dates.day_zero else [],
-            "vaccinations": standard_vaccinations(dates.day_zero) if dates.day_zero else [],
-        }
+        proposal = proposed_plan(patient)
         return Response(s.PlanProposalSerializer(proposal).data)
 
     @extend_schema(

@@ -13,8 +13,7 @@ import datetime as dt
 from carecoord.demo import handed_back_patient
 from carecoord.models import CareTeamLink, User
 from infections.models import InfectionEvent, ProphylaxisItem
-from infections.rules import standard_prophylaxis, standard_vaccinations
-from infections.selectors import course_dates
+from infections.selectors import course_dates, proposed_plan
 from infections.services import ProphylaxisInput, VaccinationInput, infection_record, plan_confirm
 
 
@@ -29,7 +28,8 @@ def seed_infections(recorders: dict[int, User]) -> int:
     center = CareTeamLink.objects.open().get(patient=patient, capacity="treating_center").site
     nurse = recorders[center.pk]
     today = center.today()
-    proposed = [p for p in standard_prophylaxis(dates.day_zero, dates.lymphodepletion_on) if p.include]
+    plan = proposed_plan(patient)
+    proposed = [p for p in plan.prophylaxis if p.include]
     prophylaxis = [ProphylaxisInput(p.kind, p.agent, p.start_on, p.planned_stop_on, p.stop_condition) for p in proposed]
     # Started for prolonged neutropenia and low IgG: both reviewed this week.
     prophylaxis += [
@@ -48,9 +48,7 @@ def seed_infections(recorders: dict[int, User]) -> int:
             stop_condition="IgG < 400 mg/dL with a serious infection; review with the IgG trough.",
         ),
     ]
-    vaccinations = [
-        VaccinationInput(v.vaccine, v.due_on, v.live) for v in standard_vaccinations(dates.day_zero) if v.include
-    ]
+    vaccinations = [VaccinationInput(v.vaccine, v.due_on, v.live) for v in plan.vaccinations if v.include]
     items, vaccines = plan_confirm(
         actor=nurse, patient=patient, site=center, prophylaxis=prophylaxis, vaccinations=vaccinations
     )

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from carecoord.models.calendar import calendar_checks
-from infections.rules import DUE_DAYS, Due, due_state
+from infections.rules import DEFAULT_PLAN, DUE_DAYS, LIVE_FROM_DAY, Due, PlanDefaults, due_state
 from referrals.day_zero import day_zero_subquery
 from toxicity.timing import day_text, onset_day
 
@@ -202,3 +202,76 @@ class VaccinationItem(models.Model):
 
     def due(self, today: dt.date) -> Due | None:
         return due_state(self.due_on, today, done=self.given_on is not None)
+
+
+class ProphylaxisDefaults(models.Model):
+    """A treating center's own prevention plan, where its policy differs from the consensus
+    defaults (`infections.rules.PlanDefaults`): what the plan proposed for its patients holds.
+    Nothing is applied by itself; a clinician still confirms or edits every line. Without a row,
+    the defaults hold. A live vaccine is never proposed before 1 year, whatever is set here."""
+
+    site = models.OneToOneField(
+        "carecoord.Site", on_delete=models.CASCADE, primary_key=True, related_name="prophylaxis_defaults"
+    )
+    antiviral_agent = models.CharField(max_length=200, default=DEFAULT_PLAN.antiviral_agent)
+    antiviral_months = models.PositiveSmallIntegerField(
+        default=DEFAULT_PLAN.antiviral_months,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Months after the infusion (from lymphodepletion); the consensus default is 12.",
+    )
+    pjp_agent = models.CharField("PJP agent", max_length=200, default=DEFAULT_PLAN.pjp_agent)
+    pjp_from_day = models.PositiveSmallIntegerField(
+        "PJP from day +",
+        default=DEFAULT_PLAN.pjp_from_day,
+        validators=[MaxValueValidator(180)],
+        help_text="Day +N after the infusion (or count recovery); the consensus default is about day +30.",
+    )
+    pjp_months = models.PositiveSmallIntegerField(
+        "PJP months",
+        default=DEFAULT_PLAN.pjp_months,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="At least this long, and until CD4 > 200/µL; the consensus default is 6.",
+    )
+    antifungal_agent = models.CharField(max_length=200, default=DEFAULT_PLAN.antifungal_agent)
+    hepatitis_b_agent = models.CharField(max_length=200, default=DEFAULT_PLAN.hepatitis_b_agent)
+    ivig_agent = models.CharField("IVIG", max_length=200, default=DEFAULT_PLAN.ivig_agent)
+    inactivated_vaccines_from_day = models.PositiveSmallIntegerField(
+        "inactivated vaccines from day +",
+        default=DEFAULT_PLAN.inactivated_vaccines_from_day,
+        validators=[MinValueValidator(90), MaxValueValidator(730)],
+        help_text="The consensus default is about day +180.",
+    )
+    live_vaccines_from_day = models.PositiveSmallIntegerField(
+        "live vaccines from day +",
+        default=DEFAULT_PLAN.live_vaccines_from_day,
+        validators=[MinValueValidator(LIVE_FROM_DAY), MaxValueValidator(1095)],
+        help_text="Not before 1 year (day +365), and then only with immune recovery.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "prophylaxis defaults"
+        verbose_name_plural = "prophylaxis defaults"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(live_vaccines_from_day__gte=LIVE_FROM_DAY), name="prophylaxis_defaults_live_after_a_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Prophylaxis defaults of {self.site}"
+
+    def plan(self) -> PlanDefaults:
+        return PlanDefaults(
+            antiviral_agent=self.antiviral_agent,
+            antiviral_months=self.antiviral_months,
+            pjp_agent=self.pjp_agent,
+            pjp_from_day=self.pjp_from_day,
+            pjp_months=self.pjp_months,
+            antifungal_agent=self.antifungal_agent,
+            hepatitis_b_agent=self.hepatitis_b_agent,
+            ivig_agent=self.ivig_agent,
+            inactivated_vaccines_from_day=self.inactivated_vaccines_from_day,
+            live_vaccines_from_day=self.live_vaccines_from_day,
+            set_by=self.site.name,
+        )

@@ -91,8 +91,32 @@ class ProposedVaccination:
     include: bool
 
 
-def standard_prophylaxis(day_zero: dt.date, lymphodepletion_on: dt.date | None) -> list[ProposedItem]:
-    """The standard plan from day 0 (and the start of lymphodepletion, when it is known):
+@dataclass(frozen=True)
+class PlanDefaults:
+    """What the proposed plan holds: the consensus defaults (Hayden et al. 2022), or a treating
+    center's own policy (`infections.models.ProphylaxisDefaults`) where it differs."""
+
+    antiviral_agent: str = "Acyclovir 800 mg twice daily (or valacyclovir 500 mg twice daily)"
+    antiviral_months: int = 12  # after the infusion, from lymphodepletion
+    pjp_agent: str = "Trimethoprim-sulfamethoxazole 480 mg daily (or 960 mg three times a week)"
+    pjp_from_day: int = 30
+    pjp_months: int = 6
+    antifungal_agent: str = "Posaconazole or fluconazole (by risk)"
+    hepatitis_b_agent: str = "Entecavir 0.5 mg daily"
+    ivig_agent: str = "IVIG 0.4 g/kg every 4 weeks"
+    inactivated_vaccines_from_day: int = INACTIVATED_FROM_DAY
+    live_vaccines_from_day: int = LIVE_FROM_DAY
+    set_by: str = ""  # the treating center whose policy this is; "" for the consensus defaults
+
+
+DEFAULT_PLAN = PlanDefaults()
+
+
+def standard_prophylaxis(
+    day_zero: dt.date, lymphodepletion_on: dt.date | None, defaults: PlanDefaults = DEFAULT_PLAN
+) -> list[ProposedItem]:
+    """The standard plan from day 0 (and the start of lymphodepletion, when it is known), by
+    `defaults` (the consensus figures below unless the treating center set its own):
 
     - antiviral (HSV/VZV) from lymphodepletion for at least 12 months after the infusion;
     - PJP from about day +30 for at least 6 months, and until CD4 > 200/µL;
@@ -100,28 +124,29 @@ def standard_prophylaxis(day_zero: dt.date, lymphodepletion_on: dt.date | None) 
       prolonged neutropenia or steroids, serology, and IgG with infections.
     """
     antiviral_from = lymphodepletion_on or day_zero - dt.timedelta(days=5)
-    pjp_from = day_zero + dt.timedelta(days=30)
+    antiviral_until = _months_later(day_zero, defaults.antiviral_months)
+    pjp_from = day_zero + dt.timedelta(days=defaults.pjp_from_day)
     return [
         ProposedItem(
             kind="antiviral",
-            agent="Acyclovir 800 mg twice daily (or valacyclovir 500 mg twice daily)",
+            agent=defaults.antiviral_agent,
             start_on=antiviral_from,
-            planned_stop_on=_months_later(day_zero, 12),
-            stop_condition="At least 12 months after the infusion, and longer while CD4 < 200/µL "
-            "or on immunosuppression.",
+            planned_stop_on=antiviral_until,
+            stop_condition=f"At least {defaults.antiviral_months} months after the infusion, and longer while "
+            "CD4 < 200/µL or on immunosuppression.",
             include=True,
         ),
         ProposedItem(
             kind="pjp",
-            agent="Trimethoprim-sulfamethoxazole 480 mg daily (or 960 mg three times a week)",
+            agent=defaults.pjp_agent,
             start_on=pjp_from,
-            planned_stop_on=_months_later(pjp_from, 6),
-            stop_condition="At least 6 months, and until CD4 > 200/µL.",
+            planned_stop_on=_months_later(pjp_from, defaults.pjp_months),
+            stop_condition=f"At least {defaults.pjp_months} months, and until CD4 > 200/µL.",
             include=True,
         ),
         ProposedItem(
             kind="antifungal",
-            agent="Posaconazole or fluconazole (by risk)",
+            agent=defaults.antifungal_agent,
             start_on=day_zero,
             planned_stop_on=None,
             stop_condition="Only with prolonged neutropenia (ANC < 500/µL) or high-dose steroids; until they end.",
@@ -129,15 +154,16 @@ def standard_prophylaxis(day_zero: dt.date, lymphodepletion_on: dt.date | None) 
         ),
         ProposedItem(
             kind="hepatitis_b",
-            agent="Entecavir 0.5 mg daily",
+            agent=defaults.hepatitis_b_agent,
             start_on=antiviral_from,
-            planned_stop_on=_months_later(day_zero, 12),
-            stop_condition="Only for HBsAg or anti-HBc positive patients; at least 12 months.",
+            planned_stop_on=antiviral_until,
+            stop_condition=f"Only for HBsAg or anti-HBc positive patients; at least {defaults.antiviral_months} "
+            "months.",
             include=False,
         ),
         ProposedItem(
             kind="ivig",
-            agent="IVIG 0.4 g/kg every 4 weeks",
+            agent=defaults.ivig_agent,
             start_on=day_zero + dt.timedelta(days=30),
             planned_stop_on=day_zero + dt.timedelta(days=120),
             stop_condition="Only with IgG < 400 mg/dL and serious or recurrent infections; review with the IgG trough.",
@@ -146,11 +172,12 @@ def standard_prophylaxis(day_zero: dt.date, lymphodepletion_on: dt.date | None) 
     ]
 
 
-def standard_vaccinations(day_zero: dt.date) -> list[ProposedVaccination]:
+def standard_vaccinations(day_zero: dt.date, defaults: PlanDefaults = DEFAULT_PLAN) -> list[ProposedVaccination]:
     """The revaccination plan from day 0: inactivated vaccines from about day +180, live ones
-    not before 1 year (and then only with immune recovery, which the clinician confirms)."""
-    inactivated = day_zero + dt.timedelta(days=INACTIVATED_FROM_DAY)
-    live = day_zero + dt.timedelta(days=LIVE_FROM_DAY)
+    not before 1 year (and then only with immune recovery, which the clinician confirms); a
+    center may start them later, never a live vaccine earlier."""
+    inactivated = day_zero + dt.timedelta(days=defaults.inactivated_vaccines_from_day)
+    live = day_zero + dt.timedelta(days=max(defaults.live_vaccines_from_day, LIVE_FROM_DAY))
     return [
         ProposedVaccination("Influenza (inactivated)", inactivated, live=False, include=True),
         ProposedVaccination("Pneumococcal conjugate, dose 1", inactivated, live=False, include=True),

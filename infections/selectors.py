@@ -9,13 +9,23 @@ from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient
 from carecoord.roles import Capability
+from carecoord.selectors.patients import treating_center_of
 from infections.models import (
     InfectionEvent,
     InfectionQuerySet,
+    ProphylaxisDefaults,
     ProphylaxisItem,
     ProphylaxisQuerySet,
     VaccinationItem,
     VaccinationQuerySet,
+)
+from infections.rules import (
+    DEFAULT_PLAN,
+    PlanDefaults,
+    ProposedItem,
+    ProposedVaccination,
+    standard_prophylaxis,
+    standard_vaccinations,
 )
 from referrals.day_zero import day_zero_of
 from referrals.models import Milestone
@@ -97,4 +107,41 @@ def infection_record_of(patient: Patient) -> InfectionRecord:
         ),
         prophylaxis=list(ProphylaxisItem.objects.filter(patient=patient).select_related("site")),
         vaccinations=list(VaccinationItem.objects.filter(patient=patient).select_related("site")),
+    )
+
+
+def plan_defaults_for(patient: Patient) -> PlanDefaults:
+    """What the proposed plan holds for an already-authorised patient: their treating center's
+    own defaults, else the consensus ones (also while no center treats them). Two queries at most."""
+    center = treating_center_of(patient.pk)
+    own = ProphylaxisDefaults.objects.filter(site=center).first() if center is not None else None
+    if own is None or center is None:
+        return DEFAULT_PLAN
+    own.site = center
+    return own.plan()
+
+
+@dataclass(frozen=True)
+class ProposedPlan:
+    """The standard prevention plan proposed for a patient (nothing kept): empty before day 0."""
+
+    day_zero: dt.date | None
+    lymphodepletion_on: dt.date | None
+    prophylaxis: list[ProposedItem]
+    vaccinations: list[ProposedVaccination]
+    set_by: str = ""  # the treating center whose own defaults these are; "" for the consensus
+
+
+def proposed_plan(patient: Patient) -> ProposedPlan:
+    """The plan counted from the patient's day 0 by their treating center's defaults."""
+    dates = course_dates(patient)
+    if dates.day_zero is None:
+        return ProposedPlan(None, None, [], [])
+    defaults = plan_defaults_for(patient)
+    return ProposedPlan(
+        dates.day_zero,
+        dates.lymphodepletion_on,
+        standard_prophylaxis(dates.day_zero, dates.lymphodepletion_on, defaults),
+        standard_vaccinations(dates.day_zero, defaults),
+        defaults.set_by,
     )

@@ -29,13 +29,12 @@ from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE, SAFE_AND_POST, actor, loads
 from infections import forms as f
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
-from infections.rules import standard_prophylaxis, standard_vaccinations
 from infections.selectors import (
-    course_dates,
     get_infection_for_user,
     get_prophylaxis_for_user,
     get_vaccination_for_user,
     infection_record_of,
+    proposed_plan,
 )
 from infections.services import (
     infection_record,
@@ -182,10 +181,9 @@ def resolve(request: HttpRequest, infection: InfectionEvent) -> HttpResponse:
 # --- the standard plan, proposed then confirmed --------------------------------------------
 
 
-def _proposal(patient: Patient) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dates = course_dates(patient)
-    if dates.day_zero is None:
-        return [], []
+def _proposal(patient: Patient) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The proposed lines as the forms' initial values, and whose defaults they follow."""
+    plan = proposed_plan(patient)
     prophylaxis = [
         {
             "include": p.include,
@@ -195,13 +193,12 @@ def _proposal(patient: Patient) -> tuple[list[dict[str, Any]], list[dict[str, An
             "planned_stop_on": p.planned_stop_on,
             "stop_condition": p.stop_condition,
         }
-        for p in standard_prophylaxis(dates.day_zero, dates.lymphodepletion_on)
+        for p in plan.prophylaxis
     ]
     vaccines = [
-        {"include": v.include, "vaccine": v.vaccine, "due_on": v.due_on, "live": v.live}
-        for v in standard_vaccinations(dates.day_zero)
+        {"include": v.include, "vaccine": v.vaccine, "due_on": v.due_on, "live": v.live} for v in plan.vaccinations
     ]
-    return prophylaxis, vaccines
+    return prophylaxis, vaccines, plan.set_by
 
 
 def _plan_context(
@@ -235,13 +232,13 @@ def plan(request: HttpRequest, patient: Patient) -> HttpResponse:
     shown(patient)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     if request.method != "POST":
-        proposed_rows, proposed_vaccines = _proposal(patient)
+        proposed_rows, proposed_vaccines, set_by = _proposal(patient)
         context = _plan_context(
             patient,
             f.SiteForm(sites=sites),
             f.ProphylaxisRows(initial=proposed_rows, prefix="prophylaxis"),
             f.VaccinationRows(initial=proposed_vaccines, prefix="vaccination"),
-        )
+        ) | {"set_by": set_by}
         return render(request, "infections/plan.html", context)
     form = f.SiteForm(request.POST, sites=sites)
     rows = f.ProphylaxisRows(request.POST, prefix="prophylaxis")

@@ -37,6 +37,8 @@ from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
 from handoffs.models import HandoffTemplate
 from handoffs.services import handoff_start
+from infections.models import ProphylaxisDefaults
+from labs.models import LabFlagThresholds
 from referrals.services import referral_create
 from referrals.workflow import Move
 from tests.factories import UserFactory, authenticator, member
@@ -100,6 +102,9 @@ def both_sides(world: World) -> None:
             to_site=to_site,
         )
     HandoffTemplate.objects.create(name="Prairie discharge", owner_site=world.unrelated_practice)
+    for site in (world.practice, world.unrelated_practice):
+        LabFlagThresholds.objects.create(site=site, igg_below=500)
+        ProphylaxisDefaults.objects.create(site=site, antiviral_months=18)
     for person in (world.community_oncologist, world.outsider):
         api_token_create(user=person, name="EHR bridge")
         WrongSecondFactorCode.objects.create(user=person, ip_address="192.0.2.1")

@@ -22,7 +22,7 @@ from carecoord.models import Patient, TimelineEntry
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.prefill import SOURCES
 from infections.contributions import digest_prevention_due, queue_prevention_due
-from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
+from infections.models import InfectionEvent, ProphylaxisDefaults, ProphylaxisItem, VaccinationItem
 from infections.services import (
     ProphylaxisInput,
     VaccinationInput,
@@ -415,3 +415,16 @@ def test_two_stops_at_once_make_one_change(world: World) -> None:
     results = at_once(stop_it, stop_it)
     assert sum(isinstance(result, ValidationError) for result in results) == 1
     assert TimelineEntry.objects.filter(title__startswith="Prophylaxis stopped").count() == 1
+
+
+def test_the_plan_page_proposes_the_treating_centers_own_defaults_and_says_whose(client: Client, world: World) -> None:
+    day_zero = _today(world) - dt.timedelta(days=10)
+    infused(world, planned=day_zero, actual=day_zero)
+    login(client, world.community_oncologist)
+    url = reverse("prevention-plan", kwargs={"patient_id": world.shared_patient.pk})
+    consensus = client.get(url)
+    assert "EBMT/JACIE/EHA 2022" in consensus.content.decode()
+    ProphylaxisDefaults.objects.create(site=world.center, antiviral_agent="Valacyclovir 500 mg twice daily")
+    own = client.get(url)
+    assert f"by the own defaults of {world.center.name}, the treating center" in own.content.decode()
+    assert own.context["rows"].forms[0].initial["agent"] == "Valacyclovir 500 mg twice daily"

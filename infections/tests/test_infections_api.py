@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from infections.models import InfectionEvent, ProphylaxisItem
+from infections.models import InfectionEvent, ProphylaxisDefaults, ProphylaxisItem
 from tests.helpers import World, api, infused, results
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,27 @@ def test_the_standard_plan_is_proposed_then_kept_only_as_confirmed(world: World)
     refused = client.post(url, {"site": world.center.pk, "prophylaxis": bad}, format="json")
     assert refused.status_code == 400 and "prophylaxis-0-planned_stop_on" in refused.json()
     assert ProphylaxisItem.objects.count() == 2
+
+
+def test_the_proposed_plan_follows_the_treating_centers_own_defaults(world: World) -> None:
+    day_zero = world.center.today() - dt.timedelta(days=10)
+    infused(world, planned=day_zero, actual=day_zero)
+    ProphylaxisDefaults.objects.create(
+        site=world.center, antiviral_agent="Valacyclovir 500 mg twice daily", pjp_from_day=21
+    )
+    # The practice's own defaults do not apply: the center treats the patient.
+    ProphylaxisDefaults.objects.create(site=world.practice, antiviral_agent="Famciclovir")
+    proposal = api(world.community_oncologist).get(f"/api/patients/{world.shared_patient.pk}/prevention-plan/").json()
+    lines = {line["kind"]: line for line in proposal["prophylaxis"]}
+    assert lines["antiviral"]["agent"] == "Valacyclovir 500 mg twice daily"
+    assert lines["pjp"]["start_on"] == (day_zero + dt.timedelta(days=21)).isoformat()
+    assert ProphylaxisItem.objects.count() == 0
+
+
+def test_a_live_vaccine_default_before_a_year_is_refused_by_the_setting_and_the_database(world: World) -> None:
+    defaults = ProphylaxisDefaults(site=world.center, live_vaccines_from_day=300)
+    with pytest.raises(ValidationError) as refused:
+        defaults.full_clean()
+    assert "live_vaccines_from_day" in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        defaults.save()

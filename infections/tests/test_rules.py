@@ -9,6 +9,7 @@ import pytest
 from infections.rules import (
     DUE_DAYS,
     Due,
+    PlanDefaults,
     alert_reason,
     due_state,
     live_vaccine_too_early,
@@ -68,3 +69,24 @@ def test_inactivated_vaccines_come_from_day_180_and_live_ones_not_before_a_year(
     assert live_vaccine_too_early(DAY_ZERO, DAY_ZERO + dt.timedelta(days=364))
     assert not live_vaccine_too_early(DAY_ZERO, DAY_ZERO + dt.timedelta(days=365))
     assert not live_vaccine_too_early(None, DAY_ZERO)
+
+
+def test_a_centers_own_defaults_shape_the_proposed_plan_but_never_a_live_vaccine_before_a_year() -> None:
+    own = PlanDefaults(
+        antiviral_agent="Valacyclovir 500 mg twice daily",
+        antiviral_months=18,
+        pjp_from_day=21,
+        pjp_months=9,
+        inactivated_vaccines_from_day=270,
+        live_vaccines_from_day=200,  # refused by the setting's validation; here, ignored
+    )
+    plan = {item.kind: item for item in standard_prophylaxis(DAY_ZERO, None, own)}
+    assert plan["antiviral"].agent == "Valacyclovir 500 mg twice daily"
+    assert plan["antiviral"].planned_stop_on == dt.date(2027, 12, 1)
+    assert plan["antiviral"].stop_condition.startswith("At least 18 months")
+    assert plan["hepatitis_b"].planned_stop_on == dt.date(2027, 12, 1)
+    assert plan["pjp"].start_on == dt.date(2026, 6, 22)
+    assert plan["pjp"].planned_stop_on == dt.date(2027, 3, 22)
+    vaccines = standard_vaccinations(DAY_ZERO, own)
+    assert {v.due_on for v in vaccines if not v.live} == {DAY_ZERO + dt.timedelta(days=270)}
+    assert {v.due_on for v in vaccines if v.live} == {DAY_ZERO + dt.timedelta(days=365)}
