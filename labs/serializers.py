@@ -53,6 +53,7 @@ class LabResultSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSe
             "site",
             "recorded_by",
             "flagged",
+            "flag_below",
             "flag_reason",
             "created_at",
         ]

@@ -22,7 +22,7 @@ from labs.selectors import flag_thresholds_for, results_of
 from labs.services import lab_results_record
 from labs.thresholds import DEFAULTS
 from tests.factories import member, patient_at
-from tests.helpers import World, login, name_point_persons
+from tests.helpers import World, api, login, name_point_persons
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,9 @@ def test_the_treating_centers_thresholds_flag_a_value_measured_at_the_practice(w
     assert not platelets.flagged and platelets.flag_below == 10_000
     email = OutgoingEmail.objects.filter(template="lab-flag").first()
     assert email is not None and "IgG below 500 mg/dL" in email.body_text
+    shown = api(world.center_coordinator).get(f"/api/lab-results/{igg.pk}/").json()
+    assert (shown["flagged"], shown["flag_below"]) == (True, 500)
+    assert shown["flag_reason"].startswith("below 500 mg/dL")
 
 
 def test_a_result_keeps_the_threshold_it_was_compared_with_when_the_center_changes_it(world: World) -> None:
