@@ -38,14 +38,16 @@ class Read:
 
 @dataclass
 class RequestContext:
-    """The request being served, the acting sites and users' access keys already looked up for
-    it (by user id), and the patients
-    its answer shows (by patient id; the first declaration for a patient is kept)."""
+    """The request being served; what was already looked up for it: the acting sites, users'
+    access keys (by user id) and their grants on patients (by user and patient id: site id to
+    capabilities, empty for none; forgotten whenever grants are written); and the patients its
+    answer shows (by patient id; the first declaration for a patient is kept)."""
 
     request: HttpRequest
     sites: dict[tuple[int, uuid.UUID], int] = field(default_factory=dict)
     reads: dict[uuid.UUID, Read] = field(default_factory=dict)
     access: dict[int, AccessKey] = field(default_factory=dict)
+    grants: dict[tuple[int, uuid.UUID], dict[int, frozenset[str]]] = field(default_factory=dict)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request", default=None)

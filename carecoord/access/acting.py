@@ -17,15 +17,12 @@ person) or `acting_site_for` (the site follows from what is done, e.g. a referra
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F
 
-from carecoord.access.scope import AnyUser, access_key, grants_of
-from carecoord.lookups import AnyOf
+from carecoord.access.scope import AnyUser, access_key, capabilities_by_site
 from carecoord.models import Patient, Site, SiteMembership, User
 from carecoord.request_context import note_acting_site
 from carecoord.roles import Capability
@@ -43,17 +40,9 @@ class ActingSite:
 
 
 def acting_capabilities(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[int, set[str]]]:
-    """For lists: each patient's acting site ids with what the role there allows, in one query."""
-    key = access_key(user)
-    codenames = key.codenames
-    result: dict[uuid.UUID, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    ids = list(patient_ids)
-    if not ids:
-        return result
-    rows = grants_of(user).filter(AnyOf(F("content_object_id"), ids))  # the ids as one parameter
-    for patient_id, group_id, permission_id in rows.values_list("content_object_id", "group_id", "permission_id"):
-        result[patient_id][key.site_of_group[group_id]].add(codenames[permission_id])
-    return result
+    """For lists: each patient's acting site ids with what the role there allows, in one query
+    (none for patients already looked up while serving this request)."""
+    return capabilities_by_site(user, patient_ids)
 
 
 def acting_sites(user: AnyUser, patient: Patient | uuid.UUID) -> list[ActingSite]:

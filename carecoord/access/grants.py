@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from carecoord.access.scope import forget_access
+from carecoord.access.scope import forget_access, forget_grants
 from carecoord.accounts.sessions import end_sessions
 from carecoord.models import (
     CareTeamLink,
@@ -76,10 +76,12 @@ def grant_site_on_patient(*, site: Site, patient: Patient) -> None:
         for codename in codenames
     ]
     PatientGroupObjectPermission.objects.bulk_create(rows, ignore_conflicts=True)
+    forget_grants()
 
 
 def revoke_site_on_patient(*, site: Site, patient: Patient) -> None:
     PatientGroupObjectPermission.objects.filter(content_object=patient, group__site_role__site=site).delete()
+    forget_grants()
 
 
 def sync_user_access(user: User, now: dt.datetime | None = None) -> None:
@@ -146,5 +148,6 @@ def sync_patient_access(patient: Patient) -> None:
     PatientGroupObjectPermission.objects.filter(content_object=patient).exclude(
         group__site_role__site__in=open_sites
     ).delete()
+    forget_grants()
     for site in open_sites:
         grant_site_on_patient(site=site, patient=patient)

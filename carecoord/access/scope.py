@@ -95,6 +95,15 @@ def forget_access(user_id: int) -> None:
     context = current()
     if context is not None:
         context.access.pop(user_id, None)
+        context.grants.clear()
+
+
+def forget_grants() -> None:
+    """Drop the request's copy of what anyone may do for which patient, after grants were
+    written (a site joined or left a care team)."""
+    context = current()
+    if context is not None:
+        context.grants.clear()
 
 
 def grants_of(user: AnyUser) -> QuerySet[PatientGroupObjectPermission]:
@@ -149,16 +158,40 @@ def patient_capabilities(user: AnyUser, patient: Patient) -> frozenset[str]:
     return frozenset(capabilities_by_patient(user, [patient.pk]).get(patient.pk, ()))
 
 
+def capabilities_by_site(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[int, set[str]]]:
+    """Each patient's site ids where `user` may act, with what the role there allows: one query
+    for many patients, and none for the patients already looked up while serving this request
+    (a page checks a capability, lists the acting sites and audits its reads of one patient;
+    a list and the audit of its reads ask for the same patients). Patients with none are left
+    out. Grants written during the request are read afresh (`forget_grants`)."""
+    key = access_key(user)
+    codenames = key.codenames
+    ids = list(dict.fromkeys(patient_ids))
+    context = current()
+    kept = context.grants if context is not None and user.pk is not None else {}
+    missing = [patient_id for patient_id in ids if (user.pk, patient_id) not in kept]
+    found: dict[uuid.UUID, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    if missing:
+        rows = grants_of(user).filter(AnyOf(F("content_object_id"), missing))  # the ids as one parameter
+        for patient_id, group_id, permission_id in rows.values_list("content_object_id", "group_id", "permission_id"):
+            found[patient_id][key.site_of_group[group_id]].add(codenames[permission_id])
+    if context is None or user.pk is None:
+        return found
+    for patient_id in missing:
+        context.grants[(user.pk, patient_id)] = {site: frozenset(caps) for site, caps in found[patient_id].items()}
+    result: dict[uuid.UUID, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for patient_id in ids:
+        for site_id, capabilities in context.grants[(user.pk, patient_id)].items():
+            result[patient_id][site_id] = set(capabilities)
+    return result
+
+
 def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
-    """Capabilities for many patients in one query (for lists)."""
-    codenames = access_key(user).codenames
+    """What `user` may do for each patient at any of their sites (for lists): one query at most."""
     result: dict[uuid.UUID, set[str]] = defaultdict(set)
-    ids = list(patient_ids)
-    if not ids:
-        return result
-    rows = grants_of(user).filter(AnyOf(F("content_object_id"), ids))  # the ids as one parameter
-    for patient_id, permission_id in rows.values_list("content_object_id", "permission_id"):
-        result[patient_id].add(codenames[permission_id])
+    for patient_id, sites in capabilities_by_site(user, patient_ids).items():
+        for capabilities in sites.values():
+            result[patient_id] |= capabilities
     return result
 
 

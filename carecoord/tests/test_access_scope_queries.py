@@ -10,10 +10,12 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.access import patients_visible_to
-from carecoord.access.scope import access_key
+from carecoord.access import acting_capabilities, patients_visible_to
+from carecoord.access.acting import first_acting_site_ids
+from carecoord.access.grants import grant_site_on_patient, revoke_site_on_patient
+from carecoord.access.scope import access_key, capabilities_by_patient, patient_capabilities
 from carecoord.request_context import request_context
-from carecoord.roles import Role
+from carecoord.roles import Capability, Role
 from carecoord.services.memberships import membership_start
 from tests.factories import UserFactory
 from tests.helpers import World
@@ -61,3 +63,30 @@ def test_an_inactive_account_has_no_side_to_look_up(world: World) -> None:
         assert list(patients_visible_to(world.center_coordinator)) == []
     assert key.site_of_group == {}
     assert queries.captured_queries == []
+
+
+def _grant_reads(queries: CaptureQueriesContext) -> int:
+    return sum('FROM "carecoord_patientgroupobjectpermission"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_what_a_user_may_do_for_a_patient_is_read_once_per_request(world: World) -> None:
+    patient = world.shared_patient.pk
+    with request_context(RequestFactory().get("/")), CaptureQueriesContext(connection) as queries:
+        by_site = acting_capabilities(world.center_coordinator, [patient])
+        assert Capability.RECORD_CARE in patient_capabilities(world.center_coordinator, world.shared_patient)
+        assert first_acting_site_ids(world.center_coordinator, [patient]) == {patient: world.center.pk}
+        assert acting_capabilities(world.outsider, [patient]) == {}  # another person: read for them
+        assert capabilities_by_patient(world.outsider, [patient]) == {}
+    assert set(by_site[patient]) == {world.center.pk}
+    assert _grant_reads(queries) == 2  # one for each person
+
+
+def test_grants_written_within_a_request_are_read_again(world: World) -> None:
+    with request_context(RequestFactory().get("/")):
+        assert acting_capabilities(world.outsider, [world.shared_patient.pk]) == {}
+        grant_site_on_patient(site=world.unrelated_practice, patient=world.shared_patient)
+        assert set(acting_capabilities(world.outsider, [world.shared_patient.pk])[world.shared_patient.pk]) == {
+            world.unrelated_practice.pk
+        }
+        revoke_site_on_patient(site=world.unrelated_practice, patient=world.shared_patient)
+        assert acting_capabilities(world.outsider, [world.shared_patient.pk]) == {}
