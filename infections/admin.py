@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 
 from carecoord.admin_scoping import Reach, ScopedModelAdmin
 from infections.models import ProphylaxisDefaults
@@ -18,4 +20,5 @@ class ProphylaxisDefaultsAdmin(ScopedModelAdmin[ProphylaxisDefaults]):
         ("Conditional lines", {"fields": ["antifungal_agent", "hepatitis_b_agent", "ivig_agent"]}),
         ("Revaccination", {"fields": ["inactivated_vaccines_from_day", "live_vaccines_from_day"]}),
     ]
+    formfield_overrides = {models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}}  # the agents
     reach = Reach(site="site")

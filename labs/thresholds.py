@@ -45,6 +45,10 @@ class FlagThresholds:
         below = self.of(kind)
         return below is not None and value < below
 
+    def lines(self) -> list[str]:
+        """What is flagged, for a page: "ANC below 500 cells/µL", and so on."""
+        return [flag_line(kind, below) for kind, below in self.below.items()]
+
 
 DEFAULTS = FlagThresholds()
 

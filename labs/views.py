@@ -29,7 +29,7 @@ from carecoord.web.forms import add_service_errors, focus_first_error
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, next_or, viewer_zone
 from labs.forms import DATE_FIELD, ENTRY_FORMS, CsvForm, PasteForm, ResultForm
 from labs.models import LabFlagNotice
-from labs.selectors import get_lab_notice_for_user
+from labs.selectors import flag_thresholds_for, get_lab_notice_for_user
 from labs.services import Recorded, lab_flag_acknowledge, lab_results_record
 from referrals.day_zero import day_zero_of
 
@@ -77,7 +77,12 @@ def lab_entry(request: HttpRequest, patient: Patient) -> HttpResponse:
     zone = sites[0].zone if sites else viewer_zone(memberships)
     today = timezone.localdate(timezone=zone)
     day_zero = day_zero_of(patient)
-    context: dict[str, Any] = {"memberships": memberships, "patient": patient, "day_zero": day_zero}
+    context: dict[str, Any] = {
+        "memberships": memberships,
+        "patient": patient,
+        "day_zero": day_zero,
+        "flags": flag_thresholds_for(patient.pk),
+    }
     if request.method != "POST":
         forms = entry_forms(sites, today=today, day_zero=day_zero)
         return render(request, "labs/entry.html", context | {"forms": forms, "open": ""})

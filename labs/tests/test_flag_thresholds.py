@@ -115,3 +115,12 @@ def _permissions(model: str) -> list[Permission]:
 def test_every_flag_default_is_the_consensus_value() -> None:
     # Rejeski et al. 2023 and Hayden et al. 2022, as docs/clinical-rules.md cites them.
     assert dict(DEFAULTS.below) == {"anc": 500, "platelets": 20_000, "hemoglobin": 7, "igg": 400}
+
+
+def test_the_entry_page_says_which_thresholds_flag_this_patient(client: Client, world: World) -> None:
+    login(client, world.community_oncologist)
+    url = reverse("lab-entry", kwargs={"patient_id": world.shared_patient.pk})
+    assert "IgG below 400 mg/dL (the consensus defaults)" in client.get(url).content.decode()
+    LabFlagThresholds.objects.create(site=world.center, igg_below=500)
+    page = client.get(url).content.decode()
+    assert f"IgG below 500 mg/dL (the thresholds of {world.center.name}, the treating center)" in page
