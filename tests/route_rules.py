@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.health import heartbeat_record
-from carecoord.models import CareTeamLink, PointPerson, SiteMembership
+from carecoord.models import CareTeamLink, PointPerson, Product, SiteMembership
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
 from education.selectors import current_versions
@@ -186,6 +186,8 @@ API: dict[str, Rule] = {
     "api:docs": Rule(Need.PUBLIC),
     "api:site-list": Rule(Need.SIGNED_IN),
     "api:site-detail": Rule(Need.SIGNED_IN),
+    "api:product-list": Rule(Need.SIGNED_IN),
+    "api:product-detail": Rule(Need.SIGNED_IN),
     "api:membership-list": Rule(Need.SIGNED_IN),
     "api:membership-detail": Rule(Need.OWN),
     # Creating: the patient is named in the body, so the matrix posts a valid one.
@@ -387,6 +389,7 @@ def build_samples(world: World) -> dict[str, Any]:
         "material_id": version.material_id,
         "material_version_id": version.pk,
         "given_id": given.pk,
+        "product_id": Product.objects.order_by("pk").values_list("pk", flat=True)[0],
         "format": "json",
     }
 

@@ -41,9 +41,9 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     return build_samples(world)
 
 
-# Kwargs that name objects everybody may see (the site directory and the education material
-# hold no patient data).
-SHARED_KWARGS = {"site_id", "material_id", "material_version_id"}
+# Kwargs that name objects everybody may see (the site directory, the product catalog and the
+# education material hold no patient data).
+SHARED_KWARGS = {"site_id", "product_id", "material_id", "material_version_id"}
 
 
 def foreign_markers(world: World) -> list[str]:
