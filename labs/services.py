@@ -172,7 +172,7 @@ def lab_results_record(
         values = "; ".join(f"{r.get_kind_display()} {r.value_text} ({r.taken_on:%d %b})" for r in created)
         timeline_record(
             patient=patient,
-            kind=TimelineEntry.Kind.TOXICITY,
+            kind=TimelineEntry.Kind.LAB,
             actor=actor,
             site=site,
             title=(

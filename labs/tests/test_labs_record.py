@@ -60,7 +60,7 @@ def test_a_flagged_value_tells_every_point_person_but_the_recorder_once(world: W
     assert "300" not in email.body_text + email.body_html
     assert "#counts" in email.body_text
     entry = TimelineEntry.objects.get(patient=world.shared_patient, subject_type="labs.labresult")
-    assert entry.title.startswith("Lab results flagged: ANC, IgG")
+    assert entry.title.startswith("Lab results flagged: ANC, IgG") and entry.kind == TimelineEntry.Kind.LAB
 
 
 @pytest.mark.django_db
