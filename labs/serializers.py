@@ -221,7 +221,7 @@ class NotifiedSerializer(serializers.Serializer[Any]):
     recipient_name = serializers.CharField()
     site = SiteBriefSerializer(help_text="The site they were told as.")
     role = serializers.CharField(help_text="Primary, backup, or coordinator where the site names no primary.")
-    emailed = serializers.BooleanField(help_text="False for the recording site's own people: they have seen it.")
+    emailed = serializers.BooleanField(help_text="False for whoever entered the values: not emailed what they entered.")
 
 
 class LabBulkRecordedSerializer(serializers.Serializer[Any]):
