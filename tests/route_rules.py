@@ -225,6 +225,8 @@ API: dict[str, Rule] = {
     "api:toxicity-event-treatments": Rule(N, RC),
     "api:toxicity-event-resolve": Rule(N, RC),
     "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
+    # The patient is named in the body and looked up first: 404 outside the care team, then 403.
+    "api:lab-result-bulk": Rule(N, RC),
     "api:lab-result-detail": Rule(V),
     "api:lab-result-acknowledge": Rule(N, V),
     "api:toxicity-event-manufacturer-report": Rule(N, RC),

@@ -187,6 +187,12 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "value": 350,
             "taken_on": timezone.localdate(timezone=world.center.zone).isoformat(),
         },
+        "api:lab-result-bulk": {
+            "patient": patient,
+            "site": world.center.pk,
+            "text": "IgG 350 mg/dL\nANC 0.4",
+            "taken_on": timezone.localdate(timezone=world.center.zone).isoformat(),
+        },
         "api:education-given-list": {
             "patient": patient,
             "site": world.center.pk,

@@ -58,7 +58,7 @@ def entry_link(entry: TimelineEntry) -> str:
     """The page of the object the entry is about: its subject's; the care team's (the patient's
     page) for care-team changes; for an entry written before entries named their subject, the
     patient's milestones or hand-offs by its kind; education given, the patient's education
-    page. "" for a comment: the thread is its page."""
+    page; lab results, the counts on the timeline. "" for a comment: the thread is its page."""
     timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
@@ -82,6 +82,8 @@ def entry_link(entry: TimelineEntry) -> str:
             return reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
         case TimelineEntry.Kind.EDUCATION:
             return reverse("education-patient", kwargs={"patient_id": entry.patient_id})
+        case TimelineEntry.Kind.LAB:
+            return f"{timeline}#counts"
     return ""
 
 
