@@ -23,7 +23,7 @@ from tests.helpers import World, api, grade_2_event, login
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = importlib.import_module("carecoord.migrations.0020_timelineentry_kind_lab")
+MIGRATION = importlib.import_module("carecoord.migrations.0021_timelineentry_kind_lab")
 
 
 def _record(world: World, text: str = "ANC 0.3\nHb 9.1") -> list[LabResult]:

@@ -30,7 +30,7 @@ def entries_of_lab_results_to_toxicity(apps: Any, schema_editor: Any) -> int:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carecoord', '0019_product_late_effects'),
+        ('carecoord', '0020_grant_by_patient_index'),
     ]
 
     operations = [
