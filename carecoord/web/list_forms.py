@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -104,3 +105,16 @@ def list_response(
         response["HX-Push-Url"] = address_of(form, url_name)
         return response
     return render(request, template, context)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told how to count its rows (`count`, called once when needed), for a list
+    whose total is cheaper to read another way than by counting the page's query."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: Callable[[], int]) -> None:
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @functools.cached_property
+    def count(self) -> int:
+        return self._count()
