@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carecoord', '0020_careteamlink_open_by_joining'),
+        ('carecoord', '0022_careteamlink_open_by_joining'),
         ('toxicity', '0006_manufacturer_report'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carecoord', '0019_product_late_effects'),
+        ('carecoord', '0021_timelineentry_kind_lab'),
     ]
 
     operations = [
