@@ -110,6 +110,7 @@ PAGES: dict[str, Rule] = {
     "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
     "patient-timeline-earlier": Rule(V),
+    "patient-timeline-milestones": Rule(V),
     "patient-comment": Rule(V, RC),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
