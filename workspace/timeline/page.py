@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
+from carecoord.access import acting_sites, get_patient_for_user, sites_that_can
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
@@ -138,13 +138,14 @@ def timeline_context(
     timeline = patient_timeline(patient)
     phase = timeline.phase()
     links = list(open_care_team_links().filter(patient=patient))
-    can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
     infusion_on = timeline.infusion_on
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
     product = accepted.product if accepted else None
-    comment_sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
+    # The sites the viewer may record care for, from which follows whether they may at all.
+    comment_sites = [a.site for a in acting_sites(request.user, patient) if a.can(Capability.RECORD_CARE)]
+    can_record = bool(comment_sites)
     comment_form = None
-    if can_record and comment_sites:
+    if comment_sites:
         comment_form = failure.form if failure and failure.action == "comment" else CommentForm(sites=comment_sites)
     since = recent_since(today)
     counts = timeline_counts(patient, before=start_of(since, zone))
