@@ -130,6 +130,8 @@ PAGES: dict[str, Rule] = {
     "milestone-move-form": Rule(RC),
     "milestone-cancel-form": Rule(RC),
     "milestone-confirm-form": Rule(RC),
+    "referral-infusion-form": Rule(RC),
+    "milestone-plan-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),

@@ -388,7 +388,51 @@ def test_planning_with_a_missing_date_shows_the_error(community_oncologist_clien
         reverse("milestone-plan", kwargs={"referral_id": referral.pk}), {"kind": PreparationKind.APHERESIS.value}
     )
     assert response.status_code == 400
-    assert f'id="id_plan{referral.pk}_planned_on_error"' in html_of(response)
+    html = squash(html_of(response))
+    assert f'id="id_plan{referral.pk}_planned_on_error"' in html
+    block = html.split(f'id="referral-{referral.pk}"')[1]
+    assert '<details class="tl-action" open> <summary>Plan a preparation step</summary> <form method="post"' in block
+    # Day 0 still opens its form when asked.
+    assert 'hx-get="' + reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}) in block
+
+
+def test_a_referrals_forms_load_when_opened_for_htmx_and_as_a_page_without_it(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    infusion_url = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    plan_url = reverse("milestone-plan-form", kwargs={"referral_id": referral.pk})
+    html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
+    for url, opens in ((infusion_url, "Move day 0…"), (plan_url, "Plan a step…")):
+        assert f'href="{url}" hx-get="{url}" hx-target="this" hx-swap="outerHTML">{opens}</a>' in html
+    day_zero = center_coordinator_client.get(infusion_url, headers=HTMX)
+    assert day_zero.status_code == 200 and day_zero["Vary"].count("HX-Request") == 1
+    fragment = squash(html_of(day_zero))
+    assert "<html" not in fragment and "csrfmiddlewaretoken" in fragment
+    posts_to = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    assert f'<form method="post" action="{posts_to}"' in fragment
+    field = re.search(r'<input type="date" name="infusion_on" value="2027-01-11"[^>]*>', fragment)
+    assert field is not None and " autofocus" in field.group(0) and 'name="reason"' in fragment
+    plan = squash(html_of(center_coordinator_client.get(plan_url, headers=HTMX)))
+    assert f'action="{reverse("milestone-plan", kwargs={"referral_id": referral.pk})}"' in plan
+    assert re.search(r'<select name="kind"[^>]* autofocus', plan) and world.practice.name in plan
+    page = html_of(center_coordinator_client.get(plan_url))
+    assert "<html" in page and "<h1>Plan a preparation step</h1>" in page and 'name="planned_on"' in page
+    assert f'href="{timeline_url(world.shared_patient)}#referral-{referral.pk}">Timeline</a>' in page
+
+
+def test_a_reader_and_an_outsider_may_not_open_a_referrals_forms(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    names = ("referral-infusion-form", "milestone-plan-form")
+    urls = [reverse(name, kwargs={"referral_id": referral.pk}) for name in names]
+    login(client, member(world.center, Role.READ_ONLY, email="reader@lakeside.test"))
+    html = html_of(client.get(timeline_url(world.shared_patient)))
+    assert "day 0…" not in html and "Plan a step…" not in html
+    for url in urls:
+        assert client.get(url, headers=HTMX).status_code == 403
+    login(client, world.outsider)
+    for url in urls:
+        assert client.get(url, headers=HTMX).status_code == 404 and client.get(url).status_code == 404
 
 
 def test_a_get_on_a_milestone_action_is_not_allowed(center_coordinator_client: Client, world: World) -> None:
@@ -639,9 +683,8 @@ def test_the_page_renders_no_milestone_form_until_one_is_opened(
     planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED)
     html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
     assert planned.count() > 40
-    # Only the referral's own forms (the infusion date, a preparation step), the message form
-    # and the lab results' paste form.
-    assert html.count("<form ") - html.count('action="/logout/"') == 4
+    # Only the message form and the lab results' paste form: the referral's own load when opened too.
+    assert html.count("<form ") - html.count('action="/logout/"') == 2
     shown = [m for m in planned if f'id="milestone-{m.pk}"' in html]
     assert 0 < len(shown) < 10 and html.count("Mark done…") == len(shown)
     infusion = milestone(referral, MilestoneKind.INFUSION)
@@ -651,7 +694,7 @@ def test_the_page_renders_no_milestone_form_until_one_is_opened(
     # Every milestone's actions, with the whole table; still no form until one is opened.
     every = html_of(center_coordinator_client.get(milestones_url(world.shared_patient), headers=HTMX))
     assert every.count("Mark done…") == planned.count()
-    assert every.count("<form ") == 2
+    assert every.count("<form ") == 0
     hand_back = form_url("move", milestone(referral, MilestoneKind.HAND_BACK))
     assert f'<a class="button button--quiet tl-action__open" href="{hand_back}" hx-get="{hand_back}"' in every
 

@@ -9,14 +9,14 @@ whose form failed. "Show all milestones" loads the whole section in its place (h
 JavaScript it leads to a page of it. Nothing overdue is ever folded away.
 
 Rows are prepared here, their forms' URLs included (each route reversed once), so the template
-only prints them; the section is read in a fixed number of queries whatever its rows.
+only prints them; no form is built until opened (`milestone_views`), but one that failed; the
+section is read in a fixed number of queries whatever its rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,19 +24,18 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user, patient_capabilities
-from carecoord.models import Patient, Site
+from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.roles import Capability
-from carecoord.selectors.patients import open_care_team_links
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from carecoord.web.url_for_id import UrlForId
-from referrals.milestones.forms import InfusionForm, MilestonePlanForm, form_auto_id
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -79,7 +78,11 @@ class ReferralBlock:
     folded: int  # the page's table: how many milestones wait behind "Show all milestones"
     changeable: bool
     infusion: Milestone | None
-    infusion_form: forms.Form | None
+    offers_infusion: bool  # day 0 may be set or moved (an accepted referral)
+    offers_plan: bool  # a preparation step may be planned
+    infusion_url: str  # where each form loads from (htmx) or opens as a page
+    plan_url: str
+    infusion_form: forms.Form | None  # the form that did not go through, shown at once with its errors
     plan_form: forms.Form | None
     open_action: str
 
@@ -160,7 +163,6 @@ def milestone_section(
     *,
     today: dt.date,
     can_record: bool,
-    sites: Sequence[Site],
     failure: Failure | None = None,
     everything: bool = False,
     asked: int | None = None,
@@ -194,17 +196,6 @@ def milestone_section(
             (m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != Milestone.Status.CANCELLED),
             None,
         )
-        infusion_form: forms.Form | None = None
-        if may_change and referral.state == State.ACCEPTED:
-            infusion_form = failed_form(failure, "infusion", referral.pk) or InfusionForm(
-                auto_id=form_auto_id("infusion", referral.pk),
-                initial={"infusion_on": infusion.planned_on if infusion else None},
-            )
-        plan_form: forms.Form | None = None
-        if may_change:
-            plan_form = failed_form(failure, "plan", referral.pk) or MilestonePlanForm(
-                auto_id=form_auto_id("plan", referral.pk), sites=sites
-            )
         blocks.append(
             ReferralBlock(
                 referral=referral,
@@ -214,8 +205,12 @@ def milestone_section(
                 folded=len(milestones) - len(shown_now),
                 changeable=may_change,
                 infusion=infusion,
-                infusion_form=infusion_form,
-                plan_form=plan_form,
+                offers_infusion=may_change and referral.state == State.ACCEPTED,
+                offers_plan=may_change,
+                infusion_url=reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}),
+                plan_url=reverse("milestone-plan-form", kwargs={"referral_id": referral.pk}),
+                infusion_form=failed_form(failure, "infusion", referral.pk),
+                plan_form=failed_form(failure, "plan", referral.pk),
                 open_action=next((a for a in ("infusion", "plan") if failed_form(failure, a, referral.pk)), ""),
             )
         )
@@ -240,12 +235,5 @@ def milestones_context(request: HttpRequest, patient: Patient) -> dict[str, Any]
     memberships = active_memberships_of(request.user)
     today = timezone.localdate(timezone=viewer_zone(memberships))
     can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
-    sites = [link.site for link in open_care_team_links().filter(patient=patient)] if can_record else []
-    section = milestone_section(
-        patient_timeline(patient),
-        today=today,
-        can_record=can_record,
-        sites=sites,
-        everything=True,
-    )
+    section = milestone_section(patient_timeline(patient), today=today, can_record=can_record, everything=True)
     return {"memberships": memberships, "patient": patient, "section": section, "can_record": can_record}

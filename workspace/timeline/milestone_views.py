@@ -49,7 +49,9 @@ from referrals.milestones.services import (
     milestone_set_infusion,
 )
 from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind
 from referrals.selectors import get_milestone_for_user, get_referral_for_user
+from referrals.workflow import State
 from workspace.timeline.failure import Failure
 from workspace.timeline.links import milestone_row_url, timeline_url
 from workspace.timeline.milestone_actions import ACTIONS, actions_of, blank_form, changeable
@@ -112,6 +114,50 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
         return render(request, template, context)
 
     view.__name__ = view.__qualname__ = f"milestone_{action_name}_form"
+    return view
+
+
+# A referral's own actions, by the name its form's URL takes: their labels and first fields.
+REFERRAL_FORMS = {"infusion": ("Set or move day 0", "infusion_on"), "plan": ("Plan a preparation step", "kind")}
+
+
+def referral_form(name: str) -> Callable[..., HttpResponse]:
+    """The view of the empty form of a referral's own action (`REFERRAL_FORMS`): day 0, or a
+    preparation step. Built only when opened, as a milestone's."""
+    label, first_field = REFERRAL_FORMS[name]
+
+    @vary_on_headers("HX-Request")
+    @login_required
+    @loads(get_referral_for_user, "referral_id", methods=SAFE)
+    def view(request: HtmxHttpRequest, referral: Referral) -> HttpResponse:
+        patient = _recorder(request, referral)  # 403 for a role that may not post it
+        shown(referral)
+        infusion = referral.milestones.filter(kind=MilestoneKind.INFUSION).exclude(status=Milestone.Status.CANCELLED)
+        day_zero = infusion.first()
+        form: forms.Form | None = None
+        if changeable(referral) and name == "plan":
+            sites = [link.site for link in open_care_team_links().filter(patient=patient)]
+            form = MilestonePlanForm(auto_id=form_auto_id("plan", referral.pk), sites=sites)
+        elif changeable(referral) and referral.state == State.ACCEPTED:
+            initial = {"infusion_on": day_zero.planned_on if day_zero else None}
+            form = InfusionForm(auto_id=form_auto_id("infusion", referral.pk), initial=initial)
+        if form is not None:
+            # The link that opened it is gone: the first field takes the focus.
+            form.fields[first_field].widget.attrs["autofocus"] = True
+        context = {
+            "memberships": active_memberships_of(request.user),
+            "patient": patient,
+            "referral": referral,
+            "infusion": day_zero,
+            "label": label,
+            "block_anchor": f"referral-{referral.pk}",
+            "action": name,
+            "form": form,
+        }
+        template = "carecoord/_timeline_referral_form.html" if request.htmx else "carecoord/timeline_referral_form.html"
+        return render(request, template, context)
+
+    view.__name__ = view.__qualname__ = f"referral_{name}_form"
     return view
 
 

@@ -182,7 +182,6 @@ def timeline_context(
             timeline,
             today=today,
             can_record=can_record,
-            sites=[link.site for link in links],
             failure=failure,
             asked=asked,
         ),
