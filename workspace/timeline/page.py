@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import acting_sites, get_patient_for_user, sites_that_can
+from carecoord.access import acting_capabilities, get_patient_for_user, sites_that_can
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
@@ -141,8 +141,13 @@ def timeline_context(
     infusion_on = timeline.infusion_on
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
     product = accepted.product if accepted else None
-    # The sites the viewer may record care for, from which follows whether they may at all.
-    comment_sites = [a.site for a in acting_sites(request.user, patient) if a.can(Capability.RECORD_CARE)]
+    # The care-team sites the viewer may record care for (their grants, the sites already
+    # loaded with the care team), from which follows whether they may at all.
+    capabilities = acting_capabilities(request.user, [patient.pk])[patient.pk]
+    comment_sites = sorted(
+        (link.site for link in links if Capability.RECORD_CARE in capabilities.get(link.site_id, ())),
+        key=lambda site: (site.name, site.pk),
+    )
     can_record = bool(comment_sites)
     comment_form = None
     if comment_sites:
