@@ -110,6 +110,7 @@ PAGES: dict[str, Rule] = {
     "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
     "patient-timeline-earlier": Rule(V),
+    "patient-timeline-milestones": Rule(V),
     "patient-comment": Rule(V, RC),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
@@ -129,6 +130,8 @@ PAGES: dict[str, Rule] = {
     "milestone-move-form": Rule(RC),
     "milestone-cancel-form": Rule(RC),
     "milestone-confirm-form": Rule(RC),
+    "referral-infusion-form": Rule(RC),
+    "milestone-plan-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),

@@ -3,6 +3,7 @@ from django.urls import path
 from workspace import patients, views
 from workspace.digests import views as digest_views
 from workspace.timeline import history as timeline_history
+from workspace.timeline import milestone_table
 from workspace.timeline import page as timeline
 
 urlpatterns = [
@@ -20,6 +21,11 @@ urlpatterns = [
         "patients/<uuid:patient_id>/timeline/earlier/",
         timeline_history.patient_timeline_earlier,
         name="patient-timeline-earlier",
+    ),
+    path(
+        "patients/<uuid:patient_id>/timeline/milestones/",
+        milestone_table.patient_timeline_milestones,
+        name="patient-timeline-milestones",
     ),
     path("patients/<uuid:patient_id>/comments/", timeline.patient_comment, name="patient-comment"),
 ]

@@ -33,6 +33,7 @@ from carecoord.timeline import days_with_entries, timeline_of
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.day_zero import day_zero_of
 from referrals.schedule import day_label
+from workspace.timeline.links import milestone_row_url
 
 RECENT_DAYS = 30  # the page shows today and the 30 days before it
 EARLIER_DAYS = 30  # days with entries loaded by each "Show earlier"
@@ -62,7 +63,7 @@ def entry_link(entry: TimelineEntry) -> str:
     timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
-            return f"{timeline}#milestone-{entry.subject_id}"
+            return milestone_row_url(entry.patient_id, entry.subject_id)
         if entry.subject_type == "infections.infectionevent":
             infections = reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
             return f"{infections}#infection-{entry.subject_id}"
