@@ -41,12 +41,6 @@ from tests.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def no_wrong_keys_counted() -> None:
-    """The test client's address: wrong keys counted by an earlier test are not held against it."""
-    forget_wrong_keys("127.0.0.1")
-
-
 def feed_path(user: User) -> str:
     _feed, key = feed_create(user=user, name="Phone")
     return reverse("calendar-feed", kwargs={"feed_key": key})
