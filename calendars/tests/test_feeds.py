@@ -4,6 +4,7 @@ library, and who stops seeing what when their access changes."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import icalendar
@@ -283,3 +284,16 @@ def test_a_feed_needs_a_name(client: Client, world: World) -> None:
     response = client.post(reverse("calendar-feed-create"), {"feed-name": "  "}, follow=True)
     assert "Calendar feed not made" in response.content.decode()
     assert not CalendarFeed.objects.exists()
+
+
+def test_reading_feeds_logs_no_patient_data(
+    world: World, course: list[Milestone], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = feed_path(world.community_oncologist)
+    read_feed(path)
+    Client().get(path.replace("cal_", "cal_x"))  # refused: Django logs its path
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    mrn = PatientIdentifier.objects.get(patient=world.shared_patient, site=world.practice).mrn
+    for secret in (mrn, world.shared_patient.family_name, world.shared_patient.given_name):
+        assert secret not in logged
