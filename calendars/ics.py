@@ -25,6 +25,7 @@ from referrals.milestones.kinds import milestone_label_or_kind
 from referrals.models import Milestone
 
 PRODID = "-//carecoord//Milestones//EN"
+REFRESH = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ def calendar_bytes(events: Iterable[DayEvent], *, name: str) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
+    # How often to read again (RFC 7986, and Outlook's older name for it): hourly, so that a
+    # moved date reaches the calendar the same day; apps may still read less often.
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
     for item in events:
         event = icalendar.Event()
         event.add("uid", item.uid)

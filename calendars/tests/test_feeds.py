@@ -84,6 +84,7 @@ def test_the_feed_parses_back_with_every_dated_milestone_and_no_name_or_diagnosi
     response = Client().get(feed_path(world.community_oncologist))
     calendar = icalendar.Calendar.from_ical(response.content)
     assert calendar["VERSION"] == "2.0"
+    assert calendar.decoded("REFRESH-INTERVAL") == dt.timedelta(hours=1)
     events = events_of(calendar)
     dated = [m for m in course if m.planned_on or m.actual_on]
     assert len(dated) > 20  # the whole course, not a few steps
