@@ -31,6 +31,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from calendars.services import feed_create
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, PointPerson, Product, SiteMembership
@@ -53,6 +54,9 @@ from toxicity.services import toxicity_record
 
 class Need(StrEnum):
     PUBLIC = "public"  # anyone, even signed out: no patient data
+    # Whoever holds the secret key in the URL, signed in or not (a calendar feed: calendar apps
+    # cannot sign in); a wrong or revoked key is 404 for everyone.
+    KEY = "key"
     SIGNED_IN = "signed_in"  # anyone signed in; what comes back is scoped to them
     SITE_MEMBER = "site_member"  # anyone working at the site owning the object (templates)
     VIEW = Capability.VIEW
@@ -90,6 +94,10 @@ PAGES: dict[str, Rule] = {
     "recovery-codes": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "password-change": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "api-token-revoke": Rule(N, Need.OWN),
+    "calendar-feed-create": Rule(N, Need.SIGNED_IN),
+    "calendar-feed-revoke": Rule(N, Need.OWN),
+    # A calendar feed: shows its owner's patients, whoever presents the key.
+    "calendar-feed": Rule(Need.KEY),
     # For a load balancer and monitoring: no patient data.
     "health": Rule(Need.PUBLIC),
     # Lists scoped to the user.
@@ -112,6 +120,7 @@ PAGES: dict[str, Rule] = {
     "patient-timeline-earlier": Rule(V),
     "patient-timeline-milestones": Rule(V),
     "patient-comment": Rule(V, RC),
+    "patient-calendar": Rule(V),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
     "referral-detail": Rule(V),
@@ -369,6 +378,8 @@ def build_samples(world: World) -> dict[str, Any]:
         recipient="patient",
         given_at=timezone.now() - dt.timedelta(hours=1),
     )
+    # The practice's point person subscribes to the calendar feed.
+    feed, feed_key = feed_create(user=world.community_oncologist, name="Phone")
     # Workers answer on both queues, so /health/ is 200 like any public page.
     for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE):
         heartbeat_record(queue)
@@ -388,6 +399,8 @@ def build_samples(world: World) -> dict[str, Any]:
         "point_person_id": person.pk,
         "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
         "token_id": api_token_create(user=world.center_coordinator, name="EHR bridge")[0].pk,
+        "feed_id": feed.pk,
+        "feed_key": feed_key,
         "referral_id": referral.pk,
         "document_id": document.pk,
         "milestone_id": milestone.pk,
@@ -414,6 +427,9 @@ ROUTES: dict[str, Route] = {route.name: route for route in app_routes() if "form
 
 
 CAPABILITY_NEEDS = {Need.VIEW, Need.RECORD_CARE, Need.CHANGE, Need.MANAGE_CARE_TEAM}
+# Routes whose URL carries a secret key (`Need.KEY`), and a key nobody was given.
+KEY_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read is Need.KEY}
+GUESSED_KEYS = {"feed_key": "cal_" + "G" * 40}
 
 
 def url_of(route: Route, rule: Rule, samples: dict[str, Any]) -> str:

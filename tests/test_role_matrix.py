@@ -60,8 +60,8 @@ REDIRECTS = {301, 302, 303}
 
 def member_meets(need: Need, role: str) -> bool:
     """Whether a member in `role` at the treating center meets `need` on the samples."""
-    if need in {Need.PUBLIC, Need.SIGNED_IN, Need.SITE_MEMBER}:
-        return True
+    if need in {Need.PUBLIC, Need.SIGNED_IN, Need.SITE_MEMBER, Need.KEY}:
+        return True  # KEY: the sample's key is a right one
     if need in CAPABILITY_NEEDS:
         return need.value in ROLE_CAPABILITIES[role]
     if need is Need.REGISTER:
@@ -295,6 +295,7 @@ OWNERS = {
     "notice_id": "community_oncologist",
     "membership_id": "center_coordinator",
     "token_id": "center_coordinator",
+    "feed_id": "community_oncologist",
 }
 
 
