@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from carecoord.reads import shown
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import ListForm, list_response, patient_search_field
+from carecoord.web.list_forms import ListForm, address_of, list_response, patient_search_field
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
 from referrals.models import Milestone
@@ -80,5 +80,12 @@ def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
     rows = [(m, milestone_label_or_kind(m.kind), m.is_overdue(scope.today)) for m in page]
     shown(page, verb="listed")
-    context = {"memberships": memberships, "form": form, "page": page, "rows": rows, "today": scope.today}
+    context = {
+        "memberships": memberships,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "today": scope.today,
+        "export_url": address_of(form, "milestones-due-export", paged=False),
+    }
     return list_response(request, "carecoord/milestones_due.html", context, form=form, url_name="milestones-due")
