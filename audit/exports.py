@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -37,7 +37,7 @@ def export_summary(label: str, rows: int, filters: Mapping[str, Any], *, complet
 
 def audited_batches[M: Model](
     request: HttpRequest, queryset: QuerySet[M], *, label: str, filters: Mapping[str, Any]
-) -> Iterator[list[M]]:
+) -> Generator[list[M]]:
     """`queryset` a batch at a time, each batch's patients recorded as read (once each) before
     the batch goes on; the export entry written once all are out, or when the download stops."""
     recorded: set[uuid.UUID] = set()
@@ -51,8 +51,8 @@ def audited_batches[M: Model](
                 if reads:
                     record_reads(context, reads)
             recorded.update(reads)
+            count += len(batch)  # rows recorded and handed on (a stopped download sent fewer)
             yield batch
-            count += len(batch)
         complete = True
     finally:
         what = export_summary(label, count, filters, complete=complete)

@@ -14,14 +14,16 @@ from typing import Any, cast
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.exports import audited_batches
 from audit.models import AuditEntry
 from carecoord.models import Patient, Site
 from referrals.models import Referral
+from referrals.selectors import referrals_visible_to
 from tests.helpers import World, another_record, draft_referral, login, small_record
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +298,22 @@ def test_an_export_runs_as_many_queries_whatever_its_rows(
     many_rows, many = queries_of_export(client, url)
     assert many_rows > few_rows >= 1
     assert many == few
+
+
+@pytest.mark.usefixtures("records")
+def test_a_download_stopped_early_is_recorded_as_stopped(rf: RequestFactory, world: World) -> None:
+    """The batches sent so far were read: their patients are recorded, and the export entry
+    says it stopped (the server closes the answer's rows when the browser goes away)."""
+    request = rf.get(reverse("referral-export"))
+    request.user = world.center_coordinator
+    before = AuditEntry.objects.count()
+    audited = audited_batches(
+        request, referrals_visible_to(world.center_coordinator), label="referral list", filters={}
+    )
+    assert len(next(audited)) == 2
+    assert AuditEntry.objects.count() == before + 2  # the batch's patients, before its rows go on
+    audited.close()
+    entries = list(AuditEntry.objects.order_by("pk")[before:])
+    assert [e.patient_id is None for e in entries] == [False, False, True]
+    assert entries[-1].what == "exported referral list as CSV: 2 rows (download stopped); filters: none"
+    assert entries[-1].actor == world.center_coordinator
