@@ -317,3 +317,23 @@ def test_a_download_stopped_early_is_recorded_as_stopped(rf: RequestFactory, wor
     assert [e.patient_id is None for e in entries] == [False, False, True]
     assert entries[-1].what == "exported referral list as CSV: 2 rows (download stopped); filters: none"
     assert entries[-1].actor == world.center_coordinator
+
+
+@pytest.mark.usefixtures("records")
+def test_an_export_in_many_batches_has_the_same_rows_and_records_each_patient_once(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(client, world.center_coordinator)
+    url = reverse("milestones-due-export") + "?window=fortnight"
+    _, in_one, _ = read_export(client, url)
+    _, patients_in_one, _ = read_export(client, reverse("patient-export"))
+    monkeypatch.setattr("carecoord.web.csv_export.EXPORT_BATCH", 1)
+    before = AuditEntry.objects.count()
+    _, one_by_one, _ = read_export(client, url)
+    entries = list(AuditEntry.objects.order_by("pk")[before:])
+    assert one_by_one == in_one and len(one_by_one) > 2
+    read = [e.patient_id for e in entries if e.patient_id is not None]
+    assert len(read) == len(set(read)) == 2
+    assert entries[-1].what == f"exported milestones due as CSV: {len(in_one)} rows; filters: window=fortnight"
+    _, patients_one_by_one, _ = read_export(client, reverse("patient-export"))
+    assert patients_one_by_one == patients_in_one  # MRNs, next steps and alerts read a batch at a time

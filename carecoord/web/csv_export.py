@@ -80,8 +80,10 @@ def csv_lines[R](columns: Sequence[Column[R]], rows: Iterable[R], zone: zoneinfo
         yield writer.writerow([cell(column.value(row), zone) for column in columns])
 
 
-def batches[M: Model](queryset: QuerySet[M], size: int = EXPORT_BATCH) -> Iterator[list[M]]:
-    """`queryset` read `size` rows at a time from a server-side cursor (prefetches done per batch)."""
+def batches[M: Model](queryset: QuerySet[M], size: int | None = None) -> Iterator[list[M]]:
+    """`queryset` read `size` rows (`EXPORT_BATCH`) at a time from a server-side cursor, its
+    prefetches done a batch at a time."""
+    size = size or EXPORT_BATCH
     rows = queryset.iterator(chunk_size=size)
     while batch := list(islice(rows, size)):
         yield batch
