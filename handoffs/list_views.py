@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import list_response
+from carecoord.web.list_forms import address_of, list_response
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from handoffs.handoff_list import HandoffListForm, filtered_handoffs
 from handoffs.selectors import for_list_rows, handoffs_visible_to, with_sites_and_people
@@ -38,5 +38,6 @@ def my_handoffs(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "page": page,
         "handoffs": with_sites_and_people(list(page)),
+        "export_url": address_of(form, "handoff-export", paged=False),
     }
     return list_response(request, "handoffs/my_handoffs.html", context, form=form, url_name="my-handoffs")

@@ -108,6 +108,12 @@ PAGES: dict[str, Rule] = {
     "milestones-due": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a patient search is posted
     "handoff-template-list": Rule(Need.SIGNED_IN),
     "my-handoffs": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
+    # The lists above as CSV files, with the filters of their addresses: as scoped as the lists.
+    "patient-export": Rule(Need.SIGNED_IN),
+    "referral-export": Rule(Need.SIGNED_IN),
+    "alert-export": Rule(Need.SIGNED_IN),
+    "milestones-due-export": Rule(Need.SIGNED_IN),
+    "handoff-export": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),

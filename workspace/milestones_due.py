@@ -23,7 +23,7 @@ from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import ListForm, list_response, patient_search_field
+from carecoord.web.list_forms import ListForm, address_of, list_response, patient_search_field
 from carecoord.web.row_urls import row_url
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
@@ -118,5 +118,12 @@ def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
     rows = due_rows(list(page), scope.today)
     shown(page, verb="listed")
-    context = {"memberships": memberships, "form": form, "page": page, "rows": rows, "today": scope.today}
+    context = {
+        "memberships": memberships,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "today": scope.today,
+        "export_url": address_of(form, "milestones-due-export", paged=False),
+    }
     return list_response(request, "carecoord/milestones_due.html", context, form=form, url_name="milestones-due")

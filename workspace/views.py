@@ -13,7 +13,7 @@ from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
-from carecoord.web.list_forms import CountedPaginator, list_response, results_only
+from carecoord.web.list_forms import CountedPaginator, address_of, list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
 from workspace.patient_list import (
@@ -62,6 +62,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "page": page,
         "rows": patient_rows(list(page), own_site_ids=set(own_site_ids), today=scope.today),
+        "export_url": address_of(form, "patient-export", paged=False),
     }
     shown(page, verb="listed")
     if not results_only(request):
