@@ -65,7 +65,8 @@ def milestone_event(milestone: Milestone, *, patient_id: uuid.UUID, label: str) 
     url = (
         settings.SITE_URL
         + reverse("patient-timeline", kwargs={"patient_id": patient_id})
-        + f"#milestone-{milestone.pk}"
+        # The timeline folds steps far ahead or long done: `?milestone=` shows this one's row.
+        + f"?milestone={milestone.pk}#milestone-{milestone.pk}"
     )
     return DayEvent(
         uid=milestone_uid(milestone.pk),

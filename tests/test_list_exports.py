@@ -55,7 +55,10 @@ EXPORTS = {
         "my-handoffs", "handoff-export", "Hand-off", lambda r: [str(h.pk) for h in r.context["handoffs"]]
     ),
     "milestones-due": ListExport(
-        "milestones-due", "milestones-due-export", "Milestone", lambda r: [str(m.pk) for m, _, _ in r.context["rows"]]
+        "milestones-due",
+        "milestones-due-export",
+        "Milestone",
+        lambda r: [str(row.milestone.pk) for row in r.context["rows"]],
     ),
 }
 

@@ -29,6 +29,7 @@ from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
 from referrals.models import Milestone
 from referrals.selectors import milestones_due
+from workspace.timeline.links import MILESTONE_PARAMETER
 from workspace.work_queue import queue_scope
 
 MILESTONES_PER_PAGE = 50
@@ -97,7 +98,7 @@ def due_rows(milestones: list[Milestone], today: dt.date) -> list[DueRow]:
             label=milestone_label_or_kind(m.kind),
             overdue=m.is_overdue(today),
             patient=m.referral.patient,
-            timeline_url=f"{timeline(m.referral.patient_id)}#milestone-{m.pk}",
+            timeline_url=f"{timeline(m.referral.patient_id)}?{MILESTONE_PARAMETER}={m.pk}#milestone-{m.pk}",
             record_url=record(m.pk),
             move_url=move(m.pk),
         )

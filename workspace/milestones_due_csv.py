@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, StreamingHttpResponse
-from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from audit.exports import list_export
@@ -17,6 +16,7 @@ from carecoord.web.shortcuts import viewer_zone
 from referrals.milestones.kinds import milestone_label_or_kind
 from referrals.models import Milestone
 from workspace.milestones_due import MilestonesDueForm, due_milestones
+from workspace.timeline.links import milestone_row_url
 from workspace.work_queue import queue_scope
 
 
@@ -24,8 +24,7 @@ def milestone_columns(request: HttpRequest, today: dt.date) -> list[Column[Miles
     """The page's columns (its actions aside), and the step's place on the patient's timeline."""
 
     def address(m: Milestone) -> str:
-        path = reverse("patient-timeline", args=[m.referral.patient_id])
-        return request.build_absolute_uri(f"{path}#milestone-{m.pk}")
+        return request.build_absolute_uri(milestone_row_url(m.referral.patient_id, m.pk))
 
     return [
         Column("Milestone", lambda m: m.pk),

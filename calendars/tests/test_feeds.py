@@ -99,7 +99,7 @@ def test_the_feed_parses_back_with_every_dated_milestone_and_no_name_or_diagnosi
         assert str(event["SUMMARY"]).endswith(f" · MRN {mrn}")
         assert str(event["STATUS"]) == ("CANCELLED" if milestone.status == Milestone.Status.CANCELLED else "CONFIRMED")
         timeline = reverse("patient-timeline", kwargs={"patient_id": patient.pk})
-        assert f"{timeline}#milestone-{milestone.pk}" in str(event["DESCRIPTION"])
+        assert f"{timeline}?milestone={milestone.pk}#milestone-{milestone.pk}" in str(event["DESCRIPTION"])
         assert event.decoded("LAST-MODIFIED") == milestone.updated_at.replace(microsecond=0)
         assert event.decoded("DTSTAMP") == milestone.updated_at.replace(microsecond=0)
     visit = next(m for m in dated if m.kind == MilestoneKind.VISIT_DAY_30)
