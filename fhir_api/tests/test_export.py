@@ -15,7 +15,9 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEntry
 from carecoord.models import TimelineEntry
+from fhir_api import codes
 from fhir_api.export import RESOURCE_TYPES
+from referrals.workflow import State
 from tests.helpers import (
     World,
     another_record,
@@ -268,3 +270,17 @@ def test_everything_runs_a_fixed_number_of_queries(client: Client, world: World,
     grown = queries_of_get(client, url)
     assert len(parsed(client.get(url))["entry"]) > size * 2
     assert grown == small
+
+
+def test_every_referral_state_and_outcome_has_its_fhir_code() -> None:
+    for table in (codes.TASK_STATUS, codes.SERVICE_REQUEST_STATUS, codes.CARE_PLAN_STATUS):
+        assert table.keys() == set(State)
+    assert codes.ADVERSE_EVENT_OUTCOMES.keys() == set(ToxicityEvent.Outcome.values)
+    assert [codes.severity_of(grade) for grade in range(6)] == [
+        None,
+        ("mild", "Mild"),
+        ("moderate", "Moderate"),
+        ("severe", "Severe"),
+        ("severe", "Severe"),
+        ("severe", "Severe"),
+    ]
