@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEntry
@@ -284,3 +285,11 @@ def test_every_referral_state_and_outcome_has_its_fhir_code() -> None:
         ("severe", "Severe"),
         ("severe", "Severe"),
     ]
+
+
+def test_a_revoked_token_gets_401_outcome(client: Client, world: World) -> None:
+    header = api_token_header(world.center_coordinator)
+    world.center_coordinator.api_tokens.update(revoked_at=timezone.now())
+    response = client.get(everything_url(world), HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert parsed(response)["issue"][0]["code"] == "login"
