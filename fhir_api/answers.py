@@ -39,4 +39,7 @@ def outcome_response(refusal: Refusal) -> HttpResponse:
     return response
 
 
-NOT_FOUND = Refusal(404, "not-found", "No such resource, or not one you may see.")
+def not_found() -> Refusal:
+    """The one answer for what does not exist and what the caller may not see: nobody learns
+    whether an object exists."""
+    return Refusal(404, "not-found", "No such resource, or not one you may see.")

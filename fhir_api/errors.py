@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from carecoord.api.errors import not_found as site_not_found
-from fhir_api.answers import NOT_FOUND, outcome_response
+from fhir_api import answers
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path_info.startswith("/fhir/"):
-        return outcome_response(NOT_FOUND)
+        return answers.outcome_response(answers.not_found())
     return site_not_found(request, exception)

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.resource import Resource
@@ -21,7 +22,7 @@ from fhir.resources.R4B.resource import Resource
 from carecoord.access import get_patient_for_user
 from carecoord.models import Patient, Site, User
 from carecoord.reads import shown
-from fhir_api.answers import NOT_FOUND, Refusal, fhir_response, outcome_response
+from fhir_api.answers import Refusal, fhir_response, not_found, outcome_response
 from fhir_api.build_people import organization_resource
 from fhir_api.capability import capability_statement
 from fhir_api.export import resources_of
@@ -47,14 +48,15 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 def base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/fhir/")
+    """The server's FHIR base (where `metadata` is), absolute: what full URLs start with."""
+    return request.build_absolute_uri(reverse("fhir-metadata").removesuffix("metadata"))
 
 
 def visible_patient(user: User, patient_id: uuid.UUID | str) -> Patient:
     try:
         return get_patient_for_user(user, patient_id)
     except Http404 as exc:
-        raise NOT_FOUND from exc
+        raise not_found() from exc
 
 
 def searchset(request: HttpRequest, resources: list[Resource]) -> Bundle:
@@ -107,17 +109,17 @@ def read(request: HttpRequest, resource_type: str, id_prefix: str = "", **ids: i
     if resource_type == "Organization":
         site = Site.objects.filter(pk=resource_id).first()
         if site is None:
-            raise NOT_FOUND
+            raise not_found()
         return fhir_response(organization_resource(site))
     patient_id = PATIENT_OF[resource_type](resource_id)
     if patient_id is None:
-        raise NOT_FOUND
+        raise not_found()
     patient = visible_patient(user, patient_id)
     record = record_for(patient, f"FHIR read: {resource_type}")
     for resource in resources_of(record, request.build_absolute_uri, (resource_type,)):
         if resource.id == resource_id:
             return fhir_response(resource)
-    raise NOT_FOUND
+    raise not_found()
 
 
 @fhir_endpoint
