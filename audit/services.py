@@ -268,14 +268,17 @@ def audited_bulk_update[M: models.Model](model: type[M], objs: Sequence[M], name
     return count
 
 
-def record_export(request: HttpRequest, *, patient_id: uuid.UUID | None, what: str) -> AuditEntry:
-    """The export of audit entries is itself an entry."""
+def record_export(
+    request: HttpRequest, *, patient_id: uuid.UUID | None, what: str, object_type: str = ""
+) -> AuditEntry:
+    """An export is itself an entry: of audit entries (the default), or of a list's rows
+    (`object_type` the model of its rows, `audit.exports`)."""
     entry = _entry(
         actor=actor_of_request(request),
         action=AuditEntry.Action.EXPORT,
         what=what,
         patient_id=patient_id,
-        object_type=AuditEntry._meta.label_lower,
+        object_type=object_type or AuditEntry._meta.label_lower,
     )
     entry.save()
     return entry

@@ -28,6 +28,7 @@ from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient
 from carecoord.reports_database import reports_database
 from carecoord.selectors.sites import active_memberships_of
+from carecoord.web.csv_export import LineEcho, formula_safe
 from carecoord.web.shortcuts import viewer_zone
 
 ENTRIES_PER_PAGE = 100
@@ -47,8 +48,6 @@ CSV_COLUMNS = [
     "at_local",
     "time_zone",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _administrator_only(request: HttpRequest) -> None:
@@ -108,19 +107,8 @@ def audit_find_patient(request: HttpRequest) -> HttpResponse:
     return _entries_page(request, lookup=lookup, matches=matches)
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-class _Echo:
-    """A file that hands back what is written to it, for a streamed CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _rows(entries: Iterable[AuditEntry], zone: zoneinfo.ZoneInfo) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(LineEcho())
     yield writer.writerow(CSV_COLUMNS)
     for entry in entries:
         row = [
@@ -137,7 +125,7 @@ def _rows(entries: Iterable[AuditEntry], zone: zoneinfo.ZoneInfo) -> Iterator[st
             entry.at.astimezone(zone).isoformat(),
             zone.key,
         ]
-        yield writer.writerow([_cell(str(value)) for value in row])
+        yield writer.writerow([formula_safe(str(value)) for value in row])
 
 
 @login_required

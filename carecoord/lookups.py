@@ -38,3 +38,22 @@ class AnyOf(Lookup[Any]):
         rhs, rhs_params = self.process_rhs(compiler, connection)
         column_type = self.lhs.output_field.db_type(connection)
         return f"{lhs} = ANY({rhs}::{column_type}[])", (*lhs_params, *rhs_params)
+
+
+class InArray(Lookup[Any]):
+    """`lhs = ANY(ARRAY(<subquery>))`: "one of the ids this subquery gives", run once.
+
+    Within an OR, `lhs IN (subquery)` is checked row by row on whatever the other branch's
+    indexes found; `= ANY(ARRAY(...))` is a value PostgreSQL computes first and then looks up in
+    `lhs`'s index, so both branches of the OR are index scans
+    (`filter(Q(...) | InArray(F("pk"), ids))`)."""
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        if not rhs.startswith("("):
+            rhs = f"({rhs})"
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)

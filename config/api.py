@@ -12,6 +12,7 @@ from toxicity import api as toxicity_api
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet, basename="site")
+router.register("products", views.ProductViewSet, basename="product")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("care-team-links", views.CareTeamLinkViewSet, basename="care-team-link")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from audit.models import AuditEntry
-from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
+from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient
 from carecoord.reads import shown, shown_patient
@@ -151,7 +151,8 @@ def patient_education(request: HttpRequest, patient: Patient) -> HttpResponse:
     if request.method != "POST":
         shown_patient(patient.pk, patient, what="viewed education")
         return render(request, "education/patient_education.html", _patient_context(request, patient))
-    patient = get_patient_for_user(request.user, patient.pk, Capability.RECORD_CARE)
+    # The patient loaded above, checked now for the write: 403 before the body is read.
+    require_capability(request.user, patient, Capability.RECORD_CARE)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     form = EducationGivenForm(request.POST, sites=sites, versions=list(current_versions()), phase=patient.phase)
     if form.is_valid():

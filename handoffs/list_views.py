@@ -10,10 +10,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import list_response
+from carecoord.web.list_forms import address_of, list_response
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from handoffs.handoff_list import HandoffListForm, filtered_handoffs
-from handoffs.selectors import handoffs_visible_to
+from handoffs.selectors import for_list_rows, handoffs_visible_to, with_sites_and_people
 
 HANDOFFS_PER_PAGE = 25
 
@@ -27,7 +27,8 @@ def my_handoffs(request: HtmxHttpRequest) -> HttpResponse:
     memberships = active_memberships_of(request.user)
     form = HandoffListForm(HandoffListForm.data_of(request))
     asked = form.asked()
-    handoffs = filtered_handoffs(handoffs_visible_to(request.user), asked, user=request.user, memberships=memberships)
+    visible = for_list_rows(handoffs_visible_to(request.user))
+    handoffs = filtered_handoffs(visible, asked, user=request.user, memberships=memberships)
     page = Paginator(handoffs, HANDOFFS_PER_PAGE).get_page(asked.get("page"))
     shown(page, verb="listed")
     context = {
@@ -36,6 +37,7 @@ def my_handoffs(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "filtered": form.filtered(),
         "page": page,
-        "handoffs": list(page),
+        "handoffs": with_sites_and_people(list(page)),
+        "export_url": address_of(form, "handoff-export", paged=False),
     }
     return list_response(request, "handoffs/my_handoffs.html", context, form=form, url_name="my-handoffs")

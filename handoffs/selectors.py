@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
-from carecoord.models import Patient
+from carecoord.models import Patient, Site, User
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.models import Handoff, HandoffQuerySet, HandoffTemplate, HandoffTemplateVersion
 
@@ -48,3 +48,32 @@ def open_handoffs_of(patient: Patient) -> QuerySet[Handoff]:
         .select_related("version__template", "from_site", "to_site")
         .order_by("sent_at", "pk")
     )
+
+
+# What a row of a list of hand-offs reads in its own query: no values, no people, no sites.
+LIST_ROW_JOINS = ("patient", "version__template")
+
+
+def for_list_rows(handoffs: HandoffQuerySet) -> HandoffQuerySet:
+    """`handoffs` joined only to their patient and template, without their values: a list's rows.
+
+    Joining the two sites and the three people as well (ten tables with the access filter)
+    took PostgreSQL 35-50 ms to plan for a page it ran in under 1 ms; `with_sites_and_people`
+    reads those for the page instead, in two small queries."""
+    return handoffs.select_related(None).select_related(*LIST_ROW_JOINS).defer("values")
+
+
+def with_sites_and_people(handoffs: list[Handoff]) -> list[Handoff]:
+    """`handoffs` (a page) with their sites and the people who sent and acknowledged them set,
+    read in two queries whatever the number of rows."""
+    site_ids = {h.from_site_id for h in handoffs} | {h.to_site_id for h in handoffs}
+    sites = Site.objects.in_bulk(site_ids) if site_ids else {}
+    people_ids = {h.sent_by_id for h in handoffs} | {h.acknowledged_by_id for h in handoffs}
+    people_ids.discard(None)
+    people = User.objects.only("full_name").in_bulk(people_ids) if people_ids else {}
+    for handoff in handoffs:
+        handoff.from_site = sites[handoff.from_site_id]
+        handoff.to_site = sites[handoff.to_site_id]
+        handoff.sent_by = people.get(handoff.sent_by_id) if handoff.sent_by_id else None
+        handoff.acknowledged_by = people.get(handoff.acknowledged_by_id) if handoff.acknowledged_by_id else None
+    return handoffs

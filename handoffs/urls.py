@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from handoffs import list_views, views
+from handoffs import handoff_csv, list_views, views
 
 urlpatterns = [
     path("", list_views.my_handoffs, name="my-handoffs"),
+    path("export.csv", handoff_csv.handoff_export, name="handoff-export"),
     path("patients/<uuid:patient_id>/", views.handoff_list, name="handoff-list"),
     path("patients/<uuid:patient_id>/new/", views.handoff_start_page, name="handoff-start"),
     path("<int:handoff_id>/", views.handoff_detail, name="handoff-detail"),

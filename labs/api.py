@@ -1,4 +1,4 @@
-"""The labs API: the results of the user's patients, and recording one.
+"""The labs API: the results of the user's patients, and recording one or several at once.
 
 Thin like `toxicity.api`: every result behind a URL comes from `labs.selectors`, so one outside
 the user's scope answers 404 whatever the method; a role that may not record care answers 403
@@ -17,15 +17,36 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carecoord.access import get_patient_for_user
 from carecoord.api.idempotency import IdempotentWritesMixin
+from carecoord.api.schema import NOT_FOUND
 from carecoord.api.views import ScopeBeforeMethodMixin, actor_of
+from carecoord.roles import Capability
 from labs import filters
 from labs import serializers as s
+from labs.forms import dates_on
 from labs.models import LabFlagNotice, LabResult
-from labs.selectors import get_lab_result_for_user, lab_results_visible_to
+from labs.selectors import get_lab_result_for_user, lab_results_for_user, lab_results_visible_to
 from labs.services import lab_flag_acknowledge, lab_results_record
+from referrals.day_zero import day_zero_of
 
 RESULT_ID = OpenApiParameter("result_id", int, OpenApiParameter.PATH)
+
+
+def _notified(notices: list[LabFlagNotice]) -> list[dict[str, Any]]:
+    """Each person told, once however many values: the notices of one entry, already in memory."""
+    people: dict[int, dict[str, Any]] = {}
+    for notice in notices:
+        people.setdefault(
+            notice.recipient_id,
+            {
+                "recipient_name": notice.recipient.full_name,
+                "site": notice.site,
+                "role": notice.role,
+                "emailed": notice.email_id is not None,
+            },
+        )
+    return list(people.values())
 
 
 @extend_schema_view(
@@ -74,19 +95,52 @@ class LabResultViewSet(
             entries=values["entries"],
             confirm_date=values["confirm_date"],
         )
-        entry = values["entries"][0]
-        result = recorded.created[0] if recorded.created else None
-        if result is None:
-            result = LabResult.objects.get(
-                patient=values["patient"],
-                site=values["site"],
-                kind=entry.kind,
-                taken_on=entry.taken_on,
-                value=entry.reading.value,
-            )
-        shown_result = get_lab_result_for_user(request.user, result.pk)
+        result_id = recorded.created[0].pk if recorded.created else recorded.already[0]
+        shown_result = get_lab_result_for_user(request.user, result_id)
         code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
         return Response(self.get_serializer(shown_result).data, status=code)
+
+    @extend_schema(
+        summary="Record several results measured at your site: a list, or a pasted block or CSV read as the "
+        "entry page reads it",
+        request=s.LabResultBulkSerializer,
+        responses={201: s.LabBulkRecordedSerializer, 200: s.LabBulkRecordedSerializer, 404: NOT_FOUND},
+        description="All or nothing: a line that cannot be read answers 400 naming its line (`Line 3: ...`, "
+        "with the field for `results`), and nothing is saved. A value already recorded (same kind, day, site "
+        "and value) is not recorded again and tells nobody again: 200 when every value sent was already "
+        "there. A flagged value tells every point person of the patient today. The patient is looked up "
+        "first: one outside your scope answers 404, a role that may not record care 403.",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        named = s.PatientNamedSerializer(data=request.data)
+        named.is_valid(raise_exception=True)
+        patient = get_patient_for_user(request.user, named.validated_data["patient"], Capability.RECORD_CARE)
+        data = s.LabResultBulkSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        field, entries = data.read_entries(day_zero=day_zero_of(patient))
+        try:
+            recorded = lab_results_record(
+                actor=actor_of(request),
+                patient=patient,
+                site=data.validated_data["site"],
+                entries=entries,
+                confirm_date=data.validated_data["confirm_date"],
+            )
+        except ValidationError as exc:
+            raise dates_on(exc, field, name_field=field == "results") from None
+        # Reloaded through the access path, with who was told: one read for the new and the old.
+        ids = [*(r.pk for r in recorded.created), *recorded.already]
+        loaded = {r.pk: r for r in lab_results_for_user(request.user, ids)}
+        answer = {
+            "recorded": [loaded[r.pk] for r in recorded.created],
+            "repeated": recorded.repeated,
+            "already_recorded": [loaded[pk] for pk in recorded.already],
+            "notified": _notified(recorded.notices),
+        }
+        code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+        body = s.LabBulkRecordedSerializer(answer, context=self.get_serializer_context()).data
+        return Response(body, status=code)
 
     @extend_schema(
         summary="Acknowledge a flagged result you were told of; your site's open flags of the patient count as seen",

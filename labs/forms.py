@@ -4,6 +4,7 @@ recording (who, from which site, which dates) are `labs.services`'."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -131,3 +132,17 @@ class CsvForm(BatchForm):
 ENTRY_FORMS: dict[str, type[ResultForm | PasteForm | CsvForm]] = {"one": ResultForm, "paste": PasteForm, "csv": CsvForm}
 # Where a service's error on the date goes on each form.
 DATE_FIELD = {"one": "taken_on", "paste": "text", "csv": "file"}
+_LINE = re.compile(r"^Line (\d+): ")
+
+
+def dates_on(error: ValidationError, field: str, *, name_field: bool = False) -> ValidationError:
+    """The service's errors on the lines' dates (`taken_on`, each "Line 3: ...") moved onto
+    `field`, where the lines were written; `name_field` says which of the line's fields it was
+    ("Line 3, taken_on: ...") for lines written as objects. Other errors are left as they are."""
+    if field == "taken_on" or not hasattr(error, "error_dict") or "taken_on" not in error.error_dict:
+        return error
+    errors = dict(error.error_dict)
+    dates = ValidationError(errors.pop("taken_on")).messages
+    if name_field:
+        dates = [_LINE.sub(r"Line \1, taken_on: ", message) for message in dates]
+    return ValidationError({field: dates, **errors})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 
@@ -24,11 +25,19 @@ def lab_results_visible_to(user: AnyUser) -> QuerySet[LabResult]:
     )
 
 
+def _with_notices(results: QuerySet[LabResult]) -> QuerySet[LabResult]:
+    notices = LabFlagNotice.objects.select_related("recipient", "site", "acknowledged_by").order_by("pk")
+    return results.prefetch_related(Prefetch("notices", queryset=notices))
+
+
 def get_lab_result_for_user(user: AnyUser, result_id: int | str) -> LabResult:
     """One result with who was told of it; 404 outside the user's scope."""
-    notices = LabFlagNotice.objects.select_related("recipient", "site", "acknowledged_by").order_by("pk")
-    results = lab_results_visible_to(user).prefetch_related(Prefetch("notices", queryset=notices))
-    return get_visible_or_404(results, result_id, "lab result")
+    return get_visible_or_404(_with_notices(lab_results_visible_to(user)), result_id, "lab result")
+
+
+def lab_results_for_user(user: AnyUser, result_ids: Iterable[int]) -> list[LabResult]:
+    """The results of `result_ids` the user may see, with who was told of each: two queries."""
+    return list(_with_notices(lab_results_visible_to(user).filter(pk__in=list(result_ids))))
 
 
 def flag_thresholds_for(patient_id: uuid.UUID) -> FlagThresholds:

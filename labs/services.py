@@ -8,6 +8,7 @@ once; the second finds the values already recorded and says so.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,11 +34,13 @@ from toxicity.alerts import Recipient, alert_recipients
 
 @dataclass(frozen=True)
 class Recorded:
-    """What an entry did: the results it created, how many were already there, who was told."""
+    """What an entry did: the results it created, how many were already there (and which: their
+    ids, so a caller shows them without looking them up again), who was told."""
 
     created: list[LabResult] = field(default_factory=list)
     repeated: int = 0
     notices: list[LabFlagNotice] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[LabResult]:
@@ -131,17 +134,21 @@ def lab_results_record(
     thresholds = flag_thresholds_for(patient.pk)
     with audited_atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
-        there = set(
-            LabResult.objects.filter(
+        there: dict[tuple[str, dt.date, float], int | None] = {
+            (kind, taken_on, value): pk
+            for kind, taken_on, value, pk in LabResult.objects.filter(
                 patient=patient, site=site, taken_on__in={e.taken_on for e in entries}
-            ).values_list("kind", "taken_on", "value")
-        )
+            ).values_list("kind", "taken_on", "value", "pk")
+        }
         new: list[LabResult] = []
+        already: dict[int, None] = {}  # the results entered again, in order, once each
         for entry in entries:
             key = (entry.kind, entry.taken_on, entry.reading.value)
             if key in there:
+                if (pk := there[key]) is not None:
+                    already[pk] = None
                 continue
-            there.add(key)
+            there[key] = None  # twice in this entry: recorded once
             new.append(
                 LabResult(
                     patient=patient,
@@ -158,14 +165,14 @@ def lab_results_record(
                 )
             )
         if not new:
-            return Recorded(repeated=len(entries))
+            return Recorded(repeated=len(entries), already=list(already))
         created = audited_bulk_create(LabResult, new)
         flagged = [result for result in created if result.flagged]
         notices = _notify(patient, flagged, actor=actor, site=site) if flagged else []
         values = "; ".join(f"{r.get_kind_display()} {r.value_text} ({r.taken_on:%d %b})" for r in created)
         timeline_record(
             patient=patient,
-            kind=TimelineEntry.Kind.TOXICITY,
+            kind=TimelineEntry.Kind.LAB,
             actor=actor,
             site=site,
             title=(
@@ -177,7 +184,7 @@ def lab_results_record(
             body=values,
             subject=created[0],
         )
-    return Recorded(created=created, repeated=len(entries) - len(created), notices=notices)
+    return Recorded(created=created, repeated=len(entries) - len(created), notices=notices, already=list(already))
 
 
 def lab_flag_acknowledge(*, actor: User, notice: LabFlagNotice) -> int:

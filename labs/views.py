@@ -27,7 +27,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors, focus_first_error
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, next_or, viewer_zone
-from labs.forms import DATE_FIELD, ENTRY_FORMS, CsvForm, PasteForm, ResultForm
+from labs.forms import DATE_FIELD, ENTRY_FORMS, CsvForm, PasteForm, ResultForm, dates_on
 from labs.models import LabFlagNotice
 from labs.selectors import flag_thresholds_for, get_lab_notice_for_user
 from labs.services import Recorded, lab_flag_acknowledge, lab_results_record
@@ -106,9 +106,7 @@ def lab_entry(request: HttpRequest, patient: Patient) -> HttpResponse:
                 confirm_date=form.cleaned_data["confirm_date"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "taken_on" in exc.error_dict and DATE_FIELD[mode] != "taken_on":
-                exc = ValidationError({DATE_FIELD[mode]: exc.error_dict.pop("taken_on"), **exc.error_dict})
-            add_service_errors(form, exc)
+            add_service_errors(form, dates_on(exc, DATE_FIELD[mode]))
         else:
             messages.success(request, _summary(recorded))
             return redirect(reverse("patient-timeline", kwargs={"patient_id": patient.pk}) + "#counts")

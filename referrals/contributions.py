@@ -145,14 +145,20 @@ def _overdue(scope: QueueScope) -> QuerySet[Referral]:
     return referrals_overdue_for(scope.user, _recording(scope))
 
 
+# What a referral row of the queue shows: its patient and its two sites, not the physician and
+# product the referral pages join (seven tables took PostgreSQL 7-8 ms to plan, 0.3 to run).
+QUEUE_JOINS = ("patient", "from_site", "to_center")
+
+
 def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose next move belongs to one of the viewer's sites."""
-    return list(_waiting(scope)[: scope.limit])
+    return list(_waiting(scope).select_related(None).select_related(*QUEUE_JOINS)[: scope.limit])
 
 
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose acknowledgement is overdue, to or from the viewer's sites."""
-    return list(_overdue(scope).order_by("acknowledge_by")[: scope.limit])
+    rows = _overdue(scope).select_related(None).select_related(*QUEUE_JOINS)
+    return list(rows.order_by("acknowledge_by")[: scope.limit])
 
 
 def queue_milestones_due(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:

@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -178,6 +178,16 @@ class MilestoneQuerySet(models.QuerySet["Milestone"]):
             .order_by("-referral_id")
         )
 
+    def due_by(self, end: dt.date) -> MilestoneQuerySet:
+        """Planned milestones not recorded, planned on or before `end` (the overdue too).
+
+        Filtered on `OPEN_DUE_ON`, not on `planned_on`: PostgreSQL keeps statistics of that
+        expression (migration 0007), so it knows that the few steps due are among the planned
+        ones of the coming days, not a quarter of every step ever recorded (the estimate from
+        the two columns' own statistics, which sent every list of steps due into a parallel
+        hash join of all referrals)."""
+        return self.filter(status=Milestone.Status.PLANNED).alias(open_due_on=OPEN_DUE_ON).filter(open_due_on__lte=end)
+
     def with_open_conflict(self) -> MilestoneQuerySet:
         """Planned milestones whose date conflicts with the course and nobody has confirmed it."""
         return self.filter(open_conflict())
@@ -195,6 +205,10 @@ def open_conflict() -> Q:
         Q(status=Milestone.Status.PLANNED) & ~Q(conflict_key="") & ~Q(conflict_key=models.F("conflict_confirmed_key"))
     )
 
+
+# The day a step is due while it is planned, nothing once done or cancelled: what the lists of
+# steps due filter on (`MilestoneQuerySet.due_by`), indexed and with statistics of its own.
+OPEN_DUE_ON = Case(When(status="planned", then=F("planned_on")))
 
 # `referrals.schedule.MilestoneKind.INFUSION`, which imports nothing from here.
 INFUSION_KIND = "infusion"
@@ -245,6 +259,8 @@ class Milestone(models.Model):
         indexes = [
             # What is due or in conflict: a few planned steps among every step ever recorded.
             models.Index(fields=["planned_on"], condition=Q(status="planned"), name="milestone_planned_open"),
+            # The same steps by `OPEN_DUE_ON`, which the lists of steps due filter on (`due_by`).
+            models.Index(OPEN_DUE_ON, condition=Q(status="planned"), name="milestone_open_due_on"),
             models.Index(
                 fields=["planned_on"],
                 condition=Q(status="planned") & ~Q(conflict_key=""),

@@ -21,7 +21,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Capability
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label_or_kind
-from referrals.models import Milestone, Referral, ReferralDocument, ReferralQuerySet
+from referrals.models import Milestone, MilestoneQuerySet, Referral, ReferralDocument, ReferralQuerySet
 from referrals.phase import patient_phase
 from referrals.workflow import Side, State
 
@@ -46,7 +46,7 @@ def get_document_for_user(user: AnyUser, document_id: int | str) -> ReferralDocu
     return get_visible_or_404(documents_visible_to(user), document_id, "document")
 
 
-def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
+def milestones_visible_to(user: AnyUser) -> MilestoneQuerySet:
     return Milestone.objects.filter(referral__patient_id__in=visible_patient_ids(user)).select_related(
         "referral", "given_at"
     )
@@ -89,7 +89,7 @@ def referrals_overdue_for(user: AnyUser, site_ids: list[int]) -> ReferralQuerySe
 def milestones_due(user: AnyUser, start: dt.date | None, end: dt.date) -> QuerySet[Milestone]:
     """Planned milestones of the user's patients due between `start` and `end` inclusive; from
     any day before `end` (the overdue too) when `start` is None."""
-    planned = milestones_visible_to(user).filter(status=Milestone.Status.PLANNED, planned_on__lte=end)
+    planned = milestones_visible_to(user).due_by(end)
     if start is not None:
         planned = planned.filter(planned_on__gte=start)
     return planned.select_related("referral__patient").order_by("planned_on", "pk")

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from referrals import views
+from referrals import referral_csv, views
 
 urlpatterns = [
     path("", views.referral_list, name="referral-list"),
+    path("export.csv", referral_csv.referral_export, name="referral-export"),
     path("new/", views.referral_create_page, name="referral-create"),
     path("<int:referral_id>/", views.referral_detail, name="referral-detail"),
     path("<int:referral_id>/move/", views.referral_move_view, name="referral-move"),

@@ -22,7 +22,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
 from carecoord.web.forms import add_service_errors
-from carecoord.web.list_forms import list_response
+from carecoord.web.list_forms import address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, can_refer
@@ -79,6 +79,7 @@ def referral_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "rows": [ReferralRow(r, r.is_acknowledgement_overdue(now)) for r in page],
         "can_refer": can_refer(memberships),
+        "export_url": address_of(form, "referral-export", paged=False),
     }
     return list_response(request, "referrals/referral_list.html", context, form=form, url_name="referral-list")
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from calendars.throttle import forget_wrong_keys
 from carecoord.models import Site
 from carecoord.roles import Role
 from carecoord.web.choice_cache import forget_all_choices
@@ -61,6 +62,13 @@ def no_choices_kept_from_earlier_tests() -> None:
     """The filter choices a list keeps per viewer (`carecoord.web.choice_cache`) are keyed by the
     user's id, which a new test database gives out again: nothing kept before a test is read."""
     forget_all_choices()
+
+
+@pytest.fixture(autouse=True)
+def no_wrong_feed_keys_counted() -> None:
+    """Wrong calendar-feed keys are counted per address for an hour, in Redis, which outlives a
+    test: those an earlier test tried from the test client's address are not held against it."""
+    forget_wrong_keys("127.0.0.1")
 
 
 @pytest.fixture

@@ -31,9 +31,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from calendars.services import feed_create
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.health import heartbeat_record
-from carecoord.models import CareTeamLink, PointPerson, SiteMembership
+from carecoord.models import CareTeamLink, PointPerson, Product, SiteMembership
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
 from carecoord.services.comments import comment_post
@@ -54,6 +55,9 @@ from toxicity.services import toxicity_add_treatment, toxicity_record
 
 class Need(StrEnum):
     PUBLIC = "public"  # anyone, even signed out: no patient data
+    # Whoever holds the secret key in the URL, signed in or not (a calendar feed: calendar apps
+    # cannot sign in); a wrong or revoked key is 404 for everyone.
+    KEY = "key"
     SIGNED_IN = "signed_in"  # anyone signed in; what comes back is scoped to them
     SITE_MEMBER = "site_member"  # anyone working at the site owning the object (templates)
     VIEW = Capability.VIEW
@@ -92,6 +96,10 @@ PAGES: dict[str, Rule] = {
     "recovery-codes": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "password-change": Rule(Need.SIGNED_IN, Need.SIGNED_IN),
     "api-token-revoke": Rule(N, Need.OWN),
+    "calendar-feed-create": Rule(N, Need.SIGNED_IN),
+    "calendar-feed-revoke": Rule(N, Need.OWN),
+    # A calendar feed: shows its owner's patients, whoever presents the key.
+    "calendar-feed": Rule(Need.KEY),
     # For a load balancer and monitoring: no patient data.
     "health": Rule(Need.PUBLIC),
     # Lists scoped to the user.
@@ -102,6 +110,12 @@ PAGES: dict[str, Rule] = {
     "milestones-due": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a patient search is posted
     "handoff-template-list": Rule(Need.SIGNED_IN),
     "my-handoffs": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
+    # The lists above as CSV files, with the filters of their addresses: as scoped as the lists.
+    "patient-export": Rule(Need.SIGNED_IN),
+    "referral-export": Rule(Need.SIGNED_IN),
+    "alert-export": Rule(Need.SIGNED_IN),
+    "milestones-due-export": Rule(Need.SIGNED_IN),
+    "handoff-export": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),
@@ -112,7 +126,9 @@ PAGES: dict[str, Rule] = {
     "patient-leave": Rule(V, Need.MANAGE_CARE_TEAM),
     "patient-timeline": Rule(V),
     "patient-timeline-earlier": Rule(V),
+    "patient-timeline-milestones": Rule(V),
     "patient-comment": Rule(V, RC),
+    "patient-calendar": Rule(V),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
     "referral-detail": Rule(V),
@@ -131,6 +147,8 @@ PAGES: dict[str, Rule] = {
     "milestone-move-form": Rule(RC),
     "milestone-cancel-form": Rule(RC),
     "milestone-confirm-form": Rule(RC),
+    "referral-infusion-form": Rule(RC),
+    "milestone-plan-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
     "toxicity-grade-preview": Rule(RC, RC),
@@ -188,6 +206,8 @@ API: dict[str, Rule] = {
     "api:docs": Rule(Need.PUBLIC),
     "api:site-list": Rule(Need.SIGNED_IN),
     "api:site-detail": Rule(Need.SIGNED_IN),
+    "api:product-list": Rule(Need.SIGNED_IN),
+    "api:product-detail": Rule(Need.SIGNED_IN),
     "api:membership-list": Rule(Need.SIGNED_IN),
     "api:membership-detail": Rule(Need.OWN),
     # Creating: the patient is named in the body, so the matrix posts a valid one.
@@ -225,6 +245,8 @@ API: dict[str, Rule] = {
     "api:toxicity-event-treatments": Rule(N, RC),
     "api:toxicity-event-resolve": Rule(N, RC),
     "api:lab-result-list": Rule(Need.SIGNED_IN, RC),
+    # The patient is named in the body and looked up first: 404 outside the care team, then 403.
+    "api:lab-result-bulk": Rule(N, RC),
     "api:lab-result-detail": Rule(V),
     "api:lab-result-acknowledge": Rule(N, V),
     "api:toxicity-event-manufacturer-report": Rule(N, RC),
@@ -395,6 +417,8 @@ def build_samples(world: World) -> dict[str, Any]:
         recipient="patient",
         given_at=timezone.now() - dt.timedelta(hours=1),
     )
+    # The practice's point person subscribes to the calendar feed.
+    feed, feed_key = feed_create(user=world.community_oncologist, name="Phone")
     # Workers answer on both queues, so /health/ is 200 like any public page.
     for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE):
         heartbeat_record(queue)
@@ -418,12 +442,15 @@ def build_samples(world: World) -> dict[str, Any]:
         "point_person_id": person.pk,
         "membership_id": SiteMembership.objects.get(user=world.center_coordinator).pk,
         "token_id": api_token_create(user=world.center_coordinator, name="EHR bridge")[0].pk,
+        "feed_id": feed.pk,
+        "feed_key": feed_key,
         "referral_id": referral.pk,
         "document_id": document.pk,
         "milestone_id": milestone.pk,
         "material_id": version.material_id,
         "material_version_id": version.pk,
         "given_id": given.pk,
+        "product_id": Product.objects.order_by("pk").values_list("pk", flat=True)[0],
         "format": "json",
     }
 
@@ -443,6 +470,9 @@ ROUTES: dict[str, Route] = {route.name: route for route in app_routes() if "form
 
 
 CAPABILITY_NEEDS = {Need.VIEW, Need.RECORD_CARE, Need.CHANGE, Need.MANAGE_CARE_TEAM}
+# Routes whose URL carries a secret key (`Need.KEY`), and a key nobody was given.
+KEY_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read is Need.KEY}
+GUESSED_KEYS = {"feed_key": "cal_" + "G" * 40}
 
 
 def url_of(route: Route, rule: Rule, samples: dict[str, Any]) -> str:

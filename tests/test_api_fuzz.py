@@ -32,6 +32,7 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from carecoord.models import Product
 from carecoord.services.comments import comment_post
 from handoffs.models import Handoff
 from referrals.milestones.services import milestone_plan, milestone_set_infusion
@@ -134,6 +135,7 @@ def seeded(world: World, tmp_path: Path, in_test_transaction: None) -> Iterator[
                 "point_person_id": list(center_link.point_persons.values_list("pk", flat=True)),
                 "membership_id": list(world.center_coordinator.memberships.values_list("pk", flat=True)),
                 "site_id": [world.center.pk, world.practice.pk],
+                "product_id": list(Product.objects.values_list("pk", flat=True)[:2]),
                 # Bodies and filters refer to the same objects.
                 "patient": [str(world.shared_patient.pk)],
                 "site": [world.center.pk, world.practice.pk],

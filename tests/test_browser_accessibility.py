@@ -103,6 +103,7 @@ PAGES: dict[str, View] = {
     "patient-edit": View(CENTER, lambda s: reverse("patient-edit", kwargs=s.patient)),
     "timeline": View(CENTER, lambda s: reverse("patient-timeline", kwargs=s.patient)),
     "timeline, forms open": View(CENTER, lambda s: reverse("patient-timeline", kwargs=s.patient), _timeline_forms_open),
+    "timeline, every milestone": View(CENTER, lambda s: reverse("patient-timeline-milestones", kwargs=s.patient)),
     # Referrals are written at the practice.
     "referral-create": View(PRACTICE, _referral_form),
     "referral-create, refused": View(PRACTICE, _referral_form, _press("Submit to center")),

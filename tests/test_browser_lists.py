@@ -1,14 +1,17 @@
 """The referral and alert lists in a real browser: typed words update the results in place and
 never reach the address; a filter does, so the back button and a bookmark find the list again;
-an alert is acknowledged from the filtered list and the list comes back filtered."""
+an alert is acknowledged from the filtered list and the list comes back filtered; the filtered
+list is exported from its link."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from referrals.workflow import Move
 from tests.browser import sign_in
@@ -19,11 +22,8 @@ from toxicity.models import Alert
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_referral_list_finds_by_name_in_place_and_keeps_only_the_filters_in_the_address(
-    live_server: object, world: World, browser: Browser
-) -> None:
-    base_url = str(live_server)
+def referral_list_of_two(world: World, browser: Browser, base_url: str) -> Page:
+    """The practice coordinator's referral list: Sharedcare's referral submitted, Lovelace's a draft."""
     advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])
     lovelace = patient_at(
         world.practice, world.community_coordinator, shared_with=world.center, given_name="Ada", family_name="Lovelace"
@@ -32,6 +32,14 @@ def test_referral_list_finds_by_name_in_place_and_keeps_only_the_filters_in_the_
     page = browser.new_page()
     sign_in(page, base_url, world.community_coordinator.email)
     page.goto(base_url + reverse("referral-list"))
+    return page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_referral_list_finds_by_name_in_place_and_keeps_only_the_filters_in_the_address(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    page = referral_list_of_two(world, browser, str(live_server))
     results = page.locator("#results")
     expect(results.get_by_role("link", name="Sharedcare, Sharon")).to_be_visible()
     page.get_by_label("Find a patient").fill("lovel")
@@ -59,3 +67,29 @@ def test_an_alert_is_acknowledged_from_the_filtered_list(live_server: object, wo
     expect(page).to_have_url(re.compile(r"\?kind=crs$"))
     expect(page.get_by_label("Kind")).to_have_value("crs")
     assert not Alert.objects.filter(recipient=world.community_oncologist, acknowledged_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_filtered_referral_list_is_exported_from_its_link_by_keyboard(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    """The Export link follows the filters changed in place; taken with the keyboard, it gives a
+    file a spreadsheet opens: a byte-order mark, the list's header, the filtered rows."""
+    page = referral_list_of_two(world, browser, str(live_server))
+    page.get_by_label("State").select_option(label="Submitted")
+    expect(page).to_have_url(re.compile(r"\?state=submitted$"))
+    link = page.get_by_role("link", name="Export CSV of these referrals")
+    expect(link).to_be_visible()
+    expect(link).to_have_attribute("href", reverse("referral-export") + "?state=submitted")
+    link.focus()
+    with page.expect_download() as download_info:
+        page.keyboard.press("Enter")
+    download = download_info.value
+    assert re.fullmatch(r"carecoord-referrals-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    with open(download.path(), encoding="utf-8") as file:
+        text = file.read()
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["Referral", "Patient", "State"]
+    assert "Submitted (America/Chicago)" in rows[0]
+    assert [row[1:3] for row in rows[1:]] == [["Sharedcare, Sharon", "Submitted"]]

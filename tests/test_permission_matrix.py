@@ -23,7 +23,17 @@ from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
 from referrals.models import Milestone, Referral, ReferralDocument
 from tests.factories import member
 from tests.helpers import World, login
-from tests.route_rules import METHODS, ROUTE_RULES, Need, Route, all_routes, app_routes, build_samples
+from tests.route_rules import (
+    GUESSED_KEYS,
+    KEY_ROUTES,
+    METHODS,
+    ROUTE_RULES,
+    Need,
+    Route,
+    all_routes,
+    app_routes,
+    build_samples,
+)
 from toxicity.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +51,9 @@ def foreign(world: World, settings: Any, tmp_path: Path) -> dict[str, Any]:
     return build_samples(world)
 
 
-# Kwargs that name objects everybody may see (the site directory and the education material
-# hold no patient data).
-SHARED_KWARGS = {"site_id", "material_id", "material_version_id"}
+# Kwargs that name objects everybody may see (the site directory, the product catalog and the
+# education material hold no patient data).
+SHARED_KWARGS = {"site_id", "product_id", "material_id", "material_version_id"}
 
 
 def foreign_markers(world: World) -> list[str]:
@@ -73,7 +83,9 @@ def test_outsider_gets_404_for_every_method_on_foreign_objects(
         assert not unknown, f"{route.name}: add a foreign sample for URL kwarg(s) {sorted(unknown)}"
         if not route.kwargs - {"format"} - SHARED_KWARGS:
             continue
-        url = reverse(route.name, kwargs={name: foreign.get(name, world.center.pk) for name in route.kwargs})
+        # A key in the URL is the credential: the outsider was given none, and guesses.
+        samples = foreign | GUESSED_KEYS if route.name in KEY_ROUTES else foreign
+        url = reverse(route.name, kwargs={name: samples.get(name, world.center.pk) for name in route.kwargs})
         # A route without a GET may refuse it before looking the object up: 405 tells nothing.
         has_get = route.name not in ROUTE_RULES or ROUTE_RULES[route.name].read is not Need.NONE
         for method in METHODS:
@@ -100,7 +112,9 @@ def test_outsider_lists_show_no_foreign_object(
     for method in ("get", "options"):
         response = request(client, method, f"{url}?{query}" if query else url, follow=True)
         assert response.status_code in allowed, f"{method.upper()} {url} answered {response.status_code}"
-        body = response.content.decode(errors="replace")
+        body = (b"".join(response.streaming_content) if response.streaming else response.content).decode(
+            errors="replace"
+        )
         for marker in foreign_markers(world):
             assert marker not in body, f"{method.upper()} {url} shows {marker!r} to the outsider"
 
@@ -133,6 +147,12 @@ def test_anonymous_is_refused_everywhere_but_public_routes(
 ) -> None:
     for route in app_routes():
         if route.name in PUBLIC_ROUTES:
+            continue
+        if route.name in KEY_ROUTES:
+            # The key is the credential, signed in or not: right, it answers; guessed, 404.
+            right = {name: foreign[name] for name in route.kwargs}
+            assert client.get(reverse(route.name, kwargs=right)).status_code == 200, route.name
+            assert client.get(reverse(route.name, kwargs=GUESSED_KEYS)).status_code == 404, route.name
             continue
         kwargs = {name: foreign.get(name, world.center.pk) for name in route.kwargs}
         response = client.get(reverse(route.name, kwargs=kwargs))

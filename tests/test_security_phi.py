@@ -26,8 +26,9 @@ from tests.helpers import (
     record_url,
 )
 
-# Route parameters that name a thing by its meaningless key; anything else could be PHI.
-IDENTIFIER_CONVERTERS = {"IntConverter", "UUIDConverter"}
+# Route parameters that name a thing by its meaningless key; anything else could be PHI. A
+# calendar feed's key is random characters (calendars/urls.py).
+IDENTIFIER_CONVERTERS = {"IntConverter", "UUIDConverter", "FeedKeyConverter"}
 
 
 def walk(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[tuple[str, URLPattern]]:

@@ -46,6 +46,7 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
+        "export_url": address_of(form, "alert-export", paged=False),
         "back_here": address_of(form, "alert-list"),  # where an acknowledgement brings the person back to
     }
     return list_response(request, "toxicity/alert_list.html", context, form=form, url_name="alert-list")

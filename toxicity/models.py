@@ -90,6 +90,13 @@ class ToxicityEvent(models.Model):
             models.Index(fields=["patient", "status"]),
             # The lists read newest first, a page at a time: walked in this order, not sorted whole.
             models.Index(fields=["-onset_at", "-id"], name="toxicity_event_newest_first"),
+            # The work queue's malignancies to report: a few events among every toxicity, oldest
+            # first (without it, every dashboard scanned the whole table for them).
+            models.Index(
+                fields=["onset_at", "id"],
+                condition=models.Q(kind=ToxicityKind.SECONDARY_MALIGNANCY),
+                name="toxicity_malignancy_by_onset",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -104,18 +104,37 @@ def get_alert_for_user(user: AnyUser, alert_id: int | str) -> Alert:
 
 def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_ids: Iterable[int] = ()) -> list[Alert]:
     """Alerts of the user's patients whose email has not gone out in the warning time: of
-    `patient`, or sent for one of `site_ids` (the user's sites). Shown until delivered."""
+    `patient` (loaded by the caller through the access path), or sent for one of `site_ids`
+    (the user's sites). Shown until delivered."""
+    late = Alert.objects.filter(email__created_at__lt=timezone.now() - late_threshold()).exclude(
+        email__status=OutgoingEmail.Status.SENT
+    )
+    if patient is not None:
+        return _undelivered_of(patient, late)
     waiting = (
-        Alert.objects.filter(
-            event__patient_id__in=visible_patient_ids(user),
-            email__created_at__lt=timezone.now() - late_threshold(),
-        )
-        .exclude(email__status=OutgoingEmail.Status.SENT)
+        late.filter(event__patient_id__in=visible_patient_ids(user), site_id__in=site_ids)
         .select_related("recipient", "site", "email", "event__patient")
         .order_by("email__created_at")
     )
-    waiting = waiting.filter(event__patient=patient) if patient is not None else waiting.filter(site_id__in=site_ids)
     return list(waiting[:UNDELIVERED_SHOWN])
+
+
+def _undelivered_of(patient: Patient, late: QuerySet[Alert]) -> list[Alert]:
+    """The patient's page asks on every view and nearly always finds none: a query of the
+    alerts' ids alone first (a three-table join PostgreSQL plans in a fraction of the six
+    tables' time), then, only when there are any, the alerts with what the banner shows."""
+    ids = list(
+        late.filter(event__patient=patient)
+        .order_by("email__created_at")
+        .values_list("pk", flat=True)[:UNDELIVERED_SHOWN]
+    )
+    if not ids:
+        return []
+    shown = Alert.objects.filter(pk__in=ids).select_related("recipient", "site", "email", "event")
+    alerts = list(shown.order_by("email__created_at"))
+    for alert in alerts:
+        alert.event.patient = patient
+    return alerts
 
 
 def open_alert_counts(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:

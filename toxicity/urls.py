@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from toxicity import alert_views, event_views
+from toxicity import alert_csv, alert_views, event_views
 
 urlpatterns = [
     path("patients/<uuid:patient_id>/record/", event_views.record, name="toxicity-record"),
@@ -17,5 +17,6 @@ urlpatterns = [
         name="toxicity-manufacturer-report",
     ),
     path("alerts/", alert_views.alert_list, name="alert-list"),
+    path("alerts/export.csv", alert_csv.alert_export, name="alert-export"),
     path("alerts/<int:alert_id>/acknowledge/", alert_views.alert_acknowledge_view, name="alert-acknowledge"),
 ]

@@ -8,6 +8,7 @@ window and the kind may be in the address.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -18,10 +19,12 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import ListForm, list_response, patient_search_field
+from carecoord.web.list_forms import ListForm, address_of, list_response, patient_search_field
+from carecoord.web.row_urls import row_url
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
 from referrals.models import Milestone
@@ -67,6 +70,41 @@ def due_milestones(user: Any, asked: dict[str, Any], today: dt.date) -> QuerySet
     return milestones
 
 
+@dataclass(frozen=True)
+class DueRow:
+    """A row of the page: the step, its label, whether it is overdue, its patient and links."""
+
+    milestone: Milestone
+    label: str
+    overdue: bool
+    patient: Patient
+    timeline_url: str  # at the step, on the patient's timeline
+    record_url: str
+    move_url: str
+
+
+def due_rows(milestones: list[Milestone], today: dt.date) -> list[DueRow]:
+    """The page's rows, their links reversed once for the page (`carecoord.web.row_urls`)."""
+    if not milestones:
+        return []
+    first = milestones[0]
+    timeline = row_url("patient-timeline", "patient_id", first.referral.patient_id)
+    record = row_url("milestone-complete-form", "milestone_id", first.pk)
+    move = row_url("milestone-move-form", "milestone_id", first.pk)
+    return [
+        DueRow(
+            milestone=m,
+            label=milestone_label_or_kind(m.kind),
+            overdue=m.is_overdue(today),
+            patient=m.referral.patient,
+            timeline_url=f"{timeline(m.referral.patient_id)}#milestone-{m.pk}",
+            record_url=record(m.pk),
+            move_url=move(m.pk),
+        )
+        for m in milestones
+    ]
+
+
 @vary_on_headers("HX-Request")
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -78,7 +116,14 @@ def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
     asked = form.asked()
     due = due_milestones(request.user, asked, scope.today)
     page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
-    rows = [(m, milestone_label_or_kind(m.kind), m.is_overdue(scope.today)) for m in page]
+    rows = due_rows(list(page), scope.today)
     shown(page, verb="listed")
-    context = {"memberships": memberships, "form": form, "page": page, "rows": rows, "today": scope.today}
+    context = {
+        "memberships": memberships,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "today": scope.today,
+        "export_url": address_of(form, "milestones-due-export", paged=False),
+    }
     return list_response(request, "carecoord/milestones_due.html", context, form=form, url_name="milestones-due")

@@ -7,10 +7,11 @@ on the field of the same name with `add_service_errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.phones import PhoneField
@@ -65,7 +66,30 @@ class IdentifierForm(SiteChoiceForm):
     mrn = forms.CharField(label="MRN at your site", max_length=64)
 
 
+class LoadedChoiceIterator(ModelChoiceIterator):
+    """The field's choices from the people the form was given, instead of its queryset read
+    again for each select (the primary's and the backup's: about a hundred people each at a
+    center); the queryset still checks what is posted."""
+
+    field: PersonChoiceField
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for person in self.field.people:
+            yield self.choice(person)
+
+    def __len__(self) -> int:
+        return len(self.field.people) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.people)
+
+
 class PersonChoiceField(forms.ModelChoiceField[User]):
+    iterator = LoadedChoiceIterator
+    people: Sequence[User] = ()
+
     def label_from_instance(self, obj: User) -> str:
         return obj.full_name or obj.email
 
@@ -85,9 +109,12 @@ class PointPersonsForm(PageForm):
         kwargs.setdefault("auto_id", f"id_pp{link.site_id}_%s")
         super().__init__(*args, **kwargs)
         self.link = link
+        people = list(people)
         ids = [person.pk for person in people]
         for name in ("primary", "backup"):
-            cast(forms.ModelChoiceField[User], self.fields[name]).queryset = User.objects.filter(pk__in=ids)
+            field = cast(PersonChoiceField, self.fields[name])
+            field.people = people
+            field.queryset = User.objects.filter(pk__in=ids)
         self.fields["site"].initial = link.site_id
 
     def clean(self) -> dict[str, Any]:

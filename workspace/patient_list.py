@@ -24,6 +24,7 @@ from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPers
 from carecoord.models.patients import Phase
 from carecoord.selectors.patients import patients_matching, sites_without_primary
 from carecoord.web.list_forms import ListForm, lazy_choices, patient_search_field
+from carecoord.web.row_urls import row_url
 from carecoord.work_queue import QueueScope, queue_lists
 from referrals.day_zero import day_zero_by_patient, day_zero_subquery
 from referrals.schedule import day_label
@@ -146,15 +147,23 @@ class PatientListRow:
     next_overdue: bool
     open_alerts: int  # events with an alert nobody has acknowledged
     without_primary: list[str]  # care-team sites naming no primary point person
+    url: str  # the patient page
+    timeline_url: str
+    contacts_url: str  # the point persons, loaded when asked
 
 
 def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.date) -> list[PatientListRow]:
     """The rows of one page of patients (identifiers prefetched), in four queries whatever its size."""
     ids: list[uuid.UUID] = [patient.pk for patient in patients]
+    if not ids:
+        return []
     day_zero = day_zero_by_patient(ids)
     steps = next_steps(ids)
     alerts = open_alert_counts(ids)
     unnamed = sites_without_primary(ids)
+    page_url = row_url("patient-detail", "patient_id", ids[0])
+    timeline_url = row_url("patient-timeline", "patient_id", ids[0])
+    contacts_url = row_url("patient-contacts", "patient_id", ids[0])
     rows = []
     for patient in patients:
         identifiers = list(patient.identifiers.all())
@@ -170,6 +179,9 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
                 next_overdue=bool(step and step.is_overdue(today)),
                 open_alerts=alerts.get(patient.pk, 0),
                 without_primary=unnamed.get(patient.pk, []),
+                url=page_url(patient.pk),
+                timeline_url=timeline_url(patient.pk),
+                contacts_url=contacts_url(patient.pk),
             )
         )
     return rows

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from workspace import patients, views
+from workspace import milestones_due_csv, patient_csv, patients, views
 from workspace.digests import views as digest_views
 from workspace.timeline import history as timeline_history
+from workspace.timeline import milestone_table
 from workspace.timeline import page as timeline
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("patients/export.csv", patient_csv.patient_export, name="patient-export"),
+    # With the milestones-due page (/milestones/due/), whose routes are the timeline's.
+    path("milestones/due/export.csv", milestones_due_csv.milestones_due_export, name="milestones-due-export"),
     path("digest/", digest_views.my_digest, name="my-digest"),
     path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient-detail"),
     path("patients/<uuid:patient_id>/contacts/", patients.patient_contacts, name="patient-contacts"),
@@ -20,6 +24,11 @@ urlpatterns = [
         "patients/<uuid:patient_id>/timeline/earlier/",
         timeline_history.patient_timeline_earlier,
         name="patient-timeline-earlier",
+    ),
+    path(
+        "patients/<uuid:patient_id>/timeline/milestones/",
+        milestone_table.patient_timeline_milestones,
+        name="patient-timeline-milestones",
     ),
     path("patients/<uuid:patient_id>/comments/", timeline.patient_comment, name="patient-comment"),
 ]

@@ -8,12 +8,12 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import patients_visible_to
+from carecoord.access import patients_visible_to, visible_patient_count
 from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
-from carecoord.web.list_forms import list_response, results_only
+from carecoord.web.list_forms import CountedPaginator, address_of, list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
 from workspace.patient_list import (
@@ -50,7 +50,11 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         user=request.user,
         scope=scope,
     )
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(asked.get("page"))
+    if form.filtered():
+        page = Paginator(patients, PATIENTS_PER_PAGE).get_page(asked.get("page"))
+    else:  # every patient the viewer sees, counted on the grants alone
+        count = CountedPaginator(patients, PATIENTS_PER_PAGE, count=lambda: visible_patient_count(request.user))
+        page = count.get_page(asked.get("page"))
     context = {
         "memberships": memberships,
         "form": form,
@@ -58,6 +62,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "page": page,
         "rows": patient_rows(list(page), own_site_ids=set(own_site_ids), today=scope.today),
+        "export_url": address_of(form, "patient-export", paged=False),
     }
     shown(page, verb="listed")
     if not results_only(request):

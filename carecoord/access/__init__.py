@@ -16,6 +16,7 @@ from carecoord.access.scope import (
     patient_capabilities,
     patients_visible_to,
     require_capability,
+    visible_patient_count,
     visible_patient_ids,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "require_acting_site",
     "require_capability",
     "sites_that_can",
+    "visible_patient_count",
     "visible_patient_ids",
 ]

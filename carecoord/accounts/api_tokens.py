@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from carecoord.models import ApiToken, User
-from carecoord.models.api_tokens import hash_token_key
+from carecoord.models.api_tokens import TOKEN_PREFIX
 
 MAX_TOKENS_PER_PERSON = 20
 
@@ -22,18 +22,15 @@ def api_token_create(*, user: User, name: str, expires_at: dt.datetime | None = 
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     if ApiToken.objects.filter(user=user).usable().count() >= MAX_TOKENS_PER_PERSON:
         raise ValidationError({"name": f"You already have {MAX_TOKENS_PER_PERSON} tokens; revoke one first."})
-    key = ApiToken.new_key()
-    token = ApiToken.objects.create(
-        user=user, name=name, key_hash=hash_token_key(key), key_hint=key[:8], expires_at=expires_at
-    )
+    token = ApiToken(user=user, name=name, expires_at=expires_at)
+    key = token.new_key(TOKEN_PREFIX)
+    token.save()
     return token, key
 
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Stop the token working at once; the row stays as a record."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    token.revoke()
     return token
 
 

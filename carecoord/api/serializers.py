@@ -14,7 +14,17 @@ from rest_framework.reverse import reverse
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.api.output import DirectOutput
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, SiteMembership, User
+from carecoord.models import (
+    CareTeamLink,
+    LateEffectWatchItem,
+    Patient,
+    PatientIdentifier,
+    PointPerson,
+    Product,
+    Site,
+    SiteMembership,
+    User,
+)
 from carecoord.reads import ShownWhenSerialized
 from carecoord.roles import Capability
 from carecoord.selectors.patients import care_team_links_visible_to
@@ -52,6 +62,41 @@ class SiteSerializer(DirectOutput, serializers.ModelSerializer[Site]):
     class Meta:
         model = Site
         fields = ["id", "name", "kind", "time_zone", "address", "phone_24_7"]
+
+
+class WatchItemSerializer(DirectOutput, serializers.ModelSerializer[LateEffectWatchItem]):
+    class Meta:
+        model = LateEffectWatchItem
+        fields = ["name", "typical_timing", "action", "boxed_warning"]
+
+
+class ProductSerializer(DirectOutput, serializers.ModelSerializer[Product]):
+    """A product of the catalog with its label's rules, boxed warnings and late effects to watch."""
+
+    boxed_warnings = serializers.ListField(
+        source="boxed_warning_list", child=serializers.CharField(), help_text="One per boxed warning, as on the label."
+    )
+    watch_items = WatchItemSerializer(many=True, help_text="The late effects to watch for after this product.")
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "brand_name",
+            "generic_name",
+            "short_name",
+            "target",
+            "disease_areas",
+            "is_active",
+            "monitoring_days",
+            "daily_monitoring_days",
+            "stay_near_center_days",
+            "no_driving_days",
+            "manufacturer",
+            "manufacturer_report_route",
+            "boxed_warnings",
+            "watch_items",
+        ]
 
 
 class SiteBriefSerializer(DirectOutput, serializers.ModelSerializer[Site]):

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from carecoord.access import capabilities_by_patient, patient_capabilities, require_capability
 from carecoord.api import filters, serializers
 from carecoord.api.idempotency import IdempotentWritesMixin
-from carecoord.models import CareTeamLink, Patient, PointPerson, Site, SiteMembership, User
+from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import (
     care_team_links_visible_to,
@@ -92,6 +92,25 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet[Site]):
 
     def get_queryset(self) -> QuerySet[Site]:
         return sites_directory()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The product catalog: label rules, boxed warnings, late effects to watch"),
+    retrieve=extend_schema(
+        summary="One product", parameters=[OpenApiParameter("product_id", int, OpenApiParameter.PATH)]
+    ),
+)
+class ProductViewSet(viewsets.ReadOnlyModelViewSet[Product]):
+    """The CAR-T products as site administrators keep them (read-only here; edited in the admin).
+    Not patient data: everyone signed in sees it."""
+
+    serializer_class = serializers.ProductSerializer
+    ordering_fields = ["brand_name"]
+    lookup_url_kwarg = "product_id"
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return Product.objects.prefetch_related("watch_items").order_by("brand_name")
 
 
 @extend_schema_view(

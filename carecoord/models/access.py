@@ -35,3 +35,7 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+        # What a person may do for the patients of a page (`capabilities_by_site`): the patient's
+        # grants of the person's groups in one index, where PostgreSQL otherwise intersected the
+        # group's index (every patient of the site) with the patient's.
+        indexes = [models.Index(fields=["content_object", "group", "permission"], name="grant_by_patient")]

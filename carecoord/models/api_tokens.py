@@ -16,6 +16,39 @@ def hash_token_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class HashedKey(models.Model):
+    """A person's secret key that works without signing in (an API token, a calendar feed).
+
+    Only a SHA-256 hash of the key is stored (`hash_token_key`); the key itself is shown once,
+    when it is made (`new_key`). Revoking stops it at once; the row stays as a record.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hint = models.CharField(max_length=12, editable=False, help_text="The first characters of the key.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def new_key(self, prefix: str) -> str:
+        """Give this row a new key starting with `prefix` (keeping its hash and first
+        characters); returns the key, which nothing keeps."""
+        key = prefix + secrets.token_urlsafe(30)
+        self.key_hash = hash_token_key(key)
+        self.key_hint = key[:8]
+        return key
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self) -> ApiTokenQuerySet:
         now = timezone.now()
@@ -24,22 +57,16 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         )
 
 
-class ApiToken(models.Model):
+class ApiToken(HashedKey):
     """A named key with which one person's programs call the API on their behalf.
 
-    Only a SHA-256 hash of the key is stored; the key itself is shown once, when it is made.
-    A person may hold several (one per program) and revoke any of them; revoked tokens stay
-    as a record of what existed.
+    A person may hold several (one per program) and revoke any of them (see `HashedKey`).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'EHR bridge'.")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    key_hint = models.CharField(max_length=12, editable=False, help_text="The first characters of the key.")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[ApiTokenQuerySet] = ApiTokenQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -48,11 +75,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_hint}…)"
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    @staticmethod
-    def new_key() -> str:
-        return TOKEN_PREFIX + secrets.token_urlsafe(30)

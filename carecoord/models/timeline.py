@@ -24,6 +24,7 @@ class TimelineEntry(models.Model):
         HANDOFF = "handoff", "Hand-off"
         INFECTION = "infection", "Infection"
         EDUCATION = "education", "Education"
+        LAB = "lab", "Lab results"
 
     patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -10,14 +10,14 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.access import acting_capabilities, patients_visible_to
+from carecoord.access import acting_capabilities, patients_visible_to, visible_patient_count
 from carecoord.access.acting import first_acting_site_ids
 from carecoord.access.grants import grant_site_on_patient, revoke_site_on_patient
 from carecoord.access.scope import access_key, capabilities_by_patient, patient_capabilities
 from carecoord.request_context import request_context
 from carecoord.roles import Capability, Role
 from carecoord.services.memberships import membership_start
-from tests.factories import UserFactory
+from tests.factories import UserFactory, member, patient_at
 from tests.helpers import World
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,16 @@ def test_grants_written_within_a_request_are_read_again(world: World) -> None:
         }
         revoke_site_on_patient(site=world.unrelated_practice, patient=world.shared_patient)
         assert acting_capabilities(world.outsider, [world.shared_patient.pk]) == {}
+
+
+def test_the_count_of_visible_patients_counts_each_patient_once(world: World) -> None:
+    """`visible_patient_count` reads the grants alone: a patient granted through two of the
+    person's sites (both on the care team) is one patient, as `patients_visible_to` counts."""
+    both = member(world.center)
+    membership_start(user=both, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    patient_at(world.center, world.center_coordinator)
+    seen = patients_visible_to(both).count()
+    assert seen >= 3
+    assert visible_patient_count(both) == seen
+    assert visible_patient_count(world.outsider) == patients_visible_to(world.outsider).count()

@@ -14,7 +14,7 @@ from carecoord.models import Product
 from carecoord.models.patients import DiseaseArea
 from referrals.schedule import MonitoringRules
 from tests.factories import UserFactory
-from tests.helpers import login
+from tests.helpers import World, api, login, results
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,15 @@ def test_product_list_shows_disease_area_names(client: Client) -> None:
 
     assert response.status_code == 200
     assert response.content.decode().count("Multiple myeloma") == 2
+
+
+def test_the_catalog_is_in_the_api_with_its_boxed_warnings_and_watch_items(world: World) -> None:
+    carvykti = Product.objects.get(short_name="cilta-cel")
+    body = api(world.outsider).get(f"/api/products/{carvykti.pk}/").json()
+    assert body["brand_name"] == "Carvykti"
+    assert body["boxed_warnings"] == carvykti.boxed_warning_list and body["boxed_warnings"]
+    names = [item["name"] for item in body["watch_items"]]
+    assert names == list(carvykti.watch_items.values_list("name", flat=True))
+    assert any("arkinsonism" in name for name in names)
+    listed = results(api(world.outsider).get("/api/products/"))
+    assert {row["short_name"] for row in listed} >= {"cilta-cel", "axi-cel"}

@@ -14,6 +14,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carecoord.account_sections import account_sections
 from carecoord.accounts import second_factor
 from carecoord.accounts.api_tokens import api_token_create, api_token_revoke
 from carecoord.accounts.client_ip import client_ip
@@ -140,7 +141,8 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_security(request: HttpRequest) -> HttpResponse:
-    """Second factor, recovery codes and API tokens of the person signed in."""
+    """Second factor, recovery codes and API tokens of the person signed in, then the sections
+    the apps above the core contribute (`carecoord.account_sections`)."""
     user = _user(request)
     form = ApiTokenForm(request.POST or None)
     new_key = None
@@ -161,6 +163,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "tokens": ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at"),
             "recovery_codes_left": second_factor.recovery_codes_left(user),
             "zone": zone_of(user),
+            "sections": account_sections(request, user),
         },
     )
 

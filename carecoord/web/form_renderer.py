@@ -8,6 +8,7 @@ those includes (about 0.1 ms each). The markup is the same, attribute for attrib
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
@@ -58,20 +59,25 @@ def _attributes(attrs: dict[str, Any]) -> str:
     return flatatt({name: value for name, value in attrs.items() if value is not False})
 
 
+def _text(value: Any) -> str:
+    """`conditional_escape(value)` as a plain string, without its lazy-string wrapper: the same
+    characters escaped (`html.escape`), safe strings kept as they are."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
 def render_select(widget: dict[str, Any]) -> SafeString:
+    # Each option is written with str.format of escaped text, not format_html: a point-person
+    # select holds over a hundred options, and format_html's lazy-aware escaping of every part
+    # was most of the filter form's time (8 ms of 10 on the dashboard).
     parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], mark_safe(_attributes(widget["attrs"])))]  # noqa: S308 - flatatt escapes
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
             parts.append(format_html('<optgroup label="{}">', group_name))
         for option in options:
-            parts.append(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    str(option["value"]),
-                    mark_safe(_attributes(option["attrs"])),  # noqa: S308 - flatatt escapes
-                    option["label"],
-                )
-            )
+            attrs = _attributes(option["attrs"]) if option["attrs"] else ""
+            parts.append(f'<option value="{_text(str(option["value"]))}"{attrs}>{_text(option["label"])}</option>')
         if group_name:
             parts.append("</optgroup>")
     parts.append("</select>")

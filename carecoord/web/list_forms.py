@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -72,20 +73,27 @@ class ListForm(forms.Form):
         names = (name for name in (self.search_field, *self.address_fields) if name != "sort")
         return any(asked.get(name) and asked[name] != self.defaults.get(name) for name in names)
 
-    def address(self) -> str:
+    def address_filters(self) -> dict[str, Any]:
+        """The address-safe filters asked that differ from the defaults: what an address (and
+        an export of the list, and its audit entry) may carry. No search words, no page."""
+        asked = self.asked()
+        pairs = [(name, asked[name]) for name in self.address_fields if asked.get(name)]
+        return {name: value for name, value in pairs if self.defaults.get(name) != value}
+
+    def address(self, *, paged: bool = True) -> str:
         """The query string of the address-safe filters asked, for the browser's address bar. A
         page of search results is not pushed: the address would not find it again."""
         asked = self.asked()
-        pairs = [(name, asked[name]) for name in self.address_fields if asked.get(name)]
-        pairs = [(name, value) for name, value in pairs if self.defaults.get(name) != value]
-        if asked.get("page") and not asked.get(self.search_field):
+        pairs = list(self.address_filters().items())
+        if paged and asked.get("page") and not asked.get(self.search_field):
             pairs.append(("page", asked["page"]))
         return urlencode([(name, "on" if value is True else value) for name, value in pairs])
 
 
-def address_of(form: ListForm, url_name: str) -> str:
-    """The list's address with the address-safe filters asked."""
-    return reverse(url_name) + (f"?{query}" if (query := form.address()) else "")
+def address_of(form: ListForm, url_name: str, *, paged: bool = True) -> str:
+    """The list's address with the address-safe filters asked (and the page, unless not `paged`:
+    a list's export has all its pages)."""
+    return reverse(url_name) + (f"?{query}" if (query := form.address(paged=paged)) else "")
 
 
 def results_only(request: HtmxHttpRequest) -> bool:
@@ -104,3 +112,16 @@ def list_response(
         response["HX-Push-Url"] = address_of(form, url_name)
         return response
     return render(request, template, context)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told how to count its rows (`count`, called once when needed), for a list
+    whose total is cheaper to read another way than by counting the page's query."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: Callable[[], int]) -> None:
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @functools.cached_property
+    def count(self) -> int:
+        return self._count()

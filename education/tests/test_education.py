@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -198,6 +200,27 @@ def test_the_patient_education_page_reads_a_fixed_number_of_queries(client: Clie
     small = queries_of_get(client, url)
     give(6)
     assert queries_of_get(client, url) == small
+
+
+PATIENT_ROW = 'SELECT "carecoord_patient"."id", "carecoord_patient"."given_name"'
+
+
+def test_recording_education_loads_the_patient_once_and_checks_the_role_on_it(client: Client, world: World) -> None:
+    ship_education()
+    version = current_versions().get(material__name="Hand-back: going home")
+    url = reverse("education-patient", kwargs={"patient_id": world.shared_patient.pk})
+    given = {"site": world.practice.pk, "version": version.pk, "recipient": "patient", "given_at": "2026-12-01T10:00"}
+    login(client, world.community_coordinator)
+    client.get(url)  # the session's first request: its bookkeeping is not the page's
+    for data, status in (({**given, "recipient": ""}, 400), (given, 302)):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data)
+        assert response.status_code == status
+        patient_reads = [q for q in captured.captured_queries if q["sql"].startswith(PATIENT_ROW)]
+        assert len(patient_reads) == 1, [q["sql"][:200] for q in patient_reads]
+    reader = member(world.practice, Role.READ_ONLY, email="reader@practice.test")
+    assert login(Client(), reader).post(url, given).status_code == 403
+    assert EducationGiven.objects.filter(patient=world.shared_patient).count() == 1
 
 
 def test_an_outsider_gets_404_for_the_patient_education_and_wallet_card(client: Client, world: World) -> None:

@@ -114,16 +114,21 @@ def test_handoff_list_query_count_does_not_grow_with_hand_offs(
     client = community_coordinator_client
     record = small_record(world)
 
-    def make(count: int) -> None:
+    def make(count: int, *, acknowledged: int = 0) -> None:
         for index in range(count):
-            handoff_of(world, a_patient(world, f"Handed{index}"))
+            handoff = handoff_of(world, a_patient(world, f"Handed{index}"))
+            if index < acknowledged:
+                handoff_acknowledge(actor=world.community_coordinator, handoff=handoff)
 
     make(2)
     response, few = post_measured(client, HANDOFFS, asked)
     assert listed(response)
     grow_record(record)
     another_record(world)
-    make(20)
+    # More hand-offs, and more people and sites on them: some acknowledged by another person.
+    make(20, acknowledged=5)
     response, many = post_measured(client, HANDOFFS, asked)
     assert len(listed(response)) >= 20
+    if not asked:
+        assert any(handoff.acknowledged_by for handoff in listed(response))
     assert len(many) == len(few), many

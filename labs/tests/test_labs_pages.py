@@ -64,6 +64,20 @@ def test_a_bad_line_comes_back_with_the_line_named_and_nothing_recorded(
     assert not LabResult.objects.exists()
 
 
+def test_a_date_the_service_refuses_is_named_by_its_line_on_the_pasted_text(
+    community_oncologist_client: Client, world: World
+) -> None:
+    later = _today(world) + dt.timedelta(days=30)
+    response = community_oncologist_client.post(
+        _entry(world),
+        {"mode": "paste", "site": world.practice.pk, "text": f"ANC 0.4\nHb 9.1 {later}", "taken_on": _today(world)},
+    )
+    assert response.status_code == 400
+    form = response.context["forms"]["paste"]
+    assert [e.split(":")[0] for e in form.errors["text"]] == ["Line 2"] and "taken_on" not in form.errors
+    assert not LabResult.objects.exists()
+
+
 def test_one_result_and_a_csv_file(community_oncologist_client: Client, world: World) -> None:
     one = community_oncologist_client.post(
         _entry(world),

@@ -60,7 +60,7 @@ def test_a_flagged_value_tells_every_point_person_but_the_recorder_once(world: W
     assert "300" not in email.body_text + email.body_html
     assert "#counts" in email.body_text
     entry = TimelineEntry.objects.get(patient=world.shared_patient, subject_type="labs.labresult")
-    assert entry.title.startswith("Lab results flagged: ANC, IgG")
+    assert entry.title.startswith("Lab results flagged: ANC, IgG") and entry.kind == TimelineEntry.Kind.LAB
 
 
 @pytest.mark.django_db
@@ -75,11 +75,30 @@ def test_the_same_value_again_is_not_recorded_nor_told_twice(world: World) -> No
             entries=_paste(world, "ANC 0.3"),
         )
 
-    record()
+    first = record()
     again = record()
     assert again.created == [] and again.repeated == 1
+    # Which result it was, so the caller shows it without looking it up again.
+    assert again.already == [first.created[0].pk]
     assert LabResult.objects.count() == 1
     assert OutgoingEmail.objects.filter(template="lab-flag").count() == 3
+
+
+@pytest.mark.django_db
+def test_an_entry_repeating_old_values_and_itself_names_each_old_one_once(world: World) -> None:
+    def record(text: str) -> Recorded:
+        return lab_results_record(
+            actor=world.community_oncologist,
+            patient=world.shared_patient,
+            site=world.practice,
+            entries=_paste(world, text),
+        )
+
+    old = record("Hb 9.1\nANC 1.5").created
+    mixed = record("ANC 1.5\nPLT 90\nANC 1.5\nPLT 90\nHb 9.1")
+    assert [r.kind for r in mixed.created] == ["platelets"]
+    assert mixed.repeated == 4
+    assert mixed.already == [old[1].pk, old[0].pk]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -20,7 +20,7 @@ DUE = reverse("milestones-due")
 
 
 def rows(response: object) -> list[Milestone]:
-    return [milestone for milestone, _label, _overdue in response.context["rows"]]  # type: ignore[attr-defined]
+    return [row.milestone for row in response.context["rows"]]  # type: ignore[attr-defined]
 
 
 def course(world: World) -> list[Milestone]:

@@ -41,6 +41,7 @@ from tests.helpers import (
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_resolve
+from workspace.timeline.links import milestone_row_url
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,10 @@ def timeline_url(patient: Patient) -> str:
 
 def comment_url(patient: Patient) -> str:
     return reverse("patient-comment", kwargs={"patient_id": patient.pk})
+
+
+def milestones_url(patient: Patient) -> str:
+    return reverse("patient-timeline-milestones", kwargs={"patient_id": patient.pk})
 
 
 def infused_referral(world: World) -> Referral:
@@ -95,8 +100,11 @@ def test_both_care_team_sites_see_referral_moves_milestones_and_comments_in_orde
         comment = events.index("Labs faxed today.")
         assert submitted < accepted < infusion < comment
         assert "Labs faxed today." in html.split('id="thread"')[1].split("</section>")[0]
-        assert f'id="milestone-{milestone(referral, MilestoneKind.HAND_BACK).pk}"' in html
-        assert "Hand-back to the community" in html
+        assert f'id="milestone-{milestone(referral, MilestoneKind.INFUSION).pk}"' in html
+        # Two months ahead, after the next five: behind "Show all milestones".
+        every = html_of(client.get(milestones_url(world.shared_patient), headers=HTMX))
+        assert f'id="milestone-{milestone(referral, MilestoneKind.HAND_BACK).pk}"' in every
+        assert "Hand-back to the community" in every
         client.logout()
 
 
@@ -149,6 +157,9 @@ def test_outsider_gets_404_on_every_milestone_action_for_the_shared_patient(clie
     for action in ("complete", "move", "cancel", "confirm"):
         assert client.get(form_url(action, hand_back), headers=HTMX).status_code == 404, action
     assert client.get(earlier_url(world.shared_patient), headers=HTMX).status_code == 404
+    for headers in (HTMX, {}):
+        assert client.get(milestones_url(world.shared_patient), headers=headers).status_code == 404
+    assert client.get(timeline_url(world.shared_patient), {"milestone": hand_back.pk}).status_code == 404
     assert list(Milestone.objects.order_by("pk").values_list("planned_on", "status", "actual_on")) == snapshot
     assert TimelineEntry.objects.count() == entries
 
@@ -160,8 +171,10 @@ def test_read_only_member_sees_no_action_forms_and_a_post_is_refused_with_nothin
     reader = member(world.center, Role.READ_ONLY, email="reader@lakeside.test")
     login(client, reader)
     html = html_of(client.get(timeline_url(world.shared_patient)))
-    assert "Hand-back to the community" in html
-    assert 'action="/milestones/' not in html
+    every = html_of(client.get(milestones_url(world.shared_patient)))
+    assert "Infusion" in html and "Hand-back to the community" in every
+    assert 'action="/milestones/' not in html and 'action="/milestones/' not in every
+    assert "/form/" not in every
     assert f'action="{comment_url(world.shared_patient)}"' not in html
     assert "read the messages but not write them" in html
 
@@ -286,7 +299,7 @@ def test_marking_a_milestone_done_redirects_to_the_timeline_with_a_message(
             {"actual_on": "2027-01-11"},
             follow=True,
         )
-    assert response.redirect_chain[-1][0] == timeline_url(world.shared_patient) + f"#milestone-{infusion.pk}"
+    assert response.redirect_chain[-1][0] == milestone_row_url(world.shared_patient.pk, infusion.pk)
     html = html_of(response)
     assert "Infusion: done on 11 Jan 2027." in html
     assert "Infusion done on 11 Jan 2027 (day 0)" in html
@@ -375,7 +388,51 @@ def test_planning_with_a_missing_date_shows_the_error(community_oncologist_clien
         reverse("milestone-plan", kwargs={"referral_id": referral.pk}), {"kind": PreparationKind.APHERESIS.value}
     )
     assert response.status_code == 400
-    assert f'id="id_plan{referral.pk}_planned_on_error"' in html_of(response)
+    html = squash(html_of(response))
+    assert f'id="id_plan{referral.pk}_planned_on_error"' in html
+    block = html.split(f'id="referral-{referral.pk}"')[1]
+    assert '<details class="tl-action" open> <summary>Plan a preparation step</summary> <form method="post"' in block
+    # Day 0 still opens its form when asked.
+    assert 'hx-get="' + reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}) in block
+
+
+def test_a_referrals_forms_load_when_opened_for_htmx_and_as_a_page_without_it(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    infusion_url = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    plan_url = reverse("milestone-plan-form", kwargs={"referral_id": referral.pk})
+    html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
+    for url, opens in ((infusion_url, "Move day 0…"), (plan_url, "Plan a step…")):
+        assert f'href="{url}" hx-get="{url}" hx-target="this" hx-swap="outerHTML">{opens}</a>' in html
+    day_zero = center_coordinator_client.get(infusion_url, headers=HTMX)
+    assert day_zero.status_code == 200 and day_zero["Vary"].count("HX-Request") == 1
+    fragment = squash(html_of(day_zero))
+    assert "<html" not in fragment and "csrfmiddlewaretoken" in fragment
+    posts_to = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    assert f'<form method="post" action="{posts_to}"' in fragment
+    field = re.search(r'<input type="date" name="infusion_on" value="2027-01-11"[^>]*>', fragment)
+    assert field is not None and " autofocus" in field.group(0) and 'name="reason"' in fragment
+    plan = squash(html_of(center_coordinator_client.get(plan_url, headers=HTMX)))
+    assert f'action="{reverse("milestone-plan", kwargs={"referral_id": referral.pk})}"' in plan
+    assert re.search(r'<select name="kind"[^>]* autofocus', plan) and world.practice.name in plan
+    page = html_of(center_coordinator_client.get(plan_url))
+    assert "<html" in page and "<h1>Plan a preparation step</h1>" in page and 'name="planned_on"' in page
+    assert f'href="{timeline_url(world.shared_patient)}#referral-{referral.pk}">Timeline</a>' in page
+
+
+def test_a_reader_and_an_outsider_may_not_open_a_referrals_forms(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    names = ("referral-infusion-form", "milestone-plan-form")
+    urls = [reverse(name, kwargs={"referral_id": referral.pk}) for name in names]
+    login(client, member(world.center, Role.READ_ONLY, email="reader@lakeside.test"))
+    html = html_of(client.get(timeline_url(world.shared_patient)))
+    assert "day 0…" not in html and "Plan a step…" not in html
+    for url in urls:
+        assert client.get(url, headers=HTMX).status_code == 403
+    login(client, world.outsider)
+    for url in urls:
+        assert client.get(url, headers=HTMX).status_code == 404 and client.get(url).status_code == 404
 
 
 def test_a_get_on_a_milestone_action_is_not_allowed(center_coordinator_client: Client, world: World) -> None:
@@ -527,7 +584,7 @@ def test_every_history_entry_links_to_its_object_page(client: Client, world: Wor
     infusion = milestone(referral, MilestoneKind.INFUSION)
     expected = {
         "referral": reverse("referral-detail", kwargs={"referral_id": referral.pk}),
-        "milestone": f"{timeline_url(world.shared_patient)}#milestone-{infusion.pk}",
+        "milestone": milestone_row_url(world.shared_patient.pk, infusion.pk),
         "toxicity": reverse("toxicity-event", kwargs={"event_id": event.pk}),
         "handoff": reverse("handoff-detail", kwargs={"handoff_id": handoff.pk}),
         "care_team": reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk}),
@@ -606,20 +663,92 @@ def test_timeline_queries_do_not_grow_with_the_record(client: Client, world: Wor
     assert len(many) == len(few), "\n".join(many)
 
 
+def test_every_milestone_loads_in_the_same_queries_whatever_their_number(client: Client, world: World) -> None:
+    referral = accepted_referral(world)
+    login(client, world.center_coordinator)
+    url = milestones_url(world.shared_patient)
+    client.get(url, headers=HTMX)  # warm the caches (content types, site groups)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, headers=HTMX).content.count(b'<tr role="row" id="milestone-') < 5
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=INFUSION)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url, headers=HTMX).content.count(b'<tr role="row" id="milestone-') > 40
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
 def test_the_page_renders_no_milestone_form_until_one_is_opened(
     center_coordinator_client: Client, world: World
 ) -> None:
     referral = infused_referral(world)
-    planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED).count()
+    planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED)
     html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
-    assert planned > 40
-    # Only the referral's own forms (the infusion date, a preparation step), the message form
-    # and the lab results' paste form.
-    assert html.count("<form ") - html.count('action="/logout/"') == 4
-    assert html.count("Mark done…") == planned
-    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
-    url = form_url("move", hand_back)
+    assert planned.count() > 40
+    # Only the message form and the lab results' paste form: the referral's own load when opened too.
+    assert html.count("<form ") - html.count('action="/logout/"') == 2
+    shown = [m for m in planned if f'id="milestone-{m.pk}"' in html]
+    assert 0 < len(shown) < 10 and html.count("Mark done…") == len(shown)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    url = form_url("move", milestone(referral, MilestoneKind.LYMPHODEPLETION_START))
     assert f'<a class="button button--quiet tl-action__open" href="{url}" hx-get="{url}"' in html
+    assert form_url("complete", infusion) in html and form_url("move", infusion) not in html  # day 0 moves apart
+    # Every milestone's actions, with the whole table; still no form until one is opened.
+    every = html_of(center_coordinator_client.get(milestones_url(world.shared_patient), headers=HTMX))
+    assert every.count("Mark done…") == planned.count()
+    assert every.count("<form ") == 0
+    hand_back = form_url("move", milestone(referral, MilestoneKind.HAND_BACK))
+    assert f'<a class="button button--quiet tl-action__open" href="{hand_back}" hx-get="{hand_back}"' in every
+
+
+def test_the_table_shows_what_matters_now_and_every_milestone_on_demand(client: Client, world: World) -> None:
+    """On day +68: overdue steps, the next planned ones, and a visit done last week are on the
+    page; the infusion done two months ago and the yearly visits wait behind "Show all
+    milestones", which brings every one of them (htmx: the section alone; else a page)."""
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    visit_60 = milestone(referral, MilestoneKind.VISIT_DAY_60)
+    year_1 = milestone(referral, MilestoneKind.VISIT_YEAR_1)
+    with time_machine.travel(dt.datetime(2027, 3, 20, 18, tzinfo=dt.UTC), tick=False):
+        today = dt.date(2027, 3, 20)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=visit_60, actual_on=dt.date(2027, 3, 12))
+        login(client, world.center_coordinator)
+        html = html_of(client.get(timeline_url(world.shared_patient)))
+        every = client.get(milestones_url(world.shared_patient), headers=HTMX)
+        page = html_of(client.get(milestones_url(world.shared_patient)))
+        asked = html_of(client.get(timeline_url(world.shared_patient), {"milestone": year_1.pk}))
+    table = html.split('id="milestones"')[1]
+    planned = Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED)
+    overdue = list(planned.filter(planned_on__lt=today))
+    upcoming = list(planned.filter(planned_on__gte=today).order_by("planned_on", "pk"))
+    assert len(overdue) > 5
+    for shown in (*overdue, *upcoming[:5], visit_60):
+        assert f'id="milestone-{shown.pk}"' in table, shown.kind
+    for folded in (infusion, year_1, upcoming[-1]):
+        assert f'id="milestone-{folded.pk}"' not in table, folded.kind
+    folded_count = Milestone.objects.filter(referral=referral).count() - table.count('<tr role="row" id="milestone-')
+    assert folded_count > 20
+    url = milestones_url(world.shared_patient)
+    assert f'href="{url}" hx-get="{url}" hx-target="#milestones" hx-swap="outerHTML">Show all milestones</a>' in table
+    assert f"{folded_count} more, done earlier or planned later" in squash(table)
+
+    assert every.status_code == 200 and every["Vary"].count("HX-Request") == 1
+    fragment = html_of(every)
+    assert "<html" not in fragment and fragment.lstrip().startswith("{#") is False
+    assert '<section class="tl-milestones" id="milestones"' in fragment and "autofocus" in fragment
+    for each in Milestone.objects.filter(referral=referral):
+        assert f'id="milestone-{each.pk}"' in fragment, each.kind
+    assert "Show all milestones" not in fragment
+    assert "<html" in page and '<h1 id="milestones-heading">Milestones</h1>' in page
+    assert f'id="milestone-{year_1.pk}"' in page and "Back to the timeline" in page
+    # A link to one milestone (an entry of the history, a recorded action) shows its row.
+    assert f'id="milestone-{year_1.pk}"' in asked.split('id="milestones"')[1]
+
+
+@pytest.mark.parametrize("asked", ["abc", "-1", "99999999999999999999", "\uff11\uff12"])
+def test_a_milestone_asked_for_that_is_not_one_is_ignored(client: Client, world: World, asked: str) -> None:
+    infused_referral(world)
+    login(client, world.center_coordinator)
+    assert client.get(timeline_url(world.shared_patient), {"milestone": asked}).status_code == 200
 
 
 def form_url(action: str, target: Milestone) -> str:
@@ -646,7 +775,7 @@ def test_an_opened_form_comes_alone_for_htmx_and_as_a_page_without_it(
     assert field is not None and " autofocus" in field.group(0)
     page = html_of(center_coordinator_client.get(form_url("move", hand_back)))
     assert "<html" in page and "Hand-back to the community" in page and 'name="planned_on"' in page
-    assert f'href="{timeline_url(world.shared_patient)}#milestone-{hand_back.pk}">Timeline</a>' in page
+    assert f'href="{milestone_row_url(world.shared_patient.pk, hand_back.pk)}">Timeline</a>' in page
     done = squash(html_of(center_coordinator_client.get(form_url("complete", hand_back), headers=HTMX)))
     assert f'value="{timezone.localdate(timezone=world.center.zone).isoformat()}"' in done
 
@@ -681,7 +810,7 @@ def test_an_opened_form_posts_and_its_errors_come_back_on_the_page_with_the_form
     # The row's other actions still open their forms when asked.
     assert f'href="{form_url("complete", visit)}"' in row and "Mark done…" in row
     done = center_coordinator_client.post(action.group(1), {"reason": "Seen at day 45"}, follow=True)
-    assert done.redirect_chain[-1][0] == timeline_url(world.shared_patient) + f"#milestone-{visit.pk}"
+    assert done.redirect_chain[-1][0] == milestone_row_url(world.shared_patient.pk, visit.pk)
     visit.refresh_from_db()
     assert visit.status == Milestone.Status.CANCELLED
 

@@ -33,6 +33,7 @@ from carecoord.timeline import days_with_entries, timeline_of
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.day_zero import day_zero_of
 from referrals.schedule import day_label
+from workspace.timeline.links import milestone_row_url
 
 RECENT_DAYS = 30  # the page shows today and the 30 days before it
 EARLIER_DAYS = 30  # days with entries loaded by each "Show earlier"
@@ -58,11 +59,11 @@ def entry_link(entry: TimelineEntry) -> str:
     """The page of the object the entry is about: its subject's; the care team's (the patient's
     page) for care-team changes; for an entry written before entries named their subject, the
     patient's milestones or hand-offs by its kind; education given, the patient's education
-    page. "" for a comment: the thread is its page."""
+    page; lab results, the counts on the timeline. "" for a comment: the thread is its page."""
     timeline = reverse("patient-timeline", kwargs={"patient_id": entry.patient_id})
     if entry.subject_id is not None:
         if entry.subject_type == "referrals.milestone":
-            return f"{timeline}#milestone-{entry.subject_id}"
+            return milestone_row_url(entry.patient_id, entry.subject_id)
         if entry.subject_type == "infections.infectionevent":
             infections = reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
             return f"{infections}#infection-{entry.subject_id}"
@@ -82,6 +83,8 @@ def entry_link(entry: TimelineEntry) -> str:
             return reverse("infections-patient", kwargs={"patient_id": entry.patient_id})
         case TimelineEntry.Kind.EDUCATION:
             return reverse("education-patient", kwargs={"patient_id": entry.patient_id})
+        case TimelineEntry.Kind.LAB:
+            return f"{timeline}#counts"
     return ""
 
 

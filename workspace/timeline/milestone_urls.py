@@ -19,4 +19,6 @@ urlpatterns: list[URLPattern] = [
     ),
     path("referrals/<int:referral_id>/infusion/", views.referral_infusion_view, name="referral-infusion"),
     path("referrals/<int:referral_id>/plan/", views.milestone_plan_view, name="milestone-plan"),
+    path("referrals/<int:referral_id>/infusion/form/", views.referral_form("infusion"), name="referral-infusion-form"),
+    path("referrals/<int:referral_id>/plan/form/", views.referral_form("plan"), name="milestone-plan-form"),
 ]

@@ -49,11 +49,15 @@ from referrals.milestones.services import (
     milestone_set_infusion,
 )
 from referrals.models import Milestone, Referral
+from referrals.schedule import MilestoneKind
 from referrals.selectors import get_milestone_for_user, get_referral_for_user
+from referrals.workflow import State
+from workspace.timeline.failure import Failure
+from workspace.timeline.links import milestone_row_url, timeline_url
 from workspace.timeline.milestone_actions import ACTIONS, actions_of, blank_form, changeable
-from workspace.timeline.page import Failure, render_timeline, timeline_url
+from workspace.timeline.page import render_timeline
 
-# Runs the service with the cleaned form; returns the success message and the row to show.
+# Runs the service with the cleaned form; returns the success message and where to show it.
 Action = Callable[[forms.Form], tuple[str, str]]
 
 
@@ -65,12 +69,12 @@ def _act(request: HttpRequest, patient: Patient, failure: Failure, action: Actio
     form = failure.form
     if form.is_valid():
         try:
-            message, anchor = action(form)
+            message, url = action(form)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, message)
-            return redirect(timeline_url(patient.pk, anchor))
+            return redirect(url)
     return render_timeline(request, patient, failure, status=400)
 
 
@@ -100,7 +104,7 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
             "patient": patient,
             "milestone": milestone,
             "label": milestone_label_or_kind(milestone.kind),
-            "row_anchor": f"milestone-{milestone.pk}",
+            "row_url": milestone_row_url(patient.pk, milestone.pk),
             "action": action,
             "form": form,
         }
@@ -110,6 +114,50 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
         return render(request, template, context)
 
     view.__name__ = view.__qualname__ = f"milestone_{action_name}_form"
+    return view
+
+
+# A referral's own actions, by the name its form's URL takes: their labels and first fields.
+REFERRAL_FORMS = {"infusion": ("Set or move day 0", "infusion_on"), "plan": ("Plan a preparation step", "kind")}
+
+
+def referral_form(name: str) -> Callable[..., HttpResponse]:
+    """The view of the empty form of a referral's own action (`REFERRAL_FORMS`): day 0, or a
+    preparation step. Built only when opened, as a milestone's."""
+    label, first_field = REFERRAL_FORMS[name]
+
+    @vary_on_headers("HX-Request")
+    @login_required
+    @loads(get_referral_for_user, "referral_id", methods=SAFE)
+    def view(request: HtmxHttpRequest, referral: Referral) -> HttpResponse:
+        patient = _recorder(request, referral)  # 403 for a role that may not post it
+        shown(referral)
+        infusion = referral.milestones.filter(kind=MilestoneKind.INFUSION).exclude(status=Milestone.Status.CANCELLED)
+        day_zero = infusion.first()
+        form: forms.Form | None = None
+        if changeable(referral) and name == "plan":
+            sites = [link.site for link in open_care_team_links().filter(patient=patient)]
+            form = MilestonePlanForm(auto_id=form_auto_id("plan", referral.pk), sites=sites)
+        elif changeable(referral) and referral.state == State.ACCEPTED:
+            initial = {"infusion_on": day_zero.planned_on if day_zero else None}
+            form = InfusionForm(auto_id=form_auto_id("infusion", referral.pk), initial=initial)
+        if form is not None:
+            # The link that opened it is gone: the first field takes the focus.
+            form.fields[first_field].widget.attrs["autofocus"] = True
+        context = {
+            "memberships": active_memberships_of(request.user),
+            "patient": patient,
+            "referral": referral,
+            "infusion": day_zero,
+            "label": label,
+            "block_anchor": f"referral-{referral.pk}",
+            "action": name,
+            "form": form,
+        }
+        template = "carecoord/_timeline_referral_form.html" if request.htmx else "carecoord/timeline_referral_form.html"
+        return render(request, template, context)
+
+    view.__name__ = view.__qualname__ = f"referral_{name}_form"
     return view
 
 
@@ -127,7 +175,7 @@ def milestone_complete_view(request: HttpRequest, milestone: Milestone) -> HttpR
             note=form.cleaned_data["note"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        return f"{milestone_label(done.kind)}: done on {_on(done.actual_on)}.", f"milestone-{done.pk}"
+        return f"{milestone_label(done.kind)}: done on {_on(done.actual_on)}.", milestone_row_url(patient.pk, done.pk)
 
     return _act(request, patient, Failure("complete", milestone.pk, form), action)
 
@@ -146,7 +194,8 @@ def milestone_move_view(request: HttpRequest, milestone: Milestone) -> HttpRespo
             reason=form.cleaned_data["reason"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        return f"{milestone_label(moved.kind)}: moved to {_on(moved.planned_on)}.", f"milestone-{moved.pk}"
+        message = f"{milestone_label(moved.kind)}: moved to {_on(moved.planned_on)}."
+        return message, milestone_row_url(patient.pk, moved.pk)
 
     return _act(request, patient, Failure("move", milestone.pk, form), action)
 
@@ -159,7 +208,7 @@ def milestone_cancel_view(request: HttpRequest, milestone: Milestone) -> HttpRes
 
     def action(form: forms.Form) -> tuple[str, str]:
         cancelled = milestone_cancel(actor=actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
-        return f"{milestone_label(cancelled.kind)}: cancelled.", f"milestone-{cancelled.pk}"
+        return f"{milestone_label(cancelled.kind)}: cancelled.", milestone_row_url(patient.pk, cancelled.pk)
 
     return _act(request, patient, Failure("cancel", milestone.pk, form), action)
 
@@ -173,7 +222,7 @@ def milestone_confirm_view(request: HttpRequest, milestone: Milestone) -> HttpRe
 
     def action(form: forms.Form) -> tuple[str, str]:
         kept = milestone_confirm_conflict(actor=actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
-        return f"{milestone_label(kept.kind)}: kept on {_on(kept.planned_on)}.", f"milestone-{kept.pk}"
+        return f"{milestone_label(kept.kind)}: kept on {_on(kept.planned_on)}.", milestone_row_url(patient.pk, kept.pk)
 
     return _act(request, patient, Failure("confirm", milestone.pk, form), action)
 
@@ -196,7 +245,7 @@ def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResp
         )
         return (
             f"Infusion (day 0) set for {_on(infusion_on)}; the planned dates follow it.",
-            f"referral-{referral.pk}",
+            timeline_url(patient.pk, f"referral-{referral.pk}"),
         )
 
     return _act(request, patient, Failure("infusion", referral.pk, form), action)
@@ -220,6 +269,7 @@ def milestone_plan_view(request: HttpRequest, referral: Referral) -> HttpRespons
             note=form.cleaned_data["note"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        return f"{milestone_label(planned.kind)}: planned for {_on(planned.planned_on)}.", f"milestone-{planned.pk}"
+        message = f"{milestone_label(planned.kind)}: planned for {_on(planned.planned_on)}."
+        return message, milestone_row_url(patient.pk, planned.pk)
 
     return _act(request, patient, Failure("plan", referral.pk, form), action)

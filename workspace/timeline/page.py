@@ -4,8 +4,9 @@ Everything on the page is read in a fixed number of queries (`referrals.selector
 patient_timeline`, the header's active toxicities and open hand-offs (`workspace.timeline.
 header`), the last 30 days of events (`workspace.timeline.history`), the latest
 messages, the care team and the viewer's capabilities), whatever the number of events and
-milestones: rows are built here from what is already loaded, never per row. The forms of a
-milestone's actions load when opened (`workspace.timeline.milestone_views.milestone_form`);
+milestones: rows are built from what is already loaded, never per row. The milestone tables
+show what matters now, the rest on demand (`workspace.timeline.milestone_table`); the forms of
+a milestone's actions load when opened (`workspace.timeline.milestone_views.milestone_form`);
 a failed action re-renders this page with its form, open, through `render_timeline`.
 """
 
@@ -23,12 +24,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import get_patient_for_user, patient_capabilities, sites_that_can
+from carecoord.access import acting_capabilities, get_patient_for_user, sites_that_can
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.models.patients import Phase
 from carecoord.reads import shown
@@ -42,19 +42,17 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_
 from labs.counts import counts_panel
 from labs.forms import PasteForm
 from labs.selectors import results_of
-from referrals.milestones.forms import InfusionForm, MilestonePlanForm, form_auto_id
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
-from referrals.models import Milestone, Referral
-from referrals.schedule import MilestoneKind
 from referrals.selectors import PatientTimeline, patient_timeline
-from referrals.workflow import STATE_LABELS, State
+from referrals.workflow import State
 from toxicity.selectors import undelivered_alerts
+from workspace.timeline.failure import Failure
 from workspace.timeline.header import timeline_header
 from workspace.timeline.history import RECENT_DAYS, day_groups, day_of, entry_row, recent_since, start_of
-from workspace.timeline.milestone_actions import MilestoneAction, actions_of, changeable
+from workspace.timeline.links import MILESTONE_PARAMETER, asked_milestone, timeline_url
+from workspace.timeline.milestone_table import NEXT_PLANNED, milestone_section
 
-UPCOMING_LIMIT = 5
-LATER_AFTER = dt.timedelta(days=365)
+UPCOMING_LIMIT = NEXT_PLANNED  # "What comes next" links to rows the folded table shows
 THREAD_LIMIT = 20  # the latest messages; every one stays on the timeline
 
 
@@ -82,54 +80,11 @@ class CommentForm(forms.Form):
 
 
 @dataclass(frozen=True)
-class Failure:
-    """A form that did not go through, to show again, with its errors, where it was filled in."""
-
-    action: str  # "complete", "move", "cancel", "confirm", "infusion", "plan" or "comment"
-    target_id: int | None
-    form: forms.Form
-
-
-@dataclass(frozen=True)
 class PhaseStep:
     number: int
     value: str
     label: str
     state: str  # "past", "current" or "future"
-
-
-@dataclass(frozen=True)
-class RowAction:
-    action: MilestoneAction
-    failed: forms.Form | None  # the form that did not go through, shown at once with its errors
-
-
-@dataclass(frozen=True)
-class MilestoneRow:
-    milestone: Milestone
-    label: str
-    planned_day: str
-    actual_day: str
-    is_overdue: bool
-    actions: list[RowAction]  # each opens its form when asked, but the one that failed
-    open_action: str  # the action whose form failed, shown open
-
-
-@dataclass(frozen=True)
-class ReferralBlock:
-    referral: Referral
-    state_label: str
-    rows: list[MilestoneRow]
-    later_rows: list[MilestoneRow]  # planned more than a year ahead: folded away
-    changeable: bool
-    infusion: Milestone | None
-    infusion_form: forms.Form | None
-    plan_form: forms.Form | None
-    open_action: str
-
-    @property
-    def later_open(self) -> bool:
-        return any(row.open_action for row in self.later_rows)
 
 
 @dataclass(frozen=True)
@@ -156,98 +111,6 @@ def _primary_first(people: Iterable[PointPerson]) -> list[PointPerson]:
     return sorted(people, key=lambda person: person.rank != PointPerson.Rank.PRIMARY)
 
 
-def _failed(failure: Failure | None, action: str, target_id: int) -> forms.Form | None:
-    if failure and failure.action == action and failure.target_id == target_id:
-        return failure.form
-    return None
-
-
-def _milestone_actions(milestone: Milestone, failure: Failure | None) -> tuple[list[RowAction], str]:
-    """The row's actions: links that open their forms, but the form that failed, shown again."""
-    actions = [RowAction(action, _failed(failure, action.name, milestone.pk)) for action in actions_of(milestone)]
-    return actions, next((row.action.name for row in actions if row.failed), "")
-
-
-def _milestone_row(
-    milestone: Milestone,
-    infusion_on: dt.date | None,
-    overdue: set[int],
-    failure: Failure | None,
-    *,
-    changeable: bool,
-) -> MilestoneRow:
-    actions, open_action = _milestone_actions(milestone, failure) if changeable else ([], "")
-    return MilestoneRow(
-        milestone=milestone,
-        label=label_of(milestone.kind),
-        planned_day=day_of(infusion_on, milestone.planned_on),
-        actual_day=day_of(infusion_on, milestone.actual_on),
-        is_overdue=milestone.pk in overdue,
-        actions=actions,
-        open_action=open_action,
-    )
-
-
-def referral_blocks(
-    timeline: PatientTimeline,
-    *,
-    today: dt.date,
-    can_record: bool,
-    sites: Sequence[Site],
-    failure: Failure | None,
-) -> list[ReferralBlock]:
-    """One milestones table per referral, with the action forms for those who may record care."""
-    overdue = {m.pk for m in timeline.overdue(today)}
-    horizon = today + LATER_AFTER
-    by_referral: dict[int, list[Milestone]] = {}
-    for milestone in timeline.milestones:
-        by_referral.setdefault(milestone.referral_id, []).append(milestone)
-    blocks = []
-    for referral in timeline.referrals:
-        milestones = sorted(
-            by_referral.get(referral.pk, []), key=lambda m: (m.planned_on or m.actual_on or dt.date.max, m.pk)
-        )
-        may_change = can_record and changeable(referral)
-        if not milestones and not may_change:
-            continue
-        rows: list[MilestoneRow] = []
-        later_rows: list[MilestoneRow] = []
-        for milestone in milestones:
-            row = _milestone_row(milestone, timeline.infusion_on, overdue, failure, changeable=may_change)
-            later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
-            (later_rows if later else rows).append(row)
-        infusion = next(
-            (m for m in milestones if m.kind == MilestoneKind.INFUSION and m.status != Milestone.Status.CANCELLED),
-            None,
-        )
-        infusion_form: forms.Form | None = None
-        if may_change and referral.state == State.ACCEPTED:
-            infusion_form = _failed(failure, "infusion", referral.pk) or InfusionForm(
-                auto_id=form_auto_id("infusion", referral.pk),
-                initial={"infusion_on": infusion.planned_on if infusion else None},
-            )
-        plan_form: forms.Form | None = None
-        if may_change:
-            plan_form = _failed(failure, "plan", referral.pk) or MilestonePlanForm(
-                auto_id=form_auto_id("plan", referral.pk), sites=sites
-            )
-        open_action = next((a for a in ("infusion", "plan") if _failed(failure, a, referral.pk)), "")
-        blocks.append(
-            ReferralBlock(
-                referral=referral,
-                state_label=STATE_LABELS[State(referral.state)],
-                rows=rows,
-                later_rows=later_rows,
-                changeable=may_change,
-                infusion=infusion,
-                infusion_form=infusion_form,
-                plan_form=plan_form,
-                open_action=open_action,
-            )
-        )
-    return blocks
-
-
 def _schedule(timeline: PatientTimeline, today: dt.date) -> dict[str, Any]:
     """The milestones coming up, those overdue and those whose dates conflict, with their days."""
     infusion_on = timeline.infusion_on
@@ -266,20 +129,28 @@ def _schedule(timeline: PatientTimeline, today: dt.date) -> dict[str, Any]:
     }
 
 
-def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | None = None) -> dict[str, Any]:
+def timeline_context(
+    request: HttpRequest, patient: Patient, failure: Failure | None = None, asked: int | None = None
+) -> dict[str, Any]:
     memberships = active_memberships_of(request.user)
     zone = viewer_zone(memberships)
     today = timezone.localdate(timezone=zone)
     timeline = patient_timeline(patient)
     phase = timeline.phase()
     links = list(open_care_team_links().filter(patient=patient))
-    can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
     infusion_on = timeline.infusion_on
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
     product = accepted.product if accepted else None
-    comment_sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
+    # The care-team sites the viewer may record care for (their grants, the sites already
+    # loaded with the care team), from which follows whether they may at all.
+    capabilities = acting_capabilities(request.user, [patient.pk])[patient.pk]
+    comment_sites = sorted(
+        (link.site for link in links if Capability.RECORD_CARE in capabilities.get(link.site_id, ())),
+        key=lambda site: (site.name, site.pk),
+    )
+    can_record = bool(comment_sites)
     comment_form = None
-    if can_record and comment_sites:
+    if comment_sites:
         comment_form = failure.form if failure and failure.action == "comment" else CommentForm(sites=comment_sites)
     since = recent_since(today)
     counts = timeline_counts(patient, before=start_of(since, zone))
@@ -312,12 +183,12 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
         "thread_earlier": max(counts.comments - THREAD_LIMIT, 0),
         "comment_form": comment_form,
         "can_record": can_record,
-        "blocks": referral_blocks(
+        "section": milestone_section(
             timeline,
             today=today,
             can_record=can_record,
-            sites=[link.site for link in links],
             failure=failure,
+            asked=asked,
         ),
         "failure": failure,
         "counts": counts_panel(results_of(patient), infusion_on=infusion_on, today=today),
@@ -327,17 +198,14 @@ def timeline_context(request: HttpRequest, patient: Patient, failure: Failure | 
     }
 
 
-def timeline_url(patient_id: uuid.UUID, anchor: str = "") -> str:
-    url = reverse("patient-timeline", kwargs={"patient_id": patient_id})
-    return f"{url}#{anchor}" if anchor else url
-
-
 def render_timeline(
     request: HttpRequest, patient: Patient, failure: Failure | None = None, status: int = 200
 ) -> HttpResponse:
     if failure is not None:
         focus_first_error(failure.form)
-    return render(request, "carecoord/timeline.html", timeline_context(request, patient, failure), status=status)
+    asked = asked_milestone(request.GET.get(MILESTONE_PARAMETER))
+    context = timeline_context(request, patient, failure, asked)
+    return render(request, "carecoord/timeline.html", context, status=status)
 
 
 @login_required
