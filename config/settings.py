@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "infections",
     "workspace",
     "calendars",
+    "fhir_api",
 ]
 
 MIDDLEWARE = [

@@ -17,8 +17,9 @@ urlpatterns = [
     path("education/", include("education.urls")),
     path("audit/", include("audit.urls")),
     path("calendar/", include("calendars.urls")),
+    path("fhir/", include("fhir_api.urls")),
     path("", include("carecoord.web.urls")),
     path("", include("workspace.urls")),
 ]
 
-handler404 = "carecoord.api.errors.not_found"
+handler404 = "fhir_api.errors.not_found"

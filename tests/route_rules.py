@@ -37,6 +37,7 @@ from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, PointPerson, Product, SiteMembership
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.services.comments import comment_post
 from education.selectors import current_versions
 from education.services import education_record
 from handoffs.services import template_draft
@@ -49,7 +50,7 @@ from referrals.milestones.services import milestone_plan
 from referrals.services import referral_attach_document
 from tests.helpers import World, draft_referral, sent_handoff, ship_education
 from toxicity.models import Alert
-from toxicity.services import toxicity_record
+from toxicity.services import toxicity_add_treatment, toxicity_record
 
 
 class Need(StrEnum):
@@ -79,7 +80,8 @@ class Rule:
     write: Need = Need.NONE
     # URL kwarg -> name of the sample to use instead of the kwarg's default one.
     samples: Mapping[str, str] = field(default_factory=dict)
-    query: str = ""  # appended to a GET, for routes that need parameters
+    # Appended to a GET, for routes that need parameters; `{name}` is filled from the samples.
+    query: str = ""
 
 
 V, RC, N = Need.VIEW, Need.RECORD_CARE, Need.NONE
@@ -275,7 +277,33 @@ API: dict[str, Rule] = {
     "api:education-given-detail": Rule(V),
 }
 
-ROUTE_RULES: dict[str, Rule] = PAGES | API
+# The FHIR export (fhir_api): read-only, a patient's data for who sees the patient; the
+# CapabilityStatement and the site directory's Organizations carry no patient data.
+FHIR_TYPES = (
+    "patient",
+    "organization",
+    "practitionerrole",
+    "careteam",
+    "servicerequest",
+    "task",
+    "careplan",
+    "adverseevent",
+    "medicationadministration",
+    "communication",
+    "documentreference",
+    "provenance",
+)
+FHIR: dict[str, Rule] = {
+    "fhir-metadata": Rule(Need.PUBLIC),
+    "fhir-everything": Rule(V),
+    **{f"fhir-{name}": Rule(V) for name in FHIR_TYPES},
+    "fhir-organization": Rule(Need.SIGNED_IN),
+    "fhir-documentreference-handoff": Rule(V),
+    # Searched by patient only: the matrices name the sample patient (an outsider's search is 404).
+    **{f"fhir-{name}-search": Rule(V, query="patient={patient_id}") for name in FHIR_TYPES},
+}
+
+ROUTE_RULES: dict[str, Rule] = PAGES | API | FHIR
 
 
 METHODS = ("get", "post", "put", "patch", "delete", "options")
@@ -334,6 +362,11 @@ def build_samples(world: World) -> dict[str, Any]:
         infection_site="Lung",
         organism="Aspergillus",
     )
+    oncologist, practice = world.community_oncologist, world.practice
+    treatment = toxicity_add_treatment(
+        actor=oncologist, event=event, site=practice, kind="antimicrobial", given_at=timezone.now()
+    )
+    comment = comment_post(actor=oncologist, patient=world.shared_patient, site=practice, body="Hi")
     today = world.practice.today()
     infection = infection_record(
         actor=world.community_oncologist,
@@ -391,6 +424,10 @@ def build_samples(world: World) -> dict[str, Any]:
         heartbeat_record(queue)
     return {
         "event_id": event.pk,
+        "treatment_id": treatment.pk,
+        "comment_id": comment.pk,
+        # A timeline entry (a Provenance in FHIR).
+        "entry_id": comment.pk,
         "infection_id": infection.pk,
         "prophylaxis_id": prophylaxis.pk,
         "vaccination_id": vaccination.pk,

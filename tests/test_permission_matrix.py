@@ -104,10 +104,14 @@ def test_outsider_lists_show_no_foreign_object(
 ) -> None:
     kwargs = {"format": "json"} if "format" in route.kwargs else {}
     url = reverse(route.name, kwargs=kwargs)
+    # A search that must name a patient (the FHIR searches) names the foreign one: 404, as its objects.
+    rule = ROUTE_RULES.get(route.name)
+    query = rule.query.format(**foreign) if rule is not None and rule.query else ""
+    allowed = {200, 403, 405} | ({404} if query else set())
     login(client, world.outsider)
     for method in ("get", "options"):
-        response = request(client, method, url, follow=True)
-        assert response.status_code in {200, 403, 405}, f"{method.upper()} {url} answered {response.status_code}"
+        response = request(client, method, f"{url}?{query}" if query else url, follow=True)
+        assert response.status_code in allowed, f"{method.upper()} {url} answered {response.status_code}"
         body = (b"".join(response.streaming_content) if response.streaming else response.content).decode(
             errors="replace"
         )

@@ -72,6 +72,11 @@ def _story(
             infection_site="Lung",
             organism="Respiratory syncytial virus",
         )
+        # Treated at the practice: the showcase patient's record then holds something of every
+        # kind the FHIR export serves (fhir_api), a medication given included.
+        toxicity_add_treatment(
+            actor=at_practice, event=event, site=practice_site, kind="antimicrobial", given_at=day(45)
+        )
     else:
         return None
     return event

@@ -81,7 +81,7 @@ def deliver_digest(user: User) -> DigestDelivery:
 def _get(client: Client, name: str, samples: dict[str, Any]) -> Any:
     rule = ROUTE_RULES[name]
     url = url_of(ROUTES[name], rule, samples)
-    return client.get(url + (f"?{rule.query}" if rule.query else ""))
+    return client.get(url + (f"?{rule.query.format(**samples)}" if rule.query else ""))
 
 
 def test_the_walk_covers_the_patient_lists_and_routes() -> None:

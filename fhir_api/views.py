@@ -1,0 +1,135 @@
+"""The FHIR endpoints (read-only): the CapabilityStatement, `Patient/{id}/$everything`, a
+resource by type and id, and a type's resources searched by patient.
+
+Thin: check the request (`fhir_api.requests`), find the patient through the one access path,
+declare the read for the audit trail, load the record and build. Every refusal is an
+OperationOutcome; a patient out of the caller's scope is 404, as on the pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.resource import Resource
+
+from carecoord.access import get_patient_for_user
+from carecoord.models import Patient, Site, User
+from carecoord.reads import shown
+from fhir_api.answers import Refusal, fhir_response, not_found, outcome_response
+from fhir_api.build_people import organization_resource
+from fhir_api.capability import capability_statement
+from fhir_api.export import resources_of
+from fhir_api.lookup import PATIENT_OF
+from fhir_api.record import PatientRecord, patient_record
+from fhir_api.requests import caller, check_format, check_method
+
+
+def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Checks the method and format first, then answers any refusal as an OperationOutcome."""
+
+    @csrf_exempt  # read-only: every other method is refused before anything is read
+    @wraps(view)
+    def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            check_method(request)
+            check_format(request)
+            return view(request, *args, **kwargs)
+        except Refusal as refusal:
+            return outcome_response(refusal)
+
+    return endpoint
+
+
+def base_url(request: HttpRequest) -> str:
+    """The server's FHIR base (where `metadata` is), absolute: what full URLs start with."""
+    return request.build_absolute_uri(reverse("fhir-metadata").removesuffix("metadata"))
+
+
+def visible_patient(user: User, patient_id: uuid.UUID | str) -> Patient:
+    try:
+        return get_patient_for_user(user, patient_id)
+    except Http404 as exc:
+        raise not_found() from exc
+
+
+def searchset(request: HttpRequest, resources: list[Resource]) -> Bundle:
+    base = base_url(request)
+    return Bundle.model_validate(
+        {
+            "type": "searchset",
+            "total": len(resources),
+            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "entry": [
+                {
+                    "fullUrl": f"{base}{resource.get_resource_type()}/{resource.id}",
+                    "resource": resource,
+                    "search": {"mode": "match"},
+                }
+                for resource in resources
+            ]
+            or None,
+        }
+    )
+
+
+def record_for(patient: Patient, what: str) -> PatientRecord:
+    """The patient's record, its read declared (written to the audit trail once answered 2xx)."""
+    shown(patient, what=what)
+    return patient_record(patient)
+
+
+@fhir_endpoint
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The CapabilityStatement: public, as FHIR clients read it before they authenticate."""
+    return fhir_response(capability_statement(base_url(request)))
+
+
+@fhir_endpoint
+def everything(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """`Patient/{id}/$everything`: every resource of the patient's record, in one searchset."""
+    user = caller(request)
+    patient = visible_patient(user, patient_id)
+    record = record_for(patient, "FHIR export: Patient $everything")
+    return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri)))
+
+
+@fhir_endpoint
+def read(request: HttpRequest, resource_type: str, id_prefix: str = "", **ids: int | uuid.UUID) -> HttpResponse:
+    """`{Type}/{id}`: one resource, found in the record of the patient it belongs to."""
+    user = caller(request)
+    (value,) = ids.values()
+    resource_id = f"{id_prefix}{value}"
+    if resource_type == "Organization":
+        site = Site.objects.filter(pk=resource_id).first()
+        if site is None:
+            raise not_found()
+        return fhir_response(organization_resource(site))
+    patient_id = PATIENT_OF[resource_type](resource_id)
+    if patient_id is None:
+        raise not_found()
+    patient = visible_patient(user, patient_id)
+    record = record_for(patient, f"FHIR read: {resource_type}")
+    for resource in resources_of(record, request.build_absolute_uri, (resource_type,)):
+        if resource.id == resource_id:
+            return fhir_response(resource)
+    raise not_found()
+
+
+@fhir_endpoint
+def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """`{Type}?patient={id}`: the patient's resources of that type, as a searchset. This server
+    searches by patient only: without one the search is refused (400)."""
+    user = caller(request)
+    asked = request.GET.get("patient") or (request.GET.get("_id") if resource_type == "Patient" else None)
+    if not asked:
+        raise Refusal(400, "required", "Search by patient: give patient={id}.")
+    patient = visible_patient(user, asked.removeprefix("Patient/"))
+    record = record_for(patient, f"FHIR search: {resource_type}")
+    return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri, (resource_type,))))
