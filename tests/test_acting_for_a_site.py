@@ -785,6 +785,14 @@ API_ATTEMPTS = [
         ),
         need=RC,
     ),
+    _api(
+        "api:lab-result-bulk",
+        url=lambda s, side: reverse("api:lab-result-bulk"),
+        payload=lambda s, side: (
+            _site(s, side) | {"patient": str(s.patient.pk), "text": "PLT 17\nHb 6.9", "taken_on": _day(s, side)}
+        ),
+        need=RC,
+    ),
     # The person told acknowledges for the site they were told as: the notice decides the site.
     # Dana is told where she coordinates (a read-only member is never told), and any role there may.
     _api(
