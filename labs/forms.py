@@ -17,6 +17,7 @@ from labs.kinds import LabKind
 from labs.units import UNIT_CHOICES, UnreadableValue, read_value
 
 MAX_CSV_BYTES = 512 * 1024
+MAX_TEXT_CHARACTERS = MAX_LINES * 80  # a pasted block, or CSV text through the API
 ALL_UNITS = list(dict.fromkeys(label.split(" (")[0] for choices in UNIT_CHOICES.values() for _, label in choices))
 TAKEN_ON_HELP = "The day the sample was taken."
 
@@ -79,7 +80,7 @@ class PasteForm(BatchForm):
 
     text = forms.CharField(
         label="Results, one per line",
-        max_length=MAX_LINES * 80,
+        max_length=MAX_TEXT_CHARACTERS,
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text="For example: ANC 0.4 · PLT 18 · Hb 6.8 g/dL · IgG 350 mg/dL 2026-12-01 · CD4 150 day +30. "
         "A line with only a date (YYYY-MM-DD or day +N) applies to the lines below it.",

@@ -14,7 +14,7 @@ from carecoord.api.serializers import DetailLinkField, SiteBriefSerializer, Visi
 from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from labs.entry import MAX_LINES, Entry, EntryErrors, read_csv, read_pasted
-from labs.forms import MAX_CSV_BYTES
+from labs.forms import MAX_TEXT_CHARACTERS
 from labs.kinds import KINDS, LabKind
 from labs.models import LabFlagNotice, LabResult
 from labs.units import PLAUSIBLE_MAX, UNIT_CHOICES, Reading, UnreadableValue, read_value, unit_factor
@@ -167,7 +167,9 @@ class LabResultBulkSerializer(PatientNamedSerializer):
     )
     text = serializers.CharField(
         required=False,
-        max_length=MAX_CSV_BYTES,
+        # The entry page's limit for a pasted block: 500 lines of 80 characters. Also keeps a
+        # form-encoded body of any characters under Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+        max_length=MAX_TEXT_CHARACTERS,
         trim_whitespace=False,
         help_text='The results as text; give this or `results`. `pasted`: one per line, "KIND VALUE [UNIT] [DATE]" '
         "(a line with only a date, YYYY-MM-DD or day +N, dates the lines below it). `csv`: a header row with the "
