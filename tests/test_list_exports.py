@@ -167,8 +167,9 @@ def test_a_list_page_links_to_its_export_with_its_filters(
     spec = EXPORTS[name]
     login(client, world.center_coordinator)
     link = f'href="{reverse(spec.export)}{exported.replace("&", "&amp;")}" download>Export CSV'
-    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-        response = client.get(reverse(spec.page) + query, **headers)  # type: ignore[arg-type]
+    headers: dict[str, str]
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.get(reverse(spec.page) + query, headers=headers)
         assert link in response.content.decode(), headers
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 from django.test import Client
@@ -15,12 +16,14 @@ from referrals.milestones.services import milestone_plan
 from referrals.models import Milestone
 from tests.factories import patient_at
 from tests.helpers import World, accepted_referral, login
+from workspace.milestones_due import DueRow
 
 DUE = reverse("milestones-due")
 
 
-def rows(response: object) -> list[Milestone]:
-    return [row.milestone for row in response.context["rows"]]  # type: ignore[attr-defined]
+def rows(response: Any) -> list[Milestone]:
+    due: list[DueRow] = response.context["rows"]
+    return [row.milestone for row in due]
 
 
 def course(world: World) -> list[Milestone]:
