@@ -210,6 +210,8 @@ MEDIA_ROOT = Path(config.text("MEDIA_ROOT", default=str(BASE_DIR / "var" / "medi
 MEDIA_URL = "media/"  # never served directly: documents are downloaded through an access-checked view
 REFERRAL_DOCUMENT_MAX_MB = config.number("REFERRAL_DOCUMENT_MAX_MB", default=20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The lists' pages count their rows up to this many ("more than 500"; carecoord.web.list_forms).
+LIST_COUNT_CAP = config.number("LIST_COUNT_CAP", default=500, minimum=50)
 
 # Email: every outgoing message goes through Django's mail machinery (Django 6.1 MAILERS).
 _email_backend = config.text("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

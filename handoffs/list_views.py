@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import address_of, list_response
+from carecoord.web.list_forms import CappedPaginator, address_of, list_response
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from handoffs.handoff_list import HandoffListForm, filtered_handoffs
 from handoffs.selectors import for_list_rows, handoffs_visible_to, with_sites_and_people
@@ -29,7 +28,7 @@ def my_handoffs(request: HtmxHttpRequest) -> HttpResponse:
     asked = form.asked()
     visible = for_list_rows(handoffs_visible_to(request.user))
     handoffs = filtered_handoffs(visible, asked, user=request.user, memberships=memberships)
-    page = Paginator(handoffs, HANDOFFS_PER_PAGE).get_page(asked.get("page"))
+    page = CappedPaginator(handoffs, HANDOFFS_PER_PAGE).get_page(asked.get("page"))
     shown(page, verb="listed")
     context = {
         "memberships": memberships,

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,7 +21,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
 from carecoord.web.forms import add_service_errors
-from carecoord.web.list_forms import address_of, list_response
+from carecoord.web.list_forms import CappedPaginator, address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, can_refer
@@ -66,7 +65,7 @@ def referral_list(request: HtmxHttpRequest) -> HttpResponse:
     asked = form.asked()
     now = timezone.now()
     referrals = filtered_referrals(visible, asked, user=request.user, memberships=memberships, now=now)
-    page = Paginator(referrals, REFERRALS_PER_PAGE).get_page(asked.get("page"))
+    page = CappedPaginator(referrals, REFERRALS_PER_PAGE).get_page(asked.get("page"))
     shown(page, verb="listed")
     state = asked.get("state", "")
     context = {

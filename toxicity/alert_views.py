@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from carecoord.reads import shown
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import address_of, list_response
+from carecoord.web.list_forms import CappedPaginator, address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, next_or, viewer_zone
 from toxicity.alert_list import AlertListForm, Show, filtered_alerts
 from toxicity.alerts import alert_acknowledge
@@ -33,7 +32,7 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AlertListForm(AlertListForm.data_of(request))
     asked = form.asked()
     alerts_asked = filtered_alerts(alerts_visible_to(request.user), asked, user=request.user)
-    page = Paginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
+    page = CappedPaginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
     memberships = active_memberships_of(request.user)

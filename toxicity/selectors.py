@@ -110,31 +110,25 @@ def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_id
         email__status=OutgoingEmail.Status.SENT
     )
     if patient is not None:
-        return _undelivered_of(patient, late)
-    waiting = (
-        late.filter(event__patient_id__in=visible_patient_ids(user), site_id__in=site_ids)
-        .select_related("recipient", "site", "email", "event__patient")
-        .order_by("email__created_at")
-    )
-    return list(waiting[:UNDELIVERED_SHOWN])
+        alerts = _undelivered_shown(late.filter(event__patient=patient), "event")
+        for alert in alerts:
+            alert.event.patient = patient
+        return alerts
+    waiting = late.filter(event__patient_id__in=visible_patient_ids(user), site_id__in=site_ids)
+    return _undelivered_shown(waiting, "event__patient")
 
 
-def _undelivered_of(patient: Patient, late: QuerySet[Alert]) -> list[Alert]:
-    """The patient's page asks on every view and nearly always finds none: a query of the
-    alerts' ids alone first (a three-table join PostgreSQL plans in a fraction of the six
-    tables' time), then, only when there are any, the alerts with what the banner shows."""
-    ids = list(
-        late.filter(event__patient=patient)
-        .order_by("email__created_at")
-        .values_list("pk", flat=True)[:UNDELIVERED_SHOWN]
-    )
+def _undelivered_shown(late: QuerySet[Alert], event: str) -> list[Alert]:
+    """The patient's page and the dashboard ask on every view and nearly always find none: a
+    query of the alerts' ids alone first (PostgreSQL plans the three or four tables in a
+    fraction of the time of the six or seven the banner reads: 5-6 ms on a large network),
+    then, only when there are any, the alerts with what the banner shows (`event`: the event
+    alone, or with its patient)."""
+    ids = list(late.order_by("email__created_at").values_list("pk", flat=True)[:UNDELIVERED_SHOWN])
     if not ids:
         return []
-    shown = Alert.objects.filter(pk__in=ids).select_related("recipient", "site", "email", "event")
-    alerts = list(shown.order_by("email__created_at"))
-    for alert in alerts:
-        alert.event.patient = patient
-    return alerts
+    shown = Alert.objects.filter(pk__in=ids).select_related("recipient", "site", "email", event)
+    return list(shown.order_by("email__created_at"))
 
 
 def open_alert_counts(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
@@ -23,7 +22,7 @@ from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import active_memberships_of
-from carecoord.web.list_forms import ListForm, address_of, list_response, patient_search_field
+from carecoord.web.list_forms import CappedPaginator, ListForm, address_of, list_response, patient_search_field
 from carecoord.web.row_urls import row_url
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.milestones.kinds import ALL_KINDS, milestone_label, milestone_label_or_kind
@@ -116,7 +115,7 @@ def milestones_due_page(request: HtmxHttpRequest) -> HttpResponse:
     form = MilestonesDueForm(MilestonesDueForm.data_of(request))
     asked = form.asked()
     due = due_milestones(request.user, asked, scope.today)
-    page = Paginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
+    page = CappedPaginator(due, MILESTONES_PER_PAGE).get_page(asked.get("page"))
     rows = due_rows(list(page), scope.today)
     shown(page, verb="listed")
     context = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -13,7 +12,7 @@ from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
-from carecoord.web.list_forms import CountedPaginator, address_of, list_response, results_only
+from carecoord.web.list_forms import CappedPaginator, CountedPaginator, address_of, list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from referrals.forms import can_refer
 from workspace.patient_list import (
@@ -51,7 +50,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         scope=scope,
     )
     if form.filtered():
-        page = Paginator(patients, PATIENTS_PER_PAGE).get_page(asked.get("page"))
+        page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(asked.get("page"))
     else:  # every patient the viewer sees, counted on the grants alone
         count = CountedPaginator(patients, PATIENTS_PER_PAGE, count=lambda: visible_patient_count(request.user))
         page = count.get_page(asked.get("page"))
