@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
@@ -64,7 +64,7 @@ def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
         _awaiting(scope)
         .select_related(None)
         .order_by("acknowledge_by", "sent_at", "pk")
-        .values_list("pk", "to_answer")[: scope.limit]
+        .values_list("pk", F("to_answer"))[: scope.limit]
     )
     to_answer = dict(first)
     if not to_answer:

@@ -131,6 +131,9 @@ class Handoff(models.Model):
     )
 
     objects = HandoffQuerySet.as_manager()
+    # Set on the hand-offs `awaiting` finds: whether a question from the other site is the last
+    # word of its thread (else it waits to be acknowledged). Not a column.
+    to_answer: bool
 
     class Meta:
         ordering = ["-created_at", "-pk"]
