@@ -45,11 +45,12 @@ def digest_for(user: User, week_start: dt.date) -> Digest:
     return build_digest(user, week_start, timezone.now().astimezone(zone).date(), zone=zone)
 
 
-def digest_preview(user: User) -> dict[str, Any]:
+def digest_preview(user: User, zone: zoneinfo.ZoneInfo | None = None) -> dict[str, Any]:
     """This week's digest of `user` as its email would say it if sent now: the same build and
     the same selection (`email_content`), for the in-app page before (or after) the weekly send.
-    Reads only: nothing is claimed, stored or queued, so the week's email still goes out."""
-    zone = zone_of(user)
+    Reads only: nothing is claimed, stored or queued, so the week's email still goes out.
+    `zone`: the person's (`zone_of`), when the caller has it already."""
+    zone = zone or zone_of(user)
     now = timezone.now()
     digest = build_digest(user, week_start_of(now, zone), now.astimezone(zone).date(), zone=zone)
     return email_content(digest.to_content())

@@ -23,7 +23,8 @@ from workspace.digests.stored import visible_digest
 def my_digest(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     # Built for the requester only, from the patients they see now (`build_digest`); read-only.
-    preview = digest_preview(user)
+    zone = zone_of(user)
+    preview = digest_preview(user, zone)
     # Only ever the requester's own rows: nobody else's digest is reachable from here.
     delivery = DigestDelivery.objects.filter(recipient_id=user.pk).order_by("-week_start").first()
     digest = None
@@ -34,5 +35,5 @@ def my_digest(request: HttpRequest) -> HttpResponse:
     # A patient on both is recorded once, as read through the stored digest.
     for section in preview["patients"]:
         shown_patient(uuid.UUID(section["patient_id"]), user, what="viewed weekly digest preview")
-    context = {"preview": preview, "digest": digest, "zone": zone_of(user)}
+    context = {"preview": preview, "digest": digest, "zone": zone}
     return render(request, "carecoord/digest.html", context)
