@@ -1,5 +1,5 @@
-"""The FHIR endpoints (read-only): the CapabilityStatement, `Patient/{id}/$everything`, a
-resource by type and id, and a type's resources searched by patient.
+"""The FHIR endpoints: the CapabilityStatement, `Patient/{id}/$everything`, a resource by type
+and id, a type's resources searched by patient, and the referral intake (`POST Bundle`).
 
 Thin: check the request (`fhir_api.requests`), find the patient through the one access path,
 declare the read for the audit trail, load the record and build. Every refusal is an
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,13 +23,16 @@ from fhir.resources.R4B.resource import Resource
 from carecoord.access import get_patient_for_user
 from carecoord.models import Patient, Site, User
 from carecoord.reads import shown
-from fhir_api.answers import Refusal, fhir_response, not_found, outcome_response
+from fhir_api.answers import Refusal, fhir_response, issues_response, not_found, outcome_response
 from fhir_api.build_people import organization_resource
 from fhir_api.capability import capability_statement
 from fhir_api.export import resources_of
+from fhir_api.intake import BundleRefused, read_bundle
 from fhir_api.lookup import PATIENT_OF
 from fhir_api.record import PatientRecord, patient_record
-from fhir_api.requests import caller, check_format, check_method
+from fhir_api.requests import caller, check_format, check_method, check_post, read_body
+from fhir_api.services import intake_practices, referral_intake
+from fhir_api.transaction import transaction_response
 
 
 def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -133,3 +137,28 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     patient = visible_patient(user, asked.removeprefix("Patient/"))
     record = record_for(patient, f"FHIR search: {resource_type}")
     return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri, (resource_type,))))
+
+
+@csrf_exempt  # an API token carries no cookie; a session is held to CSRF by its authentication
+def bundle(request: HttpRequest) -> HttpResponse:
+    """`POST Bundle`: a referral sent as a transaction Bundle by a practice's system becomes a
+    draft referral (201), or finds the one the same bundle made before (200); the answer is a
+    transaction-response Bundle naming each entry's resource. Refused whole, nothing saved."""
+    try:
+        user = caller(request)  # first: an anonymous caller learns nothing of what is taken
+        check_post(request)
+        check_format(request)
+        practices = intake_practices(user)  # before the body is read
+        incoming = read_bundle(read_body(request))
+        result = referral_intake(actor=user, practices=practices, incoming=incoming)
+    except Refusal as refusal:
+        return outcome_response(refusal)
+    except PermissionDenied as exc:
+        return outcome_response(Refusal(403, "forbidden", str(exc) or "Your role does not allow this."))
+    except BundleRefused as refused:
+        return issues_response(refused.status, refused.issues)
+    answer = transaction_response(result, incoming, base_url(request))
+    response = fhir_response(answer, status=201 if result.created else 200)
+    if result.created:
+        response["Location"] = f"{base_url(request)}ServiceRequest/{result.referral.pk}"
+    return response

@@ -100,7 +100,7 @@ def referral_create_page(request: HttpRequest) -> HttpResponse:
                     from_site=form.cleaned_data["from_site"],
                     to_center=form.cleaned_data["to_center"],
                     referring_physician=form.cleaned_data["referring_physician"],
-                    documents=form.uploads(),
+                    documents=form.uploads().items(),
                     submit=request.POST.get("action") == "submit",
                     **form.referral_fields(),
                 )

@@ -284,6 +284,7 @@ FHIR_TYPES = (
     "organization",
     "practitionerrole",
     "careteam",
+    "condition",
     "servicerequest",
     "task",
     "careplan",
