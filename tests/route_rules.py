@@ -300,6 +300,9 @@ FHIR: dict[str, Rule] = {
     **{f"fhir-{name}": Rule(V) for name in FHIR_TYPES},
     "fhir-organization": Rule(Need.SIGNED_IN),
     "fhir-documentreference-handoff": Rule(V),
+    # The referral intake: a practice's transaction Bundle (the patient is in the body, found by
+    # the practice's MRN); only whoever may refer from a practice may post one.
+    "fhir-bundle": Rule(N, Need.REFER),
     # Searched by patient only: the matrices name the sample patient (an outsider's search is 404).
     **{f"fhir-{name}-search": Rule(V, query="patient={patient_id}") for name in FHIR_TYPES},
 }
