@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from carecoord.access import patients_visible_to
 from carecoord.models import Patient, PatientIdentifier, Site, User
 from carecoord.request_context import acting_at
 from carecoord.selectors.sites import active_memberships_of
@@ -121,6 +122,11 @@ def _patient(actor: User, site: Site, incoming: IncomingReferral) -> Patient | N
     if identifier is None:
         return NewPatient(fields=incoming.patient_fields, mrn=mrn, point_persons={})
     patient = identifier.patient
+    if not patients_visible_to(actor).filter(pk=patient.pk).exists():
+        # A patient the practice registered once and no longer shares: nothing of them is told.
+        expression = f"Bundle.entry[{incoming.patient_entry}].resource.identifier"
+        message = "This MRN belongs to a patient your practice no longer shares."
+        raise BundleRefused([Issue(expression, message, "business-rule", UNPROCESSABLE)])
     if patient.date_of_birth != incoming.patient_fields["date_of_birth"]:
         expression = f"Bundle.entry[{incoming.patient_entry}].resource.birthDate"
         message = "The patient with this MRN at your practice has another date of birth: check the MRN."
@@ -143,8 +149,10 @@ def _physician(actor: User, incoming: IncomingReferral) -> User:
         return actor
     physician = User.objects.filter(pk=incoming.requester, is_active=True).first()
     if physician is None:
+        # As for someone who works elsewhere (the service's words): whether the id exists is not told.
         expression = f"Bundle.entry[{incoming.request_entry}].resource.requester"
-        raise BundleRefused([Issue(expression, "No such person at your practice.", "not-found", UNPROCESSABLE)])
+        message = "The referring physician must work at the referring practice."
+        raise BundleRefused([Issue(expression, message, "business-rule", UNPROCESSABLE)])
     return physician
 
 

@@ -16,8 +16,9 @@ from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEntry
-from carecoord.models import Patient, PatientIdentifier, TimelineEntry
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, TimelineEntry
 from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_end_site
 from fhir_api import codes
 from fhir_api.models import ReferralIntake
 from referrals import services as referral_services
@@ -416,3 +417,26 @@ def test_icd_10_codes_read_as_disease_areas() -> None:
     assert [read(c) for c in ["C91.00", "C83", "C820", "C83.8", ""]] == [None, None, None, None, None]
     assert set(codes.URGENCY_OF_PRIORITY.values()) == set(Referral.Urgency.values)
     assert {codes.URGENCY_OF_PRIORITY[p] for p in codes.REFERRAL_PRIORITY.values()} == set(codes.REFERRAL_PRIORITY)
+
+
+def test_a_patient_the_practice_no_longer_shares_is_not_told_of(client: Client, world: World, tmp_media: Path) -> None:
+    mrn = PatientIdentifier.objects.get(patient=world.shared_patient, site=world.practice).mrn
+    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
+    care_team_end_site(actor=world.community_coordinator, link=link)
+    login(client, world.community_coordinator)
+    before = counts()
+    for birth_date in (str(world.shared_patient.date_of_birth), "1901-01-01"):
+        response = post(client, bundle_for(world, mrn=mrn, birth_date=birth_date))
+        assert response.status_code == 422
+        assert expressions(response) == {"Bundle.entry[0].resource.identifier"}
+        assert "no longer shares" in outcome(response)["issue"][0]["diagnostics"]
+    assert counts() == before
+
+
+def test_an_unknown_physician_reads_as_one_from_elsewhere(client: Client, world: World, tmp_media: Path) -> None:
+    login(client, world.community_coordinator)
+    bundle = bundle_for(world)
+    bundle["entry"][1]["resource"]["requester"]["identifier"]["value"] = "999999"
+    unknown = outcome(post(client, bundle))["issue"]
+    elsewhere = outcome(post(client, bundle_for(world, physician=world.center_coordinator)))["issue"]
+    assert unknown == elsewhere
