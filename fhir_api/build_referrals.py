@@ -188,10 +188,11 @@ def referral_document_resource(
 
 
 def handoff_document_resource(record: PatientRecord, handoff: Handoff, absolute: AbsoluteUrl) -> DocumentReference:
-    """A hand-off between two sites; its content is the hand-off's PDF (made when downloaded)."""
+    """A hand-off between two sites; its content is the hand-off's PDF from the API (made when
+    downloaded; a token works there, as for a referral document)."""
     patient = record.patient
     template = handoff.version.template
-    url = absolute(reverse("handoff-pdf", kwargs={"handoff_id": handoff.pk}))
+    url = absolute(reverse("api:handoff-pdf", kwargs={"handoff_id": handoff.pk}))
     # A newer hand-off of the same template between the same sites replaces the older ones.
     relates = [
         {"code": "replaces", "target": ref("DocumentReference", handoff_document_id(older))}

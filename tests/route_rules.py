@@ -271,6 +271,7 @@ API: dict[str, Rule] = {
     "api:handoff-send": Rule(N, RC, samples={"handoff_id": "draft_handoff_id"}),
     "api:handoff-acknowledge": Rule(N, Need.SITE_COORDINATOR, samples={"handoff_id": "received_handoff_id"}),
     "api:handoff-questions": Rule(N, RC),
+    "api:handoff-pdf": Rule(V),
     "api:education-material-list": Rule(Need.SIGNED_IN),
     "api:education-material-detail": Rule(Need.SIGNED_IN),
     "api:education-given-list": Rule(Need.SIGNED_IN, RC),
