@@ -49,7 +49,15 @@ def service_request_resource(record: PatientRecord, referral: Referral) -> Servi
     data: dict[str, Any] = {
         "id": str(referral.pk),
         "extension": extensions,
-        "identifier": [{"system": codes.REFERRAL_ID_SYSTEM, "value": str(referral.pk)}],
+        # carecoord's id, then the identifier the practice's system sent it under (FHIR intake).
+        "identifier": [
+            {"system": codes.REFERRAL_ID_SYSTEM, "value": str(referral.pk)},
+            *[
+                {"system": intake.system, "value": intake.value, "assigner": site_ref(intake.site)}
+                for intake in record.intakes
+                if intake.referral_id == referral.pk
+            ],
+        ],
         "status": codes.SERVICE_REQUEST_STATUS[state],
         "intent": "order",
         "priority": codes.REFERRAL_PRIORITY[referral.urgency],

@@ -17,9 +17,8 @@ from carecoord.selectors.sites import active_memberships_of
 from fhir_api import codes
 from fhir_api.intake import UNPROCESSABLE, BundleRefused, IncomingReferral, Issue
 from fhir_api.models import ReferralIntake
-from referrals.forms import referring_practices
 from referrals.models import Referral, ReferralDocument
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import referrals_visible_to, referring_practices
 from referrals.services import DocumentRefused, NewPatient, referral_start
 
 

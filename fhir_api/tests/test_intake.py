@@ -127,6 +127,13 @@ def test_a_bundle_makes_a_draft_referral_with_its_documents(client: Client, worl
     # The locations are what the export serves.
     for entry in answer["entry"]:
         assert client.get(entry["response"]["location"], HTTP_AUTHORIZATION=header).status_code == 200
+    # The export names the referral by the practice's identifier too, as the practice assigned it.
+    exported = json.loads(client.get(response["Location"], HTTP_AUTHORIZATION=header).content)
+    assert exported["identifier"][1] == {
+        "system": "https://ehr.riverbend.example/referrals",
+        "value": "REF-0001",
+        "assigner": {"reference": f"Organization/{world.practice.pk}", "display": world.practice.name},
+    }
 
     # Audited as the page's writes are, by the poster for the practice, the intake itself too.
     written = AuditEntry.objects.filter(patient=patient, action=AuditEntry.Action.CREATE)
