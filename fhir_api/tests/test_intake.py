@@ -447,3 +447,16 @@ def test_an_unknown_physician_reads_as_one_from_elsewhere(client: Client, world:
     unknown = outcome(post(client, bundle))["issue"]
     elsewhere = outcome(post(client, bundle_for(world, physician=world.center_coordinator)))["issue"]
     assert unknown == elsewhere
+
+
+def test_a_bundle_larger_than_a_form_may_be_carries_its_documents(
+    client: Client, world: World, tmp_media: Path, settings: Any
+) -> None:
+    """Django holds a form's body in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; a bundle's limit
+    is its own (twice a document's), so a PDF of several megabytes arrives whole."""
+    big = b"%PDF-1.4\n" + bytes(range(256)) * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 256 + 1)
+    login(client, world.community_coordinator)
+    response = post(client, bundle_for(world, documents=[("imaging", "pet-ct.pdf", big)]))
+    assert response.status_code == 201, response.content[:300]
+    (document,) = Referral.objects.get(fhir_intakes__value="REF-0001").documents.all()
+    assert document.size == len(big) and document.file.read() == big
