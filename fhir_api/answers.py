@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.resource import Resource
@@ -37,6 +39,24 @@ def outcome_response(refusal: Refusal) -> HttpResponse:
     for name, value in refusal.headers.items():
         response[name] = value
     return response
+
+
+def issues_response(status: int, issues: list[Any]) -> HttpResponse:
+    """A refused bundle: one OperationOutcome issue per problem, each pointing at its element."""
+    outcome = OperationOutcome.model_validate(
+        {
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": issue.code,
+                    "diagnostics": issue.diagnostics,
+                    "expression": [issue.expression],
+                }
+                for issue in issues
+            ]
+        }
+    )
+    return fhir_response(outcome, status=status)
 
 
 def not_found() -> Refusal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.careteam import CareTeam
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitionerrole import PractitionerRole
@@ -49,6 +50,24 @@ def patient_resource(record: PatientRecord) -> Patient:
             contact["telecom"] = [{"system": "phone", "value": patient.caregiver_phone}]
         data["contact"] = [contact]
     return Patient.model_validate(data)
+
+
+PROBLEM_LIST_ITEM = {"system": codes.CONDITION_CATEGORY, "code": "problem-list-item", "display": "Problem List Item"}
+
+
+def condition_resource(record: PatientRecord) -> Condition:
+    """The disease the patient is treated for (their disease area), coded in carecoord's system:
+    the diagnosis a referral is for, as the intake reads it back. Its id is the patient's."""
+    patient = record.patient
+    return Condition.model_validate(
+        {
+            "id": str(patient.pk),
+            "clinicalStatus": {"coding": [{"system": codes.CONDITION_CLINICAL, "code": "active"}]},
+            "category": [{"coding": [PROBLEM_LIST_ITEM]}],
+            "code": concept(codes.DISEASE_AREA, patient.disease_area, patient.get_disease_area_display()),
+            "subject": ref("Patient", patient.pk, patient.full_name),
+        }
+    )
 
 
 def organization_resource(site: Site) -> Organization:

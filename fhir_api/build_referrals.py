@@ -39,8 +39,25 @@ def service_request_resource(record: PatientRecord, referral: Referral) -> Servi
     """What the practice asks of the center: evaluation for CAR-T, with the clinical summary."""
     state = State(referral.state)
     patient = record.patient
+    extensions: list[dict[str, Any]] = [
+        {"url": codes.PRIOR_LINES, "valueInteger": referral.prior_lines_of_therapy},
+        {"url": codes.ECOG, "valueInteger": referral.performance_status},
+        {"url": codes.TRANSPLANT, "valueCode": referral.transplant_eligibility},
+    ]
+    if referral.prior_therapies:
+        extensions.append({"url": codes.PRIOR_THERAPIES, "valueString": referral.prior_therapies})
     data: dict[str, Any] = {
         "id": str(referral.pk),
+        "extension": extensions,
+        # carecoord's id, then the identifier the practice's system sent it under (FHIR intake).
+        "identifier": [
+            {"system": codes.REFERRAL_ID_SYSTEM, "value": str(referral.pk)},
+            *[
+                {"system": intake.system, "value": intake.value, "assigner": site_ref(intake.site)}
+                for intake in record.intakes
+                if intake.referral_id == referral.pk
+            ],
+        ],
         "status": codes.SERVICE_REQUEST_STATUS[state],
         "intent": "order",
         "priority": codes.REFERRAL_PRIORITY[referral.urgency],
@@ -52,7 +69,8 @@ def service_request_resource(record: PatientRecord, referral: Referral) -> Servi
         "authoredOn": referral.submitted_at or referral.created_at,
         "requester": person_ref(referral.referring_physician),
         "performer": [site_ref(referral.to_center)],
-        "reasonCode": [{"text": referral.get_disease_area_display()}],
+        "reasonCode": [concept(codes.DISEASE_AREA, referral.disease_area, referral.get_disease_area_display())],
+        "reasonReference": [ref("Condition", patient.pk)],
         "note": [{"text": referral.reason}],
         "supportingInfo": [
             ref("DocumentReference", referral_document_id(document), document.get_kind_display())
@@ -178,10 +196,11 @@ def referral_document_resource(
 
 
 def handoff_document_resource(record: PatientRecord, handoff: Handoff, absolute: AbsoluteUrl) -> DocumentReference:
-    """A hand-off between two sites; its content is the hand-off's PDF (made when downloaded)."""
+    """A hand-off between two sites; its content is the hand-off's PDF from the API (made when
+    downloaded; a token works there, as for a referral document)."""
     patient = record.patient
     template = handoff.version.template
-    url = absolute(reverse("handoff-pdf", kwargs={"handoff_id": handoff.pk}))
+    url = absolute(reverse("api:handoff-pdf", kwargs={"handoff_id": handoff.pk}))
     # A newer hand-off of the same template between the same sites replaces the older ones.
     relates = [
         {"code": "replaces", "target": ref("DocumentReference", handoff_document_id(older))}

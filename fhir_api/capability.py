@@ -10,7 +10,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir_api.codes import FHIR_JSON, FHIR_VERSION
 from fhir_api.export import RESOURCE_TYPES
 
-# When the statement last changed (the export's first release).
+# When the statement last changed (the referral intake).
 PUBLISHED = dt.date(2026, 12, 4)
 
 
@@ -43,20 +43,33 @@ def capability_statement(base_url: str) -> CapabilityStatement:
             "publisher": "carecoord",
             "kind": "instance",
             "software": {"name": "carecoord"},
-            "implementation": {"description": "carecoord FHIR export (read-only)", "url": base_url},
+            "implementation": {"description": "carecoord FHIR export and referral intake", "url": base_url},
             "fhirVersion": FHIR_VERSION,
             "format": [FHIR_JSON, "json"],
             "rest": [
                 {
                     "mode": "server",
                     "documentation": (
-                        "Read-only. Authenticate with an API token (Authorization: Token …) or a signed-in "
+                        "Reads a patient's record; takes referrals as transaction Bundles posted to Bundle "
+                        "(a Patient, a ServiceRequest, its Condition and DocumentReferences with inline "
+                        "PDFs). A searchset is paged with _count and _offset (at most 500 entries a page; "
+                        "next, previous, first and last links), whole without _count. "
+                        "Authenticate with an API token (Authorization: Token …) or a signed-in "
                         "session. A patient outside your care-team sites answers 404."
                     ),
                     "security": {
                         "description": "API tokens from the account page; the same access rules as the web pages."
                     },
                     "resource": [_resource(name) for name in RESOURCE_TYPES],
+                    "interaction": [
+                        {
+                            "code": "transaction",
+                            "documentation": (
+                                "POST Bundle: a referral from a community practice becomes a draft referral "
+                                "(201), or finds the one the same ServiceRequest identifier made (200)."
+                            ),
+                        }
+                    ],
                 }
             ],
         }

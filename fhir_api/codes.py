@@ -8,6 +8,8 @@ of its own (a Task's status, an AdverseEvent's outcome) the carecoord value is m
 
 from __future__ import annotations
 
+from carecoord.models.patients import DiseaseArea
+from referrals.models import ReferralDocument
 from referrals.workflow import State
 
 # Versions of FHIR the export speaks: R4, built and validated with `fhir.resources`' R4B models
@@ -19,11 +21,22 @@ FHIR_JSON = "application/fhir+json"
 PATIENT_ID_SYSTEM = "urn:carecoord:patient"
 SITE_ID_SYSTEM = "urn:carecoord:site"
 USER_ID_SYSTEM = "urn:carecoord:user"
+REFERRAL_ID_SYSTEM = "urn:carecoord:referral"
+MRN_SYSTEM_PREFIX = "urn:carecoord:site:"
+MRN_SYSTEM_SUFFIX = ":mrn"
 
 
 def mrn_system(site_id: int) -> str:
     """The system of a site's medical record numbers: each site numbers its patients itself."""
-    return f"urn:carecoord:site:{site_id}:mrn"
+    return f"{MRN_SYSTEM_PREFIX}{site_id}{MRN_SYSTEM_SUFFIX}"
+
+
+def site_of_mrn_system(system: str) -> int | None:
+    """The site whose MRN system `system` is (`mrn_system` read back), or None."""
+    number = system.removeprefix(MRN_SYSTEM_PREFIX).removesuffix(MRN_SYSTEM_SUFFIX)
+    if not (system.startswith(MRN_SYSTEM_PREFIX) and system.endswith(MRN_SYSTEM_SUFFIX)) or not number.isdigit():
+        return None
+    return int(number)
 
 
 # carecoord's code systems.
@@ -39,6 +52,8 @@ HANDOFF_TEMPLATE = "urn:carecoord:handoff-template"
 CARE_TEAM_CAPACITY = "urn:carecoord:care-team-capacity"
 POINT_PERSON_RANK = "urn:carecoord:point-person-rank"
 TIMELINE_KIND = "urn:carecoord:timeline-kind"
+DISEASE_AREA = "urn:carecoord:disease-area"
+TRANSPLANT_ELIGIBILITY = "urn:carecoord:transplant-eligibility"
 
 # Extensions (carecoord's own; no published profile carries these facts).
 EXTENSION = "urn:carecoord:fhir:StructureDefinition:"
@@ -46,11 +61,21 @@ ONSET_DAY = EXTENSION + "onset-day"  # valueInteger: day +N of the onset from da
 HIGHEST_GRADE = EXTENSION + "highest-grade"  # valueInteger: the worst grade so far
 RESOLVED_ON = EXTENSION + "resolved-date"  # valueDate
 MILESTONE_ACTUAL = EXTENSION + "milestone-actual-date"  # valueDate: the day a step was done
+# A referral's clinical summary on its ServiceRequest, exported and read back by the intake.
+PRIOR_LINES = EXTENSION + "prior-lines-of-therapy"  # valueInteger, 0-20
+ECOG = EXTENSION + "ecog-performance-status"  # valueInteger, 0-4
+TRANSPLANT = EXTENSION + "transplant-eligibility"  # valueCode: eligible, ineligible, unknown
+PRIOR_THERAPIES = EXTENSION + "prior-therapies"  # valueString: regimens, dates and responses
 
 # FHIR's own systems.
 ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 ADVERSE_EVENT_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+ICD_10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD_10 = "http://hl7.org/fhir/sid/icd-10"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 
@@ -87,6 +112,41 @@ CARE_PLAN_STATUS: dict[State, str] = {
     State.WITHDRAWN: "revoked",
 }
 REFERRAL_PRIORITY = {"routine": "routine", "urgent": "urgent", "emergent": "asap"}
+# A ServiceRequest's priority read back as a referral's urgency: FHIR's `stat` is emergent too.
+URGENCY_OF_PRIORITY = {"routine": "routine", "urgent": "urgent", "asap": "emergent", "stat": "emergent"}
+
+# ICD-10 (and ICD-10-CM) categories read as a disease area by the intake: the code or its
+# category before the first dot is looked up, the longest first. ALL is left out on purpose:
+# C91.0 does not say B or T lineage, and only B-ALL is a CAR-T indication; such a referral
+# sends the carecoord code (`urn:carecoord:disease-area|b_all`).
+DISEASE_AREA_OF_ICD_10: dict[str, str] = {
+    "C83.3": DiseaseArea.LBCL,  # diffuse large B-cell lymphoma
+    "C85.2": DiseaseArea.LBCL,  # mediastinal (thymic) large B-cell lymphoma
+    "C82": DiseaseArea.FL,  # follicular lymphoma, every grade
+    "C83.1": DiseaseArea.MCL,  # mantle cell lymphoma
+    "C88.4": DiseaseArea.MZL,  # extranodal marginal zone B-cell lymphoma (MALT)
+    "C91.1": DiseaseArea.CLL_SLL,  # chronic lymphocytic leukemia of B-cell type
+    "C90.0": DiseaseArea.MULTIPLE_MYELOMA,  # multiple myeloma
+}
+
+# LOINC document types read as a checklist item by the intake (beside carecoord's own kinds).
+DOCUMENT_KIND_OF_LOINC: dict[str, str] = {
+    "11526-1": ReferralDocument.Kind.PATHOLOGY,  # Pathology study
+    "18748-4": ReferralDocument.Kind.IMAGING,  # Diagnostic imaging study
+    "11502-2": ReferralDocument.Kind.LABS,  # Laboratory report
+    "34117-2": ReferralDocument.Kind.HISTORY,  # History and physical note
+}
+
+
+def disease_area_of_icd_10(code: str) -> str | None:
+    """The disease area of an ICD-10 code (`C83.38`, `C82.9`, `C90.00`), or None if unmapped."""
+    code = code.strip().upper()
+    for prefix, area in DISEASE_AREA_OF_ICD_10.items():
+        # A category (`C82`) covers its subcodes (`C82.9`); a subcategory (`C83.3`) its own (`C83.38`).
+        if code == prefix or code.startswith(prefix if "." in prefix else f"{prefix}."):
+            return area
+    return None
+
 
 # A milestone's status as a CarePlan activity's (`scheduled` once it has a planned date).
 ACTIVITY_STATUS = {"planned": "not-started", "done": "completed", "cancelled": "cancelled"}

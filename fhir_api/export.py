@@ -16,6 +16,7 @@ from fhir_api.build_events import (
 )
 from fhir_api.build_people import (
     care_team_resource,
+    condition_resource,
     organization_resource,
     patient_resource,
     practitioner_role_resource,
@@ -48,6 +49,7 @@ BUILDERS: dict[str, Callable[[PatientRecord, AbsoluteUrl], list[Resource]]] = {
     "Organization": lambda record, _: [organization_resource(site) for site in record.sites],
     "PractitionerRole": lambda record, _: [practitioner_role_resource(person) for person in record.point_persons],
     "CareTeam": lambda record, _: [care_team_resource(record)],
+    "Condition": lambda record, _: [condition_resource(record)],
     "ServiceRequest": lambda record, _: [service_request_resource(record, r) for r in record.referrals],
     "Task": lambda record, _: [task_resource(record, r) for r in record.referrals],
     "CarePlan": lambda record, _: [care_plan_resource(record, r) for r in record.referrals],

@@ -56,6 +56,7 @@ _referral = _by_int(_patient_of(Referral.objects.all(), "patient_id"))
 PATIENT_OF: dict[str, Callable[[str], uuid.UUID | None]] = {
     "Patient": _by_uuid,
     "CareTeam": _by_uuid,
+    "Condition": _by_uuid,
     "PractitionerRole": _by_int(_patient_of(PointPerson.objects.all(), "link__patient_id")),
     "ServiceRequest": _referral,
     "Task": _referral,

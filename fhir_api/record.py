@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, TimelineEntry
+from fhir_api.models import ReferralIntake
 from handoffs.models import Handoff
 from referrals.models import Milestone, Referral, ReferralDocument
 from toxicity.models import ToxicityEvent, ToxicityTreatment
@@ -30,6 +31,7 @@ class PatientRecord:
     treatments: list[ToxicityTreatment]
     handoffs: list[Handoff]
     timeline: list[TimelineEntry]
+    intakes: list[ReferralIntake]  # the referrals that came in as FHIR bundles, with the sender's identifier
 
     @property
     def sites(self) -> list[Site]:
@@ -49,7 +51,7 @@ class PatientRecord:
 
 
 def patient_record(patient: Patient) -> PatientRecord:
-    """The record of a patient that came through the access path: eleven queries."""
+    """The record of a patient that came through the access path: twelve queries."""
     return PatientRecord(
         patient=patient,
         identifiers=list(PatientIdentifier.objects.filter(patient=patient).select_related("site")),
@@ -87,4 +89,5 @@ def patient_record(patient: Patient) -> PatientRecord:
             .order_by("created_at", "pk")
         ),
         timeline=list(TimelineEntry.objects.filter(patient=patient).select_related("site", "actor")),
+        intakes=list(ReferralIntake.objects.filter(referral__patient=patient).select_related("site").order_by("pk")),
     )

@@ -12,6 +12,7 @@ READ_PATHS: dict[str, str] = {
     "Organization": "<int:site_id>",
     "PractitionerRole": "<int:point_person_id>",
     "CareTeam": "<uuid:patient_id>",
+    "Condition": "<uuid:patient_id>",
     "ServiceRequest": "<int:referral_id>",
     "Task": "<int:referral_id>",
     "CarePlan": "<int:referral_id>",
@@ -23,6 +24,8 @@ READ_PATHS: dict[str, str] = {
 
 urlpatterns = [
     path("metadata", views.metadata, name="fhir-metadata"),
+    # The referral intake: a transaction Bundle posted by a practice's system.
+    path("Bundle", views.bundle, name="fhir-bundle"),
     path("Patient/<uuid:patient_id>/$everything", views.everything, name="fhir-everything"),
     *[
         path(f"{name}/{id_path}", views.read, {"resource_type": name}, name=f"fhir-{name.lower()}")

@@ -1,5 +1,5 @@
-"""The FHIR endpoints (read-only): the CapabilityStatement, `Patient/{id}/$everything`, a
-resource by type and id, and a type's resources searched by patient.
+"""The FHIR endpoints: the CapabilityStatement, `Patient/{id}/$everything`, a resource by type
+and id, a type's resources searched by patient, and the referral intake (`POST Bundle`).
 
 Thin: check the request (`fhir_api.requests`), find the patient through the one access path,
 declare the read for the audit trail, load the record and build. Every refusal is an
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,13 +24,16 @@ from fhir.resources.R4B.resource import Resource
 from carecoord.access import get_patient_for_user
 from carecoord.models import Patient, Site, User
 from carecoord.reads import shown
-from fhir_api.answers import Refusal, fhir_response, not_found, outcome_response
+from fhir_api.answers import Refusal, fhir_response, issues_response, not_found, outcome_response
 from fhir_api.build_people import organization_resource
 from fhir_api.capability import capability_statement
 from fhir_api.export import resources_of
+from fhir_api.intake import BundleRefused, read_bundle
 from fhir_api.lookup import PATIENT_OF
 from fhir_api.record import PatientRecord, patient_record
-from fhir_api.requests import caller, check_format, check_method
+from fhir_api.requests import caller, check_format, check_method, check_post, read_body
+from fhir_api.services import intake_practices, referral_intake
+from fhir_api.transaction import transaction_response
 
 
 def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -59,13 +64,65 @@ def visible_patient(user: User, patient_id: uuid.UUID | str) -> Patient:
         raise not_found() from exc
 
 
-def searchset(request: HttpRequest, resources: list[Resource]) -> Bundle:
+# The most entries one page holds, whatever `_count` asks (FHIR lets a server give fewer).
+MAX_COUNT = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which part of a searchset is asked for: `_count` entries (all when absent) from `_offset`."""
+
+    count: int | None
+    offset: int
+
+
+def page_asked(request: HttpRequest) -> Page:
+    """`_count` and `_offset` as asked; a value that is not a whole number, 0 or more, is 400."""
+    values: dict[str, int | None] = {}
+    for name in ("_count", "_offset"):
+        raw = request.GET.get(name)
+        if raw is not None and not (raw.isascii() and raw.isdigit()):
+            raise Refusal(400, "invalid", f"{name} is a whole number, 0 or more.")
+        values[name] = int(raw) if raw is not None else None
+    count = values["_count"]
+    return Page(count=min(count, MAX_COUNT) if count is not None else None, offset=values["_offset"] or 0)
+
+
+def _page_url(request: HttpRequest, page: Page, offset: int) -> str:
+    query = request.GET.copy()
+    query["_count"] = str(page.count)
+    query["_offset"] = str(offset)
+    return f"{request.build_absolute_uri(request.path)}?{query.urlencode(safe='/$')}"
+
+
+def _links(request: HttpRequest, page: Page, total: int) -> list[dict[str, str]]:
+    """self, and with `_count` the first, previous, next and last pages (FHIR's paging links)."""
+    links = [{"relation": "self", "url": request.build_absolute_uri()}]
+    if page.count is None or page.count == 0:
+        return links
+    last = max(total - 1, 0) // page.count * page.count
+    links.append({"relation": "first", "url": _page_url(request, page, 0)})
+    if page.offset > 0:
+        links.append({"relation": "previous", "url": _page_url(request, page, max(page.offset - page.count, 0))})
+    if page.offset + page.count < total:
+        links.append({"relation": "next", "url": _page_url(request, page, page.offset + page.count)})
+    links.append({"relation": "last", "url": _page_url(request, page, last)})
+    return links
+
+
+def searchset(request: HttpRequest, resources: list[Resource], page: Page | None = None) -> Bundle:
+    """The resources found as a searchset Bundle: `total` counts them all, `entry` holds the page
+    asked for (all of them without `_count`), `link` leads to the other pages."""
+    page = page or Page(count=None, offset=0)
     base = base_url(request)
+    total = len(resources)
+    end = None if page.count is None else page.offset + page.count
+    resources = resources[page.offset : end]
     return Bundle.model_validate(
         {
             "type": "searchset",
-            "total": len(resources),
-            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "total": total,
+            "link": _links(request, page, total),
             "entry": [
                 {
                     "fullUrl": f"{base}{resource.get_resource_type()}/{resource.id}",
@@ -95,9 +152,10 @@ def metadata(request: HttpRequest) -> HttpResponse:
 def everything(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     """`Patient/{id}/$everything`: every resource of the patient's record, in one searchset."""
     user = caller(request)
+    page = page_asked(request)
     patient = visible_patient(user, patient_id)
     record = record_for(patient, "FHIR export: Patient $everything")
-    return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri)))
+    return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri), page))
 
 
 @fhir_endpoint
@@ -130,6 +188,33 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     asked = request.GET.get("patient") or (request.GET.get("_id") if resource_type == "Patient" else None)
     if not asked:
         raise Refusal(400, "required", "Search by patient: give patient={id}.")
+    page = page_asked(request)
     patient = visible_patient(user, asked.removeprefix("Patient/"))
     record = record_for(patient, f"FHIR search: {resource_type}")
-    return fhir_response(searchset(request, resources_of(record, request.build_absolute_uri, (resource_type,))))
+    found = resources_of(record, request.build_absolute_uri, (resource_type,))
+    return fhir_response(searchset(request, found, page))
+
+
+@csrf_exempt  # an API token carries no cookie; a session is held to CSRF by its authentication
+def bundle(request: HttpRequest) -> HttpResponse:
+    """`POST Bundle`: a referral sent as a transaction Bundle by a practice's system becomes a
+    draft referral (201), or finds the one the same bundle made before (200); the answer is a
+    transaction-response Bundle naming each entry's resource. Refused whole, nothing saved."""
+    try:
+        user = caller(request)  # first: an anonymous caller learns nothing of what is taken
+        check_post(request)
+        check_format(request)
+        practices = intake_practices(user)  # before the body is read
+        incoming = read_bundle(read_body(request))
+        result = referral_intake(actor=user, practices=practices, incoming=incoming)
+    except Refusal as refusal:
+        return outcome_response(refusal)
+    except PermissionDenied as exc:
+        return outcome_response(Refusal(403, "forbidden", str(exc) or "Your role does not allow this."))
+    except BundleRefused as refused:
+        return issues_response(refused.status, refused.issues)
+    answer = transaction_response(result, incoming, base_url(request))
+    response = fhir_response(answer, status=201 if result.created else 200)
+    if result.created:
+        response["Location"] = f"{base_url(request)}ServiceRequest/{result.referral.pk}"
+    return response

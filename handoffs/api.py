@@ -13,24 +13,35 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carecoord.access import get_visible_or_404
 from carecoord.api.idempotency import IdempotentWritesMixin
+from carecoord.api.schema import ErrorSerializer
 from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.selectors.related import load_related
 from handoffs import serializers as s
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
+from handoffs.pdf import handoff_pdf_download
 from handoffs.selectors import get_template_for_user, handoffs_visible_to, templates_visible_to
 from handoffs.services import handoff_acknowledge, handoff_ask, handoff_save, handoff_send, handoff_start
 
 TEMPLATE_ID = OpenApiParameter("template_id", int, OpenApiParameter.PATH)
 HANDOFF_ID = OpenApiParameter("handoff_id", int, OpenApiParameter.PATH)
+
+
+class DraftHasNoPdf(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A draft has no PDF: send the hand-off first."
+    default_code = "draft"
 
 
 def _parse(serializer_class: type[Any], request: Request, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,6 +220,21 @@ class HandoffViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._render(handoff_acknowledge(actor=actor_of(request), handoff=self.get_object()))
+
+    @extend_schema(
+        summary="The sent hand-off as a PDF (a draft has none: 409)",
+        parameters=[HANDOFF_ID],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            409: OpenApiResponse(ErrorSerializer, description="A draft has no PDF: send the hand-off first."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        handoff = self.get_object()
+        if handoff.state == Handoff.State.DRAFT:
+            raise DraftHasNoPdf()
+        return handoff_pdf_download(request, handoff)
 
     @extend_schema(
         summary="Ask a question about a sent hand-off, or answer one (either site)",

@@ -20,9 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
-from audit.models import AuditEntry
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
-from carecoord.downloads import attachment_disposition
 from carecoord.models import Patient, PointPerson, Site
 from carecoord.reads import shown
 from carecoord.roles import Capability
@@ -51,7 +49,7 @@ from handoffs.forms import (
     value_errors,
 )
 from handoffs.models import Handoff, HandoffTemplateVersion
-from handoffs.pdf import handoff_pdf_html, html_to_pdf
+from handoffs.pdf import handoff_pdf_download
 from handoffs.schema import MAX_ROWS, ROW_COLUMNS, fields_of
 from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templates_visible_to
 from handoffs.services import (
@@ -296,8 +294,4 @@ def handoff_pdf(request: HttpRequest, handoff: Handoff) -> HttpResponse:
         return HttpResponse(
             "A draft has no PDF: send the hand-off first.", status=409, content_type="text/plain; charset=utf-8"
         )
-    pdf = html_to_pdf(handoff_pdf_html(handoff, viewer_zone(active_memberships_of(request.user))))
-    shown(handoff, what="downloaded hand-off PDF", action=AuditEntry.Action.DOWNLOAD)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = attachment_disposition(f"handoff-{handoff.pk}", "pdf")
-    return response
+    return handoff_pdf_download(request, handoff)

@@ -15,13 +15,13 @@ from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import PhoneField
-from carecoord.roles import Capability, Role, capabilities_of
+from carecoord.roles import Capability, Role
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import referrals_visible_to, referring_practices
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, Move
 
@@ -66,19 +66,6 @@ class DocumentRow:
     attached: PendingUpload | None
     pending_name: str
     remove_name: str
-
-
-def referring_practices(memberships: list[SiteMembership]) -> list[Site]:
-    """Community practices where the user works (active memberships) in a role that records care."""
-    return [
-        m.site
-        for m in memberships
-        if not m.site.is_academic_center and Capability.RECORD_CARE in capabilities_of(m.role)
-    ]
-
-
-def can_refer(memberships: list[SiteMembership]) -> bool:
-    return bool(referring_practices(memberships))
 
 
 def _physicians_at(sites: list[Site]) -> QuerySet[User]:

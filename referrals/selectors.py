@@ -16,9 +16,9 @@ from carecoord.access import get_visible_or_404, sites_that_can, visible_patient
 from carecoord.access.scope import AnyUser
 from carecoord.clinical_dates import RecordDates
 from carecoord.lookups import AnyOf
-from carecoord.models import Patient, Product, Site, User
+from carecoord.models import Patient, Product, Site, SiteMembership, User
 from carecoord.models.patients import Phase
-from carecoord.roles import Capability
+from carecoord.roles import Capability, capabilities_of
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label_or_kind
 from referrals.models import Milestone, MilestoneQuerySet, Referral, ReferralDocument, ReferralQuerySet
@@ -221,3 +221,17 @@ def course_milestone_on(patient_id: uuid.UUID, kind: str) -> dt.date | None:
         Milestone.objects.filter(referral_id__in=course, kind=kind).exclude(status=Milestone.Status.CANCELLED).first()
     )
     return (milestone.actual_on or milestone.planned_on) if milestone else None
+
+
+# Who may refer: the one rule, read by the referral page, the dashboard and the FHIR intake.
+def referring_practices(memberships: list[SiteMembership]) -> list[Site]:
+    """Community practices where the user works (active memberships) in a role that records care."""
+    return [
+        m.site
+        for m in memberships
+        if not m.site.is_academic_center and Capability.RECORD_CARE in capabilities_of(m.role)
+    ]
+
+
+def can_refer(memberships: list[SiteMembership]) -> bool:
+    return bool(referring_practices(memberships))

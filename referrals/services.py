@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,11 +142,13 @@ class NewPatient:
 
 
 class DocumentRefused(ValidationError):
-    """A document of a new referral was refused; `kind` names its checklist item."""
+    """A document of a new referral was refused; `kind` names its checklist item and `index`
+    its place among the documents given."""
 
-    def __init__(self, kind: str, error: ValidationError) -> None:
+    def __init__(self, kind: str, error: ValidationError, index: int = 0) -> None:
         super().__init__(error)
         self.kind = kind
+        self.index = index
 
 
 def referral_start(
@@ -156,25 +158,26 @@ def referral_start(
     from_site: Site,
     to_center: Site,
     referring_physician: User,
-    documents: Mapping[str, UploadedFile],
+    documents: Iterable[tuple[str, UploadedFile]],
     submit: bool,
     **fields: Any,
 ) -> Referral:
-    """Draft a referral (registering a new patient first), attach its checklist documents (by
-    kind) and, if asked, submit it: all or nothing.
+    """Draft a referral (registering a new patient first), attach its checklist documents
+    (pairs of kind and file; a kind may come more than once) and, if asked, submit it: all or
+    nothing.
 
     On any refusal nothing stays behind: the rows go with the rollback and the stored files are
-    deleted. A refused document raises `DocumentRefused`, naming its kind.
+    deleted. A refused document raises `DocumentRefused`, naming its kind and place.
     """
     attached: list[ReferralDocument] = []
     try:
         with transaction.atomic():
             referral = _draft(actor, patient, from_site, to_center, referring_physician, **fields)
-            for kind, upload in documents.items():
+            for index, (kind, upload) in enumerate(documents):
                 try:
                     document = referral_attach_document(actor=actor, referral=referral, kind=kind, upload=upload)
                 except ValidationError as exc:
-                    raise DocumentRefused(kind, exc) from exc
+                    raise DocumentRefused(kind, exc, index) from exc
                 attached.append(document)
             if submit:
                 referral = referral_move(actor=actor, referral=referral, move=Move.SUBMIT)

@@ -24,10 +24,16 @@ from carecoord.web.forms import add_service_errors
 from carecoord.web.list_forms import CappedPaginator, address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
-from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm, can_refer
+from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm
 from referrals.models import Referral, ReferralDocument
 from referrals.referral_list import ReferralListForm, filtered_referrals, sites_of_referrals
-from referrals.selectors import get_document_for_user, get_referral_for_user, referral_sides, referrals_visible_to
+from referrals.selectors import (
+    can_refer,
+    get_document_for_user,
+    get_referral_for_user,
+    referral_sides,
+    referrals_visible_to,
+)
 from referrals.services import referral_attach_document, referral_move, referral_set_plan, referral_start
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
@@ -99,7 +105,7 @@ def referral_create_page(request: HttpRequest) -> HttpResponse:
                     from_site=form.cleaned_data["from_site"],
                     to_center=form.cleaned_data["to_center"],
                     referring_physician=form.cleaned_data["referring_physician"],
-                    documents=form.uploads(),
+                    documents=form.uploads().items(),
                     submit=request.POST.get("action") == "submit",
                     **form.referral_fields(),
                 )

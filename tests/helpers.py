@@ -7,6 +7,7 @@ test calls. Test modules import from here, never from one another.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import importlib
@@ -768,3 +769,96 @@ def many_patients_at(
         ]
     )
     return patients
+
+
+# --- FHIR referral intake ----------------------------------------------------------------------
+
+# The carecoord systems a practice's system writes in a referral bundle (docs/operators/fhir.md).
+_FHIR_EXTENSION = "urn:carecoord:fhir:StructureDefinition:"
+
+
+def referral_bundle(
+    *,
+    mrn_site: Site,
+    mrn: str,
+    center: Site,
+    physician: User | None = None,
+    identifier: str = "REF-0001",
+    documents: list[tuple[str, str, bytes]] | None = None,
+    birth_date: str = "1961-03-14",
+) -> dict[str, Any]:
+    """A referral as a practice's EHR sends it: a transaction Bundle of Patient, ServiceRequest,
+    Condition and DocumentReferences (kind, file name, bytes) with the PDFs inline."""
+
+    patient_url, condition_url = "urn:uuid:6f1d0c3e-0000-4000-8000-000000000001", "urn:uuid:6f1d0c3e-0000-4000-8000-2"
+    request: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "extension": [
+            {"url": f"{_FHIR_EXTENSION}prior-lines-of-therapy", "valueInteger": 2},
+            {"url": f"{_FHIR_EXTENSION}ecog-performance-status", "valueInteger": 1},
+            {"url": f"{_FHIR_EXTENSION}transplant-eligibility", "valueCode": "ineligible"},
+            {"url": f"{_FHIR_EXTENSION}prior-therapies", "valueString": "R-CHOP x6; R-ICE x2"},
+        ],
+        "identifier": [{"system": "https://ehr.riverbend.example/referrals", "value": identifier}],
+        "status": "draft",
+        "intent": "order",
+        "priority": "urgent",
+        "subject": {"reference": patient_url},
+        "performer": [{"reference": f"Organization/{center.pk}"}],
+        "reasonReference": [{"reference": condition_url}],
+        "note": [{"text": "Primary refractory LBCL, candidate for CAR-T."}],
+    }
+    if physician is not None:
+        request["requester"] = {"identifier": {"system": "urn:carecoord:user", "value": str(physician.pk)}}
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": patient_url,
+            "resource": {
+                "resourceType": "Patient",
+                "identifier": [{"system": f"urn:carecoord:site:{mrn_site.pk}:mrn", "value": mrn}],
+                "name": [{"use": "official", "family": "Bundleson", "given": ["Bea"]}],
+                "gender": "female",
+                "birthDate": birth_date,
+            },
+            "request": {"method": "POST", "url": "Patient"},
+        },
+        {
+            "fullUrl": "urn:uuid:6f1d0c3e-0000-4000-8000-3",
+            "resource": request,
+            "request": {"method": "POST", "url": "ServiceRequest"},
+        },
+        {
+            "fullUrl": condition_url,
+            "resource": {
+                "resourceType": "Condition",
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C83.38"}]},
+                "subject": {"reference": patient_url},
+            },
+            "request": {"method": "POST", "url": "Condition"},
+        },
+    ]
+    for number, (kind, name, content) in enumerate(
+        documents if documents is not None else [("pathology", "path.pdf", PDF_BYTES)]
+    ):
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:6f1d0c3e-0000-4000-8000-1{number:03d}",
+                "resource": {
+                    "resourceType": "DocumentReference",
+                    "status": "current",
+                    "type": {"coding": [{"system": "urn:carecoord:referral-document-kind", "code": kind}]},
+                    "subject": {"reference": patient_url},
+                    "content": [
+                        {
+                            "attachment": {
+                                "contentType": "application/pdf",
+                                "title": name,
+                                "data": base64.b64encode(content).decode(),
+                            }
+                        }
+                    ],
+                },
+                "request": {"method": "POST", "url": "DocumentReference"},
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

@@ -271,6 +271,7 @@ API: dict[str, Rule] = {
     "api:handoff-send": Rule(N, RC, samples={"handoff_id": "draft_handoff_id"}),
     "api:handoff-acknowledge": Rule(N, Need.SITE_COORDINATOR, samples={"handoff_id": "received_handoff_id"}),
     "api:handoff-questions": Rule(N, RC),
+    "api:handoff-pdf": Rule(V),
     "api:education-material-list": Rule(Need.SIGNED_IN),
     "api:education-material-detail": Rule(Need.SIGNED_IN),
     "api:education-given-list": Rule(Need.SIGNED_IN, RC),
@@ -284,6 +285,7 @@ FHIR_TYPES = (
     "organization",
     "practitionerrole",
     "careteam",
+    "condition",
     "servicerequest",
     "task",
     "careplan",
@@ -299,6 +301,9 @@ FHIR: dict[str, Rule] = {
     **{f"fhir-{name}": Rule(V) for name in FHIR_TYPES},
     "fhir-organization": Rule(Need.SIGNED_IN),
     "fhir-documentreference-handoff": Rule(V),
+    # The referral intake: a practice's transaction Bundle (the patient is in the body, found by
+    # the practice's MRN); only whoever may refer from a practice may post one.
+    "fhir-bundle": Rule(N, Need.REFER),
     # Searched by patient only: the matrices name the sample patient (an outsider's search is 404).
     **{f"fhir-{name}-search": Rule(V, query="patient={patient_id}") for name in FHIR_TYPES},
 }

@@ -57,6 +57,7 @@ from tests.helpers import (
     advance,
     draft_referral,
     login,
+    referral_bundle,
     service_values,
     ship_education,
     transition,
@@ -363,6 +364,18 @@ def _referral(s: Samples, side: str) -> dict[str, Any]:
     }
 
 
+def _bundle(s: Samples, side: str) -> dict[str, Any]:
+    """The unreferred patient's referral as the practice's EHR sends it (`POST /fhir/Bundle`)."""
+    patient = s.unreferred
+    return referral_bundle(
+        mrn_site=s.site(side),
+        mrn=patient.identifiers.get(site=s.world.practice).mrn,
+        birth_date=str(patient.date_of_birth),
+        center=s.world.center,
+        physician=s.world.community_oncologist,
+    )
+
+
 def _register(s: Samples, side: str) -> dict[str, Any]:
     return _site(s, side) | {
         "mrn": f"DUAL-{side}",
@@ -638,6 +651,8 @@ API_ATTEMPTS = [
         need=REFER,
         sides=(PRACTICE,),
     ),
+    # The FHIR intake: the practice the Patient's MRN names is the site acted for.
+    _api("fhir-bundle", url=lambda s, side: reverse("fhir-bundle"), payload=_bundle, need=REFER, sides=(PRACTICE,)),
     _api("api:referral-move", url=_move_url("api:referral-move"), payload=_move, need=RC),
     _api(
         "api:referral-plan",

@@ -14,7 +14,7 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
 from carecoord.web.list_forms import CappedPaginator, CountedPaginator, address_of, list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
-from referrals.forms import can_refer
+from referrals.selectors import can_refer
 from workspace.patient_list import (
     PatientListForm,
     filtered_patients,

@@ -23,6 +23,7 @@ from tests.helpers import (
     World,
     another_record,
     api_token_header,
+    draft_handoff,
     grow_record,
     login,
     queries_of_get,
@@ -293,3 +294,63 @@ def test_a_revoked_token_gets_401_outcome(client: Client, world: World) -> None:
     response = client.get(everything_url(world), HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert parsed(response)["issue"][0]["code"] == "login"
+
+
+def test_a_token_downloads_the_handoff_pdf_a_document_reference_points_at(
+    client: Client, world: World, tmp_media: Path
+) -> None:
+    small_record(world)
+    draft_handoff(world)
+    header = api_token_header(world.center_coordinator)
+    bundle = parsed(client.get(everything_url(world), HTTP_AUTHORIZATION=header))
+    handoffs = [e["resource"] for e in bundle["entry"] if e["resource"]["id"].startswith("handoff-")]
+    sent = [h for h in handoffs if h["docStatus"] == "final"]
+    assert sent
+    before = AuditEntry.objects.filter(action=AuditEntry.Action.DOWNLOAD).count()
+    response = client.get(sent[0]["content"][0]["attachment"]["url"], HTTP_AUTHORIZATION=header)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF-")
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DOWNLOAD).count() == before + 1
+    drafts = [h for h in handoffs if h["docStatus"] == "preliminary"]
+    assert drafts
+    for draft in drafts:
+        assert client.get(draft["content"][0]["attachment"]["url"], HTTP_AUTHORIZATION=header).status_code == 409
+    # The outsider's token reaches nothing of it.
+    outsider = api_token_header(world.outsider)
+    assert client.get(sent[0]["content"][0]["attachment"]["url"], HTTP_AUTHORIZATION=outsider).status_code == 404
+
+
+def test_searchsets_page_with_count_and_next_links(client: Client, world: World, tmp_media: Path) -> None:
+    record = small_record(world)
+    grow_record(record)
+    login(client, world.center_coordinator)
+    url = everything_url(world)
+    whole = parsed(client.get(url))
+    assert [link["relation"] for link in whole["link"]] == ["self"]  # no _count: one page, as before
+    ids = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in whole["entry"]]
+    assert len(ids) > 10
+    paged: list[tuple[str, str]] = []
+    next_url: str | None = f"{url}?_count=4"
+    pages = 0
+    while next_url:
+        page = parsed(client.get(next_url))
+        revalidated(page)
+        assert page["total"] == len(ids) and len(page.get("entry", [])) <= 4
+        paged += [(e["resource"]["resourceType"], e["resource"]["id"]) for e in page.get("entry", [])]
+        links = {link["relation"]: link["url"] for link in page["link"]}
+        assert links["first"].endswith("_count=4&_offset=0") and "last" in links
+        assert ("previous" in links) == (pages > 0)
+        next_url = links.get("next")
+        pages += 1
+    assert paged == ids and pages == -(-len(ids) // 4)
+    # A page costs what the whole does: the record is read in its fixed number of queries.
+    assert queries_of_get(client, f"{url}?_count=4&_offset=8") == queries_of_get(client, url)
+    # A search pages the same way; _count=0 gives the total alone.
+    search = reverse("fhir-provenance-search")
+    only_total = parsed(client.get(search, {"patient": str(world.shared_patient.pk), "_count": "0"}))
+    assert only_total["total"] > 2 and "entry" not in only_total
+    second = parsed(client.get(search, {"patient": str(world.shared_patient.pk), "_count": "2", "_offset": "2"}))
+    assert len(second["entry"]) == 2 and {link["relation"] for link in second["link"]} >= {"previous", "next"}
+    for wrong in ("-1", "two", "1.5"):
+        response = client.get(search, {"patient": str(world.shared_patient.pk), "_count": wrong})
+        assert response.status_code == 400 and parsed(response)["issue"][0]["code"] == "invalid"
