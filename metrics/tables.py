@@ -1,0 +1,197 @@
+"""Every block's figures as tables of text: what the page shows, the CSV files hold and the
+quarterly report prints, each number written through `metrics.small_counts`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from metrics.access import AccessFigures
+from metrics.coordination import CoordinationFigures
+from metrics.figures import Month, Span, Tally
+from metrics.safety import GradeRow, SafetyFigures
+from metrics.small_counts import count_text, figure_text, percent_text
+
+GRADES = range(6)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: `slug` names its CSV file and its place on the page."""
+
+    slug: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of the page (access, safety, coordination): its tables, in order."""
+
+    slug: str
+    title: str
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, slug: str) -> Table:
+        return next(t for t in self.tables if t.slug == slug)
+
+
+def _span_row(span: Span) -> list[str]:
+    return [
+        span.label,
+        count_text(span.n),
+        figure_text(span.median, span.n, unit=span.unit),
+        figure_text(span.p90, span.n, unit=span.unit),
+    ]
+
+
+SPAN_HEADERS = ["Step", "Number", "Median", "90th percentile"]
+
+
+def _tallies(slug: str, title: str, headers: list[str], tallies: Sequence[Tally], note: str = "") -> Table:
+    return Table(slug, title, headers, [[t.label, count_text(t.count)] for t in tallies], note)
+
+
+def _months(slug: str, title: str, months: Sequence[Month]) -> Table:
+    names = list(months[0].counts) if months else []
+    rows = [[m.label, *(count_text(m.counts[name]) for name in names)] for m in months]
+    return Table(slug, title, ["Month", *names], rows)
+
+
+def _grades(slug: str, title: str, rows: Sequence[GradeRow]) -> Table:
+    headers = ["Product", "Infused", "None", *(f"Grade {g}" for g in GRADES if g)]
+    return Table(
+        slug,
+        title,
+        headers,
+        [[r.product, count_text(r.courses), *(count_text(r.by_grade[g]) for g in GRADES)] for r in rows],
+        "Each infusion counted once, at the highest grade reached from day 0.",
+    )
+
+
+def _rate(label: str, part: int, whole: int) -> list[str]:
+    return [label, count_text(part), count_text(whole), percent_text(part, whole)]
+
+
+def access_block(figures: AccessFigures) -> Block:
+    acknowledgement, *others = figures.spans
+    spans = Table(
+        "access-times",
+        "Time from referral to each step",
+        [*SPAN_HEADERS, "Within the center's deadline"],
+        [
+            [
+                *_span_row(acknowledgement),
+                percent_text(figures.acknowledged_in_time, figures.acknowledgement_known),
+            ],
+            *([*_span_row(span), ""] for span in others),
+        ],
+        "Referrals submitted in the period. Days between dates in the center's time zone.",
+    )
+    return Block(
+        "access",
+        "Access",
+        [
+            spans,
+            _tallies("access-funnel", "From referral to infusion", ["Step reached", "Referrals"], figures.funnel),
+            _tallies("access-decisions", "Decisions", ["Decision", "Referrals"], figures.decisions),
+            _tallies(
+                "access-decline-reasons",
+                "Reasons for declining",
+                ["Reason", "Referrals"],
+                figures.decline_reasons,
+                "A reason is named when at least five referrals give it; the rest are other reasons.",
+            ),
+            _tallies(
+                "access-not-treated", "Referred but not infused, and why", ["Why", "Referrals"], figures.not_treated
+            ),
+            _tallies("access-to-infusion", "Referral to infusion", ["Days", "Patients infused"], figures.to_infusion),
+            _months("access-months", "Referrals by month", figures.months),
+        ],
+    )
+
+
+def safety_block(figures: SafetyFigures) -> Block:
+    onset_rows = [
+        [crs.label, count_text(crs.count), count_text(icans.count)]
+        for crs, icans in zip(figures.onset["CRS"], figures.onset["ICANS"], strict=True)
+    ]
+    infections = [
+        [every.label, count_text(every.count), count_text(severe.count)]
+        for every, severe in zip(figures.infections, figures.severe_infections, strict=True)
+    ]
+    treatments = [_rate(t.label, t.count, figures.infused) for t in figures.treatments]
+    return Block(
+        "safety",
+        "Safety",
+        [
+            _grades("safety-crs", "CRS by highest grade and product", figures.crs),
+            _grades("safety-icans", "ICANS by highest grade and product", figures.icans),
+            Table("safety-onset", "Onset after infusion", ["Onset", "CRS", "ICANS"], onset_rows),
+            _tallies("safety-late", "Late or atypical events", ["Event", "Events"], figures.late),
+            Table(
+                "safety-treatments",
+                "Treatments and intensive care",
+                ["Treatment", "Infusions", "Of", "Share"],
+                treatments,
+                "Infusions after which the treatment was given at least once.",
+            ),
+            Table(
+                "safety-infections",
+                "Infections by time after infusion",
+                ["Days after infusion", "Infections", "Grade 3 or more"],
+                infections,
+            ),
+            _tallies(
+                "safety-deaths",
+                "Deaths by recorded cause",
+                ["Cause", "Patients"],
+                figures.deaths,
+                "Deaths recorded as the outcome of a toxicity or infection; relapse is not recorded.",
+            ),
+            _months("safety-months", "Infusions by month", figures.months),
+        ],
+    )
+
+
+def coordination_block(figures: CoordinationFigures) -> Block:
+    spans = Table(
+        "coordination-times",
+        "Answering times",
+        SPAN_HEADERS,
+        [
+            _span_row(figures.alert_acknowledgement),
+            _span_row(figures.handoff_acknowledgement),
+            _span_row(figures.hand_back),
+        ],
+    )
+    rates = Table(
+        "coordination-rates",
+        "Answers and follow-up",
+        ["Measure", "Count", "Of", "Share"],
+        [
+            _rate("Alerts escalated (not acknowledged in time)", figures.alerts_escalated, figures.alerts),
+            _rate("Hand-offs with a question asked back", figures.handoffs_with_questions, figures.handoffs),
+            _rate("Weekly digests delivered", figures.digests_delivered, figures.digests_built),
+            _rate("Follow-up visits done on time", figures.visits_on_time, figures.visits_due),
+            _rate("CIBMTR forms done on time", figures.forms_on_time, figures.forms_due),
+        ],
+    )
+    return Block(
+        "coordination",
+        "Coordination",
+        [
+            spans,
+            rates,
+            _tallies("coordination-overdue", "Steps overdue today", ["Step", "Overdue"], figures.overdue),
+            _tallies(
+                "coordination-acknowledgement",
+                "Time to acknowledge an alert",
+                ["Acknowledged", "Alerts"],
+                figures.acknowledgement_bins,
+            ),
+            _months("coordination-months", "Alerts by month", figures.months),
+        ],
+    )
