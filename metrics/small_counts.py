@@ -7,7 +7,7 @@ from __future__ import annotations
 
 SMALL = 5
 SMALL_TEXT = f"<{SMALL}"
-NOTHING = "-"
+NOTHING = "n/a"
 
 
 def count_text(count: int) -> str:
@@ -22,7 +22,7 @@ def is_small(count: int) -> bool:
 
 
 def figure_text(value: float | None, of: int, *, unit: str = "") -> str:
-    """A figure computed from `of` rows (a median, a 90th percentile): "-" with no row, "<5"
+    """A figure computed from `of` rows (a median, a 90th percentile): "n/a" with no row, "<5"
     when it rests on fewer than five, else the value rounded to one decimal."""
     if value is None or of == 0:
         return NOTHING
@@ -33,7 +33,7 @@ def figure_text(value: float | None, of: int, *, unit: str = "") -> str:
 
 
 def percent_text(part: int, whole: int) -> str:
-    """`part` of `whole` as a percentage: "-" of nothing, "<5" when the whole is under five."""
+    """`part` of `whole` as a percentage: "n/a" of nothing, "<5" when the whole is under five."""
     if whole == 0:
         return NOTHING
     if whole < SMALL:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from metrics.access import AccessFigures
-from metrics.coordination import CoordinationFigures
+from metrics.access import AccessFigures, access_figures
+from metrics.charts import Chart, column_chart, months_chart, tally_chart
+from metrics.coordination import CoordinationFigures, coordination_figures
 from metrics.figures import Month, Span, Tally
-from metrics.safety import GradeRow, SafetyFigures
+from metrics.safety import GradeRow, SafetyFigures, safety_figures
+from metrics.scope import Cohort
 from metrics.small_counts import count_text, figure_text, percent_text
 
 GRADES = range(6)
@@ -24,6 +26,7 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     note: str = ""
+    chart: Chart | None = None  # drawn beside the table, which is its text
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,17 @@ def _span_row(span: Span) -> list[str]:
 SPAN_HEADERS = ["Step", "Number", "Median", "90th percentile"]
 
 
-def _tallies(slug: str, title: str, headers: list[str], tallies: Sequence[Tally], note: str = "") -> Table:
-    return Table(slug, title, headers, [[t.label, count_text(t.count)] for t in tallies], note)
+def _tallies(
+    slug: str, title: str, headers: list[str], tallies: Sequence[Tally], note: str = "", *, chart: bool = False
+) -> Table:
+    rows = [[t.label, count_text(t.count)] for t in tallies]
+    return Table(slug, title, headers, rows, note, tally_chart(tallies, headers[1]) if chart else None)
 
 
 def _months(slug: str, title: str, months: Sequence[Month]) -> Table:
     names = list(months[0].counts) if months else []
     rows = [[m.label, *(count_text(m.counts[name]) for name in names)] for m in months]
-    return Table(slug, title, ["Month", *names], rows)
+    return Table(slug, title, ["Month", *names], rows, chart=months_chart(months))
 
 
 def _grades(slug: str, title: str, rows: Sequence[GradeRow]) -> Table:
@@ -95,7 +101,9 @@ def access_block(figures: AccessFigures) -> Block:
         "Access",
         [
             spans,
-            _tallies("access-funnel", "From referral to infusion", ["Step reached", "Referrals"], figures.funnel),
+            _tallies(
+                "access-funnel", "From referral to infusion", ["Step reached", "Referrals"], figures.funnel, chart=True
+            ),
             _tallies("access-decisions", "Decisions", ["Decision", "Referrals"], figures.decisions),
             _tallies(
                 "access-decline-reasons",
@@ -129,7 +137,19 @@ def safety_block(figures: SafetyFigures) -> Block:
         [
             _grades("safety-crs", "CRS by highest grade and product", figures.crs),
             _grades("safety-icans", "ICANS by highest grade and product", figures.icans),
-            Table("safety-onset", "Onset after infusion", ["Onset", "CRS", "ICANS"], onset_rows),
+            Table(
+                "safety-onset",
+                "Onset after infusion",
+                ["Onset", "CRS", "ICANS"],
+                onset_rows,
+                chart=column_chart(
+                    [
+                        (crs.label, [crs.count, icans.count])
+                        for crs, icans in zip(figures.onset["CRS"], figures.onset["ICANS"], strict=True)
+                    ],
+                    ["CRS", "ICANS"],
+                ),
+            ),
             _tallies("safety-late", "Late or atypical events", ["Event", "Events"], figures.late),
             Table(
                 "safety-treatments",
@@ -191,7 +211,37 @@ def coordination_block(figures: CoordinationFigures) -> Block:
                 "Time to acknowledge an alert",
                 ["Acknowledged", "Alerts"],
                 figures.acknowledgement_bins,
+                chart=True,
             ),
             _months("coordination-months", "Alerts by month", figures.months),
         ],
     )
+
+
+BLOCKS = {"access": "Access", "safety": "Safety", "coordination": "Coordination"}
+
+
+def block_of(slug: str, cohort: Cohort) -> Block:
+    """One block (`access`, `safety`, `coordination`) of `cohort`: its queries only."""
+    if slug == "access":
+        return access_block(access_figures(cohort))
+    if slug == "safety":
+        return safety_block(safety_figures(cohort))
+    if slug == "coordination":
+        return coordination_block(coordination_figures(cohort))
+    raise KeyError(slug)
+
+
+def every_block(cohort: Cohort) -> list[Block]:
+    return [block_of(slug, cohort) for slug in BLOCKS]
+
+
+def table_of(slug: str, cohort: Cohort) -> Table:
+    """The table `slug` ("access-times"), computing only its block; KeyError if none."""
+    block, _, _ = slug.partition("-")
+    if block not in BLOCKS:
+        raise KeyError(slug)
+    found = [t for t in block_of(block, cohort).tables if t.slug == slug]
+    if not found:
+        raise KeyError(slug)
+    return found[0]

@@ -116,6 +116,9 @@ PAGES: dict[str, Rule] = {
     "alert-export": Rule(Need.SIGNED_IN),
     "milestones-due-export": Rule(Need.SIGNED_IN),
     "handoff-export": Rule(Need.SIGNED_IN),
+    # Program metrics: counts over the person's own patients, no patient named; a table as CSV.
+    "metrics": Rule(Need.SIGNED_IN),
+    "metrics-export": Rule(Need.SIGNED_IN, query="table=access-funnel"),
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),
