@@ -30,7 +30,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat, TruncMonth
 
-from carecoord.access.scope import access_key
 from carecoord.models import DigestDelivery, OutgoingEmail, SiteMembership
 from handoffs.models import Handoff, HandoffQuestion
 from metrics.figures import Month, Span, Tally, by_month, span_aggregates, span_of
@@ -168,7 +167,7 @@ def _digests(cohort: Cohort) -> dict[str, Any]:
     """Weekly digests built in the period for people working at the chosen site (or at any of
     the viewer's sites), and how many of their emails were sent. A digest is about the
     person's patients, not the viewer's: only the counts are shown."""
-    sites = [cohort.site_id] if cohort.site_id is not None else sorted(access_key(cohort.user).site_names)
+    sites = [cohort.site_id] if cohort.site_id is not None else sorted(cohort.own_site_ids)
     people = SiteMembership.objects.filter(site_id__in=sites).values("user_id")
     digests = DigestDelivery.objects.filter(cohort.period.moments("built_at"), recipient_id__in=people)
     return digests.aggregate(

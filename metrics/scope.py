@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from carecoord.access import visible_patient_ids
 from carecoord.access.scope import AnyUser, access_key
-from carecoord.models import CareTeamLink
+from carecoord.models import CareTeamLink, Site
 from referrals.models import Referral
 
 
@@ -58,16 +59,31 @@ class Period:
 
 @dataclass(frozen=True)
 class Cohort:
-    """Who is counted and over which days: the viewer's patients, at one of the viewer's sites
+    """Who is counted and over which days: the patients `visible` (a subquery of patient ids:
+    a person's, `for_user`, or a site's, `for_site`), at one of the viewer's own sites
     (`site_id`) or at all of them, shared with a partner site (`partner_id`), referred or
     treated with a product (`product_id`)."""
 
-    user: AnyUser
+    visible: QuerySet[Any, Any]
+    own_site_ids: frozenset[int]
     period: Period
     now: dt.datetime
     site_id: int | None = None
     partner_id: int | None = None
     product_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user: AnyUser, period: Period, now: dt.datetime, **narrowed: int | None) -> Cohort:
+        """What `user` sees: the one access path (`visible_patient_ids`)."""
+        own = frozenset(access_key(user).site_names)
+        return cls(visible_patient_ids(user), own, period, now, **narrowed)
+
+    @classmethod
+    def for_site(cls, site: Site, period: Period, now: dt.datetime) -> Cohort:
+        """What the staff of `site` see, whoever they are: the patients whose care team it is on
+        (its role groups hold their grants exactly while its link is open), for its report."""
+        on_team = CareTeamLink.objects.open().filter(site=site).values("patient_id")
+        return cls(on_team, frozenset({site.pk}), period, now, site_id=site.pk)
 
     @property
     def today(self) -> dt.date:
@@ -75,9 +91,9 @@ class Cohort:
 
     def patients(self, path: str) -> Q:
         """The rows whose patient (`path`, e.g. "patient" or "referral__patient") is counted."""
-        condition = Q(**{f"{path}__in": visible_patient_ids(self.user)})
+        condition = Q(**{f"{path}__in": self.visible})
         if self.site_id is not None:
-            own = self.site_id in access_key(self.user).site_names
+            own = self.site_id in self.own_site_ids
             on_team = CareTeamLink.objects.open().filter(site_id=self.site_id) if own else CareTeamLink.objects.none()
             condition &= Q(**{f"{path}__in": on_team.values("patient_id")})
         if self.partner_id is not None:

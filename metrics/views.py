@@ -32,10 +32,10 @@ def _asked(request: HttpRequest) -> tuple[MetricsForm, Cohort, zoneinfo.ZoneInfo
     now = timezone.now()
     form = MetricsForm(request.GET, user=request.user, today=timezone.localdate(now, zone))
     asked = form.asked()
-    cohort = Cohort(
-        user=request.user,
-        period=Period(asked["start"], asked["end"], zone),
-        now=now,
+    cohort = Cohort.for_user(
+        request.user,
+        Period(asked["start"], asked["end"], zone),
+        now,
         site_id=asked["site"],
         partner_id=asked["partner"],
         product_id=asked["product"],

@@ -44,7 +44,7 @@ class Program:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def cohort(self, user: User, **narrowed: Any) -> Cohort:
-        return Cohort(user=user, period=PERIOD, now=NOW, **narrowed)
+        return Cohort.for_user(user, PERIOD, NOW, **narrowed)
 
 
 def _referral(program_world: World, patient: Patient, product: str | None, submitted: str, **fields: Any) -> Referral:
