@@ -67,7 +67,7 @@ def _months(slug: str, title: str, months: Sequence[Month]) -> Table:
 
 
 def _grades(slug: str, title: str, rows: Sequence[GradeRow]) -> Table:
-    headers = ["Product", "Infused", "None", *(f"Grade {g}" for g in GRADES if g)]
+    headers = ["Product", "Infused", "None", *(f"Grade {g}" for g in GRADES if g)]  # "Grade 1" wraps on a phone
     return Table(
         slug,
         title,
@@ -115,7 +115,13 @@ def access_block(figures: AccessFigures) -> Block:
             _tallies(
                 "access-not-treated", "Referred but not infused, and why", ["Why", "Referrals"], figures.not_treated
             ),
-            _tallies("access-to-infusion", "Referral to infusion", ["Days", "Patients infused"], figures.to_infusion),
+            _tallies(
+                "access-to-infusion",
+                "Referral to infusion",
+                ["Days", "Patients infused"],
+                figures.to_infusion,
+                chart=True,
+            ),
             _months("access-months", "Referrals by month", figures.months),
         ],
     )
