@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
-    Case,
     CharField,
     Count,
     DateField,
@@ -25,12 +24,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.db.models.functions import Lower, Trim, TruncMonth
 
-from metrics.figures import Month, Span, Tally, by_month, span_aggregates, span_of
+from metrics.figures import Month, Span, Tally, by_month, in_bin, span_aggregates, span_of
 from metrics.scope import Cohort
 from metrics.small_counts import SMALL
 from metrics.sql import DaysBetween, HoursBetween, LocalDate, flag
@@ -115,12 +112,6 @@ SPANS = (
     ("vein_to_vein", "Apheresis → infusion (vein-to-vein)", "days"),
     ("to_infusion", "Referral submitted → infusion", "days"),
 )
-
-
-def _bin(days: str, bins: tuple[tuple[int, str], ...]) -> Case:
-    """The label of the bin `days` falls in (the last bin whose lower bound it reaches)."""
-    whens = [When(**{f"{days}__gte": low}, then=Value(label)) for low, label in reversed(bins)]
-    return Case(*whens, default=Value(""), output_field=CharField())
 
 
 def access_figures(cohort: Cohort) -> AccessFigures:
@@ -211,7 +202,7 @@ def _months(cohort: Cohort) -> list[Month]:
 def _to_infusion(courses: QuerySet[Any]) -> list[Tally]:
     rows = (
         courses.filter(infusion_on__isnull=False)
-        .annotate(bin=_bin("to_infusion", TO_INFUSION_BINS))
+        .annotate(bin=in_bin("to_infusion", TO_INFUSION_BINS))
         .values("bin")
         .annotate(count=Count("pk"))
         .order_by()

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F
+from django.db.models import Case, CharField, Count, F, Value, When
 
 from metrics.sql import median, p90
 
@@ -57,3 +57,9 @@ def by_month(months: list[dt.date], rows: Mapping[tuple[dt.date, str], int], ser
     """Every month of the period with each series' count (0 where no row): `rows` maps (first
     day of the month, series) to its count."""
     return [Month(month, {name: rows.get((month, name), 0) for name in series}) for month in months]
+
+
+def in_bin(days: str, bins: tuple[tuple[int, str], ...]) -> Case:
+    """The label of the bin `days` falls in (the last bin whose lower bound it reaches)."""
+    whens = [When(**{f"{days}__gte": low}, then=Value(label)) for low, label in reversed(bins)]
+    return Case(*whens, default=Value(""), output_field=CharField())

@@ -31,8 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from infections.models import InfectionEvent
-from metrics.access import _bin
-from metrics.figures import Month, Tally, by_month
+from metrics.figures import Month, Tally, by_month, in_bin
 from metrics.scope import Cohort
 from metrics.sql import DaysBetween, LocalDate, flag
 from referrals.day_zero import day_zero_subquery
@@ -192,7 +191,7 @@ def _onsets(patients: QuerySet[Any]) -> tuple[dict[str, list[Tally]], list[Tally
     rows = (
         _after_day_zero(events, onset_on)
         .annotate(
-            bin=_bin("day", ONSET_BINS),
+            bin=in_bin("day", ONSET_BINS),
             atypical=flag(Q(kind=ToxicityKind.CRS, day__gt=ATYPICAL_CRS_AFTER)),
         )
         .values("kind", "bin")
@@ -217,7 +216,7 @@ def _onsets(patients: QuerySet[Any]) -> tuple[dict[str, list[Tally]], list[Tally
 def _infections(patients: QuerySet[Any]) -> tuple[list[Tally], list[Tally]]:
     rows = (
         _after_day_zero(InfectionEvent.objects.filter(patient_id__in=patients), F("onset_on"))
-        .annotate(bin=_bin("day", INFECTION_BINS))
+        .annotate(bin=in_bin("day", INFECTION_BINS))
         .values("bin")
         .annotate(n=Count("pk"), severe=Count("pk", filter=Q(grade__gte=SEVERE)))
         .order_by()

@@ -3,8 +3,11 @@ span between two moments or two dates, and a moment's date in a site's own time 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Aggregate, Case, DateField, FloatField, Func, IntegerField, Q, Value, When
 
 
@@ -72,3 +75,17 @@ def flag(condition: Q) -> Case:
     (An aggregate over annotations that hold subqueries reads them from an inner query, and
     Django carries plain references into it, not conditions.)"""
     return Case(When(condition, then=Value(1)), output_field=IntegerField())
+
+
+@contextmanager
+def without_jit() -> Iterator[None]:
+    """The block's queries planned without PostgreSQL's JIT compilation, in a transaction of
+    their own (`SET LOCAL`). Their correlated subqueries make the planner's cost estimates
+    high enough to compile each statement to machine code, which took 1.3 s of the 1.4 s of
+    the access block at 10,000 patients for a query that runs in 0.1 s (docs/PERFORMANCE.md)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield
+        # Inside an outer transaction (a test's) the setting would outlive the block; after an
+        # error the savepoint's rollback undoes it.
+        cursor.execute("SET LOCAL jit TO DEFAULT")

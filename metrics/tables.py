@@ -13,6 +13,7 @@ from metrics.figures import Month, Span, Tally
 from metrics.safety import GradeRow, SafetyFigures, safety_figures
 from metrics.scope import Cohort
 from metrics.small_counts import count_text, figure_text, percent_text
+from metrics.sql import without_jit
 
 GRADES = range(6)
 
@@ -229,13 +230,14 @@ BLOCKS = {"access": "Access", "safety": "Safety", "coordination": "Coordination"
 
 def block_of(slug: str, cohort: Cohort) -> Block:
     """One block (`access`, `safety`, `coordination`) of `cohort`: its queries only."""
-    if slug == "access":
-        return access_block(access_figures(cohort))
-    if slug == "safety":
-        return safety_block(safety_figures(cohort))
-    if slug == "coordination":
+    if slug not in BLOCKS:
+        raise KeyError(slug)
+    with without_jit():
+        if slug == "access":
+            return access_block(access_figures(cohort))
+        if slug == "safety":
+            return safety_block(safety_figures(cohort))
         return coordination_block(coordination_figures(cohort))
-    raise KeyError(slug)
 
 
 def every_block(cohort: Cohort) -> list[Block]:

@@ -13,6 +13,7 @@ from metrics.access import access_figures
 from metrics.coordination import coordination_figures
 from metrics.figures import Span, Tally
 from metrics.safety import safety_figures
+from metrics.sql import without_jit
 from metrics.tests.conftest import Program, _event, _referral, _step
 from tests.factories import patient_at
 
@@ -202,3 +203,17 @@ def test_queries_do_not_grow_with_patients(program: Program) -> None:
         _step(referral, "infusion", "04-01", "04-01")
         _event(w, patient, "crs", "04-03", 2)
     assert _queries(program) == before
+
+
+def _jit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        row = cursor.fetchone()
+        return str(row[0]) if row else ""
+
+
+def test_the_blocks_are_planned_without_jit_and_the_setting_does_not_leak() -> None:
+    before = _jit()
+    with without_jit():
+        assert _jit() == "off"
+    assert _jit() == before
