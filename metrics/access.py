@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
-    CharField,
     Count,
     DateField,
-    DateTimeField,
     F,
-    OuterRef,
+    FilteredRelation,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Lower, Trim, TruncMonth
 
@@ -32,7 +29,7 @@ from metrics.scope import Cohort
 from metrics.small_counts import SMALL
 from metrics.sql import DaysBetween, HoursBetween, LocalDate, flag
 from referrals.milestones.kinds import PreparationKind
-from referrals.models import Milestone, Referral, ReferralMove
+from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from referrals.workflow import OPEN_STATES, State
 
@@ -62,16 +59,10 @@ class AccessFigures:
     to_infusion: list[Tally]  # distribution of referral → infusion
 
 
-def _done_on(kind: str) -> Subquery:
-    """The day the referral's step `kind` was marked done."""
-    done = Milestone.objects.filter(referral=OuterRef("pk"), kind=kind, status=Milestone.Status.DONE)
-    return Subquery(done.values("actual_on")[:1], output_field=DateField())
-
-
-def _first_decision(field: str) -> Subquery:
-    moves = ReferralMove.objects.filter(referral=OuterRef("pk"), to_state__in=DECIDED).order_by("at", "pk")
-    output = DateTimeField() if field == "at" else CharField()
-    return Subquery(moves.values(field)[:1], output_field=output)
+def _done(kind: str) -> FilteredRelation:
+    """The referral's step `kind` marked done: a join of one row at most (one milestone per
+    kind), read in the same pass as the referral rather than looked up for each."""
+    return FilteredRelation("milestones", condition=Q(milestones__kind=kind, milestones__status=Milestone.Status.DONE))
 
 
 def referred(cohort: Cohort) -> QuerySet[Referral]:
@@ -84,13 +75,21 @@ def _courses(cohort: Cohort) -> QuerySet[Any]:
     return (
         referred(cohort)
         .annotate(
+            consult=_done(PreparationKind.CONSULT),
+            apheresis=_done(PreparationKind.APHERESIS),
+            release=_done(PreparationKind.MANUFACTURING_RELEASE),
+            infusion=_done(MilestoneKind.INFUSION),
+            # Accepted and declined are final: a referral makes one of those moves at most.
+            decided=FilteredRelation("moves", condition=Q(moves__to_state__in=DECIDED)),
+        )
+        .annotate(
             submitted_on=LocalDate(F("submitted_at"), zone),
-            consult_on=_done_on(PreparationKind.CONSULT),
-            apheresis_on=_done_on(PreparationKind.APHERESIS),
-            release_on=_done_on(PreparationKind.MANUFACTURING_RELEASE),
-            infusion_on=_done_on(MilestoneKind.INFUSION),
-            decision=_first_decision("to_state"),
-            decided_on=LocalDate(_first_decision("at"), zone),
+            consult_on=F("consult__actual_on"),
+            apheresis_on=F("apheresis__actual_on"),
+            release_on=F("release__actual_on"),
+            infusion_on=F("infusion__actual_on"),
+            decision=F("decided__to_state"),
+            decided_on=LocalDate(F("decided__at"), zone),
         )
         .annotate(
             acknowledgement=HoursBetween(F("acknowledged_at"), F("submitted_at")),
