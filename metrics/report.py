@@ -9,6 +9,7 @@ import re
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from carecoord.access.scope import AnyUser
 from carecoord.models import Site
 from carecoord.pdf import html_to_pdf
 from metrics.scope import Cohort, Period
@@ -28,19 +29,31 @@ def quarter_period(text: str, site: Site) -> Period:
     return Period(start, after - dt.timedelta(days=1), site.zone)
 
 
-def report_html(site: Site, quarter: str, now: dt.datetime | None = None) -> str:
-    """The report's page: what the site's staff see of the quarter, every block."""
+def report_html(site: Site, quarter: str, now: dt.datetime | None = None, *, user: AnyUser | None = None) -> str:
+    """The report's page, every block: what the site's staff see of the quarter, or, for a
+    `user` working there, what they see through that site (the same patients)."""
     period = quarter_period(quarter, site)
     now = now or timezone.now()
+    cohort = Cohort.for_site(site, period, now) if user is None else Cohort.for_user(user, period, now, site_id=site.pk)
     context = {
         "site": site,
-        "quarter": quarter.upper(),
+        "quarter": quarter.strip().upper(),
         "period": period,
-        "blocks": every_block(Cohort.for_site(site, period, now)),
+        "blocks": every_block(cohort),
         "made_at": site.time_of(now),
     }
     return render_to_string("metrics/report.html", context)
 
 
-def report_pdf(site: Site, quarter: str, now: dt.datetime | None = None) -> bytes:
-    return html_to_pdf(report_html(site, quarter, now))
+def report_pdf(site: Site, quarter: str, now: dt.datetime | None = None, *, user: AnyUser | None = None) -> bytes:
+    return html_to_pdf(report_html(site, quarter, now, user=user))
+
+
+def recent_quarters(today: dt.date, count: int = 4) -> list[str]:
+    """The last `count` complete quarters before `today`, latest first: "2026Q3"..."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    quarters = []
+    for _ in range(count):
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        quarters.append(f"{year}Q{quarter}")
+    return quarters

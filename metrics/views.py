@@ -12,16 +12,20 @@ import zoneinfo
 from operator import itemgetter
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from audit.services import record_export
+from carecoord.access.scope import access_key
+from carecoord.downloads import attachment_disposition
+from carecoord.models import Site
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.csv_export import Column, csv_lines, csv_response, export_filename
 from carecoord.zones import viewer_zone
 from metrics.forms import MetricsForm
+from metrics.report import quarter_period, recent_quarters, report_pdf
 from metrics.scope import Cohort, Period
 from metrics.tables import every_block, table_of
 
@@ -47,8 +51,41 @@ def _asked(request: HttpRequest) -> tuple[MetricsForm, Cohort, zoneinfo.ZoneInfo
 @require_safe
 def metrics_page(request: HttpRequest) -> HttpResponse:
     form, cohort, zone = _asked(request)
-    context = {"form": form, "blocks": every_block(cohort), "address": form.address(), "zone": zone}
+    own = sorted(access_key(request.user).site_names.items(), key=lambda pair: pair[1])
+    context = {
+        "form": form,
+        "blocks": every_block(cohort),
+        "address": form.address(),
+        "zone": zone,
+        "report_sites": own,
+        "quarters": recent_quarters(cohort.today),
+    }
     return render(request, "metrics/page.html", context)
+
+
+@login_required
+@require_safe
+def metrics_report(request: HttpRequest) -> HttpResponse:
+    """One of the viewer's sites' quarterly report as a PDF (`?site=<id>&quarter=2026Q3`; by
+    default their first site and the last complete quarter)."""
+    own = access_key(request.user).site_names
+    asked_site = request.GET.get("site", "")
+    site_id = min(own, default=None) if not asked_site else int(asked_site) if asked_site.isdigit() else None
+    site = Site.objects.filter(pk=site_id).first() if site_id in own else None
+    if site is None:
+        raise Http404("No such site.")
+    quarter = request.GET.get("quarter") or recent_quarters(site.today())[0]
+    try:
+        quarter_period(quarter, site)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    quarter = quarter.strip().upper()
+    pdf = report_pdf(site, quarter, user=request.user)
+    record_export(request, patient_id=None, what=f"downloaded the metrics report of site {site.pk} for {quarter}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = attachment_disposition(f"carecoord-metrics-{site.pk}-{quarter}.pdf", "pdf")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

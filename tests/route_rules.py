@@ -119,6 +119,8 @@ PAGES: dict[str, Rule] = {
     # Program metrics: counts over the person's own patients, no patient named; a table as CSV.
     "metrics": Rule(Need.SIGNED_IN),
     "metrics-export": Rule(Need.SIGNED_IN, query="table=access-funnel"),
+    # A site's quarterly report: one of the person's own sites (their first by default).
+    "metrics-report": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),

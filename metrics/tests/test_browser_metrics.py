@@ -51,6 +51,9 @@ def test_a_center_sees_every_block_with_its_charts(live_server: object, program:
         page.get_by_role("link", name="Export CSV of from referral to infusion").click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert list(csv.reader(io.StringIO(text)))[:2] == [["Step reached", "Referrals"], ["Referred", "6"]]
+    with page.expect_download() as report:
+        page.get_by_role("link", name=f"2026Q2 report of {program.world.center.name}").click()
+    assert report.value.path().read_bytes().startswith(b"%PDF-")
     assert refused == []
 
 

@@ -112,3 +112,28 @@ def test_the_page_queries_do_not_grow_with_patients(client: Client, program: Pro
         _step(referral, "infusion", "05-01", "05-01")
         _event(w, patient, "icans", "05-04", 2)
     assert queries_of_get(client, url) == before
+
+
+def _report(client: Client, query: str) -> Any:
+    return client.get(f"{reverse('metrics-report')}?{query}")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_site_report_is_a_pdf_of_the_viewers_own_site_and_is_audited(client: Client, program: Program) -> None:
+    w = program.world
+    login(client, w.center_coordinator)
+    html = _page(client)
+    assert f'href="/metrics/report.pdf?site={w.center.pk}&amp;quarter=2026Q2"' in html
+    response = _report(client, f"site={w.center.pk}&quarter=2026q2")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "2026Q2.pdf" in response["Content-Disposition"]
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).latest("pk")
+    assert entry.patient_id is None and "2026Q2" in entry.what
+    # By default: the viewer's first site, the last complete quarter.
+    assert _report(client, "").content.startswith(b"%PDF-")
+    assert _report(client, f"site={w.center.pk}&quarter=2026Q7").status_code == 400
+    # Another site's report is nobody's business here: not found, whether it exists or not.
+    for site in (w.practice.pk, w.unrelated_practice.pk, 999999, "abc"):
+        assert _report(client, f"site={site}&quarter=2026Q2").status_code == 404
