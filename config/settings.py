@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "toxicity",
     "infections",
     "workspace",
+    "metrics",
     "calendars",
     "fhir_api",
 ]

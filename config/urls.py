@@ -16,6 +16,7 @@ urlpatterns = [
     path("handoff-templates/", include("handoffs.template_editor.urls")),
     path("education/", include("education.urls")),
     path("audit/", include("audit.urls")),
+    path("metrics/", include("metrics.urls")),
     path("calendar/", include("calendars.urls")),
     path("fhir/", include("fhir_api.urls")),
     path("", include("carecoord.web.urls")),

@@ -116,6 +116,11 @@ PAGES: dict[str, Rule] = {
     "alert-export": Rule(Need.SIGNED_IN),
     "milestones-due-export": Rule(Need.SIGNED_IN),
     "handoff-export": Rule(Need.SIGNED_IN),
+    # Program metrics: counts over the person's own patients, no patient named; a table as CSV.
+    "metrics": Rule(Need.SIGNED_IN),
+    "metrics-export": Rule(Need.SIGNED_IN, query="table=access-funnel"),
+    # A site's quarterly report: one of the person's own sites (their first by default).
+    "metrics-report": Rule(Need.SIGNED_IN),
     # A patient.
     "patient-detail": Rule(V),
     "patient-contacts": Rule(V),

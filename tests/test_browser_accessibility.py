@@ -140,6 +140,7 @@ PAGES: dict[str, View] = {
     "education-material-list": View(CENTER, lambda s: reverse("education-material-list")),
     "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
+    "metrics": View(CENTER, lambda s: reverse("metrics")),
     "alert-list": View(CENTER, lambda s: reverse("alert-list")),
     "milestones-due": View(CENTER, lambda s: reverse("milestones-due") + "?window=fortnight"),
     "account-security": View(CENTER, lambda s: reverse("account-security")),

@@ -25,6 +25,7 @@ from education import demo as education_demo
 from handoffs import demo as handoffs_demo
 from infections import demo as infections_demo
 from labs import demo as labs_demo
+from metrics import demo as metrics_demo
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -108,6 +109,8 @@ class Command(BaseCommand):
             }
             handoffs = handoffs_demo.seed_handoffs(coordinators)
             education = education_demo.seed_education(coordinators)
+            # Last: dates back the moments the stories above leave at the time of seeding.
+            metrics_demo.seed_program_history()
         if referrals:
             result.created["referrals"] = referrals
         if toxicities:

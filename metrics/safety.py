@@ -1,0 +1,255 @@
+"""Safety: what happened to the patients infused in the period.
+
+The cohort is the infusions marked done in the period (a patient infused twice counts twice)
+of the viewer's patients. A toxicity, treatment or infection counts for a course when it
+began on or after that course's day 0 (in the time zone of the site that recorded it). Days
++N of events are counted from the patient's day 0 (`referrals.day_zero`). Eight queries
+whatever the number of patients (`docs/clinicians/metrics.md` defines each figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+
+from infections.models import InfectionEvent
+from metrics.figures import Month, Tally, by_month, in_bin
+from metrics.scope import Cohort
+from metrics.sql import DaysBetween, LocalDate, flag
+from referrals.day_zero import day_zero_subquery
+from referrals.models import Milestone
+from referrals.schedule import MilestoneKind
+from toxicity.kinds import ToxicityKind
+from toxicity.models import ToxicityEvent, ToxicityTreatment
+
+NO_PRODUCT = "Product not recorded"
+SEVERE = 3  # grade 3 and above: severe (ASTCT, CTCAE)
+
+# Onset of CRS and ICANS, in days after the infusion (lower bound, label). A first CRS after
+# day +14 is atypical (Ahmed et al., Blood Advances 2024; docs/clinical-rules.md).
+ONSET_BINS: tuple[tuple[int, str], ...] = (
+    (0, "day 0-3"),
+    (4, "day 4-7"),
+    (8, "day 8-14"),
+    (15, "day 15-28"),
+    (29, "after day 28"),
+)
+ATYPICAL_CRS_AFTER = 14
+# Infections by the time after the infusion: early (first month), to day 90, to a year, later.
+INFECTION_BINS: tuple[tuple[int, str], ...] = (
+    (0, "day 0-30"),
+    (31, "day 31-90"),
+    (91, "day 91-365"),
+    (366, "after a year"),
+)
+LATE_KINDS = (ToxicityKind.OTHER_NEUROTOXICITY, ToxicityKind.SECONDARY_MALIGNANCY)
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """How many courses of a product reached each highest grade (0: none) of CRS or ICANS."""
+
+    product: str
+    courses: int
+    by_grade: dict[int, int]
+
+
+@dataclass(frozen=True)
+class SafetyFigures:
+    infused: int
+    crs: list[GradeRow]
+    icans: list[GradeRow]
+    onset: dict[str, list[Tally]]  # "CRS", "ICANS" -> onset day distribution
+    late: list[Tally]  # atypical or late events
+    treatments: list[Tally]  # courses with tocilizumab, steroids, an ICU stay
+    infections: list[Tally]  # infections by day range
+    severe_infections: list[Tally]
+    deaths: list[Tally]  # by cause, as recorded
+    months: list[Month]  # infusions, and courses with severe CRS or ICANS, by month
+
+
+def treated(cohort: Cohort) -> QuerySet[Milestone]:
+    """The infusions counted: done in the period, of a counted referral."""
+    return Milestone.objects.filter(
+        cohort.referrals("referral"),
+        cohort.period.days("actual_on"),
+        kind=MilestoneKind.INFUSION,
+        status=Milestone.Status.DONE,
+    )
+
+
+def _since_infusion(rows: QuerySet[Any], moment: str, zone: str) -> QuerySet[Any]:
+    """`rows` of the course's patient whose `moment` falls on or after its day 0."""
+    return rows.annotate(local_on=LocalDate(F(moment), F(zone))).filter(local_on__gte=OuterRef("actual_on"))
+
+
+def _highest(kind: str) -> Coalesce:
+    events = _since_infusion(
+        ToxicityEvent.objects.filter(patient=OuterRef("referral__patient"), kind=kind),
+        "onset_at",
+        "reporting_site__time_zone",
+    )
+    worst = events.order_by().values("patient").annotate(worst=Max("highest_grade")).values("worst")
+    return Coalesce(Subquery(worst, output_field=IntegerField()), Value(0))
+
+
+def _treated_with(*kinds: str) -> Exists:
+    given = ToxicityTreatment.objects.filter(event__patient=OuterRef("referral__patient"), kind__in=kinds)
+    return Exists(_since_infusion(given, "given_at", "site__time_zone"))
+
+
+def _infection(condition: Q) -> Exists:
+    infections = InfectionEvent.objects.filter(condition, patient=OuterRef("referral__patient"))
+    return Exists(infections.filter(onset_on__gte=OuterRef("actual_on")))
+
+
+def _graded(cohort: Cohort) -> QuerySet[Any]:
+    """The infusions counted, with the product and the highest CRS and ICANS grade of the course."""
+    return treated(cohort).annotate(
+        product=Coalesce(F("referral__product__brand_name"), Value(NO_PRODUCT), output_field=CharField()),
+        crs=_highest(ToxicityKind.CRS),
+        icans=_highest(ToxicityKind.ICANS),
+    )
+
+
+def _grade_rows(rows: list[dict[str, Any]], kind: str) -> list[GradeRow]:
+    by_product: dict[str, Counter[int]] = {}
+    for row in rows:
+        by_product.setdefault(row["product"], Counter())[row[kind]] += row["n"]
+    return [
+        GradeRow(product, sum(grades.values()), {grade: grades.get(grade, 0) for grade in range(6)})
+        for product, grades in sorted(by_product.items())
+    ]
+
+
+def _with_total(rows: list[GradeRow]) -> list[GradeRow]:
+    if len(rows) < 2:
+        return rows
+    total = {grade: sum(r.by_grade[grade] for r in rows) for grade in range(6)}
+    return [*rows, GradeRow("All products", sum(r.courses for r in rows), total)]
+
+
+def safety_figures(cohort: Cohort) -> SafetyFigures:
+    icu = Q(_treated_with(ToxicityTreatment.Kind.ICU_TRANSFER)) | Q(_infection(Q(setting=InfectionEvent.Setting.ICU)))
+    row = treated(cohort).aggregate(
+        infused=Count("pk"),
+        tocilizumab=Count(flag(Q(_treated_with(ToxicityTreatment.Kind.TOCILIZUMAB)))),
+        steroids=Count(flag(Q(_treated_with(ToxicityTreatment.Kind.CORTICOSTEROID)))),
+        icu=Count(flag(icu)),
+    )
+    courses = _graded(cohort)
+    grades = list(courses.values("product", "crs", "icans").annotate(n=Count("pk")).order_by())
+    patients = treated(cohort).values("referral__patient_id")
+    onset, late = _onsets(patients)
+    infections, severe = _infections(patients)
+    return SafetyFigures(
+        infused=row["infused"],
+        crs=_with_total(_grade_rows(grades, "crs")),
+        icans=_with_total(_grade_rows(grades, "icans")),
+        onset=onset,
+        late=late,
+        treatments=[
+            Tally("Tocilizumab given", row["tocilizumab"]),
+            Tally("Corticosteroids given", row["steroids"]),
+            Tally("ICU stay", row["icu"]),
+        ],
+        infections=infections,
+        severe_infections=severe,
+        deaths=_deaths(patients),
+        months=_months(cohort, courses),
+    )
+
+
+def _after_day_zero(rows: QuerySet[Any], on: Any) -> QuerySet[Any]:
+    """`rows` (of a patient) with `day`, the days from the patient's day 0 to `on`, from day 0 on."""
+    return rows.annotate(day=DaysBetween(on, day_zero_subquery("patient_id"))).filter(day__gte=0)
+
+
+def _onsets(patients: QuerySet[Any]) -> tuple[dict[str, list[Tally]], list[Tally]]:
+    events = ToxicityEvent.objects.filter(
+        patient_id__in=patients, kind__in=[ToxicityKind.CRS, ToxicityKind.ICANS, *LATE_KINDS]
+    )
+    onset_on = LocalDate(F("onset_at"), F("reporting_site__time_zone"))
+    rows = (
+        _after_day_zero(events, onset_on)
+        .annotate(
+            bin=in_bin("day", ONSET_BINS),
+            atypical=flag(Q(kind=ToxicityKind.CRS, day__gt=ATYPICAL_CRS_AFTER)),
+        )
+        .values("kind", "bin")
+        .annotate(n=Count("pk"), atypical_n=Count(F("atypical")))
+        .order_by()
+    )
+    counts = {(r["kind"], r["bin"]): r["n"] for r in rows}
+    onset = {
+        name: [Tally(label, counts.get((kind, label), 0)) for _, label in ONSET_BINS]
+        for kind, name in ((ToxicityKind.CRS, "CRS"), (ToxicityKind.ICANS, "ICANS"))
+    }
+    by_kind = Counter[str]()
+    for r in rows:
+        by_kind[r["kind"]] += r["n"]
+    late = [
+        Tally(f"CRS with onset after day +{ATYPICAL_CRS_AFTER} (atypical)", sum(r["atypical_n"] for r in rows)),
+        *(Tally(ToxicityKind(kind).label, by_kind[kind]) for kind in LATE_KINDS),
+    ]
+    return onset, late
+
+
+def _infections(patients: QuerySet[Any]) -> tuple[list[Tally], list[Tally]]:
+    rows = (
+        _after_day_zero(InfectionEvent.objects.filter(patient_id__in=patients), F("onset_on"))
+        .annotate(bin=in_bin("day", INFECTION_BINS))
+        .values("bin")
+        .annotate(n=Count("pk"), severe=Count("pk", filter=Q(grade__gte=SEVERE)))
+        .order_by()
+    )
+    counts = {r["bin"]: (r["n"], r["severe"]) for r in rows}
+    every = [Tally(label, counts.get(label, (0, 0))[0]) for _, label in INFECTION_BINS]
+    severe = [Tally(label, counts.get(label, (0, 0))[1]) for _, label in INFECTION_BINS]
+    return every, severe
+
+
+def _deaths(patients: QuerySet[Any]) -> list[Tally]:
+    """Patients whose death is recorded, by the recorded cause: a toxicity (of any kind, an
+    infection among them) whose outcome is fatal or whose grade reached 5, and infections of
+    grade 5 recorded without a toxicity. A death from relapse is not recorded in carecoord."""
+    fatal = Q(outcome=ToxicityEvent.Outcome.FATAL) | Q(highest_grade=5)
+    rows = (
+        ToxicityEvent.objects.filter(fatal, patient_id__in=patients)
+        .values("kind")
+        .annotate(n=Count("patient_id", distinct=True))
+        .order_by()
+    )
+    causes = Counter({ToxicityKind(r["kind"]).label: r["n"] for r in rows})
+    other = InfectionEvent.objects.filter(patient_id__in=patients, grade=5, toxicity_event__isnull=True)
+    causes[ToxicityKind.INFECTION.label] += other.aggregate(n=Count("patient_id", distinct=True))["n"]
+    return [Tally(label, n) for label, n in sorted(causes.items()) if n]
+
+
+def _months(cohort: Cohort, courses: QuerySet[Any]) -> list[Month]:
+    month = TruncMonth("actual_on", output_field=DateField())
+    severe = flag(Q(crs__gte=SEVERE) | Q(icans__gte=SEVERE))
+    rows = courses.annotate(month=month).values("month").annotate(n=Count("pk"), severe_n=Count(severe))
+    counts: dict[tuple[dt.date, str], int] = {}
+    for r in rows.order_by():
+        counts[(r["month"], "Infused")] = r["n"]
+        counts[(r["month"], "Severe CRS or ICANS")] = r["severe_n"]
+    return by_month(cohort.period.months(), counts, ["Infused", "Severe CRS or ICANS"])
