@@ -29,6 +29,11 @@ def check_method(request: HttpRequest) -> None:
 def check_post(request: HttpRequest) -> None:
     if request.method != "POST":
         raise Refusal(405, "not-supported", "Send a transaction Bundle with POST.", {"Allow": "POST"})
+
+
+def check_media(request: HttpRequest) -> None:
+    """The body must say it is FHIR JSON (checked once the sender may send at all: someone who
+    may not refer learns that first, whatever they sent)."""
     media = (request.content_type or "").lower()
     if media not in JSON_FORMATS:
         raise Refusal(415, "not-supported", "Send the Bundle as FHIR JSON (Content-Type: application/fhir+json).")

@@ -31,7 +31,7 @@ from fhir_api.export import resources_of
 from fhir_api.intake import BundleRefused, read_bundle
 from fhir_api.lookup import PATIENT_OF
 from fhir_api.record import PatientRecord, patient_record
-from fhir_api.requests import caller, check_format, check_method, check_post, read_body
+from fhir_api.requests import caller, check_format, check_media, check_method, check_post, read_body
 from fhir_api.services import intake_practices, referral_intake
 from fhir_api.transaction import transaction_response
 
@@ -205,6 +205,7 @@ def bundle(request: HttpRequest) -> HttpResponse:
         check_post(request)
         check_format(request)
         practices = intake_practices(user)  # before the body is read
+        check_media(request)
         incoming = read_bundle(read_body(request))
         result = referral_intake(actor=user, practices=practices, incoming=incoming)
     except Refusal as refusal:
