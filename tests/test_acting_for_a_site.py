@@ -298,6 +298,16 @@ def _education(s: Samples, side: str) -> dict[str, Any]:
     return _site(s, side) | {"version": version, "recipient": "caregiver", "given_at": _local_now(1)}
 
 
+def _therapy_line(s: Samples, side: str) -> dict[str, Any]:
+    return _site(s, side) | {
+        "number": 1,
+        "regimen": "R-CHOP",
+        "drug_classes": ["chemoimmunotherapy"],
+        "started_on": "2025-03-01",
+        "best_response": "complete",
+    }
+
+
 def _day(s: Samples, side: str) -> str:
     """Today at the site, as the date fields take it."""
     return s.site(side).today().isoformat()
@@ -489,6 +499,13 @@ PAGE_ATTEMPTS = [
     Attempt("toxicity-resolve", _event_url("toxicity-resolve"), _resolve, RC),
     Attempt("toxicity-manufacturer-report", _malignancy_url("toxicity-manufacturer-report"), _report, RC),
     Attempt("education-patient", _patient_url("education-patient"), _education, RC),
+    Attempt("candidates-history", _patient_url("candidates-history"), _therapy_line, RC),
+    Attempt(
+        "candidates-transplant-candidacy",
+        _patient_url("candidates-transplant-candidacy"),
+        lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},
+        RC,
+    ),
     Attempt("infection-record", _patient_url("infection-record"), _infection, RC),
     Attempt(
         "infection-resolve",
@@ -724,6 +741,18 @@ API_ATTEMPTS = [
         "api:education-given-list",
         url=lambda s, side: reverse("api:education-given-list"),
         payload=lambda s, side: _api_timed(_education, "given_at")(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:therapy-line-list",
+        url=lambda s, side: reverse("api:therapy-line-list"),
+        payload=lambda s, side: _therapy_line(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:patient-transplant-candidacy",
+        url=_api_patient_url("api:patient-transplant-candidacy"),
+        payload=lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},
         need=RC,
     ),
     _api(
