@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from candidates.drug_classes import class_names, validate_drug_classes
 from carecoord.models.calendar import calendar_checks
+from carecoord.models.patients import DiseaseArea
 
 MAX_LINES = 20
 
@@ -102,3 +104,78 @@ class TransplantCandidacy(models.Model):
 
     def __str__(self) -> str:
         return self.get_status_display()
+
+
+class IndicationRule(models.Model):
+    """One labelled use of a product: when a patient of a disease area becomes a candidate.
+
+    Kept as data a site administrator edits in the admin when a label changes, each with its
+    source and date (docs/clinical-rules.md#candidates). The conditions are read by
+    `candidates.matching`: the lines, the classes received, the age range and the transplant
+    requirement must all hold; the disease-status conditions (refractoriness, a relapse within
+    N months of the first line, a number of relapses, relapsed or refractory) are alternatives,
+    any one of which suffices, as the labels word them. Retire a rule with `is_active`.
+    """
+
+    class RefractoryTo(models.TextChoices):
+        NOTHING = "", "Not required"
+        ANY_LINE = "any_line", "Refractory to any line"
+        FIRST_LINE = "first_line", "Refractory to the first line"
+        LENALIDOMIDE = "lenalidomide", "Lenalidomide-refractory"
+
+    product = models.ForeignKey("carecoord.Product", on_delete=models.PROTECT, related_name="indication_rules")
+    disease_area = models.CharField(max_length=32, choices=DiseaseArea.choices)
+    summary = models.CharField(max_length=300, help_text="The labelled use in words, as the label puts it.")
+    min_prior_lines = models.PositiveSmallIntegerField(
+        "minimum prior lines", default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_LINES)]
+    )
+    required_classes = models.JSONField(
+        "required prior drug classes",
+        default=list,
+        blank=True,
+        validators=[validate_drug_classes],
+        help_text="Received in any line.",
+    )
+    refractory_to = models.CharField(
+        max_length=16, choices=RefractoryTo.choices, default=RefractoryTo.NOTHING, blank=True
+    )
+    relapse_within_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A relapse within this many months of the end of the first line qualifies.",
+    )
+    min_relapses = models.PositiveSmallIntegerField(
+        "relapses", null=True, blank=True, validators=[MinValueValidator(1)], help_text="e.g. 2 for a second relapse."
+    )
+    relapsed_or_refractory = models.BooleanField(default=False, help_text="Any relapse or refractoriness qualifies.")
+    min_age = models.PositiveSmallIntegerField("minimum age (years)", null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField("maximum age (years)", null=True, blank=True, help_text="Included.")
+    requires_transplant_ineligible = models.BooleanField(
+        "only when not a transplant candidate",
+        default=False,
+        help_text="Transplant candidacy is read by no other rule: it never counts against a patient.",
+    )
+    label_source = models.CharField(max_length=300, help_text="The label (prescribing information) this comes from.")
+    label_date = models.CharField(
+        max_length=100, help_text="The label's date, e.g. April 2024, or when it was last checked."
+    )
+    is_active = models.BooleanField(default=True, help_text="Retired rules prompt nothing.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["disease_area", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True) | Q(max_age__isnull=True) | Q(min_age__lte=F("max_age")),
+                name="indication_rule_age_range",
+            ),
+            models.CheckConstraint(condition=Q(min_prior_lines__gte=1), name="indication_rule_at_least_one_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.brand_name}: {self.get_disease_area_display()}, {self.summary}"
+
+    def clean(self) -> None:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValidationError({"max_age": "The maximum age cannot be below the minimum."})
