@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -20,11 +21,17 @@ from rest_framework.response import Response
 from candidates import serializers as s
 from candidates.filters import TherapyLineFilter
 from candidates.models import TherapyLine
-from candidates.selectors import get_therapy_line_for_user, therapy_lines_visible_to, transplant_candidacy_of
+from candidates.selectors import (
+    assessments_of,
+    get_therapy_line_for_user,
+    therapy_lines_visible_to,
+    transplant_candidacy_of,
+)
 from candidates.services import therapy_line_record, transplant_candidacy_record
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.schema import NOT_FOUND
 from carecoord.api.views import PatientRecordView, ScopeBeforeMethodMixin, actor_of
+from carecoord.reads import shown
 
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH)
 PATIENT_ID = OpenApiParameter("patient_id", str, OpenApiParameter.PATH)
@@ -99,3 +106,27 @@ class TransplantCandidacyView(PatientRecordView):
         data.is_valid(raise_exception=True)
         candidacy = transplant_candidacy_record(actor=actor_of(request), patient=patient, **data.validated_data)
         return Response(s.TransplantCandidacySerializer(candidacy).data)
+
+
+class CandidacyView(PatientRecordView):
+    """Whether one patient meets, or is one step from, a labelled use of a CAR-T product."""
+
+    serializer_class = s.CandidacySerializer
+
+    @extend_schema(
+        summary="Whether the patient is, or is about to be, a CAR-T candidate (advisory only), and why",
+        parameters=[PATIENT_ID],
+        responses={200: s.CandidacySerializer, 404: NOT_FOUND},
+        description="Matched today against the active indication rules; never a gate nor a reason to refuse.",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        shown(patient, what="viewed CAR-T candidacy")
+        assessment = assessments_of([patient], timezone.localdate())[patient.pk]
+        body = {
+            "standing": assessment.standing,
+            "products": assessment.products,
+            "prompts": assessment.prompts,
+            "notes": list(assessment.notes),
+        }
+        return Response(s.CandidacySerializer(body).data)

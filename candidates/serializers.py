@@ -91,3 +91,27 @@ class TransplantCandidacyInputSerializer(serializers.Serializer[Any]):
     )
     status = serializers.ChoiceField(choices=TransplantCandidacy.Status.choices)
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class PromptSerializer(serializers.Serializer[Any]):
+    """One labelled use the history meets, or is one step from (advisory only)."""
+
+    standing = serializers.ChoiceField(choices=[("meets", "Meets"), ("approaching", "One step from it")])
+    rule = serializers.IntegerField(source="rule.id", help_text="The indication rule's id.")
+    product = serializers.CharField(source="rule.product")
+    summary = serializers.CharField(source="rule.summary", help_text="The labelled use in words.")
+    why = serializers.CharField(help_text="Why it is met, or what one next event would do.")
+    label_source = serializers.CharField(source="rule.source", help_text="The label the rule comes from, and its date.")
+
+
+class CandidacySerializer(serializers.Serializer[Any]):
+    """Whether the patient is, or is about to be, a CAR-T candidate: advisory, never a gate."""
+
+    standing = serializers.ChoiceField(
+        choices=[("meets", "Meets"), ("approaching", "One step from it")], allow_null=True
+    )
+    products = serializers.ListField(child=serializers.CharField())
+    prompts = PromptSerializer(many=True)
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="Prior BCMA-directed therapy with its dates, for the center."
+    )

@@ -49,6 +49,7 @@ urlpatterns = [
         candidates_api.TransplantCandidacyView.as_view(),
         name="patient-transplant-candidacy",
     ),
+    path("patients/<str:patient_id>/candidacy/", candidates_api.CandidacyView.as_view(), name="patient-candidacy"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path(

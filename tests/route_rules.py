@@ -282,6 +282,7 @@ API: dict[str, Rule] = {
     "api:therapy-line-list": Rule(Need.SIGNED_IN, RC),
     "api:therapy-line-detail": Rule(V),
     "api:patient-transplant-candidacy": Rule(V, RC),
+    "api:patient-candidacy": Rule(V),
 }
 
 # The FHIR export (fhir_api): read-only, a patient's data for who sees the patient; the

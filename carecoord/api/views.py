@@ -86,7 +86,9 @@ class PatientRecordView(IdempotentWritesMixin, ScopeBeforeMethodMixin, generics.
     filter_backends: list[Any] = []
 
     def get_object(self) -> Patient:
-        capability = Capability.RECORD_CARE if self.request.method == "POST" else Capability.VIEW
+        # A view that takes no POST answers it 405 once the patient is found visible.
+        writes = self.request.method == "POST" and hasattr(self, "post")
+        capability = Capability.RECORD_CARE if writes else Capability.VIEW
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
 
