@@ -33,6 +33,9 @@ from enum import StrEnum
 from candidates.drug_classes import BCMA_DIRECTED, class_names
 from referrals.schedule import add_months
 
+# Progression on a line or within this many days of its last dose makes the patient refractory to it.
+REFRACTORY_WINDOW_DAYS = 60
+
 
 class RefractoryTo(StrEnum):
     NOTHING = ""
@@ -191,6 +194,14 @@ def _line_words(line: Line) -> str:
     return f"line {line.number}" + (f", {line.regimen}" if line.regimen else "")
 
 
+def _on_or_just_off(line: Line, today: dt.date) -> bool:
+    """Not progressed, and still on the line or within the 60 days after it in which a
+    progression makes it refractory."""
+    if line.progressed_on is not None:
+        return False
+    return line.ended_on is None or (today - line.ended_on).days <= REFRACTORY_WINDOW_DAYS
+
+
 def _status_check(rule: Rule, lines: Sequence[Line], today: dt.date) -> _Check:
     """The disease-status alternatives of the rule: the first that holds, else the first next
     event that would make one hold."""
@@ -204,7 +215,7 @@ def _status_check(rule: Rule, lines: Sequence[Line], today: dt.date) -> _Check:
         refractory = [line for line in lines if line.lenalidomide and line.refractory]
         if refractory:
             met.append(f"lenalidomide-refractory ({_line_words(refractory[0])})")
-        elif any(line.lenalidomide for line in lines):
+        elif any(line.lenalidomide and _on_or_just_off(line, today) for line in lines):
             steps.append("becoming refractory to lenalidomide (progression on it or within 60 days of its last dose)")
     elif rule.refractory_to is RefractoryTo.FIRST_LINE and first is not None:
         if first.refractory:

@@ -244,6 +244,15 @@ def test_myeloma_on_first_line_with_lenalidomide_is_one_step_from_carvykti() -> 
     assert "a next line including Anti-CD38 antibody would qualify" in abecma.why
 
 
+def test_myeloma_off_lenalidomide_for_more_than_60_days_is_no_longer_one_step_from_carvykti() -> None:
+    just_off = _assess("multiple_myeloma", _line(1, "pi", "imid", ended_on=TODAY - dt.timedelta(days=60), **VRD))
+    assert ("Carvykti", 1) in _named(just_off.approaching)
+    long_off = _assess("multiple_myeloma", _line(1, "pi", "imid", ended_on=TODAY - dt.timedelta(days=61), **VRD))
+    assert ("Carvykti", 1) not in _named(long_off.prompts)
+    relapsed_off = _line(1, "pi", "imid", ended_on=dt.date(2025, 6, 1), progressed_on=dt.date(2026, 3, 1), **VRD)
+    assert ("Carvykti", 1) not in _named(_assess("multiple_myeloma", relapsed_off).prompts)
+
+
 def test_myeloma_lenalidomide_refractory_after_one_line_meets_carvykti_with_its_source() -> None:
     result = _assess("multiple_myeloma", _line(1, "pi", "imid", refractory=True, **VRD))
     assert _named(result.meets) == {("Carvykti", 1)}
