@@ -26,8 +26,8 @@ def therapy_lines_visible_to(user: AnyUser) -> QuerySet[TherapyLine]:
 
 
 def get_therapy_line_for_user(user: AnyUser, line_id: int | str) -> TherapyLine:
-    """One line; 404 outside the user's scope."""
-    return get_visible_or_404(therapy_lines_visible_to(user), line_id, "therapy line")
+    """One line, with its patient; 404 outside the user's scope."""
+    return get_visible_or_404(therapy_lines_visible_to(user).select_related("patient"), line_id, "therapy line")
 
 
 def therapy_lines_of(patient_id: uuid.UUID) -> list[TherapyLine]:

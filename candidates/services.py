@@ -29,6 +29,8 @@ REASON_MAX_LENGTH = 300
 
 def _check_line(
     *,
+    patient: Patient,
+    site: Site,
     number: int,
     regimen: str,
     drug_classes: Sequence[str],
@@ -54,6 +56,11 @@ def _check_line(
         errors["progressed_on"] = "A relapse or progression on this line cannot come before the line started."
     if errors:
         raise ValidationError(errors)
+    # Prior therapy comes before a referral by nature: no "far before the referral" question.
+    dates = record_dates(patient, site.zone)
+    for name, value in (("started_on", started_on), ("ended_on", ended_on), ("progressed_on", progressed_on)):
+        if value is not None:
+            check_happened(name, value, dates, confirmed=True)
 
 
 def therapy_line_record(
@@ -76,6 +83,8 @@ def therapy_line_record(
     require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     classes = list(dict.fromkeys(drug_classes))
     _check_line(
+        patient=patient,
+        site=site,
         number=number,
         regimen=regimen,
         drug_classes=classes,
@@ -84,10 +93,6 @@ def therapy_line_record(
         progressed_on=progressed_on,
         best_response=best_response,
     )
-    dates = record_dates(patient, site.zone)
-    for name, value in (("started_on", started_on), ("ended_on", ended_on), ("progressed_on", progressed_on)):
-        if value is not None:
-            check_happened(name, value, dates, confirmed=True)
     taken = ValidationError({"number": f"Line {number} is already recorded for this patient."})
     if TherapyLine.objects.filter(patient=patient, number=number).exists():
         raise taken
@@ -131,3 +136,50 @@ def transplant_candidacy_record(
             candidacy.status, candidacy.reason, candidacy.site, candidacy.recorded_by = status, reason, site, actor
             candidacy.save()
     return candidacy
+
+
+def therapy_line_update(
+    *,
+    actor: User,
+    line: TherapyLine,
+    site: Site,
+    number: int,
+    regimen: str,
+    drug_classes: Sequence[str],
+    started_on: dt.date,
+    ended_on: dt.date | None = None,
+    lenalidomide: bool = False,
+    best_response: str = BestResponse.NOT_ASSESSED,
+    refractory: bool = False,
+    progressed_on: dt.date | None = None,
+) -> TherapyLine:
+    """Correct or complete a recorded line (its end, response, refractoriness, relapse), for
+    `site`, which then signs it. The audit trail keeps what it said before."""
+    patient = line.patient
+    require_acting_site(actor, patient, site, Capability.RECORD_CARE)
+    classes = list(dict.fromkeys(drug_classes))
+    _check_line(
+        patient=patient,
+        site=site,
+        number=number,
+        regimen=regimen,
+        drug_classes=classes,
+        started_on=started_on,
+        ended_on=ended_on,
+        progressed_on=progressed_on,
+        best_response=best_response,
+    )
+    taken = ValidationError({"number": f"Line {number} is already recorded for this patient."})
+    if TherapyLine.objects.filter(patient=patient, number=number).exclude(pk=line.pk).exists():
+        raise taken
+    line.number, line.regimen = number, regimen.strip()
+    line.drug_classes = [c for c in DrugClass.values if c in classes]
+    line.started_on, line.ended_on, line.progressed_on = started_on, ended_on, progressed_on
+    line.lenalidomide, line.refractory, line.best_response = lenalidomide, refractory, best_response
+    line.site, line.recorded_by = site, actor
+    try:
+        with audited_atomic():
+            line.save()
+    except IntegrityError:
+        raise taken from None
+    return line

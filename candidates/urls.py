@@ -11,4 +11,5 @@ urlpatterns = [
         views.transplant_candidacy,
         name="candidates-transplant-candidacy",
     ),
+    path("lines/<int:line_id>/edit/", views.therapy_line_edit, name="candidates-line-edit"),
 ]

@@ -17,8 +17,8 @@ from django.shortcuts import redirect, render
 
 from candidates.forms import TherapyLineForm, TransplantCandidacyForm
 from candidates.models import TherapyLine
-from candidates.selectors import therapy_lines_of, transplant_candidacy_of
-from candidates.services import therapy_line_record, transplant_candidacy_record
+from candidates.selectors import get_therapy_line_for_user, therapy_lines_of, transplant_candidacy_of
+from candidates.services import therapy_line_record, therapy_line_update, transplant_candidacy_record
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.models import Patient
 from carecoord.reads import shown_patient
@@ -104,3 +104,30 @@ def transplant_candidacy(request: HttpRequest, patient: Patient) -> HttpResponse
     focus_first_error(form)
     context = _context(request, patient, candidacy_form=form)
     return render(request, "candidates/history.html", context, status=400)
+
+
+@login_required
+@loads(get_therapy_line_for_user, "line_id", methods=SAFE_AND_POST)
+def therapy_line_edit(request: HttpRequest, line: TherapyLine) -> HttpResponse:
+    """Correct or complete a recorded line: its end, response, refractoriness, relapse."""
+    patient = line.patient
+    require_capability(request.user, patient, Capability.RECORD_CARE)
+    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
+    shown_patient(patient.pk, line, what="viewed a therapy line to edit")
+    if request.method != "POST":
+        initial = {name: getattr(line, name) for name in TherapyLineForm.base_fields if name != "site"}
+        form = TherapyLineForm(sites=sites, initial=initial)
+        context = {"memberships": active_memberships_of(request.user), "patient": patient, "line": line, "form": form}
+        return render(request, "candidates/line_edit.html", context)
+    form = TherapyLineForm(request.POST, sites=sites)
+    if form.is_valid():
+        try:
+            therapy_line_update(actor=actor(request), line=line, site=form.chosen_site(), **form.values())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Line {line.number} saved: {line.regimen}.")
+            return redirect("candidates-history", patient_id=patient.pk)
+    focus_first_error(form)
+    context = {"memberships": active_memberships_of(request.user), "patient": patient, "line": line, "form": form}
+    return render(request, "candidates/line_edit.html", context, status=400)

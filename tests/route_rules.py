@@ -198,6 +198,7 @@ PAGES: dict[str, Rule] = {
     # A patient's treatment history and transplant candidacy (refer early).
     "candidates-history": Rule(V, RC),
     "candidates-transplant-candidacy": Rule(N, RC),
+    "candidates-line-edit": Rule(RC, RC),
     # The audit trail: site administrators only.
     "audit-entries": Rule(Need.STAFF),
     "audit-export": Rule(Need.STAFF),

@@ -34,6 +34,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from candidates.models import TherapyLine
+from candidates.services import therapy_line_record
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
@@ -91,6 +93,7 @@ class Samples:
     infection: InfectionEvent  # severe: it alerted as a toxicity
     prophylaxis: ProphylaxisItem
     vaccination: VaccinationItem
+    line: TherapyLine
     draft: Referral = field(init=False)
     flagged: dict[str, LabResult] = field(default_factory=dict)  # by the side told (`record_flagged`)
 
@@ -185,6 +188,15 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         site=practice,
         item=VaccinationInput(vaccine="Influenza (inactivated)", due_on=today),
     )
+    line = therapy_line_record(
+        actor=staff,
+        patient=patient,
+        site=practice,
+        number=1,
+        regimen="R-CHOP",
+        drug_classes=["chemoimmunotherapy"],
+        started_on=dt.date(2025, 3, 1),
+    )
     return Samples(
         world=world,
         patient=world.shared_patient,
@@ -200,6 +212,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         infection=infection,
         prophylaxis=prophylaxis,
         vaccination=vaccination,
+        line=line,
     )
 
 
@@ -299,8 +312,9 @@ def _education(s: Samples, side: str) -> dict[str, Any]:
 
 
 def _therapy_line(s: Samples, side: str) -> dict[str, Any]:
+    """A second line of the shared patient (its first is among the samples)."""
     return _site(s, side) | {
-        "number": 1,
+        "number": 2,
         "regimen": "R-CHOP",
         "drug_classes": ["chemoimmunotherapy"],
         "started_on": "2025-03-01",
@@ -500,6 +514,12 @@ PAGE_ATTEMPTS = [
     Attempt("toxicity-manufacturer-report", _malignancy_url("toxicity-manufacturer-report"), _report, RC),
     Attempt("education-patient", _patient_url("education-patient"), _education, RC),
     Attempt("candidates-history", _patient_url("candidates-history"), _therapy_line, RC),
+    Attempt(
+        "candidates-line-edit",
+        _object_url("candidates-line-edit", "line_id", "line"),
+        lambda s, side: _therapy_line(s, side) | {"number": 1, "ended_on": "2025-07-01", "refractory": "on"},
+        RC,
+    ),
     Attempt(
         "candidates-transplant-candidacy",
         _patient_url("candidates-transplant-candidacy"),

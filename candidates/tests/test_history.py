@@ -294,3 +294,48 @@ def test_the_line_list_reads_a_fixed_number_of_queries(world: World) -> None:
     with CaptureQueriesContext(connection) as seven:
         assert len(results(client.get(LIST))) == 7
     assert len(seven) == len(one)
+
+
+def test_a_line_is_corrected_on_its_page_and_the_audit_keeps_the_old_values(client: Client, world: World) -> None:
+    line = _line(world)
+    login(client, world.community_coordinator)
+    url = reverse("candidates-line-edit", kwargs={"line_id": line.pk})
+    assert f'href="{url}"' in client.get(_page(world)).content.decode()
+    form = client.get(url).content.decode()
+    assert 'value="VRd"' in form
+    values = {
+        "site": world.practice.pk,
+        "number": 1,
+        "regimen": "VRd",
+        "drug_classes": ["pi", "imid"],
+        "lenalidomide": "on",
+        "started_on": "2025-01-06",
+        "ended_on": "2025-09-01",
+        "best_response": "partial",
+        "refractory": "on",
+        "progressed_on": "2025-08-15",
+    }
+    refused = client.post(url, values | {"ended_on": "2024-01-01"})
+    assert refused.status_code == 400 and "cannot end before it started" in refused.content.decode()
+    assert client.post(url, values).status_code == 302
+    line.refresh_from_db()
+    assert line.refractory and line.ended_on == dt.date(2025, 9, 1) and line.best_response == "partial"
+    update = AuditEntry.objects.filter(object_type="candidates.therapyline", action=AuditEntry.Action.UPDATE).get()
+    assert (update.actor_id, update.site_id) == (world.community_coordinator.pk, world.practice.pk)
+    _line(world, number=2, regimen="DPd", drug_classes=["anti_cd38"], lenalidomide=False)
+    taken = client.post(url, values | {"number": 2})
+    assert taken.status_code == 400 and "Line 2 is already recorded" in taken.content.decode()
+
+
+def test_a_line_is_not_edited_by_a_read_only_member_nor_reached_by_the_outsider(client: Client, world: World) -> None:
+    line = _line(world)
+    url = reverse("candidates-line-edit", kwargs={"line_id": line.pk})
+    reader = member(world.practice, Role.READ_ONLY, email="reader@practice.test")
+    login(client, reader)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"number": 1, "regimen": "X"}).status_code == 403
+    login(client, world.outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"number": 1, "regimen": "X"}).status_code == 404
+    line.refresh_from_db()
+    assert line.regimen == "VRd"
