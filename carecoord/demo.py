@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
@@ -365,6 +366,15 @@ def seed(*, password: str = DEMO_PASSWORD) -> SeedResult:
     return result
 
 
+def registered_patient(*, actor: User, site: Site, mrn: str, **fields: Any) -> tuple[Patient, bool]:
+    """The demo patient with `mrn` at `site`, registered by `actor` with `fields` the first time;
+    whether it was registered now."""
+    identifier = PatientIdentifier.objects.select_related("patient").filter(site=site, mrn=mrn).first()
+    if identifier is not None:
+        return identifier.patient, False
+    return patient_register(actor=actor, site=site, mrn=mrn, **fields), True
+
+
 def _patient(
     spec: DemoPatient, sites: dict[str, Site], holders: dict[tuple[str, str], User], result: SeedResult
 ) -> None:
@@ -374,23 +384,20 @@ def _patient(
     practice_coordinator = holders[(spec.practice, Role.COORDINATOR)]
     center_coordinator = holders[(center_key, Role.COORDINATOR)]
 
-    identifier = PatientIdentifier.objects.select_related("patient").filter(site=practice, mrn=spec.mrn).first()
-    if identifier is not None:
-        patient = identifier.patient
-    else:
-        patient = patient_register(
-            actor=practice_coordinator,
-            site=practice,
-            mrn=spec.mrn,
-            given_name=spec.given_name,
-            family_name=spec.family_name,
-            date_of_birth=spec.date_of_birth,
-            sex=spec.sex,
-            disease_area=spec.disease_area,
-            caregiver_name=spec.caregiver_name,
-            caregiver_relationship=spec.caregiver_relationship,
-            caregiver_phone=spec.caregiver_phone,
-        )
+    patient, created = registered_patient(
+        actor=practice_coordinator,
+        site=practice,
+        mrn=spec.mrn,
+        given_name=spec.given_name,
+        family_name=spec.family_name,
+        date_of_birth=spec.date_of_birth,
+        sex=spec.sex,
+        disease_area=spec.disease_area,
+        caregiver_name=spec.caregiver_name,
+        caregiver_relationship=spec.caregiver_relationship,
+        caregiver_phone=spec.caregiver_phone,
+    )
+    if created:
         result.count("patients")
 
     if not CareTeamLink.objects.open().filter(patient=patient, site=center).exists():

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from candidates import api as candidates_api
 from carecoord.api import views
 from education import api as education_api
 from handoffs import api as handoffs_api
@@ -30,6 +31,7 @@ router.register("handoffs", handoffs_api.HandoffViewSet, basename="handoff")
 router.register("lab-results", labs_api.LabResultViewSet, basename="lab-result")
 router.register("education-materials", education_api.EducationMaterialViewSet, basename="education-material")
 router.register("education-given", education_api.EducationGivenViewSet, basename="education-given")
+router.register("therapy-lines", candidates_api.TherapyLineViewSet, basename="therapy-line")
 
 app_name = "api"
 
@@ -42,6 +44,12 @@ urlpatterns = [
         infections_api.PreventionPlanView.as_view(),
         name="patient-prevention-plan",
     ),
+    path(
+        "patients/<str:patient_id>/transplant-candidacy/",
+        candidates_api.TransplantCandidacyView.as_view(),
+        name="patient-transplant-candidacy",
+    ),
+    path("patients/<str:patient_id>/candidacy/", candidates_api.CandidacyView.as_view(), name="patient-candidacy"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path(

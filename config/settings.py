@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "education",
     "toxicity",
     "infections",
+    "candidates",
     "workspace",
     "metrics",
     "calendars",
@@ -363,6 +364,9 @@ SPECTACULAR_SETTINGS = {
         # An event's status and outcome are in its summary and in the event: named as before.
         "ToxicityEventStatusEnum": "toxicity.models.ToxicityEvent.Status",
         "ToxicityEventOutcomeEnum": "toxicity.models.ToxicityEvent.Outcome",
+        "TransplantCandidacyStatusEnum": "candidates.models.TransplantCandidacy.Status",
+        "DrugClassEnum": "candidates.drug_classes.DrugClass",
+        "BestResponseEnum": "candidates.models.BestResponse",
     },
 }
 

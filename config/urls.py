@@ -15,6 +15,7 @@ urlpatterns = [
     path("labs/", include("labs.urls")),
     path("handoff-templates/", include("handoffs.template_editor.urls")),
     path("education/", include("education.urls")),
+    path("candidates/", include("candidates.urls")),
     path("audit/", include("audit.urls")),
     path("metrics/", include("metrics.urls")),
     path("calendar/", include("calendars.urls")),

@@ -12,17 +12,14 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import get_patient_for_user
 from carecoord.api.idempotency import IdempotentWritesMixin
-from carecoord.api.views import RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
-from carecoord.models import Patient
+from carecoord.api.views import PatientRecordView, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.reads import shown
-from carecoord.roles import Capability
 from infections import filters
 from infections import serializers as s
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
@@ -215,18 +212,11 @@ class VaccinationViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 PATIENT_ID = OpenApiParameter("patient_id", str, OpenApiParameter.PATH)
 
 
-class PreventionPlanView(IdempotentWritesMixin, ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
+class PreventionPlanView(PatientRecordView):
     """The standard prophylaxis and revaccination plan of one patient: proposed (GET), then kept
     as the clinician confirms or edits it (POST). Nothing is applied without the POST."""
 
-    lookup_url_kwarg = "patient_id"
     serializer_class = s.PlanConfirmSerializer
-    filter_backends: list[Any] = []
-
-    def get_object(self) -> Patient:
-        # Checked before the body is read: a role that may not record care gets 403, not a 400.
-        capability = Capability.RECORD_CARE if self.request.method == "POST" else Capability.VIEW
-        return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
     @extend_schema(
         summary="The standard prevention plan proposed from day 0 (nothing is kept)",

@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user, require_capability
 from carecoord.reads import shown
+from carecoord.referral_prefill import referral_prefill
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
@@ -131,11 +132,13 @@ def referral_create_page(request: HttpRequest) -> HttpResponse:
 
 
 def _create_initial(request: HttpRequest) -> dict[str, Any]:
-    """The patient named in ?patient=, chosen in advance (404 if not theirs)."""
+    """The patient named in ?patient=, chosen in advance (404 if not theirs), with what the apps
+    know of them (`carecoord.referral_prefill`: the treatment history)."""
     if not request.GET.get("patient"):
         return {}
     patient = get_patient_for_user(request.user, request.GET["patient"])
-    return {"patient_mode": ReferralForm.EXISTING, "patient": patient.pk, "disease_area": patient.disease_area}
+    chosen = {"patient_mode": ReferralForm.EXISTING, "patient": patient.pk, "disease_area": patient.disease_area}
+    return chosen | referral_prefill(patient)
 
 
 ActionForm = MoveForm | DocumentForm | PlanForm

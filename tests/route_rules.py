@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from calendars.services import feed_create
+from candidates.services import therapy_line_record, transplant_candidacy_record
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.health import heartbeat_record
 from carecoord.models import CareTeamLink, PointPerson, Product, SiteMembership
@@ -199,6 +200,10 @@ PAGES: dict[str, Rule] = {
     # A patient's education and wallet card.
     "education-patient": Rule(V, RC),
     "education-wallet-card": Rule(V),
+    # A patient's treatment history and transplant candidacy (refer early).
+    "candidates-history": Rule(V, RC),
+    "candidates-transplant-candidacy": Rule(N, RC),
+    "candidates-line-edit": Rule(RC, RC),
     # The audit trail: site administrators only.
     "audit-entries": Rule(Need.STAFF),
     "audit-export": Rule(Need.STAFF),
@@ -281,6 +286,10 @@ API: dict[str, Rule] = {
     "api:education-material-detail": Rule(Need.SIGNED_IN),
     "api:education-given-list": Rule(Need.SIGNED_IN, RC),
     "api:education-given-detail": Rule(V),
+    "api:therapy-line-list": Rule(Need.SIGNED_IN, RC),
+    "api:therapy-line-detail": Rule(V),
+    "api:patient-transplant-candidacy": Rule(V, RC),
+    "api:patient-candidacy": Rule(V),
 }
 
 # The FHIR export (fhir_api): read-only, a patient's data for who sees the patient; the
@@ -427,6 +436,19 @@ def build_samples(world: World) -> dict[str, Any]:
         recipient="patient",
         given_at=timezone.now() - dt.timedelta(hours=1),
     )
+    # The practice's treatment history: a first line and the transplant candidacy.
+    line = therapy_line_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        number=1,
+        regimen="R-CHOP",
+        drug_classes=["chemoimmunotherapy"],
+        started_on=dt.date(2025, 3, 1),
+    )
+    transplant_candidacy_record(
+        actor=world.community_coordinator, patient=world.shared_patient, site=world.practice, status="no"
+    )
     # The practice's point person subscribes to the calendar feed.
     feed, feed_key = feed_create(user=world.community_oncologist, name="Phone")
     # Workers answer on both queues, so /health/ is 200 like any public page.
@@ -460,6 +482,7 @@ def build_samples(world: World) -> dict[str, Any]:
         "material_id": version.material_id,
         "material_version_id": version.pk,
         "given_id": given.pk,
+        "line_id": line.pk,
         "product_id": Product.objects.order_by("pk").values_list("pk", flat=True)[0],
         "format": "json",
     }

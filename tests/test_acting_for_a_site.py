@@ -34,6 +34,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from candidates.models import TherapyLine
+from candidates.services import therapy_line_record
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
@@ -92,6 +94,7 @@ class Samples:
     infection: InfectionEvent  # severe: it alerted as a toxicity
     prophylaxis: ProphylaxisItem
     vaccination: VaccinationItem
+    line: TherapyLine
     draft: Referral = field(init=False)
     flagged: dict[str, LabResult] = field(default_factory=dict)  # by the side told (`record_flagged`)
 
@@ -186,6 +189,15 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         site=practice,
         item=VaccinationInput(vaccine="Influenza (inactivated)", due_on=today),
     )
+    line = therapy_line_record(
+        actor=staff,
+        patient=patient,
+        site=practice,
+        number=1,
+        regimen="R-CHOP",
+        drug_classes=["chemoimmunotherapy"],
+        started_on=dt.date(2025, 3, 1),
+    )
     return Samples(
         world=world,
         patient=world.shared_patient,
@@ -201,6 +213,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         infection=infection,
         prophylaxis=prophylaxis,
         vaccination=vaccination,
+        line=line,
     )
 
 
@@ -297,6 +310,17 @@ def _report(s: Samples, side: str) -> dict[str, Any]:
 def _education(s: Samples, side: str) -> dict[str, Any]:
     version = current_versions().values_list("pk", flat=True)[0]
     return _site(s, side) | {"version": version, "recipient": "caregiver", "given_at": _local_now(1)}
+
+
+def _therapy_line(s: Samples, side: str) -> dict[str, Any]:
+    """A second line of the shared patient (its first is among the samples)."""
+    return _site(s, side) | {
+        "number": 2,
+        "regimen": "R-CHOP",
+        "drug_classes": ["chemoimmunotherapy"],
+        "started_on": "2025-03-01",
+        "best_response": "complete",
+    }
 
 
 def _day(s: Samples, side: str) -> str:
@@ -502,6 +526,19 @@ PAGE_ATTEMPTS = [
     Attempt("toxicity-resolve", _event_url("toxicity-resolve"), _resolve, RC),
     Attempt("toxicity-manufacturer-report", _malignancy_url("toxicity-manufacturer-report"), _report, RC),
     Attempt("education-patient", _patient_url("education-patient"), _education, RC),
+    Attempt("candidates-history", _patient_url("candidates-history"), _therapy_line, RC),
+    Attempt(
+        "candidates-line-edit",
+        _object_url("candidates-line-edit", "line_id", "line"),
+        lambda s, side: _therapy_line(s, side) | {"number": 1, "ended_on": "2025-07-01", "refractory": "on"},
+        RC,
+    ),
+    Attempt(
+        "candidates-transplant-candidacy",
+        _patient_url("candidates-transplant-candidacy"),
+        lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},
+        RC,
+    ),
     Attempt("infection-record", _patient_url("infection-record"), _infection, RC),
     Attempt(
         "infection-resolve",
@@ -739,6 +776,18 @@ API_ATTEMPTS = [
         "api:education-given-list",
         url=lambda s, side: reverse("api:education-given-list"),
         payload=lambda s, side: _api_timed(_education, "given_at")(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:therapy-line-list",
+        url=lambda s, side: reverse("api:therapy-line-list"),
+        payload=lambda s, side: _therapy_line(s, side) | {"patient": str(s.patient.pk)},
+        need=RC,
+    ),
+    _api(
+        "api:patient-transplant-candidacy",
+        url=_api_patient_url("api:patient-transplant-candidacy"),
+        payload=lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},
         need=RC,
     ),
     _api(

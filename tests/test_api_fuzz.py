@@ -32,6 +32,7 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from candidates.services import therapy_line_record
 from carecoord.models import Product
 from carecoord.services.comments import comment_post
 from handoffs.models import Handoff
@@ -120,6 +121,16 @@ def seeded(world: World, tmp_path: Path, in_test_transaction: None) -> Iterator[
         comment_post(actor=world.community_oncologist, patient=world.shared_patient, site=world.practice, body="Fever")
         sent(world)
         started(world, name="Post-CAR-T transition to community care")
+        line = therapy_line_record(
+            actor=world.community_coordinator,
+            patient=world.shared_patient,
+            site=world.practice,
+            number=1,
+            regimen="VRd",
+            drug_classes=["pi", "imid"],
+            lenalidomide=True,
+            started_on=dt.date(2026, 1, 5),
+        )
         center_link = world.shared_patient.care_team.get(site=world.center)
         yield Seeded(
             ids={
@@ -128,6 +139,7 @@ def seeded(world: World, tmp_path: Path, in_test_transaction: None) -> Iterator[
                 "milestone_id": list(Milestone.objects.filter(referral=referral).values_list("pk", flat=True)),
                 "document_id": [document.pk],
                 "event_id": [event.pk],
+                "line_id": [line.pk],
                 "alert_id": list(Alert.objects.filter(event=event).values_list("pk", flat=True)),
                 "handoff_id": list(Handoff.objects.values_list("pk", flat=True)),
                 "template_id": list(Handoff.objects.values_list("version__template_id", flat=True).distinct()),

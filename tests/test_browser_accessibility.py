@@ -138,6 +138,10 @@ PAGES: dict[str, View] = {
         CENTER, lambda s: reverse("education-patient", kwargs=s.patient), _press("Record education given")
     ),
     "education-material-list": View(CENTER, lambda s: reverse("education-material-list")),
+    "candidates-history": View(PRACTICE, lambda s: reverse("candidates-history", kwargs=s.patient)),
+    "candidates-history, refused": View(
+        PRACTICE, lambda s: reverse("candidates-history", kwargs=s.patient), _press("Record the line")
+    ),
     "handoff-template-list": View(CENTER, lambda s: reverse("handoff-template-list")),
     "my-digest": View(CENTER, lambda s: reverse("my-digest")),
     "metrics": View(CENTER, lambda s: reverse("metrics")),

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from candidates.models import TherapyLine, TransplantCandidacy
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
@@ -191,5 +192,7 @@ def _counts() -> tuple[object, ...]:
         Alert.objects.filter(acknowledged_at__isnull=False).count(),
         hash(tuple(Handoff.objects.order_by("pk").values_list("state", "updated_at"))),
         HandoffQuestion.objects.count(),
+        TherapyLine.objects.count(),
+        hash(tuple(TransplantCandidacy.objects.order_by("pk").values_list("status", "updated_at"))),
         str(list(HandoffTemplateVersion.objects.order_by("pk").values_list("status", "schema"))),
     )

@@ -200,6 +200,14 @@ def create_payloads(world: World) -> dict[str, dict[str, Any]]:
             "recipient": "caregiver",
             "given_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
         },
+        "api:therapy-line-list": {
+            "patient": patient,
+            "site": world.center.pk,
+            "number": 2,
+            "regimen": "Axi-cel bridging: R-GemOx",
+            "drug_classes": ["chemoimmunotherapy"],
+            "started_on": "2025-09-01",
+        },
         "api:handoff-list": {
             "patient": patient,
             "template": transition().pk,

@@ -13,6 +13,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.test import override_settings
 
+from candidates import demo as candidates_demo
+from candidates.models import TherapyLine
+from candidates.selectors import candidate_patient_ids
 from carecoord import demo
 from carecoord.access import patients_visible_to
 from carecoord.demo import handed_back_patient
@@ -66,6 +69,7 @@ COUNTED: list[type[Model]] = [
     ProphylaxisItem,
     VaccinationItem,
     EducationGiven,
+    TherapyLine,
 ]
 
 
@@ -110,6 +114,8 @@ def test_seeds_at_least_forty_patients_in_every_phase(seeded: str) -> None:
 def test_every_demo_patient_is_in_the_phase_its_story_tells(seeded: str) -> None:
     """The phase is derived from each story; it must be the one the demo meant to show."""
     expected = {spec.mrn: spec.phase for spec in demo.PATIENTS}
+    # The candidates not referred yet (candidates.demo) are at the start of the path.
+    expected |= {spec.mrn: Phase.REFERRAL for spec in candidates_demo.PATIENTS}
     patients = list(Patient.objects.prefetch_related("identifiers"))
     derived = phases_now([patient.pk for patient in patients])
     wrong = {}
@@ -199,9 +205,15 @@ def test_one_person_works_at_two_sites(seeded: str) -> None:
 
 
 def test_every_patient_is_shared_with_a_center_with_point_persons_at_both_sites(seeded: str) -> None:
-    for patient in Patient.objects.all():
+    # The practice's candidates not referred yet (candidates.demo) are its own until it refers them.
+    not_referred = {spec.mrn for spec in candidates_demo.PATIENTS}
+    for patient in Patient.objects.prefetch_related("identifiers"):
         links = list(CareTeamLink.objects.open().filter(patient=patient).select_related("site"))
-        assert sorted(link.capacity for link in links) == ["community_practice", "treating_center"]
+        capacities = sorted(link.capacity for link in links)
+        if not_referred & {identifier.mrn for identifier in patient.identifiers.all()}:
+            assert capacities == ["community_practice"]
+        else:
+            assert capacities == ["community_practice", "treating_center"]
         for link in links:
             assert set(link.point_persons.values_list("rank", flat=True)) == {"primary", "backup"}
 
@@ -271,3 +283,20 @@ def test_the_transition_handoff_of_the_patient_handed_back_carries_what_followed
     assert values["after_infusion.icaht_grade"] >= 1
     assert "flagged below 400 mg/dL" in values["after_infusion.igg"]
     assert "ANC" in values["after_infusion.counts_trend"]
+
+
+def test_the_practice_coordinator_sees_candidates_and_approaching_patients(seeded: str) -> None:
+    coordinator = User.objects.get(email="coordinator@prairieview-onc.test")
+    today = Site.objects.get(name="Prairie View Oncology Associates").today()
+    names = {
+        standing: set(
+            Patient.objects.filter(pk__in=candidate_patient_ids(coordinator, today, standing)).values_list(
+                "family_name", flat=True
+            )
+        )
+        for standing in ("meets", "approaching")
+    }
+    assert names == {"meets": {"Candidson", "Refractson", "Bispecton"}, "approaching": {"Earlyton", "Sampleford"}}
+    # Not referred yet: the center does not see them.
+    center = User.objects.get(email="coordinator@greatlakes-cart.test")
+    assert candidate_patient_ids(center, today) == []

@@ -18,6 +18,8 @@ from typing import Any
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
+from candidates.matching import Standing
+from candidates.selectors import assessments_of, candidate_patient_ids
 from carecoord.access import visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, User
@@ -46,7 +48,15 @@ class Sort:
 
 
 # The filters the address may carry (not the search words: see the module's note).
-ADDRESS_FIELDS = ("phase", "site", "point_person", "needs_action", "sort")
+ADDRESS_FIELDS = ("phase", "site", "point_person", "needs_action", "candidates", "sort")
+
+# The "CAR-T candidates" filter: advisory prompts (candidates.matching), never a gate.
+CANDIDATE_CHOICES = [
+    ("", "Anyone"),
+    ("any", "Candidates or approaching"),
+    (Standing.MEETS.value, "Meets a labelled use"),
+    (Standing.APPROACHING.value, "One step from one"),
+]
 
 
 class PatientListForm(ListForm):
@@ -60,6 +70,7 @@ class PatientListForm(ListForm):
     site = forms.TypedChoiceField(label="Care-team site", required=False, coerce=int, empty_value=None)
     point_person = forms.ChoiceField(label="Point person", required=False)
     needs_action = forms.BooleanField(label="Needs my action", required=False)
+    candidates = forms.ChoiceField(label="CAR-T candidates", required=False, choices=CANDIDATE_CHOICES)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -127,6 +138,9 @@ def filtered_patients(
         patients = patients.filter(pk__in=named)
     if asked.get("needs_action"):
         patients = patients.filter(needing_action(scope))
+    if asked.get("candidates"):
+        standing = "" if asked["candidates"] == "any" else asked["candidates"]
+        patients = patients.filter(pk__in=candidate_patient_ids(user, scope.today, standing))
     by_name = ("family_name", "given_name", "id")
     if asked.get("sort") == Sort.PHASE:
         return patients.alias(phase_order=_phase_order()).order_by("phase_order", *by_name)
@@ -147,13 +161,15 @@ class PatientListRow:
     next_overdue: bool
     open_alerts: int  # events with an alert nobody has acknowledged
     without_primary: list[str]  # care-team sites naming no primary point person
+    candidate: Standing | None  # meets a labelled use, or one step from one (advisory)
+    candidate_products: list[str]
     url: str  # the patient page
     timeline_url: str
     contacts_url: str  # the point persons, loaded when asked
 
 
 def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.date) -> list[PatientListRow]:
-    """The rows of one page of patients (identifiers prefetched), in four queries whatever its size."""
+    """The rows of one page of patients (identifiers prefetched), in seven queries whatever its size."""
     ids: list[uuid.UUID] = [patient.pk for patient in patients]
     if not ids:
         return []
@@ -161,6 +177,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
     steps = next_steps(ids)
     alerts = open_alert_counts(ids)
     unnamed = sites_without_primary(ids)
+    candidates = assessments_of(patients, today)
     page_url = row_url("patient-detail", "patient_id", ids[0])
     timeline_url = row_url("patient-timeline", "patient_id", ids[0])
     contacts_url = row_url("patient-contacts", "patient_id", ids[0])
@@ -169,6 +186,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
         identifiers = list(patient.identifiers.all())
         step = steps.get(patient.pk)
         infusion = day_zero.get(patient.pk)
+        assessment = candidates[patient.pk]
         rows.append(
             PatientListRow(
                 patient=patient,
@@ -179,6 +197,8 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
                 next_overdue=bool(step and step.is_overdue(today)),
                 open_alerts=alerts.get(patient.pk, 0),
                 without_primary=unnamed.get(patient.pk, []),
+                candidate=assessment.standing,
+                candidate_products=assessment.products,
                 url=page_url(patient.pk),
                 timeline_url=timeline_url(patient.pk),
                 contacts_url=contacts_url(patient.pk),

@@ -22,8 +22,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from candidates.selectors import assessments_of
 from carecoord.access import ActingSite, acting_sites, get_patient_for_user, patient_capabilities, require_capability
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.reads import shown
@@ -34,6 +36,7 @@ from carecoord.services.care_teams import care_team_add_site, care_team_end_site
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
+from referrals.forms import can_refer
 from referrals.phase import phases_now
 from toxicity.selectors import undelivered_alerts
 from workspace.patient_forms import (
@@ -112,6 +115,10 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "can_change": Capability.CHANGE in capabilities,
         "failure": failure,
     }
+    # Advisory: whether the history meets, or is one step from, a labelled use (never a gate).
+    today = timezone.localdate(timezone=context["zone"])
+    context["candidacy"] = assessments_of([patient], today)[patient.pk]
+    context["can_refer"] = can_refer(memberships)
     own_sites = _sites_that(acting, Capability.CHANGE)
     if own_sites:
         mrns = {identifier.site_id: identifier.mrn for identifier in context["identifiers"]}

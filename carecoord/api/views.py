@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import capabilities_by_patient, patient_capabilities, require_capability
+from carecoord.access import capabilities_by_patient, get_patient_for_user, patient_capabilities, require_capability
 from carecoord.api import filters, serializers
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
@@ -75,6 +75,21 @@ class ScopeBeforeMethodMixin(generics.GenericAPIView[Any]):
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         self._in_scope_first(kwargs)
         return super().options(request, *args, **kwargs)
+
+
+class PatientRecordView(IdempotentWritesMixin, ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
+    """A record of one patient named in the URL: read by whoever sees the patient (GET), written
+    (POST) by a role that records care, checked as the patient is loaded, before the body is read:
+    a role that may not record care gets 403, not a 400 about its input."""
+
+    lookup_url_kwarg = "patient_id"
+    filter_backends: list[Any] = []
+
+    def get_object(self) -> Patient:
+        # A view that takes no POST answers it 405 once the patient is found visible.
+        writes = self.request.method == "POST" and hasattr(self, "post")
+        capability = Capability.RECORD_CARE if writes else Capability.VIEW
+        return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg], capability)
 
 
 @extend_schema_view(

@@ -17,19 +17,24 @@ DEFAULT_STAY_NEAR_CENTER_DAYS = 14
 DEFAULT_NO_DRIVING_DAYS = 14
 
 
-def validate_disease_areas(value: Any) -> None:
-    """A list of distinct `DiseaseArea` values (stored as JSON: ArrayField needs contrib.postgres)."""
+def validate_choice_list(value: Any, *, choices: list[str], noun: str, plural: str) -> None:
+    """A list of distinct values among `choices` (stored as JSON: ArrayField needs contrib.postgres)."""
     if not isinstance(value, list):
-        raise ValidationError("Enter a list of disease areas.", code="invalid")
-    unknown = [item for item in value if item not in DiseaseArea.values]
+        raise ValidationError(f"Enter a list of {plural}.", code="invalid")
+    unknown = [item for item in value if item not in choices]
     if unknown:
         raise ValidationError(
-            "Unknown disease area(s): %(unknown)s.",
-            code="unknown_disease_area",
+            f"Not a known {noun}: %(unknown)s.",
+            code=f"unknown_{noun.replace(' ', '_')}",
             params={"unknown": ", ".join(map(str, unknown))},
         )
     if len(set(value)) != len(value):
-        raise ValidationError("Each disease area may appear only once.", code="duplicate")
+        raise ValidationError(f"Each {noun} may appear only once.", code="duplicate")
+
+
+def validate_disease_areas(value: Any) -> None:
+    """A list of distinct `DiseaseArea` values."""
+    validate_choice_list(value, choices=DiseaseArea.values, noun="disease area", plural="disease areas")
 
 
 class Product(models.Model):

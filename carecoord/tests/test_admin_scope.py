@@ -21,6 +21,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from candidates.models import IndicationRule
 from carecoord.access.grants import sync_user_access
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.admin_scoping import ScopedAdminMixin
@@ -49,7 +50,7 @@ pytestmark = pytest.mark.django_db
 # Whatever names the unrelated practice, its people or its patient.
 FOREIGN = ["Prairie", "prairie.test", "Foreignsite", "Otto Outsider"]
 # Admins that hold no patient or person and are the same for every site.
-UNSCOPED = {Product}
+UNSCOPED = {Product, IndicationRule}
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from candidates import demo as candidates_demo
 from carecoord import demo
 from carecoord.roles import Role
 from education import demo as education_demo
@@ -109,6 +110,7 @@ class Command(BaseCommand):
             }
             handoffs = handoffs_demo.seed_handoffs(coordinators)
             education = education_demo.seed_education(coordinators)
+            therapy_lines = candidates_demo.seed_candidates(coordinators, nurses, demo.sites_by_key())
             # Last: dates back the moments the stories above leave at the time of seeding.
             metrics_demo.seed_program_history()
         if referrals:
@@ -123,6 +125,8 @@ class Command(BaseCommand):
             result.created["hand-offs"] = handoffs
         if education:
             result.created["education records"] = education
+        if therapy_lines:
+            result.created["lines of therapy"] = therapy_lines
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))

@@ -1,0 +1,119 @@
+"""Reads of the treatment history, always scoped through the patient's access path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from candidates.matching import Assessment, History, Line, RefractoryTo, Rule, Transplant, assess
+from candidates.models import IndicationRule, TherapyLine, TransplantCandidacy
+from carecoord.access import get_visible_or_404, visible_patient_ids
+from carecoord.access.scope import AnyUser
+from carecoord.models import Patient
+
+
+def therapy_lines_visible_to(user: AnyUser) -> QuerySet[TherapyLine]:
+    """The lines of the user's patients, by patient and line number."""
+    return (
+        TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user))
+        .select_related("site", "recorded_by")
+        .order_by("patient_id", "number")
+    )
+
+
+def get_therapy_line_for_user(user: AnyUser, line_id: int | str) -> TherapyLine:
+    """One line, with its patient; 404 outside the user's scope."""
+    return get_visible_or_404(therapy_lines_visible_to(user).select_related("patient"), line_id, "therapy line")
+
+
+def therapy_lines_of(patient_id: uuid.UUID) -> list[TherapyLine]:
+    """The lines of a patient already loaded through the access path, first line first."""
+    return list(TherapyLine.objects.filter(patient_id=patient_id).select_related("site", "recorded_by"))
+
+
+def transplant_candidacy_of(patient_id: uuid.UUID) -> TransplantCandidacy | None:
+    """The patient's transplant candidacy, if recorded (a patient already loaded through the access path)."""
+    return TransplantCandidacy.objects.filter(patient_id=patient_id).select_related("site", "recorded_by").first()
+
+
+def active_rules() -> list[Rule]:
+    """Every active labelled use, as the matching reads it: one query."""
+    rules = IndicationRule.objects.filter(is_active=True, product__is_active=True).select_related("product")
+    return [
+        Rule(
+            id=rule.pk,
+            product=rule.product.brand_name,
+            disease_area=rule.disease_area,
+            summary=rule.summary,
+            min_prior_lines=rule.min_prior_lines,
+            required_classes=frozenset(rule.required_classes),
+            refractory_to=RefractoryTo(rule.refractory_to),
+            relapse_within_months=rule.relapse_within_months,
+            min_relapses=rule.min_relapses,
+            relapsed_or_refractory=rule.relapsed_or_refractory,
+            min_age=rule.min_age,
+            max_age=rule.max_age,
+            requires_transplant_ineligible=rule.requires_transplant_ineligible,
+            label_source=rule.label_source,
+            label_date=rule.label_date,
+        )
+        for rule in rules
+    ]
+
+
+def _line_of(line: TherapyLine) -> Line:
+    return Line(
+        number=line.number,
+        classes=frozenset(line.drug_classes),
+        started_on=line.started_on,
+        ended_on=line.ended_on,
+        lenalidomide=line.lenalidomide,
+        refractory=line.refractory,
+        progressed_on=line.progressed_on,
+        regimen=line.regimen,
+    )
+
+
+def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
+    """The treatment history of patients already loaded through the access path (with their
+    disease area and date of birth): two queries whatever their number."""
+    by_id = {patient.pk: patient for patient in patients}
+    lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
+    for line in TherapyLine.objects.filter(patient_id__in=list(by_id)).order_by("patient_id", "number"):
+        lines[line.patient_id].append(_line_of(line))
+    transplant = dict(
+        TransplantCandidacy.objects.filter(patient_id__in=list(by_id)).values_list("patient_id", "status")
+    )
+    return {
+        pk: History(
+            disease_area=patient.disease_area,
+            born_on=patient.date_of_birth,
+            lines=tuple(lines.get(pk, ())),
+            transplant=Transplant(transplant.get(pk, Transplant.UNKNOWN)),
+        )
+        for pk, patient in by_id.items()
+    }
+
+
+def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUID, Assessment]:
+    """Whether each patient is, or is about to be, a candidate on `today`: three queries whatever
+    the number of patients (their lines, their transplant candidacy, the active rules)."""
+    rules = active_rules()
+    return {pk: assess(history, rules, today) for pk, history in histories_of(patients).items()}
+
+
+def candidate_patient_ids(user: AnyUser, today: dt.date, standing: str = "") -> list[uuid.UUID]:
+    """The user's patients who meet a labelled use, or are one step from one, on `today` (only
+    those of `standing` when given): four queries. Only patients with a recorded line can be
+    either, so only those are read and matched."""
+    with_lines = TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user)).values("patient_id")
+    patients = Patient.objects.filter(pk__in=with_lines).only("pk", "disease_area", "date_of_birth")
+    return [
+        pk
+        for pk, assessment in assessments_of(patients, today).items()
+        if assessment.standing is not None and (not standing or assessment.standing == standing)
+    ]
