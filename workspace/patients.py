@@ -36,8 +36,8 @@ from carecoord.services.care_teams import care_team_add_site, care_team_end_site
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
-from referrals.forms import can_refer
 from referrals.phase import phases_now
+from referrals.selectors import can_refer
 from toxicity.selectors import undelivered_alerts
 from workspace.patient_forms import (
     IdentifierForm,
