@@ -83,7 +83,7 @@ def seed_referrals(
     practice_coordinator = holders[(practice_key, Role.COORDINATOR)]
     physician = holders[(practice_key, Role.PHYSICIAN)]
     center_coordinator = holders[(center_key, Role.COORDINATOR)]
-    today = timezone.localdate()
+    today = center.today()  # the day at the center, as the phase is derived (not UTC's: they differ at night)
     infusion_offset = INFUSION_OFFSET.get(phase)
     # The story starts about ten weeks before the infusion, or a few days ago before acceptance.
     start = today + dt.timedelta(days=(infusion_offset - 70) if infusion_offset is not None else -(3 + n % 5))

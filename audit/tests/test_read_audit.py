@@ -291,7 +291,7 @@ def test_a_patient_whose_care_the_readers_site_left_is_no_longer_on_the_digest_p
 
 def test_a_reader_whose_membership_ended_sees_no_patient_of_the_digest(client: Client, world: World) -> None:
     reader, shared, other = _digest_of_two(world)
-    SiteMembership.objects.filter(user=reader).update(ends_on=timezone.localdate() - dt.timedelta(days=1))
+    SiteMembership.objects.filter(user=reader).update(ends_on=world.practice.today() - dt.timedelta(days=1))
     sync_user_access(reader)
     before = last_pk()
     html = login(client, reader).get(reverse("my-digest")).content.decode()
