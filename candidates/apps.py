@@ -9,11 +9,15 @@ class CandidatesConfig(AppConfig):
     name = "candidates"
 
     def ready(self) -> None:
-        """Registers this app's patient data (audited and read-declared) and the referral prefill."""
-        from candidates.prefill import prefill_from_history
+        """Registers this app's patient data (audited and read-declared), the referral prefill
+        and the prior lines it puts on the referral checklist."""
+        from candidates.prefill import prefill_from_history, prior_lines_on_file
         from carecoord.patient_data import register
+        from carecoord.records_on_file import register_record_on_file
         from carecoord.referral_prefill import register_referral_prefill
+        from referrals.models import ReferralDocument
 
         register("candidates.TherapyLine", patient="patient", name="therapy line")
         register("candidates.TransplantCandidacy", patient="patient", name="transplant candidacy")
         register_referral_prefill("candidates", prefill_from_history)
+        register_record_on_file(ReferralDocument.Kind.PRIOR_THERAPIES, "candidates", prior_lines_on_file)

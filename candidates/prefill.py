@@ -1,10 +1,13 @@
 """A new referral prefilled from the treatment history: the lines, the transplant candidacy and
 why the patient is, or is about to be, a candidate (registered with
-`carecoord.referral_prefill` in `CandidatesConfig.ready`). Everything stays editable on the form."""
+`carecoord.referral_prefill` in `CandidatesConfig.ready`). Everything stays editable on the form.
+The recorded lines also put the prior lines of the referral's checklist on file
+(`carecoord.records_on_file`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.utils import timezone
@@ -40,6 +43,14 @@ def line_summary(line: TherapyLine) -> str:
     if line.progressed_on:
         parts.append(f"relapse or progression {_day(line.progressed_on)}")
     return "; ".join(parts) + "."
+
+
+def prior_lines_on_file(patient_id: uuid.UUID) -> str:
+    """The checklist's prior lines, on file when the treatment history has a line (one query)."""
+    count = TherapyLine.objects.filter(patient_id=patient_id).count()
+    if not count:
+        return ""
+    return f"{count} line{'s' if count != 1 else ''} of therapy recorded in the treatment history"
 
 
 def referral_reason(assessment: Assessment) -> str:

@@ -15,12 +15,14 @@ from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.models.patients import DiseaseArea
 from carecoord.phones import PhoneField
+from carecoord.records_on_file import records_on_file
 from carecoord.roles import Capability, Role
 from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
 from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
+from referrals.readiness import needs_by_disease
 from referrals.selectors import referrals_visible_to, referring_practices
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, Move
@@ -59,13 +61,28 @@ PENDING_GONE = "The file attached earlier is no longer available: choose it agai
 
 
 @dataclass(frozen=True)
+class Need:
+    """A disease area whose center needs a checklist item, and what it looks for in it; the form
+    shows the one of the disease chosen (`chosen` when the form was drawn)."""
+
+    disease: str
+    disease_label: str
+    what: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
 class DocumentRow:
-    """One checklist item of the form: its file input and the file kept from an earlier round."""
+    """One checklist item of the form: its file input, the file kept from an earlier round, what
+    the center needs in it by disease, and what is already on file for the patient chosen."""
 
     field: forms.BoundField
     attached: PendingUpload | None
     pending_name: str
     remove_name: str
+    needs: list[Need]
+    records: tuple[str, ...] = ()
+    patient_name: str = ""
 
 
 def _physicians_at(sites: list[Site]) -> QuerySet[User]:
@@ -210,15 +227,31 @@ class ReferralForm(PageForm):
         self.attached: dict[str, PendingUpload] = {}
 
     def document_rows(self) -> list[DocumentRow]:
+        chosen = self["disease_area"].value()
+        patient = self.patient_on_file()
+        records = records_on_file(patient.pk) if patient else {}
         return [
             DocumentRow(
                 field=self[document_field_name(kind)],
                 attached=self.attached.get(kind),
                 pending_name=pending_field_name(kind),
                 remove_name=remove_field_name(kind),
+                needs=[Need(disease, label, what, disease == chosen) for disease, label, what in needs],
+                records=tuple(records.get(kind, ())),
+                patient_name=patient.full_name if patient else "",
             )
-            for kind in ReferralDocument.Kind.values
+            for kind, needs in needs_by_disease().items()
         ]
+
+    def patient_on_file(self) -> Patient | None:
+        """The existing patient the form is for, as far as it knows: chosen in advance, or
+        posted and valid; whose records are on file for the checklist."""
+        if self.is_bound:
+            data = getattr(self, "cleaned_data", {})
+            patient: Patient | None = data.get("patient") if data.get("patient_mode") == self.EXISTING else None
+            return patient
+        chosen = self.initial.get("patient")
+        return self.fields["patient"].queryset.filter(pk=chosen).first() if chosen else None  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

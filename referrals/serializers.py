@@ -20,6 +20,7 @@ from carecoord.api.serializers import (
 )
 from carecoord.models import Patient, Product, TimelineEntry, User
 from carecoord.reads import ShownWhenSerialized
+from carecoord.records_on_file import records_on_file
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_directory
 from carecoord.services.comments import COMMENT_MAX_LENGTH
@@ -27,6 +28,7 @@ from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
 from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH, STEP_TEXT_MAX_LENGTH
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.readiness import ChecklistItem, checklist
 from referrals.schedule import day_label
 from referrals.services import REFERRAL_FIELDS
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
@@ -154,14 +156,42 @@ class ReferralSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.M
         return [move.value for side in sides for move in moves_available(State(referral.state), side)]
 
 
+class ChecklistItemSerializer(DirectOutput, serializers.Serializer[ChecklistItem]):
+    """One item of the referral's checklist (`referrals.readiness`): advisory, never a gate."""
+
+    kind = serializers.ChoiceField(choices=ReferralDocument.Kind.choices, read_only=True)
+    name = serializers.CharField(source="label", read_only=True)
+    needed = serializers.BooleanField(
+        read_only=True, help_text="The center will need it to evaluate a patient of the referral's disease."
+    )
+    what = serializers.CharField(read_only=True, help_text="What the center looks for in it (empty when not needed).")
+    on_file = serializers.BooleanField(read_only=True, help_text="A document of this kind, or a record that holds it.")
+    documents = serializers.IntegerField(read_only=True, help_text="Documents of this kind attached.")
+    records = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the patient's records hold for it, in words (the prior lines: the treatment history).",
+    )
+
+
 class ReferralSerializer(ReferralSummarySerializer):
-    """A referral with its history and documents (`moves` and `documents` prefetched, see `referrals.api`)."""
+    """A referral with its history, documents and checklist (`moves` and `documents` prefetched,
+    see `referrals.api`)."""
 
     moves = ReferralMoveSerializer(many=True, help_text="The history of the referral, oldest first.")
     documents = DocumentSerializer(many=True)
+    checklist = serializers.SerializerMethodField(
+        help_text="Each checklist item: whether the center needs it for the disease, and whether it is on file."
+    )
 
     class Meta(ReferralSummarySerializer.Meta):
-        fields = [*ReferralSummarySerializer.Meta.fields[:-1], "moves", "documents", "available_moves"]
+        fields = [*ReferralSummarySerializer.Meta.fields[:-1], "moves", "documents", "checklist", "available_moves"]
+
+    @extend_schema_field(ChecklistItemSerializer(many=True))
+    def get_checklist(self, referral: Referral) -> Any:
+        kinds = [document.kind for document in referral.documents.all()]
+        items = checklist(referral.disease_area, kinds, records_on_file(referral.patient_id))
+        return ChecklistItemSerializer(items, many=True).data
 
 
 class MilestoneSerializer(ShownWhenSerialized, serializers.ModelSerializer[Milestone]):

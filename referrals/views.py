@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from carecoord.access import get_patient_for_user, require_capability
 from carecoord.reads import shown
+from carecoord.records_on_file import records_on_file
 from carecoord.referral_prefill import referral_prefill
 from carecoord.roles import Capability
 from carecoord.selectors.sites import active_memberships_of
@@ -26,7 +27,8 @@ from carecoord.web.list_forms import CappedPaginator, address_of, list_response
 from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm
-from referrals.models import Referral, ReferralDocument
+from referrals.models import Referral
+from referrals.readiness import checklist, needed
 from referrals.referral_list import ReferralListForm, filtered_referrals, sites_of_referrals
 from referrals.selectors import (
     can_refer,
@@ -152,7 +154,7 @@ def _detail(
     memberships = active_memberships_of(user)
     sides = referral_sides(user, referral)
     documents = list(referral.documents.select_related("uploaded_by"))
-    present = {d.kind for d in documents}
+    items = checklist(referral.disease_area, [d.kind for d in documents], records_on_file(referral.patient_id))
     history = [(m, STATE_LABELS[State(m.to_state)]) for m in referral.moves.select_related("actor", "site")]
     available = [move for side, _ in sides for move in moves_available(State(referral.state), side)]
     context = {
@@ -162,8 +164,9 @@ def _detail(
         "state_label": STATE_LABELS[State(referral.state)],
         "overdue": referral.is_acknowledgement_overdue(),
         "documents": documents,
-        "checklist": [(kind, label, kind in present) for kind, label in ReferralDocument.Kind.choices],
-        "missing": [label for kind, label in ReferralDocument.Kind.choices if kind not in present],
+        "checklist": items,
+        "missing": [item.label for item in items if not item.on_file],
+        "needed_missing": [item.label for item in needed(items) if not item.on_file],
         "history": history,
         "acting_for": " and ".join(site.name for _, site in sides),
         "available_moves": [(m.value, MOVE_LABELS[m]) for m in available],

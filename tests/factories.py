@@ -10,6 +10,7 @@ import factory
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from candidates.services import therapy_line_record
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_join
@@ -93,3 +94,15 @@ def patient_at(site: Site, actor: User, *, shared_with: Site | None = None, **fi
         # of sharing itself make through care_team_add_site.
         care_team_join(actor=actor, patient=patient, site=shared_with, capacity=CareTeamLink.Capacity.TREATING_CENTER)
     return patient
+
+
+def first_line_vrd(patient: Patient, actor: User, site: Site, **fields: Any) -> None:
+    """A myeloma first line of VRd (with lenalidomide) from 6 Jan 2025, recorded by `actor` at `site`."""
+    values: dict[str, Any] = {
+        "number": 1,
+        "regimen": "VRd",
+        "drug_classes": ["pi", "imid"],
+        "lenalidomide": True,
+        "started_on": dt.date(2025, 1, 6),
+    } | fields
+    therapy_line_record(actor=actor, patient=patient, site=site, **values)

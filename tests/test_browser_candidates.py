@@ -1,19 +1,21 @@
 """Refer early, in a real browser: the practice coordinator filters the CAR-T candidates, opens
-one, reads why, and starts the referral prefilled from the treatment history."""
+one, reads why, and starts the referral prefilled from the treatment history; the referral's
+checklist says what the center will need for the disease and what is already on file."""
 
 from __future__ import annotations
 
-import datetime as dt
+from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
-from candidates.services import therapy_line_record, transplant_candidacy_record
+from candidates.services import transplant_candidacy_record
 from referrals.models import Referral
 from referrals.workflow import State
 from tests.browser import sign_in
-from tests.factories import patient_at
+from tests.factories import first_line_vrd, patient_at
 from tests.helpers import World
 
 pytestmark = pytest.mark.browser
@@ -30,17 +32,7 @@ def test_the_practice_filters_candidates_reads_why_and_starts_a_prefilled_referr
     )
     near = patient_at(practice, coordinator, given_name="Otis", family_name="Nearson", disease_area="multiple_myeloma")
     for patient, refractory in ((candidate, True), (near, False)):
-        therapy_line_record(
-            actor=coordinator,
-            patient=patient,
-            site=practice,
-            number=1,
-            regimen="VRd",
-            drug_classes=["pi", "imid"],
-            lenalidomide=True,
-            started_on=dt.date(2025, 1, 6),
-            refractory=refractory,
-        )
+        first_line_vrd(patient, coordinator, practice, refractory=refractory)
     transplant_candidacy_record(actor=coordinator, patient=candidate, site=practice, status="no", reason="Age")
 
     page = browser.new_page()
@@ -80,3 +72,59 @@ def test_the_practice_filters_candidates_reads_why_and_starts_a_prefilled_referr
     assert referral.prior_lines_of_therapy == 1 and "VRd" in referral.prior_therapies
     assert referral.transplant_eligibility == "ineligible"
     assert "Meets the Carvykti criterion" in referral.reason
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_checklist_says_what_the_center_needs_for_the_disease_and_what_is_on_file(
+    live_server: object, world: World, browser: Browser, tmp_path: Path
+) -> None:
+    base_url = str(live_server)
+    coordinator, practice = world.community_coordinator, world.practice
+    patient = patient_at(
+        practice, coordinator, given_name="Rhea", family_name="Readyton", disease_area="multiple_myeloma"
+    )
+    first_line_vrd(patient, coordinator, practice, refractory=True)
+    marrow = tmp_path / "marrow.pdf"
+    marrow.write_bytes(b"%PDF-1.7\n% synthetic bone marrow report\n")
+    myeloma_pathology = "needed for Multiple myeloma: bone marrow biopsy with the plasma-cell percentage"
+    lymphoma_imaging = "needed for Large B-cell lymphoma: the latest PET-CT"
+
+    with override_settings(MEDIA_ROOT=str(tmp_path / "media")):
+        page = browser.new_page()
+        sign_in(page, base_url, coordinator.email)
+        page.goto(base_url + reverse("referral-create") + f"?patient={patient.pk}")
+        checklist = page.locator(".checklist--form")
+        expect(checklist.get_by_text(myeloma_pathology)).to_be_visible()
+        expect(checklist.get_by_text(lymphoma_imaging)).to_be_hidden()
+        expect(
+            checklist.get_by_text("On file for Rhea Readyton: 1 line of therapy recorded in the treatment history.")
+        ).to_be_visible()
+        # Another disease chosen: its own needs show, at once.
+        page.get_by_label("Disease area").select_option(label="Large B-cell lymphoma")
+        expect(checklist.get_by_text(lymphoma_imaging)).to_be_visible()
+        expect(checklist.get_by_text(myeloma_pathology)).to_be_hidden()
+        page.get_by_label("Disease area").select_option(label="Multiple myeloma")
+
+        # Nothing attached: advisory, the referral goes to the center all the same.
+        page.get_by_label("CAR-T center").select_option(label=world.center.name)
+        page.get_by_label("Referring physician").select_option(label=world.community_oncologist.full_name)
+        page.get_by_label("ECOG performance status").select_option(value="1")
+        page.get_by_role("button", name="Submit to center").click()
+        expect(page.get_by_role("heading", name="Referral", exact=False).first).to_be_visible()
+        documentation = page.locator("section", has=page.get_by_role("heading", name="Documentation"))
+        expect(
+            documentation.get_by_text("Not yet on file of what the center needs: Pathology, Imaging, Recent labs.")
+        ).to_be_visible()
+        expect(
+            documentation.get_by_text("On file: 1 line of therapy recorded in the treatment history.")
+        ).to_be_visible()
+
+        page.get_by_label("Checklist item").select_option(label="Pathology")
+        page.get_by_label("File").set_input_files(str(marrow))
+        page.get_by_role("button", name="Upload").click()
+        expect(documentation.get_by_role("link", name="marrow.pdf")).to_be_visible()
+        expect(
+            documentation.get_by_text("Not yet on file of what the center needs: Imaging, Recent labs.")
+        ).to_be_visible()
+        page.close()
+    assert Referral.objects.get(patient=patient).state == State.SUBMITTED
