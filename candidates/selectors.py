@@ -65,7 +65,8 @@ def active_rules() -> list[Rule]:
     ]
 
 
-def _line_of(line: TherapyLine) -> Line:
+def line_of(line: TherapyLine) -> Line:
+    """A recorded line as the matching reads it."""
     return Line(
         number=line.number,
         classes=frozenset(line.drug_classes),
@@ -84,7 +85,7 @@ def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
     by_id = {patient.pk: patient for patient in patients}
     lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
     for line in TherapyLine.objects.filter(patient_id__in=list(by_id)).order_by("patient_id", "number"):
-        lines[line.patient_id].append(_line_of(line))
+        lines[line.patient_id].append(line_of(line))
     transplant = dict(
         TransplantCandidacy.objects.filter(patient_id__in=list(by_id)).values_list("patient_id", "status")
     )

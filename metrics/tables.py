@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from metrics.access import AccessFigures, access_figures
 from metrics.charts import Chart, column_chart, months_chart, tally_chart
 from metrics.coordination import CoordinationFigures, coordination_figures
+from metrics.criterion_to_referral import PracticeTiming, criterion_to_referral
 from metrics.figures import Month, Span, Tally
 from metrics.safety import GradeRow, SafetyFigures, safety_figures
 from metrics.scope import Cohort
@@ -82,7 +83,38 @@ def _rate(label: str, part: int, whole: int) -> list[str]:
     return [label, count_text(part), count_text(whole), percent_text(part, whole)]
 
 
-def access_block(figures: AccessFigures) -> Block:
+def _criterion_to_referral(rows: Sequence[PracticeTiming]) -> Table:
+    return Table(
+        "access-criterion-to-referral",
+        "From meeting a CAR-T criterion to referral, by practice",
+        [
+            "Practice",
+            "Patients referred",
+            "Met a criterion first",
+            "Median",
+            "90th percentile",
+            "Referred early",
+            "No treatment history",
+        ],
+        [
+            [
+                row.practice,
+                count_text(row.referred),
+                count_text(row.met_first),
+                figure_text(row.median, row.met_first, unit="days"),
+                figure_text(row.p90, row.met_first, unit="days"),
+                count_text(row.early),
+                count_text(row.no_history),
+            ]
+            for row in rows
+        ],
+        "Patients referred in the period, once per practice. Days from the first day their treatment history, "
+        "as it stood that day, met a labelled use to the day the referral was submitted (the practice's time zone). "
+        "Referred early: before meeting any.",
+    )
+
+
+def access_block(figures: AccessFigures, timing: Sequence[PracticeTiming] = ()) -> Block:
     acknowledgement, *others = figures.spans
     spans = Table(
         "access-times",
@@ -124,6 +156,7 @@ def access_block(figures: AccessFigures) -> Block:
                 chart=True,
             ),
             _months("access-months", "Referrals by month", figures.months),
+            _criterion_to_referral(timing),
         ],
     )
 
@@ -234,7 +267,7 @@ def block_of(slug: str, cohort: Cohort) -> Block:
         raise KeyError(slug)
     with without_jit():
         if slug == "access":
-            return access_block(access_figures(cohort))
+            return access_block(access_figures(cohort), criterion_to_referral(cohort))
         if slug == "safety":
             return safety_block(safety_figures(cohort))
         return coordination_block(coordination_figures(cohort))

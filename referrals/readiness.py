@@ -1,5 +1,5 @@
 """Referral readiness: which items of the checklist the center will need for the referral's
-disease, and which are already on file (docs/clinical-rules.md#referral-readiness).
+disease, and which are already on file (docs/clinical-rules.md#referrals).
 
 A constant table, like the checklist it marks (`ReferralDocument.Kind`): for each disease area
 the documents a CAR-T center asks for before it can evaluate the patient (pathology, imaging,
