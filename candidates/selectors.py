@@ -14,6 +14,7 @@ from candidates.models import IndicationRule, TherapyLine, TransplantCandidacy
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.models import Patient
+from referrals.models import Referral
 
 
 def therapy_lines_visible_to(user: AnyUser) -> QuerySet[TherapyLine]:
@@ -108,10 +109,16 @@ def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUI
 
 
 def candidate_patient_ids(user: AnyUser, today: dt.date, standing: str = "") -> list[uuid.UUID]:
-    """The user's patients who meet a labelled use, or are one step from one, on `today` (only
-    those of `standing` when given): four queries. Only patients with a recorded line can be
-    either, so only those are read and matched."""
-    with_lines = TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user)).values("patient_id")
+    """The user's patients not referred yet who meet a labelled use, or are one step from one,
+    on `today` (only those of `standing` when given): four queries. Only patients with a
+    recorded line can be either, so only those are read and matched. A patient with a referral
+    submitted (whatever became of it) has been referred: the list is of whom to refer."""
+    referred = Referral.objects.filter(submitted_at__isnull=False).values("patient_id")
+    with_lines = (
+        TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user))
+        .exclude(patient_id__in=referred)
+        .values("patient_id")
+    )
     patients = Patient.objects.filter(pk__in=with_lines).only("pk", "disease_area", "date_of_birth")
     return [
         pk

@@ -16,8 +16,10 @@ from django.urls import reverse
 from candidates.models import IndicationRule
 from candidates.services import therapy_line_record, transplant_candidacy_record
 from carecoord.models import Patient
+from referrals.services import referral_move
+from referrals.workflow import Move
 from tests.factories import patient_at
-from tests.helpers import World, api, login, queries_of_get
+from tests.helpers import World, api, draft_referral, login, queries_of_get
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,21 @@ def test_an_administrator_retiring_a_rule_changes_the_list(
     assert _names(client.get(DASHBOARD, {"candidates": "meets"})) == []
     # Still one step from Abecma (a next line with an anti-CD38 antibody).
     assert _names(client.get(DASHBOARD, {"candidates": "approaching"})) == ["Meetson, Test", "Nearson, Test"]
+
+
+def test_a_patient_once_referred_leaves_the_candidates_filter_a_draft_does_not(
+    community_coordinator_client: Client, world: World, cohort: dict[str, Patient]
+) -> None:
+    """The filter is of whom to refer: a referral submitted, whatever became of it, takes the
+    patient out; the patient page still says why."""
+    client = community_coordinator_client
+    draft = draft_referral(world, cohort["meets"])
+    assert _names(client.get(DASHBOARD, {"candidates": "meets"})) == ["Meetson, Test"]
+    referral_move(actor=world.community_coordinator, referral=draft, move=Move.SUBMIT)
+    referral_move(actor=world.community_coordinator, referral=draft, move=Move.WITHDRAW)
+    assert _names(client.get(DASHBOARD, {"candidates": "any"})) == ["Nearson, Test"]
+    page = client.get(reverse("patient-detail", kwargs={"patient_id": cohort["meets"].pk})).content.decode()
+    assert "Meets the Carvykti criterion" in page
 
 
 def test_the_candidate_list_reads_a_fixed_number_of_queries(

@@ -50,3 +50,8 @@ def test_the_demo_tells_its_times_over_the_months() -> None:
     assert times["Referral submitted → acknowledged"][1].endswith("hours")
     months = [row for row in access.table("access-months").rows if row[1] != "0"]
     assert len(months) >= 3
+    # The referred patients' histories: most met a criterion weeks or months before the
+    # referral, some were referred early (candidates.demo.seed_referred_histories).
+    *practices, every = access.table("access-criterion-to-referral").rows
+    assert len(practices) == 2 and every[0] == "All practices"
+    assert every[3].endswith("days") and every[4].endswith("days") and every[5] != "0"

@@ -111,6 +111,8 @@ class Command(BaseCommand):
             handoffs = handoffs_demo.seed_handoffs(coordinators)
             education = education_demo.seed_education(coordinators)
             therapy_lines = candidates_demo.seed_candidates(coordinators, nurses, demo.sites_by_key())
+            # The referred patients' histories, for the time from meeting a criterion to referral.
+            therapy_lines += candidates_demo.seed_referred_histories(coordinators)
             # Last: dates back the moments the stories above leave at the time of seeding.
             metrics_demo.seed_program_history()
         if referrals:
