@@ -89,12 +89,12 @@ def _criterion_to_referral(rows: Sequence[PracticeTiming]) -> Table:
         "From meeting a CAR-T criterion to referral, by practice",
         [
             "Practice",
-            "Patients referred",
-            "Met a criterion first",
+            "Referred",
+            "Met first",
             "Median",
             "90th percentile",
-            "Referred early",
-            "No treatment history",
+            "Early",
+            "No history",
         ],
         [
             [
@@ -108,9 +108,10 @@ def _criterion_to_referral(rows: Sequence[PracticeTiming]) -> Table:
             ]
             for row in rows
         ],
-        "Patients referred in the period, once per practice. Days from the first day their treatment history, "
-        "as it stood that day, met a labelled use to the day the referral was submitted (the practice's time zone). "
-        "Referred early: before meeting any.",
+        "Patients referred in the period, once per practice. Met first: their treatment history, as it stood, "
+        "met a labelled use before the referral; the median and 90th percentile of the days from that day to the "
+        "day the referral was submitted (the practice's time zone). Early: referred before meeting any. "
+        "No history: no line of therapy recorded.",
     )
 
 
