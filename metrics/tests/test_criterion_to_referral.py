@@ -5,23 +5,32 @@ another time zone; in a fixed number of queries."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from candidates.models import TherapyLine, TransplantCandidacy
 from carecoord.models import Patient, Site, User
 from carecoord.roles import Role
 from metrics.criterion_to_referral import ALL_PRACTICES, criterion_to_referral, percentile
+from metrics.report import report_html
 from metrics.tables import table_of
-from metrics.tests.conftest import Program, _referral
+from metrics.tests.conftest import NOW, Program, _referral
 from referrals.models import Referral
 from tests.factories import SiteFactory, member, patient_at
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
+
+PERIOD = "start=2026-01-01&end=2026-06-30"
 
 CHEMO = ["chemoimmunotherapy"]
 
@@ -159,3 +168,16 @@ def test_the_queries_do_not_grow_with_patients(program: Program, histories: dict
         _referral(w, patient, None, f"02-1{index}", state="submitted")
     assert _queries(program) == before
     assert criterion_to_referral(program.cohort(w.center_coordinator))[1].referred == 11
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_page_csv_and_report_carry_the_table(client: Client, program: Program, histories: dict[str, Any]) -> None:
+    login(client, program.world.center_coordinator)
+    html = client.get(f"{reverse('metrics')}?{PERIOD}").content.decode()
+    assert "From meeting a CAR-T criterion to referral, by practice" in html
+    assert "<td>46 days</td><td>138.4 days</td>" in html
+    response: Any = client.get(f"{reverse('metrics-export')}?{PERIOD}&table=access-criterion-to-referral")
+    body = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(body)))[-1] == [ALL_PRACTICES, "7", "5", "46 days", "138.4 days", "<5", "<5"]
+    report = report_html(program.world.center, "2026Q2", NOW)
+    assert "From meeting a CAR-T criterion to referral, by practice" in report
