@@ -36,7 +36,10 @@ def validate_drug_classes(value: Any) -> None:
     validate_choice_list(value, choices=DrugClass.values, noun="drug class", plural="drug classes")
 
 
+# Read once: the enum builds its choices anew on each access, and the matching names classes
+# in every reason it gives (thousands of times for the metrics' first-met days).
+_LABELS: dict[str, str] = dict(DrugClass.choices)
+
+
 def class_names(values: list[str] | frozenset[str]) -> str:
-    labels = dict(DrugClass.choices)
-    ordered = [value for value in DrugClass.values if value in values]
-    return ", ".join(labels[value] for value in ordered)
+    return ", ".join(label for value, label in _LABELS.items() if value in values)

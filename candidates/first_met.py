@@ -5,7 +5,8 @@ The history is recorded after the fact as often as not, and the rules change whe
 so the day is derived, never stored: the matcher is run as of each dated event of the history
 (a line started, ended, progressed; refractoriness known; the transplant candidacy recorded; a
 birthday at an age a rule names), each time on the history cut at that day (a line started
-later left out, an end or a relapse dated later not yet there), with the rules as they are now.
+later left out, an end or a relapse dated later not yet there), with the rules as they are now
+(lines are taken in their numbers' order, as the matching takes them).
 A refractory line has no date of its own for it: it counts from its relapse or progression, else
 its end, else the day the line was recorded. The transplant candidacy counts from the day it was
 recorded. The first of those days on which a rule is met is the answer (the metrics measure the
@@ -15,10 +16,10 @@ days from it to the referral: docs/clinicians/metrics.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from candidates.matching import History, Line, Rule, Transplant, assess
+from candidates.matching import History, Line, Rule, Transplant, meets_any
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,38 @@ def history_on(dated: DatedHistory, day: dt.date) -> History:
     return replace(history, lines=lines, transplant=history.transplant if known else Transplant.UNKNOWN)
 
 
+def _earliest(days: Sequence[dt.date], met: Callable[[dt.date], bool]) -> dt.date | None:
+    """The first of `days` (in order) on which `met` holds, where once it holds it holds after:
+    searched by halves."""
+    low, high = 0, len(days)
+    while low < high:
+        middle = (low + high) // 2
+        if met(days[middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return days[low] if low < len(days) else None
+
+
 def first_met(dated: DatedHistory, rules: Sequence[Rule], until: dt.date) -> dt.date | None:
     """The earliest day up to `until` (included) on which the history as it stood met a rule;
-    None if it met none by then (a patient referred before meeting any: referred early)."""
+    None if it met none by then (a patient referred before meeting any: referred early).
+
+    As the history grows it only gains lines, classes, relapses and refractoriness, and the
+    patient only gains years: a rule met stays met, unless it has an upper age, which a patient
+    outgrows. So the rules without one are searched by halves (a few matchings per patient,
+    whatever the length of the history), those with one day by day."""
+    rules = [rule for rule in rules if rule.disease_area == dated.history.disease_area]
+    if not rules or not dated.history.lines:
+        return None
     days = sorted({day for day in _events(dated, rules) if day <= until})
-    for day in days:
-        if assess(history_on(dated, day), rules, day).meets:
-            return day
-    return None
+
+    def met_on(chosen: Sequence[Rule]) -> Callable[[dt.date], bool]:
+        return lambda day: meets_any(history_on(dated, day), chosen, day)
+
+    lasting = [rule for rule in rules if rule.max_age is None]
+    outgrown = [rule for rule in rules if rule.max_age is not None]
+    found = [_earliest(days, met_on(lasting))] if lasting else []
+    if outgrown:
+        found.append(next((day for day in days if met_on(outgrown)(day)), None))
+    return min((day for day in found if day is not None), default=None)

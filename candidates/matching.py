@@ -308,6 +308,13 @@ def bcma_notes(lines: Iterable[Line]) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def meets_any(history: History, rules: Iterable[Rule], today: dt.date) -> bool:
+    """Whether `history` meets one of `rules` on `today`: `assess(...).meets`, without the rest."""
+    return any(
+        (prompt := _prompt(rule, history, today)) is not None and prompt.standing is Standing.MEETS for rule in rules
+    )
+
+
 def assess(history: History, rules: Iterable[Rule], today: dt.date) -> Assessment:
     """The rules `history` meets or approaches on `today` (advisory; see the module's docstring)."""
     prompts = [prompt for rule in rules if (prompt := _prompt(rule, history, today)) is not None]

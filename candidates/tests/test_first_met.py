@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from candidates.first_met import DatedHistory, first_met, history_on
-from candidates.matching import History, Line, RefractoryTo, Rule, Transplant
+from candidates.matching import History, Line, RefractoryTo, Rule, Transplant, assess
 
 D = dt.date
 CHEMO = frozenset({"chemoimmunotherapy"})
@@ -117,3 +117,57 @@ def test_no_line_and_another_disease_meet_nothing() -> None:
     myeloma = History("multiple_myeloma", BORN, (FIRST,))
     assert first_met(_dated(myeloma), LBCL_RULES, D(2026, 1, 1)) is None
     assert first_met(_dated(myeloma), [CARVYKTI], D(2026, 1, 1)) is None
+
+
+def _day_by_day(dated: DatedHistory, rules: list[Rule], since: dt.date, until: dt.date) -> dt.date | None:
+    """The first day met, trying every calendar day: what the search by halves must agree with."""
+    day = since
+    while day <= until:
+        if assess(history_on(dated, day), rules, day).meets:
+            return day
+        day += dt.timedelta(days=1)
+    return None
+
+
+def test_the_search_by_halves_agrees_with_trying_every_day() -> None:
+    cases = [
+        (
+            _dated(
+                _lbcl(
+                    Line(1, CHEMO, D(2024, 1, 1), ended_on=D(2024, 5, 1), progressed_on=D(2025, 8, 1)),
+                    Line(2, frozenset(), D(2025, 9, 1), refractory=True),
+                ),
+                {2: D(2025, 11, 3)},
+            ),
+            LBCL_RULES,
+        ),
+        (
+            _dated(
+                History(
+                    "b_all",
+                    D(2007, 7, 9),
+                    (
+                        Line(1, frozenset(), D(2024, 2, 1), progressed_on=D(2024, 10, 1)),
+                        Line(2, frozenset(), D(2024, 11, 1), progressed_on=D(2025, 9, 1)),
+                    ),
+                )
+            ),
+            [ADULT_ALL, YOUNG_ALL],
+        ),
+        (
+            _dated(
+                History(
+                    "multiple_myeloma",
+                    BORN,
+                    (Line(1, frozenset({"pi", "imid"}), D(2024, 3, 1), lenalidomide=True, refractory=True),),
+                    Transplant.NO,
+                ),
+                {1: D(2025, 2, 14)},
+                transplant_on=D(2025, 1, 1),
+            ),
+            [CARVYKTI],
+        ),
+    ]
+    for dated, rules in cases:
+        since, until = D(2023, 12, 1), D(2026, 6, 1)
+        assert first_met(dated, rules, until) == _day_by_day(dated, rules, since, until) is not None
