@@ -104,16 +104,3 @@ def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUI
     the number of patients (their lines, their transplant candidacy, the active rules)."""
     rules = active_rules()
     return {pk: assess(history, rules, today) for pk, history in histories_of(patients).items()}
-
-
-def candidate_patient_ids(user: AnyUser, today: dt.date, standing: str = "") -> list[uuid.UUID]:
-    """The user's patients who meet a labelled use, or are one step from one, on `today` (only
-    those of `standing` when given): four queries. Only patients with a recorded line can be
-    either, so only those are read and matched."""
-    with_lines = TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user)).values("patient_id")
-    patients = Patient.objects.filter(pk__in=with_lines).only("pk", "disease_area", "date_of_birth")
-    return [
-        pk
-        for pk, assessment in assessments_of(patients, today).items()
-        if assessment.standing is not None and (not standing or assessment.standing == standing)
-    ]

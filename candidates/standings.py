@@ -1,0 +1,103 @@
+"""The cached candidate standing of each patient (`CandidateStanding`): what the dashboard's
+"CAR-T candidates" filter and badge read, so that finding candidates among thousands of
+patients is one indexed query, not a matching of every history.
+
+The standing is `candidates.matching.assess` on the day at the site that recorded the patient's
+latest line of therapy (the practice, as a rule). It is rewritten when what it reads changes
+(`candidates.apps`: a line, the transplant candidacy, the patient's disease area or date of
+birth, a rule or a product), and hourly by beat (`candidates.tasks`) since days passing change
+it too: a relapse window closes, a line ends more than 60 days ago, a birthday comes. Not
+audited: it is derived from records whose changes are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from candidates.matching import Standing, assess
+from candidates.models import CandidateStanding, TherapyLine
+from candidates.selectors import active_rules, histories_of
+from carecoord.access import patients_visible_to
+from carecoord.access.scope import AnyUser
+from carecoord.lookups import AnyOf
+from carecoord.models import Patient
+
+BATCH = 1000
+
+
+def _recorded_days(patient_ids: list[uuid.UUID], now: dt.datetime) -> dict[uuid.UUID, dt.date]:
+    """Each patient's today at the site that recorded their latest line."""
+    zones: dict[uuid.UUID, str] = {}
+    lines = TherapyLine.objects.filter(AnyOf(F("patient_id"), patient_ids)).order_by("patient_id", "number")
+    for patient_id, zone in lines.values_list("patient_id", "site__time_zone"):
+        zones[patient_id] = zone  # the last line's site wins
+    return {patient_id: timezone.localdate(now, zoneinfo.ZoneInfo(zone)) for patient_id, zone in zones.items()}
+
+
+def refresh_standings(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> int:
+    """Rewrite the standing of these patients (at most BATCH of them): seven queries whatever
+    their number. Returns how many have one."""
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        return 0
+    days = _recorded_days(ids, now or timezone.now())
+    patients = Patient.objects.filter(AnyOf(F("pk"), list(days))).only("pk", "disease_area", "date_of_birth")
+    rules = active_rules()
+    standings = []
+    for patient_id, history in histories_of(patients).items():
+        assessment = assess(history, rules, days[patient_id])
+        if assessment.standing is not None:
+            standings.append(
+                CandidateStanding(
+                    patient_id=patient_id,
+                    standing=assessment.standing.value,
+                    products=assessment.products,
+                    as_of=days[patient_id],
+                )
+            )
+    kept = {standing.patient_id for standing in standings}
+    CandidateStanding.objects.filter(AnyOf(F("patient_id"), [pk for pk in ids if pk not in kept])).delete()
+    CandidateStanding.objects.bulk_create(
+        standings,
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["standing", "products", "as_of"],
+    )
+    return len(standings)
+
+
+def refresh_every_standing(now: dt.datetime | None = None) -> int:
+    """Rewrite every standing, in batches (beat, hourly; and when a rule or product changes)."""
+    now = now or timezone.now()
+    CandidateStanding.objects.exclude(patient_id__in=TherapyLine.objects.values("patient_id")).delete()
+    ids = list(TherapyLine.objects.order_by("patient_id").values_list("patient_id", flat=True).distinct())
+    return sum(refresh_standings(ids[start : start + BATCH], now) for start in range(0, len(ids), BATCH))
+
+
+def standing_patient_ids(standing: str = "") -> QuerySet[Any]:
+    """The patients who meet a labelled use or approach one (only those of `standing` when
+    given), as a subquery of one column."""
+    standings = CandidateStanding.objects.all()
+    if standing:
+        standings = standings.filter(standing=standing)
+    return standings.values("patient_id")
+
+
+def candidates_visible_to(user: AnyUser, standing: str = "") -> QuerySet[Patient]:
+    """The user's patients who meet a labelled use or approach one (only those of `standing`)."""
+    return patients_visible_to(user).filter(pk__in=standing_patient_ids(standing))
+
+
+def standings_of(patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[Standing, list[str]]]:
+    """The standing and products of each of these patients that has one, in one query."""
+    rows = CandidateStanding.objects.filter(AnyOf(F("patient_id"), list(patient_ids))).values_list(
+        "patient_id", "standing", "products"
+    )
+    return {patient_id: (Standing(standing), products) for patient_id, standing, products in rows}
