@@ -16,7 +16,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from candidates.drug_classes import DrugClass
 from candidates.drugs import ATC, RXNORM, classes_of, drug_of_code, drug_of_name
-from candidates.models import TherapyLine
+from candidates.models import CandidateStanding, TherapyLine
 from candidates.services import therapy_line_record
 from carecoord.models import Patient, PatientIdentifier
 from fhir_api import codes
@@ -166,6 +166,9 @@ def test_lines_sent_with_a_referral_are_recorded_and_make_the_candidacy(
         HTTP_AUTHORIZATION=api_token_header(coordinator),
     ).json()
     assert candidacy["standing"] == "meets" and "Yescarta" in candidacy["products"]
+    # And the dashboard's filter and badge, which read the cached standing, show it too.
+    standing = CandidateStanding.objects.get(patient=patient)
+    assert standing.standing == "meets" and "Yescarta" in standing.products
 
     # Sent again (a retry): the same answers, nothing written twice.
     before = written()
