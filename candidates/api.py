@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -22,7 +21,7 @@ from candidates import serializers as s
 from candidates.filters import TherapyLineFilter
 from candidates.models import TherapyLine
 from candidates.selectors import (
-    assessments_of,
+    assessment_of,
     get_therapy_line_for_user,
     therapy_lines_visible_to,
     transplant_candidacy_of,
@@ -169,7 +168,7 @@ class CandidacyView(PatientRecordView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         patient = self.get_object()
         shown(patient, what="viewed CAR-T candidacy")
-        assessment = assessments_of([patient], timezone.localdate())[patient.pk]
+        assessment = assessment_of(patient)
         body = {
             "standing": assessment.standing,
             "products": assessment.products,

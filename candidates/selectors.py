@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from candidates.matching import Assessment, History, Line, RefractoryTo, Rule, Transplant, assess
 from candidates.models import IndicationRule, TherapyLine, TransplantCandidacy
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 
 
@@ -104,3 +107,22 @@ def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUI
     the number of patients (their lines, their transplant candidacy, the active rules)."""
     rules = active_rules()
     return {pk: assess(history, rules, today) for pk, history in histories_of(patients).items()}
+
+
+def history_days(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, dt.date]:
+    """Each patient's today at the site that recorded their latest line of therapy (the
+    practice, as a rule), in one query: the day a candidacy is assessed for on the patient page,
+    in the API, in the referral's prefill and in the cached standing alike. Patients with no
+    line are left out (nothing to assess)."""
+    zones: dict[uuid.UUID, str] = {}
+    lines = TherapyLine.objects.filter(AnyOf(F("patient_id"), list(patient_ids))).order_by("patient_id", "number")
+    for patient_id, zone in lines.values_list("patient_id", "site__time_zone"):
+        zones[patient_id] = zone  # the last line's site wins
+    now = now or timezone.now()
+    return {patient_id: timezone.localdate(now, zoneinfo.ZoneInfo(zone)) for patient_id, zone in zones.items()}
+
+
+def assessment_of(patient: Patient) -> Assessment:
+    """The patient's candidacy today, with the reasons (a patient loaded through the access path)."""
+    day = history_days([patient.pk]).get(patient.pk, timezone.localdate())
+    return assessments_of([patient], day)[patient.pk]

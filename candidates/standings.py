@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from candidates.matching import Standing, assess
 from candidates.models import CandidateStanding, TherapyLine
-from candidates.selectors import active_rules, histories_of
+from candidates.selectors import active_rules, histories_of, history_days
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.lookups import AnyOf
@@ -32,22 +31,13 @@ from carecoord.models import Patient
 BATCH = 1000
 
 
-def _recorded_days(patient_ids: list[uuid.UUID], now: dt.datetime) -> dict[uuid.UUID, dt.date]:
-    """Each patient's today at the site that recorded their latest line."""
-    zones: dict[uuid.UUID, str] = {}
-    lines = TherapyLine.objects.filter(AnyOf(F("patient_id"), patient_ids)).order_by("patient_id", "number")
-    for patient_id, zone in lines.values_list("patient_id", "site__time_zone"):
-        zones[patient_id] = zone  # the last line's site wins
-    return {patient_id: timezone.localdate(now, zoneinfo.ZoneInfo(zone)) for patient_id, zone in zones.items()}
-
-
 def refresh_standings(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> int:
     """Rewrite the standing of these patients (at most BATCH of them): seven queries whatever
     their number. Returns how many have one."""
     ids = list(dict.fromkeys(patient_ids))
     if not ids:
         return 0
-    days = _recorded_days(ids, now or timezone.now())
+    days = history_days(ids, now)
     patients = Patient.objects.filter(AnyOf(F("pk"), list(days))).only("pk", "disease_area", "date_of_birth")
     rules = active_rules()
     standings = []
