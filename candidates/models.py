@@ -182,13 +182,15 @@ class IndicationRule(models.Model):
 
 
 class CandidateStanding(models.Model):
-    """The cached answer of `candidates.matching` for a patient who meets a labelled use, or is
-    one step from one: what the dashboard's filter and badge read, so that finding candidates
-    costs one indexed query whatever the number of patients. Derived, never edited: rewritten
-    (`candidates.standings`) when the patient's history, transplant candidacy, disease area or
-    date of birth, or a rule or product changes, and hourly as days pass (a relapse window
-    closes, a birthday comes). Patients with no standing have no row. The patient page and the
-    API assess afresh, with the reasons."""
+    """The cached answer of `candidates.matching` for each patient with a recorded line of
+    therapy: whether they meet a labelled use or are one step from one today (`standing`, blank
+    for neither), and the day their history, as it stood then, first met one (`first_met_on`,
+    `candidates.first_met`). What the dashboard's filter and badge and the metrics' time from
+    criterion to referral read, so that each is one indexed query whatever the number of
+    patients. Derived, never edited: rewritten (`candidates.standings`) when the patient's
+    history, transplant candidacy, disease area or date of birth, or a rule or product changes,
+    and hourly as days pass (a relapse window closes, a birthday comes). Patients with no line
+    have no row. The patient page and the API assess afresh, with the reasons."""
 
     class Standing(models.TextChoices):
         MEETS = "meets", "Meets a labelled use"
@@ -197,12 +199,15 @@ class CandidateStanding(models.Model):
     patient = models.OneToOneField(
         "carecoord.Patient", on_delete=models.CASCADE, primary_key=True, related_name="candidate_standing"
     )
-    standing = models.CharField(max_length=16, choices=Standing.choices)
+    standing = models.CharField(max_length=16, choices=Standing.choices, blank=True)
     products = models.JSONField(default=list, help_text="The products of the rules met, else approached.")
     as_of = models.DateField(help_text="The day it was assessed for, at the site that recorded the history.")
+    first_met_on = models.DateField(
+        null=True, blank=True, help_text="The first day the history, as it stood then, met a labelled use."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["standing"], name="candidate_standing_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_standing_display()}: {', '.join(self.products)}"
+        return f"{self.get_standing_display() or 'Neither'}: {', '.join(self.products)}"

@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from candidates.first_met import DatedHistory
 from candidates.matching import Assessment, History, Line, RefractoryTo, Rule, Transplant, assess
 from candidates.models import IndicationRule, TherapyLine, TransplantCandidacy
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.local_date import LocalDate
 from carecoord.lookups import AnyOf
 from carecoord.models import Patient
 
@@ -68,7 +70,8 @@ def active_rules() -> list[Rule]:
     ]
 
 
-def _line_of(line: TherapyLine) -> Line:
+def line_of(line: TherapyLine) -> Line:
+    """A recorded line as the matching reads it."""
     return Line(
         number=line.number,
         classes=frozenset(line.drug_classes),
@@ -87,7 +90,7 @@ def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
     by_id = {patient.pk: patient for patient in patients}
     lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
     for line in TherapyLine.objects.filter(patient_id__in=list(by_id)).order_by("patient_id", "number"):
-        lines[line.patient_id].append(_line_of(line))
+        lines[line.patient_id].append(line_of(line))
     transplant = dict(
         TransplantCandidacy.objects.filter(patient_id__in=list(by_id)).values_list("patient_id", "status")
     )
@@ -100,6 +103,38 @@ def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
         )
         for pk, patient in by_id.items()
     }
+
+
+def dated_histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, DatedHistory]:
+    """The treatment history of patients already loaded through the access path (with their
+    disease area and date of birth), with the days its undated facts became known
+    (`candidates.first_met`): a refractory line from its relapse, else its end, else the day it
+    was recorded; the transplant candidacy from the day it was recorded, at the recording site.
+    Two queries whatever their number; patients with no line are left out."""
+    by_id = {patient.pk: patient for patient in patients}
+    lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
+    refractory_on: dict[uuid.UUID, dict[int, dt.date]] = defaultdict(dict)
+    recorded = (
+        TherapyLine.objects.filter(AnyOf(F("patient_id"), list(by_id)))
+        .annotate(recorded_on=LocalDate(F("created_at"), F("site__time_zone")))
+        .order_by("patient_id", "number")
+    )
+    for line in recorded:
+        lines[line.patient_id].append(line_of(line))
+        refractory_on[line.patient_id][line.number] = line.progressed_on or line.ended_on or line.recorded_on
+    candidacies = {
+        patient_id: (Transplant(status), recorded_on)
+        for patient_id, status, recorded_on in TransplantCandidacy.objects.filter(AnyOf(F("patient_id"), list(lines)))
+        .annotate(recorded_on=LocalDate(F("updated_at"), F("site__time_zone")))
+        .values_list("patient_id", "status", "recorded_on")
+    }
+    dated = {}
+    for patient_id, patient_lines in lines.items():
+        patient = by_id[patient_id]
+        transplant, transplant_on = candidacies.get(patient_id, (Transplant.UNKNOWN, None))
+        history = History(patient.disease_area, patient.date_of_birth, tuple(patient_lines), transplant)
+        dated[patient_id] = DatedHistory(history, refractory_on[patient_id], transplant_on)
+    return dated
 
 
 def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUID, Assessment]:

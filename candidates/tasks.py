@@ -8,4 +8,4 @@ from candidates.standings import refresh_every_standing
 @shared_task(name="candidates.tasks.refresh_candidate_standings")
 def refresh_candidate_standings() -> int:
     """Move the cached candidate standings on as days pass (beat, hourly)."""
-    return refresh_every_standing()
+    return refresh_every_standing(kept_first_met=True)

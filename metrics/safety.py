@@ -32,10 +32,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
+from carecoord.local_date import LocalDate
 from infections.models import InfectionEvent
 from metrics.figures import Month, Tally, binned, by_month
 from metrics.scope import Cohort
-from metrics.sql import DaysBetween, LocalDate, flag
+from metrics.sql import DaysBetween, flag
 from referrals.day_zero import day_zero_subquery
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind

@@ -40,7 +40,7 @@ def _line(world: World, patient: Patient, number: int = 1, **fields: Any) -> Non
 
 def _standing(patient: Patient) -> tuple[str, list[str]] | None:
     row = CandidateStanding.objects.filter(patient=patient).values_list("standing", "products").first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1]) if row and row[0] else None
 
 
 def _myeloma(world: World, **fields: Any) -> Patient:
@@ -107,7 +107,33 @@ def test_the_standing_follows_every_write_the_matching_reads(world: World) -> No
         rule.save()  # as the admin saves it
     assert _standing(patient) is None
     patient.therapy_lines.all().delete()  # a line removed (each delete rewrites the standing)
-    assert not CandidateStanding.objects.exists()
+    assert not CandidateStanding.objects.exists()  # no history, no row
+
+
+@pytest.mark.django_db
+def test_the_first_met_day_is_kept_with_the_standing_and_the_hourly_pass_keeps_it(world: World) -> None:
+    patient = _myeloma(world)
+    _line(world, patient, ended_on=dt.date(2025, 6, 30))
+    assert CandidateStanding.objects.get(patient=patient).first_met_on is None  # approaching only
+    _line(
+        world,
+        patient,
+        2,
+        regimen="DPd",
+        drug_classes=["anti_cd38", "imid"],
+        started_on=dt.date(2025, 8, 4),
+        ended_on=dt.date(2026, 2, 2),
+        progressed_on=dt.date(2026, 3, 9),
+        refractory=True,
+    )
+    standing = CandidateStanding.objects.get(patient=patient)
+    # Triple-class exposed (PI, IMiD, anti-CD38) as line 2 started: Abecma's two prior lines.
+    assert standing.standing == "meets" and standing.first_met_on == dt.date(2025, 8, 4)
+    CandidateStanding.objects.filter(patient=patient).update(first_met_on=dt.date(2025, 8, 5))
+    refresh_every_standing(kept_first_met=True)  # the hourly pass: a day found is kept
+    assert CandidateStanding.objects.get(patient=patient).first_met_on == dt.date(2025, 8, 5)
+    refresh_every_standing()  # a rule changed: found again
+    assert CandidateStanding.objects.get(patient=patient).first_met_on == dt.date(2025, 8, 4)
 
 
 @pytest.mark.django_db
