@@ -38,6 +38,13 @@ def _line(world: World, patient: Patient, number: int = 1, **fields: Any) -> Non
     )
 
 
+def _second_line(world: World, patient: Patient, **fields: Any) -> None:
+    """Daratumumab with pomalidomide and dexamethasone from 4 August 2025: triple-class exposed."""
+    _line(
+        world, patient, 2, regimen="DPd", drug_classes=["anti_cd38", "imid"], started_on=dt.date(2025, 8, 4), **fields
+    )
+
+
 def _standing(patient: Patient) -> tuple[str, list[str]] | None:
     row = CandidateStanding.objects.filter(patient=patient).values_list("standing", "products").first()
     return (row[0], row[1]) if row and row[0] else None
@@ -90,15 +97,7 @@ def test_the_standing_follows_every_write_the_matching_reads(world: World) -> No
     assert _standing(patient) == ("approaching", ["Yescarta", "Kymriah", "Breyanzi"])
     patient_update(actor=world.community_coordinator, patient=patient, disease_area="multiple_myeloma")
     assert _standing(patient) == ("approaching", ["Carvykti", "Abecma"])
-    _line(
-        world,
-        patient,
-        2,
-        regimen="DPd",
-        drug_classes=["anti_cd38", "imid"],
-        started_on=dt.date(2025, 8, 4),
-        refractory=True,
-    )
+    _second_line(world, patient, refractory=True)
     assert _standing(patient) is not None and _standing(patient)[0] == "meets"  # type: ignore[index]
     transplant_candidacy_record(actor=world.community_coordinator, patient=patient, site=world.practice, status="no")
     assert _standing(patient)[0] == "meets"  # type: ignore[index]  # never counts against
@@ -115,17 +114,7 @@ def test_the_first_met_day_is_kept_with_the_standing_and_the_hourly_pass_keeps_i
     patient = _myeloma(world)
     _line(world, patient, ended_on=dt.date(2025, 6, 30))
     assert CandidateStanding.objects.get(patient=patient).first_met_on is None  # approaching only
-    _line(
-        world,
-        patient,
-        2,
-        regimen="DPd",
-        drug_classes=["anti_cd38", "imid"],
-        started_on=dt.date(2025, 8, 4),
-        ended_on=dt.date(2026, 2, 2),
-        progressed_on=dt.date(2026, 3, 9),
-        refractory=True,
-    )
+    _second_line(world, patient, ended_on=dt.date(2026, 2, 2), progressed_on=dt.date(2026, 3, 9), refractory=True)
     standing = CandidateStanding.objects.get(patient=patient)
     # Triple-class exposed (PI, IMiD, anti-CD38) as line 2 started: Abecma's two prior lines.
     assert standing.standing == "meets" and standing.first_met_on == dt.date(2025, 8, 4)
