@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -22,7 +21,7 @@ from candidates import serializers as s
 from candidates.filters import TherapyLineFilter
 from candidates.models import TherapyLine
 from candidates.selectors import (
-    assessments_of,
+    assessment_of,
     get_therapy_line_for_user,
     therapy_lines_visible_to,
     transplant_candidacy_of,
@@ -30,11 +29,18 @@ from candidates.selectors import (
 from candidates.services import therapy_line_record, transplant_candidacy_record
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.schema import NOT_FOUND
-from carecoord.api.views import PatientRecordView, ScopeBeforeMethodMixin, actor_of
+from carecoord.api.views import PatientRecordView, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.reads import shown
 
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH)
 PATIENT_ID = OpenApiParameter("patient_id", str, OpenApiParameter.PATH)
+
+
+CORRECTED = (
+    "The line's values, and your site on the care team that records the change and then signs the line; "
+    "the audit trail keeps what it said before. Each line number once per patient: a number already "
+    "recorded answers 400 on `number`."
+)
 
 
 @extend_schema_view(
@@ -46,34 +52,74 @@ PATIENT_ID = OpenApiParameter("patient_id", str, OpenApiParameter.PATH)
         responses={201: s.TherapyLineSerializer},
         description="Each line number once per patient: a number already recorded answers 400 on `number`.",
     ),
+    update=extend_schema(
+        summary="Correct a line of therapy: all its values",
+        parameters=[LINE_ID],
+        request=s.TherapyLineValuesSerializer,
+        responses=s.TherapyLineSerializer,
+        description=CORRECTED,
+    ),
+    partial_update=extend_schema(
+        summary="Complete or correct some of a line's values (its end, response, refractoriness, relapse)",
+        parameters=[LINE_ID],
+        request=s.TherapyLineValuesSerializer,
+        responses=s.TherapyLineSerializer,
+        description=CORRECTED + " Fields not sent keep their values; `site` is always sent.",
+    ),
 )
 class TherapyLineViewSet(
     IdempotentWritesMixin,
+    RecordCareActionsMixin,
     ScopeBeforeMethodMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[TherapyLine],
 ):
-    """Regimen, drug classes, dates, best response, refractoriness and relapse of each line."""
+    """Regimen, drug classes, dates, best response, refractoriness and relapse of each line.
+
+    No DELETE, as on the pages: a line recorded in error is corrected, and the audit trail keeps
+    what it said."""
 
     serializer_class = s.TherapyLineSerializer
     filterset_class = TherapyLineFilter
     ordering_fields = ["number", "started_on"]
     lookup_url_kwarg = "line_id"
     lookup_value_regex = r"[0-9]+"
+    recording_actions = frozenset({"update", "partial_update"})
 
     def get_queryset(self) -> QuerySet[TherapyLine]:
         return therapy_lines_visible_to(self.request.user)
 
     def get_object(self) -> TherapyLine:
-        return get_therapy_line_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        line = get_therapy_line_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
+        return self.gated(line, line.patient)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = s.TherapyLineInputSerializer(data=request.data, context=self.get_serializer_context())
+        return self._save(
+            request, s.TherapyLineInputSerializer(data=request.data, context=self.get_serializer_context())
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        line = self.get_object()  # 404 outside the care team, then 403 for a role that may not record care
+        partial = kwargs.get("partial", False)
+        values = s.TherapyLineValuesSerializer(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        return self._save(request, values, line)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def _save(self, request: Request, data: s.TherapyLineValuesSerializer, line: TherapyLine | None = None) -> Response:
+        """Record the line parsed by `data`, or correct `line` with it (what a PATCH leaves out is kept)."""
         data.is_valid(raise_exception=True)
-        line = therapy_line_record(actor=actor_of(request), **data.validated_data)
-        line = get_therapy_line_for_user(request.user, line.pk)
-        return Response(self.get_serializer(line).data, status=status.HTTP_201_CREATED)
+        values = {name: getattr(line, name) for name in s.LINE_VALUES} if line is not None else {}
+        values |= data.validated_data
+        if line is not None:
+            values["patient"] = line.patient
+        saved = therapy_line_record(actor=actor_of(request), line=line, **values)
+        answer = status.HTTP_201_CREATED if line is None else status.HTTP_200_OK
+        return Response(self.get_serializer(get_therapy_line_for_user(request.user, saved.pk)).data, status=answer)
 
 
 class TransplantCandidacyView(PatientRecordView):
@@ -122,7 +168,7 @@ class CandidacyView(PatientRecordView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         patient = self.get_object()
         shown(patient, what="viewed CAR-T candidacy")
-        assessment = assessments_of([patient], timezone.localdate())[patient.pk]
+        assessment = assessment_of(patient)
         body = {
             "standing": assessment.standing,
             "products": assessment.products,

@@ -179,3 +179,35 @@ class IndicationRule(models.Model):
     def clean(self) -> None:
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
             raise ValidationError({"max_age": "The maximum age cannot be below the minimum."})
+
+
+class CandidateStanding(models.Model):
+    """The cached answer of `candidates.matching` for each patient with a recorded line of
+    therapy: whether they meet a labelled use or are one step from one today (`standing`, blank
+    for neither), and the day their history, as it stood then, first met one (`first_met_on`,
+    `candidates.first_met`). What the dashboard's filter and badge and the metrics' time from
+    criterion to referral read, so that each is one indexed query whatever the number of
+    patients. Derived, never edited: rewritten (`candidates.standings`) when the patient's
+    history, transplant candidacy, disease area or date of birth, or a rule or product changes,
+    and hourly as days pass (a relapse window closes, a birthday comes). Patients with no line
+    have no row. The patient page and the API assess afresh, with the reasons."""
+
+    class Standing(models.TextChoices):
+        MEETS = "meets", "Meets a labelled use"
+        APPROACHING = "approaching", "One step from a labelled use"
+
+    patient = models.OneToOneField(
+        "carecoord.Patient", on_delete=models.CASCADE, primary_key=True, related_name="candidate_standing"
+    )
+    standing = models.CharField(max_length=16, choices=Standing.choices, blank=True)
+    products = models.JSONField(default=list, help_text="The products of the rules met, else approached.")
+    as_of = models.DateField(help_text="The day it was assessed for, at the site that recorded the history.")
+    first_met_on = models.DateField(
+        null=True, blank=True, help_text="The first day the history, as it stood then, met a labelled use."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["standing"], name="candidate_standing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_standing_display() or 'Neither'}: {', '.join(self.products)}"

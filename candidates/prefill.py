@@ -10,11 +10,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.utils import timezone
-
 from candidates.matching import Assessment
 from candidates.models import TherapyLine, TransplantCandidacy
-from candidates.selectors import assessments_of, therapy_lines_of, transplant_candidacy_of
+from candidates.selectors import assessment_of, therapy_lines_of, transplant_candidacy_of
 from carecoord.models import Patient
 from carecoord.text_limits import PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 
@@ -77,7 +75,7 @@ def prefill_from_history(patient: Patient) -> dict[str, Any]:
         return values
     values["prior_lines_of_therapy"] = len(lines)
     values["prior_therapies"] = "\n".join(line_summary(line) for line in lines)[:PRIOR_THERAPIES_MAX_LENGTH]
-    assessment = assessments_of([patient], timezone.localdate())[patient.pk]
+    assessment = assessment_of(patient)
     if reason := referral_reason(assessment):
         values["reason"] = reason[:REASON_MAX_LENGTH]
     return values

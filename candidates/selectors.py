@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
+from candidates.first_met import DatedHistory
 from candidates.matching import Assessment, History, Line, RefractoryTo, Rule, Transplant, assess
 from candidates.models import IndicationRule, TherapyLine, TransplantCandidacy
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.local_date import LocalDate
+from carecoord.lookups import AnyOf
 from carecoord.models import Patient
-from referrals.models import Referral
 
 
 def therapy_lines_visible_to(user: AnyUser) -> QuerySet[TherapyLine]:
@@ -101,6 +105,38 @@ def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
     }
 
 
+def dated_histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, DatedHistory]:
+    """The treatment history of patients already loaded through the access path (with their
+    disease area and date of birth), with the days its undated facts became known
+    (`candidates.first_met`): a refractory line from its relapse, else its end, else the day it
+    was recorded; the transplant candidacy from the day it was recorded, at the recording site.
+    Two queries whatever their number; patients with no line are left out."""
+    by_id = {patient.pk: patient for patient in patients}
+    lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
+    refractory_on: dict[uuid.UUID, dict[int, dt.date]] = defaultdict(dict)
+    recorded = (
+        TherapyLine.objects.filter(AnyOf(F("patient_id"), list(by_id)))
+        .annotate(recorded_on=LocalDate(F("created_at"), F("site__time_zone")))
+        .order_by("patient_id", "number")
+    )
+    for line in recorded:
+        lines[line.patient_id].append(line_of(line))
+        refractory_on[line.patient_id][line.number] = line.progressed_on or line.ended_on or line.recorded_on
+    candidacies = {
+        patient_id: (Transplant(status), recorded_on)
+        for patient_id, status, recorded_on in TransplantCandidacy.objects.filter(AnyOf(F("patient_id"), list(lines)))
+        .annotate(recorded_on=LocalDate(F("updated_at"), F("site__time_zone")))
+        .values_list("patient_id", "status", "recorded_on")
+    }
+    dated = {}
+    for patient_id, patient_lines in lines.items():
+        patient = by_id[patient_id]
+        transplant, transplant_on = candidacies.get(patient_id, (Transplant.UNKNOWN, None))
+        history = History(patient.disease_area, patient.date_of_birth, tuple(patient_lines), transplant)
+        dated[patient_id] = DatedHistory(history, refractory_on[patient_id], transplant_on)
+    return dated
+
+
 def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUID, Assessment]:
     """Whether each patient is, or is about to be, a candidate on `today`: three queries whatever
     the number of patients (their lines, their transplant candidacy, the active rules)."""
@@ -108,20 +144,20 @@ def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUI
     return {pk: assess(history, rules, today) for pk, history in histories_of(patients).items()}
 
 
-def candidate_patient_ids(user: AnyUser, today: dt.date, standing: str = "") -> list[uuid.UUID]:
-    """The user's patients not referred yet who meet a labelled use, or are one step from one,
-    on `today` (only those of `standing` when given): four queries. Only patients with a
-    recorded line can be either, so only those are read and matched. A patient with a referral
-    submitted (whatever became of it) has been referred: the list is of whom to refer."""
-    referred = Referral.objects.filter(submitted_at__isnull=False).values("patient_id")
-    with_lines = (
-        TherapyLine.objects.filter(patient_id__in=visible_patient_ids(user))
-        .exclude(patient_id__in=referred)
-        .values("patient_id")
-    )
-    patients = Patient.objects.filter(pk__in=with_lines).only("pk", "disease_area", "date_of_birth")
-    return [
-        pk
-        for pk, assessment in assessments_of(patients, today).items()
-        if assessment.standing is not None and (not standing or assessment.standing == standing)
-    ]
+def history_days(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, dt.date]:
+    """Each patient's today at the site that recorded their latest line of therapy (the
+    practice, as a rule), in one query: the day a candidacy is assessed for on the patient page,
+    in the API, in the referral's prefill and in the cached standing alike. Patients with no
+    line are left out (nothing to assess)."""
+    zones: dict[uuid.UUID, str] = {}
+    lines = TherapyLine.objects.filter(AnyOf(F("patient_id"), list(patient_ids))).order_by("patient_id", "number")
+    for patient_id, zone in lines.values_list("patient_id", "site__time_zone"):
+        zones[patient_id] = zone  # the last line's site wins
+    now = now or timezone.now()
+    return {patient_id: timezone.localdate(now, zoneinfo.ZoneInfo(zone)) for patient_id, zone in zones.items()}
+
+
+def assessment_of(patient: Patient) -> Assessment:
+    """The patient's candidacy today, with the reasons (a patient loaded through the access path)."""
+    day = history_days([patient.pk]).get(patient.pk, timezone.localdate())
+    return assessments_of([patient], day)[patient.pk]

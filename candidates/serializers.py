@@ -16,6 +16,19 @@ from carecoord.reads import ShownWhenSerialized
 from carecoord.selectors.sites import sites_directory
 from referrals.serializers import PersonBriefSerializer
 
+# A line's values, as `candidates.services.therapy_line_record` takes them.
+LINE_VALUES = (
+    "number",
+    "regimen",
+    "drug_classes",
+    "lenalidomide",
+    "started_on",
+    "ended_on",
+    "best_response",
+    "refractory",
+    "progressed_on",
+)
+
 
 class TherapyLineSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[TherapyLine]):
     """A line of therapy the patient received. Expects lines from `candidates.selectors`."""
@@ -27,27 +40,13 @@ class TherapyLineSerializer(ShownWhenSerialized, DirectOutput, serializers.Model
 
     class Meta:
         model = TherapyLine
-        fields = [
-            "id",
-            "url",
-            "patient",
-            "number",
-            "regimen",
-            "drug_classes",
-            "lenalidomide",
-            "started_on",
-            "ended_on",
-            "best_response",
-            "refractory",
-            "progressed_on",
-            "site",
-            "recorded_by",
-            "created_at",
-        ]
+        fields = ["id", "url", "patient", *LINE_VALUES, "site", "recorded_by", "created_at"]
 
 
-class TherapyLineInputSerializer(serializers.Serializer[Any]):
-    patient = VisiblePatientField()
+class TherapyLineValuesSerializer(serializers.Serializer[Any]):
+    """A line's values and the site that records them: a new line's, or a correction's (PUT
+    sends them all, PATCH those it changes and the site, which then signs the line)."""
+
     site = serializers.PrimaryKeyRelatedField(
         queryset=sites_directory(), help_text="Your site, on the patient's care team, that records it."
     )
@@ -70,6 +69,15 @@ class TherapyLineInputSerializer(serializers.Serializer[Any]):
     progressed_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="The relapse or progression, if any."
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "site" not in attrs:  # a PATCH too says which of the user's sites signs the change
+            raise serializers.ValidationError({"site": ["Name your site that records the change."]})
+        return attrs
+
+
+class TherapyLineInputSerializer(TherapyLineValuesSerializer):
+    patient = VisiblePatientField()
 
 
 class TransplantCandidacySerializer(

@@ -27,42 +27,6 @@ REGIMEN_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 300
 
 
-def _check_line(
-    *,
-    patient: Patient,
-    site: Site,
-    number: int,
-    regimen: str,
-    drug_classes: Sequence[str],
-    started_on: dt.date,
-    ended_on: dt.date | None,
-    progressed_on: dt.date | None,
-    best_response: str,
-) -> None:
-    errors: dict[str, str] = {}
-    if not 1 <= number <= MAX_LINES:
-        errors["number"] = f"Number the line from 1 to {MAX_LINES}."
-    if not regimen.strip() or len(regimen) > REGIMEN_MAX_LENGTH:
-        errors["regimen"] = f"Name the regimen, in up to {REGIMEN_MAX_LENGTH} characters."
-    if not drug_classes:
-        errors["drug_classes"] = "Tick at least one drug class (Other if none fits)."
-    elif unknown := [c for c in drug_classes if c not in DrugClass.values]:
-        errors["drug_classes"] = f"Unknown drug class: {', '.join(unknown)}."
-    if best_response not in BestResponse.values:
-        errors["best_response"] = "Choose the best response."
-    if ended_on is not None and ended_on < started_on:
-        errors["ended_on"] = "The line cannot end before it started."
-    if progressed_on is not None and progressed_on < started_on:
-        errors["progressed_on"] = "A relapse or progression on this line cannot come before the line started."
-    if errors:
-        raise ValidationError(errors)
-    # Prior therapy comes before a referral by nature: no "far before the referral" question.
-    dates = record_dates(patient, site.zone)
-    for name, value in (("started_on", started_on), ("ended_on", ended_on), ("progressed_on", progressed_on)):
-        if value is not None:
-            check_happened(name, value, dates, confirmed=True)
-
-
 def therapy_line_record(
     *,
     actor: User,
@@ -77,43 +41,55 @@ def therapy_line_record(
     best_response: str = BestResponse.NOT_ASSESSED,
     refractory: bool = False,
     progressed_on: dt.date | None = None,
+    line: TherapyLine | None = None,
 ) -> TherapyLine:
-    """Record a line of therapy the patient received, for `site` (one of the actor's on the
-    care team, whose role records care). Each line number once per patient."""
+    """Record a line of therapy the patient received, or correct or complete `line` (one of
+    the patient's: its end, response, refractoriness, relapse), for `site` (one of the actor's
+    on the care team, whose role records care), which then signs it. Each line number once per
+    patient. The audit trail keeps a corrected line's old values."""
+    if line is not None and line.patient_id != patient.pk:
+        raise ValueError("The line is not this patient's.")
     require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     classes = list(dict.fromkeys(drug_classes))
-    _check_line(
-        patient=patient,
-        site=site,
-        number=number,
-        regimen=regimen,
-        drug_classes=classes,
-        started_on=started_on,
-        ended_on=ended_on,
-        progressed_on=progressed_on,
-        best_response=best_response,
-    )
+    errors: dict[str, str] = {}
+    if not 1 <= number <= MAX_LINES:
+        errors["number"] = f"Number the line from 1 to {MAX_LINES}."
+    if not regimen.strip() or len(regimen) > REGIMEN_MAX_LENGTH:
+        errors["regimen"] = f"Name the regimen, in up to {REGIMEN_MAX_LENGTH} characters."
+    if not classes:
+        errors["drug_classes"] = "Tick at least one drug class (Other if none fits)."
+    elif unknown := [c for c in classes if c not in DrugClass.values]:
+        errors["drug_classes"] = f"Unknown drug class: {', '.join(unknown)}."
+    if best_response not in BestResponse.values:
+        errors["best_response"] = "Choose the best response."
+    if ended_on is not None and ended_on < started_on:
+        errors["ended_on"] = "The line cannot end before it started."
+    if progressed_on is not None and progressed_on < started_on:
+        errors["progressed_on"] = "A relapse or progression on this line cannot come before the line started."
+    if errors:
+        raise ValidationError(errors)
+    # Prior therapy comes before a referral by nature: no "far before the referral" question.
+    dates = record_dates(patient, site.zone)
+    for name, value in (("started_on", started_on), ("ended_on", ended_on), ("progressed_on", progressed_on)):
+        if value is not None:
+            check_happened(name, value, dates, confirmed=True)
     taken = ValidationError({"number": f"Line {number} is already recorded for this patient."})
-    if TherapyLine.objects.filter(patient=patient, number=number).exists():
+    others = TherapyLine.objects.filter(patient=patient, number=number)
+    if (others.exclude(pk=line.pk) if line is not None else others).exists():
         raise taken
+    if line is None:
+        line = TherapyLine(patient=patient)
+    line.number, line.regimen = number, regimen.strip()
+    line.drug_classes = [c for c in DrugClass.values if c in classes]
+    line.started_on, line.ended_on, line.progressed_on = started_on, ended_on, progressed_on
+    line.lenalidomide, line.refractory, line.best_response = lenalidomide, refractory, best_response
+    line.site, line.recorded_by = site, actor
     try:
         with audited_atomic():
-            return TherapyLine.objects.create(
-                patient=patient,
-                number=number,
-                regimen=regimen.strip(),
-                drug_classes=[c for c in DrugClass.values if c in classes],
-                lenalidomide=lenalidomide,
-                started_on=started_on,
-                ended_on=ended_on,
-                best_response=best_response,
-                refractory=refractory,
-                progressed_on=progressed_on,
-                site=site,
-                recorded_by=actor,
-            )
+            line.save()
     except IntegrityError:  # the same line number recorded by a racing request
         raise taken from None
+    return line
 
 
 def transplant_candidacy_record(
@@ -136,50 +112,3 @@ def transplant_candidacy_record(
             candidacy.status, candidacy.reason, candidacy.site, candidacy.recorded_by = status, reason, site, actor
             candidacy.save()
     return candidacy
-
-
-def therapy_line_update(
-    *,
-    actor: User,
-    line: TherapyLine,
-    site: Site,
-    number: int,
-    regimen: str,
-    drug_classes: Sequence[str],
-    started_on: dt.date,
-    ended_on: dt.date | None = None,
-    lenalidomide: bool = False,
-    best_response: str = BestResponse.NOT_ASSESSED,
-    refractory: bool = False,
-    progressed_on: dt.date | None = None,
-) -> TherapyLine:
-    """Correct or complete a recorded line (its end, response, refractoriness, relapse), for
-    `site`, which then signs it. The audit trail keeps what it said before."""
-    patient = line.patient
-    require_acting_site(actor, patient, site, Capability.RECORD_CARE)
-    classes = list(dict.fromkeys(drug_classes))
-    _check_line(
-        patient=patient,
-        site=site,
-        number=number,
-        regimen=regimen,
-        drug_classes=classes,
-        started_on=started_on,
-        ended_on=ended_on,
-        progressed_on=progressed_on,
-        best_response=best_response,
-    )
-    taken = ValidationError({"number": f"Line {number} is already recorded for this patient."})
-    if TherapyLine.objects.filter(patient=patient, number=number).exclude(pk=line.pk).exists():
-        raise taken
-    line.number, line.regimen = number, regimen.strip()
-    line.drug_classes = [c for c in DrugClass.values if c in classes]
-    line.started_on, line.ended_on, line.progressed_on = started_on, ended_on, progressed_on
-    line.lenalidomide, line.refractory, line.best_response = lenalidomide, refractory, best_response
-    line.site, line.recorded_by = site, actor
-    try:
-        with audited_atomic():
-            line.save()
-    except IntegrityError:
-        raise taken from None
-    return line

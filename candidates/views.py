@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from candidates.forms import TherapyLineForm, TransplantCandidacyForm
 from candidates.models import TherapyLine
 from candidates.selectors import get_therapy_line_for_user, therapy_lines_of, transplant_candidacy_of
-from candidates.services import therapy_line_record, therapy_line_update, transplant_candidacy_record
+from candidates.services import therapy_line_record, transplant_candidacy_record
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
 from carecoord.models import Patient
 from carecoord.reads import shown_patient
@@ -59,24 +59,36 @@ def _context(
     return context
 
 
+def _save_line(
+    request: HttpRequest, patient: Patient, line: TherapyLine | None = None
+) -> tuple[TherapyLineForm, TherapyLine | None]:
+    """The posted line recorded (or `line` corrected) for the chosen site: the form, and the
+    line saved, or None with the form's errors (the service's on their fields)."""
+    require_capability(request.user, patient, Capability.RECORD_CARE)
+    form = TherapyLineForm(request.POST, sites=sites_that_can(request.user, patient, Capability.RECORD_CARE))
+    if form.is_valid():
+        try:
+            saved = therapy_line_record(
+                actor=actor(request), patient=patient, site=form.chosen_site(), line=line, **form.values()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return form, saved
+    focus_first_error(form)
+    return form, None
+
+
 @login_required
 @loads(get_patient_for_user, "patient_id", methods=SAFE_AND_POST)
 def treatment_history(request: HttpRequest, patient: Patient) -> HttpResponse:
     """The patient's lines of therapy and transplant candidacy; recording a line."""
     if request.method != "POST":
         return render(request, "candidates/history.html", _context(request, patient))
-    require_capability(request.user, patient, Capability.RECORD_CARE)
-    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
-    form = TherapyLineForm(request.POST, sites=sites)
-    if form.is_valid():
-        try:
-            line = therapy_line_record(actor=actor(request), patient=patient, site=form.chosen_site(), **form.values())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Line {line.number} recorded: {line.regimen}.")
-            return redirect("candidates-history", patient_id=patient.pk)
-    focus_first_error(form)
+    form, saved = _save_line(request, patient)
+    if saved is not None:
+        messages.success(request, f"Line {saved.number} recorded: {saved.regimen}.")
+        return redirect("candidates-history", patient_id=patient.pk)
     return render(request, "candidates/history.html", _context(request, patient, line_form=form), status=400)
 
 
@@ -112,22 +124,16 @@ def therapy_line_edit(request: HttpRequest, line: TherapyLine) -> HttpResponse:
     """Correct or complete a recorded line: its end, response, refractoriness, relapse."""
     patient = line.patient
     require_capability(request.user, patient, Capability.RECORD_CARE)
-    sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     shown_patient(patient.pk, line, what="viewed a therapy line to edit")
     if request.method != "POST":
         initial = {name: getattr(line, name) for name in TherapyLineForm.base_fields if name != "site"}
-        form = TherapyLineForm(sites=sites, initial=initial)
-        context = {"memberships": active_memberships_of(request.user), "patient": patient, "line": line, "form": form}
-        return render(request, "candidates/line_edit.html", context)
-    form = TherapyLineForm(request.POST, sites=sites)
-    if form.is_valid():
-        try:
-            therapy_line_update(actor=actor(request), line=line, site=form.chosen_site(), **form.values())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Line {line.number} saved: {line.regimen}.")
+        form = TherapyLineForm(sites=sites_that_can(request.user, patient, Capability.RECORD_CARE), initial=initial)
+        answer = 200
+    else:
+        form, saved = _save_line(request, patient, line)
+        if saved is not None:
+            messages.success(request, f"Line {saved.number} saved: {saved.regimen}.")
             return redirect("candidates-history", patient_id=patient.pk)
-    focus_first_error(form)
+        answer = 400
     context = {"memberships": active_memberships_of(request.user), "patient": patient, "line": line, "form": form}
-    return render(request, "candidates/line_edit.html", context, status=400)
+    return render(request, "candidates/line_edit.html", context, status=answer)

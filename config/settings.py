@@ -310,6 +310,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour="3", minute="17"),
         "kwargs": {"everyone": True},
     },
+    # A candidate standing changes as days pass: a relapse window closes, a birthday comes
+    # (candidates.standings).
+    "refresh-candidate-standings": {
+        "task": "candidates.tasks.refresh_candidate_standings",
+        "schedule": crontab(minute="27"),
+    },
     # Files kept from referral forms that came back with errors and were never saved.
     "delete-stale-pending-uploads": {
         "task": "referrals.tasks.delete_stale_pending_uploads",

@@ -52,7 +52,8 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                     "documentation": (
                         "Reads a patient's record; takes referrals as transaction Bundles posted to Bundle "
                         "(a Patient, a ServiceRequest, its Condition and DocumentReferences with inline "
-                        "PDFs). A searchset is paged with _count and _offset (at most 500 entries a page; "
+                        "PDFs; the lines of therapy as MedicationStatements and Procedures). A searchset "
+                        "is paged with _count and _offset (at most 500 entries a page; "
                         "next, previous, first and last links), whole without _count. "
                         "Authenticate with an API token (Authorization: Token …) or a signed-in "
                         "session. A patient outside your care-team sites answers 404."

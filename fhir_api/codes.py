@@ -54,6 +54,7 @@ POINT_PERSON_RANK = "urn:carecoord:point-person-rank"
 TIMELINE_KIND = "urn:carecoord:timeline-kind"
 DISEASE_AREA = "urn:carecoord:disease-area"
 TRANSPLANT_ELIGIBILITY = "urn:carecoord:transplant-eligibility"
+TRANSPLANT_KIND = "urn:carecoord:transplant-kind"  # autologous, allogeneic
 
 # Extensions (carecoord's own; no published profile carries these facts).
 EXTENSION = "urn:carecoord:fhir:StructureDefinition:"
@@ -66,11 +67,18 @@ PRIOR_LINES = EXTENSION + "prior-lines-of-therapy"  # valueInteger, 0-20
 ECOG = EXTENSION + "ecog-performance-status"  # valueInteger, 0-4
 TRANSPLANT = EXTENSION + "transplant-eligibility"  # valueCode: eligible, ineligible, unknown
 PRIOR_THERAPIES = EXTENSION + "prior-therapies"  # valueString: regimens, dates and responses
+# The lines of therapy sent with a referral (MedicationStatement, Procedure; docs/operators/fhir.md).
+LINE_OF_THERAPY = EXTENSION + "line-of-therapy"  # valueInteger, 1-20: the line a drug or transplant was part of
+REGIMEN = EXTENSION + "regimen"  # valueString: the regimen's name as the chart writes it, e.g. VRd
+BEST_RESPONSE = EXTENSION + "best-response"  # valueCode: candidates.models.BestResponse
+REFRACTORY = EXTENSION + "refractory"  # valueBoolean: refractory to the line
+PROGRESSION_DATE = EXTENSION + "progression-date"  # valueDate: the relapse or progression on the line
 
 # FHIR's own systems.
 ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 ADVERSE_EVENT_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 SNOMED = "http://snomed.info/sct"
+CPT = "http://www.ama-assn.org/go/cpt"
 LOINC = "http://loinc.org"
 ICD_10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD_10 = "http://hl7.org/fhir/sid/icd-10"
@@ -180,3 +188,12 @@ HANDOFF_STATUS = {"draft": "current", "sent": "current", "acknowledged": "curren
 # Treatments that are not a medication: an ICU transfer is on the timeline (and so a
 # Provenance), never a MedicationAdministration.
 NOT_MEDICATION = frozenset({"icu_transfer"})
+
+# A stem-cell transplant (Procedure.code) in carecoord's own codes or CPT (38241 autologous,
+# 38240 allogeneic hematopoietic progenitor cell transplantation).
+TRANSPLANT_OF_CODE: dict[tuple[str, str], str] = {
+    (TRANSPLANT_KIND, "autologous"): "autologous",
+    (TRANSPLANT_KIND, "allogeneic"): "allogeneic",
+    (CPT, "38241"): "autologous",
+    (CPT, "38240"): "allogeneic",
+}

@@ -2,8 +2,9 @@
 no database. What the bundle must hold, and each problem named with the element it is in
 (a FHIRPath such as `Bundle.entry[2].resource.content[0].attachment.data`), all at once.
 
-A bundle holds one Patient, one ServiceRequest, the Condition the referral is for, and the
-referral's documents as DocumentReferences with their PDFs inline; the codes and systems are
+A bundle holds one Patient, one ServiceRequest, the Condition the referral is for, the
+referral's documents as DocumentReferences with their PDFs inline, and the patient's lines of
+therapy as MedicationStatements and Procedures (`fhir_api.intake_lines`); the codes and systems are
 those the export writes (`fhir_api.codes`, docs/operators/fhir.md). Whether the poster may
 refer, which patient the MRN finds and whether the center and physician are right is the
 service's to say (`fhir_api.services`): this module only reads.
@@ -31,11 +32,12 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from carecoord.models.patients import DiseaseArea
 from carecoord.text_limits import PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from fhir_api import codes
+from fhir_api.intake_lines import LINE_TYPES, IncomingLine, read_lines
 from referrals.documents import NAME_MAX_LENGTH, validate_upload
 from referrals.models import Referral, ReferralDocument
 
 # What a bundle may hold; anything else is refused rather than silently dropped.
-TYPES = ("Patient", "ServiceRequest", "Condition", "DocumentReference")
+TYPES = ("Patient", "ServiceRequest", "Condition", "DocumentReference", *LINE_TYPES)
 METHODS = ("POST", "PUT")
 GENDERS = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
 PDF = "application/pdf"
@@ -88,6 +90,9 @@ class IncomingReferral:
     center: int | None  # the performer's site id
     requester: int | None  # the referring physician's user id, when named
     documents: list[IncomingDocument]
+    lines: list[IncomingLine] = field(default_factory=list)
+    # What was read with a doubt (a drug not recognised), by entry: answered as warnings.
+    warnings: list[tuple[int, Issue]] = field(default_factory=list)
     # Each entry's resource type, in the bundle's order (the answer lists them in that order),
     # and where the Patient, the ServiceRequest and the Condition read are.
     entry_types: list[str] = field(default_factory=list)
@@ -193,9 +198,13 @@ class _Reader:
         self.full_urls = [entry.get("fullUrl") for entry in data["entry"]]
         self.resources = resources
         self.issues: list[Issue] = []
+        self.warnings: list[tuple[int, Issue]] = []
 
     def problem(self, expression: str, message: str, code: str = "invalid", status: int = MALFORMED) -> None:
         self.issues.append(Issue(expression, message, code, status))
+
+    def warn(self, entry: int, expression: str, message: str) -> None:
+        self.warnings.append((entry, Issue(expression, message, "informational")))
 
     def of_type(self, kind: str) -> list[tuple[int, Any]]:
         return [(i, r) for i, r in enumerate(self.resources) if r.get_resource_type() == kind]
@@ -223,6 +232,7 @@ class _Reader:
         identifier, fields, center, requester = self.service_request(*request, patient_index=patient[0])
         fields["disease_area"], condition_entry = self.condition(request, patient[0])
         documents = [self.document(i, resource, patient[0]) for i, resource in self.of_type("DocumentReference")]
+        lines = read_lines(self, patient[0])
         if self.issues:
             raise BundleRefused(self.issues)
         return IncomingReferral(
@@ -233,6 +243,8 @@ class _Reader:
             center=center,
             requester=requester,
             documents=[d for d in documents if d is not None],
+            lines=lines,
+            warnings=self.warnings,
             entry_types=[r.get_resource_type() for r in self.resources],
             patient_entry=patient[0],
             request_entry=request[0],

@@ -1,15 +1,18 @@
 """The FHIR referral intake's write: a bundle read by `fhir_api.intake` becomes a draft referral
-through the referral services (the same rules as the referral page), in one transaction, or
-nothing does.
+through the referral services (the same rules as the referral page), with the lines of therapy
+it sends recorded through `candidates.services` (the same rules as the treatment history page),
+in one transaction, or nothing does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from candidates.models import TherapyLine
+from candidates.services import therapy_line_record
 from carecoord.access import patients_visible_to
 from carecoord.models import Patient, PatientIdentifier, Site, User
 from carecoord.request_context import acting_at
@@ -30,6 +33,8 @@ class IntakeResult:
     created: bool
     patient_created: bool
     documents: list[ReferralDocument]
+    lines_created: frozenset[int] = frozenset()  # the numbers of the lines of therapy recorded
+    warnings: list[tuple[int, Issue]] = field(default_factory=list)  # by entry, beside the reading's
 
 
 def intake_practices(actor: User) -> list[Site]:
@@ -76,6 +81,7 @@ def referral_intake(*, actor: User, practices: list[Site], incoming: IncomingRef
             except ValidationError as exc:
                 raise BundleRefused(_issues(exc, incoming)) from exc
             attached = list(referral.documents.order_by("pk"))
+            lines_created, warnings = _record_lines(actor, referral.patient, from_site, incoming)
             ReferralIntake.objects.create(
                 site=from_site, system=system, value=value, referral=referral, received_by=actor
             )
@@ -84,7 +90,47 @@ def referral_intake(*, actor: User, practices: list[Site], incoming: IncomingRef
         for document in attached:
             document.file.delete(save=False)
         raise
-    return IntakeResult(referral, created=True, patient_created=isinstance(patient, NewPatient), documents=attached)
+    return IntakeResult(
+        referral,
+        created=True,
+        patient_created=isinstance(patient, NewPatient),
+        documents=attached,
+        lines_created=lines_created,
+        warnings=warnings,
+    )
+
+
+def _record_lines(
+    actor: User, patient: Patient, site: Site, incoming: IncomingReferral
+) -> tuple[frozenset[int], list[tuple[int, Issue]]]:
+    """Record the lines of therapy the bundle sends, for the practice, as its page would. A line
+    whose number the patient already has is kept as carecoord has it (as a patient found is),
+    with a warning. Every refusal at once, each on its element."""
+    recorded = set(TherapyLine.objects.filter(patient=patient).values_list("number", flat=True))
+    created: set[int] = set()
+    warnings: list[tuple[int, Issue]] = []
+    issues: list[Issue] = []
+    for line in incoming.lines:
+        if line.number in recorded:
+            message = (
+                f"Line {line.number} is already recorded for this patient: kept as carecoord has it "
+                "(correct it on the treatment history page)."
+            )
+            warnings.append((line.entries[0], Issue(line.where["number"], message, "informational")))
+            continue
+        try:
+            therapy_line_record(actor=actor, patient=patient, site=site, **line.values)
+        except ValidationError as exc:
+            issues += [
+                Issue(line.where.get(key, line.where["regimen"]), message, "business-rule", UNPROCESSABLE)
+                for key, messages in exc.message_dict.items()
+                for message in messages
+            ]
+        else:
+            created.add(line.number)
+    if issues:
+        raise BundleRefused(issues)
+    return frozenset(created), warnings
 
 
 def _posting_site(practices: list[Site], incoming: IncomingReferral) -> Site:

@@ -24,10 +24,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Lower, Trim, TruncMonth
 
+from carecoord.local_date import LocalDate
 from metrics.figures import Month, Span, Tally, by_month, in_bin, span_aggregates, span_of
 from metrics.scope import Cohort
 from metrics.small_counts import SMALL
-from metrics.sql import DaysBetween, HoursBetween, LocalDate, flag
+from metrics.sql import DaysBetween, HoursBetween, flag
 from referrals.milestones.kinds import PreparationKind
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind

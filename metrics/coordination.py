@@ -20,12 +20,12 @@ from django.db.models import (
     DateField,
     Exists,
     F,
+    FilteredRelation,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Concat, TruncMonth
@@ -213,16 +213,27 @@ def _follow_up(cohort: Cohort) -> dict[str, Any]:
 
 
 def _hand_back(cohort: Cohort) -> Span:
-    """The day after infusion (day +N) on which patients were handed back, in the period."""
-    infusion = Milestone.objects.filter(
-        referral=OuterRef("referral"), kind=MilestoneKind.INFUSION, status=Milestone.Status.DONE
-    ).values("actual_on")[:1]
-    handed_back = Milestone.objects.filter(
-        cohort.referrals("referral"),
-        cohort.period.days("actual_on"),
-        kind=MilestoneKind.HAND_BACK,
-        status=Milestone.Status.DONE,
-    ).annotate(day=DaysBetween(F("actual_on"), Subquery(infusion, output_field=DateField())))
+    """The day after infusion (day +N) on which patients were handed back, in the period. The
+    course's infusion is joined (one row at most: one milestone a kind), so that each hand-back
+    reads it once, not once for each aggregate over its day."""
+    handed_back = (
+        Milestone.objects.filter(
+            cohort.referrals("referral"),
+            cohort.period.days("actual_on"),
+            kind=MilestoneKind.HAND_BACK,
+            status=Milestone.Status.DONE,
+        )
+        .annotate(
+            infusion=FilteredRelation(
+                "referral__milestones",
+                condition=Q(
+                    referral__milestones__kind=MilestoneKind.INFUSION,
+                    referral__milestones__status=Milestone.Status.DONE,
+                ),
+            )
+        )
+        .annotate(day=DaysBetween(F("actual_on"), F("infusion__actual_on")))
+    )
     row = handed_back.aggregate(**span_aggregates("day"))
     return span_of(row, "day", "Hand-back to the community, day after infusion", "days")
 

@@ -4,7 +4,7 @@ percentile), a count by label, a month's counts. Plain data; `metrics.tables` wr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,3 +63,22 @@ def in_bin(days: str, bins: tuple[tuple[int, str], ...]) -> Case:
     """The label of the bin `days` falls in (the last bin whose lower bound it reaches)."""
     whens = [When(**{f"{days}__gte": low}, then=Value(label)) for low, label in reversed(bins)]
     return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def bin_of(days: int, bins: tuple[tuple[int, str], ...]) -> str:
+    """The label of the last bin (lower bounds in order) whose lower bound `days` reaches."""
+    label = ""
+    for low, name in bins:
+        if days >= low:
+            label = name
+    return label
+
+
+def binned(counts: Iterable[tuple[int | None, int]], bins: tuple[tuple[int, str], ...]) -> list[Tally]:
+    """Counts by day (grouped in SQL: a few hundred rows at most) summed into `bins`, in their
+    order; days before the first bin, or none, are left out."""
+    totals = dict.fromkeys((label for _, label in bins), 0)
+    for days, n in counts:
+        if days is not None and (label := bin_of(days, bins)):
+            totals[label] += n
+    return [Tally(label, n) for label, n in totals.items()]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -30,10 +32,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
+from carecoord.local_date import LocalDate
 from infections.models import InfectionEvent
-from metrics.figures import Month, Tally, by_month, in_bin
+from metrics.figures import Month, Tally, binned, by_month
 from metrics.scope import Cohort
-from metrics.sql import DaysBetween, LocalDate, flag
+from metrics.sql import DaysBetween, flag
 from referrals.day_zero import day_zero_subquery
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
@@ -70,6 +73,19 @@ class GradeRow:
     product: str
     courses: int
     by_grade: dict[int, int]
+
+
+class CourseRow(NamedTuple):
+    """The courses of one product, highest grades, month and treatments (`_courses`)."""
+
+    product: str
+    crs: int
+    icans: int
+    month: dt.date
+    tocilizumab: bool
+    steroids: bool
+    icu: bool
+    n: int
 
 
 @dataclass(frozen=True)
@@ -147,29 +163,43 @@ def _with_total(rows: list[GradeRow]) -> list[GradeRow]:
     return [*rows, GradeRow("All products", sum(r.courses for r in rows), total)]
 
 
-def safety_figures(cohort: Cohort) -> SafetyFigures:
+def _courses(cohort: Cohort) -> list[CourseRow]:
+    """The infusions counted, grouped by everything the block tells of a course: its product,
+    highest CRS and ICANS grades, month, and whether tocilizumab, steroids or the ICU came
+    after day 0. One query; each course's lookups run once (grouped by, not filtered on),
+    and the rows are a few per product and month, not one per patient."""
     icu = Q(_treated_with(ToxicityTreatment.Kind.ICU_TRANSFER)) | Q(_infection(Q(setting=InfectionEvent.Setting.ICU)))
-    row = treated(cohort).aggregate(
-        infused=Count("pk"),
-        tocilizumab=Count(flag(Q(_treated_with(ToxicityTreatment.Kind.TOCILIZUMAB)))),
-        steroids=Count(flag(Q(_treated_with(ToxicityTreatment.Kind.CORTICOSTEROID)))),
-        icu=Count(flag(icu)),
+    rows = (
+        _graded(cohort)
+        .annotate(
+            month=TruncMonth("actual_on", output_field=DateField()),
+            tocilizumab=_treated_with(ToxicityTreatment.Kind.TOCILIZUMAB),
+            steroids=_treated_with(ToxicityTreatment.Kind.CORTICOSTEROID),
+            icu=ExpressionWrapper(icu, output_field=BooleanField()),
+        )
+        .values_list("product", "crs", "icans", "month", "tocilizumab", "steroids", "icu")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    courses = _graded(cohort)
-    grades = list(courses.values("product", "crs", "icans").annotate(n=Count("pk")).order_by())
+    return [CourseRow(*row) for row in rows]
+
+
+def safety_figures(cohort: Cohort) -> SafetyFigures:
+    courses = _courses(cohort)
+    grades = [{"product": c.product, "crs": c.crs, "icans": c.icans, "n": c.n} for c in courses]
     patients = treated(cohort).values("referral__patient_id")
     onset, late = _onsets(patients)
     infections, severe = _infections(patients)
     return SafetyFigures(
-        infused=row["infused"],
+        infused=sum(c.n for c in courses),
         crs=_with_total(_grade_rows(grades, "crs")),
         icans=_with_total(_grade_rows(grades, "icans")),
         onset=onset,
         late=late,
         treatments=[
-            Tally("Tocilizumab given", row["tocilizumab"]),
-            Tally("Corticosteroids given", row["steroids"]),
-            Tally("ICU stay", row["icu"]),
+            Tally("Tocilizumab given", sum(c.n for c in courses if c.tocilizumab)),
+            Tally("Corticosteroids given", sum(c.n for c in courses if c.steroids)),
+            Tally("ICU stay", sum(c.n for c in courses if c.icu)),
         ],
         infections=infections,
         severe_infections=severe,
@@ -178,9 +208,12 @@ def safety_figures(cohort: Cohort) -> SafetyFigures:
     )
 
 
-def _after_day_zero(rows: QuerySet[Any], on: Any) -> QuerySet[Any]:
-    """`rows` (of a patient) with `day`, the days from the patient's day 0 to `on`, from day 0 on."""
-    return rows.annotate(day=DaysBetween(on, day_zero_subquery("patient_id"))).filter(day__gte=0)
+def _by_day_after_day_zero(rows: QuerySet[Any], on: Any, *also: str) -> QuerySet[Any]:
+    """How many `rows` (of a patient) fall on each day counted from the patient's day 0 to `on`
+    (and each value of `also`): grouped by the day itself, so that PostgreSQL computes each
+    row's day once (a CASE over it, or filters on it, would run the day-0 lookup once each)."""
+    dated = rows.annotate(day=DaysBetween(on, day_zero_subquery("patient_id")))
+    return dated.values("day", *also).annotate(n=Count("pk")).order_by()
 
 
 def _onsets(patients: QuerySet[Any]) -> tuple[dict[str, list[Tally]], list[Tally]]:
@@ -188,42 +221,28 @@ def _onsets(patients: QuerySet[Any]) -> tuple[dict[str, list[Tally]], list[Tally
         patient_id__in=patients, kind__in=[ToxicityKind.CRS, ToxicityKind.ICANS, *LATE_KINDS]
     )
     onset_on = LocalDate(F("onset_at"), F("reporting_site__time_zone"))
-    rows = (
-        _after_day_zero(events, onset_on)
-        .annotate(
-            bin=in_bin("day", ONSET_BINS),
-            atypical=flag(Q(kind=ToxicityKind.CRS, day__gt=ATYPICAL_CRS_AFTER)),
-        )
-        .values("kind", "bin")
-        .annotate(n=Count("pk"), atypical_n=Count(F("atypical")))
-        .order_by()
-    )
-    counts = {(r["kind"], r["bin"]): r["n"] for r in rows}
+    rows = [
+        (r["kind"], r["day"], r["n"])
+        for r in _by_day_after_day_zero(events, onset_on, "kind")
+        if r["day"] is not None and r["day"] >= 0
+    ]
     onset = {
-        name: [Tally(label, counts.get((kind, label), 0)) for _, label in ONSET_BINS]
+        name: binned(((day, n) for k, day, n in rows if k == kind), ONSET_BINS)
         for kind, name in ((ToxicityKind.CRS, "CRS"), (ToxicityKind.ICANS, "ICANS"))
     }
-    by_kind = Counter[str]()
-    for r in rows:
-        by_kind[r["kind"]] += r["n"]
+    atypical = sum(n for kind, day, n in rows if kind == ToxicityKind.CRS and day > ATYPICAL_CRS_AFTER)
     late = [
-        Tally(f"CRS with onset after day +{ATYPICAL_CRS_AFTER} (atypical)", sum(r["atypical_n"] for r in rows)),
-        *(Tally(ToxicityKind(kind).label, by_kind[kind]) for kind in LATE_KINDS),
+        Tally(f"CRS with onset after day +{ATYPICAL_CRS_AFTER} (atypical)", atypical),
+        *(Tally(ToxicityKind(kind).label, sum(n for k, _, n in rows if k == kind)) for kind in LATE_KINDS),
     ]
     return onset, late
 
 
 def _infections(patients: QuerySet[Any]) -> tuple[list[Tally], list[Tally]]:
-    rows = (
-        _after_day_zero(InfectionEvent.objects.filter(patient_id__in=patients), F("onset_on"))
-        .annotate(bin=in_bin("day", INFECTION_BINS))
-        .values("bin")
-        .annotate(n=Count("pk"), severe=Count("pk", filter=Q(grade__gte=SEVERE)))
-        .order_by()
-    )
-    counts = {r["bin"]: (r["n"], r["severe"]) for r in rows}
-    every = [Tally(label, counts.get(label, (0, 0))[0]) for _, label in INFECTION_BINS]
-    severe = [Tally(label, counts.get(label, (0, 0))[1]) for _, label in INFECTION_BINS]
+    infections = InfectionEvent.objects.filter(patient_id__in=patients).annotate(severe=flag(Q(grade__gte=SEVERE)))
+    rows = [(r["day"], r["severe"], r["n"]) for r in _by_day_after_day_zero(infections, F("onset_on"), "severe")]
+    every = binned(((day, n) for day, _, n in rows), INFECTION_BINS)
+    severe = binned(((day, n) for day, is_severe, n in rows if is_severe), INFECTION_BINS)
     return every, severe
 
 
@@ -244,12 +263,10 @@ def _deaths(patients: QuerySet[Any]) -> list[Tally]:
     return [Tally(label, n) for label, n in sorted(causes.items()) if n]
 
 
-def _months(cohort: Cohort, courses: QuerySet[Any]) -> list[Month]:
-    month = TruncMonth("actual_on", output_field=DateField())
-    severe = flag(Q(crs__gte=SEVERE) | Q(icans__gte=SEVERE))
-    rows = courses.annotate(month=month).values("month").annotate(n=Count("pk"), severe_n=Count(severe))
-    counts: dict[tuple[dt.date, str], int] = {}
-    for r in rows.order_by():
-        counts[(r["month"], "Infused")] = r["n"]
-        counts[(r["month"], "Severe CRS or ICANS")] = r["severe_n"]
+def _months(cohort: Cohort, courses: list[CourseRow]) -> list[Month]:
+    counts: Counter[tuple[dt.date, str]] = Counter()
+    for course in courses:
+        counts[(course.month, "Infused")] += course.n
+        if course.crs >= SEVERE or course.icans >= SEVERE:
+            counts[(course.month, "Severe CRS or ICANS")] += course.n
     return by_month(cohort.period.months(), counts, ["Infused", "Severe CRS or ICANS"])

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Aggregate, Case, DateField, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models import Aggregate, Case, FloatField, Func, IntegerField, Q, Value, When
 
 
 class Percentile(Aggregate):
@@ -57,17 +57,6 @@ class DaysBetween(_Difference):
 
     template = "(%(expressions)s)"
     output_field = IntegerField()
-
-
-class LocalDate(Func):
-    """The date of `moment` in the time zone named by `zone` (a site's `time_zone` column)."""
-
-    template = "((%(expressions)s)::date)"
-    arg_joiner = " AT TIME ZONE "
-    output_field = DateField()
-
-    def __init__(self, moment: Any, zone: Any) -> None:
-        super().__init__(moment, zone)
 
 
 def flag(condition: Q) -> Case:

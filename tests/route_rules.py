@@ -287,7 +287,8 @@ API: dict[str, Rule] = {
     "api:education-given-list": Rule(Need.SIGNED_IN, RC),
     "api:education-given-detail": Rule(V),
     "api:therapy-line-list": Rule(Need.SIGNED_IN, RC),
-    "api:therapy-line-detail": Rule(V),
+    # Corrected with PUT or PATCH by a role that records care (no DELETE, as on the pages).
+    "api:therapy-line-detail": Rule(V, RC),
     "api:patient-transplant-candidacy": Rule(V, RC),
     "api:patient-candidacy": Rule(V),
 }

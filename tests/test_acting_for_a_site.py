@@ -785,6 +785,13 @@ API_ATTEMPTS = [
         need=RC,
     ),
     _api(
+        "api:therapy-line-detail",
+        url=_object_url("api:therapy-line-detail", "line_id", "line"),
+        payload=lambda s, side: _site(s, side) | {"ended_on": "2025-07-01", "refractory": True},
+        need=RC,
+        method="patch",
+    ),
+    _api(
         "api:patient-transplant-candidacy",
         url=_api_patient_url("api:patient-transplant-candidacy"),
         payload=lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},

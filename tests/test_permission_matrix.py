@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from candidates.models import TherapyLine, TransplantCandidacy
+from candidates.serializers import LINE_VALUES
 from carecoord.models import CareTeamLink, Patient, PointPerson, SiteMembership, TimelineEntry
 from carecoord.roles import Role
 from handoffs.models import Handoff, HandoffQuestion, HandoffTemplateVersion
@@ -192,7 +193,7 @@ def _counts() -> tuple[object, ...]:
         Alert.objects.filter(acknowledged_at__isnull=False).count(),
         hash(tuple(Handoff.objects.order_by("pk").values_list("state", "updated_at"))),
         HandoffQuestion.objects.count(),
-        TherapyLine.objects.count(),
+        str(list(TherapyLine.objects.order_by("pk").values_list(*LINE_VALUES, "site_id", "recorded_by_id"))),
         hash(tuple(TransplantCandidacy.objects.order_by("pk").values_list("status", "updated_at"))),
         str(list(HandoffTemplateVersion.objects.order_by("pk").values_list("status", "schema"))),
     )

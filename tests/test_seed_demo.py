@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from candidates import demo as candidates_demo
 from candidates.models import TherapyLine
-from candidates.selectors import candidate_patient_ids
+from candidates.standings import candidates_visible_to
 from carecoord import demo
 from carecoord.access import patients_visible_to
 from carecoord.demo import handed_back_patient
@@ -287,16 +287,11 @@ def test_the_transition_handoff_of_the_patient_handed_back_carries_what_followed
 
 def test_the_practice_coordinator_sees_candidates_and_approaching_patients(seeded: str) -> None:
     coordinator = User.objects.get(email="coordinator@prairieview-onc.test")
-    today = Site.objects.get(name="Prairie View Oncology Associates").today()
     names = {
-        standing: set(
-            Patient.objects.filter(pk__in=candidate_patient_ids(coordinator, today, standing)).values_list(
-                "family_name", flat=True
-            )
-        )
+        standing: set(candidates_visible_to(coordinator, standing).values_list("family_name", flat=True))
         for standing in ("meets", "approaching")
     }
     assert names == {"meets": {"Candidson", "Refractson", "Bispecton"}, "approaching": {"Earlyton", "Sampleford"}}
     # Not referred yet: the center does not see them.
     center = User.objects.get(email="coordinator@greatlakes-cart.test")
-    assert candidate_patient_ids(center, today) == []
+    assert not candidates_visible_to(center).exists()

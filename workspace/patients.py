@@ -22,10 +22,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from candidates.selectors import assessments_of
+from candidates.selectors import assessment_of
 from carecoord.access import ActingSite, acting_sites, get_patient_for_user, patient_capabilities, require_capability
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.reads import shown
@@ -116,8 +115,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "failure": failure,
     }
     # Advisory: whether the history meets, or is one step from, a labelled use (never a gate).
-    today = timezone.localdate(timezone=context["zone"])
-    context["candidacy"] = assessments_of([patient], today)[patient.pk]
+    context["candidacy"] = assessment_of(patient)
     context["can_refer"] = can_refer(memberships)
     own_sites = _sites_that(acting, Capability.CHANGE)
     if own_sites:

@@ -61,6 +61,10 @@ BENCH_PATIENTS):
 - **Hand-offs**: the transition to community care at the hand-back day (90 %, mostly
   acknowledged, a tenth with a question and its answer), drafts for patients still in
   monitoring, a toxicity transfer for half the severe toxicities seen at the practice.
+- **Treatment history**: one to four lines of therapy a patient (the disease's usual regimens
+  in order, with their drug classes), ending before the referral, a third refractory, most
+  with a relapse date; recorded at registration. The candidate standings
+  (`candidates.standings`) are then written from them, as the hourly pass would.
 - **Comments**: 2 to 6 around the busy months, then about one a year.
 - **The showcase patient** (`Dataset.showcase_patient`, family name "Timeline"): at one of the
   six larger practices and the first center, infused 200 days ago, with CRS, ICANS, the

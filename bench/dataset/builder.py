@@ -22,6 +22,7 @@ from bench.dataset.people import PERSONAS, build_network, practice_sizes
 from bench.dataset.sizes import Sizes
 from bench.dataset.stories import Stories, center_index, practice_index
 from bench.dataset.tables import Loader, connect
+from candidates.standings import refresh_every_standing
 from carecoord.models import Product
 from handoffs.models import HandoffTemplate, HandoffTemplateVersion
 from tests.helpers import complete_values  # a value for every field, as the tests fill them
@@ -134,6 +135,8 @@ def generate(sizes: Sizes, now: dt.datetime, *, fast: bool) -> Dataset:
         rows["carecoord_patientgroupobjectpermission"] = write_grants(network, first_link_id=first_link)
         rows["carecoord_outgoingemail"] = write_alert_emails(first_alert_id=first_alert)
         logger.info("grants and alert emails written in %.1f s", time.monotonic() - loading)
+        rows["candidates_candidatestanding"] = refresh_every_standing(now)
+        logger.info("candidate standings written in %.1f s", time.monotonic() - loading)
         dataset = Dataset(
             sizes=sizes,
             now=now,

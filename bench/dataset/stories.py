@@ -98,6 +98,29 @@ ASTCT_INPUTS: dict[str, dict[int, dict[str, Any]]] = {
     },
 }
 GRADE_WEIGHTS = ((1, 55), (2, 33), (3, 9), (4, 3))
+# The lines of therapy a practice records before referring, by disease: (regimen, drug classes,
+# included lenalidomide), in the order they are usually given.
+REGIMENS: dict[str, tuple[tuple[str, tuple[str, ...], bool], ...]] = {
+    DiseaseArea.LBCL: (
+        ("R-CHOP", ("chemoimmunotherapy",), False),
+        ("R-GemOx", ("chemoimmunotherapy",), False),
+        ("Glofitamab", ("cd20xcd3_bispecific",), False),
+        ("Polatuzumab-BR", ("chemoimmunotherapy",), False),
+    ),
+    DiseaseArea.MULTIPLE_MYELOMA: (
+        ("VRd", ("pi", "imid"), True),
+        ("DPd", ("anti_cd38", "imid"), False),
+        ("KCd", ("pi",), False),
+        ("Teclistamab", ("bcma_bispecific",), False),
+    ),
+    DiseaseArea.B_ALL: (("Hyper-CVAD", ("other",), False), ("Blinatumomab", ("other",), False)),
+    DiseaseArea.MCL: (("BR", ("chemoimmunotherapy",), False), ("Ibrutinib", ("btk_inhibitor",), False)),
+    DiseaseArea.FL: (("BR", ("chemoimmunotherapy",), False), ("R2", ("imid", "other"), True)),
+    DiseaseArea.CLL_SLL: (
+        ("Ibrutinib", ("btk_inhibitor",), False),
+        ("Venetoclax-obinutuzumab", ("bcl2_inhibitor",), False),
+    ),
+}
 
 
 def practice_index(i: int, small: int, medium: int) -> int:
@@ -219,6 +242,11 @@ def _tables() -> dict[str, Table]:
             "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id",
         ),
         "questions": ("handoffs_handoffquestion", "body, created_at, author_id, handoff_id, site_id"),
+        "lines": (
+            "candidates_therapyline",
+            "number, regimen, drug_classes, lenalidomide, started_on, ended_on, best_response, refractory, "
+            "progressed_on, created_at, patient_id, recorded_by_id, site_id",
+        ),
     }
     return {
         key: Table(name, columns.removeprefix("id, "), with_id=key != "patients", first_id=first_free_id(name))
@@ -427,6 +455,7 @@ class Stories:
             day_zero,
             [referred_on, submitted_on, acknowledged_on, reviewed_on, scheduled_on, consult_on, accepted_on],
         )
+        self.therapy_lines(case, disease, referred_on, registered_at, registrar, born)
         milestones = referral.milestones
         if stage != State.DRAFT and rng.random() < 0.7:
             self.tables["identifiers"].add(f"C{self.mrn}", case.id, center.id)
@@ -451,6 +480,43 @@ class Stories:
             registered_at,
             registered_at,
         )
+
+    def therapy_lines(
+        self, case: Case, disease: str, referred_on: dt.date, recorded_at: dt.datetime, actor: Person, born: dt.date
+    ) -> None:
+        """One to four lines of therapy ending before the referral, recorded at registration
+        (`candidates.services.therapy_line_record`); their standings are written after loading."""
+        rng = self.rng
+        regimens = REGIMENS[disease]
+        count = min(len(regimens), rng.choice((1, 1, 2, 2, 3, 4)))
+        end = referred_on - dt.timedelta(days=rng.randint(20, 90))
+        spans = []
+        for _ in range(count):
+            started = end - dt.timedelta(days=rng.randint(120, 240))
+            spans.append((started, end))
+            end = started - dt.timedelta(days=rng.randint(30, 200))
+        for number, ((started, ended), (regimen, classes, lenalidomide)) in enumerate(
+            zip(reversed(spans), regimens, strict=False), start=1
+        ):
+            if started <= born:
+                continue
+            refractory = rng.random() < 0.3
+            progressed = ended + dt.timedelta(days=rng.randint(10, 60)) if refractory or rng.random() < 0.6 else None
+            self.tables["lines"].add(
+                number,
+                regimen,
+                list(classes),
+                lenalidomide,
+                started,
+                ended,
+                "progressive" if refractory else rng.choice(("complete", "partial", "very_good_partial")),
+                refractory,
+                progressed if progressed is None or progressed <= recorded_at.date() else None,
+                recorded_at,
+                case.id,
+                actor.id,
+                case.practice.id,
+            )
 
     def second_opinion(self, case: Case, practice: SiteInfo, i: int, registered_on: dt.date) -> None:
         """A second center consulted, then left the care team: its people no longer see the patient."""

@@ -35,6 +35,7 @@ HTMX = {"HX-Request": "true"}
 FLAT = {
     "dashboard": "/",
     "patient list": "/?page=2",  # the dashboard's results only (htmx), page 2 (1 when there is one)
+    "CAR-T candidates": "/?candidates=any",  # the dashboard's results only (htmx), filtered
     "referral list": "/referrals/",
     "alerts list": "/toxicity/alerts/",
     "hand-offs list, every patient": "/handoffs/",
@@ -93,6 +94,7 @@ def targets(personas: Personas) -> list[Target]:
     pages = {
         "dashboard": "/",
         "patient list (dashboard results, htmx)": "/?page=2",
+        "CAR-T candidates (dashboard results, htmx)": "/?candidates=any",
         "patient page": f"/patients/{patient}/",
         "timeline page, 350 events": f"/patients/{patient}/timeline/",
         "referral list": "/referrals/",
@@ -124,7 +126,13 @@ def targets(personas: Personas) -> list[Target]:
     found += [Target(name, API, cc, url) for name, url in apis.items()]
     for persona in ("sees_50", "sees_500", "sees_all"):
         found += [
-            Target(name, API if name.startswith("API") else PAGE, persona, url, HTMX if name == "patient list" else {})
+            Target(
+                name,
+                API if name.startswith("API") else PAGE,
+                persona,
+                url,
+                HTMX if name in ("patient list", "CAR-T candidates") else {},
+            )
             for name, url in FLAT.items()
         ]
     return found

@@ -12,6 +12,8 @@ from django.test import Client
 
 from bench.dataset import PERSONAS, Dataset, Sizes, build, signed_in_session
 from bench.dataset.people import practice_sizes
+from candidates.models import CandidateStanding, TherapyLine
+from candidates.standings import refresh_every_standing
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
 from carecoord.models import Patient, PatientGroupObjectPermission, TimelineEntry, User
@@ -115,3 +117,14 @@ def test_personas_see_their_patients_and_sign_in_with_a_session_cookie(dataset: 
     response = client.get("/")
     assert response.status_code == 200
     assert response.context["page"].paginator.count == small
+
+
+def test_therapy_lines_are_valid_and_their_standings_are_the_matching(dataset: Dataset) -> None:
+    lines = list(TherapyLine.objects.all())
+    assert len(lines) >= PATIENTS
+    for line in lines:
+        line.full_clean()  # the model's own checks: classes, dates in order
+    copied = dict(CandidateStanding.objects.values_list("patient_id", "standing"))
+    assert copied
+    refresh_every_standing(dataset.now)
+    assert dict(CandidateStanding.objects.values_list("patient_id", "standing")) == copied

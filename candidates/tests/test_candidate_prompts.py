@@ -84,7 +84,9 @@ def test_the_outsider_never_sees_another_sites_candidates(
 def test_an_administrator_retiring_a_rule_changes_the_list(
     community_coordinator_client: Client, world: World, cohort: dict[str, Patient]
 ) -> None:
-    IndicationRule.objects.filter(product__brand_name="Carvykti").update(is_active=False)
+    for rule in IndicationRule.objects.filter(product__brand_name="Carvykti"):
+        rule.is_active = False
+        rule.save()  # as the admin saves it
     client = community_coordinator_client
     assert _names(client.get(DASHBOARD, {"candidates": "meets"})) == []
     # Still one step from Abecma (a next line with an anti-CD38 antibody).

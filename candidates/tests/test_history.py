@@ -339,3 +339,91 @@ def test_a_line_is_not_edited_by_a_read_only_member_nor_reached_by_the_outsider(
     assert client.post(url, {"number": 1, "regimen": "X"}).status_code == 404
     line.refresh_from_db()
     assert line.regimen == "VRd"
+
+
+# --- Correcting a line through the API -----------------------------------------------------------
+
+
+def _detail(line: TherapyLine) -> str:
+    return reverse("api:therapy-line-detail", kwargs={"line_id": line.pk})
+
+
+def test_the_api_completes_a_line_with_patch_and_the_audit_keeps_the_old_values(world: World) -> None:
+    line = _line(world)
+    center = api(world.center_coordinator)
+    changes = {"site": world.center.pk, "ended_on": "2025-09-01", "refractory": True, "best_response": "partial"}
+    response = center.patch(_detail(line), changes, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["ended_on"], body["refractory"], body["best_response"]) == ("2025-09-01", True, "partial")
+    # What the PATCH left out is kept; the center, which corrected it, signs it now.
+    assert (body["regimen"], body["drug_classes"], body["lenalidomide"]) == ("VRd", ["pi", "imid"], True)
+    assert (body["site"]["id"], body["recorded_by"]["id"]) == (world.center.pk, world.center_coordinator.pk)
+    update = AuditEntry.objects.get(object_type="candidates.therapyline", action=AuditEntry.Action.UPDATE)
+    assert (update.actor_id, update.site_id, update.patient_id) == (
+        world.center_coordinator.pk,
+        world.center.pk,
+        world.shared_patient.pk,
+    )
+    assert update.changes["ended_on"] == [None, "2025-09-01"]
+    assert update.changes["refractory"] == [False, True]
+
+
+def test_the_api_replaces_a_line_with_put(world: World) -> None:
+    line = _line(world)
+    payload = {key: value for key, value in _payload(world).items() if key != "patient"}
+    response = api(world.community_coordinator).put(_detail(line), payload, format="json")
+    assert response.status_code == 200, response.json()
+    line.refresh_from_db()
+    # Every value is the PUT's, the ones it left out at their defaults.
+    assert (line.regimen, line.drug_classes, line.lenalidomide) == ("R-CHOP", ["chemoimmunotherapy"], False)
+    assert (line.ended_on, line.best_response) == (dt.date(2025, 7, 1), "complete")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"ended_on": "2024-01-01"}, "ended_on"),
+        ({"progressed_on": "2024-01-01"}, "progressed_on"),
+        ({"number": 2}, "number"),
+        ({"number": 0}, "number"),
+        ({"drug_classes": ["chemo"]}, "drug_classes"),
+        ({"drug_classes": []}, "drug_classes"),
+        ({"regimen": ""}, "regimen"),
+        ({"best_response": "great"}, "best_response"),
+        ({"started_on": "soon"}, "started_on"),
+        ({"site": None}, "site"),
+        ({"site": "unrelated"}, "site"),
+    ],
+)
+def test_a_bad_correction_answers_400_naming_the_field_and_changes_nothing(
+    world: World, fields: dict[str, Any], field: str
+) -> None:
+    line = _line(world)
+    _line(world, number=2, regimen="DPd", drug_classes=["anti_cd38"], started_on=dt.date(2025, 10, 1))
+    changes: dict[str, Any] = {"site": world.practice.pk} | fields
+    if changes["site"] is None:
+        del changes["site"]
+    elif changes["site"] == "unrelated":
+        changes["site"] = world.unrelated_practice.pk
+    before = list(TherapyLine.objects.order_by("pk").values())
+    response = api(world.community_coordinator).patch(_detail(line), changes, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+    assert list(TherapyLine.objects.order_by("pk").values()) == before
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.UPDATE).exists()
+
+
+def test_a_line_is_not_corrected_by_a_read_only_member_nor_reached_by_the_outsider(world: World) -> None:
+    line = _line(world)
+    reader = member(world.practice, Role.READ_ONLY, email="reader@practice.test")
+    correction = {"site": world.practice.pk, "regimen": "Changed"}
+    for method in ("put", "patch"):
+        assert getattr(api(reader), method)(_detail(line), correction, format="json").status_code == 403
+    outsider = api(world.outsider)
+    outside = {"site": world.unrelated_practice.pk, "regimen": "Changed"}
+    for method in ("put", "patch", "delete"):
+        assert getattr(outsider, method)(_detail(line), outside, format="json").status_code == 404
+    # No removing a line, as on the pages: the care team gets 405.
+    assert api(world.community_coordinator).delete(_detail(line)).status_code == 405
+    line.refresh_from_db()
+    assert line.regimen == "VRd" and TherapyLine.objects.count() == 1
