@@ -167,10 +167,15 @@ class Gantt:
         return f"from {_day_text(self.first_day)} to {_day_text(self.last_day)}"
 
     @property
+    def short_ticks(self) -> list[tuple[float, str]]:
+        """The ticks with their days short ("-28", "0", "+14"), under a legend that says they
+        are days from the infusion (the report)."""
+        return [(x, label.removeprefix("day ")) for x, label in self.ticks]
+
+    @property
     def tick_labels(self) -> list[str]:
-        """The days of the ticks but the last, short ("-28", "0", "+14"), each written from its
-        tick on (the page, under a legend that says they are days from the infusion)."""
-        return [label.removeprefix("day ") for _, label in self.ticks[:-1]]
+        """The short days of the ticks but the last, each written from its tick on (the page)."""
+        return [label for _, label in self.short_ticks[:-1]]
 
 
 def _day_text(day: int) -> str:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from metrics.charts import GANTT_FURTHEST, PathRow, Step, gantt_chart
 from metrics.gantt import Path, path_steps, patient_paths
+from metrics.report import report_html
 from metrics.tables import paths_block
 from metrics.tests.conftest import NOW, Program, _referral, _step
 from referrals.models import Milestone
@@ -209,3 +210,11 @@ def test_the_outsiders_page_lists_nobody_and_records_no_read(client: Client, pat
     assert "None in this period." in section and "<svg" not in section
     assert not AuditEntry.objects.filter(actor=outsider, action=AuditEntry.Action.VIEW).exists()
     assert _csv(client.get(f"{reverse('metrics-export')}?{PERIOD}&table=paths-gantt"))[1:] == []
+
+
+def test_the_report_draws_the_paths_with_their_labels(paths_program: Program) -> None:
+    html = report_html(paths_program.world.center, "2026Q2", NOW)
+    section = html.split("Path of each patient infused")[1]
+    # The center's own report: Riverbend's patients by their initials, labels drawn in the SVG.
+    assert section.count('text-anchor="end" fill="#000000">TP</text>') == 3
+    assert '<table class="wide">' in section and "<td>day +21</td>" in section
