@@ -375,17 +375,10 @@ def registered_patient(*, actor: User, site: Site, mrn: str, **fields: Any) -> t
     return patient_register(actor=actor, site=site, mrn=mrn, **fields), True
 
 
-def _patient(
-    spec: DemoPatient, sites: dict[str, Site], holders: dict[tuple[str, str], User], result: SeedResult
-) -> None:
-    practice = sites[spec.practice]
-    center_key = SITES_BY_KEY[spec.practice].treating_center or ""
-    center = sites[center_key]
-    practice_coordinator = holders[(spec.practice, Role.COORDINATOR)]
-    center_coordinator = holders[(center_key, Role.COORDINATOR)]
-
-    patient, created = registered_patient(
-        actor=practice_coordinator,
+def registered_demo_patient(spec: DemoPatient, practice: Site, actor: User) -> tuple[Patient, bool]:
+    """`spec`'s patient at its practice (`registered_patient`), registered by `actor` if new."""
+    return registered_patient(
+        actor=actor,
         site=practice,
         mrn=spec.mrn,
         given_name=spec.given_name,
@@ -397,6 +390,18 @@ def _patient(
         caregiver_relationship=spec.caregiver_relationship,
         caregiver_phone=spec.caregiver_phone,
     )
+
+
+def _patient(
+    spec: DemoPatient, sites: dict[str, Site], holders: dict[tuple[str, str], User], result: SeedResult
+) -> None:
+    practice = sites[spec.practice]
+    center_key = SITES_BY_KEY[spec.practice].treating_center or ""
+    center = sites[center_key]
+    practice_coordinator = holders[(spec.practice, Role.COORDINATOR)]
+    center_coordinator = holders[(center_key, Role.COORDINATOR)]
+
+    patient, created = registered_demo_patient(spec, practice, practice_coordinator)
     if created:
         result.count("patients")
 

@@ -13,7 +13,7 @@ from carecoord.access.scope import AnyUser
 from carecoord.models import Site
 from carecoord.pdf import html_to_pdf
 from metrics.scope import Cohort, Period
-from metrics.tables import every_block
+from metrics.tables import Block, every_block
 
 QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 
@@ -29,24 +29,43 @@ def quarter_period(text: str, site: Site) -> Period:
     return Period(start, after - dt.timedelta(days=1), site.zone)
 
 
-def report_html(site: Site, quarter: str, now: dt.datetime | None = None, *, user: AnyUser | None = None) -> str:
-    """The report's page, every block: what the site's staff see of the quarter, or, for a
-    `user` working there, what they see through that site (the same patients)."""
+def report_blocks(site: Site, quarter: str, now: dt.datetime, *, user: AnyUser | None = None) -> list[Block]:
+    """Every block of the quarter: what the site's staff see of it, or, for a `user` working
+    there, what they see through that site (the same patients)."""
     period = quarter_period(quarter, site)
-    now = now or timezone.now()
     cohort = Cohort.for_site(site, period, now) if user is None else Cohort.for_user(user, period, now, site_id=site.pk)
+    return every_block(cohort)
+
+
+def report_html(
+    site: Site,
+    quarter: str,
+    now: dt.datetime | None = None,
+    *,
+    user: AnyUser | None = None,
+    blocks: list[Block] | None = None,
+) -> str:
+    """The report's page, every block (`blocks`, when already computed by `report_blocks`)."""
+    now = now or timezone.now()
     context = {
         "site": site,
         "quarter": quarter.strip().upper(),
-        "period": period,
-        "blocks": every_block(cohort),
+        "period": quarter_period(quarter, site),
+        "blocks": blocks if blocks is not None else report_blocks(site, quarter, now, user=user),
         "made_at": site.time_of(now),
     }
     return render_to_string("metrics/report.html", context)
 
 
-def report_pdf(site: Site, quarter: str, now: dt.datetime | None = None, *, user: AnyUser | None = None) -> bytes:
-    return html_to_pdf(report_html(site, quarter, now, user=user))
+def report_pdf(
+    site: Site,
+    quarter: str,
+    now: dt.datetime | None = None,
+    *,
+    user: AnyUser | None = None,
+    blocks: list[Block] | None = None,
+) -> bytes:
+    return html_to_pdf(report_html(site, quarter, now, user=user, blocks=blocks))
 
 
 def recent_quarters(today: dt.date, count: int = 4) -> list[str]:

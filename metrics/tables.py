@@ -3,14 +3,16 @@ quarterly report prints, each number written through `metrics.small_counts`."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from metrics.access import AccessFigures, access_figures
-from metrics.charts import Chart, column_chart, months_chart, tally_chart
+from metrics.charts import Chart, Gantt, PathRow, column_chart, gantt_chart, months_chart, tally_chart
 from metrics.coordination import CoordinationFigures, coordination_figures
 from metrics.criterion_to_referral import PracticeTiming, criterion_to_referral
 from metrics.figures import Month, Span, Tally
+from metrics.gantt import Day, Path, Paths, path_steps, patient_paths
 from metrics.safety import GradeRow, SafetyFigures, safety_figures
 from metrics.scope import Cohort
 from metrics.small_counts import count_text, figure_text, percent_text
@@ -29,6 +31,9 @@ class Table:
     rows: list[list[str]]
     note: str = ""
     chart: Chart | None = None  # drawn beside the table, which is its text
+    gantt: Gantt | None = None  # the patient paths, drawn above their table
+    # The patients the rows name, each with the referral of its row (the reads a page records).
+    patients: tuple[tuple[uuid.UUID, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,7 +264,69 @@ def coordination_block(figures: CoordinationFigures) -> Block:
     )
 
 
-BLOCKS = {"access": "Access", "safety": "Safety", "coordination": "Coordination"}
+def _day_cell(path: Path, day: Day | None) -> str:
+    if day is None:
+        return ""
+    offset = (day.on - path.infusion).days
+    return f"day {offset:+d}{' (planned)' if day.planned else ''}"
+
+
+PATH_HEADERS = [
+    "Patient",
+    "Product",
+    "Infusion (day 0)",
+    "Apheresis",
+    "Product release",
+    "Bridging from",
+    "Lymphodepletion",
+    "Monitoring until",
+    "Hand-back",
+]
+
+
+def paths_block(paths: Paths) -> Block:
+    rows = [
+        [
+            path.label,
+            path.product,
+            path.infusion.isoformat(),
+            *(
+                _day_cell(path, day)
+                for day in (
+                    path.apheresis,
+                    path.release,
+                    path.bridging,
+                    path.lymphodepletion,
+                    path.monitoring_end,
+                    path.hand_back,
+                )
+            ),
+        ]
+        for path in paths.rows
+    ]
+    shown = len(paths.rows)
+    which = (
+        f"The first {shown} of {paths.total} infusions of the period, by day of infusion."
+        if paths.total > shown
+        else "Every infusion of the period, by day of infusion."
+    )
+    note = (
+        f"{which} Days are counted from the infusion (day 0); a step not yet marked done shows its planned day, "
+        "drawn lighter. Each patient is named by your site's MRN, else their initials."
+    )
+    table = Table(
+        "paths-gantt",
+        "Path of each patient infused",
+        PATH_HEADERS,
+        rows,
+        note,
+        gantt=gantt_chart([PathRow(path.label, path_steps(path)) for path in paths.rows]) if rows else None,
+        patients=tuple((path.patient_id, path.referral_id) for path in paths.rows),
+    )
+    return Block("paths", "Patient paths", [table])
+
+
+BLOCKS = {"access": "Access", "safety": "Safety", "coordination": "Coordination", "paths": "Patient paths"}
 
 
 def block_of(slug: str, cohort: Cohort) -> Block:
@@ -271,6 +338,8 @@ def block_of(slug: str, cohort: Cohort) -> Block:
             return access_block(access_figures(cohort), criterion_to_referral(cohort))
         if slug == "safety":
             return safety_block(safety_figures(cohort))
+        if slug == "paths":
+            return paths_block(patient_paths(cohort))
         return coordination_block(coordination_figures(cohort))
 
 

@@ -117,7 +117,8 @@ PAGES: dict[str, Rule] = {
     "alert-export": Rule(Need.SIGNED_IN),
     "milestones-due-export": Rule(Need.SIGNED_IN),
     "handoff-export": Rule(Need.SIGNED_IN),
-    # Program metrics: counts over the person's own patients, no patient named; a table as CSV.
+    # Program metrics: counts over the person's own patients, and the paths of those infused
+    # (named by MRN or initials); a table as CSV.
     "metrics": Rule(Need.SIGNED_IN),
     "metrics-export": Rule(Need.SIGNED_IN, query="table=access-funnel"),
     # A site's quarterly report: one of the person's own sites (their first by default).

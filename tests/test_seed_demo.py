@@ -40,6 +40,7 @@ from handoffs.models import Handoff
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
 from labs.models import LabFlagNotice, LabResult
 from labs.summary import icaht_grade_now
+from metrics.demo_courses import PAST_PATIENTS
 from referrals.day_zero import day_zero_of
 from referrals.models import Milestone, Referral
 from referrals.phase import phases_now
@@ -116,6 +117,8 @@ def test_every_demo_patient_is_in_the_phase_its_story_tells(seeded: str) -> None
     expected = {spec.mrn: spec.phase for spec in demo.PATIENTS}
     # The candidates not referred yet (candidates.demo) are at the start of the path.
     expected |= {spec.mrn: Phase.REFERRAL for spec in candidates_demo.PATIENTS}
+    # The program's past year (metrics.demo_courses): declined, or infused and in follow-up.
+    expected |= {past.spec.mrn: past.spec.phase for past in PAST_PATIENTS}
     patients = list(Patient.objects.prefetch_related("identifiers"))
     derived = phases_now([patient.pk for patient in patients])
     wrong = {}

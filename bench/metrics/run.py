@@ -2,7 +2,8 @@
 
 Builds the network of `bench.dataset` once (10,000 patients; BENCH_PATIENTS for less) unless
 the database already holds it, then, as the center coordinator (about 5,000 patients) and the
-person who sees every patient, computes each block (access, safety, coordination) and GETs
+person who sees every patient, computes each block (access, safety, coordination, the patient
+paths) and GETs
 the whole metrics page BENCH_ROUNDS times for the last twelve months and the last five years,
 and prints medians, 95th percentiles and query counts as Markdown for docs/PERFORMANCE.md.
 
@@ -40,7 +41,7 @@ from carecoord.models import User  # noqa: E402
 from carecoord.selectors.sites import active_memberships_of  # noqa: E402
 from carecoord.zones import viewer_zone  # noqa: E402
 from metrics.scope import Cohort, Period  # noqa: E402
-from metrics.tables import block_of  # noqa: E402
+from metrics.tables import BLOCKS, block_of  # noqa: E402
 from tests.helpers import login  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
@@ -97,7 +98,7 @@ def main() -> None:
             start = end - dt.timedelta(days=days)
             cohort = Cohort.for_user(user, Period(start, end, zone), now)
             calls: dict[str, Callable[[], object]] = {
-                slug: functools.partial(block_of, slug, cohort) for slug in ("access", "safety", "coordination")
+                slug: functools.partial(block_of, slug, cohort) for slug in BLOCKS
             }
             calls["the page"] = functools.partial(page, client, f"/metrics/?start={start}&end={end}")
             for what, call in calls.items():

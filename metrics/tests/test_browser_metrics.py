@@ -43,6 +43,18 @@ def test_a_center_sees_every_block_with_its_charts(live_server: object, program:
     assert _row(page, "access-funnel", "Referred") == ["6"]
     assert _row(page, "access-funnel", "Infused") == ["<5"]
     assert _row(page, "access-times", "Referral submitted → acknowledged") == ["5", "4 hours", "20.4 hours", "67%"]
+    # The patient paths: one row per infusion, the center naming Riverbend's patients by initials.
+    expect(page.locator("#paths-gantt .metrics-gantt__grid > svg")).to_have_count(1)
+    expect(page.locator("#paths-gantt tbody tr")).to_have_count(3)
+    assert page.locator("#paths-gantt svg rect").count() >= 3 * 4  # four bars a row, and the legend's
+    first = page.locator("#paths-gantt tbody tr").first
+    assert first.locator("th").inner_text().strip() == "TP"
+    assert [cell.strip() for cell in first.locator("td").all_inner_texts()][:4] == [
+        "Yescarta",
+        "2026-04-03",
+        "day -30",
+        "day -9",
+    ]
     for width in (1366, 390):
         page.set_viewport_size({"width": width, "height": 900})
         violations = accessibility_violations(page)

@@ -27,6 +27,7 @@ from handoffs import demo as handoffs_demo
 from infections import demo as infections_demo
 from labs import demo as labs_demo
 from metrics import demo as metrics_demo
+from metrics import demo_courses
 from referrals import demo as referrals_demo
 from toxicity import demo as toxicity_demo
 
@@ -113,6 +114,9 @@ class Command(BaseCommand):
             therapy_lines = candidates_demo.seed_candidates(coordinators, nurses, demo.sites_by_key())
             # The referred patients' histories, for the time from meeting a criterion to referral.
             therapy_lines += candidates_demo.seed_referred_histories(coordinators)
+            # The program's past year, for the metrics; after the stories above, so that the
+            # patient they show off is still the first in follow-up.
+            past_courses = demo_courses.seed_past_courses(result.holders)
             # Last: dates back the moments the stories above leave at the time of seeding.
             metrics_demo.seed_program_history()
         if referrals:
@@ -129,6 +133,8 @@ class Command(BaseCommand):
             result.created["education records"] = education
         if therapy_lines:
             result.created["lines of therapy"] = therapy_lines
+        if past_courses:
+            result.created["past courses"] = past_courses
         if result.created:
             summary = ", ".join(f"{count} {what}" for what, count in result.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
