@@ -190,7 +190,8 @@ class CandidateStanding(models.Model):
     patients. Derived, never edited: rewritten (`candidates.standings`) when the patient's
     history, transplant candidacy, disease area or date of birth, or a rule or product changes,
     and hourly as days pass (a relapse window closes, a birthday comes). Patients with no line
-    have no row. The patient page and the API assess afresh, with the reasons."""
+    have no row. `referred`: a referral was submitted (the filter lists whom to refer). The
+    patient page and the API assess afresh, with the reasons."""
 
     class Standing(models.TextChoices):
         MEETS = "meets", "Meets a labelled use"
@@ -205,9 +206,11 @@ class CandidateStanding(models.Model):
     first_met_on = models.DateField(
         null=True, blank=True, help_text="The first day the history, as it stood then, met a labelled use."
     )
+    referred = models.BooleanField(default=False, help_text="A referral was submitted, whatever became of it.")
 
     class Meta:
-        indexes = [models.Index(fields=["standing"], name="candidate_standing_idx")]
+        # The dashboard's filter reads the patients not referred yet: a few, in a network of many.
+        indexes = [models.Index(fields=["referred", "standing"], name="candidate_to_refer_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_standing_display() or 'Neither'}: {', '.join(self.products)}"

@@ -39,7 +39,7 @@ BATCH = 1000
 def refresh_standings(
     patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None, *, kept_first_met: bool = False
 ) -> int:
-    """Rewrite the standing and first-met day of these patients (at most BATCH of them): eight
+    """Rewrite the standing and first-met day of these patients (at most BATCH of them): nine
     queries whatever their number. `kept_first_met` (the hourly pass) keeps a first-met day
     already found: only a change to the history or the rules moves it, and those rewrite it at
     once. Returns how many meet or approach a use."""
@@ -53,6 +53,11 @@ def refresh_standings(
         rows = CandidateStanding.objects.filter(AnyOf(F("patient_id"), list(days)), first_met_on__isnull=False)
         known = {patient_id: met_on for patient_id, met_on in rows.values_list("patient_id", "first_met_on") if met_on}
     rules = active_rules()
+    referred = set(
+        Referral.objects.filter(AnyOf(F("patient_id"), list(days)), submitted_at__isnull=False).values_list(
+            "patient_id", flat=True
+        )
+    )
     standings = []
     for patient_id, dated in dated_histories_of(patients).items():
         day = days[patient_id]
@@ -64,6 +69,7 @@ def refresh_standings(
                 products=assessment.products,
                 as_of=day,
                 first_met_on=known[patient_id] if patient_id in known else first_met(dated, rules, day),
+                referred=patient_id in referred,
             )
         )
     CandidateStanding.objects.filter(AnyOf(F("patient_id"), [pk for pk in ids if pk not in days])).delete()
@@ -71,7 +77,7 @@ def refresh_standings(
         standings,
         update_conflicts=True,
         unique_fields=["patient"],
-        update_fields=["standing", "products", "as_of", "first_met_on"],
+        update_fields=["standing", "products", "as_of", "first_met_on", "referred"],
     )
     return sum(1 for standing in standings if standing.standing)
 
@@ -92,8 +98,7 @@ def standing_patient_ids(standing: str = "") -> QuerySet[Any]:
     """The patients not referred yet who meet a labelled use or approach one (only those of
     `standing` when given), as a subquery of one column. A patient with a referral submitted,
     whatever became of it, has been referred: the filter is of whom to refer."""
-    referred = Referral.objects.filter(submitted_at__isnull=False).values("patient_id")
-    standings = CandidateStanding.objects.exclude(standing="").exclude(patient_id__in=referred)
+    standings = CandidateStanding.objects.filter(referred=False).exclude(standing="")
     if standing:
         standings = standings.filter(standing=standing)
     return standings.values("patient_id")

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from candidates import demo as candidates_demo
+from candidates.standings import refresh_every_standing
 from carecoord import demo
 from carecoord.roles import Role
 from education import demo as education_demo
@@ -119,6 +120,9 @@ class Command(BaseCommand):
             past_courses = demo_courses.seed_past_courses(result.holders)
             # Last: dates back the moments the stories above leave at the time of seeding.
             metrics_demo.seed_program_history()
+            # The candidate standings, as the hourly pass writes them: some stories above date
+            # their referrals and lines directly.
+            refresh_every_standing()
         if referrals:
             result.created["referrals"] = referrals
         if toxicities:
