@@ -266,6 +266,13 @@ class Milestone(models.Model):
                 condition=Q(status="planned") & ~Q(conflict_key=""),
                 name="milestone_conflict_open",
             ),
+            # The metrics: the steps of one kind done (infused, collected, handed back...), by day.
+            models.Index(
+                fields=["kind", "actual_on"],
+                include=["referral"],
+                condition=Q(status="done"),
+                name="milestone_done_by_kind",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["referral", "kind"], name="one_milestone_per_kind"),
