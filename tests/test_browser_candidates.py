@@ -11,11 +11,13 @@ from django.test import override_settings
 from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
+from candidates.models import IndicationRule
 from candidates.services import transplant_candidacy_record
+from carecoord.models import User
 from referrals.models import Referral
 from referrals.workflow import State
 from tests.browser import sign_in
-from tests.factories import first_line_vrd, patient_at
+from tests.factories import PASSWORD, first_line_vrd, patient_at
 from tests.helpers import World
 
 pytestmark = pytest.mark.browser
@@ -72,6 +74,43 @@ def test_the_practice_filters_candidates_reads_why_and_starts_a_prefilled_referr
     assert referral.prior_lines_of_therapy == 1 and "VRd" in referral.prior_therapies
     assert referral.transplant_eligibility == "ineligible"
     assert "Meets the Carvykti criterion" in referral.reason
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_administrator_retires_a_rule_in_the_admin_and_the_practice_list_changes(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    """A label changed: the administrator retires Carvykti's rule in the admin; the practice's
+    filter then shows the patient one step from Abecma only, with no code changed."""
+    base_url = str(live_server)
+    coordinator, practice = world.community_coordinator, world.practice
+    patient = patient_at(
+        practice, coordinator, given_name="Ida", family_name="Rulechange", disease_area="multiple_myeloma"
+    )
+    first_line_vrd(patient, coordinator, practice, refractory=True)
+    administrator = User.objects.create_superuser("administrator@carecoord.test", PASSWORD, full_name="Ada Admin")
+    carvykti = IndicationRule.objects.get(product__brand_name="Carvykti", disease_area="multiple_myeloma")
+
+    practice_page = browser.new_page()
+    sign_in(practice_page, base_url, coordinator.email)
+    practice_page.goto(base_url + reverse("dashboard"))
+    practice_page.get_by_label("CAR-T candidates").select_option(label="Candidates or approaching")
+    results = practice_page.locator("#results")
+    expect(results.get_by_role("link", name="CAR-T candidate: Carvykti")).to_be_visible()
+
+    admin_page = browser.new_page()
+    sign_in(admin_page, base_url, administrator.email)
+    admin_page.goto(base_url + reverse("admin:candidates_indicationrule_change", args=[carvykti.pk]))
+    admin_page.get_by_label("Is active").uncheck()
+    admin_page.get_by_role("button", name="Save", exact=True).click()
+    expect(admin_page.get_by_text("was changed successfully")).to_be_visible()
+    admin_page.close()
+
+    practice_page.reload()
+    practice_page.get_by_label("CAR-T candidates").select_option(label="Candidates or approaching")
+    expect(results.get_by_role("link", name="Approaching CAR-T: Abecma")).to_be_visible()
+    expect(results.get_by_text("CAR-T candidate: Carvykti")).to_have_count(0)
+    practice_page.close()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
