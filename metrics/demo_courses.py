@@ -65,9 +65,12 @@ ICANS_ONSET_DAYS = (5, 6, 9, 4, 7, 10)
 INFECTION_DAYS = (12, 0, 45, 20, 120, 25, 0, 70, 150, 8)  # 0: none
 ALERT_MINUTES = (12, 25, 45, 150, 300, 1600, 20, 90, 480, 35, 700, 2900)  # to the first acknowledgement
 HANDOFF_HOURS = (2, 5, 20, 30, 52, 3)
-# Done this many days after planned; None: not done yet (overdue).
-VISIT_LATE_DAYS = (0, 3, 12, 0, None, 5, 20, 1, 0)
-FORM_LATE_DAYS = (-2, 0, 9, None, -5, 14, 0)
+# Done this many days after planned.
+VISIT_LATE_DAYS = (0, 3, 12, 0, 30, 5, 20, 1, 0)
+FORM_LATE_DAYS = (-2, 0, 9, 21, -5, 14, 0)
+# One follow-up step in this many is never done (overdue still): a few, so that the demo's
+# dashboards show some without burying the stories' own steps.
+NEVER_DONE_EVERY = 25
 VISITS = (MilestoneKind.VISIT_DAY_30, MilestoneKind.VISIT_DAY_60, MilestoneKind.VISIT_DAY_90)
 FORMS = (MilestoneKind.CIBMTR_DAY_100, MilestoneKind.CIBMTR_MONTH_6)
 
@@ -302,10 +305,13 @@ def _course(rows: _Rows, course: _Course, referral: Referral, decided_on: dt.dat
         if step.planned_on > course.today + dt.timedelta(days=400):
             continue  # the years ahead: planned when the course was, not needed here
         late: int | None = 0
-        if step.kind in VISITS:
-            late = VISIT_LATE_DAYS[(i + step.day_offset) % len(VISIT_LATE_DAYS)]
+        turn = i + step.day_offset
+        if step.kind in (*VISITS, *FORMS) and turn % NEVER_DONE_EVERY == 0:
+            late = None
+        elif step.kind in VISITS:
+            late = VISIT_LATE_DAYS[turn % len(VISIT_LATE_DAYS)]
         elif step.kind in FORMS:
-            late = FORM_LATE_DAYS[(i + step.day_offset) % len(FORM_LATE_DAYS)]
+            late = FORM_LATE_DAYS[turn % len(FORM_LATE_DAYS)]
         site = practice if step.kind in VISITS or step.kind == MilestoneKind.HAND_BACK else center
         _milestone(rows, course, referral, step.kind, step.planned_on, late, site=site)
     return infusion
