@@ -207,7 +207,10 @@ EARLY_EVERY = 4
 def _met_history(disease_area: str, met: dt.date) -> list[dict[str, Any]]:
     """Lines whose history first meets a labelled use of `disease_area` on `met` (none for a
     disease without one: marginal zone lymphoma is then referred early)."""
-    day = lambda days: met - dt.timedelta(days=days)  # noqa: E731
+
+    def day(days: int) -> dt.date:
+        return met - dt.timedelta(days=days)
+
     chemo = ["chemoimmunotherapy"]
     if disease_area == "lbcl":  # relapse within 12 months of first-line chemoimmunotherapy
         return [

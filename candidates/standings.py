@@ -47,6 +47,11 @@ def refresh_standings(
     if not ids:
         return 0
     days = history_days(ids, now)
+    gone = [pk for pk in ids if pk not in days]  # no line (left): no row
+    if gone:
+        CandidateStanding.objects.filter(AnyOf(F("patient_id"), gone)).delete()
+    if not days:  # a patient saved or referred without a history: nothing more to read
+        return 0
     patients = Patient.objects.filter(AnyOf(F("pk"), list(days))).only("pk", "disease_area", "date_of_birth")
     known: dict[uuid.UUID, dt.date] = {}
     if kept_first_met:
@@ -72,7 +77,6 @@ def refresh_standings(
                 referred=patient_id in referred,
             )
         )
-    CandidateStanding.objects.filter(AnyOf(F("patient_id"), [pk for pk in ids if pk not in days])).delete()
     CandidateStanding.objects.bulk_create(
         standings,
         update_conflicts=True,

@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from candidates.models import IndicationRule
-from candidates.services import therapy_line_record, transplant_candidacy_record
+from candidates.services import transplant_candidacy_record
 from carecoord.models import Patient
 from referrals.services import referral_move
 from referrals.workflow import Move
-from tests.factories import patient_at
+from tests.factories import first_line_vrd, patient_at
 from tests.helpers import World, api, draft_referral, login, queries_of_get
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +27,7 @@ DASHBOARD = reverse("dashboard")
 
 
 def _line(world: World, patient: Patient, number: int = 1, **fields: Any) -> None:
-    values: dict[str, Any] = {
-        "regimen": "VRd",
-        "drug_classes": ["pi", "imid"],
-        "lenalidomide": True,
-        "started_on": dt.date(2025, 1, 6),
-    } | fields
-    therapy_line_record(
-        actor=world.community_coordinator, patient=patient, site=world.practice, number=number, **values
-    )
+    first_line_vrd(patient, world.community_coordinator, world.practice, number=number, **fields)
 
 
 def _myeloma(world: World, *, refractory: bool, **fields: Any) -> Patient:
