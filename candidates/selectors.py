@@ -84,27 +84,6 @@ def line_of(line: TherapyLine) -> Line:
     )
 
 
-def histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, History]:
-    """The treatment history of patients already loaded through the access path (with their
-    disease area and date of birth): two queries whatever their number."""
-    by_id = {patient.pk: patient for patient in patients}
-    lines: dict[uuid.UUID, list[Line]] = defaultdict(list)
-    for line in TherapyLine.objects.filter(patient_id__in=list(by_id)).order_by("patient_id", "number"):
-        lines[line.patient_id].append(line_of(line))
-    transplant = dict(
-        TransplantCandidacy.objects.filter(patient_id__in=list(by_id)).values_list("patient_id", "status")
-    )
-    return {
-        pk: History(
-            disease_area=patient.disease_area,
-            born_on=patient.date_of_birth,
-            lines=tuple(lines.get(pk, ())),
-            transplant=Transplant(transplant.get(pk, Transplant.UNKNOWN)),
-        )
-        for pk, patient in by_id.items()
-    }
-
-
 def dated_histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, DatedHistory]:
     """The treatment history of patients already loaded through the access path (with their
     disease area and date of birth), with the days its undated facts became known
@@ -139,9 +118,15 @@ def dated_histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, DatedHist
 
 def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUID, Assessment]:
     """Whether each patient is, or is about to be, a candidate on `today`: three queries whatever
-    the number of patients (their lines, their transplant candidacy, the active rules)."""
+    the number of patients (their lines, their transplant candidacy, the active rules). A
+    patient with no line recorded is neither."""
+    patients = list(patients)
     rules = active_rules()
-    return {pk: assess(history, rules, today) for pk, history in histories_of(patients).items()}
+    dated = dated_histories_of(patients)
+    return {
+        patient.pk: assess(dated[patient.pk].history, rules, today) if patient.pk in dated else Assessment()
+        for patient in patients
+    }
 
 
 def history_days(patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None) -> dict[uuid.UUID, dt.date]:
