@@ -38,7 +38,7 @@ def _rules_changed(sender: Any, **kwargs: Any) -> None:
 
 
 def connect_standing_triggers() -> None:
-    for model in ("candidates.TherapyLine", "candidates.TransplantCandidacy"):
+    for model in ("candidates.TherapyLine", "candidates.TransplantCandidacy", "carecoord.PatientDeath"):
         post_save.connect(_history_changed, sender=model, dispatch_uid=f"standing.saved.{model}")
         post_delete.connect(_history_changed, sender=model, dispatch_uid=f"standing.deleted.{model}")
     post_save.connect(_patient_saved, sender="carecoord.Patient", dispatch_uid="standing.saved.Patient")

@@ -5,7 +5,7 @@ referral, read, so that each is one indexed query, not a matching of every histo
 The standing is `candidates.matching.assess` on the day at the site that recorded the patient's
 latest line of therapy (the practice, as a rule). It is rewritten when what it reads changes
 (`candidates.apps`: a line, the transplant candidacy, the patient's disease area or date of
-birth, a rule or a product), and hourly by beat (`candidates.tasks`) since days passing change
+birth, their death, a rule or a product), and hourly by beat (`candidates.tasks`) since days passing change
 it too: a relapse window closes, a line ends more than 60 days ago, a birthday comes. Not
 audited: it is derived from records whose changes are.
 
@@ -30,7 +30,7 @@ from candidates.selectors import active_rules, dated_histories_of, history_days
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.lookups import AnyOf
-from carecoord.models import Patient
+from carecoord.models import Patient, PatientDeath
 from referrals.models import Referral
 
 BATCH = 1000
@@ -39,7 +39,7 @@ BATCH = 1000
 def refresh_standings(
     patient_ids: Iterable[uuid.UUID], now: dt.datetime | None = None, *, kept_first_met: bool = False
 ) -> int:
-    """Rewrite the standing and first-met day of these patients (at most BATCH of them): nine
+    """Rewrite the standing and first-met day of these patients (at most BATCH of them): ten
     queries whatever their number. `kept_first_met` (the hourly pass) keeps a first-met day
     already found: only a change to the history or the rules moves it, and those rewrite it at
     once. Returns how many meet or approach a use."""
@@ -58,6 +58,9 @@ def refresh_standings(
         rows = CandidateStanding.objects.filter(AnyOf(F("patient_id"), list(days)), first_met_on__isnull=False)
         known = {patient_id: met_on for patient_id, met_on in rows.values_list("patient_id", "first_met_on") if met_on}
     rules = active_rules()
+    # A patient who died is nobody's candidate; the first-met day already found stays (the
+    # metrics count a candidate never referred).
+    deceased = set(PatientDeath.objects.filter(AnyOf(F("patient_id"), list(days))).values_list("patient_id", flat=True))
     referred = set(
         Referral.objects.filter(AnyOf(F("patient_id"), list(days)), submitted_at__isnull=False).values_list(
             "patient_id", flat=True
@@ -70,7 +73,7 @@ def refresh_standings(
         standings.append(
             CandidateStanding(
                 patient_id=patient_id,
-                standing=assessment.standing.value if assessment.standing else "",
+                standing=assessment.standing.value if assessment.standing and patient_id not in deceased else "",
                 products=assessment.products,
                 as_of=day,
                 first_met_on=known[patient_id] if patient_id in known else first_met(dated, rules, day),

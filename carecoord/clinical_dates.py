@@ -1,6 +1,6 @@
 """Dates of a patient's care, checked against the patient's own record before they are kept.
 
-Nothing about a patient happened before their birth, nor has it happened yet: an onset, an
+Nothing about a patient happened before their birth or after their death, nor has it happened yet: an onset, an
 assessment, a treatment, a resolution or a step done is refused before the date of birth and
 more than a day ahead (a moment may not be more than a few minutes ahead). A planned date is
 refused before the date of birth and beyond the planning horizon. A date far before the
@@ -40,6 +40,7 @@ class RecordDates:
     born_on: dt.date
     referred_on: dt.date | None
     zone: zoneinfo.ZoneInfo
+    died_on: dt.date | None = None
 
     def today(self) -> dt.date:
         return timezone.localdate(timezone.now(), self.zone)
@@ -81,10 +82,21 @@ def _far_before_referral(field: str, day: dt.date, dates: RecordDates, *, confir
     )
 
 
+def _after_death(field: str, value: dt.date | dt.datetime, dates: RecordDates) -> None:
+    """Nothing of the patient's care happens after their death. A moment is read in `zone`,
+    which may be a day ahead of the zone of the site that recorded the death: a day's grace."""
+    if dates.died_on is None or (isinstance(value, dt.datetime) and value >= AFTER_LATEST_MOMENT):
+        return
+    last = dates.died_on + (dt.timedelta(days=1) if isinstance(value, dt.datetime) else dt.timedelta())
+    if _day(value, dates.zone) > last:
+        raise ValidationError({field: f"This is after the patient's death ({dates.died_on:%d %b %Y}): check the date."})
+
+
 def check_happened(field: str, value: dt.date | dt.datetime, dates: RecordDates, *, confirmed: bool = False) -> None:
-    """A date or moment something happened: after birth, not ahead, confirmed if far before
-    the referral. Raises ValidationError on `field`."""
+    """A date or moment something happened: after birth, not ahead, not after the patient's
+    death, confirmed if far before the referral. Raises ValidationError on `field`."""
     _born_before(field, value, dates)
+    _after_death(field, value, dates)
     if isinstance(value, dt.datetime):
         ahead = value >= AFTER_LATEST_MOMENT or value > timezone.now() + CLOCK_SLACK
     else:
@@ -95,9 +107,10 @@ def check_happened(field: str, value: dt.date | dt.datetime, dates: RecordDates,
 
 
 def check_planned(field: str, value: dt.date, dates: RecordDates, *, confirmed: bool = False) -> None:
-    """A planned date: after birth, within the planning horizon, confirmed if far before the
-    referral. Raises ValidationError on `field`."""
+    """A planned date: after birth, not after the patient's death, within the planning horizon,
+    confirmed if far before the referral. Raises ValidationError on `field`."""
     _born_before(field, value, dates)
+    _after_death(field, value, dates)
     horizon = _years_later(dates.today(), PLANNING_HORIZON_YEARS)
     if value > min(horizon, LATEST):
         raise ValidationError({field: f"Plan no later than {horizon:%d %b %Y}: check the date."})

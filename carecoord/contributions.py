@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.models import CareTeamLink, TimelineEntry
+from carecoord.models.deaths import alive
 from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary
 from carecoord.selectors.sites import sites_where_role_can
@@ -39,11 +40,11 @@ def digest_recent_events(scope: DigestScope) -> SectionRead:
 
 def _without_primary(scope: QueueScope) -> QuerySet[CareTeamLink]:
     managing = sites_where_role_can(scope.memberships, Capability.MANAGE_CARE_TEAM)
-    return links_without_primary(scope.user, managing)
+    return links_without_primary(scope.user, managing).filter(alive())
 
 
 def queue_links_without_primary(scope: QueueScope) -> Sequence[CareTeamLink]:
-    """The viewer's sites that name no primary point person for a patient."""
+    """The viewer's sites that name no primary point person for a patient alive."""
     return list(_without_primary(scope)[: scope.limit])
 
 

@@ -89,3 +89,4 @@ def register_core_patient_data() -> None:
     register("carecoord.CareTeamLink", patient="patient", name="care-team link")
     register("carecoord.PointPerson", patient="link__patient", name="point person")
     register("carecoord.TimelineEntry", patient="patient", name="timeline entry")
+    register("carecoord.PatientDeath", patient="patient", name="death", ignore={"updated_at"})

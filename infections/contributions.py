@@ -16,6 +16,7 @@ from django.db.models import Model, Q, QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.models import Patient
+from carecoord.models.deaths import alive
 from carecoord.roles import Capability
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from infections.models import ProphylaxisItem, VaccinationItem
@@ -68,9 +69,13 @@ def queue_prevention_due(scope: QueueScope) -> Sequence[PreventionDue]:
 
 def prevention_patients(scope: QueueScope) -> QuerySet[Any]:
     """Patients with a prophylaxis stop or a vaccine due today or overdue: work for today."""
-    stops = prophylaxis_visible_to(scope.user, Capability.RECORD_CARE).active().filter(planned_stop_on__lte=scope.today)
+    stops = (
+        prophylaxis_visible_to(scope.user, Capability.RECORD_CARE)
+        .active()
+        .filter(alive(), planned_stop_on__lte=scope.today)
+    )
     vaccines = vaccinations_visible_to(scope.user, Capability.RECORD_CARE).filter(
-        given_on__isnull=True, due_on__lte=scope.today
+        alive(), given_on__isnull=True, due_on__lte=scope.today
     )
     return Patient.objects.filter(
         Q(pk__in=stops.order_by().values("patient_id")) | Q(pk__in=vaccines.order_by().values("patient_id"))

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from carecoord.models.calendar import calendar_checks
+from carecoord.models.deaths import alive
 from infections.rules import DEFAULT_PLAN, DUE_DAYS, LIVE_FROM_DAY, Due, PlanDefaults, due_state
 from referrals.day_zero import day_zero_subquery
 from toxicity.timing import day_text, onset_day
@@ -107,8 +108,8 @@ class ProphylaxisQuerySet(models.QuerySet["ProphylaxisItem"]):
 
     def due_by(self, today: dt.date) -> ProphylaxisQuerySet:
         """Items not stopped whose planned stop (or review) falls within `DUE_DAYS` of
-        `today` or has passed: `rules.due_state` in SQL."""
-        return self.active().filter(planned_stop_on__lte=today + dt.timedelta(days=DUE_DAYS))
+        `today` or has passed (`rules.due_state` in SQL), of patients alive."""
+        return self.active().filter(alive(), planned_stop_on__lte=today + dt.timedelta(days=DUE_DAYS))
 
 
 class ProphylaxisItem(models.Model):
@@ -171,8 +172,9 @@ class ProphylaxisItem(models.Model):
 
 class VaccinationQuerySet(models.QuerySet["VaccinationItem"]):
     def due_by(self, today: dt.date) -> VaccinationQuerySet:
-        """Vaccines not given whose date falls within `DUE_DAYS` of `today` or has passed."""
-        return self.filter(given_on__isnull=True, due_on__lte=today + dt.timedelta(days=DUE_DAYS))
+        """Vaccines not given whose date falls within `DUE_DAYS` of `today` or has passed, of
+        patients alive."""
+        return self.filter(alive(), given_on__isnull=True, due_on__lte=today + dt.timedelta(days=DUE_DAYS))
 
 
 class VaccinationItem(models.Model):

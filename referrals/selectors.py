@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from carecoord.access import get_visible_or_404, sites_that_can, visible_patient_ids
@@ -161,10 +161,11 @@ def milestones_in_conflict(user: AnyUser) -> QuerySet[Milestone]:
 
 def record_dates(patient: Patient, zone: zoneinfo.ZoneInfo) -> RecordDates:
     """What a date of `patient`'s care is checked against, from `zone`: one query, for the day
-    the patient's first referral was started."""
-    first = Referral.objects.filter(patient=patient).aggregate(first=Min("created_at"))["first"]
-    referred_on = timezone.localdate(first, zone) if first else None
-    return RecordDates(born_on=patient.date_of_birth, referred_on=referred_on, zone=zone)
+    the patient's first referral was started and the day of their death, if recorded."""
+    first = Referral.objects.filter(patient=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    row = Patient.objects.filter(pk=patient.pk).values_list(Subquery(first), "death__died_on").get()
+    referred_on = timezone.localdate(row[0], zone) if row[0] else None
+    return RecordDates(born_on=patient.date_of_birth, referred_on=referred_on, zone=zone, died_on=row[1])
 
 
 class NextStep(NamedTuple):

@@ -3,6 +3,7 @@
 from carecoord.models.access import PatientGroupObjectPermission, SiteRoleGroup
 from carecoord.models.api_tokens import ApiToken
 from carecoord.models.care_teams import CareTeamLink, PointPerson
+from carecoord.models.deaths import DeathCause, PatientDeath
 from carecoord.models.digests import DigestDelivery, DigestPreference
 from carecoord.models.idempotency import IdempotentRequest
 from carecoord.models.memberships import SiteMembership
@@ -17,6 +18,7 @@ from carecoord.models.users import User
 __all__ = [
     "ApiToken",
     "CareTeamLink",
+    "DeathCause",
     "DigestDelivery",
     "DigestPreference",
     "IdempotentRequest",
@@ -24,6 +26,7 @@ __all__ = [
     "OutageReport",
     "OutgoingEmail",
     "Patient",
+    "PatientDeath",
     "PatientGroupObjectPermission",
     "PatientIdentifier",
     "PointPerson",

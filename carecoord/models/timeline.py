@@ -25,6 +25,7 @@ class TimelineEntry(models.Model):
         INFECTION = "infection", "Infection"
         EDUCATION = "education", "Education"
         LAB = "lab", "Lab results"
+        DEATH = "death", "Death"
 
     patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)
