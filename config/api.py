@@ -9,6 +9,7 @@ from handoffs import api as handoffs_api
 from infections import api as infections_api
 from labs import api as labs_api
 from referrals import api as referrals_api
+from referrals import death_api
 from toxicity import api as toxicity_api
 
 router = DefaultRouter()
@@ -50,6 +51,12 @@ urlpatterns = [
         name="patient-transplant-candidacy",
     ),
     path("patients/<str:patient_id>/candidacy/", candidates_api.CandidacyView.as_view(), name="patient-candidacy"),
+    path("patients/<str:patient_id>/death/", death_api.DeathView.as_view(), name="patient-death"),
+    path(
+        "patients/<str:patient_id>/death/withdraw/",
+        death_api.DeathWithdrawView.as_view(),
+        name="patient-death-withdraw",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path(

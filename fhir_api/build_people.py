@@ -42,6 +42,8 @@ def patient_resource(record: PatientRecord) -> Patient:
         "gender": GENDER[patient.sex],
         "birthDate": patient.date_of_birth,
     }
+    if record.died_on is not None:
+        data["deceasedDateTime"] = record.died_on.isoformat()
     if patient.caregiver_name:
         contact: dict[str, Any] = {"name": {"text": patient.caregiver_name}}
         if patient.caregiver_relationship:

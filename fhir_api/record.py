@@ -7,9 +7,10 @@ lists without touching the database again.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, TimelineEntry
+from carecoord.models import CareTeamLink, Patient, PatientDeath, PatientIdentifier, PointPerson, Site, TimelineEntry
 from fhir_api.models import ReferralIntake
 from handoffs.models import Handoff
 from referrals.models import Milestone, Referral, ReferralDocument
@@ -32,6 +33,7 @@ class PatientRecord:
     handoffs: list[Handoff]
     timeline: list[TimelineEntry]
     intakes: list[ReferralIntake]  # the referrals that came in as FHIR bundles, with the sender's identifier
+    died_on: dt.date | None = None  # the day of the patient's recorded death
 
     @property
     def sites(self) -> list[Site]:
@@ -51,9 +53,10 @@ class PatientRecord:
 
 
 def patient_record(patient: Patient) -> PatientRecord:
-    """The record of a patient that came through the access path: twelve queries."""
+    """The record of a patient that came through the access path: thirteen queries."""
     return PatientRecord(
         patient=patient,
+        died_on=PatientDeath.objects.filter(patient=patient).values_list("died_on", flat=True).first(),
         identifiers=list(PatientIdentifier.objects.filter(patient=patient).select_related("site")),
         links=list(CareTeamLink.objects.filter(patient=patient).select_related("site")),
         point_persons=list(

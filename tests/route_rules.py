@@ -205,6 +205,10 @@ PAGES: dict[str, Rule] = {
     "candidates-history": Rule(V, RC),
     "candidates-transplant-candidacy": Rule(N, RC),
     "candidates-line-edit": Rule(RC, RC),
+    # A patient's death: read by whoever sees the patient, recorded and withdrawn by a role
+    # that records care.
+    "patient-death": Rule(V, RC),
+    "patient-death-withdraw": Rule(N, RC),
     # The audit trail: site administrators only.
     "audit-entries": Rule(Need.STAFF),
     "audit-export": Rule(Need.STAFF),
@@ -292,6 +296,8 @@ API: dict[str, Rule] = {
     "api:therapy-line-detail": Rule(V, RC),
     "api:patient-transplant-candidacy": Rule(V, RC),
     "api:patient-candidacy": Rule(V),
+    "api:patient-death": Rule(V, RC),
+    "api:patient-death-withdraw": Rule(N, RC),
 }
 
 # The FHIR export (fhir_api): read-only, a patient's data for who sees the patient; the

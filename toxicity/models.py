@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
-from toxicity.kinds import ASTCT_KINDS, ToxicityKind
+from toxicity.kinds import ASTCT_KINDS, ToxicityKind, death_cause_of
 from toxicity.timing import day_text, onset_day, timing_flag
 
 __all__ = [
@@ -101,6 +101,16 @@ class ToxicityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} grade {self.grade}"
+
+    @property
+    def fatal(self) -> bool:
+        """The patient died of it: its outcome, or a grade 5 (death) at an assessment."""
+        return self.outcome == self.Outcome.FATAL or self.highest_grade == FATAL_GRADE
+
+    @property
+    def death_cause(self) -> str:
+        """The primary cause of death it is, for the record of the patient's death."""
+        return death_cause_of(self.kind).value
 
     @property
     def grading_system(self) -> str:
@@ -217,6 +227,9 @@ class ToxicityTreatment(models.Model):
 
 
 # Treatments after which the ASTCT consensus grades CRS by hypotension and hypoxia alone.
+# Grade 5 is death in every grading system (ASTCT, CTCAE).
+FATAL_GRADE = 5
+
 FEVER_MASKING = frozenset(
     {
         ToxicityTreatment.Kind.TOCILIZUMAB,

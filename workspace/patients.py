@@ -35,6 +35,7 @@ from carecoord.services.care_teams import care_team_add_site, care_team_end_site
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
+from referrals.deaths import death_of
 from referrals.phase import phases_now
 from referrals.selectors import can_refer
 from toxicity.selectors import undelivered_alerts
@@ -112,10 +113,12 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "undelivered": undelivered_alerts(request.user, patient=patient),
         "zone": viewer_zone(memberships),
         "can_change": Capability.CHANGE in capabilities,
+        "can_record": Capability.RECORD_CARE in capabilities,
+        "death": death_of(patient),
         "failure": failure,
     }
     # Advisory: whether the history meets, or is one step from, a labelled use (never a gate).
-    context["candidacy"] = assessment_of(patient)
+    context["candidacy"] = None if context["death"] else assessment_of(patient)
     context["can_refer"] = can_refer(memberships)
     own_sites = _sites_that(acting, Capability.CHANGE)
     if own_sites:

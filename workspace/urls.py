@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import milestones_due_csv, patient_csv, patients, views
+from workspace import deaths, milestones_due_csv, patient_csv, patients, views
 from workspace.digests import views as digest_views
 from workspace.timeline import history as timeline_history
 from workspace.timeline import milestone_table
@@ -19,6 +19,8 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/point-persons/", patients.patient_point_persons, name="patient-point-persons"),
     path("patients/<uuid:patient_id>/care-team/", patients.patient_share, name="patient-share"),
     path("patients/<uuid:patient_id>/care-team/leave/", patients.patient_leave, name="patient-leave"),
+    path("patients/<uuid:patient_id>/death/", deaths.patient_death, name="patient-death"),
+    path("patients/<uuid:patient_id>/death/withdraw/", deaths.patient_death_withdraw, name="patient-death-withdraw"),
     path("patients/<uuid:patient_id>/timeline/", timeline.patient_timeline_page, name="patient-timeline"),
     path(
         "patients/<uuid:patient_id>/timeline/earlier/",

@@ -4,6 +4,7 @@ queries whatever the size of the record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEntry
-from carecoord.models import TimelineEntry
+from carecoord.models import PatientDeath, TimelineEntry
 from fhir_api import codes
 from fhir_api.export import RESOURCE_TYPES
 from referrals.workflow import State
@@ -354,3 +355,20 @@ def test_searchsets_page_with_count_and_next_links(client: Client, world: World,
     for wrong in ("-1", "two", "1.5"):
         response = client.get(search, {"patient": str(world.shared_patient.pk), "_count": wrong})
         assert response.status_code == 400 and parsed(response)["issue"][0]["code"] == "invalid"
+
+
+def test_a_recorded_death_is_the_patients_deceased_date(client: Client, world: World, tmp_media: Path) -> None:
+    small_record(world)
+    login(client, world.community_oncologist)
+    (alive,) = by_type(parsed(client.get(everything_url(world))))["Patient"]
+    assert "deceasedDateTime" not in alive
+    PatientDeath.objects.create(
+        patient=world.shared_patient,
+        died_on=dt.date(2026, 11, 30),
+        cause="relapse",
+        site=world.practice,
+        recorded_by=world.community_oncologist,
+    )
+    (patient,) = by_type(parsed(client.get(everything_url(world))))["Patient"]
+    assert patient["deceasedDateTime"] == "2026-11-30"
+    revalidated(patient)

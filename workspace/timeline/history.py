@@ -85,6 +85,8 @@ def entry_link(entry: TimelineEntry) -> str:
             return reverse("education-patient", kwargs={"patient_id": entry.patient_id})
         case TimelineEntry.Kind.LAB:
             return f"{timeline}#counts"
+        case TimelineEntry.Kind.DEATH:
+            return reverse("patient-death", kwargs={"patient_id": entry.patient_id})
     return ""
 
 

@@ -42,6 +42,7 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_
 from labs.counts import counts_panel
 from labs.forms import PasteForm
 from labs.selectors import results_of
+from referrals.deaths import death_of
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import State
@@ -171,6 +172,7 @@ def timeline_context(
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
         "header": timeline_header(patient, zone, timezone.now()),
+        "death": death_of(patient),
         **_schedule(timeline, today),
         "undelivered": undelivered_alerts(request.user, patient=patient),
         "groups": day_groups(recent, zone, infusion_on),
