@@ -27,12 +27,14 @@ from carecoord.models import (
     DigestDelivery,
     OutgoingEmail,
     Patient,
+    PatientDeath,
     PointPerson,
     Product,
     Site,
     TimelineEntry,
     User,
 )
+from carecoord.models.deaths import DeathCause
 from carecoord.models.patients import DiseaseArea, Phase
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_add_site
@@ -71,6 +73,15 @@ FORM_LATE_DAYS = (-2, 0, 9, 21, -5, 14, 0)
 # One follow-up step in this many is never done (overdue still): a few, so that the demo's
 # dashboards show some without burying the stories' own steps.
 NEVER_DONE_EVERY = 25
+# Some treated patients die (by index, modulo 25): the day after infusion and the primary cause.
+# After every event of the course (the last infection is on day +150), once the day has come.
+DEATHS: dict[int, tuple[int, DeathCause]] = {
+    4: (160, DeathCause.RELAPSE),
+    7: (168, DeathCause.INFECTION),
+    12: (210, DeathCause.RELAPSE),
+    19: (190, DeathCause.SECOND_MALIGNANCY),
+    22: (175, DeathCause.OTHER),
+}
 VISITS = (MilestoneKind.VISIT_DAY_30, MilestoneKind.VISIT_DAY_60, MilestoneKind.VISIT_DAY_90)
 FORMS = (MilestoneKind.CIBMTR_DAY_100, MilestoneKind.CIBMTR_MONTH_6)
 
@@ -177,6 +188,8 @@ class _Rows:
     infections: list[tuple[int, InfectionEvent]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     questions: list[tuple[int, HandoffQuestion]] = field(default_factory=list)
+    # A death, and the referral whose steps it cancelled.
+    deaths: list[tuple[PatientDeath, Referral]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -265,17 +278,20 @@ def _milestone(
     late: int | None = 0,
     *,
     site: Site,
+    died_on: dt.date | None = None,
 ) -> None:
-    """A step planned on `planned`, done `late` days after (None: never) if that day is past."""
+    """A step planned on `planned`, done `late` days after (None: never) if that day is past
+    (and the patient alive then); not done by the patient's death, it was cancelled by it."""
     done_on = planned + dt.timedelta(days=late or 0)
-    done = late is not None and done_on < course.today
+    done = late is not None and done_on < course.today and (died_on is None or done_on <= died_on)
+    status = Milestone.Status.PLANNED if died_on is None else Milestone.Status.CANCELLED
     rows.milestones.append(
         Milestone(
             referral=referral,
             kind=kind,
             planned_on=planned,
             actual_on=done_on if done else None,
-            status=Milestone.Status.DONE if done else Milestone.Status.PLANNED,
+            status=Milestone.Status.DONE if done else status,
             given_at=course.practice if kind == PreparationKind.BRIDGING_THERAPY else None,
             manual=kind in set(PreparationKind),
         )
@@ -301,6 +317,7 @@ def _course(rows: _Rows, course: _Course, referral: Referral, decided_on: dt.dat
             rows, course, referral, PreparationKind.BRIDGING_THERAPY, infusion - dt.timedelta(days=12), site=practice
         )
     hand_back_day = HAND_BACK_DAYS[i % len(HAND_BACK_DAYS)]
+    died_on = _death(rows, course, referral, infusion)
     for step in plan_milestones(infusion, rules=MonitoringRules.from_product(product), hand_back_day=hand_back_day):
         if step.planned_on > course.today + dt.timedelta(days=400):
             continue  # the years ahead: planned when the course was, not needed here
@@ -313,8 +330,30 @@ def _course(rows: _Rows, course: _Course, referral: Referral, decided_on: dt.dat
         elif step.kind in FORMS:
             late = FORM_LATE_DAYS[turn % len(FORM_LATE_DAYS)]
         site = practice if step.kind in VISITS or step.kind == MilestoneKind.HAND_BACK else center
-        _milestone(rows, course, referral, step.kind, step.planned_on, late, site=site)
+        _milestone(rows, course, referral, step.kind, step.planned_on, late, site=site, died_on=died_on)
     return infusion
+
+
+def _death(rows: _Rows, course: _Course, referral: Referral, day_zero: dt.date) -> dt.date | None:
+    """The day the patient died, if they did by today (`DEATHS`), recorded the next day by the practice."""
+    if (death := DEATHS.get(course.past.index % 25)) is None:
+        return None
+    died_on = day_zero + dt.timedelta(days=death[0])
+    if died_on >= course.today:
+        return None
+    when = _at(died_on + dt.timedelta(days=1), 10)
+    recorder = course.person(course.practice, Role.PHYSICIAN)
+    record = PatientDeath(
+        patient=course.patient,
+        died_on=died_on,
+        cause=death[1],
+        site=course.practice,
+        recorded_by=recorder,
+        recorded_at=when,
+    )
+    rows.deaths.append((record, referral))
+    _entry(rows, course, when, course.practice, f"Died on {died_on:%d %b %Y}", TimelineEntry.Kind.DEATH)
+    return died_on
 
 
 def _event(rows: _Rows, course: _Course, kind: str, day_zero: dt.date, day: int, grade: int) -> int:
@@ -473,6 +512,11 @@ def _write(rows: _Rows) -> None:
     for referral in rows.referrals:
         referral.created_at = (referral.submitted_at or timezone.now()) - dt.timedelta(hours=2)
     Referral.objects.bulk_update(rows.referrals, ["created_at"])
+    for death, referral in rows.deaths:
+        cancelled = Milestone.Status.CANCELLED
+        steps = [m.pk for m in rows.milestones if m.referral_id == referral.pk and m.status == cancelled]
+        death.cancelled_steps = sorted(steps)
+    _created([death for death, _ in rows.deaths], "recorded_at")
 
 
 def _with_referral(milestone: Milestone) -> Milestone:

@@ -3,7 +3,7 @@
 The cohort is the infusions marked done in the period (a patient infused twice counts twice)
 of the viewer's patients. A toxicity, treatment or infection counts for a course when it
 began on or after that course's day 0 (in the time zone of the site that recorded it). Days
-+N of events are counted from the patient's day 0 (`referrals.day_zero`). Eight queries
++N of events are counted from the patient's day 0 (`referrals.day_zero`). Nine queries
 whatever the number of patients (`docs/clinicians/metrics.md` defines each figure).
 """
 
@@ -33,6 +33,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 
 from carecoord.local_date import LocalDate
+from carecoord.models import DeathCause, PatientDeath
+from carecoord.models.deaths import NON_RELAPSE_CAUSES, alive
 from infections.models import InfectionEvent
 from metrics.figures import Month, Tally, binned, by_month
 from metrics.scope import Cohort
@@ -40,8 +42,8 @@ from metrics.sql import DaysBetween, flag
 from referrals.day_zero import day_zero_subquery
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
-from toxicity.kinds import ToxicityKind
-from toxicity.models import ToxicityEvent, ToxicityTreatment
+from toxicity.kinds import ToxicityKind, death_cause_of
+from toxicity.models import FATAL_GRADE, ToxicityEvent, ToxicityTreatment
 
 NO_PRODUCT = "Product not recorded"
 SEVERE = 3  # grade 3 and above: severe (ASTCT, CTCAE)
@@ -247,20 +249,32 @@ def _infections(patients: QuerySet[Any]) -> tuple[list[Tally], list[Tally]]:
 
 
 def _deaths(patients: QuerySet[Any]) -> list[Tally]:
-    """Patients whose death is recorded, by the recorded cause: a toxicity (of any kind, an
-    infection among them) whose outcome is fatal or whose grade reached 5, and infections of
-    grade 5 recorded without a toxicity. A death from relapse is not recorded in carecoord."""
-    fatal = Q(outcome=ToxicityEvent.Outcome.FATAL) | Q(highest_grade=5)
+    """Patients who died, by the primary cause of their recorded death; for a patient whose
+    death is not recorded, a toxicity whose outcome is fatal or whose grade reached 5 (as the
+    cause its kind is) or an infection of grade 5 recorded without a toxicity. Then all deaths,
+    and those not from relapse (nor of unknown cause): non-relapse mortality. Three queries."""
+    causes: Counter[DeathCause] = Counter()
+    recorded = PatientDeath.objects.filter(patient_id__in=patients).values("cause").annotate(n=Count("pk")).order_by()
+    for cause_row in recorded:
+        causes[DeathCause(cause_row["cause"])] += cause_row["n"]
+    fatal = Q(outcome=ToxicityEvent.Outcome.FATAL) | Q(highest_grade=FATAL_GRADE)
     rows = (
-        ToxicityEvent.objects.filter(fatal, patient_id__in=patients)
+        ToxicityEvent.objects.filter(fatal, alive(), patient_id__in=patients)
         .values("kind")
         .annotate(n=Count("patient_id", distinct=True))
         .order_by()
     )
-    causes = Counter({ToxicityKind(r["kind"]).label: r["n"] for r in rows})
-    other = InfectionEvent.objects.filter(patient_id__in=patients, grade=5, toxicity_event__isnull=True)
-    causes[ToxicityKind.INFECTION.label] += other.aggregate(n=Count("patient_id", distinct=True))["n"]
-    return [Tally(label, n) for label, n in sorted(causes.items()) if n]
+    for row in rows:
+        causes[death_cause_of(row["kind"])] += row["n"]
+    other = InfectionEvent.objects.filter(
+        alive(), patient_id__in=patients, grade=FATAL_GRADE, toxicity_event__isnull=True
+    )
+    causes[DeathCause.INFECTION] += other.aggregate(n=Count("patient_id", distinct=True))["n"]
+    by_cause = [Tally(cause.label, causes[cause]) for cause in DeathCause if causes[cause]]
+    if not by_cause:
+        return []
+    non_relapse = sum(n for cause, n in causes.items() if cause in NON_RELAPSE_CAUSES)
+    return [*by_cause, Tally("All deaths", causes.total()), Tally("Non-relapse deaths", non_relapse)]
 
 
 def _months(cohort: Cohort, courses: list[CourseRow]) -> list[Month]:

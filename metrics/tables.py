@@ -212,10 +212,11 @@ def safety_block(figures: SafetyFigures) -> Block:
             ),
             _tallies(
                 "safety-deaths",
-                "Deaths by recorded cause",
+                "Deaths by cause",
                 ["Cause", "Patients"],
                 figures.deaths,
-                "Deaths recorded as the outcome of a toxicity or infection; relapse is not recorded.",
+                "Each patient once, by the primary cause of the recorded death; without one, a toxicity or "
+                "infection recorded as fatal counts as its cause. Non-relapse: every cause but relapse and unknown.",
             ),
             _months("safety-months", "Infusions by month", figures.months),
         ],

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.models import CareTeamLink, Product
+from carecoord.models import CareTeamLink, DeathCause, PatientDeath, Product
 from carecoord.services.care_teams import care_team_join
 from metrics.access import access_figures
 from metrics.coordination import coordination_figures
@@ -97,7 +99,7 @@ def test_safety_figures_match_the_hand_count(program: Program) -> None:
     assert _counts(figures.treatments) == {"Tocilizumab given": 1, "Corticosteroids given": 1, "ICU stay": 2}
     assert [t.count for t in figures.infections] == [1, 1, 0, 0]
     assert [t.count for t in figures.severe_infections] == [1, 1, 0, 0]
-    assert _counts(figures.deaths) == {"Infection": 1}
+    assert _counts(figures.deaths) == {"Infection": 1, "All deaths": 1, "Non-relapse deaths": 1}
     april = next(m for m in figures.months if m.label == "Apr 2026")
     assert april.counts == {"Infused": 3, "Severe CRS or ICANS": 1}
 
@@ -217,3 +219,21 @@ def test_the_blocks_are_planned_without_jit_and_the_setting_does_not_leak() -> N
     with without_jit():
         assert _jit() == "off"
     assert _jit() == before
+
+
+def test_a_recorded_death_counts_its_patient_once_by_its_cause(program: Program) -> None:
+    w = program.world
+    p1, _p2, p3, p4 = program.patients[:4]
+    # p1 died of relapse; p3's death from the fatal infection is recorded as well (counted once,
+    # by the record's cause); p4 was never infused: not in the cohort.
+    for patient, cause, day in ((p1, DeathCause.RELAPSE, 7), (p3, DeathCause.INFECTION, 21), (p4, "other", 1)):
+        PatientDeath.objects.create(
+            patient=patient, died_on=dt.date(2026, 7, day), cause=cause, site=w.center, recorded_by=w.center_coordinator
+        )
+    figures = safety_figures(program.cohort(w.center_coordinator))
+    assert _counts(figures.deaths) == {
+        "Relapse or progression of the disease": 1,
+        "Infection": 1,
+        "All deaths": 2,
+        "Non-relapse deaths": 1,
+    }
