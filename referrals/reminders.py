@@ -11,6 +11,7 @@ from django.utils import timezone
 from carecoord.claims import claim_then_notify
 from carecoord.emails import email_queue
 from carecoord.models import TimelineEntry
+from carecoord.models.deaths import alive
 from carecoord.selectors.sites import site_coordinators
 from carecoord.timeline import timeline_record
 from referrals.models import Referral
@@ -49,7 +50,8 @@ def remind_overdue_referrals(now: dt.datetime | None = None) -> int:
         return True
 
     return claim_then_notify(
-        Referral.objects.acknowledgement_overdue(now).filter(reminder_sent_at__isnull=True),
+        # A patient who died: the referral is to close, not to acknowledge.
+        Referral.objects.acknowledgement_overdue(now).filter(alive(), reminder_sent_at__isnull=True),
         still_due=Q(state=State.SUBMITTED, reminder_sent_at__isnull=True),
         claim={"reminder_sent_at": now},
         load=Referral.objects.select_related("patient", "from_site", "to_center"),

@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
 from carecoord.emails import email_claim, email_deliver
-from carecoord.models import OutgoingEmail, TimelineEntry
+from carecoord.models import OutgoingEmail, PatientDeath, TimelineEntry
 from carecoord.roles import Role
 from referrals.models import Referral
 from referrals.reminders import remind_overdue_referrals
@@ -109,3 +109,17 @@ def test_a_real_worker_sends_the_reminder_over_smtp_once_even_after_a_refusal(wo
     email = OutgoingEmail.objects.get()
     assert (email.status, email.attempts) == (OutgoingEmail.Status.SENT, 2)
     assert "451" in (tmp_path / "worker.log").read_text()
+
+
+@pytest.mark.django_db
+def test_the_referral_of_a_patient_who_died_is_not_reminded(world: World) -> None:
+    _submitted(world)
+    PatientDeath.objects.create(
+        patient=world.shared_patient,
+        died_on=dt.date(2026, 11, 16),
+        cause="relapse",
+        site=world.practice,
+        recorded_by=world.community_coordinator,
+    )
+    assert remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=3)) == 0
+    assert not OutgoingEmail.objects.exists()
