@@ -27,9 +27,17 @@ class DeathSerializer(ShownWhenSerialized, serializers.ModelSerializer[PatientDe
 
     recorded = serializers.SerializerMethodField()
 
-    site = SiteBriefSerializer(help_text="The site that recorded it.")
-    recorded_by = PersonBriefSerializer()
-    non_relapse = serializers.BooleanField(help_text="A cause other than relapse (and known): non-relapse mortality.")
+    # Each field is null while no death is recorded.
+    died_on = serializers.DateField(allow_null=True)
+    cause = serializers.ChoiceField(choices=DeathCause.choices, allow_null=True, help_text="The primary cause.")
+    detail = serializers.CharField(allow_null=True)
+    site = SiteBriefSerializer(allow_null=True, help_text="The site that recorded it.")
+    recorded_by = PersonBriefSerializer(allow_null=True)
+    recorded_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    non_relapse = serializers.BooleanField(
+        allow_null=True, help_text="A cause other than relapse (and known): non-relapse mortality."
+    )
     cancelled_steps = serializers.ListField(
         child=serializers.IntegerField(), help_text="The milestones the death cancelled (planned again if withdrawn)."
     )

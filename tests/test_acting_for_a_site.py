@@ -36,7 +36,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from candidates.models import TherapyLine
 from candidates.services import therapy_line_record
-from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, Patient, PatientDeath, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
 from education.selectors import current_versions
@@ -95,6 +95,7 @@ class Samples:
     prophylaxis: ProphylaxisItem
     vaccination: VaccinationItem
     line: TherapyLine
+    deceased: Patient  # a fifth, whose death is recorded
     draft: Referral = field(init=False)
     flagged: dict[str, LabResult] = field(default_factory=dict)  # by the side told (`record_flagged`)
 
@@ -198,6 +199,10 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         drug_classes=["chemoimmunotherapy"],
         started_on=dt.date(2025, 3, 1),
     )
+    deceased = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    PatientDeath.objects.create(
+        patient=deceased, died_on=today, cause="relapse", site=practice, recorded_by=world.community_coordinator
+    )
     return Samples(
         world=world,
         patient=world.shared_patient,
@@ -214,6 +219,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         prophylaxis=prophylaxis,
         vaccination=vaccination,
         line=line,
+        deceased=deceased,
     )
 
 
@@ -279,6 +285,12 @@ def _move(s: Samples, side: str) -> dict[str, Any]:
 
 def _site(s: Samples, side: str, key: str = "site") -> dict[str, Any]:
     return {key: s.site(side).pk}
+
+
+def _death(s: Samples, side: str) -> dict[str, Any]:
+    """The shared patient died yesterday, of relapse (as the page and the API take it)."""
+    yesterday = s.world.practice.today() - dt.timedelta(days=1)
+    return _site(s, side) | {"died_on": yesterday.isoformat(), "cause": "relapse", "detail": ""}
 
 
 def _toxicity(s: Samples, side: str) -> dict[str, Any]:
@@ -540,6 +552,13 @@ PAGE_ATTEMPTS = [
         RC,
     ),
     Attempt("infection-record", _patient_url("infection-record"), _infection, RC),
+    Attempt("patient-death", _patient_url("patient-death"), lambda s, side: _death(s, side), RC),
+    Attempt(
+        "patient-death-withdraw",
+        lambda s, side: reverse("patient-death-withdraw", kwargs={"patient_id": s.deceased.pk}),
+        lambda s, side: _site(s, side) | {"reason": "Recorded on the wrong patient"},
+        RC,
+    ),
     Attempt(
         "infection-resolve",
         _object_url("infection-resolve", "infection_id", "infection"),
@@ -795,6 +814,18 @@ API_ATTEMPTS = [
         "api:patient-transplant-candidacy",
         url=_api_patient_url("api:patient-transplant-candidacy"),
         payload=lambda s, side: _site(s, side) | {"status": "no", "reason": "Comorbidity"},
+        need=RC,
+    ),
+    _api(
+        "api:patient-death",
+        url=_api_patient_url("api:patient-death"),
+        payload=lambda s, side: _death(s, side),
+        need=RC,
+    ),
+    _api(
+        "api:patient-death-withdraw",
+        url=lambda s, side: reverse("api:patient-death-withdraw", kwargs={"patient_id": s.deceased.pk}),
+        payload=lambda s, side: _site(s, side) | {"reason": "Recorded on the wrong patient"},
         need=RC,
     ),
     _api(
