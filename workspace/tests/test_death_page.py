@@ -51,6 +51,7 @@ def test_a_coordinator_records_a_death_and_the_patient_page_and_timeline_say_it(
     timeline = client.get(_url(world, "patient-timeline")).content.decode()
     assert "Died on 18 Jan 2027" in timeline  # the entry
     assert "Mon 18 Jan 2027" in timeline  # the header's fact
+    assert "Nothing planned: the patient died on 18 Jan 2027" in timeline
     record = client.get(_url(world)).content.decode()
     assert "Correct the record" in record and "Recorded in error?" in record and "Pneumonia" in record
 
