@@ -18,7 +18,7 @@ from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
 from carecoord.local_date import LocalDate
 from carecoord.lookups import AnyOf
-from carecoord.models import Patient
+from carecoord.models import Patient, PatientDeath
 
 
 def therapy_lines_visible_to(user: AnyUser) -> QuerySet[TherapyLine]:
@@ -116,15 +116,24 @@ def dated_histories_of(patients: Iterable[Patient]) -> dict[uuid.UUID, DatedHist
     return dated
 
 
+def deceased_among(patient_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of the patients whose death is recorded: nobody's candidate (one query)."""
+    deaths = PatientDeath.objects.filter(AnyOf(F("patient_id"), list(patient_ids)))
+    return set(deaths.values_list("patient_id", flat=True))
+
+
 def assessments_of(patients: Iterable[Patient], today: dt.date) -> dict[uuid.UUID, Assessment]:
-    """Whether each patient is, or is about to be, a candidate on `today`: three queries whatever
-    the number of patients (their lines, their transplant candidacy, the active rules). A
-    patient with no line recorded is neither."""
+    """Whether each patient is, or is about to be, a candidate on `today`: four queries whatever
+    the number of patients (their lines, their transplant candidacy, the active rules, their
+    deaths). A patient with no line recorded, or who died, is neither."""
     patients = list(patients)
     rules = active_rules()
     dated = dated_histories_of(patients)
+    deceased = deceased_among(dated)
     return {
-        patient.pk: assess(dated[patient.pk].history, rules, today) if patient.pk in dated else Assessment()
+        patient.pk: assess(dated[patient.pk].history, rules, today)
+        if patient.pk in dated and patient.pk not in deceased
+        else Assessment()
         for patient in patients
     }
 

@@ -26,11 +26,11 @@ from django.utils import timezone
 from candidates.first_met import first_met
 from candidates.matching import Standing, assess
 from candidates.models import CandidateStanding, TherapyLine
-from candidates.selectors import active_rules, dated_histories_of, history_days
+from candidates.selectors import active_rules, dated_histories_of, deceased_among, history_days
 from carecoord.access import patients_visible_to
 from carecoord.access.scope import AnyUser
 from carecoord.lookups import AnyOf
-from carecoord.models import Patient, PatientDeath
+from carecoord.models import Patient
 from referrals.models import Referral
 
 BATCH = 1000
@@ -60,7 +60,7 @@ def refresh_standings(
     rules = active_rules()
     # A patient who died is nobody's candidate; the first-met day already found stays (the
     # metrics count a candidate never referred).
-    deceased = set(PatientDeath.objects.filter(AnyOf(F("patient_id"), list(days))).values_list("patient_id", flat=True))
+    deceased = deceased_among(days)
     referred = set(
         Referral.objects.filter(AnyOf(F("patient_id"), list(days)), submitted_at__isnull=False).values_list(
             "patient_id", flat=True

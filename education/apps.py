@@ -9,6 +9,8 @@ class EducationConfig(AppConfig):
 
     def ready(self) -> None:
         """Registers this app's patient data (audited and read-declared)."""
+        from carecoord.happened import register_happened
         from carecoord.patient_data import register
 
         register("education.EducationGiven", patient="patient", name="education given")
+        register_happened("Education", "education.EducationGiven", "given_at")

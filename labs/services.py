@@ -21,6 +21,7 @@ from carecoord.access import acting_site_for, require_acting_site
 from carecoord.clinical_dates import check_happened
 from carecoord.emails import Email, email_queue_new
 from carecoord.models import Patient, Site, TimelineEntry, User
+from carecoord.recipients import Recipient, alert_recipients
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
 from labs.entry import Entry
@@ -29,7 +30,6 @@ from labs.models import LabFlagNotice, LabResult
 from labs.selectors import flag_thresholds_for
 from labs.thresholds import flag_line
 from referrals.selectors import record_dates
-from toxicity.alerts import Recipient, alert_recipients
 
 
 @dataclass(frozen=True)

@@ -516,6 +516,8 @@ def _write(rows: _Rows) -> None:
         cancelled = Milestone.Status.CANCELLED
         steps = [m.pk for m in rows.milestones if m.referral_id == referral.pk and m.status == cancelled]
         death.cancelled_steps = sorted(steps)
+        # As the death left them: a withdrawal would plan them again (`referrals.deaths`).
+        Milestone.objects.filter(pk__in=steps).update(updated_at=death.recorded_at)
     _created([death for death, _ in rows.deaths], "recorded_at")
 
 

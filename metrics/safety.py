@@ -43,7 +43,7 @@ from referrals.day_zero import day_zero_subquery
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
 from toxicity.kinds import ToxicityKind, death_cause_of
-from toxicity.models import FATAL_GRADE, ToxicityEvent, ToxicityTreatment
+from toxicity.models import FATAL_GRADE, ToxicityEvent, ToxicityTreatment, fatal_event
 
 NO_PRODUCT = "Product not recorded"
 SEVERE = 3  # grade 3 and above: severe (ASTCT, CTCAE)
@@ -249,32 +249,29 @@ def _infections(patients: QuerySet[Any]) -> tuple[list[Tally], list[Tally]]:
 
 
 def _deaths(patients: QuerySet[Any]) -> list[Tally]:
-    """Patients who died, by the primary cause of their recorded death; for a patient whose
-    death is not recorded, a toxicity whose outcome is fatal or whose grade reached 5 (as the
-    cause its kind is) or an infection of grade 5 recorded without a toxicity. Then all deaths,
-    and those not from relapse (nor of unknown cause): non-relapse mortality. Three queries."""
-    causes: Counter[DeathCause] = Counter()
-    recorded = PatientDeath.objects.filter(patient_id__in=patients).values("cause").annotate(n=Count("pk")).order_by()
-    for cause_row in recorded:
-        causes[DeathCause(cause_row["cause"])] += cause_row["n"]
-    fatal = Q(outcome=ToxicityEvent.Outcome.FATAL) | Q(highest_grade=FATAL_GRADE)
-    rows = (
-        ToxicityEvent.objects.filter(fatal, alive(), patient_id__in=patients)
-        .values("kind")
-        .annotate(n=Count("patient_id", distinct=True))
-        .order_by()
-    )
-    for row in rows:
-        causes[death_cause_of(row["kind"])] += row["n"]
+    """Patients who died, each once: by the primary cause of their recorded death; for a
+    patient whose death is not recorded, by the first toxicity whose outcome is fatal or whose
+    grade reached 5 (as the cause its kind is), else an infection of grade 5 recorded without a
+    toxicity. Then all deaths, and those not from relapse (nor of unknown cause): non-relapse
+    mortality. Three queries, of the few patients who died."""
+    causes: dict[Any, DeathCause] = {
+        patient_id: DeathCause(cause)
+        for patient_id, cause in PatientDeath.objects.filter(patient_id__in=patients).values_list("patient_id", "cause")
+    }
+    fatal = ToxicityEvent.objects.filter(fatal_event(), alive(), patient_id__in=patients).order_by("onset_at", "pk")
+    for patient_id, kind in fatal.values_list("patient_id", "kind"):
+        causes.setdefault(patient_id, death_cause_of(kind))
     other = InfectionEvent.objects.filter(
         alive(), patient_id__in=patients, grade=FATAL_GRADE, toxicity_event__isnull=True
-    )
-    causes[DeathCause.INFECTION] += other.aggregate(n=Count("patient_id", distinct=True))["n"]
-    by_cause = [Tally(cause.label, causes[cause]) for cause in DeathCause if causes[cause]]
+    ).values_list("patient_id", flat=True)
+    for patient_id in other:
+        causes.setdefault(patient_id, DeathCause.INFECTION)
+    counts = Counter(causes.values())
+    by_cause = [Tally(cause.label, counts[cause]) for cause in DeathCause if counts[cause]]
     if not by_cause:
         return []
-    non_relapse = sum(n for cause, n in causes.items() if cause in NON_RELAPSE_CAUSES)
-    return [*by_cause, Tally("All deaths", causes.total()), Tally("Non-relapse deaths", non_relapse)]
+    non_relapse = sum(n for cause, n in counts.items() if cause in NON_RELAPSE_CAUSES)
+    return [*by_cause, Tally("All deaths", len(causes)), Tally("Non-relapse deaths", non_relapse)]
 
 
 def _months(cohort: Cohort, courses: list[CourseRow]) -> list[Month]:

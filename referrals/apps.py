@@ -17,6 +17,7 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         """Registers this app's patient data (audited and read-declared) and what it contributes
         to the digest and the work queue."""
+        from carecoord.happened import register_happened
         from carecoord.patient_data import register
         from referrals.contributions import register_referrals_contributions
 
@@ -31,6 +32,8 @@ class ReferralsConfig(AppConfig):
             name="milestone",
             ignore={"updated_at", "conflict", "conflict_key"},
         )
+        # Only a step done has its actual date.
+        register_happened("A step done", "referrals.Milestone", "actual_on", patient="referral__patient")
         register_referrals_contributions()
         # A new referral may bring a new site into the referral list's filter.
         post_save.connect(_referral_saved, sender="referrals.Referral", dispatch_uid="choices.saved.Referral")

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.services import audited_atomic, audited_update
 from carecoord.access import require_acting_site
 from carecoord.clinical_dates import check_happened
 from carecoord.emails import Email, email_queue_new
-from carecoord.models import DeathCause, Patient, PatientDeath, PointPerson, Site, TimelineEntry, User
+from carecoord.happened import latest_after
+from carecoord.models import DeathCause, Patient, PatientDeath, Site, TimelineEntry, User
 from carecoord.models.deaths import DEATH_DETAIL_MAX_LENGTH
+from carecoord.recipients import alert_recipients
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
 from referrals.conflicts import refresh_conflicts
-from referrals.milestones.kinds import milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import refresh_phases
 from referrals.selectors import record_dates
+from referrals.workflow import State
 
 WITHDRAW_REASON_MAX_LENGTH = 300
 
@@ -35,6 +39,26 @@ WITHDRAW_REASON_MAX_LENGTH = 300
 def death_of(patient: Patient) -> PatientDeath | None:
     """The patient's recorded death, with who recorded it, or None."""
     return PatientDeath.objects.filter(patient=patient).select_related("site", "recorded_by").first()
+
+
+def died_on_of(patient_id: uuid.UUID) -> dt.date | None:
+    """The day of the patient's recorded death, or None: one query."""
+    return PatientDeath.objects.filter(patient_id=patient_id).values_list("died_on", flat=True).first()
+
+
+def refuse_if_died(patient_id: uuid.UUID, field: str, then: str) -> None:
+    """Nothing new is planned for a patient who died: a ValidationError on `field` saying `then`."""
+    died_on = died_on_of(patient_id)
+    if died_on is not None:
+        raise ValidationError({field: f"The patient died on {died_on:%d %b %Y}: {then}"})
+
+
+def cancelled_by_death(milestone: Milestone) -> bool:
+    """Whether the patient's death cancelled this step (it may still be recorded as done, on or
+    before the day of death: a visit or an infusion recorded late)."""
+    return PatientDeath.objects.filter(
+        patient_id=milestone.referral.patient_id, cancelled_steps__contains=[milestone.pk]
+    ).exists()
 
 
 def _check(died_on: dt.date, cause: str, detail: str, patient: Patient, site: Site) -> None:
@@ -48,17 +72,10 @@ def _check(died_on: dt.date, cause: str, detail: str, patient: Patient, site: Si
     # The death's own date is checked against birth and today, not against itself.
     dates = dataclasses.replace(record_dates(patient, site.zone), died_on=None)
     check_happened("died_on", died_on, dates, confirmed=True)
-    done_after = (
-        Milestone.objects.filter(referral__patient=patient, status=Milestone.Status.DONE, actual_on__gt=died_on)
-        .order_by("-actual_on")
-        .first()
-    )
-    if done_after is not None:
+    later = latest_after(patient.pk, died_on, site.zone)
+    if later is not None:
         raise ValidationError(
-            {
-                "died_on": f"{milestone_label(done_after.kind)} is recorded as done on "
-                f"{done_after.actual_on:%d %b %Y}, after this date: check the date."
-            }
+            {"died_on": f"{later.label} is recorded on {later.on:%d %b %Y}, after this date: check the date."}
         )
 
 
@@ -77,18 +94,15 @@ def _courses_changed(patient: Patient, referral_ids: set[int]) -> None:
     refresh_phases([patient.pk])
 
 
-def _tell_point_persons(death: PatientDeath, entry: TimelineEntry, actor: User) -> None:
-    persons = (
-        PointPerson.objects.open()
-        .filter(link__patient=death.patient, user__is_active=True)
-        .exclude(user=actor)
-        .select_related("user", "link__site")
-        .order_by("user_id")
-    )
+def _tell_care_team(death: PatientDeath, entry: TimelineEntry, actor: User) -> None:
+    """Email whoever is told at once about the patient (`carecoord.recipients`: the point
+    persons, or a site's coordinators where it names no primary), once each, but the recorder."""
     link = reverse("patient-timeline", kwargs={"patient_id": death.patient_id})
     context = {"initials": death.patient.initials, "site": death.site.name, "link": link}
-    users = {person.user.pk: person.user for person in persons}
-    email_queue_new([Email(user, "patient-death", context, f"death:{entry.pk}:{user.pk}") for user in users.values()])
+    users = {r.user.pk: r.user for r in alert_recipients(death.patient_id) if r.user.pk != actor.pk}
+    email_queue_new(
+        [Email(user, "patient-death", context, f"death:{entry.pk}:{pk}") for pk, user in sorted(users.items())]
+    )
 
 
 def death_record(
@@ -99,9 +113,9 @@ def death_record(
     care-team point person; a correction changes the record and says so on the timeline."""
     require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     detail = detail.strip()
-    _check(died_on, cause, detail, patient, site)
     with audited_atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).get()  # one recording at a time
+        _check(died_on, cause, detail, patient, site)  # against what is recorded now, locked
         death = PatientDeath.objects.filter(patient=patient).first()
         if death is not None:
             if (death.died_on, death.cause, death.detail) == (died_on, cause, detail):
@@ -112,7 +126,7 @@ def death_record(
             timeline_record(
                 patient=patient,
                 kind=TimelineEntry.Kind.DEATH,
-                title=f"Death record corrected: {_title(death).lower()}",
+                title=f"Death record corrected: died on {death.died_on:%d %b %Y}",
                 body=_body(death),
                 actor=actor,
                 site=site,
@@ -120,7 +134,9 @@ def death_record(
             return death
         planned = Milestone.objects.filter(referral__patient=patient, status=Milestone.Status.PLANNED)
         steps = list(planned.values_list("pk", "referral_id"))
-        audited_update(Milestone.objects.filter(pk__in=[pk for pk, _ in steps]), status=Milestone.Status.CANCELLED)
+        # Stamped, so that a withdrawal plans again only the steps nobody changed since.
+        cancelled = Milestone.objects.filter(pk__in=[pk for pk, _ in steps])
+        audited_update(cancelled, status=Milestone.Status.CANCELLED, updated_at=timezone.now())
         death = PatientDeath.objects.create(
             patient=patient,
             died_on=died_on,
@@ -131,22 +147,23 @@ def death_record(
             cancelled_steps=sorted(pk for pk, _ in steps),
         )
         _courses_changed(patient, {referral for _, referral in steps})
-        cancelled = f"\n{len(steps)} planned step{'s' if len(steps) != 1 else ''} cancelled." if steps else ""
+        said = f"\n{len(steps)} planned step{'s' if len(steps) != 1 else ''} cancelled." if steps else ""
         entry = timeline_record(
             patient=patient,
             kind=TimelineEntry.Kind.DEATH,
             title=_title(death),
-            body=_body(death) + cancelled,
+            body=_body(death) + said,
             actor=actor,
             site=site,
         )
-        _tell_point_persons(death, entry, actor)
+        _tell_care_team(death, entry, actor)
     return death
 
 
 def death_withdraw(*, actor: User, patient: Patient, site: Site, reason: str) -> None:
     """Withdraw a death recorded in error, for `site`, saying why: the record goes (the audit
-    trail keeps it), the steps it cancelled and that nobody has changed since are planned again."""
+    trail keeps it), the steps it cancelled that nobody has changed since, of a referral not
+    closed since, are planned again."""
     require_acting_site(actor, patient, site, Capability.RECORD_CARE)
     reason = reason.strip()
     if not reason or len(reason) > WITHDRAW_REASON_MAX_LENGTH:
@@ -157,7 +174,11 @@ def death_withdraw(*, actor: User, patient: Patient, site: Site, reason: str) ->
         death = PatientDeath.objects.filter(patient=patient).first()
         if death is None:
             raise ValidationError({"reason": "No death is recorded for this patient."})
-        cancelled = Milestone.objects.filter(pk__in=death.cancelled_steps, status=Milestone.Status.CANCELLED)
+        # Those still as the death left them (a step cancelled or recorded since has a later
+        # stamp) of a referral still open or accepted.
+        cancelled = Milestone.objects.filter(
+            pk__in=death.cancelled_steps, status=Milestone.Status.CANCELLED, updated_at__lte=death.recorded_at
+        ).exclude(referral__state__in=[State.DECLINED, State.WITHDRAWN])
         referral_ids = set(cancelled.values_list("referral_id", flat=True))
         restored = audited_update(cancelled, status=Milestone.Status.PLANNED)
         died_on = death.died_on

@@ -15,11 +15,12 @@ from django.utils import timezone
 from audit.services import audited_update
 from carecoord.access import acting_site_for, membership_at, patients_visible_to, require_acting_site
 from carecoord.clinical_dates import check_planned
-from carecoord.models import CareTeamLink, Patient, PatientDeath, Product, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, Patient, Product, Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.services.care_teams import care_team_join
 from carecoord.services.patients import patient_register
 from carecoord.timeline import timeline_record
+from referrals.deaths import refuse_if_died
 from referrals.documents import original_name, stored_name, validate_upload
 from referrals.milestones.services import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
@@ -53,12 +54,6 @@ REFERRAL_FIELDS = (
 CLOSING_MOVES = frozenset({Move.DECLINE, Move.WITHDRAW})
 
 
-def _refuse_if_died(patient: Patient, field: str, then: str) -> None:
-    died_on = PatientDeath.objects.filter(patient=patient).values_list("died_on", flat=True).first()
-    if died_on is not None:
-        raise ValidationError({field: f"The patient died on {died_on:%d %b %Y}: {then}"})
-
-
 def _open_referral(patient: Patient, center: Site) -> Referral | None:
     return Referral.objects.filter(patient=patient, to_center=center, state__in=list(OPEN_STATES)).first()
 
@@ -79,7 +74,7 @@ def referral_create(
     )
     if not to_center.is_academic_center:
         raise ValidationError({"to_center": "Choose an academic CAR-T center."})
-    _refuse_if_died(patient, "patient", "no referral can be started.")
+    refuse_if_died(patient.pk, "patient", "no referral can be started.")
     if membership_at(referring_physician, from_site) is None:
         raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
     unknown = set(fields).difference(REFERRAL_FIELDS)
@@ -303,7 +298,7 @@ def _check_move(
     except MoveNotAllowed as exc:
         raise ValidationError({"move": str(exc)}) from None
     if move not in CLOSING_MOVES:
-        _refuse_if_died(referral.patient, "move", "the referral can only be withdrawn or declined.")
+        refuse_if_died(referral.patient_id, "move", "the referral can only be withdrawn or declined.")
     if move == Move.DECLINE and not decline_reason.strip():
         raise ValidationError({"decline_reason": "Say why the referral is declined."})
     if move == Move.SCHEDULE_CONSULT and consult_on is None:

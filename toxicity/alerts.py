@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,9 +25,10 @@ from audit.services import audited_bulk_create, audited_update
 from carecoord.access import acting_site_for
 from carecoord.claims import claim_then_notify
 from carecoord.emails import Email, email_queue_new
-from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, PointPerson, Site, TimelineEntry, User
+from carecoord.recipients import Recipient, alert_recipients, mrn_of, with_mrn
 from carecoord.roles import Capability
-from carecoord.selectors.sites import coordinators_by_site, site_coordinators
+from carecoord.selectors.sites import site_coordinators
 from carecoord.timeline import timeline_record
 from toxicity.models import Alert, ToxicityEvent
 
@@ -84,49 +84,6 @@ def _create_and_send(alerts: Sequence[Alert], mrns: Mapping[int, str], *, not_to
         for alert, email in zip(to_send, emails, strict=True):
             alert.email = email
     audited_bulk_create(Alert, alerts)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    user: User
-    site: Site
-    role: str  # an Alert.Role
-    mrn: str = ""  # the patient's MRN at `site`, if it has one
-
-
-def _with_mrn(links: QuerySet[CareTeamLink]) -> QuerySet[CareTeamLink]:
-    """Each link with the patient's MRN at its site (`mrn`, None without one)."""
-    mrn = PatientIdentifier.objects.filter(patient_id=OuterRef("patient_id"), site_id=OuterRef("site_id"))
-    return links.annotate(mrn=Subquery(mrn.values("mrn")[:1]))
-
-
-def _mrn(link: CareTeamLink) -> str:
-    """The MRN `_with_mrn` read for the link's site, "" without one."""
-    return getattr(link, "mrn", None) or ""
-
-
-def alert_recipients(patient_id: uuid.UUID) -> list[Recipient]:
-    """Who is alerted about the patient: at each care-team site its named point persons, and its
-    active coordinators when it names no active primary. A site with neither is left out.
-    Each comes with the patient's MRN at their site, which their email names."""
-    links = list(_with_mrn(CareTeamLink.objects.open().filter(patient_id=patient_id).select_related("site")))
-    persons = PointPerson.objects.filter(link__in=links, user__is_active=True).select_related("user")
-    named: dict[int, list[PointPerson]] = {link.pk: [] for link in links}
-    for person in sorted(persons, key=lambda p: p.rank != PointPerson.Rank.PRIMARY):
-        named[person.link_id].append(person)
-    unnamed = [link.site for link in links if not any(p.rank == PointPerson.Rank.PRIMARY for p in named[link.pk])]
-    coordinators = coordinators_by_site(unnamed)
-    recipients = []
-    for link in links:
-        recipients += [Recipient(p.user, link.site, p.rank, _mrn(link)) for p in named[link.pk]]
-        if link.site_id in coordinators:
-            already = {p.user_id for p in named[link.pk]}
-            recipients += [
-                Recipient(user, link.site, Alert.Role.COORDINATOR, _mrn(link))
-                for user in coordinators[link.site_id]
-                if user.pk not in already
-            ]
-    return recipients
 
 
 def alert_point_persons(event: ToxicityEvent, reason: str, *, actor: User, actor_site: Site) -> list[Alert]:
@@ -231,7 +188,7 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
 
     def escalate(alert: Alert) -> bool:
-        link = _with_mrn(CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site)).first()
+        link = with_mrn(CareTeamLink.objects.open().filter(patient=alert.event.patient, site=alert.site)).first()
         if link is None:
             return False
         recipients = _escalation_recipients(alert)
@@ -248,7 +205,7 @@ def escalate_due_alerts(now: dt.datetime | None = None) -> int:
                 )
                 for recipient in recipients
             ],
-            {alert.site_id: _mrn(link)},
+            {alert.site_id: mrn_of(link)},
         )
         names = ", ".join(sorted(r.user.full_name for r in recipients)) or "nobody else at the site"
         timeline_record(

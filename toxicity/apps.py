@@ -9,6 +9,7 @@ class ToxicityConfig(AppConfig):
     def ready(self) -> None:
         """Registers this app's patient data (audited and read-declared) and what it contributes
         to the digest and the work queue."""
+        from carecoord.happened import register_happened
         from carecoord.patient_data import register
         from toxicity.contributions import register_toxicity_contributions
 
@@ -17,4 +18,5 @@ class ToxicityConfig(AppConfig):
         register("toxicity.ToxicityTreatment", patient="event__patient", name="toxicity treatment")
         register("toxicity.Alert", patient="event__patient", name="toxicity alert", ignore={"email"})
         register("toxicity.ManufacturerReport", patient="event__patient", name="manufacturer report")
+        register_happened("A toxicity's onset", "toxicity.ToxicityEvent", "onset_at")
         register_toxicity_contributions()

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
@@ -39,6 +39,16 @@ def earlier_crs(patient: Any, onset_at: Any, day_zero: Any) -> models.QuerySet[T
     return ToxicityEvent.objects.filter(
         patient=patient, kind=ToxicityKind.CRS, onset_at__lt=onset_at, onset_at__date__gte=day_zero
     )
+
+
+# Grade 5 is death in every grading system (ASTCT, CTCAE).
+FATAL_GRADE = 5
+
+
+def fatal_event() -> Q:
+    """`ToxicityEvent.fatal` as a condition: the patient died of it (its outcome), or it was
+    graded 5 at an assessment."""
+    return Q(outcome="fatal") | Q(highest_grade=FATAL_GRADE)
 
 
 class ToxicityEvent(models.Model):
@@ -227,9 +237,6 @@ class ToxicityTreatment(models.Model):
 
 
 # Treatments after which the ASTCT consensus grades CRS by hypotension and hypoxia alone.
-# Grade 5 is death in every grading system (ASTCT, CTCAE).
-FATAL_GRADE = 5
-
 FEVER_MASKING = frozenset(
     {
         ToxicityTreatment.Kind.TOCILIZUMAB,

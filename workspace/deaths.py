@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from carecoord.access import get_patient_for_user, patient_capabilities, require_capability, sites_that_can
@@ -23,6 +23,7 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.forms import add_service_errors, focus_first_error
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads
 from referrals.deaths import death_of, death_record, death_withdraw
+from toxicity.selectors import get_event_for_user
 from workspace.death_forms import DeathForm, DeathWithdrawForm
 
 
@@ -48,12 +49,27 @@ def _context(
             initial = (
                 {"died_on": death.died_on, "cause": death.cause, "detail": death.detail}
                 if death
-                else {key: request.GET[key] for key in ("died_on", "cause") if key in request.GET}
+                else _from_event(request, patient)
             )
             context["form"] = form or DeathForm(sites=sites, initial=initial)
             if death is not None:
                 context["withdraw_form"] = withdraw_form or DeathWithdrawForm(sites=sites)
     return context
+
+
+def _from_event(request: HttpRequest, patient: Patient) -> dict[str, Any]:
+    """The day and cause of a fatal toxicity the page was opened from (`?event=`, its id: the
+    address carries no date nor cause), if it is this patient's and fatal."""
+    event_id = request.GET.get("event", "")
+    if not event_id.isdigit():
+        return {}
+    try:
+        event = get_event_for_user(request.user, event_id)
+    except Http404:
+        return {}
+    if event.patient_id != patient.pk or not event.fatal:
+        return {}
+    return {"died_on": event.resolved_on, "cause": event.death_cause}
 
 
 @login_required

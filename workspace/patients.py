@@ -117,8 +117,10 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "death": death_of(patient),
         "failure": failure,
     }
+    if context["death"] is not None:
+        context["without_primary"] = []  # nobody is to be alerted about a patient who died
     # Advisory: whether the history meets, or is one step from, a labelled use (never a gate).
-    context["candidacy"] = None if context["death"] else assessment_of(patient)
+    context["candidacy"] = assessment_of(patient)
     context["can_refer"] = can_refer(memberships)
     own_sites = _sites_that(acting, Capability.CHANGE)
     if own_sites:

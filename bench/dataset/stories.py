@@ -958,7 +958,7 @@ class Stories:
                 )
 
     def recipients(self, link: Link) -> list[tuple[Person, str]]:
-        """`toxicity.alerts.alert_recipients` for one open link."""
+        """`carecoord.recipients.alert_recipients` for one open link."""
         named: list[tuple[Person, str]] = [
             (p, r) for p, r in ((link.primary, Alert.Role.PRIMARY), (link.backup, Alert.Role.BACKUP)) if p
         ]

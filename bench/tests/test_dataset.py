@@ -17,11 +17,11 @@ from candidates.standings import refresh_every_standing
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
 from carecoord.models import Patient, PatientGroupObjectPermission, TimelineEntry, User
+from carecoord.recipients import alert_recipients
 from referrals.conflicts import find_conflicts
 from referrals.day_zero import day_zero_in
 from referrals.models import Milestone
 from referrals.phase import phases_now
-from toxicity.alerts import alert_recipients
 from toxicity.models import Alert
 
 PATIENTS = 120

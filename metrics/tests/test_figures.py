@@ -18,6 +18,7 @@ from metrics.safety import safety_figures
 from metrics.sql import without_jit
 from metrics.tests.conftest import Program, _event, _referral, _step
 from tests.factories import patient_at
+from toxicity.models import ToxicityEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,11 @@ def test_a_recorded_death_counts_its_patient_once_by_its_cause(program: Program)
         "All deaths": 2,
         "Non-relapse deaths": 1,
     }
+
+
+def test_a_patient_with_two_fatal_toxicities_and_no_death_recorded_counts_once(program: Program) -> None:
+    w = program.world
+    p3 = program.patients[2]  # a fatal infection on 20 Jun already
+    _event(w, p3, "crs", "06-25", 5, outcome=ToxicityEvent.Outcome.FATAL)
+    figures = safety_figures(program.cohort(w.center_coordinator))
+    assert _counts(figures.deaths) == {"Infection": 1, "All deaths": 1, "Non-relapse deaths": 1}

@@ -15,12 +15,15 @@ from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
 from referrals.conflicts import refresh_conflicts
 from referrals.day_zero import day_zero_of
+from referrals.deaths import cancelled_by_death, died_on_of, refuse_if_died
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import refresh_phases
 from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
 from referrals.selectors import record_dates
 from referrals.workflow import State
+
+NOTHING_PLANNED = "nothing more is planned."
 
 
 def _dates(referral: Referral, site: Site | None) -> RecordDates:
@@ -64,6 +67,7 @@ def milestone_plan(
 ) -> Milestone:
     """Plan a preparation step (consult, authorization, apheresis, release, bridging)."""
     site = _check(actor, referral)
+    refuse_if_died(referral.patient_id, "planned_on", NOTHING_PLANNED)
     if kind not in PreparationKind.__members__.values():
         raise ValidationError({"kind": "Plan the infusion with its own action; choose a preparation step."})
     check_planned("planned_on", planned_on, _dates(referral, site), confirmed=confirm_date)
@@ -150,6 +154,7 @@ def milestone_set_infusion(
     site = _check(actor, referral)
     if referral.state != State.ACCEPTED:
         raise ValidationError({"infusion_on": "The infusion is planned once the center has accepted the referral."})
+    refuse_if_died(referral.patient_id, "infusion_on", NOTHING_PLANNED)
     previous = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
     if previous is not None and previous.status == Milestone.Status.DONE:
         raise ValidationError(
@@ -175,7 +180,8 @@ def milestone_replan(*, referral: Referral) -> None:
     """Recompute the planned dates from the current day 0, after the product or the hand-back
     day changed (the caller records why on the timeline)."""
     infusion = Milestone.objects.filter(referral=referral).infusions().first()
-    if infusion is not None and infusion.day_zero is not None and referral.state == State.ACCEPTED:
+    planning = referral.state == State.ACCEPTED and died_on_of(referral.patient_id) is None
+    if infusion is not None and infusion.day_zero is not None and planning:
         _replan(referral, infusion.day_zero)
     course_changed(referral)
 
@@ -186,9 +192,13 @@ def milestone_complete(
     """Mark a step done on the day it happened. An infusion done on another day than planned
     moves day 0 there, and every planned date that follows from it moves with it."""
     site = _check(actor, milestone.referral)
-    if milestone.status != Milestone.Status.PLANNED:
+    # A step the patient's death cancelled may still have happened before it (recorded late).
+    if milestone.status != Milestone.Status.PLANNED and not (
+        milestone.status == Milestone.Status.CANCELLED and cancelled_by_death(milestone)
+    ):
         raise ValidationError({"status": "Only a planned milestone can be marked done."})
-    check_happened("actual_on", actual_on, _dates(milestone.referral, site), confirmed=confirm_date)
+    dates = _dates(milestone.referral, site)
+    check_happened("actual_on", actual_on, dates, confirmed=confirm_date)
     with transaction.atomic():
         milestone.status, milestone.actual_on = Milestone.Status.DONE, actual_on
         if note:
@@ -196,7 +206,8 @@ def milestone_complete(
         milestone.save(update_fields=["status", "actual_on", "note", "updated_at"])
         title = f"{milestone_label(milestone.kind)} done on {_on(actual_on)}"
         body = note
-        if milestone.kind == MilestoneKind.INFUSION and milestone.planned_on != actual_on:
+        # After a death nothing is planned again: day 0 moves, the cancelled steps stay so.
+        if milestone.kind == MilestoneKind.INFUSION and milestone.planned_on != actual_on and dates.died_on is None:
             _, moved = _replan(milestone.referral, actual_on)
             shift = (actual_on - milestone.planned_on).days if milestone.planned_on else 0
             title += f", {abs(shift)} day{'s' if abs(shift) != 1 else ''} {'after' if shift > 0 else 'before'} the plan"
@@ -222,6 +233,7 @@ def milestone_move(
         raise ValidationError({"reason": "Say why the date moves."})
     if milestone.status != Milestone.Status.PLANNED:
         raise ValidationError({"status": "Only a planned milestone can be moved."})
+    refuse_if_died(milestone.referral.patient_id, "planned_on", NOTHING_PLANNED)
     check_planned("planned_on", planned_on, _dates(milestone.referral, site), confirmed=confirm_date)
     before = milestone.planned_on
     with transaction.atomic():

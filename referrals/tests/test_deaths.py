@@ -13,18 +13,21 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from audit.models import AuditEntry
 from candidates.models import CandidateStanding
+from candidates.selectors import assessment_of
 from carecoord.models import OutgoingEmail, PatientDeath, TimelineEntry
 from carecoord.roles import Role
 from referrals.deaths import death_record, death_withdraw
-from referrals.milestones.services import milestone_plan
+from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_plan
 from referrals.models import Milestone, Referral
 from referrals.services import referral_move
 from referrals.workflow import Move
 from tests.factories import first_line_vrd, member, patient_at
-from tests.helpers import INFUSED_ON, NOW, World, draft_referral, infused, name_point_persons
+from tests.helpers import INFUSED_ON, NOW, World, api, draft_referral, infused, name_point_persons
+from toxicity.services import toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +101,7 @@ def test_a_correction_changes_the_record_and_cancels_or_emails_nothing_more(worl
     assert corrected.cancelled_steps == first.cancelled_steps
     assert OutgoingEmail.objects.count() == emails
     titles = list(TimelineEntry.objects.filter(kind="death").values_list("title", flat=True))
-    assert titles == ["Died on 18 Jan 2027", "Death record corrected: died on 19 jan 2027"]
+    assert titles == ["Died on 18 Jan 2027", "Death record corrected: died on 19 Jan 2027"]
 
 
 def test_withdrawing_a_death_recorded_in_error_plans_the_steps_again(world: World) -> None:
@@ -132,7 +135,7 @@ def test_a_step_cancelled_before_the_death_stays_cancelled_when_it_is_withdrawn(
     [
         ({"died_on": dt.date(2027, 1, 25)}, "died_on", "future"),
         ({"died_on": dt.date(1950, 1, 1)}, "died_on", "date of birth"),
-        ({"died_on": dt.date(2027, 1, 5)}, "died_on", "Infusion"),  # the infusion is done on 11 Jan
+        ({"died_on": dt.date(2027, 1, 5)}, "died_on", "A step done is recorded on 11 Jan 2027"),  # the infusion
         ({"cause": "old age"}, "cause", "primary cause"),
         ({"detail": "x" * 501}, "detail", "500"),
     ],
@@ -176,7 +179,7 @@ def test_after_a_death_nothing_is_planned_after_it_and_no_referral_moves_on(worl
         milestone_plan(
             actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=dt.date(2027, 1, 19)
         )
-    assert "after the patient's death (18 Jan 2027)" in late.value.message_dict["planned_on"][0]
+    assert "The patient died on 18 Jan 2027: nothing more is planned." in late.value.message_dict["planned_on"][0]
     with pytest.raises(ValidationError) as new:
         draft_referral(world)
     assert "no referral can be started" in new.value.message_dict["patient"][0]
@@ -217,3 +220,98 @@ def test_a_patient_who_died_is_no_candidate_until_the_death_is_withdrawn(world: 
     assert standing.standing == "" and standing.first_met_on == dt.date(2025, 8, 4)  # still counted as never referred
     death_withdraw(actor=world.community_coordinator, patient=patient, site=world.practice, reason="Wrong patient")
     assert CandidateStanding.objects.get(patient=patient).standing == "meets"
+
+
+def _step(referral: Referral, kind: str) -> Milestone:
+    return Milestone.objects.get(referral=referral, kind=kind)
+
+
+def test_a_step_the_death_cancelled_is_recorded_done_if_it_happened_before_it(world: World) -> None:
+    referral = infused(world, planned=INFUSED_ON)  # planned, not yet marked done
+    _died(world)
+    infusion = _step(referral, "infusion")
+    assert infusion.status == "cancelled"
+    with pytest.raises(ValidationError) as late:
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 19))
+    assert "after the patient's death" in late.value.message_dict["actual_on"][0]
+    done = milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSED_ON)
+    assert done.status == "done"
+    # Nothing was planned again from the day 0 it made.
+    assert not Milestone.objects.filter(referral=referral, status="planned").exists()
+
+
+def test_nothing_is_planned_moved_nor_replanned_after_a_death(world: World) -> None:
+    referral = infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
+    _died(world)
+    visit = Milestone.objects.filter(referral=referral, status="cancelled").order_by("planned_on").first()
+    assert visit is not None
+    with pytest.raises(ValidationError) as replanned:
+        milestone_plan(
+            actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=dt.date(2027, 1, 10)
+        )
+    assert "nothing more is planned" in replanned.value.message_dict["planned_on"][0]
+    with pytest.raises(ValidationError):
+        milestone_move(actor=world.center_coordinator, milestone=visit, planned_on=dt.date(2027, 1, 17), reason="x")
+    assert not Milestone.objects.filter(referral=referral, status="planned").exists()
+
+
+def test_a_step_cancelled_by_hand_is_not_completed_as_if_the_death_had_cancelled_it(world: World) -> None:
+    referral = infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
+    step = Milestone.objects.filter(referral=referral, status="planned").order_by("planned_on").first()
+    assert step is not None
+    milestone_cancel(actor=world.center_coordinator, milestone=step, reason="Not needed")
+    _died(world)
+    with pytest.raises(ValidationError) as refused:
+        milestone_complete(actor=world.center_coordinator, milestone=step, actual_on=dt.date(2027, 1, 12))
+    assert "Only a planned milestone" in refused.value.message_dict["status"][0]
+
+
+def test_a_withdrawal_leaves_a_step_changed_since_the_death_as_it_is(world: World) -> None:
+    referral = infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
+    first, *others = Milestone.objects.filter(referral=referral, status="planned").order_by("planned_on")
+    with time_machine.travel(NOW - dt.timedelta(hours=2), tick=False):
+        _died(world)
+    # Recorded done since (it happened before the death): it stays done.
+    milestone_complete(actor=world.center_coordinator, milestone=first, actual_on=dt.date(2027, 1, 12))
+    death_withdraw(actor=world.community_coordinator, patient=world.shared_patient, site=world.practice, reason="x")
+    assert _step(referral, first.kind).status == "done"
+    assert {m.status for m in Milestone.objects.filter(pk__in=[m.pk for m in others])} == {"planned"}
+
+
+def test_a_death_before_a_recorded_toxicity_is_refused(world: World) -> None:
+    infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
+    toxicity_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        kind="infection",
+        onset_at=dt.datetime(2027, 1, 19, 14, tzinfo=dt.UTC),
+        ctcae_grade=3,
+        infection_site="Lung",
+        organism="Aspergillus",
+    )
+    with pytest.raises(ValidationError) as refused:
+        _died(world, died_on=dt.date(2027, 1, 17))
+    assert "A toxicity's onset is recorded on 19 Jan 2027" in refused.value.message_dict["died_on"][0]
+    assert _died(world, died_on=dt.date(2027, 1, 19)).pk  # the day of the onset itself
+
+
+def test_the_candidacy_of_a_patient_who_died_is_none_wherever_it_is_read(world: World) -> None:
+    patient = patient_at(
+        world.practice, world.community_coordinator, shared_with=world.center, disease_area="multiple_myeloma"
+    )
+    first_line_vrd(patient, world.community_coordinator, world.practice, refractory=True)
+    assert assessment_of(patient).standing == "meets"
+    death_record(
+        actor=world.community_coordinator, patient=patient, site=world.practice, died_on=DIED_ON, cause="relapse"
+    )
+    assert assessment_of(patient).standing is None
+    url = reverse("api:patient-candidacy", kwargs={"patient_id": patient.pk})
+    assert api(world.community_coordinator).get(url).json()["standing"] is None
+
+
+def test_a_site_naming_no_primary_point_person_hears_through_its_coordinators(world: World) -> None:
+    infused(world, planned=INFUSED_ON, actual=INFUSED_ON)  # nobody named at either site
+    _died(world)
+    told = set(OutgoingEmail.objects.filter(template="patient-death").values_list("to_address", flat=True))
+    assert told == {world.center_coordinator.email}  # the practice's coordinator recorded it

@@ -7,6 +7,7 @@ Time is frozen nine days after the shared patient's infusion (`tests.helpers.NOW
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,8 @@ from carecoord.roles import Role
 from referrals.models import Milestone
 from tests.factories import member
 from tests.helpers import INFUSED_ON, NOW, World, infused, login
+from toxicity.models import ToxicityEvent
+from toxicity.services import toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +65,7 @@ def test_a_coordinator_records_a_death_and_the_patient_page_and_timeline_say_it(
         ({"died_on": ""}, "died_on", "Enter the date of death."),
         ({"died_on": "2027-02-20"}, "died_on", "cannot be in the future"),
         ({"cause": ""}, "cause", "Choose the primary cause of death"),
-        ({"died_on": "2027-01-02"}, "died_on", "recorded as done on 11 Jan 2027"),
+        ({"died_on": "2027-01-02"}, "died_on", "A step done is recorded on 11 Jan 2027"),
     ],
 )
 def test_a_refused_death_names_its_field_and_keeps_nothing(
@@ -112,7 +115,26 @@ def test_the_outsider_gets_404_and_nothing_changes(client: Client, world: World,
 
 
 def test_a_toxicity_with_a_fatal_outcome_offers_to_record_the_death_with_its_day(client: Client, world: World) -> None:
+    infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
+    event = toxicity_record(
+        actor=world.community_coordinator,
+        patient=world.shared_patient,
+        site=world.practice,
+        kind="infection",
+        onset_at=dt.datetime(2027, 1, 15, 14, tzinfo=dt.UTC),
+        ctcae_grade=4,
+        infection_site="Lung",
+        organism="Aspergillus",
+    )
+    fatal = {"outcome": "fatal", "resolved_on": dt.date(2027, 1, 18), "status": "resolved"}
+    ToxicityEvent.objects.filter(pk=event.pk).update(**fatal)
     login(client, world.community_coordinator)
-    page = client.get(_url(world) + "?died_on=2027-01-18&cause=crs").content.decode()
-    assert 'value="2027-01-18"' in page and '<option value="crs" selected>' in page
-    assert not PatientDeath.objects.exists()
+    event_page = client.get(reverse("toxicity-event", kwargs={"event_id": event.pk})).content.decode()
+    link = f"{_url(world)}?event={event.pk}"
+    assert f'href="{link}"' in event_page  # the id only: no date nor cause in the address
+    page = client.get(link).content.decode()
+    assert 'value="2027-01-18"' in page and '<option value="infection" selected>' in page
+    assert not PatientDeath.objects.exists()  # prefilled, not recorded
+    # Another patient's event, or none visible, prefills nothing.
+    login(client, world.outsider)
+    assert client.get(link).status_code == 404

@@ -27,6 +27,7 @@ from carecoord.models import (
 )
 from carecoord.services.care_teams import care_team_name_point_person
 from handoffs.services import handoff_save, handoff_send, handoff_start
+from referrals.deaths import death_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
@@ -520,3 +521,23 @@ def test_the_page_queries_do_not_grow_with_the_patients(client: Client, world: W
         response = client.get(reverse("my-digest"))
     assert len(response.context["preview"]["patients"]) == 4
     assert len(many) == len(few), "\n".join(q["sql"] for q in many)
+
+
+@pytest.mark.django_db
+def test_a_patient_who_died_is_headed_so_with_nothing_due(world: World) -> None:
+    user = _point_person(world)
+    _infused_shared_patient(world)
+    with time_machine.travel(MONDAY_0700 - dt.timedelta(days=3), tick=False):
+        death_record(
+            actor=world.community_coordinator,
+            patient=world.shared_patient,
+            site=world.practice,
+            died_on=dt.date(2027, 1, 14),
+            cause="infection",
+        )
+    with time_machine.travel(MONDAY_0700, tick=False):
+        digest = digest_for(user, MONDAY)
+    (entry,) = digest.patients
+    assert entry.phase == "Died Thu 14 Jan 2027" and not entry.day
+    assert entry.due == [] and entry.overdue == []
+    assert any("Died on 14 Jan 2027" in line for line in entry.recent)
