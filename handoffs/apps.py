@@ -12,6 +12,11 @@ class HandoffsConfig(AppConfig):
         from carecoord.patient_data import register
         from handoffs.contributions import register_handoffs_contributions
 
-        register("handoffs.Handoff", patient="patient", name="hand-off", ignore={"updated_at", "reminder_sent_at"})
+        register(
+            "handoffs.Handoff",
+            patient="patient",
+            name="hand-off",
+            ignore={"updated_at", "reminder_sent_at", "last_word_site"},
+        )
         register("handoffs.HandoffQuestion", patient="handoff__patient", name="hand-off question")
         register_handoffs_contributions()

@@ -4,10 +4,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from carecoord.lookups import InArray
 from carecoord.models.calendar import calendar_checks
 
 
@@ -69,6 +68,10 @@ class HandoffTemplateVersion(models.Model):
         return f"{self.template} v{self.number}"
 
 
+# The states in which a question waits for its answer.
+OPEN_THREAD_STATES = ["sent", "acknowledged"]
+
+
 class HandoffQuerySet(models.QuerySet["Handoff"]):
     def acknowledgement_overdue(self, now: dt.datetime | None = None) -> HandoffQuerySet:
         """Sent and not acknowledged by the receiving site's deadline (as of `now`)."""
@@ -78,18 +81,18 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
         """Hand-offs waiting on one of `site_ids`: sent to it and not acknowledged, or with a
         question from the other site as the last word of their thread (`to_answer`).
 
-        The hand-offs with such a last word are found from the questions (a short table) and
-        looked up by id, rather than each hand-off between the sites being read to check its
-        thread (most have none; at 5,000 patients that read 4,300 rows for 80)."""
-        latest = HandoffQuestion.objects.order_by("handoff_id", "-created_at", "-pk").distinct("handoff_id")
-        their_word = HandoffQuestion.objects.filter(pk__in=latest.values("pk")).exclude(site_id__in=site_ids).order_by()
-        between = Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids)
-        to_answer = (
-            Q(state__in=[Handoff.State.SENT, Handoff.State.ACKNOWLEDGED])
-            & between
-            & InArray(models.F("pk"), their_word.values("handoff_id").query)
+        The last word's site is kept on the hand-off (`last_word_site`), so this is a filter on
+        the hand-off's own columns, each branch served by a partial index holding only the
+        hand-offs it can find (`handoff_sent_to`, `handoff_answer_due_at_to/from`): what it reads
+        grows with the work waiting on the viewer's sites, not with every thread of the network
+        (the threads' last words were found with a DISTINCT ON over every question)."""
+        sent_to = Q(state=Handoff.State.SENT, to_site_id__in=site_ids)
+        # (A hand-off without a thread has no last word: false, not null, for `to_answer`.)
+        to_answer = Q(state__in=OPEN_THREAD_STATES, last_word_site__isnull=False) & (
+            (Q(to_site_id__in=site_ids, last_word_site=F("from_site")) & ~Q(from_site_id__in=site_ids))
+            | (Q(from_site_id__in=site_ids, last_word_site=F("to_site")) & ~Q(to_site_id__in=site_ids))
         )
-        return self.filter(Q(state=Handoff.State.SENT, to_site_id__in=site_ids) | to_answer).annotate(
+        return self.filter(sent_to | to_answer).annotate(
             to_answer=models.ExpressionWrapper(to_answer, output_field=models.BooleanField())
         )
 
@@ -129,6 +132,18 @@ class Handoff(models.Model):
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
+    # The site of the last question or answer of the thread, kept by `handoff_ask` in the
+    # transaction that records it (empty while there is none): the other site's turn to answer
+    # (`HandoffQuerySet.awaiting`). No index of its own: the partial indexes below read it.
+    last_word_site = models.ForeignKey(
+        "carecoord.Site",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = HandoffQuerySet.as_manager()
     # Set on the hand-offs `awaiting` finds: whether a question from the other site is the last
@@ -145,6 +160,18 @@ class Handoff(models.Model):
             models.Index(fields=["state", "acknowledge_by"]),
             # The lists read newest first, a page at a time: walked in this order, not sorted whole.
             models.Index(fields=["-created_at", "-id"], name="handoff_newest_first"),
+            # `awaiting`: each holds only the hand-offs one of its branches finds.
+            models.Index(fields=["to_site"], condition=Q(state="sent"), name="handoff_sent_to"),
+            models.Index(
+                fields=["to_site"],
+                condition=Q(state__in=OPEN_THREAD_STATES, last_word_site=F("from_site")),
+                name="handoff_answer_due_at_to",
+            ),
+            models.Index(
+                fields=["from_site"],
+                condition=Q(state__in=OPEN_THREAD_STATES, last_word_site=F("to_site")),
+                name="handoff_answer_due_at_from",
+            ),
         ]
 
     def __str__(self) -> str:

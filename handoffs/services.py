@@ -234,6 +234,11 @@ def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
     if not text or len(text) > QUESTION_MAX_LENGTH:
         raise ValidationError({"body": f"Write a question of up to {QUESTION_MAX_LENGTH} characters."})
     with transaction.atomic():
+        # The hand-off's last word (what `HandoffQuerySet.awaiting` reads), written first: its
+        # row stays locked until the question is recorded, so two questions at once on the same
+        # hand-off are recorded one after the other and the later one is its last word.
+        Handoff.objects.filter(pk=handoff.pk).update(last_word_site=site)
+        handoff.last_word_site = site
         question = HandoffQuestion.objects.create(handoff=handoff, author=actor, site=site, body=text)
         timeline_record(
             patient=handoff.patient,

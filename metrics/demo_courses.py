@@ -480,6 +480,7 @@ def _handoff(rows: _Rows, course: _Course, day_zero: dt.date, version: HandoffTe
             body="Which prophylaxis should continue after day +30? (demo)",
         )
         rows.questions.append((len(rows.handoffs) - 1, question))
+        handoff.last_word_site = course.practice  # as `handoff_ask` keeps it
 
 
 def _write(rows: _Rows) -> None:

@@ -377,13 +377,14 @@ def service_values() -> dict[str, Any]:
     return values
 
 
-def draft_handoff(world: World, patient: Patient | None = None) -> Handoff:
+def draft_handoff(world: World, patient: Patient | None = None, to_site: Site | None = None) -> Handoff:
+    """A hand-off from the center to the practice (or to `to_site`), started through the services."""
     return handoff_start(
         actor=world.center_coordinator,
         patient=patient or world.shared_patient,
         template=transition(),
         from_site=world.center,
-        to_site=world.practice,
+        to_site=to_site or world.practice,
     )
 
 
@@ -403,9 +404,9 @@ def sent(world: World) -> Handoff:
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
 
 
-def sent_handoff(world: World, patient: Patient | None = None) -> Handoff:
-    """A hand-off from the center to the practice, sent through the services."""
-    handoff = draft_handoff(world, patient)
+def sent_handoff(world: World, patient: Patient | None = None, to_site: Site | None = None) -> Handoff:
+    """A hand-off from the center to the practice (or to `to_site`), sent through the services."""
+    handoff = draft_handoff(world, patient, to_site)
     assert handoff_save(actor=world.center_coordinator, handoff=handoff, values=service_values()) == {}
     return handoff_send(actor=world.center_coordinator, handoff=handoff)
 

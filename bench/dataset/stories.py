@@ -239,7 +239,7 @@ def _tables() -> dict[str, Table]:
             "handoffs_handoff",
             "values, state, created_at, updated_at, sent_at, acknowledge_by, "
             "reminder_sent_at, acknowledged_at, acknowledged_by_id, created_by_id, from_site_id, "
-            "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id",
+            "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id, last_word_site_id",
         ),
         "questions": ("handoffs_handoffquestion", "body, created_at, author_id, handoff_id, site_id"),
         "lines": (
@@ -1159,12 +1159,25 @@ class Stories:
                 None,
                 to_site.id,
                 version_id,
+                None,
             )
             return
         acknowledge_by = add_business_days(sent.astimezone(to_site.zone), 1)
         acknowledged = sent + dt.timedelta(hours=rng.randint(1, 20))
         receiver = self.actor(to_site, to_link)
         seen = self.past(acknowledged) and rng.random() < 0.95
+        thread: list[tuple[dt.datetime, Person, SiteInfo, str]] = []
+        if seen and rng.random() < 0.1:
+            asked = acknowledged + dt.timedelta(hours=rng.randint(1, 20))
+            answered = asked + dt.timedelta(hours=rng.randint(1, 6))
+            thread = [
+                (moment, who, site, text)
+                for moment, who, site, text in (
+                    (asked, receiver, to_site, "Which prophylaxis should continue after month 6?"),
+                    (answered, sender, from_site, "Acyclovir for 12 months; stop TMP-SMX once CD4 > 200."),
+                )
+                if self.past(moment)
+            ]
         handoff_id = self.tables["handoffs"].add(
             values,
             Handoff.State.ACKNOWLEDGED if seen else Handoff.State.SENT,
@@ -1182,6 +1195,7 @@ class Stories:
             None,
             to_site.id,
             version_id,
+            thread[-1][2].id if thread else None,  # the last word's site, as `handoff_ask` keeps it
         )
         self.entry(
             case,
@@ -1202,24 +1216,17 @@ class Stories:
                 receiver,
                 to_site,
             )
-            if rng.random() < 0.1:
-                asked = acknowledged + dt.timedelta(hours=rng.randint(1, 20))
-                answered = asked + dt.timedelta(hours=rng.randint(1, 6))
-                for moment, who, site, text in (
-                    (asked, receiver, to_site, "Which prophylaxis should continue after month 6?"),
-                    (answered, sender, from_site, "Acyclovir for 12 months; stop TMP-SMX once CD4 > 200."),
-                ):
-                    if self.past(moment):
-                        self.tables["questions"].add(text, moment, who.id, handoff_id, site.id)
-                        self.entry(
-                            case,
-                            TimelineEntry.Kind.HANDOFF,
-                            moment,
-                            f"Question about the hand-off from {site.name}",
-                            text,
-                            who,
-                            site,
-                        )
+        for moment, who, site, text in thread:
+            self.tables["questions"].add(text, moment, who.id, handoff_id, site.id)
+            self.entry(
+                case,
+                TimelineEntry.Kind.HANDOFF,
+                moment,
+                f"Question about the hand-off from {site.name}",
+                text,
+                who,
+                site,
+            )
 
     def comments(self, case: Case, registered_at: dt.datetime, day_zero: dt.date | None, showcase: bool) -> None:
         """Messages between the sites: a few around the busy months, then about one a year."""

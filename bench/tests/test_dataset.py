@@ -18,6 +18,7 @@ from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
 from carecoord.models import Patient, PatientGroupObjectPermission, TimelineEntry, User
 from carecoord.recipients import alert_recipients
+from handoffs.models import Handoff, HandoffQuestion
 from referrals.conflicts import find_conflicts
 from referrals.day_zero import day_zero_in
 from referrals.models import Milestone
@@ -90,6 +91,14 @@ def test_alerts_reach_the_recipients_the_alert_code_names(dataset: Dataset) -> N
     own = Alert.objects.filter(acknowledged_on_recording=True, acknowledged_by=F("recipient"))
     assert emailed.count() == Alert.objects.count() - own.count() > 0
     assert not own.filter(email__isnull=False).exists()
+
+
+def test_each_hand_off_keeps_its_threads_last_word_as_handoff_ask_does(dataset: Dataset) -> None:
+    questions = HandoffQuestion.objects.order_by("created_at", "pk")
+    latest = dict(questions.values_list("handoff_id", "site_id"))  # the later of a hand-off's rows wins
+    assert latest
+    kept = Handoff.objects.filter(last_word_site__isnull=False).values_list("pk", "last_word_site_id")
+    assert dict(kept) == latest
 
 
 def test_nothing_is_dated_after_now(dataset: Dataset) -> None:

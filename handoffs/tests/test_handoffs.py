@@ -4,13 +4,16 @@ acknowledged by the receiving point person, superseded, and reminded once."""
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import F
 
-from carecoord.models import OutgoingEmail, TimelineEntry
+from carecoord.models import OutgoingEmail, Site, TimelineEntry
 from handoffs.models import Handoff, HandoffTemplate
 from handoffs.services import (
     handoff_acknowledge,
@@ -24,7 +27,7 @@ from handoffs.services import (
     template_publish,
 )
 from referrals.milestones.services import milestone_set_infusion
-from tests.factories import UserFactory
+from tests.factories import UserFactory, patient_at
 from tests.helpers import TRANSITION, World, accepted_referral, name_point_persons
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +124,63 @@ def test_questions_go_back_to_the_sender(world: World) -> None:
     assert OutgoingEmail.objects.filter(template="handoff-question", recipient=world.center_coordinator).exists()
     with pytest.raises(ValidationError):
         handoff_ask(actor=world.community_oncologist, handoff=handoff, body="  ")
+
+
+def _waiting_on(*sites: Site) -> list[tuple[int, bool]]:
+    """The hand-offs waiting on `sites`, each with whether a question waits for their answer."""
+    return list(Handoff.objects.awaiting([site.pk for site in sites]).values_list("pk", F("to_answer")))
+
+
+def test_the_last_word_follows_the_thread_as_the_sites_ask_and_answer_in_turn(world: World) -> None:
+    name_point_persons(world)
+    handoff = _sent(world)  # from the center to the practice
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    assert handoff.last_word_site is None
+    assert _waiting_on(world.center) == _waiting_on(world.practice) == []
+    turns = [
+        (world.community_oncologist, world.practice, world.center),
+        (world.center_coordinator, world.center, world.practice),
+        (world.community_coordinator, world.practice, world.center),
+        (world.community_coordinator, world.practice, world.center),  # a second word from the same site
+        (world.center_coordinator, world.center, world.practice),
+    ]
+    for number, (actor, site, other) in enumerate(turns):
+        handoff_ask(actor=actor, handoff=handoff, body=f"Word {number}")
+        assert handoff.last_word_site == site
+        assert Handoff.objects.get(pk=handoff.pk).last_word_site == site
+        assert _waiting_on(other) == [(handoff.pk, True)]
+        assert _waiting_on(site) == []
+        # Someone at both sites has said the last word themselves: nothing waits on them.
+        assert _waiting_on(world.center, world.practice) == []
+
+
+def test_a_sent_hand_off_waits_to_be_acknowledged_and_answered_at_once(world: World) -> None:
+    handoff = _sent(world)
+    assert _waiting_on(world.practice) == [(handoff.pk, False)]
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Did the summary reach you?")
+    assert _waiting_on(world.practice) == [(handoff.pk, True)]
+    assert _waiting_on(world.center) == []
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Yes.")
+    assert _waiting_on(world.practice) == [(handoff.pk, False)]  # still to acknowledge
+    assert _waiting_on(world.center) == [(handoff.pk, True)]
+
+
+def test_the_migration_gives_existing_hand_offs_their_latest_questions_site(world: World) -> None:
+    handoff = _sent(world)
+    quiet = handoff_start(
+        actor=world.center_coordinator,
+        patient=patient_at(world.practice, world.community_coordinator, shared_with=world.center),
+        template=HandoffTemplate.objects.get(name=TRANSITION),
+        from_site=world.center,
+        to_site=world.practice,
+    )
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="A question")
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer")
+    Handoff.objects.update(last_word_site=None)
+    with connection.cursor() as cursor:
+        cursor.execute(import_module("handoffs.migrations.0008_last_word_site").LAST_WORDS)
+    assert Handoff.objects.get(pk=handoff.pk).last_word_site == world.center
+    assert Handoff.objects.get(pk=quiet.pk).last_word_site is None
 
 
 def test_unacknowledged_after_a_business_day_the_receivers_are_reminded_once(world: World) -> None:

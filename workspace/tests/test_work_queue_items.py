@@ -3,11 +3,14 @@ answer, each done in one click from the dashboard, which the person comes back t
 
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from handoffs.models import Handoff
 from handoffs.services import handoff_ask
+from tests.factories import patient_at
 from tests.helpers import World, grade_2_event, login, sent_handoff
 from toxicity.models import Alert
 
@@ -80,3 +83,40 @@ def test_the_outsider_has_no_handoff_in_the_queue(client: Client, world: World) 
     sent_handoff(world)
     login(client, world.outsider)
     assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+
+
+def _threads_elsewhere(world: World, count: int) -> None:
+    """`count` hand-offs from the center to the unrelated practice, each with a question and
+    its answer: work of the network that is none of the practice's."""
+    for number in range(count):
+        patient = patient_at(world.unrelated_practice, world.outsider, shared_with=world.center)
+        handoff = sent_handoff(world, patient, to_site=world.unrelated_practice)
+        handoff_ask(actor=world.outsider, handoff=handoff, body=f"Question {number}")
+        handoff_ask(actor=world.center_coordinator, handoff=handoff, body=f"Answer {number}")
+
+
+def test_the_dashboards_hand_off_lists_read_the_same_whatever_the_rest_of_the_network_holds(
+    client: Client, world: World
+) -> None:
+    """The queue's hand-offs and the "needs my action" filter read the hand-offs of the viewer's
+    sites alone: no thread of the network is read, and the queries are as many with one
+    hand-off and thread elsewhere as with four."""
+    waiting = sent_handoff(world)
+    handoff_ask(actor=world.center_coordinator, handoff=waiting, body="Did the summary reach you?")
+    login(client, world.community_coordinator)
+
+    def measured() -> tuple[int, list[Handoff], list[str]]:
+        with CaptureQueriesContext(connection) as captured:
+            queue = client.get(DASHBOARD).context["work_queue"]
+            needing = client.get(DASHBOARD, {"needs_action": "on"})
+        assert [row.patient for row in needing.context["rows"]] == [world.shared_patient]
+        return len(captured), queue.rows("handoffs"), [query["sql"] for query in captured.captured_queries]
+
+    _threads_elsewhere(world, 1)
+    measured()  # warm the caches (content types, site groups, filter choices kept per viewer)
+    one, rows, statements = measured()
+    assert rows == [waiting] and rows[0].to_answer
+    assert not any("handoffs_handoffquestion" in sql for sql in statements)
+    _threads_elsewhere(world, 3)
+    measured()  # the filter choices are read again after the network changed
+    assert measured()[:2] == (one, [waiting])
