@@ -4,8 +4,10 @@ Shared by `bench.pages.run` (timings) and `bench.pages.explain` (query plans). E
 GET through `django.test.Client`, signed in as `tests.helpers.login` signs in (both factors
 passed), against `bench.pages.urls` (the app's URLs plus the bare view); two targets are parts
 of the dashboard called as functions (the work queue and its "milestones due" list), since
-they have no page of their own. Comments have no list of their own in the API (they come with
-the timeline; /api/patients/<id>/comments/ only takes a POST).
+they have no page of their own, each in a request of its own as the dashboard calls them (what
+a request looks up once, such as the person's groups, is looked up once). Comments have no
+list of their own in the API (they come with the timeline; /api/patients/<id>/comments/ only
+takes a POST).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from bench.dataset import Dataset
 from bench.pages.urls import BARE
 from carecoord.models import User
+from carecoord.request_context import request_context
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.models import Handoff
 from referrals.models import Referral
@@ -72,6 +75,14 @@ def ensure_digests(personas: Personas) -> None:
     send_due_digests(users=list(personas.users.values()), ignore_schedule=True)
 
 
+def in_a_request[T](user: User, call: Callable[[], T]) -> T:
+    """`call()` as a view would make it for `user`: in a request of its own (`request_context`)."""
+    request = RequestFactory().get("/")
+    request.user = user
+    with request_context(request):
+        return call()
+
+
 def targets(personas: Personas) -> list[Target]:
     """Every measured request, as the center coordinator (about 5,000 patients) unless named,
     then the flat lists as the people who see 50, 500 and every patient."""
@@ -85,11 +96,13 @@ def targets(personas: Personas) -> list[Target]:
     cc = "center_coordinator"
 
     def work_queue() -> object:
-        return work_queue_of(center, active_memberships_of(center))
+        return in_a_request(center, lambda: work_queue_of(center, active_memberships_of(center)))
 
     def due() -> object:
         today = active_memberships_of(center)[0].site.today()
-        return list(milestones_due(center, today, today + dt.timedelta(days=6))[: WORK_QUEUE_LIMIT + 1])
+        return in_a_request(
+            center, lambda: list(milestones_due(center, today, today + dt.timedelta(days=6))[: WORK_QUEUE_LIMIT + 1])
+        )
 
     pages = {
         "dashboard": "/",
