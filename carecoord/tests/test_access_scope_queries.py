@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.access import acting_capabilities, patients_visible_to, visible_patient_count
+from carecoord.access import acting_capabilities, patients_visible_to, visible_patient_count, visible_patient_ids
 from carecoord.access.acting import first_acting_site_ids
 from carecoord.access.grants import grant_site_on_patient, revoke_site_on_patient
 from carecoord.access.scope import access_key, capabilities_by_patient, patient_capabilities
@@ -39,6 +39,17 @@ def test_the_users_side_is_looked_up_once_per_request(world: World) -> None:
     lookups = [q["sql"] for q in queries.captured_queries if "carecoord_siterolegroup" in q["sql"]]
     assert len(lookups) == 1
     assert len(queries.captured_queries) == 1 + 3  # the user's groups, then the three reads
+
+
+def test_the_visible_patients_are_one_subquery_per_request_and_each_reader_has_its_own_copy(world: World) -> None:
+    user = world.center_coordinator
+    with request_context(RequestFactory().get("/")):
+        first, second = visible_patient_ids(user), visible_patient_ids(user)
+        assert list(access_key(user).visible) == [Capability.VIEW]  # built once
+        assert first is not second and str(first.query) == str(second.query)
+        assert list(first.filter(content_object_id=world.foreign_patient.pk)) == []  # narrowing a copy...
+        assert list(second.values_list("content_object_id", flat=True)) == [world.shared_patient.pk]  # ...not the rest
+        assert str(visible_patient_ids(user, Capability.RECORD_CARE).query) != str(first.query)
 
 
 def test_outside_a_request_each_read_sees_the_groups_of_now(world: World) -> None:
