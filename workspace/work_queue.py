@@ -63,9 +63,9 @@ def queue_scope(user: AnyUser, memberships: list[SiteMembership]) -> QueueScope:
     )
 
 
-def work_queue_of(user: AnyUser, memberships: list[SiteMembership]) -> WorkQueue:
-    """Every registered list for `user`, as their `memberships` let them do the work."""
-    scope = queue_scope(user, memberships)
+def work_queue_of(scope: QueueScope) -> WorkQueue:
+    """Every registered list for the viewer of `scope` (`queue_scope`: the page's own, which its
+    patient list reads too), as their memberships let them do the work."""
     sections: list[QueueSection] = []
     slots: dict[Slot, list[QueueSection]] = {slot: [] for slot in Slot}
     shown: list[tuple[int, list[Model]]] = []

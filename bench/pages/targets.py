@@ -30,7 +30,7 @@ from referrals.selectors import milestones_due
 from tests.helpers import login
 from toxicity.models import Alert, ToxicityEvent
 from workspace.digests.services import send_due_digests
-from workspace.work_queue import WORK_QUEUE_LIMIT, work_queue_of
+from workspace.work_queue import WORK_QUEUE_LIMIT, queue_scope, work_queue_of
 
 PAGE, API, PART = "page", "API", "part of the dashboard"
 HTMX = {"HX-Request": "true"}
@@ -96,7 +96,7 @@ def targets(personas: Personas) -> list[Target]:
     cc = "center_coordinator"
 
     def work_queue() -> object:
-        return in_a_request(center, lambda: work_queue_of(center, active_memberships_of(center)))
+        return in_a_request(center, lambda: work_queue_of(queue_scope(center, active_memberships_of(center))))
 
     def due() -> object:
         today = active_memberships_of(center)[0].site.today()
