@@ -79,10 +79,16 @@ def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
 
 
 def manufacturer_reports_pending(user: AnyUser) -> QuerySet[ToxicityEvent]:
-    """Secondary malignancies of the user's patients not yet reported to the manufacturer, oldest first."""
+    """Secondary malignancies of the user's patients not yet reported to the manufacturer, oldest
+    first, with the patient and the recording site the work queue shows (not the timing from
+    day 0 nor the reporter the event's page shows: planning them cost the dashboard 1 ms)."""
     return (
-        toxicity_events_visible_to(user)
-        .filter(kind=ToxicityKind.SECONDARY_MALIGNANCY, manufacturer_report__isnull=True)
+        ToxicityEvent.objects.filter(
+            patient_id__in=visible_patient_ids(user),
+            kind=ToxicityKind.SECONDARY_MALIGNANCY,
+            manufacturer_report__isnull=True,
+        )
+        .select_related("patient", "reporting_site")
         .order_by("onset_at", "pk")
     )
 
