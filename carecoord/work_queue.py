@@ -52,7 +52,9 @@ class QueueList:
     `QueueSection`). `cut`: the page shows only the first `limit` rows (else every row);
     `object_of` is the patient-data object a row shows. `patients` gives the ids of every
     patient with work in the list (uncut, as a subquery of one `patient_id` column): the patient
-    list's "needs my action" filter reads the same rule as the list.
+    list's "needs my action" filter reads the same rule as the list. `shares`: what the rest of
+    the page would read again and takes from the list's rows instead, by context name (the
+    header's count of the viewer's open alerts, which the alerts list counts as it reads them).
     """
 
     name: str
@@ -64,6 +66,7 @@ class QueueList:
     cut: bool = True
     object_of: Callable[[Any], Model] = _itself
     patients: Callable[[QueueScope], QuerySet[Any]] | None = None
+    shares: Callable[[Sequence[Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from toxicity.selectors import alerts_visible_to
 
 
-def open_alerts(request: HttpRequest) -> dict[str, int]:
+def open_alerts(request: HttpRequest) -> dict[str, Any]:
+    """Counted when a template shows it, once: not for an htmx partial, which has no header,
+    nor where the view has the count already (the dashboard's work queue counts them as it
+    reads them: `toxicity.contributions.shared_alert_count`)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"open_alert_count": alerts_visible_to(user).unacknowledged().count()}
+    return {"open_alert_count": SimpleLazyObject(lambda: alerts_visible_to(user).unacknowledged().count())}

@@ -70,9 +70,16 @@ def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
 
 
 def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
-    """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest."""
-    alerts = alerts_visible_to(scope.user).unacknowledged().order_by("-grade", "created_at")
+    """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest; each
+    row counting them all (`open_total`), for the header's count (`shared_alert_count`)."""
+    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().order_by("-grade", "created_at")
     return list(alerts[: scope.limit])
+
+
+def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """The header's count of the viewer's open alerts (`toxicity.context_processors`), from the
+    queue's read of the same alerts: the dashboard does not count them again."""
+    return {"open_alert_count": alerts[0].open_total if alerts else 0}
 
 
 def alert_patients(scope: QueueScope) -> QuerySet[Any]:
@@ -112,6 +119,7 @@ def register_toxicity_contributions() -> None:
             template="toxicity/_queue_alerts.html",
             items=queue_alerts,
             patients=alert_patients,
+            shares=shared_alert_count,
         )
     )
     register_queue_list(

@@ -256,6 +256,11 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         """Unacknowledged past their `escalate_at`, and not escalated yet."""
         return self.unacknowledged().filter(escalate_at__lte=now, escalated_at__isnull=True)
 
+    def with_open_total(self) -> AlertQuerySet:
+        """Each alert with how many the whole queryset holds (`open_total`), counted in the same
+        read as a page of them: the work queue's alerts give the header's count this way."""
+        return self.annotate(open_total=models.Window(models.Count("pk")))
+
 
 class Alert(models.Model):
     """A same-day alert about an event to one person at a care-team site, acknowledged in the app.
@@ -303,6 +308,8 @@ class Alert(models.Model):
     email = models.OneToOneField("carecoord.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL)
 
     objects = AlertQuerySet.as_manager()
+    # Set by `AlertQuerySet.with_open_total`: how many alerts its queryset holds. Not a column.
+    open_total: int
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -70,6 +70,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     shown(page, verb="listed")
     if not results_only(request):
         context["work_queue"] = work_queue = work_queue_of(scope)
+        context.update(work_queue.shared)
         shown(work_queue.objects_shown, verb="listed")
         context["can_refer"] = can_refer(memberships)
         context["zone"] = viewer_zone(memberships)

@@ -23,6 +23,7 @@ class WorkQueue:
     sections: list[QueueSection]
     slots: dict[Slot, list[QueueSection]]
     objects_shown: list[Model]  # what the page shows of the queue, for the audit trail
+    shared: dict[str, Any]  # what the rest of the page takes from the lists' rows (`QueueList.shares`)
 
     @property
     def notices(self) -> list[QueueSection]:
@@ -69,8 +70,11 @@ def work_queue_of(scope: QueueScope) -> WorkQueue:
     sections: list[QueueSection] = []
     slots: dict[Slot, list[QueueSection]] = {slot: [] for slot in Slot}
     shown: list[tuple[int, list[Model]]] = []
+    shared: dict[str, Any] = {}
     for entry in queue_lists():
         items = list(entry.items(scope))
+        if entry.shares is not None:
+            shared.update(entry.shares(items))
         section = QueueSection(
             name=entry.name, template=entry.template, items=items, limit=WORK_QUEUE_LIMIT, scope=scope
         )
@@ -81,4 +85,5 @@ def work_queue_of(scope: QueueScope) -> WorkQueue:
         sections=sections,
         slots=slots,
         objects_shown=[obj for _order, objects in sorted(shown, key=lambda pair: pair[0]) for obj in objects],
+        shared=shared,
     )

@@ -3,16 +3,21 @@ answer, each done in one click from the dashboard, which the person comes back t
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from handoffs.models import Handoff
 from handoffs.services import handoff_ask
 from tests.factories import patient_at
-from tests.helpers import World, grade_2_event, login, sent_handoff
+from tests.helpers import CRS_GRADE_2, World, grade_2_event, login, name_point_persons, sent_handoff
 from toxicity.models import Alert
+from toxicity.services import toxicity_record
 
 DASHBOARD = reverse("dashboard")
 
@@ -120,3 +125,32 @@ def test_the_dashboards_hand_off_lists_read_the_same_whatever_the_rest_of_the_ne
     _threads_elsewhere(world, 3)
     measured()  # the filter choices are read again after the network changed
     assert measured()[:2] == (one, [waiting])
+
+
+def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
+    statements = [query["sql"] for query in queries.captured_queries]
+    return [sql for sql in statements if sql.startswith("SELECT COUNT(*)") and "toxicity_alert" in sql]
+
+
+def test_the_headers_count_of_open_alerts_is_the_queues_own_read(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grade_2_event(world)
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    name_point_persons(world, other)
+    onset = timezone.now() - dt.timedelta(hours=1)
+    toxicity_record(
+        actor=world.center_coordinator, patient=other, site=world.center, kind="crs", onset_at=onset, inputs=CRS_GRADE_2
+    )
+    monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 0)  # the queue reads one of the two alerts
+    login(client, world.community_oncologist)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(DASHBOARD)
+    assert len(response.context["work_queue"].rows("alerts")) == 1
+    assert 'aria-label="2 waiting"' in response.content.decode()
+    assert _counts_of_alerts(queries) == []
+    # A page without the queue counts them itself; the dashboard's results alone (htmx) show no header.
+    assert 'aria-label="2 waiting"' in client.get(reverse("referral-list")).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(DASHBOARD, headers={"HX-Request": "true"}).status_code == 200
+    assert _counts_of_alerts(queries) == []
