@@ -88,11 +88,12 @@ def referrals_overdue_for(user: AnyUser, site_ids: list[int]) -> ReferralQuerySe
 
 def milestones_due(user: AnyUser, start: dt.date | None, end: dt.date) -> QuerySet[Milestone]:
     """Planned milestones of the user's patients due between `start` and `end` inclusive; from
-    any day before `end` (the overdue too) when `start` is None."""
+    any day before `end` (the overdue too) when `start` is None; with the referral and patient
+    their lists show (not the site a step was given at: none of them shows it)."""
     planned = milestones_visible_to(user).due_by(end)
     if start is not None:
         planned = planned.filter(planned_on__gte=start)
-    return planned.select_related("referral__patient").order_by("planned_on", "pk")
+    return planned.select_related(None).select_related("referral__patient").order_by("planned_on", "pk")
 
 
 @dataclass(frozen=True)
