@@ -53,8 +53,19 @@ def _vaccine_label(vaccine: str) -> str:
 def queue_prevention_due(scope: QueueScope) -> Sequence[PreventionDue]:
     """Prophylaxis stops and vaccines of the patients the viewer records care for, due in the
     next two weeks or overdue, the earliest first: two queries."""
-    stops = prophylaxis_visible_to(scope.user, Capability.RECORD_CARE).due_by(scope.today)
-    vaccines = vaccinations_visible_to(scope.user, Capability.RECORD_CARE).due_by(scope.today)
+    # Joined to the patient the rows show, not to the site that planned the item (not shown).
+    stops = (
+        prophylaxis_visible_to(scope.user, Capability.RECORD_CARE)
+        .due_by(scope.today)
+        .select_related(None)
+        .select_related("patient")
+    )
+    vaccines = (
+        vaccinations_visible_to(scope.user, Capability.RECORD_CARE)
+        .due_by(scope.today)
+        .select_related(None)
+        .select_related("patient")
+    )
     rows: list[PreventionDue] = []
     for item in stops.order_by("planned_stop_on", "pk")[: scope.limit]:
         on = item.planned_stop_on or scope.today  # due_by reads only dated items
