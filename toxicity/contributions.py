@@ -69,11 +69,23 @@ def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
     return undelivered_alerts(scope.user, site_ids=[m.site_id for m in scope.memberships])
 
 
+# What an alert row of the queue shows, of the alert, its event, patient and site.
+QUEUE_ROW = (
+    "grade",
+    "reason",
+    "created_at",
+    "event__kind",
+    "event__patient__given_name",
+    "event__patient__family_name",
+    "site__name",
+)
+
+
 def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
     """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest; each
     row counting them all (`open_total`), for the header's count (`shared_alert_count`)."""
-    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().order_by("-grade", "created_at")
-    return list(alerts[: scope.limit])
+    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
+    return list(alerts.order_by("-grade", "created_at")[: scope.limit])
 
 
 def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
