@@ -288,9 +288,9 @@ def _site(s: Samples, side: str, key: str = "site") -> dict[str, Any]:
 
 
 def _death(s: Samples, side: str) -> dict[str, Any]:
-    """The shared patient died yesterday, of relapse (as the page and the API take it)."""
-    yesterday = s.world.practice.today() - dt.timedelta(days=1)
-    return _site(s, side) | {"died_on": yesterday.isoformat(), "cause": "relapse", "detail": ""}
+    """The shared patient died today, of relapse (as the page and the API take it): not before
+    anything recorded of them (their toxicities, infection and lab results are of today)."""
+    return _site(s, side) | {"died_on": s.world.practice.today().isoformat(), "cause": "relapse", "detail": ""}
 
 
 def _toxicity(s: Samples, side: str) -> dict[str, Any]:
