@@ -114,7 +114,7 @@ class DeathView(PatientRecordView):
         data = DeathInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         death = death_record(actor=actor_of(request), patient=patient, **data.validated_data)
-        return Response(DeathSerializer(death_of(patient) or death).data)
+        return Response(DeathSerializer(death).data)
 
 
 class DeathWithdrawView(PatientRecordView):

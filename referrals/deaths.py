@@ -37,7 +37,13 @@ WITHDRAW_REASON_MAX_LENGTH = 300
 
 
 def death_of(patient: Patient) -> PatientDeath | None:
-    """The patient's recorded death, with who recorded it, or None."""
+    """The patient's recorded death, or None: none of a query for a patient loaded through the
+    access path (`get_patient_for_user` brings it along), else one, with who recorded it."""
+    if Patient.death.is_cached(patient):
+        try:
+            return patient.death
+        except PatientDeath.DoesNotExist:
+            return None
     return PatientDeath.objects.filter(patient=patient).select_related("site", "recorded_by").first()
 
 

@@ -162,8 +162,10 @@ def get_visible_or_404[M: Model](visible: QuerySet[M], pk: object, what: str) ->
 
 
 def get_patient_for_user(user: AnyUser, patient_id: uuid.UUID | str, capability: str = Capability.VIEW) -> Patient:
-    """The patient, if visible; 404 when not visible, 403 when visible but not `capability`."""
-    patient = get_visible_or_404(patients_visible_to(user), patient_id, "patient")
+    """The patient, if visible; 404 when not visible, 403 when visible but not `capability`.
+    Their recorded death, if any, comes with them (one join: the pages that show a patient say
+    it, without a query of their own)."""
+    patient = get_visible_or_404(patients_visible_to(user).select_related("death"), patient_id, "patient")
     if capability != Capability.VIEW:
         require_capability(user, patient, capability)
     return patient
