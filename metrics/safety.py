@@ -3,7 +3,7 @@
 The cohort is the infusions marked done in the period (a patient infused twice counts twice)
 of the viewer's patients. A toxicity, treatment or infection counts for a course when it
 began on or after that course's day 0 (in the time zone of the site that recorded it). Days
-+N of events are counted from the patient's day 0 (`referrals.day_zero`). Nine queries
++N of events are counted from the patient's day 0 (`referrals.day_zero`). Eight queries
 whatever the number of patients (`docs/clinicians/metrics.md` defines each figure).
 """
 
