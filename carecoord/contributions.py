@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
-from carecoord.models import CareTeamLink, PatientDeath, TimelineEntry
+from carecoord.models import CareTeamLink, TimelineEntry
 from carecoord.models.deaths import alive
 from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary
@@ -38,17 +38,6 @@ def digest_recent_events(scope: DigestScope) -> SectionRead:
     return read
 
 
-def digest_deaths(scope: DigestScope) -> SectionRead:
-    """A patient who died is headed "Died <day>" in place of a phase and a day after infusion,
-    every week they are in a digest (the week of the death, its timeline entry says it too):
-    one query."""
-    read = SectionRead()
-    for patient_id, died_on in PatientDeath.objects.filter(scope.of_patients()).values_list("patient_id", "died_on"):
-        read.phases[patient_id] = f"Died {scope.day_text(died_on)} {died_on:%Y}"
-        read.days[patient_id] = ""
-    return read
-
-
 def _without_primary(scope: QueueScope) -> QuerySet[CareTeamLink]:
     managing = sites_where_role_can(scope.memberships, Capability.MANAGE_CARE_TEAM)
     return links_without_primary(scope.user, managing).filter(alive())
@@ -65,8 +54,6 @@ def unnamed_patients(scope: QueueScope) -> QuerySet[Any]:
 
 def register_core_contributions() -> None:
     register_digest_section(DigestSection(name="recent events", order=10, read=digest_recent_events))
-    # Last: its heading replaces any phase and day another section gave.
-    register_digest_section(DigestSection(name="deaths", order=90, read=digest_deaths))
     register_queue_list(
         QueueList(
             name="unnamed",

@@ -47,6 +47,11 @@ def death_of(patient: Patient) -> PatientDeath | None:
     return PatientDeath.objects.filter(patient=patient).select_related("site", "recorded_by").first()
 
 
+def died_heading(died_on: dt.date) -> str:
+    """How a digest heads a patient who died, in place of a phase: "Died Thu 14 Jan 2027"."""
+    return f"Died {died_on:%a %d %b %Y}"
+
+
 def died_on_of(patient_id: uuid.UUID) -> dt.date | None:
     """The day of the patient's recorded death, or None: one query."""
     return PatientDeath.objects.filter(patient_id=patient_id).values_list("died_on", flat=True).first()

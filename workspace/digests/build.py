@@ -27,6 +27,7 @@ from carecoord.lookups import AnyOf
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, User
 from carecoord.models.patients import Phase, initials_of
 from carecoord.zones import zone_of
+from referrals.deaths import died_heading
 
 
 @dataclass
@@ -97,15 +98,24 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
         )
         # One section per patient, under the first of the person's sites on that care team.
         .order_by("patient_id", "site_id")
-        .values_list("patient_id", "site_id", "site__name", "mrn", "given_initial", "family_initial", "patient__phase")
+        .values_list(
+            "patient_id",
+            "site_id",
+            "site__name",
+            "mrn",
+            "given_initial",
+            "family_initial",
+            "patient__phase",
+            "patient__death__died_on",
+        )
     )
-    headings: dict[uuid.UUID, tuple[str, str, str]] = {}
+    headings: dict[uuid.UUID, tuple[str, str, str, dt.date | None]] = {}
     site_ids: set[int] = set()
-    for patient_id, site_id, site_name, mrn, given_initial, family_initial, cached_phase in roles:
+    for patient_id, site_id, site_name, mrn, given_initial, family_initial, cached_phase, died_on in roles:
         site_ids.add(site_id)
         if patient_id not in headings:
             reference = f"MRN {mrn}" if mrn else f"patient {initials_of(given_initial, family_initial)}"
-            headings[patient_id] = (reference, site_name, cached_phase)
+            headings[patient_id] = (reference, site_name, cached_phase, died_on)
     if not headings:
         return Digest(week_start=week_start, today=today, patients=[])
     patient_ids = list(headings)
@@ -130,15 +140,16 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
             patient_id=str(patient_id),
             reference=reference,
             site=site_name,
-            # Without a section that knows better, the phase cached on the patient.
-            phase=phases.get(patient_id) or Phase(cached_phase).label,
-            day=days.get(patient_id),
+            # A patient who died is headed so, every week they are in a digest; else the phase a
+            # section knows, else the one cached on the patient.
+            phase=died_heading(died_on) if died_on else phases.get(patient_id) or Phase(cached_phase).label,
+            day=None if died_on else days.get(patient_id),
             active=active[patient_id],
             recent=recent[patient_id],
             due=due[patient_id],
             overdue=overdue[patient_id],
         )
-        for patient_id, (reference, site_name, cached_phase) in headings.items()
+        for patient_id, (reference, site_name, cached_phase, died_on) in headings.items()
     ]
     # A patient with an active toxicity or something overdue comes first.
     sections.sort(key=lambda s: (not (s.active or s.overdue), s.reference))

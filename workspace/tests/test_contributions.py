@@ -17,7 +17,6 @@ def test_the_digest_sections_come_in_their_fixed_order() -> None:
         "prophylaxis and vaccines due",
         "hand-offs overdue",
         "referrals waiting",
-        "deaths",  # last: its heading replaces the phase and day
     ]
 
 
