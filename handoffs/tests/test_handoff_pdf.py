@@ -33,10 +33,20 @@ def _page_texts(document: Document) -> list[str]:
     return texts
 
 
+def _inflated(stream: bytes) -> bytes:
+    """A compressed stream's content. The pattern that finds streams takes a carriage return
+    ending the data for the one before "endstream": when the compressed data ends with that
+    byte (it depends on what the document holds, dates included), it is put back."""
+    try:
+        return zlib.decompress(stream)
+    except zlib.error:
+        return zlib.decompress(stream + b"\r")
+
+
 def _pdf_page_count(pdf: bytes) -> int:
     """Page objects in the PDF, those inside compressed object streams included."""
     streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL)
-    parts = [pdf, *(zlib.decompress(stream) for stream in streams)]
+    parts = [pdf, *(_inflated(stream) for stream in streams)]
     return sum(len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", part)) for part in parts)
 
 
