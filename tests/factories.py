@@ -11,7 +11,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from candidates.services import therapy_line_record
-from carecoord.models import CareTeamLink, Patient, Site, User
+from carecoord.models import CareTeamLink, Patient, PatientDeath, Site, User
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_join
 from carecoord.services.memberships import membership_start
@@ -106,3 +106,9 @@ def first_line_vrd(patient: Patient, actor: User, site: Site, **fields: Any) -> 
         "started_on": dt.date(2025, 1, 6),
     } | fields
     therapy_line_record(actor=actor, patient=patient, site=site, **values)
+
+
+def death_on_file(patient: Patient, site: Site, actor: User, died_on: dt.date, cause: str = "relapse") -> None:
+    """A death already on file (as the demo or a past record left it), written without the
+    service that records one, whose effects the tests of `referrals.deaths` check."""
+    PatientDeath.objects.create(patient=patient, died_on=died_on, cause=cause, site=site, recorded_by=actor)

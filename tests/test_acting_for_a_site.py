@@ -36,7 +36,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from candidates.models import TherapyLine
 from candidates.services import therapy_line_record
-from carecoord.models import CareTeamLink, Patient, PatientDeath, Site, TimelineEntry, User
+from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry, User
 from carecoord.roles import ROLE_CAPABILITIES, ROLES_THAT_REGISTER_PATIENTS, Role
 from carecoord.services.memberships import membership_start
 from education.selectors import current_versions
@@ -50,7 +50,7 @@ from labs.models import LabResult
 from labs.services import lab_results_record
 from referrals.models import Milestone, Referral
 from referrals.workflow import Move
-from tests.factories import member, patient_at
+from tests.factories import death_on_file, member, patient_at
 from tests.helpers import (
     REFERRAL_FIELDS,
     VALID_POST,
@@ -200,9 +200,7 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
         started_on=dt.date(2025, 3, 1),
     )
     deceased = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
-    PatientDeath.objects.create(
-        patient=deceased, died_on=today, cause="relapse", site=practice, recorded_by=world.community_coordinator
-    )
+    death_on_file(deceased, practice, world.community_coordinator, today)
     return Samples(
         world=world,
         patient=world.shared_patient,

@@ -16,10 +16,11 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from audit.models import AuditEntry
-from carecoord.models import PatientDeath, TimelineEntry
+from carecoord.models import TimelineEntry
 from fhir_api import codes
 from fhir_api.export import RESOURCE_TYPES
 from referrals.workflow import State
+from tests.factories import death_on_file
 from tests.helpers import (
     World,
     another_record,
@@ -362,13 +363,7 @@ def test_a_recorded_death_is_the_patients_deceased_date(client: Client, world: W
     login(client, world.community_oncologist)
     (alive,) = by_type(parsed(client.get(everything_url(world))))["Patient"]
     assert "deceasedDateTime" not in alive
-    PatientDeath.objects.create(
-        patient=world.shared_patient,
-        died_on=dt.date(2026, 11, 30),
-        cause="relapse",
-        site=world.practice,
-        recorded_by=world.community_oncologist,
-    )
+    death_on_file(world.shared_patient, world.practice, world.community_oncologist, dt.date(2026, 11, 30))
     (patient,) = by_type(parsed(client.get(everything_url(world))))["Patient"]
     assert patient["deceasedDateTime"] == "2026-11-30"
     revalidated(patient)

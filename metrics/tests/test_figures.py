@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.models import CareTeamLink, DeathCause, PatientDeath, Product
+from carecoord.models import CareTeamLink, DeathCause, Product
 from carecoord.services.care_teams import care_team_join
 from metrics.access import access_figures
 from metrics.coordination import coordination_figures
@@ -17,7 +17,7 @@ from metrics.figures import Span, Tally
 from metrics.safety import safety_figures
 from metrics.sql import without_jit
 from metrics.tests.conftest import Program, _event, _referral, _step
-from tests.factories import patient_at
+from tests.factories import death_on_file, patient_at
 from toxicity.models import ToxicityEvent
 
 pytestmark = pytest.mark.django_db
@@ -228,9 +228,7 @@ def test_a_recorded_death_counts_its_patient_once_by_its_cause(program: Program)
     # p1 died of relapse; p3's death from the fatal infection is recorded as well (counted once,
     # by the record's cause); p4 was never infused: not in the cohort.
     for patient, cause, day in ((p1, DeathCause.RELAPSE, 7), (p3, DeathCause.INFECTION, 21), (p4, "other", 1)):
-        PatientDeath.objects.create(
-            patient=patient, died_on=dt.date(2026, 7, day), cause=cause, site=w.center, recorded_by=w.center_coordinator
-        )
+        death_on_file(patient, w.center, w.center_coordinator, dt.date(2026, 7, day), cause)
     figures = safety_figures(program.cohort(w.center_coordinator))
     assert _counts(figures.deaths) == {
         "Relapse or progression of the disease": 1,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -40,13 +41,16 @@ def frozen() -> Iterator[None]:
         yield
 
 
-def _died(world: World, **fields: object) -> PatientDeath:
-    values: dict[str, object] = {"died_on": DIED_ON, "cause": "infection", "detail": "Pneumonia"} | fields
+def _died(
+    world: World, died_on: dt.date = DIED_ON, cause: str = "infection", detail: str = "Pneumonia"
+) -> PatientDeath:
     return death_record(
         actor=world.community_coordinator,
         patient=world.shared_patient,
         site=world.practice,
-        **values,  # type: ignore[arg-type]
+        died_on=died_on,
+        cause=cause,
+        detail=detail,
     )
 
 
@@ -141,7 +145,7 @@ def test_a_step_cancelled_before_the_death_stays_cancelled_when_it_is_withdrawn(
     ],
 )
 def test_a_death_that_cannot_be_is_refused_on_its_field(
-    world: World, fields: dict[str, object], field: str, words: str
+    world: World, fields: dict[str, Any], field: str, words: str
 ) -> None:
     infused(world, planned=INFUSED_ON, actual=INFUSED_ON)
     with pytest.raises(ValidationError) as refused:

@@ -11,14 +11,14 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
 from carecoord.emails import email_claim, email_deliver
-from carecoord.models import OutgoingEmail, PatientDeath, TimelineEntry
+from carecoord.models import OutgoingEmail, TimelineEntry
 from carecoord.roles import Role
 from referrals.models import Referral
 from referrals.reminders import remind_overdue_referrals
 from referrals.services import referral_move
 from referrals.tasks import remind_unacknowledged_referrals
 from referrals.workflow import Move
-from tests.factories import member
+from tests.factories import death_on_file, member
 from tests.helpers import World, draft_referral, wait_for
 from tests.smtp import smtp_catcher, text_and_html
 from tests.worker import running_worker
@@ -114,12 +114,6 @@ def test_a_real_worker_sends_the_reminder_over_smtp_once_even_after_a_refusal(wo
 @pytest.mark.django_db
 def test_the_referral_of_a_patient_who_died_is_not_reminded(world: World) -> None:
     _submitted(world)
-    PatientDeath.objects.create(
-        patient=world.shared_patient,
-        died_on=dt.date(2026, 11, 16),
-        cause="relapse",
-        site=world.practice,
-        recorded_by=world.community_coordinator,
-    )
+    death_on_file(world.shared_patient, world.practice, world.community_coordinator, dt.date(2026, 11, 16))
     assert remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=3)) == 0
     assert not OutgoingEmail.objects.exists()
