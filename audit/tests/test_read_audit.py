@@ -22,11 +22,13 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from audit.reads import record_reads
+from carecoord.access.acting import first_acting_site_ids
 from carecoord.access.grants import sync_user_access
 from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembership, TimelineEntry, User
 from carecoord.request_context import Read, RequestContext
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
+from carecoord.services.memberships import membership_start
 from carecoord.zones import UTC
 from tests import test_role_matrix
 from tests.factories import member, patient_at
@@ -226,6 +228,33 @@ def test_a_read_by_someone_on_none_of_the_patients_sites_is_written_without_a_si
     assert sorted((e.patient_id, e.site_id) for e in entries) == sorted(
         [(world.shared_patient.pk, None), (world.foreign_patient.pk, world.unrelated_practice.pk)]
     )
+
+
+@pytest.mark.parametrize("practice_first", [True, False], ids=["practice first", "center first"])
+def test_each_read_is_written_for_the_first_site_by_name_the_reader_acts_for(
+    world: World, practice_first: bool
+) -> None:
+    """The INSERT reads each entry's site itself: the rule of `first_acting_site_ids`, whichever
+    of the reader's two sites on the care team comes first by name."""
+    world.practice.name = "Aaa practice" if practice_first else "Zzz practice"
+    world.practice.save(update_fields=["name"])
+    both = member(world.center)
+    membership_start(user=both, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    center_only = patient_at(world.center, world.center_coordinator)
+    patients = [world.shared_patient.pk, center_only.pk, world.foreign_patient.pk]
+    context = RequestContext(RequestFactory().get("/"))
+    context.request.user = both
+    read = Read(action=AuditEntry.Action.VIEW, what="listed patient", object_type="x.y", object_id="1")
+    assert record_reads(context, dict.fromkeys(patients, read)) == 3
+    written = dict(AuditEntry.objects.filter(actor=both).values_list("patient_id", "site_id"))
+    expected = first_acting_site_ids(both, patients)
+    assert written == {patient: expected.get(patient) for patient in patients}
+    first = world.practice if practice_first else world.center
+    assert written == {
+        world.shared_patient.pk: first.pk,
+        center_only.pk: world.center.pk,
+        world.foreign_patient.pk: None,
+    }
 
 
 # --- the stored weekly digest ------------------------------------------------------------------

@@ -60,12 +60,18 @@ def first_acting_site_ids(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> di
     no service named a site for, is attributed to. Patients with none are left out. One query
     (the names come with the user's access key)."""
     by_patient = acting_capabilities(user, patient_ids)
-    names = access_key(user).site_names  # every site of a grant of theirs is one of their sites
-    return {
-        patient_id: min(sites, key=lambda site_id: (names[site_id], site_id))
-        for patient_id, sites in by_patient.items()
-        if sites
-    }
+    rank: dict[int, int] = {}
+    for _group, site_id in acting_order(user):  # every site of a grant of theirs is one of their sites
+        rank.setdefault(site_id, len(rank))
+    return {patient_id: min(sites, key=rank.__getitem__) for patient_id, sites in by_patient.items() if sites}
+
+
+def acting_order(user: AnyUser) -> list[tuple[int, int]]:
+    """`user`'s site-role groups with their sites, in the order a site is chosen to act for
+    (`first_acting_site_ids`): by the site's name, then its id. The audit of reads chooses in
+    its INSERT with it (`audit.reads`), the first holding a grant on the patient."""
+    key = access_key(user)
+    return sorted(key.site_of_group.items(), key=lambda pair: (key.site_names[pair[1]], pair[1], pair[0]))
 
 
 def sites_that_can(user: AnyUser, patient: Patient, capability: str) -> list[Site]:
