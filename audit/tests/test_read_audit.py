@@ -60,6 +60,7 @@ PATIENT_LISTS = {
 # Routes about one patient's data, by what a GET needs.
 PATIENT_ROUTES = {name for name, rule in ROUTE_RULES.items() if rule.read in CAPABILITY_NEEDS}
 INSERT_AUDIT = 'INSERT INTO "audit_auditentry"'
+GRANTS_READ = 'SELECT "carecoord_patientgroupobjectpermission".'
 
 
 def reads_after(pk: int) -> list[AuditEntry]:
@@ -194,6 +195,26 @@ def test_the_patient_list_records_every_row_in_one_insert_whatever_the_rows(worl
     assert (inserts, len(entries)) == (1, 50)
     assert len({e.patient_id for e in entries}) == 50
     assert queries_50 == queries_5
+
+
+def test_a_list_that_reads_no_capabilities_writes_its_reads_without_reading_the_grants(world: World) -> None:
+    """The INSERT finds each entry's acting site itself: a list that does not show what the
+    reader may do (here the care-team links) costs no query of the grants for its audit."""
+    client = login(APIClient(), world.center_coordinator)
+    counts = []
+    for more in (4, 45):
+        for _ in range(more):
+            patient_at(world.center, world.center_coordinator)
+        before = last_pk()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/care-team-links/").status_code == 200
+        entries = reads_after(before)
+        assert len(entries) == len({e.patient_id for e in entries}) >= more
+        assert {e.site_id for e in entries} == {world.center.pk}
+        grants = [q for q in queries.captured_queries if q["sql"].startswith(GRANTS_READ)]
+        assert grants == []
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
 
 
 def test_a_read_is_written_with_every_field_of_an_entry(world: World) -> None:
