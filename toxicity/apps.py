@@ -16,7 +16,7 @@ class ToxicityConfig(AppConfig):
         register("toxicity.ToxicityEvent", patient="patient", name="toxicity event", ignore={"updated_at"})
         register("toxicity.ToxicityAssessment", patient="event__patient", name="toxicity assessment")
         register("toxicity.ToxicityTreatment", patient="event__patient", name="toxicity treatment")
-        register("toxicity.Alert", patient="event__patient", name="toxicity alert", ignore={"email"})
+        register("toxicity.Alert", patient="event__patient", name="toxicity alert", ignore={"email", "patient"})
         register("toxicity.ManufacturerReport", patient="event__patient", name="manufacturer report")
         register_happened("A toxicity's onset", "toxicity.ToxicityEvent", "onset_at")
         register_toxicity_contributions()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -261,6 +262,13 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         read as a page of them: the work queue's alerts give the header's count this way."""
         return self.annotate(open_total=models.Window(models.Count("pk")))
 
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        """As Django's, each alert written with its event's patient (`Alert.patient`)."""
+        alerts: list[Any] = list(objs)  # of `Alert`s (the stubs leave this queryset's model unbound)
+        for alert in alerts:
+            alert.take_patient_of_event()
+        return super().bulk_create(alerts, *args, **kwargs)
+
 
 class Alert(models.Model):
     """A same-day alert about an event to one person at a care-team site, acknowledged in the app.
@@ -284,6 +292,9 @@ class Alert(models.Model):
         COORDINATOR = "coordinator", "Coordinator"
 
     event = models.ForeignKey(ToxicityEvent, on_delete=models.CASCADE, related_name="alerts")
+    # The event's patient, written with the alert (`take_patient_of_event`): a person's alerts are
+    # scoped to their patients on the alert's own columns, without reading every event.
+    patient = models.ForeignKey("carecoord.Patient", on_delete=models.CASCADE, related_name="+", editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
     site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
     role = models.CharField(
@@ -326,10 +337,22 @@ class Alert(models.Model):
                 F("id").desc(),
                 name="alert_inbox_order",
             ),
+            # A recipient's alerts about the patients they see, counted on the index alone.
+            models.Index(fields=["recipient", "patient"], name="alert_recipient_patient"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} to {self.recipient}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            self.take_patient_of_event()
+        super().save(*args, **kwargs)
+
+    def take_patient_of_event(self) -> None:
+        """The one place an alert's `patient` is set: its event's, as the alert is written
+        (`save`, `AlertQuerySet.bulk_create`); an event's patient never changes."""
+        self.patient_id = self.event.patient_id
 
     @property
     def is_acknowledged(self) -> bool:

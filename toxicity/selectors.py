@@ -98,7 +98,7 @@ def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
     if not user.is_authenticated:
         return Alert.objects.none()
     return (
-        Alert.objects.filter(recipient=user, event__patient_id__in=visible_patient_ids(user))
+        Alert.objects.filter(recipient=user, patient_id__in=visible_patient_ids(user))
         .select_related("event__patient", "site")
         .order_by(F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk")
     )

@@ -232,7 +232,7 @@ def _tables() -> dict[str, Table]:
         "alerts": (
             "toxicity_alert",
             "reason, grade, created_at, escalate_at, escalated_at, acknowledged_at, "
-            "acknowledged_by_id, email_id, escalated_from_id, recipient_id, site_id, event_id, "
+            "acknowledged_by_id, email_id, escalated_from_id, recipient_id, site_id, event_id, patient_id, "
             "acknowledged_on_recording, role",
         ),
         "handoffs": (
@@ -1002,6 +1002,7 @@ class Stories:
             escalated_at = escalate_at + MINUTE if late and escalate_at else None
             ids = [
                 self.one_alert(
+                    case.id,
                     event_id,
                     person,
                     site,
@@ -1028,6 +1029,7 @@ class Stories:
                 people.pop(first.id, None)
                 for person, role in people.values():
                     self.one_alert(
+                        case.id,
                         event_id,
                         person,
                         site,
@@ -1066,6 +1068,7 @@ class Stories:
 
     def one_alert(
         self,
+        patient_id: str,
         event_id: int,
         person: Person,
         site: SiteInfo,
@@ -1097,6 +1100,7 @@ class Stories:
             person.id,
             site.id,
             event_id,
+            patient_id,
             own,
             role,
         )

@@ -85,6 +85,22 @@ def test_every_point_person_at_both_sites_is_alerted_by_email_and_in_app(world: 
 
 
 @pytest.mark.django_db
+def test_every_alert_is_written_with_its_events_patient(world: World) -> None:
+    """`Alert.patient` scopes a person's alerts (`alerts_visible_to`): the event's patient,
+    however the alert is written (the app's bulk writes, escalations, one `create`)."""
+    name_point_persons(world)
+    event = _record(world)
+    with time_machine.travel(NOW + dt.timedelta(minutes=31), tick=False):
+        assert escalate_due_alerts() == 2
+    one = Alert.objects.create(
+        event=event, recipient=world.outsider, site=world.center, reason=Alert.Reason.RECORDED, grade=event.grade
+    )
+    alerts = Alert.objects.filter(event=event)
+    assert alerts.count() > 4 and alerts.filter(escalated_from__isnull=False).exists()
+    assert set(alerts.values_list("patient_id", flat=True)) == {event.patient_id} == {one.patient_id}
+
+
+@pytest.mark.django_db
 def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]) -> None:
     name_point_persons(world)
     event = _record(world)

@@ -658,6 +658,19 @@ def test_alert_list_queries_do_not_grow_with_rows_or_the_records(world: World, t
     assert len(results(client.get(ALERTS))) == Alert.objects.filter(recipient=world.community_oncologist).count() > 15
 
 
+def test_the_alert_list_counts_the_alerts_without_reading_the_events(world: World) -> None:
+    """The list's count is scoped on the alert's own patient (`Alert.patient`): it read every
+    toxicity event of the network before."""
+    name_point_persons(world)
+    for n in range(3):
+        recorded(world, onset_at=ONSET - dt.timedelta(minutes=n))
+    with CaptureQueriesContext(connection) as queries:
+        response = api(world.community_oncologist).get(ALERTS)
+    (count,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert "toxicity_alert" in count and "toxicity_toxicityevent" not in count
+    assert response.json()["count"] == Alert.objects.filter(recipient=world.community_oncologist).count() == 3
+
+
 # --- Everywhere -----------------------------------------------------------------------------
 
 
