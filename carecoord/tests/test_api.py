@@ -272,6 +272,26 @@ def test_patient_list_filters_by_disease_area(world: World) -> None:
     assert patient_ids(response) == {str(myeloma.pk)}
 
 
+def test_the_patient_list_counts_every_patient_seen_on_the_grants_and_a_filtered_list_on_its_rows(
+    world: World,
+) -> None:
+    """Unfiltered, the total is read from the grants alone (`visible_patient_count`): each
+    patient once, even one seen through two of the person's sites; a filter counts its rows."""
+    both = member(world.center)
+    membership_start(user=both, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    for disease_area in ("lbcl", "multiple_myeloma", "multiple_myeloma"):
+        patient_at(world.center, world.center_coordinator, disease_area=disease_area)
+    client = api(both)
+    with CaptureQueriesContext(connection) as queries:
+        every = client.get("/api/patients/").json()
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert 'FROM "carecoord_patient" ' not in count and "carecoord_patientgroupobjectpermission" in count
+    assert every["count"] == len(every["results"]) == len({row["id"] for row in every["results"]}) >= 4
+    assert str(world.shared_patient.pk) in {row["id"] for row in every["results"]}
+    myeloma = client.get("/api/patients/", {"disease_area": "multiple_myeloma"}).json()
+    assert myeloma["count"] == len(myeloma["results"]) == 2
+
+
 def test_patient_list_filters_by_open_care_team_site(world: World) -> None:
     center_only = patient_at(world.center, world.center_coordinator)
     client = api(world.center_coordinator)
