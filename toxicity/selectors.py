@@ -19,6 +19,7 @@ from toxicity.models import (
     FEVER_MASKING,
     Alert,
     AlertQuerySet,
+    ManufacturerReport,
     ToxicityAssessment,
     ToxicityEvent,
     ToxicityKind,
@@ -69,12 +70,12 @@ def event_prefetches() -> list[Prefetch]:
 
 
 def get_event_for_user(user: AnyUser, event_id: int | str) -> ToxicityEvent:
-    """The event with its course, treatments and alerts prefetched; 404 outside the user's scope."""
-    events = (
-        toxicity_events_visible_to(user)
-        .select_related("manufacturer_report__recorded_by", "manufacturer_report__site")
-        .prefetch_related(*event_prefetches())
-    )
+    """The event with its course, treatments, alerts and manufacturer report prefetched; 404
+    outside the user's scope. The report is a query of its own: joined to the event's (three
+    more tables), it took PostgreSQL 1 ms more to plan than the event's query and the report's
+    together (2-3 ms a view, most events having none)."""
+    report = Prefetch("manufacturer_report", queryset=ManufacturerReport.objects.select_related("recorded_by", "site"))
+    events = toxicity_events_visible_to(user).prefetch_related(*event_prefetches(), report)
     return get_visible_or_404(events, event_id, "event")
 
 
