@@ -194,7 +194,7 @@ class ReferralSerializer(ReferralSummarySerializer):
         return ChecklistItemSerializer(items, many=True).data
 
 
-class MilestoneSerializer(ShownWhenSerialized, serializers.ModelSerializer[Milestone]):
+class MilestoneSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSerializer[Milestone]):
     """A milestone; `day_label` needs `infusion_on` annotated (see `with_infusion_date`)."""
 
     patient = serializers.UUIDField(source="referral.patient_id", read_only=True)
@@ -238,7 +238,7 @@ class MilestoneSerializer(ShownWhenSerialized, serializers.ModelSerializer[Miles
         return _day_label(infusion_on, milestone.actual_on or milestone.planned_on)
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer[TimelineEntry]):
+class TimelineEntrySerializer(DirectOutput, serializers.ModelSerializer[TimelineEntry]):
     """One entry; `day_label` is the day of the entry in the zone of `context["zone"]`."""
 
     kind = serializers.ChoiceField(choices=TimelineEntry.Kind.choices, read_only=True)
@@ -255,7 +255,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer[TimelineEntry]):
         return _day_label(self.context["infusion_on"], on)
 
 
-class ReferralBriefSerializer(serializers.ModelSerializer[Referral]):
+class ReferralBriefSerializer(DirectOutput, serializers.ModelSerializer[Referral]):
     to_center = SiteBriefSerializer()
     from_site = SiteBriefSerializer()
 
