@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ from toxicity.models import (
     ManufacturerReport,
     ToxicityAssessment,
     ToxicityEvent,
+    ToxicityEventQuerySet,
     ToxicityKind,
     ToxicityTreatment,
 )
@@ -29,11 +31,19 @@ from toxicity.models import (
 UNDELIVERED_SHOWN = 20
 
 
+@functools.cache
+def _events_with_timing() -> ToxicityEventQuerySet:
+    """`ToxicityEvent.objects.with_timing()`, built once per process: its two subqueries took
+    0.7 ms to build on every list and page of events, a copy of them a twentieth of that (it
+    depends on nothing of the request: day 0 is read in SQL, as it is when the query runs)."""
+    return ToxicityEvent.objects.with_timing()
+
+
 def toxicity_events_visible_to(user: AnyUser) -> QuerySet[ToxicityEvent]:
     """The events of the user's patients, with their timing (day +N, flags) from day 0 as it is now."""
     return (
-        ToxicityEvent.objects.filter(patient_id__in=visible_patient_ids(user))
-        .with_timing()
+        _events_with_timing()
+        .filter(patient_id__in=visible_patient_ids(user))
         .select_related("patient", "reporting_site", "reported_by")
     )
 
