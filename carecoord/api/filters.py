@@ -6,10 +6,24 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.models.patients import DiseaseArea, Phase
 from carecoord.selectors.sites import sites_directory
+
+
+class AskedFiltersBackend(DjangoFilterBackend):
+    """django-filter's backend, run only when the query string may name a filter: with nothing
+    but the page and the ordering asked, every filter passes every row (an empty value filters
+    nothing), and building and validating the view's filter form cost 0.25-0.3 ms on every list."""
+
+    NOT_FILTERS = frozenset({"page", "ordering", "format"})
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        if request.query_params.keys() <= self.NOT_FILTERS:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 def _sites(request: Any) -> QuerySet[Site]:

@@ -9,10 +9,14 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from carecoord.api.errors import exception_handler
+from carecoord.api.filters import AskedFiltersBackend
+from carecoord.api.views import PatientViewSet
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson
 from carecoord.roles import Capability, Role
 from carecoord.services.care_teams import care_team_name_point_person
@@ -290,6 +294,24 @@ def test_the_patient_list_counts_every_patient_seen_on_the_grants_and_a_filtered
     assert str(world.shared_patient.pk) in {row["id"] for row in every["results"]}
     myeloma = client.get("/api/patients/", {"disease_area": "multiple_myeloma"}).json()
     assert myeloma["count"] == len(myeloma["results"]) == 2
+
+
+def test_the_filter_backend_reads_the_filters_only_when_the_query_string_may_name_one(world: World) -> None:
+    """`AskedFiltersBackend`: the page and the ordering alone leave the rows as they are, without
+    the filter form; anything else goes through django-filter (a filter, or an unknown name)."""
+    patient_at(world.center, world.center_coordinator, disease_area="multiple_myeloma")
+    view = PatientViewSet(action="list", format_kwarg=None)
+    rows = Patient.objects.all()
+
+    def filtered(query: dict[str, str]) -> Any:
+        request = Request(RequestFactory().get("/api/patients/", query))
+        view.request = request
+        return AskedFiltersBackend().filter_queryset(request, rows, view)
+
+    assert filtered({"page": "1", "ordering": "family_name"}) is rows
+    assert filtered({"disease_area": "multiple_myeloma"}).count() == 1
+    unknown = filtered({"colour": "blue"})
+    assert unknown is not rows and unknown.count() == rows.count()
 
 
 def test_patient_list_filters_by_open_care_team_site(world: World) -> None:
