@@ -26,6 +26,7 @@ from carecoord.models import (
     User,
 )
 from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.templatetags.digest_patient import digest_patient
 from handoffs.services import handoff_save, handoff_send, handoff_start
 from referrals.deaths import death_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_set_infusion
@@ -533,9 +534,7 @@ def test_the_page_queries_do_not_grow_with_the_patients(client: Client, world: W
 
 
 @pytest.mark.django_db
-def test_the_page_with_a_sent_digest_reads_the_grants_once_whatever_the_patients(
-    client: Client, world: World
-) -> None:
+def test_the_page_with_a_sent_digest_reads_the_grants_once_whatever_the_patients(client: Client, world: World) -> None:
     user = world.community_oncologist
     _busy_patient(world, user, comments=1, rich=False)
 
@@ -562,6 +561,31 @@ def test_the_page_with_a_sent_digest_reads_the_grants_once_whatever_the_patients
     # page, read once: the audit of the page's reads finds them read (no patient rows read).
     assert len(_reading(many, "carecoord_patientgroupobjectpermission")) == 1, "\n".join(many)
     assert _reading(many, "carecoord_patient") == []
+
+
+def test_a_digest_section_is_written_escaped_with_its_parts_in_order() -> None:
+    section = {
+        "reference": "MRN <1>",
+        "site": "A&B",
+        "phase": "Monitoring",
+        "day": "day +7",
+        "active": ["CRS grade 2"],
+        "recent": ["Comment"],
+        "due": [],
+        "overdue": ["Late <step>"],
+    }
+    assert digest_patient(section) == (
+        '\n<section class="card digest-patient">\n  <h3>MRN &lt;1&gt; (A&amp;B): Monitoring, day +7</h3>\n'
+        "  <h4>Active toxicities</h4><ul><li><strong>CRS grade 2</strong></li></ul>\n"
+        "  <h4>Overdue</h4><ul><li>Late &lt;step&gt;</li></ul>\n"
+        "  \n"
+        "  <h4>Last 7 days</h4><ul><li>Comment</li></ul>\n"
+        "</section>\n"
+    )
+    # A section stored before a part existed, or with no day, leaves it out.
+    assert digest_patient({"reference": "patient AB", "site": "S", "phase": "Referral", "day": None}) == (
+        '\n<section class="card digest-patient">\n  <h3>patient AB (S): Referral</h3>\n  \n  \n  \n  \n</section>\n'
+    )
 
 
 @pytest.mark.django_db
