@@ -53,9 +53,7 @@ def _reports(section: dict[str, Any]) -> bool:
     return any(section.get(part) for part in REPORTED_PARTS)
 
 
-def visible_digest(
-    user: AnyUser, delivery: DigestDelivery, *, shown_with: Iterable[uuid.UUID] = ()
-) -> VisibleDigest:
+def visible_digest(user: AnyUser, delivery: DigestDelivery, *, shown_with: Iterable[uuid.UUID] = ()) -> VisibleDigest:
     """`delivery` with only the sections that report something about a patient `user` sees today.
 
     `shown_with`: the other patients the page shows (this week's preview), whose grants are
