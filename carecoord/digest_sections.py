@@ -15,11 +15,12 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import cast
 
 from django.db.models import F
 
-from carecoord.lookups import AnyOf
+from carecoord.lookups import AnyOf, IdArray
 from carecoord.models import User
 
 
@@ -41,10 +42,14 @@ class DigestScope:
         """A date as every digest line writes it ("Mon 07 Dec")."""
         return day.strftime("%a %d %b")
 
+    @cached_property
+    def _patient_array(self) -> IdArray:
+        return IdArray(self.patient_ids)
+
     def of_patients(self, field: str = "patient_id") -> AnyOf:
         """The condition "`field` is one of the digest's patients", for `filter()`: the ids go
-        as one parameter (`carecoord.lookups.AnyOf`), not one each."""
-        return AnyOf(F(field), self.patient_ids)
+        as one parameter (`carecoord.lookups.AnyOf`), not one each, written once per digest."""
+        return AnyOf(F(field), self._patient_array)
 
     def shared[T](self, read: Callable[[DigestScope], T]) -> T:
         """`read(self)`, made once for this digest whichever section asks first: several
