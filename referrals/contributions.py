@@ -19,7 +19,15 @@ from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
-from referrals.models import Milestone, Referral, ReferralMove, acknowledgement_overdue, open_conflict, overdue_on
+from referrals.models import (
+    INFUSION_KIND,
+    Milestone,
+    Referral,
+    ReferralMove,
+    acknowledgement_overdue,
+    open_conflict,
+    overdue_on,
+)
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_overdue_for, referrals_waiting_on
@@ -94,9 +102,11 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
         .order_by("referral__created_at", "planned_on", "pk")
         .values_list("referral__patient_id", *_DigestMilestone._fields[1:])
     ]
-    by_patient: dict[uuid.UUID, list[_DigestMilestone]] = defaultdict(list)
+    # Day 0 is read from the infusions alone (`day_zero_in`): only they are grouped by patient.
+    infusions: dict[uuid.UUID, list[_DigestMilestone]] = defaultdict(list)
     for row in rows:
-        by_patient[row.patient_id].append(row)
+        if row.kind == INFUSION_KIND:
+            infusions[row.patient_id].append(row)
         if not row.listed or row.planned_on is None:
             continue
         label = milestone_label(row.kind)
@@ -107,7 +117,7 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
             read.due.append((row.patient_id, f"{planned}: {label}"))
         elif row.overdue:
             read.overdue.append((row.patient_id, f"{label} was planned on {planned}, not recorded"))
-    for patient_id, milestones in by_patient.items():
+    for patient_id, milestones in infusions.items():
         if day_zero := day_zero_in(milestones):
             read.days[patient_id] = day_label(day_zero, today)
     phases = phases_from(scope.patient_ids, episodes, rows, scope.now)
