@@ -15,10 +15,12 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import cast
 
 from django.db.models import F
 
-from carecoord.lookups import AnyOf
+from carecoord.lookups import AnyOf, IdArray
 from carecoord.models import User
 
 
@@ -32,16 +34,29 @@ class DigestScope:
     today: dt.date  # the reader's date in site time
     zone: zoneinfo.ZoneInfo  # the reader's site's zone
     now: dt.datetime
+    # What sections read once for all of them (`shared`), by the function that reads it.
+    reads: dict[Callable[[DigestScope], object], object] = field(default_factory=dict, compare=False, repr=False)
 
     @staticmethod
     def day_text(day: dt.date) -> str:
         """A date as every digest line writes it ("Mon 07 Dec")."""
         return day.strftime("%a %d %b")
 
+    @cached_property
+    def _patient_array(self) -> IdArray:
+        return IdArray(self.patient_ids)
+
     def of_patients(self, field: str = "patient_id") -> AnyOf:
         """The condition "`field` is one of the digest's patients", for `filter()`: the ids go
-        as one parameter (`carecoord.lookups.AnyOf`), not one each."""
-        return AnyOf(F(field), self.patient_ids)
+        as one parameter (`carecoord.lookups.AnyOf`), not one each, written once per digest."""
+        return AnyOf(F(field), self._patient_array)
+
+    def shared[T](self, read: Callable[[DigestScope], T]) -> T:
+        """`read(self)`, made once for this digest whichever section asks first: several
+        sections of one app that need the same rows (the patients' referrals) read them once."""
+        if read not in self.reads:
+            self.reads[read] = read(self)
+        return cast(T, self.reads[read])
 
     def site_day_text(self, moment: dt.datetime | None) -> str:
         """The day of `moment` in site time (the reader's zone); "?" without one."""

@@ -20,18 +20,29 @@ from django.db.models import Lookup
 from django.db.models.sql.compiler import SQLCompiler
 
 
+class IdArray:
+    """Ids written once as one array literal, for several `AnyOf` of the same ids (the weekly
+    digest asks a dozen queries of the same patients: writing 90 ids took 70 microseconds)."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, ids: Iterable[uuid.UUID | int]) -> None:
+        values = list(ids)
+        if not all(isinstance(value, uuid.UUID | int) for value in values):
+            raise TypeError("AnyOf takes UUIDs or integers")
+        self.literal = "{" + ",".join(str(value) for value in values) + "}"
+
+
 class AnyOf(Lookup[Any]):
     """`lhs = ANY(<the ids as one array literal, cast to the column's type>)`; usable directly
-    in `filter()`: `filter(AnyOf(F("referral__patient_id"), patient_ids))`."""
+    in `filter()`: `filter(AnyOf(F("referral__patient_id"), patient_ids))`, or with the ids of an
+    `IdArray` written once."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def __init__(self, lhs: Any, rhs: Iterable[uuid.UUID | int]) -> None:
-        values = list(rhs)
-        if not all(isinstance(value, uuid.UUID | int) for value in values):
-            raise TypeError("AnyOf takes UUIDs or integers")
-        super().__init__(lhs, "{" + ",".join(str(value) for value in values) + "}")
+    def __init__(self, lhs: Any, rhs: IdArray | Iterable[uuid.UUID | int]) -> None:
+        super().__init__(lhs, (rhs if isinstance(rhs, IdArray) else IdArray(rhs)).literal)
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)

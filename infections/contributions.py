@@ -1,18 +1,18 @@
 """What infections contribute to the combined pages: the prophylaxis stops and vaccines due or
 overdue, on the work queue and in the weekly digest. Registered in `InfectionsConfig.ready`.
 
-Both read two queries (the prophylaxis items, the vaccinations) whatever the number of rows.
+Both read a fixed number of queries whatever the number of rows: the work queue two (the
+prophylaxis items, the vaccinations), the digest one (the two as one list).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, Value
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.models import Patient
@@ -101,25 +101,27 @@ def _item_of(row: PreventionDue) -> Model:
 
 
 def digest_prevention_due(scope: DigestScope) -> SectionRead:
-    """Prophylaxis stops and vaccines due in the coming two weeks or overdue: two queries."""
+    """Prophylaxis stops and vaccines due in the coming two weeks or overdue: one query, the
+    stops and the vaccines as one list in the order of their dates (on one day, the stops
+    first, each in the order recorded)."""
     read = SectionRead()
     stops = (
         ProphylaxisItem.objects.filter(scope.of_patients())
         .due_by(scope.today)
-        .order_by("planned_stop_on", "pk")
-        .values_list("patient_id", "kind", "planned_stop_on")
+        .annotate(vaccination=Value(False))
+        .values_list("patient_id", "kind", "planned_stop_on", "vaccination", "pk")
     )
-    lines: list[tuple[uuid.UUID, dt.date, str]] = [
-        (patient_id, on or scope.today, _prophylaxis_label(kind)) for patient_id, kind, on in stops
-    ]
     vaccines = (
         VaccinationItem.objects.filter(scope.of_patients())
         .due_by(scope.today)
-        .order_by("due_on", "pk")
-        .values_list("patient_id", "vaccine", "due_on")
+        .annotate(vaccination=Value(True))
+        .values_list("patient_id", "vaccine", "due_on", "vaccination", "pk")
     )
-    lines += [(patient_id, on, _vaccine_label(vaccine)) for patient_id, vaccine, on in vaccines]
-    for patient_id, on, label in sorted(lines, key=lambda line: line[1]):
+    for patient_id, what, on, vaccination, _pk in stops.union(vaccines, all=True).order_by(
+        "planned_stop_on", "vaccination", "pk"
+    ):
+        label = _vaccine_label(what) if vaccination else _prophylaxis_label(what)
+        on = on or scope.today  # a stop always has its day here (`due_by`): for the type
         if on < scope.today:
             read.overdue.append((patient_id, f"{label}, was due {scope.day_text(on)}"))
         else:

@@ -10,15 +10,24 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
+from carecoord.lookups import AnyOf
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
-from referrals.models import Milestone, Referral, ReferralMove, open_conflict, overdue_on
+from referrals.models import (
+    INFUSION_KIND,
+    Milestone,
+    Referral,
+    ReferralMove,
+    acknowledgement_overdue,
+    open_conflict,
+    overdue_on,
+)
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
 from referrals.selectors import milestones_due, milestones_in_conflict, referrals_overdue_for, referrals_waiting_on
@@ -45,16 +54,39 @@ class _DigestMilestone(NamedTuple):
     conflict: str
 
 
+class _DigestReferral(NamedTuple):
+    """A referral as the digest's three referral sections read it, in one query for all three."""
+
+    episode: EpisodeRow  # what the phase reads (`digest_milestones`)
+    created_at: dt.datetime  # drafted in the past week? (`digest_referral_steps`)
+    acknowledge_by: dt.datetime | None
+    waiting: bool  # its acknowledgement is overdue, at one of the reader's sites (`digest_referrals_waiting`)
+
+
+def _digest_referrals(scope: DigestScope) -> list[_DigestReferral]:
+    """Every referral of the digest's patients, with what the three sections ask of it: one
+    query, made once for the digest (`DigestScope.shared`), instead of one per section."""
+    waiting = acknowledgement_overdue(scope.now) & AnyOf(F("to_center_id"), scope.site_ids)
+    rows = (
+        Referral.objects.filter(scope.of_patients())
+        .annotate(waiting=ExpressionWrapper(waiting, output_field=BooleanField()))
+        .order_by()
+        .values_list(*EPISODE_FIELDS, "created_at", "acknowledge_by", "waiting")
+    )
+    width = len(EPISODE_FIELDS)
+    return [_DigestReferral(EpisodeRow(*row[:width]), *row[width:]) for row in rows]
+
+
 def digest_milestones(scope: DigestScope) -> SectionRead:
     """Milestones due in the coming two weeks, past and not recorded, or in conflict; each
-    patient's day from the infusion and phase now, from the same rows. Two queries: the
-    referrals, then only the milestones listed and the steps day 0 and the phase look at (the
-    done and far-off visits, most of a course, are never read)."""
+    patient's day from the infusion and phase now, from the same rows. One query of its own
+    (the referrals are the digest's shared read, `_digest_referrals`): only the milestones
+    listed and the steps day 0 and the phase look at (the done and far-off visits, most of a
+    course, are never read)."""
     read = SectionRead()
     today = scope.today
     horizon = today + dt.timedelta(days=DUE_DAYS)
-    referrals = Referral.objects.filter(scope.of_patients()).order_by().values_list(*EPISODE_FIELDS)
-    episodes = current_episodes(EpisodeRow(*row) for row in referrals)
+    episodes = current_episodes(row.episode for row in scope.shared(_digest_referrals))
     listed = Q(status=Milestone.Status.PLANNED, planned_on__isnull=False) & (
         Q(planned_on__lte=horizon) | open_conflict()
     )
@@ -70,9 +102,11 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
         .order_by("referral__created_at", "planned_on", "pk")
         .values_list("referral__patient_id", *_DigestMilestone._fields[1:])
     ]
-    by_patient: dict[uuid.UUID, list[_DigestMilestone]] = defaultdict(list)
+    # Day 0 is read from the infusions alone (`day_zero_in`): only they are grouped by patient.
+    infusions: dict[uuid.UUID, list[_DigestMilestone]] = defaultdict(list)
     for row in rows:
-        by_patient[row.patient_id].append(row)
+        if row.kind == INFUSION_KIND:
+            infusions[row.patient_id].append(row)
         if not row.listed or row.planned_on is None:
             continue
         label = milestone_label(row.kind)
@@ -83,7 +117,7 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
             read.due.append((row.patient_id, f"{planned}: {label}"))
         elif row.overdue:
             read.overdue.append((row.patient_id, f"{label} was planned on {planned}, not recorded"))
-    for patient_id, milestones in by_patient.items():
+    for patient_id, milestones in infusions.items():
         if day_zero := day_zero_in(milestones):
             read.days[patient_id] = day_label(day_zero, today)
     phases = phases_from(scope.patient_ids, episodes, rows, scope.now)
@@ -93,14 +127,15 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
 
 def digest_referral_steps(scope: DigestScope) -> SectionRead:
     """A patient's referral steps of the past week in one line ("Referral: submitted → received
-    by the center → accepted (3 steps)"), not one line each: two queries, the referrals drafted
-    in the week and the moves made in it. (The recent events section leaves referral entries
+    by the center → accepted (3 steps)"), not one line each: the referrals drafted in the week
+    (from the digest's shared read of them, `_digest_referrals`) and one query of the moves
+    made in it. (The recent events section leaves referral entries
     to this one.)"""
     since, until = recent_window(scope)
     steps: dict[uuid.UUID, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    drafted = Referral.objects.filter(scope.of_patients(), created_at__gte=since, created_at__lt=until)
-    for patient_id, created_at in drafted.order_by().values_list("patient_id", "created_at"):
-        steps[patient_id].append((created_at, "drafted"))
+    for referral in scope.shared(_digest_referrals):
+        if since <= referral.created_at < until:
+            steps[referral.episode.patient_id].append((referral.created_at, "drafted"))
     moves = ReferralMove.objects.filter(scope.of_patients("referral__patient_id"), at__gte=since, at__lt=until)
     for patient_id, to_state, at in moves.order_by().values_list("referral__patient_id", "to_state", "at"):
         label = STATE_LABELS[State(to_state)].lower() if to_state in STATE_VALUES else to_state
@@ -114,17 +149,19 @@ def digest_referral_steps(scope: DigestScope) -> SectionRead:
 
 
 def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
-    """Referrals to the reader's sites whose acknowledgement is overdue, in one query."""
-    referrals = (
-        Referral.objects.acknowledgement_overdue(scope.now)
-        .filter(scope.of_patients(), to_center__in=scope.site_ids)
-        .order_by("acknowledge_by")
-        .values_list("patient_id", "acknowledge_by")
+    """Referrals to the reader's sites whose acknowledgement is overdue, from the digest's
+    shared read of the referrals (`_digest_referrals`), the longest overdue first."""
+    waiting = sorted(
+        (r for r in scope.shared(_digest_referrals) if r.waiting),
+        key=lambda r: (r.acknowledge_by, r.episode.pk),
     )
     return SectionRead(
         overdue=[
-            (patient_id, f"Referral waiting on your site, acknowledgement due {scope.site_day_text(acknowledge_by)}")
-            for patient_id, acknowledge_by in referrals
+            (
+                r.episode.patient_id,
+                f"Referral waiting on your site, acknowledgement due {scope.site_day_text(r.acknowledge_by)}",
+            )
+            for r in waiting
         ]
     )
 

@@ -110,6 +110,15 @@ def results(response: Any) -> list[dict[str, Any]]:
 
 
 DASHBOARD = reverse("dashboard")
+MY_WORK = reverse("my-work")
+
+
+def dashboard_queue(client: Client) -> Any:
+    """The dashboard's work queue as the dashboard asks for it once its page has arrived (htmx):
+    the response, whose context holds `work_queue`."""
+    return client.get(MY_WORK, headers={"HX-Request": "true"})
+
+
 VERIFY = reverse("two-factor-verify")
 SETUP = reverse("two-factor-setup")
 # The moment the sign-in tests start from.

@@ -106,6 +106,7 @@ PAGES: dict[str, Rule] = {
     # Lists scoped to the user.
     "dashboard": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted: its words stay out of logs
     "my-digest": Rule(Need.SIGNED_IN),
+    "my-work": Rule(Need.SIGNED_IN),
     "referral-list": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
     "alert-list": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a search is posted
     "milestones-due": Rule(Need.SIGNED_IN, Need.SIGNED_IN),  # a patient search is posted

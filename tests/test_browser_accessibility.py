@@ -75,6 +75,12 @@ def _timeline_forms_open(page: Page) -> None:
     expect(page.locator("#thread .field__error").first).to_be_visible()
 
 
+def _queue_arrived(page: Page) -> None:
+    """The dashboard's work queue, asked for once the page arrived, in its place."""
+    expect(page.locator("#work-queue .work-queue").first).to_be_visible()
+    expect(page.locator("#work-queue[aria-busy]")).to_have_count(0)
+
+
 def _graded(page: Page) -> None:
     """A grade 3 CRS entered: its fieldset shown and the live grade in the preview."""
     page.locator("select[name=kind]").select_option("crs")
@@ -98,7 +104,8 @@ def _referral_form(s: Scene) -> str:
 
 
 PAGES: dict[str, View] = {
-    "dashboard": View(CENTER, lambda s: reverse("dashboard")),
+    "dashboard": View(CENTER, lambda s: reverse("dashboard"), _queue_arrived),
+    "my-work": View(CENTER, lambda s: reverse("my-work")),
     "patient-detail": View(CENTER, lambda s: reverse("patient-detail", kwargs=s.patient)),
     "patient-edit": View(CENTER, lambda s: reverse("patient-edit", kwargs=s.patient)),
     "timeline": View(CENTER, lambda s: reverse("patient-timeline", kwargs=s.patient)),

@@ -15,7 +15,7 @@ from carecoord.health import health_report, heartbeat_record
 from carecoord.models import OutgoingEmail, Site
 from carecoord.outages import report_recovered_outages
 from tests.factories import UserFactory
-from tests.helpers import World, login, name_point_persons
+from tests.helpers import World, dashboard_queue, login, name_point_persons
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 
@@ -54,7 +54,7 @@ def test_an_alert_email_not_delivered_after_a_few_minutes_is_shown_to_its_sites(
     with time_machine.travel(LATER, tick=False):
         login(client, world.community_coordinator)
         page = client.get(patient_page).content.decode()
-        dashboard = client.get(reverse("dashboard")).content.decode()
+        dashboard = dashboard_queue(client).content.decode()
         timeline = client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})).content
     assert "Email to Olive Oncologist" in page and "not delivered since 20 Jan, 12:00 CST" in page
     assert "Email to Rita Riverbend" in page
@@ -86,7 +86,7 @@ def test_the_outsider_never_sees_another_sites_undelivered_alerts(client: Client
         record(world)
     with time_machine.travel(LATER, tick=False):
         login(client, world.outsider)
-        assert b"not delivered" not in client.get(reverse("dashboard")).content
+        assert b"not delivered" not in dashboard_queue(client).content
 
 
 def test_health_says_ok_when_every_part_answers(client: Client, world: World) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import deaths, milestones_due_csv, patient_csv, patients, views
+from workspace import deaths, milestones_due_csv, patient_csv, patients, views, work_queue_page
 from workspace.digests import views as digest_views
 from workspace.timeline import history as timeline_history
 from workspace.timeline import milestone_table
@@ -8,6 +8,7 @@ from workspace.timeline import page as timeline
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("work/", work_queue_page.my_work, name="my-work"),
     path("patients/export.csv", patient_csv.patient_export, name="patient-export"),
     # With the milestones-due page (/milestones/due/), whose routes are the timeline's.
     path("milestones/due/export.csv", milestones_due_csv.milestones_due_export, name="milestones-due-export"),

@@ -14,7 +14,7 @@ from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
 from carecoord.web.list_forms import CappedPaginator, CountedPaginator, address_of, list_response, results_only
-from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
+from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.selectors import can_refer
 from workspace.patient_list import (
     PatientListForm,
@@ -23,7 +23,7 @@ from workspace.patient_list import (
     point_persons_at,
     sites_of_patients,
 )
-from workspace.work_queue import queue_scope, work_queue_of
+from workspace.work_queue import queue_scope
 
 PATIENTS_PER_PAGE = 50
 
@@ -32,9 +32,10 @@ PATIENTS_PER_PAGE = 50
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    """My work and my patients. The list is found, filtered and sorted by a form that posts its
-    search words (never in the address) and may carry its other filters in the address; an htmx
-    request gets only the results, with the address-safe filters pushed to the address bar."""
+    """My patients, under my work (whose queue arrives after the page: `work_queue_page`). The
+    list is found, filtered and sorted by a form that posts its search words (never in the
+    address) and may carry its other filters in the address; an htmx request gets only the
+    results, with the address-safe filters pushed to the address bar."""
     memberships = active_memberships_of(request.user)
     own_site_ids = [m.site_id for m in memberships]
     scope = queue_scope(request.user, memberships)
@@ -68,10 +69,6 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "export_url": address_of(form, "patient-export", paged=False),
     }
     shown(page, verb="listed")
-    if not results_only(request):
-        context["work_queue"] = work_queue = work_queue_of(scope)
-        context.update(work_queue.shared)
-        shown(work_queue.objects_shown, verb="listed")
+    if not results_only(request):  # the work queue comes after the page (`work_queue_page`)
         context["can_refer"] = can_refer(memberships)
-        context["zone"] = viewer_zone(memberships)
     return list_response(request, "carecoord/dashboard.html", context, form=form, url_name="dashboard")

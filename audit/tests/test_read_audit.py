@@ -44,6 +44,7 @@ READS = [AuditEntry.Action.VIEW, AuditEntry.Action.DOWNLOAD]
 PATIENT_LISTS = {
     "dashboard",
     "my-digest",
+    "my-work",
     "referral-list",
     "alert-list",
     "my-handoffs",

@@ -16,6 +16,7 @@ from carecoord.access.scope import (
     patient_capabilities,
     patients_visible_to,
     require_capability,
+    visible_among,
     visible_patient_count,
     visible_patient_ids,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "require_acting_site",
     "require_capability",
     "sites_that_can",
+    "visible_among",
     "visible_patient_count",
     "visible_patient_ids",
 ]

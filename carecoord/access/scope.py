@@ -234,6 +234,17 @@ def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> 
     return result
 
 
+def visible_among(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these patients `user` sees: those of `patients_visible_to`, from the grants
+    read for them (`capabilities_by_site`: one query at most, none for patients already looked
+    up while serving this request, and the audit of the request's reads then asks none)."""
+    return {
+        patient_id
+        for patient_id, capabilities in capabilities_by_patient(user, patient_ids).items()
+        if Capability.VIEW in capabilities
+    }
+
+
 def require_capability(user: AnyUser, patient: Patient, capability: str) -> None:
     if capability not in patient_capabilities(user, patient):
         raise PermissionDenied(f"Your role does not allow this ({Capability(capability).label.lower()}).")

@@ -25,7 +25,7 @@ from carecoord.services.comments import comment_post
 from carecoord.services.memberships import membership_start
 from referrals.workflow import Move
 from tests.factories import SiteFactory, member, patient_at
-from tests.helpers import World, advance, draft_referral, login
+from tests.helpers import World, advance, dashboard_queue, draft_referral, login
 
 pytestmark = pytest.mark.django_db
 
@@ -225,9 +225,9 @@ def test_the_work_queue_lists_work_only_for_sites_whose_role_may_do_it(client: C
     other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
     waiting_on_practice = draft_referral(world, other)
     login(client, dana)
-    queue = client.get(reverse("dashboard")).context["work_queue"]
+    queue = dashboard_queue(client).context["work_queue"]
     assert [r.pk for r in queue.rows("waiting")] == [waiting_on_practice.pk]
     assert waiting_on_center.pk not in [r.pk for r in queue.rows("overdue")]
     login(client, world.center_coordinator)
-    queue = client.get(reverse("dashboard")).context["work_queue"]
+    queue = dashboard_queue(client).context["work_queue"]
     assert waiting_on_center.pk in [r.pk for r in queue.rows("waiting")]

@@ -254,7 +254,7 @@ def test_the_work_queue_list_reads_the_same_queries_whatever_its_rows(world: Wor
     assert _count(lambda: queue_prevention_due(scope)) == one
 
 
-def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: World) -> None:
+def test_the_digest_section_says_what_is_due_and_overdue_in_one_query(world: World) -> None:
     patients = [world.shared_patient]
     _stop_due(world, world.shared_patient)
     _vaccine_due(world, world.shared_patient)
@@ -279,15 +279,20 @@ def test_the_digest_section_says_what_is_due_and_overdue_in_two_queries(world: W
     assert len(section.due) == 1
     # An email: the kind of prophylaxis, not the drug.
     assert section.due[0][1].endswith(": Decide the stop of Antifungal prophylaxis")
-    for _ in range(3):
+    for n in range(3):
         patient = patient_at(world.practice, world.community_coordinator)
         patients.append(patient)
         _stop_due(world, patient)
-        _vaccine_due(world, patient)
+        _vaccine_due(world, patient, in_days=3 if n == 0 else -2)
     with CaptureQueriesContext(connection) as grown:
         section = read()
     assert len(section.due) + len(section.overdue) == 8
-    assert len(grown) == len(first) == 2
+    # In the order of their days; on one day, the stops before the vaccines.
+    assert [line.split(": ", 1)[1] for _p, line in section.due] == [
+        *["Decide the stop of Antifungal prophylaxis"] * 4,
+        "Vaccine due: Influenza (inactivated)",
+    ]
+    assert len(grown) == len(first) == 1
 
 
 # --- the hand-off prefill ------------------------------------------------------------------

@@ -22,7 +22,7 @@ from referrals.milestones.services import (
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_set_plan
-from tests.helpers import World, infused, login, name_point_persons
+from tests.helpers import World, dashboard_queue, infused, login, name_point_persons
 from workspace.digests.build import build_digest
 
 DAY_ZERO = dt.date(2027, 3, 1)
@@ -187,7 +187,7 @@ def test_conflicts_show_on_the_timeline_the_work_queue_and_the_digest(
     with time_machine.travel(NOW, tick=False):
         login(client, world.center_coordinator)
         timeline = client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})).content
-        dashboard = client.get(reverse("dashboard")).content
+        dashboard = dashboard_queue(client).content
         digest = build_digest(world.community_oncologist, dt.date(2027, 2, 1), NOW.date())
 
     assert b"Date conflicts" in timeline and b"Keep this date" in timeline

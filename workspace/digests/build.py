@@ -21,9 +21,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
 
-from carecoord.access import patients_visible_to
+from carecoord.access import visible_patient_ids
 from carecoord.digest_sections import DigestScope, digest_sections
-from carecoord.lookups import AnyOf
+from carecoord.lookups import InArray
 from carecoord.models import CareTeamLink, PatientIdentifier, PointPerson, User
 from carecoord.models.patients import Phase, initials_of
 from carecoord.zones import zone_of
@@ -80,13 +80,14 @@ def build_digest(user: User, week_start: dt.date, today: dt.date, *, zone: zonei
     """The digest of `user` for the week of `week_start`, as seen on `today` (their date in site time)."""
     zone = zone or zone_of(user, today)
     now = timezone.now()
-    # The care-team links naming the person, then those still open on patients they see, with
-    # what the heading shows: the values only, and of the names only their first letters. (In
-    # one query, PostgreSQL reads every care-team link to join the person's hundred or so.)
-    named = list(PointPerson.objects.filter(user=user).order_by().values_list("link_id", flat=True))
+    # The care-team links naming the person still open on patients they see, with what the
+    # heading shows: the values only, and of the names only their first letters. The links
+    # naming the person are an array computed first (`InArray`): as a join or `IN (subquery)`,
+    # PostgreSQL reads every care-team link to find the person's hundred or so.
+    named = PointPerson.objects.filter(user=user).order_by().values("link_id")
     roles = (
         CareTeamLink.objects.open()
-        .filter(AnyOf(F("pk"), named), patient__in=patients_visible_to(user))
+        .filter(InArray(F("pk"), named), patient_id__in=visible_patient_ids(user))
         .annotate(
             mrn=Subquery(
                 PatientIdentifier.objects.filter(patient=OuterRef("patient_id"), site=OuterRef("site_id"))

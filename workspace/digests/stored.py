@@ -10,10 +10,11 @@ before sections did) cannot be checked and is left out.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from carecoord.access import patients_visible_to
+from carecoord.access import visible_among
 from carecoord.access.scope import AnyUser
 from carecoord.models import DigestDelivery
 
@@ -52,12 +53,15 @@ def _reports(section: dict[str, Any]) -> bool:
     return any(section.get(part) for part in REPORTED_PARTS)
 
 
-def visible_digest(user: AnyUser, delivery: DigestDelivery) -> VisibleDigest:
-    """`delivery` with only the sections that report something about a patient `user` sees today."""
+def visible_digest(user: AnyUser, delivery: DigestDelivery, *, shown_with: Iterable[uuid.UUID] = ()) -> VisibleDigest:
+    """`delivery` with only the sections that report something about a patient `user` sees today.
+
+    `shown_with`: the other patients the page shows (this week's preview), whose grants are
+    read in the same query, so the audit of the page's reads finds them all read already."""
     content = delivery.content or {}
     reporting = [(s, _patient_id(s)) for s in content.get("patients", []) if _reports(s)]
     named = [pk for _section, pk in reporting if pk is not None]
-    visible = set(patients_visible_to(user).filter(pk__in=named).values_list("pk", flat=True)) if named else set()
+    visible = visible_among(user, [*named, *shown_with]) if named else set()
     sections = [VisibleSection(pk, section) for section, pk in reporting if pk is not None and pk in visible]
     return VisibleDigest(
         delivery=delivery,

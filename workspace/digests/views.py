@@ -25,15 +25,16 @@ def my_digest(request: HttpRequest) -> HttpResponse:
     # Built for the requester only, from the patients they see now (`build_digest`); read-only.
     zone = zone_of(user)
     preview = digest_preview(user, zone)
+    previewed = [uuid.UUID(section["patient_id"]) for section in preview["patients"]]
     # Only ever the requester's own rows: nobody else's digest is reachable from here.
     delivery = DigestDelivery.objects.filter(recipient_id=user.pk).order_by("-week_start").first()
     digest = None
     if delivery is not None:
-        digest = visible_digest(user, delivery)
+        digest = visible_digest(user, delivery, shown_with=previewed)
         for visible in digest.sections:
             shown_patient(visible.patient_id, delivery, what="viewed weekly digest")
     # A patient on both is recorded once, as read through the stored digest.
-    for section in preview["patients"]:
-        shown_patient(uuid.UUID(section["patient_id"]), user, what="viewed weekly digest preview")
+    for patient_id in previewed:
+        shown_patient(patient_id, user, what="viewed weekly digest preview")
     context = {"preview": preview, "digest": digest, "zone": zone}
     return render(request, "carecoord/digest.html", context)

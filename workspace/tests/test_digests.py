@@ -26,6 +26,7 @@ from carecoord.models import (
     User,
 )
 from carecoord.services.care_teams import care_team_name_point_person
+from carecoord.templatetags.digest_patient import digest_patient
 from handoffs.services import handoff_save, handoff_send, handoff_start
 from referrals.deaths import death_record
 from referrals.milestones.services import milestone_complete, milestone_move, milestone_set_infusion
@@ -313,10 +314,15 @@ def _busy_patient(world: World, user: User, *, comments: int, rich: bool) -> Pat
     return patient
 
 
-def _count_build_queries(user: User) -> tuple[int, Digest]:
+def _build_queries(user: User) -> tuple[list[str], Digest]:
     with time_machine.travel(MONDAY_0700, tick=False), CaptureQueriesContext(connection) as queries:
         digest = build_digest(user, MONDAY, MONDAY)
-    return len(queries), digest
+    return [query["sql"] for query in queries], digest
+
+
+def _reading(queries: list[str], table: str) -> list[str]:
+    """The queries whose own rows are of `table` (not a join to it or a subquery of it)."""
+    return [sql for sql in queries if f'FROM "{table}" ' in sql and sql.startswith(f'SELECT "{table}".')]
 
 
 def _lines(digest: Digest, part: str) -> list[str]:
@@ -327,7 +333,7 @@ def _lines(digest: Digest, part: str) -> list[str]:
 def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(world: World) -> None:
     user = world.community_oncologist
     _busy_patient(world, user, comments=1, rich=False)
-    one, digest = _count_build_queries(user)
+    one, digest = _build_queries(user)
     assert len(digest.patients) == 1
     assert _lines(digest, "active") == []
     assert not any("Unacknowledged" in line or "Hand-off" in line for line in _lines(digest, "overdue"))
@@ -335,7 +341,7 @@ def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(
     # and in conflict, toxicities and their alerts, hand-offs and comments.
     for n in range(4):
         _busy_patient(world, user, comments=3 + 2 * n, rich=True)
-    five, digest = _count_build_queries(user)
+    five, digest = _build_queries(user)
     assert len(digest.patients) == 5
     overdue = _lines(digest, "overdue")
     assert sum("Unacknowledged Cytokine release syndrome (CRS) alert" in line for line in overdue) >= 4
@@ -345,7 +351,11 @@ def test_build_digest_query_count_does_not_grow_with_patients_or_what_they_hold(
     # Active toxicities (none at first, one a rich patient) and each patient's referral steps in one line.
     assert len(_lines(digest, "active")) == 4
     assert sum(line.startswith("Referral: ") for line in _lines(digest, "recent")) == 5
-    assert one == five
+    assert len(one) == len(five), "\n".join(five)
+    # The patients' referrals are read once for the three sections that need them (steps of the
+    # week, phase and day, waiting on the site), and the person's links come with the heading.
+    assert len(_reading(five, "referrals_referral")) == 1, "\n".join(five)
+    assert _reading(five, "carecoord_pointperson") == []
 
 
 @pytest.mark.django_db
@@ -521,6 +531,61 @@ def test_the_page_queries_do_not_grow_with_the_patients(client: Client, world: W
         response = client.get(reverse("my-digest"))
     assert len(response.context["preview"]["patients"]) == 4
     assert len(many) == len(few), "\n".join(q["sql"] for q in many)
+
+
+@pytest.mark.django_db
+def test_the_page_with_a_sent_digest_reads_the_grants_once_whatever_the_patients(client: Client, world: World) -> None:
+    user = world.community_oncologist
+    _busy_patient(world, user, comments=1, rich=False)
+
+    def page_queries() -> tuple[list[str], int]:
+        with time_machine.travel(MONDAY_0700, tick=False):
+            content = digest_for(user, MONDAY).to_content()
+            DigestDelivery.objects.update_or_create(
+                recipient=user, week_start=MONDAY, defaults={"built_at": MONDAY_0700, "content": content}
+            )
+            login(client, user).get(reverse("my-digest"))  # warm the caches
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("my-digest"))
+        assert len(response.context["digest"].sections) == len(response.context["preview"]["patients"])
+        return [query["sql"] for query in queries], len(response.context["digest"].sections)
+
+    few, shown = page_queries()
+    assert shown == 1
+    for n in range(3):
+        _busy_patient(world, user, comments=2 + n, rich=True)
+    many, shown = page_queries()
+    assert shown == 4
+    assert len(many) == len(few), "\n".join(many)
+    # Which sent sections the reader still sees comes from the grants of every patient on the
+    # page, read once: the audit of the page's reads finds them read (no patient rows read).
+    assert len(_reading(many, "carecoord_patientgroupobjectpermission")) == 1, "\n".join(many)
+    assert _reading(many, "carecoord_patient") == []
+
+
+def test_a_digest_section_is_written_escaped_with_its_parts_in_order() -> None:
+    section = {
+        "reference": "MRN <1>",
+        "site": "A&B",
+        "phase": "Monitoring",
+        "day": "day +7",
+        "active": ["CRS grade 2"],
+        "recent": ["Comment"],
+        "due": [],
+        "overdue": ["Late <step>"],
+    }
+    assert digest_patient(section) == (
+        '\n<section class="card digest-patient">\n  <h3>MRN &lt;1&gt; (A&amp;B): Monitoring, day +7</h3>\n'
+        "  <h4>Active toxicities</h4><ul><li><strong>CRS grade 2</strong></li></ul>\n"
+        "  <h4>Overdue</h4><ul><li>Late &lt;step&gt;</li></ul>\n"
+        "  \n"
+        "  <h4>Last 7 days</h4><ul><li>Comment</li></ul>\n"
+        "</section>\n"
+    )
+    # A section stored before a part existed, or with no day, leaves it out.
+    assert digest_patient({"reference": "patient AB", "site": "S", "phase": "Referral", "day": None}) == (
+        '\n<section class="card digest-patient">\n  <h3>patient AB (S): Referral</h3>\n  \n  \n  \n  \n</section>\n'
+    )
 
 
 @pytest.mark.django_db

@@ -15,7 +15,16 @@ from django.utils import timezone
 from handoffs.models import Handoff
 from handoffs.services import handoff_ask
 from tests.factories import patient_at
-from tests.helpers import CRS_GRADE_2, World, grade_2_event, login, name_point_persons, sent_handoff
+from tests.helpers import (
+    CRS_GRADE_2,
+    MY_WORK,
+    World,
+    dashboard_queue,
+    grade_2_event,
+    login,
+    name_point_persons,
+    sent_handoff,
+)
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 
@@ -25,7 +34,7 @@ DASHBOARD = reverse("dashboard")
 def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(client: Client, world: World) -> None:
     event = grade_2_event(world)  # recorded at the center: the practice's point persons are alerted
     login(client, world.community_oncologist)
-    response = client.get(DASHBOARD)
+    response = dashboard_queue(client)
     alerts = response.context["work_queue"].rows("alerts")
     assert [alert.event for alert in alerts] == [event]
     html = response.content.decode()
@@ -37,7 +46,7 @@ def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(cl
     assert back.status_code == 302
     assert back["Location"] == DASHBOARD
     assert Alert.objects.get(pk=alerts[0].pk).acknowledged_by == world.community_oncologist
-    after = client.get(DASHBOARD)
+    after = dashboard_queue(client)
     assert after.context["work_queue"].rows("alerts") == []
     assert "Alerts to acknowledge" not in after.content.decode()  # the urgent band shows only what holds work
 
@@ -45,7 +54,7 @@ def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(cl
 def test_someone_elses_alert_is_not_in_my_queue(client: Client, world: World) -> None:
     grade_2_event(world)
     login(client, world.outsider)
-    assert client.get(DASHBOARD).context["work_queue"].rows("alerts") == []
+    assert dashboard_queue(client).context["work_queue"].rows("alerts") == []
 
 
 def test_acknowledging_never_follows_a_next_address_off_the_site(client: Client, world: World) -> None:
@@ -61,33 +70,33 @@ def test_acknowledging_never_follows_a_next_address_off_the_site(client: Client,
 def test_a_received_handoff_is_in_the_receivers_queue_until_acknowledged(client: Client, world: World) -> None:
     handoff = sent_handoff(world)  # from the center to the practice, which names no point person: its coordinator
     login(client, world.community_coordinator)
-    queue = client.get(DASHBOARD).context["work_queue"]
+    queue = dashboard_queue(client).context["work_queue"]
     assert queue.rows("handoffs") == [handoff]
     assert not queue.rows("handoffs")[0].to_answer
 
     response = client.post(reverse("handoff-acknowledge", kwargs={"handoff_id": handoff.pk}), {"next": DASHBOARD})
     assert response["Location"] == DASHBOARD
     assert Handoff.objects.get(pk=handoff.pk).state == Handoff.State.ACKNOWLEDGED
-    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+    assert dashboard_queue(client).context["work_queue"].rows("handoffs") == []
 
 
 def test_a_question_on_a_handoff_waits_on_the_other_site_until_answered(client: Client, world: World) -> None:
     handoff = sent_handoff(world)
     handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which dose of dexamethasone?")
     login(client, world.center_coordinator)
-    rows = client.get(DASHBOARD).context["work_queue"].rows("handoffs")
+    rows = dashboard_queue(client).context["work_queue"].rows("handoffs")
     assert rows == [handoff]
     assert rows[0].to_answer
-    assert "a question to answer" in client.get(DASHBOARD).content.decode()
+    assert "a question to answer" in dashboard_queue(client).content.decode()
 
     handoff_ask(actor=world.center_coordinator, handoff=handoff, body="10 mg every 6 hours.")
-    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+    assert dashboard_queue(client).context["work_queue"].rows("handoffs") == []
 
 
 def test_the_outsider_has_no_handoff_in_the_queue(client: Client, world: World) -> None:
     sent_handoff(world)
     login(client, world.outsider)
-    assert client.get(DASHBOARD).context["work_queue"].rows("handoffs") == []
+    assert dashboard_queue(client).context["work_queue"].rows("handoffs") == []
 
 
 def _threads_elsewhere(world: World, count: int) -> None:
@@ -112,7 +121,7 @@ def test_the_dashboards_hand_off_lists_read_the_same_whatever_the_rest_of_the_ne
 
     def measured() -> tuple[int, list[Handoff], list[str]]:
         with CaptureQueriesContext(connection) as captured:
-            queue = client.get(DASHBOARD).context["work_queue"]
+            queue = dashboard_queue(client).context["work_queue"]
             needing = client.get(DASHBOARD, {"needs_action": "on"})
         assert [row.patient for row in needing.context["rows"]] == [world.shared_patient]
         return len(captured), queue.rows("handoffs"), [query["sql"] for query in captured.captured_queries]
@@ -145,12 +154,35 @@ def test_the_headers_count_of_open_alerts_is_the_queues_own_read(
     monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 0)  # the queue reads one of the two alerts
     login(client, world.community_oncologist)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(DASHBOARD)
+        response = client.get(MY_WORK)  # the queue as a page of its own, with the header
     assert len(response.context["work_queue"].rows("alerts")) == 1
     assert 'aria-label="2 waiting"' in response.content.decode()
     assert _counts_of_alerts(queries) == []
-    # A page without the queue counts them itself; the dashboard's results alone (htmx) show no header.
-    assert 'aria-label="2 waiting"' in client.get(reverse("referral-list")).content.decode()
+    # A page without the queue counts them itself (the dashboard: its queue comes after it); the
+    # queue in place on the dashboard and the dashboard's results alone (htmx) show no header.
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(DASHBOARD, headers={"HX-Request": "true"}).status_code == 200
-    assert _counts_of_alerts(queries) == []
+        assert 'aria-label="2 waiting"' in client.get(DASHBOARD).content.decode()
+    assert len(_counts_of_alerts(queries)) == 1
+    for htmx in (MY_WORK, DASHBOARD):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(htmx, headers={"HX-Request": "true"}).status_code == 200
+        assert _counts_of_alerts(queries) == []
+
+
+def test_the_dashboard_asks_for_its_queue_after_the_page_and_links_to_it_for_a_browser_without_scripts(
+    client: Client, world: World
+) -> None:
+    grade_2_event(world)
+    login(client, world.community_oncologist)
+    page = client.get(DASHBOARD)
+    assert "work_queue" not in page.context
+    html = page.content.decode()
+    assert f'hx-get="{MY_WORK}" hx-trigger="load"' in html and f'<a href="{MY_WORK}">' in html
+    assert "Alerts to acknowledge" not in html
+    in_place = dashboard_queue(client).content.decode()
+    assert "Alerts to acknowledge" in in_place and "<html" not in in_place
+    assert f'name="next" value="{DASHBOARD}"' in in_place  # its actions come back to the dashboard
+    own_page = client.get(MY_WORK).content.decode()  # without scripts: a page of its own
+    assert "<h1>My work</h1>" in own_page and "Alerts to acknowledge" in own_page
+    assert f'name="next" value="{MY_WORK}"' in own_page  # its actions come back to it
+    assert client.post(MY_WORK).status_code == 405
