@@ -187,10 +187,13 @@ def patient_capabilities(user: AnyUser, patient: Patient) -> frozenset[str]:
 
 
 # `grants_of(user)` for some patients, as a constant statement of three arrays (the groups, the
-# patient permissions, the patients): building and compiling it through the ORM cost twice the
-# query itself, on every page that shows what its reader may do.
+# patient permissions, the patients), its columns named as the ORM names them: building and
+# compiling it through the ORM cost twice the query itself, on every page that shows what its
+# reader may do.
 GRANTS_OF_PATIENTS = (
-    'SELECT "content_object_id", "group_id", "permission_id" FROM "carecoord_patientgroupobjectpermission" '
+    'SELECT "carecoord_patientgroupobjectpermission"."content_object_id", '
+    '"carecoord_patientgroupobjectpermission"."group_id", "carecoord_patientgroupobjectpermission"."permission_id" '
+    'FROM "carecoord_patientgroupobjectpermission" '
     'WHERE "group_id" = ANY(%s::integer[]) AND "permission_id" = ANY(%s::integer[]) '
     'AND "content_object_id" = ANY(%s::uuid[])'
 )
