@@ -58,6 +58,9 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        # `audit_patient_at` (patient, at) serves every lookup by patient: an index of its own
+        # was one more entry written for every read of every patient (fifty a list page).
+        db_index=False,
         related_name="+",
     )
     object_type = models.CharField(max_length=100, help_text='"app_label.model"')
