@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from carecoord.models import User
 from tests.factories import PASSWORD, authenticator, current_code
@@ -51,6 +51,14 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.get_by_label("Code").fill(current_code(User.objects.get(email=email)))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base_url + reverse("dashboard"))
+    work_queue_arrived(page)  # the page settled: nothing moves under the next click
+
+
+def work_queue_arrived(page: Page) -> None:
+    """The dashboard's work queue, asked for once the page has arrived (htmx), in its place:
+    before it, what the keyboard reaches first is the patient list."""
+    expect(page.locator("#work-queue .work-queue").first).to_be_visible()
+    expect(page.locator("#work-queue[aria-busy]")).to_have_count(0)
 
 
 def policy_violations(page: Page) -> list[str]:

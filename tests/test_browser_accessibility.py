@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from handoffs.models import Handoff
-from tests.browser import accessibility_violations, describe_violations, sign_in, tab_through
+from tests.browser import accessibility_violations, describe_violations, sign_in, tab_through, work_queue_arrived
 from tests.factories import PASSWORD, authenticator
 from tests.helpers import Record, World, small_record, started
 from toxicity.models import ToxicityEvent
@@ -75,12 +75,6 @@ def _timeline_forms_open(page: Page) -> None:
     expect(page.locator("#thread .field__error").first).to_be_visible()
 
 
-def _queue_arrived(page: Page) -> None:
-    """The dashboard's work queue, asked for once the page arrived, in its place."""
-    expect(page.locator("#work-queue .work-queue").first).to_be_visible()
-    expect(page.locator("#work-queue[aria-busy]")).to_have_count(0)
-
-
 def _graded(page: Page) -> None:
     """A grade 3 CRS entered: its fieldset shown and the live grade in the preview."""
     page.locator("select[name=kind]").select_option("crs")
@@ -104,7 +98,7 @@ def _referral_form(s: Scene) -> str:
 
 
 PAGES: dict[str, View] = {
-    "dashboard": View(CENTER, lambda s: reverse("dashboard"), _queue_arrived),
+    "dashboard": View(CENTER, lambda s: reverse("dashboard"), work_queue_arrived),
     "my-work": View(CENTER, lambda s: reverse("my-work")),
     "patient-detail": View(CENTER, lambda s: reverse("patient-detail", kwargs=s.patient)),
     "patient-edit": View(CENTER, lambda s: reverse("patient-edit", kwargs=s.patient)),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
 from carecoord.models import TimelineEntry
-from tests.browser import sign_in, tab_to
+from tests.browser import sign_in, tab_to, work_queue_arrived
 from tests.factories import PASSWORD, authenticator, current_code
 from tests.helpers import World, small_record
 
@@ -48,6 +48,7 @@ def test_sign_in_find_a_patient_and_post_a_message_with_the_keyboard_alone(
     page.keyboard.type(current_code(user))
     page.keyboard.press("Enter")
     page.wait_for_url(base_url + reverse("dashboard"))
+    work_queue_arrived(page)
 
     # The work queue's alert names the patient and leads to the timeline.
     tab_to(page, re.compile(f"^{patient.family_name}, {patient.given_name}$"))
