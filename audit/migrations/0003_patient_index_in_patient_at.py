@@ -5,6 +5,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Every request that reads patient data writes to this table: the index is dropped without
+    # the exclusive lock a plain DROP INDEX would hold (and every audit write queue behind).
+    atomic = False
 
     dependencies = [
         ('audit', '0002_append_only'),
@@ -12,9 +15,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='auditentry',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='carecoord.patient'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='auditentry',
+                    name='patient',
+                    field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='carecoord.patient'),
+                ),
+            ],
+            database_operations=[
+                # The name Django gave the foreign key's index (0001_initial), the same on every database.
+                migrations.RunSQL(
+                    'DROP INDEX CONCURRENTLY IF EXISTS "audit_auditentry_patient_id_8eb7e1bc"',
+                    reverse_sql='CREATE INDEX CONCURRENTLY IF NOT EXISTS "audit_auditentry_patient_id_8eb7e1bc" ON "audit_auditentry" ("patient_id")',
+                ),
+            ],
         ),
     ]
