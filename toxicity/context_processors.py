@@ -12,8 +12,8 @@ from toxicity.selectors import alerts_visible_to
 
 def open_alerts(request: HttpRequest) -> dict[str, Any]:
     """Counted when a template shows it, once: not for an htmx partial, which has no header,
-    nor where the view has the count already (the dashboard's work queue counts them as it
-    reads them: `toxicity.contributions.shared_alert_count`)."""
+    nor where the view has the count already (the work queue's own page, `/work/`, counts them
+    as it reads them: `toxicity.contributions.shared_alert_count`)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -90,7 +90,7 @@ def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
 
 def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
     """The header's count of the viewer's open alerts (`toxicity.context_processors`), from the
-    queue's read of the same alerts: the dashboard does not count them again."""
+    queue's read of the same alerts: the queue's own page (`/work/`) does not count them again."""
     return {"open_alert_count": alerts[0].open_total if alerts else 0}
 
 

@@ -31,3 +31,17 @@ document.addEventListener("click", (event) => {
     field.focus();
   }
 });
+
+// The dashboard's work queue arrives after the page (htmx). If it cannot (an error, no
+// network), the placeholder says so, with its link to the lists on a page of their own.
+function workQueueFailed(event) {
+  const slot = event.detail ? event.detail.elt : null;
+  if (!(slot instanceof HTMLElement) || slot.id !== "work-queue") {
+    return;
+  }
+  slot.removeAttribute("aria-busy");
+  slot.querySelector("[data-queue-pending]")?.setAttribute("hidden", "");
+  slot.querySelector("[data-queue-failed]")?.removeAttribute("hidden");
+}
+document.addEventListener("htmx:responseError", workQueueFailed);
+document.addEventListener("htmx:sendError", workQueueFailed);
