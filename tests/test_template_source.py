@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -13,7 +14,8 @@ UNCLOSED_COMMENT = re.compile(r"\{#(?:(?!#\}).)*$", re.MULTILINE)
 
 
 def _templates() -> list[Path]:
-    roots = [Path(directory) for engine in settings.TEMPLATES for directory in engine["DIRS"]]
+    engines: list[dict[str, Any]] = settings.TEMPLATES
+    roots = [Path(directory) for engine in engines for directory in engine["DIRS"]]
     return sorted(path for root in roots for path in root.rglob("*.html"))
 
 
