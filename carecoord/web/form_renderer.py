@@ -59,7 +59,7 @@ def _attributes(attrs: dict[str, Any]) -> str:
     return flatatt({name: value for name, value in attrs.items() if value is not False})
 
 
-def _text(value: Any) -> str:
+def escaped_text(value: Any) -> str:
     """`conditional_escape(value)` as a plain string, without its lazy-string wrapper: the same
     characters escaped (`html.escape`), safe strings kept as they are."""
     if hasattr(value, "__html__"):
@@ -77,7 +77,8 @@ def render_select(widget: dict[str, Any]) -> SafeString:
             parts.append(format_html('<optgroup label="{}">', group_name))
         for option in options:
             attrs = _attributes(option["attrs"]) if option["attrs"] else ""
-            parts.append(f'<option value="{_text(str(option["value"]))}"{attrs}>{_text(option["label"])}</option>')
+            value, label = escaped_text(str(option["value"])), escaped_text(option["label"])
+            parts.append(f'<option value="{value}"{attrs}>{label}</option>')
         if group_name:
             parts.append("</optgroup>")
     parts.append("</select>")
