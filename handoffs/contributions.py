@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
@@ -50,35 +50,30 @@ QUEUE_ROW = (
 
 
 def _awaiting(scope: QueueScope) -> HandoffQuerySet:
-    recording = sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
-    return handoffs_visible_to(scope.user).awaiting(recording)
+    return handoffs_visible_to(scope.user).awaiting(_recording(scope))
+
+
+def _recording(scope: QueueScope) -> list[int]:
+    return sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
+
+
+QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
 
 
 def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
     """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer.
 
-    The rows shown are picked from the hand-off table alone, then read with what they show:
-    joined first, PostgreSQL joined the patient, template and sites of every hand-off waiting
-    (1,127 for someone who sees the whole network) to keep eleven."""
-    first = (
-        _awaiting(scope)
-        .select_related(None)
-        .order_by("acknowledge_by", "sent_at", "pk")
-        .values_list("pk", F("to_answer"))[: scope.limit]
-    )
-    to_answer = dict(first)
-    if not to_answer:
-        return []
-    rows = (
-        Handoff.objects.filter(pk__in=list(to_answer))
+    The rows shown are picked from the hand-off table alone (a subquery), then joined with what
+    they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
+    waiting (1,127 for someone who sees the whole network) to keep eleven."""
+    picked = _awaiting(scope).select_related(None).order_by(*QUEUE_ORDER).values("pk")[: scope.limit]
+    return list(
+        Handoff.objects.filter(pk__in=picked)
+        .with_to_answer(_recording(scope))
         .select_related("patient", "version__template", "from_site", "to_site")
         .only(*QUEUE_ROW)
-        .order_by("acknowledge_by", "sent_at", "pk")
+        .order_by(*QUEUE_ORDER)
     )
-    handoffs = list(rows)
-    for handoff in handoffs:
-        handoff.to_answer = to_answer[handoff.pk]
-    return handoffs
 
 
 def handoff_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -79,7 +79,8 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
 
     def awaiting(self, site_ids: list[int]) -> HandoffQuerySet:
         """Hand-offs waiting on one of `site_ids`: sent to it and not acknowledged, or with a
-        question from the other site as the last word of their thread (`to_answer`).
+        question from the other site as the last word of their thread (`with_to_answer` tells
+        which).
 
         The last word's site is kept on the hand-off (`last_word_site`), so this is a filter on
         the hand-off's own columns, each branch served by a partial index holding only the
@@ -87,14 +88,22 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
         grows with the work waiting on the viewer's sites, not with every thread of the network
         (the threads' last words were found with a DISTINCT ON over every question)."""
         sent_to = Q(state=Handoff.State.SENT, to_site_id__in=site_ids)
-        # (A hand-off without a thread has no last word: false, not null, for `to_answer`.)
-        to_answer = Q(state__in=OPEN_THREAD_STATES, last_word_site__isnull=False) & (
-            (Q(to_site_id__in=site_ids, last_word_site=F("from_site")) & ~Q(from_site_id__in=site_ids))
-            | (Q(from_site_id__in=site_ids, last_word_site=F("to_site")) & ~Q(to_site_id__in=site_ids))
+        return self.filter(sent_to | _to_answer(site_ids))
+
+    def with_to_answer(self, site_ids: list[int]) -> HandoffQuerySet:
+        """Each hand-off with `to_answer`: whether its thread's last word is a question from the
+        other site to one of `site_ids`."""
+        return self.annotate(
+            to_answer=models.ExpressionWrapper(_to_answer(site_ids), output_field=models.BooleanField())
         )
-        return self.filter(sent_to | to_answer).annotate(
-            to_answer=models.ExpressionWrapper(to_answer, output_field=models.BooleanField())
-        )
+
+
+def _to_answer(site_ids: list[int]) -> Q:
+    # (A hand-off without a thread has no last word: false, not null, for `to_answer`.)
+    return Q(state__in=OPEN_THREAD_STATES, last_word_site__isnull=False) & (
+        (Q(to_site_id__in=site_ids, last_word_site=F("from_site")) & ~Q(from_site_id__in=site_ids))
+        | (Q(from_site_id__in=site_ids, last_word_site=F("to_site")) & ~Q(to_site_id__in=site_ids))
+    )
 
 
 class Handoff(models.Model):

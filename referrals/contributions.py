@@ -30,7 +30,13 @@ from referrals.models import (
 )
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
 from referrals.schedule import day_label
-from referrals.selectors import milestones_due, milestones_in_conflict, referrals_overdue_for, referrals_waiting_on
+from referrals.selectors import (
+    WAITING_ORDER,
+    milestones_due,
+    milestones_in_conflict,
+    referrals_overdue_for,
+    referrals_waiting_on,
+)
 from referrals.workflow import STATE_LABELS, State
 
 DUE_DAYS = 14
@@ -203,8 +209,13 @@ def _queue_rows(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 
 
 def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
-    """Referrals whose next move belongs to one of the viewer's sites."""
-    return list(_queue_rows(_waiting(scope))[: scope.limit])
+    """Referrals whose next move belongs to one of the viewer's sites.
+
+    The rows shown are picked from the referral table alone (a subquery), then joined with what
+    they show: joined first, PostgreSQL read every patient of the network to join the 190
+    referrals waiting on the center, to keep eleven."""
+    picked = _waiting(scope).select_related(None).values("pk")[: scope.limit]
+    return list(_queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER))
 
 
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:

@@ -66,6 +66,10 @@ def referral_sides(user: AnyUser, referral: Referral) -> list[tuple[Side, Site]]
     return [(side, site) for side, site in parties if site.pk in mine]
 
 
+# Longest waiting first.
+WAITING_ORDER = ("acknowledge_by", "created_at", "pk")
+
+
 def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referral]:
     """Open referrals whose next move belongs to one of `site_ids` (the user's sites)."""
     visible = referrals_visible_to(user)
@@ -73,7 +77,7 @@ def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referra
         to_center_id__in=site_ids, state__in=[State.SUBMITTED, State.RECEIVED, State.UNDER_REVIEW]
     )
     practice_turn = visible.filter(from_site_id__in=site_ids, state=State.DRAFT)
-    return (center_turn | practice_turn).order_by("acknowledge_by", "created_at")
+    return (center_turn | practice_turn).order_by(*WAITING_ORDER)
 
 
 def referrals_overdue_for(user: AnyUser, site_ids: list[int]) -> ReferralQuerySet:

@@ -128,7 +128,8 @@ def test_questions_go_back_to_the_sender(world: World) -> None:
 
 def _waiting_on(*sites: Site) -> list[tuple[int, bool]]:
     """The hand-offs waiting on `sites`, each with whether a question waits for their answer."""
-    return list(Handoff.objects.awaiting([site.pk for site in sites]).values_list("pk", F("to_answer")))
+    site_ids = [site.pk for site in sites]
+    return list(Handoff.objects.awaiting(site_ids).with_to_answer(site_ids).values_list("pk", F("to_answer")))
 
 
 def test_the_last_word_follows_the_thread_as_the_sites_ask_and_answer_in_turn(world: World) -> None:

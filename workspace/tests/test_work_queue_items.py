@@ -12,14 +12,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from carecoord.selectors.sites import active_memberships_of
+from handoffs.contributions import queue_handoffs
 from handoffs.models import Handoff
 from handoffs.services import handoff_ask
+from referrals.contributions import queue_waiting
+from referrals.workflow import Move
 from tests.factories import patient_at
 from tests.helpers import (
     CRS_GRADE_2,
     MY_WORK,
     World,
+    advance,
     dashboard_queue,
+    draft_referral,
     grade_2_event,
     login,
     name_point_persons,
@@ -27,6 +33,7 @@ from tests.helpers import (
 )
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
+from workspace.work_queue import queue_scope
 
 DASHBOARD = reverse("dashboard")
 
@@ -134,6 +141,28 @@ def test_the_dashboards_hand_off_lists_read_the_same_whatever_the_rest_of_the_ne
     _threads_elsewhere(world, 3)
     measured()  # the filter choices are read again after the network changed
     assert measured()[:2] == (one, [waiting])
+
+
+def test_the_hand_offs_and_referrals_waiting_are_each_one_statement_that_picks_its_rows_first(
+    world: World,
+) -> None:
+    """Each list picks the rows it shows from its own table (a subquery with the limit), then
+    joins the patient and sites of those rows alone: joined first, PostgreSQL read every patient
+    of the network for the 190 referrals waiting on a center to keep eleven."""
+    handoff = sent_handoff(world)  # from the center, waiting on the practice
+    referral = advance(draft_referral(world), [(Move.SUBMIT, world.community_coordinator)])  # on the center
+    for read, viewer, expected, table in (
+        (queue_handoffs, world.community_coordinator, handoff, "handoffs_handoff"),
+        (queue_waiting, world.center_coordinator, referral, "referrals_referral"),
+    ):
+        scope = queue_scope(viewer, active_memberships_of(viewer))
+        with CaptureQueriesContext(connection) as queries:
+            rows = list(read(scope))
+        assert rows == [expected]
+        # (Outside a request the viewer's grants are read too: not the list's statements.)
+        [statement] = [query["sql"] for query in queries.captured_queries if f'FROM "{table}"' in query["sql"]]
+        assert f'WHERE "{table}"."id" IN (SELECT' in statement
+        assert f"LIMIT {scope.limit})" in statement
 
 
 def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
