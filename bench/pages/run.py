@@ -28,6 +28,7 @@ django.setup()
 import statistics  # noqa: E402
 import sys  # noqa: E402
 from collections import defaultdict  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
@@ -60,23 +61,31 @@ def p95(samples: list[float]) -> float:
 Timings = dict[Target, list[float]]
 
 
-def measure(personas: Personas, found: list[Target]) -> tuple[list[float], Timings, dict[Target, int]]:
+@dataclass(frozen=True)
+class Shape:
+    """What a target's answer costs apart from time: its queries and its size."""
+
+    queries: int
+    size: int  # bytes
+
+
+def measure(personas: Personas, found: list[Target]) -> tuple[list[float], Timings, dict[Target, Shape]]:
     """Warm every target up (and count its queries), then time them round robin after the bare view."""
-    queries: dict[Target, int] = {}
+    shapes: dict[Target, Shape] = {}
     for target in [BARE_TARGET, *found]:
-        _ms, status = run_once(personas, target)
+        _ms, status, _size = run_once(personas, target)
         if status != 200:
             raise SystemExit(f"{target.name} ({target.url}) answered {status}")
         with CaptureQueriesContext(connection) as captured:
-            run_once(personas, target)
-        queries[target] = len(captured.captured_queries)
+            _ms, _status, size = run_once(personas, target)
+        shapes[target] = Shape(len(captured.captured_queries), size)
     bare: list[float] = []
     times: dict[Target, list[float]] = defaultdict(list)
     for _ in range(ROUNDS):
         for target in found:
             bare.append(run_once(personas, BARE_TARGET)[0])
             times[target].append(run_once(personas, target)[0])
-    return bare, times, queries
+    return bare, times, shapes
 
 
 def main() -> None:
@@ -89,7 +98,7 @@ def main() -> None:
         visible = {key: patients_visible_to(user).count() for key, user in personas.users.items()}
         found = targets(personas)
         load = os.getloadavg()
-        bare, times, queries = measure(personas, found)
+        bare, times, shapes = measure(personas, found)
         load_after = os.getloadavg()
     base = statistics.median(bare)
     missed: list[str] = []
@@ -100,7 +109,7 @@ def main() -> None:
     )
     print("| request | kind | median | p95 | x bare view | goal | queries |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| {BARE_TARGET.name} | | {base:.1f} ms | {p95(bare):.1f} ms | 1.0 | | {queries[BARE_TARGET]} |")
+    print(f"| {BARE_TARGET.name} | | {base:.1f} ms | {p95(bare):.1f} ms | 1.0 | | {shapes[BARE_TARGET].queries} |")
     for target in found:
         if target.persona != "center_coordinator":
             continue
@@ -115,11 +124,12 @@ def main() -> None:
         kind = target.kind
         print(
             f"| {target.name} | {kind} | {median:.1f} ms | {p95(times[target]):.1f} ms | {ratio:.1f} | {verdict} "
-            f"| {queries[target]} |"
+            f"| {shapes[target].queries} |"
         )
     print(
         f"\nFlatness: medians for people who see {visible['sees_50']:,}, {visible['sees_500']:,} and "
-        f"{visible['sees_all']:,} patients (queries in brackets); goal ≤ {FLAT_GOAL}x from the first to the last.\n"
+        f"{visible['sees_all']:,} patients (queries and the answer's size in brackets: a list that shows more rows "
+        f"costs more to write, whatever the patients behind it); goal ≤ {FLAT_GOAL}x from the first to the last.\n"
     )
     print(
         f"| list | {visible['sees_50']:,} patients | {visible['sees_500']:,} | {visible['sees_all']:,} | ratio | goal |"
@@ -133,7 +143,8 @@ def main() -> None:
             target = by_name[(name, persona)]
             median = statistics.median(times[target])
             medians.append(median)
-            cells.append(f"{median:.1f} ms ({queries[target]})")
+            shape = shapes[target]
+            cells.append(f"{median:.1f} ms ({shape.queries}, {shape.size / 1024:.0f} KB)")
         ratio = medians[-1] / medians[0]
         if ratio > FLAT_GOAL:
             missed.append(f"{name}: {ratio:.2f}x from 50 patients to all (goal {FLAT_GOAL}x)")

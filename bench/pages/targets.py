@@ -153,12 +153,14 @@ def targets(personas: Personas) -> list[Target]:
 BARE_TARGET = Target("bare view (one indexed query)", PAGE, "center_coordinator", BARE)
 
 
-def run_once(personas: Personas, target: Target) -> tuple[float, int]:
-    """One timed request (or call): milliseconds and the answer's status."""
+def run_once(personas: Personas, target: Target) -> tuple[float, int, int]:
+    """One timed request (or call): milliseconds, the answer's status and its size in bytes (0
+    for a call)."""
     started = time.perf_counter()
     if target.call is not None:
         target.call()
-        status = 200
+        status, size = 200, 0
     else:
-        status = personas.clients[target.persona].get(target.url, headers=target.headers).status_code
-    return (time.perf_counter() - started) * 1000, status
+        response = personas.clients[target.persona].get(target.url, headers=target.headers)
+        status, size = response.status_code, len(response.content)
+    return (time.perf_counter() - started) * 1000, status, size
