@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
 from handoffs.models import Handoff, HandoffQuerySet
 from handoffs.selectors import handoffs_visible_to
 
@@ -60,20 +60,24 @@ def _recording(scope: QueueScope) -> list[int]:
 QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
 
 
-def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
-    """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer.
-
-    The rows shown are picked from the hand-off table alone (a subquery), then joined with what
+@built_per_shape()
+def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
+    """The rows shown are picked from the hand-off table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
     waiting (1,127 for someone who sees the whole network) to keep eleven."""
     picked = _awaiting(scope).select_related(None).order_by(*QUEUE_ORDER).values("pk")[: scope.limit]
-    return list(
+    return (
         Handoff.objects.filter(pk__in=picked)
         .with_to_answer(_recording(scope))
         .select_related("patient", "version__template", "from_site", "to_site")
         .only(*QUEUE_ROW)
         .order_by(*QUEUE_ORDER)
     )
+
+
+def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
+    """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer."""
+    return list(_queue_rows(scope))
 
 
 def handoff_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -18,7 +18,7 @@ from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, r
 from carecoord.models import Patient
 from carecoord.models.deaths import alive
 from carecoord.roles import Capability
-from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
 from infections.models import ProphylaxisItem, VaccinationItem
 from infections.rules import Due, due_state
 from infections.selectors import prophylaxis_visible_to, vaccinations_visible_to
@@ -49,29 +49,44 @@ def _vaccine_label(vaccine: str) -> str:
 
 # --- the work queue ------------------------------------------------------------------------
 
+# What a row shows of the patient (of the item: its kind and agent or vaccine, and its day). Each
+# list is joined to the patient the rows show, not to the site that planned the item (not shown).
+PATIENT_SHOWN = ("patient__given_name", "patient__family_name")
 
-def queue_prevention_due(scope: QueueScope) -> Sequence[PreventionDue]:
-    """Prophylaxis stops and vaccines of the patients the viewer records care for, due in the
-    next two weeks or overdue, the earliest first: two queries."""
-    # Joined to the patient the rows show, not to the site that planned the item (not shown).
-    stops = (
+
+@built_per_shape(dated=True)
+def _stops_due(scope: QueueScope) -> QuerySet[ProphylaxisItem]:
+    return (
         prophylaxis_visible_to(scope.user, Capability.RECORD_CARE)
         .due_by(scope.today)
         .select_related(None)
         .select_related("patient")
+        .only("kind", "agent", "planned_stop_on", *PATIENT_SHOWN)
+        .order_by("planned_stop_on", "pk")[: scope.limit]
     )
-    vaccines = (
+
+
+@built_per_shape(dated=True)
+def _vaccines_due(scope: QueueScope) -> QuerySet[VaccinationItem]:
+    return (
         vaccinations_visible_to(scope.user, Capability.RECORD_CARE)
         .due_by(scope.today)
         .select_related(None)
         .select_related("patient")
+        .only("vaccine", "due_on", *PATIENT_SHOWN)
+        .order_by("due_on", "pk")[: scope.limit]
     )
+
+
+def queue_prevention_due(scope: QueueScope) -> Sequence[PreventionDue]:
+    """Prophylaxis stops and vaccines of the patients the viewer records care for, due in the
+    next two weeks or overdue, the earliest first: two queries."""
     rows: list[PreventionDue] = []
-    for item in stops.order_by("planned_stop_on", "pk")[: scope.limit]:
+    for item in _stops_due(scope):
         on = item.planned_stop_on or scope.today  # due_by reads only dated items
         state = due_state(on, scope.today, done=False) or Due.DUE
         rows.append(PreventionDue(item, item.patient, on, _prophylaxis_label(item.kind, item.agent), state))
-    for vaccine in vaccines.order_by("due_on", "pk")[: scope.limit]:
+    for vaccine in _vaccines_due(scope):
         state = due_state(vaccine.due_on, scope.today, done=False) or Due.DUE
         rows.append(PreventionDue(vaccine, vaccine.patient, vaccine.due_on, _vaccine_label(vaccine.vaccine), state))
     rows.sort(key=lambda row: (row.on, row.patient.family_name, row.label))

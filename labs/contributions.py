@@ -8,15 +8,34 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
 from labs.models import LabFlagNotice
 from labs.selectors import lab_notices_visible_to
+
+# What a row of the queue shows, of the notice, its result, patient and sites (not every column
+# of the four tables, read into objects nobody looks at).
+QUEUE_ROW = (
+    "site__name",
+    "result__kind",
+    "result__value",
+    "result__taken_on",
+    "result__flagged",
+    "result__flag_below",
+    "result__site__name",
+    "result__patient__given_name",
+    "result__patient__family_name",
+)
+
+
+@built_per_shape(per_user=True)
+def _open_notices(scope: QueueScope) -> QuerySet[LabFlagNotice]:
+    notices = lab_notices_visible_to(scope.user).unacknowledged().only(*QUEUE_ROW)
+    return notices.order_by("-created_at", "-pk")[: scope.limit]
 
 
 def queue_lab_flags(scope: QueueScope) -> Sequence[LabFlagNotice]:
     """The viewer's own notices of flagged values nobody at their site has acknowledged, newest first."""
-    notices = lab_notices_visible_to(scope.user).unacknowledged().order_by("-created_at", "-pk")
-    return list(notices[: scope.limit])
+    return list(_open_notices(scope))
 
 
 def lab_flag_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -16,7 +16,7 @@ from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, r
 from carecoord.lookups import AnyOf
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.models import (
@@ -35,6 +35,7 @@ from referrals.selectors import (
     milestones_due,
     milestones_in_conflict,
     referrals_overdue_for,
+    referrals_to_or_from,
     referrals_waiting_on,
 )
 from referrals.workflow import STATE_LABELS, State
@@ -208,30 +209,54 @@ def _queue_rows(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return referrals.select_related(None).select_related(*QUEUE_JOINS).only(*QUEUE_ROW)
 
 
-def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
-    """Referrals whose next move belongs to one of the viewer's sites.
-
-    The rows shown are picked from the referral table alone (a subquery), then joined with what
+@built_per_shape()
+def _waiting_rows(scope: QueueScope) -> QuerySet[Referral]:
+    """The rows shown are picked from the referral table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL read every patient of the network to join the 190
     referrals waiting on the center, to keep eleven."""
     picked = _waiting(scope).select_related(None).values("pk")[: scope.limit]
-    return list(_queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER))
+    return _queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER)
+
+
+def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
+    """Referrals whose next move belongs to one of the viewer's sites."""
+    return list(_waiting_rows(scope))
+
+
+@built_per_shape()
+def _to_or_from_rows(scope: QueueScope) -> QuerySet[Referral]:
+    return _queue_rows(referrals_to_or_from(scope.user, _recording(scope))).order_by("acknowledge_by")
 
 
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
-    """Referrals whose acknowledgement is overdue, to or from the viewer's sites."""
-    return list(_queue_rows(_overdue(scope)).order_by("acknowledge_by")[: scope.limit])
+    """Referrals whose acknowledgement is overdue, to or from the viewer's sites (the clock is
+    read here, on the copy of the query built for the viewer's shape)."""
+    return list(_to_or_from_rows(scope).filter(acknowledgement_overdue())[: scope.limit])
+
+
+# What a milestone row of the queue shows, of the milestone and its patient (not the referral's
+# clinical fields).
+MILESTONE_ROW = ("kind", "planned_on", "referral__patient__given_name", "referral__patient__family_name")
+
+
+@built_per_shape(dated=True)
+def _milestones_due_rows(scope: QueueScope) -> QuerySet[Milestone]:
+    return milestones_due(scope.user, None, scope.week_end).only(*MILESTONE_ROW)[: scope.limit]
 
 
 def queue_milestones_due(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
     """Planned milestones not recorded by the end of the coming week, the overdue first, with their labels."""
-    due = milestones_due(scope.user, None, scope.week_end)[: scope.limit]
-    return [(m, milestone_label_or_kind(m.kind)) for m in due]
+    return [(m, milestone_label_or_kind(m.kind)) for m in _milestones_due_rows(scope)]
+
+
+@built_per_shape()
+def _conflict_rows(scope: QueueScope) -> QuerySet[Milestone]:
+    return milestones_in_conflict(scope.user).only(*MILESTONE_ROW, "conflict")[: scope.limit]
 
 
 def queue_conflicts(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
     """Planned dates that no longer fit their course, with their labels."""
-    return [(m, milestone_label_or_kind(m.kind)) for m in milestones_in_conflict(scope.user)[: scope.limit]]
+    return [(m, milestone_label_or_kind(m.kind)) for m in _conflict_rows(scope)]
 
 
 # The patients with work in each list (`QueueList.patients`), for "needs my action".

@@ -80,14 +80,16 @@ def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referra
     return (center_turn | practice_turn).order_by(*WAITING_ORDER)
 
 
+def referrals_to_or_from(user: AnyUser, site_ids: list[int]) -> ReferralQuerySet:
+    """Referrals to or from `site_ids` (the user's sites), as `referrals_overdue_for` reads them
+    before the clock (the work queue keeps this part built, `carecoord.work_queue.built_per_shape`)."""
+    return referrals_visible_to(user).filter(Q(to_center_id__in=site_ids) | Q(from_site_id__in=site_ids))
+
+
 def referrals_overdue_for(user: AnyUser, site_ids: list[int]) -> ReferralQuerySet:
     """Referrals whose acknowledgement is overdue, to or from `site_ids` (the user's sites): the
     center acknowledges, the referring practice chases."""
-    return (
-        referrals_visible_to(user)
-        .acknowledgement_overdue()
-        .filter(Q(to_center_id__in=site_ids) | Q(from_site_id__in=site_ids))
-    )
+    return referrals_to_or_from(user, site_ids).acknowledgement_overdue()
 
 
 def milestones_due(user: AnyUser, start: dt.date | None, end: dt.date) -> QuerySet[Milestone]:

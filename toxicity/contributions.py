@@ -10,11 +10,16 @@ from typing import Any
 from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
-from carecoord.work_queue import QueueList, QueueScope, Slot, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
 from referrals.day_zero import day_zero_subquery
 from toxicity.kinds import ToxicityKind
 from toxicity.models import Alert, ToxicityEvent
-from toxicity.selectors import alerts_visible_to, manufacturer_reports_pending, undelivered_alerts
+from toxicity.selectors import (
+    alerts_visible_to,
+    late_among,
+    manufacturer_reports_pending,
+    unsent_alerts_for,
+)
 from toxicity.timing import day_text, onset_day
 
 # An event's kind as `get_kind_display` shows it (a kind outside the choices as it is stored).
@@ -64,9 +69,14 @@ def digest_unacknowledged_alerts(scope: DigestScope) -> SectionRead:
     )
 
 
+@built_per_shape()
+def _unsent_for_sites(scope: QueueScope) -> QuerySet[Alert]:
+    return unsent_alerts_for(scope.user, [m.site_id for m in scope.memberships])
+
+
 def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
-    """Alert emails for the viewer's sites that have not gone out."""
-    return undelivered_alerts(scope.user, site_ids=[m.site_id for m in scope.memberships])
+    """Alert emails for the viewer's sites that have not gone out (`undelivered_alerts`)."""
+    return late_among(_unsent_for_sites(scope), "event__patient")
 
 
 # What an alert row of the queue shows, of the alert, its event, patient and site.
@@ -81,11 +91,16 @@ QUEUE_ROW = (
 )
 
 
+@built_per_shape(per_user=True)
+def _open_alerts(scope: QueueScope) -> QuerySet[Alert]:
+    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
+    return alerts.order_by("-grade", "created_at")[: scope.limit]
+
+
 def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
     """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest; each
     row counting them all (`open_total`), for the header's count (`shared_alert_count`)."""
-    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
-    return list(alerts.order_by("-grade", "created_at")[: scope.limit])
+    return list(_open_alerts(scope))
 
 
 def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
@@ -98,9 +113,18 @@ def alert_patients(scope: QueueScope) -> QuerySet[Any]:
     return alerts_visible_to(scope.user).unacknowledged().order_by().values("event__patient_id")
 
 
+# What a row of secondary malignancies to report shows, of the event, its patient and site.
+REPORT_ROW = ("onset_at", "patient__given_name", "patient__family_name", "reporting_site__name")
+
+
+@built_per_shape()
+def _reports_pending(scope: QueueScope) -> QuerySet[ToxicityEvent]:
+    return manufacturer_reports_pending(scope.user).only(*REPORT_ROW)[: scope.limit]
+
+
 def queue_manufacturer_reports(scope: QueueScope) -> Sequence[ToxicityEvent]:
     """Secondary malignancies still to be reported to the product's manufacturer, oldest first."""
-    return list(manufacturer_reports_pending(scope.user)[: scope.limit])
+    return list(_reports_pending(scope))
 
 
 def manufacturer_report_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -106,6 +106,14 @@ def access_key(user: AnyUser) -> AccessKey:
     return key
 
 
+def access_shape(user: AnyUser) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
+    """What a query scoped by `visible_patient_ids` takes of `user`: their site-role groups' ids and
+    the patient permissions' ids, not who they are. Two people of the same roles at the same
+    sites read the same statement; a change of their groups changes the shape."""
+    key = access_key(user)
+    return tuple(sorted(key.site_of_group)), tuple(sorted(key.permission_ids.items()))
+
+
 def forget_access(user_id: int) -> None:
     """Drop the request's copy of a user's groups, after they changed (`sync_user_access`)."""
     context = current()

@@ -1,0 +1,65 @@
+"""The work queue keeps each list's query built for each shape of viewer (`built_per_shape`):
+people of the same roles at the same sites read the same statement, each their own rows, and
+what they may see is read when the statement runs, not when it was built."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.test import Client
+
+from carecoord.access import patients_visible_to
+from carecoord.models import Patient, User
+from carecoord.roles import Role
+from carecoord.selectors.sites import active_memberships_of
+from carecoord.services.memberships import membership_start
+from carecoord.work_queue import QueueScope, built_per_shape
+from tests.factories import member, patient_at
+from tests.helpers import World, dashboard_queue, grade_2_event, login
+from workspace.work_queue import queue_scope
+
+
+def test_a_list_is_built_once_a_shape_and_reads_the_grants_as_it_runs(world: World) -> None:
+    built: list[int | None] = []
+
+    @built_per_shape()
+    def visible(scope: QueueScope) -> QuerySet[Patient]:
+        built.append(scope.user.pk)
+        return patients_visible_to(scope.user).order_by("family_name")
+
+    def read(user: User) -> list[Patient]:
+        return list(visible(queue_scope(user, active_memberships_of(user))))
+
+    colleague = member(world.practice, Role.PHYSICIAN)  # the oncologist's role at the same site
+    assert read(world.community_oncologist) == [world.shared_patient]
+    assert read(colleague) == [world.shared_patient]
+    assert built == [world.community_oncologist.pk]
+    # Another shape, another statement: the outsider sees their own site's patient alone.
+    assert read(world.outsider) == [world.foreign_patient]
+    assert built == [world.community_oncologist.pk, world.outsider.pk]
+    # A patient registered since is read by the statement already built.
+    registered = patient_at(world.practice, world.community_coordinator, family_name="Zuletzt")
+    assert read(colleague) == [world.shared_patient, registered]
+    assert len(built) == 2
+    # A second role at another site changes the shape.
+    member_too = member(world.practice, Role.PHYSICIAN)
+    membership_start(user=member_too, site=world.unrelated_practice, role=Role.PHYSICIAN, starts_on=dt.date(2020, 1, 1))
+    assert set(read(member_too)) == {world.shared_patient, registered, world.foreign_patient}
+    assert len(built) == 3
+
+
+def test_people_of_one_shape_each_see_their_own_alerts(client: Client, world: World) -> None:
+    event = grade_2_event(world)  # the practice's point persons are alerted
+    colleague = member(world.practice, Role.PHYSICIAN)  # same role and site, not a point person
+    login(client, world.community_oncologist)
+    assert [alert.event for alert in dashboard_queue(client).context["work_queue"].rows("alerts")] == [event]
+    login(client, colleague)
+    assert dashboard_queue(client).context["work_queue"].rows("alerts") == []
+    login(client, world.community_oncologist)
+    assert [alert.event for alert in dashboard_queue(client).context["work_queue"].rows("alerts")] == [event]
+    login(client, world.outsider)
+    queue = dashboard_queue(client).context["work_queue"]
+    assert queue.rows("alerts") == []
+    assert queue.rows("handoffs") == []
+    assert queue.rows("waiting") == []
