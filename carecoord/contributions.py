@@ -16,7 +16,7 @@ from carecoord.models.deaths import alive
 from carecoord.roles import Capability
 from carecoord.selectors.patients import links_without_primary
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 
 
 def digest_recent_events(scope: DigestScope) -> SectionRead:
@@ -47,14 +47,14 @@ def _without_primary(scope: QueueScope) -> QuerySet[CareTeamLink]:
 QUEUE_ROW = ("patient__given_name", "patient__family_name", "site__name")
 
 
-@built_per_shape()
+@read_per_shape()
 def _unnamed_rows(scope: QueueScope) -> QuerySet[CareTeamLink]:
     return _without_primary(scope).only(*QUEUE_ROW)[: scope.limit]
 
 
 def queue_links_without_primary(scope: QueueScope) -> Sequence[CareTeamLink]:
     """The viewer's sites that name no primary point person for a patient alive."""
-    return list(_unnamed_rows(scope))
+    return _unnamed_rows(scope)
 
 
 def unnamed_patients(scope: QueueScope) -> QuerySet[Any]:

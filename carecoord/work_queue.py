@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 
 from carecoord.access.scope import AnyUser, access_shape
+from carecoord.kept_statements import KeptStatement
 from carecoord.models import SiteMembership
 
 
@@ -51,6 +52,27 @@ class _Shaped:
     scope: QueueScope = field(compare=False, hash=False)
 
 
+def _shape_of(scope: QueueScope, *, per_user: bool, dated: bool) -> Hashable:
+    return (
+        access_shape(scope.user),
+        tuple((m.site_id, m.role) for m in scope.memberships),
+        scope.limit,
+        scope.user.pk if per_user else None,
+        scope.today if dated else None,
+    )
+
+
+def _kept_per_shape[T](build: Callable[[QueueScope], T], *, per_user: bool, dated: bool) -> Callable[[QueueScope], T]:
+    @functools.lru_cache(maxsize=SHAPES_KEPT)
+    def built(shaped: _Shaped) -> T:
+        return build(shaped.scope)
+
+    def kept(scope: QueueScope) -> T:
+        return built(_Shaped(_shape_of(scope, per_user=per_user, dated=dated), scope))
+
+    return kept
+
+
 def built_per_shape[Q: QuerySet[Any, Any]](
     *, per_user: bool = False, dated: bool = False
 ) -> Callable[[Callable[[QueueScope], Q]], Callable[[QueueScope], Q]]:
@@ -63,26 +85,40 @@ def built_per_shape[Q: QuerySet[Any, Any]](
     viewer's access shape (`access_shape`: their groups' ids, not the grants, which are read
     when the statement runs), their sites and roles there, the row limit, and the viewer
     themselves if `per_user` (their own alerts) or the day if `dated` (due by the week's end).
-    The clock (`timezone.now()`) must not enter it: filter the copy.
+    The clock (`timezone.now()`) must not enter it: filter the copy. A list read as it was
+    built keeps its statement too (`read_per_shape`).
     """
 
     def decorator(build: Callable[[QueueScope], Q]) -> Callable[[QueueScope], Q]:
-        @functools.lru_cache(maxsize=SHAPES_KEPT)
-        def built(shaped: _Shaped) -> Q:
-            return build(shaped.scope)
+        kept = _kept_per_shape(build, per_user=per_user, dated=dated)
 
         @functools.wraps(build)
         def copy(scope: QueueScope) -> Q:
-            shape = (
-                access_shape(scope.user),
-                tuple((m.site_id, m.role) for m in scope.memberships),
-                scope.limit,
-                scope.user.pk if per_user else None,
-                scope.today if dated else None,
-            )
-            return built(_Shaped(shape, scope)).all()
+            return kept(scope).all()
 
         return copy
+
+    return decorator
+
+
+def read_per_shape[M: Model](
+    *, per_user: bool = False, dated: bool = False
+) -> Callable[[Callable[[QueueScope], QuerySet[M]]], Callable[[QueueScope], list[M]]]:
+    """A list's rows, read by its query built once per process for each shape of viewer (as
+    `built_per_shape`) and compiled once (`KeptStatement`): for the lists read as they were
+    built, with no filter of the clock added."""
+
+    def decorator(build: Callable[[QueueScope], QuerySet[M]]) -> Callable[[QueueScope], list[M]]:
+        def statement(scope: QueueScope) -> KeptStatement[M]:
+            return KeptStatement(build(scope))
+
+        kept = _kept_per_shape(statement, per_user=per_user, dated=dated)
+
+        @functools.wraps(build)
+        def read(scope: QueueScope) -> list[M]:
+            return kept(scope).read()
+
+        return read
 
     return decorator
 

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 from handoffs.models import Handoff, HandoffQuerySet
 from handoffs.selectors import handoffs_visible_to
 
@@ -60,7 +60,7 @@ def _recording(scope: QueueScope) -> list[int]:
 QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
 
 
-@built_per_shape()
+@read_per_shape()
 def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
     """The rows shown are picked from the hand-off table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
@@ -77,7 +77,7 @@ def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
 
 def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
     """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer."""
-    return list(_queue_rows(scope))
+    return _queue_rows(scope)
 
 
 def handoff_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -18,7 +18,7 @@ from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, r
 from carecoord.models import Patient
 from carecoord.models.deaths import alive
 from carecoord.roles import Capability
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 from infections.models import ProphylaxisItem, VaccinationItem
 from infections.rules import Due, due_state
 from infections.selectors import prophylaxis_visible_to, vaccinations_visible_to
@@ -54,7 +54,7 @@ def _vaccine_label(vaccine: str) -> str:
 PATIENT_SHOWN = ("patient__given_name", "patient__family_name")
 
 
-@built_per_shape(dated=True)
+@read_per_shape(dated=True)
 def _stops_due(scope: QueueScope) -> QuerySet[ProphylaxisItem]:
     return (
         prophylaxis_visible_to(scope.user, Capability.RECORD_CARE)
@@ -66,7 +66,7 @@ def _stops_due(scope: QueueScope) -> QuerySet[ProphylaxisItem]:
     )
 
 
-@built_per_shape(dated=True)
+@read_per_shape(dated=True)
 def _vaccines_due(scope: QueueScope) -> QuerySet[VaccinationItem]:
     return (
         vaccinations_visible_to(scope.user, Capability.RECORD_CARE)

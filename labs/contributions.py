@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 from labs.models import LabFlagNotice
 from labs.selectors import lab_notices_visible_to
 
@@ -27,7 +27,7 @@ QUEUE_ROW = (
 )
 
 
-@built_per_shape(per_user=True)
+@read_per_shape(per_user=True)
 def _open_notices(scope: QueueScope) -> QuerySet[LabFlagNotice]:
     notices = lab_notices_visible_to(scope.user).unacknowledged().only(*QUEUE_ROW)
     return notices.order_by("-created_at", "-pk")[: scope.limit]
@@ -35,7 +35,7 @@ def _open_notices(scope: QueueScope) -> QuerySet[LabFlagNotice]:
 
 def queue_lab_flags(scope: QueueScope) -> Sequence[LabFlagNotice]:
     """The viewer's own notices of flagged values nobody at their site has acknowledged, newest first."""
-    return list(_open_notices(scope))
+    return _open_notices(scope)
 
 
 def lab_flag_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -16,7 +16,7 @@ from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, r
 from carecoord.lookups import AnyOf
 from carecoord.roles import Capability
 from carecoord.selectors.sites import sites_where_role_can
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.models import (
@@ -209,7 +209,7 @@ def _queue_rows(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return referrals.select_related(None).select_related(*QUEUE_JOINS).only(*QUEUE_ROW)
 
 
-@built_per_shape()
+@read_per_shape()
 def _waiting_rows(scope: QueueScope) -> QuerySet[Referral]:
     """The rows shown are picked from the referral table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL read every patient of the network to join the 190
@@ -220,7 +220,7 @@ def _waiting_rows(scope: QueueScope) -> QuerySet[Referral]:
 
 def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
     """Referrals whose next move belongs to one of the viewer's sites."""
-    return list(_waiting_rows(scope))
+    return _waiting_rows(scope)
 
 
 @built_per_shape()
@@ -239,7 +239,7 @@ def queue_overdue(scope: QueueScope) -> Sequence[Referral]:
 MILESTONE_ROW = ("kind", "planned_on", "referral__patient__given_name", "referral__patient__family_name")
 
 
-@built_per_shape(dated=True)
+@read_per_shape(dated=True)
 def _milestones_due_rows(scope: QueueScope) -> QuerySet[Milestone]:
     return milestones_due(scope.user, None, scope.week_end).only(*MILESTONE_ROW)[: scope.limit]
 
@@ -249,7 +249,7 @@ def queue_milestones_due(scope: QueueScope) -> Sequence[tuple[Milestone, str]]:
     return [(m, milestone_label_or_kind(m.kind)) for m in _milestones_due_rows(scope)]
 
 
-@built_per_shape()
+@read_per_shape()
 def _conflict_rows(scope: QueueScope) -> QuerySet[Milestone]:
     return milestones_in_conflict(scope.user).only(*MILESTONE_ROW, "conflict")[: scope.limit]
 

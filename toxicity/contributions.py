@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
-from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, register_queue_list
+from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
 from referrals.day_zero import day_zero_subquery
 from toxicity.kinds import ToxicityKind
 from toxicity.models import Alert, ToxicityEvent
@@ -91,7 +91,7 @@ QUEUE_ROW = (
 )
 
 
-@built_per_shape(per_user=True)
+@read_per_shape(per_user=True)
 def _open_alerts(scope: QueueScope) -> QuerySet[Alert]:
     alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
     return alerts.order_by("-grade", "created_at")[: scope.limit]
@@ -100,7 +100,7 @@ def _open_alerts(scope: QueueScope) -> QuerySet[Alert]:
 def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
     """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest; each
     row counting them all (`open_total`), for the header's count (`shared_alert_count`)."""
-    return list(_open_alerts(scope))
+    return _open_alerts(scope)
 
 
 def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
@@ -117,14 +117,14 @@ def alert_patients(scope: QueueScope) -> QuerySet[Any]:
 REPORT_ROW = ("onset_at", "patient__given_name", "patient__family_name", "reporting_site__name")
 
 
-@built_per_shape()
+@read_per_shape()
 def _reports_pending(scope: QueueScope) -> QuerySet[ToxicityEvent]:
     return manufacturer_reports_pending(scope.user).only(*REPORT_ROW)[: scope.limit]
 
 
 def queue_manufacturer_reports(scope: QueueScope) -> Sequence[ToxicityEvent]:
     """Secondary malignancies still to be reported to the product's manufacturer, oldest first."""
-    return list(_reports_pending(scope))
+    return _reports_pending(scope)
 
 
 def manufacturer_report_patients(scope: QueueScope) -> QuerySet[Any]:

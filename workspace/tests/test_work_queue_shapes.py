@@ -1,12 +1,16 @@
-"""The work queue keeps each list's query built for each shape of viewer (`built_per_shape`):
-people of the same roles at the same sites read the same statement, each their own rows, and
-what they may see is read when the statement runs, not when it was built."""
+"""The work queue keeps each list's query built for each shape of viewer (`built_per_shape`),
+and compiled (`read_per_shape`): people of the same roles at the same sites read the same
+statement, each their own rows, and what they may see is read when the statement runs, not
+when it was built."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pytest
 from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 
 from carecoord.access import patients_visible_to
@@ -14,7 +18,7 @@ from carecoord.models import Patient, User
 from carecoord.roles import Role
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.memberships import membership_start
-from carecoord.work_queue import QueueScope, built_per_shape
+from carecoord.work_queue import QueueScope, built_per_shape, read_per_shape
 from tests.factories import member, patient_at
 from tests.helpers import World, dashboard_queue, grade_2_event, login
 from workspace.work_queue import queue_scope
@@ -63,3 +67,34 @@ def test_people_of_one_shape_each_see_their_own_alerts(client: Client, world: Wo
     assert queue.rows("alerts") == []
     assert queue.rows("handoffs") == []
     assert queue.rows("waiting") == []
+
+
+def test_a_list_read_as_built_is_compiled_once_and_reads_the_rows_of_now(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @read_per_shape()
+    def visible(scope: QueueScope) -> QuerySet[Patient]:
+        return patients_visible_to(scope.user).order_by("family_name")
+
+    compiled: list[object] = []
+    as_sql = SQLCompiler.as_sql
+
+    def counted(compiler: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(compiler.query.model)
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+
+    def read(user: User) -> list[Patient]:
+        scope = queue_scope(user, active_memberships_of(user))
+        compiled.clear()
+        return visible(scope)
+
+    colleague = member(world.practice, Role.PHYSICIAN)
+    assert read(world.community_oncologist) == [world.shared_patient]
+    assert compiled  # the first read compiles the statement
+    registered = patient_at(world.practice, world.community_coordinator, family_name="Zuletzt")
+    assert read(colleague) == [world.shared_patient, registered]
+    assert compiled == []  # read again with the statement kept, and the rows of now
+    assert read(world.outsider) == [world.foreign_patient]
+    assert compiled  # another shape, another statement
