@@ -37,6 +37,9 @@ class KeptStatement[M: Model]:
         compiler_of = copy.query.get_compiler
 
         def get_compiler(using: str | None = None, connection: Any = None, elide_empty: bool = True) -> SQLCompiler:
+            # Once: compiling clones the query (a filter on a window function), and a clone
+            # carrying this function would compile the copy again, for ever.
+            del copy.query.get_compiler
             compiler = compiler_of(using, connection, elide_empty)
             compiler.as_sql = functools.partial(self._as_sql, compiler)
             return compiler
