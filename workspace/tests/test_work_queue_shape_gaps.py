@@ -1,5 +1,5 @@
 """What the work queue's kept lists (`built_per_shape`, `read_per_shape`) must still answer: each
-person's own lab notices, the items that fall due as the days pass, and a kept list filtered
+person's own lab notices, the items that fall due as the days pass (prophylaxis stops, milestones), and a kept list filtered
 on a window function."""
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from infections.services import ProphylaxisInput, prophylaxis_add
 from labs.contributions import queue_lab_flags
 from labs.kinds import LabKind
 from labs.models import LabFlagNotice, LabResult
+from referrals.contributions import queue_milestones_due
+from referrals.milestones.services import milestone_plan
 from tests.factories import member
-from tests.helpers import World
+from tests.helpers import World, accept, draft_referral
 from workspace.work_queue import queue_scope
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,21 @@ def test_a_prophylaxis_stop_falls_due_on_the_day_it_enters_the_window(world: Wor
         scope, today=scope.today + dt.timedelta(days=1), week_end=scope.week_end + dt.timedelta(days=1)
     )
     assert [row.patient for row in queue_prevention_due(tomorrow)] == [world.shared_patient]
+
+
+def test_a_milestone_falls_due_on_the_day_it_enters_the_coming_week(world: World) -> None:
+    """`dated=True` on the milestones due: the statement holds the week's end."""
+    user = world.center_coordinator
+    scope = queue_scope(user, active_memberships_of(user))
+    referral = accept(world, draft_referral(world))
+    planned = milestone_plan(
+        actor=user, referral=referral, kind="apheresis", planned_on=scope.week_end + dt.timedelta(days=1)
+    )
+    assert planned not in [milestone for milestone, _label in queue_milestones_due(scope)]
+    tomorrow = dataclasses.replace(
+        scope, today=scope.today + dt.timedelta(days=1), week_end=scope.week_end + dt.timedelta(days=1)
+    )
+    assert planned in [milestone for milestone, _label in queue_milestones_due(tomorrow)]
 
 
 def test_a_kept_list_may_filter_on_a_window_function(world: World) -> None:
