@@ -1,6 +1,6 @@
-"""What the work queue's kept lists (`built_per_shape`, `read_per_shape`) must still answer: each
-person's own lab notices, the items that fall due as the days pass (prophylaxis stops, milestones), and a kept list filtered
-on a window function."""
+"""What the work queue's kept lists (`built_per_shape`, `read_per_shape`) must still answer:
+each person's own lab notices, the items that fall due as the days pass (prophylaxis stops,
+milestones), and a kept list filtered on a window function."""
 
 from __future__ import annotations
 
