@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +21,9 @@ from django.db.models import Model, QuerySet
 from carecoord.access.scope import AnyUser, access_shape
 from carecoord.kept_statements import KeptStatement
 from carecoord.models import SiteMembership
+from carecoord.request_context import current
+from carecoord.roles import Capability
+from carecoord.selectors.sites import sites_where_role_can
 
 
 class Slot(StrEnum):
@@ -39,19 +44,17 @@ class QueueScope:
     week_end: dt.date
     limit: int  # rows to read: one more than the page shows tells it the list goes on
 
+    @property
+    def recording(self) -> list[int]:
+        """The viewer's sites where their role may record care: the lists of work to do at a
+        site are listed there (the memberships' sites and roles are part of the shape)."""
+        return sites_where_role_can(self.memberships, Capability.RECORD_CARE)
+
 
 # How many shapes of viewer (`built_per_shape`) each list keeps its query built for. A shape
 # kept costs about 360 KB over the dashboard's lists (measured with tracemalloc on the benchmark
 # database), so at most about 23 MB a process; past it, the least recent is built again.
 SHAPES_KEPT = 64
-
-
-@dataclass(frozen=True)
-class _Shaped:
-    """A scope compared and hashed by its shape alone (the key of `built_per_shape`'s cache)."""
-
-    shape: Hashable
-    scope: QueueScope = field(compare=False, hash=False)
 
 
 def _shape_of(scope: QueueScope, *, per_user: bool, dated: bool) -> Hashable:
@@ -65,14 +68,31 @@ def _shape_of(scope: QueueScope, *, per_user: bool, dated: bool) -> Hashable:
 
 
 def _kept_per_shape[T](build: Callable[[QueueScope], T], *, per_user: bool, dated: bool) -> Callable[[QueueScope], T]:
-    @functools.lru_cache(maxsize=SHAPES_KEPT)
-    def built(shaped: _Shaped) -> T:
-        return build(shaped.scope)
+    """`build(scope)`, kept by the scope's shape (the `SHAPES_KEPT` most recent), only while a
+    request is served: the shape and the built query each read the viewer's groups
+    (`access_key`), which a request reads once for both; outside one, they could read them apart
+    (a change in between would file a query built for the new groups under the old ones). The
+    cache holds shapes (ids) and built queries, not the viewer who first asked (a list of the
+    viewer's own, `per_user`, holds its owner)."""
+    kept: OrderedDict[Hashable, T] = OrderedDict()
+    lock = threading.Lock()
 
-    def kept(scope: QueueScope) -> T:
-        return built(_Shaped(_shape_of(scope, per_user=per_user, dated=dated), scope))
+    def read(scope: QueueScope) -> T:
+        if current() is None:
+            return build(scope)
+        shape = _shape_of(scope, per_user=per_user, dated=dated)
+        with lock:
+            if shape in kept:
+                kept.move_to_end(shape)
+                return kept[shape]
+        value = build(scope)
+        with lock:
+            kept[shape] = value
+            while len(kept) > SHAPES_KEPT:
+                kept.popitem(last=False)
+        return value
 
-    return kept
+    return read
 
 
 def built_per_shape[Q: QuerySet[Any, Any]](

@@ -10,8 +10,6 @@ from typing import Any
 from django.db.models import QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
-from carecoord.roles import Capability
-from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 from handoffs.models import Handoff, HandoffQuerySet
 from handoffs.selectors import handoffs_visible_to
@@ -50,11 +48,7 @@ QUEUE_ROW = (
 
 
 def _awaiting(scope: QueueScope) -> HandoffQuerySet:
-    return handoffs_visible_to(scope.user).awaiting(_recording(scope))
-
-
-def _recording(scope: QueueScope) -> list[int]:
-    return sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
+    return handoffs_visible_to(scope.user).awaiting(scope.recording)
 
 
 QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
@@ -68,7 +62,7 @@ def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
     picked = _awaiting(scope).select_related(None).order_by(*QUEUE_ORDER).values("pk")[: scope.limit]
     return (
         Handoff.objects.filter(pk__in=picked)
-        .with_to_answer(_recording(scope))
+        .with_to_answer(scope.recording)
         .select_related("patient", "version__template", "from_site", "to_site")
         .only(*QUEUE_ROW)
         .order_by(*QUEUE_ORDER)

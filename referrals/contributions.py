@@ -14,8 +14,6 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.lookups import AnyOf
-from carecoord.roles import Capability
-from carecoord.selectors.sites import sites_where_role_can
 from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
@@ -176,17 +174,12 @@ def digest_referrals_waiting(scope: DigestScope) -> SectionRead:
 # --- the work queue ------------------------------------------------------------------------
 
 
-def _recording(scope: QueueScope) -> list[int]:
-    # Work is listed for the sites where the person's role there may do it.
-    return sites_where_role_can(scope.memberships, Capability.RECORD_CARE)
-
-
 def _waiting(scope: QueueScope) -> QuerySet[Referral]:
-    return referrals_waiting_on(scope.user, _recording(scope))
+    return referrals_waiting_on(scope.user, scope.recording)
 
 
 def _overdue(scope: QueueScope) -> QuerySet[Referral]:
-    return referrals_overdue_for(scope.user, _recording(scope))
+    return referrals_overdue_for(scope.user, scope.recording)
 
 
 # What a referral row of the queue shows: its patient and its two sites, not the physician and
@@ -225,7 +218,7 @@ def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
 
 @built_per_shape()
 def _to_or_from_rows(scope: QueueScope) -> QuerySet[Referral]:
-    return _queue_rows(referrals_to_or_from(scope.user, _recording(scope))).order_by("acknowledge_by")
+    return _queue_rows(referrals_to_or_from(scope.user, scope.recording)).order_by("acknowledge_by")
 
 
 def queue_overdue(scope: QueueScope) -> Sequence[Referral]:

@@ -23,7 +23,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +45,7 @@ from carecoord.models import (
     TimelineEntry,
     User,
 )
+from carecoord.request_context import request_context
 from carecoord.roles import ROLE_CAPABILITIES, Role
 from carecoord.services.care_teams import care_team_add_site, care_team_name_point_person
 from carecoord.services.comments import comment_post
@@ -111,6 +112,13 @@ def results(response: Any) -> list[dict[str, Any]]:
 
 DASHBOARD = reverse("dashboard")
 MY_WORK = reverse("my-work")
+
+
+def in_a_request[T](call: Callable[[], T]) -> T:
+    """`call()` as a view makes it: in a request of its own (what a request reads once, such as
+    the viewer's groups, is read once; the work queue keeps its lists' queries only then)."""
+    with request_context(RequestFactory().get("/")):
+        return call()
 
 
 def dashboard_queue(client: Client) -> Any:

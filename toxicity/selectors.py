@@ -120,16 +120,14 @@ def get_alert_for_user(user: AnyUser, alert_id: int | str) -> Alert:
     return get_visible_or_404(alerts_visible_to(user), alert_id, "alert")
 
 
-def undelivered_alerts(user: AnyUser, *, patient: Patient | None = None, site_ids: Iterable[int] = ()) -> list[Alert]:
-    """Alerts of the user's patients whose email has not gone out in the warning time: of
-    `patient` (loaded by the caller through the access path), or sent for one of `site_ids`
-    (the user's sites). Shown until delivered."""
-    if patient is not None:
-        alerts = late_among(_unsent().filter(event__patient=patient), "event")
-        for alert in alerts:
-            alert.event.patient = patient
-        return alerts
-    return late_among(unsent_alerts_for(user, site_ids), "event__patient")
+def undelivered_alerts(patient: Patient) -> list[Alert]:
+    """Alerts of `patient` (loaded by the caller through the access path) whose email has not
+    gone out in the warning time, shown until delivered. (The work queue's, of the viewer's
+    sites: `unsent_alerts_for` read by `late_among`.)"""
+    alerts = late_among(_unsent().filter(event__patient=patient), "event")
+    for alert in alerts:
+        alert.event.patient = patient
+    return alerts
 
 
 def _unsent() -> AlertQuerySet:
@@ -138,8 +136,8 @@ def _unsent() -> AlertQuerySet:
 
 def unsent_alerts_for(user: AnyUser, site_ids: Iterable[int]) -> AlertQuerySet:
     """Alerts of the user's patients sent for one of `site_ids` whose email has not gone out,
-    late or not yet: `undelivered_alerts` of the user's sites before the clock, which
-    `late_among` reads (the work queue keeps this part built for each shape of viewer)."""
+    late or not yet, before the clock: `late_among` reads which are late (the work queue keeps
+    this part built for each shape of viewer)."""
     return _unsent().filter(event__patient_id__in=visible_patient_ids(user), site_id__in=list(site_ids))
 
 

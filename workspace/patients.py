@@ -110,7 +110,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "identifiers": patient.identifiers.select_related("site"),
         "team": team,
         "without_primary": [site for site in team if not site.has_primary],
-        "undelivered": undelivered_alerts(request.user, patient=patient),
+        "undelivered": undelivered_alerts(patient),
         "zone": viewer_zone(memberships),
         "can_change": Capability.CHANGE in capabilities,
         "can_record": Capability.RECORD_CARE in capabilities,

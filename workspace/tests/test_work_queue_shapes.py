@@ -20,7 +20,7 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.services.memberships import membership_start
 from carecoord.work_queue import QueueScope, built_per_shape, read_per_shape
 from tests.factories import member, patient_at
-from tests.helpers import World, dashboard_queue, grade_2_event, login
+from tests.helpers import World, dashboard_queue, grade_2_event, in_a_request, login
 from workspace.work_queue import queue_scope
 
 
@@ -33,7 +33,7 @@ def test_a_list_is_built_once_a_shape_and_reads_the_grants_as_it_runs(world: Wor
         return patients_visible_to(scope.user).order_by("family_name")
 
     def read(user: User) -> list[Patient]:
-        return list(visible(queue_scope(user, active_memberships_of(user))))
+        return in_a_request(lambda: list(visible(queue_scope(user, active_memberships_of(user)))))
 
     colleague = member(world.practice, Role.PHYSICIAN)  # the oncologist's role at the same site
     assert read(world.community_oncologist) == [world.shared_patient]
@@ -88,7 +88,7 @@ def test_a_list_read_as_built_is_compiled_once_and_reads_the_rows_of_now(
     def read(user: User) -> list[Patient]:
         scope = queue_scope(user, active_memberships_of(user))
         compiled.clear()
-        return visible(scope)
+        return in_a_request(lambda: visible(scope))
 
     colleague = member(world.practice, Role.PHYSICIAN)
     assert read(world.community_oncologist) == [world.shared_patient]
@@ -98,3 +98,23 @@ def test_a_list_read_as_built_is_compiled_once_and_reads_the_rows_of_now(
     assert compiled == []  # read again with the statement kept, and the rows of now
     assert read(world.outsider) == [world.foreign_patient]
     assert compiled  # another shape, another statement
+
+
+def test_outside_a_request_a_list_is_built_each_time(world: World) -> None:
+    """The shape and the query each read the viewer's groups; only a request reads them once for
+    both, so only then is a query kept (outside one, a change of groups in between would file a
+    query built for the new groups under the old shape)."""
+    built: list[int | None] = []
+
+    @built_per_shape()
+    def visible(scope: QueueScope) -> QuerySet[Patient]:
+        built.append(scope.user.pk)
+        return patients_visible_to(scope.user)
+
+    user = world.community_oncologist
+    scope = queue_scope(user, active_memberships_of(user))
+    assert list(visible(scope)) == list(visible(scope)) == [world.shared_patient]
+    assert built == [user.pk, user.pk]
+    in_a_request(lambda: list(visible(scope)))
+    in_a_request(lambda: list(visible(scope)))
+    assert built == [user.pk, user.pk, user.pk]

@@ -174,7 +174,7 @@ def timeline_context(
         "header": timeline_header(patient, zone, timezone.now()),
         "death": death_of(patient),
         **_schedule(timeline, today),
-        "undelivered": undelivered_alerts(request.user, patient=patient),
+        "undelivered": undelivered_alerts(patient),
         "groups": day_groups(recent, zone, infusion_on),
         "entry_count": counts.total,
         "earlier_count": counts.before,
