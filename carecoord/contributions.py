@@ -5,7 +5,6 @@ like each domain app's own `contributions`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -48,13 +47,9 @@ QUEUE_ROW = ("patient__given_name", "patient__family_name", "site__name")
 
 
 @read_per_shape()
-def _unnamed_rows(scope: QueueScope) -> QuerySet[CareTeamLink]:
-    return _without_primary(scope).only(*QUEUE_ROW)[: scope.limit]
-
-
-def queue_links_without_primary(scope: QueueScope) -> Sequence[CareTeamLink]:
+def queue_links_without_primary(scope: QueueScope) -> QuerySet[CareTeamLink]:
     """The viewer's sites that name no primary point person for a patient alive."""
-    return _unnamed_rows(scope)
+    return _without_primary(scope).only(*QUEUE_ROW)[: scope.limit]
 
 
 def unnamed_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -44,6 +44,7 @@ class KeptStatement[M: Model]:
             compiler.as_sql = functools.partial(self._as_sql, compiler)
             return compiler
 
+        # Set on this copy's query alone (mypy refuses assigning to a method: it is meant here).
         copy.query.get_compiler = get_compiler  # type: ignore[method-assign]
         return list(copy)
 

@@ -4,7 +4,6 @@ time, and the work queue's hand-offs waiting on the viewer's sites. Registered i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -55,8 +54,10 @@ QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
 
 
 @read_per_shape()
-def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
-    """The rows shown are picked from the hand-off table alone (a subquery), then joined with what
+def queue_handoffs(scope: QueueScope) -> QuerySet[Handoff]:
+    """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer.
+
+    The rows shown are picked from the hand-off table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
     waiting (1,127 for someone who sees the whole network) to keep eleven."""
     picked = _awaiting(scope).select_related(None).order_by(*QUEUE_ORDER).values("pk")[: scope.limit]
@@ -67,11 +68,6 @@ def _queue_rows(scope: QueueScope) -> QuerySet[Handoff]:
         .only(*QUEUE_ROW)
         .order_by(*QUEUE_ORDER)
     )
-
-
-def queue_handoffs(scope: QueueScope) -> Sequence[Handoff]:
-    """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer."""
-    return _queue_rows(scope)
 
 
 def handoff_patients(scope: QueueScope) -> QuerySet[Any]:

@@ -3,7 +3,6 @@ told of and has not acknowledged. Registered in `LabsConfig.ready`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -28,14 +27,10 @@ QUEUE_ROW = (
 
 
 @read_per_shape(per_user=True)
-def _open_notices(scope: QueueScope) -> QuerySet[LabFlagNotice]:
+def queue_lab_flags(scope: QueueScope) -> QuerySet[LabFlagNotice]:
+    """The viewer's own notices of flagged values nobody at their site has acknowledged, newest first."""
     notices = lab_notices_visible_to(scope.user).unacknowledged().only(*QUEUE_ROW)
     return notices.order_by("-created_at", "-pk")[: scope.limit]
-
-
-def queue_lab_flags(scope: QueueScope) -> Sequence[LabFlagNotice]:
-    """The viewer's own notices of flagged values nobody at their site has acknowledged, newest first."""
-    return _open_notices(scope)
 
 
 def lab_flag_patients(scope: QueueScope) -> QuerySet[Any]:

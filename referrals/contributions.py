@@ -203,17 +203,14 @@ def _queue_rows(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 
 
 @read_per_shape()
-def _waiting_rows(scope: QueueScope) -> QuerySet[Referral]:
-    """The rows shown are picked from the referral table alone (a subquery), then joined with what
+def queue_waiting(scope: QueueScope) -> QuerySet[Referral]:
+    """Referrals whose next move belongs to one of the viewer's sites.
+
+    The rows shown are picked from the referral table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL read every patient of the network to join the 190
     referrals waiting on the center, to keep eleven."""
     picked = _waiting(scope).select_related(None).values("pk")[: scope.limit]
     return _queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER)
-
-
-def queue_waiting(scope: QueueScope) -> Sequence[Referral]:
-    """Referrals whose next move belongs to one of the viewer's sites."""
-    return _waiting_rows(scope)
 
 
 @built_per_shape()

@@ -75,7 +75,8 @@ def _unsent_for_sites(scope: QueueScope) -> QuerySet[Alert]:
 
 
 def queue_undelivered(scope: QueueScope) -> Sequence[Alert]:
-    """Alert emails for the viewer's sites that have not gone out (`undelivered_alerts`)."""
+    """Alert emails for the viewer's sites that have not gone out in the warning time (the
+    clock is read here, on the copy of the query built for the viewer's shape)."""
     return late_among(_unsent_for_sites(scope), "event__patient")
 
 
@@ -92,15 +93,11 @@ QUEUE_ROW = (
 
 
 @read_per_shape(per_user=True)
-def _open_alerts(scope: QueueScope) -> QuerySet[Alert]:
-    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
-    return alerts.order_by("-grade", "created_at")[: scope.limit]
-
-
-def queue_alerts(scope: QueueScope) -> Sequence[Alert]:
+def queue_alerts(scope: QueueScope) -> QuerySet[Alert]:
     """The viewer's own alerts nobody has acknowledged, highest grade first, then oldest; each
     row counting them all (`open_total`), for the header's count (`shared_alert_count`)."""
-    return _open_alerts(scope)
+    alerts = alerts_visible_to(scope.user).unacknowledged().with_open_total().only(*QUEUE_ROW)
+    return alerts.order_by("-grade", "created_at")[: scope.limit]
 
 
 def shared_alert_count(alerts: Sequence[Alert]) -> dict[str, Any]:
@@ -118,13 +115,9 @@ REPORT_ROW = ("onset_at", "patient__given_name", "patient__family_name", "report
 
 
 @read_per_shape()
-def _reports_pending(scope: QueueScope) -> QuerySet[ToxicityEvent]:
-    return manufacturer_reports_pending(scope.user).only(*REPORT_ROW)[: scope.limit]
-
-
-def queue_manufacturer_reports(scope: QueueScope) -> Sequence[ToxicityEvent]:
+def queue_manufacturer_reports(scope: QueueScope) -> QuerySet[ToxicityEvent]:
     """Secondary malignancies still to be reported to the product's manufacturer, oldest first."""
-    return _reports_pending(scope)
+    return manufacturer_reports_pending(scope.user).only(*REPORT_ROW)[: scope.limit]
 
 
 def manufacturer_report_patients(scope: QueueScope) -> QuerySet[Any]:
