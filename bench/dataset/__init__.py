@@ -15,7 +15,7 @@ BENCH_PATIENTS (10,000), BENCH_PEOPLE or BENCH_POINT_PERSONS (500), BENCH_SEED (
 build with the same sizes, seed and `now` is the same. Nothing is dated after `now` (default: the current minute).
 
 The shapes, at full size (about 115 rows of the patient record a patient; counts scale with
-BENCH_PATIENTS):
+BENCH_PATIENTS; the small practice's patients are drawn apart, see the last but one):
 
 - **Sites**: 12. Four academic CAR-T centers (Chicago, New York, Denver, Los Angeles time) and
   eight community practices. Every other patient is treated at the first center (about 5,000),
@@ -66,6 +66,19 @@ BENCH_PATIENTS):
   with a relapse date; recorded at registration. The candidate standings
   (`candidates.standings`) are then written from them, as the hourly pass would.
 - **Comments**: 2 to 6 around the busy months, then about one a year.
+- **The small practice is a busy one**: its 50 patients are drawn with a generator of their own
+  (seeded from BENCH_SEED; `Stories.busy_practice`, written after every other patient, whose
+  rows and ids stay those of the shapes above). Of each 25, four are newly registered with a
+  draft referral and two lines of therapy or more (CAR-T candidates) and three were referred and
+  wait on the center (no primary point person named yet for these seven); 18 were infused 31 to
+  150 days ago, each handed back with its transition hand-off, with the toxicity rates of the
+  products that cause the most (CRS in nine of ten), each severe one seen at the practice
+  transferred to the center. Its coordinator persona is every patient's backup point person, and
+  the practice has not caught up: 85 % of the alerts and hand-offs of those months are not
+  acknowledged, half the visits due in the last 45 days not recorded. So its coordinator's pages
+  are as full as the network's: open alerts, milestones due, hand-offs, referrals waiting, links
+  without a primary; not the CAR-T candidates (a page of 50 is more than 50 patients can hold
+  beside the rest).
 - **The showcase patient** (`Dataset.showcase_patient`, family name "Timeline"): at one of the
   six larger practices and the first center, infused 200 days ago, with CRS, ICANS, the
   transition hand-off and 350 timeline entries.

@@ -29,7 +29,7 @@ from tests.helpers import complete_values  # a value for every field, as the tes
 
 logger = logging.getLogger(__name__)
 BATCH = 1000  # patients whose rows are copied together while the next ones are written
-VERSION = 2  # of the dataset's shapes: a database built by another version is built again
+VERSION = 3  # of the dataset's shapes: a database built by another version is built again
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def generate(sizes: Sizes, now: dt.datetime, *, fast: bool) -> Dataset:
             stories.patient(i)
             if loader is not None and (i + 1) % BATCH == 0:
                 loader.submit([table.spool() for table in tables])
+        stories.busy_practice()
         logger.info("stories written in %.1f s", time.monotonic() - started)
         if loader is not None:
             loader.submit([table.spool() for table in tables])

@@ -123,6 +123,24 @@ REGIMENS: dict[str, tuple[tuple[str, tuple[str, ...], bool], ...]] = {
 }
 
 
+# The small practice is a busy one (`Stories.busy_practice`): of every 25 of its patients, 4 are
+# newly registered with a draft referral (treated before: two lines or more) and 3 were referred
+# in the last weeks and wait on the center (no primary point person named yet for these seven),
+# and 18 were infused 31 to BUSY_DAYS days ago (past their hand-back, each with its transition
+# hand-off), with the toxicity rates of the products that cause the most (CRS in nine of ten;
+# every severe one seen at the practice transferred to the center). Its people have not caught
+# up: most alerts and hand-offs of those days are not acknowledged yet, and half the visits due
+# in the last weeks not recorded. The stages in turn, mixed, so that a small build's few patients
+# there hold each.
+BUSY_STAGES = tuple(
+    {"D": State.DRAFT, "S": State.SUBMITTED, "A": State.ACCEPTED}[letter] for letter in "ADASAADAASAAADAAAADASAAAA"
+)
+BUSY_DAYS = 150
+BUSY_SEEN = 0.15  # the part of the alerts and hand-offs of the last BUSY_DAYS acknowledged
+BUSY_TOXICITY = 1.4  # times the network's rates (CRS 91 %, ICANS 31 %)
+BUSY_OVERDUE = 0.5  # of the visits due in the last 45 days, not recorded yet (the network: 0.15)
+
+
 def practice_index(i: int, small: int, medium: int) -> int:
     """Patient `i`'s practice: the small one, then the medium one, then the six others in turn."""
     if i < small:
@@ -180,6 +198,8 @@ class Case:
     links: list[Link] = field(default_factory=list)
     changed_at: dt.datetime | None = None
     entries: int = 0
+    busy: bool = False  # a patient of the busy small practice (`Stories.busy_practice`)
+    new: bool = False  # registered in the last weeks, not accepted yet (a draft or waiting on the center)
 
     def open_links(self) -> list[Link]:
         return [link for link in self.links if link.open]
@@ -289,6 +309,10 @@ class Stories:
         self.showcase_index = (small + medium + 1) // 2 * 2  # a patient of the first center (an even index)
         self.showcase_id: str | None = None
         self.mrn = 100000
+        # The small practice's own draws (`busy_practice`), apart from the network's.
+        self.busy_rng = random.Random(f"{sizes.seed}-busy-practice")
+        self.busy = False
+        self.held_ids: dict[int, str] = {}  # the small practice's patients, by index
 
     @staticmethod
     def _graded(kind: str, grade: int, inputs: dict[str, Any]) -> Graded:
@@ -360,6 +384,8 @@ class Stories:
             primary = backup = None  # no point person named yet: the site's coordinators are alerted
         elif roll < 0.02:
             primary = None
+        if case.busy and site is case.practice:
+            primary, backup = self.busy_point_persons(site, turn, named=not case.new)
         link = Link(link_id, site, primary, backup)
         for rank, person in ((PointPerson.Rank.PRIMARY, primary), (PointPerson.Rank.BACKUP, backup)):
             if person is not None:
@@ -387,16 +413,55 @@ class Stories:
 
     # --- a patient ----------------------------------------------------------------------------
 
+    def busy_point_persons(self, site: SiteInfo, turn: int, *, named: bool) -> tuple[Person | None, Person]:
+        """At the busy practice its coordinator persona is every patient's backup; the primary is
+        a colleague in turn, not named yet (`named` False) for a patient just registered."""
+        persona = self.network.people[self.network.personas["sees_50"]]
+        colleagues = [person for person in site.actors if person is not persona] or [persona]
+        return (colleagues[turn % len(colleagues)] if named else None), persona
+
+    def busy_practice(self) -> None:
+        """The small practice's patients, written after every other one with a generator of their
+        own: the same stories, drawn for a busy practice (`BUSY_STAGES`, infusions in the last
+        `BUSY_DAYS`, alerts and hand-offs of those days mostly not acknowledged yet), so that its
+        coordinator's lists are as full as the network coordinator's."""
+        network_rng = self.rng
+        self.rng, self.busy = self.busy_rng, True
+        try:
+            for i in range(self.small):
+                self.story(i)
+        finally:
+            self.rng, self.busy = network_rng, False
+
+    def patient(self, i: int) -> None:
+        """Patient `i`'s story; the small practice's is drawn as before, to keep every other
+        patient's draws and ids as they are, and thrown away (`busy_practice` writes its own)."""
+        if i >= self.small:
+            self.story(i)
+            return
+        tables = self.tables
+        self.tables = {key: table.stand_in() for key, table in tables.items()}
+        try:
+            self.story(i)
+        finally:
+            for key, table in tables.items():
+                table.take_ids_of(self.tables[key])
+            self.tables = tables
+
     def practice_of(self, i: int) -> SiteInfo:
         return self.network.practices[practice_index(i, self.small, self.medium)]
 
     def center_of(self, i: int) -> SiteInfo:
         return self.network.centers[center_index(i)]
 
-    def patient(self, i: int) -> None:
+    def story(self, i: int) -> None:
         rng = self.rng
         showcase = i == self.showcase_index
-        case = Case(str(uuid.UUID(int=rng.getrandbits(128), version=4)), self.practice_of(i))
+        case = Case(str(uuid.UUID(int=rng.getrandbits(128), version=4)), self.practice_of(i), busy=self.busy)
+        if case.busy:
+            case.id = self.held_ids[i]  # the same patient, with a busier story
+        elif i < self.small:
+            self.held_ids[i] = case.id
         if showcase:
             self.showcase_id = case.id
         center = self.center_of(i)
@@ -416,10 +481,15 @@ class Stories:
             if roll < 0.11
             else State.WITHDRAWN
         )
+        if case.busy:
+            stage = BUSY_STAGES[i % len(BUSY_STAGES)]
+        case.new = stage in (State.DRAFT, State.SUBMITTED)
         disease = rng.choices([d for d, _ in DISEASES], [w for _, w in DISEASES])[0]
         today = center.today
         if stage == State.ACCEPTED:
             days_ago = 200 if showcase else int(5 * 365 * rng.random() ** 1.2) - (45 if rng.random() < 0.08 else 0)
+            if case.busy:
+                days_ago = rng.randint(31, BUSY_DAYS)
             day_zero = today - dt.timedelta(days=days_ago)
             accepted_on = day_zero - dt.timedelta(days=rng.randint(45, 60))
             consult_on = accepted_on - dt.timedelta(days=rng.randint(1, 6))
@@ -488,7 +558,7 @@ class Stories:
         (`candidates.services.therapy_line_record`); their standings are written after loading."""
         rng = self.rng
         regimens = REGIMENS[disease]
-        count = min(len(regimens), rng.choice((1, 1, 2, 2, 3, 4)))
+        count = min(len(regimens), rng.choice((2, 2, 3, 4) if case.busy else (1, 1, 2, 2, 3, 4)))
         end = referred_on - dt.timedelta(days=rng.randint(20, 90))
         spans = []
         for _ in range(count):
@@ -788,7 +858,7 @@ class Stories:
                     self.actor(center, link),
                     center,
                 )
-            elif (today - due).days <= 45 and rng.random() < 0.15:
+            elif (today - due).days <= 45 and rng.random() < (BUSY_OVERDUE if case.busy else 0.15):
                 continue  # overdue: nobody has marked it done yet
             else:
                 late = rng.choice((0, 0, 0, 1, 2, -1))
@@ -841,6 +911,8 @@ class Stories:
         """The showcase patient has had CRS and ICANS, so its timeline shows both."""
         rng = self.rng
         for kind, probability, first, last, ctcae in TOXICITIES:
+            if case.busy:
+                probability = min(1.0, probability * BUSY_TOXICITY)
             if rng.random() >= probability and not (showcase and kind in (ToxicityKind.CRS, ToxicityKind.ICANS)):
                 continue
             onset_day = day_zero + dt.timedelta(days=rng.randint(first, last))
@@ -950,7 +1022,7 @@ class Stories:
                 case, TimelineEntry.Kind.TOXICITY, resolved_at, f"{label} resolved (recovered)", "", reporter, site
             )
             self.alert(case, event_id, kind, new_grade, Alert.Reason.RESOLVED, resolved_at, reporter, site)
-        if highest >= 3 and site is case.practice and rng.random() < 0.5:
+        if highest >= 3 and site is case.practice and (rng.random() < 0.5 or case.busy):
             center_link = next((link for link in case.open_links() if link.site.is_center), None)
             if center_link is not None:
                 self.handoff(
@@ -995,6 +1067,8 @@ class Stories:
             else:
                 recent = moment > self.now - 2 * DAY
                 seen = rng.random() < (0.5 if recent else 0.99)
+                if case.busy and site is case.practice and moment > self.now - BUSY_DAYS * DAY:
+                    seen = rng.random() < BUSY_SEEN
                 delay = dt.timedelta(minutes=rng.randint(5, 33 if grade >= 3 else 180))
                 acknowledged = moment + delay if seen and self.past(moment + delay) else None
                 acknowledger = recipients[0][0] if acknowledged else None
@@ -1115,7 +1189,7 @@ class Stories:
         if center_link is None or practice_link is None:
             return
         hand_back = day_zero + dt.timedelta(days=hand_back_day)
-        if hand_back < center.today and (self.rng.random() < 0.9 or showcase):
+        if hand_back < center.today and (self.rng.random() < 0.9 or showcase or case.busy):
             self.handoff(
                 case,
                 "Post-CAR-T transition to community care",
@@ -1170,6 +1244,8 @@ class Stories:
         acknowledged = sent + dt.timedelta(hours=rng.randint(1, 20))
         receiver = self.actor(to_site, to_link)
         seen = self.past(acknowledged) and rng.random() < 0.95
+        if case.busy and to_site is case.practice and sent > self.now - BUSY_DAYS * DAY:
+            seen = self.past(acknowledged) and rng.random() < BUSY_SEEN
         thread: list[tuple[dt.datetime, Person, SiteInfo, str]] = []
         if seen and rng.random() < 0.1:
             asked = acknowledged + dt.timedelta(hours=rng.randint(1, 20))

@@ -109,6 +109,15 @@ class Table:
         self._file.write(copy_text((row_id, *values) if self.with_id else values))
         return row_id
 
+    def stand_in(self) -> Table:
+        """A table that gives the same ids from here on and whose rows are thrown away: a story
+        written only to draw what it draws and take the ids it takes (see `take_ids_of`)."""
+        return Table(self.name, self.columns.removeprefix("id, "), first_id=self.next_id, with_id=self.with_id)
+
+    def take_ids_of(self, stand_in: Table) -> None:
+        """Go on after the ids `stand_in` gave (its rows are not written)."""
+        self.next_id = stand_in.next_id
+
     def spool(self) -> Spool:
         """The rows added since the last call, to be copied; new rows go to a new file."""
         spool = Spool(self.name, self.columns, self._file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import pytest
@@ -11,18 +12,20 @@ from django.db.models.functions import Cast, Concat
 from django.test import Client
 
 from bench.dataset import PERSONAS, Dataset, Sizes, build, signed_in_session
-from bench.dataset.people import practice_sizes
+from bench.dataset.people import PRACTICES, SMALL_PRACTICE, practice_sizes
 from candidates.models import CandidateStanding, TherapyLine
-from candidates.standings import refresh_every_standing
+from candidates.standings import candidates_visible_to, refresh_every_standing
 from carecoord.access import patients_visible_to
 from carecoord.access.grants import sync_patient_access, sync_user_access
-from carecoord.models import Patient, PatientGroupObjectPermission, TimelineEntry, User
+from carecoord.models import Patient, PatientGroupObjectPermission, Site, TimelineEntry, User
 from carecoord.recipients import alert_recipients
+from carecoord.selectors.patients import links_without_primary
 from handoffs.models import Handoff, HandoffQuestion
 from referrals.conflicts import find_conflicts
 from referrals.day_zero import day_zero_in
 from referrals.models import Milestone
 from referrals.phase import phases_now
+from referrals.selectors import milestones_due, referrals_waiting_on
 from toxicity.models import Alert
 
 PATIENTS = 120
@@ -137,3 +140,25 @@ def test_therapy_lines_are_valid_and_their_standings_are_the_matching(dataset: D
     assert copied
     refresh_every_standing(dataset.now)
     assert dict(CandidateStanding.objects.values_list("patient_id", "standing")) == copied
+
+
+def test_the_small_practice_is_a_busy_one(db: None) -> None:
+    """Its coordinator's lists are as full as the network coordinator's pages: one turn of the
+    busy stages (25 patients: 4 drafts, 3 referrals waiting on the center, 18 infused lately)."""
+    patients = 500
+    assert practice_sizes(patients)[0] == 25
+    dataset = build(Sizes(patients=patients, people=60), recreate=False)
+    coordinator = User.objects.get(pk=dataset.personas["sees_50"])
+    practice = Site.objects.get(name=PRACTICES[SMALL_PRACTICE][0])
+    today = practice.today(dataset.now)
+    seen = patients_visible_to(coordinator)
+
+    assert seen.count() == 25
+    assert referrals_waiting_on(coordinator, [practice.pk]).count() == 4  # the drafts to send
+    assert candidates_visible_to(coordinator).count() == 4  # each draft's history meets or approaches a use
+    assert links_without_primary(coordinator, [practice.pk]).count() == 7  # not accepted yet: none named
+    open_alerts = Alert.objects.filter(recipient=coordinator, acknowledged_at__isnull=True)
+    assert open_alerts.count() >= 25  # every patient's backup: a page of open alerts at 50 patients
+    assert Handoff.objects.filter(patient_id__in=seen.values("pk")).count() >= 18  # a transition each
+    assert Handoff.objects.awaiting([practice.pk]).count() >= 6
+    assert milestones_due(coordinator, None, today + dt.timedelta(days=6)).count() >= 25
