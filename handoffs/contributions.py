@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from carecoord.access.walks import first_visible
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
 from handoffs.models import Handoff, HandoffQuerySet
@@ -59,8 +60,11 @@ def queue_handoffs(scope: QueueScope) -> QuerySet[Handoff]:
 
     The rows shown are picked from the hand-off table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
-    waiting (1,127 for someone who sees the whole network) to keep eleven."""
-    picked = _awaiting(scope).select_related(None).order_by(*QUEUE_ORDER).values("pk")[: scope.limit]
+    waiting (1,127 for someone who sees the whole network) to keep eleven. They are picked in
+    their order, each one's patient checked in the grants until there are enough
+    (`first_visible`): filtered first, the grants of every patient the viewer sees were hashed."""
+    waiting = Handoff.objects.awaiting(scope.recording).order_by(*QUEUE_ORDER)
+    picked = first_visible(waiting, scope.user, scope.limit)
     return (
         Handoff.objects.filter(pk__in=picked)
         .with_to_answer(scope.recording)

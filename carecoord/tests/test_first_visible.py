@@ -1,0 +1,57 @@
+"""`first_visible`: the first rows of a list, in its order, whose patient the viewer sees: the
+others skipped, never shown, the order and the limit kept; a walk rather than a hash of the
+grants of every patient the viewer sees."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from carecoord.access.walks import first_visible
+from carecoord.models import CareTeamLink, PatientIdentifier, User
+from tests.factories import patient_at
+from tests.helpers import World
+
+
+def shown(rows: QuerySet[PatientIdentifier], user: User, limit: int) -> list[PatientIdentifier]:
+    return list(PatientIdentifier.objects.filter(pk__in=first_visible(rows, user, limit)).order_by("-pk"))
+
+
+def test_the_rows_of_patients_the_viewer_does_not_see_are_skipped_in_order(world: World) -> None:
+    """Newest first, the practice's coordinator's list holds their own patients' MRNs and never
+    the unrelated practice's, however many of those come first."""
+    mine = [patient_at(world.practice, world.community_coordinator) for _ in range(3)]
+    theirs = [patient_at(world.unrelated_practice, world.outsider) for _ in range(4)]  # the newest
+    rows = PatientIdentifier.objects.order_by("-pk")
+
+    firsts = shown(rows, world.community_coordinator, 2)
+    assert [identifier.patient for identifier in firsts] == [mine[2], mine[1]]
+    assert all(identifier.patient not in theirs for identifier in shown(rows, world.community_coordinator, 50))
+    assert {i.patient for i in shown(rows, world.outsider, 50)} >= set(theirs)
+    assert not {i.patient for i in shown(rows, world.outsider, 50)} & set(mine)
+
+
+def test_a_viewer_who_sees_nobody_and_an_empty_list_give_nothing(world: World) -> None:
+    nobody = User.objects.create_user(email="nobody@example.test", password="unused-password-123")
+    assert shown(PatientIdentifier.objects.order_by("pk"), nobody, 10) == []
+    assert shown(PatientIdentifier.objects.none().order_by("pk"), world.community_coordinator, 10) == []
+
+
+def test_the_list_must_have_an_order() -> None:
+    with pytest.raises(ValueError, match="order"):
+        first_visible(PatientIdentifier.objects.order_by(), User(pk=1), 5)
+
+
+def test_it_walks_the_sorted_rows_and_probes_the_grants(world: World) -> None:
+    """One statement; the rows sorted in a subquery PostgreSQL keeps as it is (OFFSET 0), then
+    the grants looked up for those rows only."""
+    patient_at(world.practice, world.community_coordinator)
+    rows = CareTeamLink.objects.filter(site=world.practice).order_by("joined_at")
+    with CaptureQueriesContext(connection) as queries:
+        picked = list(CareTeamLink.objects.filter(pk__in=first_visible(rows, world.community_coordinator, 3)))
+    assert picked
+    [statement] = [query["sql"] for query in queries.captured_queries if "carecoord_careteamlink" in query["sql"]]
+    assert 'ORDER BY "carecoord_careteamlink"."joined_at" ASC OFFSET 0) AS walked(id, patient_id)' in statement
+    assert "WHERE walked.patient_id IN (SELECT" in statement and ") LIMIT 3)" in statement
