@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
+from carecoord.access.walks import first_visible
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.lookups import AnyOf
 from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
@@ -34,6 +35,7 @@ from referrals.selectors import (
     milestones_in_conflict,
     referrals_overdue_for,
     referrals_to_or_from,
+    referrals_waiting_at,
     referrals_waiting_on,
 )
 from referrals.workflow import STATE_LABELS, State
@@ -208,8 +210,10 @@ def queue_waiting(scope: QueueScope) -> QuerySet[Referral]:
 
     The rows shown are picked from the referral table alone (a subquery), then joined with what
     they show: joined first, PostgreSQL read every patient of the network to join the 190
-    referrals waiting on the center, to keep eleven."""
-    picked = _waiting(scope).select_related(None).values("pk")[: scope.limit]
+    referrals waiting on the center, to keep eleven. They are picked in their order, each one's
+    patient checked in the grants until there are enough (`first_visible`): filtered first, the
+    grants of every patient the viewer sees were hashed (5 ms for the whole network, 0.3 now)."""
+    picked = first_visible(referrals_waiting_at(scope.recording), scope.user, scope.limit)
     return _queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER)
 
 

@@ -72,12 +72,17 @@ WAITING_ORDER = ("acknowledge_by", "created_at", "pk")
 
 def referrals_waiting_on(user: AnyUser, site_ids: list[int]) -> QuerySet[Referral]:
     """Open referrals whose next move belongs to one of `site_ids` (the user's sites)."""
-    visible = referrals_visible_to(user)
-    center_turn = visible.filter(
-        to_center_id__in=site_ids, state__in=[State.SUBMITTED, State.RECEIVED, State.UNDER_REVIEW]
-    )
-    practice_turn = visible.filter(from_site_id__in=site_ids, state=State.DRAFT)
-    return (center_turn | practice_turn).order_by(*WAITING_ORDER)
+    return referrals_visible_to(user).filter(_waiting_at(site_ids)).order_by(*WAITING_ORDER)
+
+
+def referrals_waiting_at(site_ids: list[int]) -> QuerySet[Referral]:
+    """`referrals_waiting_on` before the access check: for `first_visible`, which makes it."""
+    return Referral.objects.filter(_waiting_at(site_ids)).order_by(*WAITING_ORDER)
+
+
+def _waiting_at(site_ids: list[int]) -> Q:
+    center_turn = Q(to_center_id__in=site_ids, state__in=[State.SUBMITTED, State.RECEIVED, State.UNDER_REVIEW])
+    return center_turn | Q(from_site_id__in=site_ids, state=State.DRAFT)
 
 
 def referrals_to_or_from(user: AnyUser, site_ids: list[int]) -> ReferralQuerySet:
