@@ -24,26 +24,42 @@ NOTHING = RawSQL("SELECT NULL::bigint WHERE false", ())
 def first_visible(
     rows: QuerySet[Any], user: AnyUser, limit: int, *, patient: str = "patient_id", capability: str = Capability.VIEW
 ) -> RawSQL:
-    """The primary keys of the first `limit` of `rows` (ordered) whose patient (the field
-    `patient`) `user` holds `capability` on, as a subquery for `pk__in=`.
+    """The primary keys of the first `limit` of `rows` (ordered by fields) whose patient (the
+    field `patient`) `user` holds `capability` on, as a subquery for `pk__in=`.
 
     The rows are sorted in a subquery PostgreSQL may not merge (`OFFSET 0`), then each row's
-    patient is looked up in the grants until `limit` are found. For lists whose rows, before
-    the grants, are a few hundred or thousand (those of the viewer's sites): every one of them
-    is sorted, and checked only as far as needed. Not for a list that an index already walks in
-    its order over many rows (the links naming no primary point person, oldest first, over
-    every open link of the sites): sorting them all first took 11 ms where the walk took 3.
+    patient is looked up in the grants until `limit` are found; the same order is asked again
+    of the result, so the rows kept are the first ones whatever plan PostgreSQL takes (a small
+    table may be joined the other way round), at no cost when the walk keeps the order. For
+    lists whose rows, before the grants, are a few hundred or thousand (those of the viewer's
+    sites): every one of them is sorted, and checked only as far as needed. Not for a list that
+    an index already walks in its order over many rows (the links naming no primary point
+    person, oldest first, over every open link of the sites): sorting them all first took 11 ms
+    where the walk took 3.
     """
-    if not rows.query.order_by:
-        raise ValueError("first_visible walks rows in an order: give them one (order_by)")
+    ordering = _plain_ordering(rows)
+    named = [name for name, _descending in ordering if name != "pk"]
     try:
-        walked_sql, walked_params = rows.values_list("pk", patient).query.sql_with_params()
+        walked_sql, walked_params = rows.values_list("pk", patient, *named).query.sql_with_params()
         seen_sql, seen_params = visible_patient_ids(user, capability).query.sql_with_params()
     except EmptyResultSet:  # no rows, or a viewer who sees nobody
         return NOTHING
+    columns = ["id", "patient_id", *(f"o{position}" for position, _name in enumerate(named))]
+    order = ", ".join(
+        f"walked.{'id' if name == 'pk' else f'o{named.index(name)}'} {'DESC' if descending else 'ASC'}"
+        for name, descending in ordering
+    )
     # Both parts are querysets compiled by Django, their values passed as parameters.
     return RawSQL(  # noqa: S611
-        f"SELECT walked.id FROM ({walked_sql} OFFSET 0) AS walked(id, patient_id) "  # noqa: S608
-        f"WHERE walked.patient_id IN ({seen_sql}) LIMIT %s",
+        f"SELECT walked.id FROM ({walked_sql} OFFSET 0) AS walked({', '.join(columns)}) "  # noqa: S608
+        f"WHERE walked.patient_id IN ({seen_sql}) ORDER BY {order} LIMIT %s",
         (*walked_params, *seen_params, limit),
     )
+
+
+def _plain_ordering(rows: QuerySet[Any]) -> list[tuple[str, bool]]:
+    """The fields `rows` are ordered by, each with whether it is descending."""
+    fields = [field for field in rows.query.order_by if isinstance(field, str)]
+    if not fields or len(fields) < len(rows.query.order_by):
+        raise ValueError("first_visible walks rows in an order of their fields: give them one (order_by)")
+    return [(field.lstrip("-"), field.startswith("-")) for field in fields]

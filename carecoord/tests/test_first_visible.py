@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from carecoord.access.walks import first_visible
@@ -39,9 +39,23 @@ def test_a_viewer_who_sees_nobody_and_an_empty_list_give_nothing(world: World) -
     assert shown(PatientIdentifier.objects.none().order_by("pk"), world.community_coordinator, 10) == []
 
 
-def test_the_list_must_have_an_order() -> None:
+def test_the_list_must_have_an_order_of_its_fields() -> None:
     with pytest.raises(ValueError, match="order"):
         first_visible(PatientIdentifier.objects.order_by(), User(pk=1), 5)
+    with pytest.raises(ValueError, match="order"):
+        first_visible(PatientIdentifier.objects.order_by(F("mrn").desc(nulls_last=True)), User(pk=1), 5)
+
+
+def test_the_first_rows_are_kept_in_a_descending_and_ascending_order(world: World) -> None:
+    """Ordered by a field of their own then the key, newest first or oldest first: the rows kept
+    are the first of that order, whichever way PostgreSQL joins them to the grants."""
+    mine = [patient_at(world.practice, world.community_coordinator, family_name="Same") for _ in range(4)]
+    by_mrn = PatientIdentifier.objects.filter(patient__in=mine)
+    newest = by_mrn.order_by("-patient__family_name", "-pk")
+    oldest = by_mrn.order_by("patient__family_name", "pk")
+    assert [i.patient for i in shown(newest, world.community_coordinator, 2)] == [mine[3], mine[2]]
+    kept = PatientIdentifier.objects.filter(pk__in=first_visible(oldest, world.community_coordinator, 2))
+    assert sorted(i.patient.pk for i in kept) == sorted(p.pk for p in mine[:2])
 
 
 def test_it_walks_the_sorted_rows_and_probes_the_grants(world: World) -> None:
@@ -53,5 +67,5 @@ def test_it_walks_the_sorted_rows_and_probes_the_grants(world: World) -> None:
         picked = list(CareTeamLink.objects.filter(pk__in=first_visible(rows, world.community_coordinator, 3)))
     assert picked
     [statement] = [query["sql"] for query in queries.captured_queries if "carecoord_careteamlink" in query["sql"]]
-    assert 'ORDER BY "carecoord_careteamlink"."joined_at" ASC OFFSET 0) AS walked(id, patient_id)' in statement
-    assert "WHERE walked.patient_id IN (SELECT" in statement and ") LIMIT 3)" in statement
+    assert " ASC OFFSET 0) AS walked(id, patient_id, o0) WHERE walked.patient_id IN (SELECT" in statement
+    assert ") ORDER BY walked.o0 ASC LIMIT 3)" in statement
