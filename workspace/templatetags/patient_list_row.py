@@ -18,12 +18,16 @@ filter formats it, in about a third of that time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 
 from carecoord.web.form_renderer import escaped_text as _text
-from workspace.patient_list import PatientListRow
+
+if TYPE_CHECKING:  # only a type here: the tag library loads with the template engine
+    from workspace.patient_list import PatientListRow
 
 register = template.Library()
 

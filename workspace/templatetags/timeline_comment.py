@@ -17,15 +17,19 @@ formatted as the `date` filter formats it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from carecoord.models import User
 from carecoord.web.form_renderer import escaped_text as _text
-from workspace.timeline.history import EntryRow
+
+if TYPE_CHECKING:  # only types here: the tag library loads with the template engine
+    from carecoord.models import User
+    from workspace.timeline.history import EntryRow
 
 register = template.Library()
 

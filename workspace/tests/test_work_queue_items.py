@@ -4,6 +4,7 @@ answer, each done in one click from the dashboard, which the person comes back t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from carecoord.models import Patient, PatientGroupObjectPermission, Site, SiteRoleGroup
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.contributions import queue_handoffs
 from handoffs.models import Handoff
@@ -163,6 +165,38 @@ def test_the_hand_offs_and_referrals_waiting_are_each_one_statement_that_picks_i
         [statement] = [query["sql"] for query in queries.captured_queries if f'FROM "{table}"' in query["sql"]]
         assert f'WHERE "{table}"."id" IN (SELECT' in statement
         assert f"LIMIT {scope.limit})" in statement
+
+
+def _ungrant(patient: Patient, site: Site) -> None:
+    """`site`'s people no longer see `patient` (as when its care-team link has ended)."""
+    groups = SiteRoleGroup.objects.filter(site=site).values("group_id")
+    PatientGroupObjectPermission.objects.filter(content_object=patient, group_id__in=groups).delete()
+
+
+def test_the_queue_skips_the_longest_waiting_row_of_a_patient_the_viewer_no_longer_sees(world: World) -> None:
+    """The hand-offs and referrals waiting are picked in their order, each one's patient checked
+    in the grants (`first_visible`): the longest waiting, about a patient the viewer's site no
+    longer sees, is never shown, and the next one takes its place in a list of one."""
+    older, newer = (patient_at(world.practice, world.community_coordinator, shared_with=world.center) for _ in range(2))
+    handoffs = [sent_handoff(world, patient) for patient in (older, newer)]
+    referrals = [
+        advance(draft_referral(world, patient), [(Move.SUBMIT, world.community_coordinator)])
+        for patient in (older, newer)
+    ]
+    for read, viewer, rows in (
+        (queue_handoffs, world.community_coordinator, handoffs),
+        (queue_waiting, world.center_coordinator, referrals),
+    ):
+        first = replace(queue_scope(viewer, active_memberships_of(viewer)), limit=1)
+        assert list(read(first)) == [rows[0]]
+    _ungrant(older, world.practice)
+    _ungrant(older, world.center)
+    for read, viewer, rows in (
+        (queue_handoffs, world.community_coordinator, handoffs),
+        (queue_waiting, world.center_coordinator, referrals),
+    ):
+        first = replace(queue_scope(viewer, active_memberships_of(viewer)), limit=1)
+        assert list(read(first)) == [rows[1]]
 
 
 def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
