@@ -183,6 +183,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
     contacts_url = row_url("patient-contacts", "patient_id", ids[0])
     rows = []
     for patient in patients:
+        # Set by the prefetch's to_attr (`identifiers_with_sites`), which the model cannot declare.
         identifiers: list[PatientIdentifier] = patient.listed_identifiers  # type: ignore[attr-defined]
         step = steps.get(patient.pk)
         infusion = day_zero.get(patient.pk)
