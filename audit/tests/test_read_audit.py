@@ -24,8 +24,9 @@ from audit.models import AuditEntry
 from audit.reads import record_reads
 from carecoord.access.acting import first_acting_site_ids
 from carecoord.access.grants import sync_user_access
+from carecoord.access.scope import capabilities_by_site
 from carecoord.models import CareTeamLink, DigestDelivery, Patient, SiteMembership, TimelineEntry, User
-from carecoord.request_context import Read, RequestContext
+from carecoord.request_context import Read, RequestContext, request_context
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site, care_team_name_point_person
 from carecoord.services.memberships import membership_start
@@ -253,24 +254,35 @@ def test_a_read_by_someone_on_none_of_the_patients_sites_is_written_without_a_si
     )
 
 
+@pytest.mark.parametrize("grants_read", [False, True], ids=["read by the INSERT", "read before"])
 @pytest.mark.parametrize("practice_first", [True, False], ids=["practice first", "center first"])
 def test_each_read_is_written_for_the_first_site_by_name_the_reader_acts_for(
-    world: World, practice_first: bool
+    world: World, practice_first: bool, grants_read: bool
 ) -> None:
-    """The INSERT reads each entry's site itself: the rule of `first_acting_site_ids`, whichever
-    of the reader's two sites on the care team comes first by name."""
+    """Each entry's site follows the rule of `first_acting_site_ids`, whichever of the reader's
+    two sites on the care team comes first by name: read by the INSERT itself, or, when the
+    request already read the reader's grants on every patient (a list that shows what its reader
+    may do), given to it, the INSERT then the only query and reading no grant."""
     world.practice.name = "Aaa practice" if practice_first else "Zzz practice"
     world.practice.save(update_fields=["name"])
     both = member(world.center)
     membership_start(user=both, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
     center_only = patient_at(world.center, world.center_coordinator)
     patients = [world.shared_patient.pk, center_only.pk, world.foreign_patient.pk]
-    context = RequestContext(RequestFactory().get("/"))
-    context.request.user = both
-    read = Read(action=AuditEntry.Action.VIEW, what="listed patient", object_type="x.y", object_id="1")
-    assert record_reads(context, dict.fromkeys(patients, read)) == 3
-    written = dict(AuditEntry.objects.filter(actor=both).values_list("patient_id", "site_id"))
     expected = first_acting_site_ids(both, patients)
+    request = RequestFactory().get("/")
+    request.user = both
+    read = Read(action=AuditEntry.Action.VIEW, what="listed patient", object_type="x.y", object_id="1")
+    with request_context(request) as context, CaptureQueriesContext(connection) as queries:
+        if grants_read:
+            capabilities_by_site(both, patients)
+        assert record_reads(context, dict.fromkeys(patients, read)) == 3
+    statements = [q["sql"] for q in queries.captured_queries]
+    (insert,) = [sql for sql in statements if sql.startswith(INSERT_AUDIT)]
+    assert ("carecoord_patientgroupobjectpermission" in insert) is not grants_read
+    if grants_read:
+        assert len([sql for sql in statements if GRANTS_READ in sql]) == 1  # the list's own read
+    written = dict(AuditEntry.objects.filter(actor=both).values_list("patient_id", "site_id"))
     assert written == {patient: expected.get(patient) for patient in patients}
     first = world.practice if practice_first else world.center
     assert written == {
@@ -278,6 +290,25 @@ def test_each_read_is_written_for_the_first_site_by_name_the_reader_acts_for(
         center_only.pk: world.center.pk,
         world.foreign_patient.pk: None,
     }
+
+
+def test_a_list_that_read_its_readers_grants_gives_the_insert_their_sites(world: World) -> None:
+    """The API's patients show what their reader may do, so the request reads the reader's
+    grants on the page's patients: the audit's INSERT is then given each entry's site, and the
+    entries name the same sites as the INSERT would have found."""
+    client = login(APIClient(), world.center_coordinator)
+    for _ in range(3):
+        patient_at(world.center, world.center_coordinator)
+    before = last_pk()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/patients/").status_code == 200
+    (insert,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(INSERT_AUDIT)]
+    assert "carecoord_patientgroupobjectpermission" not in insert
+    entries = reads_after(before)
+    assert len(entries) >= 4
+    read = [e.patient_id for e in entries if e.patient_id is not None]
+    assert len(read) == len(entries)
+    assert {e.patient_id: e.site_id for e in entries} == first_acting_site_ids(world.center_coordinator, read)
 
 
 # --- the stored weekly digest ------------------------------------------------------------------
