@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from carecoord.access import get_visible_or_404, visible_patient_ids
 from carecoord.access.scope import AnyUser
+from carecoord.access.walks import seen_row_by_row
 from carecoord.lookups import AnyOf
 from carecoord.models import OutgoingEmail, Patient, Site
 from carecoord.outages import late_threshold
@@ -106,11 +107,13 @@ def manufacturer_reports_pending(user: AnyUser) -> QuerySet[ToxicityEvent]:
 
 
 def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
-    """The user's own alerts about patients they still share care of (in-app notifications)."""
+    """The user's own alerts about patients they still share care of (in-app notifications):
+    each one's patient checked in the grants (`seen_row_by_row`: a person's alerts are few, the
+    patients they see may be the whole network's)."""
     if not user.is_authenticated:
         return Alert.objects.none()
     return (
-        Alert.objects.filter(recipient=user, patient_id__in=visible_patient_ids(user))
+        Alert.objects.filter(seen_row_by_row(user), recipient=user)
         .select_related("event__patient", "site")
         .order_by(F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk")
     )

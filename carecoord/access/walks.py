@@ -1,10 +1,12 @@
-"""The first few rows of a list that the viewer may see, found by walking the list in its order.
+"""Rows the viewer may see, found by checking each row's patient rather than by reading the
+grants of every patient the viewer sees.
 
 `visible_patient_ids` filters a list by the grants of every patient the viewer sees. For a
 short list taken from a small set of rows (the hand-offs waiting at the viewer's sites) and a
 viewer who sees the whole network, PostgreSQL hashed all 10,000 patients' grants to keep eleven
 rows of 1,119 (11 ms); `first_visible` sorts the rows first and checks each one's patient in
 the grants' index until it has enough (3 ms), whatever the number of patients behind them.
+`seen_row_by_row` checks every row of a list that is small by itself (a person's own alerts).
 """
 
 from __future__ import annotations
@@ -12,11 +14,36 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IsNull
 
-from carecoord.access.scope import AnyUser, visible_patient_ids
+from carecoord.access.scope import AnyUser, access_key, visible_patient_ids
+from carecoord.models import PatientGroupObjectPermission
 from carecoord.roles import Capability
+
+
+def seen_row_by_row(user: AnyUser, *, patient: str = "patient_id", capability: str = Capability.VIEW) -> Q | IsNull:
+    """A filter keeping the rows whose patient (the field `patient`) `user` holds `capability`
+    on, each row's patient looked up in the grants' index by patient: a subquery PostgreSQL
+    runs for each row and never turns into a join of the grants.
+
+    For a list that is small by itself and found through its own index (a person's own alerts,
+    a few hundred to a thousand), whose cost then follows its rows, not the patients the person
+    sees. With `visible_patient_ids`, PostgreSQL hashed the grants of all 10,000 patients to keep
+    the network coordinator's 1,012 alerts: counting the first 501 took 3.7 ms against 1.1 row by
+    row, a page of fifty 1.1 against 1.1, and for someone who sees 50 patients (178 alerts) a
+    page 1.8 against 0.6 (server time, the counts 0.1-0.3 ms longer row by row). Not for a list
+    of every row of the patients seen (every hand-off): each row would be looked up.
+    """
+    key = access_key(user)
+    permission_id = key.permission_ids.get(capability)
+    if not key.site_of_group or permission_id is None:
+        return Q(pk__in=[])  # nobody: no query at all
+    grant = PatientGroupObjectPermission.objects.filter(
+        content_object_id=OuterRef(patient), group_id__in=sorted(key.site_of_group), permission_id=permission_id
+    )
+    return IsNull(Subquery(grant.values("content_object_id")[:1]), False)
 
 
 def first_visible(

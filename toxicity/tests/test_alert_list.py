@@ -12,12 +12,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.models import Patient
+from carecoord.models import CareTeamLink, Patient
+from carecoord.roles import Role
+from carecoord.services.care_teams import care_team_end_site
+from carecoord.services.memberships import membership_start
 from tests.factories import patient_at
 from tests.helpers import (
     CRS_GRADE_2,
     World,
     another_record,
+    api,
     grow_record,
     login,
     name_point_persons,
@@ -179,3 +183,31 @@ def test_alert_list_query_count_does_not_grow_with_alerts(
     response, many = post_measured(client, ALERTS, asked)
     assert len(alerts(response)) >= 15
     assert len(many) == len(few), many
+
+
+@pytest.mark.parametrize("also_at_center", [False, True], ids=["practice only", "also at the center"])
+def test_an_alert_leaves_its_recipients_lists_when_their_sites_no_longer_share_the_patients_care(
+    client: Client, world: World, also_at_center: bool
+) -> None:
+    """A person's alerts are those about patients one of their sites still shares care of (each
+    alert's patient checked in the grants, `seen_row_by_row`): once the practice leaves a
+    patient's care team its oncologist's alert about that patient leaves the list, the header's
+    count, the API and the work queue, unless they also work at a site still on the team."""
+    oncologist = world.community_oncologist
+    if also_at_center:
+        membership_start(user=oncologist, site=world.center, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    kept, left = a_patient(world, "Kept"), a_patient(world, "Left")
+    recorded_at_center(world, kept)
+    recorded_at_center(world, left)
+    link = CareTeamLink.objects.get(patient=left, site=world.practice)
+    care_team_end_site(actor=world.community_coordinator, link=link)
+    expected = {kept.pk, left.pk} if also_at_center else {kept.pk}
+
+    response = login(client, oncologist).get(ALERTS)
+    assert {alert.patient_id for alert in alerts(response)} == expected
+    assert response.context["open_alert_count"] == len(expected)
+    queue = client.get(reverse("my-work"), headers={"HX-Request": "true"})
+    assert ("Left" in queue.content.decode()) is also_at_center
+    listed = api(oncologist).get("/api/alerts/").json()
+    assert listed["count"] == len(expected)
+    assert {row["patient"] for row in listed["results"]} == {str(pk) for pk in expected}
