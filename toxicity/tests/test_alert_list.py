@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.models import CareTeamLink, Patient
+from carecoord.models import CareTeamLink, Patient, SiteMembership
 from carecoord.roles import Role
 from carecoord.services.care_teams import care_team_end_site
-from carecoord.services.memberships import membership_start
+from carecoord.services.memberships import membership_revoke_now, membership_start
 from tests.factories import patient_at
 from tests.helpers import (
     CRS_GRADE_2,
@@ -192,13 +192,14 @@ def test_an_alert_leaves_its_recipients_lists_when_their_sites_no_longer_share_t
     """A person's alerts are those about patients one of their sites still shares care of (each
     alert's patient checked in the grants, `seen_row_by_row`): once the practice leaves a
     patient's care team its oncologist's alert about that patient leaves the list, the header's
-    count, the API and the work queue, unless they also work at a site still on the team."""
+    count, the API and the work queue, and can no longer be acknowledged, unless they also work
+    at a site still on the team."""
     oncologist = world.community_oncologist
     if also_at_center:
         membership_start(user=oncologist, site=world.center, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
     kept, left = a_patient(world, "Kept"), a_patient(world, "Left")
     recorded_at_center(world, kept)
-    recorded_at_center(world, left)
+    left_alert = alert_of(world, recorded_at_center(world, left))
     link = CareTeamLink.objects.get(patient=left, site=world.practice)
     care_team_end_site(actor=world.community_coordinator, link=link)
     expected = {kept.pk, left.pk} if also_at_center else {kept.pk}
@@ -211,3 +212,32 @@ def test_an_alert_leaves_its_recipients_lists_when_their_sites_no_longer_share_t
     listed = api(oncologist).get("/api/alerts/").json()
     assert listed["count"] == len(expected)
     assert {row["patient"] for row in listed["results"]} == {str(pk) for pk in expected}
+    acknowledged = client.post(reverse("alert-acknowledge", kwargs={"alert_id": left_alert.pk}))
+    assert acknowledged.status_code == (302 if also_at_center else 404)
+
+
+def test_a_person_whose_membership_ended_no_longer_sees_or_acknowledges_their_alerts(
+    client: Client, world: World
+) -> None:
+    """A person who no longer works at any site (no site-role group: `seen_row_by_row`'s
+    "nobody") keeps their account but none of their alerts: not listed, counted, exported,
+    served by the API or acknowledged, though the patient's care is still shared."""
+    oncologist = world.community_oncologist
+    alert = alert_of(world, recorded_at_center(world, a_patient(world, "Former")))
+    login(client, oncologist)
+    assert alerts(client.get(ALERTS)) == [alert]
+    assert "Former" in client.get(reverse("alert-export")).getvalue().decode()
+    assert api(oncologist).get("/api/alerts/").json()["count"] == 1
+    membership_revoke_now(membership=SiteMembership.objects.get(user=oncologist, site=world.practice))
+
+    oncologist.refresh_from_db()  # the revocation ended their sessions: they sign in again
+    response = login(client, oncologist).get(ALERTS)
+    assert response.status_code == 200
+    assert alerts(response) == []
+    assert response.context["open_alert_count"] == 0
+    assert "Former" not in client.get(reverse("alert-export")).getvalue().decode()
+    assert api(oncologist).get("/api/alerts/").json()["count"] == 0
+    assert api(oncologist).get(f"/api/alerts/{alert.pk}/").status_code == 404
+    assert client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})).status_code == 404
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
