@@ -43,8 +43,15 @@ class CareTeamLink(models.Model):
         indexes = [
             # The work queue's links naming no primary point person, oldest first: walked in this
             # order until the few are found, instead of every link of the sites checked against
-            # every primary point person (12-15 ms at 5,000 patients, now under 1 ms).
-            models.Index(fields=["joined_at"], condition=Q(ended_at__isnull=True), name="careteamlink_open_by_joining"),
+            # every primary point person (12-15 ms at 5,000 patients, now under 1 ms). The walk
+            # reads the index alone (`include`): for someone who sees eight practices it passed
+            # 678 links to find eleven, each read from the table too (2.4 ms, now 1.5).
+            models.Index(
+                fields=["joined_at"],
+                include=["id", "site", "patient"],
+                condition=Q(ended_at__isnull=True),
+                name="careteamlink_open_oldest_first",
+            ),
             # The same walk for a person of one site reads only that site's links (a center holds
             # half the network's: 438 links read instead of 1,824 to find the first eleven).
             models.Index(

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from carecoord.contributions import queue_links_without_primary, unnamed_patients
 from carecoord.models import Patient, PatientGroupObjectPermission, Site, SiteRoleGroup
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.contributions import queue_handoffs
@@ -20,7 +21,7 @@ from handoffs.models import Handoff
 from handoffs.services import handoff_ask
 from referrals.contributions import queue_waiting
 from referrals.workflow import Move
-from tests.factories import patient_at
+from tests.factories import death_on_file, patient_at
 from tests.helpers import (
     CRS_GRADE_2,
     MY_WORK,
@@ -197,6 +198,29 @@ def test_the_queue_skips_the_longest_waiting_row_of_a_patient_the_viewer_no_long
     ):
         first = replace(queue_scope(viewer, active_memberships_of(viewer)), limit=1)
         assert list(read(first)) == [rows[1]]
+
+
+def test_the_links_naming_no_primary_skip_a_patient_who_died_oldest_first(world: World) -> None:
+    """The links of the viewer's sites naming no primary point person are picked oldest first,
+    each patient alive: once the oldest one's death is recorded, the next takes its place in a
+    list of one, and the patient is no longer one with work in the list."""
+    viewer = world.community_coordinator
+    older, newer = (patient_at(world.practice, viewer) for _ in range(2))
+    scope = queue_scope(viewer, active_memberships_of(viewer))
+    first = replace(scope, limit=1)
+    links = {p.pk: p.care_team.get(site=world.practice) for p in (older, newer)}
+    listed = queue_links_without_primary(scope)
+    assert [link.joined_at for link in listed] == sorted(link.joined_at for link in listed)
+    assert {links[older.pk].pk, links[newer.pk].pk} <= {link.pk for link in listed}
+    assert [link.pk for link in queue_links_without_primary(first)] == [listed[0].pk]
+    assert older.pk in set(unnamed_patients(scope).values_list("patient_id", flat=True))
+
+    death_on_file(older, world.practice, viewer, world.practice.today())
+    shown = queue_links_without_primary(scope)
+    assert links[older.pk].pk not in [link.pk for link in shown]
+    assert links[newer.pk].pk in [link.pk for link in shown]
+    assert [link.pk for link in queue_links_without_primary(first)] == [shown[0].pk]
+    assert older.pk not in set(unnamed_patients(scope).values_list("patient_id", flat=True))
 
 
 def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
