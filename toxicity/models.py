@@ -257,10 +257,14 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         """Unacknowledged past their `escalate_at`, and not escalated yet."""
         return self.unacknowledged().filter(escalate_at__lte=now, escalated_at__isnull=True)
 
-    def with_open_total(self) -> AlertQuerySet:
-        """Each alert with how many the whole queryset holds (`open_total`), counted in the same
-        read as a page of them: the work queue's alerts give the header's count this way."""
-        return self.annotate(open_total=models.Window(models.Count("pk")))
+    def with_open_total(self, of: AlertQuerySet) -> AlertQuerySet:
+        """Each alert with how many `of` holds (`open_total`), counted in the same statement (a
+        subquery) as a page of them: the work queue's alerts give the header's count this way."""
+        # COUNT as a plain function: one row counting them all, not a group by Django's rules,
+        # and of no column, so that an index holding the rule's columns answers it alone.
+        count = models.Func(template="COUNT(*)", output_field=models.IntegerField())
+        total = of.order_by().annotate(total=count).values("total")
+        return self.annotate(open_total=models.Subquery(total, output_field=models.IntegerField()))
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         """As Django's, each alert written with its event's patient (`Alert.patient`)."""
@@ -339,6 +343,16 @@ class Alert(models.Model):
             ),
             # A recipient's alerts about the patients they see, counted on the index alone.
             models.Index(fields=["recipient", "patient"], name="alert_recipient_patient"),
+            # A recipient's open alerts in the work queue's order (`QUEUE_ORDER`) with their
+            # patient: walked until eleven the viewer sees are found, and counted, on the index
+            # alone (joined first, the event and patient of every open alert were read: 161 for
+            # someone of eight practices, to keep eleven).
+            models.Index(
+                fields=["recipient", "-grade", "created_at"],
+                include=["patient"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_in_queue_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from tests.helpers import (
     name_point_persons,
     sent_handoff,
 )
+from toxicity.contributions import queue_alerts
 from toxicity.models import Alert
 from toxicity.services import toxicity_record
 from workspace.work_queue import queue_scope
@@ -221,6 +222,33 @@ def test_the_links_naming_no_primary_skip_a_patient_who_died_oldest_first(world:
     assert links[newer.pk].pk in [link.pk for link in shown]
     assert [link.pk for link in queue_links_without_primary(first)] == [shown[0].pk]
     assert older.pk not in set(unnamed_patients(scope).values_list("patient_id", flat=True))
+
+
+def test_the_queue_skips_and_does_not_count_an_alert_about_a_patient_the_viewer_no_longer_sees(
+    world: World,
+) -> None:
+    """The viewer's open alerts are picked highest grade first, then oldest, each one's patient
+    checked in the grants, and all of them counted: once the site no longer sees the patient of
+    the first, the next takes its place in a list of one, and the count leaves it out."""
+    grade_2_event(world)
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    name_point_persons(world, other)
+    toxicity_record(
+        actor=world.center_coordinator,
+        patient=other,
+        site=world.center,
+        kind="crs",
+        onset_at=timezone.now() - dt.timedelta(hours=1),
+        inputs=CRS_GRADE_2,
+    )
+    viewer = world.community_oncologist
+    first = replace(queue_scope(viewer, active_memberships_of(viewer)), limit=1)
+    mine = Alert.objects.filter(recipient=viewer, acknowledged_at__isnull=True).order_by("created_at")
+    older, newer = mine.get(patient=world.shared_patient), mine.get(patient=other)
+    assert older.created_at < newer.created_at and older.grade == newer.grade
+    assert [(alert.pk, alert.open_total) for alert in queue_alerts(first)] == [(older.pk, 2)]
+    _ungrant(world.shared_patient, world.practice)
+    assert [(alert.pk, alert.open_total) for alert in queue_alerts(first)] == [(newer.pk, 1)]
 
 
 def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
