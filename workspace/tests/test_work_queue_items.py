@@ -224,23 +224,26 @@ def test_the_links_naming_no_primary_skip_a_patient_who_died_oldest_first(world:
     assert older.pk not in set(unnamed_patients(scope).values_list("patient_id", flat=True))
 
 
+def _two_alerts(world: World) -> Patient:
+    """A grade 2 event of the shared patient, then one of another patient an hour ago: an alert
+    each to the practice's and center's point persons. The other patient."""
+    grade_2_event(world)
+    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+    name_point_persons(world, other)
+    onset = timezone.now() - dt.timedelta(hours=1)
+    toxicity_record(
+        actor=world.center_coordinator, patient=other, site=world.center, kind="crs", onset_at=onset, inputs=CRS_GRADE_2
+    )
+    return other
+
+
 def test_the_queue_skips_and_does_not_count_an_alert_about_a_patient_the_viewer_no_longer_sees(
     world: World,
 ) -> None:
     """The viewer's open alerts are picked highest grade first, then oldest, each one's patient
     checked in the grants, and all of them counted: once the site no longer sees the patient of
     the first, the next takes its place in a list of one, and the count leaves it out."""
-    grade_2_event(world)
-    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
-    name_point_persons(world, other)
-    toxicity_record(
-        actor=world.center_coordinator,
-        patient=other,
-        site=world.center,
-        kind="crs",
-        onset_at=timezone.now() - dt.timedelta(hours=1),
-        inputs=CRS_GRADE_2,
-    )
+    other = _two_alerts(world)
     viewer = world.community_oncologist
     first = replace(queue_scope(viewer, active_memberships_of(viewer)), limit=1)
     mine = Alert.objects.filter(recipient=viewer, acknowledged_at__isnull=True).order_by("created_at")
@@ -259,13 +262,7 @@ def _counts_of_alerts(queries: CaptureQueriesContext) -> list[str]:
 def test_the_headers_count_of_open_alerts_is_the_queues_own_read(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    grade_2_event(world)
-    other = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
-    name_point_persons(world, other)
-    onset = timezone.now() - dt.timedelta(hours=1)
-    toxicity_record(
-        actor=world.center_coordinator, patient=other, site=world.center, kind="crs", onset_at=onset, inputs=CRS_GRADE_2
-    )
+    _two_alerts(world)
     monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 0)  # the queue reads one of the two alerts
     login(client, world.community_oncologist)
     with CaptureQueriesContext(connection) as queries:
