@@ -14,7 +14,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
 from carecoord.access.walks import first_visible
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
-from carecoord.lookups import AnyOf
+from carecoord.lookups import AnyOf, InArray
 from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
@@ -208,13 +208,14 @@ def _queue_rows(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 def queue_waiting(scope: QueueScope) -> QuerySet[Referral]:
     """Referrals whose next move belongs to one of the viewer's sites.
 
-    The rows shown are picked from the referral table alone (a subquery), then joined with what
+    The rows shown are picked from the referral table alone (a subquery, computed first as an
+    array: `InArray`, which PostgreSQL plans faster than a join with it), then joined with what
     they show: joined first, PostgreSQL read every patient of the network to join the 190
     referrals waiting on the center, to keep eleven. They are picked in their order, each one's
     patient checked in the grants until there are enough (`first_visible`): filtered first, the
     grants of every patient the viewer sees were hashed (5 ms for the whole network, 0.3 now)."""
     picked = first_visible(referrals_waiting_at(scope.recording), scope.user, scope.limit)
-    return _queue_rows(Referral.objects.filter(pk__in=picked)).order_by(*WAITING_ORDER)
+    return _queue_rows(Referral.objects.filter(InArray(F("pk"), picked))).order_by(*WAITING_ORDER)
 
 
 @built_per_shape()
