@@ -60,7 +60,7 @@ def queue_handoffs(scope: QueueScope) -> QuerySet[Handoff]:
     """Hand-offs to acknowledge at the viewer's sites, or whose question they have to answer.
 
     The rows shown are picked from the hand-off table alone (a subquery, computed first as an
-    array: `InArray`; joined with it, PostgreSQL took 1.9 ms to plan the statement, now 0.8),
+    array: `InArray`: joined with it, the statement took 2.0 ms to plan and run, now 1.4),
     then joined with what they show: joined first, PostgreSQL joined the patient, template and sites of every hand-off
     waiting (1,127 for someone who sees the whole network) to keep eleven. They are picked in
     their order, each one's patient checked in the grants until there are enough
