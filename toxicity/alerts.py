@@ -132,7 +132,10 @@ def alert_summary(alerts: Sequence[Alert], care_team: Sequence[CareTeamLink]) ->
 
 
 def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
-    """The recipient has seen the alert; their site's other open alerts on it count as seen too."""
+    """The recipient has seen the alert; their site's other open alerts on the event up to its
+    grade count as seen too (the same fact sent to others of the site, escalations of it, an
+    earlier lower grade). A higher grade the event rose to since stays open: acknowledging the
+    first grade 1 of an event that rose to grade 3 never acknowledges the rise unseen."""
     if alert.recipient_id != actor.pk:
         raise PermissionDenied("Only the person alerted can acknowledge this alert.")
     if alert.is_acknowledged:
@@ -143,7 +146,7 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
     now = timezone.now()
     with transaction.atomic():
         audited_update(
-            Alert.objects.unacknowledged().filter(event=alert.event, site=alert.site),
+            Alert.objects.unacknowledged().filter(event=alert.event, site=alert.site, grade__lte=alert.grade),
             acknowledged_at=now,
             acknowledged_by=actor,
         )

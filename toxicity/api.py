@@ -192,7 +192,7 @@ class AlertViewSet(IdempotentWritesMixin, ScopeBeforeMethodMixin, viewsets.ReadO
         return get_alert_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
 
     @extend_schema(
-        summary="Acknowledge the alert; your site's other open alerts on the event count as seen too",
+        summary="Acknowledge the alert; your site's other open alerts on the event, up to its grade, count as seen too",
         parameters=[ALERT_ID],
         request=None,
         responses=s.AlertSerializer,

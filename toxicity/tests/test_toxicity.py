@@ -200,6 +200,41 @@ def test_only_the_person_alerted_acknowledges_from_the_event_page(world: World) 
 
 
 @pytest.mark.django_db
+def test_acknowledging_an_earlier_lower_grade_leaves_the_rise_open_until_it_is_seen(world: World) -> None:
+    """One acknowledgement covers the site's alerts on the event up to its grade: a nurse who
+    acknowledges the grade 2 alert leaves the grade 3 the event rose to open (and escalating),
+    and acknowledging the grade 3 covers both, for her colleague too."""
+    people = name_point_persons(world)
+    nurse = people["center_nurse"]
+    event = _record(world, inputs=CRS_GRADE_2)
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        toxicity_assess(
+            actor=world.community_oncologist,
+            event=event,
+            site=world.practice,
+            assessed_at=NOW,
+            inputs=CRS_GRADE_3,
+        )
+    at_center = Alert.objects.filter(event=event, site=world.center)
+    first = at_center.get(recipient=nurse, reason=Alert.Reason.RECORDED)
+    rise = at_center.get(recipient=nurse, reason=Alert.Reason.GRADE_ROSE)
+    assert (first.grade, rise.grade) == (2, 3)
+
+    alert_acknowledge(actor=nurse, alert=first)
+    assert set(at_center.unacknowledged().values_list("grade", flat=True)) == {3}
+    assert at_center.filter(grade=2).unacknowledged().count() == 0
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient, title__startswith="Alert acknowledged").get()
+    assert entry.title.endswith("grade 2")
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        assert escalate_due_alerts() >= 1  # the rise nobody saw escalates
+    rise.refresh_from_db()
+    assert rise.escalated_at is not None
+
+    alert_acknowledge(actor=nurse, alert=rise)
+    assert not at_center.unacknowledged().exists()
+
+
+@pytest.mark.django_db
 def test_outsider_gets_404_for_the_event_and_the_alert(world: World) -> None:
     name_point_persons(world)
     event = _record(world)
