@@ -118,6 +118,28 @@ def test_the_alert_email_carries_the_minimum(world: World, mailoutbox: list[Any]
 
 
 @pytest.mark.django_db
+def test_only_the_sites_that_did_not_record_the_change_are_asked_to_acknowledge_it(
+    world: World, mailoutbox: list[Any]
+) -> None:
+    """The practice recorded the toxicity: its coordinator's alert counts as seen, and their
+    email says so instead of asking for an acknowledgement; the center's people are asked."""
+    people = name_point_persons(world)
+    event = _record(world)
+    for recipient in (world.community_coordinator, people["center_nurse"]):
+        alert = Alert.objects.get(event=event, recipient=recipient)
+        assert alert.email is not None
+        claimed = email_claim(alert.email.pk).email
+        assert claimed is not None
+        email_deliver(claimed)
+    own, other = mailoutbox
+    own_html, other_html = str(own.alternatives[0][0]), str(other.alternatives[0][0])
+    assert "nothing to acknowledge" in own.body and "Please acknowledge" not in own.body
+    assert "Acknowledge in carecoord" not in own_html and "Open in carecoord" in own_html
+    assert "Please acknowledge it in carecoord" in other.body and "nothing to acknowledge" not in other.body
+    assert "Acknowledge in carecoord" in other_html
+
+
+@pytest.mark.django_db
 def test_a_rising_grade_alerts_again_and_a_falling_one_does_not(world: World) -> None:
     name_point_persons(world)
     event = _record(world, inputs=CRS_GRADE_2)
