@@ -93,6 +93,8 @@ def test_open_acknowledged_or_all_and_highest_grade_first(
     acknowledged = client.get(ALERTS, {"show": "acknowledged"})
     assert alerts(acknowledged) == [infection]
     assert "Waiting for your acknowledgement" not in results_html(acknowledged)
+    # Each acknowledged alert says why it was sent, as the open ones do (a new toxicity, a rise, a resolution).
+    assert "grade 4</a> · New toxicity · Ada Lovelace" in results_html(acknowledged)
     # Open first whatever the order; among the acknowledged, the highest grade first.
     assert alerts(client.get(ALERTS, {"sort": "grade"})) == [crs, infection]
     client.post(reverse("alert-acknowledge", kwargs={"alert_id": crs.pk}))
