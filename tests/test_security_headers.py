@@ -152,8 +152,19 @@ def test_deployment_check_notices_a_weakened_setting() -> None:
     assert "security.W004" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("url", ["/static/css/carecoord.css"])
+@pytest.mark.parametrize("url", ["/static/css/carecoord.css", "/static/favicon.svg"])
 def test_static_files_stay_cacheable(client: Client, db: None, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_every_page_names_the_icon_it_is_served_with(client: Client, world: World) -> None:
+    """Named, the icon is fetched from the static files: unnamed, every page load asked for
+    /favicon.ico and logged a 404."""
+    for url in (reverse("login"), reverse("dashboard")):
+        if url == reverse("dashboard"):
+            login(client, world.center_coordinator)
+        page = client.get(url).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page, url
+    assert client.get("/static/favicon.svg").status_code == 200
