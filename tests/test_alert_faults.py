@@ -4,7 +4,6 @@ them up. Real Redis (a private server the test stops), real workers, real SMTP (
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import signal
@@ -23,14 +22,12 @@ from tests.broker import broker_at, private_redis
 from tests.factories import UserFactory
 from tests.helpers import CRS_GRADE_3, World, at_once, grade_2_event, holds_for, login, name_point_persons, wait_for
 from tests.smtp import Catcher, listening, relay_down, smtp_catcher
-from tests.worker import running_worker, worker_children
+from tests.worker import FAST_SWEEP, running_worker, sweep_until, worker_children
 from toxicity.models import Alert, ToxicityEvent
 from toxicity.services import toxicity_assess, toxicity_record
 from workspace.digests.services import digest_deliver
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-FAST_SWEEP = {"EMAIL_PENDING_GRACE_SECONDS": "1", "EMAIL_TIMEOUT": "5", "EMAIL_LEASE_SECONDS": "6"}
 
 
 def _record(world: World) -> None:
@@ -55,16 +52,6 @@ def _delivered_once_each(catcher: Catcher) -> None:
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
 
 
-def _sweep_until(condition: Callable[[], bool], timeout: float) -> None:
-    """Run the sweeper (as beat would, every minute; here every two seconds) until `condition`."""
-    wait_for(condition, timeout, lambda: "condition not met while sweeping", interval=2, meanwhile=_sweep)
-
-
-def _sweep() -> None:
-    with contextlib.suppress(Exception):  # the broker may still be coming back
-        sweep_emails.delay()
-
-
 def test_alerts_recorded_while_redis_is_down_arrive_once_when_it_is_back(world: World, tmp_path: Path) -> None:
     name_point_persons(world)
     with private_redis(tmp_path) as redis, broker_at(redis.url), smtp_catcher() as catcher:
@@ -75,7 +62,7 @@ def test_alerts_recorded_while_redis_is_down_arrive_once_when_it_is_back(world: 
             assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).count() == 3
             assert catcher.messages == []
             redis.start()
-            _sweep_until(lambda: len(catcher.messages) >= 3, timeout=90)
+            sweep_until(lambda: len(catcher.messages) >= 3, timeout=90)
             _delivered_once_each(catcher)
 
 
@@ -93,7 +80,7 @@ def test_a_worker_killed_while_sending_loses_and_duplicates_nothing(world: World
         stuck = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENDING)
         assert stuck.count() == 1 and catcher.messages == []
         with running_worker(tmp_path / "second.log", extra_env=env, queue=queue):
-            _sweep_until(lambda: len(catcher.messages) >= 3, timeout=90)
+            sweep_until(lambda: len(catcher.messages) >= 3, timeout=90)
             _delivered_once_each(catcher)
     assert OutgoingEmail.objects.filter(attempts=2).count() == 1
 

@@ -7,11 +7,12 @@ developer's running worker never takes the test's tasks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,10 +20,13 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from carecoord.tasks import sweep_emails
 from config.celery import app as celery_app
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+# A worker whose sweeper takes up an email left pending after a second (not a minute or more).
+FAST_SWEEP = {"EMAIL_PENDING_GRACE_SECONDS": "1", "EMAIL_TIMEOUT": "5", "EMAIL_LEASE_SECONDS": "6"}
 
 
 def _database_url() -> str:
@@ -109,3 +113,14 @@ def worker_children(process: subprocess.Popen[bytes]) -> list[int]:
     """The pids of a prefork worker's pool processes."""
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
     return [int(pid) for pid in children]
+
+
+def sweep_until(condition: Callable[[], bool], timeout: float, describe: Callable[[], str] | None = None) -> None:
+    """Run the sweeper (as beat would, every minute; here every two seconds) until `condition`:
+    an email whose queuing failed (the broker down or failing over) waits for it."""
+    wait_for(condition, timeout, describe or (lambda: "condition not met while sweeping"), interval=2, meanwhile=_sweep)
+
+
+def _sweep() -> None:
+    with contextlib.suppress(Exception):  # the broker may still be coming back
+        sweep_emails.delay()
