@@ -51,7 +51,8 @@ def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(cl
     html = response.content.decode()
     acknowledge = reverse("alert-acknowledge", kwargs={"alert_id": alerts[0].pk})
     assert f'action="{acknowledge}"' in html
-    assert "Alerts to acknowledge" in html
+    # How many wait, as the header's badge says.
+    assert 'Alerts to acknowledge <span class="muted">(1)</span>' in html
 
     back = client.post(acknowledge, {"next": DASHBOARD})
     assert back.status_code == 302
