@@ -9,6 +9,7 @@ page costs the same one query whatever its number of rows. A refused request (40
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -16,7 +17,7 @@ from django.http import HttpResponseBase
 from django.utils import timezone
 
 from carecoord.access.acting import acting_order, first_acting_site_ids
-from carecoord.access.scope import AnyUser, access_key
+from carecoord.access.scope import AnyUser, access_key, grants_already_read
 from carecoord.models import User
 from carecoord.request_context import Read, RequestContext, actor_of_request, current
 
@@ -75,43 +76,25 @@ def record_reads(context: RequestContext, reads: dict[uuid.UUID, Read]) -> int:
     user = actor.user
     reader: AnyUser = user if user is not None else AnonymousUser()
     shown = list(reads.values())
-    who = [
+    who: list[Any] = [
         timezone.now(),
         user.pk if user is not None else None,
         user.email if user is not None else "",
         actor.ip_address,
     ]
+    actions = [read.action for read in shown]
+    what = [[read.object_type for read in shown], [read.object_id for read in shown], [read.what for read in shown]]
     sites = _known_acting_sites(context, user, list(reads))
-    with connection.cursor() as cursor:
-        if sites is not None:
-            cursor.execute(
-                INSERT_READS_AT_SITES,
-                [
-                    *who,
-                    [read.action for read in shown],
-                    sites,
-                    list(reads),
-                    [read.object_type for read in shown],
-                    [read.object_id for read in shown],
-                    [read.what for read in shown],
-                ],
-            )
-            return len(shown)
+    params: list[Any]
+    if sites is not None:
+        statement, params = INSERT_READS_AT_SITES, [*who, actions, sites, list(reads), *what]
+    else:
         groups = acting_order(reader)
-        cursor.execute(
-            INSERT_READS,
-            [
-                *who,
-                [group_id for group_id, _ in groups],
-                [site_id for _, site_id in groups],
-                sorted(access_key(reader).permission_ids.values()),
-                [read.action for read in shown],
-                list(reads),
-                [read.object_type for read in shown],
-                [read.object_id for read in shown],
-                [read.what for read in shown],
-            ],
-        )
+        in_order = [[group_id for group_id, _ in groups], [site_id for _, site_id in groups]]
+        permissions = sorted(access_key(reader).permission_ids.values())
+        statement, params = INSERT_READS, [*who, *in_order, permissions, actions, list(reads), *what]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
     return len(shown)
 
 
@@ -122,7 +105,7 @@ def _known_acting_sites(
     already read `user`'s grants on every one of them, as a list that shows what its reader may
     do has (the API's patients and referrals, a patient's pages): no query. None otherwise, and
     the INSERT reads them (1-1.5 ms of it for fifty rows)."""
-    if user is None or context is not current() or any((user.pk, pk) not in context.grants for pk in patient_ids):
+    if user is None or context is not current() or not grants_already_read(user, patient_ids):
         return None
     sites = first_acting_site_ids(user, patient_ids)
     return [sites.get(patient_id) for patient_id in patient_ids]

@@ -236,6 +236,13 @@ def capabilities_by_site(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dic
     return result
 
 
+def grants_already_read(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> bool:
+    """Whether this request has read `user`'s grants on every one of these patients, so that
+    `capabilities_by_site` (and what builds on it) answers for them without a query."""
+    context = current()
+    return context is not None and user.pk is not None and all((user.pk, pk) in context.grants for pk in patient_ids)
+
+
 def capabilities_by_patient(user: AnyUser, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
     """What `user` may do for each patient at any of their sites (for lists): one query at most."""
     result: dict[uuid.UUID, set[str]] = defaultdict(set)
