@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -398,10 +399,13 @@ class MilestoneViewSet(
 class _PatientScopedView(ScopeBeforeMethodMixin, generics.GenericAPIView[Patient]):
     """A route under one patient; the patient comes through the access path (404 when not visible).
 
-    What it lists comes in pages, as every list of the API (`REST_FRAMEWORK["PAGE_SIZE"]`)."""
+    What it lists comes in pages, as every list of the API (`REST_FRAMEWORK["PAGE_SIZE"]`),
+    counted exactly: one patient's record, whoever reads it (the lists of every patient a person
+    sees count up to a cap, `carecoord.api.pagination`)."""
 
     lookup_url_kwarg = "patient_id"
     filter_backends: list[Any] = []
+    pagination_class = PageNumberPagination
 
     def get_object(self) -> Patient:
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])

@@ -64,7 +64,7 @@ def test_schema_documents_patient_writes_with_their_own_shapes(world: World) -> 
 def test_schema_offers_no_name_search_on_patients(world: World) -> None:
     document = schema(api(world.center_coordinator))
     parameters = {p["name"] for p in document["paths"]["/api/patients/"]["get"]["parameters"]}
-    assert parameters == {"phase", "disease_area", "site", "ordering", "page"}
+    assert parameters == {"phase", "disease_area", "site", "ordering", "page", "count"}
 
 
 def test_schema_generates_without_warnings_or_errors(tmp_path: Path) -> None:

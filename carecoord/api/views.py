@@ -6,21 +6,17 @@ scope answers 404; one the user sees but whose role forbids the change answers 4
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from carecoord.access import (
     capabilities_by_patient,
@@ -31,6 +27,7 @@ from carecoord.access import (
 )
 from carecoord.api import filters, serializers
 from carecoord.api.idempotency import IdempotentWritesMixin
+from carecoord.api.pagination import ListPagination
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, Site, SiteMembership, User
 from carecoord.roles import Capability
 from carecoord.selectors.patients import (
@@ -42,7 +39,6 @@ from carecoord.selectors.patients import (
 from carecoord.selectors.sites import memberships_of, sites_directory
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_name_point_person
 from carecoord.services.patients import patient_register, patient_update
-from carecoord.web.list_forms import CountedPaginator
 
 
 def actor_of(request: Request) -> User:
@@ -162,18 +158,6 @@ class MembershipViewSet(ScopeBeforeMethodMixin, viewsets.ReadOnlyModelViewSet[Si
 PATIENT_ID = OpenApiParameter("patient_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
-class PatientPagination(PageNumberPagination):
-    """The patient list's pages; with `total` set (no filter narrows the list), their total is
-    read that way (`CountedPaginator`) instead of by counting the list's query."""
-
-    total: Callable[[], int] | None = None
-
-    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any] | None:
-        if self.total is not None:
-            self.django_paginator_class = cast("type[Paginator]", partial(CountedPaginator, count=self.total))
-        return super().paginate_queryset(queryset, request, view)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="The requesting user's patients, by name",
@@ -214,7 +198,7 @@ class PatientViewSet(
 
     serializer_class = serializers.PatientSerializer
     filterset_class = filters.PatientFilter
-    pagination_class = PatientPagination
+    pagination_class = ListPagination
     ordering_fields = ["family_name", "created_at"]
     lookup_url_kwarg = "patient_id"
 
@@ -236,7 +220,7 @@ class PatientViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        if isinstance(self.paginator, PatientPagination) and not request.query_params.keys() & set(
+        if isinstance(self.paginator, ListPagination) and not request.query_params.keys() & set(
             filters.PatientFilter.base_filters
         ):
             # Every patient the user sees: counted on the grants alone, as the dashboard counts them.
