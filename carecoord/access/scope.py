@@ -155,11 +155,15 @@ def visible_patient_ids(
     return key.visible[capability].all()  # a copy of its own for each caller (a tenth of building it)
 
 
-def visible_patient_count(user: AnyUser, capability: str = Capability.VIEW) -> int:
+def visible_patient_count(user: AnyUser, capability: str = Capability.VIEW, *, up_to: int | None = None) -> int:
     """How many patients `user` holds `capability` on: `patients_visible_to(...).count()`, counted
     on the grant table's index alone (each grant's patient exists: its foreign key says so),
-    without joining every patient seen (3-4 times faster at 10,000 patients)."""
-    counted = visible_patient_ids(user, capability).aggregate(patients=Count("content_object_id", distinct=True))
+    without joining every patient seen (3-4 times faster at 10,000 patients). With `up_to`,
+    counted no further than one past it."""
+    ids = visible_patient_ids(user, capability)
+    if up_to is not None:
+        return ids.order_by().distinct()[: up_to + 1].count()
+    counted = ids.aggregate(patients=Count("content_object_id", distinct=True))
     return int(counted["patients"] or 0)
 
 

@@ -50,12 +50,12 @@ class ListPagination(PageNumberPagination):
     """Pages of PAGE_SIZE with `count` (exact up to LIST_COUNT_CAP, else null), `more_than`
     (the cap when `count` is null), `next`, `previous` and `results`.
 
-    `total`, when a view sets it, counts the whole list another way (the patient list counts
-    the grants alone) and is used instead."""
+    `counter`, when a view sets it, counts the list another way, up to the cap it is given
+    (None: every row); the patient list counts the grants alone."""
 
     count_query_param = "count"
     template = None  # the browsable API shows no page numbers: they would need the count
-    total: Callable[[], int] | None = None
+    counter: Callable[[int | None], int] | None = None
     shown: ListPage
     url: str  # the page asked for, whose query the links change
 
@@ -78,7 +78,7 @@ class ListPagination(PageNumberPagination):
         rows, has_next = fetched[:size], len(fetched) > size
         if number > 1 and not rows:
             raise NotFound(self.invalid_page_message)
-        if known is None and (exact or self.total is not None):
+        if known is None and exact:
             known = self._exact(queryset)
         count = known if known is not None else self._count(queryset, offset, rows, has_next, cap)
         self.shown = ListPage(number, rows, has_next, count, cap)
@@ -86,7 +86,10 @@ class ListPagination(PageNumberPagination):
         return rows
 
     def _exact(self, queryset: QuerySet[Any]) -> int:
-        return self.total() if self.total is not None else queryset.count()
+        return self.counter(None) if self.counter is not None else queryset.count()
+
+    def _up_to(self, queryset: QuerySet[Any], cap: int) -> int:
+        return self.counter(cap) if self.counter is not None else count_up_to(queryset, cap)
 
     def _number(self, asked: str, size: int) -> int:
         try:
@@ -97,8 +100,7 @@ class ListPagination(PageNumberPagination):
             raise NotFound(self.invalid_page_message)
         return number
 
-    @staticmethod
-    def _count(queryset: QuerySet[Any], offset: int, rows: list[Any], has_next: bool, cap: int) -> int | None:
+    def _count(self, queryset: QuerySet[Any], offset: int, rows: list[Any], has_next: bool, cap: int) -> int | None:
         """The list's count, or None when it holds more than `cap` rows, read as cheaply as
         this page allows: the last page knows it, a page reaching past the cap knows there are
         more, any other counts up to the cap."""
@@ -106,7 +108,7 @@ class ListPagination(PageNumberPagination):
             return offset + len(rows)
         if offset + len(rows) + 1 > cap:
             return None
-        counted = count_up_to(queryset, cap)
+        counted = self._up_to(queryset, cap)
         return counted if counted <= cap else None
 
     def get_paginated_response(self, data: Any) -> Response:

@@ -6,7 +6,6 @@ scope answers 404; one the user sees but whose role forbids the change answers 4
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.db.models import QuerySet
@@ -224,7 +223,7 @@ class PatientViewSet(
             filters.PatientFilter.base_filters
         ):
             # Every patient the user sees: counted on the grants alone, as the dashboard counts them.
-            self.paginator.total = partial(visible_patient_count, request.user)
+            self.paginator.counter = lambda up_to: visible_patient_count(request.user, up_to=up_to)
         page = self.paginate_queryset(queryset)
         patients = page if page is not None else list(queryset)
         # One query for the whole page, not one per patient.
