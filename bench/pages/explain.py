@@ -35,7 +35,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.dataset import ensure  # noqa: E402
 from bench.pages.run import BENCH_SETTINGS  # noqa: E402
-from bench.pages.targets import FLAT, Personas, Target, ensure_digests, run_once, targets  # noqa: E402
+from bench.pages.targets import Personas, Target, ensure_digests, run_once, targets  # noqa: E402
 
 BIG_TABLE = 10_000
 SLOWEST_QUERIES = 3
@@ -151,9 +151,7 @@ def main() -> None:
         chosen = [
             t
             for t in targets(personas)
-            if t.call is None
-            and (t.persona == "center_coordinator" or (t.persona == "sees_all" and t.name in FLAT))
-            and (not only or t.name in only)
+            if t.call is None and (not t.flat or t.persona == "sees_all") and (not only or t.name in only)
         ]
         print(f"# Query plans at {dataset.sizes.patients:,} patients\n")
         for target in chosen:

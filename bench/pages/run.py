@@ -111,7 +111,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     print(f"| {BARE_TARGET.name} | | {base:.1f} ms | {p95(bare):.1f} ms | 1.0 | | {shapes[BARE_TARGET].queries} |")
     for target in found:
-        if target.persona != "center_coordinator":
+        if target.flat:
             continue
         median = statistics.median(times[target])
         ratio = median / base

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.test import Client, RequestFactory
 
 from bench.dataset import Dataset
+from bench.dataset.people import PRACTICES, SMALL_PRACTICE
 from bench.pages.urls import BARE
 from carecoord.models import User
 from carecoord.request_context import request_context
@@ -39,7 +40,9 @@ FLAT = {
     "dashboard": "/",
     "work queue": "/work/",  # the dashboard's, after the page (htmx)
     "patient list": "/?page=2",  # the dashboard's results only (htmx), page 2 (1 when there is one)
-    "CAR-T candidates": "/?candidates=any",  # the dashboard's results only (htmx), filtered
+    # The dashboard's results only (htmx): one practice's candidates (`CANDIDATES_SITE`), the same
+    # rows for the small practice's coordinator and the network coordinator, a member there too.
+    "CAR-T candidates, one practice's": "/?candidates=any&site={site}",
     "referral list": "/referrals/",
     "alerts list": "/toxicity/alerts/",
     "hand-offs list, every patient": "/handoffs/",
@@ -52,6 +55,9 @@ FLAT = {
 }
 
 
+HTMX_LISTS = ("work queue", "patient list", "CAR-T candidates, one practice's")
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Target:
     name: str
@@ -60,6 +66,21 @@ class Target:
     url: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     call: Callable[[], object] | None = None  # a PART: timed as a function call
+    flat: bool = False  # one of the FLAT lists, as one of the three people who see more and more
+
+
+def candidates_site(user: User) -> int:
+    """The practice whose CAR-T candidates the flatness table lists for `user`: the small one
+    where they are a member there (its coordinator, the network coordinator), else their own.
+
+    Unfiltered, the person who sees 50 patients has 8 candidates where the network coordinator
+    has a page of 50: the rows shown, not the patients seen, made the second page cost 1.5 times
+    the first (a page of 50 is more than 50 patients can hold beside the rest of the busy
+    practice's lists). The network coordinator's page of every practice's candidates is
+    measured against the bare view with the other pages."""
+    sites = [membership.site for membership in active_memberships_of(user)]
+    small = next((site for site in sites if site.name == PRACTICES[SMALL_PRACTICE][0]), sites[0])
+    return small.pk
 
 
 class Personas:
@@ -85,8 +106,9 @@ def in_a_request[T](user: User, call: Callable[[], T]) -> T:
 
 
 def targets(personas: Personas) -> list[Target]:
-    """Every measured request, as the center coordinator (about 5,000 patients) unless named,
-    then the flat lists as the people who see 50, 500 and every patient."""
+    """Every measured request, as the center coordinator (about 5,000 patients) unless named
+    (the CAR-T candidates of every practice: the center's coordinator has none), then the flat
+    lists as the people who see 50, 500 and every patient."""
     dataset = personas.dataset
     patient = dataset.showcase_patient
     center = personas.users["center_coordinator"]
@@ -134,16 +156,27 @@ def targets(personas: Personas) -> list[Target]:
         "API hand-off": f"/api/handoffs/{handoff}/",
     }
     found = [Target(name, PAGE, cc, url, HTMX if "htmx" in name else {}) for name, url in pages.items()]
+    found += [
+        Target(
+            "CAR-T candidates of every practice, as the network coordinator (50 rows; htmx)",
+            PAGE,
+            "sees_all",
+            "/?candidates=any",
+            HTMX,
+        )
+    ]
     found += [Target("milestones due", PART, cc, call=due)]
     found += [Target(name, API, cc, url) for name, url in apis.items()]
     for persona in ("sees_50", "sees_500", "sees_all"):
+        site = candidates_site(personas.users[persona])
         found += [
             Target(
                 name,
                 API if name.startswith("API") else PAGE,
                 persona,
-                url,
-                HTMX if name in ("work queue", "patient list", "CAR-T candidates") else {},
+                url.format(site=site),
+                HTMX if name in HTMX_LISTS else {},
+                flat=True,
             )
             for name, url in FLAT.items()
         ]
