@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -52,8 +52,19 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @login_required
+def alert_acknowledge_view(request: HtmxHttpRequest, alert_id: int) -> HttpResponse:
+    """Acknowledge one of the viewer's alerts. An alert they no longer see (a button left on a
+    page while their site left the patient's care team, or the alert withdrawn) is still a 404,
+    but one that says so and leads back to the alerts, the same for an alert that never was."""
+    try:
+        return _acknowledge(request, alert_id=alert_id)
+    except Http404:
+        template = "toxicity/alert_unavailable.html" + ("#unavailable" if request.htmx else "")
+        return render(request, template, status=404)
+
+
 @loads(get_alert_for_user, "alert_id", methods=POST)
-def alert_acknowledge_view(request: HttpRequest, alert: Alert) -> HttpResponse:
+def _acknowledge(request: HttpRequest, alert: Alert) -> HttpResponse:
     try:
         alert_acknowledge(actor=actor(request), alert=alert)
     except (ValidationError, PermissionDenied) as exc:

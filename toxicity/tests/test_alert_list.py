@@ -243,3 +243,42 @@ def test_a_person_whose_membership_ended_no_longer_sees_or_acknowledges_their_al
     assert client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})).status_code == 404
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
+
+
+UNAVAILABLE = "This alert is no longer available to you"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_stale_acknowledge_button_answers_a_404_that_says_so_and_names_nothing_of_the_patient(
+    client: Client, world: World, htmx: bool
+) -> None:
+    """The practice left the patient's care team after the page was loaded: the button's POST is
+    still a 404, but one that says why it may be and leads back to the alerts; it says the same of
+    an alert that never was, so it tells nothing of the patient or of the alert."""
+    patient = a_patient(world, "Leftbehind", "Zelda")
+    alert = alert_of(world, recorded_at_center(world, patient))
+    login(client, world.community_oncologist)
+    assert "Leftbehind" in results_html(client.get(ALERTS))  # the page with its button
+    care_team_end_site(
+        actor=world.community_coordinator, link=CareTeamLink.objects.get(patient=patient, site=world.practice)
+    )
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    def acknowledge(alert_id: int) -> Any:
+        url = reverse("alert-acknowledge", kwargs={"alert_id": alert_id})
+        return client.post(url, {"next": ALERTS}, headers=headers)
+
+    stale = acknowledge(alert.pk)
+    assert stale.status_code == 404
+    html = stale.content.decode()
+    assert UNAVAILABLE in html and "no longer be on the patient's care team" in html
+    assert f'href="{ALERTS}"' in html
+    assert ("<html" in html) is not htmx  # a fragment shown in place, or a page
+    for told in ("Leftbehind", "Zelda", str(patient.pk), "CRS", "grade", f"alerts/{alert.pk}/"):
+        assert told not in html.split("<main", 1)[-1], told
+    never = acknowledge(Alert.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000)
+    assert never.status_code == 404
+    if htmx:
+        assert never.content == stale.content
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
