@@ -31,7 +31,8 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     (posted words), filtered and sorted, a page at a time; each open one acknowledged in place."""
     form = AlertListForm(AlertListForm.data_of(request))
     asked = form.asked()
-    alerts_asked = filtered_alerts(alerts_visible_to(request.user), asked, user=request.user)
+    visible = alerts_visible_to(request.user)
+    alerts_asked = filtered_alerts(visible, asked, user=request.user)
     page = CappedPaginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
@@ -43,6 +44,9 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "show": asked.get("show") or Show.ALL,
         "page": page,
+        # The status line's second number, of the whole list unfiltered (the first is the
+        # header's `open_alert_count`): counted only where the line shows it, up to the cap.
+        "acknowledged": CappedPaginator(visible.acknowledged(), ALERTS_PER_PAGE),
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
         "export_url": address_of(form, "alert-export", paged=False),

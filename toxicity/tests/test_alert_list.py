@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -282,3 +282,36 @@ def test_a_stale_acknowledge_button_answers_a_404_that_says_so_and_names_nothing
         assert never.content == stale.content
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
+
+
+def status_line(response: Any) -> str:
+    results = response.content.decode().split('id="results"', 1)[-1]  # an htmx answer is the results alone
+    return str(results.split('<p class="small muted" role="status">', 1)[1].split("</p>", 1)[0])
+
+
+def test_the_status_line_counts_the_alerts_waiting_as_the_badge_does_and_the_acknowledged_apart(
+    client: Client, world: World
+) -> None:
+    """Nurses read the line as their to-do: it said "3 alerts" with one waiting. Its first number
+    is the header badge's (and the work queue's heading's); the acknowledged are counted apart,
+    and a filtered list says how many it found."""
+    events = [recorded_at_center(world, a_patient(world, f"Status{n}")) for n in range(3)]
+    login(client, world.community_oncologist)
+    for event in events[1:]:
+        client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert_of(world, event).pk}))
+    response = client.get(ALERTS)
+    line = status_line(response)
+    assert line.startswith("<strong>1 alert waiting for your acknowledgement</strong>, 2 acknowledged."), line
+    assert response.context["open_alert_count"] == 1
+    with override_settings(LIST_COUNT_CAP=1):
+        assert ", more than 1 acknowledged." in status_line(client.get(ALERTS))
+    assert 'aria-label="1 waiting">1</span>' in response.content.decode()  # the header's badge
+    queue = client.get(reverse("my-work"), headers={"HX-Request": "true"}).content.decode()
+    assert 'Alerts to acknowledge <span class="muted">(1)</span>' in queue
+    found = status_line(client.get(ALERTS, {"show": "acknowledged"}))
+    assert found.startswith("<strong>1 alert waiting for your acknowledgement</strong> · 2 alerts found."), found
+    in_place = status_line(client.post(ALERTS, {"q": "Status1"}, headers={"HX-Request": "true"}))
+    assert in_place.startswith("<strong>1 alert waiting for your acknowledgement</strong> · 1 alert found."), in_place
+    client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert_of(world, events[0]).pk}))
+    line = status_line(client.get(ALERTS))
+    assert line.startswith("<strong>None waiting for your acknowledgement</strong>, 3 acknowledged."), line
