@@ -21,6 +21,11 @@ from carecoord.redis_sentinel import redis_client
 # Beat sends a heartbeat to each queue every 30 seconds; two missed ones mean trouble.
 HEARTBEAT_EVERY_SECONDS = 30
 HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_EVERY_SECONDS
+# A worker sends its first heartbeat as soon as it is ready (`carecoord.tasks`), a few seconds
+# after it starts: for this long after the web process started, a queue not heard from is
+# "starting" (still a 503: no load balancer routes to it), not "down" (logged as an error).
+STARTING_GRACE_SECONDS = 2 * HEARTBEAT_EVERY_SECONDS
+PROCESS_STARTED_AT = timezone.now()
 
 
 def heartbeat_record(queue: str, now: dt.datetime | None = None) -> None:
@@ -47,6 +52,13 @@ def _redis() -> dict[str, Any]:
     return {"ok": True}
 
 
+def workers_reported(since: dt.datetime) -> bool:
+    """Whether a worker has taken a heartbeat from each queue since `since` (`bin/run` waits
+    for it before it says where carecoord is)."""
+    queues = {settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE}
+    return WorkerHeartbeat.objects.filter(queue__in=queues, beat_at__gte=since).count() == len(queues)
+
+
 def _workers(now: dt.datetime) -> dict[str, Any]:
     beats = dict(WorkerHeartbeat.objects.values_list("queue", "beat_at"))
     queues = {}
@@ -54,7 +66,9 @@ def _workers(now: dt.datetime) -> dict[str, Any]:
         beat = beats.get(queue)
         age = round((now - beat).total_seconds()) if beat else None
         queues[queue] = {"ok": age is not None and age <= HEARTBEAT_STALE_SECONDS, "heartbeat_age_seconds": age}
-    return {"ok": all(q["ok"] for q in queues.values()), "queues": queues}
+    ok = all(q["ok"] for q in queues.values())
+    starting = not ok and 0 <= (now - PROCESS_STARTED_AT).total_seconds() <= STARTING_GRACE_SECONDS
+    return {"ok": ok, "starting": starting, "queues": queues}
 
 
 def _alerts(now: dt.datetime) -> dict[str, Any]:
@@ -72,10 +86,14 @@ def _alerts(now: dt.datetime) -> dict[str, Any]:
 
 
 def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
-    """Each check with `ok`, and `ok` overall; no check ever raises."""
+    """Each check with `ok`, and `ok` overall; no check ever raises. `status` says "ok",
+    "starting" (only the workers fail, in the grace after the web process started) or
+    "degraded"."""
     now = now or timezone.now()
     database = _database()
     checks: dict[str, Any] = {"database": database, "redis": _redis()}
     if database["ok"]:
         checks |= {"workers": _workers(now), "alert_emails": _alerts(now)}
-    return {"ok": all(check["ok"] for check in checks.values()), "checks": checks, "at": now.isoformat()}
+    failing = [check for check in checks.values() if not check["ok"]]
+    status = "ok" if not failing else "starting" if all(c.get("starting") for c in failing) else "degraded"
+    return {"ok": not failing, "status": status, "checks": checks, "at": now.isoformat()}

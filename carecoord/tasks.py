@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Task, shared_task
+from celery.signals import worker_ready
+from django.conf import settings
 
 from carecoord.access.grants import refresh_membership_access as refresh
 from carecoord.api.idempotency import forget_old_keys
 from carecoord.emails import email_enqueue, email_send, email_send_all, email_sweep
-from carecoord.health import heartbeat_record
+from carecoord.health import HEARTBEAT_EVERY_SECONDS, heartbeat_record
 from carecoord.outages import report_recovered_outages
 
 
@@ -53,6 +57,16 @@ def sweep_emails() -> int:
 def heartbeat(queue: str) -> None:
     """Proof that a worker takes tasks from `queue` (beat, every 30 seconds); read by /health/."""
     heartbeat_record(queue)
+
+
+@worker_ready.connect
+def heartbeat_when_ready(sender: Any, **_kwargs: Any) -> None:
+    """A worker's first heartbeat through each of its queues that /health/ reads, sent as soon
+    as it is ready: beat's first comes half a minute after it starts, and until then /health/
+    answered 503 (and `bin/run` had said where carecoord was)."""
+    consumed = set(sender.app.amqp.queues.consume_from)
+    for queue in sorted({settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_ALERT_QUEUE} & consumed):
+        heartbeat.apply_async(args=(queue,), queue=queue, expires=HEARTBEAT_EVERY_SECONDS)
 
 
 @shared_task(name="carecoord.tasks.forget_idempotency_keys")

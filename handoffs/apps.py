@@ -16,7 +16,7 @@ class HandoffsConfig(AppConfig):
             "handoffs.Handoff",
             patient="patient",
             name="hand-off",
-            ignore={"updated_at", "reminder_sent_at", "last_word_site"},
+            ignore={"updated_at", "reminder_sent_at", "last_word_site", "last_word_at", "waiting_since"},
         )
         register("handoffs.HandoffQuestion", patient="handoff__patient", name="hand-off question")
         register_handoffs_contributions()

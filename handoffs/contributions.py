@@ -36,6 +36,7 @@ def digest_handoffs_overdue(scope: DigestScope) -> SectionRead:
 # page took PostgreSQL longer than running it, on every dashboard).
 QUEUE_ROW = (
     "acknowledge_by",
+    "last_word_at",
     "sent_at",
     "state",
     "from_site_id",
@@ -52,7 +53,9 @@ def _awaiting(scope: QueueScope) -> HandoffQuerySet:
     return handoffs_visible_to(scope.user).awaiting(scope.recording)
 
 
-QUEUE_ORDER = ("acknowledge_by", "sent_at", "pk")
+# The longest-waiting first: a question by when it was asked, an acknowledgement by its deadline
+# (`Handoff.waiting_since`, which the index `handoff_awaiting_by_wait` walks in this order).
+QUEUE_ORDER = ("waiting_since", "sent_at", "pk")
 
 
 @read_per_shape()

@@ -240,6 +240,8 @@ def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
         Handoff.objects.filter(pk=handoff.pk).update(last_word_site=site)
         handoff.last_word_site = site
         question = HandoffQuestion.objects.create(handoff=handoff, author=actor, site=site, body=text)
+        Handoff.objects.filter(pk=handoff.pk).update(last_word_at=question.created_at)
+        handoff.last_word_at = question.created_at
         timeline_record(
             patient=handoff.patient,
             kind=TimelineEntry.Kind.HANDOFF,

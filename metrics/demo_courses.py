@@ -506,10 +506,11 @@ def _write(rows: _Rows) -> None:
     for index, question in rows.questions:
         question.handoff = handoffs[index]
         question.created_at = (handoffs[index].sent_at or timezone.now()) + dt.timedelta(hours=1)
+        handoffs[index].last_word_at = question.created_at  # as `handoff_ask` keeps it
     _created([question for _, question in rows.questions], "created_at")
     for handoff in handoffs:
         handoff.created_at = handoff.sent_at or handoff.created_at
-    Handoff.objects.bulk_update(handoffs, ["created_at"])
+    Handoff.objects.bulk_update(handoffs, ["created_at", "last_word_at"])
     for referral in rows.referrals:
         referral.created_at = (referral.submitted_at or timezone.now()) - dt.timedelta(hours=2)
     Referral.objects.bulk_update(rows.referrals, ["created_at"])

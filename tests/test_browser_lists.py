@@ -13,6 +13,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
+from carecoord.models import CareTeamLink
+from carecoord.services.care_teams import care_team_end_site
 from referrals.workflow import Move
 from tests.browser import sign_in
 from tests.factories import patient_at
@@ -67,6 +69,30 @@ def test_an_alert_is_acknowledged_from_the_filtered_list(live_server: object, wo
     expect(page).to_have_url(re.compile(r"\?kind=crs$"))
     expect(page.get_by_label("Kind")).to_have_value("crs")
     assert not Alert.objects.filter(recipient=world.community_oncologist, acknowledged_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_stale_acknowledge_button_says_the_alert_is_no_longer_available_and_leads_back(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    """The practice leaves the patient's care team while its oncologist's alerts page is open:
+    the button answers a page saying so, naming nothing of the patient, with a way back."""
+    base_url = str(live_server)
+    grade_2_event(world)
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    page.goto(base_url + reverse("alert-list"))
+    button = page.get_by_role("button", name=re.compile("^Acknowledge"))
+    expect(button).to_be_visible()
+    link = CareTeamLink.objects.get(patient=world.shared_patient, site=world.practice)
+    care_team_end_site(actor=world.community_coordinator, link=link)
+    button.click()
+    expect(page.get_by_role("heading", name="This alert is no longer available to you")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text(world.shared_patient.family_name)
+    page.get_by_role("link", name="Back to my alerts").click()
+    expect(page.get_by_role("heading", name="My alerts")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text(world.shared_patient.family_name)
+    assert not Alert.objects.filter(acknowledged_by=world.community_oncologist).exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -5,12 +5,16 @@ the same lists on a page of their own."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Route, expect
 
+from handoffs.services import handoff_ask
 from tests.browser import sign_in
-from tests.helpers import World, grade_2_event
+from tests.factories import patient_at
+from tests.helpers import World, grade_2_event, sent_handoff
 
 pytestmark = pytest.mark.browser
 
@@ -61,4 +65,25 @@ def test_a_queue_that_cannot_be_loaded_is_said_with_the_link_to_its_own_page(
     failed.get_by_role("link", name="Open them on a page of their own").click()
     expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Referrals waiting on my site")).to_be_visible()
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_capped_hand_off_list_says_when_each_question_was_asked_and_links_to_all_of_them(
+    live_server: object, world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 1)
+    for name in ("Firstasked", "Secondasked"):
+        patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center, family_name=name)
+        handoff_ask(actor=world.community_oncologist, handoff=sent_handoff(world, patient), body="Which dose?")
+    page = browser.new_page()
+    sign_in(page, str(live_server), world.center_coordinator.email)  # waits for the queue
+    handoffs = page.locator("section", has=page.get_by_role("heading", name="Hand-offs waiting on my site"))
+    expect(handoffs).to_contain_text("Firstasked")
+    expect(handoffs).not_to_contain_text("Secondasked")
+    expect(handoffs).to_contain_text(re.compile(r"a question to answer, asked \w{3} \d{1,2} \w{3}, \d{2}:\d{2} C[SD]T"))
+    handoffs.get_by_role("link", name="all hand-offs waiting on my sites").click()
+    expect(page).to_have_url(re.compile(r"/handoffs/\?needs_action=on$"))
+    expect(page.get_by_label("Needs my action")).to_be_checked()
+    expect(page.locator("#results")).to_contain_text("Secondasked")
     page.close()

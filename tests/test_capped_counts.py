@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 LISTS = {  # each list page, what its count names, and a query that has both records' rows
     "referral-list": ("referral", ""),
-    "alert-list": ("alert", ""),
+    "alert-list": ("alert", "?grade=2"),  # unfiltered, its line counts the waiting and the acknowledged
     "my-handoffs": ("hand-off", ""),
     "milestones-due": ("milestone", "?window=fortnight"),
 }

@@ -58,7 +58,7 @@ def filtered_alerts(alerts: AlertQuerySet, asked: Mapping[str, Any], *, user: An
     if asked.get("show") == Show.OPEN:
         alerts = alerts.unacknowledged()
     elif asked.get("show") == Show.ACKNOWLEDGED:
-        alerts = alerts.filter(acknowledged_at__isnull=False)
+        alerts = alerts.acknowledged()
     if asked.get("kind"):
         alerts = alerts.filter(event__kind=asked["kind"])
     if asked.get("grade"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -31,7 +31,8 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     (posted words), filtered and sorted, a page at a time; each open one acknowledged in place."""
     form = AlertListForm(AlertListForm.data_of(request))
     asked = form.asked()
-    alerts_asked = filtered_alerts(alerts_visible_to(request.user), asked, user=request.user)
+    visible = alerts_visible_to(request.user)
+    alerts_asked = filtered_alerts(visible, asked, user=request.user)
     page = CappedPaginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
@@ -43,6 +44,9 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "show": asked.get("show") or Show.ALL,
         "page": page,
+        # The status line's second number, of the whole list unfiltered (the first is the
+        # header's `open_alert_count`): counted only where the line shows it, up to the cap.
+        "acknowledged": CappedPaginator(visible.acknowledged(), ALERTS_PER_PAGE),
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
         "export_url": address_of(form, "alert-export", paged=False),
@@ -52,8 +56,19 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @login_required
+def alert_acknowledge_view(request: HtmxHttpRequest, alert_id: int) -> HttpResponse:
+    """Acknowledge one of the viewer's alerts. An alert they no longer see (a button left on a
+    page while their site left the patient's care team, or the alert withdrawn) is still a 404,
+    but one that says so and leads back to the alerts, the same for an alert that never was."""
+    try:
+        return _acknowledge(request, alert_id=alert_id)
+    except Http404:
+        template = "toxicity/alert_unavailable.html" + ("#unavailable" if request.htmx else "")
+        return render(request, template, status=404)
+
+
 @loads(get_alert_for_user, "alert_id", methods=POST)
-def alert_acknowledge_view(request: HttpRequest, alert: Alert) -> HttpResponse:
+def _acknowledge(request: HttpRequest, alert: Alert) -> HttpResponse:
     try:
         alert_acknowledge(actor=actor(request), alert=alert)
     except (ValidationError, PermissionDenied) as exc:

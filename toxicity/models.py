@@ -253,6 +253,10 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         """Alerts nobody has acknowledged yet (`Alert.is_acknowledged`, in SQL)."""
         return self.filter(acknowledged_at__isnull=True)
 
+    def acknowledged(self) -> AlertQuerySet:
+        """Alerts someone has acknowledged (`Alert.is_acknowledged`, in SQL)."""
+        return self.filter(acknowledged_at__isnull=False)
+
     def due_for_escalation(self, now: dt.datetime) -> AlertQuerySet:
         """Unacknowledged past their `escalate_at`, and not escalated yet."""
         return self.unacknowledged().filter(escalate_at__lte=now, escalated_at__isnull=True)

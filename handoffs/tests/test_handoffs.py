@@ -28,7 +28,7 @@ from handoffs.services import (
 )
 from referrals.milestones.services import milestone_set_infusion
 from tests.factories import UserFactory, patient_at
-from tests.helpers import TRANSITION, World, accepted_referral, name_point_persons
+from tests.helpers import TRANSITION, World, accepted_referral, name_point_persons, sent_handoff
 
 pytestmark = pytest.mark.django_db
 
@@ -146,9 +146,12 @@ def test_the_last_word_follows_the_thread_as_the_sites_ask_and_answer_in_turn(wo
         (world.center_coordinator, world.center, world.practice),
     ]
     for number, (actor, site, other) in enumerate(turns):
-        handoff_ask(actor=actor, handoff=handoff, body=f"Word {number}")
+        question = handoff_ask(actor=actor, handoff=handoff, body=f"Word {number}")
         assert handoff.last_word_site == site
         assert Handoff.objects.get(pk=handoff.pk).last_word_site == site
+        # When it was said, and so since when the hand-off waits in the other site's queue.
+        kept = Handoff.objects.get(pk=handoff.pk)
+        assert handoff.last_word_at == kept.last_word_at == kept.waiting_since == question.created_at
         assert _waiting_on(other) == [(handoff.pk, True)]
         assert _waiting_on(site) == []
         # Someone at both sites has said the last word themselves: nothing waits on them.
@@ -214,3 +217,17 @@ def test_editing_a_template_makes_a_new_version_and_the_published_one_never_chan
     with pytest.raises(ValidationError) as error:
         template_draft(actor=admin, template=template, schema={"sections": []})
     assert "schema" in error.value.message_dict
+
+
+def test_the_migration_gives_existing_hand_offs_the_moment_of_their_latest_question(world: World) -> None:
+    handoff = _sent(world)
+    quiet = sent_handoff(world, patient_at(world.practice, world.community_coordinator, shared_with=world.center))
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="A question")
+    answer = handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer")
+    Handoff.objects.update(last_word_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(import_module("handoffs.migrations.0010_last_word_at").LAST_WORD_AT)
+    assert Handoff.objects.get(pk=handoff.pk).last_word_at == answer.created_at
+    quiet = Handoff.objects.get(pk=quiet.pk)
+    assert quiet.last_word_at is None
+    assert quiet.waiting_since == quiet.acknowledge_by  # waits by its deadline

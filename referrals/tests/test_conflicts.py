@@ -228,3 +228,16 @@ def test_a_later_unrelated_change_does_not_report_the_conflict_again(world: Worl
     assert entry.title == "Consult at the center planned for 10 Feb 2027"
     assert "conflict" not in entry.body
     assert _visit(moved).has_open_conflict  # still shown on the page, the work queue and the digest
+
+
+@pytest.mark.django_db
+def test_the_work_queues_conflicts_past_its_cap_link_to_the_patients_needing_my_action(
+    client: Client, world: World, moved: Referral, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 0)  # every conflict is past the cap
+    with time_machine.travel(NOW, tick=False):
+        login(client, world.center_coordinator)
+        html = dashboard_queue(client).content.decode()
+    conflicts = html.split('id="conflicts-heading"', 1)[1].split("</section>", 1)[0]
+    link = f'<a href="{reverse("dashboard")}?needs_action=on#patients-heading">all the patients needing my action</a>'
+    assert f"Showing the first 0: {link}" in conflicts

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -243,3 +243,75 @@ def test_a_person_whose_membership_ended_no_longer_sees_or_acknowledges_their_al
     assert client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert.pk})).status_code == 404
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
+
+
+UNAVAILABLE = "This alert is no longer available to you"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_stale_acknowledge_button_answers_a_404_that_says_so_and_names_nothing_of_the_patient(
+    client: Client, world: World, htmx: bool
+) -> None:
+    """The practice left the patient's care team after the page was loaded: the button's POST is
+    still a 404, but one that says why it may be and leads back to the alerts; it says the same of
+    an alert that never was, so it tells nothing of the patient or of the alert."""
+    patient = a_patient(world, "Leftbehind", "Zelda")
+    alert = alert_of(world, recorded_at_center(world, patient))
+    login(client, world.community_oncologist)
+    assert "Leftbehind" in results_html(client.get(ALERTS))  # the page with its button
+    care_team_end_site(
+        actor=world.community_coordinator, link=CareTeamLink.objects.get(patient=patient, site=world.practice)
+    )
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    def acknowledge(alert_id: int) -> Any:
+        url = reverse("alert-acknowledge", kwargs={"alert_id": alert_id})
+        return client.post(url, {"next": ALERTS}, headers=headers)
+
+    stale = acknowledge(alert.pk)
+    assert stale.status_code == 404
+    html = stale.content.decode()
+    assert UNAVAILABLE in html and "no longer be on the patient's care team" in html
+    assert f'href="{ALERTS}"' in html
+    assert ("<html" in html) is not htmx  # a fragment shown in place, or a page
+    for told in ("Leftbehind", "Zelda", str(patient.pk), "CRS", "grade", f"alerts/{alert.pk}/"):
+        assert told not in html.split("<main", 1)[-1], told
+    never = acknowledge(Alert.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000)
+    assert never.status_code == 404
+    if htmx:
+        assert never.content == stale.content
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
+
+
+def status_line(response: Any) -> str:
+    results = response.content.decode().split('id="results"', 1)[-1]  # an htmx answer is the results alone
+    return str(results.split('<p class="small muted" role="status">', 1)[1].split("</p>", 1)[0])
+
+
+def test_the_status_line_counts_the_alerts_waiting_as_the_badge_does_and_the_acknowledged_apart(
+    client: Client, world: World
+) -> None:
+    """Nurses read the line as their to-do: it said "3 alerts" with one waiting. Its first number
+    is the header badge's (and the work queue's heading's); the acknowledged are counted apart,
+    and a filtered list says how many it found."""
+    events = [recorded_at_center(world, a_patient(world, f"Status{n}")) for n in range(3)]
+    login(client, world.community_oncologist)
+    for event in events[1:]:
+        client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert_of(world, event).pk}))
+    response = client.get(ALERTS)
+    line = status_line(response)
+    assert line.startswith("<strong>1 alert waiting for your acknowledgement</strong>, 2 acknowledged."), line
+    assert response.context["open_alert_count"] == 1
+    with override_settings(LIST_COUNT_CAP=1):
+        assert ", more than 1 acknowledged." in status_line(client.get(ALERTS))
+    assert 'aria-label="1 waiting">1</span>' in response.content.decode()  # the header's badge
+    queue = client.get(reverse("my-work"), headers={"HX-Request": "true"}).content.decode()
+    assert 'Alerts to acknowledge <span class="muted">(1)</span>' in queue
+    found = status_line(client.get(ALERTS, {"show": "acknowledged"}))
+    assert found.startswith("<strong>1 alert waiting for your acknowledgement</strong> · 2 alerts found."), found
+    in_place = status_line(client.post(ALERTS, {"q": "Status1"}, headers={"HX-Request": "true"}))
+    assert in_place.startswith("<strong>1 alert waiting for your acknowledgement</strong> · 1 alert found."), in_place
+    client.post(reverse("alert-acknowledge", kwargs={"alert_id": alert_of(world, events[0]).pk}))
+    line = status_line(client.get(ALERTS))
+    assert line.startswith("<strong>None waiting for your acknowledgement</strong>, 3 acknowledged."), line

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -300,3 +301,75 @@ def test_the_dashboard_asks_for_its_queue_after_the_page_and_links_to_it_for_a_b
     assert "<h1>My work</h1>" in own_page and "Alerts to acknowledge" in own_page
     assert f'name="next" value="{MY_WORK}"' in own_page  # its actions come back to it
     assert client.post(MY_WORK).status_code == 405
+
+
+def test_questions_to_answer_say_when_they_were_asked_and_the_longest_waiting_comes_first(
+    client: Client, world: World
+) -> None:
+    """Two hand-offs from the center, their questions asked in the other order than they were
+    sent: the one asked first waits longest and comes first (it came second, by its deadline),
+    each row saying when it was asked, in the site's time (Chicago)."""
+    first_sent, second_sent = (
+        patient_at(world.practice, world.community_coordinator, shared_with=world.center, family_name=name)
+        for name in ("Sentfirst", "Askedfirst")
+    )
+    with time_machine.travel(dt.datetime(2027, 2, 1, 14, 0, tzinfo=dt.UTC), tick=False):
+        sent_early = sent_handoff(world, first_sent)
+    with time_machine.travel(dt.datetime(2027, 2, 1, 15, 0, tzinfo=dt.UTC), tick=False):
+        sent_later = sent_handoff(world, second_sent)
+    with time_machine.travel(dt.datetime(2027, 2, 1, 15, 30, tzinfo=dt.UTC), tick=False):
+        handoff_ask(actor=world.community_oncologist, handoff=sent_later, body="Which prophylaxis after day +30?")
+    with time_machine.travel(dt.datetime(2027, 2, 1, 16, 45, tzinfo=dt.UTC), tick=False):
+        handoff_ask(actor=world.community_oncologist, handoff=sent_early, body="Is the IgG from day +28?")
+    assert sent_early.acknowledge_by < sent_later.acknowledge_by  # type: ignore[operator]
+
+    login(client, world.center_coordinator)
+    response = dashboard_queue(client)
+    rows = response.context["work_queue"].rows("handoffs")
+    assert rows == [sent_later, sent_early] and all(row.to_answer for row in rows)
+    html = response.content.decode().split('id="handoffs-heading"', 1)[1].split("</section>", 1)[0]
+    assert html.index("Askedfirst") < html.index("Sentfirst")
+    assert "a question to answer, asked Mon 1 Feb, 09:30 CST" in html
+    assert "a question to answer, asked Mon 1 Feb, 10:45 CST" in html
+
+
+def test_the_queue_walks_the_hand_offs_waiting_in_their_order_on_its_index(world: World) -> None:
+    """The hand-offs waiting are walked on `handoff_awaiting_by_wait`, already in the queue's
+    order (asked with sequential scans, bitmaps and sorts off: on a test database PostgreSQL
+    would read the few rows whole and sort them; the index must give the order by itself)."""
+    for number in range(3):
+        patient = patient_at(world.practice, world.community_coordinator, shared_with=world.center)
+        handoff_ask(actor=world.community_oncologist, handoff=sent_handoff(world, patient), body=f"Question {number}")
+    viewer = world.center_coordinator
+    scope = queue_scope(viewer, active_memberships_of(viewer))
+    with CaptureQueriesContext(connection) as captured:
+        assert len(queue_handoffs(scope)) == 3
+    (statement,) = [q["sql"] for q in captured.captured_queries if "handoffs_handoff" in q["sql"]]
+    with connection.cursor() as cursor:
+        for plan_kind in ("seqscan", "bitmapscan", "sort"):
+            cursor.execute(f"SET LOCAL enable_{plan_kind} = off")
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Scan using handoff_awaiting_by_wait" in plan, plan
+    assert "Sort Key: handoffs_handoff_1." not in plan, plan  # walked in its order, not sorted
+
+
+def test_a_capped_list_of_the_queue_links_to_its_full_list(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the queue's cap each list says so and links to where all of it is: the hand-offs to
+    the hand-offs list needing my action, the patients naming no primary to the patients
+    needing my action."""
+    for _ in range(2):
+        sent_handoff(world, patient_at(world.practice, world.community_coordinator, shared_with=world.center))
+    login(client, world.community_coordinator)
+    whole = dashboard_queue(client).content.decode()
+    assert "Showing the first" not in whole
+    monkeypatch.setattr("workspace.work_queue.WORK_QUEUE_LIMIT", 1)
+    capped = dashboard_queue(client).content.decode()
+    handoffs = capped.split('id="handoffs-heading"', 1)[1].split("</section>", 1)[0]
+    assert f'Showing the first 1: <a href="{reverse("my-handoffs")}?needs_action=on">' in handoffs
+    unnamed = capped.split('id="unnamed-heading"', 1)[1].split("</section>", 1)[0]
+    assert f'Showing the first 1: <a href="{DASHBOARD}?needs_action=on#patients-heading">' in unnamed
+    listed = client.get(reverse("my-handoffs"), {"needs_action": "on"})
+    assert listed.context["page"].paginator.count == 2
