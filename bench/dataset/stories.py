@@ -259,7 +259,7 @@ def _tables() -> dict[str, Table]:
             "handoffs_handoff",
             "values, state, created_at, updated_at, sent_at, acknowledge_by, "
             "reminder_sent_at, acknowledged_at, acknowledged_by_id, created_by_id, from_site_id, "
-            "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id, last_word_site_id",
+            "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id, last_word_site_id, last_word_at",
         ),
         "questions": ("handoffs_handoffquestion", "body, created_at, author_id, handoff_id, site_id"),
         "lines": (
@@ -1238,6 +1238,7 @@ class Stories:
                 to_site.id,
                 version_id,
                 None,
+                None,
             )
             return
         acknowledge_by = add_business_days(sent.astimezone(to_site.zone), 1)
@@ -1275,7 +1276,8 @@ class Stories:
             None,
             to_site.id,
             version_id,
-            thread[-1][2].id if thread else None,  # the last word's site, as `handoff_ask` keeps it
+            thread[-1][2].id if thread else None,  # the last word's site and moment, as `handoff_ask` keeps them
+            thread[-1][0] if thread else None,
         )
         self.entry(
             case,
