@@ -18,7 +18,7 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, next_or
 from toxicity.alert_list import AlertListForm, Show, filtered_alerts
 from toxicity.alerts import alert_acknowledge
 from toxicity.models import Alert
-from toxicity.selectors import alerts_visible_to, get_alert_for_user
+from toxicity.selectors import alerts_visible_to, get_alert_for_user, waiting_alert_count
 
 ALERTS_PER_PAGE = 50
 
@@ -33,9 +33,11 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     asked = form.asked()
     visible = alerts_visible_to(request.user)
     alerts_asked = filtered_alerts(visible, asked, user=request.user)
-    page = CappedPaginator(alerts_asked, ALERTS_PER_PAGE).get_page(asked.get("page"))
+    listed = CappedPaginator(alerts_asked, ALERTS_PER_PAGE)
+    page = listed.get_page(asked.get("page"))
     alerts = list(page)
     shown(alerts, verb="listed")
+    waiting = waiting_alert_count(request.user)  # the header's badge reads it too (`open_alert_count`)
     memberships = active_memberships_of(request.user)
     context = {
         "memberships": memberships,
@@ -44,15 +46,21 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": form.filtered(),
         "show": asked.get("show") or Show.ALL,
         "page": page,
-        # The status line's second number, of the whole list unfiltered (the first is the
-        # header's `open_alert_count`): counted only where the line shows it, up to the cap.
-        "acknowledged": CappedPaginator(visible.acknowledged(), ALERTS_PER_PAGE),
+        "open_alert_count": waiting,
+        "acknowledged": acknowledged_of(listed, waiting),
         "open_alerts": [a for a in alerts if not a.is_acknowledged],
         "seen_alerts": [a for a in alerts if a.is_acknowledged],
         "export_url": address_of(form, "alert-export", paged=False),
         "back_here": address_of(form, "alert-list"),  # where an acknowledgement brings the person back to
     }
     return list_response(request, "toxicity/alert_list.html", context, form=form, url_name="alert-list")
+
+
+def acknowledged_of(listed: CappedPaginator, waiting: int) -> int | None:
+    """The status line's second number: how many of the person's alerts are acknowledged, read
+    off the unfiltered list's count (every alert) less those `waiting`, without counting them
+    again; None when the list holds more than it counts (the line then says "more than N in all")."""
+    return None if listed.capped else listed.count - waiting
 
 
 @login_required

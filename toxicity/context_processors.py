@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from toxicity.selectors import alerts_visible_to
+from toxicity.selectors import waiting_alert_count
 
 
 def open_alerts(request: HttpRequest) -> dict[str, Any]:
@@ -17,4 +17,4 @@ def open_alerts(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"open_alert_count": SimpleLazyObject(lambda: alerts_visible_to(user).unacknowledged().count())}
+    return {"open_alert_count": SimpleLazyObject(lambda: waiting_alert_count(user))}

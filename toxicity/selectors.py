@@ -119,6 +119,12 @@ def alerts_visible_to(user: AnyUser) -> AlertQuerySet:
     )
 
 
+def waiting_alert_count(user: AnyUser) -> int:
+    """How many of the user's alerts wait for their acknowledgement: the header's badge, the
+    alerts page's status line, the work queue's heading."""
+    return alerts_visible_to(user).unacknowledged().count()
+
+
 def get_alert_for_user(user: AnyUser, alert_id: int | str) -> Alert:
     return get_visible_or_404(alerts_visible_to(user), alert_id, "alert")
 
