@@ -65,3 +65,22 @@ def test_a_list_past_the_cap_says_more_than_and_pages_to_the_cap(client: Client,
     assert page.paginator.capped and page.paginator.count == 1 and len(page.object_list) == 1
     assert f"more than 1 {noun}" in html
     assert NOTE in html and "export it to have every row" in html
+
+
+@pytest.mark.usefixtures("records")
+def test_the_unfiltered_patient_list_counts_the_grants_up_to_the_cap(client: Client, world: World) -> None:
+    """Every patient the person sees, counted on the grants' index alone and no further than
+    the cap: the exact count read every grant of the network coordinator's 10,000 patients."""
+    login(client, world.center_coordinator)
+    whole = client.get(reverse("dashboard"))
+    total = whole.context["page"].paginator.count
+    assert total >= 2 and f"{total} patients." in whole.content.decode()
+    with override_settings(LIST_COUNT_CAP=1), CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard"))
+    page = response.context["page"]
+    assert page.paginator.capped and page.paginator.count == 1 and len(page.object_list) == 1
+    assert "More than 1 patient" in response.content.decode() and NOTE in response.content.decode()
+    (count,) = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT DISTINCT")
+    ]
+    assert "LIMIT 2" in count and 'FROM "carecoord_patient"' not in count

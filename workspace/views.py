@@ -13,7 +13,7 @@ from carecoord.reads import shown
 from carecoord.selectors.patients import identifiers_with_sites
 from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
-from carecoord.web.list_forms import CappedPaginator, CountedPaginator, address_of, list_response, results_only
+from carecoord.web.list_forms import CappedPaginator, address_of, list_response, results_only
 from carecoord.web.shortcuts import HtmxHttpRequest
 from referrals.selectors import can_refer
 from workspace.patient_list import (
@@ -54,11 +54,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         user=request.user,
         scope=scope,
     )
-    if form.filtered():
-        page = CappedPaginator(patients, PATIENTS_PER_PAGE).get_page(asked.get("page"))
-    else:  # every patient the viewer sees, counted on the grants alone
-        count = CountedPaginator(patients, PATIENTS_PER_PAGE, count=lambda: visible_patient_count(request.user))
-        page = count.get_page(asked.get("page"))
+    # Unfiltered, every patient the viewer sees: counted on the grants alone.
+    counter = None if form.filtered() else (lambda cap: visible_patient_count(request.user, up_to=cap))
+    page = CappedPaginator(patients, PATIENTS_PER_PAGE, counter=counter).get_page(asked.get("page"))
     context = {
         "memberships": memberships,
         "form": form,

@@ -116,19 +116,6 @@ def list_response(
     return render(request, template, context)
 
 
-class CountedPaginator(Paginator):
-    """A paginator told how to count its rows (`count`, called once when needed), for a list
-    whose total is cheaper to read another way than by counting the page's query."""
-
-    def __init__(self, object_list: Any, per_page: int, *, count: Callable[[], int]) -> None:
-        super().__init__(object_list, per_page)
-        self._count = count
-
-    @functools.cached_property
-    def count(self) -> int:
-        return self._count()
-
-
 class CappedPaginator(Paginator):
     """A list's pages, its rows counted only up to `cap` (LIST_COUNT_CAP, 500 by default).
 
@@ -138,14 +125,24 @@ class CappedPaginator(Paginator):
     the page says "more than 500" and pages through the first 500 in its order: nobody reads
     further down a work list; the filters narrow it and the export has every row."""
 
-    def __init__(self, rows: QuerySet[Any], per_page: int, *, cap: int | None = None) -> None:
+    def __init__(
+        self,
+        rows: QuerySet[Any],
+        per_page: int,
+        *,
+        cap: int | None = None,
+        counter: Callable[[int], int] | None = None,
+    ) -> None:
         super().__init__(rows, per_page)
         self.rows = rows
         self.cap = settings.LIST_COUNT_CAP if cap is None else cap
+        self.counter = counter  # counts the rows another way, up to the cap it is given
 
     @functools.cached_property
     def counted(self) -> int:
         """The rows, counted up to one past the cap (in any order: only how many matters)."""
+        if self.counter is not None:
+            return self.counter(self.cap)
         return self.rows.order_by()[: self.cap + 1].count()
 
     @functools.cached_property
