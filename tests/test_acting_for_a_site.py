@@ -298,6 +298,9 @@ def _toxicity(s: Samples, side: str) -> dict[str, Any]:
         "grade": "3",
         "infection_site": "Blood",
         "organism": "Klebsiella",
+        # The walk records infections one after the other while the first is still active: each
+        # is confirmed a new episode (the page asks otherwise; the API does not read this).
+        "new_episode": "on",
     }
 
 

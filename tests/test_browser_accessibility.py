@@ -75,6 +75,13 @@ def _timeline_forms_open(page: Page) -> None:
     expect(page.locator("#thread .field__error").first).to_be_visible()
 
 
+def _asked_if_new(page: Page) -> None:
+    """A CRS recorded while the patient's CRS is active: the page asks whether it is a new one."""
+    _graded(page)
+    _press("Record and alert")(page)
+    expect(page.locator("#id_new_episode_error")).to_be_visible()
+
+
 def _graded(page: Page) -> None:
     """A grade 3 CRS entered: its fieldset shown and the live grade in the preview."""
     page.locator("select[name=kind]").select_option("crs")
@@ -114,6 +121,9 @@ PAGES: dict[str, View] = {
     "toxicity-record, graded": View(CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _graded),
     "toxicity-record, refused": View(
         CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _press("Record and alert")
+    ),
+    "toxicity-record, asked if new": View(
+        CENTER, lambda s: reverse("toxicity-record", kwargs=s.patient), _asked_if_new
     ),
     "lab-entry": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient)),
     "lab-entry, refused": View(CENTER, lambda s: reverse("lab-entry", kwargs=s.patient), _press("Record the results")),

@@ -26,13 +26,19 @@ from toxicity.services import toxicity_record
 pytestmark = pytest.mark.browser
 
 
-def _record_crs(page: Page, base_url: str, patient: Patient, *, temperature: str, vasopressors: str) -> None:
+def _record_crs(
+    page: Page, base_url: str, patient: Patient, *, temperature: str, vasopressors: str, new_episode: bool = False
+) -> None:
+    """`new_episode`: a CRS is active already; the page asks, and this is confirmed a new one."""
     page.goto(base_url + reverse("toxicity-record", kwargs={"patient_id": patient.pk}))
     page.get_by_label("Kind of toxicity").select_option(value="crs")
     page.get_by_label("Highest temperature (°C)").fill(temperature)
     page.get_by_label("Number of vasopressors other than vasopressin").fill(vasopressors)
     expect(page.locator("#grade-preview")).to_contain_text("Grade 3 (ASTCT)")
     page.get_by_role("button", name="Record and alert").click()
+    if new_episode:
+        page.get_by_label("This is a new episode").check()
+        page.get_by_role("button", name="Record and alert").click()
     page.wait_for_url(re.compile(r".*/toxicity/events/\d+/$"))
 
 
@@ -107,7 +113,7 @@ def test_registered_in_the_browser_named_by_each_site_and_every_point_person_ale
     # A second grade-3 CRS now reaches every named point person at both sites.
     nurse_page = browser.new_page()
     sign_in(nurse_page, base_url, nurse.email)
-    _record_crs(nurse_page, base_url, patient, temperature="39.5", vasopressors="1")
+    _record_crs(nurse_page, base_url, patient, temperature="39.5", vasopressors="1", new_episode=True)
     second = ToxicityEvent.objects.filter(patient=patient).latest("pk")
     alerted = {(a.recipient.email, a.role) for a in Alert.objects.filter(event=second)}
     assert alerted == {

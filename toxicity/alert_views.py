@@ -78,9 +78,10 @@ def alert_acknowledge_view(request: HtmxHttpRequest, alert_id: int) -> HttpRespo
 @loads(get_alert_for_user, "alert_id", methods=POST)
 def _acknowledge(request: HttpRequest, alert: Alert) -> HttpResponse:
     try:
-        alert_acknowledge(actor=actor(request), alert=alert)
+        person = actor(request)
+        acknowledged = alert_acknowledge(actor=person, alert=alert)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, "Alert acknowledged. The other site sees it on the timeline.")
+        messages.success(request, acknowledged.message_for(person))
     return redirect(next_or(request, reverse("toxicity-event", kwargs={"event_id": alert.event_id})))

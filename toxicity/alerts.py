@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -131,11 +132,43 @@ def alert_summary(alerts: Sequence[Alert], care_team: Sequence[CareTeamLink]) ->
     return lines
 
 
-def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
+@dataclass(frozen=True)
+class Acknowledged:
+    """What one acknowledgement closed: the alert acted on (as it is now) and every alert that
+    counts as seen with it (`covered`, that one included, highest grade first)."""
+
+    alert: Alert
+    covered: list[Alert]
+
+    def message_for(self, user: User) -> str:
+        """What the person is told: how many of their own alerts closed (their waiting count drops
+        by as many) and of which grades. Their colleagues' copies at the site, closed with them,
+        are not counted: they were never in this person's count."""
+        alert = self.alert
+        earlier = sorted(
+            (a.grade for a in self.covered if a.recipient_id == user.pk and a.pk != alert.pk), reverse=True
+        )
+        if not earlier:
+            return "Alert acknowledged. The other site sees it on the timeline."
+        grades = _and([str(grade) for grade in earlier])
+        before = f"the grade{'s' if len(earlier) > 1 else ''} {grades} before it"
+        kind = alert.event.get_kind_display()
+        return (
+            f"{len(earlier) + 1} alerts acknowledged: {kind} grade {alert.grade} and {before}. "
+            "The other site sees it on the timeline."
+        )
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def alert_acknowledge(*, actor: User, alert: Alert) -> Acknowledged:
     """The recipient has seen the alert; their site's other open alerts on the event up to its
     grade count as seen too (the same fact sent to others of the site, escalations of it, an
     earlier lower grade). A higher grade the event rose to since stays open: acknowledging the
-    first grade 1 of an event that rose to grade 3 never acknowledges the rise unseen."""
+    first grade 1 of an event that rose to grade 3 never acknowledges the rise unseen. Returns
+    what it closed, so that the person can be told (a click can close more than one)."""
     if alert.recipient_id != actor.pk:
         raise PermissionDenied("Only the person alerted can acknowledge this alert.")
     if alert.is_acknowledged:
@@ -144,12 +177,15 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
     # signs the acknowledgement with that site, not with another site of theirs on the care team.
     acting_site_for(actor, alert.event.patient, Capability.VIEW, among=[alert.site])
     now = timezone.now()
+    covering = Alert.objects.unacknowledged().filter(event=alert.event, site=alert.site, grade__lte=alert.grade)
     with transaction.atomic():
-        audited_update(
-            Alert.objects.unacknowledged().filter(event=alert.event, site=alert.site, grade__lte=alert.grade),
-            acknowledged_at=now,
-            acknowledged_by=actor,
+        # Locked as they are read: what is listed is exactly what the update closes.
+        covered = list(
+            covering.select_for_update(of=("self",))
+            .only("pk", "grade", "recipient")
+            .order_by("-grade", "-created_at", "-pk")
         )
+        audited_update(covering.filter(pk__in=[a.pk for a in covered]), acknowledged_at=now, acknowledged_by=actor)
         timeline_record(
             patient=alert.event.patient,
             kind=TimelineEntry.Kind.TOXICITY,
@@ -159,7 +195,7 @@ def alert_acknowledge(*, actor: User, alert: Alert) -> Alert:
             subject=alert.event,
         )
     alert.refresh_from_db()
-    return alert
+    return Acknowledged(alert=alert, covered=covered)
 
 
 def _escalation_recipients(alert: Alert) -> list[Recipient]:

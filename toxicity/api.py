@@ -199,6 +199,6 @@ class AlertViewSet(IdempotentWritesMixin, ScopeBeforeMethodMixin, viewsets.ReadO
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        alert = alert_acknowledge(actor=actor_of(request), alert=self.get_object())
-        alert = get_alert_for_user(request.user, alert.pk)
+        acknowledged = alert_acknowledge(actor=actor_of(request), alert=self.get_object())
+        alert = get_alert_for_user(request.user, acknowledged.alert.pk)
         return Response(self.get_serializer(alert).data)

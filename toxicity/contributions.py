@@ -31,7 +31,8 @@ def digest_active_toxicities(scope: DigestScope) -> SectionRead:
     """Every toxicity still active, whenever it began (a grade-4 CRS of three weeks ago is still
     the first thing to know), worst first, with its day of onset from day 0: one query."""
     events = (
-        ToxicityEvent.objects.filter(scope.of_patients(), status=ToxicityEvent.Status.ACTIVE)
+        ToxicityEvent.objects.active()
+        .filter(scope.of_patients())
         .annotate(day_zero=day_zero_subquery("patient_id"))
         .order_by("-grade", "onset_at", "pk")
         .values_list(

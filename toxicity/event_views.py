@@ -53,7 +53,12 @@ from toxicity.forms import (
     system_of,
 )
 from toxicity.models import ASTCT_KINDS, Alert, ToxicityEvent, ToxicityKind, needs_manufacturer_report
-from toxicity.selectors import assessment_circumstances, get_event_for_user, toxicity_events_visible_to
+from toxicity.selectors import (
+    active_events_brief,
+    assessment_circumstances,
+    get_event_for_user,
+    toxicity_events_visible_to,
+)
 from toxicity.services import (
     manufacturer_report_record,
     report_route_of,
@@ -127,6 +132,8 @@ def _record_context(
         "icans_form": assessments["icans"],
         "ctcae_form": assessments["ctcae"],
         "preview": preview,
+        # Named at the top, each to be reassessed: a second one of the same kind is asked about.
+        "active": form.active,
         "zone": form.zone,
         "pediatric": is_child_today(patient, form.zone),
     }
@@ -164,12 +171,14 @@ def record(request: HttpRequest, patient: Patient) -> HttpResponse:
     memberships = active_memberships_of(request.user)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
     pediatric = is_child_today(patient, _zone(sites, memberships))
+    active = active_events_brief(patient)
     if request.method != "POST":
-        form = RecordForm(sites=sites, initial={"onset_at": site_time_now(_zone(sites, memberships))})
+        initial = {"onset_at": site_time_now(_zone(sites, memberships))}
+        form = RecordForm(sites=sites, active=active, initial=initial)
         assessments = assessment_forms(pediatric=pediatric)
         return render(request, "toxicity/record.html", _record_context(request, patient, form, assessments))
 
-    form = RecordForm(request.POST, sites=sites)
+    form = RecordForm(request.POST, sites=sites, active=active)
     kind = request.POST.get("kind", "")
     assessments = assessment_forms(request.POST, active=system_of(kind), pediatric=pediatric)
     assessment = assessments[system_of(kind)]
@@ -220,7 +229,8 @@ def grade_preview(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
         return render(request, "toxicity/_grade_preview.html", context)
     # Without JavaScript the "Show the grade" button lands here: the form again, as entered.
     assessments = assessment_forms(request.POST, active=system_of(request.POST.get("kind", "")), pediatric=pediatric)
-    context = _record_context(request, patient, RecordForm(request.POST, sites=sites), assessments)
+    entered = RecordForm(request.POST, sites=sites, active=active_events_brief(patient))
+    context = _record_context(request, patient, entered, assessments)
     context["preview"] = preview
     context["purpose"] = "record"
     return render(request, "toxicity/record.html", context)

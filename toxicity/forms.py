@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -398,6 +399,44 @@ class RecordForm(SiteForm):
     note = forms.CharField(
         label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
+    new_episode = forms.BooleanField(
+        label="This is a new episode, not the active one: record it as a second event",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, active: Sequence[ToxicityEvent] = (), **kwargs: Any) -> None:
+        """`active`: the patient's active events (`ToxicityEvent.objects.active()`), already read
+        for the page: one of the kind being recorded is almost always the same episode, entered
+        again (often by the other site), and should be reassessed instead."""
+        super().__init__(*args, **kwargs)
+        self.active = list(active)
+
+    @property
+    def same_kind_active(self) -> ToxicityEvent | None:
+        """The active event of the kind entered, which a new one would duplicate."""
+        kind = getattr(self, "cleaned_data", {}).get("kind")
+        return next((event for event in self.active if event.kind == kind), None)
+
+    @property
+    def asks_new_episode(self) -> bool:
+        """The box is shown once the form asked (or while it is ticked), as `confirm_date` is."""
+        return self.is_bound and (bool(self.data.get(self.add_prefix("new_episode"))) or "new_episode" in self.errors)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        duplicate = self.same_kind_active
+        if duplicate is not None and not data.get("new_episode"):
+            since = duplicate.onset_date
+            self.add_error(
+                "new_episode",
+                ValidationError(
+                    f"{duplicate.get_kind_display()} grade {duplicate.grade}, active since "
+                    f"{since.day} {since:%b %Y} (recorded by {duplicate.reporting_site.name}), is probably "
+                    "this episode: reassess it instead, or tick this box if it is a new one.",
+                    code="active_same_kind",
+                ),
+            )
+        return data
 
 
 class PreviewForm(forms.Form):

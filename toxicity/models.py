@@ -27,6 +27,11 @@ __all__ = [
 
 
 class ToxicityEventQuerySet(models.QuerySet["ToxicityEvent"]):
+    def active(self) -> ToxicityEventQuerySet:
+        """Events not resolved yet: the episodes still going on, which are reassessed, not recorded
+        again."""
+        return self.filter(status=ToxicityEvent.Status.ACTIVE)
+
     def with_timing(self) -> ToxicityEventQuerySet:
         """With what `onset_day` and `atypical_reason` are derived from: the patient's day 0 now,
         and whether a CRS of the patient began earlier since that day 0 (then this one recurs)."""

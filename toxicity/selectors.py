@@ -184,10 +184,20 @@ def active_toxicities_of(patient: Patient) -> list[ToxicityEvent]:
     """The active events of an already-authorised patient, worst first, with their timing and
     their alerts (who acknowledged them, at which site): two queries whatever their number."""
     alerts = Alert.objects.select_related("site", "acknowledged_by").order_by("created_at", "pk")
-    return list(
-        ToxicityEvent.objects.filter(patient=patient, status=ToxicityEvent.Status.ACTIVE)
-        .with_timing()
+    return list(_active_of(patient).with_timing().prefetch_related(Prefetch("alerts", queryset=alerts)))
+
+
+def active_events_brief(patient: Patient) -> list[ToxicityEvent]:
+    """The active events of an already-authorised patient, worst first, with the site that
+    recorded each and nothing else (the record page names them, to be reassessed rather than
+    recorded twice): one query whatever their number."""
+    return list(_active_of(patient))
+
+
+def _active_of(patient: Patient) -> ToxicityEventQuerySet:
+    return (
+        ToxicityEvent.objects.active()
+        .filter(patient=patient)
         .select_related("reporting_site")
-        .prefetch_related(Prefetch("alerts", queryset=alerts))
         .order_by("-grade", "onset_at", "pk")
     )

@@ -257,6 +257,26 @@ def test_acknowledging_an_earlier_lower_grade_leaves_the_rise_open_until_it_is_s
 
 
 @pytest.mark.django_db
+def test_one_click_that_acknowledges_two_alerts_says_so(world: World) -> None:
+    """The nurse's waiting count drops by two: the message says which two, not "Alert acknowledged"."""
+    nurse = name_point_persons(world)["center_nurse"]
+    event = _record(world, inputs=CRS_GRADE_2)
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        toxicity_assess(
+            actor=world.community_oncologist, event=event, site=world.practice, assessed_at=NOW, inputs=CRS_GRADE_3
+        )
+        client = login(Client(), nurse)
+        rise = Alert.objects.get(event=event, recipient=nurse, reason=Alert.Reason.GRADE_ROSE)
+        url = reverse("alert-acknowledge", kwargs={"alert_id": rise.pk})
+        response = client.post(url, {"next": reverse("alert-list")}, follow=True)
+    assert not Alert.objects.filter(recipient=nurse).unacknowledged().exists()
+    assert [str(m) for m in response.context["messages"]] == [
+        "2 alerts acknowledged: Cytokine release syndrome (CRS) grade 3 and the grade 2 before it. "
+        "The other site sees it on the timeline."
+    ]
+
+
+@pytest.mark.django_db
 def test_outsider_gets_404_for_the_event_and_the_alert(world: World) -> None:
     name_point_persons(world)
     event = _record(world)

@@ -24,6 +24,7 @@ from tests.helpers import (
     INFUSED_ON,
     World,
     another_record,
+    grade_2_event,
     grow_record,
     infused,
     login,
@@ -78,12 +79,12 @@ def html_of(response: Any) -> str:
 
 def recorded_event(world: World, kind: str = "crs", **extra: Any) -> ToxicityEvent:
     arguments: dict[str, Any] = {"inputs": {"temperature_c": 38.6, "hypotension": True}} if kind == "crs" else {}
+    arguments["onset_at"] = NOW - dt.timedelta(hours=2)
     return toxicity_record(
         actor=world.community_oncologist,
         patient=world.shared_patient,
         site=world.practice,
         kind=kind,
-        onset_at=NOW - dt.timedelta(hours=2),
         **(arguments | extra),
     )
 
@@ -175,6 +176,78 @@ def test_an_assessment_below_the_criteria_is_refused_with_the_reason(client: Cli
     assert response.status_code == 400
     assert 'id="id_kind_error">The ASTCT criteria are not met: Grade 0: no fever' in html_of(response)
     assert not ToxicityEvent.objects.exists()
+
+
+# --- a second active event of the same kind --------------------------------------------------
+
+# 21:00 the day before in Chicago, where the practice recorded it: the list shows the practice's date.
+EVENING_BEFORE = dt.datetime(2027, 1, 20, 3, 0, tzinfo=dt.UTC)
+
+
+def test_the_record_page_lists_the_active_events_with_a_link_to_reassess_each(client: Client, world: World) -> None:
+    login(client, world.community_oncologist)
+    assert "Active for this patient" not in html_of(client.get(record_url(world)))
+    crs = recorded_event(world, onset_at=EVENING_BEFORE)
+    resolved = recorded_event(world, kind="cardiac", ctcae_grade=2)
+    resolved.status = ToxicityEvent.Status.RESOLVED
+    resolved.save()
+    html = html_of(client.get(record_url(world)))
+    assert "Active for this patient" in html
+    assert (
+        "<strong>Cytokine release syndrome (CRS)</strong>, grade 2 since 19 Jan 2027, recorded by Riverbend Oncology"
+        in html
+    )
+    assert f'href="{event_url("toxicity-event", crs)}#assess-form">Reassess' in html
+    assert "Cardiac event" not in html.split("Active for this patient", 1)[1].split("</section>", 1)[0]
+
+
+def test_recording_a_kind_already_active_asks_first_and_records_nothing(client: Client, world: World) -> None:
+    crs = recorded_event(world, onset_at=EVENING_BEFORE)
+    login(client, world.community_oncologist)
+    response = client.post(record_url(world), record_data(world, **CRS_GRADE_3_FORM))
+    assert response.status_code == 400
+    html = html_of(response)
+    assert re.search(
+        r'id="id_new_episode_error">Cytokine release syndrome \(CRS\) grade 2, active since 19 Jan 2027 '
+        r"\(recorded by Riverbend Oncology\), is probably this episode: reassess it instead",
+        html,
+    )
+    assert f'href="{event_url("toxicity-event", crs)}#assess-form">Reassess the active' in html
+    assert 'type="checkbox" name="new_episode"' in html
+    assert ToxicityEvent.objects.count() == 1
+    # Another kind is not asked about.
+    icans = client.post(record_url(world), record_data(world, kind="icans", ice_score="5"))
+    assert icans.status_code == 302
+    assert ToxicityEvent.objects.count() == 2
+
+
+def test_a_new_episode_confirmed_is_recorded_as_before(client: Client, world: World) -> None:
+    recorded_event(world, onset_at=EVENING_BEFORE)
+    login(client, world.community_oncologist)
+    response = client.post(record_url(world), record_data(world, new_episode="on", **CRS_GRADE_3_FORM))
+    assert response.status_code == 302
+    assert ToxicityEvent.objects.filter(kind="crs", status=ToxicityEvent.Status.ACTIVE).count() == 2
+
+
+def test_outsider_gets_404_for_the_record_page_of_a_patient_with_an_active_event(client: Client, world: World) -> None:
+    recorded_event(world)
+    login(client, world.outsider)
+    assert client.get(record_url(world)).status_code == 404
+    data = record_data(world, site=str(world.unrelated_practice.pk), new_episode="on", **CRS_GRADE_3_FORM)
+    assert client.post(record_url(world), data).status_code == 404
+    assert ToxicityEvent.objects.count() == 1
+
+
+def test_record_page_queries_do_not_grow_with_the_active_events(client: Client, world: World) -> None:
+    login(client, world.community_oncologist)
+    client.get(record_url(world))  # warm the caches
+    none = queries_of_get(client, record_url(world))
+    recorded_event(world)
+    one = queries_of_get(client, record_url(world))
+    for kind in ("cardiac", "infection", "cytopenia"):
+        recorded_event(world, kind=kind, ctcae_grade=2)
+    assert html_of(client.get(record_url(world))).count(">Reassess<") == 4
+    assert none == one == queries_of_get(client, record_url(world))
 
 
 # --- the live grade ----------------------------------------------------------------------------
@@ -482,3 +555,33 @@ def test_the_grade_appears_as_the_crs_assessment_is_entered(
     page.get_by_role("button", name="Record and alert").click()
     expect(page.locator(".flash__item")).to_contain_text("Recorded.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cytokine release syndrome (CRS): grade 3")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    active = grade_2_event(world)  # recorded at the center
+    base_url = str(live_server)
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    page.goto(base_url + record_url(world))
+    listed = page.locator("section", has=page.get_by_role("heading", name="Active for this patient"))
+    expect(listed).to_contain_text("Cytokine release syndrome (CRS), grade 2 since")
+    expect(listed).to_contain_text("recorded by Lakeside CAR-T Center")
+    page.get_by_label("Kind of toxicity").select_option("crs")
+    page.get_by_label("Highest temperature (°C)").fill("39.2")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 1 (ASTCT)")  # the live grade still works
+    page.get_by_role("button", name="Record and alert").click()
+    error = page.locator("#id_new_episode_error")
+    expect(error).to_contain_text("grade 2, active since")
+    expect(error).to_contain_text("reassess it instead")
+    reassess = page.get_by_role("link", name="Reassess the active Cytokine release syndrome (CRS) instead")
+    expect(reassess).to_have_attribute("href", event_url("toxicity-event", active) + "#assess-form")
+    assert ToxicityEvent.objects.count() == 1
+    page.get_by_label("This is a new episode").check()
+    page.get_by_role("button", name="Record and alert").click()
+    expect(page.locator(".flash__item")).to_contain_text("Recorded.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cytokine release syndrome (CRS): grade 1")
+    assert ToxicityEvent.objects.filter(kind="crs", status=ToxicityEvent.Status.ACTIVE).count() == 2

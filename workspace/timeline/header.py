@@ -86,7 +86,7 @@ def _anything_open(patient: Patient) -> tuple[bool, bool]:
     """Whether the patient has an active toxicity, and a hand-off waiting: one small query.
     Most of the time neither, and then the two reads that build the header (their SQL alone,
     the toxicities' timing above all, took longer to compile than to run) are not made."""
-    toxicities = ToxicityEvent.objects.filter(patient=OuterRef("pk"), status=ToxicityEvent.Status.ACTIVE)
+    toxicities = ToxicityEvent.objects.active().filter(patient=OuterRef("pk"))
     handoffs = Handoff.objects.filter(patient=OuterRef("pk"), state=Handoff.State.SENT)
     found = (
         Patient.objects.filter(pk=patient.pk)
