@@ -12,7 +12,7 @@ from carecoord.access.walks import first_visible
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, register_digest_section
 from carecoord.lookups import InArray
 from carecoord.work_queue import QueueList, QueueScope, Slot, read_per_shape, register_queue_list
-from handoffs.models import Handoff, HandoffQuerySet
+from handoffs.models import QUEUE_ORDER, Handoff, HandoffQuerySet
 from handoffs.selectors import handoffs_visible_to
 
 
@@ -51,11 +51,6 @@ QUEUE_ROW = (
 
 def _awaiting(scope: QueueScope) -> HandoffQuerySet:
     return handoffs_visible_to(scope.user).awaiting(scope.recording)
-
-
-# The longest-waiting first: a question by when it was asked, an acknowledgement by its deadline
-# (`Handoff.waiting_since`, which the index `handoff_awaiting_by_wait` walks in this order).
-QUEUE_ORDER = ("waiting_since", "sent_at", "pk")
 
 
 @read_per_shape()

@@ -19,7 +19,7 @@ from carecoord.roles import Capability
 from carecoord.selectors.patients import patient_ids_matching
 from carecoord.selectors.sites import sites_where_role_can
 from carecoord.web.list_forms import ListForm, patient_search_field
-from handoffs.models import Handoff, HandoffQuerySet
+from handoffs.models import QUEUE_ORDER, Handoff, HandoffQuerySet
 
 TO_ME = "to-me"
 FROM_ME = "from-me"
@@ -28,7 +28,12 @@ FROM_ME = "from-me"
 class Sort:
     NEWEST = "newest"
     DEADLINE = "deadline"
-    CHOICES = [(NEWEST, "Newest first"), (DEADLINE, "Acknowledgement deadline")]
+    LONGEST_WAITING = "waiting"
+    CHOICES = [
+        (NEWEST, "Newest first"),
+        (DEADLINE, "Acknowledgement deadline"),
+        (LONGEST_WAITING, "Longest waiting first"),
+    ]
 
 
 class HandoffListForm(ListForm):
@@ -46,6 +51,13 @@ class HandoffListForm(ListForm):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        # Asked for what needs the viewer's action without an order (the work queue's link), the
+        # list is in the queue's order, and its sort field says so.
+        if data is not None and data.get("needs_action") and not data.get("sort"):
+            data = {**{name: data.get(name) for name in data}, "sort": Sort.LONGEST_WAITING}
+        super().__init__(data)
+
 
 def filtered_handoffs(
     handoffs: HandoffQuerySet, asked: Mapping[str, Any], *, user: AnyUser, memberships: list[SiteMembership]
@@ -53,6 +65,9 @@ def filtered_handoffs(
     """`handoffs` (already the viewer's) to or from the viewer's sites, narrowed and ordered as
     `asked` (`HandoffListForm.asked`)."""
     own = [m.site_id for m in memberships]
+    recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
+    # Each row says whether a question from the other site waits for the viewer's answer.
+    handoffs = handoffs.with_to_answer(recording)
     if asked.get("direction") == TO_ME:
         handoffs = handoffs.filter(to_site_id__in=own)
     elif asked.get("direction") == FROM_ME:
@@ -66,8 +81,9 @@ def filtered_handoffs(
     if asked.get("needs_action"):
         # The work queue's rule: sent to one of the sites where the viewer records care and not
         # acknowledged, or a question from the other site waiting for an answer.
-        recording = sites_where_role_can(memberships, Capability.RECORD_CARE)
         handoffs = handoffs.awaiting(recording)
+    if asked.get("sort") == Sort.LONGEST_WAITING:
+        return handoffs.order_by(*QUEUE_ORDER)
     if asked.get("sort") == Sort.DEADLINE:
         return handoffs.order_by(F("acknowledge_by").asc(nulls_last=True), "-created_at", "-pk")
     return handoffs.order_by("-created_at", "-pk")

@@ -99,6 +99,12 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
         )
 
 
+# The work queue's order, longest waiting first: a question by when it was asked, an
+# acknowledgement by its deadline (`Handoff.waiting_since`, which the index
+# `handoff_awaiting_by_wait` walks in this order). The hand-off list sorts so too.
+QUEUE_ORDER = ("waiting_since", "sent_at", "pk")
+
+
 def _to_answer(site_ids: list[int]) -> Q:
     # (A hand-off without a thread has no last word: false, not null, for `to_answer`.)
     return Q(state__in=OPEN_THREAD_STATES, last_word_site__isnull=False) & (

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from carecoord.models import Patient
 from handoffs.models import Handoff
-from handoffs.services import handoff_acknowledge
+from handoffs.services import handoff_acknowledge, handoff_ask
 from tests.factories import patient_at
 from tests.helpers import (
     World,
@@ -70,6 +70,58 @@ def test_needs_my_action_is_a_hand_off_to_acknowledge(client: Client, world: Wor
     assert listed(client.get(HANDOFFS, {"needs_action": "on"})) == []
 
 
+def asked_by_the_practice(world: World, handoff: Handoff, at: dt.datetime) -> None:
+    """A question from the practice on `handoff` (sent by the center), asked at `at`."""
+    handoff_ask(actor=world.community_coordinator, handoff=handoff, body="Which dose of dexamethasone?")
+    Handoff.objects.filter(pk=handoff.pk).update(last_word_at=at)
+
+
+def test_needs_my_action_lists_the_longest_waiting_first_with_the_question_to_answer(
+    center_coordinator_client: Client, world: World
+) -> None:
+    # Asked first on the newer hand-off: the list, newest first, would show it second.
+    older = handoff_of(world, a_patient(world, "Older"))
+    newer = handoff_of(world, a_patient(world, "Newer"))
+    asked_at = timezone.now() - dt.timedelta(days=2)
+    asked_by_the_practice(world, newer, asked_at)
+    asked_by_the_practice(world, older, asked_at + dt.timedelta(hours=5))
+    response = center_coordinator_client.get(HANDOFFS, {"needs_action": "on"})
+    assert listed(response) == [newer, older]  # the work queue's order
+    assert response.context["form"]["sort"].value() == "waiting"
+    html = results_html(response)
+    local = timezone.localtime(asked_at, world.center.zone)
+    assert f"a question to answer, asked {dateformat.format(local, 'D j M, H:i T')}" in html
+    assert html.count(f"{reverse('handoff-detail', kwargs={'handoff_id': newer.pk})}#questions") == 1
+    assert 'aria-label="Answer the question on the hand-off of Newer, Test"' in html
+    # Asked in another order, the list keeps it; the plain list stays newest first.
+    assert listed(center_coordinator_client.get(HANDOFFS, {"needs_action": "on", "sort": "newest"})) == [newer, older]
+    assert listed(center_coordinator_client.get(HANDOFFS, {"sort": "newest"})) == [newer, older]
+    assert listed(center_coordinator_client.get(HANDOFFS)) == [newer, older]
+    assert listed(center_coordinator_client.get(HANDOFFS, {"sort": "waiting"})) == [newer, older]
+
+
+def test_a_question_the_other_site_must_answer_shows_no_answer_link(
+    community_coordinator_client: Client, world: World
+) -> None:
+    handoff = handoff_of(world, world.shared_patient)
+    asked_by_the_practice(world, handoff, timezone.now())
+    html = results_html(community_coordinator_client.get(HANDOFFS))
+    assert "Sharedcare" in html
+    assert "a question to answer" not in html
+    assert "#questions" not in html
+
+
+def test_the_outsider_sees_no_question_waiting(outsider_client: Client, world: World) -> None:
+    handoff = handoff_of(world, world.shared_patient)
+    asked_by_the_practice(world, handoff, timezone.now())
+    for asked in ({"needs_action": "on"}, {"sort": "waiting"}, {}):
+        response = outsider_client.get(HANDOFFS, asked)
+        assert response.status_code == 200
+        assert listed(response) == []
+        html = results_html(response)
+        assert "Sharedcare" not in html and "a question to answer" not in html
+
+
 def test_sort_by_acknowledgement_deadline(community_coordinator_client: Client, world: World) -> None:
     first = handoff_of(world, a_patient(world, "First"))
     second = handoff_of(world, a_patient(world, "Second"))
@@ -105,8 +157,14 @@ def test_the_outsider_finds_nothing(outsider_client: Client, world: World) -> No
 
 @pytest.mark.parametrize(
     "asked",
-    [{}, {"q": "Test", "sort": "deadline"}, {"needs_action": "on", "direction": "to-me"}, {"state": "sent"}],
-    ids=["plain", "search", "needs-action", "state"],
+    [
+        {},
+        {"q": "Test", "sort": "deadline"},
+        {"needs_action": "on", "direction": "to-me"},
+        {"needs_action": "on"},
+        {"state": "sent"},
+    ],
+    ids=["plain", "search", "needs-action", "longest-waiting", "state"],
 )
 def test_handoff_list_query_count_does_not_grow_with_hand_offs(
     community_coordinator_client: Client, world: World, tmp_media: object, asked: dict[str, str]
@@ -114,11 +172,13 @@ def test_handoff_list_query_count_does_not_grow_with_hand_offs(
     client = community_coordinator_client
     record = small_record(world)
 
-    def make(count: int, *, acknowledged: int = 0) -> None:
+    def make(count: int, *, acknowledged: int = 0, questions: int = 0) -> None:
         for index in range(count):
             handoff = handoff_of(world, a_patient(world, f"Handed{index}"))
             if index < acknowledged:
                 handoff_acknowledge(actor=world.community_coordinator, handoff=handoff)
+            if index >= count - questions:  # a question from the center for the practice to answer
+                handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Was the IVIG given?")
 
     make(2)
     response, few = post_measured(client, HANDOFFS, asked)
@@ -126,7 +186,7 @@ def test_handoff_list_query_count_does_not_grow_with_hand_offs(
     grow_record(record)
     another_record(world)
     # More hand-offs, and more people and sites on them: some acknowledged by another person.
-    make(20, acknowledged=5)
+    make(20, acknowledged=5, questions=8)
     response, many = post_measured(client, HANDOFFS, asked)
     assert len(listed(response)) >= 20
     if not asked:

@@ -49,10 +49,11 @@ def _flags(row: PatientListRow) -> str:
 
 
 def _mrns(row: PatientListRow) -> str:
-    own = "".join(f'<span class="mono">{_text(mrn)}</span> ' for mrn in row.own_mrns)
+    # An MRN never breaks at its hyphen; a site's long name may wrap, so the column stays narrow.
+    own = "".join(f'<span class="mono nowrap">{_text(mrn)}</span> ' for mrn in row.own_mrns)
     other = "".join(
-        f'<span class="small muted nowrap">{_text(identifier.site.name)}: '
-        f'<span class="mono">{_text(identifier.mrn)}</span></span> '
+        f'<span class="small muted">{_text(identifier.site.name)}: '
+        f'<span class="mono nowrap">{_text(identifier.mrn)}</span></span> '
         for identifier in row.other_mrns
     )
     return own + other or NOTHING

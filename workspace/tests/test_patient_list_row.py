@@ -51,8 +51,8 @@ def test_every_value_is_escaped() -> None:
     assert "<script>" not in html and "<b>" not in html and "<Luke>" not in html and "<axi-cel>" not in html
     assert "&lt;script&gt;O&#x27;Neil, A &quot;B&quot; &amp; C" in html  # the name, in the link and the labels
     assert html.count("&lt;script&gt;O&#x27;Neil, A &quot;B&quot; &amp; C") == 3
-    assert '<span class="mono">&lt;b&gt;1&lt;/b&gt;</span>' in html
-    assert 'St &lt;Luke&gt;: <span class="mono">M&amp;1</span>' in html
+    assert '<span class="mono nowrap">&lt;b&gt;1&lt;/b&gt;</span>' in html
+    assert 'St &lt;Luke&gt;: <span class="mono nowrap">M&amp;1</span>' in html
     assert "No primary point person at Site &amp; &lt;Co&gt;" in html
     assert "CAR-T candidate: &lt;axi-cel&gt;, liso-cel" in html
 

@@ -1,0 +1,107 @@
+"""Pages measured in a real browser at a laptop's and a phone's width: nothing makes the whole
+page scroll sideways, the dashboard's patient table fits its box at a laptop's width, the API
+tokens table keeps its Revoke button on a phone's screen, and an MRN is never broken inside."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page
+
+from carecoord.accounts.api_tokens import api_token_create
+from carecoord.models import PatientIdentifier, Site
+from tests.browser import sign_in
+from tests.helpers import World
+
+pytestmark = pytest.mark.browser
+
+PAGE_WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
+
+
+def long_names_and_mrns(world: World) -> None:
+    """The sites named and the shared patient numbered as real ones are: long names, MRNs with a
+    hyphen a browser may break at."""
+    Site.objects.filter(pk=world.center.pk).update(name="Great Lakes University CAR-T Center")
+    Site.objects.filter(pk=world.practice.pk).update(name="Prairie View Oncology Associates")
+    PatientIdentifier.objects.filter(patient=world.shared_patient, site=world.practice).update(mrn="PVO-10025")
+    PatientIdentifier.objects.create(patient=world.shared_patient, site=world.center, mrn="GLU-50025")
+
+
+def assert_no_sideways_page_scroll(page: Page, width: int) -> None:
+    page_width, window = page.evaluate(PAGE_WIDTH)
+    assert page_width <= window, (width, page_width, window)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("who", ["center_coordinator", "community_coordinator"])
+def test_dashboard_patient_table_fits_a_laptop_and_never_widens_the_page(
+    live_server: object, world: World, browser: Browser, who: str
+) -> None:
+    long_names_and_mrns(world)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    sign_in(page, str(live_server), getattr(world, who).email)
+    box = page.locator(".table-scroll", has=page.locator("table.patients"))
+    header = box.locator("thead th", has_text="Point persons")
+    # At a laptop's width every column is in view without scrolling the table's box.
+    inner, outer = box.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    assert inner <= outer, (inner, outer)
+    shown, inside = header.bounding_box(), box.bounding_box()
+    assert shown is not None and inside is not None
+    assert shown["x"] + shown["width"] <= inside["x"] + inside["width"] + 0.5, (shown, inside)
+    assert_no_sideways_page_scroll(page, 1366)
+    # Narrower, the table scrolls inside its box, the page never does: the point persons'
+    # label for screen readers, out of view in the box, does not widen the page.
+    page.set_viewport_size({"width": 660, "height": 900})
+    inner, outer = box.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    assert inner > outer, "the table should need to scroll in its box at 660 px"
+    assert_no_sideways_page_scroll(page, 660)
+    # On a phone, each patient is a card.
+    page.set_viewport_size({"width": 390, "height": 900})
+    assert_no_sideways_page_scroll(page, 390)
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_tokens_table_keeps_revoke_on_a_phones_screen(live_server: object, world: World, browser: Browser) -> None:
+    api_token_create(user=world.community_coordinator, name="Registry export script for the tumour board")
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    sign_in(page, str(live_server), world.community_coordinator.email)
+    page.goto(str(live_server) + reverse("account-security"))
+    revoke = page.get_by_role("button", name="Revoke token Registry export script for the tumour board")
+    revoke.scroll_into_view_if_needed()
+    shown = revoke.bounding_box()
+    assert shown is not None
+    assert shown["x"] >= 0 and shown["x"] + shown["width"] <= 390, shown
+    assert_no_sideways_page_scroll(page, 390)
+    page.close()
+
+
+# How many lines the text of `element` takes, and whether its right edge is inside `card`'s
+# padding box.
+LINES_AND_EDGE = """([element, card]) => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+  const style = getComputedStyle(card);
+  const edge = card.getBoundingClientRect().right - parseFloat(style.borderRightWidth);
+  return [lines, range.getBoundingClientRect().right, edge];
+}"""
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_patient_page_shows_each_mrn_on_one_line_inside_the_identifiers_card(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    long_names_and_mrns(world)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    sign_in(page, str(live_server), world.community_coordinator.email)
+    page.goto(str(live_server) + reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk}))
+    card = page.locator("section", has=page.locator("#identifiers-heading"))
+    for width in (1366, 1024, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for mrn in ("GLU-50025", "PVO-10025"):
+            value = card.locator("dd", has_text=mrn)
+            lines, right, edge = page.evaluate(LINES_AND_EDGE, [value.element_handle(), card.element_handle()])
+            assert lines == 1 and right <= edge + 0.5, (width, mrn, lines, right, edge)
+        assert_no_sideways_page_scroll(page, width)
+    page.close()
