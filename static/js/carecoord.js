@@ -45,3 +45,16 @@ function workQueueFailed(event) {
 }
 document.addEventListener("htmx:responseError", workQueueFailed);
 document.addEventListener("htmx:sendError", workQueueFailed);
+
+// A link to a folded section (`<details id="assess-form">`, "Reassess" on the record page)
+// opens it: otherwise it lands on the closed summary and asks one more click.
+function openLinkedSection() {
+  const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  const section = target ? target.closest("details") : null;
+  if (section instanceof HTMLDetailsElement) {
+    section.open = true;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", openLinkedSection);
+window.addEventListener("hashchange", openLinkedSection);

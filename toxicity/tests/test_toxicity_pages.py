@@ -585,3 +585,7 @@ def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
     expect(page.locator(".flash__item")).to_contain_text("Recorded.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cytokine release syndrome (CRS): grade 1")
     assert ToxicityEvent.objects.filter(kind="crs", status=ToxicityEvent.Status.ACTIVE).count() == 2
+    # "Reassess" lands on the event's reassessment, opened (a folded section otherwise).
+    page.goto(base_url + record_url(world))
+    page.locator(f'a[href="{event_url("toxicity-event", active)}#assess-form"]').first.click()
+    expect(page.locator("#assess-form")).to_have_attribute("open", "")
