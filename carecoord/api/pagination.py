@@ -24,6 +24,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from carecoord.web.list_forms import count_up_to
+
 EXACT = "exact"
 # No list reaches this far; a page past it would be an OFFSET beyond PostgreSQL's bigint.
 FURTHEST_ROW = 2**62
@@ -39,11 +41,6 @@ class ListPage:
     has_next: bool
     count: int | None
     cap: int
-
-
-def count_up_to(rows: QuerySet[Any], cap: int) -> int:
-    """The rows counted up to one past `cap` (in any order: only how many matters)."""
-    return rows.order_by()[: cap + 1].count()
 
 
 class ListPagination(PageNumberPagination):

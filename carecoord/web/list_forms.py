@@ -116,6 +116,11 @@ def list_response(
     return render(request, template, context)
 
 
+def count_up_to(rows: QuerySet[Any], cap: int) -> int:
+    """`rows` counted up to one past `cap` (in any order: only how many matters)."""
+    return rows.order_by()[: cap + 1].count()
+
+
 class CappedPaginator(Paginator):
     """A list's pages, its rows counted only up to `cap` (LIST_COUNT_CAP, 500 by default).
 
@@ -143,7 +148,7 @@ class CappedPaginator(Paginator):
         """The rows, counted up to one past the cap (in any order: only how many matters)."""
         if self.counter is not None:
             return self.counter(self.cap)
-        return self.rows.order_by()[: self.cap + 1].count()
+        return count_up_to(self.rows, self.cap)
 
     @functools.cached_property
     def count(self) -> int:
