@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -115,6 +116,7 @@ def test_every_answer_is_what_drf_renders(world: World, monkeypatch: pytest.Monk
     client = api(world.center_coordinator)
     direct = {url: client.get(url).json() for url in urls}
     monkeypatch.setattr(DirectOutput, "to_representation", serializers.Serializer.to_representation)
+    monkeypatch.setattr(DirectOutput, "get_fields", lambda self: super(DirectOutput, self).get_fields())
     drf = {url: client.get(url).json() for url in urls}
     for url in urls:
         assert direct[url] == drf[url], url
@@ -127,3 +129,26 @@ def test_plain_fields_and_nested_briefs_are_read_directly(world: World) -> None:
     direct = {name for name, read in reads.items() if read.direct}
     assert {"id", "url", "patient", "kind", "onset_at", "grade", "reporting_site", "reported_by"} <= direct
     assert reads["patient"].attrs == ("patient_id",)
+
+
+def test_a_model_serializers_fields_are_built_once_and_copied_for_each_serializer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[type] = []
+    build_field = serializers.ModelSerializer.build_field
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(type(self))
+        return build_field(self, *args, **kwargs)
+
+    monkeypatch.setattr(serializers.ModelSerializer, "build_field", counting)
+    first = ToxicityEventSummarySerializer(context={"request": None})
+    second = ToxicityEventSummarySerializer(context={"request": None})
+    assert set(first.fields) == set(second.fields)
+    built_for_first = len(built)
+    assert built_for_first <= len(first.fields)  # the fields the Meta names, built for the first
+    assert set(second.fields) and len(built) == built_for_first  # none built again for the second
+    copies = {name: field for name, field in second.fields.items()}
+    for name, field in first.fields.items():
+        assert field is not copies[name]
+        assert field.parent is first and copies[name].parent is second
