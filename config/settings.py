@@ -333,6 +333,11 @@ REST_FRAMEWORK = {
         "carecoord.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # In a browser, the raw JSON form only: DRF's HTML forms list a relation's every object.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "carecoord.api.renderers.BrowsableAPIWithoutForms",
+    ],
     "DEFAULT_PAGINATION_CLASS": "carecoord.api.pagination.ListPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

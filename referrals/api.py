@@ -24,7 +24,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carecoord.access import acting_capabilities, get_patient_for_user, get_visible_or_404, require_capability
+from carecoord.access import (
+    acting_capabilities,
+    get_patient_for_user,
+    get_visible_or_404,
+    patients_visible_to,
+    require_capability,
+)
 from carecoord.api.idempotency import IdempotentWritesMixin
 from carecoord.api.views import PATIENT_ID, RecordCareActionsMixin, ScopeBeforeMethodMixin, actor_of
 from carecoord.models import Patient
@@ -406,6 +412,10 @@ class _PatientScopedView(ScopeBeforeMethodMixin, generics.GenericAPIView[Patient
     lookup_url_kwarg = "patient_id"
     filter_backends: list[Any] = []
     pagination_class = PageNumberPagination
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        # The patients the route may be under (the browsable API asks, for its filter form).
+        return patients_visible_to(self.request.user)
 
     def get_object(self) -> Patient:
         return get_patient_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
@@ -205,8 +206,15 @@ class PatientViewSet(
         # Only the list reads it (one patient comes through `get_object`): summaries, without the care team.
         return patients_with_identifiers(self.request.user)
 
-    def get_serializer_class(self) -> type[serializers.PatientSummarySerializer]:
-        return serializers.PatientSummarySerializer if self.action == "list" else serializers.PatientSerializer
+    def get_serializer_class(self) -> type[drf_serializers.Serializer[Patient]]:
+        # What each action takes or answers; the browsable API builds its forms from it (with
+        # the action of the form's method), so a change's form offers what a change takes.
+        return {
+            "list": serializers.PatientSummarySerializer,
+            "create": serializers.PatientCreateSerializer,
+            "update": serializers.PatientUpdateSerializer,
+            "partial_update": serializers.PatientUpdateSerializer,
+        }.get(self.action or "", serializers.PatientSerializer)
 
     def get_object(self) -> Patient:
         capability = Capability.CHANGE if self.action in {"update", "partial_update"} else Capability.VIEW
