@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from carecoord.roles import Role
 from carecoord.services.memberships import membership_start
@@ -34,6 +35,7 @@ from tests.helpers import (
     record_url,
     small_record,
 )
+from toxicity import event_views
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
 from toxicity.services import toxicity_record
 
@@ -589,3 +591,67 @@ def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
     page.goto(base_url + record_url(world))
     page.locator(f'a[href="{event_url("toxicity-event", active)}#assess-form"]').first.click()
     expect(page.locator("#assess-form")).to_have_attribute("open", "")
+
+
+def _console_errors(page: Page) -> list[str]:
+    """What the page logs as an error from now on: a list that fills while the test goes on."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
+@pytest.fixture
+def slow_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grade preview that takes 0.4 s, as on a busy server: the next change comes while one is
+    still on its way."""
+    graded = event_views.preview_of
+
+    def slowly(*args: Any, **kwargs: Any) -> event_views.Preview:
+        time.sleep(0.4)
+        return graded(*args, **kwargs)
+
+    monkeypatch.setattr(event_views, "preview_of", slowly)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_live_grade_follows_quick_changes_without_console_errors(
+    live_server: object, world: World, browser: Browser, slow_preview: None
+) -> None:
+    """A change while a preview is on its way waits for it rather than aborting it (which htmx
+    logs as an error); the last change's grade is the one shown."""
+    event = grade_2_event(world)
+    base_url = str(live_server)
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    errors = _console_errors(page)
+    page.goto(base_url + record_url(world))
+    page.get_by_label("Kind of toxicity").select_option("crs")
+    temperature = page.get_by_label("Highest temperature (°C)")
+    temperature.press_sequentially("39.2", delay=120)
+    page.wait_for_timeout(350)  # the typing's preview is on its way when the field is left
+    temperature.press("Tab")
+    vasopressors = page.get_by_label("Number of vasopressors other than vasopressin")
+    vasopressors.fill("1")
+    page.wait_for_timeout(350)
+    vasopressors.press("Tab")
+    page.get_by_label("Oxygen support").select_option("nasal_cannula")
+    page.get_by_label("Oxygen support").select_option("room_air")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 3 (ASTCT)")
+    page.wait_for_timeout(1000)  # nothing still on its way, nothing left to log
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 3 (ASTCT)")
+
+    page.goto(base_url + event_url("toxicity-event", event))
+    page.get_by_text("Reassess").click()
+    assess = page.locator("#assess-form")
+    assess.get_by_label("Oxygen support").select_option("nasal_cannula")
+    flow = assess.get_by_label("Oxygen flow (L/min)")
+    flow.press_sequentially("8", delay=120)
+    page.wait_for_timeout(350)
+    flow.press("Tab")
+    assess.get_by_label("Number of vasopressors other than vasopressin").fill("2")
+    expect(assess.locator("#assess-grade-preview")).to_contain_text("Grade 4 (ASTCT)")
+    page.wait_for_timeout(1000)
+    expect(assess.locator("#assess-grade-preview")).to_contain_text("Grade 4 (ASTCT)")
+    assert errors == []
+    page.close()
