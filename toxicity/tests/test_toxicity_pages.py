@@ -216,6 +216,10 @@ def test_recording_a_kind_already_active_asks_first_and_records_nothing(client: 
     )
     assert f'href="{event_url("toxicity-event", crs)}#assess-form">Reassess the active' in html
     assert 'type="checkbox" name="new_episode"' in html
+    # The grade of what was posted stands beside it, computed with the page: not the empty hint.
+    preview = html.split('id="grade-preview"', 1)[1].split("</div>", 1)[0]
+    assert "Grade 3 (ASTCT)" in preview
+    assert "appear here as you enter" not in preview
     assert ToxicityEvent.objects.count() == 1
     # Another kind is not asked about.
     icans = client.post(record_url(world), record_data(world, kind="icans", ice_score="5"))
@@ -581,6 +585,7 @@ def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
     expect(error).to_contain_text("reassess it instead")
     reassess = page.get_by_role("link", name="Reassess the active Cytokine release syndrome (CRS) instead")
     expect(reassess).to_have_attribute("href", event_url("toxicity-event", active) + "#assess-form")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 1 (ASTCT)")  # with the page, no change needed
     assert ToxicityEvent.objects.count() == 1
     page.get_by_label("This is a new episode").check()
     page.get_by_role("button", name="Record and alert").click()
