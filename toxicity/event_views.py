@@ -262,6 +262,7 @@ class Failure:
     action: str  # one of EVENT_ACTIONS
     form: SiteForm
     assessment: AssessmentForm | None = None
+    preview: Preview | None = None  # the grade of a refused reassessment's inputs
 
 
 def _assess_initial(event: ToxicityEvent, assessments: Sequence[Any], *, pediatric: bool) -> dict[str, Any]:
@@ -361,6 +362,7 @@ def _active_event_forms(
                 auto_id="id_assess_%s", initial=_assess_initial(event, assessments, pediatric=pediatric)
             )
         ),
+        "assess_preview": assess.preview if assess else None,
         "resolve_form": (
             resolve.form
             if resolve
@@ -413,7 +415,22 @@ def event_assess(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
             add_service_errors([form, assessment], exc)
         else:
             return _done(request, event, f"Reassessed: grade {done.grade}.")
-    return render_event_page(request, event, Failure("assess", form, assessment), status=400)
+    failure = Failure("assess", form, assessment, _assess_preview(request, event, sites, assessment))
+    return render_event_page(request, event, failure, status=400)
+
+
+def _assess_preview(
+    request: HttpRequest, event: ToxicityEvent, sites: Sequence[Site], assessment: AssessmentForm
+) -> Preview | None:
+    """The grade of a refused reassessment's inputs, shown again beside them as the live preview
+    had it (with the fever the event's treatments mask), not the hint to start entering."""
+    if not sites:
+        return None
+    at = _posted_moment(request, sites[0])
+    circumstances, _ = assessment_circumstances(
+        patient=event.patient, kind=event.kind, at=at, site=sites[0], event=event
+    )
+    return preview_of(event.kind, assessment, circumstances)
 
 
 @login_required

@@ -37,7 +37,7 @@ from tests.helpers import (
 )
 from toxicity import event_views
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
-from toxicity.services import toxicity_record
+from toxicity.services import toxicity_add_treatment, toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -384,6 +384,29 @@ def test_a_reassessment_with_a_bad_input_is_named_on_its_field(client: Client, w
     # The summary at the top of the form names the field and links to it.
     assert re.search(r'<div class="error-summary" role="alert" tabindex="-1" autofocus data-error-summary>', html)
     assert '<a href="#id_assess_temperature_c">' in html
+    assert "Not graded yet.</strong> Enter the highest temperature between 25 and 45 °C" in _assess_preview(html)
+    assert event.assessments.count() == 1
+
+
+def _assess_preview(html: str) -> str:
+    return html.split('id="assess-grade-preview"', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_refused_reassessment_shows_the_grade_of_its_inputs_with_the_page(client: Client, world: World) -> None:
+    """Refused (an hour ahead): the grade of what was posted stands beside it, with the fever the
+    tocilizumab masks, rather than the hint to start entering."""
+    event = recorded_event(world)
+    by, given = world.community_oncologist, NOW - dt.timedelta(hours=1)
+    toxicity_add_treatment(actor=by, event=event, site=world.practice, kind="tocilizumab", given_at=given)
+    login(client, world.community_oncologist)
+    data = {"site": str(world.practice.pk), "assessed_at": "2027-01-20T10:00", "oxygen": "room_air"}
+    data |= {"temperature_c": "37.0", "vasopressors": "1"}
+    response = client.post(event_url("toxicity-assess", event), data)
+    assert response.status_code == 400
+    html = html_of(response)
+    assert 'id="id_assess_assessed_at_error"' in html
+    assert "Grade 3 (ASTCT)" in _assess_preview(html)
+    assert "tocilizumab given" in _assess_preview(html)
     assert event.assessments.count() == 1
 
 
