@@ -25,3 +25,4 @@ urlpatterns = [
 ]
 
 handler404 = "fhir_api.errors.not_found"
+handler403 = "carecoord.web.errors.permission_denied"

@@ -44,5 +44,8 @@ def test_care_team_member_finds_center_hotline_and_outsider_sees_nothing(
     assert response is not None
     assert response.status == 404
     expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
+    # The header as on every page: the outsider's own role and site, nothing of the patient's.
+    expect(outsider.locator(".account__sites")).to_have_text("Coordinator at Prairie Hematology")
     expect(outsider.get_by_text("Sharedcare")).to_have_count(0)
+    expect(outsider.get_by_text("Riverbend Oncology")).to_have_count(0)
     outsider.close()

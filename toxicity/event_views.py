@@ -114,6 +114,26 @@ def _posted_moment(request: HttpRequest, site: Site) -> dt.datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, site.zone)
 
 
+def posted_preview(
+    request: HttpRequest, patient: Patient, sites: Sequence[Site], *, pediatric: bool, purpose: str = "record"
+) -> tuple[Preview, AssessmentForm | None]:
+    """The grade of the posted assessment, with the form read for it (None without a kind): the
+    live preview's, and the record page's when it is shown again after a refusal, so the
+    grade stands beside the inputs it was computed from without waiting for a change."""
+    kind_form = PreviewForm(request.POST)
+    if not kind_form.is_valid():
+        return Preview(field="kind", error="Choose the kind of toxicity."), None
+    kind = kind_form.cleaned_data["kind"]
+    auto_id = "id_assess_%s" if purpose == "assess" else "id_%s"
+    form = assessment_form_class(kind, pediatric=pediatric)(request.POST, auto_id=auto_id)
+    circumstances = Circumstances(pediatric=pediatric)
+    if sites:
+        at = _posted_moment(request, sites[0])
+        event = _event_of(request, patient)
+        circumstances, _ = assessment_circumstances(patient=patient, kind=kind, at=at, site=sites[0], event=event)
+    return preview_of(kind, form, circumstances), form
+
+
 # --- recording a new event --------------------------------------------------------------------
 
 
@@ -193,7 +213,9 @@ def record(request: HttpRequest, patient: Patient) -> HttpResponse:
             lines = alert_summary(alerts, list(open_care_team_links().filter(patient=patient)))
             messages.success(request, " ".join(["Recorded. Alerted:", *lines]))
             return redirect("toxicity-event", event_id=event.pk)
-    context = _record_context(request, patient, form, assessments)
+    # Shown again with the grade of what was posted, as the live preview had it.
+    preview, _ = posted_preview(request, patient, sites, pediatric=pediatric)
+    context = _record_context(request, patient, form, assessments, preview)
     return render(request, "toxicity/record.html", context, status=400)
 
 
@@ -204,23 +226,9 @@ def grade_preview(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
     """The grade of what was entered so far: a partial for htmx, the record page otherwise."""
     memberships = active_memberships_of(request.user)
     sites = sites_that_can(request.user, patient, Capability.RECORD_CARE)
-    zone = _zone(sites, memberships)
-    pediatric = is_child_today(patient, zone)
+    pediatric = is_child_today(patient, _zone(sites, memberships))
     purpose = request.POST.get("purpose", "")
-    kind_form = PreviewForm(request.POST)
-    form: AssessmentForm | None = None
-    if kind_form.is_valid():
-        kind = kind_form.cleaned_data["kind"]
-        auto_id = "id_assess_%s" if purpose == "assess" else "id_%s"
-        form = assessment_form_class(kind, pediatric=pediatric)(request.POST, auto_id=auto_id)
-        event = _event_of(request, patient)
-        circumstances = Circumstances(pediatric=pediatric)
-        if sites:
-            at = _posted_moment(request, sites[0])
-            circumstances, _ = assessment_circumstances(patient=patient, kind=kind, at=at, site=sites[0], event=event)
-        preview = preview_of(kind, form, circumstances)
-    else:
-        preview = Preview(field="kind", error="Choose the kind of toxicity.")
+    preview, form = posted_preview(request, patient, sites, pediatric=pediatric, purpose=purpose)
     if request.htmx:
         # Each input's sentence slot is refreshed out of band: the message stands next to its field,
         # and a slot whose input is fine again is emptied.
@@ -254,6 +262,7 @@ class Failure:
     action: str  # one of EVENT_ACTIONS
     form: SiteForm
     assessment: AssessmentForm | None = None
+    preview: Preview | None = None  # the grade of a refused reassessment's inputs
 
 
 def _assess_initial(event: ToxicityEvent, assessments: Sequence[Any], *, pediatric: bool) -> dict[str, Any]:
@@ -353,6 +362,7 @@ def _active_event_forms(
                 auto_id="id_assess_%s", initial=_assess_initial(event, assessments, pediatric=pediatric)
             )
         ),
+        "assess_preview": assess.preview if assess else None,
         "resolve_form": (
             resolve.form
             if resolve
@@ -405,7 +415,22 @@ def event_assess(request: HttpRequest, event: ToxicityEvent) -> HttpResponse:
             add_service_errors([form, assessment], exc)
         else:
             return _done(request, event, f"Reassessed: grade {done.grade}.")
-    return render_event_page(request, event, Failure("assess", form, assessment), status=400)
+    failure = Failure("assess", form, assessment, _assess_preview(request, event, sites, assessment))
+    return render_event_page(request, event, failure, status=400)
+
+
+def _assess_preview(
+    request: HttpRequest, event: ToxicityEvent, sites: Sequence[Site], assessment: AssessmentForm
+) -> Preview | None:
+    """The grade of a refused reassessment's inputs, shown again beside them as the live preview
+    had it (with the fever the event's treatments mask), not the hint to start entering."""
+    if not sites:
+        return None
+    at = _posted_moment(request, sites[0])
+    circumstances, _ = assessment_circumstances(
+        patient=event.patient, kind=event.kind, at=at, site=sites[0], event=event
+    )
+    return preview_of(event.kind, assessment, circumstances)
 
 
 @login_required

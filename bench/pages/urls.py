@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from carecoord.models import TimelineEntry
+from config.urls import handler403 as handler403
 from config.urls import handler404 as handler404
 from config.urls import urlpatterns as app_urlpatterns
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from carecoord.roles import Role
 from carecoord.services.memberships import membership_start
@@ -34,8 +35,9 @@ from tests.helpers import (
     record_url,
     small_record,
 )
+from toxicity import event_views
 from toxicity.models import Alert, ToxicityAssessment, ToxicityEvent, ToxicityTreatment
-from toxicity.services import toxicity_record
+from toxicity.services import toxicity_add_treatment, toxicity_record
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +216,10 @@ def test_recording_a_kind_already_active_asks_first_and_records_nothing(client: 
     )
     assert f'href="{event_url("toxicity-event", crs)}#assess-form">Reassess the active' in html
     assert 'type="checkbox" name="new_episode"' in html
+    # The grade of what was posted stands beside it, computed with the page: not the empty hint.
+    preview = html.split('id="grade-preview"', 1)[1].split("</div>", 1)[0]
+    assert "Grade 3 (ASTCT)" in preview
+    assert "appear here as you enter" not in preview
     assert ToxicityEvent.objects.count() == 1
     # Another kind is not asked about.
     icans = client.post(record_url(world), record_data(world, kind="icans", ice_score="5"))
@@ -378,6 +384,29 @@ def test_a_reassessment_with_a_bad_input_is_named_on_its_field(client: Client, w
     # The summary at the top of the form names the field and links to it.
     assert re.search(r'<div class="error-summary" role="alert" tabindex="-1" autofocus data-error-summary>', html)
     assert '<a href="#id_assess_temperature_c">' in html
+    assert "Not graded yet.</strong> Enter the highest temperature between 25 and 45 °C" in _assess_preview(html)
+    assert event.assessments.count() == 1
+
+
+def _assess_preview(html: str) -> str:
+    return html.split('id="assess-grade-preview"', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_refused_reassessment_shows_the_grade_of_its_inputs_with_the_page(client: Client, world: World) -> None:
+    """Refused (an hour ahead): the grade of what was posted stands beside it, with the fever the
+    tocilizumab masks, rather than the hint to start entering."""
+    event = recorded_event(world)
+    by, given = world.community_oncologist, NOW - dt.timedelta(hours=1)
+    toxicity_add_treatment(actor=by, event=event, site=world.practice, kind="tocilizumab", given_at=given)
+    login(client, world.community_oncologist)
+    data = {"site": str(world.practice.pk), "assessed_at": "2027-01-20T10:00", "oxygen": "room_air"}
+    data |= {"temperature_c": "37.0", "vasopressors": "1"}
+    response = client.post(event_url("toxicity-assess", event), data)
+    assert response.status_code == 400
+    html = html_of(response)
+    assert 'id="id_assess_assessed_at_error"' in html
+    assert "Grade 3 (ASTCT)" in _assess_preview(html)
+    assert "tocilizumab given" in _assess_preview(html)
     assert event.assessments.count() == 1
 
 
@@ -579,6 +608,7 @@ def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
     expect(error).to_contain_text("reassess it instead")
     reassess = page.get_by_role("link", name="Reassess the active Cytokine release syndrome (CRS) instead")
     expect(reassess).to_have_attribute("href", event_url("toxicity-event", active) + "#assess-form")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 1 (ASTCT)")  # with the page, no change needed
     assert ToxicityEvent.objects.count() == 1
     page.get_by_label("This is a new episode").check()
     page.get_by_role("button", name="Record and alert").click()
@@ -589,3 +619,67 @@ def test_recording_crs_while_one_is_active_warns_then_records_once_confirmed(
     page.goto(base_url + record_url(world))
     page.locator(f'a[href="{event_url("toxicity-event", active)}#assess-form"]').first.click()
     expect(page.locator("#assess-form")).to_have_attribute("open", "")
+
+
+def _console_errors(page: Page) -> list[str]:
+    """What the page logs as an error from now on: a list that fills while the test goes on."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
+@pytest.fixture
+def slow_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grade preview that takes 0.4 s, as on a busy server: the next change comes while one is
+    still on its way."""
+    graded = event_views.preview_of
+
+    def slowly(*args: Any, **kwargs: Any) -> event_views.Preview:
+        time.sleep(0.4)
+        return graded(*args, **kwargs)
+
+    monkeypatch.setattr(event_views, "preview_of", slowly)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_live_grade_follows_quick_changes_without_console_errors(
+    live_server: object, world: World, browser: Browser, slow_preview: None
+) -> None:
+    """A change while a preview is on its way waits for it rather than aborting it (which htmx
+    logs as an error); the last change's grade is the one shown."""
+    event = grade_2_event(world)
+    base_url = str(live_server)
+    page = browser.new_page()
+    sign_in(page, base_url, world.community_oncologist.email)
+    errors = _console_errors(page)
+    page.goto(base_url + record_url(world))
+    page.get_by_label("Kind of toxicity").select_option("crs")
+    temperature = page.get_by_label("Highest temperature (°C)")
+    temperature.press_sequentially("39.2", delay=120)
+    page.wait_for_timeout(350)  # the typing's preview is on its way when the field is left
+    temperature.press("Tab")
+    vasopressors = page.get_by_label("Number of vasopressors other than vasopressin")
+    vasopressors.fill("1")
+    page.wait_for_timeout(350)
+    vasopressors.press("Tab")
+    page.get_by_label("Oxygen support").select_option("nasal_cannula")
+    page.get_by_label("Oxygen support").select_option("room_air")
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 3 (ASTCT)")
+    page.wait_for_timeout(1000)  # nothing still on its way, nothing left to log
+    expect(page.locator("#grade-preview")).to_contain_text("Grade 3 (ASTCT)")
+
+    page.goto(base_url + event_url("toxicity-event", event))
+    page.get_by_text("Reassess").click()
+    assess = page.locator("#assess-form")
+    assess.get_by_label("Oxygen support").select_option("nasal_cannula")
+    flow = assess.get_by_label("Oxygen flow (L/min)")
+    flow.press_sequentially("8", delay=120)
+    page.wait_for_timeout(350)
+    flow.press("Tab")
+    assess.get_by_label("Number of vasopressors other than vasopressin").fill("2")
+    expect(assess.locator("#assess-grade-preview")).to_contain_text("Grade 4 (ASTCT)")
+    page.wait_for_timeout(1000)
+    expect(assess.locator("#assess-grade-preview")).to_contain_text("Grade 4 (ASTCT)")
+    assert errors == []
+    page.close()
