@@ -419,6 +419,11 @@ def test_each_alert_email_names_the_patient_by_the_mrn_of_the_recipients_site(wo
     assert f"(MRN {mrn})" in subjects[world.community_oncologist.email]
     assert f"(MRN {mrn})" in subjects[world.community_coordinator.email]
     assert f"(patient {world.shared_patient.initials})" in subjects["nurse@lakeside.test"]
+    bodies = dict(OutgoingEmail.objects.values_list("recipient__email", "body_text"))
+    assert f"\nMRN {mrn}, onset on day" in bodies[world.community_coordinator.email]
+    # "Patient BW", not "Patient: patient BW".
+    assert f"\nPatient {world.shared_patient.initials}, onset on day" in bodies["nurse@lakeside.test"]
+    assert "Patient: patient" not in bodies["nurse@lakeside.test"]
     with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
         assert escalate_due_alerts() == 2  # the practice acknowledged neither alert in time
     escalated = OutgoingEmail.objects.filter(alert__reason=Alert.Reason.ESCALATED)
