@@ -90,6 +90,7 @@ QUEUE_ROW = (
     "event__kind",
     "event__patient__given_name",
     "event__patient__family_name",
+    "event__reporting_site__name",
     "site__name",
 )
 
@@ -111,7 +112,7 @@ def queue_alerts(scope: QueueScope) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(InArray(F("pk"), picked))
         .with_open_total(open_alerts)
-        .select_related("event__patient", "site")
+        .select_related("event__patient", "event__reporting_site", "site")
         .only(*QUEUE_ROW)
         .order_by(*QUEUE_ORDER)
     )

@@ -54,6 +54,8 @@ def test_my_unacknowledged_alert_is_in_my_queue_and_acknowledged_in_one_click(cl
     assert f'action="{acknowledge}"' in html
     # How many wait, as the header's badge says.
     assert 'Alerts to acknowledge <span class="muted">(1)</span>' in html
+    # Who reported it, and as whom the reader is alerted: the alerted site alone read as the reporter.
+    assert f"New toxicity, reported by {world.center.name} · to you at {world.practice.name} · since" in html
 
     back = client.post(acknowledge, {"next": DASHBOARD})
     assert back.status_code == 302
