@@ -165,7 +165,7 @@ def test_phase_filter_with_htmx_returns_only_the_results_partial(
     assert response.status_code == 200
     assert "<html" not in html
     assert "<select" not in html
-    assert '<table class="patients patients--compact"' in html
+    assert '<table class="patients patients--compact patient-list"' in html
     assert "Apheresed, Ada" in html
     assert "Sharedcare" not in html
     assert "HX-Request" in response["Vary"]
