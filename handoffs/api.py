@@ -237,7 +237,7 @@ class HandoffViewSet(
         return handoff_pdf_download(request, handoff)
 
     @extend_schema(
-        summary="Ask a question about a sent hand-off, or answer one (either site)",
+        summary="Ask a question about a sent hand-off, answer the other site's, or add a note (either site)",
         parameters=[HANDOFF_ID],
         request=s.HandoffQuestionInputSerializer,
         responses={201: s.HandoffQuestionSerializer},
@@ -246,7 +246,9 @@ class HandoffViewSet(
     def questions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         handoff = self.get_object()
         data = _parse(s.HandoffQuestionInputSerializer, request, self.get_serializer_context())
-        question = handoff_ask(actor=actor_of(request), handoff=handoff, body=data["body"])
+        question = handoff_ask(
+            actor=actor_of(request), handoff=handoff, body=data["body"], needs_answer=data["needs_answer"]
+        )
         return Response(
             s.HandoffQuestionSerializer(question, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,

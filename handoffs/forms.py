@@ -58,16 +58,24 @@ class StartForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
+    """A message of the hand-off's thread. `other_site` names the site that would answer; ticked
+    by default unless that site's question waits for the writer's (`answering`): then the
+    message answers it (`HandoffQuestion.kind_for`)."""
+
     body = forms.CharField(
         label="Your question or answer",
         max_length=QUESTION_MAX_LENGTH,
         error_messages={"required": "Write a question."},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    needs_answer = forms.BooleanField(required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, other_site: Site | None = None, answering: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_question_%s")
         super().__init__(*args, **kwargs)
+        field = self.fields["needs_answer"]
+        field.label = f"This needs an answer from {other_site}" if other_site else "This needs an answer"
+        field.initial = not answering
 
 
 # --- the fields of a template version ---------------------------------------------------------

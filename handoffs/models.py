@@ -73,6 +73,12 @@ class HandoffTemplateVersion(models.Model):
 OPEN_THREAD_STATES = ["sent", "acknowledged"]
 
 
+def thread_sites(handoff: Handoff) -> list[int]:
+    """The sites that write in a hand-off's thread, in the order one acting for both writes for
+    (the receiving site first): the service and the page choose the writer's site alike."""
+    return [handoff.to_site_id, handoff.from_site_id]
+
+
 class HandoffQuerySet(models.QuerySet["Handoff"]):
     def acknowledgement_overdue(self, now: dt.datetime | None = None) -> HandoffQuerySet:
         """Sent and not acknowledged by the receiving site's deadline (as of `now`)."""
@@ -80,10 +86,9 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
 
     def awaiting(self, site_ids: list[int]) -> HandoffQuerySet:
         """Hand-offs waiting on one of `site_ids`: sent to it and not acknowledged, or with a
-        question from the other site as the last word of their thread (`with_to_answer` tells
-        which).
+        question from the other site not answered yet (`with_to_answer` tells which).
 
-        The last word's site is kept on the hand-off (`last_word_site`), so this is a filter on
+        The open question's site is kept on the hand-off (`last_word_site`), so this is a filter on
         the hand-off's own columns, each branch served by a partial index holding only the
         hand-offs it can find (`handoff_sent_to`, `handoff_answer_due_at_to/from`): what it reads
         grows with the work waiting on the viewer's sites, not with every thread of the network
@@ -92,8 +97,8 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
         return self.filter(sent_to | _to_answer(site_ids))
 
     def with_to_answer(self, site_ids: list[int]) -> HandoffQuerySet:
-        """Each hand-off with `to_answer`: whether its thread's last word is a question from the
-        other site to one of `site_ids`."""
+        """Each hand-off with `to_answer`: whether a question from the other site waits for the
+        answer of one of `site_ids`."""
         return self.annotate(
             to_answer=models.ExpressionWrapper(_to_answer(site_ids), output_field=models.BooleanField())
         )
@@ -106,7 +111,7 @@ QUEUE_ORDER = ("waiting_since", "sent_at", "pk")
 
 
 def _to_answer(site_ids: list[int]) -> Q:
-    # (A hand-off without a thread has no last word: false, not null, for `to_answer`.)
+    # (A hand-off without an open question has no `last_word_site`: false, not null, for `to_answer`.)
     return Q(state__in=OPEN_THREAD_STATES, last_word_site__isnull=False) & (
         (Q(to_site_id__in=site_ids, last_word_site=F("from_site")) & ~Q(from_site_id__in=site_ids))
         | (Q(from_site_id__in=site_ids, last_word_site=F("to_site")) & ~Q(to_site_id__in=site_ids))
@@ -148,8 +153,9 @@ class Handoff(models.Model):
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
-    # The site of the last question or answer of the thread, kept by `handoff_ask` in the
-    # transaction that records it (empty while there is none): the other site's turn to answer
+    # The site of the thread's open question, kept by `handoff_ask` in the transaction that
+    # records each message: set by a question, emptied by its answer, left as it is by a note
+    # (empty while no question waits). The other site's turn to answer
     # (`HandoffQuerySet.awaiting`). No index of its own: the partial indexes below read it.
     last_word_site = models.ForeignKey(
         "carecoord.Site",
@@ -160,7 +166,8 @@ class Handoff(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    # When that last word was said (the question's `created_at`), kept with it by `handoff_ask`.
+    # Since when that question waits: the `created_at` of the first of the site's questions not
+    # answered yet, kept with it by `handoff_ask` (a follow-up does not restart the wait).
     last_word_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The work queue's order (`QUEUE_ORDER`): since when a question waits for its answer, else
     # the acknowledgement's deadline, so the longest-waiting question and the most overdue
@@ -227,14 +234,30 @@ class Handoff(models.Model):
             self.state == Handoff.State.SENT and self.acknowledge_by and self.acknowledge_by < (now or timezone.now())
         )
 
+    def awaited_site_id(self) -> int | None:
+        """The site whose answer the thread waits for (the other site of the open question's),
+        or None: no question open, or the hand-off no longer open (`OPEN_THREAD_STATES`), as
+        `HandoffQuerySet.awaiting` reads it."""
+        if self.last_word_site_id is None or self.state not in OPEN_THREAD_STATES:
+            return None
+        return self.to_site_id if self.last_word_site_id == self.from_site_id else self.from_site_id
+
 
 class HandoffQuestion(models.Model):
-    """A question sent back about a hand-off, or its answer: a short thread between the sites."""
+    """A message of the short thread between the sites about a hand-off: a question (it waits
+    for the other site's answer), an answer (it closes the other site's open question) or a
+    note (it needs no answer)."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "Question"
+        ANSWER = "answer", "Answer"
+        NOTE = "note", "Note"
 
     handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="questions")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("carecoord.Site", on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.QUESTION)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -242,4 +265,16 @@ class HandoffQuestion(models.Model):
         constraints = calendar_checks("handoff_question", moments=["created_at"])
 
     def __str__(self) -> str:
-        return f"Question on hand-off {self.handoff_id}"
+        return f"{self.get_kind_display()} on hand-off {self.handoff_id}"
+
+    @classmethod
+    def kind_for(cls, *, answering: bool, needs_answer: bool | None) -> HandoffQuestion.Kind:
+        """What a message is. `answering`: the other site's question waits for the author's
+        site. `needs_answer` is the author's choice, None when not made: a reply to an open
+        question answers it unless it needs an answer back; otherwise a message is a question
+        unless the author says it needs none (a note)."""
+        if needs_answer is None:
+            needs_answer = not answering
+        if needs_answer:
+            return cls.Kind.QUESTION
+        return cls.Kind.ANSWER if answering else cls.Kind.NOTE

@@ -138,11 +138,16 @@ class VersionBriefSerializer(DirectOutput, serializers.ModelSerializer[HandoffTe
 
 class HandoffQuestionSerializer(DirectOutput, serializers.ModelSerializer[HandoffQuestion]):
     author = PersonBriefSerializer()
-    site = SiteBriefSerializer(help_text="The site the question (or answer) comes from.")
+    site = SiteBriefSerializer(help_text="The site the message comes from.")
+    kind = serializers.ChoiceField(
+        choices=HandoffQuestion.Kind.choices,
+        help_text="question: waits for the other site's answer; answer: closes the other site's open "
+        "question; note: needs no answer.",
+    )
 
     class Meta:
         model = HandoffQuestion
-        fields = ["id", "author", "site", "body", "created_at"]
+        fields = ["id", "author", "site", "kind", "body", "created_at"]
 
 
 # The sites and people a hand-off names, as the summary and the detail show them.
@@ -253,3 +258,12 @@ class HandoffValuesSerializer(serializers.Serializer[Any]):
 
 class HandoffQuestionInputSerializer(serializers.Serializer[Any]):
     body = serializers.CharField(max_length=QUESTION_MAX_LENGTH, help_text="A question, or an answer to one.")
+    # `default=None` also stands for the field missing from a form body (a plain BooleanField
+    # would read that as false).
+    needs_answer = serializers.BooleanField(
+        default=None,
+        allow_null=True,
+        help_text="Whether the other site must answer. Left out or null: false when the other site's "
+        "question waits for your site (the message answers it), true otherwise (a question); false "
+        "with nothing waiting is a note.",
+    )

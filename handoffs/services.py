@@ -18,7 +18,7 @@ from carecoord.emails import email_queue
 from carecoord.models import CareTeamLink, Patient, PointPerson, Site, TimelineEntry, User
 from carecoord.roles import Capability, Role
 from carecoord.timeline import timeline_record
-from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion
+from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate, HandoffTemplateVersion, thread_sites
 from handoffs.prefill import prefill_values
 from handoffs.schema import SchemaError, validate_schema, validate_values
 from referrals.workflow import add_business_days
@@ -223,37 +223,80 @@ def handoff_acknowledge(*, actor: User, handoff: Handoff) -> Handoff:
     return handoff
 
 
-def handoff_ask(*, actor: User, handoff: Handoff, body: str) -> HandoffQuestion:
-    """A question (or an answer) between the two sites about a sent hand-off."""
-    site = acting_site_for(
-        actor, handoff.patient, Capability.RECORD_CARE, among=[handoff.to_site, handoff.from_site]
-    ).site
+def handoff_ask(*, actor: User, handoff: Handoff, body: str, needs_answer: bool | None = None) -> HandoffQuestion:
+    """A message between the two sites about a sent hand-off: a question, an answer or a note
+    (`HandoffQuestion.kind_for`; `needs_answer` None: the default there). An answer closes the
+    other site's open question and tells its askers by email; a question from the receiving site
+    tells the sender."""
+    site = acting_site_for(actor, handoff.patient, Capability.RECORD_CARE, among=_thread_site_objects(handoff)).site
     if handoff.state == Handoff.State.DRAFT:
         raise ValidationError({"body": "Questions come once the hand-off is sent."})
     text = body.strip()
     if not text or len(text) > QUESTION_MAX_LENGTH:
         raise ValidationError({"body": f"Write a question of up to {QUESTION_MAX_LENGTH} characters."})
     with transaction.atomic():
-        # The hand-off's last word (what `HandoffQuerySet.awaiting` reads), written first: its
-        # row stays locked until the question is recorded, so two questions at once on the same
-        # hand-off are recorded one after the other and the later one is its last word.
-        Handoff.objects.filter(pk=handoff.pk).update(last_word_site=site)
-        handoff.last_word_site = site
-        question = HandoffQuestion.objects.create(handoff=handoff, author=actor, site=site, body=text)
-        Handoff.objects.filter(pk=handoff.pk).update(last_word_at=question.created_at)
-        handoff.last_word_at = question.created_at
+        # The hand-off's row locked first, until the message is recorded: two messages at once
+        # on the same hand-off are recorded one after the other, the later one reading the open
+        # question as the earlier one left it.
+        locked = Handoff.objects.select_for_update().only(*_THREAD_STATE).get(pk=handoff.pk)
+        for name in _THREAD_STATE:
+            setattr(handoff, name, getattr(locked, name))
+        answering = handoff.awaited_site_id() == site.pk
+        askers = _open_question_authors(handoff) if answering else []
+        kind = HandoffQuestion.kind_for(answering=answering, needs_answer=needs_answer)
+        question = HandoffQuestion.objects.create(handoff=handoff, author=actor, site=site, body=text, kind=kind)
+        _keep_open_question(handoff, question)
         timeline_record(
             patient=handoff.patient,
             kind=TimelineEntry.Kind.HANDOFF,
             actor=actor,
             site=site,
-            title=f"Question about the hand-off from {site}",
+            title=f"{question.get_kind_display()} about the hand-off from {site}",
             body=text,
             subject=handoff,
         )
-        if site == handoff.to_site and handoff.sent_by is not None:
+        if kind == HandoffQuestion.Kind.QUESTION and site == handoff.to_site and handoff.sent_by is not None:
             _notify(handoff, [handoff.sent_by], "handoff-question", f"handoff-question-{question.pk}")
+        _notify(handoff, askers, "handoff-answer", f"handoff-answer-{question.pk}")
     return question
+
+
+# What `handoff_ask` reads of the hand-off under its lock.
+_THREAD_STATE = ("state", "last_word_site_id", "last_word_at")
+
+
+def _thread_site_objects(handoff: Handoff) -> list[Site]:
+    by_id = {handoff.to_site_id: handoff.to_site, handoff.from_site_id: handoff.from_site}
+    return [by_id[site_id] for site_id in thread_sites(handoff)]
+
+
+def _open_question_authors(handoff: Handoff) -> list[User]:
+    """The active authors of the open question and its follow-ups (the questions its site asked
+    since the wait began), each once: whom an answer is news to."""
+    if handoff.last_word_site_id is None or handoff.last_word_at is None:
+        return []
+    asked = HandoffQuestion.objects.filter(
+        handoff=handoff,
+        site_id=handoff.last_word_site_id,
+        kind=HandoffQuestion.Kind.QUESTION,
+        created_at__gte=handoff.last_word_at,
+    )
+    return list(User.objects.filter(is_active=True, pk__in=asked.values("author_id")).order_by("pk"))
+
+
+def _keep_open_question(handoff: Handoff, message: HandoffQuestion) -> None:
+    """Keep the hand-off's open question (`last_word_site`, `last_word_at`) as `message` leaves
+    it: a question opens one, unless its site's is already open (the wait began then); an answer
+    closes it; a note changes nothing."""
+    if message.kind == HandoffQuestion.Kind.QUESTION and handoff.last_word_site_id != message.site_id:
+        handoff.last_word_site, handoff.last_word_at = message.site, message.created_at
+    elif message.kind == HandoffQuestion.Kind.ANSWER:
+        handoff.last_word_site, handoff.last_word_at = None, None
+    else:
+        return
+    Handoff.objects.filter(pk=handoff.pk).update(
+        last_word_site=handoff.last_word_site, last_word_at=handoff.last_word_at
+    )
 
 
 def remind_overdue_handoffs() -> int:

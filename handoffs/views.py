@@ -48,7 +48,7 @@ from handoffs.forms import (
     section_views,
     value_errors,
 )
-from handoffs.models import Handoff, HandoffTemplateVersion
+from handoffs.models import Handoff, HandoffTemplateVersion, thread_sites
 from handoffs.pdf import handoff_pdf_download
 from handoffs.schema import MAX_ROWS, ROW_COLUMNS, fields_of
 from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templates_visible_to
@@ -204,7 +204,9 @@ def detail_context(request: HttpRequest, handoff: Handoff, question_form: Questi
     )
     recording = {site.pk for site in sites_that_can(user, handoff.patient, Capability.RECORD_CARE)}
     sent = handoff.state != Handoff.State.DRAFT
-    may_ask = sent and bool(recording & {handoff.from_site_id, handoff.to_site_id})
+    writer = _writer(handoff, recording)
+    may_ask = sent and writer is not None
+    awaited = handoff.awaited_site_id()
     return {
         "memberships": memberships,
         "handoff": handoff,
@@ -212,13 +214,30 @@ def detail_context(request: HttpRequest, handoff: Handoff, question_form: Questi
         "zone": viewer_zone(memberships),
         "sections": section_views(handoff.version.schema, handoff.values),
         "questions": list(handoff.questions.select_related("author", "site")),
-        "question_form": (question_form or QuestionForm()) if may_ask else None,
+        "question_form": (question_form or question_form_for(handoff, writer)) if may_ask else None,
+        "awaited_site": _site_of(handoff, awaited),
         "receivers": receivers,
         "can_acknowledge": handoff.state == Handoff.State.SENT
         and may_acknowledge(user, handoff, [p.user for p in receivers]),
         "can_edit": not sent and handoff.from_site_id in recording,
         "is_sent": sent,
     }
+
+
+def _writer(handoff: Handoff, recording: set[int]) -> int | None:
+    """The site the viewer writes in the thread for, as `handoff_ask` chooses it; None: neither."""
+    return next((site_id for site_id in thread_sites(handoff) if site_id in recording), None)
+
+
+def _site_of(handoff: Handoff, site_id: int | None) -> Site | None:
+    return {handoff.from_site_id: handoff.from_site, handoff.to_site_id: handoff.to_site}.get(site_id or 0)
+
+
+def question_form_for(handoff: Handoff, writer: int | None, data: Any = None) -> QuestionForm:
+    """The thread's form for someone writing for the site `writer`: it asks the other site, and
+    answers by default when that site's question waits for the writer's."""
+    other = handoff.from_site if writer == handoff.to_site_id else handoff.to_site
+    return QuestionForm(data, other_site=other, answering=handoff.awaited_site_id() == writer)
 
 
 def _render_detail(
@@ -255,10 +274,16 @@ def handoff_question(request: HtmxHttpRequest, handoff: Handoff) -> HttpResponse
     """A question (or an answer) to the other site about a sent hand-off."""
     # Before the form: a role that may not record care is refused (403) whatever it posts.
     require_capability(request.user, handoff.patient, Capability.RECORD_CARE)
-    form = QuestionForm(request.POST)
+    recording = {site.pk for site in sites_that_can(request.user, handoff.patient, Capability.RECORD_CARE)}
+    form = question_form_for(handoff, _writer(handoff, recording), request.POST)
     if form.is_valid():
         try:
-            handoff_ask(actor=actor(request), handoff=handoff, body=form.cleaned_data["body"])
+            handoff_ask(
+                actor=actor(request),
+                handoff=handoff,
+                body=form.cleaned_data["body"],
+                needs_answer=form.cleaned_data["needs_answer"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -265,15 +266,32 @@ def test_questions_go_back_and_forth_on_the_handoff(client: Client, world: World
     handoff = sent_handoff(world)
     url = reverse("handoff-question", kwargs={"handoff_id": handoff.pk})
     login(client, world.community_oncologist)
-    response = client.post(url, {"body": "Is the acyclovir dose renally adjusted?"})
+    response = client.post(url, {"body": "Is the acyclovir dose renally adjusted?", "needs_answer": "on"})
     assert response.status_code == 302
     login(client, world.center_coordinator)
+    # The practice's question waits for the center: its form answers by default (unticked).
+    html = client.get(_detail(handoff)).content.decode()
+    assert f"Waiting on {world.center.name} since" in html
+    assert _needs_answer_box(html) == f"This needs an answer from {world.practice.name}"
     client.post(url, {"body": "Yes: creatinine clearance was normal."})
     html = client.get(_detail(handoff)).content.decode()
     assert html.index("renally adjusted") < html.index("creatinine clearance")
+    assert html.index(">Question</span>") < html.index(">Answer</span>")
+    assert "No question waiting: answered." in html
     assert OutgoingEmail.objects.filter(template="handoff-question", recipient=world.center_coordinator).count() == 1
+    assert OutgoingEmail.objects.filter(template="handoff-answer", recipient=world.community_oncologist).count() == 1
     assert client.post(url, {"body": "  "}).status_code == 400
     assert HandoffQuestion.objects.filter(handoff=handoff).count() == 2
+    # Nothing waits for the center now: a new message asks the practice by default (ticked).
+    assert _needs_answer_box(html) == f"This needs an answer from {world.practice.name} (ticked)"
+
+
+def _needs_answer_box(html: str) -> str:
+    """The thread form's "needs an answer" checkbox: its label, and whether it is ticked."""
+    box = re.search(r'<input type="checkbox" name="needs_answer"[^>]*>', html)
+    label = re.search(r'<label for="id_question_needs_answer">([^<]*)</label>', html)
+    assert box and label
+    return label.group(1) + (" (ticked)" if "checked" in box.group(0) else "")
 
 
 def test_detail_page_queries_do_not_grow_with_the_questions(center_coordinator_client: Client, world: World) -> None:

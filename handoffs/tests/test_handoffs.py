@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import F
 
 from carecoord.models import OutgoingEmail, Site, TimelineEntry
-from handoffs.models import Handoff, HandoffTemplate
+from handoffs.models import Handoff, HandoffQuestion, HandoffTemplate
 from handoffs.services import (
     handoff_acknowledge,
     handoff_ask,
@@ -132,30 +132,57 @@ def _waiting_on(*sites: Site) -> list[tuple[int, bool]]:
     return list(Handoff.objects.awaiting(site_ids).with_to_answer(site_ids).values_list("pk", F("to_answer")))
 
 
-def test_the_last_word_follows_the_thread_as_the_sites_ask_and_answer_in_turn(world: World) -> None:
+def test_an_answer_closes_the_question_and_a_question_back_reopens_it(world: World) -> None:
     name_point_persons(world)
     handoff = _sent(world)  # from the center to the practice
     handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
     assert handoff.last_word_site is None
     assert _waiting_on(world.center) == _waiting_on(world.practice) == []
-    turns = [
-        (world.community_oncologist, world.practice, world.center),
-        (world.center_coordinator, world.center, world.practice),
-        (world.community_coordinator, world.practice, world.center),
-        (world.community_coordinator, world.practice, world.center),  # a second word from the same site
-        (world.center_coordinator, world.center, world.practice),
-    ]
-    for number, (actor, site, other) in enumerate(turns):
-        question = handoff_ask(actor=actor, handoff=handoff, body=f"Word {number}")
-        assert handoff.last_word_site == site
-        assert Handoff.objects.get(pk=handoff.pk).last_word_site == site
-        # When it was said, and so since when the hand-off waits in the other site's queue.
-        kept = Handoff.objects.get(pk=handoff.pk)
-        assert handoff.last_word_at == kept.last_word_at == kept.waiting_since == question.created_at
-        assert _waiting_on(other) == [(handoff.pk, True)]
-        assert _waiting_on(site) == []
-        # Someone at both sites has said the last word themselves: nothing waits on them.
-        assert _waiting_on(world.center, world.practice) == []
+
+    asked = handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which IVIG dose?")
+    assert asked.kind == HandoffQuestion.Kind.QUESTION
+    assert _open_question(handoff) == (world.practice.pk, asked.created_at)
+    assert _waiting_on(world.center) == [(handoff.pk, True)]
+    assert _waiting_on(world.practice) == []
+    # Someone at both sites has asked the question themselves: nothing waits on them.
+    assert _waiting_on(world.center, world.practice) == []
+
+    # A follow-up from the same site: still one question, waiting since the first.
+    handoff_ask(actor=world.community_coordinator, handoff=handoff, body="And from which IgG level?")
+    assert _open_question(handoff) == (world.practice.pk, asked.created_at)
+
+    answer = handoff_ask(actor=world.center_coordinator, handoff=handoff, body="0.4 g/kg below 400 mg/dL.")
+    assert answer.kind == HandoffQuestion.Kind.ANSWER
+    assert _open_question(handoff) == (None, None)
+    assert handoff.last_word_site is None and handoff.awaited_site_id() is None
+    assert _waiting_on(world.center) == _waiting_on(world.practice) == []
+
+    # "Thanks, noted." after the answer: a question by default, unless it needs no answer.
+    note = handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Thanks, noted.", needs_answer=False)
+    assert note.kind == HandoffQuestion.Kind.NOTE
+    assert _waiting_on(world.center) == _waiting_on(world.practice) == []
+
+    # An answer that asks back: the practice's question is answered, the center's waits.
+    back = handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which lab first?")
+    asked_back = handoff_ask(
+        actor=world.center_coordinator, handoff=handoff, body="CBC. Was the IgG drawn?", needs_answer=True
+    )
+    assert (back.kind, asked_back.kind) == (HandoffQuestion.Kind.QUESTION, HandoffQuestion.Kind.QUESTION)
+    assert _open_question(handoff) == (world.center.pk, asked_back.created_at)
+    assert _waiting_on(world.practice) == [(handoff.pk, True)]
+    assert _waiting_on(world.center) == []
+    # A note from the asking site leaves its question open.
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Any lab will do.", needs_answer=False)
+    assert _open_question(handoff) == (world.center.pk, asked_back.created_at)
+
+
+def _open_question(handoff: Handoff) -> tuple[int | None, dt.datetime | None]:
+    """The hand-off's open question as kept on its row, checked against the object in memory."""
+    kept = Handoff.objects.get(pk=handoff.pk)
+    assert (kept.last_word_site_id, kept.last_word_at) == (handoff.last_word_site_id, handoff.last_word_at)
+    if kept.last_word_at is not None:
+        assert kept.waiting_since == kept.last_word_at
+    return kept.last_word_site_id, kept.last_word_at
 
 
 def test_a_sent_hand_off_waits_to_be_acknowledged_and_answered_at_once(world: World) -> None:
@@ -166,7 +193,45 @@ def test_a_sent_hand_off_waits_to_be_acknowledged_and_answered_at_once(world: Wo
     assert _waiting_on(world.center) == []
     handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Yes.")
     assert _waiting_on(world.practice) == [(handoff.pk, False)]  # still to acknowledge
-    assert _waiting_on(world.center) == [(handoff.pk, True)]
+    assert _waiting_on(world.center) == []  # answered: nothing waits on the center
+
+
+def test_the_thread_and_its_askers_are_told_what_each_message_is(world: World) -> None:
+    name_point_persons(world)
+    handoff = _sent(world)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which IVIG dose?")
+    handoff_ask(actor=world.community_coordinator, handoff=handoff, body="And until when?")
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="0.4 g/kg, until IgG > 400.")
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Labs attached.", needs_answer=False)
+    entries = TimelineEntry.objects.filter(title__contains="about the hand-off").order_by("pk")
+    titles = list(entries.values_list("title", flat=True))
+    practice, center = world.practice.name, world.center.name
+    assert titles == [
+        f"Question about the hand-off from {practice}",
+        f"Question about the hand-off from {practice}",
+        f"Answer about the hand-off from {center}",
+        f"Note about the hand-off from {center}",
+    ]
+    # Both askers are told, once each; neither the answering site nor anyone else is.
+    answered = OutgoingEmail.objects.filter(template="handoff-answer")
+    assert sorted(answered.values_list("recipient", flat=True)) == sorted(
+        [world.community_oncologist.pk, world.community_coordinator.pk]
+    )
+    email = answered.get(recipient=world.community_oncologist)
+    assert "Which IVIG" not in email.subject + email.body_text + email.body_html  # no thread text by email
+    assert handoff.patient.family_name not in email.subject + email.body_text + email.body_html
+
+
+def test_two_messages_at_once_are_recorded_one_after_the_other(world: World) -> None:
+    """`handoff_ask` locks the hand-off before it reads the open question: the second of two
+    answers at once finds the question already answered (and so asks)."""
+    handoff = _sent(world)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which IVIG dose?")
+    stale = Handoff.objects.get(pk=handoff.pk)  # read before the answer, as a second request would
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="0.4 g/kg.")
+    second = handoff_ask(actor=world.center_coordinator, handoff=stale, body="Or 0.5 g/kg.")
+    assert second.kind == HandoffQuestion.Kind.QUESTION
+    assert _open_question(stale) == (world.center.pk, second.created_at)
 
 
 def test_the_migration_gives_existing_hand_offs_their_latest_questions_site(world: World) -> None:
@@ -179,7 +244,7 @@ def test_the_migration_gives_existing_hand_offs_their_latest_questions_site(worl
         to_site=world.practice,
     )
     handoff_ask(actor=world.community_oncologist, handoff=handoff, body="A question")
-    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer")
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer", needs_answer=True)
     Handoff.objects.update(last_word_site=None)
     with connection.cursor() as cursor:
         cursor.execute(import_module("handoffs.migrations.0008_last_word_site").LAST_WORDS)
@@ -223,7 +288,7 @@ def test_the_migration_gives_existing_hand_offs_the_moment_of_their_latest_quest
     handoff = _sent(world)
     quiet = sent_handoff(world, patient_at(world.practice, world.community_coordinator, shared_with=world.center))
     handoff_ask(actor=world.community_oncologist, handoff=handoff, body="A question")
-    answer = handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer")
+    answer = handoff_ask(actor=world.center_coordinator, handoff=handoff, body="Its answer", needs_answer=True)
     Handoff.objects.update(last_word_at=None)
     with connection.cursor() as cursor:
         cursor.execute(import_module("handoffs.migrations.0010_last_word_at").LAST_WORD_AT)

@@ -306,6 +306,27 @@ def test_malformed_values_of_known_fields_are_kept_and_reported_not_refused(worl
     assert set(response.json()["errors"]) == set(values)
 
 
+def test_the_api_says_what_each_message_is_and_takes_needs_answer(world: World) -> None:
+    handoff = sent(world)
+    practice, center = api(world.community_oncologist), api(world.center_coordinator)
+
+    def post(client: APIClient, data: dict[str, Any], **kwargs: Any) -> str:
+        response = client.post(url(handoff, "questions"), data, **kwargs)
+        assert response.status_code == 201, response.content
+        return str(response.json()["kind"])
+
+    assert post(practice, {"body": "Is IVIG planned?"}, format="json") == "question"
+    # A form body without `needs_answer` takes the default too (not "false").
+    assert post(center, {"body": "Yes, from day 30."}, format="multipart") == "answer"
+    assert post(practice, {"body": "Thanks.", "needs_answer": False}, format="json") == "note"
+    assert post(practice, {"body": "Which dose?", "needs_answer": None}, format="json") == "question"
+    assert post(center, {"body": "Which weight?", "needs_answer": True}, format="json") == "question"
+    kinds = [q["kind"] for q in center.get(url(handoff, "")).json()["questions"]]
+    assert kinds == ["question", "answer", "note", "question", "question"]
+    assert Handoff.objects.get(pk=handoff.pk).last_word_site == world.center
+    assert "needs_answer" in errors_of(center.post(url(handoff, "questions"), {"body": "Hi", "needs_answer": "x"}))
+
+
 def test_an_empty_question_is_400_on_body(world: World) -> None:
     handoff = sent(world)
     response = api(world.center_coordinator).post(url(handoff, "questions"), {"body": ""}, format="json")

@@ -19,7 +19,7 @@ from carecoord.models import Patient, PatientGroupObjectPermission, Site, SiteRo
 from carecoord.selectors.sites import active_memberships_of
 from handoffs.contributions import queue_handoffs
 from handoffs.models import Handoff
-from handoffs.services import handoff_ask
+from handoffs.services import handoff_acknowledge, handoff_ask
 from referrals.contributions import queue_waiting
 from referrals.workflow import Move
 from tests.factories import death_on_file, patient_at
@@ -105,6 +105,24 @@ def test_a_question_on_a_handoff_waits_on_the_other_site_until_answered(client: 
     assert "a question to answer" in dashboard_queue(client).content.decode()
 
     handoff_ask(actor=world.center_coordinator, handoff=handoff, body="10 mg every 6 hours.")
+    assert dashboard_queue(client).context["work_queue"].rows("handoffs") == []
+
+
+def test_an_answered_question_waits_on_neither_site(client: Client, world: World) -> None:
+    """The center's answer closes the practice's question: the practice has no "question to
+    answer" (the answer used to count as a question back), and neither has the center."""
+    name_point_persons(world)
+    handoff = sent_handoff(world)
+    handoff_acknowledge(actor=world.community_oncologist, handoff=handoff)
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Which dose of dexamethasone?")
+    handoff_ask(actor=world.center_coordinator, handoff=handoff, body="10 mg every 6 hours.")
+    for user in (world.community_oncologist, world.center_coordinator):
+        login(client, user)
+        response = dashboard_queue(client)
+        assert response.context["work_queue"].rows("handoffs") == []
+        assert "a question to answer" not in response.content.decode()
+    # "Thanks, noted." as a plain note leaves it so.
+    handoff_ask(actor=world.community_oncologist, handoff=handoff, body="Thanks, noted.", needs_answer=False)
     assert dashboard_queue(client).context["work_queue"].rows("handoffs") == []
 
 
