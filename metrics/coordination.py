@@ -153,7 +153,10 @@ def _handoffs(cohort: Cohort) -> dict[str, Any]:
     handoffs = Handoff.objects.filter(cohort.treated_patients("patient"), cohort.period.moments("sent_at"))
     if cohort.site_id is not None:
         handoffs = handoffs.filter(to_site_id=cohort.site_id)
-    asked = HandoffQuestion.objects.filter(handoff=OuterRef("pk"), site=OuterRef("to_site"))
+    # A question the receiving site asked back (its answers to the sender's questions and its notes are not).
+    asked = HandoffQuestion.objects.filter(
+        handoff=OuterRef("pk"), site=OuterRef("to_site"), kind=HandoffQuestion.Kind.QUESTION
+    )
     return handoffs.aggregate(
         n=Count("pk"),
         asked_n=Count(flag(Q(Exists(asked)))),

@@ -187,7 +187,8 @@ class _Rows:
     alerts: list[tuple[int, Alert]] = field(default_factory=list)
     infections: list[tuple[int, InfectionEvent]] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
-    questions: list[tuple[int, HandoffQuestion]] = field(default_factory=list)
+    # (the hand-off's index, the message, how long after the hand-off was sent it was written)
+    questions: list[tuple[int, HandoffQuestion, dt.timedelta]] = field(default_factory=list)
     # A death, and the referral whose steps it cancelled.
     deaths: list[tuple[PatientDeath, Referral]] = field(default_factory=list)
 
@@ -479,8 +480,16 @@ def _handoff(rows: _Rows, course: _Course, day_zero: dt.date, version: HandoffTe
             site=course.practice,
             body="Which prophylaxis should continue after day +30? (demo)",
         )
-        rows.questions.append((len(rows.handoffs) - 1, question))
-        handoff.last_word_site = course.practice  # as `handoff_ask` keeps it
+        answer = HandoffQuestion(
+            author=course.person(course.center, Role.PHYSICIAN),
+            site=course.center,
+            body="Continue acyclovir and PJP prophylaxis to month 6, as in the plan. (demo)",
+            kind=HandoffQuestion.Kind.ANSWER,
+        )
+        # Asked and answered the next day: a past course's thread waits on nobody (`handoff_ask`
+        # clears the open question when it is answered).
+        index = len(rows.handoffs) - 1
+        rows.questions += [(index, question, dt.timedelta(hours=1)), (index, answer, dt.timedelta(days=1))]
 
 
 def _write(rows: _Rows) -> None:
@@ -503,11 +512,10 @@ def _write(rows: _Rows) -> None:
     _created([row for _, row in rows.alerts], "created_at")
     InfectionEvent.objects.bulk_create([row for _, row in rows.infections])
     handoffs = Handoff.objects.bulk_create(rows.handoffs)
-    for index, question in rows.questions:
+    for index, question, after in rows.questions:
         question.handoff = handoffs[index]
-        question.created_at = (handoffs[index].sent_at or timezone.now()) + dt.timedelta(hours=1)
-        handoffs[index].last_word_at = question.created_at  # as `handoff_ask` keeps it
-    _created([question for _, question in rows.questions], "created_at")
+        question.created_at = (handoffs[index].sent_at or timezone.now()) + after
+    _created([question for _, question, _after in rows.questions], "created_at")
     for handoff in handoffs:
         handoff.created_at = handoff.sent_at or handoff.created_at
     Handoff.objects.bulk_update(handoffs, ["created_at", "last_word_at"])

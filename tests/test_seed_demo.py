@@ -36,7 +36,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from education.models import EducationGiven
 from education.wallet_card import wallet_card_of, wallet_card_pdf
-from handoffs.models import Handoff
+from handoffs.models import Handoff, HandoffQuestion
 from infections.models import InfectionEvent, ProphylaxisItem, VaccinationItem
 from labs.models import LabFlagNotice, LabResult
 from labs.summary import icaht_grade_now
@@ -146,6 +146,16 @@ def test_treated_patients_have_toxicities_with_alerts_some_still_open(seeded: st
 def test_patients_handed_back_have_a_transition_handoff(seeded: str) -> None:
     states = set(Handoff.objects.values_list("state", flat=True))
     assert states == {Handoff.State.SENT, Handoff.State.ACKNOWLEDGED}
+
+
+def test_past_courses_threads_were_answered_and_wait_on_nobody(seeded: str) -> None:
+    """The history's questions back were answered the next day: none fills the center's work
+    queue with months-old questions that hide the day's."""
+    asked = HandoffQuestion.objects.filter(kind=HandoffQuestion.Kind.QUESTION, body__endswith="(demo)")
+    assert asked.exists()
+    answered = HandoffQuestion.objects.filter(kind=HandoffQuestion.Kind.ANSWER, handoff__in=asked.values("handoff"))
+    assert answered.count() == asked.count()
+    assert not Handoff.objects.filter(pk__in=asked.values("handoff"), last_word_site__isnull=False).exists()
 
 
 def test_the_first_patient_handed_back_has_a_prevention_plan_with_items_due_and_an_infection(seeded: str) -> None:

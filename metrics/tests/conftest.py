@@ -225,6 +225,10 @@ def program(world: World) -> Program:
             HandoffQuestion.objects.create(
                 handoff=handoff, author=w.community_oncologist, site=w.practice, body="Which dose?"
             )
+        else:  # a note from the practice is no question asked back
+            HandoffQuestion.objects.create(
+                handoff=handoff, author=w.community_oncologist, site=w.practice, body="Noted.", kind="note"
+            )
 
     # Weekly digests of the practice's coordinator: two built, one delivered.
     for week, status in ((on("05-04"), "sent"), (on("05-11"), "pending")):
