@@ -316,6 +316,8 @@ def test_referral_page_shows_fields_checklist_documents_and_patient_link(client:
     assert "Primary refractory LBCL" in html
     assert "R-CHOP x6; R-ICE x2" in html
     assert reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk}) in html
+    # The patient's shared timeline, one click away (the page was a dead end without it).
+    assert f'href="{reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})}">Timeline</a>' in html
     assert document_url(document) in html
     assert "Missing: Imaging, Recent labs, History, Prior therapies, Insurance." in html
     assert "no-store" in response["Cache-Control"]
