@@ -15,12 +15,11 @@ from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
 from referrals.conflicts import refresh_conflicts
-from referrals.day_zero import day_zero_of
 from referrals.deaths import cancelled_by_death, died_on_of, refuse_if_died
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import refresh_phases
-from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
+from referrals.schedule import MilestoneKind, MonitoringRules, plan_milestones
 from referrals.selectors import record_dates
 from referrals.workflow import State
 
@@ -245,9 +244,8 @@ def milestone_complete(
                 filter(None, [note, f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."])
             )
         conflicts = course_changed(milestone.referral)
-        infusion_on = day_zero_of(milestone.referral.patient_id)
-        if infusion_on is not None:
-            title += f" ({day_label(infusion_on, actual_on)})"
+        # No "(day N)" in the title: written once, it would go stale when day 0 moves; the
+        # milestone's row, which the entry links to, says its day as it is now.
         _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
     return milestone
 

@@ -234,6 +234,20 @@ def test_only_the_center_sets_or_moves_day_0_and_the_entry_is_signed_by_it(world
     assert TimelineEntry.objects.count() == entries
 
 
+def test_a_step_done_is_told_by_its_date_not_a_day_label_that_goes_stale_when_day_0_moves(world: World) -> None:
+    """The timeline shows each milestone's day live (its table); a title written once would keep
+    "day -18" after day 0 moved and the table said day -19."""
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    consult = Milestone.objects.get(referral=referral, kind="consult")
+    milestone_complete(actor=world.center_coordinator, milestone=consult, actual_on=dt.date(2026, 12, 1))
+    milestone_set_infusion(
+        actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 12), reason="Bed"
+    )
+    entry = TimelineEntry.objects.get(title__startswith="Consult at the center done on")
+    assert entry.title == "Consult at the center done on 01 Dec 2026"
+
+
 def test_milestones_are_done_moved_or_cancelled_with_reasons(world: World) -> None:
     referral = accepted_referral(world)
     consult = Milestone.objects.get(referral=referral, kind="consult")

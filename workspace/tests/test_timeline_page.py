@@ -302,7 +302,7 @@ def test_marking_a_milestone_done_redirects_to_the_timeline_with_a_message(
     assert response.redirect_chain[-1][0] == milestone_row_url(world.shared_patient.pk, infusion.pk)
     html = html_of(response)
     assert "Infusion: done on 11 Jan 2027." in html
-    assert "Infusion done on 11 Jan 2027 (day 0)" in html
+    assert "Infusion done on 11 Jan 2027<" in html  # the day is the table's, live, not baked in
     infusion.refresh_from_db()
     assert infusion.status == Milestone.Status.DONE and infusion.actual_on == INFUSION
 
