@@ -53,6 +53,7 @@ from referrals.milestones.services import (
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
+    require_day_zero_site,
 )
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.selectors import (
@@ -227,7 +228,8 @@ class ReferralViewSet(
         )
 
     @extend_schema(
-        summary="Set or move the infusion (day 0); the dates that depend on it are recomputed",
+        summary="The center sets or moves the infusion (day 0); the dates that depend on it are recomputed",
+        description="Only the referral's center: anyone else (the referring practice) gets 403.",
         parameters=[REFERRAL_ID],
         request=s.InfusionInputSerializer,
         responses=s.MilestoneSerializer(many=True),
@@ -236,6 +238,7 @@ class ReferralViewSet(
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def infusion(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         referral = self.get_object()
+        require_day_zero_site(actor_of(request), referral)  # 403 for the practice, whatever it sends
         data = _parse(s.InfusionInputSerializer, request, self.get_serializer_context())
         milestone_set_infusion(actor=actor_of(request), referral=referral, **data)
         milestones = with_infusion_date(milestones_visible_to(request.user)).filter(referral=referral)

@@ -144,7 +144,7 @@ PAGES: dict[str, Rule] = {
     "referral-plan": Rule(V, RC),  # the center's side; the service refuses the practice
     "referral-document-add": Rule(V, RC),
     "referral-document": Rule(V),
-    "referral-infusion": Rule(V, RC),
+    "referral-infusion": Rule(V, RC),  # the center's side; the practice is refused (403)
     "milestone-plan": Rule(V, RC),
     "milestone-complete": Rule(V, RC),
     "milestone-move": Rule(V, RC),
@@ -155,7 +155,7 @@ PAGES: dict[str, Rule] = {
     "milestone-move-form": Rule(RC),
     "milestone-cancel-form": Rule(RC),
     "milestone-confirm-form": Rule(RC),
-    "referral-infusion-form": Rule(RC),
+    "referral-infusion-form": Rule(RC),  # the center's side; the practice is refused (403)
     "milestone-plan-form": Rule(RC),
     # Toxicities and alerts.
     "toxicity-record": Rule(RC, RC),
@@ -244,7 +244,7 @@ API: dict[str, Rule] = {
     "api:referral-move": Rule(N, RC),
     "api:referral-plan": Rule(N, RC),
     "api:referral-documents": Rule(N, RC),
-    "api:referral-infusion": Rule(N, RC),
+    "api:referral-infusion": Rule(N, RC),  # the center's side; the practice is refused (403)
     "api:referral-milestones": Rule(N, RC),
     "api:document-list": Rule(Need.SIGNED_IN),
     "api:document-detail": Rule(V),

@@ -488,7 +488,7 @@ PAGE_ATTEMPTS = [
         _accepted_url("referral-infusion"),
         lambda s, side: {"infusion_on": LATER, "reason": "Product release moved", "confirm_date": "on"},
         RC,
-        EITHER_SIDE,
+        (CENTER,),  # day 0 is the center's act
     ),
     Attempt(
         "milestone-plan",
@@ -730,7 +730,7 @@ API_ATTEMPTS = [
         url=_accepted_url("api:referral-infusion"),
         payload=lambda s, side: {"infusion_on": LATER, "reason": "Product release moved", "confirm_date": True},
         need=RC,
-        sides=EITHER_SIDE,
+        sides=(CENTER,),  # day 0 is the center's act
     ),
     _api(
         "api:referral-milestones",

@@ -37,7 +37,7 @@ from referrals.conflicts import find_conflicts
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone
 from referrals.phase import phase_of
-from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
+from referrals.schedule import MilestoneKind, MonitoringRules, plan_milestones
 from referrals.workflow import STATE_LABELS, State, add_business_days
 from toxicity.assessment import Graded, grade_assessment
 from toxicity.models import Alert, ToxicityEvent, ToxicityKind, ToxicityTreatment
@@ -725,7 +725,7 @@ class Stories:
                 center_link = self.join(case, center, moment + MINUTE, who, practice)
             previous_state = target
         if course.milestones and consult_on < center.today and stage != State.CONSULT_SCHEDULED:
-            self.done(case, course.milestones[0], consult_on, center, center_link, day_zero)
+            self.done(case, course.milestones[0], consult_on, center, center_link)
         if stage == State.ACCEPTED:
             assert accepted_on is not None and day_zero is not None and product is not None and center_link
             self.course(case, course, center, practice, center_link, accepted_on, day_zero, product[1])
@@ -780,7 +780,7 @@ class Stories:
                 center,
             )
             if on < today:
-                self.done(case, milestone, on + dt.timedelta(days=rng.choice((0, 0, 0, 1))), center, link, day_zero)
+                self.done(case, milestone, on + dt.timedelta(days=rng.choice((0, 0, 0, 1))), center, link)
         first_plan = day_zero
         infusion_planned_at = plan_at + 2 * DAY
         if rng.random() < 0.15:
@@ -845,7 +845,7 @@ class Stories:
             if due >= today:
                 continue
             if milestone.kind == MilestoneKind.INFUSION:
-                self.done(case, milestone, day_zero, center, link, day_zero)
+                self.done(case, milestone, day_zero, center, link)
             elif milestone.kind.startswith(CANCELLABLE) and rng.random() < 0.01:
                 moment = self.at(center, on - dt.timedelta(days=rng.randint(1, 10)))
                 milestone.status, milestone.changed_at = Milestone.Status.CANCELLED, moment
@@ -864,18 +864,14 @@ class Stories:
                 late = rng.choice((0, 0, 0, 1, 2, -1))
                 actual = min(due + dt.timedelta(days=late), today - DAY)
                 site = center if (actual - day_zero).days <= course.hand_back_day else practice
-                self.done(case, milestone, actual, site, self.link_of(case, site), day_zero)
+                self.done(case, milestone, actual, site, self.link_of(case, site))
 
-    def done(
-        self, case: Case, milestone: M, actual: dt.date, site: SiteInfo, link: Link | None, day_zero: dt.date | None
-    ) -> None:
+    def done(self, case: Case, milestone: M, actual: dt.date, site: SiteInfo, link: Link | None) -> None:
         moment = self.at(site, actual, self.rng.randrange(12 * 60, 18 * 60))
         if not self.past(moment):
             moment = self.now - 5 * MINUTE
         milestone.status, milestone.actual_on, milestone.changed_at = Milestone.Status.DONE, actual, moment
-        title = f"{milestone_label(milestone.kind)} done on {actual:%d %b %Y}"
-        if day_zero is not None:
-            title += f" ({day_label(day_zero, actual)})"
+        title = f"{milestone_label(milestone.kind)} done on {actual:%d %b %Y}"  # as the service: no day label
         self.entry(case, TimelineEntry.Kind.MILESTONE, moment, title, "", self.actor(site, link), site)
 
     def milestone_rows(self, case: Case, course: Course, day_zero: dt.date | None) -> None:

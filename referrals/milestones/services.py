@@ -1,10 +1,11 @@
-"""Writes of the treatment timeline's milestones. Either care-team site may make them."""
+"""Writes of the treatment timeline's milestones. Either care-team site may make them, but day 0:
+the referral's center alone sets or moves the infusion date."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.services import audited_bulk_create, audited_bulk_update
@@ -14,12 +15,11 @@ from carecoord.models import Site, TimelineEntry, User
 from carecoord.roles import Capability
 from carecoord.timeline import timeline_record
 from referrals.conflicts import refresh_conflicts
-from referrals.day_zero import day_zero_of
 from referrals.deaths import cancelled_by_death, died_on_of, refuse_if_died
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone, Referral
 from referrals.phase import refresh_phases
-from referrals.schedule import MilestoneKind, MonitoringRules, day_label, plan_milestones
+from referrals.schedule import MilestoneKind, MonitoringRules, plan_milestones
 from referrals.selectors import record_dates
 from referrals.workflow import State
 
@@ -38,9 +38,37 @@ def _check(actor: User, referral: Referral) -> Site:
     site = acting_site_for(
         actor, referral.patient, Capability.RECORD_CARE, prefer=[referral.to_center, referral.from_site]
     ).site
+    _refuse_if_closed(referral)
+    return site
+
+
+def _refuse_if_closed(referral: Referral) -> None:
     if referral.state in {State.DECLINED, State.WITHDRAWN}:
         raise ValidationError({"referral": "This referral is closed; its timeline cannot change."})
-    return site
+
+
+def day_zero_site(referral: Referral) -> Site:
+    """Whose act setting or moving day 0 is: the referral's center, which schedules the infusion
+    and gives the cells; the practice plans around it and is told through the timeline."""
+    return referral.to_center
+
+
+def require_day_zero_site(actor: User, referral: Referral) -> Site:
+    """The site `actor` sets or moves day 0 for: the referral's center, where their role records
+    care. Anyone else (the practice, a reader at the center) is refused (403), before any input
+    is read."""
+    center = day_zero_site(referral)
+    try:
+        return acting_site_for(actor, referral.patient, Capability.RECORD_CARE, among=[center]).site
+    except PermissionDenied:
+        raise PermissionDenied(
+            f"Only the staff of {center} who record care set or move the infusion date (day 0)."
+        ) from None
+
+
+def day_zero_stays(infusion: Milestone | None) -> bool:
+    """Once the infusion is done its date is day 0 for good: it is no longer set or moved."""
+    return infusion is not None and infusion.status == Milestone.Status.DONE
 
 
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:
@@ -146,17 +174,18 @@ def _on(day: dt.date | None) -> str:
 def milestone_set_infusion(
     *, actor: User, referral: Referral, infusion_on: dt.date, reason: str = "", confirm_date: bool = False
 ) -> list[Milestone]:
-    """Set or move day 0 and recompute the planned dates that depend on it.
+    """Set or move day 0, as the referral's center, and recompute the planned dates that depend on it.
 
     Dates someone entered by hand are kept (and shown as conflicts where they no longer fit);
     done and cancelled milestones are not touched.
     """
-    site = _check(actor, referral)
+    site = require_day_zero_site(actor, referral)
+    _refuse_if_closed(referral)
     if referral.state != State.ACCEPTED:
         raise ValidationError({"infusion_on": "The infusion is planned once the center has accepted the referral."})
     refuse_if_died(referral.patient_id, "infusion_on", NOTHING_PLANNED)
     previous = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
-    if previous is not None and previous.status == Milestone.Status.DONE:
+    if previous is not None and day_zero_stays(previous):
         raise ValidationError(
             {"infusion_on": f"The infusion was done on {_on(previous.actual_on)}: that date is day 0 and stays."}
         )
@@ -215,9 +244,8 @@ def milestone_complete(
                 filter(None, [note, f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."])
             )
         conflicts = course_changed(milestone.referral)
-        infusion_on = day_zero_of(milestone.referral.patient_id)
-        if infusion_on is not None:
-            title += f" ({day_label(infusion_on, actual_on)})"
+        # No "(day N)" in the title: written once, it would go stale when day 0 moves; the
+        # milestone's row, which the entry links to, says its day as it is now.
         _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
     return milestone
 

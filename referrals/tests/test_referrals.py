@@ -14,6 +14,7 @@ from django.test import override_settings
 from carecoord.access import patients_visible_to
 from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry
 from carecoord.models.patients import Phase
+from carecoord.roles import Role
 from carecoord.services.comments import comment_post
 from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
 from referrals.models import Milestone, ReferralDocument, ReferralMove
@@ -206,6 +207,45 @@ def test_setting_the_infusion_plans_the_course_and_moving_it_keeps_manual_dates(
     planned = dict(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on"))
     assert planned[MilestoneKind.NO_DRIVING_END] == dt.date(2027, 2, 1)
     assert planned[MilestoneKind.VISIT_DAY_30] == dt.date(2027, 2, 12)  # entered by hand: kept
+
+
+def test_only_the_center_sets_or_moves_day_0_and_the_entry_is_signed_by_it(world: World) -> None:
+    """The practice (any role there), and a reader at the center, are refused: nothing is planned,
+    nothing moves, nothing goes on the timeline; the center's entry is signed by the center."""
+    referral = accepted_referral(world)
+    reader = member(world.center, Role.READ_ONLY, email="reader@lakeside.test")
+    entries = TimelineEntry.objects.count()
+    for practice_user in (world.community_coordinator, world.community_oncologist, reader):
+        with pytest.raises(PermissionDenied):
+            milestone_set_infusion(actor=practice_user, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    assert not Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).exists()
+    assert TimelineEntry.objects.count() == entries
+
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    planned = TimelineEntry.objects.get(title="Infusion (day 0) planned for 11 Jan 2027")
+    assert planned.site == world.center
+    course = sorted(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on"))
+    entries = TimelineEntry.objects.count()
+    with pytest.raises(PermissionDenied, match=world.center.name):
+        milestone_set_infusion(
+            actor=world.community_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 18), reason="Slot"
+        )
+    assert sorted(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on")) == course
+    assert TimelineEntry.objects.count() == entries
+
+
+def test_a_step_done_is_told_by_its_date_not_a_day_label_that_goes_stale_when_day_0_moves(world: World) -> None:
+    """The timeline shows each milestone's day live (its table); a title written once would keep
+    "day -18" after day 0 moved and the table said day -19."""
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    consult = Milestone.objects.get(referral=referral, kind="consult")
+    milestone_complete(actor=world.center_coordinator, milestone=consult, actual_on=dt.date(2026, 12, 1))
+    milestone_set_infusion(
+        actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 12), reason="Bed"
+    )
+    entry = TimelineEntry.objects.get(title__startswith="Consult at the center done on")
+    assert entry.title == "Consult at the center done on 01 Dec 2026"
 
 
 def test_milestones_are_done_moved_or_cancelled_with_reasons(world: World) -> None:

@@ -735,6 +735,24 @@ def test_read_only_member_sees_milestones_but_gets_403_acting_on_them(world: Wor
     assert visit.status == "planned"
 
 
+@pytest.mark.parametrize("who", ["community_coordinator", "community_oncologist"])
+def test_the_practice_gets_403_setting_or_moving_day_0(world: World, who: str) -> None:
+    """Day 0 is the center's: the practice is refused, before its body is read, and nothing moves."""
+    client = api(getattr(world, who))
+    referral = accepted_referral(world)
+    url = f"/api/referrals/{referral.pk}/infusion/"
+    for body in ({"infusion_on": "2027-01-11"}, {"infusion_on": "soon"}):
+        response = client.post(url, body, format="json")
+        assert response.status_code == 403, response.content
+    assert not Milestone.objects.filter(kind="infusion").exists()
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=INFUSION_DAY)
+    entries = TimelineEntry.objects.count()
+    response = client.post(url, {"infusion_on": "2027-01-18", "reason": "Slot"}, format="json")
+    assert response.status_code == 403 and world.center.name in response.json()["detail"]
+    assert milestone_of(referral, "infusion").planned_on == INFUSION_DAY
+    assert TimelineEntry.objects.count() == entries
+
+
 @pytest.mark.parametrize("action", ["", "complete/", "move/", "cancel/"])
 def test_outsider_gets_404_for_shared_milestones(world: World, action: str) -> None:
     visit = milestone_of(planned_course(world), "visit_day_30")

@@ -302,7 +302,7 @@ def test_marking_a_milestone_done_redirects_to_the_timeline_with_a_message(
     assert response.redirect_chain[-1][0] == milestone_row_url(world.shared_patient.pk, infusion.pk)
     html = html_of(response)
     assert "Infusion: done on 11 Jan 2027." in html
-    assert "Infusion done on 11 Jan 2027 (day 0)" in html
+    assert "Infusion done on 11 Jan 2027<" in html  # the day is the table's, live, not baked in
     infusion.refresh_from_db()
     assert infusion.status == Milestone.Status.DONE and infusion.actual_on == INFUSION
 
@@ -350,19 +350,19 @@ def test_cancelling_needs_a_reason(center_coordinator_client: Client, world: Wor
 
 
 def test_setting_the_infusion_date_recomputes_dependent_milestones(
-    community_oncologist_client: Client, world: World
+    center_coordinator_client: Client, world: World
 ) -> None:
     referral = accepted_referral(world)
     url = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
-    assert community_oncologist_client.post(url, {"infusion_on": "2027-01-11"}).status_code == 302
+    assert center_coordinator_client.post(url, {"infusion_on": "2027-01-11"}).status_code == 302
     assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 1)
 
-    refused = community_oncologist_client.post(url, {"infusion_on": "2027-01-18"})
+    refused = center_coordinator_client.post(url, {"infusion_on": "2027-01-18"})
     assert refused.status_code == 400
     assert "Say why the infusion date moves." in html_of(refused)
     assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 1)
 
-    moved = community_oncologist_client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
+    moved = center_coordinator_client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
     assert moved.status_code == 302
     assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 2, 8)
     assert milestone(referral, MilestoneKind.LYMPHODEPLETION_START).planned_on == dt.date(2027, 1, 13)
@@ -382,9 +382,9 @@ def test_planning_a_preparation_step_adds_it_to_the_milestones(
     assert "Bridging therapy: planned for 20 Dec 2026." in html_of(response)
 
 
-def test_planning_with_a_missing_date_shows_the_error(community_oncologist_client: Client, world: World) -> None:
+def test_planning_with_a_missing_date_shows_the_error(center_coordinator_client: Client, world: World) -> None:
     referral = accepted_referral(world)
-    response = community_oncologist_client.post(
+    response = center_coordinator_client.post(
         reverse("milestone-plan", kwargs={"referral_id": referral.pk}), {"kind": PreparationKind.APHERESIS.value}
     )
     assert response.status_code == 400
@@ -419,6 +419,49 @@ def test_a_referrals_forms_load_when_opened_for_htmx_and_as_a_page_without_it(
     page = html_of(center_coordinator_client.get(plan_url))
     assert "<html" in page and "<h1>Plan a preparation step</h1>" in page and 'name="planned_on"' in page
     assert f'href="{timeline_url(world.shared_patient)}#referral-{referral.pk}">Timeline</a>' in page
+
+
+@pytest.mark.parametrize("who", ["community_coordinator", "community_oncologist"])
+def test_the_practice_is_not_offered_day_0_and_a_post_is_refused_with_nothing_changed(
+    client: Client, world: World, who: str
+) -> None:
+    """Day 0 is the center's to set and move: the practice plans its steps, but sees no day 0
+    control, may not open its form, and a post anyway is refused saying why."""
+    referral = infused_referral(world)
+    login(client, getattr(world, who))
+    html = html_of(client.get(timeline_url(world.shared_patient)))
+    block = html.split(f'id="referral-{referral.pk}"')[1]
+    assert "Plan a step…" in block
+    assert "infusion date" not in block and "day 0…" not in block
+    assert reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}) not in html
+    every = html_of(client.get(milestones_url(world.shared_patient)))
+    assert "Plan a step…" in every and "day 0…" not in every
+    form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    assert client.get(form_url_, headers=HTMX).status_code == 403 and client.get(form_url_).status_code == 403
+
+    course = list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status"))
+    entries = TimelineEntry.objects.count()
+    url = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    refused = client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
+    assert refused.status_code == 403
+    assert f"Only the staff of {world.center.name} who record care set or move the infusion date" in html_of(refused)
+    assert list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status")) == course
+    assert TimelineEntry.objects.count() == entries
+
+
+def test_once_the_infusion_is_done_day_0_is_no_longer_offered(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        infusion = milestone(referral, MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+    html = html_of(center_coordinator_client.get(timeline_url(world.shared_patient)))
+    block = html.split(f'id="referral-{referral.pk}"')[1]
+    assert "Plan a step…" in block
+    assert "Move the infusion date" not in block and "day 0…" not in block
+    form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    assert form_url_ not in html
+    opened = html_of(center_coordinator_client.get(form_url_, headers=HTMX))
+    assert 'name="infusion_on"' not in opened and "reload it" in opened
 
 
 def test_a_reader_and_an_outsider_may_not_open_a_referrals_forms(client: Client, world: World) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from carecoord.access import get_patient_for_user, patient_capabilities
+from carecoord.access import acting_capabilities, get_patient_for_user
 from carecoord.models import Patient
 from carecoord.reads import shown
 from carecoord.roles import Capability
@@ -37,6 +38,7 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.shortcuts import HtmxHttpRequest, viewer_zone
 from carecoord.web.url_for_id import UrlForId
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
+from referrals.milestones.services import day_zero_site, day_zero_stays
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from referrals.selectors import PatientTimeline, patient_timeline
@@ -78,7 +80,7 @@ class ReferralBlock:
     folded: int  # the page's table: how many milestones wait behind "Show all milestones"
     changeable: bool
     infusion: Milestone | None
-    offers_infusion: bool  # day 0 may be set or moved (an accepted referral)
+    offers_infusion: bool  # day 0 may be set or moved: by the center, accepted, not yet infused
     offers_plan: bool  # a preparation step may be planned
     infusion_url: str  # where each form loads from (htmx) or opens as a page
     plan_url: str
@@ -162,13 +164,15 @@ def milestone_section(
     timeline: PatientTimeline,
     *,
     today: dt.date,
-    can_record: bool,
+    recording_sites: Collection[int],
     failure: Failure | None = None,
     everything: bool = False,
     asked: int | None = None,
 ) -> MilestoneSection:
-    """One milestones table per referral, with the action forms for those who may record care:
-    the rows that matter now (and `asked`, and a failed form's), or `everything`."""
+    """One milestones table per referral, with the action forms for those who may record care
+    (at a site of `recording_sites`; day 0's only at the referral's center): the rows that
+    matter now (and `asked`, and a failed form's), or `everything`."""
+    can_record = bool(recording_sites)
     overdue = {m.pk for m in timeline.overdue(today)}
     next_planned = {m.pk for m in timeline.upcoming(today, NEXT_PLANNED)}
     horizon = today + LATER_AFTER
@@ -205,7 +209,10 @@ def milestone_section(
                 folded=len(milestones) - len(shown_now),
                 changeable=may_change,
                 infusion=infusion,
-                offers_infusion=may_change and referral.state == State.ACCEPTED,
+                offers_infusion=may_change
+                and referral.state == State.ACCEPTED
+                and day_zero_site(referral).pk in recording_sites
+                and not day_zero_stays(infusion),
                 offers_plan=may_change,
                 infusion_url=reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}),
                 plan_url=reverse("milestone-plan-form", kwargs={"referral_id": referral.pk}),
@@ -234,6 +241,8 @@ def milestones_context(request: HttpRequest, patient: Patient) -> dict[str, Any]
     """What the section of every milestone needs, without the rest of the page."""
     memberships = active_memberships_of(request.user)
     today = timezone.localdate(timezone=viewer_zone(memberships))
-    can_record = Capability.RECORD_CARE in patient_capabilities(request.user, patient)
-    section = milestone_section(patient_timeline(patient), today=today, can_record=can_record, everything=True)
+    capabilities = acting_capabilities(request.user, [patient.pk])[patient.pk]
+    recording = {site_id for site_id, can in capabilities.items() if Capability.RECORD_CARE in can}
+    can_record = bool(recording)
+    section = milestone_section(patient_timeline(patient), today=today, recording_sites=recording, everything=True)
     return {"memberships": memberships, "patient": patient, "section": section, "can_record": can_record}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -41,12 +41,14 @@ from referrals.milestones.forms import (
 )
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.milestones.services import (
+    day_zero_stays,
     milestone_cancel,
     milestone_complete,
     milestone_confirm_conflict,
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
+    require_day_zero_site,
 )
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
@@ -131,6 +133,8 @@ def referral_form(name: str) -> Callable[..., HttpResponse]:
     @loads(get_referral_for_user, "referral_id", methods=SAFE)
     def view(request: HtmxHttpRequest, referral: Referral) -> HttpResponse:
         patient = _recorder(request, referral)  # 403 for a role that may not post it
+        if name == "infusion":
+            require_day_zero_site(actor(request), referral)  # 403 but for the center
         shown(referral)
         infusion = referral.milestones.filter(kind=MilestoneKind.INFUSION).exclude(status=Milestone.Status.CANCELLED)
         day_zero = infusion.first()
@@ -138,7 +142,7 @@ def referral_form(name: str) -> Callable[..., HttpResponse]:
         if changeable(referral) and name == "plan":
             sites = [link.site for link in open_care_team_links().filter(patient=patient)]
             form = MilestonePlanForm(auto_id=form_auto_id("plan", referral.pk), sites=sites)
-        elif changeable(referral) and referral.state == State.ACCEPTED:
+        elif changeable(referral) and referral.state == State.ACCEPTED and not day_zero_stays(day_zero):
             initial = {"infusion_on": day_zero.planned_on if day_zero else None}
             form = InfusionForm(auto_id=form_auto_id("infusion", referral.pk), initial=initial)
         if form is not None:
@@ -230,8 +234,15 @@ def milestone_confirm_view(request: HttpRequest, milestone: Milestone) -> HttpRe
 @login_required
 @loads(get_referral_for_user, "referral_id", methods=POST)
 def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResponse:
-    """Set or move day 0; the service recomputes every planned date that depends on it."""
+    """The center sets or moves day 0; the service recomputes every planned date that depends on it.
+
+    Anyone else is refused before the form is read: the timeline again, saying why (403)."""
     patient = _recorder(request, referral)
+    try:
+        require_day_zero_site(actor(request), referral)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+        return render_timeline(request, patient, status=403)
     form = InfusionForm(request.POST, auto_id=form_auto_id("infusion", referral.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:

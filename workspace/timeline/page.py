@@ -188,7 +188,7 @@ def timeline_context(
         "section": milestone_section(
             timeline,
             today=today,
-            can_record=can_record,
+            recording_sites={site.pk for site in comment_sites},
             failure=failure,
             asked=asked,
         ),
