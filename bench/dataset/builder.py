@@ -29,7 +29,7 @@ from tests.helpers import complete_values  # a value for every field, as the tes
 
 logger = logging.getLogger(__name__)
 BATCH = 1000  # patients whose rows are copied together while the next ones are written
-VERSION = 4  # of the dataset's shapes: a database built by another version is built again
+VERSION = 5  # of the dataset's shapes: a database built by another version is built again
 
 
 @dataclass(frozen=True)

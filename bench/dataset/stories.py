@@ -32,7 +32,7 @@ from bench.dataset.sizes import Sizes
 from bench.dataset.tables import Table, first_free_id
 from carecoord.models import CareTeamLink, PointPerson, TimelineEntry
 from carecoord.models.patients import DiseaseArea
-from handoffs.models import Handoff
+from handoffs.models import Handoff, HandoffQuestion
 from referrals.conflicts import find_conflicts
 from referrals.milestones.kinds import PreparationKind, milestone_label
 from referrals.models import Milestone
@@ -261,7 +261,7 @@ def _tables() -> dict[str, Table]:
             "reminder_sent_at, acknowledged_at, acknowledged_by_id, created_by_id, from_site_id, "
             "patient_id, sent_by_id, superseded_by_id, to_site_id, version_id, last_word_site_id, last_word_at",
         ),
-        "questions": ("handoffs_handoffquestion", "body, created_at, author_id, handoff_id, site_id"),
+        "questions": ("handoffs_handoffquestion", "body, created_at, author_id, handoff_id, site_id, kind"),
         "lines": (
             "candidates_therapyline",
             "number, regimen, drug_classes, lenalidomide, started_on, ended_on, best_response, refractory, "
@@ -1243,18 +1243,21 @@ class Stories:
         seen = self.past(acknowledged) and rng.random() < 0.95
         if case.busy and to_site is case.practice and sent > self.now - BUSY_DAYS * DAY:
             seen = self.past(acknowledged) and rng.random() < BUSY_SEEN
-        thread: list[tuple[dt.datetime, Person, SiteInfo, str]] = []
+        thread: list[tuple[dt.datetime, Person, SiteInfo, str, str]] = []
         if seen and rng.random() < 0.1:
             asked = acknowledged + dt.timedelta(hours=rng.randint(1, 20))
             answered = asked + dt.timedelta(hours=rng.randint(1, 6))
+            question, answer = HandoffQuestion.Kind.QUESTION, HandoffQuestion.Kind.ANSWER
             thread = [
-                (moment, who, site, text)
-                for moment, who, site, text in (
-                    (asked, receiver, to_site, "Which prophylaxis should continue after month 6?"),
-                    (answered, sender, from_site, "Acyclovir for 12 months; stop TMP-SMX once CD4 > 200."),
+                (moment, who, site, text, kind)
+                for moment, who, site, text, kind in (
+                    (asked, receiver, to_site, "Which prophylaxis should continue after month 6?", question),
+                    (answered, sender, from_site, "Acyclovir for 12 months; stop TMP-SMX once CD4 > 200.", answer),
                 )
                 if self.past(moment)
             ]
+        # The open question, as `handoff_ask` keeps it: none once answered.
+        open_question = thread[-1] if thread and thread[-1][4] == HandoffQuestion.Kind.QUESTION else None
         handoff_id = self.tables["handoffs"].add(
             values,
             Handoff.State.ACKNOWLEDGED if seen else Handoff.State.SENT,
@@ -1272,8 +1275,8 @@ class Stories:
             None,
             to_site.id,
             version_id,
-            thread[-1][2].id if thread else None,  # the last word's site and moment, as `handoff_ask` keeps them
-            thread[-1][0] if thread else None,
+            open_question[2].id if open_question else None,
+            open_question[0] if open_question else None,
         )
         self.entry(
             case,
@@ -1294,13 +1297,13 @@ class Stories:
                 receiver,
                 to_site,
             )
-        for moment, who, site, text in thread:
-            self.tables["questions"].add(text, moment, who.id, handoff_id, site.id)
+        for moment, who, site, text, kind in thread:
+            self.tables["questions"].add(text, moment, who.id, handoff_id, site.id, kind)
             self.entry(
                 case,
                 TimelineEntry.Kind.HANDOFF,
                 moment,
-                f"Question about the hand-off from {site.name}",
+                f"{HandoffQuestion.Kind(kind).label} about the hand-off from {site.name}",
                 text,
                 who,
                 site,
