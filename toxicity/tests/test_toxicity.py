@@ -135,6 +135,7 @@ def test_only_the_sites_that_did_not_record_the_change_are_asked_to_acknowledge_
     own_html, other_html = str(own.alternatives[0][0]), str(other.alternatives[0][0])
     assert "nothing to acknowledge" in own.body and "Please acknowledge" not in own.body
     assert "Acknowledge in carecoord" not in own_html and "Open in carecoord" in own_html
+    assert "nothing to acknowledge" in own_html and "nothing to acknowledge" not in other_html  # both parts say so
     assert "Please acknowledge it in carecoord" in other.body and "nothing to acknowledge" not in other.body
     assert "Acknowledge in carecoord" in other_html
 
