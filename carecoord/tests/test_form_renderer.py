@@ -86,3 +86,70 @@ def test_a_field_required_only_where_it_is_shown_is_marked_too() -> None:
     html = str(Conditional()["mrn"].as_field_group())
     assert '<label for="id_mrn" class="is-required">MRN</label>' in html
     assert " required" not in html  # the browser must not insist on it where it is hidden
+
+
+class Inputs(forms.Form):
+    name = forms.CharField(label="Name", max_length=20, help_text="As <written>.")
+    count = forms.IntegerField(required=False, min_value=0)
+    when = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date", "data-x": None}))
+    at = forms.DateTimeField(required=False)
+    email = forms.EmailField(required=False, disabled=True)
+    flag = forms.BooleanField(required=False)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "hx-get": "/a?b=1&c=2"}))
+    secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel", "autofocus": True}))
+    scan = forms.FileField(required=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {
+            "name": 'O\'Brien & "Sons" <b>',
+            "count": "0",
+            "when": "2026-12-06",
+            "at": "2026-12-06 10:30",
+            "flag": "on",
+            "note": "Line one\n<script>x</script>",
+            "secret": "p&ss",
+            "token": 'a"b',
+            "phone": "+1 555",
+        },
+        {"name": "", "count": "-3", "when": "not a date", "note": ""},
+    ],
+    ids=["unbound", "filled", "invalid"],
+)
+def test_each_input_and_textarea_is_the_markup_of_djangos_templates(data: dict[str, object] | None) -> None:
+    for name in Inputs.base_fields:
+        form = Inputs(data, renderer=FormRenderer())
+        if data is not None:
+            form.is_valid()  # errors add aria-invalid, as on a page sent back
+        ours = str(form[name]).replace(' aria-required="true"', "")
+        django = str(Inputs(data, renderer=DjangoTemplates())[name]) if data is None else _bound_django(data, name)
+        assert "<input" in ours or "<textarea" in ours
+        assert ours == django, name  # the very characters, not only the same HTML
+
+
+def _bound_django(data: dict[str, object], name: str) -> str:
+    form = Inputs(data, renderer=DjangoTemplates())
+    form.is_valid()
+    return str(form[name])
+
+
+def test_each_input_template_written_here_is_only_djangos_input() -> None:
+    from carecoord.web.form_renderer import INPUT_TEMPLATES
+
+    for template_name in INPUT_TEMPLATES:
+        # The template the renderer would use: Django's, or one a project puts in its place.
+        source = FormRenderer().get_template(template_name).template.source.strip()
+        assert source == '{% include "django/forms/widgets/input.html" %}', template_name
+
+
+def test_an_inputs_value_and_attributes_are_escaped() -> None:
+    form = Inputs({"name": '"><script>alert(1)</script>'}, renderer=FormRenderer())
+    html = str(form["name"])
+    assert "<script>" not in html
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert 'hx-get="/a?b=1&amp;c=2"' in str(Inputs(renderer=FormRenderer())["note"])

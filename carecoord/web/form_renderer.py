@@ -1,9 +1,13 @@
-"""The form renderer: Django's form templates, except a select's options, written here; and
-the marks of a required field, given once here for every form of the application.
+"""The form renderer: Django's form templates, except a select, an input and a textarea,
+written here; and the marks of a required field, given once here for every form of the
+application.
 
 Django renders each `<option>` through two templates (the option and its attributes). A
 point-person or site choice lists hundreds of people, so one page spent most of its time in
-those includes (about 0.1 ms each). The markup is the same, attribute for attribute.
+those includes (about 0.1 ms each). An input or a textarea is two templates too (the widget's
+own, which only includes `input.html`, and its attributes): about 1 ms each, a tenth of the
+timeline page's template time for its few inputs. The markup is the same, attribute for
+attribute (`carecoord/tests/test_form_renderer.py` compares it with Django's templates).
 """
 
 from __future__ import annotations
@@ -18,6 +22,28 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+# Django's widget templates that are `{% include "django/forms/widgets/input.html" %}` and
+# nothing else (the test reads each one to check it still is).
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "checkbox",
+        "color",
+        "date",
+        "datetime",
+        "email",
+        "file",
+        "hidden",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "text",
+        "time",
+        "url",
+    )
+)
 LABEL_TEMPLATE = "django/forms/label.html"
 REQUIRED_CLASS = "is-required"
 # A radio button or a file input has no role that takes aria-required (axe: aria-allowed-attr);
@@ -67,6 +93,34 @@ def escaped_text(value: Any) -> str:
     return html.escape(str(value))
 
 
+def written_attributes(attrs: dict[str, Any]) -> str:
+    """As django/forms/widgets/attrs.html writes them: False leaves the attribute out, True
+    writes its name alone, any other value (None too) its text."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(f" {escaped_text(name)}")
+        else:
+            parts.append(f' {escaped_text(name)}="{escaped_text(value)}"')
+    return "".join(parts)
+
+
+def render_input(widget: dict[str, Any]) -> SafeString:
+    """django/forms/widgets/input.html: the value written unless it is None."""
+    value = "" if widget["value"] is None else f' value="{escaped_text(widget["value"])}"'
+    name, kind = escaped_text(widget["name"]), escaped_text(widget["type"])
+    return mark_safe(f'<input type="{kind}" name="{name}"{value}{written_attributes(widget["attrs"])}>')  # noqa: S308 - every part is escaped
+
+
+def render_textarea(widget: dict[str, Any]) -> SafeString:
+    """django/forms/widgets/textarea.html: its text after a newline, which browsers drop."""
+    text = escaped_text(widget["value"]) if widget["value"] else ""
+    name = escaped_text(widget["name"])
+    return mark_safe(f'<textarea name="{name}"{written_attributes(widget["attrs"])}>\n{text}</textarea>')  # noqa: S308 - every part is escaped
+
+
 def render_select(widget: dict[str, Any]) -> SafeString:
     # Each option is written with str.format of escaped text, not format_html: a point-person
     # select holds over a hundred options, and format_html's lazy-aware escaping of every part
@@ -90,6 +144,10 @@ class FormRenderer(DjangoTemplates):
         context = with_aria_required(context)
         if template_name == SELECT_TEMPLATE:
             return render_select(context["widget"])
+        if template_name in INPUT_TEMPLATES:
+            return render_input(context["widget"])
+        if template_name == TEXTAREA_TEMPLATE:
+            return render_textarea(context["widget"])
         if template_name == LABEL_TEMPLATE:
             context = with_required_mark(context)
         return super().render(template_name, context, request)
