@@ -48,3 +48,16 @@ def test_the_patients_change_form_offers_what_a_change_takes(world: World) -> No
     assert 'name="_content"' in text  # the raw form of a change, with what a change takes
     raw = text.split('name="_content"', 1)[1].split("</textarea>", 1)[0]
     assert "&quot;caregiver_phone&quot;" in raw and "&quot;capabilities&quot;" not in raw
+
+
+def test_the_pages_keep_to_the_content_security_policy_and_name_the_icon(world: World) -> None:
+    """No inline style (the policy allows the site's own stylesheets only: a browser refused
+    each, logging an error) and the site's icon (unnamed, the browser asked for /favicon.ico)."""
+    client = login(Client(), world.center_coordinator)
+    for url in a_full_record(world):
+        page = client.get(url, headers={"accept": "text/html"})
+        if page.status_code != 200:
+            continue
+        text = page.content.decode()
+        assert "<style" not in text and " style=" not in text, url
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in text, url
