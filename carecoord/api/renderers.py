@@ -14,6 +14,7 @@ refused with an error on every page; the descriptions hold no code, so none is w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -25,7 +26,7 @@ class BrowsableAPIWithoutForms(BrowsableAPIRenderer):
     def get_rendered_html_form(self, data: Any, view: Any, method: str, request: Any) -> None:
         return None
 
-    def get_context(self, data: Any, accepted_media_type: str | None, renderer_context: dict[str, Any]) -> dict[str, Any]:
-        context: dict[str, Any] = super().get_context(data, accepted_media_type, renderer_context)
+    def get_context(self, data: Any, media_type: str | None, renderer_context: Mapping[str, Any]) -> dict[str, Any]:
+        context = super().get_context(data, media_type, renderer_context)
         context["code_style"] = None  # an inline <style> (see the module)
         return context
