@@ -44,7 +44,7 @@ def _word(table: dict[str, tuple[int, str]], value: Any, none: str = "none") -> 
     return entry[1] if entry else str(value)
 
 
-def _crs(inputs: dict[str, Any]) -> list[tuple[str, str]]:
+def _crs(inputs: dict[str, Any], *, masked_by_treatment: bool) -> list[tuple[str, str]]:
     temperature = inputs.get("temperature_c")
     pressors = inputs.get("vasopressors") or 0
     pressor_text = "none" if not pressors else f"{_number(pressors)}"
@@ -60,7 +60,7 @@ def _crs(inputs: dict[str, Any]) -> list[tuple[str, str]]:
         ("Vasopressors", pressor_text),
         ("Oxygen", oxygen),
     ]
-    if inputs.get("fever_masked"):
+    if inputs.get("fever_masked") and not masked_by_treatment:
         pairs.append(("Antipyretic or anti-cytokine therapy", "given"))
     return pairs
 
@@ -81,12 +81,14 @@ def _icans(inputs: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def measured(inputs: Any) -> list[tuple[str, str]]:
-    """The inputs an assessment was graded from, as (label, value); none for a CTCAE grade."""
+def measured(inputs: Any, *, masked_by_treatment: bool = False) -> list[tuple[str, str]]:
+    """The inputs an assessment was graded from, as (label, value); none for a CTCAE grade.
+    `masked_by_treatment`: a treatment recorded for the event set `fever_masked`, and is shown
+    in its place (with when it was given), not as though the box had been ticked."""
     if not isinstance(inputs, dict):
         return []
     if "temperature_c" in inputs:
-        return _crs(inputs)
+        return _crs(inputs, masked_by_treatment=masked_by_treatment)
     if "ice_score" in inputs or "capd_score" in inputs:
         return _icans(inputs)
     return []

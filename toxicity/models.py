@@ -202,7 +202,7 @@ class ToxicityAssessment(models.Model):
     @property
     def measured(self) -> list[tuple[str, str]]:
         """The inputs it was graded from, as (label, value) for display (`toxicity.measured`)."""
-        return measured(self.inputs)
+        return measured(self.inputs, masked_by_treatment=self.fever_masked_by_id is not None)
 
     @property
     def reason_statements(self) -> list[str]:

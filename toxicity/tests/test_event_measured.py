@@ -70,6 +70,7 @@ def test_measured_inputs_in_words_with_the_defaults_a_client_left_out() -> None:
         ("Motor findings", "deep focal motor weakness"),
         ("Raised ICP or cerebral edema", "papilledema"),
     ]
+    assert ("Antipyretic or anti-cytokine therapy", "given") not in measured(crs, masked_by_treatment=True)
     assert measured({"capd_score": 9})[0] == ("CAPD score", "9/32")
     assert measured({}) == []  # a CTCAE grade has no inputs
 
@@ -152,7 +153,8 @@ def test_the_event_page_shows_what_each_assessment_measured_in_the_viewers_zone(
         assert "<dt>Temperature</dt><dd>37.2 °C</dd>" in later
         assert "<dt>Vasopressors</dt><dd>1</dd>" in later
         assert "<dt>Oxygen</dt><dd>nasal cannula 4 L/min</dd>" in later
-        assert "<dt>Antipyretic or anti-cytokine therapy</dt><dd>given</dd>" in later
+        # The treatment that masks fever is named with its time, not as though the box was ticked.
+        assert "Antipyretic or anti-cytokine therapy" not in later
         # Given at 07:05 in New York: 06:05 where the viewer's site is.
         assert "<dt>Fever not required</dt><dd>tocilizumab given 20 Jan, 06:05 CST</dd>" in later
     assert "20 Jan 2027, 08:50 CST" in third  # the assessment's own time, in the viewer's zone too
