@@ -30,6 +30,7 @@ from toxicity.grading import (
     OXYGEN_SUPPORT,
     PLAIN,
     SEIZURE_TYPES,
+    TEMPERATURE_RANGE_C,
     InvalidInput,
     ice_score,
 )
@@ -110,6 +111,12 @@ class AssessmentForm(forms.Form):
 
     DEFAULTED: tuple[str, ...] = ()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.IntegerField):  # FloatField is one too
+                _typed_as_entered(name, field)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in self.DEFAULTED:
@@ -131,14 +138,29 @@ class AssessmentForm(forms.Form):
         return None
 
 
+def _typed_as_entered(name: str, field: forms.IntegerField) -> None:
+    """A number of the assessment is sent as typed and judged by the server alone, as the form
+    posted is: a plain text box with a numeric keyboard, not a number input. The browser neither
+    sends a number input's unreadable text ("38,5", "1e") as empty, which grades as if nothing
+    had been measured, nor lets the live grade go out while a value is out of its min/max (the
+    grade shown then stays that of the earlier value). Whatever is wrong with it is said in the
+    field's own sentence, which names it."""
+    decimal = isinstance(field, forms.FloatField)
+    field.widget = forms.TextInput(
+        attrs={"inputmode": "decimal" if decimal else "numeric", "autocomplete": "off", "spellcheck": "false"}
+    )
+    plain = PLAIN.get(name)
+    if plain:
+        field.error_messages = {**field.error_messages, "invalid": plain, "min_value": plain, "max_value": plain}
+
+
 class CRSForm(AssessmentForm):
     DEFAULTED = ("oxygen",)
 
     temperature_c = forms.FloatField(
         label="Highest temperature (°C)",
         required=False,
-        help_text="Leave empty if not measured.",
-        widget=forms.NumberInput(attrs={"step": "0.1", "min": "25", "max": "45", "inputmode": "decimal"}),
+        help_text="Between {:g} and {:g} °C; leave empty if not measured.".format(*TEMPERATURE_RANGE_C),
     )
     fever_masked = forms.BooleanField(label="Antipyretic or anti-cytokine therapy given for CRS", required=False)
     hypotension = forms.BooleanField(label="Hypotension", required=False)
@@ -147,7 +169,6 @@ class CRSForm(AssessmentForm):
         required=False,
         min_value=0,
         initial=0,
-        widget=forms.NumberInput(attrs={"min": "0", "step": "1", "inputmode": "numeric"}),
     )
     vasopressin = forms.BooleanField(label="Vasopressin", required=False)
     oxygen = forms.ChoiceField(
@@ -157,7 +178,6 @@ class CRSForm(AssessmentForm):
         label="Oxygen flow (L/min)",
         required=False,
         help_text="Required for nasal cannula: up to 6 L/min is low flow, above 6 high flow.",
-        widget=forms.NumberInput(attrs={"step": "0.5", "min": "0", "inputmode": "decimal"}),
     )
 
     def inputs(self) -> dict[str, Any]:
@@ -190,7 +210,6 @@ class ICANSForm(AssessmentForm):
     ice_score = forms.IntegerField(
         label="ICE score (0-10)",
         required=False,
-        widget=forms.NumberInput(attrs={"min": "0", "max": "10", "step": "1", "inputmode": "numeric"}),
     )
     orientation = forms.TypedChoiceField(
         label="Orientation: year, month, city, hospital",
@@ -300,7 +319,6 @@ class ICANSChildForm(AssessmentForm):
         label=f"CAPD score (0-{CAPD_MAX})",
         required=False,
         help_text="Eight items scored 0-4; higher is worse. 1-8 is grade 1, 9 or more grade 3.",
-        widget=forms.NumberInput(attrs={"min": "0", "max": str(CAPD_MAX), "step": "1", "inputmode": "numeric"}),
     )
     consciousness = ICANSForm.base_fields["consciousness"]
     seizure = ICANSForm.base_fields["seizure"]

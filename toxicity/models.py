@@ -12,6 +12,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from carecoord.models.calendar import calendar_checks
 from referrals.day_zero import day_zero_of, day_zero_subquery
 from toxicity.kinds import ASTCT_KINDS, ToxicityKind, death_cause_of
+from toxicity.measured import measured, reason_statements
 from toxicity.timing import day_text, onset_day, timing_flag
 
 __all__ = [
@@ -129,6 +130,11 @@ class ToxicityEvent(models.Model):
         return death_cause_of(self.kind).value
 
     @property
+    def reason_statements(self) -> list[str]:
+        """Why it has its grade, each statement once (`toxicity.measured.reason_statements`)."""
+        return reason_statements(self.grade_reason)
+
+    @property
     def grading_system(self) -> str:
         return "ASTCT" if self.kind in ASTCT_KINDS else "CTCAE"
 
@@ -192,6 +198,15 @@ class ToxicityAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"grade {self.grade} at {self.assessed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def measured(self) -> list[tuple[str, str]]:
+        """The inputs it was graded from, as (label, value) for display (`toxicity.measured`)."""
+        return measured(self.inputs, masked_by_treatment=self.fever_masked_by_id is not None)
+
+    @property
+    def reason_statements(self) -> list[str]:
+        return reason_statements(self.reason)
 
     @property
     def ice_items_summary(self) -> str:

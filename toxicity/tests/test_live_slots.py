@@ -32,3 +32,12 @@ def test_each_input_has_its_live_slot(name: str, form_class: type, auto_id: str)
     html = render_to_string(FIELDSETS[name], {"inputs": form})
     missing = [field.auto_id for field in form if not field.is_hidden and f'id="{field.auto_id}_live"' not in html]
     assert missing == []
+
+
+def test_a_crs_whose_fever_is_masked_keeps_the_slot_of_the_box_it_does_not_ask() -> None:
+    """Once a treatment masks fever the box is replaced by a note; the live grade still sends
+    the box's slot, which htmx reports as an error where the page lacks it."""
+    form = assessment_form_class("crs")(auto_id="id_assess_%s")
+    html = render_to_string(FIELDSETS["crs"], {"inputs": form, "masked_by": "tocilizumab given 2 Dec 2026, 07:00"})
+    assert 'name="fever_masked"' not in html
+    assert 'id="id_assess_fever_masked_live"' in html

@@ -366,7 +366,7 @@ def test_the_reassess_form_starts_from_the_latest_assessment(client: Client, wor
     event = recorded_event(world)
     login(client, world.community_oncologist)
     html = html_of(client.get(event_url("toxicity-event", event)))
-    assert re.search(r'<input type="number" name="temperature_c" value="38.6"[^>]*id="id_assess_temperature_c"', html)
+    assert re.search(r'<input type="text" name="temperature_c" value="38.6"[^>]*id="id_assess_temperature_c"', html)
     assert re.search(r'<input type="checkbox" name="hypotension"[^>]*id="id_assess_hypotension" checked', html)
     assert f'hx-post="{preview_url(world)}"' in html
 
