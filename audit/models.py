@@ -4,6 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 
 class AppendOnlyError(Exception):
@@ -76,7 +78,10 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-pk"]
         indexes = [
             models.Index(fields=["patient", "at"], name="audit_patient_at"),
-            models.Index(fields=["actor_email", "at"], name="audit_actor_email_at"),
+            # The search by person matches the email whatever its case (`iexact`, which
+            # PostgreSQL writes as UPPER(actor_email) = UPPER(...)): an index of the column as
+            # written served none of it, and the search read the whole table.
+            models.Index(Upper("actor_email"), F("at"), name="audit_actor_email_upper_at"),
         ]
         verbose_name_plural = "audit entries"
 
