@@ -461,7 +461,31 @@ def test_once_the_infusion_is_done_day_0_is_no_longer_offered(center_coordinator
     form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
     assert form_url_ not in html
     opened = html_of(center_coordinator_client.get(form_url_, headers=HTMX))
-    assert 'name="infusion_on"' not in opened and "reload it" in opened
+    assert 'name="infusion_on"' not in opened and "reload it" not in opened
+    assert "Day 0 is fixed: the infusion was recorded as done on 11 Jan 2027." in opened
+
+
+def test_a_day_0_form_opened_before_the_infusion_was_done_says_day_0_is_fixed_when_posted(
+    center_coordinator_client: Client, world: World
+) -> None:
+    """The form was open on the timeline when someone recorded the infusion done: posting it
+    changes nothing and says why, with the day it was done (not "the referral has changed")."""
+    referral = infused_referral(world)
+    form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    assert 'name="infusion_on"' in html_of(center_coordinator_client.get(form_url_, headers=HTMX))
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        infusion = milestone(referral, MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+    course = list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status"))
+    entries = TimelineEntry.objects.count()
+    url = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    refused = center_coordinator_client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
+    assert refused.status_code == 409
+    html = html_of(refused)
+    assert "Day 0 is fixed: the infusion was recorded as done on 11 Jan 2027." in html
+    assert "reload it" not in html and "That did not go through" not in html
+    assert list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status")) == course
+    assert TimelineEntry.objects.count() == entries
 
 
 def test_a_reader_and_an_outsider_may_not_open_a_referrals_forms(client: Client, world: World) -> None:
