@@ -23,7 +23,7 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff
 from handoffs.services import handoff_acknowledge
 from referrals.milestones.kinds import PreparationKind
-from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
@@ -988,3 +988,32 @@ def test_patient_page_links_to_the_timeline(community_oncologist_client: Client,
         reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
     )
     assert f'href="{timeline_url(world.shared_patient)}"' in html_of(response)
+
+
+def _row_html(html: str, milestone_: Milestone) -> str:
+    return html.split(f'id="milestone-{milestone_.pk}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_planned_dates_computed_on_a_weekend_are_hinted_and_stay(client: Client, world: World) -> None:
+    """Day 0 on Monday 11 Jan 2027: every planned date computed from it that falls on a Saturday
+    or Sunday says "weekend" next to it, others do not; a date set by hand is the person's
+    choice and is not hinted. No date moves."""
+    referral = infused_referral(world)
+    before = dict(Milestone.objects.filter(referral=referral).values_list("pk", "planned_on"))
+    by_hand = milestone(referral, MilestoneKind.VISIT_DAY_30)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        milestone_move(
+            actor=world.center_coordinator, milestone=by_hand, planned_on=dt.date(2027, 2, 13), reason="Clinic Saturday"
+        )
+    login(client, world.center_coordinator)
+    html = html_of(client.get(milestones_url(world.shared_patient)))
+    weekend = []
+    for m in Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED, planned_on__isnull=False):
+        hinted = ">weekend</span>" in _row_html(html, m)
+        expected = m.planned_on.weekday() >= 5 and not m.manual
+        assert hinted == expected, (m.kind, m.planned_on)
+        weekend += [m] if expected else []
+    assert weekend, "the course has dates computed on a weekend"
+    assert by_hand.pk not in {m.pk for m in weekend}
+    after = dict(Milestone.objects.filter(referral=referral).values_list("pk", "planned_on"))
+    assert after == before | {by_hand.pk: dt.date(2027, 2, 13)}
