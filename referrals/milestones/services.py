@@ -76,7 +76,9 @@ def day_zero_fixed(infusion: Milestone | None) -> str:
     may. The date is the day the infusion was recorded done, a date of the recording site."""
     if infusion is None or not day_zero_stays(infusion):
         return ""
-    return f"Day 0 is fixed: the infusion was recorded as done on {_on(infusion.actual_on)}."
+    done = infusion.actual_on
+    on = f"on {done.day} {done:%b %Y}" if done else "already"
+    return f"Day 0 is fixed: the infusion was recorded as done {on}."
 
 
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:
