@@ -114,12 +114,25 @@ def _may_write(actor: User, handoff: Handoff) -> None:
     acting_site_for(actor, handoff.patient, Capability.RECORD_CARE, among=[handoff.from_site])
 
 
-def handoff_save(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> dict[str, str]:
-    """Keep the draft exactly as typed; returns the message of each field that is not right yet."""
+def _draft_values(actor: User, handoff: Handoff, values: dict[str, Any]) -> dict[str, Any]:
+    """The values a draft keeps of `values`, once `actor` may write it and it is still a draft."""
     _may_write(actor, handoff)
     if handoff.state != Handoff.State.DRAFT:
         raise ValidationError({"state": "Only a draft can be edited; start a new hand-off to change a sent one."})
-    known = {key: value for key, value in values.items() if "." in key}
+    return {key: value for key, value in values.items() if "." in key}
+
+
+def handoff_preview(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The draft as it reads with `values`, as typed, and the message of each field that would
+    stop it being sent (missing ones too); nothing is saved."""
+    known = _draft_values(actor, handoff, values)
+    _, errors = validate_values(handoff.version.schema, known, require=True)
+    return known, errors
+
+
+def handoff_save(*, actor: User, handoff: Handoff, values: dict[str, Any]) -> dict[str, str]:
+    """Keep the draft exactly as typed; returns the message of each field that is not right yet."""
+    known = _draft_values(actor, handoff, values)
     _, errors = validate_values(handoff.version.schema, known, require=False)
     with transaction.atomic():
         handoff.values = known

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/new/", views.handoff_start_page, name="handoff-start"),
     path("<int:handoff_id>/", views.handoff_detail, name="handoff-detail"),
     path("<int:handoff_id>/edit/", views.handoff_edit, name="handoff-edit"),
+    path("<int:handoff_id>/preview/", views.handoff_preview_view, name="handoff-preview"),
     path("<int:handoff_id>/rows/", views.handoff_row, name="handoff-row"),
     path("<int:handoff_id>/acknowledge/", views.handoff_acknowledge_view, name="handoff-acknowledge"),
     path("<int:handoff_id>/questions/", views.handoff_question, name="handoff-question"),

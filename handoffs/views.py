@@ -55,6 +55,7 @@ from handoffs.selectors import get_handoff_for_user, handoffs_visible_to, templa
 from handoffs.services import (
     handoff_acknowledge,
     handoff_ask,
+    handoff_preview,
     handoff_save,
     handoff_send,
     handoff_start,
@@ -167,6 +168,34 @@ def handoff_edit(request: HttpRequest, handoff: Handoff) -> HttpResponse:
         return _render_edit(request, handoff, field_errors, notice=notice, problems=problems, status=400)
     messages.success(request, f"Sent to {handoff.to_site}. Its point persons are told by email.")
     return redirect("handoff-detail", handoff_id=handoff.pk)
+
+
+@login_required
+@loads(get_handoff_for_user, "handoff_id", methods=POST)
+def handoff_preview_view(request: HttpRequest, handoff: Handoff) -> HttpResponse:
+    """The draft as the form holds it now, read as the other site would, with what still stops
+    sending; nothing is saved. The edit page's "Preview" posts its form here, in a new tab, so
+    the edits stay in the form."""
+    _require_sender(request, handoff)
+    if handoff.state != Handoff.State.DRAFT:
+        messages.info(request, "This hand-off has been sent: it can no longer change. Start a new one to update it.")
+        return redirect("handoff-detail", handoff_id=handoff.pk)
+    shown(handoff, what="previewed hand-off draft")
+    values, errors = handoff_preview(
+        actor=actor(request), handoff=handoff, values=posted_values(handoff.version.schema, request.POST)
+    )
+    memberships = active_memberships_of(request.user)
+    sections = section_views(handoff.version.schema, values, errors)
+    context = {
+        "memberships": memberships,
+        "handoff": handoff,
+        "patient": handoff.patient,
+        "zone": viewer_zone(memberships),
+        "sections": sections,
+        "errors": errors,
+        "unchanged": values == handoff.values,
+    }
+    return render(request, "handoffs/preview.html", context)
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ from carecoord.models.patients import DiseaseArea
 from carecoord.phones import PhoneField
 from carecoord.records_on_file import records_on_file
 from carecoord.roles import Capability, Role
-from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
+from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, roles_of_people_at, sites_directory
 from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
+from carecoord.web.forms import person_label
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
@@ -103,8 +105,10 @@ def referable_patients(user: User, sites: list[Site]) -> QuerySet[Patient]:
 
 
 class PersonChoiceField(forms.ModelChoiceField[User]):
+    roles: Mapping[int, str] = {}  # by user id: what they do at the practice, next to the name
+
     def label_from_instance(self, obj: User) -> str:
-        return obj.full_name or obj.email
+        return person_label(obj, self.roles.get(obj.pk, ""))
 
 
 class PatientChoiceField(forms.ModelChoiceField[Patient]):
@@ -208,8 +212,11 @@ class ReferralForm(PageForm):
             self.fields[name].required_when_shown = True  # type: ignore[attr-defined]
             self.fields[name].widget.attrs["aria-required"] = "true"
         people = [person.pk for site in self.practices for person in people_who_can_act_at(site)]
+        # Each offered with their role, and the practice when the user refers from several.
+        roles = roles_of_people_at(self.practices, name_site=len(self.practices) > 1)
         for name in ("primary_point_person", "backup_point_person"):
             self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]
+            self.fields[name].roles = roles  # type: ignore[attr-defined]
         own_pending = PendingUpload.objects.usable_by(user)
         for kind, label in ReferralDocument.Kind.choices:
             self.fields[document_field_name(kind)] = forms.FileField(

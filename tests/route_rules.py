@@ -184,6 +184,7 @@ PAGES: dict[str, Rule] = {
     "handoff-start": Rule(RC, RC),
     "handoff-detail": Rule(V),
     "handoff-edit": Rule(RC, RC, samples={"handoff_id": "draft_handoff_id"}),
+    "handoff-preview": Rule(N, RC, samples={"handoff_id": "draft_handoff_id"}),
     "handoff-row": Rule(RC, samples={"handoff_id": "draft_handoff_id"}, query="field=medications.current&index=3"),
     "handoff-acknowledge": Rule(V, Need.SITE_COORDINATOR, samples={"handoff_id": "received_handoff_id"}),
     "handoff-question": Rule(V, RC),

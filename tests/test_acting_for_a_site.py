@@ -606,6 +606,7 @@ PAGE_ATTEMPTS = [
     Attempt(
         "handoff-edit", _handoff_url("handoff-edit", "drafts"), lambda s, side: VALID_POST | {"action": "save"}, RC
     ),
+    Attempt("handoff-preview", _handoff_url("handoff-preview", "drafts"), lambda s, side: VALID_POST, RC, writes=False),
     Attempt("handoff-acknowledge", _handoff_url("handoff-acknowledge", "received"), _nothing, SITE_COORDINATOR),
     Attempt("handoff-question", _sent_elsewhere, lambda s, side: {"body": "Which dose?"}, RC, EITHER_SIDE),
     Attempt(

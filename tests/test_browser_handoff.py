@@ -3,15 +3,19 @@ community point person acknowledges it and downloads the PDF."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from handoffs.models import Handoff
+from handoffs.models import Handoff, HandoffTemplate
+from handoffs.template_editor import views as template_views
 from tests.browser import sign_in
-from tests.helpers import TRANSITION, World, name_point_persons, ship_templates
+from tests.helpers import TRANSITION, World, draft_handoff, name_point_persons, ship_templates
 
 pytestmark = pytest.mark.browser
 
@@ -95,3 +99,68 @@ def test_center_sends_the_transition_and_the_community_point_person_acknowledges
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
     oncologist.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_preview_shows_the_edits_not_yet_saved_in_a_new_tab_and_the_form_keeps_them(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    base_url = str(live_server)
+    handoff = draft_handoff(world)
+    saved = dict(handoff.values)
+    page = browser.new_page()
+    sign_in(page, base_url, world.center_coordinator.email)
+    page.goto(base_url + reverse("handoff-edit", kwargs={"handoff_id": handoff.pk}))
+    page.get_by_label("CAR-T product").fill("Breyanzi (typed, not saved)")
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Preview").click()
+    preview = opened.value
+    expect(preview.get_by_role("heading", level=1)).to_contain_text("Preview")
+    expect(preview.get_by_text("This preview is not saved.")).to_be_visible()
+    expect(preview.locator(".ho-document")).to_contain_text("Breyanzi (typed, not saved)")
+    expect(preview.get_by_role("heading", name="Not ready to send")).to_be_visible()
+    preview.close()
+    expect(page.get_by_label("CAR-T product")).to_have_value("Breyanzi (typed, not saved)")
+    handoff.refresh_from_db()
+    assert handoff.values == saved
+    page.close()
+
+
+@pytest.fixture
+def slow_template_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template preview that takes 0.8 s, as on a busy server: typing goes on, after a pause
+    longer than the trigger's, while one is still on its way."""
+    previewed = template_views.preview_of_text
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.8)
+        return previewed(*args, **kwargs)
+
+    monkeypatch.setattr(template_views, "preview_of_text", slowly)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_template_preview_follows_typing_without_console_errors(
+    live_server: object, world: World, browser: Browser, slow_template_preview: None
+) -> None:
+    """A change while a preview is on its way waits for it rather than aborting it (which htmx
+    logs as an error, htmx:sendAbort); the last text's preview is the one shown."""
+    base_url = str(live_server)
+    template = HandoffTemplate.objects.create(name="Slow preview", owner_site=world.center)
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, base_url, world.center_coordinator.email)
+    page.goto(base_url + reverse("handoff-template-edit", kwargs={"template_id": template.pk}))
+    schema = page.locator("#id_schema")
+    for title in ("First", "Second", "Third"):
+        section = {"key": "notes", "title": title, "fields": [{"key": "note", "label": "Note", "type": "text"}]}
+        text = json.dumps({"sections": [section]})
+        schema.fill(text[:-1])
+        schema.press_sequentially(text[-1])  # a key typed: keyup and input
+        page.wait_for_timeout(650)  # past the trigger's pause: a preview is on its way
+    expect(page.locator("#schema-preview legend")).to_have_text("Third", timeout=10_000)
+    page.wait_for_timeout(1500)  # nothing still on its way, nothing left to log
+    expect(page.locator("#schema-preview legend")).to_have_text("Third")
+    assert errors == []
+    page.close()

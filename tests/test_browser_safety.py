@@ -60,7 +60,7 @@ def test_registered_in_the_browser_named_by_each_site_and_every_point_person_ale
     practice.get_by_label("MRN at your practice").fill("RB-9001")
     practice.get_by_label("Caregiver phone").fill("call the neighbour")
     practice.get_by_label("Primary point person at your practice").select_option(
-        label=world.community_oncologist.full_name
+        label=f"{world.community_oncologist.full_name} — Physician"  # each person offered with their role
     )
     practice.get_by_label("CAR-T center").select_option(label=world.center.name)
     practice.get_by_label("Referring physician").select_option(label=world.community_oncologist.full_name)
@@ -100,8 +100,8 @@ def test_registered_in_the_browser_named_by_each_site_and_every_point_person_ale
     center.goto(base_url + reverse("patient-detail", kwargs={"patient_id": patient.pk}))
     expect(center.get_by_text("Lakeside CAR-T Center names no primary point person")).to_be_visible()
     card = center.locator(f"#site-{world.center.pk}")
-    card.get_by_label("Primary point person").select_option(label=nurse.full_name)
-    card.get_by_label("Backup point person").select_option(label=world.center_coordinator.full_name)
+    card.get_by_label("Primary point person").select_option(label=f"{nurse.full_name} — Nurse")
+    card.get_by_label("Backup point person").select_option(label=f"{world.center_coordinator.full_name} — Coordinator")
     card.get_by_role("button", name="Save the point persons").click()
     expect(center.get_by_text("Point persons at Lakeside CAR-T Center saved")).to_be_visible()
     expect(center.get_by_text("names no primary point person")).to_have_count(0)

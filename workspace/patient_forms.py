@@ -7,7 +7,7 @@ on the field of the same name with `add_service_errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -16,7 +16,7 @@ from django.forms.models import ModelChoiceIterator
 from carecoord.models import CareTeamLink, Patient, Site, User
 from carecoord.phones import PhoneField
 from carecoord.services.patients import PATIENT_EDITABLE_FIELDS
-from carecoord.web.forms import DateInput, OwnSiteForm
+from carecoord.web.forms import DateInput, OwnSiteForm, person_label
 
 # Ids are prefixed per form: several of them share the patient page.
 FORM_PREFIXES = {"details": "details", "identifier": "mrn", "point_persons": "pp", "share": "share", "leave": "leave"}
@@ -89,9 +89,10 @@ class LoadedChoiceIterator(ModelChoiceIterator):
 class PersonChoiceField(forms.ModelChoiceField[User]):
     iterator = LoadedChoiceIterator
     people: Sequence[User] = ()
+    roles: Mapping[int, str] = {}  # by user id: their role at the site, next to the name
 
     def label_from_instance(self, obj: User) -> str:
-        return obj.full_name or obj.email
+        return person_label(obj, self.roles.get(obj.pk, ""))
 
 
 class PointPersonsForm(PageForm):
@@ -105,7 +106,14 @@ class PointPersonsForm(PageForm):
         label="Backup point person", queryset=User.objects.none(), required=False, empty_label="No backup"
     )
 
-    def __init__(self, *args: Any, link: CareTeamLink, people: Iterable[User], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        link: CareTeamLink,
+        people: Iterable[User],
+        roles: Mapping[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("auto_id", f"id_pp{link.site_id}_%s")
         super().__init__(*args, **kwargs)
         self.link = link
@@ -114,6 +122,7 @@ class PointPersonsForm(PageForm):
         for name in ("primary", "backup"):
             field = cast(PersonChoiceField, self.fields[name])
             field.people = people
+            field.roles = roles or {}
             field.queryset = User.objects.filter(pk__in=ids)
         self.fields["site"].initial = link.site_id
 

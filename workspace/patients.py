@@ -30,7 +30,12 @@ from carecoord.models import CareTeamLink, Patient, PointPerson, Site
 from carecoord.reads import shown
 from carecoord.roles import Capability
 from carecoord.selectors.patients import open_care_team_links
-from carecoord.selectors.sites import active_memberships_of, people_who_can_act_at, sites_directory
+from carecoord.selectors.sites import (
+    active_memberships_of,
+    people_who_can_act_at,
+    roles_of_people_at,
+    sites_directory,
+)
 from carecoord.services.care_teams import care_team_add_site, care_team_end_site, care_team_set_point_persons
 from carecoord.services.patients import patient_set_identifier, patient_update
 from carecoord.web.forms import add_service_errors
@@ -81,6 +86,12 @@ def _failed(failure: Failure | None, action: str, site_id: int | None = None) ->
     return None
 
 
+def _point_persons_form(link: CareTeamLink, data: Any = None, initial: Any = None) -> PointPersonsForm:
+    """The site's people who can act, each offered with their role there."""
+    people = people_who_can_act_at(link.site)
+    return PointPersonsForm(data, link=link, people=people, roles=roles_of_people_at([link.site]), initial=initial)
+
+
 def _team(links: list[CareTeamLink], managing: list[Site], failure: Failure | None) -> list[TeamSite]:
     """The care team's sites, with the point-persons form at the sites the viewer coordinates."""
     team = []
@@ -89,9 +100,8 @@ def _team(links: list[CareTeamLink], managing: list[Site], failure: Failure | No
         if link.site in managing:
             people = _primary_first(list(link.point_persons.all()))
             initial = {p.rank: p.user_id for p in people}
-            form = cast(PointPersonsForm | None, _failed(failure, "point_persons", link.site_id)) or PointPersonsForm(
-                link=link, people=people_who_can_act_at(link.site), initial=initial
-            )
+            failed = cast(PointPersonsForm | None, _failed(failure, "point_persons", link.site_id))
+            form = failed or _point_persons_form(link, initial=initial)
         team.append(TeamSite(link, _primary_first(list(link.point_persons.all())), form))
     return team
 
@@ -250,7 +260,7 @@ def patient_point_persons(request: HttpRequest, patient: Patient) -> HttpRespons
         return redirect(patient_url(patient.pk, "care-team-heading"))
     if link.site not in sites:
         raise PermissionDenied(f"Only a coordinator of {link.site} names its point persons.")
-    form = PointPersonsForm(request.POST, link=link, people=people_who_can_act_at(link.site))
+    form = _point_persons_form(link, request.POST)
 
     def action() -> tuple[str, str]:
         care_team_set_point_persons(

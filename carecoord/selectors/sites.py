@@ -42,6 +42,24 @@ def people_who_can_act_at(site: Site) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
 
 
+def roles_of_people_at(sites: Sequence[Site], *, name_site: bool = False) -> dict[int, str]:
+    """By user id, what each active person working at one of `sites` today does there, as a
+    picker of people shows it next to the name: "Nurse", "Nurse (Nurse coordinator)" when the
+    title says more, "Nurse at Riverside Oncology" with `name_site` (more than one site to pick
+    from); several joined by "; ". One query whatever the sites."""
+    if not sites:
+        return {}
+    active = reduce(operator.or_, (SiteMembership.objects.active_at(site) for site in sites))
+    memberships = active.filter(user__is_active=True).select_related("site").order_by("site__name", "role")
+    found: dict[int, list[str]] = {}
+    for membership in memberships:
+        role = membership.get_role_display()
+        title = membership.title.strip()
+        label = f"{role} ({title})" if title and title.lower() != role.lower() else role
+        found.setdefault(membership.user_id, []).append(f"{label} at {membership.site.name}" if name_site else label)
+    return {user_id: "; ".join(labels) for user_id, labels in found.items()}
+
+
 def site_coordinators(site: Site) -> list[User]:
     """The active people working at `site` today as coordinators, by name: who is told about
     what belongs to the site rather than to a named point person (reminders, escalations)."""

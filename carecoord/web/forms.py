@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from carecoord.models import Site
+from carecoord.models import Site, User
 
 
 class DateInput(forms.DateInput):
@@ -43,6 +43,13 @@ class OwnSiteForm(forms.Form):
     def only_site(self) -> Site | None:
         """The site written for when there is no choice, for the page to name it."""
         return next(iter(self.sites.values())) if len(self.sites) == 1 else None
+
+
+def person_label(user: User, role: str = "") -> str:
+    """A person as a picker offers them: the name, and what they do where it helps choosing
+    ("Nina Nurse — Nurse (Nurse coordinator)"; `carecoord.selectors.sites.roles_of_people_at`)."""
+    name = user.full_name or user.email
+    return f"{name} — {role}" if role else name
 
 
 def add_service_errors(forms_: forms.BaseForm | Sequence[forms.BaseForm], error: ValidationError) -> None:

@@ -44,6 +44,10 @@ def _detail(handoff: Handoff) -> str:
     return reverse("handoff-detail", kwargs={"handoff_id": handoff.pk})
 
 
+def squash(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
+
+
 def _field_error(html: str, field_id: str) -> str:
     """The error shown next to a field (its `<p id="<field>-error">`), or ""."""
     marker = f'id="{field_id}-error">'
@@ -212,6 +216,52 @@ def test_only_the_sending_sites_staff_edit_the_draft(community_oncologist_client
     assert "treatment.product" not in handoff.values or handoff.values["treatment.product"] != "X"
 
 
+def _preview(handoff: Handoff) -> str:
+    return reverse("handoff-preview", kwargs={"handoff_id": handoff.pk})
+
+
+def test_preview_shows_the_form_as_it_is_now_and_saves_nothing(center_coordinator_client: Client, world: World) -> None:
+    """The edit page's Preview posts the form, unsaved edits included, to a page of its own (a
+    new tab, so the form keeps them); it reads as the detail page would and says what would
+    stop sending, and the draft stays as it was last saved."""
+    handoff = draft_handoff(world)
+    center_coordinator_client.post(_edit(handoff), {"action": "save", "treatment.product": "Saved product"})
+    edit_page = center_coordinator_client.get(_edit(handoff)).content.decode()
+    button = rf'<button type="submit" formaction="{_preview(handoff)}" formtarget="_blank"[^>]*>Preview'
+    assert re.search(button, edit_page)
+    handoff.refresh_from_db()
+    saved = dict(handoff.values)
+    typed = {"treatment.product": "Typed, not saved", "restrictions.driving_until": "next week"}
+    response = center_coordinator_client.post(_preview(handoff), {"action": "save", **typed})
+    assert response.status_code == 200
+    html = squash(response.content.decode())
+    assert "This preview is not saved." in html and "with edits the saved draft does not have yet" in html
+    assert "Typed, not saved" in html and "Saved product" not in html
+    assert "No driving until: Enter a date as YYYY-MM-DD." in html
+    assert "Red-flag symptoms needing a same-day call is required." in html and "Not ready to send:" in html
+    handoff.refresh_from_db()
+    assert handoff.values == saved and handoff.state == Handoff.State.DRAFT
+    assert not TimelineEntry.objects.filter(kind=TimelineEntry.Kind.HANDOFF).exists()
+
+    ready = squash(center_coordinator_client.post(_preview(handoff), VALID_POST).content.decode())
+    assert "Not ready to send" not in ready and "Every required field is filled in: it can be sent." in ready
+    assert "Acyclovir" in ready and "Yescarta (axicabtagene ciloleucel)" in ready
+    handoff.refresh_from_db()
+    assert handoff.values == saved and handoff.state == Handoff.State.DRAFT
+
+
+def test_preview_is_for_those_who_edit_the_draft(client: Client, world: World) -> None:
+    handoff = draft_handoff(world)
+    login(client, world.community_oncologist)
+    refused = client.post(_preview(handoff), {"treatment.product": "Theirs"})
+    assert refused.status_code == 403 and b"Theirs" not in refused.content
+    login(client, world.center_coordinator)
+    assert client.get(_preview(handoff)).status_code == 405
+    sent = sent_handoff(world)
+    gone = client.post(_preview(sent), VALID_POST)
+    assert gone.status_code == 302 and gone["Location"] == _detail(sent)
+
+
 def test_add_row_returns_one_more_row_and_moves_the_button(center_coordinator_client: Client, world: World) -> None:
     handoff = draft_handoff(world)
     url = reverse("handoff-row", kwargs={"handoff_id": handoff.pk})
@@ -378,7 +428,7 @@ def test_outsider_gets_404_on_every_handoff_page(outsider_client: Client, world:
         *[
             reverse(name, kwargs={"handoff_id": h.pk})
             for h in (handoff, draft)
-            for name in ("handoff-detail", "handoff-edit", "handoff-row", "handoff-acknowledge")
+            for name in ("handoff-detail", "handoff-edit", "handoff-preview", "handoff-row", "handoff-acknowledge")
         ],
         reverse("handoff-question", kwargs={"handoff_id": handoff.pk}),
         reverse("handoff-pdf", kwargs={"handoff_id": handoff.pk}),

@@ -340,7 +340,7 @@ def test_the_editor_posts_keystrokes_to_the_preview_with_htmx(client: Client, wo
     template = shipped()
     body = login(client, site_admin()).get(edit_url(template)).content.decode()
     assert f'hx-post="{preview_url(template)}"' in body
-    assert 'hx-trigger="keyup changed delay:500ms from:#id_schema"' in body
+    assert 'hx-trigger="input delay:500ms from:#id_schema"' in body and 'hx-sync="this:queue last"' in body
     assert 'id="schema-preview"' in body
 
 

@@ -71,6 +71,16 @@ def day_zero_stays(infusion: Milestone | None) -> bool:
     return infusion is not None and infusion.status == Milestone.Status.DONE
 
 
+def day_zero_fixed(infusion: Milestone | None) -> str:
+    """Why day 0 may no longer be set or moved, in the words a refused form shows; "" while it
+    may. The date is the day the infusion was recorded done, a date of the recording site."""
+    if infusion is None or not day_zero_stays(infusion):
+        return ""
+    done = infusion.actual_on
+    on = f"on {done.day} {done:%b %Y}" if done else "already"
+    return f"Day 0 is fixed: the infusion was recorded as done {on}."
+
+
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:
     timeline_record(
         patient=milestone.referral.patient,
@@ -185,10 +195,8 @@ def milestone_set_infusion(
         raise ValidationError({"infusion_on": "The infusion is planned once the center has accepted the referral."})
     refuse_if_died(referral.patient_id, "infusion_on", NOTHING_PLANNED)
     previous = Milestone.objects.filter(referral=referral, kind=MilestoneKind.INFUSION).first()
-    if previous is not None and day_zero_stays(previous):
-        raise ValidationError(
-            {"infusion_on": f"The infusion was done on {_on(previous.actual_on)}: that date is day 0 and stays."}
-        )
+    if fixed := day_zero_fixed(previous):
+        raise ValidationError({"infusion_on": fixed})
     check_planned("infusion_on", infusion_on, _dates(referral, site), confirmed=confirm_date)
     if previous is not None and previous.planned_on and previous.planned_on != infusion_on and not reason.strip():
         raise ValidationError({"reason": "Say why the infusion date moves."})

@@ -130,3 +130,15 @@ def test_the_latest_course_decides_and_a_cancelled_infusion_does_not_count(world
 
     assert day_zero_of(world.shared_patient) == PLANNED
     assert day_zero_by_patient([world.shared_patient.pk]) == {world.shared_patient.pk: PLANNED}
+
+
+def test_once_the_infusion_is_done_the_api_says_day_0_is_fixed_and_when(late: World) -> None:
+    referral = Milestone.objects.get(referral__patient=late.shared_patient, kind=MilestoneKind.INFUSION).referral
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=api_token_header(late.center_coordinator))
+    with time_machine.travel(NOW, tick=False):
+        response = api.post(
+            f"/api/referrals/{referral.pk}/infusion/", {"infusion_on": "2027-01-25", "reason": "Late"}, format="json"
+        )
+    assert response.status_code == 400
+    assert response.json()["infusion_on"] == ["Day 0 is fixed: the infusion was recorded as done on 13 Jan 2027."]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from carecoord.models import Patient
 from carecoord.roles import Role
+from carecoord.services.memberships import membership_start
 from carecoord.text_limits import PRIOR_THERAPIES_MAX_LENGTH, REASON_MAX_LENGTH
 from referrals.forms import PENDING_GONE
 from referrals.models import PendingUpload, Referral
@@ -285,3 +286,25 @@ def test_a_dialable_caregiver_phone_is_stored_in_international_form(client: Clie
     response = client.post(CREATE, new_patient_data(world, caregiver_phone="(312) 555-0142"))
     assert response.status_code == 302
     assert Patient.objects.get(given_name="Nora").caregiver_phone == "+1 312-555-0142"
+
+
+def _options(html: str, name: str) -> list[str]:
+    select = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    return [text.strip() for text in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+
+
+def test_the_point_person_picker_names_the_role_and_the_practice_when_there_are_several(
+    client: Client, world: World
+) -> None:
+    login(client, world.community_coordinator)
+    one = _options(client.get(CREATE).content.decode(), "primary_point_person")
+    assert f"{world.community_oncologist.full_name} — Physician" in one
+    assert not any(" at " in option for option in one)
+
+    membership_start(
+        user=world.community_coordinator, site=world.unrelated_practice, role=Role.NURSE, starts_on=dt.date(2020, 1, 1)
+    )
+    several = _options(client.get(CREATE).content.decode(), "primary_point_person")
+    assert f"{world.community_oncologist.full_name} — Physician at {world.practice.name}" in several
+    roles = f"Nurse at {world.unrelated_practice.name}; Coordinator at {world.practice.name}"  # by site name
+    assert f"{world.community_coordinator.full_name} — {roles}" in several

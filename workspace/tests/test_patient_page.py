@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from django.urls import reverse
 from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, TimelineEntry
 from carecoord.phones import normalize_phone
 from carecoord.roles import Role
+from carecoord.services.memberships import membership_start
 from carecoord.services.patients import patient_register
-from tests.factories import SiteFactory, member
+from tests.factories import SiteFactory, UserFactory, member
 from tests.helpers import World, login
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +156,36 @@ def test_a_coordinator_names_their_sites_point_persons(client: Client, world: Wo
     )
     client.post(url("patient-point-persons", world), {"site": world.center.pk, "primary": nurse.pk, "backup": ""})
     assert {p.rank: p.user for p in link.point_persons.all()} == {"primary": nurse}
+
+
+def _options(html: str, select_id: str) -> list[str]:
+    """The text of each option of the select `select_id`."""
+    select = html.split(f'id="{select_id}"', 1)[1].split("</select>", 1)[0]
+    return [text.strip() for text in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+
+
+def test_the_point_person_picker_offers_each_person_with_their_role_at_the_site(client: Client, world: World) -> None:
+    """Two people of the same name: the coordinator tells them apart by their role at the site
+    (and its title); a role held at another site is not what this site's picker shows."""
+    nurse = UserFactory.create(email="jl.nurse@lakeside.test", full_name="Jordan Lee")
+    membership_start(
+        user=nurse, site=world.center, role=Role.NURSE, starts_on=dt.date(2020, 1, 1), title="Nurse coordinator"
+    )
+    physician = member(world.center, Role.PHYSICIAN, email="jl.md@lakeside.test", full_name="Jordan Lee")
+    membership_start(user=physician, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
+    member(world.center, Role.READ_ONLY, email="reader@lakeside.test", full_name="Rae Reader")
+    login(client, world.center_coordinator)
+    html = client.get(url("patient-detail", world)).content.decode()
+    primary = _options(html, f"id_pp{world.center.pk}_primary")
+    assert "Jordan Lee — Nurse (Nurse coordinator)" in primary
+    assert "Jordan Lee — Physician" in primary
+    assert "Cora Center — Coordinator" in primary
+    assert not any("Rae Reader" in option or "at " in option for option in primary)
+    assert _options(html, f"id_pp{world.center.pk}_backup")[1:] == primary[1:]
+    # Posted with an error, the form comes back offering the same.
+    refused = client.post(url("patient-point-persons", world), {"site": world.center.pk, "backup": nurse.pk})
+    assert refused.status_code == 400
+    assert _options(refused.content.decode(), f"id_pp{world.center.pk}_primary")[1:] == primary[1:]
 
 
 def test_point_persons_must_work_at_the_site_and_differ(client: Client, world: World) -> None:

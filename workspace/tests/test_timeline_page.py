@@ -23,7 +23,7 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff
 from handoffs.services import handoff_acknowledge
 from referrals.milestones.kinds import PreparationKind
-from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
@@ -461,7 +461,31 @@ def test_once_the_infusion_is_done_day_0_is_no_longer_offered(center_coordinator
     form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
     assert form_url_ not in html
     opened = html_of(center_coordinator_client.get(form_url_, headers=HTMX))
-    assert 'name="infusion_on"' not in opened and "reload it" in opened
+    assert 'name="infusion_on"' not in opened and "reload it" not in opened
+    assert "Day 0 is fixed: the infusion was recorded as done on 11 Jan 2027." in opened
+
+
+def test_a_day_0_form_opened_before_the_infusion_was_done_says_day_0_is_fixed_when_posted(
+    center_coordinator_client: Client, world: World
+) -> None:
+    """The form was open on the timeline when someone recorded the infusion done: posting it
+    changes nothing and says why, with the day it was done (not "the referral has changed")."""
+    referral = infused_referral(world)
+    form_url_ = reverse("referral-infusion-form", kwargs={"referral_id": referral.pk})
+    assert 'name="infusion_on"' in html_of(center_coordinator_client.get(form_url_, headers=HTMX))
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        infusion = milestone(referral, MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+    course = list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status"))
+    entries = TimelineEntry.objects.count()
+    url = reverse("referral-infusion", kwargs={"referral_id": referral.pk})
+    refused = center_coordinator_client.post(url, {"infusion_on": "2027-01-18", "reason": "Product release delayed"})
+    assert refused.status_code == 409
+    html = html_of(refused)
+    assert "Day 0 is fixed: the infusion was recorded as done on 11 Jan 2027." in html
+    assert "reload it" not in html and "That did not go through" not in html
+    assert list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status")) == course
+    assert TimelineEntry.objects.count() == entries
 
 
 def test_a_reader_and_an_outsider_may_not_open_a_referrals_forms(client: Client, world: World) -> None:
@@ -964,3 +988,32 @@ def test_patient_page_links_to_the_timeline(community_oncologist_client: Client,
         reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
     )
     assert f'href="{timeline_url(world.shared_patient)}"' in html_of(response)
+
+
+def _row_html(html: str, milestone_: Milestone) -> str:
+    return html.split(f'id="milestone-{milestone_.pk}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_planned_dates_computed_on_a_weekend_are_hinted_and_stay(client: Client, world: World) -> None:
+    """Day 0 on Monday 11 Jan 2027: every planned date computed from it that falls on a Saturday
+    or Sunday says "weekend" next to it, others do not; a date set by hand is the person's
+    choice and is not hinted. No date moves."""
+    referral = infused_referral(world)
+    before = dict(Milestone.objects.filter(referral=referral).values_list("pk", "planned_on"))
+    by_hand = milestone(referral, MilestoneKind.VISIT_DAY_30)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        milestone_move(
+            actor=world.center_coordinator, milestone=by_hand, planned_on=dt.date(2027, 2, 13), reason="Clinic Saturday"
+        )
+    login(client, world.center_coordinator)
+    html = html_of(client.get(milestones_url(world.shared_patient)))
+    weekend = []
+    for m in Milestone.objects.filter(referral=referral, status=Milestone.Status.PLANNED, planned_on__isnull=False):
+        hinted = ">weekend</span>" in _row_html(html, m)
+        expected = m.planned_on is not None and m.planned_on.weekday() >= 5 and not m.manual
+        assert hinted == expected, (m.kind, m.planned_on)
+        weekend += [m] if expected else []
+    assert weekend, "the course has dates computed on a weekend"
+    assert by_hand.pk not in {m.pk for m in weekend}
+    after = dict(Milestone.objects.filter(referral=referral).values_list("pk", "planned_on"))
+    assert after == before | {by_hand.pk: dt.date(2027, 2, 13)}

@@ -285,7 +285,7 @@ def test_patient_page_query_count_does_not_grow_with_care_team(
         member(world.practice, Role.NURSE, email=f"nurse{n}@riverbend.test", full_name=f"Nurse Number{n}")
     with CaptureQueriesContext(connection) as after:
         html = community_coordinator_client.get(url).content.decode()
-    assert html.count("Nurse Number4</option>") == 2  # the primary's select and the backup's
+    assert html.count("Nurse Number4 — Nurse</option>") == 2  # the primary's select and the backup's, with the role
     assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
 
 

@@ -50,6 +50,7 @@ from workspace.timeline.milestone_actions import ACTIONS, MilestoneAction, actio
 SOON_DAYS = 30  # planned this many days ahead: on the page
 RECENT_DAYS = 30  # done or cancelled this many days ago: on the page
 NEXT_PLANNED = 5  # the next planned ones, however far: as many as "What comes next" lists
+WEEKEND_FROM = 5  # date.weekday() of Saturday; Sunday is 6
 LATER_AFTER = dt.timedelta(days=365)  # in the whole table, planned further ahead: folded away
 
 
@@ -69,6 +70,14 @@ class MilestoneRow:
     is_overdue: bool
     actions: list[RowAction]  # each opens its form when asked, but the one that failed
     open_action: str  # the action whose form failed, shown open
+
+    @property
+    def planned_on_weekend(self) -> bool:
+        """A date computed from day 0 (not set by hand), still planned, on a Saturday or Sunday:
+        hinted, never moved. A planned date is a day of the sites' calendars, in no time zone."""
+        m = self.milestone
+        weekend = m.planned_on is not None and m.planned_on.weekday() >= WEEKEND_FROM
+        return weekend and not m.manual and m.status == Milestone.Status.PLANNED
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from referrals.milestones.forms import (
 )
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.milestones.services import (
+    day_zero_fixed,
     day_zero_stays,
     milestone_cancel,
     milestone_complete,
@@ -119,6 +120,12 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
     return view
 
 
+def _infusion_of(referral: Referral) -> Milestone | None:
+    """The referral's infusion, unless cancelled: its date is day 0."""
+    infusions = referral.milestones.filter(kind=MilestoneKind.INFUSION)
+    return infusions.exclude(status=Milestone.Status.CANCELLED).first()
+
+
 # A referral's own actions, by the name its form's URL takes: their labels and first fields.
 REFERRAL_FORMS = {"infusion": ("Set or move day 0", "infusion_on"), "plan": ("Plan a preparation step", "kind")}
 
@@ -136,8 +143,7 @@ def referral_form(name: str) -> Callable[..., HttpResponse]:
         if name == "infusion":
             require_day_zero_site(actor(request), referral)  # 403 but for the center
         shown(referral)
-        infusion = referral.milestones.filter(kind=MilestoneKind.INFUSION).exclude(status=Milestone.Status.CANCELLED)
-        day_zero = infusion.first()
+        day_zero = _infusion_of(referral)
         form: forms.Form | None = None
         if changeable(referral) and name == "plan":
             sites = [link.site for link in open_care_team_links().filter(patient=patient)]
@@ -157,6 +163,8 @@ def referral_form(name: str) -> Callable[..., HttpResponse]:
             "block_anchor": f"referral-{referral.pk}",
             "action": name,
             "form": form,
+            # Not offered because the infusion is done: say so, rather than "reload it".
+            "fixed": day_zero_fixed(day_zero) if name == "infusion" else "",
         }
         template = "carecoord/_timeline_referral_form.html" if request.htmx else "carecoord/timeline_referral_form.html"
         return render(request, template, context)
@@ -243,6 +251,10 @@ def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResp
     except PermissionDenied as refused:
         messages.error(request, str(refused))
         return render_timeline(request, patient, status=403)
+    # A form opened before the infusion was recorded done: no form to show again, the reason.
+    if fixed := day_zero_fixed(_infusion_of(referral)):
+        messages.error(request, fixed)
+        return render_timeline(request, patient, status=409)
     form = InfusionForm(request.POST, auto_id=form_auto_id("infusion", referral.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
