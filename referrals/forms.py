@@ -22,7 +22,7 @@ from carecoord.text_limits import NOTE_MAX_LENGTH, PRIOR_THERAPIES_MAX_LENGTH, R
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
-from referrals.readiness import needs_by_disease
+from referrals.readiness import document_choices, needs_by_disease
 from referrals.selectors import referrals_visible_to, referring_practices
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, Move
@@ -211,7 +211,7 @@ class ReferralForm(PageForm):
         for name in ("primary_point_person", "backup_point_person"):
             self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]
         own_pending = PendingUpload.objects.usable_by(user)
-        for kind, label in ReferralDocument.Kind.choices:
+        for kind, label in document_choices():
             self.fields[document_field_name(kind)] = forms.FileField(
                 label=label, required=False, help_text=f"Optional. {ACCEPTED}."
             )
@@ -418,7 +418,7 @@ class MoveForm(PageForm):
 class DocumentForm(PageForm):
     """One more checklist document for an open referral."""
 
-    kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *ReferralDocument.Kind.choices])
+    kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *document_choices()])
     file = forms.FileField(label="File", help_text=f"{ACCEPTED}.")
 
 

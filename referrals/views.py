@@ -28,7 +28,7 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_
 from referrals.downloads import document_download
 from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm
 from referrals.models import Referral
-from referrals.readiness import checklist, needed
+from referrals.readiness import DOCUMENT_LABELS, checklist, needed
 from referrals.referral_list import ReferralListForm, filtered_referrals, sites_of_referrals
 from referrals.selectors import (
     can_refer,
@@ -248,7 +248,7 @@ def referral_document_add(request: HttpRequest, referral: Referral) -> HttpRespo
         document = referral_attach_document(
             actor=actor(request), referral=referral, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
         )
-        return f"{document.get_kind_display()} added: {document.original_name}."
+        return f"{DOCUMENT_LABELS[document.kind]} added: {document.original_name}."
 
     return _act(request, referral, form, action)
 
