@@ -24,6 +24,7 @@ from referrals.deaths import refuse_if_died
 from referrals.documents import original_name, stored_name, validate_upload
 from referrals.milestones.services import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.reminders import tell_center_of_referral
 from referrals.selectors import record_dates
 from referrals.workflow import (
     OPEN_STATES,
@@ -379,10 +380,11 @@ def _check_move(
 
 
 def _after_move(actor: User, referral: Referral, move: Move, consult_on: dt.date | None) -> None:
-    """What a move brings with it: the center joins on submission, a scheduled consult is
-    planned, and the course is recomputed."""
+    """What a move brings with it: the center joins on submission and is told the referral
+    has arrived, a scheduled consult is planned, and the course is recomputed."""
     if move == Move.SUBMIT:
         _share_with_center(actor, referral)
+        tell_center_of_referral(referral)
     if move == Move.SCHEDULE_CONSULT and consult_on is not None:
         Milestone.objects.update_or_create(
             referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
@@ -391,14 +393,17 @@ def _after_move(actor: User, referral: Referral, move: Move, consult_on: dt.date
 
 
 def _share_with_center(actor: User, referral: Referral) -> None:
-    """A submitted referral puts the center on the care team: the patient's care now crosses."""
+    """A submitted referral puts the center on the care team: the patient's care now crosses.
+    The email saying so to its coordinators gives an urgent referral's acknowledgement deadline."""
     if not CareTeamLink.objects.open().filter(patient=referral.patient, site=referral.to_center).exists():
+        urgent = referral.urgency != Referral.Urgency.ROUTINE
         care_team_join(
             actor=actor,
             patient=referral.patient,
             site=referral.to_center,
             capacity=CareTeamLink.Capacity.TREATING_CENTER,
             shared_by=referral.from_site,
+            acknowledge_by=referral.acknowledge_by if urgent else None,
         )
 
 
