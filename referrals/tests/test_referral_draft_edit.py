@@ -3,6 +3,7 @@ referral, only while a draft, only by those who may act for the practice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from carecoord.roles import Role
 from referrals.models import Referral
 from referrals.services import referral_edit_draft, referral_move
 from referrals.workflow import Move, State
-from tests.factories import SiteFactory, member
+from tests.factories import SiteFactory, death_on_file, member
 from tests.helpers import REFERRAL_FIELDS, World, draft_referral, login
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +177,13 @@ def test_the_service_refuses_an_edit_once_the_draft_has_moved(world: World) -> N
             **(REFERRAL_FIELDS | {"urgency": "routine"}),
         )
     unchanged(draft)
+
+
+def test_the_draft_of_a_patient_who_died_is_not_edited(client: Client, world: World) -> None:
+    referral = draft_referral(world)
+    death_on_file(world.shared_patient, world.practice, world.community_coordinator, dt.date(2026, 11, 16))
+    login(client, world.community_coordinator)
+    response = client.post(edit_url(referral), edit_data(world, urgency="routine"))
+    assert response.status_code == 400
+    assert "The patient died on 16 Nov 2026: the draft can only be withdrawn." in html_of(response)
+    unchanged(referral)
