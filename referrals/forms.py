@@ -24,7 +24,7 @@ from carecoord.web.forms import person_label
 from referrals.documents import ACCEPTED, validate_upload
 from referrals.models import PendingUpload, Referral, ReferralDocument
 from referrals.pending_uploads import as_upload, pending_upload_keep, pending_uploads_discard
-from referrals.readiness import needs_by_disease
+from referrals.readiness import document_choices, needs_by_disease
 from referrals.selectors import referrals_visible_to, referring_practices
 from referrals.services import REFERRAL_FIELDS, DocumentRefused, NewPatient
 from referrals.workflow import OPEN_STATES, Move
@@ -124,43 +124,11 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ReferralForm(PageForm):
-    """A new referral from a community practice, for an existing or a new patient."""
+class ReferralFieldsForm(PageForm):
+    """What the practice writes on a referral, beside its patient and its practice: the fields
+    of a new referral that its draft may still correct (`REFERRAL_FIELDS`, the center, the
+    referring physician)."""
 
-    EXISTING = "existing"
-    NEW = "new"
-
-    patient_mode = forms.ChoiceField(
-        label="Patient",
-        choices=[(EXISTING, "A patient of my practice"), (NEW, "A new patient")],
-        initial=EXISTING,
-        widget=forms.RadioSelect,
-    )
-    patient = PatientChoiceField(
-        label="Existing patient", queryset=Patient.objects.none(), required=False, empty_label="Choose a patient"
-    )
-    given_name = forms.CharField(label="Given name", max_length=100, required=False)
-    family_name = forms.CharField(label="Family name", max_length=100, required=False)
-    date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    sex = forms.ChoiceField(label="Sex", choices=[("", "Choose"), *Patient.Sex.choices], required=False)
-    mrn = forms.CharField(label="MRN at your practice", max_length=64, required=False)
-    caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
-    caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
-    caregiver_phone = PhoneField(label="Caregiver phone", required=False)
-    primary_point_person = PersonChoiceField(
-        label="Primary point person at your practice",
-        queryset=User.objects.none(),
-        required=False,
-        empty_label="Choose",
-        help_text="Same-day toxicity alerts about the patient go to them.",
-    )
-    backup_point_person = PersonChoiceField(
-        label="Backup point person", queryset=User.objects.none(), required=False, empty_label="No backup"
-    )
-
-    from_site = forms.ModelChoiceField(label="Referring practice", queryset=Site.objects.none(), empty_label=None)
     to_center = forms.ModelChoiceField(
         label="CAR-T center", queryset=Site.objects.none(), empty_label="Choose a center"
     )
@@ -194,6 +162,70 @@ class ReferralForm(PageForm):
         label="Reason for referral", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+    def offer(self, practices: list[Site]) -> None:
+        """The choices: the academic centers, and the physicians of `practices`."""
+        self.fields["to_center"].queryset = sites_directory().filter(  # type: ignore[attr-defined]
+            kind=Site.Kind.ACADEMIC_CENTER
+        )
+        self.fields["referring_physician"].queryset = _physicians_at(practices)  # type: ignore[attr-defined]
+
+    def referral_fields(self) -> dict[str, Any]:
+        """The referral's own clinical fields, as the services take them."""
+        return {name: self.cleaned_data[name] for name in REFERRAL_FIELDS}
+
+
+class ReferralForm(ReferralFieldsForm):
+    """A new referral from a community practice, for an existing or a new patient."""
+
+    EXISTING = "existing"
+    NEW = "new"
+    # The patient and the practice first, then the referral's own fields (`ReferralFieldsForm`).
+    field_order = [
+        "patient_mode",
+        "patient",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "mrn",
+        *CAREGIVER_FIELDS,
+        "primary_point_person",
+        "backup_point_person",
+        "from_site",
+    ]
+
+    patient_mode = forms.ChoiceField(
+        label="Patient",
+        choices=[(EXISTING, "A patient of my practice"), (NEW, "A new patient")],
+        initial=EXISTING,
+        widget=forms.RadioSelect,
+    )
+    patient = PatientChoiceField(
+        label="Existing patient", queryset=Patient.objects.none(), required=False, empty_label="Choose a patient"
+    )
+    given_name = forms.CharField(label="Given name", max_length=100, required=False)
+    family_name = forms.CharField(label="Family name", max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sex = forms.ChoiceField(label="Sex", choices=[("", "Choose"), *Patient.Sex.choices], required=False)
+    mrn = forms.CharField(label="MRN at your practice", max_length=64, required=False)
+    caregiver_name = forms.CharField(label="Caregiver name", max_length=200, required=False)
+    caregiver_relationship = forms.CharField(label="Caregiver relationship", max_length=100, required=False)
+    caregiver_phone = PhoneField(label="Caregiver phone", required=False)
+    primary_point_person = PersonChoiceField(
+        label="Primary point person at your practice",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Choose",
+        help_text="Same-day toxicity alerts about the patient go to them.",
+    )
+    backup_point_person = PersonChoiceField(
+        label="Backup point person", queryset=User.objects.none(), required=False, empty_label="No backup"
+    )
+
+    from_site = forms.ModelChoiceField(label="Referring practice", queryset=Site.objects.none(), empty_label=None)
+
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
@@ -203,10 +235,7 @@ class ReferralForm(PageForm):
         self.fields["from_site"].queryset = Site.objects.filter(  # type: ignore[attr-defined]
             pk__in=[s.pk for s in self.practices]
         )
-        self.fields["to_center"].queryset = sites_directory().filter(  # type: ignore[attr-defined]
-            kind=Site.Kind.ACADEMIC_CENTER
-        )
-        self.fields["referring_physician"].queryset = _physicians_at(self.practices)  # type: ignore[attr-defined]
+        self.offer(self.practices)
         # Required by `clean` in the part of the form they stand in (shown for one patient mode).
         for name in ("patient", *NEW_PATIENT_REQUIRED):
             self.fields[name].required_when_shown = True  # type: ignore[attr-defined]
@@ -218,7 +247,7 @@ class ReferralForm(PageForm):
             self.fields[name].queryset = User.objects.filter(pk__in=people).order_by("full_name")  # type: ignore[attr-defined]
             self.fields[name].roles = roles  # type: ignore[attr-defined]
         own_pending = PendingUpload.objects.usable_by(user)
-        for kind, label in ReferralDocument.Kind.choices:
+        for kind, label in document_choices():
             self.fields[document_field_name(kind)] = forms.FileField(
                 label=label, required=False, help_text=f"Optional. {ACCEPTED}."
             )
@@ -302,10 +331,6 @@ class ReferralForm(PageForm):
                 PointPerson.Rank.BACKUP: data["backup_point_person"],
             },
         )
-
-    def referral_fields(self) -> dict[str, Any]:
-        """The referral's own clinical fields, as the services take them."""
-        return {name: self.cleaned_data[name] for name in REFERRAL_FIELDS}
 
     def uploads(self) -> dict[str, UploadedFile]:
         """The files to attach, by checklist kind, in checklist order: a file chosen now, else
@@ -394,6 +419,26 @@ class ReferralForm(PageForm):
         )
 
 
+class ReferralDraftForm(ReferralFieldsForm):
+    """A draft corrected by its practice before it is submitted: the fields of a new referral,
+    its patient and practice kept (another patient or practice is another referral). Its
+    documents are added on the referral page, as for any open referral."""
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "to_center": referral.to_center_id,
+                "referring_physician": referral.referring_physician_id,
+                **{name: getattr(referral, name) for name in REFERRAL_FIELDS},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.referral = referral
+        self.offer([referral.from_site])
+        self.fields["disease_area"].help_text = ""  # the patient's own is changed on the patient page
+
+
 def _messages(error: ValidationError) -> list[str]:
     return (
         [m for messages in error.message_dict.values() for m in messages]
@@ -425,7 +470,7 @@ class MoveForm(PageForm):
 class DocumentForm(PageForm):
     """One more checklist document for an open referral."""
 
-    kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *ReferralDocument.Kind.choices])
+    kind = forms.ChoiceField(label="Checklist item", choices=[("", "Choose"), *document_choices()])
     file = forms.FileField(label="File", help_text=f"{ACCEPTED}.")
 
 

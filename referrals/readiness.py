@@ -22,6 +22,23 @@ from referrals.models import ReferralDocument
 Kind = ReferralDocument.Kind
 
 LYMPHOMA_LABS = "CBC with differential, comprehensive metabolic panel and LDH, within the last 4 weeks"
+# Each checklist item as the document it asks for: the kinds' own labels ("Prior therapies")
+# read like the typed fields of the same name, which a "missing" beside them seemed to mean.
+DOCUMENT_LABELS: dict[str, str] = {
+    Kind.PATHOLOGY: "Pathology report",
+    Kind.IMAGING: "Imaging report",
+    Kind.LABS: "Recent lab results",
+    Kind.HISTORY: "History and physical",
+    Kind.PRIOR_THERAPIES: "Prior therapies summary",
+    Kind.INSURANCE: "Insurance documents",
+}
+
+
+def document_choices() -> list[tuple[str, str]]:
+    """The checklist's kinds, in checklist order, each named as its document."""
+    return [(kind, DOCUMENT_LABELS[kind]) for kind in Kind.values]
+
+
 PRIOR_LINES = "each line of therapy with its regimen, dates and best response; refractoriness and relapse dates"
 
 # What the center needs, by disease area, in checklist order.
@@ -104,13 +121,13 @@ def checklist(
     return [
         ChecklistItem(
             kind=kind,
-            label=label,
+            label=DOCUMENT_LABELS[kind],
             needed=kind in needs,
             what=needs.get(kind, ""),
             documents=kinds.count(kind),
             records=tuple(records.get(kind, ())),
         )
-        for kind, label in Kind.choices
+        for kind in Kind.values
     ]
 
 

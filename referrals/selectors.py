@@ -32,6 +32,11 @@ def referrals_visible_to(user: AnyUser) -> ReferralQuerySet:
     )
 
 
+def referrals_of_patient(user: AnyUser, patient: Patient) -> ReferralQuerySet:
+    """The referrals of `patient` that `user` may see (none outside the care team), newest first."""
+    return referrals_visible_to(user).filter(patient=patient).order_by("-created_at", "-id")
+
+
 def get_referral_for_user(user: AnyUser, referral_id: int | str) -> Referral:
     return get_visible_or_404(referrals_visible_to(user), referral_id, "referral")
 

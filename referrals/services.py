@@ -24,6 +24,7 @@ from referrals.deaths import refuse_if_died
 from referrals.documents import original_name, stored_name, validate_upload
 from referrals.milestones.services import course_changed, milestone_replan
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
+from referrals.reminders import tell_center_of_referral
 from referrals.selectors import record_dates
 from referrals.workflow import (
     OPEN_STATES,
@@ -54,8 +55,36 @@ REFERRAL_FIELDS = (
 CLOSING_MOVES = frozenset({Move.DECLINE, Move.WITHDRAW})
 
 
-def _open_referral(patient: Patient, center: Site) -> Referral | None:
-    return Referral.objects.filter(patient=patient, to_center=center, state__in=list(OPEN_STATES)).first()
+def _open_referral(patient: Patient, center: Site, but: Referral | None = None) -> Referral | None:
+    referrals = Referral.objects.filter(patient=patient, to_center=center, state__in=list(OPEN_STATES))
+    return (referrals.exclude(pk=but.pk) if but is not None else referrals).first()
+
+
+def _check_fields(
+    patient: Patient,
+    from_site: Site,
+    to_center: Site,
+    referring_physician: User,
+    fields: Mapping[str, Any],
+    draft: Referral | None = None,
+) -> None:
+    """What a referral names, checked alike when it is drafted and when its `draft` is edited:
+    an academic center, a physician of the practice, only the practice's own fields, and no
+    other open referral of the patient to that center."""
+    if not to_center.is_academic_center:
+        raise ValidationError({"to_center": "Choose an academic CAR-T center."})
+    if membership_at(referring_physician, from_site) is None:
+        raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
+    unknown = set(fields).difference(REFERRAL_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+    existing = _open_referral(patient, to_center, but=draft)
+    if existing is not None:
+        raise ValidationError(
+            {"to_center": f"This patient already has an open referral to {to_center} (#{existing.pk})."},
+            code="open_referral_exists",
+            params={"referral_id": existing.pk},
+        )
 
 
 def referral_create(
@@ -72,21 +101,8 @@ def referral_create(
         field="from_site",
         not_yours="You can only refer from a practice where you work, on this patient's care team.",
     )
-    if not to_center.is_academic_center:
-        raise ValidationError({"to_center": "Choose an academic CAR-T center."})
     refuse_if_died(patient.pk, "patient", "no referral can be started.")
-    if membership_at(referring_physician, from_site) is None:
-        raise ValidationError({"referring_physician": "The referring physician must work at the referring practice."})
-    unknown = set(fields).difference(REFERRAL_FIELDS)
-    if unknown:
-        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
-    existing = _open_referral(patient, to_center)
-    if existing is not None:
-        raise ValidationError(
-            {"to_center": f"This patient already has an open referral to {to_center} (#{existing.pk})."},
-            code="open_referral_exists",
-            params={"referral_id": existing.pk},
-        )
+    _check_fields(patient, from_site, to_center, referring_physician, fields)
     referral = Referral(
         patient=patient,
         from_site=from_site,
@@ -136,6 +152,61 @@ def referral_create_with_patient(
             referring_physician=referring_physician,
             **fields,
         )
+
+
+def _field_label(name: str) -> str:
+    """A field's name as the timeline says it ("reason for referral")."""
+    field = Referral._meta.get_field(name)
+    return "CAR-T center" if name == "to_center" else str(getattr(field, "verbose_name", name))
+
+
+def referral_edit_draft(
+    *, actor: User, referral: Referral, to_center: Site, referring_physician: User, **fields: Any
+) -> list[str]:
+    """The referring practice corrects its draft before submitting it: the same fields and the
+    same checks as drafting it, while it is a draft and only by those who may act for the
+    practice. Returns the names of the fields changed (none: nothing is written).
+
+    Which fields changed goes on the timeline, their old and new values in the audit trail."""
+    site = require_acting_site(
+        actor,
+        referral.patient,
+        referral.from_site,
+        Capability.RECORD_CARE,
+        field="from_site",
+        not_yours="Only the referring practice can edit its draft.",
+    ).site
+    if referral.state != State.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be edited; this referral is {STATE_LABELS[State(referral.state)].lower()}."
+        )
+    refuse_if_died(referral.patient_id, "patient", "the draft can only be withdrawn.")
+    _check_fields(referral.patient, referral.from_site, to_center, referring_physician, fields, draft=referral)
+    wanted = {"to_center": to_center, "referring_physician": referring_physician, **fields}
+    changes = {name: value for name, value in wanted.items() if getattr(referral, name) != value}
+    if not changes:
+        return []
+    for name, value in changes.items():
+        setattr(referral, name, value)
+    referral.full_clean()
+    named = [_field_label(name) + (f" (now {to_center})" if name == "to_center" else "") for name in changes]
+    try:
+        with transaction.atomic():
+            # Claim the draft: a submission or withdrawal at the same moment wins, the edit is refused.
+            if not audited_update(Referral.objects.filter(pk=referral.pk, state=State.DRAFT), **changes):
+                raise ValidationError("This referral has just left the draft state; reload it to see where it stands.")
+            timeline_record(
+                patient=referral.patient,
+                kind=TimelineEntry.Kind.REFERRAL,
+                actor=actor,
+                site=site,
+                # Which fields changed, not their values: the audit trail keeps those.
+                title="Referral draft changed: " + ", ".join(named),
+                subject=referral,
+            )
+    except IntegrityError:
+        raise ValidationError({"to_center": f"This patient already has an open referral to {to_center}."}) from None
+    return list(changes)
 
 
 @dataclass(frozen=True)
@@ -309,10 +380,11 @@ def _check_move(
 
 
 def _after_move(actor: User, referral: Referral, move: Move, consult_on: dt.date | None) -> None:
-    """What a move brings with it: the center joins on submission, a scheduled consult is
-    planned, and the course is recomputed."""
+    """What a move brings with it: the center joins on submission and is told the referral
+    has arrived, a scheduled consult is planned, and the course is recomputed."""
     if move == Move.SUBMIT:
         _share_with_center(actor, referral)
+        tell_center_of_referral(referral)
     if move == Move.SCHEDULE_CONSULT and consult_on is not None:
         Milestone.objects.update_or_create(
             referral=referral, kind="consult", defaults={"planned_on": consult_on, "manual": True}
@@ -321,14 +393,17 @@ def _after_move(actor: User, referral: Referral, move: Move, consult_on: dt.date
 
 
 def _share_with_center(actor: User, referral: Referral) -> None:
-    """A submitted referral puts the center on the care team: the patient's care now crosses."""
+    """A submitted referral puts the center on the care team: the patient's care now crosses.
+    The email saying so to its coordinators gives an urgent referral's acknowledgement deadline."""
     if not CareTeamLink.objects.open().filter(patient=referral.patient, site=referral.to_center).exists():
+        urgent = referral.urgency != Referral.Urgency.ROUTINE
         care_team_join(
             actor=actor,
             patient=referral.patient,
             site=referral.to_center,
             capacity=CareTeamLink.Capacity.TREATING_CENTER,
             shared_by=referral.from_site,
+            acknowledge_by=referral.acknowledge_by if urgent else None,
         )
 
 

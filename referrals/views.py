@@ -24,11 +24,11 @@ from carecoord.selectors.sites import active_memberships_of
 from carecoord.web.choice_cache import cached_choices
 from carecoord.web.forms import add_service_errors
 from carecoord.web.list_forms import CappedPaginator, address_of, list_response
-from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_zone
+from carecoord.web.shortcuts import POST, SAFE_AND_POST, HtmxHttpRequest, actor, loads, viewer_zone
 from referrals.downloads import document_download
-from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralForm
+from referrals.forms import DocumentForm, MoveForm, PlanForm, ReferralDraftForm, ReferralForm
 from referrals.models import Referral
-from referrals.readiness import checklist, needed
+from referrals.readiness import DOCUMENT_LABELS, checklist, needed
 from referrals.referral_list import ReferralListForm, filtered_referrals, sites_of_referrals
 from referrals.selectors import (
     can_refer,
@@ -37,7 +37,13 @@ from referrals.selectors import (
     referral_sides,
     referrals_visible_to,
 )
-from referrals.services import referral_attach_document, referral_move, referral_set_plan, referral_start
+from referrals.services import (
+    referral_attach_document,
+    referral_edit_draft,
+    referral_move,
+    referral_set_plan,
+    referral_start,
+)
 from referrals.workflow import STATE_LABELS, Move, Side, State, moves_available
 
 REFERRALS_PER_PAGE = 25
@@ -143,6 +149,45 @@ def _create_initial(request: HttpRequest) -> dict[str, Any]:
     return chosen | referral_prefill(patient)
 
 
+@login_required
+@loads(get_referral_for_user, "referral_id", methods=SAFE_AND_POST)
+def referral_edit_page(request: HttpRequest, referral: Referral) -> HttpResponse:
+    """The referring practice corrects its draft: the fields of a new referral, the same checks.
+
+    403 for anyone who may not act for the practice (the center among them); a referral no
+    longer a draft goes back to its page, saying why."""
+    user = actor(request)
+    if not any(side == Side.PRACTICE for side, _ in referral_sides(user, referral)):
+        raise PermissionDenied("Only the referring practice can edit its draft.")
+    if referral.state != State.DRAFT:
+        label = STATE_LABELS[State(referral.state)].lower()
+        messages.error(request, f"Only a draft can be edited; referral #{referral.pk} is {label}.")
+        return redirect("referral-detail", referral_id=referral.pk)
+    shown(referral)
+    if request.method == "POST":
+        form = ReferralDraftForm(request.POST, referral=referral)
+        if form.is_valid():
+            try:
+                changed = referral_edit_draft(
+                    actor=user,
+                    referral=referral,
+                    to_center=form.cleaned_data["to_center"],
+                    referring_physician=form.cleaned_data["referring_physician"],
+                    **form.referral_fields(),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                done = "saved" if changed else "unchanged"
+                messages.success(request, f"Draft referral #{referral.pk} {done}; it is not yet submitted.")
+                return redirect("referral-detail", referral_id=referral.pk)
+        status = 400
+    else:
+        form, status = ReferralDraftForm(referral=referral), 200
+    context = {"memberships": active_memberships_of(user), "referral": referral, "form": form}
+    return render(request, "referrals/referral_edit.html", context, status=status)
+
+
 ActionForm = MoveForm | DocumentForm | PlanForm
 
 
@@ -173,6 +218,7 @@ def _detail(
         "move_form": failed if isinstance(failed, MoveForm) else MoveForm(),
         "document_form": failed if isinstance(failed, DocumentForm) else DocumentForm(),
         "can_add_documents": bool(sides) and referral.is_open,
+        "can_edit": referral.state == State.DRAFT and any(side == Side.PRACTICE for side, _ in sides),
         "can_plan": any(side == Side.CENTER for side, _ in sides)
         and referral.state in {State.UNDER_REVIEW, State.CONSULT_SCHEDULED, State.ACCEPTED},
         "plan_form": failed
@@ -248,7 +294,7 @@ def referral_document_add(request: HttpRequest, referral: Referral) -> HttpRespo
         document = referral_attach_document(
             actor=actor(request), referral=referral, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
         )
-        return f"{document.get_kind_display()} added: {document.original_name}."
+        return f"{DOCUMENT_LABELS[document.kind]} added: {document.original_name}."
 
     return _act(request, referral, form, action)
 

@@ -151,15 +151,17 @@ def test_the_checklist_says_what_the_center_needs_for_the_disease_and_what_is_on
         page.get_by_role("button", name="Submit to center").click()
         expect(page.get_by_role("heading", name="Referral", exact=False).first).to_be_visible()
         documentation = page.locator("section", has=page.get_by_role("heading", name="Documentation"))
-        expect(documentation.get_by_text("The center still needs: Pathology, Imaging, Recent labs.")).to_be_visible()
+        expect(
+            documentation.get_by_text("The center still needs: Pathology report, Imaging report, Recent lab results.")
+        ).to_be_visible()
         expect(
             documentation.get_by_text("On file: 1 line of therapy recorded in the treatment history.")
         ).to_be_visible()
 
-        page.get_by_label("Checklist item").select_option(label="Pathology")
+        page.get_by_label("Checklist item").select_option(label="Pathology report")
         page.get_by_label("File").set_input_files(str(marrow))
         page.get_by_role("button", name="Upload").click()
         expect(documentation.get_by_role("link", name="marrow.pdf")).to_be_visible()
-        expect(documentation.get_by_text("The center still needs: Imaging, Recent labs.")).to_be_visible()
+        expect(documentation.get_by_text("The center still needs: Imaging report, Recent lab results.")).to_be_visible()
         page.close()
     assert Referral.objects.get(patient=patient).state == State.SUBMITTED

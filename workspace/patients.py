@@ -42,7 +42,7 @@ from carecoord.web.forms import add_service_errors
 from carecoord.web.shortcuts import POST, SAFE_AND_POST, actor, loads, viewer_zone
 from referrals.deaths import death_of
 from referrals.phase import phases_now
-from referrals.selectors import can_refer
+from referrals.selectors import can_refer, referrals_of_patient
 from toxicity.selectors import undelivered_alerts
 from workspace.patient_forms import (
     IdentifierForm,
@@ -125,6 +125,7 @@ def patient_context(request: HttpRequest, patient: Patient, failure: Failure | N
         "can_change": Capability.CHANGE in capabilities,
         "can_record": Capability.RECORD_CARE in capabilities,
         "death": death_of(patient),
+        "referrals": list(referrals_of_patient(request.user, patient)),
         "failure": failure,
     }
     if context["death"] is not None:

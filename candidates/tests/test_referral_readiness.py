@@ -66,13 +66,16 @@ def test_the_referral_page_marks_what_the_center_needs_and_what_is_on_file(
     assert "The center looks for: bone marrow biopsy with the plasma-cell percentage" in html
     assert "The center looks for: SPEP with immunofixation, serum free light chains" in html
     assert f"On file: {ON_FILE}." in html
-    assert "The center still needs: Pathology, Imaging, Recent labs." in html
-    assert "Missing: Pathology, Imaging, Recent labs, History, Insurance." in html
+    assert "The center still needs: Pathology report, Imaging report, Recent lab results." in html
+    assert (
+        "Documents not attached: Pathology report, Imaging report, Recent lab results, History and physical, "
+        "Insurance documents." in html
+    )
 
     upload = SimpleUploadedFile("marrow.pdf", PDF, content_type="application/pdf")
     referral_attach_document(actor=world.community_coordinator, referral=referral, kind="pathology", upload=upload)
     html = client.get(_detail(referral)).content.decode()
-    assert "The center still needs: Imaging, Recent labs." in html
+    assert "The center still needs: Imaging report, Recent lab results." in html
 
 
 def test_without_a_history_the_prior_lines_are_missing_until_a_document_says_them(client: Client, world: World) -> None:
@@ -81,7 +84,7 @@ def test_without_a_history_the_prior_lines_are_missing_until_a_document_says_the
     login(client, world.community_coordinator)
     html = client.get(_detail(referral)).content.decode()
     assert html.count('<span class="flag flag--needed">needed</span>') == 3  # no imaging for leukemia
-    assert "The center still needs: Pathology, Recent labs, Prior therapies." in html
+    assert "The center still needs: Pathology report, Recent lab results, Prior therapies summary." in html
     assert "On file:" not in html
     for kind in ("pathology", "labs", "prior_therapies"):
         upload = SimpleUploadedFile(f"{kind}.pdf", PDF, content_type="application/pdf")
@@ -112,7 +115,7 @@ def test_the_api_gives_the_checklist_with_what_is_needed_and_on_file(world: Worl
     assert list(items) == ["pathology", "imaging", "labs", "history", "prior_therapies", "insurance"]
     assert items["prior_therapies"] | {"what": ""} == {
         "kind": "prior_therapies",
-        "name": "Prior therapies",
+        "name": "Prior therapies summary",
         "needed": True,
         "what": "",
         "on_file": True,

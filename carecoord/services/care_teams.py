@@ -6,6 +6,7 @@ who is now the person to call.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,9 +42,10 @@ def _check_point_persons(site: Site, point_persons: Mapping[str, User | None]) -
     return named
 
 
-def _tell_coordinators(link: CareTeamLink, shared_by: Site | None) -> None:
+def _tell_coordinators(link: CareTeamLink, shared_by: Site | None, acknowledge_by: dt.datetime | None) -> None:
     """Email the joining site's coordinators: a patient's care now includes them, name the
-    point persons. Initials only (the email leaves carecoord)."""
+    point persons (and acknowledge an urgent referral by `acknowledge_by`). Initials only (the
+    email leaves carecoord)."""
     coordinators = SiteMembership.objects.active_at(link.site).filter(role=Role.COORDINATOR, user__is_active=True)
     people = User.objects.filter(pk__in=coordinators.values("user_id"))
     path = reverse("patient-detail", kwargs={"patient_id": link.patient_id})
@@ -51,7 +53,13 @@ def _tell_coordinators(link: CareTeamLink, shared_by: Site | None) -> None:
         email_queue(
             recipient=user,
             template="care-team-joined",
-            context={"link": link, "shared_by": shared_by, "initials": link.patient.initials, "path": path},
+            context={
+                "link": link,
+                "shared_by": shared_by,
+                "initials": link.patient.initials,
+                "path": path,
+                "acknowledge_by": acknowledge_by,
+            },
             dedupe_key=f"care-team-joined:{link.pk}:{user.pk}",
         )
 
@@ -66,6 +74,7 @@ def care_team_join(
     point_persons: Mapping[str, User | None] | None = None,
     title: str = "",
     notify: bool = False,
+    acknowledge_by: dt.datetime | None = None,
 ) -> CareTeamLink:
     """`site` joins the patient's care team: its link, the grants that let its members in as
     their roles allow, its point persons and the timeline entry, always together.
@@ -74,7 +83,8 @@ def care_team_join(
     admin all come here. `shared_by` is the site that brought it in (it signs the entry; the
     caller has checked that the actor may act for it). The joining site's coordinators are
     emailed when another site shares the patient, or with `notify` (a site administrator adds
-    the site), since nobody there has seen the patient yet.
+    the site), since nobody there has seen the patient yet; `acknowledge_by`, the deadline of
+    an urgent referral that brings the site in, which the email states.
     """
     if capacity not in CareTeamLink.Capacity.values:
         raise ValidationError({"capacity": "Choose the part the site takes in the patient's care."})
@@ -98,7 +108,7 @@ def care_team_join(
                 site=shared_by or site,
             )
             if notify or (shared_by is not None and shared_by != site):
-                _tell_coordinators(link, shared_by)
+                _tell_coordinators(link, shared_by, acknowledge_by)
     except IntegrityError:  # a concurrent request added the same site first
         raise ValidationError({"site": f"{site} is already on this patient's care team."}) from None
     return link

@@ -119,7 +119,7 @@ def test_the_error_summary_heads_the_form_and_links_every_error(client: Client, 
     assert 'role="alert"' in summary.group(0) and 'tabindex="-1"' in summary.group(0)
     assert "There is a problem" in summary.group(0)
     assert '<a href="#id_reason">Reason for referral: This field is required.</a>' in summary.group(0)
-    assert '<a href="#id_doc_labs">Recent labs: This type of file is not accepted.' in summary.group(0)
+    assert '<a href="#id_doc_labs">Recent lab results: This type of file is not accepted.' in summary.group(0)
     # Above the fields: the summary comes before the first input of the form.
     assert html.index("error-summary") < html.index('name="patient_mode"')
 
@@ -135,6 +135,8 @@ def test_required_fields_are_marked_and_the_legend_explains_the_mark(client: Cli
     assert re.search(r'<textarea name="reason"[^>]*aria-required="true"', html)
     assert re.search(r'<select name="to_center"[^>]*aria-required="true"', html)
     assert '<label for="id_prior_therapies">Prior therapies</label>' in html
+    # The checklist's file of the same subject names the document, not the typed field.
+    assert '<label for="id_doc_prior_therapies">Prior therapies summary</label>' in html
     # The new patient's name is required where it is shown (for a new patient only).
     assert '<label for="id_family_name" class="is-required">Family name</label>' in html
     assert re.search(r'<input type="text" name="family_name"[^>]*aria-required="true"', html)

@@ -179,7 +179,14 @@ def test_form_offers_the_practice_patients_centers_and_physicians(client: Client
     assert "Lakeside CAR-T Center" in html
     assert "Olive Oncologist" in html
     assert "ineligibility for transplant does not rule out CAR-T" in html
-    for label in ("Pathology", "Imaging", "Recent labs", "History", "Prior therapies", "Insurance"):
+    for label in (
+        "Pathology report",
+        "Imaging report",
+        "Recent lab results",
+        "History and physical",
+        "Prior therapies summary",
+        "Insurance documents",
+    ):
         assert label in html
     assert 'value="draft"' in html and "Save draft" in html
     assert 'value="submit"' in html and "Submit to center" in html
@@ -319,7 +326,13 @@ def test_referral_page_shows_fields_checklist_documents_and_patient_link(client:
     # The patient's shared timeline, one click away (the page was a dead end without it).
     assert f'href="{reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})}">Timeline</a>' in html
     assert document_url(document) in html
-    assert "Missing: Imaging, Recent labs, History, Prior therapies, Insurance." in html
+    # Each item names the document, so a missing one does not read as the typed field missing.
+    assert html.count('<span class="muted">(document not attached)</span>') == 5
+    assert "(missing)" not in html
+    assert (
+        "Documents not attached: Imaging report, Recent lab results, History and physical, "
+        "Prior therapies summary, Insurance documents." in html
+    )
     assert "no-store" in response["Cache-Control"]
 
 

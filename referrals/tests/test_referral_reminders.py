@@ -24,6 +24,8 @@ from tests.smtp import smtp_catcher, text_and_html
 from tests.worker import running_worker
 
 MONDAY_NOON_CHICAGO = dt.datetime(2026, 11, 16, 18, 0, tzinfo=dt.UTC)
+# The reminders, not the emails announcing the referral when it was submitted.
+REMINDERS = OutgoingEmail.objects.filter(template="referral-acknowledgement-overdue")
 
 
 def _submitted(world: World) -> None:
@@ -46,7 +48,7 @@ def test_coordinators_of_the_center_are_reminded_once(world: World) -> None:
     later = MONDAY_NOON_CHICAGO + dt.timedelta(days=2)
     assert remind_overdue_referrals(later) == 1
     assert remind_overdue_referrals(later + dt.timedelta(hours=1)) == 0
-    recipients = set(OutgoingEmail.objects.values_list("recipient", flat=True))
+    recipients = set(REMINDERS.values_list("recipient", flat=True))
     assert recipients == {world.center_coordinator.pk, second_coordinator.pk}
     assert TimelineEntry.objects.filter(title__startswith="Acknowledgement overdue").count() == 1
 
@@ -55,7 +57,7 @@ def test_coordinators_of_the_center_are_reminded_once(world: World) -> None:
 def test_the_reminder_gives_the_deadline_on_the_coordinators_clock(world: World) -> None:
     _submitted(world)
     assert remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=2)) == 1
-    email = OutgoingEmail.objects.get(recipient=world.center_coordinator)
+    email = REMINDERS.get(recipient=world.center_coordinator)
     # One business day after Monday noon in Chicago, named as Chicago time (not 18:00 UTC).
     assert "Acknowledgement was due: Tue 17 Nov 2026, 12:00 CST" in email.body_text
     assert "Tue 17 Nov 2026, 12:00 CST" in email.body_html
@@ -73,7 +75,7 @@ def test_an_acknowledged_referral_is_not_reminded(world: World) -> None:
 def test_the_reminder_email_carries_initials_not_the_name(world: World) -> None:
     _submitted(world)
     remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=2))
-    email = OutgoingEmail.objects.get()
+    email = REMINDERS.get()
     claimed = email_claim(email.pk).email
     assert claimed is not None and email_claim(email.pk).email is None  # a second claim gets nothing
     email_deliver(claimed)
@@ -106,7 +108,7 @@ def test_a_real_worker_sends_the_reminder_over_smtp_once_even_after_a_refusal(wo
         text, html = text_and_html(message)
         assert "awaits acknowledgement" in message["Subject"]
         assert "Sharedcare" not in text + html
-    email = OutgoingEmail.objects.get()
+    email = REMINDERS.get()
     assert (email.status, email.attempts) == (OutgoingEmail.Status.SENT, 2)
     assert "451" in (tmp_path / "worker.log").read_text()
 
@@ -116,4 +118,4 @@ def test_the_referral_of_a_patient_who_died_is_not_reminded(world: World) -> Non
     _submitted(world)
     death_on_file(world.shared_patient, world.practice, world.community_coordinator, dt.date(2026, 11, 16))
     assert remind_overdue_referrals(MONDAY_NOON_CHICAGO + dt.timedelta(days=3)) == 0
-    assert not OutgoingEmail.objects.exists()
+    assert not REMINDERS.exists()

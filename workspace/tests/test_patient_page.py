@@ -7,18 +7,35 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, TimelineEntry
+from carecoord.models import CareTeamLink, Patient, PatientIdentifier, PointPerson, Site, TimelineEntry
 from carecoord.phones import normalize_phone
 from carecoord.roles import Role
 from carecoord.services.memberships import membership_start
 from carecoord.services.patients import patient_register
+from referrals.models import Referral
+from referrals.services import referral_create, referral_move
+from referrals.workflow import Move
 from tests.factories import SiteFactory, UserFactory, member
-from tests.helpers import World, login
+from tests.helpers import REFERRAL_FIELDS, World, draft_referral, login
 
 pytestmark = pytest.mark.django_db
+
+
+def draft_referral_of_the_foreign_patient(world: World) -> Referral:
+    """A referral the shared patient's sites may not see: another patient, at another practice."""
+    physician = member(world.unrelated_practice, Role.PHYSICIAN)
+    return referral_create(
+        actor=world.outsider,
+        patient=world.foreign_patient,
+        from_site=world.unrelated_practice,
+        to_center=world.center,
+        referring_physician=physician,
+        **REFERRAL_FIELDS,
+    )
 
 
 def url(name: str, world: World) -> str:
@@ -282,3 +299,47 @@ def test_registering_with_point_persons_names_them_and_puts_it_on_the_timeline(w
     entry = patient.timeline.get()
     assert entry.title == "Registered at Riverbend Oncology"
     assert entry.body == "Point persons at Riverbend Oncology: primary: Nell Nurse; backup: Rita Riverbend."
+
+
+# The patient's referrals
+
+
+def test_the_page_lists_the_patients_referrals_with_state_center_date_and_link(client: Client, world: World) -> None:
+    other = SiteFactory.create(name="Hillcrest CAR-T Center", kind=Site.Kind.ACADEMIC_CENTER)
+    # Submitted late on 20 Nov in Chicago (the practice's zone): already 21 Nov in UTC.
+    with time_machine.travel(dt.datetime(2026, 11, 21, 4, 30, tzinfo=dt.UTC), tick=False):
+        submitted = referral_move(actor=world.community_coordinator, referral=draft_referral(world), move=Move.SUBMIT)
+        draft = draft_referral(world, to_center=other)
+    elsewhere = draft_referral_of_the_foreign_patient(world)
+    login(client, world.community_coordinator)
+    html = client.get(url("patient-detail", world)).content.decode()
+    section = html[html.index('id="referrals"') : html.index('id="care-team-heading"')]
+    for referral in (submitted, draft):
+        assert (
+            f'href="{reverse("referral-detail", kwargs={"referral_id": referral.pk})}">Referral #{referral.pk}'
+            in section
+        )
+    assert "to Lakeside CAR-T Center" in section and "to Hillcrest CAR-T Center" in section
+    assert '<span class="phase state state--submitted">Submitted</span>' in section
+    assert '<span class="phase state state--draft">Draft</span>' in section
+    assert "20 Nov 2026</time>" in section and "21 Nov 2026" not in section  # the practice's clock
+    assert "not yet submitted" in section
+    assert section.index(f"Referral #{draft.pk}") < section.index(f"Referral #{submitted.pk}")  # newest first
+    assert f"Referral #{elsewhere.pk}<" not in section
+
+
+def test_a_patient_without_referrals_says_so(client: Client, world: World) -> None:
+    login(client, world.center_coordinator)
+    html = client.get(url("patient-detail", world)).content.decode()
+    assert "No referral yet." in html
+
+
+def test_the_outsider_gets_404_and_no_referral(client: Client, world: World) -> None:
+    referral = draft_referral(world)
+    login(client, world.outsider)
+    response = client.get(url("patient-detail", world))
+    assert response.status_code == 404
+    assert f"Referral #{referral.pk}" not in response.content.decode()
+    # Nor does the outsider's own patient page list the shared patient's referral.
+    own = client.get(reverse("patient-detail", kwargs={"patient_id": world.foreign_patient.pk})).content.decode()
+    assert "No referral yet." in own and f"#{referral.pk}<" not in own
