@@ -225,6 +225,9 @@ def test_event_times_are_shown_in_the_viewers_site_time_zone(client: Client, wor
 
 def test_header_shows_product_infusion_date_and_todays_day(client: Client, world: World) -> None:
     referral = infused_referral(world)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        infusion = milestone(referral, MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
     # Not the seeded catalog: a live-server test run before this one may have flushed it.
     product, _ = Product.objects.get_or_create(
         brand_name="Yescarta",

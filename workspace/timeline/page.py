@@ -42,8 +42,10 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_
 from labs.counts import counts_panel
 from labs.forms import PasteForm
 from labs.selectors import results_of
+from referrals.day_zero import course_day, current_infusion
 from referrals.deaths import death_of
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
+from referrals.models import Milestone
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import State
 from toxicity.selectors import undelivered_alerts
@@ -140,6 +142,7 @@ def timeline_context(
     phase = timeline.phase()
     links = list(open_care_team_links().filter(patient=patient))
     infusion_on = timeline.infusion_on
+    infusion = current_infusion(timeline.milestones)
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
     product = accepted.product if accepted else None
     # The care-team sites the viewer may record care for (their grants, the sites already
@@ -162,8 +165,10 @@ def timeline_context(
         "patient": patient,
         "zone": zone,
         "today": today,
-        "today_day": day_of(infusion_on, today),
+        # Where today stands: day +N only from an infusion recorded as done (`course_day`).
+        "course_day": course_day(infusion, today),
         "infusion_on": infusion_on,
+        "infusion_done": infusion is not None and infusion.status == Milestone.Status.DONE,
         "product": product,
         # The late effects to watch for after the product, from its label (one query).
         "watch_items": list(product.watch_items.all()) if product else [],
