@@ -272,8 +272,39 @@ def test_phase_strip_marks_the_current_phase(community_oncologist_client: Client
     html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
     current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', html)
     assert len(current) == 1 and "Manufacturing" in current[0] and "(current phase)" in current[0]
-    assert html.count("tl-phase--past") == list(Phase).index(Phase.MANUFACTURING)
+    # The referral's four phases and the apheresis are done; no authorization was ever recorded.
+    assert html.count("tl-phase--past") == list(Phase).index(Phase.MANUFACTURING) - 1
+    assert html.count("tl-phase--unrecorded") == 1
+    assert 'Insurance authorization</span> <span class="visually-hidden">(not recorded)</span>' in html
     assert html.count("tl-phase--future") == len(Phase) - list(Phase).index(Phase.MANUFACTURING) - 1
+
+
+def test_phase_strip_never_shows_a_step_done_that_was_only_planned(
+    community_oncologist_client: Client, world: World
+) -> None:
+    # Apheresis and the infusion were planned and their days have passed: nothing was recorded.
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=today - dt.timedelta(days=20)
+    )
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=today - dt.timedelta(days=2))
+    html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
+    strip = html.split('class="tl-phases__list"')[1].split("</ol>")[0]
+    current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', strip)
+    assert len(current) == 1 and "Infusion (day 0)" in current[0]
+    overdue = re.findall(r'<li class="tl-phase tl-phase--overdue">(.*?)</li>', strip)
+    assert [
+        label for label in ("Apheresis", "Manufacturing", "Lymphodepletion") if any(label in o for o in overdue)
+    ] == [
+        "Apheresis",
+        "Manufacturing",
+        "Lymphodepletion",
+    ]
+    assert all('<span class="tl-phase__flag">overdue</span>' in o and "not recorded as done" in o for o in overdue)
+    # Only the referral's own four phases are done.
+    assert strip.count("tl-phase--past") == 4
+    assert "(done)" not in strip.split("Insurance authorization")[1]
 
 
 def test_point_persons_and_24_7_numbers_are_tel_links(community_oncologist_client: Client, world: World) -> None:

@@ -46,6 +46,7 @@ from referrals.day_zero import course_day, current_infusion
 from referrals.deaths import death_of
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
 from referrals.models import Milestone
+from referrals.phase import PathStep
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import State
 from toxicity.selectors import undelivered_alerts
@@ -87,7 +88,7 @@ class PhaseStep:
     number: int
     value: str
     label: str
-    state: str  # "past", "current" or "future"
+    state: str  # a `PathStep`: "past" (done), "overdue", "due", "unrecorded", "current" or "future"
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,10 @@ class Contact:
     point_persons: list[PointPerson] = field(default_factory=list)
 
 
-def phase_steps(current: str) -> list[PhaseStep]:
-    order = list(Phase)
-    index = order.index(Phase(current)) if current in Phase.values else -1
+def phase_steps(path: list[tuple[Phase, PathStep]]) -> list[PhaseStep]:
     return [
-        PhaseStep(
-            number=n + 1,
-            value=phase.value,
-            label=phase.label,
-            state="past" if n < index else "current" if n == index else "future",
-        )
-        for n, phase in enumerate(order)
+        PhaseStep(number=n + 1, value=phase.value, label=phase.label, state=step.value)
+        for n, (phase, step) in enumerate(path)
     ]
 
 
@@ -173,7 +167,7 @@ def timeline_context(
         # The late effects to watch for after the product, from its label (one query).
         "watch_items": list(product.watch_items.all()) if product else [],
         "phase": phase,
-        "phases": phase_steps(phase),
+        "phases": phase_steps(timeline.path()),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
         "header": timeline_header(patient, zone, timezone.now()),
