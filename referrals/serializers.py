@@ -223,6 +223,7 @@ class MilestoneSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSe
             "manual",
             "given_at",
             "note",
+            "done_note",
             "day_label",
             "conflict",
             "conflict_open",

@@ -229,10 +229,9 @@ def milestone_complete(
     dates = _dates(milestone.referral, site)
     check_happened("actual_on", actual_on, dates, confirmed=confirm_date)
     with transaction.atomic():
-        milestone.status, milestone.actual_on = Milestone.Status.DONE, actual_on
-        if note:
-            milestone.note = note
-        milestone.save(update_fields=["status", "actual_on", "note", "updated_at"])
+        # The note of the plan stays beside the one written now: both are the step's record.
+        milestone.status, milestone.actual_on, milestone.done_note = Milestone.Status.DONE, actual_on, note
+        milestone.save(update_fields=["status", "actual_on", "done_note", "updated_at"])
         title = f"{milestone_label(milestone.kind)} done on {_on(actual_on)}"
         body = note
         # After a death nothing is planned again: day 0 moves, the cancelled steps stay so.

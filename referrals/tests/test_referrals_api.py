@@ -655,12 +655,13 @@ def test_community_oncologist_marks_a_visit_done_with_its_day_label(world: World
         )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["actual_on"], body["day_label"], body["note"]) == (
+    assert (body["status"], body["actual_on"], body["day_label"], body["done_note"]) == (
         "done",
         "2027-02-11",
         "day +31",
         "Well",
     )
+    assert body["note"] == ""  # the planning note, none here: the done note does not replace it
 
 
 def test_completing_twice_is_400_on_status(world: World) -> None:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, TimelineEntry
 from carecoord.models.patients import Phase
@@ -30,6 +31,7 @@ from tests.factories import member
 from tests.helpers import (
     World,
     accepted_referral,
+    api_token_header,
     grade_2_event,
     grow_record,
     infused,
@@ -998,3 +1000,79 @@ def test_patient_page_links_to_the_timeline(community_oncologist_client: Client,
         reverse("patient-detail", kwargs={"patient_id": world.shared_patient.pk})
     )
     assert f'href="{timeline_url(world.shared_patient)}"' in html_of(response)
+
+
+# The milestone table: order, notes and the cancel action's words
+
+
+def test_a_done_step_sits_in_the_table_on_the_day_it_was_done(client: Client, world: World) -> None:
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    apheresis = milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=today - dt.timedelta(days=20)
+    )
+    bridging = milestone_plan(
+        actor=world.center_coordinator,
+        referral=referral,
+        kind="bridging_therapy",
+        planned_on=today - dt.timedelta(days=15),
+    )
+    # Collected ten days late: after the bridging therapy planned in between.
+    milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=today - dt.timedelta(days=10))
+    login(client, world.community_oncologist)
+    for html in (
+        html_of(client.get(timeline_url(world.shared_patient))),
+        html_of(client.get(milestones_url(world.shared_patient), headers=HTMX)),
+    ):
+        assert html.index(f'id="milestone-{bridging.pk}"') < html.index(f'id="milestone-{apheresis.pk}"')
+
+
+def test_marking_done_keeps_the_planning_note_beside_the_done_note(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    apheresis = milestone_plan(
+        actor=world.center_coordinator,
+        referral=referral,
+        kind="apheresis",
+        planned_on=today - dt.timedelta(days=1),
+        note="Central line placed the day before",
+    )
+    response = center_coordinator_client.post(
+        reverse("milestone-complete", kwargs={"milestone_id": apheresis.pk}),
+        {"actual_on": (today - dt.timedelta(days=1)).isoformat(), "note": "Target dose collected in one session"},
+        follow=True,
+    )
+    apheresis.refresh_from_db()
+    assert apheresis.status == Milestone.Status.DONE
+    assert apheresis.note == "Central line placed the day before"
+    assert apheresis.done_note == "Target dose collected in one session"
+    row = squash(html_of(response)).split(f'id="milestone-{apheresis.pk}"')[1].split("</tr>")[0]
+    assert "Planning note: Central line placed the day before" in row
+    assert "Done note: Target dose collected in one session" in row
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=api_token_header(world.community_oncologist))
+    api = reader.get(f"/api/milestones/{apheresis.pk}/").json()
+    assert (api["note"], api["done_note"]) == (
+        "Central line placed the day before",
+        "Target dose collected in one session",
+    )
+
+
+def test_the_cancel_action_says_it_cancels_the_step_and_still_does(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    visit = milestone(referral, MilestoneKind.DAILY_MONITORING_END)
+    html = squash(html_of(center_coordinator_client.get(timeline_url(world.shared_patient))))
+    row = html.split(f'id="milestone-{visit.pk}"')[1].split("</tr>")[0]
+    assert 'Cancel this step…<span class="visually-hidden"> Daily monitoring ends</span>' in row
+    assert "Cancel…" not in html
+    url = reverse("milestone-cancel-form", kwargs={"milestone_id": visit.pk})
+    form = html_of(center_coordinator_client.get(url, headers=HTMX))
+    assert '<button type="submit" class="button button--danger">Cancel this step</button>' in form
+    cancel = reverse("milestone-cancel", kwargs={"milestone_id": visit.pk})
+    assert center_coordinator_client.post(cancel, {"reason": "Stays at the center"}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == Milestone.Status.CANCELLED

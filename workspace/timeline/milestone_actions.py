@@ -46,7 +46,7 @@ class MilestoneAction:
 CONFIRM = MilestoneAction("confirm", "Keep this date…", "reason")
 COMPLETE = MilestoneAction("complete", "Mark done…", "actual_on")
 MOVE = MilestoneAction("move", "Move…", "planned_on")
-CANCEL = MilestoneAction("cancel", "Cancel…", "reason")
+CANCEL = MilestoneAction("cancel", "Cancel this step…", "reason")  # the step, not the form
 ACTIONS = {action.name: action for action in (CONFIRM, COMPLETE, MOVE, CANCEL)}
 
 

@@ -157,7 +157,15 @@ def _row(
 
 
 def _by_date(milestones: list[Milestone]) -> list[Milestone]:
-    return sorted(milestones, key=lambda m: (m.planned_on or m.actual_on or dt.date.max, m.pk))
+    """In the order they happened or will: a done step on the day it was done, the others on
+    their planned day (undated last)."""
+
+    def on(m: Milestone) -> dt.date:
+        if m.status == Milestone.Status.DONE and m.actual_on is not None:
+            return m.actual_on
+        return m.planned_on or m.actual_on or dt.date.max
+
+    return sorted(milestones, key=lambda m: (on(m), m.pk))
 
 
 def milestone_section(
