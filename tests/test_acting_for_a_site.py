@@ -166,6 +166,11 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
     ship_education()
     # The consult planned on the accepted course conflicts, so that keeping it can be confirmed.
     Milestone.objects.filter(referral=accepted, kind="consult").update(conflict="Too late", conflict_key="late")
+    # A step done three days ago, whose done date can be corrected.
+    three_days_ago = world.center.today() - dt.timedelta(days=3)
+    Milestone.objects.create(
+        referral=accepted, kind="apheresis", planned_on=three_days_ago, status="done", actual_on=three_days_ago
+    )
     people = {CENTER: (world.center_coordinator, world.center), PRACTICE: (world.community_coordinator, world.practice)}
     drafts, received, templates, versions = {}, {}, {}, {}
     for side, (sender, site) in people.items():
@@ -522,6 +527,13 @@ PAGE_ATTEMPTS = [
         "milestone-confirm",
         _milestone_url("milestone-confirm", "consult"),
         lambda s, side: {"reason": "Walk"},
+        RC,
+        EITHER_SIDE,
+    ),
+    Attempt(
+        "milestone-correct",
+        _milestone_url("milestone-correct", "apheresis"),
+        lambda s, side: {"actual_on": (_today() - dt.timedelta(days=1)).isoformat(), "confirm_date": "on"},
         RC,
         EITHER_SIDE,
     ),

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, TimelineEntry
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
@@ -24,7 +26,12 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff
 from handoffs.services import handoff_acknowledge
 from referrals.milestones.kinds import PreparationKind
-from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import (
+    milestone_complete,
+    milestone_correct_done,
+    milestone_plan,
+    milestone_set_infusion,
+)
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
@@ -1076,3 +1083,126 @@ def test_the_cancel_action_says_it_cancels_the_step_and_still_does(
     assert center_coordinator_client.post(cancel, {"reason": "Stays at the center"}).status_code == 302
     visit.refresh_from_db()
     assert visit.status == Milestone.Status.CANCELLED
+
+
+# Correcting the day a step was done on
+
+
+def done_apheresis(world: World, days_ago: int = 10) -> Milestone:
+    referral = accepted_referral(world)
+    on = timezone.localdate(timezone.now(), world.center.zone) - dt.timedelta(days=days_ago)
+    apheresis = milestone_plan(actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=on)
+    return milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=on)
+
+
+def test_the_practice_corrects_a_done_date_and_both_sites_read_from_what_to_what(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    assert was is not None
+    corrected = was - dt.timedelta(days=2)
+    login(client, world.community_oncologist)
+    html = squash(html_of(client.get(timeline_url(world.shared_patient))))
+    row = html.split(f'id="milestone-{apheresis.pk}"')[1].split("</tr>")[0]
+    assert 'Correct the done date…<span class="visually-hidden"> Apheresis (T-cell collection)</span>' in row
+    assert "Mark done" not in row and "Cancel this step" not in row
+    form = html_of(client.get(form_url("correct", apheresis), headers=HTMX))
+    assert f'value="{was.isoformat()}"' in form
+    response = client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk}),
+        {"actual_on": corrected.isoformat(), "reason": "Typed the day of the line placement"},
+        follow=True,
+    )
+    apheresis.refresh_from_db()
+    assert apheresis.status == Milestone.Status.DONE and apheresis.actual_on == corrected
+    said = f"Apheresis (T-cell collection): done date corrected from {was:%d %b %Y} to {corrected:%d %b %Y}"
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
+    assert entry.title == said and entry.body == "Typed the day of the line placement"
+    assert entry.site == world.practice
+    assert said in html_of(response)
+    audit = AuditEntry.objects.filter(object_type="referrals.milestone", object_id=str(apheresis.pk)).first()
+    assert audit is not None and audit.actor == world.community_oncologist
+    assert audit.changes["actual_on"] == [was.isoformat(), corrected.isoformat()]
+
+
+def test_a_done_date_in_the_future_is_refused_on_its_field_with_nothing_changed(
+    center_coordinator_client: Client, world: World
+) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    entries = TimelineEntry.objects.count()
+    ahead = timezone.localdate(timezone.now(), world.center.zone) + dt.timedelta(days=5)
+    response = center_coordinator_client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk}), {"actual_on": ahead.isoformat()}
+    )
+    assert response.status_code == 400
+    html = squash(html_of(response))
+    field_id = f"id_correct{apheresis.pk}_actual_on"
+    assert f'<p class="field__error" id="{field_id}_error">This cannot be in the future.</p>' in html
+    assert re.search(rf'<input[^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was and TimelineEntry.objects.count() == entries
+
+
+def test_only_a_done_step_has_a_done_date_to_correct(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    response = center_coordinator_client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": hand_back.pk}), {"actual_on": "2026-12-01"}
+    )
+    assert response.status_code == 400
+    assert "That did not go through." in html_of(response)
+    with pytest.raises(ValidationError, match="Only a step marked done has a done date to correct"):
+        milestone_correct_done(actor=world.center_coordinator, milestone=hand_back, actual_on=dt.date(2026, 12, 1))
+    hand_back.refresh_from_db()
+    assert hand_back.status == Milestone.Status.PLANNED and hand_back.actual_on is None
+
+
+def test_correcting_the_infusions_done_date_moves_day_0_and_is_the_centers_alone(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    with time_machine.travel(dt.datetime(2027, 1, 20, 18, 0, tzinfo=dt.UTC), tick=False):
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+        url = reverse("milestone-correct", kwargs={"milestone_id": infusion.pk})
+        login(client, world.community_oncologist)
+        html = html_of(client.get(timeline_url(world.shared_patient)))
+        row = html.split(f'id="milestone-{infusion.pk}"')[1].split("</tr>")[0]
+        assert "Correct the done date" not in row
+        assert client.get(form_url("correct", infusion), headers=HTMX).status_code == 403
+        refused = client.post(url, {"actual_on": "2027-01-12"})
+        assert refused.status_code == 403
+        assert "Only the staff of" in html_of(refused)
+        infusion.refresh_from_db()
+        assert infusion.actual_on == INFUSION
+
+        login(client, world.center_coordinator)
+        assert client.post(url, {"actual_on": "2027-01-12", "reason": "Given after midnight"}).status_code == 302
+    infusion.refresh_from_db()
+    assert infusion.actual_on == dt.date(2027, 1, 12)
+    assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 1, 12) + dt.timedelta(days=21)
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
+    assert entry.title == "Infusion: done date corrected from 11 Jan 2027 to 12 Jan 2027"
+    assert "Day 0 is now 12 Jan 2027" in entry.body
+
+
+def test_outsider_gets_404_correcting_a_done_date_and_nothing_changes(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    entries = TimelineEntry.objects.count()
+    login(client, world.outsider)
+    url = reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk})
+    assert client.get(form_url("correct", apheresis), headers=HTMX).status_code == 404
+    assert client.get(form_url("correct", apheresis)).status_code == 404
+    assert client.post(url, {"actual_on": "2026-11-01"}).status_code == 404
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was and TimelineEntry.objects.count() == entries
+
+
+def test_a_reader_may_not_correct_a_done_date(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    login(client, member(world.center, Role.READ_ONLY, email="reader@lakeside.test"))
+    assert client.get(form_url("correct", apheresis), headers=HTMX).status_code == 403
+    url = reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk})
+    assert client.post(url, {"actual_on": "2026-11-01"}).status_code == 403
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was
