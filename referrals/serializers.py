@@ -374,6 +374,14 @@ class MilestoneCompleteSerializer(serializers.Serializer[Any]):
     confirm_date = confirm_date_field()
 
 
+class MilestoneCorrectSerializer(serializers.Serializer[Any]):
+    actual_on = serializers.DateField(help_text="The day the step was really done: not in the future.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=STEP_TEXT_MAX_LENGTH, help_text="Why it is corrected."
+    )
+    confirm_date = confirm_date_field()
+
+
 class MilestoneMoveSerializer(serializers.Serializer[Any]):
     planned_on = serializers.DateField()
     reason = serializers.CharField(max_length=STEP_TEXT_MAX_LENGTH, help_text="Why the date moves.")

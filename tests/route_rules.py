@@ -257,6 +257,7 @@ API: dict[str, Rule] = {
     "api:milestone-move": Rule(N, RC),
     "api:milestone-cancel": Rule(N, RC),
     "api:milestone-confirm": Rule(N, RC),
+    "api:milestone-correct": Rule(N, RC),  # the infusion's: the center's side; the practice is refused (403)
     "api:toxicity-event-list": Rule(Need.SIGNED_IN, RC),
     "api:toxicity-event-detail": Rule(V),
     "api:toxicity-event-assessments": Rule(N, RC),

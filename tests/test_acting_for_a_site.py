@@ -759,6 +759,13 @@ API_ATTEMPTS = [
         sides=EITHER_SIDE,
     ),
     _api(
+        "api:milestone-correct",
+        url=_milestone_url("api:milestone-correct", "apheresis"),
+        payload=lambda s, side: {"actual_on": (_today() - dt.timedelta(days=1)).isoformat(), "confirm_date": True},
+        need=RC,
+        sides=EITHER_SIDE,
+    ),
+    _api(
         "api:milestone-move",
         url=_milestone_url("api:milestone-move", "consult"),
         payload=lambda s, side: {"planned_on": LATER, "reason": "Walk", "confirm_date": True},
