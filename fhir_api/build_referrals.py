@@ -159,7 +159,9 @@ def _activity(milestone: Milestone) -> dict[str, Any]:
     activity: dict[str, Any] = {"detail": detail}
     if milestone.actual_on is not None:
         detail["extension"] = [{"url": codes.MILESTONE_ACTUAL, "valueDate": milestone.actual_on}]
-        activity["progress"] = [{"time": milestone.actual_on, "text": f"{label}: done"}]
+        # The note written when it was done (the plan's is the description).
+        done = f"{label}: done. {milestone.done_note}" if milestone.done_note else f"{label}: done"
+        activity["progress"] = [{"time": milestone.actual_on, "text": done}]
     return activity
 
 

@@ -50,6 +50,7 @@ from referrals.milestones.services import (
     milestone_cancel,
     milestone_complete,
     milestone_confirm_conflict,
+    milestone_correct_done,
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
@@ -340,7 +341,7 @@ class MilestoneViewSet(
     def get_queryset(self) -> QuerySet[Milestone]:
         return with_infusion_date(milestones_visible_to(self.request.user))
 
-    recording_actions = frozenset({"complete", "move", "cancel", "confirm"})
+    recording_actions = frozenset({"complete", "move", "cancel", "confirm", "correct"})
 
     def get_object(self) -> Milestone:
         milestone = get_milestone_for_user(self.request.user, self.kwargs[self.lookup_url_kwarg])
@@ -360,6 +361,19 @@ class MilestoneViewSet(
         milestone = self.get_object()
         data = _parse(s.MilestoneCompleteSerializer, request, self.get_serializer_context())
         milestone = milestone_complete(actor=actor_of(request), milestone=milestone, **data)
+        return Response(_render_milestone(request, milestone, self.get_serializer_context()))
+
+    @extend_schema(
+        summary="Correct the day a done milestone was done (the infusion's, day 0: the center alone)",
+        parameters=[MILESTONE_ID],
+        request=s.MilestoneCorrectSerializer,
+        responses=s.MilestoneSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        milestone = self.get_object()
+        data = _parse(s.MilestoneCorrectSerializer, request, self.get_serializer_context())
+        milestone = milestone_correct_done(actor=actor_of(request), milestone=milestone, **data)
         return Response(_render_milestone(request, milestone, self.get_serializer_context()))
 
     @extend_schema(

@@ -16,7 +16,7 @@ from carecoord.access.walks import first_visible
 from carecoord.digest_sections import DigestScope, DigestSection, SectionRead, recent_window, register_digest_section
 from carecoord.lookups import AnyOf, InArray
 from carecoord.work_queue import QueueList, QueueScope, Slot, built_per_shape, read_per_shape, register_queue_list
-from referrals.day_zero import day_zero_in
+from referrals.day_zero import course_day, current_infusion
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.models import (
     INFUSION_KIND,
@@ -28,7 +28,6 @@ from referrals.models import (
     overdue_on,
 )
 from referrals.phase import EPISODE_FIELDS, PHASE_KINDS, EpisodeRow, current_episodes, phases_from
-from referrals.schedule import day_label
 from referrals.selectors import (
     WAITING_ORDER,
     milestones_due,
@@ -125,8 +124,8 @@ def digest_milestones(scope: DigestScope) -> SectionRead:
         elif row.overdue:
             read.overdue.append((row.patient_id, f"{label} was planned on {planned}, not recorded"))
     for patient_id, milestones in infusions.items():
-        if day_zero := day_zero_in(milestones):
-            read.days[patient_id] = day_label(day_zero, today)
+        if day := course_day(current_infusion(milestones), today).text:
+            read.days[patient_id] = day
     phases = phases_from(scope.patient_ids, episodes, rows, scope.now)
     read.phases = {patient_id: phase.label for patient_id, phase in phases.items()}
     return read

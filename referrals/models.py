@@ -244,7 +244,8 @@ class Milestone(models.Model):
         related_name="+",
         help_text="Where it takes place (e.g. bridging therapy at the community practice).",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Written when the step was planned.")
+    done_note = models.TextField(blank=True, help_text="Written when the step was marked done; the plan's note stays.")
     # Kept by `referrals.conflicts.refresh_conflicts` after every change to the course.
     conflict = models.CharField(max_length=300, blank=True, help_text="Why the date does not fit the course.")
     conflict_key = models.CharField(max_length=120, blank=True, editable=False)

@@ -29,6 +29,7 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from django.db.models import F, Q
@@ -123,6 +124,73 @@ def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come:
     if come(MilestoneKind.MONITORING_END):
         return Phase.HAND_BACK
     return Phase.MONITORING
+
+
+# --- the path, step by step ------------------------------------------------------------------------
+
+# The steps whose record shows a phase behind the patient. The phase moves with the calendar
+# (a planned step whose day came), but a phase is shown done only once its steps are recorded
+# done; the phases without steps of their own (the referral's, follow-up) are done once the
+# phase has moved past them. Manufacturing follows from the collection it makes the cells of.
+PHASE_RECORDS: dict[Phase, tuple[str, ...]] = {
+    Phase.INSURANCE: (PreparationKind.INSURANCE_AUTHORIZATION,),
+    Phase.APHERESIS: (PreparationKind.APHERESIS,),
+    Phase.MANUFACTURING: (PreparationKind.APHERESIS,),
+    Phase.BRIDGING: (PreparationKind.BRIDGING_THERAPY,),
+    Phase.LYMPHODEPLETION: (MilestoneKind.LYMPHODEPLETION_START, MilestoneKind.LYMPHODEPLETION_END),
+    Phase.INFUSION: (MilestoneKind.INFUSION,),
+    Phase.MONITORING: (MilestoneKind.MONITORING_END,),
+    Phase.HAND_BACK: (MilestoneKind.HAND_BACK,),
+}
+
+
+class PathStep(StrEnum):
+    """Where a phase stands on the path (`phase_path`)."""
+
+    DONE = "past"  # behind the patient, its steps recorded done
+    OVERDUE = "overdue"  # behind the patient by the calendar, a step's planned day passed unrecorded
+    DUE = "due"  # behind the patient by the calendar, a step planned but its day still to come
+    UNRECORDED = "unrecorded"  # behind the patient, its step never planned (or cancelled)
+    CURRENT = "current"
+    FUTURE = "future"
+
+
+def phase_path(current: Phase, milestones: Iterable[Dated], today: dt.date) -> list[tuple[Phase, PathStep]]:
+    """Each phase along the path, in order, with where it stands, the patient being in
+    `current` with the milestones of their current course: only what is recorded done is done."""
+    by_kind = {m.kind: m for m in milestones if m.status != Milestone.Status.CANCELLED}
+    order = list(Phase)
+    now = order.index(current)
+
+    def behind(phase: Phase) -> PathStep:
+        kinds = PHASE_RECORDS.get(phase)
+        if kinds is None:
+            return PathStep.DONE
+        steps = [by_kind[kind] for kind in kinds if kind in by_kind]
+        if not steps:
+            return PathStep.UNRECORDED
+        if all(step.status == Milestone.Status.DONE for step in steps):
+            return PathStep.DONE
+        if any(step.status != Milestone.Status.DONE and step.planned_on and step.planned_on < today for step in steps):
+            return PathStep.OVERDUE
+        return PathStep.DUE
+
+    return [
+        (phase, behind(phase) if n < now else PathStep.CURRENT if n == now else PathStep.FUTURE)
+        for n, phase in enumerate(order)
+    ]
+
+
+def patient_path(
+    referrals: Iterable[Referral], milestones: Iterable[Dated], now: dt.datetime
+) -> list[tuple[Phase, PathStep]]:
+    """`phase_path` of one patient from their referrals and milestones, already loaded."""
+    episode = current_episode(referrals)
+    if episode is None:
+        return phase_path(Phase.REFERRAL, [], now.date())
+    today = timezone.localdate(now, episode.to_center.zone)
+    course = [m for m in milestones if m.referral_id == episode.pk]
+    return phase_path(_course_phase(episode.pk, episode.state, episode.to_center.zone, course, now), course, today)
 
 
 # --- the cache -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from carecoord.roles import Capability, capabilities_of
 from referrals.day_zero import day_zero_in
 from referrals.milestones.kinds import milestone_label_or_kind
 from referrals.models import Milestone, MilestoneQuerySet, Referral, ReferralDocument, ReferralQuerySet
-from referrals.phase import patient_phase
+from referrals.phase import PathStep, patient_path, patient_phase
 from referrals.workflow import Side, State
 
 
@@ -145,6 +145,10 @@ class PatientTimeline:
     def phase(self, now: dt.datetime | None = None) -> Phase:
         """Where the patient stands now (`referrals.phase`), from what is already loaded."""
         return patient_phase(self.referrals, self.milestones, now or timezone.now())
+
+    def path(self, now: dt.datetime | None = None) -> list[tuple[Phase, PathStep]]:
+        """Each phase with where it stands (`referrals.phase.phase_path`): done only if recorded."""
+        return patient_path(self.referrals, self.milestones, now or timezone.now())
 
 
 def patient_timeline(patient: Patient) -> PatientTimeline:

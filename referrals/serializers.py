@@ -223,6 +223,7 @@ class MilestoneSerializer(ShownWhenSerialized, DirectOutput, serializers.ModelSe
             "manual",
             "given_at",
             "note",
+            "done_note",
             "day_label",
             "conflict",
             "conflict_open",
@@ -370,6 +371,14 @@ class MilestonePlanSerializer(serializers.Serializer[Any]):
 class MilestoneCompleteSerializer(serializers.Serializer[Any]):
     actual_on = serializers.DateField(help_text="Not in the future nor before the date of birth.")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=STEP_TEXT_MAX_LENGTH)
+    confirm_date = confirm_date_field()
+
+
+class MilestoneCorrectSerializer(serializers.Serializer[Any]):
+    actual_on = serializers.DateField(help_text="The day the step was really done: not in the future.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=STEP_TEXT_MAX_LENGTH, help_text="Why it is corrected."
+    )
     confirm_date = confirm_date_field()
 
 

@@ -150,11 +150,13 @@ PAGES: dict[str, Rule] = {
     "milestone-move": Rule(V, RC),
     "milestone-cancel": Rule(V, RC),
     "milestone-confirm": Rule(V, RC),
+    "milestone-correct": Rule(V, RC),  # the infusion's: the center's side; the practice is refused (403)
     # The form of each action, opened from the timeline: as posting it, record care.
     "milestone-complete-form": Rule(RC),
     "milestone-move-form": Rule(RC),
     "milestone-cancel-form": Rule(RC),
     "milestone-confirm-form": Rule(RC),
+    "milestone-correct-form": Rule(RC),
     "referral-infusion-form": Rule(RC),  # the center's side; the practice is refused (403)
     "milestone-plan-form": Rule(RC),
     # Toxicities and alerts.
@@ -256,6 +258,7 @@ API: dict[str, Rule] = {
     "api:milestone-move": Rule(N, RC),
     "api:milestone-cancel": Rule(N, RC),
     "api:milestone-confirm": Rule(N, RC),
+    "api:milestone-correct": Rule(N, RC),  # the infusion's: the center's side; the practice is refused (403)
     "api:toxicity-event-list": Rule(Need.SIGNED_IN, RC),
     "api:toxicity-event-detail": Rule(V),
     "api:toxicity-event-assessments": Rule(N, RC),

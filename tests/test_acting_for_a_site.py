@@ -166,6 +166,11 @@ def samples(world: World, settings: Any, tmp_path: Path) -> Samples:
     ship_education()
     # The consult planned on the accepted course conflicts, so that keeping it can be confirmed.
     Milestone.objects.filter(referral=accepted, kind="consult").update(conflict="Too late", conflict_key="late")
+    # A step done three days ago, whose done date can be corrected.
+    three_days_ago = world.center.today() - dt.timedelta(days=3)
+    Milestone.objects.create(
+        referral=accepted, kind="apheresis", planned_on=three_days_ago, status="done", actual_on=three_days_ago
+    )
     people = {CENTER: (world.center_coordinator, world.center), PRACTICE: (world.community_coordinator, world.practice)}
     drafts, received, templates, versions = {}, {}, {}, {}
     for side, (sender, site) in people.items():
@@ -525,6 +530,13 @@ PAGE_ATTEMPTS = [
         RC,
         EITHER_SIDE,
     ),
+    Attempt(
+        "milestone-correct",
+        _milestone_url("milestone-correct", "apheresis"),
+        lambda s, side: {"actual_on": (_today() - dt.timedelta(days=1)).isoformat(), "confirm_date": "on"},
+        RC,
+        EITHER_SIDE,
+    ),
     Attempt("toxicity-record", _patient_url("toxicity-record"), _toxicity, RC),
     Attempt(
         "toxicity-grade-preview",
@@ -744,6 +756,13 @@ API_ATTEMPTS = [
         "api:milestone-complete",
         url=_milestone_url("api:milestone-complete", "consult"),
         payload=lambda s, side: {"actual_on": _today().isoformat(), "confirm_date": True},
+        need=RC,
+        sides=EITHER_SIDE,
+    ),
+    _api(
+        "api:milestone-correct",
+        url=_milestone_url("api:milestone-correct", "apheresis"),
+        payload=lambda s, side: {"actual_on": (_today() - dt.timedelta(days=1)).isoformat(), "confirm_date": True},
         need=RC,
         sides=EITHER_SIDE,
     ),

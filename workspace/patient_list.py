@@ -28,8 +28,7 @@ from carecoord.selectors.patients import patients_matching, sites_without_primar
 from carecoord.web.list_forms import ListForm, lazy_choices, patient_search_field
 from carecoord.web.row_urls import row_url
 from carecoord.work_queue import QueueScope, queue_lists
-from referrals.day_zero import day_zero_by_patient, day_zero_subquery
-from referrals.schedule import day_label
+from referrals.day_zero import course_day, day_zero_subquery, infusion_by_patient
 from referrals.selectors import NextStep, next_steps
 from toxicity.selectors import open_alert_counts
 
@@ -156,7 +155,7 @@ class PatientListRow:
     patient: Patient
     own_mrns: list[str]  # at the viewer's sites
     other_mrns: list[PatientIdentifier]  # at the other sites, with the site
-    day: str  # "day +12" from the infusion, or ""
+    day: str  # "day +12" from the infusion, the infusion not recorded (`course_day`), or ""
     next_step: NextStep | None
     next_overdue: bool
     open_alerts: int  # events with an alert nobody has acknowledged
@@ -166,6 +165,7 @@ class PatientListRow:
     url: str  # the patient page
     timeline_url: str
     contacts_url: str  # the point persons, loaded when asked
+    infusion_unrecorded: bool = False  # `day` says the infusion's planned day passed unrecorded
 
 
 def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.date) -> list[PatientListRow]:
@@ -173,7 +173,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
     ids: list[uuid.UUID] = [patient.pk for patient in patients]
     if not ids:
         return []
-    day_zero = day_zero_by_patient(ids)
+    infusions = infusion_by_patient(ids)
     steps = next_steps(ids)
     alerts = open_alert_counts(ids)
     unnamed = sites_without_primary(ids)
@@ -186,14 +186,14 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
         # Set by the prefetch's to_attr (`identifiers_with_sites`), which the model cannot declare.
         identifiers: list[PatientIdentifier] = patient.listed_identifiers  # type: ignore[attr-defined]
         step = steps.get(patient.pk)
-        infusion = day_zero.get(patient.pk)
+        day = course_day(infusions.get(patient.pk), today)
         candidate, products = candidates.get(patient.pk, (None, []))
         rows.append(
             PatientListRow(
                 patient=patient,
                 own_mrns=[i.mrn for i in identifiers if i.site_id in own_site_ids],
                 other_mrns=[i for i in identifiers if i.site_id not in own_site_ids],
-                day=day_label(infusion, today) if infusion else "",
+                day=day.text,
                 next_step=step,
                 next_overdue=bool(step and step.is_overdue(today)),
                 open_alerts=alerts.get(patient.pk, 0),
@@ -203,6 +203,7 @@ def patient_rows(patients: list[Patient], *, own_site_ids: set[int], today: dt.d
                 url=page_url(patient.pk),
                 timeline_url=timeline_url(patient.pk),
                 contacts_url=contacts_url(patient.pk),
+                infusion_unrecorded=day.unrecorded,
             )
         )
     return rows

@@ -229,7 +229,7 @@ def _tables() -> dict[str, Table]:
         ),
         "milestones": (
             "referrals_milestone",
-            "kind, planned_on, actual_on, status, manual, note, updated_at, "
+            "kind, planned_on, actual_on, status, manual, note, done_note, updated_at, "
             "given_at_id, referral_id, conflict, conflict_confirmation, conflict_confirmed_key, "
             "conflict_key",
         ),
@@ -890,6 +890,7 @@ class Stories:
                 milestone.status,
                 milestone.manual,
                 milestone.note,
+                "",  # done_note: the stories write no note when a step is done
                 milestone.changed_at or self.now,
                 milestone.given_at,
                 milestone.referral_id,

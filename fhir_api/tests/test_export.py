@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from carecoord.models import TimelineEntry
 from fhir_api import codes
 from fhir_api.export import RESOURCE_TYPES
+from referrals.models import Milestone
 from referrals.workflow import State
 from tests.factories import death_on_file
 from tests.helpers import (
@@ -62,6 +63,8 @@ def by_type(bundle: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def test_everything_holds_every_type_and_each_resource_is_valid(client: Client, world: World, tmp_media: Path) -> None:
     record = small_record(world)
+    authorization = Milestone.objects.filter(referral__patient=world.shared_patient, kind="insurance_authorization")
+    authorization.update(note="Ask for the expedited review", done_note="Approved by phone")
     login(client, world.community_oncologist)
     response = client.get(everything_url(world))
     assert response.status_code == 200
@@ -97,6 +100,9 @@ def test_everything_holds_every_type_and_each_resource_is_valid(client: Client, 
     done = activities["insurance_authorization"]
     assert done["detail"]["status"] == "completed"
     assert done["detail"]["extension"][0]["valueDate"]
+    # Both notes: the plan's as the description, the one written when it was done with its progress.
+    assert done["detail"]["description"] == "Ask for the expedited review"
+    assert done["progress"][0]["text"].endswith(": done. Approved by phone")
     assert activities["manufacturing_release"]["detail"]["status"] == "scheduled"
     assert activities["manufacturing_release"]["detail"]["scheduledPeriod"]["start"]
 

@@ -34,6 +34,13 @@ class MilestoneCompleteForm(ConfirmsDate):
     note = forms.CharField(label="Note (optional)", required=False, max_length=STEP_TEXT_MAX_LENGTH)
 
 
+class MilestoneCorrectForm(ConfirmsDate):
+    """Correct the day a step was done on: the date, and why it was wrong (optional)."""
+
+    actual_on = forms.DateField(label="Done on (corrected)", widget=DateInput())
+    reason = _reason("Why it is corrected (optional)", required_in_browser=False)
+
+
 class MilestoneMoveForm(ConfirmsDate):
     planned_on = forms.DateField(label="New date", widget=DateInput())
     reason = _reason("Reason for the move", required_in_browser=True)

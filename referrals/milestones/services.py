@@ -237,10 +237,9 @@ def milestone_complete(
     dates = _dates(milestone.referral, site)
     check_happened("actual_on", actual_on, dates, confirmed=confirm_date)
     with transaction.atomic():
-        milestone.status, milestone.actual_on = Milestone.Status.DONE, actual_on
-        if note:
-            milestone.note = note
-        milestone.save(update_fields=["status", "actual_on", "note", "updated_at"])
+        # The note of the plan stays beside the one written now: both are the step's record.
+        milestone.status, milestone.actual_on, milestone.done_note = Milestone.Status.DONE, actual_on, note
+        milestone.save(update_fields=["status", "actual_on", "done_note", "updated_at"])
         title = f"{milestone_label(milestone.kind)} done on {_on(actual_on)}"
         body = note
         # After a death nothing is planned again: day 0 moves, the cancelled steps stay so.
@@ -254,6 +253,37 @@ def milestone_complete(
         conflicts = course_changed(milestone.referral)
         # No "(day N)" in the title: written once, it would go stale when day 0 moves; the
         # milestone's row, which the entry links to, says its day as it is now.
+        _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
+    return milestone
+
+
+def milestone_correct_done(
+    *, actor: User, milestone: Milestone, actual_on: dt.date, reason: str = "", confirm_date: bool = False
+) -> Milestone:
+    """Correct the day a step was done on, recorded wrong. Whoever may mark it done may correct
+    it, but the infusion: its date is day 0, which the referral's center alone moves; corrected,
+    day 0 moves there, and every planned date that follows from it moves with it."""
+    referral = milestone.referral
+    is_infusion = milestone.kind == MilestoneKind.INFUSION
+    site = require_day_zero_site(actor, referral) if is_infusion else _check(actor, referral)
+    _refuse_if_closed(referral)
+    if milestone.status != Milestone.Status.DONE:
+        raise ValidationError({"status": "Only a step marked done has a done date to correct."})
+    if actual_on == milestone.actual_on:
+        raise ValidationError({"actual_on": f"The step is already recorded done on {_on(actual_on)}."})
+    dates = _dates(referral, site)
+    check_happened("actual_on", actual_on, dates, confirmed=confirm_date)
+    before = milestone.actual_on
+    with transaction.atomic():
+        milestone.actual_on = actual_on
+        milestone.save(update_fields=["actual_on", "updated_at"])
+        title = f"{milestone_label(milestone.kind)}: done date corrected from {_on(before)} to {_on(actual_on)}"
+        body = reason.strip()
+        if is_infusion and dates.died_on is None:
+            _, moved = _replan(referral, actual_on)
+            note = f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."
+            body = "\n".join(filter(None, [body, note]))
+        conflicts = course_changed(referral)
         _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
     return milestone
 

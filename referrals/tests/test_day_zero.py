@@ -19,7 +19,16 @@ from rest_framework.test import APIClient
 from carecoord.models import OutgoingEmail, Patient
 from handoffs.models import HandoffTemplate
 from handoffs.services import handoff_start
-from referrals.day_zero import current_infusion, day_zero_by_patient, day_zero_of, day_zero_subquery
+from referrals.day_zero import (
+    CourseDay,
+    InfusionRow,
+    course_day,
+    current_infusion,
+    day_zero_by_patient,
+    day_zero_of,
+    day_zero_subquery,
+    infusion_by_patient,
+)
 from referrals.milestones.services import milestone_cancel, milestone_set_infusion
 from referrals.models import Milestone
 from referrals.schedule import MilestoneKind
@@ -142,3 +151,76 @@ def test_once_the_infusion_is_done_the_api_says_day_0_is_fixed_and_when(late: Wo
         )
     assert response.status_code == 400
     assert response.json()["infusion_on"] == ["Day 0 is fixed: the infusion was recorded as done on 13 Jan 2027."]
+
+
+# Where today stands ("Today: day +N"): only from a recorded infusion.
+
+DONE, PLANNED_ONLY = Milestone.Status.DONE, Milestone.Status.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("status", "actual", "today", "expected"),
+    [
+        (PLANNED_ONLY, None, dt.date(2027, 1, 8), CourseDay("day -3")),  # counting down to the plan
+        (PLANNED_ONLY, None, PLANNED, CourseDay("day 0")),  # the planned day itself
+        (PLANNED_ONLY, None, dt.date(2027, 1, 13), CourseDay("", unrecorded_since=PLANNED)),  # no "day +2"
+        (DONE, PLANNED, dt.date(2027, 1, 13), CourseDay("day +2")),
+        (DONE, ACTUAL, dt.date(2027, 1, 20), CourseDay("day +7")),  # from the day it was done
+        (DONE, ACTUAL, PLANNED, CourseDay("day -2")),
+    ],
+)
+def test_day_plus_n_counts_only_from_an_infusion_recorded_as_done(
+    status: str, actual: dt.date | None, today: dt.date, expected: CourseDay
+) -> None:
+    infusion = InfusionRow(1, MilestoneKind.INFUSION, status, PLANNED, actual)
+    assert course_day(infusion, today) == expected
+
+
+def test_no_infusion_gives_no_day() -> None:
+    assert course_day(None, PLANNED) == CourseDay("")
+    assert course_day(None, PLANNED).text == ""
+
+
+def test_a_planned_day_passed_unrecorded_is_said_plainly() -> None:
+    infusion = InfusionRow(1, MilestoneKind.INFUSION, PLANNED_ONLY, PLANNED, None)
+    day = course_day(infusion, dt.date(2027, 1, 13))
+    assert day.unrecorded
+    assert day.text == "Infusion planned for 11 Jan 2027, not recorded as done"
+
+
+TWO_DAYS_AFTER_THE_PLAN = dt.datetime(2027, 1, 13, 18, 0, tzinfo=dt.UTC)  # noon in Chicago
+
+
+def test_header_patient_list_and_digest_agree_on_an_infusion_not_recorded(world: World, client: Client) -> None:
+    name_point_persons(world)
+    with time_machine.travel(TWO_DAYS_AFTER_THE_PLAN, tick=False):
+        infused(world, PLANNED)
+        patient = world.shared_patient
+        infusion = infusion_by_patient([patient.pk])[patient.pk]
+        assert infusion.status == PLANNED_ONLY and infusion.day_zero == PLANNED
+        login(client, world.community_oncologist)
+        page = _text(client.get(reverse("patient-timeline", kwargs={"patient_id": patient.pk})))
+        dashboard = client.get(reverse("dashboard"))
+        digest = build_digest(world.community_oncologist, dt.date(2027, 1, 11), TWO_DAYS_AFTER_THE_PLAN.date())
+
+    said = "Infusion planned for 11 Jan 2027, not recorded as done"
+    header = page.split('class="tl-head__facts"')[1].split("</dl>")[0]
+    assert f'<div class="tl-head__unrecorded"><dt>Infusion (day 0)</dt><dd><strong>{said}</strong></dd></div>' in header
+    assert "<dt>Today</dt>" not in header and "day +2" not in header
+    row = next(r for r in dashboard.context["rows"] if r.patient == patient)
+    assert row.day == said and row.infusion_unrecorded
+    results = _text(dashboard).split('id="results"', 1)[1]
+    assert f'<span class="flag flag--overdue flag--sentence small">{said}</span>' in results
+    assert "day +2" not in results
+    assert [p.day for p in digest.patients] == [said]
+
+
+def test_header_says_a_future_infusion_is_planned_and_counts_down_to_it(world: World, client: Client) -> None:
+    with time_machine.travel(dt.datetime(2027, 1, 8, 18, 0, tzinfo=dt.UTC), tick=False):
+        infused(world, PLANNED)
+        login(client, world.community_oncologist)
+        page = _text(client.get(reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk})))
+    header = page.split('class="tl-head__facts"')[1].split("</dl>")[0]
+    assert '<dd>Mon 11 Jan 2027 <span class="muted">(planned)</span></dd>' in header
+    assert re.search(r"Today</dt><dd><strong>day -3</strong>", header)
+    assert "tl-head__unrecorded" not in header

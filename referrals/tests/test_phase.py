@@ -14,7 +14,7 @@ from carecoord.models import Patient
 from carecoord.models.patients import Phase
 from referrals.milestones.services import milestone_complete, milestone_plan, milestone_set_infusion
 from referrals.models import Milestone
-from referrals.phase import current_episode, phase_of, phases_now, refresh_phases_due
+from referrals.phase import PathStep, current_episode, phase_of, phase_path, phases_now, refresh_phases_due
 from referrals.schedule import MilestoneKind
 from referrals.workflow import State
 from tests.helpers import World, accept, draft_referral, infused, login
@@ -155,3 +155,58 @@ def test_timeline_strip_and_dashboard_show_the_derived_phase(client: Client, wor
     current = timeline.content.decode().split('aria-current="step">', 1)[1].split("</li>", 1)[0]
     assert "Intensive monitoring" in current
     assert "Sharedcare, Sharon" in dashboard.content.decode()
+
+
+# The path as the timeline's strip shows it: a phase is done only when its steps are recorded done.
+
+
+def test_a_phase_passed_by_the_calendar_but_not_recorded_is_overdue_not_done() -> None:
+    course = [
+        done("insurance_authorization", days(-30)),
+        M("apheresis", days(-20)),  # planned, its day passed, never recorded
+        M("bridging_therapy", days(-10), status="cancelled"),
+        M("lymphodepletion_start", days(-5)),
+        done("lymphodepletion_end", days(-3)),
+        M("infusion", days(-1)),
+    ]
+    phase = phase_of(state=State.ACCEPTED, milestones=course, today=TODAY)
+    assert phase == Phase.INFUSION
+    path = dict(phase_path(phase, course, TODAY))
+    assert path[Phase.REFERRAL] == path[Phase.ELIGIBILITY] == PathStep.DONE  # the referral's own moves
+    assert path[Phase.INSURANCE] == PathStep.DONE
+    assert path[Phase.APHERESIS] == PathStep.OVERDUE
+    assert path[Phase.MANUFACTURING] == PathStep.OVERDUE  # no cells without a recorded collection
+    assert path[Phase.BRIDGING] == PathStep.UNRECORDED  # cancelled: not a step
+    assert path[Phase.LYMPHODEPLETION] == PathStep.OVERDUE  # its end done, its start not
+    assert path[Phase.INFUSION] == PathStep.CURRENT
+    assert path[Phase.MONITORING] == path[Phase.LONG_TERM] == PathStep.FUTURE
+
+
+def test_a_phase_behind_whose_step_is_still_ahead_is_due() -> None:
+    course = [M("apheresis", days(2)), M("bridging_therapy", days(-1))]
+    phase = phase_of(state=State.ACCEPTED, milestones=course, today=TODAY)
+    assert phase == Phase.BRIDGING
+    path = dict(phase_path(phase, course, TODAY))
+    assert path[Phase.APHERESIS] == path[Phase.MANUFACTURING] == PathStep.DUE
+    assert path[Phase.INSURANCE] == PathStep.UNRECORDED
+
+
+def test_every_phase_behind_is_done_when_its_steps_are_recorded() -> None:
+    course = [
+        done("insurance_authorization", days(-60)),
+        done("apheresis", days(-50)),
+        done("lymphodepletion_start", days(-45)),
+        done("lymphodepletion_end", days(-43)),
+        done("infusion", days(-40)),
+        done("monitoring_end", days(-26)),
+        done("hand_back", days(-19)),
+    ]
+    phase = phase_of(state=State.ACCEPTED, milestones=course, today=TODAY)
+    assert phase == Phase.FOLLOW_UP
+    steps = [step for _phase, step in phase_path(phase, course, TODAY)]
+    assert steps.count(PathStep.DONE) == list(Phase).index(Phase.FOLLOW_UP) - 1
+    assert [phase for phase, step in phase_path(phase, course, TODAY) if step != PathStep.DONE] == [
+        Phase.BRIDGING,  # none planned
+        Phase.FOLLOW_UP,
+        Phase.LONG_TERM,
+    ]

@@ -655,12 +655,13 @@ def test_community_oncologist_marks_a_visit_done_with_its_day_label(world: World
         )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["actual_on"], body["day_label"], body["note"]) == (
+    assert (body["status"], body["actual_on"], body["day_label"], body["done_note"]) == (
         "done",
         "2027-02-11",
         "day +31",
         "Well",
     )
+    assert body["note"] == ""  # the planning note, none here: the done note does not replace it
 
 
 def test_completing_twice_is_400_on_status(world: World) -> None:
@@ -676,6 +677,35 @@ def test_a_step_cannot_be_done_in_the_future(world: World) -> None:
     with time_machine.travel(dt.datetime(2027, 2, 1, 15, tzinfo=dt.UTC), tick=False):
         response = post(world.center_coordinator, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-10")
     assert errors_of(response) == {"actual_on": ["This cannot be in the future."]}
+
+
+def test_either_site_corrects_a_done_date_and_a_future_one_is_400_on_the_field(world: World) -> None:
+    visit = milestone_of(planned_course(world), "visit_day_30")
+    url = f"/api/milestones/{visit.pk}/correct/"
+    with time_machine.travel(AFTER_THE_VISIT, tick=False):
+        assert post(world.center_coordinator, url, actual_on="2027-02-10").status_code == 400  # not done yet
+        assert post(world.center_coordinator, f"/api/milestones/{visit.pk}/complete/", actual_on="2027-02-11")
+        ahead = post(world.community_oncologist, url, actual_on="2027-02-20")
+        assert errors_of(ahead) == {"actual_on": ["This cannot be in the future."]}
+        assert api(world.outsider).post(url, {"actual_on": "2027-02-09"}, format="json").status_code == 404
+        response = post(world.community_oncologist, url, actual_on="2027-02-09", reason="Seen on the Tuesday")
+    assert response.status_code == 200, response.content
+    assert (response.json()["actual_on"], response.json()["status"]) == ("2027-02-09", "done")
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
+    assert entry.title.endswith("done date corrected from 11 Feb 2027 to 09 Feb 2027")
+
+
+def test_only_the_center_corrects_the_infusions_done_date(world: World) -> None:
+    infusion = milestone_of(planned_course(world), "infusion")
+    url = f"/api/milestones/{infusion.pk}/correct/"
+    with time_machine.travel(AFTER_THE_VISIT, tick=False):
+        post(world.center_coordinator, f"/api/milestones/{infusion.pk}/complete/", actual_on=INFUSION_DAY.isoformat())
+        assert post(world.community_oncologist, url, actual_on="2027-01-12").status_code == 403
+        infusion.refresh_from_db()
+        assert infusion.actual_on == INFUSION_DAY
+        assert post(world.center_coordinator, url, actual_on="2027-01-12").status_code == 200
+    infusion.refresh_from_db()
+    assert infusion.actual_on == dt.date(2027, 1, 12)
 
 
 @pytest.mark.parametrize(

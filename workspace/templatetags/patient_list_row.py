@@ -3,7 +3,7 @@
     <tr role="row">
       <th scope="row">{name, linked} {Timeline link} [candidate flag] [no primary at {site}]...</th>
       <td data-label="MRN">{own MRNs} {other sites' MRNs with their site} | —</td>
-      <td data-label="Phase">Died {date} | {phase} [{day +n}]</td>
+      <td data-label="Phase">Died {date} | {phase} [{day +n} | {infusion not recorded, flagged}]</td>
       <td data-label="Next step">{step} {date} [Overdue] | —</td>
       <td data-label="Open alerts">{n} open | None</td>
       <td data-label="Point persons"><details> loaded when opened </details></td>
@@ -64,6 +64,8 @@ def _phase(row: PatientListRow) -> str:
     if died_on:
         return f'<span class="flag small">Died {_text(date_format(died_on, "j M Y"))}</span>'
     phase = f'<span class="phase">{_text(row.patient.get_phase_display())}</span>'
+    if row.infusion_unrecorded:  # a sentence to attend to, not a day count: it may wrap
+        return phase + f' <span class="flag flag--overdue flag--sentence small">{_text(row.day)}</span>'
     return phase + (f' <span class="small nowrap">{_text(row.day)}</span>' if row.day else "")
 
 

@@ -206,6 +206,9 @@ def test_people_who_are_not_point_persons_get_no_digest(world: World) -> None:
 def test_digest_lists_recent_events_and_due_milestones_without_full_names(world: World) -> None:
     user = _point_person(world)
     _infused_shared_patient(world)
+    with time_machine.travel(SETUP_AT, tick=False):
+        infusion = Milestone.objects.get(referral__patient=world.shared_patient, kind=MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 11))
     with time_machine.travel(MONDAY_0700, tick=False):
         TimelineEntry.objects.create(
             patient=world.shared_patient, kind=TimelineEntry.Kind.COMMENT, title="Fever checked at clinic"

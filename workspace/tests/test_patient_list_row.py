@@ -84,6 +84,14 @@ def test_day_next_step_overdue_and_alerts() -> None:
     assert "Approaching CAR-T: cilta-cel" in html
 
 
+def test_an_infusion_not_recorded_is_flagged_not_counted() -> None:
+    said = "Infusion planned for 11 Jan 2027, not recorded as done"
+    html = patient_list_row(row(day=said, infusion_unrecorded=True))
+    flag = f'<span class="flag flag--overdue flag--sentence small">{said}</span>'
+    assert f'<span class="phase">Intensive monitoring</span> {flag}' in html
+    assert "nowrap" not in html.split('data-label="Phase"')[1].split("</td>")[0]
+
+
 def test_a_death_replaces_the_phase() -> None:
     html = patient_list_row(row(patient={"died_on": dt.date(2026, 1, 9)}, day="day +40"))
     assert '<span class="flag small">Died 9 Jan 2026</span>' in html

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from carecoord.models import CareTeamLink, Patient, PointPerson, Product, TimelineEntry
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
@@ -23,13 +26,20 @@ from carecoord.timeline import timeline_record
 from handoffs.models import Handoff
 from handoffs.services import handoff_acknowledge
 from referrals.milestones.kinds import PreparationKind
-from referrals.milestones.services import milestone_complete, milestone_move, milestone_plan, milestone_set_infusion
+from referrals.milestones.services import (
+    milestone_complete,
+    milestone_correct_done,
+    milestone_move,
+    milestone_plan,
+    milestone_set_infusion,
+)
 from referrals.models import Milestone, Referral
 from referrals.schedule import MilestoneKind
 from tests.factories import member
 from tests.helpers import (
     World,
     accepted_referral,
+    api_token_header,
     grade_2_event,
     grow_record,
     infused,
@@ -225,6 +235,9 @@ def test_event_times_are_shown_in_the_viewers_site_time_zone(client: Client, wor
 
 def test_header_shows_product_infusion_date_and_todays_day(client: Client, world: World) -> None:
     referral = infused_referral(world)
+    with time_machine.travel(DAY_AFTER_INFUSION, tick=False):
+        infusion = milestone(referral, MilestoneKind.INFUSION)
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
     # Not the seeded catalog: a live-server test run before this one may have flushed it.
     product, _ = Product.objects.get_or_create(
         brand_name="Yescarta",
@@ -269,8 +282,39 @@ def test_phase_strip_marks_the_current_phase(community_oncologist_client: Client
     html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
     current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', html)
     assert len(current) == 1 and "Manufacturing" in current[0] and "(current phase)" in current[0]
-    assert html.count("tl-phase--past") == list(Phase).index(Phase.MANUFACTURING)
+    # The referral's four phases and the apheresis are done; no authorization was ever recorded.
+    assert html.count("tl-phase--past") == list(Phase).index(Phase.MANUFACTURING) - 1
+    assert html.count("tl-phase--unrecorded") == 1
+    assert 'Insurance authorization</span> <span class="visually-hidden">(not recorded)</span>' in html
     assert html.count("tl-phase--future") == len(Phase) - list(Phase).index(Phase.MANUFACTURING) - 1
+
+
+def test_phase_strip_never_shows_a_step_done_that_was_only_planned(
+    community_oncologist_client: Client, world: World
+) -> None:
+    # Apheresis and the infusion were planned and their days have passed: nothing was recorded.
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=today - dt.timedelta(days=20)
+    )
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=today - dt.timedelta(days=2))
+    html = squash(html_of(community_oncologist_client.get(timeline_url(world.shared_patient))))
+    strip = html.split('class="tl-phases__list"')[1].split("</ol>")[0]
+    current = re.findall(r'<li class="tl-phase tl-phase--current" aria-current="step">(.*?)</li>', strip)
+    assert len(current) == 1 and "Infusion (day 0)" in current[0]
+    overdue = re.findall(r'<li class="tl-phase tl-phase--overdue">(.*?)</li>', strip)
+    assert [
+        label for label in ("Apheresis", "Manufacturing", "Lymphodepletion") if any(label in o for o in overdue)
+    ] == [
+        "Apheresis",
+        "Manufacturing",
+        "Lymphodepletion",
+    ]
+    assert all('<span class="tl-phase__flag">overdue</span>' in o and "not recorded as done" in o for o in overdue)
+    # Only the referral's own four phases are done.
+    assert strip.count("tl-phase--past") == 4
+    assert "(done)" not in strip.split("Insurance authorization")[1]
 
 
 def test_point_persons_and_24_7_numbers_are_tel_links(community_oncologist_client: Client, world: World) -> None:
@@ -1017,3 +1061,202 @@ def test_planned_dates_computed_on_a_weekend_are_hinted_and_stay(client: Client,
     assert by_hand.pk not in {m.pk for m in weekend}
     after = dict(Milestone.objects.filter(referral=referral).values_list("pk", "planned_on"))
     assert after == before | {by_hand.pk: dt.date(2027, 2, 13)}
+
+
+# The milestone table: order, notes and the cancel action's words
+
+
+def test_a_done_step_sits_in_the_table_on_the_day_it_was_done(client: Client, world: World) -> None:
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    apheresis = milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=today - dt.timedelta(days=20)
+    )
+    bridging = milestone_plan(
+        actor=world.center_coordinator,
+        referral=referral,
+        kind="bridging_therapy",
+        planned_on=today - dt.timedelta(days=15),
+    )
+    # Collected ten days late: after the bridging therapy planned in between.
+    milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=today - dt.timedelta(days=10))
+    login(client, world.community_oncologist)
+    for html in (
+        html_of(client.get(timeline_url(world.shared_patient))),
+        html_of(client.get(milestones_url(world.shared_patient), headers=HTMX)),
+    ):
+        assert html.index(f'id="milestone-{bridging.pk}"') < html.index(f'id="milestone-{apheresis.pk}"')
+
+
+def test_marking_done_keeps_the_planning_note_beside_the_done_note(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = accepted_referral(world)
+    today = timezone.localdate(timezone.now(), world.center.zone)
+    apheresis = milestone_plan(
+        actor=world.center_coordinator,
+        referral=referral,
+        kind="apheresis",
+        planned_on=today - dt.timedelta(days=1),
+        note="Central line placed the day before",
+    )
+    response = center_coordinator_client.post(
+        reverse("milestone-complete", kwargs={"milestone_id": apheresis.pk}),
+        {"actual_on": (today - dt.timedelta(days=1)).isoformat(), "note": "Target dose collected in one session"},
+        follow=True,
+    )
+    apheresis.refresh_from_db()
+    assert apheresis.status == Milestone.Status.DONE
+    assert apheresis.note == "Central line placed the day before"
+    assert apheresis.done_note == "Target dose collected in one session"
+    row = squash(html_of(response)).split(f'id="milestone-{apheresis.pk}"')[1].split("</tr>")[0]
+    assert "Planning note: Central line placed the day before" in row
+    assert "Done note: Target dose collected in one session" in row
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=api_token_header(world.community_oncologist))
+    api = reader.get(f"/api/milestones/{apheresis.pk}/").json()
+    assert (api["note"], api["done_note"]) == (
+        "Central line placed the day before",
+        "Target dose collected in one session",
+    )
+
+
+def test_the_cancel_action_says_it_cancels_the_step_and_still_does(
+    center_coordinator_client: Client, world: World
+) -> None:
+    referral = infused_referral(world)
+    visit = milestone(referral, MilestoneKind.DAILY_MONITORING_END)
+    html = squash(html_of(center_coordinator_client.get(timeline_url(world.shared_patient))))
+    row = html.split(f'id="milestone-{visit.pk}"')[1].split("</tr>")[0]
+    assert 'Cancel this step…<span class="visually-hidden"> Daily monitoring ends</span>' in row
+    assert "Cancel…" not in html
+    url = reverse("milestone-cancel-form", kwargs={"milestone_id": visit.pk})
+    form = html_of(center_coordinator_client.get(url, headers=HTMX))
+    assert '<button type="submit" class="button button--danger">Cancel this step</button>' in form
+    cancel = reverse("milestone-cancel", kwargs={"milestone_id": visit.pk})
+    assert center_coordinator_client.post(cancel, {"reason": "Stays at the center"}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == Milestone.Status.CANCELLED
+
+
+# Correcting the day a step was done on
+
+
+def done_apheresis(world: World, days_ago: int = 10) -> Milestone:
+    referral = accepted_referral(world)
+    on = timezone.localdate(timezone.now(), world.center.zone) - dt.timedelta(days=days_ago)
+    apheresis = milestone_plan(actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=on)
+    return milestone_complete(actor=world.center_coordinator, milestone=apheresis, actual_on=on)
+
+
+def test_the_practice_corrects_a_done_date_and_both_sites_read_from_what_to_what(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    assert was is not None
+    corrected = was - dt.timedelta(days=2)
+    login(client, world.community_oncologist)
+    html = squash(html_of(client.get(timeline_url(world.shared_patient))))
+    row = html.split(f'id="milestone-{apheresis.pk}"')[1].split("</tr>")[0]
+    assert 'Correct the done date…<span class="visually-hidden"> Apheresis (T-cell collection)</span>' in row
+    assert "Mark done" not in row and "Cancel this step" not in row
+    form = html_of(client.get(form_url("correct", apheresis), headers=HTMX))
+    assert f'value="{was.isoformat()}"' in form
+    response = client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk}),
+        {"actual_on": corrected.isoformat(), "reason": "Typed the day of the line placement"},
+        follow=True,
+    )
+    apheresis.refresh_from_db()
+    assert apheresis.status == Milestone.Status.DONE and apheresis.actual_on == corrected
+    said = f"Apheresis (T-cell collection): done date corrected from {was:%d %b %Y} to {corrected:%d %b %Y}"
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
+    assert entry.title == said and entry.body == "Typed the day of the line placement"
+    assert entry.site == world.practice
+    assert said in html_of(response)
+    audit = AuditEntry.objects.filter(object_type="referrals.milestone", object_id=str(apheresis.pk)).first()
+    assert audit is not None and audit.actor == world.community_oncologist
+    assert audit.changes["actual_on"] == [was.isoformat(), corrected.isoformat()]
+
+
+def test_a_done_date_in_the_future_is_refused_on_its_field_with_nothing_changed(
+    center_coordinator_client: Client, world: World
+) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    entries = TimelineEntry.objects.count()
+    ahead = timezone.localdate(timezone.now(), world.center.zone) + dt.timedelta(days=5)
+    response = center_coordinator_client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk}), {"actual_on": ahead.isoformat()}
+    )
+    assert response.status_code == 400
+    html = squash(html_of(response))
+    field_id = f"id_correct{apheresis.pk}_actual_on"
+    assert f'<p class="field__error" id="{field_id}_error">This cannot be in the future.</p>' in html
+    assert re.search(rf'<input[^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was and TimelineEntry.objects.count() == entries
+
+
+def test_only_a_done_step_has_a_done_date_to_correct(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    hand_back = milestone(referral, MilestoneKind.HAND_BACK)
+    response = center_coordinator_client.post(
+        reverse("milestone-correct", kwargs={"milestone_id": hand_back.pk}), {"actual_on": "2026-12-01"}
+    )
+    assert response.status_code == 400
+    assert "That did not go through." in html_of(response)
+    with pytest.raises(ValidationError, match="Only a step marked done has a done date to correct"):
+        milestone_correct_done(actor=world.center_coordinator, milestone=hand_back, actual_on=dt.date(2026, 12, 1))
+    hand_back.refresh_from_db()
+    assert hand_back.status == Milestone.Status.PLANNED and hand_back.actual_on is None
+
+
+def test_correcting_the_infusions_done_date_moves_day_0_and_is_the_centers_alone(client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    with time_machine.travel(dt.datetime(2027, 1, 20, 18, 0, tzinfo=dt.UTC), tick=False):
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=INFUSION)
+        url = reverse("milestone-correct", kwargs={"milestone_id": infusion.pk})
+        login(client, world.community_oncologist)
+        html = html_of(client.get(timeline_url(world.shared_patient)))
+        row = html.split(f'id="milestone-{infusion.pk}"')[1].split("</tr>")[0]
+        assert "Correct the done date" not in row
+        assert client.get(form_url("correct", infusion), headers=HTMX).status_code == 403
+        refused = client.post(url, {"actual_on": "2027-01-12"})
+        assert refused.status_code == 403
+        assert "Only the staff of" in html_of(refused)
+        infusion.refresh_from_db()
+        assert infusion.actual_on == INFUSION
+
+        login(client, world.center_coordinator)
+        assert client.post(url, {"actual_on": "2027-01-12", "reason": "Given after midnight"}).status_code == 302
+    infusion.refresh_from_db()
+    assert infusion.actual_on == dt.date(2027, 1, 12)
+    assert milestone(referral, MilestoneKind.HAND_BACK).planned_on == dt.date(2027, 1, 12) + dt.timedelta(days=21)
+    entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
+    assert entry.title == "Infusion: done date corrected from 11 Jan 2027 to 12 Jan 2027"
+    assert "Day 0 is now 12 Jan 2027" in entry.body
+
+
+def test_outsider_gets_404_correcting_a_done_date_and_nothing_changes(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    entries = TimelineEntry.objects.count()
+    login(client, world.outsider)
+    url = reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk})
+    assert client.get(form_url("correct", apheresis), headers=HTMX).status_code == 404
+    assert client.get(form_url("correct", apheresis)).status_code == 404
+    assert client.post(url, {"actual_on": "2026-11-01"}).status_code == 404
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was and TimelineEntry.objects.count() == entries
+
+
+def test_a_reader_may_not_correct_a_done_date(client: Client, world: World) -> None:
+    apheresis = done_apheresis(world)
+    was = apheresis.actual_on
+    login(client, member(world.center, Role.READ_ONLY, email="reader@lakeside.test"))
+    assert client.get(form_url("correct", apheresis), headers=HTMX).status_code == 403
+    url = reverse("milestone-correct", kwargs={"milestone_id": apheresis.pk})
+    assert client.post(url, {"actual_on": "2026-11-01"}).status_code == 403
+    apheresis.refresh_from_db()
+    assert apheresis.actual_on == was

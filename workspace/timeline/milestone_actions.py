@@ -16,6 +16,7 @@ from referrals.milestones.forms import (
     MilestoneCancelForm,
     MilestoneCompleteForm,
     MilestoneConfirmForm,
+    MilestoneCorrectForm,
     MilestoneMoveForm,
     form_auto_id,
 )
@@ -46,8 +47,9 @@ class MilestoneAction:
 CONFIRM = MilestoneAction("confirm", "Keep this date…", "reason")
 COMPLETE = MilestoneAction("complete", "Mark done…", "actual_on")
 MOVE = MilestoneAction("move", "Move…", "planned_on")
-CANCEL = MilestoneAction("cancel", "Cancel…", "reason")
-ACTIONS = {action.name: action for action in (CONFIRM, COMPLETE, MOVE, CANCEL)}
+CANCEL = MilestoneAction("cancel", "Cancel this step…", "reason")  # the step, not the form
+CORRECT = MilestoneAction("correct", "Correct the done date…", "actual_on")  # a done step's only action
+ACTIONS = {action.name: action for action in (CONFIRM, COMPLETE, MOVE, CANCEL, CORRECT)}
 
 
 def changeable(referral: Referral) -> bool:
@@ -55,16 +57,25 @@ def changeable(referral: Referral) -> bool:
 
 
 def actions_of(milestone: Milestone) -> list[MilestoneAction]:
-    """The actions a milestone offers now: only a planned one changes; the infusion moves with its
-    own action (which recomputes the plan); a date is kept only while it conflicts."""
+    """The actions a milestone offers now: a planned one is done, moved or cancelled (the
+    infusion moves with its own action, which recomputes the plan; a date is kept only while it
+    conflicts); a done one has its done date corrected; a cancelled one stays."""
+    if milestone.status == Milestone.Status.DONE:
+        return [CORRECT]
     if milestone.status != Milestone.Status.PLANNED:
         return []
     return [
         action
         for action in ACTIONS.values()
-        if not (action is MOVE and milestone.kind == MilestoneKind.INFUSION)
+        if action is not CORRECT
+        and not (action is MOVE and milestone.kind == MilestoneKind.INFUSION)
         and not (action is CONFIRM and not milestone.has_open_conflict)
     ]
+
+
+def moves_day_zero(milestone: Milestone) -> bool:
+    """Whether correcting the milestone's done date moves day 0: the referral's center's act."""
+    return milestone.kind == MilestoneKind.INFUSION
 
 
 def blank_form(action: MilestoneAction, milestone: Milestone, today: dt.date) -> forms.Form:
@@ -76,4 +87,6 @@ def blank_form(action: MilestoneAction, milestone: Milestone, today: dt.date) ->
         return MilestoneMoveForm(auto_id=auto_id, initial={"planned_on": milestone.planned_on})
     if action is CANCEL:
         return MilestoneCancelForm(auto_id=auto_id)
+    if action is CORRECT:
+        return MilestoneCorrectForm(auto_id=auto_id, initial={"actual_on": milestone.actual_on})
     return MilestoneConfirmForm(auto_id=auto_id)

@@ -45,7 +45,14 @@ from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import STATE_LABELS, State
 from workspace.timeline.failure import Failure, failed_form
 from workspace.timeline.history import day_of
-from workspace.timeline.milestone_actions import ACTIONS, MilestoneAction, actions_of, changeable
+from workspace.timeline.milestone_actions import (
+    ACTIONS,
+    CORRECT,
+    MilestoneAction,
+    actions_of,
+    changeable,
+    moves_day_zero,
+)
 
 SOON_DAYS = 30  # planned this many days ahead: on the page
 RECENT_DAYS = 30  # done or cancelled this many days ago: on the page
@@ -146,13 +153,17 @@ def _row(
     overdue: set[int],
     failure: Failure | None,
     form_urls: _FormUrls | None,
+    *,
+    day_zero_site: bool = False,
 ) -> MilestoneRow:
-    """One row; `form_urls` when the viewer may change the milestones."""
+    """One row; `form_urls` when the viewer may change the milestones (day 0 too at the
+    referral's center: `day_zero_site`)."""
     actions: list[RowAction] = []
     if form_urls is not None:
         actions = [
             RowAction(action, form_urls(action, milestone.pk), failed_form(failure, action.name, milestone.pk))
             for action in actions_of(milestone)
+            if day_zero_site or not (action is CORRECT and moves_day_zero(milestone))
         ]
     return MilestoneRow(
         milestone=milestone,
@@ -166,7 +177,15 @@ def _row(
 
 
 def _by_date(milestones: list[Milestone]) -> list[Milestone]:
-    return sorted(milestones, key=lambda m: (m.planned_on or m.actual_on or dt.date.max, m.pk))
+    """In the order they happened or will: a done step on the day it was done, the others on
+    their planned day (undated last)."""
+
+    def on(m: Milestone) -> dt.date:
+        if m.status == Milestone.Status.DONE and m.actual_on is not None:
+            return m.actual_on
+        return m.planned_on or m.actual_on or dt.date.max
+
+    return sorted(milestones, key=lambda m: (on(m), m.pk))
 
 
 def milestone_section(
@@ -201,8 +220,10 @@ def milestone_section(
             shown_now = [m for m in milestones if m.pk in (asked, failed_id) or matters_now(m, today, next_planned)]
         rows: list[MilestoneRow] = []
         later_rows: list[MilestoneRow] = []
+        center = day_zero_site(referral).pk in recording_sites
         for milestone in shown_now:
-            row = _row(milestone, timeline.infusion_on, overdue, failure, form_urls if may_change else None)
+            urls = form_urls if may_change else None
+            row = _row(milestone, timeline.infusion_on, overdue, failure, urls, day_zero_site=center)
             planned_later = milestone.status == Milestone.Status.PLANNED and (milestone.planned_on or today) > horizon
             (later_rows if everything and planned_later else rows).append(row)
         infusion = next(
@@ -220,7 +241,7 @@ def milestone_section(
                 infusion=infusion,
                 offers_infusion=may_change
                 and referral.state == State.ACCEPTED
-                and day_zero_site(referral).pk in recording_sites
+                and center
                 and not day_zero_stays(infusion),
                 offers_plan=may_change,
                 infusion_url=reverse("referral-infusion-form", kwargs={"referral_id": referral.pk}),

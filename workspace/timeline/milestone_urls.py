@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:milestone_id>/move/", views.milestone_move_view, name="milestone-move"),
     path("<int:milestone_id>/cancel/", views.milestone_cancel_view, name="milestone-cancel"),
     path("<int:milestone_id>/confirm/", views.milestone_confirm_view, name="milestone-confirm"),
+    path("<int:milestone_id>/correct/", views.milestone_correct_view, name="milestone-correct"),
     # The form of each action, opened from the timeline (htmx) or on its own page.
     *(
         path(f"<int:milestone_id>/{name}/form/", views.milestone_form(name), name=f"milestone-{name}-form")

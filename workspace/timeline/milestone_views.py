@@ -35,6 +35,7 @@ from referrals.milestones.forms import (
     MilestoneCancelForm,
     MilestoneCompleteForm,
     MilestoneConfirmForm,
+    MilestoneCorrectForm,
     MilestoneMoveForm,
     MilestonePlanForm,
     form_auto_id,
@@ -46,6 +47,7 @@ from referrals.milestones.services import (
     milestone_cancel,
     milestone_complete,
     milestone_confirm_conflict,
+    milestone_correct_done,
     milestone_move,
     milestone_plan,
     milestone_set_infusion,
@@ -57,7 +59,7 @@ from referrals.selectors import get_milestone_for_user, get_referral_for_user
 from referrals.workflow import State
 from workspace.timeline.failure import Failure
 from workspace.timeline.links import milestone_row_url, timeline_url
-from workspace.timeline.milestone_actions import ACTIONS, actions_of, blank_form, changeable
+from workspace.timeline.milestone_actions import ACTIONS, CORRECT, actions_of, blank_form, changeable, moves_day_zero
 from workspace.timeline.page import render_timeline
 
 # Runs the service with the cleaned form; returns the success message and where to show it.
@@ -81,6 +83,17 @@ def _act(request: HttpRequest, patient: Patient, failure: Failure, action: Actio
     return render_timeline(request, patient, failure, status=400)
 
 
+def _refused_but_day_zero_site(request: HttpRequest, referral: Referral, patient: Patient) -> HttpResponse | None:
+    """The timeline again, saying why (403), for anyone but the staff of the referral's center
+    who record care: day 0 is theirs to set, move or correct. None for them."""
+    try:
+        require_day_zero_site(actor(request), referral)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+        return render_timeline(request, patient, status=403)
+    return None
+
+
 def _on(day: dt.date | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
 
@@ -94,6 +107,8 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
     @loads(get_milestone_for_user, "milestone_id", methods=SAFE)
     def view(request: HtmxHttpRequest, milestone: Milestone) -> HttpResponse:
         patient = _recorder(request, milestone.referral)  # 403 for a role that may not post it
+        if action is CORRECT and moves_day_zero(milestone):
+            require_day_zero_site(actor(request), milestone.referral)  # 403 but for the center
         shown(milestone)
         memberships = active_memberships_of(request.user)
         available = changeable(milestone.referral) and action in actions_of(milestone)
@@ -240,17 +255,39 @@ def milestone_confirm_view(request: HttpRequest, milestone: Milestone) -> HttpRe
 
 
 @login_required
+@loads(get_milestone_for_user, "milestone_id", methods=POST)
+def milestone_correct_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
+    """Correct the day a step was done on; the infusion's (day 0) by the referral's center alone,
+    anyone else refused before the form is read: the timeline again, saying why (403)."""
+    patient = _recorder(request, milestone.referral)
+    if moves_day_zero(milestone) and (refused := _refused_but_day_zero_site(request, milestone.referral, patient)):
+        return refused
+    form = MilestoneCorrectForm(request.POST, auto_id=form_auto_id("correct", milestone.pk))
+
+    def action(form: forms.Form) -> tuple[str, str]:
+        before = milestone.actual_on
+        corrected = milestone_correct_done(
+            actor=actor(request),
+            milestone=milestone,
+            actual_on=form.cleaned_data["actual_on"],
+            reason=form.cleaned_data["reason"],
+            confirm_date=form.cleaned_data["confirm_date"],
+        )
+        said = f"done date corrected from {_on(before)} to {_on(corrected.actual_on)}"
+        return f"{milestone_label(corrected.kind)}: {said}.", milestone_row_url(patient.pk, corrected.pk)
+
+    return _act(request, patient, Failure("correct", milestone.pk, form), action)
+
+
+@login_required
 @loads(get_referral_for_user, "referral_id", methods=POST)
 def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResponse:
     """The center sets or moves day 0; the service recomputes every planned date that depends on it.
 
     Anyone else is refused before the form is read: the timeline again, saying why (403)."""
     patient = _recorder(request, referral)
-    try:
-        require_day_zero_site(actor(request), referral)
-    except PermissionDenied as refused:
-        messages.error(request, str(refused))
-        return render_timeline(request, patient, status=403)
+    if refused := _refused_but_day_zero_site(request, referral, patient):
+        return refused
     # A form opened before the infusion was recorded done: no form to show again, the reason.
     if fixed := day_zero_fixed(_infusion_of(referral)):
         messages.error(request, fixed)

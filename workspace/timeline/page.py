@@ -42,8 +42,11 @@ from carecoord.web.shortcuts import POST, HtmxHttpRequest, actor, loads, viewer_
 from labs.counts import counts_panel
 from labs.forms import PasteForm
 from labs.selectors import results_of
+from referrals.day_zero import course_day, current_infusion
 from referrals.deaths import death_of
 from referrals.milestones.kinds import milestone_label_or_kind as label_of
+from referrals.models import Milestone
+from referrals.phase import PathStep
 from referrals.selectors import PatientTimeline, patient_timeline
 from referrals.workflow import State
 from toxicity.selectors import undelivered_alerts
@@ -85,7 +88,7 @@ class PhaseStep:
     number: int
     value: str
     label: str
-    state: str  # "past", "current" or "future"
+    state: str  # a `PathStep`: "past" (done), "overdue", "due", "unrecorded", "current" or "future"
 
 
 @dataclass(frozen=True)
@@ -94,17 +97,10 @@ class Contact:
     point_persons: list[PointPerson] = field(default_factory=list)
 
 
-def phase_steps(current: str) -> list[PhaseStep]:
-    order = list(Phase)
-    index = order.index(Phase(current)) if current in Phase.values else -1
+def phase_steps(path: list[tuple[Phase, PathStep]]) -> list[PhaseStep]:
     return [
-        PhaseStep(
-            number=n + 1,
-            value=phase.value,
-            label=phase.label,
-            state="past" if n < index else "current" if n == index else "future",
-        )
-        for n, phase in enumerate(order)
+        PhaseStep(number=n + 1, value=phase.value, label=phase.label, state=step.value)
+        for n, (phase, step) in enumerate(path)
     ]
 
 
@@ -140,6 +136,7 @@ def timeline_context(
     phase = timeline.phase()
     links = list(open_care_team_links().filter(patient=patient))
     infusion_on = timeline.infusion_on
+    infusion = current_infusion(timeline.milestones)
     accepted = next((r for r in timeline.referrals if r.state == State.ACCEPTED), None)
     product = accepted.product if accepted else None
     # The care-team sites the viewer may record care for (their grants, the sites already
@@ -162,13 +159,15 @@ def timeline_context(
         "patient": patient,
         "zone": zone,
         "today": today,
-        "today_day": day_of(infusion_on, today),
+        # Where today stands: day +N only from an infusion recorded as done (`course_day`).
+        "course_day": course_day(infusion, today),
         "infusion_on": infusion_on,
+        "infusion_done": infusion is not None and infusion.status == Milestone.Status.DONE,
         "product": product,
         # The late effects to watch for after the product, from its label (one query).
         "watch_items": list(product.watch_items.all()) if product else [],
         "phase": phase,
-        "phases": phase_steps(phase),
+        "phases": phase_steps(timeline.path()),
         "phase_count": len(Phase),
         "contacts": [Contact(link, _primary_first(link.point_persons.all())) for link in links],
         "header": timeline_header(patient, zone, timezone.now()),
