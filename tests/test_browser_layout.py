@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from carecoord.accounts.api_tokens import api_token_create
 from carecoord.models import PatientIdentifier, Site
 from tests.browser import menu_texts, sign_in, staff_signed_in
+from tests.factories import PASSWORD, authenticator
 from tests.helpers import World, grade_2_event, infused, staff_with_alerts_waiting
 
 pytestmark = pytest.mark.browser
@@ -194,3 +195,24 @@ def test_header_menu_on_a_phone_opens_without_javascript(live_server: object, wo
     page.keyboard.press("Enter")
     expect(nav).to_be_hidden()
     context.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_header_before_the_second_factor_on_a_phone_has_log_out_and_no_menu(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    user = world.community_oncologist
+    authenticator(user)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(str(live_server) + reverse("login"))
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    header = page.locator(".site-header")
+    expect(header.locator("summary")).to_have_count(0)
+    expect(header.get_by_role("button", name="Log out")).to_be_in_viewport()
+    expect(header.locator(".header-who")).to_have_text("Signed in as Olive Oncologist")
+    shown = header.bounding_box()
+    assert shown is not None and shown["height"] <= 0.25 * 844, shown
+    page.close()
