@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 
 from carecoord.models import User
 from tests.factories import PASSWORD, authenticator, current_code
+from tests.helpers import World, staff_with_alerts_waiting
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -52,6 +53,34 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(base_url + reverse("dashboard"))
     work_queue_arrived(page)  # the page settled: nothing moves under the next click
+
+
+# The links of the header's main menu for a member of staff (the audit trail is theirs alone), in order.
+MENU_LINKS = (
+    "My patients",
+    "Referrals",
+    "Alerts",
+    "Hand-offs",
+    "Hand-off templates",
+    "Metrics",
+    "Education",
+    "API docs",
+    "Audit trail",
+)
+
+
+def menu_texts(waiting: int) -> list[str]:
+    """What each link of the main menu reads, the count of alerts waiting after "Alerts"."""
+    return [f"{name} {waiting}" if name == "Alerts" else name for name in MENU_LINKS]
+
+
+def staff_signed_in(browser: Browser, base_url: str, world: World, width: int, height: int) -> tuple[Page, int]:
+    """A member of staff with alerts waiting (`staff_with_alerts_waiting`), signed in on a screen
+    `width` by `height`: their page, and how many alerts wait."""
+    user, waiting = staff_with_alerts_waiting(world)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    sign_in(page, base_url, user.email)
+    return page, waiting
 
 
 def work_queue_arrived(page: Page) -> None:

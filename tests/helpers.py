@@ -63,6 +63,7 @@ from referrals.services import referral_attach_document, referral_create, referr
 from referrals.workflow import Move
 from tests.factories import PASSWORD, SiteFactory, authenticator, member, patient_at
 from toxicity.models import ToxicityEvent
+from toxicity.selectors import waiting_alert_count
 from toxicity.services import toxicity_add_treatment, toxicity_assess, toxicity_record
 
 # --- Personas, signing in and the API client -------------------------------------------------
@@ -284,6 +285,17 @@ def grade_2_event(world: World) -> ToxicityEvent:
         onset_at=timezone.now() - dt.timedelta(hours=2),
         inputs=CRS_GRADE_2,
     )
+
+
+def staff_with_alerts_waiting(world: World) -> tuple[User, int]:
+    """The community oncologist, made a member of staff (the header's menu has every link, the
+    audit trail's too), with the grade 2 CRS's alerts waiting for them: who, and how many."""
+    grade_2_event(world)
+    user = world.community_oncologist
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    waiting = waiting_alert_count(user)
+    assert waiting > 0
+    return user, waiting
 
 
 # --- Hand-offs -------------------------------------------------------------------------------

@@ -13,7 +13,14 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from handoffs.models import Handoff
-from tests.browser import accessibility_violations, describe_violations, sign_in, tab_through, work_queue_arrived
+from tests.browser import (
+    accessibility_violations,
+    describe_violations,
+    sign_in,
+    staff_signed_in,
+    tab_through,
+    work_queue_arrived,
+)
 from tests.factories import PASSWORD, authenticator
 from tests.helpers import Record, World, small_record, started
 from toxicity.models import ToxicityEvent
@@ -207,4 +214,23 @@ def test_sign_in_pages_have_no_serious_accessibility_violation(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_label("Code")).to_be_visible()
     assert_accessible(page)
+    page.close()
+
+
+@pytest.mark.parametrize("address", ["dashboard", "alert-list"])
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_header_menu_on_a_phone_has_no_serious_accessibility_violation_folded_or_open(
+    address: str, live_server: object, world: World, browser: Browser
+) -> None:
+    """The phone's header (the alerts waiting beside "Menu"; on the alerts page, the current
+    one), its menu folded and then open; every stop of the Tab key shows its focus."""
+    page, _ = staff_signed_in(browser, str(live_server), world, 390, 844)
+    page.goto(str(live_server) + reverse(address))
+    for state in ("folded", "open"):
+        if state == "open":
+            page.locator(".site-menu > summary").click()
+            expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        violations = accessibility_violations(page)
+        assert violations == [], f"{page.url}, menu {state}:\n{describe_violations(violations)}"
+        assert tab_through(page) > 0
     page.close()

@@ -1,6 +1,7 @@
 """One journey with the keyboard alone, in a real browser: sign in with both factors, open a
-patient from the dashboard, go to the shared timeline and post a message. Every element the
-Tab key reaches shows where the focus is."""
+patient from the dashboard, go to the shared timeline and post a message; and on a phone, the
+header's menu opened, walked and closed. Every element the Tab key reaches shows where the
+focus is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 
 from carecoord.models import TimelineEntry
-from tests.browser import sign_in, tab_to, work_queue_arrived
+from tests.browser import FOCUSED, MENU_LINKS, sign_in, staff_signed_in, tab_to, work_queue_arrived
 from tests.factories import PASSWORD, authenticator, current_code
 from tests.helpers import World, small_record
 
@@ -89,4 +90,38 @@ def test_the_focus_ring_check_fails_where_focus_is_hidden(live_server: object, w
     )
     with pytest.raises(AssertionError, match="focus is not visible"):
         tab_to(page, re.compile("^Referrals$"))
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_header_menu_on_a_phone_opens_walks_and_closes_with_the_keyboard(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    page, waiting = staff_signed_in(browser, str(live_server), world, 390, 844)
+    menu = page.locator(".site-menu")
+    toggle = menu.locator("summary")
+    # From the top of the page: the brand, the alerts waiting (in view, no menu to open), then "Menu".
+    page.locator(".skip-link").focus()
+    tab_to(page, re.compile("^carecoord$"), limit=1)
+    tab_to(page, re.compile(rf"^Alerts\s+{waiting}$"), limit=1)
+    tab_to(page, re.compile("^Menu$"), limit=1)
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    # Every link of the menu, then the account's, each with its focus shown.
+    reached = []
+    for _ in range(len(MENU_LINKS) + 2):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        assert focused is not None and focused["visible"] and focused["onScreen"], focused
+        reached.append(re.sub(r"\s+\d+$", "", focused["name"]))
+    assert reached == [*MENU_LINKS, "Account", "Log out"]
+    # Escape folds the menu from wherever the focus is in it, and the focus goes back to "Menu";
+    # Space opens it again.
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(toggle).to_be_focused()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    page.keyboard.press("Space")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit trail")).to_be_visible()
     page.close()

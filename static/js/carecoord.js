@@ -58,3 +58,16 @@ function openLinkedSection() {
 
 document.addEventListener("DOMContentLoaded", openLinkedSection);
 window.addEventListener("hashchange", openLinkedSection);
+
+// The header's menu on a phone (a <details>, which opens and closes without this script):
+// Escape folds it again and leaves the focus on its button. A wide screen shows the menu
+// with no button, so there is nothing to fold.
+document.addEventListener("keydown", (event) => {
+  const inside = event.key === "Escape" && event.target instanceof Element;
+  const menu = inside ? event.target.closest(".site-menu[open]") : null;
+  const toggle = menu ? menu.querySelector("summary") : null;
+  if (toggle instanceof HTMLElement && toggle.getClientRects().length > 0) {
+    menu.open = false;
+    toggle.focus();
+  }
+});
