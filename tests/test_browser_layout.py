@@ -216,3 +216,18 @@ def test_header_before_the_second_factor_on_a_phone_has_log_out_and_no_menu(
     shown = header.bounding_box()
     assert shown is not None and shown["height"] <= 0.25 * 844, shown
     page.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_headers_count_of_alerts_looks_the_same_on_the_timeline_as_elsewhere(
+    live_server: object, world: World, browser: Browser
+) -> None:
+    """The timeline's stylesheet has a `.badge` of its own (square, capitalised labels): the
+    header's round count took its shape there."""
+    page, _waiting = staff_signed_in(browser, str(live_server), world, 1280, 800)
+    shape = "badge => { const s = getComputedStyle(badge); return [s.borderRadius, s.textTransform, s.fontSize]; }"
+    badge = page.locator(".site-header .badge:visible")
+    on_the_dashboard = badge.evaluate(shape)
+    page.goto(str(live_server) + reverse("patient-timeline", kwargs={"patient_id": world.shared_patient.pk}))
+    assert badge.evaluate(shape) == on_the_dashboard
+    page.close()
