@@ -77,8 +77,26 @@ def day_zero_fixed(infusion: Milestone | None) -> str:
     if infusion is None or not day_zero_stays(infusion):
         return ""
     done = infusion.actual_on
-    on = f"on {done.day} {done:%b %Y}" if done else "already"
+    on = f"on {day_text(done)}" if done else "already"
     return f"Day 0 is fixed: the infusion was recorded as done {on}."
+
+
+def _refuse_moving_day_zero(actor: User, infusion: Milestone) -> None:
+    """The infusion recorded done on another day than planned moves day 0: anyone but the
+    referral's center is told, on the date, which day they may record it on."""
+    try:
+        require_day_zero_site(actor, infusion.referral)
+    except PermissionDenied:
+        center = day_zero_site(infusion.referral)
+        planned = (
+            f"on its planned day, {day_text(infusion.planned_on)}" if infusion.planned_on else "once it is planned"
+        )
+        raise ValidationError(
+            {
+                "actual_on": f"Record the infusion done {planned}: another day moves day 0, "
+                f"which the staff of {center} record."
+            }
+        ) from None
 
 
 def _record(actor: User, site: Site | None, milestone: Milestone, title: str, body: str = "") -> None:
@@ -123,7 +141,7 @@ def milestone_plan(
         )
         where = f" at {given_at}" if given_at else ""
         conflicts = course_changed(referral)
-        title = f"{milestone_label(kind)} planned for {planned_on:%d %b %Y}{where}"
+        title = f"{milestone_label(kind)} planned for {day_text(planned_on)}{where}"
         _record(actor, site, milestone, title, _with_conflicts(note, conflicts))
     return milestone
 
@@ -177,8 +195,10 @@ def _with_conflicts(body: str, conflicts: list[Milestone]) -> str:
     return "\n".join(filter(None, [body, f"{count} with the course:", *lines]))
 
 
-def _on(day: dt.date | None) -> str:
-    return f"{day:%d %b %Y}" if day else ""
+def day_text(day: dt.date | None) -> str:
+    """A day in the timeline's entries and messages: "6 Dec 2026", as `day_zero_fixed` and the
+    page's own dates write it (no leading zero)."""
+    return f"{day.day} {day:%b %Y}" if day else ""
 
 
 def milestone_set_infusion(
@@ -203,11 +223,11 @@ def milestone_set_infusion(
     with transaction.atomic():
         infusion, _moved = _replan(referral, infusion_on)
         if previous is None or previous.planned_on is None:
-            title = f"Infusion (day 0) planned for {_on(infusion_on)}"
+            title = f"Infusion (day 0) planned for {day_text(infusion_on)}"
         elif previous.planned_on == infusion_on:
-            title = f"Planned dates recomputed (day 0 stays {_on(infusion_on)})"
+            title = f"Planned dates recomputed (day 0 stays {day_text(infusion_on)})"
         else:
-            title = f"Infusion moved from {_on(previous.planned_on)} to {_on(infusion_on)}"
+            title = f"Infusion moved from {day_text(previous.planned_on)} to {day_text(infusion_on)}"
         conflicts = course_changed(referral)
         _record(actor, site, infusion, title, _with_conflicts(reason.strip(), conflicts))
     return list(Milestone.objects.filter(referral=referral))
@@ -227,8 +247,12 @@ def milestone_complete(
     *, actor: User, milestone: Milestone, actual_on: dt.date, note: str = "", confirm_date: bool = False
 ) -> Milestone:
     """Mark a step done on the day it happened. An infusion done on another day than planned
-    moves day 0 there, and every planned date that follows from it moves with it."""
+    moves day 0 there, and every planned date that follows from it moves with it: the
+    referral's center's act (`require_day_zero_site`); the practice records it done on its
+    planned day only."""
     site = _check(actor, milestone.referral)
+    if milestone.kind == MilestoneKind.INFUSION and actual_on != milestone.planned_on:
+        _refuse_moving_day_zero(actor, milestone)
     # A step the patient's death cancelled may still have happened before it (recorded late).
     if milestone.status != Milestone.Status.PLANNED and not (
         milestone.status == Milestone.Status.CANCELLED and cancelled_by_death(milestone)
@@ -240,7 +264,7 @@ def milestone_complete(
         # The note of the plan stays beside the one written now: both are the step's record.
         milestone.status, milestone.actual_on, milestone.done_note = Milestone.Status.DONE, actual_on, note
         milestone.save(update_fields=["status", "actual_on", "done_note", "updated_at"])
-        title = f"{milestone_label(milestone.kind)} done on {_on(actual_on)}"
+        title = f"{milestone_label(milestone.kind)} done on {day_text(actual_on)}"
         body = note
         # After a death nothing is planned again: day 0 moves, the cancelled steps stay so.
         if milestone.kind == MilestoneKind.INFUSION and milestone.planned_on != actual_on and dates.died_on is None:
@@ -248,7 +272,7 @@ def milestone_complete(
             shift = (actual_on - milestone.planned_on).days if milestone.planned_on else 0
             title += f", {abs(shift)} day{'s' if abs(shift) != 1 else ''} {'after' if shift > 0 else 'before'} the plan"
             body = "\n".join(
-                filter(None, [note, f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."])
+                filter(None, [note, f"Day 0 is now {day_text(actual_on)}: {len(moved)} planned dates follow it."])
             )
         conflicts = course_changed(milestone.referral)
         # No "(day N)" in the title: written once, it would go stale when day 0 moves; the
@@ -270,18 +294,20 @@ def milestone_correct_done(
     if milestone.status != Milestone.Status.DONE:
         raise ValidationError({"status": "Only a step marked done has a done date to correct."})
     if actual_on == milestone.actual_on:
-        raise ValidationError({"actual_on": f"The step is already recorded done on {_on(actual_on)}."})
+        raise ValidationError({"actual_on": f"The step is already recorded done on {day_text(actual_on)}."})
     dates = _dates(referral, site)
     check_happened("actual_on", actual_on, dates, confirmed=confirm_date)
     before = milestone.actual_on
     with transaction.atomic():
         milestone.actual_on = actual_on
         milestone.save(update_fields=["actual_on", "updated_at"])
-        title = f"{milestone_label(milestone.kind)}: done date corrected from {_on(before)} to {_on(actual_on)}"
+        title = (
+            f"{milestone_label(milestone.kind)}: done date corrected from {day_text(before)} to {day_text(actual_on)}"
+        )
         body = reason.strip()
         if is_infusion and dates.died_on is None:
             _, moved = _replan(referral, actual_on)
-            note = f"Day 0 is now {_on(actual_on)}: {len(moved)} planned dates follow it."
+            note = f"Day 0 is now {day_text(actual_on)}: {len(moved)} planned dates follow it."
             body = "\n".join(filter(None, [body, note]))
         conflicts = course_changed(referral)
         _record(actor, site, milestone, title, _with_conflicts(body, conflicts))
@@ -305,16 +331,23 @@ def milestone_move(
     with transaction.atomic():
         milestone.planned_on, milestone.manual = planned_on, True
         milestone.save(update_fields=["planned_on", "manual", "updated_at"])
-        was = f" from {before:%d %b %Y}" if before else ""
+        was = f" from {day_text(before)}" if before else ""
         conflicts = course_changed(milestone.referral)
-        title = f"{milestone_label(milestone.kind)} moved{was} to {planned_on:%d %b %Y}"
+        title = f"{milestone_label(milestone.kind)} moved{was} to {day_text(planned_on)}"
         _record(actor, site, milestone, title, _with_conflicts(reason.strip(), conflicts))
     milestone.refresh_from_db()
     return milestone
 
 
 def milestone_cancel(*, actor: User, milestone: Milestone, reason: str) -> Milestone:
-    site = _check(actor, milestone.referral)
+    """Cancel a step, with a reason. The infusion's is day 0: only the referral's center
+    cancels it (403 for anyone else, before the reason is read)."""
+    site = (
+        require_day_zero_site(actor, milestone.referral)
+        if milestone.kind == MilestoneKind.INFUSION
+        else _check(actor, milestone.referral)
+    )
+    _refuse_if_closed(milestone.referral)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the milestone is cancelled."})
     if milestone.status == Milestone.Status.CANCELLED:
@@ -344,6 +377,6 @@ def milestone_confirm_conflict(*, actor: User, milestone: Milestone, reason: str
     with transaction.atomic():
         milestone.conflict_confirmed_key, milestone.conflict_confirmation = milestone.conflict_key, reason.strip()
         milestone.save(update_fields=["conflict_confirmed_key", "conflict_confirmation", "updated_at"])
-        title = f"{milestone_label(milestone.kind)} kept on {_on(milestone.planned_on)} despite a conflict"
+        title = f"{milestone_label(milestone.kind)} kept on {day_text(milestone.planned_on)} despite a conflict"
         _record(actor, site, milestone, title, f"{milestone.conflict}\nWhy: {reason.strip()}")
     return milestone

@@ -126,7 +126,7 @@ def test_a_date_entered_by_hand_stays_and_is_flagged_after_day_0_moves(world: Wo
     assert visit.has_open_conflict
     assert "day -7" in visit.conflict
     entry = world.shared_patient.timeline.latest("occurred_at", "pk")
-    assert entry.title == "Infusion moved from 01 Mar 2027 to 01 Apr 2027"
+    assert entry.title == "Infusion moved from 1 Mar 2027 to 1 Apr 2027"
     assert "1 planned date conflicts with the course" in entry.body and "Follow-up visit, day 30" in entry.body
 
 

@@ -17,7 +17,7 @@ from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
 from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
-from referrals.models import Milestone, ReferralDocument, ReferralMove
+from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_attach_document, referral_create_with_patient, referral_move
 from referrals.workflow import Move, State
@@ -234,6 +234,62 @@ def test_only_the_center_sets_or_moves_day_0_and_the_entry_is_signed_by_it(world
     assert TimelineEntry.objects.count() == entries
 
 
+def _course(referral: Referral) -> list[tuple[str, object, object, str]]:
+    return sorted(Milestone.objects.filter(referral=referral).values_list("kind", "planned_on", "actual_on", "status"))
+
+
+def test_the_practice_records_the_infusion_done_on_its_planned_day_only(world: World) -> None:
+    """Another day moves day 0 and every date after it: the center's act. The practice is told on
+    the date which day it may record, and nothing changes; on the planned day it records it."""
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+    course, entries = _course(referral), TimelineEntry.objects.count()
+    with time_machine.travel(dt.datetime(2027, 1, 14, 18, tzinfo=dt.UTC), tick=False):
+        for moved in (dt.date(2027, 1, 13), dt.date(2027, 1, 4)):
+            with pytest.raises(ValidationError) as refused:
+                milestone_complete(actor=world.community_coordinator, milestone=infusion, actual_on=moved)
+            assert refused.value.message_dict == {
+                "actual_on": [
+                    "Record the infusion done on its planned day, 11 Jan 2027: another day moves day 0, "
+                    f"which the staff of {world.center.name} record."
+                ]
+            }
+        assert _course(referral) == course and TimelineEntry.objects.count() == entries
+        done = milestone_complete(actor=world.community_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 11))
+    assert (done.status, done.actual_on) == (Milestone.Status.DONE, dt.date(2027, 1, 11))
+    assert TimelineEntry.objects.get(title="Infusion done on 11 Jan 2027").site == world.practice
+
+
+def test_the_center_records_the_infusion_done_on_another_day_and_day_0_moves(world: World) -> None:
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+    with time_machine.travel(dt.datetime(2027, 1, 14, 18, tzinfo=dt.UTC), tick=False):
+        milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 13))
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    assert visit.planned_on == dt.date(2027, 2, 12)  # 30 days from the 13th
+
+
+def test_only_the_center_cancels_the_infusion(world: World) -> None:
+    """Cancelled, the infusion leaves the course without a day 0: the center's act. The practice
+    (any role) is refused and nothing changes; it still cancels its own steps."""
+    referral = accepted_referral(world)
+    milestone_set_infusion(actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 11))
+    infusion = Milestone.objects.get(referral=referral, kind=MilestoneKind.INFUSION)
+    course, entries = _course(referral), TimelineEntry.objects.count()
+    for practice_user in (world.community_coordinator, world.community_oncologist):
+        with pytest.raises(PermissionDenied, match=world.center.name):
+            milestone_cancel(actor=practice_user, milestone=infusion, reason="Not happening here")
+    assert _course(referral) == course and TimelineEntry.objects.count() == entries
+    visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
+    assert milestone_cancel(actor=world.community_coordinator, milestone=visit, reason="Seen at the center").status == (
+        Milestone.Status.CANCELLED
+    )
+    cancelled = milestone_cancel(actor=world.center_coordinator, milestone=infusion, reason="Product out of spec")
+    assert cancelled.status == Milestone.Status.CANCELLED
+
+
 def test_a_step_done_is_told_by_its_date_not_a_day_label_that_goes_stale_when_day_0_moves(world: World) -> None:
     """The timeline shows each milestone's day live (its table); a title written once would keep
     "day -18" after day 0 moved and the table said day -19."""
@@ -245,7 +301,7 @@ def test_a_step_done_is_told_by_its_date_not_a_day_label_that_goes_stale_when_da
         actor=world.center_coordinator, referral=referral, infusion_on=dt.date(2027, 1, 12), reason="Bed"
     )
     entry = TimelineEntry.objects.get(title__startswith="Consult at the center done on")
-    assert entry.title == "Consult at the center done on 01 Dec 2026"
+    assert entry.title == "Consult at the center done on 1 Dec 2026"
 
 
 def test_milestones_are_done_moved_or_cancelled_with_reasons(world: World) -> None:

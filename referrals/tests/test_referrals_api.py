@@ -692,7 +692,7 @@ def test_either_site_corrects_a_done_date_and_a_future_one_is_400_on_the_field(w
     assert response.status_code == 200, response.content
     assert (response.json()["actual_on"], response.json()["status"]) == ("2027-02-09", "done")
     entry = TimelineEntry.objects.filter(patient=world.shared_patient).latest("pk")
-    assert entry.title.endswith("done date corrected from 11 Feb 2027 to 09 Feb 2027")
+    assert entry.title.endswith("done date corrected from 11 Feb 2027 to 9 Feb 2027")
 
 
 def test_only_the_center_corrects_the_infusions_done_date(world: World) -> None:
@@ -706,6 +706,23 @@ def test_only_the_center_corrects_the_infusions_done_date(world: World) -> None:
         assert post(world.center_coordinator, url, actual_on="2027-01-12").status_code == 200
     infusion.refresh_from_db()
     assert infusion.actual_on == dt.date(2027, 1, 12)
+
+
+def test_the_practice_may_not_move_or_cancel_day_0_through_the_infusions_own_actions(world: World) -> None:
+    """Marking the infusion done on another day than planned moves day 0, cancelling it takes
+    it away: the center's. The practice gets 400 on the date, and 403 on the cancel."""
+    infusion = milestone_of(planned_course(world), "infusion")
+    complete = f"/api/milestones/{infusion.pk}/complete/"
+    other_day = (INFUSION_DAY + dt.timedelta(days=2)).isoformat()
+    with time_machine.travel(AFTER_THE_VISIT, tick=False):
+        moved = post(world.community_oncologist, complete, actual_on=other_day)
+        assert moved.status_code == 400 and "planned day" in errors_of(moved)["actual_on"][0]
+        cancelled = post(world.community_oncologist, f"/api/milestones/{infusion.pk}/cancel/", reason="Elsewhere")
+        assert cancelled.status_code == 403
+        infusion.refresh_from_db()
+        assert (infusion.status, infusion.actual_on) == (Milestone.Status.PLANNED, None)
+        done = post(world.community_oncologist, complete, actual_on=INFUSION_DAY.isoformat())
+    assert done.status_code == 200 and done.json()["actual_on"] == INFUSION_DAY.isoformat()
 
 
 @pytest.mark.parametrize(

@@ -1260,3 +1260,33 @@ def test_a_reader_may_not_correct_a_done_date(client: Client, world: World) -> N
     assert client.post(url, {"actual_on": "2026-11-01"}).status_code == 403
     apheresis.refresh_from_db()
     assert apheresis.actual_on == was
+
+
+@pytest.mark.parametrize("who", ["community_coordinator", "community_oncologist"])
+def test_the_practice_is_not_offered_to_cancel_the_infusion_and_a_post_is_refused(
+    client: Client, world: World, who: str
+) -> None:
+    """Cancelling the infusion takes day 0 away: the center's act, as moving it is. The practice
+    still cancels its other steps from the same table."""
+    referral = infused_referral(world)
+    infusion, visit = milestone(referral, MilestoneKind.INFUSION), milestone(referral, MilestoneKind.VISIT_DAY_30)
+    login(client, getattr(world, who))
+    every = html_of(client.get(milestones_url(world.shared_patient)))
+    row = every.split(f'id="milestone-{infusion.pk}"')[1].split("</tr>")[0]
+    assert "Mark done…" in row and "Cancel this step…" not in row
+    assert "Cancel this step…" in every.split(f'id="milestone-{visit.pk}"')[1].split("</tr>")[0]
+    assert client.get(form_url("cancel", infusion), headers=HTMX).status_code == 403
+
+    course = list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status"))
+    refused = client.post(reverse("milestone-cancel", kwargs={"milestone_id": infusion.pk}), {"reason": "Elsewhere"})
+    assert refused.status_code == 403
+    assert f"Only the staff of {world.center.name} who record care" in html_of(refused)
+    assert list(Milestone.objects.order_by("pk").values_list("kind", "planned_on", "status")) == course
+
+
+def test_the_center_is_offered_to_cancel_the_infusion(center_coordinator_client: Client, world: World) -> None:
+    referral = infused_referral(world)
+    infusion = milestone(referral, MilestoneKind.INFUSION)
+    every = html_of(center_coordinator_client.get(milestones_url(world.shared_patient)))
+    assert "Cancel this step…" in every.split(f'id="milestone-{infusion.pk}"')[1].split("</tr>")[0]
+    assert center_coordinator_client.get(form_url("cancel", infusion), headers=HTMX).status_code == 200

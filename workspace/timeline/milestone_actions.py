@@ -74,8 +74,14 @@ def actions_of(milestone: Milestone) -> list[MilestoneAction]:
 
 
 def moves_day_zero(milestone: Milestone) -> bool:
-    """Whether correcting the milestone's done date moves day 0: the referral's center's act."""
+    """Whether cancelling the milestone or correcting its done date moves day 0 (the
+    infusion's): the referral's center's act (`DAY_ZERO_ACTIONS`)."""
     return milestone.kind == MilestoneKind.INFUSION
+
+
+# What only the referral's center does to the infusion: both move day 0. (Marking it done is
+# either site's, on its planned day for the practice: `milestone_complete` says so on the date.)
+DAY_ZERO_ACTIONS = frozenset({CANCEL, CORRECT})
 
 
 def blank_form(action: MilestoneAction, milestone: Milestone, today: dt.date) -> forms.Form:

@@ -47,7 +47,7 @@ from workspace.timeline.failure import Failure, failed_form
 from workspace.timeline.history import day_of
 from workspace.timeline.milestone_actions import (
     ACTIONS,
-    CORRECT,
+    DAY_ZERO_ACTIONS,
     MilestoneAction,
     actions_of,
     changeable,
@@ -163,7 +163,7 @@ def _row(
         actions = [
             RowAction(action, form_urls(action, milestone.pk), failed_form(failure, action.name, milestone.pk))
             for action in actions_of(milestone)
-            if day_zero_site or not (action is CORRECT and moves_day_zero(milestone))
+            if day_zero_site or not (action in DAY_ZERO_ACTIONS and moves_day_zero(milestone))
         ]
     return MilestoneRow(
         milestone=milestone,

@@ -10,7 +10,6 @@ redirects to the timeline with a message (PRG).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from django import forms
@@ -42,6 +41,7 @@ from referrals.milestones.forms import (
 )
 from referrals.milestones.kinds import milestone_label, milestone_label_or_kind
 from referrals.milestones.services import (
+    day_text,
     day_zero_fixed,
     day_zero_stays,
     milestone_cancel,
@@ -59,7 +59,14 @@ from referrals.selectors import get_milestone_for_user, get_referral_for_user
 from referrals.workflow import State
 from workspace.timeline.failure import Failure
 from workspace.timeline.links import milestone_row_url, timeline_url
-from workspace.timeline.milestone_actions import ACTIONS, CORRECT, actions_of, blank_form, changeable, moves_day_zero
+from workspace.timeline.milestone_actions import (
+    ACTIONS,
+    DAY_ZERO_ACTIONS,
+    actions_of,
+    blank_form,
+    changeable,
+    moves_day_zero,
+)
 from workspace.timeline.page import render_timeline
 
 # Runs the service with the cleaned form; returns the success message and where to show it.
@@ -94,10 +101,6 @@ def _refused_but_day_zero_site(request: HttpRequest, referral: Referral, patient
     return None
 
 
-def _on(day: dt.date | None) -> str:
-    return f"{day.day} {day:%b %Y}" if day else ""
-
-
 def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
     """The view of the empty form of one action (`milestone_actions.ACTIONS`), for one milestone."""
     action = ACTIONS[action_name]
@@ -107,7 +110,7 @@ def milestone_form(action_name: str) -> Callable[..., HttpResponse]:
     @loads(get_milestone_for_user, "milestone_id", methods=SAFE)
     def view(request: HtmxHttpRequest, milestone: Milestone) -> HttpResponse:
         patient = _recorder(request, milestone.referral)  # 403 for a role that may not post it
-        if action is CORRECT and moves_day_zero(milestone):
+        if action in DAY_ZERO_ACTIONS and moves_day_zero(milestone):
             require_day_zero_site(actor(request), milestone.referral)  # 403 but for the center
         shown(milestone)
         memberships = active_memberships_of(request.user)
@@ -202,7 +205,9 @@ def milestone_complete_view(request: HttpRequest, milestone: Milestone) -> HttpR
             note=form.cleaned_data["note"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        return f"{milestone_label(done.kind)}: done on {_on(done.actual_on)}.", milestone_row_url(patient.pk, done.pk)
+        return f"{milestone_label(done.kind)}: done on {day_text(done.actual_on)}.", milestone_row_url(
+            patient.pk, done.pk
+        )
 
     return _act(request, patient, Failure("complete", milestone.pk, form), action)
 
@@ -221,7 +226,7 @@ def milestone_move_view(request: HttpRequest, milestone: Milestone) -> HttpRespo
             reason=form.cleaned_data["reason"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        message = f"{milestone_label(moved.kind)}: moved to {_on(moved.planned_on)}."
+        message = f"{milestone_label(moved.kind)}: moved to {day_text(moved.planned_on)}."
         return message, milestone_row_url(patient.pk, moved.pk)
 
     return _act(request, patient, Failure("move", milestone.pk, form), action)
@@ -230,7 +235,11 @@ def milestone_move_view(request: HttpRequest, milestone: Milestone) -> HttpRespo
 @login_required
 @loads(get_milestone_for_user, "milestone_id", methods=POST)
 def milestone_cancel_view(request: HttpRequest, milestone: Milestone) -> HttpResponse:
+    """Cancel a step; the infusion's (day 0) by the referral's center alone, anyone else
+    refused before the form is read: the timeline again, saying why (403)."""
     patient = _recorder(request, milestone.referral)
+    if moves_day_zero(milestone) and (refused := _refused_but_day_zero_site(request, milestone.referral, patient)):
+        return refused
     form = MilestoneCancelForm(request.POST, auto_id=form_auto_id("cancel", milestone.pk))
 
     def action(form: forms.Form) -> tuple[str, str]:
@@ -249,7 +258,9 @@ def milestone_confirm_view(request: HttpRequest, milestone: Milestone) -> HttpRe
 
     def action(form: forms.Form) -> tuple[str, str]:
         kept = milestone_confirm_conflict(actor=actor(request), milestone=milestone, reason=form.cleaned_data["reason"])
-        return f"{milestone_label(kept.kind)}: kept on {_on(kept.planned_on)}.", milestone_row_url(patient.pk, kept.pk)
+        return f"{milestone_label(kept.kind)}: kept on {day_text(kept.planned_on)}.", milestone_row_url(
+            patient.pk, kept.pk
+        )
 
     return _act(request, patient, Failure("confirm", milestone.pk, form), action)
 
@@ -273,7 +284,7 @@ def milestone_correct_view(request: HttpRequest, milestone: Milestone) -> HttpRe
             reason=form.cleaned_data["reason"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        said = f"done date corrected from {_on(before)} to {_on(corrected.actual_on)}"
+        said = f"done date corrected from {day_text(before)} to {day_text(corrected.actual_on)}"
         return f"{milestone_label(corrected.kind)}: {said}.", milestone_row_url(patient.pk, corrected.pk)
 
     return _act(request, patient, Failure("correct", milestone.pk, form), action)
@@ -304,7 +315,7 @@ def referral_infusion_view(request: HttpRequest, referral: Referral) -> HttpResp
             confirm_date=form.cleaned_data["confirm_date"],
         )
         return (
-            f"Infusion (day 0) set for {_on(infusion_on)}; the planned dates follow it.",
+            f"Infusion (day 0) set for {day_text(infusion_on)}; the planned dates follow it.",
             timeline_url(patient.pk, f"referral-{referral.pk}"),
         )
 
@@ -329,7 +340,7 @@ def milestone_plan_view(request: HttpRequest, referral: Referral) -> HttpRespons
             note=form.cleaned_data["note"],
             confirm_date=form.cleaned_data["confirm_date"],
         )
-        message = f"{milestone_label(planned.kind)}: planned for {_on(planned.planned_on)}."
+        message = f"{milestone_label(planned.kind)}: planned for {day_text(planned.planned_on)}."
         return message, milestone_row_url(patient.pk, planned.pk)
 
     return _act(request, patient, Failure("plan", referral.pk, form), action)
