@@ -121,11 +121,21 @@ def milestone_plan(
     note: str = "",
     confirm_date: bool = False,
 ) -> Milestone:
-    """Plan a preparation step (consult, authorization, apheresis, release, bridging)."""
+    """Plan a preparation step (consult, authorization, apheresis, release, bridging), or plan
+    again one planned or cancelled. A step of the kind already done stays done: planning it
+    again would have made it planned, its done date and place lost."""
     site = _check(actor, referral)
     refuse_if_died(referral.patient_id, "planned_on", NOTHING_PLANNED)
     if kind not in PreparationKind.__members__.values():
         raise ValidationError({"kind": "Plan the infusion with its own action; choose a preparation step."})
+    done = Milestone.objects.filter(referral=referral, kind=kind, status=Milestone.Status.DONE).first()
+    if done is not None:
+        raise ValidationError(
+            {
+                "kind": f"{milestone_label(kind)} is recorded done on {day_text(done.actual_on)}: "
+                "correct its done date on its row if it is wrong."
+            }
+        )
     check_planned("planned_on", planned_on, _dates(referral, site), confirmed=confirm_date)
     with transaction.atomic():
         milestone, _ = Milestone.objects.update_or_create(

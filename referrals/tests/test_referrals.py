@@ -16,7 +16,13 @@ from carecoord.models import CareTeamLink, Patient, Site, TimelineEntry
 from carecoord.models.patients import Phase
 from carecoord.roles import Role
 from carecoord.services.comments import comment_post
-from referrals.milestones.services import milestone_cancel, milestone_complete, milestone_move, milestone_set_infusion
+from referrals.milestones.services import (
+    milestone_cancel,
+    milestone_complete,
+    milestone_move,
+    milestone_plan,
+    milestone_set_infusion,
+)
 from referrals.models import Milestone, Referral, ReferralDocument, ReferralMove
 from referrals.schedule import MilestoneKind
 from referrals.services import referral_attach_document, referral_create_with_patient, referral_move
@@ -269,6 +275,45 @@ def test_the_center_records_the_infusion_done_on_another_day_and_day_0_moves(wor
         milestone_complete(actor=world.center_coordinator, milestone=infusion, actual_on=dt.date(2027, 1, 13))
     visit = Milestone.objects.get(referral=referral, kind=MilestoneKind.VISIT_DAY_30)
     assert visit.planned_on == dt.date(2027, 2, 12)  # 30 days from the 13th
+
+
+def test_a_preparation_step_done_is_not_planned_again(world: World) -> None:
+    """Planning a step again would make a done one planned, its done date and place lost: refused
+    on the step, nothing changed; a cancelled one may be planned again."""
+    referral = accepted_referral(world)
+    bridging = milestone_plan(
+        actor=world.center_coordinator,
+        referral=referral,
+        kind="bridging_therapy",
+        planned_on=dt.date(2026, 11, 30),
+        given_at=world.practice,
+        confirm_date=True,
+    )
+    milestone_complete(actor=world.center_coordinator, milestone=bridging, actual_on=dt.date(2026, 11, 30))
+    with pytest.raises(ValidationError) as refused:
+        milestone_plan(
+            actor=world.community_coordinator,
+            referral=referral,
+            kind="bridging_therapy",
+            planned_on=dt.date(2027, 1, 8),
+        )
+    assert refused.value.message_dict == {
+        "kind": ["Bridging therapy is recorded done on 30 Nov 2026: correct its done date on its row if it is wrong."]
+    }
+    bridging.refresh_from_db()
+    assert (bridging.status, bridging.actual_on, bridging.given_at) == (
+        Milestone.Status.DONE,
+        dt.date(2026, 11, 30),
+        world.practice,
+    )
+    apheresis = milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=dt.date(2027, 1, 4)
+    )
+    milestone_cancel(actor=world.center_coordinator, milestone=apheresis, reason="Line not placed")
+    again = milestone_plan(
+        actor=world.center_coordinator, referral=referral, kind="apheresis", planned_on=dt.date(2027, 1, 6)
+    )
+    assert (again.pk, again.status, again.planned_on) == (apheresis.pk, Milestone.Status.PLANNED, dt.date(2027, 1, 6))
 
 
 def test_only_the_center_cancels_the_infusion(world: World) -> None:
