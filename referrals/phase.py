@@ -135,7 +135,9 @@ def _after_infusion(day_zero: dt.date, today: dt.date, *, done: Condition, come:
 PHASE_RECORDS: dict[Phase, tuple[str, ...]] = {
     Phase.INSURANCE: (PreparationKind.INSURANCE_AUTHORIZATION,),
     Phase.APHERESIS: (PreparationKind.APHERESIS,),
-    Phase.MANUFACTURING: (PreparationKind.APHERESIS,),
+    # No cells without a recorded collection; and the expected release, when one is planned,
+    # recorded too (a release still planned is not a manufacturing done).
+    Phase.MANUFACTURING: (PreparationKind.APHERESIS, PreparationKind.MANUFACTURING_RELEASE),
     Phase.BRIDGING: (PreparationKind.BRIDGING_THERAPY,),
     Phase.LYMPHODEPLETION: (MilestoneKind.LYMPHODEPLETION_START, MilestoneKind.LYMPHODEPLETION_END),
     Phase.INFUSION: (MilestoneKind.INFUSION,),

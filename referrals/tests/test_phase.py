@@ -191,6 +191,19 @@ def test_a_phase_behind_whose_step_is_still_ahead_is_due() -> None:
     assert path[Phase.INSURANCE] == PathStep.UNRECORDED
 
 
+def test_manufacturing_is_done_once_its_planned_release_is_recorded_not_with_the_collection_alone() -> None:
+    collected = done("apheresis", days(-20))
+    release = M("manufacturing_release", days(-2))  # planned, its day passed, not recorded
+    course = [collected, release, M("lymphodepletion_start", days(-1))]
+    phase = phase_of(state=State.ACCEPTED, milestones=course, today=TODAY)
+    assert phase == Phase.LYMPHODEPLETION
+    assert dict(phase_path(phase, course, TODAY))[Phase.MANUFACTURING] == PathStep.OVERDUE
+    released = [collected, done("manufacturing_release", days(-2)), M("lymphodepletion_start", days(-1))]
+    assert dict(phase_path(phase, released, TODAY))[Phase.MANUFACTURING] == PathStep.DONE
+    no_release_planned = [collected, M("lymphodepletion_start", days(-1))]
+    assert dict(phase_path(phase, no_release_planned, TODAY))[Phase.MANUFACTURING] == PathStep.DONE
+
+
 def test_every_phase_behind_is_done_when_its_steps_are_recorded() -> None:
     course = [
         done("insurance_authorization", days(-60)),
