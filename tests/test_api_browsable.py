@@ -52,7 +52,8 @@ def test_the_patients_change_form_offers_what_a_change_takes(world: World) -> No
 
 def test_the_pages_keep_to_the_content_security_policy_and_name_the_icon(world: World) -> None:
     """No inline style (the policy allows the site's own stylesheets only: a browser refused
-    each, logging an error) and the site's icon (unnamed, the browser asked for /favicon.ico)."""
+    each, logging an error), the site's icon (unnamed, the browser asked for /favicon.ico) and
+    a phone's viewport (without, a phone drew it 980 px wide)."""
     client = login(Client(), world.center_coordinator)
     for url in a_full_record(world):
         page = client.get(url, headers={"accept": "text/html"})
@@ -61,3 +62,4 @@ def test_the_pages_keep_to_the_content_security_policy_and_name_the_icon(world: 
         text = page.content.decode()
         assert "<style" not in text and " style=" not in text, url
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in text, url
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text, url
