@@ -139,6 +139,7 @@ PAGES: dict[str, Rule] = {
     "patient-calendar": Rule(V),
     # Referrals and milestones.
     "referral-create": Rule(Need.SIGNED_IN, Need.REFER),
+    "referral-edit": Rule(Need.REFER, Need.REFER),  # the referring practice's draft; the center 403
     "referral-detail": Rule(V),
     "referral-move": Rule(V, RC),
     "referral-plan": Rule(V, RC),  # the center's side; the service refuses the practice

@@ -485,6 +485,18 @@ PAGE_ATTEMPTS = [
         REFER,
         (PRACTICE,),
     ),
+    Attempt(
+        "referral-edit",  # before the draft is submitted (`referral-move`)
+        _draft_url("referral-edit"),
+        lambda s, side: {
+            "to_center": s.world.center.pk,
+            "referring_physician": s.world.community_oncologist.pk,
+            **REFERRAL_FIELDS,
+            "reason": "Corrected in the dual-role walk",
+        },
+        REFER,
+        (PRACTICE,),
+    ),
     Attempt("referral-move", _move_url("referral-move"), _move, RC),
     Attempt("referral-plan", _accepted_url("referral-plan"), lambda s, side: {"hand_back_day": "21"}, RC, (CENTER,)),
     Attempt("referral-document-add", _draft_url("referral-document-add"), _upload, RC, EITHER_SIDE),

@@ -188,7 +188,7 @@ def test_the_point_person_picker_offers_each_person_with_their_role_at_the_site(
     membership_start(
         user=nurse, site=world.center, role=Role.NURSE, starts_on=dt.date(2020, 1, 1), title="Nurse coordinator"
     )
-    physician = member(world.center, Role.PHYSICIAN, email="jl.md@lakeside.test", full_name="Jordan Lee")
+    physician = member(world.center, Role.PHYSICIAN, email="jl.physician@lakeside.test", full_name="Jordan Lee")
     membership_start(user=physician, site=world.practice, role=Role.COORDINATOR, starts_on=dt.date(2020, 1, 1))
     member(world.center, Role.READ_ONLY, email="reader@lakeside.test", full_name="Rae Reader")
     login(client, world.center_coordinator)
